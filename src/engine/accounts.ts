@@ -1,0 +1,99 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { DroverError, invalid } from '../domain/errors.js';
+import type { Executor } from '../store/database.js';
+import type { UserRow } from '../store/schema.js';
+import {
+  findUserByName,
+  findUserByTokenHash,
+  insertToken,
+  insertUser,
+  updateUser,
+} from '../store/users.js';
+import type { EngineContext } from './context.js';
+
+export const ROLES = ['admin', 'user', 'node'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  id: number;
+  name: string;
+  role: Role;
+}
+
+const scryptAsync = promisify(scrypt) as (p: string, s: Buffer, n: number) => Promise<Buffer>;
+
+async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, 32);
+  return `scrypt$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+async function passwordMatches(password: string, stored: string): Promise<boolean> {
+  const [scheme, salt, key] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !key) return false;
+  const expected = Buffer.from(key, 'base64');
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length);
+  return timingSafeEqual(actual, expected);
+}
+
+/** Tokens are stored only as their SHA-256; the token itself is shown once, at creation. */
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export async function addUser(
+  ctx: EngineContext,
+  name: string,
+  role: Role,
+  password?: string,
+): Promise<Principal> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
+    throw invalid(`user name "${name}" must be 1-64 letters, digits, '.', '_', '@' or '-'`);
+  }
+  if (!ROLES.includes(role)) throw invalid(`role must be one of ${ROLES.join(', ')}`);
+  if (await findUserByName(ctx.db, name)) throw new DroverError('CONFLICT', `user ${name} exists`);
+  const id = await insertUser(ctx.db, {
+    name,
+    role,
+    password_hash: password ? await hashPassword(password) : null,
+    created_at: ctx.clock(),
+  });
+  return { id, name, role };
+}
+
+export async function setPassword(ctx: EngineContext, name: string, password: string): Promise<void> {
+  const user = await findUserByName(ctx.db, name);
+  if (!user) throw new DroverError('NOT_FOUND', `user ${name} does not exist`);
+  await updateUser(ctx.db, user.id, { password_hash: await hashPassword(password) });
+}
+
+export async function createToken(
+  ctx: EngineContext,
+  userName: string,
+  tokenName = 'default',
+): Promise<string> {
+  const user = await findUserByName(ctx.db, userName);
+  if (!user) throw new DroverError('NOT_FOUND', `user ${userName} does not exist; add it first`);
+  const token = `drv_${randomBytes(24).toString('base64url')}`;
+  await insertToken(ctx.db, user.id, tokenName, hashToken(token), ctx.clock());
+  return token;
+}
+
+export async function principalForToken(db: Executor, token: string): Promise<Principal | undefined> {
+  const user = await findUserByTokenHash(db, hashToken(token));
+  return user && toPrincipal(user);
+}
+
+/** For the dialects that log in with a password (Deadline Basic auth, UFDL token obtain). */
+export async function principalForPassword(
+  db: Executor,
+  name: string,
+  password: string,
+): Promise<Principal | undefined> {
+  const user = await findUserByName(db, name);
+  if (!user?.password_hash) return undefined;
+  return (await passwordMatches(password, user.password_hash)) ? toPrincipal(user) : undefined;
+}
+
+function toPrincipal(user: UserRow): Principal {
+  return { id: user.id, name: user.name, role: user.role };
+}

@@ -1,0 +1,52 @@
+import { sql } from 'kysely';
+import type { Db, DialectName, Tx } from '../store/database.js';
+import type { Clock } from './clock.js';
+import { packPayloads, type EventBus } from './event-bus.js';
+import type { DroverEvent } from './events.js';
+
+/** What every engine service needs: the database, the bus and the time. */
+export interface EngineContext {
+  db: Db;
+  dialect: DialectName;
+  bus: EventBus;
+  clock: Clock;
+  /** The NOTIFY channel, with PostgreSQL. */
+  channel: string | undefined;
+}
+
+export type Emit = (event: DroverEvent) => void;
+
+// Deadlock and serialization failures are safe to retry: the transaction left nothing behind.
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs `work` in one transaction and publishes the events it emitted once it commits.
+ * With PostgreSQL the events travel with the transaction (NOTIFY is delivered at commit).
+ */
+export async function inTransaction<T>(
+  ctx: EngineContext,
+  work: (tx: Tx, emit: Emit) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const events: (DroverEvent & { at: number })[] = [];
+    try {
+      const result = await ctx.db.transaction().execute(async (tx) => {
+        const value = await work(tx, (event) => events.push({ ...event, at: ctx.clock() }));
+        if (ctx.bus.sendsWithTransaction && ctx.channel !== undefined) {
+          for (const payload of packPayloads(events)) {
+            await sql`select pg_notify(${ctx.channel}, ${payload})`.execute(tx);
+          }
+        }
+        return value;
+      });
+      if (!ctx.bus.sendsWithTransaction) ctx.bus.deliver(events);
+      return result;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= MAX_ATTEMPTS || typeof code !== 'string' || !RETRYABLE_PG_CODES.has(code)) {
+        throw error;
+      }
+    }
+  }
+}

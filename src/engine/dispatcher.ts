@@ -1,0 +1,174 @@
+import { notFound } from '../domain/errors.js';
+import type { Tx } from '../store/database.js';
+import {
+  findDispatchableTask,
+  findExecution,
+  insertExecution,
+  liveExecutionsOfNode,
+  nodeHoldsJob,
+  otherNodesOnJob,
+} from '../store/executions.js';
+import { lockJob, updateJob } from '../store/jobs.js';
+import { findNode, updateNode } from '../store/nodes.js';
+import type { ExecutionRow } from '../store/schema.js';
+import { findTask } from '../store/tasks.js';
+import { inTransaction, type Emit, type EngineContext } from './context.js';
+import type { DroverEvent } from './events.js';
+import type { EngineSettings } from './settings.js';
+import { changeJobState, moveTasks } from './state-changes.js';
+
+/** Jobs a node may skip in one acquire because of their machine limit, before giving up. */
+const MAX_SKIPPED_JOBS = 20;
+
+export interface Acquired {
+  execution: ExecutionRow;
+  /** Milliseconds the task waited in the queue before this dispatch. */
+  queuedMs: number;
+}
+
+/** Events after which an idle node may find work it did not find before. */
+function mayFreeWork(event: DroverEvent): boolean {
+  return event.type !== 'log.appended' && event.type !== 'task.progress';
+}
+
+/**
+ * Hands tasks to nodes. An idle node's acquire waits (long-poll) until an event says work
+ * may be there, so a submission reaches an idle node without any polling delay.
+ */
+export class Dispatcher {
+  readonly #waiters = new Set<() => void>();
+  readonly #unsubscribe: () => void;
+  dispatches = 0;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly settings: EngineSettings,
+    private readonly onDispatch?: (queuedMs: number) => void,
+  ) {
+    this.#unsubscribe = ctx.bus.subscribe((event) => {
+      if (!mayFreeWork(event)) return;
+      for (const wake of this.#waiters) wake();
+      this.#waiters.clear();
+    });
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+  }
+
+  /** Waits up to `waitMs` for a task; undefined when none came. */
+  async acquire(
+    nodeId: number,
+    waitMs = 0,
+    signal?: AbortSignal,
+  ): Promise<Acquired | undefined> {
+    const deadline = Date.now() + Math.min(waitMs, this.settings.maxAcquireWaitMs);
+    for (;;) {
+      // Subscribe before looking, so an event between the look and the wait is not missed.
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      this.#waiters.add(wake);
+      try {
+        const acquired = await this.tryAcquire(nodeId);
+        if (acquired) return acquired;
+        const left = deadline - Date.now();
+        if (left <= 0 || signal?.aborted) return undefined;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          const done = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          void woken.then(done);
+          signal?.addEventListener('abort', done, { once: true });
+        });
+      } finally {
+        this.#waiters.delete(wake);
+      }
+    }
+  }
+
+  /** One atomic attempt. */
+  async tryAcquire(nodeId: number): Promise<Acquired | undefined> {
+    const result = await inTransaction(this.ctx, (tx, emit) => this.#acquireIn(tx, emit, nodeId));
+    if (result) {
+      this.dispatches++;
+      this.onDispatch?.(result.queuedMs);
+    }
+    return result;
+  }
+
+  async #acquireIn(tx: Tx, emit: Emit, nodeId: number): Promise<Acquired | undefined> {
+    const ctx = this.ctx;
+    const node = await findNode(tx, nodeId);
+    if (!node) throw notFound('node', nodeId);
+    const now = ctx.clock();
+    await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE' });
+    if (node.state !== 'ONLINE') {
+      emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: node.enabled === 1 });
+    }
+    if (node.enabled !== 1) return undefined;
+    if ((await liveExecutionsOfNode(tx, nodeId)).length >= node.slots) return undefined;
+    const pools = JSON.parse(node.pools_json) as string[];
+    const groups = JSON.parse(node.groups_json) as string[];
+    const skipped: number[] = [];
+    while (skipped.length <= MAX_SKIPPED_JOBS) {
+      const candidate = await findDispatchableTask(tx, ctx.dialect, node, pools, groups, skipped);
+      if (!candidate) return undefined;
+      // Locking the job serialises acquirers of the same job, so the machine limit holds.
+      const job = await lockJob(tx, ctx.dialect, candidate.jobId);
+      if (!job) return undefined;
+      if (
+        job.machine_limit > 0 &&
+        !(await nodeHoldsJob(tx, job.id, nodeId)) &&
+        (await otherNodesOnJob(tx, job.id, nodeId)) >= job.machine_limit
+      ) {
+        skipped.push(job.id);
+        continue;
+      }
+      const task = await findTask(tx, candidate.taskId);
+      if (!task || task.state !== 'QUEUED') return undefined;
+      const exeNum = job.num_exes + 1;
+      const executionId = await insertExecution(tx, {
+        job_id: job.id,
+        task_id: task.id,
+        node_id: nodeId,
+        exe_num: exeNum,
+        state: 'ACQUIRED',
+        lease_expires_at: now + this.settings.leaseMs,
+        progress: 0,
+        exit_code: null,
+        error_name: null,
+        error_message: null,
+        timed_out: 0,
+        log_lines: 0,
+        created_at: now,
+        started_at: null,
+        ended_at: null,
+        last_heartbeat: now,
+        last_modified: now,
+      });
+      await updateJob(tx, job.id, { num_exes: exeNum });
+      await moveTasks(ctx, tx, emit, job.id, [task], 'dispatch', {
+        node_id: nodeId,
+        last_execution_id: executionId,
+        started_at: now,
+      });
+      if (job.state === 'QUEUED') await changeJobState(ctx, tx, emit, job, 'start');
+      emit({
+        type: 'execution.state',
+        jobId: job.id,
+        taskId: task.id,
+        executionId,
+        nodeId,
+        from: null,
+        to: 'ACQUIRED',
+      });
+      const execution = (await findExecution(tx, executionId))!;
+      return { execution, queuedMs: Math.max(0, now - task.last_status_change) };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,70 @@
+import { openDatabase, type DatabaseOptions, type OpenDatabase } from '../store/database.js';
+import { migrateToLatest } from '../store/migrate.js';
+import { systemClock, type Clock } from './clock.js';
+import type { EngineContext } from './context.js';
+import { Dispatcher } from './dispatcher.js';
+import { LocalEventBus, PostgresEventBus, notifyChannel, type EventBus } from './event-bus.js';
+import { ensureBuiltinJobTypes } from './job-types.js';
+import { LeaseReaper } from './lease-reaper.js';
+import { DispatchMetrics } from './metrics.js';
+import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
+
+export interface EngineOptions extends DatabaseOptions {
+  clock?: Clock;
+  settings?: Partial<EngineSettings>;
+  /** Run the reaper on a timer (servers do; tests call tick() themselves). */
+  startReaper?: boolean;
+}
+
+/** Everything the faces need from the engine: one per server process. */
+export interface Engine {
+  ctx: EngineContext;
+  settings: EngineSettings;
+  database: OpenDatabase;
+  dispatcher: Dispatcher;
+  reaper: LeaseReaper;
+  metrics: DispatchMetrics;
+  close(): Promise<void>;
+}
+
+/** Opens the database, brings its schema up to date, and starts the engine's services. */
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  const database = openDatabase(options);
+  try {
+    await migrateToLatest(database);
+    const bus: EventBus =
+      database.dialect === 'postgres'
+        ? await PostgresEventBus.connect(options.url, database.schema!)
+        : new LocalEventBus();
+    const ctx: EngineContext = {
+      db: database.db,
+      dialect: database.dialect,
+      bus,
+      clock: options.clock ?? systemClock,
+      channel: database.schema === undefined ? undefined : notifyChannel(database.schema),
+    };
+    const settings = { ...DEFAULT_ENGINE_SETTINGS, ...options.settings };
+    await ensureBuiltinJobTypes(ctx);
+    const metrics = new DispatchMetrics();
+    const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
+    const reaper = new LeaseReaper(ctx, settings);
+    if (options.startReaper) reaper.start();
+    return {
+      ctx,
+      settings,
+      database,
+      dispatcher,
+      reaper,
+      metrics,
+      async close() {
+        await reaper.stop();
+        dispatcher.close();
+        await bus.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * What the engine announces: one event per state change, after its transaction commits.
+ * Events carry ids and states, never whole rows, so a NOTIFY payload stays small.
+ */
+export type DroverEvent =
+  | { type: 'job.created'; jobId: number; state: string }
+  | { type: 'job.state'; jobId: number; from: string; to: string }
+  | { type: 'job.updated'; jobId: number; fields: string[] }
+  | { type: 'job.deleted'; jobId: number; purged: boolean }
+  | { type: 'job.undeleted'; jobId: number }
+  /**
+   * `count` tasks moved together from one state to another (a bulk action moves many);
+   * `taskIds` lists them unless there are too many for one notification.
+   */
+  | { type: 'task.state'; jobId: number; taskIds: number[]; count: number; from: string; to: string }
+  | { type: 'task.progress'; jobId: number; taskId: number; progress: number }
+  | {
+      type: 'execution.state';
+      jobId: number;
+      taskId: number;
+      executionId: number;
+      nodeId: number;
+      from: string | null;
+      to: string;
+    }
+  | { type: 'log.appended'; jobId: number; executionId: number; lines: number }
+  | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
+  | { type: 'job-type.changed'; jobTypeId: number };
+
+export type EventListener = (event: DroverEvent & { at: number }) => void;

@@ -1,0 +1,264 @@
+import { DroverError, invalid, notFound } from '../domain/errors.js';
+import type { ErrorCategory } from '../domain/error-categories.js';
+import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
+import type { Tx } from '../store/database.js';
+import { findError } from '../store/error-catalog.js';
+import { findJobType } from '../store/job-types.js';
+import { lockExecution, updateExecution } from '../store/executions.js';
+import type { ExecutionRow } from '../store/schema.js';
+import { findTask, updateTask } from '../store/tasks.js';
+import { inTransaction, type Emit, type EngineContext } from './context.js';
+import { lockedJob } from './job-actions.js';
+import type { EngineSettings } from './settings.js';
+import { endExecution, moveTasks } from './state-changes.js';
+import { settleJob } from './task-actions.js';
+
+/*
+ * What a node reports about an execution it holds. The execution id is the fencing token:
+ * a report about an execution that is no longer live, belongs to another node, or whose
+ * lease ran out is refused with 409 and changes nothing — except that an expired lease is
+ * reaped on the spot, so the task goes back to the queue at once.
+ */
+
+export interface Failure {
+  /** A registered error name; by default the category's generic error. */
+  errorName?: string;
+  category?: ErrorCategory;
+  message?: string;
+  exitCode?: number | null;
+  timedOut?: boolean;
+}
+
+const DEFAULT_ERROR: Record<ErrorCategory, string> = {
+  SYSTEM: 'unknown',
+  ALGORITHM: 'algorithm-unknown',
+  DATA: 'algorithm-unknown',
+};
+
+type Guarded<T> = { ok: T } | { refused: DroverError };
+
+async function guard(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  executionId: number,
+  nodeId: number | undefined,
+): Promise<Guarded<ExecutionRow>> {
+  const execution = await lockExecution(tx, ctx.dialect, executionId);
+  if (!execution) throw notFound('execution', executionId);
+  if (nodeId !== undefined && execution.node_id !== nodeId) {
+    return stale(`execution ${executionId} is held by node ${execution.node_id}, not ${nodeId}`);
+  }
+  if (!LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState)) {
+    return stale(`execution ${executionId} is ${execution.state}; stop working on it`);
+  }
+  if (execution.lease_expires_at < ctx.clock()) {
+    await failExecution(ctx, tx, emit, execution, 'lose', {
+      errorName: 'node-lost',
+      message: 'the lease expired before the node reported',
+    });
+    return stale(`the lease of execution ${executionId} expired; its task went back to the queue`);
+  }
+  return { ok: execution };
+}
+
+function stale(message: string): { refused: DroverError } {
+  return { refused: new DroverError('STALE_LEASE', message) };
+}
+
+/** Runs a guarded report; a refusal is thrown only after the transaction commits. */
+async function report<T>(
+  ctx: EngineContext,
+  executionId: number,
+  nodeId: number | undefined,
+  work: (tx: Tx, emit: Emit, execution: ExecutionRow) => Promise<T>,
+): Promise<T> {
+  const result: Guarded<T> = await inTransaction(ctx, async (tx, emit) => {
+    const checked = await guard(ctx, tx, emit, executionId, nodeId);
+    if ('refused' in checked) return checked;
+    return { ok: await work(tx, emit, checked.ok) };
+  });
+  if ('refused' in result) throw result.refused;
+  return result.ok;
+}
+
+export async function startExecution(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  executionId: number,
+  nodeId: number | undefined,
+): Promise<void> {
+  await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
+    await start(ctx, tx, emit, settings, execution);
+  });
+}
+
+async function start(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  settings: EngineSettings,
+  execution: ExecutionRow,
+): Promise<ExecutionRow> {
+  const now = ctx.clock();
+  if (execution.state === 'RUNNING') return execution;
+  await updateExecution(tx, execution.id, {
+    state: 'RUNNING',
+    started_at: now,
+    lease_expires_at: now + settings.leaseMs,
+    last_heartbeat: now,
+    last_modified: now,
+  });
+  emit({
+    type: 'execution.state',
+    jobId: execution.job_id,
+    taskId: execution.task_id,
+    executionId: execution.id,
+    nodeId: execution.node_id,
+    from: execution.state,
+    to: 'RUNNING',
+  });
+  return { ...execution, state: 'RUNNING', started_at: now };
+}
+
+/** Progress in percent (0–100); it also extends the lease. */
+export async function reportProgress(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  executionId: number,
+  nodeId: number | undefined,
+  percent: number,
+): Promise<void> {
+  if (!(percent >= 0 && percent <= 100)) throw invalid('progress must be between 0 and 100');
+  await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
+    const now = ctx.clock();
+    await updateExecution(tx, execution.id, {
+      progress: percent,
+      lease_expires_at: now + settings.leaseMs,
+      last_heartbeat: now,
+      last_modified: now,
+    });
+    await updateTask(tx, execution.task_id, { progress: percent, last_modified: now });
+    emit({ type: 'task.progress', jobId: execution.job_id, taskId: execution.task_id, progress: percent });
+  });
+}
+
+/** Extends one execution's lease; answers whether the node should keep working on it. */
+export async function executionHeartbeat(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  executionId: number,
+  nodeId: number | undefined,
+): Promise<void> {
+  await report(ctx, executionId, nodeId, async (tx, _emit, execution) => {
+    const now = ctx.clock();
+    await updateExecution(tx, execution.id, {
+      lease_expires_at: now + settings.leaseMs,
+      last_heartbeat: now,
+    });
+  });
+}
+
+export async function completeExecution(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  executionId: number,
+  nodeId: number | undefined,
+  exitCode: number | null = 0,
+): Promise<void> {
+  await report(ctx, executionId, nodeId, async (tx, emit, acquired) => {
+    const execution = await start(ctx, tx, emit, settings, acquired);
+    await endExecution(ctx, tx, emit, execution, 'complete', { exit_code: exitCode, progress: 100 });
+    const job = await lockedJob(ctx, tx, execution.job_id);
+    const task = await findTask(tx, execution.task_id);
+    if (task?.state === 'RUNNING') {
+      await moveTasks(ctx, tx, emit, job.id, [task], 'complete', { progress: 100 });
+    }
+    await settleJob(ctx, tx, emit, job);
+  });
+}
+
+export async function failReportedExecution(
+  ctx: EngineContext,
+  executionId: number,
+  nodeId: number | undefined,
+  failure: Failure,
+): Promise<void> {
+  await report(ctx, executionId, nodeId, (tx, emit, execution) =>
+    failExecution(ctx, tx, emit, execution, 'fail', failure),
+  );
+}
+
+/**
+ * Ends a live execution without success and decides its task's fate: back to the queue
+ * while tries remain (and the error allows a retry), else FAILED, which fails the job.
+ */
+export async function failExecution(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  execution: ExecutionRow,
+  event: 'fail' | 'lose',
+  failure: Failure,
+): Promise<void> {
+  const job = await lockedJob(ctx, tx, execution.job_id);
+  const jobType = await findJobType(tx, job.job_type_id);
+  const errorName = failure.errorName ?? DEFAULT_ERROR[failure.category ?? 'ALGORITHM'];
+  const error = await findError(tx, errorName, jobType?.name);
+  if (!error) throw invalid(`unknown error name "${errorName}"`, { field: 'errorName' });
+  const message = failure.message ?? error.title;
+  await endExecution(ctx, tx, emit, execution, event, {
+    exit_code: failure.exitCode ?? null,
+    error_name: error.name,
+    error_message: message,
+    timed_out: failure.timedOut ? 1 : 0,
+  });
+  const task = await findTask(tx, execution.task_id);
+  if (!task || task.state !== 'RUNNING') return;
+  const tries = task.tries + 1;
+  const retryable = job.retry_any_error === 1 || error.should_be_retried === 1;
+  if (tries < job.max_tries && retryable) {
+    await moveTasks(ctx, tx, emit, job.id, [task], 'retry', { tries });
+  } else {
+    await moveTasks(ctx, tx, emit, job.id, [task], 'fail', { tries });
+  }
+  await settleJob(ctx, tx, emit, job, { error_name: error.name, error_message: message });
+}
+
+/** The node gives back a task it acquired but did not start; no try is counted. */
+export async function releaseExecution(
+  ctx: EngineContext,
+  executionId: number,
+  nodeId: number | undefined,
+): Promise<void> {
+  await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
+    if (execution.state !== 'ACQUIRED') {
+      throw new DroverError('ILLEGAL_TRANSITION', `execution ${executionId} has started; abort it instead`);
+    }
+    await giveBack(ctx, tx, emit, execution, 'release');
+  });
+}
+
+/** The node (or an operator) abandons a live execution; the task is queued again, no try counted. */
+export async function abortExecution(
+  ctx: EngineContext,
+  executionId: number,
+  nodeId: number | undefined,
+): Promise<void> {
+  await report(ctx, executionId, nodeId, (tx, emit, execution) =>
+    giveBack(ctx, tx, emit, execution, 'stop'),
+  );
+}
+
+async function giveBack(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  execution: ExecutionRow,
+  event: 'release' | 'stop',
+): Promise<void> {
+  const job = await lockedJob(ctx, tx, execution.job_id);
+  await endExecution(ctx, tx, emit, execution, event);
+  const task = await findTask(tx, execution.task_id);
+  if (task?.state === 'RUNNING') await moveTasks(ctx, tx, emit, job.id, [task], 'retry');
+}

@@ -1,0 +1,221 @@
+import { DroverError, invalid, notFound } from '../domain/errors.js';
+import { jobStateMachine, type JobEvent } from '../domain/job-state.js';
+import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
+import type { Tx } from '../store/database.js';
+import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.js';
+import {
+  deleteJobRow,
+  lockJob,
+  setNodeList,
+  unmetDependencies,
+  updateJob,
+} from '../store/jobs.js';
+import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
+import { tasksInStates } from '../store/tasks.js';
+import { deleteBlobsOfJob } from '../store/blobs.js';
+import { inTransaction, type Emit, type EngineContext } from './context.js';
+import { changeJobState, moveTasks, releaseJob, stopExecutions } from './state-changes.js';
+
+export const JOB_ACTIONS = [
+  'suspend',
+  'suspend-queued',
+  'resume',
+  'resume-failed',
+  'requeue',
+  'pend',
+  'release',
+  'cancel',
+  'complete',
+  'fail',
+] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+interface ActionRule {
+  jobEvent: JobEvent;
+  taskEvent: TaskEvent;
+  /** Which of the job's tasks move; defaults to every task the task event applies to. */
+  tasksFrom?: TaskState[];
+  /** Task columns reset by the move. */
+  taskPatch?: { tries?: number };
+  jobPatch?: (job: JobRow) => JobUpdate;
+}
+
+/** Each job action is a job event plus the task event applied to the job's tasks. */
+const RULES: Record<JobAction, ActionRule> = {
+  suspend: { jobEvent: 'suspend', taskEvent: 'suspend' },
+  // Deadline's "suspend non-rendering tasks": what runs finishes, nothing new starts.
+  'suspend-queued': { jobEvent: 'suspend', taskEvent: 'suspend', tasksFrom: ['PENDING', 'QUEUED'] },
+  resume: { jobEvent: 'resume', taskEvent: 'resume' },
+  'resume-failed': { jobEvent: 'resume-failed', taskEvent: 'resume-failed', taskPatch: { tries: 0 } },
+  requeue: {
+    jobEvent: 'requeue',
+    taskEvent: 'requeue',
+    taskPatch: { tries: 0 },
+    jobPatch: () => ({ started_at: null }),
+  },
+  pend: { jobEvent: 'pend', taskEvent: 'pend', jobPatch: () => ({ pend_reason: 'MANUAL' }) },
+  release: { jobEvent: 'release', taskEvent: 'release' },
+  cancel: { jobEvent: 'cancel', taskEvent: 'cancel' },
+  complete: { jobEvent: 'mark-completed', taskEvent: 'mark-completed' },
+  fail: {
+    jobEvent: 'mark-failed',
+    taskEvent: 'mark-failed',
+    jobPatch: () => ({ error_name: 'unknown', error_message: 'marked failed by hand' }),
+  },
+};
+
+export async function lockedJob(ctx: EngineContext, tx: Tx, id: number): Promise<JobRow> {
+  const job = await lockJob(tx, ctx.dialect, id);
+  if (!job) throw notFound('job', id);
+  return job;
+}
+
+export async function applyJobAction(
+  ctx: EngineContext,
+  jobId: number,
+  action: JobAction,
+  error?: { name: string; message: string },
+): Promise<void> {
+  await inTransaction(ctx, async (tx, emit) => {
+    const job = await lockedJob(ctx, tx, jobId);
+    await applyRule(ctx, tx, emit, job, action, error);
+  });
+}
+
+async function applyRule(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+  action: JobAction,
+  error?: { name: string; message: string },
+): Promise<JobRow> {
+  const rule = RULES[action];
+  let jobEvent = rule.jobEvent;
+  let taskEvent = rule.taskEvent;
+  if (action === 'resume' && (await unmetDependencies(tx, job.id)).length > 0) {
+    [jobEvent, taskEvent] = ['resume-to-pending', 'pend'];
+  }
+  if (action === 'release' && job.state === 'PENDING') return releaseJob(ctx, tx, emit, job);
+  // Ask the job's table before touching any task, so an illegal action changes nothing.
+  jobStateMachine.apply(job.state as never, jobEvent, job.id);
+  const from =
+    taskEvent === 'pend' && action === 'resume'
+      ? (['SUSPENDED'] as TaskState[])
+      : (rule.tasksFrom ?? taskStateMachine.sources(taskEvent));
+  const tasks = await tasksInStates(tx, job.id, from);
+  await stopLiveExecutions(ctx, tx, emit, tasks);
+  await moveTasks(ctx, tx, emit, job.id, tasks, taskEvent, rule.taskPatch ?? {});
+  const patch = rule.jobPatch?.(job) ?? {};
+  if (jobEvent === 'resume-to-pending') patch.pend_reason = 'DEPENDENCIES';
+  if (error) Object.assign(patch, { error_name: error.name, error_message: error.message });
+  return changeJobState(ctx, tx, emit, job, jobEvent, patch);
+}
+
+async function stopLiveExecutions(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  tasks: readonly TaskRow[],
+): Promise<void> {
+  const running = tasks.filter((t) => t.state === 'RUNNING').map((t) => t.id);
+  if (running.length > 0) await stopExecutions(ctx, tx, emit, await liveExecutionsOfTasks(tx, running));
+}
+
+export interface JobChanges {
+  name?: string;
+  comment?: string;
+  department?: string;
+  priority?: number;
+  pool?: string;
+  group?: string;
+  machineLimit?: number;
+  allowList?: string[];
+  denyList?: string[];
+  maxTries?: number;
+  taskTimeout?: number;
+  jobTimeout?: number;
+}
+
+const COLUMN_OF: Record<string, keyof JobUpdate> = {
+  name: 'name',
+  comment: 'comment',
+  department: 'department',
+  priority: 'priority',
+  pool: 'pool',
+  group: 'grp',
+  machineLimit: 'machine_limit',
+  maxTries: 'max_tries',
+  taskTimeout: 'task_timeout_s',
+  jobTimeout: 'job_timeout_s',
+};
+
+/** Changes settings of a job that do not move its state. */
+export async function updateJobSettings(
+  ctx: EngineContext,
+  jobId: number,
+  changes: JobChanges,
+): Promise<void> {
+  await inTransaction(ctx, async (tx, emit) => {
+    await lockedJob(ctx, tx, jobId);
+    if (changes.allowList?.length && changes.denyList?.length) {
+      throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
+    }
+    const patch: JobUpdate = { last_modified: ctx.clock() };
+    const fields: string[] = [];
+    for (const [key, column] of Object.entries(COLUMN_OF)) {
+      const value = changes[key as keyof JobChanges];
+      if (value === undefined) continue;
+      (patch as Record<string, unknown>)[column] = value;
+      fields.push(key);
+    }
+    if (changes.allowList !== undefined || changes.denyList !== undefined) {
+      const names = changes.allowList?.length ? changes.allowList : (changes.denyList ?? []);
+      patch.node_list_mode = changes.allowList?.length
+        ? 'ALLOW'
+        : changes.denyList?.length
+          ? 'DENY'
+          : 'NONE';
+      await setNodeList(tx, jobId, names);
+      fields.push('nodeList');
+    }
+    await updateJob(tx, jobId, patch);
+    emit({ type: 'job.updated', jobId, fields });
+  });
+}
+
+/** Soft delete: hidden from lists and never dispatched until undeleted; running work stops. */
+export async function deleteJob(ctx: EngineContext, jobId: number): Promise<void> {
+  await inTransaction(ctx, async (tx, emit) => {
+    const job = await lockedJob(ctx, tx, jobId);
+    if (job.deleted_at !== null) return;
+    const live = await liveExecutionsOfJob(tx, jobId);
+    await stopExecutions(ctx, tx, emit, live);
+    const running = await tasksInStates(tx, jobId, ['RUNNING']);
+    await moveTasks(ctx, tx, emit, jobId, running, 'retry');
+    await updateJob(tx, jobId, { deleted_at: ctx.clock(), last_modified: ctx.clock() });
+    emit({ type: 'job.deleted', jobId, purged: false });
+  });
+}
+
+export async function undeleteJob(ctx: EngineContext, jobId: number): Promise<void> {
+  await inTransaction(ctx, async (tx, emit) => {
+    const job = await lockedJob(ctx, tx, jobId);
+    if (job.deleted_at === null) return;
+    await updateJob(tx, jobId, { deleted_at: null, last_modified: ctx.clock() });
+    emit({ type: 'job.undeleted', jobId });
+  });
+}
+
+/** Removes a deleted job and everything it owns for good. */
+export async function purgeJob(ctx: EngineContext, jobId: number): Promise<void> {
+  await inTransaction(ctx, async (tx, emit) => {
+    const job = await lockedJob(ctx, tx, jobId);
+    if (job.deleted_at === null) {
+      throw new DroverError('CONFLICT', `job ${jobId} is not deleted; delete it before purging`);
+    }
+    await deleteBlobsOfJob(tx, jobId);
+    await deleteJobRow(tx, jobId);
+    emit({ type: 'job.deleted', jobId, purged: true });
+  });
+}

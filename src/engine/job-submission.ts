@@ -1,0 +1,191 @@
+import { chunkFrames, FrameListError, parseFrameList } from '../domain/frame-list.js';
+import { invalid, notFound } from '../domain/errors.js';
+import {
+  checkValues,
+  type JobTypeDefinition,
+  type Resources,
+} from '../domain/job-type-definition.js';
+import type { Tx } from '../store/database.js';
+import { findJobTypeByName, findRevision } from '../store/job-types.js';
+import { addDependencies, findJobs, insertJob, setNodeList } from '../store/jobs.js';
+import type { JobRow } from '../store/schema.js';
+import { insertTasks, type NewTask } from '../store/tasks.js';
+import { inTransaction, type EngineContext } from './context.js';
+
+export interface SubmitJobSpec {
+  type: string;
+  typeVersion?: string;
+  name?: string;
+  user: string;
+  comment?: string;
+  department?: string;
+  priority?: number;
+  pool?: string;
+  group?: string;
+  /** A frame list; none means one task without frames. */
+  frames?: string | null;
+  chunkSize?: number;
+  inputs?: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  /** Most nodes that may work on the job at once; 0 = no limit. */
+  machineLimit?: number;
+  allowList?: string[];
+  denyList?: string[];
+  resources?: Partial<Resources>;
+  taskTimeout?: number;
+  jobTimeout?: number;
+  maxTries?: number;
+  /** Retry any failure while tries remain (default), or only errors marked retryable. */
+  retryAnyError?: boolean;
+  dependencies?: number[];
+  initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
+  /** Held PENDING until this time (ms). */
+  scheduledAt?: number;
+  batchId?: number;
+  eventId?: number;
+  /** What a dialect keeps of the submission and shows back unchanged. */
+  dialect?: Record<string, unknown>;
+}
+
+export const MAX_TASKS_PER_JOB = 1_000_000;
+
+/** Checks a spec and turns it into the rows to insert; pure apart from reading the type. */
+async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
+  const type = await findJobTypeByName(tx, spec.type, spec.typeVersion);
+  if (!type) {
+    throw invalid(
+      `job type "${spec.type}"${spec.typeVersion ? ` version ${spec.typeVersion}` : ''} does not exist`,
+      { field: 'type' },
+    );
+  }
+  const revision = await findRevision(tx, type.id, type.latest_revision);
+  if (!revision) throw notFound('job type revision', `${type.name}/${type.latest_revision}`);
+  const definition = JSON.parse(revision.definition_json) as JobTypeDefinition;
+  const inputs = spec.inputs ?? {};
+  const parameters = spec.parameters ?? {};
+  checkValues('input', definition.inputs, inputs);
+  checkValues('parameter', definition.parameters, parameters);
+
+  const chunkSize = spec.chunkSize ?? 1;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw invalid('chunkSize must be an integer >= 1', { field: 'chunkSize' });
+  }
+  const frameText = spec.frames?.trim() ?? '';
+  let chunks: { label: string; start: number; end: number }[];
+  if (frameText === '') {
+    chunks = [{ label: '', start: 0, end: 0 }];
+  } else {
+    try {
+      chunks = chunkFrames(parseFrameList(frameText, { maxFrames: MAX_TASKS_PER_JOB * chunkSize }), chunkSize);
+    } catch (error) {
+      if (error instanceof FrameListError) throw invalid(error.message, { field: 'frames' });
+      throw error;
+    }
+  }
+  if (chunks.length > MAX_TASKS_PER_JOB) {
+    throw invalid(`a job may have at most ${MAX_TASKS_PER_JOB} tasks; raise chunkSize`, {
+      field: 'frames',
+    });
+  }
+  if ((spec.allowList?.length ?? 0) > 0 && (spec.denyList?.length ?? 0) > 0) {
+    throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
+  }
+  const resources = { ...definition.resources, ...spec.resources };
+  return { type, revision, definition, inputs, parameters, chunkSize, frameText, chunks, resources };
+}
+
+export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promise<number> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const p = await prepare(ctx, tx, spec);
+    const now = ctx.clock();
+
+    const dependencies = [...new Set(spec.dependencies ?? [])];
+    const found = await findJobs(tx, dependencies);
+    if (found.length !== dependencies.length) {
+      const missing = dependencies.filter((id) => !found.some((j) => j.id === id));
+      throw invalid(`dependencies refer to jobs that do not exist: ${missing.join(', ')}`, {
+        field: 'dependencies',
+      });
+    }
+    const waitsOnDependencies = found.some((j: JobRow) => j.state !== 'COMPLETED');
+    const waitsOnSchedule = spec.scheduledAt !== undefined && spec.scheduledAt > now;
+    let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';
+    let pendReason: string | null = state === 'PENDING' ? 'MANUAL' : null;
+    if (state === 'QUEUED' && waitsOnDependencies) [state, pendReason] = ['PENDING', 'DEPENDENCIES'];
+    else if (state === 'QUEUED' && waitsOnSchedule) [state, pendReason] = ['PENDING', 'SCHEDULE'];
+
+    const listMode = spec.allowList?.length ? 'ALLOW' : spec.denyList?.length ? 'DENY' : 'NONE';
+    const count = p.chunks.length;
+    const jobId = await insertJob(tx, {
+      job_type_id: p.type.id,
+      job_type_rev_id: p.revision.id,
+      name: spec.name?.trim() || p.type.title || p.type.name,
+      user_name: spec.user,
+      comment: spec.comment ?? '',
+      department: spec.department ?? '',
+      batch_id: spec.batchId ?? null,
+      event_id: spec.eventId ?? null,
+      state,
+      pend_reason: pendReason,
+      priority: spec.priority ?? p.definition.priority,
+      pool: spec.pool ?? '',
+      grp: spec.group ?? '',
+      frames: p.frameText,
+      chunk_size: p.chunkSize,
+      task_count: count,
+      tasks_pending: state === 'PENDING' ? count : 0,
+      tasks_queued: state === 'QUEUED' ? count : 0,
+      tasks_running: 0,
+      tasks_suspended: state === 'SUSPENDED' ? count : 0,
+      tasks_completed: 0,
+      tasks_failed: 0,
+      tasks_canceled: 0,
+      machine_limit: spec.machineLimit ?? 0,
+      node_list_mode: listMode,
+      req_cpus: p.resources.cpus,
+      req_mem: p.resources.mem,
+      req_disk: p.resources.disk,
+      req_gpus: p.resources.gpus,
+      task_timeout_s: spec.taskTimeout ?? p.definition.taskTimeout,
+      job_timeout_s: spec.jobTimeout ?? 0,
+      max_tries: spec.maxTries ?? p.definition.maxTries,
+      retry_any_error: spec.retryAnyError === false ? 0 : 1,
+      num_exes: 0,
+      input_json: JSON.stringify(p.inputs),
+      parameters_json: JSON.stringify(p.parameters),
+      dialect_json: JSON.stringify(spec.dialect ?? {}),
+      error_name: null,
+      error_message: null,
+      scheduled_at: spec.scheduledAt ?? null,
+      created_at: now,
+      queued_at: state === 'QUEUED' ? now : null,
+      started_at: null,
+      ended_at: null,
+      last_status_change: now,
+      last_modified: now,
+      deleted_at: null,
+      archived_at: null,
+    });
+    await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
+    await addDependencies(tx, jobId, dependencies);
+    const tasks: NewTask[] = p.chunks.map((chunk, index) => ({
+      job_id: jobId,
+      task_index: index,
+      frames: chunk.label,
+      frame_start: chunk.start,
+      frame_end: chunk.end,
+      state,
+      tries: 0,
+      progress: 0,
+      node_id: null,
+      last_execution_id: null,
+      started_at: null,
+      ended_at: null,
+      last_status_change: now,
+      last_modified: now,
+    }));
+    await insertTasks(tx, tasks);
+    emit({ type: 'job.created', jobId, state });
+    return jobId;
+  });
+}

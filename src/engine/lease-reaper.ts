@@ -1,0 +1,111 @@
+import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
+import { executionsPastTimeout, expiredLeases, lockExecution } from '../store/executions.js';
+import { jobsPastTimeout, lockJob, scheduledJobsDue } from '../store/jobs.js';
+import { markSilentNodesOffline } from '../store/nodes.js';
+import { inTransaction, type EngineContext } from './context.js';
+import { failExecution, type Failure } from './execution-reports.js';
+import { applyJobAction } from './job-actions.js';
+import type { EngineSettings } from './settings.js';
+import { releaseJob } from './state-changes.js';
+
+/** Rows handled per kind per tick; the next tick takes the rest. */
+const BATCH = 200;
+
+export interface ReapResult {
+  lost: number;
+  timedOut: number;
+  jobsTimedOut: number;
+  nodesOffline: number;
+  released: number;
+}
+
+/**
+ * Enforces time on the server side: expired leases (the node is gone), tasks and jobs past
+ * their time limits, silent nodes, and schedules that came due. Every replica runs one;
+ * each row is re-checked under its lock, so two reapers never apply the same change twice.
+ */
+export class LeaseReaper {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly settings: EngineSettings,
+  ) {}
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#running) return;
+      this.#running = this.tick()
+        .catch(() => undefined)
+        .finally(() => (this.#running = undefined));
+    }, this.settings.reaperIntervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  async tick(): Promise<ReapResult> {
+    const now = this.ctx.clock();
+    const lost = await this.#failEach(await expiredLeases(this.ctx.db, now, BATCH), 'lose', {
+      errorName: 'node-lost',
+      message: 'the node stopped reporting and its lease expired',
+    }, (e) => e.lease_expires_at < now);
+    const timedOut = await this.#failEach(
+      await executionsPastTimeout(this.ctx.db, now, BATCH),
+      'fail',
+      { errorName: 'timeout', message: 'the task ran past its time limit', timedOut: true },
+      (e) => e.state === 'RUNNING',
+    );
+    let jobsTimedOut = 0;
+    for (const id of await jobsPastTimeout(this.ctx.db, now, BATCH)) {
+      // Another replica may have ended it first; that is not an error here.
+      await applyJobAction(this.ctx, id, 'fail', {
+        name: 'timeout',
+        message: 'the job ran past its time limit',
+      }).then(
+        () => jobsTimedOut++,
+        () => undefined,
+      );
+    }
+    const nodesOffline = await inTransaction(this.ctx, async (tx, emit) => {
+      const silent = await markSilentNodesOffline(tx, now - this.settings.nodeTimeoutMs, now);
+      for (const node of silent) {
+        emit({ type: 'node.state', nodeId: node.id, state: 'OFFLINE', enabled: node.enabled === 1 });
+      }
+      return silent.length;
+    });
+    let released = 0;
+    for (const id of await scheduledJobsDue(this.ctx.db, now, BATCH)) {
+      released += await inTransaction(this.ctx, async (tx, emit) => {
+        const job = await lockJob(tx, this.ctx.dialect, id);
+        if (job?.state !== 'PENDING' || job.pend_reason !== 'SCHEDULE') return 0;
+        await releaseJob(this.ctx, tx, emit, job);
+        return 1;
+      });
+    }
+    return { lost, timedOut, jobsTimedOut, nodesOffline, released };
+  }
+
+  async #failEach(
+    ids: number[],
+    event: 'lose' | 'fail',
+    failure: Failure,
+    stillDue: (e: { lease_expires_at: number; state: string }) => boolean,
+  ): Promise<number> {
+    let count = 0;
+    for (const id of ids) {
+      count += await inTransaction(this.ctx, async (tx, emit) => {
+        const execution = await lockExecution(tx, this.ctx.dialect, id);
+        if (!execution || !LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState)) return 0;
+        if (!stillDue(execution)) return 0;
+        await failExecution(this.ctx, tx, emit, execution, event, failure);
+        return 1;
+      });
+    }
+    return count;
+  }
+}

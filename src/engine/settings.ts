@@ -1,0 +1,18 @@
+/** Timings of the engine; tests shorten them, operators rarely need to. */
+export interface EngineSettings {
+  /** How long an acquisition or heartbeat keeps a lease. */
+  leaseMs: number;
+  /** A node silent this long is OFFLINE (its leases expire on their own). */
+  nodeTimeoutMs: number;
+  /** How often the reaper looks for expired leases, timeouts and due schedules. */
+  reaperIntervalMs: number;
+  /** The longest a node's acquire may wait for work. */
+  maxAcquireWaitMs: number;
+}
+
+export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
+  leaseMs: 60_000,
+  nodeTimeoutMs: 90_000,
+  reaperIntervalMs: 5_000,
+  maxAcquireWaitMs: 60_000,
+};

@@ -1,0 +1,172 @@
+import { FINAL_JOB_STATES, jobStateMachine, type JobEvent, type JobState } from '../domain/job-state.js';
+import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
+import { executionStateMachine, type ExecutionState } from '../domain/execution-state.js';
+import type { Tx } from '../store/database.js';
+import { updateExecution } from '../store/executions.js';
+import {
+  dependentsReadyToRelease,
+  lockJob,
+  shiftTaskCounters,
+  updateJob,
+  type CounterState,
+} from '../store/jobs.js';
+import type { ExecutionRow, JobRow, JobUpdate, TaskRow, TasksTable } from '../store/schema.js';
+import { setTasksState, tasksInStates } from '../store/tasks.js';
+import type { EngineContext, Emit } from './context.js';
+
+/*
+ * The moves every action is made of. Each one asks the state tables first, writes the
+ * change with last_status_change and last_modified, keeps the job's task counters exact,
+ * and emits one event.
+ */
+
+/** Event payloads list task ids only up to this many; past it they carry just the count. */
+const MAX_IDS_IN_EVENT = 200;
+
+export async function changeJobState(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+  event: JobEvent,
+  patch: JobUpdate = {},
+): Promise<JobRow> {
+  const from = job.state as JobState;
+  const to = jobStateMachine.apply(from, event, job.id);
+  const now = ctx.clock();
+  const update: JobUpdate = { ...patch, state: to, last_modified: now };
+  if (to !== from) update.last_status_change = now;
+  if (to === 'QUEUED') update.queued_at = now;
+  if (to === 'RUNNING' && job.started_at === null) update.started_at = now;
+  if (FINAL_JOB_STATES.includes(to)) update.ended_at = now;
+  else if (FINAL_JOB_STATES.includes(from)) update.ended_at = null;
+  if (to !== 'PENDING') update.pend_reason = null;
+  if (to === 'QUEUED' || to === 'COMPLETED') {
+    update.error_name ??= null;
+    update.error_message ??= null;
+  }
+  await updateJob(tx, job.id, update);
+  if (to !== from) emit({ type: 'job.state', jobId: job.id, from, to });
+  const changed = { ...job, ...update } as JobRow;
+  if (to === 'COMPLETED') await releaseDependents(ctx, tx, emit, job.id);
+  return changed;
+}
+
+/**
+ * Moves tasks by one task event. Tasks whose state does not allow it are an error: callers
+ * select tasks from `taskStateMachine.sources(event)`.
+ */
+export async function moveTasks(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  jobId: number,
+  tasks: readonly TaskRow[],
+  event: TaskEvent,
+  patch: Partial<Omit<TasksTable, 'id'>> = {},
+): Promise<void> {
+  const now = ctx.clock();
+  const groups = new Map<TaskState, TaskRow[]>();
+  for (const task of tasks) {
+    const from = task.state as TaskState;
+    taskStateMachine.apply(from, event, task.id);
+    groups.set(from, [...(groups.get(from) ?? []), task]);
+  }
+  for (const [from, group] of groups) {
+    const to = taskStateMachine.apply(from, event);
+    const ids = group.map((t) => t.id);
+    const update: Partial<Omit<TasksTable, 'id'>> = {
+      ...patch,
+      state: to,
+      last_status_change: now,
+      last_modified: now,
+    };
+    if (to === 'COMPLETED' || to === 'FAILED' || to === 'CANCELED') update.ended_at ??= now;
+    if (to === 'QUEUED' || to === 'PENDING') {
+      update.node_id = null;
+      update.ended_at = null;
+      update.progress ??= 0;
+    }
+    await setTasksState(tx, ids, update);
+    await shiftTaskCounters(tx, jobId, from as CounterState, to as CounterState, ids.length, now);
+    emit({
+      type: 'task.state',
+      jobId,
+      taskIds: ids.length <= MAX_IDS_IN_EVENT ? ids : [],
+      count: ids.length,
+      from,
+      to,
+    });
+  }
+}
+
+/** Ends executions by an execution event (stop, lose, fail, complete, release). */
+export async function endExecution(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  execution: ExecutionRow,
+  event: 'stop' | 'lose' | 'fail' | 'complete' | 'release',
+  patch: Partial<Pick<ExecutionRow, 'exit_code' | 'error_name' | 'error_message' | 'timed_out' | 'progress'>> = {},
+): Promise<ExecutionState> {
+  const from = execution.state as ExecutionState;
+  const to = executionStateMachine.apply(from, event, execution.id);
+  const now = ctx.clock();
+  await updateExecution(tx, execution.id, {
+    ...patch,
+    state: to,
+    ended_at: now,
+    last_modified: now,
+  });
+  emit({
+    type: 'execution.state',
+    jobId: execution.job_id,
+    taskId: execution.task_id,
+    executionId: execution.id,
+    nodeId: execution.node_id,
+    from,
+    to,
+  });
+  return to;
+}
+
+/** Stops every live execution of the given tasks (the worker learns at its next report). */
+export async function stopExecutions(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  executions: readonly ExecutionRow[],
+): Promise<void> {
+  for (const execution of executions) {
+    await endExecution(ctx, tx, emit, execution, 'stop', {
+      error_name: null,
+      error_message: 'withdrawn by the server',
+    });
+  }
+}
+
+/** Jobs waiting only on `jobId` are released once it completes. */
+async function releaseDependents(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  jobId: number,
+): Promise<void> {
+  for (const id of await dependentsReadyToRelease(tx, jobId)) {
+    const job = await lockJob(tx, ctx.dialect, id);
+    if (!job || job.state !== 'PENDING') continue;
+    await releaseJob(ctx, tx, emit, job);
+  }
+}
+
+/** PENDING → QUEUED with its pending tasks. */
+export async function releaseJob(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+): Promise<JobRow> {
+  const pending = await tasksInStates(tx, job.id, ['PENDING']);
+  await moveTasks(ctx, tx, emit, job.id, pending, 'release');
+  return changeJobState(ctx, tx, emit, job, 'release');
+}

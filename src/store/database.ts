@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** A repository function takes either the database or a transaction. */
+export type Executor = Db | Tx;
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+  /** A `postgres://` URL, or a path to the SQLite file. */
+  url: string;
+  /** PostgreSQL schema to work in (tests use one per run); defaults to `public`. */
+  schema?: string;
+  /** SQLite: FULL survives power loss, NORMAL (the default) survives a process crash. */
+  synchronous?: 'NORMAL' | 'FULL';
+  poolSize?: number;
+}
+
+export interface OpenDatabase {
+  db: Db;
+  dialect: DialectName;
+  /** The schema PostgreSQL objects live in; undefined for SQLite. */
+  schema: string | undefined;
+  url: string;
+  close(): Promise<void>;
+}
+
+// bigint columns (times in ms, ids) fit in a double; pg would otherwise return them as strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+export function openDatabase(options: DatabaseOptions): OpenDatabase {
+  return isPostgresUrl(options.url) ? openPostgres(options) : openSqlite(options);
+}
+
+function openSqlite(options: DatabaseOptions): OpenDatabase {
+  mkdirSync(dirname(options.url), { recursive: true });
+  const sqlite = new SQLite(options.url);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  // Other processes (the CLI's `drover user add`) may write while the server runs.
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    schema: undefined,
+    url: options.url,
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(options: DatabaseOptions): OpenDatabase {
+  const schema = options.schema ?? 'public';
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    options: `-c search_path=${schema}`,
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', schema, url: options.url, close: () => db.destroy() };
+}

@@ -1,0 +1,238 @@
+import { sql } from 'kysely';
+import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
+import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
+import type { DialectName, Executor, Tx } from './database.js';
+import type { ExecutionRow, ExecutionsTable, NodeRow } from './schema.js';
+
+export async function insertExecution(
+  tx: Executor,
+  row: Omit<ExecutionsTable, 'id'>,
+): Promise<number> {
+  const { id } = await tx
+    .insertInto('executions')
+    .values(row)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(id);
+}
+
+export async function findExecution(db: Executor, id: number): Promise<ExecutionRow | undefined> {
+  return db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Reads an execution and, with PostgreSQL, locks it for the rest of the transaction. */
+export async function lockExecution(
+  tx: Tx,
+  dialect: DialectName,
+  id: number,
+): Promise<ExecutionRow | undefined> {
+  const q = tx.selectFrom('executions').selectAll().where('id', '=', id);
+  return (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+}
+
+export async function updateExecution(
+  tx: Executor,
+  id: number,
+  patch: Partial<Omit<ExecutionsTable, 'id'>>,
+): Promise<void> {
+  await tx.updateTable('executions').set(patch).where('id', '=', id).execute();
+}
+
+export async function liveExecutionsOfTasks(
+  db: Executor,
+  taskIds: readonly number[],
+): Promise<ExecutionRow[]> {
+  if (taskIds.length === 0) return [];
+  const found: ExecutionRow[] = [];
+  for (let i = 0; i < taskIds.length; i += 1000) {
+    found.push(
+      ...(await db
+        .selectFrom('executions')
+        .selectAll()
+        .where('task_id', 'in', taskIds.slice(i, i + 1000))
+        .where('state', 'in', LIVE_EXECUTION_STATES)
+        .execute()),
+    );
+  }
+  return found;
+}
+
+export async function liveExecutionsOfJob(db: Executor, jobId: number): Promise<ExecutionRow[]> {
+  return db
+    .selectFrom('executions')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('state', 'in', LIVE_EXECUTION_STATES)
+    .execute();
+}
+
+export async function liveExecutionsOfNode(db: Executor, nodeId: number): Promise<ExecutionRow[]> {
+  return db
+    .selectFrom('executions')
+    .selectAll()
+    .where('node_id', '=', nodeId)
+    .where('state', 'in', LIVE_EXECUTION_STATES)
+    .execute();
+}
+
+export async function listExecutions(
+  db: Executor,
+  filter: { jobId?: number; taskId?: number; nodeId?: number; states?: string[] },
+  page: { limit: number; offset: number },
+): Promise<{ rows: ExecutionRow[]; total: number }> {
+  let base = db.selectFrom('executions');
+  if (filter.jobId !== undefined) base = base.where('job_id', '=', filter.jobId);
+  if (filter.taskId !== undefined) base = base.where('task_id', '=', filter.taskId);
+  if (filter.nodeId !== undefined) base = base.where('node_id', '=', filter.nodeId);
+  if (filter.states?.length) base = base.where('state', 'in', filter.states);
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy('id').limit(page.limit).offset(page.offset).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+/** Extends the leases of a node's live executions among `ids`; returns those still live. */
+export async function extendLeases(
+  tx: Executor,
+  nodeId: number,
+  ids: readonly number[],
+  now: number,
+  expiresAt: number,
+): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx
+    .updateTable('executions')
+    .set({ lease_expires_at: expiresAt, last_heartbeat: now })
+    .where('id', 'in', ids)
+    .where('node_id', '=', nodeId)
+    .where('state', 'in', LIVE_EXECUTION_STATES)
+    .where('lease_expires_at', '>=', now)
+    .returning('id')
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+export async function expiredLeases(db: Executor, now: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('executions')
+    .select('id')
+    .where('state', 'in', LIVE_EXECUTION_STATES)
+    .where('lease_expires_at', '<', now)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/** RUNNING executions past their job's task timeout. */
+export async function executionsPastTimeout(
+  db: Executor,
+  now: number,
+  limit: number,
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('executions as e')
+    .innerJoin('jobs as j', 'j.id', 'e.job_id')
+    .select('e.id')
+    .where('e.state', '=', 'RUNNING')
+    .where('j.task_timeout_s', '>', 0)
+    .where(sql<boolean>`e.started_at + j.task_timeout_s * 1000 < ${now}`)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * The dispatch query: the best QUEUED task this node may run, or nothing.
+ *
+ * Order is job priority (higher first), then submission time, then task index. A task is
+ * eligible when its job is dispatchable and not deleted, the node is in the job's pool and
+ * group (an empty one means any), the node's resources cover the job's request, and the
+ * job's allow/deny list admits the node. The machine limit is checked by the caller after
+ * it locks the job, because counting rows here cannot see concurrent acquirers.
+ *
+ * PostgreSQL skips tasks another acquirer has locked (FOR UPDATE SKIP LOCKED), so acquirers
+ * never wait on each other; with SQLite the whole acquire is one transaction at a time.
+ */
+export async function findDispatchableTask(
+  tx: Tx,
+  dialect: DialectName,
+  node: NodeRow,
+  pools: string[],
+  groups: string[],
+  excludeJobIds: readonly number[],
+): Promise<{ taskId: number; jobId: number } | undefined> {
+  let q = tx
+    .selectFrom('tasks as t')
+    .innerJoin('jobs as j', 'j.id', 't.job_id')
+    .select(['t.id as taskId', 't.job_id as jobId'])
+    .where('t.state', '=', 'QUEUED')
+    .where('j.state', 'in', DISPATCHABLE_JOB_STATES)
+    .where('j.deleted_at', 'is', null)
+    .where('j.tasks_queued', '>', 0)
+    .where((eb) => eb.or([eb('j.pool', '=', ''), eb('j.pool', 'in', pools.length ? pools : [''])]))
+    .where((eb) => eb.or([eb('j.grp', '=', ''), eb('j.grp', 'in', groups.length ? groups : [''])]))
+    .where('j.req_cpus', '<=', node.cpus)
+    .where('j.req_mem', '<=', node.mem)
+    .where('j.req_disk', '<=', node.disk)
+    .where('j.req_gpus', '<=', node.gpus)
+    .where(({ eb, or, and, exists, not, selectFrom }) => {
+      const listed = exists(
+        selectFrom('job_node_list as l')
+          .select(sql`1`.as('one'))
+          .whereRef('l.job_id', '=', 'j.id')
+          .where('l.node_name', '=', node.name),
+      );
+      return or([
+        eb('j.node_list_mode', '=', 'NONE'),
+        and([eb('j.node_list_mode', '=', 'ALLOW'), listed]),
+        and([eb('j.node_list_mode', '=', 'DENY'), not(listed)]),
+      ]);
+    });
+  if (excludeJobIds.length > 0) q = q.where('j.id', 'not in', excludeJobIds);
+  q = q
+    .orderBy('j.priority', 'desc')
+    .orderBy('j.created_at')
+    .orderBy('j.id')
+    .orderBy('t.task_index')
+    .limit(1);
+  const row = await (dialect === 'postgres' ? q.forUpdate('t').skipLocked() : q).executeTakeFirst();
+  return row ? { taskId: Number(row.taskId), jobId: Number(row.jobId) } : undefined;
+}
+
+/** Distinct nodes holding live executions of a job, other than `nodeId`. */
+export async function otherNodesOnJob(
+  db: Executor,
+  jobId: number,
+  nodeId: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom('executions')
+    .select((eb) => eb.fn.count<number>('node_id').distinct().as('n'))
+    .where('job_id', '=', jobId)
+    .where('state', 'in', LIVE_EXECUTION_STATES)
+    .where('node_id', '!=', nodeId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function nodeHoldsJob(db: Executor, jobId: number, nodeId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('executions')
+    .select('id')
+    .where('job_id', '=', jobId)
+    .where('node_id', '=', nodeId)
+    .where('state', 'in', LIVE_EXECUTION_STATES)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function countDispatchedSince(db: Executor, since: number): Promise<number> {
+  const row = await db
+    .selectFrom('executions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('created_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

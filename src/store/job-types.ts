@@ -1,0 +1,107 @@
+import type { Executor } from './database.js';
+import type { JobTypeRevisionRow, JobTypeRow, JobTypesTable } from './schema.js';
+
+export async function insertJobType(
+  tx: Executor,
+  row: Omit<JobTypesTable, 'id'>,
+): Promise<number> {
+  const { id } = await tx
+    .insertInto('job_types')
+    .values(row)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(id);
+}
+
+export async function updateJobType(
+  tx: Executor,
+  id: number,
+  patch: Partial<Omit<JobTypesTable, 'id'>>,
+): Promise<void> {
+  await tx.updateTable('job_types').set(patch).where('id', '=', id).execute();
+}
+
+export async function insertRevision(
+  tx: Executor,
+  jobTypeId: number,
+  revisionNum: number,
+  definitionJson: string,
+  manifestJson: string | null,
+  now: number,
+): Promise<number> {
+  const { id } = await tx
+    .insertInto('job_type_revisions')
+    .values({
+      job_type_id: jobTypeId,
+      revision_num: revisionNum,
+      definition_json: definitionJson,
+      manifest_json: manifestJson,
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(id);
+}
+
+export async function findJobType(db: Executor, id: number): Promise<JobTypeRow | undefined> {
+  return db.selectFrom('job_types').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The job type of that name: the given version, or the most recently created one. */
+export async function findJobTypeByName(
+  db: Executor,
+  name: string,
+  version?: string,
+): Promise<JobTypeRow | undefined> {
+  let q = db.selectFrom('job_types').selectAll().where('name', '=', name);
+  if (version !== undefined) q = q.where('version', '=', version);
+  return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function listJobTypes(
+  db: Executor,
+  options: { name?: string; limit: number; offset: number },
+): Promise<{ rows: JobTypeRow[]; total: number }> {
+  let base = db.selectFrom('job_types');
+  if (options.name !== undefined) base = base.where('name', '=', options.name);
+  const [rows, count] = await Promise.all([
+    base
+      .selectAll()
+      .orderBy('name')
+      .orderBy('version')
+      .limit(options.limit)
+      .offset(options.offset)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function findRevision(
+  db: Executor,
+  jobTypeId: number,
+  revisionNum: number,
+): Promise<JobTypeRevisionRow | undefined> {
+  return db
+    .selectFrom('job_type_revisions')
+    .selectAll()
+    .where('job_type_id', '=', jobTypeId)
+    .where('revision_num', '=', revisionNum)
+    .executeTakeFirst();
+}
+
+export async function findRevisionById(
+  db: Executor,
+  id: number,
+): Promise<JobTypeRevisionRow | undefined> {
+  return db.selectFrom('job_type_revisions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listRevisions(db: Executor, jobTypeId: number): Promise<JobTypeRevisionRow[]> {
+  return db
+    .selectFrom('job_type_revisions')
+    .selectAll()
+    .where('job_type_id', '=', jobTypeId)
+    .orderBy('revision_num')
+    .execute();
+}

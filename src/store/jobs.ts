@@ -1,0 +1,208 @@
+import { sql } from 'kysely';
+import type { DialectName, Executor, Tx } from './database.js';
+import type { JobRow, JobUpdate, NewJobRow } from './schema.js';
+
+export async function insertJob(tx: Executor, row: NewJobRow): Promise<number> {
+  const { id } = await tx.insertInto('jobs').values(row).returning('id').executeTakeFirstOrThrow();
+  return Number(id);
+}
+
+export async function findJob(db: Executor, id: number): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findJobs(db: Executor, ids: readonly number[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('jobs').selectAll().where('id', 'in', ids).orderBy('id').execute();
+}
+
+/**
+ * Reads a job and, with PostgreSQL, locks its row until the transaction ends: every change
+ * to a job and its tasks starts here, so changes to one job never interleave. SQLite
+ * transactions already run one at a time.
+ */
+export async function lockJob(
+  tx: Tx,
+  dialect: DialectName,
+  id: number,
+): Promise<JobRow | undefined> {
+  const query = tx.selectFrom('jobs').selectAll().where('id', '=', id);
+  return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function updateJob(tx: Executor, id: number, patch: JobUpdate): Promise<void> {
+  await tx.updateTable('jobs').set(patch).where('id', '=', id).execute();
+}
+
+export async function deleteJobRow(tx: Executor, id: number): Promise<void> {
+  await tx.deleteFrom('jobs').where('id', '=', id).execute();
+}
+
+export const TASK_COUNTER_COLUMNS = {
+  PENDING: 'tasks_pending',
+  QUEUED: 'tasks_queued',
+  RUNNING: 'tasks_running',
+  SUSPENDED: 'tasks_suspended',
+  COMPLETED: 'tasks_completed',
+  FAILED: 'tasks_failed',
+  CANCELED: 'tasks_canceled',
+} as const;
+export type CounterState = keyof typeof TASK_COUNTER_COLUMNS;
+
+/** Moves `n` tasks of a job from one counter to another, without recounting. */
+export async function shiftTaskCounters(
+  tx: Executor,
+  jobId: number,
+  from: CounterState,
+  to: CounterState,
+  n: number,
+  now: number,
+): Promise<void> {
+  if (from === to || n === 0) return;
+  const a = TASK_COUNTER_COLUMNS[from];
+  const b = TASK_COUNTER_COLUMNS[to];
+  await tx
+    .updateTable('jobs')
+    .set((eb) => ({
+      [a]: eb(a, '-', n),
+      [b]: eb(b, '+', n),
+      last_modified: now,
+    }))
+    .where('id', '=', jobId)
+    .execute();
+}
+
+/** Sets every counter from the tasks themselves (after a bulk change). */
+export async function recountTasks(tx: Executor, jobId: number, now: number): Promise<void> {
+  const rows = await tx
+    .selectFrom('tasks')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('job_id', '=', jobId)
+    .groupBy('state')
+    .execute();
+  const patch: JobUpdate = { last_modified: now };
+  for (const column of Object.values(TASK_COUNTER_COLUMNS)) patch[column] = 0;
+  for (const row of rows) {
+    const column = TASK_COUNTER_COLUMNS[row.state as CounterState];
+    if (column) patch[column] = Number(row.n);
+  }
+  await updateJob(tx, jobId, patch);
+}
+
+export async function setNodeList(tx: Executor, jobId: number, names: string[]): Promise<void> {
+  await tx.deleteFrom('job_node_list').where('job_id', '=', jobId).execute();
+  const unique = [...new Set(names)];
+  if (unique.length > 0) {
+    await tx
+      .insertInto('job_node_list')
+      .values(unique.map((node_name) => ({ job_id: jobId, node_name })))
+      .execute();
+  }
+}
+
+export async function nodeListOf(db: Executor, jobId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('job_node_list')
+    .select('node_name')
+    .where('job_id', '=', jobId)
+    .orderBy('node_name')
+    .execute();
+  return rows.map((r) => r.node_name);
+}
+
+export async function addDependencies(tx: Executor, jobId: number, on: number[]): Promise<void> {
+  const unique = [...new Set(on)];
+  if (unique.length === 0) return;
+  await tx
+    .insertInto('job_dependencies')
+    .values(unique.map((depends_on_id) => ({ job_id: jobId, depends_on_id })))
+    .execute();
+}
+
+export async function setDependencies(tx: Executor, jobId: number, on: number[]): Promise<void> {
+  await tx.deleteFrom('job_dependencies').where('job_id', '=', jobId).execute();
+  await addDependencies(tx, jobId, on);
+}
+
+export async function dependenciesOf(db: Executor, jobId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('job_dependencies')
+    .select('depends_on_id')
+    .where('job_id', '=', jobId)
+    .orderBy('depends_on_id')
+    .execute();
+  return rows.map((r) => Number(r.depends_on_id));
+}
+
+/** Dependencies of a job that are not COMPLETED yet (deleted ones included: they block). */
+export async function unmetDependencies(db: Executor, jobId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('job_dependencies as d')
+    .innerJoin('jobs as j', 'j.id', 'd.depends_on_id')
+    .select('j.id')
+    .where('d.job_id', '=', jobId)
+    .where('j.state', '!=', 'COMPLETED')
+    .orderBy('j.id')
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/** Jobs waiting on `jobId` whose every dependency is now complete. */
+export async function dependentsReadyToRelease(db: Executor, jobId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('job_dependencies as d')
+    .innerJoin('jobs as j', 'j.id', 'd.job_id')
+    .select('j.id')
+    .where('d.depends_on_id', '=', jobId)
+    .where('j.state', '=', 'PENDING')
+    .where('j.pend_reason', '=', 'DEPENDENCIES')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('job_dependencies as d2')
+            .innerJoin('jobs as j2', 'j2.id', 'd2.depends_on_id')
+            .select(sql`1`.as('one'))
+            .whereRef('d2.job_id', '=', 'j.id')
+            .where('j2.state', '!=', 'COMPLETED'),
+        ),
+      ),
+    )
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/** PENDING jobs whose scheduled start has come. */
+export async function scheduledJobsDue(db: Executor, now: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('state', '=', 'PENDING')
+    .where('pend_reason', '=', 'SCHEDULE')
+    .where('scheduled_at', '<=', now)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/** RUNNING jobs past their own time limit. */
+export async function jobsPastTimeout(db: Executor, now: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('state', '=', 'RUNNING')
+    .where('job_timeout_s', '>', 0)
+    .where(sql<boolean>`started_at + job_timeout_s * 1000 < ${now}`)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+export async function countJobsByState(db: Executor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('deleted_at', 'is', null)
+    .groupBy('state')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}

@@ -1,0 +1,29 @@
+import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
+import type { OpenDatabase } from './database.js';
+import { initialSchema } from './migrations/0001-initial.js';
+
+/** Migrations are numbered, never edited once landed, and the same on both databases. */
+function migrations(open: OpenDatabase): Record<string, Migration> {
+  return {
+    '0001-initial': initialSchema(open.dialect),
+  };
+}
+
+export async function migrateToLatest(open: OpenDatabase): Promise<string[]> {
+  if (open.schema !== undefined) {
+    await sql`create schema if not exists ${sql.id(open.schema)}`.execute(open.db);
+  }
+  const migrator = new Migrator({
+    db: open.db,
+    provider: { getMigrations: async () => migrations(open) },
+    ...(open.schema !== undefined ? { migrationTableSchema: open.schema } : {}),
+  });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new Error(
+      `migration ${failed?.migrationName ?? '?'} failed: ${String((result.error as Error).message ?? result.error)}`,
+    );
+  }
+  return (result.results ?? []).map((r) => r.migrationName);
+}

@@ -1,0 +1,70 @@
+import type { Executor } from './database.js';
+import type { NodeRow, NodesTable } from './schema.js';
+
+export async function findNode(db: Executor, id: number): Promise<NodeRow | undefined> {
+  return db.selectFrom('nodes').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findNodeByName(db: Executor, name: string): Promise<NodeRow | undefined> {
+  return db.selectFrom('nodes').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export async function insertNode(tx: Executor, row: Omit<NodesTable, 'id'>): Promise<number> {
+  const { id } = await tx.insertInto('nodes').values(row).returning('id').executeTakeFirstOrThrow();
+  return Number(id);
+}
+
+export async function updateNode(
+  tx: Executor,
+  id: number,
+  patch: Partial<Omit<NodesTable, 'id'>>,
+): Promise<void> {
+  await tx.updateTable('nodes').set(patch).where('id', '=', id).execute();
+}
+
+export async function listNodes(
+  db: Executor,
+  options: { states?: NodesTable['state'][]; limit: number; offset: number },
+): Promise<{ rows: NodeRow[]; total: number }> {
+  let base = db.selectFrom('nodes');
+  if (options.states?.length) base = base.where('state', 'in', options.states);
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy('name').limit(options.limit).offset(options.offset).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+/** Every node that could take work: online and enabled (few enough to read whole). */
+export async function activeNodes(db: Executor): Promise<NodeRow[]> {
+  return db
+    .selectFrom('nodes')
+    .selectAll()
+    .where('state', '=', 'ONLINE')
+    .where('enabled', '=', 1)
+    .execute();
+}
+
+/** Marks ONLINE nodes silent since `before` as OFFLINE and returns them. */
+export async function markSilentNodesOffline(
+  tx: Executor,
+  before: number,
+  now: number,
+): Promise<NodeRow[]> {
+  return tx
+    .updateTable('nodes')
+    .set({ state: 'OFFLINE', last_modified: now })
+    .where('state', '=', 'ONLINE')
+    .where('last_heartbeat', '<', before)
+    .returningAll()
+    .execute();
+}
+
+export async function countNodesByState(db: Executor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('nodes')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}

@@ -1,0 +1,295 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/*
+ * Terminology and conventions of the stored model:
+ * - Times are integer milliseconds since the epoch in both databases (bigint in PostgreSQL),
+ *   so comparisons, indexes and arithmetic behave the same everywhere.
+ * - Booleans are integers 0/1, for the same reason.
+ * - Columns ending in _json hold JSON text; the repositories parse and serialise them.
+ * - Deletion and archiving are columns beside the state, never states.
+ */
+
+export interface UsersTable {
+  id: Generated<number>;
+  name: string;
+  role: 'admin' | 'user' | 'node';
+  password_hash: string | null;
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface JobTypesTable {
+  id: Generated<number>;
+  name: string;
+  version: string;
+  title: string;
+  description: string;
+  category: string;
+  is_active: number;
+  is_system: number;
+  is_paused: number;
+  latest_revision: number;
+  created_at: number;
+  last_modified: number;
+}
+
+export interface JobTypeRevisionsTable {
+  id: Generated<number>;
+  job_type_id: number;
+  revision_num: number;
+  definition_json: string;
+  manifest_json: string | null;
+  created_at: number;
+}
+
+export interface ErrorsTable {
+  id: Generated<number>;
+  name: string;
+  job_type_name: string | null;
+  title: string;
+  description: string;
+  category: 'SYSTEM' | 'DATA' | 'ALGORITHM';
+  is_builtin: number;
+  should_be_retried: number;
+  created_at: number;
+  last_modified: number;
+}
+
+export interface BatchesTable {
+  id: Generated<number>;
+  title: string;
+  description: string;
+  created_at: number;
+}
+
+export interface TriggerEventsTable {
+  id: Generated<number>;
+  type: string;
+  description_json: string;
+  occurred: number;
+}
+
+export interface NodesTable {
+  id: Generated<number>;
+  name: string;
+  hostname: string;
+  state: 'ONLINE' | 'OFFLINE';
+  enabled: number;
+  pools_json: string;
+  groups_json: string;
+  cpus: number;
+  mem: number;
+  disk: number;
+  gpus: number;
+  slots: number;
+  props_json: string;
+  last_heartbeat: number | null;
+  created_at: number;
+  last_modified: number;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  job_type_id: number;
+  job_type_rev_id: number;
+  name: string;
+  user_name: string;
+  comment: string;
+  department: string;
+  batch_id: number | null;
+  event_id: number | null;
+  state: string;
+  /** Why a PENDING job waits: DEPENDENCIES, SCHEDULE or MANUAL. */
+  pend_reason: string | null;
+  priority: number;
+  pool: string;
+  grp: string;
+  frames: string;
+  chunk_size: number;
+  task_count: number;
+  tasks_pending: number;
+  tasks_queued: number;
+  tasks_running: number;
+  tasks_suspended: number;
+  tasks_completed: number;
+  tasks_failed: number;
+  tasks_canceled: number;
+  machine_limit: number;
+  node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
+  req_cpus: number;
+  req_mem: number;
+  req_disk: number;
+  req_gpus: number;
+  task_timeout_s: number;
+  job_timeout_s: number;
+  max_tries: number;
+  /** 1: retry any failure while tries remain; 0: only errors marked should_be_retried. */
+  retry_any_error: number;
+  num_exes: number;
+  input_json: string;
+  parameters_json: string;
+  /** What a dialect keeps of its submission that the engine does not interpret. */
+  dialect_json: string;
+  error_name: string | null;
+  error_message: string | null;
+  scheduled_at: number | null;
+  created_at: number;
+  queued_at: number | null;
+  started_at: number | null;
+  ended_at: number | null;
+  last_status_change: number;
+  last_modified: number;
+  deleted_at: number | null;
+  archived_at: number | null;
+}
+
+export interface JobNodeListTable {
+  job_id: number;
+  node_name: string;
+}
+
+export interface JobDependenciesTable {
+  job_id: number;
+  depends_on_id: number;
+}
+
+export interface TasksTable {
+  id: Generated<number>;
+  job_id: number;
+  task_index: number;
+  /** A frame list the frame parser reads back: "21-21", "1-10" or "1-1,6-6". */
+  frames: string;
+  frame_start: number;
+  frame_end: number;
+  state: string;
+  tries: number;
+  progress: number;
+  node_id: number | null;
+  last_execution_id: number | null;
+  started_at: number | null;
+  ended_at: number | null;
+  last_status_change: number;
+  last_modified: number;
+}
+
+export interface ExecutionsTable {
+  id: Generated<number>;
+  job_id: number;
+  task_id: number;
+  node_id: number;
+  exe_num: number;
+  state: string;
+  lease_expires_at: number;
+  progress: number;
+  exit_code: number | null;
+  error_name: string | null;
+  error_message: string | null;
+  timed_out: number;
+  log_lines: number;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  last_heartbeat: number;
+  last_modified: number;
+}
+
+export interface LogBatchesTable {
+  id: Generated<number>;
+  execution_id: number;
+  first_line: number;
+  line_count: number;
+  /** JSON array of [stream, time ms, text] triples. */
+  lines_json: string;
+  created_at: number;
+}
+
+export interface BlobsTable {
+  id: Generated<number>;
+  size: number;
+  sha256: string;
+  data: Uint8Array;
+  created_at: number;
+}
+
+export interface OutputsTable {
+  id: Generated<number>;
+  job_id: number;
+  execution_id: number | null;
+  name: string;
+  type: string;
+  size: number;
+  sha256: string;
+  blob_id: number;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface FilesTable {
+  id: Generated<number>;
+  file_name: string;
+  media_type: string;
+  file_type: string;
+  size: number;
+  sha256: string | null;
+  path: string;
+  workspace: string;
+  blob_id: number | null;
+  props_json: string;
+  created_at: number;
+  last_modified: number;
+  deleted_at: number | null;
+}
+
+export interface JobInputFilesTable {
+  job_id: number;
+  file_id: number;
+  input_name: string;
+}
+
+export interface JobArchivesTable {
+  id: Generated<number>;
+  job_id: number;
+  path: string;
+  created_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  job_types: JobTypesTable;
+  job_type_revisions: JobTypeRevisionsTable;
+  errors: ErrorsTable;
+  batches: BatchesTable;
+  trigger_events: TriggerEventsTable;
+  nodes: NodesTable;
+  jobs: JobsTable;
+  job_node_list: JobNodeListTable;
+  job_dependencies: JobDependenciesTable;
+  tasks: TasksTable;
+  executions: ExecutionsTable;
+  log_batches: LogBatchesTable;
+  blobs: BlobsTable;
+  outputs: OutputsTable;
+  files: FilesTable;
+  job_input_files: JobInputFilesTable;
+  job_archives: JobArchivesTable;
+}
+
+export type JobRow = Selectable<JobsTable>;
+export type NewJobRow = Insertable<JobsTable>;
+export type JobUpdate = Updateable<JobsTable>;
+export type TaskRow = Selectable<TasksTable>;
+export type ExecutionRow = Selectable<ExecutionsTable>;
+export type NodeRow = Selectable<NodesTable>;
+export type JobTypeRow = Selectable<JobTypesTable>;
+export type JobTypeRevisionRow = Selectable<JobTypeRevisionsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type ErrorRow = Selectable<ErrorsTable>;

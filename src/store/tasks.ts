@@ -1,0 +1,112 @@
+import type { Executor } from './database.js';
+import type { TaskRow, TasksTable } from './schema.js';
+
+export type NewTask = Omit<TasksTable, 'id'>;
+
+// SQLite binds at most 32766 parameters per statement; 14 columns × 1000 rows stays well under.
+const INSERT_BATCH = 1000;
+
+export async function insertTasks(tx: Executor, rows: NewTask[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    await tx
+      .insertInto('tasks')
+      .values(rows.slice(i, i + INSERT_BATCH))
+      .execute();
+  }
+}
+
+export async function findTask(db: Executor, id: number): Promise<TaskRow | undefined> {
+  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findTaskByIndex(
+  db: Executor,
+  jobId: number,
+  index: number,
+): Promise<TaskRow | undefined> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('task_index', '=', index)
+    .executeTakeFirst();
+}
+
+export async function listTasks(
+  db: Executor,
+  jobId: number,
+  options: { states?: string[]; limit: number; offset: number },
+): Promise<{ rows: TaskRow[]; total: number }> {
+  let base = db.selectFrom('tasks').where('job_id', '=', jobId);
+  if (options.states?.length) base = base.where('state', 'in', options.states);
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy('task_index').limit(options.limit).offset(options.offset).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function tasksInStates(
+  db: Executor,
+  jobId: number,
+  states: readonly string[],
+  indexes?: readonly number[],
+): Promise<TaskRow[]> {
+  if (states.length === 0) return [];
+  let q = db.selectFrom('tasks').selectAll().where('job_id', '=', jobId).where('state', 'in', states);
+  if (indexes) q = q.where('task_index', 'in', indexes.length ? indexes : [-1]);
+  return q.orderBy('task_index').execute();
+}
+
+export async function updateTask(
+  tx: Executor,
+  id: number,
+  patch: Partial<Omit<TasksTable, 'id'>>,
+): Promise<void> {
+  await tx.updateTable('tasks').set(patch).where('id', '=', id).execute();
+}
+
+/** Moves the given tasks to one state; ids come from a read in the same transaction. */
+export async function setTasksState(
+  tx: Executor,
+  ids: readonly number[],
+  patch: Partial<Omit<TasksTable, 'id'>>,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += INSERT_BATCH) {
+    await tx
+      .updateTable('tasks')
+      .set(patch)
+      .where('id', 'in', ids.slice(i, i + INSERT_BATCH))
+      .execute();
+  }
+}
+
+export async function deleteTasksOfJob(tx: Executor, jobId: number): Promise<void> {
+  await tx.deleteFrom('tasks').where('job_id', '=', jobId).execute();
+}
+
+export async function maxTaskIndex(db: Executor, jobId: number): Promise<number> {
+  const row = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.max('task_index').as('m'))
+    .where('job_id', '=', jobId)
+    .executeTakeFirst();
+  return row?.m === null || row?.m === undefined ? -1 : Number(row.m);
+}
+
+export async function countTasksByState(db: Executor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select((eb) => [
+      eb.fn.sum<number>('tasks_pending').as('PENDING'),
+      eb.fn.sum<number>('tasks_queued').as('QUEUED'),
+      eb.fn.sum<number>('tasks_running').as('RUNNING'),
+      eb.fn.sum<number>('tasks_suspended').as('SUSPENDED'),
+      eb.fn.sum<number>('tasks_completed').as('COMPLETED'),
+      eb.fn.sum<number>('tasks_failed').as('FAILED'),
+      eb.fn.sum<number>('tasks_canceled').as('CANCELED'),
+    ])
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Object.fromEntries(Object.entries(rows ?? {}).map(([k, v]) => [k, Number(v ?? 0)]));
+}
