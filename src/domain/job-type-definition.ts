@@ -74,14 +74,24 @@ export function checkName(what: string, name: unknown): string {
   return name;
 }
 
+/** A definition as submitted: everything but the command may be left to its default. */
+export type DefinitionInput = Partial<
+  Omit<JobTypeDefinition, 'inputs' | 'parameters' | 'resources'>
+> & {
+  inputs?: FieldInput[];
+  parameters?: FieldInput[];
+  resources?: Partial<Resources>;
+};
+export type FieldInput = Omit<InterfaceField, 'required'> & { required?: boolean };
+
 /** Fills defaults and rejects a definition the engine could not run. */
-export function normaliseDefinition(input: Partial<JobTypeDefinition>): JobTypeDefinition {
+export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
   const command = input.command ?? [];
   if (!Array.isArray(command) || command.some((a) => typeof a !== 'string')) {
     throw invalid('command must be an array of strings', { field: 'command' });
   }
   const seen = new Set<string>();
-  const fields = (list: InterfaceField[] | undefined, kind: string): InterfaceField[] =>
+  const fields = (list: FieldInput[] | undefined, kind: string): InterfaceField[] =>
     (list ?? []).map((f) => {
       checkName(`${kind} name`, f.name);
       if (seen.has(f.name)) throw invalid(`${kind} name "${f.name}" is used twice`);

@@ -3,6 +3,7 @@ import { DroverError, notFound } from '../domain/errors.js';
 import {
   checkName,
   normaliseDefinition,
+  type DefinitionInput,
   type JobTypeDefinition,
 } from '../domain/job-type-definition.js';
 import {
@@ -23,7 +24,7 @@ export interface JobTypeSpec {
   description?: string;
   category?: string;
   isSystem?: boolean;
-  definition: Partial<JobTypeDefinition>;
+  definition: DefinitionInput;
   /** A dialect's original document (a Scale Seed manifest), kept with the revision. */
   manifest?: unknown;
 }

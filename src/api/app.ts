@@ -1,0 +1,50 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Engine } from '../engine/engine.js';
+import { authenticator } from './auth.js';
+import { registerErrorHandler } from './error-handler.js';
+import { nativeApi } from './native/index.js';
+import { metricsRoute } from './native/metrics.js';
+
+export interface AppOptions {
+  engine: Engine;
+  auth: boolean;
+  logLevel?: string;
+  version?: string;
+}
+
+export const BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Builds the HTTP application apart from listen(), so tests can run it on any port. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logLevel ? { level: options.logLevel } : false,
+    // One line per request buries what matters on a busy farm; errors are still logged.
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  registerErrorHandler(app);
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', authenticator(options.engine, options.auth));
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Drover native API',
+        version: options.version ?? '0.1.0',
+        description: 'Jobs, tasks, executions, logs, nodes and job types of a Drover server.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: options.auth ? [{ bearer: [] }] : [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(nativeApi(options.engine), { prefix: '/api/v1' });
+  await app.register(metricsRoute(options.engine));
+  return app;
+}

@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { DroverError, ERROR_CODES } from '../domain/errors.js';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** Turns any error into the native JSON body; nothing internal (stacks, SQL) leaks out. */
+export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof DroverError) {
+    return {
+      status: error.status,
+      body: { error: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+    };
+  }
+  const e = error as FastifyError;
+  if (e.validation) {
+    const where = e.validationContext ?? 'request';
+    return { status: 400, body: { error: 'VALIDATION', message: `${where}${e.message.replace(/^(body|querystring|params|headers)/, '')}` } };
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) {
+    return { status: 400, body: { error: 'VALIDATION', message: `the body is not valid JSON: ${e.message}` } };
+  }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { error: 'PAYLOAD_TOO_LARGE', message: e.message } };
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, body: { error: 'VALIDATION', message: e.message } };
+  }
+  return { status: 500, body: { error: 'INTERNAL', message: ERROR_CODES.INTERNAL.title } };
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toErrorBody(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      error: 'NOT_FOUND',
+      message: `no route ${request.method} ${request.url.split('?')[0]}; see /docs for the API`,
+    });
+  });
+}

@@ -1,0 +1,118 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Engine } from '../../engine/engine.js';
+import { followLog } from '../../engine/execution-logs.js';
+import { getExecution } from '../../engine/queries.js';
+import { listExecutions } from '../../store/executions.js';
+import { requireRole } from '../auth.js';
+import { executionJson } from './representations.js';
+import { errorResponses, Execution, IdParams, Page, pageOf } from './schemas.js';
+
+export const LogLine = Type.Object({
+  line: Type.Integer(),
+  stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('system')]),
+  time: Type.String({ format: 'date-time' }),
+  text: Type.String(),
+});
+
+export function executionRoutes(engine: Engine): FastifyPluginAsyncTypebox {
+  const { ctx } = engine;
+  return async (app) => {
+    app.addHook('preHandler', requireRole('user'));
+
+    app.get(
+      '/executions',
+      {
+        schema: {
+          tags: ['executions'],
+          summary: 'Executions (attempts of tasks on nodes)',
+          querystring: Type.Intersect([
+            Page,
+            Type.Object({
+              job: Type.Optional(Type.Integer({ minimum: 1 })),
+              task: Type.Optional(Type.Integer({ minimum: 1 })),
+              node: Type.Optional(Type.Integer({ minimum: 1 })),
+              state: Type.Optional(Type.Array(Type.String())),
+            }),
+          ]),
+          response: { 200: pageOf(Execution), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const limit = q.limit ?? 50;
+        const offset = q.offset ?? 0;
+        const { rows, total } = await listExecutions(
+          ctx.db,
+          {
+            ...(q.job ? { jobId: q.job } : {}),
+            ...(q.task ? { taskId: q.task } : {}),
+            ...(q.node ? { nodeId: q.node } : {}),
+            ...(q.state ? { states: q.state } : {}),
+          },
+          { limit, offset },
+        );
+        return { items: rows.map(executionJson), total, limit, offset };
+      },
+    );
+
+    app.get(
+      '/executions/:id',
+      {
+        schema: {
+          tags: ['executions'],
+          summary: 'One execution',
+          params: IdParams,
+          response: { 200: Execution, ...errorResponses },
+        },
+      },
+      async (request) => executionJson(await getExecution(ctx, request.params.id)),
+    );
+
+    app.get(
+      '/executions/:id/logs',
+      {
+        schema: {
+          tags: ['logs'],
+          summary: "Read a range of an execution's log; with follow, wait for new lines",
+          params: IdParams,
+          querystring: Type.Object({
+            from: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+            follow: Type.Optional(
+              Type.Boolean({ description: 'Wait for lines when none are there yet' }),
+            ),
+            wait: Type.Optional(
+              Type.Integer({ minimum: 0, maximum: 60, default: 25, description: 'Seconds' }),
+            ),
+          }),
+          response: {
+            200: Type.Object({
+              lines: Type.Array(LogLine),
+              next: Type.Integer(),
+              live: Type.Boolean(),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const abort = new AbortController();
+        request.raw.once('close', () => abort.abort());
+        const page = await followLog(
+          ctx,
+          request.params.id,
+          q.from ?? 0,
+          q.limit ?? 1000,
+          q.follow ? (q.wait ?? 25) * 1000 : 0,
+          abort.signal,
+        );
+        return {
+          ...page,
+          lines: page.lines.map((l) => ({ ...l, time: new Date(l.time).toISOString() })),
+        };
+      },
+    );
+  };
+}

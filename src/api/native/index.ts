@@ -1,0 +1,22 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Engine } from '../../engine/engine.js';
+import { executionRoutes } from './executions.js';
+import { healthRoutes } from './health.js';
+import { jobTypeRoutes } from './job-types.js';
+import { jobRoutes } from './jobs.js';
+import { nodeProtocolRoutes } from './node-protocol.js';
+import { nodeRoutes } from './nodes.js';
+import { taskRoutes } from './tasks.js';
+
+/** The native API, one plugin per route group; mounted at /api/v1. */
+export function nativeApi(engine: Engine): FastifyPluginAsync {
+  return async (app) => {
+    await app.register(healthRoutes(engine));
+    await app.register(jobTypeRoutes(engine));
+    await app.register(jobRoutes(engine));
+    await app.register(taskRoutes(engine));
+    await app.register(executionRoutes(engine));
+    await app.register(nodeRoutes(engine));
+    await app.register(nodeProtocolRoutes(engine));
+  };
+}

@@ -1,0 +1,164 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { notFound } from '../../domain/errors.js';
+import type { Engine } from '../../engine/engine.js';
+import { createJobType, reviseJobType } from '../../engine/job-types.js';
+import { getJobType } from '../../engine/queries.js';
+import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
+import type { JobTypeRow } from '../../store/schema.js';
+import { requireRole } from '../auth.js';
+import { iso, jobTypeJson } from './representations.js';
+import { errorResponses, IdParams, JobType, JobTypeDefinition, Page, pageOf } from './schemas.js';
+
+const Revision = Type.Object({
+  revision: Type.Integer(),
+  definition: Type.Unknown(),
+  manifest: Type.Unknown(),
+  createdAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export function jobTypeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
+  const { ctx } = engine;
+  const withDefinition = async (row: JobTypeRow) => {
+    const revision = await findRevision(ctx.db, row.id, row.latest_revision);
+    return jobTypeJson(row, revision ? (JSON.parse(revision.definition_json) as unknown) : null);
+  };
+  return async (app) => {
+    app.addHook('preHandler', requireRole('user'));
+
+    app.post(
+      '/job-types',
+      {
+        schema: {
+          tags: ['job types'],
+          summary: 'Define a job type (revision 1)',
+          body: Type.Object(
+            {
+              name: Type.String({ minLength: 1 }),
+              version: Type.Optional(Type.String({ minLength: 1 })),
+              title: Type.Optional(Type.String()),
+              description: Type.Optional(Type.String()),
+              category: Type.Optional(Type.String()),
+              definition: JobTypeDefinition,
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: JobType, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const row = await createJobType(ctx, request.body);
+        void reply.status(201).header('Location', `/api/v1/job-types/${row.id}`);
+        return withDefinition(row);
+      },
+    );
+
+    app.post(
+      '/job-types/:id/revisions',
+      {
+        schema: {
+          tags: ['job types'],
+          summary: 'Revise a job type; submitted jobs keep their revision',
+          params: IdParams,
+          body: Type.Object(
+            {
+              title: Type.Optional(Type.String()),
+              description: Type.Optional(Type.String()),
+              category: Type.Optional(Type.String()),
+              definition: Type.Partial(JobTypeDefinition),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: JobType, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const row = await reviseJobType(ctx, request.params.id, request.body);
+        void reply.status(201);
+        return withDefinition(row);
+      },
+    );
+
+    app.get(
+      '/job-types',
+      {
+        schema: {
+          tags: ['job types'],
+          summary: 'Job types',
+          querystring: Type.Intersect([Page, Type.Object({ name: Type.Optional(Type.String()) })]),
+          response: { 200: pageOf(JobType), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const limit = request.query.limit ?? 100;
+        const offset = request.query.offset ?? 0;
+        const { rows, total } = await listJobTypes(ctx.db, {
+          ...(request.query.name ? { name: request.query.name } : {}),
+          limit,
+          offset,
+        });
+        return { items: await Promise.all(rows.map(withDefinition)), total, limit, offset };
+      },
+    );
+
+    app.get(
+      '/job-types/:id',
+      {
+        schema: {
+          tags: ['job types'],
+          summary: 'One job type',
+          params: IdParams,
+          response: { 200: JobType, ...errorResponses },
+        },
+      },
+      async (request) => withDefinition(await getJobType(ctx, request.params.id)),
+    );
+
+    app.get(
+      '/job-types/:id/revisions',
+      {
+        schema: {
+          tags: ['job types'],
+          summary: 'Every revision of a job type',
+          params: IdParams,
+          response: { 200: Type.Array(Revision), ...errorResponses },
+        },
+      },
+      async (request) => {
+        await getJobType(ctx, request.params.id);
+        return (await listRevisions(ctx.db, request.params.id)).map((r) => ({
+          revision: r.revision_num,
+          definition: JSON.parse(r.definition_json) as unknown,
+          manifest: r.manifest_json === null ? null : (JSON.parse(r.manifest_json) as unknown),
+          createdAt: iso(r.created_at),
+        }));
+      },
+    );
+
+    app.get(
+      '/job-types/:id/revisions/:revision',
+      {
+        schema: {
+          tags: ['job types'],
+          summary: 'One revision of a job type',
+          params: Type.Object({
+            id: Type.Integer({ minimum: 1 }),
+            revision: Type.Integer({ minimum: 1 }),
+          }),
+          response: { 200: Revision, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const r = await findRevision(ctx.db, request.params.id, request.params.revision);
+        if (!r)
+          throw notFound('job type revision', `${request.params.id}/${request.params.revision}`);
+        return {
+          revision: r.revision_num,
+          definition: JSON.parse(r.definition_json) as unknown,
+          manifest: r.manifest_json === null ? null : (JSON.parse(r.manifest_json) as unknown),
+          createdAt: iso(r.created_at),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,45 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Engine } from '../../engine/engine.js';
+import { DispatchMetrics } from '../../engine/metrics.js';
+import { countJobsByState } from '../../store/jobs.js';
+import { countNodesByState } from '../../store/nodes.js';
+import { countTasksByState } from '../../store/tasks.js';
+
+const STATES = ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'];
+
+/** Prometheus text format: state gauges read from the database, dispatch figures of this replica. */
+export function metricsRoute(engine: Engine): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      const [jobs, tasks, nodes] = await Promise.all([
+        countJobsByState(engine.ctx.db),
+        countTasksByState(engine.ctx.db),
+        countNodesByState(engine.ctx.db),
+      ]);
+      const m = engine.metrics;
+      const lines: string[] = [
+        '# HELP drover_jobs Jobs by state (deleted jobs excluded).',
+        '# TYPE drover_jobs gauge',
+        ...STATES.map((s) => `drover_jobs{state="${s}"} ${jobs[s] ?? 0}`),
+        '# HELP drover_tasks Tasks by state (of jobs not deleted).',
+        '# TYPE drover_tasks gauge',
+        ...STATES.map((s) => `drover_tasks{state="${s}"} ${tasks[s] ?? 0}`),
+        '# HELP drover_nodes Worker nodes by state.',
+        '# TYPE drover_nodes gauge',
+        ...['ONLINE', 'OFFLINE'].map((s) => `drover_nodes{state="${s}"} ${nodes[s] ?? 0}`),
+        '# HELP drover_dispatches_total Tasks handed to nodes by this replica.',
+        '# TYPE drover_dispatches_total counter',
+        `drover_dispatches_total ${m.dispatches}`,
+        '# HELP drover_dispatch_latency_seconds Time from a task entering the queue to its dispatch.',
+        '# TYPE drover_dispatch_latency_seconds histogram',
+        ...DispatchMetrics.BUCKETS.map(
+          (le, i) => `drover_dispatch_latency_seconds_bucket{le="${le}"} ${m.bucketCounts[i]}`,
+        ),
+        `drover_dispatch_latency_seconds_bucket{le="+Inf"} ${m.dispatches}`,
+        `drover_dispatch_latency_seconds_sum ${m.latencySum}`,
+        `drover_dispatch_latency_seconds_count ${m.dispatches}`,
+      ];
+      return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+    });
+  };
+}

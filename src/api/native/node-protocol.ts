@@ -1,0 +1,329 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Engine } from '../../engine/engine.js';
+import { appendLog, MAX_LINES_PER_BATCH } from '../../engine/execution-logs.js';
+import {
+  abortExecution,
+  completeExecution,
+  executionHeartbeat,
+  failReportedExecution,
+  releaseExecution,
+  reportProgress,
+  startExecution,
+} from '../../engine/execution-reports.js';
+import { nodeHeartbeat, registerNode } from '../../engine/node-registry.js';
+import { getExecution, getNodeWithWork, getWorkOrder } from '../../engine/queries.js';
+import { requireRole } from '../auth.js';
+import { executionJson, jobJson, nodeJson, taskJson } from './representations.js';
+import { errorResponses, Execution, IdParams, Job, Node, Task } from './schemas.js';
+
+/*
+ * The worker's side of the API. Every report names the execution (the fencing token) and
+ * the node; a report the lease no longer covers gets 409 and changes nothing.
+ */
+
+const NodeRef = Type.Object({ nodeId: Type.Integer({ minimum: 1 }) });
+
+const Registration = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    hostname: Type.Optional(Type.String()),
+    pools: Type.Optional(Type.Array(Type.String())),
+    groups: Type.Optional(Type.Array(Type.String())),
+    cpus: Type.Optional(Type.Number({ minimum: 0 })),
+    mem: Type.Optional(Type.Number({ minimum: 0, description: 'MiB' })),
+    disk: Type.Optional(Type.Number({ minimum: 0, description: 'MiB' })),
+    gpus: Type.Optional(Type.Number({ minimum: 0 })),
+    slots: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+  },
+  { additionalProperties: false },
+);
+
+const WorkOrder = Type.Object({
+  execution: Execution,
+  task: Task,
+  job: Job,
+  jobType: Type.Object({
+    name: Type.String(),
+    version: Type.String(),
+    revision: Type.Integer(),
+    definition: Type.Unknown(),
+  }),
+});
+
+const Finish = Type.Intersect([
+  NodeRef,
+  Type.Object({
+    success: Type.Boolean(),
+    exitCode: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    error: Type.Optional(
+      Type.Object({
+        name: Type.Optional(Type.String({ description: 'A registered error name' })),
+        category: Type.Optional(
+          Type.Union([Type.Literal('SYSTEM'), Type.Literal('DATA'), Type.Literal('ALGORITHM')]),
+        ),
+        message: Type.Optional(Type.String({ maxLength: 10000 })),
+      }),
+    ),
+    timedOut: Type.Optional(Type.Boolean()),
+  }),
+]);
+
+export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
+  const { ctx, settings, dispatcher } = engine;
+  const ok = { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses };
+  return async (app) => {
+    app.addHook('preHandler', requireRole('node'));
+
+    app.post(
+      '/nodes',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'Register a node (again, after a restart: same name, same id)',
+          body: Registration,
+          response: { 200: Node, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const node = await registerNode(ctx, request.body);
+        const { executions } = await getNodeWithWork(ctx, node.id);
+        return nodeJson(node, executions);
+      },
+    );
+
+    app.post(
+      '/nodes/:id/heartbeat',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'The node is alive; extends the leases of the executions it lists',
+          params: IdParams,
+          body: Type.Object({
+            executions: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+          }),
+          response: {
+            200: Type.Object({
+              stop: Type.Array(Type.Integer(), {
+                description: 'Executions to kill: withdrawn or lost',
+              }),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) =>
+        nodeHeartbeat(ctx, settings, request.params.id, request.body.executions ?? []),
+    );
+
+    app.post(
+      '/nodes/:id/acquire',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary:
+            'Take the best task for this node; waits up to `wait` seconds for one (long-poll)',
+          params: IdParams,
+          querystring: Type.Object({
+            wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60, default: 0 })),
+          }),
+          response: { 200: WorkOrder, 204: Type.Null(), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const abort = new AbortController();
+        request.raw.once('close', () => abort.abort());
+        const acquired = await dispatcher.acquire(
+          request.params.id,
+          (request.query.wait ?? 0) * 1000,
+          abort.signal,
+        );
+        if (!acquired) return reply.status(204).send(null);
+        if (abort.signal.aborted) {
+          // The node hung up while we were choosing: give the task straight back.
+          await releaseExecution(ctx, acquired.execution.id, request.params.id).catch(
+            () => undefined,
+          );
+          return reply.status(204).send(null);
+        }
+        const order = await getWorkOrder(ctx, acquired.execution);
+        return {
+          execution: executionJson(acquired.execution),
+          task: taskJson(order.task),
+          job: jobJson(order.job, order.type),
+          jobType: {
+            name: order.type.name,
+            version: order.type.version,
+            revision: order.revision.revision_num,
+            definition: JSON.parse(order.revision.definition_json) as unknown,
+          },
+        };
+      },
+    );
+
+    app.post(
+      '/executions/:id/start',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'The command started',
+          params: IdParams,
+          body: NodeRef,
+          response: ok,
+        },
+      },
+      async (request) => {
+        await startExecution(ctx, settings, request.params.id, request.body.nodeId);
+        return { ok: true };
+      },
+    );
+
+    app.post(
+      '/executions/:id/progress',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'Progress in percent; extends the lease',
+          params: IdParams,
+          body: Type.Intersect([
+            NodeRef,
+            Type.Object({ progress: Type.Number({ minimum: 0, maximum: 100 }) }),
+          ]),
+          response: ok,
+        },
+      },
+      async (request) => {
+        await reportProgress(
+          ctx,
+          settings,
+          request.params.id,
+          request.body.nodeId,
+          request.body.progress,
+        );
+        return { ok: true };
+      },
+    );
+
+    app.post(
+      '/executions/:id/heartbeat',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'Extend the lease',
+          params: IdParams,
+          body: NodeRef,
+          response: ok,
+        },
+      },
+      async (request) => {
+        await executionHeartbeat(ctx, settings, request.params.id, request.body.nodeId);
+        return { ok: true };
+      },
+    );
+
+    app.post(
+      '/executions/:id/finish',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'The command ended: success, or a failure with its exit code and error',
+          params: IdParams,
+          body: Finish,
+          response: { 200: Execution, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { nodeId, success, exitCode, error, timedOut } = request.body;
+        if (success) {
+          await completeExecution(ctx, settings, request.params.id, nodeId, exitCode ?? 0);
+        } else {
+          await failReportedExecution(ctx, request.params.id, nodeId, {
+            ...(error?.name ? { errorName: error.name } : {}),
+            ...(error?.category ? { category: error.category } : {}),
+            ...(error?.message ? { message: error.message } : {}),
+            exitCode: exitCode ?? null,
+            timedOut: timedOut ?? false,
+          });
+        }
+        return executionJson(await getExecution(ctx, request.params.id));
+      },
+    );
+
+    app.post(
+      '/executions/:id/release',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'Give back an acquired task that was not started (no try counted)',
+          params: IdParams,
+          body: NodeRef,
+          response: ok,
+        },
+      },
+      async (request) => {
+        await releaseExecution(ctx, request.params.id, request.body.nodeId);
+        return { ok: true };
+      },
+    );
+
+    app.post(
+      '/executions/:id/abort',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary: 'Abandon a live execution; its task is queued again (no try counted)',
+          params: IdParams,
+          body: NodeRef,
+          response: ok,
+        },
+      },
+      async (request) => {
+        await abortExecution(ctx, request.params.id, request.body.nodeId);
+        return { ok: true };
+      },
+    );
+
+    app.post(
+      '/executions/:id/logs',
+      {
+        schema: {
+          tags: ['logs'],
+          summary: 'Append a batch of log lines, in order',
+          params: IdParams,
+          body: Type.Intersect([
+            NodeRef,
+            Type.Object({
+              lines: Type.Array(
+                Type.Object({
+                  stream: Type.Union([
+                    Type.Literal('stdout'),
+                    Type.Literal('stderr'),
+                    Type.Literal('system'),
+                  ]),
+                  text: Type.String(),
+                  time: Type.Optional(Type.String({ format: 'date-time' })),
+                }),
+                { maxItems: MAX_LINES_PER_BATCH },
+              ),
+            }),
+          ]),
+          response: {
+            200: Type.Object({ firstLine: Type.Integer(), count: Type.Integer() }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) =>
+        appendLog(
+          ctx,
+          request.params.id,
+          request.body.nodeId,
+          request.body.lines.map((l) => ({
+            stream: l.stream,
+            text: l.text,
+            ...(l.time ? { time: Date.parse(l.time) } : {}),
+          })),
+        ),
+    );
+  };
+}

@@ -1,0 +1,133 @@
+import type { Static } from '@sinclair/typebox';
+import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
+import type { Execution, Job, JobType, Node, Task } from './schemas.js';
+
+export const iso = (ms: number | null): string | null =>
+  ms === null ? null : new Date(ms).toISOString();
+
+export function jobJson(
+  row: JobRow,
+  type: Pick<JobTypeRow, 'id' | 'name' | 'version'>,
+  extra: { nodes?: string[]; dependencies?: number[] } = {},
+): Static<typeof Job> {
+  return {
+    id: row.id,
+    name: row.name,
+    type: { id: type.id, name: type.name, version: type.version, revisionId: row.job_type_rev_id },
+    user: row.user_name,
+    comment: row.comment,
+    department: row.department,
+    state: row.state as Static<typeof Job>['state'],
+    pendReason: row.pend_reason,
+    deleted: row.deleted_at !== null,
+    priority: row.priority,
+    pool: row.pool,
+    group: row.grp,
+    frames: row.frames,
+    chunkSize: row.chunk_size,
+    tasks: {
+      total: row.task_count,
+      pending: row.tasks_pending,
+      queued: row.tasks_queued,
+      running: row.tasks_running,
+      suspended: row.tasks_suspended,
+      completed: row.tasks_completed,
+      failed: row.tasks_failed,
+      canceled: row.tasks_canceled,
+    },
+    progress:
+      row.task_count === 0 ? 0 : Math.round((1000 * row.tasks_completed) / row.task_count) / 10,
+    machineLimit: row.machine_limit,
+    nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
+    ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
+    resources: { cpus: row.req_cpus, mem: row.req_mem, disk: row.req_disk, gpus: row.req_gpus },
+    taskTimeout: row.task_timeout_s,
+    jobTimeout: row.job_timeout_s,
+    maxTries: row.max_tries,
+    inputs: JSON.parse(row.input_json) as Record<string, unknown>,
+    parameters: JSON.parse(row.parameters_json) as Record<string, unknown>,
+    error: row.error_name === null ? null : { name: row.error_name, message: row.error_message },
+    batchId: row.batch_id,
+    scheduledAt: iso(row.scheduled_at),
+    createdAt: iso(row.created_at),
+    queuedAt: iso(row.queued_at),
+    startedAt: iso(row.started_at),
+    endedAt: iso(row.ended_at),
+    lastStatusChange: iso(row.last_status_change),
+    lastModified: iso(row.last_modified),
+    deletedAt: iso(row.deleted_at),
+    archivedAt: iso(row.archived_at),
+  };
+}
+
+export function taskJson(row: TaskRow): Static<typeof Task> {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    index: row.task_index,
+    frames: row.frames,
+    frameStart: row.frame_start,
+    frameEnd: row.frame_end,
+    state: row.state as Static<typeof Task>['state'],
+    tries: row.tries,
+    progress: row.progress,
+    nodeId: row.node_id,
+    lastExecutionId: row.last_execution_id,
+    startedAt: iso(row.started_at),
+    endedAt: iso(row.ended_at),
+    lastStatusChange: iso(row.last_status_change),
+  };
+}
+
+export function executionJson(row: ExecutionRow): Static<typeof Execution> {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    taskId: row.task_id,
+    nodeId: row.node_id,
+    exeNum: row.exe_num,
+    state: row.state,
+    progress: row.progress,
+    exitCode: row.exit_code,
+    error: row.error_name === null ? null : { name: row.error_name, message: row.error_message },
+    timedOut: row.timed_out === 1,
+    logLines: row.log_lines,
+    leaseExpiresAt: iso(row.lease_expires_at),
+    createdAt: iso(row.created_at),
+    startedAt: iso(row.started_at),
+    endedAt: iso(row.ended_at),
+  };
+}
+
+export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<typeof Node> {
+  return {
+    id: row.id,
+    name: row.name,
+    hostname: row.hostname,
+    state: row.state,
+    enabled: row.enabled === 1,
+    pools: JSON.parse(row.pools_json) as string[],
+    groups: JSON.parse(row.groups_json) as string[],
+    resources: { cpus: row.cpus, mem: row.mem, disk: row.disk, gpus: row.gpus },
+    slots: row.slots,
+    currentExecutions,
+    lastHeartbeat: iso(row.last_heartbeat),
+    createdAt: iso(row.created_at),
+  };
+}
+
+export function jobTypeJson(row: JobTypeRow, definition: unknown): Static<typeof JobType> {
+  return {
+    id: row.id,
+    name: row.name,
+    version: row.version,
+    title: row.title,
+    description: row.description,
+    category: row.category,
+    isSystem: row.is_system === 1,
+    revision: row.latest_revision,
+    definition,
+    createdAt: iso(row.created_at),
+    lastModified: iso(row.last_modified),
+  };
+}

@@ -1,0 +1,234 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/*
+ * The native API's schemas: they validate requests and, through @fastify/swagger, are the
+ * OpenAPI document at /docs. One definition per shape.
+ */
+
+export const Id = Type.Integer({ minimum: 1 });
+export const IdParams = Type.Object({ id: Id });
+export const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.String({ description: 'Error code from the registry (VALIDATION, NOT_FOUND, …)' }),
+    message: Type.String({ description: 'What went wrong and what to do about it' }),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { $id: 'ErrorBody' },
+);
+
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+};
+
+export const Page = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+});
+
+export const pageOf = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  });
+
+export const JobState = Type.Union(
+  ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'].map((s) =>
+    Type.Literal(s),
+  ),
+);
+export const TaskState = JobState;
+
+export const Resources = Type.Object({
+  cpus: Type.Number({ minimum: 0 }),
+  mem: Type.Number({ minimum: 0, description: 'MiB' }),
+  disk: Type.Number({ minimum: 0, description: 'MiB' }),
+  gpus: Type.Number({ minimum: 0 }),
+});
+
+export const TaskCounts = Type.Object({
+  total: Type.Integer(),
+  pending: Type.Integer(),
+  queued: Type.Integer(),
+  running: Type.Integer(),
+  suspended: Type.Integer(),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+  canceled: Type.Integer(),
+});
+
+export const JobError = Nullable(
+  Type.Object({ name: Type.String(), message: Nullable(Type.String()) }),
+);
+
+export const Job = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    type: Type.Object({
+      id: Type.Integer(),
+      name: Type.String(),
+      version: Type.String(),
+      revisionId: Type.Integer(),
+    }),
+    user: Type.String(),
+    comment: Type.String(),
+    department: Type.String(),
+    state: JobState,
+    pendReason: Nullable(Type.String()),
+    deleted: Type.Boolean(),
+    priority: Type.Integer(),
+    pool: Type.String(),
+    group: Type.String(),
+    frames: Type.String(),
+    chunkSize: Type.Integer(),
+    tasks: TaskCounts,
+    progress: Type.Number({ description: 'Percent of tasks completed' }),
+    machineLimit: Type.Integer(),
+    nodeList: Type.Object({
+      mode: Type.Union([Type.Literal('NONE'), Type.Literal('ALLOW'), Type.Literal('DENY')]),
+      /** Only in a single job's representation. */
+      nodes: Type.Optional(Type.Array(Type.String())),
+    }),
+    dependencies: Type.Optional(Type.Array(Type.Integer(), { description: 'Single job only' })),
+    resources: Resources,
+    taskTimeout: Type.Integer(),
+    jobTimeout: Type.Integer(),
+    maxTries: Type.Integer(),
+    inputs: Type.Record(Type.String(), Type.Unknown()),
+    parameters: Type.Record(Type.String(), Type.Unknown()),
+    error: JobError,
+    batchId: Nullable(Type.Integer()),
+    scheduledAt: Time,
+    createdAt: Time,
+    queuedAt: Time,
+    startedAt: Time,
+    endedAt: Time,
+    lastStatusChange: Time,
+    lastModified: Time,
+    deletedAt: Time,
+    archivedAt: Time,
+  },
+  { $id: 'Job' },
+);
+
+export const Task = Type.Object(
+  {
+    id: Type.Integer(),
+    jobId: Type.Integer(),
+    index: Type.Integer(),
+    frames: Type.String(),
+    frameStart: Type.Integer(),
+    frameEnd: Type.Integer(),
+    state: TaskState,
+    tries: Type.Integer(),
+    progress: Type.Number(),
+    nodeId: Nullable(Type.Integer()),
+    lastExecutionId: Nullable(Type.Integer()),
+    startedAt: Time,
+    endedAt: Time,
+    lastStatusChange: Time,
+  },
+  { $id: 'Task' },
+);
+
+export const Execution = Type.Object(
+  {
+    id: Type.Integer(),
+    jobId: Type.Integer(),
+    taskId: Type.Integer(),
+    nodeId: Type.Integer(),
+    exeNum: Type.Integer(),
+    state: Type.String(),
+    progress: Type.Number(),
+    exitCode: Nullable(Type.Integer()),
+    error: Nullable(Type.Object({ name: Type.String(), message: Nullable(Type.String()) })),
+    timedOut: Type.Boolean(),
+    logLines: Type.Integer(),
+    leaseExpiresAt: Time,
+    createdAt: Time,
+    startedAt: Time,
+    endedAt: Time,
+  },
+  { $id: 'Execution' },
+);
+
+export const Node = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    hostname: Type.String(),
+    state: Type.String(),
+    enabled: Type.Boolean(),
+    pools: Type.Array(Type.String()),
+    groups: Type.Array(Type.String()),
+    resources: Resources,
+    slots: Type.Integer(),
+    currentExecutions: Type.Array(Type.Integer()),
+    lastHeartbeat: Time,
+    createdAt: Time,
+  },
+  { $id: 'Node' },
+);
+
+export const InterfaceField = Type.Object({
+  name: Type.String(),
+  type: Type.Union([
+    Type.Literal('file'),
+    Type.Literal('string'),
+    Type.Literal('integer'),
+    Type.Literal('number'),
+    Type.Literal('boolean'),
+    Type.Literal('object'),
+    Type.Literal('array'),
+  ]),
+  required: Type.Optional(Type.Boolean()),
+  multiple: Type.Optional(Type.Boolean()),
+  description: Type.Optional(Type.String()),
+});
+
+export const JobTypeDefinition = Type.Object({
+  command: Type.Array(Type.String(), { description: 'Argument array with {tokens}' }),
+  inputs: Type.Optional(Type.Array(InterfaceField)),
+  parameters: Type.Optional(Type.Array(InterfaceField)),
+  outputs: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        type: Type.String(),
+        pattern: Type.Optional(Type.String()),
+      }),
+    ),
+  ),
+  resources: Type.Optional(Type.Partial(Resources)),
+  taskTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
+  maxTries: Type.Optional(Type.Integer({ minimum: 1 })),
+  priority: Type.Optional(Type.Integer()),
+  progressPattern: Type.Optional(Type.String()),
+  env: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+
+export const JobType = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    version: Type.String(),
+    title: Type.String(),
+    description: Type.String(),
+    category: Type.String(),
+    isSystem: Type.Boolean(),
+    revision: Type.Integer(),
+    definition: Type.Unknown(),
+    createdAt: Time,
+    lastModified: Time,
+  },
+  { $id: 'JobType' },
+);

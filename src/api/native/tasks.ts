@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Engine } from '../../engine/engine.js';
+import { getJob, getTask } from '../../engine/queries.js';
+import { applyTaskAction, TASK_ACTIONS } from '../../engine/task-actions.js';
+import { listTasks } from '../../store/tasks.js';
+import { requireRole } from '../auth.js';
+import { taskJson } from './representations.js';
+import { errorResponses, IdParams, Page, pageOf, Task, TaskState } from './schemas.js';
+
+export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
+  const { ctx } = engine;
+  return async (app) => {
+    app.addHook('preHandler', requireRole('user'));
+
+    app.get(
+      '/jobs/:id/tasks',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: "A job's tasks in index order",
+          params: IdParams,
+          querystring: Type.Intersect([
+            Page,
+            Type.Object({ state: Type.Optional(Type.Array(TaskState)) }),
+          ]),
+          response: { 200: pageOf(Task), ...errorResponses },
+        },
+      },
+      async (request) => {
+        await getJob(ctx, request.params.id);
+        const limit = request.query.limit ?? 1000;
+        const offset = request.query.offset ?? 0;
+        const { rows, total } = await listTasks(ctx.db, request.params.id, {
+          ...(request.query.state ? { states: request.query.state } : {}),
+          limit,
+          offset,
+        });
+        return { items: rows.map(taskJson), total, limit, offset };
+      },
+    );
+
+    app.get(
+      '/tasks/:id',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'One task',
+          params: IdParams,
+          response: { 200: Task, ...errorResponses },
+        },
+      },
+      async (request) => taskJson(await getTask(ctx, request.params.id)),
+    );
+
+    app.post(
+      '/tasks/:id/:action',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'Apply an action to one task',
+          description:
+            'requeue, suspend, resume, pend, release, complete, fail, reset (a failed task back to the queue).',
+          params: Type.Object({
+            id: Type.Integer({ minimum: 1 }),
+            action: Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))),
+          }),
+          response: { 200: Task, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const task = await getTask(ctx, request.params.id);
+        await applyTaskAction(ctx, task.job_id, [task.id], request.params.action);
+        return taskJson(await getTask(ctx, task.id));
+      },
+    );
+  };
+}

@@ -1,0 +1,118 @@
+import { Command, Option } from 'commander';
+import { describeConfig, resolveConfig, SERVE_OPTIONS } from '../config.js';
+import { addUser, createToken, ROLES, setPassword, type Role } from '../engine/accounts.js';
+import { startEngine } from '../engine/engine.js';
+import { startServer, VERSION } from '../server.js';
+
+/** Options every command that opens the database directly shares with `serve`. */
+function databaseOptions(command: Command): Command {
+  return command
+    .option('--data-dir <path>', 'directory for the SQLite file and blobs (DROVER_DATA_DIR)')
+    .option('--db <url>', 'postgres:// URL, or SQLite file (DROVER_DB)')
+    .option('--config <file>', 'JSON or YAML file of settings (DROVER_CONFIG)');
+}
+
+async function withEngine<T>(
+  flags: Record<string, unknown>,
+  work: (engine: Awaited<ReturnType<typeof startEngine>>) => Promise<T>,
+): Promise<T> {
+  const config = resolveConfig(
+    flags,
+    process.env,
+    (flags.config as string | undefined) ?? process.env.DROVER_CONFIG,
+  );
+  const engine = await startEngine({ url: config.db });
+  try {
+    return await work(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('drover')
+    .description('Drover: a job server for render and data-processing farms')
+    .version(VERSION)
+    .showHelpAfterError();
+
+  const serve = program
+    .command('serve')
+    .description('run the server (native API, dialects, web UI)');
+  for (const option of SERVE_OPTIONS) {
+    serve.addOption(new Option(option.flag, `${option.description} (${option.env})`));
+  }
+  serve.option('--config <file>', 'JSON or YAML file of settings (DROVER_CONFIG)');
+  serve.action(async (flags: Record<string, unknown>) => {
+    if (flags.auth === true) flags.auth = 'true';
+    const config = resolveConfig(
+      flags,
+      process.env,
+      (flags.config as string | undefined) ?? process.env.DROVER_CONFIG,
+    );
+    process.stdout.write(`drover ${VERSION} starting with\n${describeConfig(config)}\n`);
+    const server = await startServer(config);
+    process.stdout.write(
+      `drover is listening on ${server.url}\n  API docs   ${server.url}/docs\n  health     ${server.url}/api/v1/health\n`,
+    );
+    const stop = (): void => {
+      process.stdout.write('drover: shutting down\n');
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+  databaseOptions(
+    program.command('migrate').description('bring the database schema up to date and exit'),
+  ).action(async (flags: Record<string, unknown>) => {
+    await withEngine(flags, async () => {
+      process.stdout.write('the database schema is up to date\n');
+    });
+  });
+
+  const user = program.command('user').description('manage users');
+  databaseOptions(user.command('add <name>').description('add a user'))
+    .addOption(
+      new Option('--role <role>', 'admin, user or node').choices([...ROLES]).default('user'),
+    )
+    .option(
+      '--password <password>',
+      'password for the dialects that log in with one (or DROVER_PASSWORD)',
+    )
+    .action(async (name: string, flags: Record<string, unknown>) => {
+      await withEngine(flags, async (engine) => {
+        const password = (flags.password as string | undefined) ?? process.env.DROVER_PASSWORD;
+        await addUser(engine.ctx, name, flags.role as Role, password);
+        process.stdout.write(`added ${flags.role as string} ${name}\n`);
+      });
+    });
+  databaseOptions(user.command('passwd <name>').description("set a user's password"))
+    .requiredOption('--password <password>', 'the new password')
+    .action(async (name: string, flags: Record<string, unknown>) => {
+      await withEngine(flags, async (engine) => {
+        await setPassword(engine.ctx, name, flags.password as string);
+        process.stdout.write(`password of ${name} set\n`);
+      });
+    });
+
+  const token = program.command('token').description('manage API tokens');
+  databaseOptions(token.command('create').description('create an API token; it is printed once'))
+    .requiredOption('--user <name>', 'the user the token acts as')
+    .option('--name <label>', 'a label for the token', 'default')
+    .action(async (flags: Record<string, unknown>) => {
+      await withEngine(flags, async (engine) => {
+        process.stdout.write(
+          `${await createToken(engine.ctx, flags.user as string, flags.name as string)}\n`,
+        );
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import YAML from 'yaml';
+
+/** One config object: flags, then DROVER_* variables, then an optional file, then defaults. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** A postgres:// URL or a SQLite file path; default `<dataDir>/drover.sqlite`. */
+  db: string;
+  /** Require a token (or a dialect's password login) on every request. */
+  auth: boolean;
+  /** SQLite durability: NORMAL survives a crash of the process, FULL a loss of power. */
+  sqliteSync: 'NORMAL' | 'FULL';
+  leaseSeconds: number;
+  reaperSeconds: number;
+  logLevel: string;
+}
+
+export interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  description: string;
+  parse: (raw: string) => unknown;
+  defaultValue: (partial: Partial<Config>) => unknown;
+  secret?: boolean;
+}
+
+const int = (name: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return n;
+};
+const bool = (name: string) => (raw: string) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+};
+
+export const SERVE_OPTIONS: OptionSpec[] = [
+  {
+    key: 'host',
+    flag: '--host <address>',
+    env: 'DROVER_HOST',
+    description: 'address to listen on',
+    parse: String,
+    defaultValue: () => '127.0.0.1',
+  },
+  {
+    key: 'port',
+    flag: '--port <number>',
+    env: 'DROVER_PORT',
+    description: 'port of the native API and web UI',
+    parse: int('port'),
+    defaultValue: () => 8080,
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir <path>',
+    env: 'DROVER_DATA_DIR',
+    description: 'directory for the SQLite file and blobs',
+    parse: String,
+    defaultValue: () => './drover-data',
+  },
+  {
+    key: 'db',
+    flag: '--db <url>',
+    env: 'DROVER_DB',
+    description: 'postgres:// URL, or SQLite file (default <data-dir>/drover.sqlite)',
+    parse: String,
+    defaultValue: (c) => join(c.dataDir ?? './drover-data', 'drover.sqlite'),
+    secret: true,
+  },
+  {
+    key: 'auth',
+    flag: '--auth [bool]',
+    env: 'DROVER_AUTH',
+    description: 'require API tokens (needed to listen beyond localhost)',
+    parse: bool('auth'),
+    defaultValue: () => false,
+  },
+  {
+    key: 'sqliteSync',
+    flag: '--sqlite-sync <mode>',
+    env: 'DROVER_SQLITE_SYNC',
+    description: 'NORMAL (survives a crash) or FULL (survives power loss)',
+    parse: (raw) => {
+      const v = raw.toUpperCase();
+      if (v !== 'NORMAL' && v !== 'FULL') throw new Error('sqlite-sync must be NORMAL or FULL');
+      return v;
+    },
+    defaultValue: () => 'NORMAL',
+  },
+  {
+    key: 'leaseSeconds',
+    flag: '--lease-seconds <n>',
+    env: 'DROVER_LEASE_SECONDS',
+    description: 'how long a task lease lasts without a heartbeat',
+    parse: int('lease-seconds'),
+    defaultValue: () => 60,
+  },
+  {
+    key: 'reaperSeconds',
+    flag: '--reaper-seconds <n>',
+    env: 'DROVER_REAPER_SECONDS',
+    description: 'how often expired leases and timeouts are enforced',
+    parse: int('reaper-seconds'),
+    defaultValue: () => 5,
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'DROVER_LOG_LEVEL',
+    description: 'fatal, error, warn, info, debug or trace',
+    parse: String,
+    defaultValue: () => 'info',
+  },
+];
+
+/**
+ * Resolves the config: `flags` are what the command line gave (already parsed by option),
+ * `env` the process environment, `file` an optional JSON or YAML file of the same keys.
+ */
+export function resolveConfig(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+  file?: string,
+): Config {
+  const fromFile = file ? (YAML.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const config: Partial<Config> = {};
+  for (const option of SERVE_OPTIONS) {
+    let value: unknown = flags[option.key];
+    if (typeof value === 'string') value = option.parse(value);
+    if (value === undefined && env[option.env] !== undefined)
+      value = option.parse(env[option.env]!);
+    if (value === undefined && fromFile[option.key] !== undefined) {
+      const raw = fromFile[option.key];
+      value = typeof raw === 'string' ? option.parse(raw) : raw;
+    }
+    if (value === undefined) value = option.defaultValue(config);
+    (config as Record<string, unknown>)[option.key] = value;
+  }
+  const resolved = config as Config;
+  resolved.dataDir = resolve(resolved.dataDir);
+  return resolved;
+}
+
+/** The config as printed at start-up, with secrets (passwords in URLs) masked. */
+export function describeConfig(config: Config): string {
+  return SERVE_OPTIONS.map((o) => {
+    let value = String(config[o.key]);
+    if (o.secret) value = value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1****@');
+    return `  ${o.key.padEnd(13)} ${value}`;
+  }).join('\n');
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** Listening beyond this machine without authentication would hand the farm to anyone. */
+export function checkExposure(config: Config): void {
+  if (!config.auth && !LOOPBACK.test(config.host)) {
+    throw new Error(
+      `refusing to listen on ${config.host} without authentication: start with --auth (and create a user with \`drover user add\` and a token with \`drover token create\`), or listen on 127.0.0.1`,
+    );
+  }
+}

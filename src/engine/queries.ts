@@ -1,0 +1,59 @@
+import { notFound } from '../domain/errors.js';
+import { findExecution, liveExecutionsOfNode } from '../store/executions.js';
+import { findJobType, findRevisionById } from '../store/job-types.js';
+import { dependenciesOf, findJob, nodeListOf } from '../store/jobs.js';
+import { findNode } from '../store/nodes.js';
+import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../store/schema.js';
+import { findTask } from '../store/tasks.js';
+import type { EngineContext } from './context.js';
+
+/* Reads that the faces share; each answers NOT_FOUND for an unknown id. */
+
+export async function getJob(ctx: EngineContext, id: number): Promise<JobRow> {
+  return (await findJob(ctx.db, id)) ?? Promise.reject(notFound('job', id));
+}
+
+export async function getJobDetail(ctx: EngineContext, id: number) {
+  const job = await getJob(ctx, id);
+  const [type, nodes, dependencies] = await Promise.all([
+    getJobType(ctx, job.job_type_id),
+    nodeListOf(ctx.db, id),
+    dependenciesOf(ctx.db, id),
+  ]);
+  return { job, type, nodes, dependencies };
+}
+
+export async function getTask(ctx: EngineContext, id: number): Promise<TaskRow> {
+  return (await findTask(ctx.db, id)) ?? Promise.reject(notFound('task', id));
+}
+
+export async function getExecution(ctx: EngineContext, id: number): Promise<ExecutionRow> {
+  return (await findExecution(ctx.db, id)) ?? Promise.reject(notFound('execution', id));
+}
+
+export async function getNode(ctx: EngineContext, id: number): Promise<NodeRow> {
+  return (await findNode(ctx.db, id)) ?? Promise.reject(notFound('node', id));
+}
+
+export async function getNodeWithWork(ctx: EngineContext, id: number) {
+  const node = await getNode(ctx, id);
+  const live = await liveExecutionsOfNode(ctx.db, id);
+  return { node, executions: live.map((e) => e.id) };
+}
+
+export async function getJobType(ctx: EngineContext, id: number): Promise<JobTypeRow> {
+  return (await findJobType(ctx.db, id)) ?? Promise.reject(notFound('job type', id));
+}
+
+/** What a node needs to run an execution: its task, job, and the pinned job-type revision. */
+export async function getWorkOrder(ctx: EngineContext, execution: ExecutionRow) {
+  const [task, job] = await Promise.all([
+    getTask(ctx, execution.task_id),
+    getJob(ctx, execution.job_id),
+  ]);
+  const [type, revision] = await Promise.all([
+    getJobType(ctx, job.job_type_id),
+    findRevisionById(ctx.db, job.job_type_rev_id),
+  ]);
+  return { task, job, type, revision: revision! };
+}
