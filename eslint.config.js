@@ -1,12 +1,14 @@
 import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'drover-data/', 'web/dist/'] },
+  { ignores: ['dist/', 'node_modules/', 'drover-data/', 'web/dist/', 'docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    languageOptions: { globals: globals.node },
     plugins: { 'import-x': importX },
     rules: {
       'import-x/order': [

@@ -43,7 +43,10 @@ export function requireRole(least: Role) {
       );
     }
     if (!ALLOWED[least].includes(principal.role)) {
-      throw new DroverError('FORBIDDEN', `role ${principal.role} may not do this; it needs ${least}`);
+      throw new DroverError(
+        'FORBIDDEN',
+        `role ${principal.role} may not do this; it needs ${least}`,
+      );
     }
   };
 }

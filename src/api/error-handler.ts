@@ -12,16 +12,29 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
   if (error instanceof DroverError) {
     return {
       status: error.status,
-      body: { error: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      body: {
+        error: error.code,
+        message: error.message,
+        ...(error.details ? { details: error.details } : {}),
+      },
     };
   }
   const e = error as FastifyError;
   if (e.validation) {
     const where = e.validationContext ?? 'request';
-    return { status: 400, body: { error: 'VALIDATION', message: `${where}${e.message.replace(/^(body|querystring|params|headers)/, '')}` } };
+    return {
+      status: 400,
+      body: {
+        error: 'VALIDATION',
+        message: `${where}${e.message.replace(/^(body|querystring|params|headers)/, '')}`,
+      },
+    };
   }
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) {
-    return { status: 400, body: { error: 'VALIDATION', message: `the body is not valid JSON: ${e.message}` } };
+    return {
+      status: 400,
+      body: { error: 'VALIDATION', message: `the body is not valid JSON: ${e.message}` },
+    };
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, body: { error: 'PAYLOAD_TOO_LARGE', message: e.message } };

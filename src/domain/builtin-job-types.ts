@@ -27,7 +27,7 @@ export const BUILTIN_JOB_TYPES: readonly BuiltinJobType[] = [
     version: '1',
     title: 'Command line',
     description:
-      'Runs an executable with arguments, without a shell. Arguments may hold frame tokens such as {start}, {end} and {frames}; like Deadline\'s CommandLine plugin.',
+      "Runs an executable with arguments, without a shell. Arguments may hold frame tokens such as {start}, {end} and {frames}; like Deadline's CommandLine plugin.",
     category: 'builtin',
     definition: {
       ...common,

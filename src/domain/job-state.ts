@@ -46,7 +46,11 @@ export const jobStateMachine = new StateMachine<JobState, JobEvent>('job', JOB_S
     from: ['QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'],
     to: 'QUEUED',
   },
-  { event: 'cancel', from: ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'FAILED'], to: 'CANCELED' },
+  {
+    event: 'cancel',
+    from: ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'FAILED'],
+    to: 'CANCELED',
+  },
   {
     event: 'mark-completed',
     from: ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'FAILED'],

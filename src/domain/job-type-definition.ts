@@ -97,7 +97,9 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
       if (seen.has(f.name)) throw invalid(`${kind} name "${f.name}" is used twice`);
       seen.add(f.name);
       if (!FIELD_TYPES.includes(f.type)) {
-        throw invalid(`${kind} "${f.name}" has type "${f.type}"; use one of ${FIELD_TYPES.join(', ')}`);
+        throw invalid(
+          `${kind} "${f.name}" has type "${f.type}"; use one of ${FIELD_TYPES.join(', ')}`,
+        );
       }
       return { ...f, required: f.required ?? true };
     });
@@ -138,19 +140,25 @@ export function checkValues(
   for (const field of fields) {
     const value = values[field.name];
     if (value === undefined || value === null) {
-      if (field.required) throw invalid(`${kind} "${field.name}" is required`, { field: field.name });
+      if (field.required)
+        throw invalid(`${kind} "${field.name}" is required`, { field: field.name });
       continue;
     }
     if (!matchesType(field, value)) {
-      throw invalid(`${kind} "${field.name}" must be ${describeType(field)}`, { field: field.name });
+      throw invalid(`${kind} "${field.name}" must be ${describeType(field)}`, {
+        field: field.name,
+      });
     }
   }
   const known = new Set(fields.map((f) => f.name));
   for (const name of Object.keys(values)) {
     if (!known.has(name)) {
-      throw invalid(`unknown ${kind} "${name}"; this job type takes ${[...known].join(', ') || 'none'}`, {
-        field: name,
-      });
+      throw invalid(
+        `unknown ${kind} "${name}"; this job type takes ${[...known].join(', ') || 'none'}`,
+        {
+          field: name,
+        },
+      );
     }
   }
 }
@@ -177,7 +185,8 @@ function matchesType(field: InterfaceField, value: unknown): boolean {
 }
 
 function describeType(field: InterfaceField): string {
-  if (field.type === 'file') return field.multiple ? 'a list of file ids or paths' : 'a file id or path';
+  if (field.type === 'file')
+    return field.multiple ? 'a list of file ids or paths' : 'a file id or path';
   return {
     string: 'a string',
     integer: 'an integer',

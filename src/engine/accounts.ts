@@ -60,7 +60,11 @@ export async function addUser(
   return { id, name, role };
 }
 
-export async function setPassword(ctx: EngineContext, name: string, password: string): Promise<void> {
+export async function setPassword(
+  ctx: EngineContext,
+  name: string,
+  password: string,
+): Promise<void> {
   const user = await findUserByName(ctx.db, name);
   if (!user) throw new DroverError('NOT_FOUND', `user ${name} does not exist`);
   await updateUser(ctx.db, user.id, { password_hash: await hashPassword(password) });
@@ -78,7 +82,10 @@ export async function createToken(
   return token;
 }
 
-export async function principalForToken(db: Executor, token: string): Promise<Principal | undefined> {
+export async function principalForToken(
+  db: Executor,
+  token: string,
+): Promise<Principal | undefined> {
   const user = await findUserByTokenHash(db, hashToken(token));
   return user && toPrincipal(user);
 }

@@ -59,11 +59,7 @@ export class Dispatcher {
   }
 
   /** Waits up to `waitMs` for a task; undefined when none came. */
-  async acquire(
-    nodeId: number,
-    waitMs = 0,
-    signal?: AbortSignal,
-  ): Promise<Acquired | undefined> {
+  async acquire(nodeId: number, waitMs = 0, signal?: AbortSignal): Promise<Acquired | undefined> {
     const deadline = Date.now() + Math.min(waitMs, this.settings.maxAcquireWaitMs);
     for (;;) {
       // Subscribe before looking, so an event between the look and the wait is not missed.

@@ -12,7 +12,14 @@ export type DroverEvent =
    * `count` tasks moved together from one state to another (a bulk action moves many);
    * `taskIds` lists them unless there are too many for one notification.
    */
-  | { type: 'task.state'; jobId: number; taskIds: number[]; count: number; from: string; to: string }
+  | {
+      type: 'task.state';
+      jobId: number;
+      taskIds: number[];
+      count: number;
+      from: string;
+      to: string;
+    }
   | { type: 'task.progress'; jobId: number; taskId: number; progress: number }
   | {
       type: 'execution.state';

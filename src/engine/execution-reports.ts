@@ -1,10 +1,10 @@
-import { DroverError, invalid, notFound } from '../domain/errors.js';
 import type { ErrorCategory } from '../domain/error-categories.js';
+import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
 import type { Tx } from '../store/database.js';
 import { findError } from '../store/error-catalog.js';
-import { findJobType } from '../store/job-types.js';
 import { lockExecution, updateExecution } from '../store/executions.js';
+import { findJobType } from '../store/job-types.js';
 import type { ExecutionRow } from '../store/schema.js';
 import { findTask, updateTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
@@ -139,7 +139,12 @@ export async function reportProgress(
       last_modified: now,
     });
     await updateTask(tx, execution.task_id, { progress: percent, last_modified: now });
-    emit({ type: 'task.progress', jobId: execution.job_id, taskId: execution.task_id, progress: percent });
+    emit({
+      type: 'task.progress',
+      jobId: execution.job_id,
+      taskId: execution.task_id,
+      progress: percent,
+    });
   });
 }
 
@@ -168,7 +173,10 @@ export async function completeExecution(
 ): Promise<void> {
   await report(ctx, executionId, nodeId, async (tx, emit, acquired) => {
     const execution = await start(ctx, tx, emit, settings, acquired);
-    await endExecution(ctx, tx, emit, execution, 'complete', { exit_code: exitCode, progress: 100 });
+    await endExecution(ctx, tx, emit, execution, 'complete', {
+      exit_code: exitCode,
+      progress: 100,
+    });
     const job = await lockedJob(ctx, tx, execution.job_id);
     const task = await findTask(tx, execution.task_id);
     if (task?.state === 'RUNNING') {
@@ -233,7 +241,10 @@ export async function releaseExecution(
 ): Promise<void> {
   await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
     if (execution.state !== 'ACQUIRED') {
-      throw new DroverError('ILLEGAL_TRANSITION', `execution ${executionId} has started; abort it instead`);
+      throw new DroverError(
+        'ILLEGAL_TRANSITION',
+        `execution ${executionId} has started; abort it instead`,
+      );
     }
     await giveBack(ctx, tx, emit, execution, 'release');
   });

@@ -1,18 +1,12 @@
 import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { jobStateMachine, type JobEvent } from '../domain/job-state.js';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
+import { deleteBlobsOfJob } from '../store/blobs.js';
 import type { Tx } from '../store/database.js';
 import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.js';
-import {
-  deleteJobRow,
-  lockJob,
-  setNodeList,
-  unmetDependencies,
-  updateJob,
-} from '../store/jobs.js';
+import { deleteJobRow, lockJob, setNodeList, unmetDependencies, updateJob } from '../store/jobs.js';
 import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
 import { tasksInStates } from '../store/tasks.js';
-import { deleteBlobsOfJob } from '../store/blobs.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { changeJobState, moveTasks, releaseJob, stopExecutions } from './state-changes.js';
 
@@ -46,7 +40,11 @@ const RULES: Record<JobAction, ActionRule> = {
   // Deadline's "suspend non-rendering tasks": what runs finishes, nothing new starts.
   'suspend-queued': { jobEvent: 'suspend', taskEvent: 'suspend', tasksFrom: ['PENDING', 'QUEUED'] },
   resume: { jobEvent: 'resume', taskEvent: 'resume' },
-  'resume-failed': { jobEvent: 'resume-failed', taskEvent: 'resume-failed', taskPatch: { tries: 0 } },
+  'resume-failed': {
+    jobEvent: 'resume-failed',
+    taskEvent: 'resume-failed',
+    taskPatch: { tries: 0 },
+  },
   requeue: {
     jobEvent: 'requeue',
     taskEvent: 'requeue',
@@ -119,7 +117,8 @@ async function stopLiveExecutions(
   tasks: readonly TaskRow[],
 ): Promise<void> {
   const running = tasks.filter((t) => t.state === 'RUNNING').map((t) => t.id);
-  if (running.length > 0) await stopExecutions(ctx, tx, emit, await liveExecutionsOfTasks(tx, running));
+  if (running.length > 0)
+    await stopExecutions(ctx, tx, emit, await liveExecutionsOfTasks(tx, running));
 }
 
 export interface JobChanges {

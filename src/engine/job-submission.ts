@@ -1,5 +1,5 @@
-import { chunkFrames, FrameListError, parseFrameList } from '../domain/frame-list.js';
 import { invalid, notFound } from '../domain/errors.js';
+import { chunkFrames, FrameListError, parseFrameList } from '../domain/frame-list.js';
 import {
   checkValues,
   type JobTypeDefinition,
@@ -76,7 +76,10 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
     chunks = [{ label: '', start: 0, end: 0 }];
   } else {
     try {
-      chunks = chunkFrames(parseFrameList(frameText, { maxFrames: MAX_TASKS_PER_JOB * chunkSize }), chunkSize);
+      chunks = chunkFrames(
+        parseFrameList(frameText, { maxFrames: MAX_TASKS_PER_JOB * chunkSize }),
+        chunkSize,
+      );
     } catch (error) {
       if (error instanceof FrameListError) throw invalid(error.message, { field: 'frames' });
       throw error;
@@ -91,7 +94,17 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
     throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
   }
   const resources = { ...definition.resources, ...spec.resources };
-  return { type, revision, definition, inputs, parameters, chunkSize, frameText, chunks, resources };
+  return {
+    type,
+    revision,
+    definition,
+    inputs,
+    parameters,
+    chunkSize,
+    frameText,
+    chunks,
+    resources,
+  };
 }
 
 export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promise<number> {
@@ -111,7 +124,8 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
     const waitsOnSchedule = spec.scheduledAt !== undefined && spec.scheduledAt > now;
     let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';
     let pendReason: string | null = state === 'PENDING' ? 'MANUAL' : null;
-    if (state === 'QUEUED' && waitsOnDependencies) [state, pendReason] = ['PENDING', 'DEPENDENCIES'];
+    if (state === 'QUEUED' && waitsOnDependencies)
+      [state, pendReason] = ['PENDING', 'DEPENDENCIES'];
     else if (state === 'QUEUED' && waitsOnSchedule) [state, pendReason] = ['PENDING', 'SCHEDULE'];
 
     const listMode = spec.allowList?.length ? 'ALLOW' : spec.denyList?.length ? 'DENY' : 'NONE';

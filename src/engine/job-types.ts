@@ -74,7 +74,14 @@ export async function reviseJobType(
     const definition = normaliseDefinition({ ...base, ...spec.definition });
     const now = ctx.clock();
     const next = type.latest_revision + 1;
-    await insertRevision(tx, id, next, JSON.stringify(definition), manifestJson(spec.manifest), now);
+    await insertRevision(
+      tx,
+      id,
+      next,
+      JSON.stringify(definition),
+      manifestJson(spec.manifest),
+      now,
+    );
     await updateJobType(tx, id, {
       latest_revision: next,
       last_modified: now,

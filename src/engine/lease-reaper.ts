@@ -50,10 +50,15 @@ export class LeaseReaper {
 
   async tick(): Promise<ReapResult> {
     const now = this.ctx.clock();
-    const lost = await this.#failEach(await expiredLeases(this.ctx.db, now, BATCH), 'lose', {
-      errorName: 'node-lost',
-      message: 'the node stopped reporting and its lease expired',
-    }, (e) => e.lease_expires_at < now);
+    const lost = await this.#failEach(
+      await expiredLeases(this.ctx.db, now, BATCH),
+      'lose',
+      {
+        errorName: 'node-lost',
+        message: 'the node stopped reporting and its lease expired',
+      },
+      (e) => e.lease_expires_at < now,
+    );
     const timedOut = await this.#failEach(
       await executionsPastTimeout(this.ctx.db, now, BATCH),
       'fail',
@@ -74,7 +79,12 @@ export class LeaseReaper {
     const nodesOffline = await inTransaction(this.ctx, async (tx, emit) => {
       const silent = await markSilentNodesOffline(tx, now - this.settings.nodeTimeoutMs, now);
       for (const node of silent) {
-        emit({ type: 'node.state', nodeId: node.id, state: 'OFFLINE', enabled: node.enabled === 1 });
+        emit({
+          type: 'node.state',
+          nodeId: node.id,
+          state: 'OFFLINE',
+          enabled: node.enabled === 1,
+        });
       }
       return silent.length;
     });
@@ -100,7 +110,8 @@ export class LeaseReaper {
     for (const id of ids) {
       count += await inTransaction(this.ctx, async (tx, emit) => {
         const execution = await lockExecution(tx, this.ctx.dialect, id);
-        if (!execution || !LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState)) return 0;
+        if (!execution || !LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState))
+          return 0;
         if (!stillDue(execution)) return 0;
         await failExecution(this.ctx, tx, emit, execution, event, failure);
         return 1;

@@ -1,6 +1,11 @@
-import { FINAL_JOB_STATES, jobStateMachine, type JobEvent, type JobState } from '../domain/job-state.js';
-import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
 import { executionStateMachine, type ExecutionState } from '../domain/execution-state.js';
+import {
+  FINAL_JOB_STATES,
+  jobStateMachine,
+  type JobEvent,
+  type JobState,
+} from '../domain/job-state.js';
+import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
 import { updateExecution } from '../store/executions.js';
 import {
@@ -107,7 +112,9 @@ export async function endExecution(
   emit: Emit,
   execution: ExecutionRow,
   event: 'stop' | 'lose' | 'fail' | 'complete' | 'release',
-  patch: Partial<Pick<ExecutionRow, 'exit_code' | 'error_name' | 'error_message' | 'timed_out' | 'progress'>> = {},
+  patch: Partial<
+    Pick<ExecutionRow, 'exit_code' | 'error_name' | 'error_message' | 'timed_out' | 'progress'>
+  > = {},
 ): Promise<ExecutionState> {
   const from = execution.state as ExecutionState;
   const to = executionStateMachine.apply(from, event, execution.id);

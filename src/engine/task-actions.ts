@@ -57,7 +57,15 @@ export async function applyTaskAction(
     }
     const running = tasks.filter((t) => t.state === 'RUNNING').map((t) => t.id);
     await stopExecutions(ctx, tx, emit, await liveExecutionsOfTasks(tx, running));
-    await moveTasks(ctx, tx, emit, jobId, tasks, event, action === 'reset' || action === 'requeue' ? { tries: 0 } : {});
+    await moveTasks(
+      ctx,
+      tx,
+      emit,
+      jobId,
+      tasks,
+      event,
+      action === 'reset' || action === 'requeue' ? { tries: 0 } : {},
+    );
     await settleJob(ctx, tx, emit, job);
   });
 }

@@ -1,7 +1,7 @@
 import { notFound } from '../domain/errors.js';
+import { otherNodesOnJob } from '../store/executions.js';
 import { findJob, nodeListOf, unmetDependencies } from '../store/jobs.js';
 import { activeNodes } from '../store/nodes.js';
-import { otherNodesOnJob } from '../store/executions.js';
 import type { EngineContext } from './context.js';
 
 export interface WaitingReason {
@@ -60,7 +60,9 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
   const inPool = nodes.filter((n) => {
     const pools = JSON.parse(n.pools_json) as string[];
     const groups = JSON.parse(n.groups_json) as string[];
-    return (job.pool === '' || pools.includes(job.pool)) && (job.grp === '' || groups.includes(job.grp));
+    return (
+      (job.pool === '' || pools.includes(job.pool)) && (job.grp === '' || groups.includes(job.grp))
+    );
   });
   if (inPool.length === 0) {
     reasons.push({
@@ -86,7 +88,10 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
   }
   const fits = allowed.filter(
     (n) =>
-      n.cpus >= job.req_cpus && n.mem >= job.req_mem && n.disk >= job.req_disk && n.gpus >= job.req_gpus,
+      n.cpus >= job.req_cpus &&
+      n.mem >= job.req_mem &&
+      n.disk >= job.req_disk &&
+      n.gpus >= job.req_gpus,
   );
   if (fits.length === 0) {
     reasons.push({

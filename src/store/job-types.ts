@@ -1,10 +1,7 @@
 import type { Executor } from './database.js';
 import type { JobTypeRevisionRow, JobTypeRow, JobTypesTable } from './schema.js';
 
-export async function insertJobType(
-  tx: Executor,
-  row: Omit<JobTypesTable, 'id'>,
-): Promise<number> {
+export async function insertJobType(tx: Executor, row: Omit<JobTypesTable, 'id'>): Promise<number> {
   const { id } = await tx
     .insertInto('job_types')
     .values(row)
@@ -97,7 +94,10 @@ export async function findRevisionById(
   return db.selectFrom('job_type_revisions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listRevisions(db: Executor, jobTypeId: number): Promise<JobTypeRevisionRow[]> {
+export async function listRevisions(
+  db: Executor,
+  jobTypeId: number,
+): Promise<JobTypeRevisionRow[]> {
   return db
     .selectFrom('job_type_revisions')
     .selectAll()

@@ -172,7 +172,11 @@ export async function dependentsReadyToRelease(db: Executor, jobId: number): Pro
 }
 
 /** PENDING jobs whose scheduled start has come. */
-export async function scheduledJobsDue(db: Executor, now: number, limit: number): Promise<number[]> {
+export async function scheduledJobsDue(
+  db: Executor,
+  now: number,
+  limit: number,
+): Promise<number[]> {
   const rows = await db
     .selectFrom('jobs')
     .select('id')

@@ -53,7 +53,11 @@ export async function tasksInStates(
   indexes?: readonly number[],
 ): Promise<TaskRow[]> {
   if (states.length === 0) return [];
-  let q = db.selectFrom('tasks').selectAll().where('job_id', '=', jobId).where('state', 'in', states);
+  let q = db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('state', 'in', states);
   if (indexes) q = q.where('task_index', 'in', indexes.length ? indexes : [-1]);
   return q.orderBy('task_index').execute();
 }

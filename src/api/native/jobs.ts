@@ -13,14 +13,13 @@ import {
 import { submitJob } from '../../engine/job-submission.js';
 import { getJobDetail } from '../../engine/queries.js';
 import { waitingReasons } from '../../engine/waiting-reasons.js';
-import { findJobTypeByName } from '../../store/job-types.js';
 import {
   JOB_SORT_FIELDS,
   listJobs,
   type JobSort,
   type JobSortField,
 } from '../../store/job-list.js';
-import { findJobType } from '../../store/job-types.js';
+import { findJobType, findJobTypeByName } from '../../store/job-types.js';
 import { requireRole } from '../auth.js';
 import { jobJson } from './representations.js';
 import { errorResponses, IdParams, Job, JobState, Page, pageOf, Resources } from './schemas.js';

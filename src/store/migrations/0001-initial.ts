@@ -70,11 +70,7 @@ export function initialSchema(dialect: DialectName) {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('last_modified', 'bigint', (c) => c.notNull())
       .execute();
-    await s
-      .createIndex('errors_name')
-      .on('errors')
-      .columns(['name', 'job_type_name'])
-      .execute();
+    await s.createIndex('errors_name').on('errors').columns(['name', 'job_type_name']).execute();
 
     await withId(s.createTable('batches'))
       .addColumn('title', 'text', (c) => c.notNull())
@@ -240,9 +236,7 @@ export function initialSchema(dialect: DialectName) {
 
     await withId(s.createTable('executions'))
       .addColumn('job_id', 'bigint', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
-      .addColumn('task_id', 'bigint', (c) =>
-        c.notNull().references('tasks.id').onDelete('cascade'),
-      )
+      .addColumn('task_id', 'bigint', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
       .addColumn('node_id', 'bigint', (c) => c.notNull().references('nodes.id'))
       .addColumn('exe_num', 'integer', (c) => c.notNull())
       .addColumn('state', 'text', (c) => c.notNull())
@@ -260,11 +254,7 @@ export function initialSchema(dialect: DialectName) {
       .addColumn('last_modified', 'bigint', (c) => c.notNull())
       .execute();
     await s.createIndex('executions_task').on('executions').columns(['task_id', 'id']).execute();
-    await s
-      .createIndex('executions_job')
-      .on('executions')
-      .columns(['job_id', 'exe_num'])
-      .execute();
+    await s.createIndex('executions_job').on('executions').columns(['job_id', 'exe_num']).execute();
     await s
       .createIndex('executions_node_state')
       .on('executions')
