@@ -69,9 +69,10 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     key: 'db',
     flag: '--db <url>',
     env: 'DROVER_DB',
-    description: 'postgres:// URL, or SQLite file (default <data-dir>/drover.sqlite)',
+    description: 'postgres:// URL, or SQLite file',
     parse: String,
-    defaultValue: (c) => join(c.dataDir ?? './drover-data', 'drover.sqlite'),
+    defaultValue: (c) =>
+      c.dataDir ? join(c.dataDir, 'drover.sqlite') : '<data-dir>/drover.sqlite',
     secret: true,
   },
   {

@@ -39,7 +39,10 @@ export function buildProgram(): Command {
     .command('serve')
     .description('run the server (native API, dialects, web UI)');
   for (const option of SERVE_OPTIONS) {
-    serve.addOption(new Option(option.flag, `${option.description} (${option.env})`));
+    const fallback = String(option.defaultValue({}));
+    serve.addOption(
+      new Option(option.flag, `${option.description} (${option.env}; default ${fallback})`),
+    );
   }
   serve.option('--config <file>', 'JSON or YAML file of settings (DROVER_CONFIG)');
   serve.action(async (flags: Record<string, unknown>) => {
