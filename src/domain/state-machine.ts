@@ -56,3 +56,17 @@ export class StateMachine<S extends string, E extends string> {
     return this.states.filter((s) => this.can(s, event));
   }
 }
+
+/** The machine as a Mermaid state diagram: docs/state-machines.md is generated from this. */
+export function toMermaid<S extends string, E extends string>(machine: StateMachine<S, E>): string {
+  const edges = new Map<string, string[]>();
+  for (const t of machine.transitions) {
+    for (const from of t.from) {
+      const key = `${from} --> ${t.to}`;
+      edges.set(key, [...(edges.get(key) ?? []), t.event]);
+    }
+  }
+  const lines = ['stateDiagram-v2'];
+  for (const [edge, events] of edges) lines.push(`    ${edge}: ${events.join(', ')}`);
+  return lines.join('\n');
+}
