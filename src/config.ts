@@ -16,6 +16,8 @@ export interface Config {
   leaseSeconds: number;
   reaperSeconds: number;
   logLevel: string;
+  /** Worker processes `serve` starts beside itself (npm start runs one). */
+  localWorkers: number;
 }
 
 export interface OptionSpec {
@@ -118,6 +120,14 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     description: 'fatal, error, warn, info, debug or trace',
     parse: String,
     defaultValue: () => 'info',
+  },
+  {
+    key: 'localWorkers',
+    flag: '--local-workers <n>',
+    env: 'DROVER_LOCAL_WORKERS',
+    description: 'worker processes to start on this machine beside the server',
+    parse: int('local-workers'),
+    defaultValue: () => 0,
   },
 ];
 

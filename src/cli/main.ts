@@ -3,6 +3,9 @@ import { describeConfig, resolveConfig, SERVE_OPTIONS } from '../config.js';
 import { addUser, createToken, ROLES, setPassword, type Role } from '../engine/accounts.js';
 import { startEngine } from '../engine/engine.js';
 import { startServer, VERSION } from '../server.js';
+import { registerWorkerCommand } from '../worker/command.js';
+import { startLocalWorkers } from '../worker/local-workers.js';
+import { registerClientCommands } from './client/index.js';
 
 /** Options every command that opens the database directly shares with `serve`. */
 function databaseOptions(command: Command): Command {
@@ -57,12 +60,16 @@ export function buildProgram(): Command {
     process.stdout.write(
       `drover is listening on ${server.url}\n  API docs   ${server.url}/docs\n  health     ${server.url}/api/v1/health\n`,
     );
+    const workers = await startLocalWorkers(server.url, config.localWorkers, config.dataDir);
     const stop = (): void => {
       process.stdout.write('drover: shutting down\n');
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+      workers
+        .stop()
+        .then(() => server.close())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -113,6 +120,8 @@ export function buildProgram(): Command {
       });
     });
 
+  registerWorkerCommand(program);
+  registerClientCommands(program);
   return program;
 }
 
