@@ -22,11 +22,15 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
   const e = error as FastifyError;
   if (e.validation) {
     const where = e.validationContext ?? 'request';
+    // Ajv's "must NOT have additional properties" does not say which one; name it.
+    const extra = (e.validation[0]?.params as { additionalProperty?: unknown } | undefined)
+      ?.additionalProperty;
+    const named = typeof extra === 'string' ? ` (unknown property "${extra}")` : '';
     return {
       status: 400,
       body: {
         error: 'VALIDATION',
-        message: `${where}${e.message.replace(/^(body|querystring|params|headers)/, '')}`,
+        message: `${where}${e.message.replace(/^(body|querystring|params|headers)/, '')}${named}`,
       },
     };
   }

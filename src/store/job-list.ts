@@ -1,4 +1,4 @@
-import type { SelectQueryBuilder } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Executor } from './database.js';
 import type { Database, JobRow } from './schema.js';
 
@@ -63,7 +63,8 @@ function applyFilter(query: JobQuery, f: JobFilter): JobQuery {
   if (f.batchIds?.length) q = q.where('batch_id', 'in', f.batchIds);
   if (f.text) {
     const escaped = f.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-    q = q.where((eb) => eb(eb.fn('lower', ['name']), 'like', `%${escaped}%`));
+    // SQLite's LIKE has no escape character unless one is named; PostgreSQL's is '\'.
+    q = q.where(sql<boolean>`lower(name) like ${`%${escaped}%`} escape '\\'`);
   }
   if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
   if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);

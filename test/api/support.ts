@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/http.js';
 
@@ -21,7 +22,11 @@ export function expectStatus(res: Res, status: number, context = ''): Res {
 /** Asserts a 4xx JSON error body with the given code and a non-empty message. */
 export function expectError(res: Res, status: number, code?: string, context = ''): Res {
   expectStatus(res, status, context);
-  assert.equal(typeof res.body, 'object', `${context}: error body is not JSON: ${String(res.body)}`);
+  assert.equal(
+    typeof res.body,
+    'object',
+    `${context}: error body is not JSON: ${String(res.body)}`,
+  );
   assert.equal(typeof res.body.error, 'string');
   assert.equal(typeof res.body.message, 'string');
   assert.ok(res.body.message.length > 0, `${context}: empty error message`);
@@ -31,11 +36,11 @@ export function expectError(res: Res, status: number, code?: string, context = '
 }
 
 export async function submit(t: TestServer, body: Record<string, unknown>): Promise<any> {
-  const res = await t.request('POST', '/api/v1/jobs', {
-    type: 'command-line',
-    parameters: { executable: 'echo' },
-    ...body,
-  });
+  const defaults =
+    body.type === undefined || body.type === 'command-line'
+      ? { type: 'command-line', parameters: { executable: 'echo' } }
+      : {};
+  const res = await t.request('POST', '/api/v1/jobs', { ...defaults, ...body });
   expectStatus(res, 201, 'submit');
   return res.body;
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { invalid } from '../../domain/errors.js';
+import { DroverError, invalid } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import {
   applyJobAction,
@@ -145,13 +145,8 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const body = request.body;
         const principal = request.principal!;
-        if (
-          body.user &&
-          body.user !== principal.name &&
-          principal.role !== 'admin' &&
-          principal.name !== 'local'
-        ) {
-          throw invalid('only admins may submit jobs for another user', { field: 'user' });
+        if (body.user && body.user !== principal.name && principal.role !== 'admin') {
+          throw new DroverError('FORBIDDEN', 'only admins may submit jobs for another user');
         }
         const { scheduledAt, user, ...rest } = body;
         const id = await submitJob(ctx, {
