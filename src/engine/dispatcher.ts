@@ -72,9 +72,12 @@ export class Dispatcher {
         const left = deadline - Date.now();
         if (left <= 0 || signal?.aborted) return undefined;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
+          const timer = setTimeout(() => done(), left);
+          // Each wake-up loops back here; a listener left on the request's signal would
+          // pile up (one per wake) until the request ends.
           const done = () => {
             clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
             resolve();
           };
           void woken.then(done);

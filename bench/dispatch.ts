@@ -1,0 +1,201 @@
+/*
+ * Dispatch throughput: N simulated nodes drain M tasks over HTTP, each looping
+ * acquire → start → finish, against a server started in this process.
+ *
+ *   npx tsx bench/dispatch.ts [--db sqlite|postgres|both] [--nodes 8] [--tasks 2000]
+ *                             [--tasks-per-job 100]
+ *
+ * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test) names a
+ * server and a database to connect to; the benchmark creates a fresh database beside it
+ * and drops it afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { resolveConfig } from '../src/config.js';
+import { startServer } from '../src/server.js';
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'both' },
+    nodes: { type: 'string', default: '8' },
+    tasks: { type: 'string', default: '2000' },
+    'tasks-per-job': { type: 'string', default: '100' },
+  },
+});
+const NODES = Number(args.nodes);
+const TASKS = Number(args.tasks);
+const PER_JOB = Math.max(1, Math.min(Number(args['tasks-per-job']), TASKS));
+const PG_URL = process.env.DROVER_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Every loop gives up after this long, so a stuck server ends the run. */
+const DEADLINE_MS = 10 * 60_000;
+
+interface Database {
+  url: string;
+  dataDir: string;
+  cleanup(): Promise<void>;
+}
+
+async function freshDatabase(kind: 'sqlite' | 'postgres'): Promise<Database> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
+  if (kind === 'sqlite') {
+    return {
+      url: join(dataDir, 'drover.sqlite'),
+      dataDir,
+      cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const name = `drover_bench_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dataDir,
+    async cleanup() {
+      await admin(`drop database if exists ${name} with (force)`);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The few fields of the answers this benchmark reads. */
+interface Answer {
+  id?: number;
+  total?: number;
+  execution?: { id: number };
+}
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Answer }> {
+  const res = await fetch(base + path, {
+    method,
+    ...(body !== undefined
+      ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+      : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Answer };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function run(kind: 'sqlite' | 'postgres') {
+  const database = await freshDatabase(kind);
+  const config = resolveConfig(
+    { dataDir: database.dataDir, db: database.url, port: '0', logLevel: 'error' },
+    {},
+  );
+  const server = await startServer(config);
+  const base = `${server.url}/api/v1`;
+  try {
+    // Submit: M tasks as jobs of PER_JOB frames each.
+    const submitStart = performance.now();
+    let submitted = 0;
+    for (let j = 0; submitted < TASKS; j++) {
+      const count = Math.min(PER_JOB, TASKS - submitted);
+      const r = await call(base, 'POST', '/jobs', {
+        type: 'command-line',
+        name: `bench ${j}`,
+        frames: `1-${count}`,
+        chunkSize: 1,
+        parameters: { executable: 'true', arguments: [] },
+      });
+      if (r.status !== 201)
+        throw new Error(`submit answered ${r.status}: ${JSON.stringify(r.body)}`);
+      submitted += count;
+    }
+    const submitMs = performance.now() - submitStart;
+
+    const nodeIds: number[] = [];
+    for (let n = 0; n < NODES; n++) {
+      const r = await call(base, 'POST', '/nodes', { name: `bench-node-${n}` });
+      if (r.status !== 200) throw new Error(`register answered ${r.status}`);
+      nodeIds.push(r.body.id!);
+    }
+
+    const acquireMs: number[] = [];
+    let finished = 0;
+    let empty = 0;
+    const started = performance.now();
+    const deadline = Date.now() + DEADLINE_MS;
+    await Promise.all(
+      nodeIds.map(async (nodeId) => {
+        while (finished < TASKS && Date.now() < deadline) {
+          const t0 = performance.now();
+          const got = await call(base, 'POST', `/nodes/${nodeId}/acquire?wait=1`);
+          acquireMs.push(performance.now() - t0);
+          if (got.status === 204) {
+            empty++;
+            continue;
+          }
+          if (got.status !== 200) throw new Error(`acquire answered ${got.status}`);
+          const id = got.body.execution!.id;
+          const s = await call(base, 'POST', `/executions/${id}/start`, { nodeId });
+          if (s.status !== 200) throw new Error(`start answered ${s.status}`);
+          const f = await call(base, 'POST', `/executions/${id}/finish`, {
+            nodeId,
+            success: true,
+            exitCode: 0,
+          });
+          if (f.status !== 200) throw new Error(`finish answered ${f.status}`);
+          finished++;
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - started;
+
+    const left = await call(base, 'GET', '/jobs?state=QUEUED,RUNNING&limit=1');
+    if (finished !== TASKS || left.body.total !== 0) {
+      throw new Error(`only ${finished} of ${TASKS} tasks finished; ${left.body.total} jobs open`);
+    }
+    acquireMs.sort((a, b) => a - b);
+    return {
+      db: kind,
+      nodes: NODES,
+      tasks: TASKS,
+      'submit s': (submitMs / 1000).toFixed(1),
+      'tasks/s': (TASKS / (elapsedMs / 1000)).toFixed(0),
+      'acquire p50 ms': percentile(acquireMs, 50).toFixed(1),
+      'acquire p95 ms': percentile(acquireMs, 95).toFixed(1),
+      'empty acquires': empty,
+    };
+  } finally {
+    await server.close();
+    await database.cleanup();
+  }
+}
+
+const kinds: ('sqlite' | 'postgres')[] =
+  args.db === 'both' ? ['sqlite', 'postgres'] : [args.db as 'sqlite' | 'postgres'];
+for (const kind of kinds) {
+  if (kind !== 'sqlite' && kind !== 'postgres')
+    throw new Error(`--db must be sqlite, postgres or both`);
+}
+const rows = [];
+for (const kind of kinds) {
+  process.stdout.write(
+    `dispatch: ${kind}, ${NODES} nodes, ${TASKS} tasks in jobs of ${PER_JOB}…\n`,
+  );
+  rows.push(await run(kind));
+}
+console.table(rows);

@@ -1,0 +1,310 @@
+/*
+ * Job-list latency on a large table: fills `jobs` with synthetic rows straight through the
+ * store's Kysely instance, then times the native list API over HTTP.
+ *
+ *   npx tsx bench/list.ts [--db sqlite|postgres|both] [--jobs 1000000] [--requests 200]
+ *                         [--budget 30] [--analyze]
+ *
+ * --budget caps the seconds spent on one query shape (fewer requests are then made and the
+ * count printed says so). --analyze runs ANALYZE on SQLite after the fill (the server itself
+ * never does; PostgreSQL is always VACUUM ANALYZEd, as autovacuum would do soon after).
+ * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test); a fresh
+ * database is created beside it and dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { resolveConfig } from '../src/config.js';
+import { startServer } from '../src/server.js';
+import type { Db } from '../src/store/database.js';
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'both' },
+    jobs: { type: 'string', default: '1000000' },
+    requests: { type: 'string', default: '200' },
+    budget: { type: 'string', default: '30' },
+    analyze: { type: 'boolean', default: false },
+  },
+});
+const JOBS = Number(args.jobs);
+const REQUESTS = Number(args.requests);
+const BUDGET_MS = Number(args.budget) * 1000;
+const PG_URL = process.env.DROVER_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BATCH = 100_000;
+const DAY = 86_400_000;
+/** The jobs span the year before the run, evenly, in id order. */
+const SPAN = 365 * DAY;
+const T0 = Date.now() - SPAN;
+const USERS = 40;
+const POOLS = ['render', 'comp', 'sim', 'fx', 'lighting', 'default'];
+const SHOTS = 5000;
+
+interface Database {
+  url: string;
+  dataDir: string;
+  cleanup(): Promise<void>;
+}
+
+async function freshDatabase(kind: 'sqlite' | 'postgres'): Promise<Database> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
+  if (kind === 'sqlite') {
+    return {
+      url: join(dataDir, 'drover.sqlite'),
+      dataDir,
+      cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const name = `drover_bench_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dataDir,
+    async cleanup() {
+      await admin(`drop database if exists ${name} with (force)`);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A well-spread pseudo-random integer in 0..999 from the row number i (SQL expression). */
+const h = (prime: number) => `(((i * ${prime}) % 1000003) % 1000)`;
+
+/**
+ * The SELECT list that makes one job row from the row number `i`, in both dialects.
+ * Old jobs have ended (mostly COMPLETED); the newest 3% are active. Users, pools and
+ * job types are skewed the way farms are: a few users and pools carry most of the work.
+ */
+function jobColumns(types: { id: number; rev: number }[]): Record<string, string> {
+  const activeFrom = Math.floor(JOBS * 0.97);
+  const state = `(case when i > ${activeFrom} then
+      (case when ${h(7919)} < 500 then 'QUEUED' when ${h(7919)} < 750 then 'RUNNING'
+            when ${h(7919)} < 900 then 'SUSPENDED' else 'PENDING' end)
+    else (case when ${h(7919)} < 900 then 'COMPLETED' when ${h(7919)} < 960 then 'FAILED'
+            else 'CANCELED' end) end)`;
+  const count = `(1 + ${h(104729)} % 100)`;
+  const created = `(${T0} + i * ${Math.floor(SPAN / JOBS)})`;
+  const started = `(${created} + 60000)`;
+  const ended = `(${started} + ${h(15485863)} * 3600)`;
+  const isFinal = `${state} in ('COMPLETED', 'FAILED', 'CANCELED')`;
+  const typeCase = (field: 'id' | 'rev') =>
+    `(case ${h(2750159)} % ${types.length} ${types.map((t, k) => `when ${k} then ${t[field]}`).join(' ')} end)`;
+  const counter = (s: string, value: string) =>
+    `(case when ${state} = '${s}' then ${value} else 0 end)`;
+  return {
+    job_type_id: typeCase('id'),
+    job_type_rev_id: typeCase('rev'),
+    // SQLite's || binds tighter than % and *: every arithmetic part is parenthesised.
+    name: `'shot_' || ((${h(3)} * 5 + i % 5) % ${SHOTS}) || '_' || (case i % 4 when 0 then 'comp' when 1 then 'light' when 2 then 'fx' else 'anim' end) || '_v' || (i % 30)`,
+    user_name: `'user' || (case when ${h(1299709)} < 500 then ${h(1299709)} % 5 else ${h(1299709)} % ${USERS} end)`,
+    comment: `''`,
+    department: `''`,
+    batch_id: 'null',
+    event_id: 'null',
+    state,
+    pend_reason: `(case when ${state} = 'PENDING' then 'MANUAL' else null end)`,
+    priority: `(case when ${h(611953)} < 700 then 50 else ${h(611953)} % 100 end)`,
+    pool: `(case when ${h(479001599)} < 400 then '${POOLS[0]}' ${POOLS.slice(1)
+      .map((p, k) => `when ${h(479001599)} < ${400 + (k + 1) * 120} then '${p}'`)
+      .join(' ')} else '' end)`,
+    grp: `''`,
+    frames: `'1-' || ${count}`,
+    chunk_size: '1',
+    task_count: count,
+    tasks_pending: counter('PENDING', count),
+    tasks_queued: counter('QUEUED', count),
+    tasks_running: counter('RUNNING', '1'),
+    tasks_suspended: counter('SUSPENDED', count),
+    tasks_completed: `(case when ${state} = 'COMPLETED' then ${count} when ${state} = 'RUNNING' then ${count} - 1 else 0 end)`,
+    tasks_failed: counter('FAILED', count),
+    tasks_canceled: counter('CANCELED', count),
+    machine_limit: '0',
+    node_list_mode: `'NONE'`,
+    req_cpus: '0',
+    req_mem: '0',
+    req_disk: '0',
+    req_gpus: '0',
+    task_timeout_s: '0',
+    job_timeout_s: '0',
+    max_tries: '3',
+    retry_any_error: '1',
+    num_exes: `(case when ${isFinal} then ${count} else 0 end)`,
+    input_json: `'{}'`,
+    parameters_json: `'{"executable":"true","arguments":[]}'`,
+    dialect_json: `'{}'`,
+    error_name: `(case when ${state} = 'FAILED' then 'algorithm-unknown' else null end)`,
+    error_message: `(case when ${state} = 'FAILED' then 'The command exited with a non-zero code.' else null end)`,
+    scheduled_at: 'null',
+    created_at: created,
+    queued_at: created,
+    started_at: `(case when ${state} in ('QUEUED', 'PENDING') then null else ${started} end)`,
+    ended_at: `(case when ${isFinal} then ${ended} else null end)`,
+    last_status_change: `(case when ${isFinal} then ${ended} else ${created} end)`,
+    last_modified: `(case when ${isFinal} then ${ended} else ${created} end)`,
+    deleted_at: `(case when ${h(39916801)} < 20 and ${isFinal} then ${ended} + ${DAY} else null end)`,
+    archived_at: 'null',
+  };
+}
+
+async function fill(db: Db, kind: 'sqlite' | 'postgres', types: { id: number; rev: number }[]) {
+  const columns = jobColumns(types);
+  const names = Object.keys(columns).join(', ');
+  const values = Object.values(columns).join(',\n  ');
+  const statement = (from: number, to: number) =>
+    kind === 'sqlite'
+      ? `with recursive s(i) as (select ${from} union all select i + 1 from s where i < ${to})
+         insert into jobs (${names}) select ${values} from s`
+      : `insert into jobs (${names}) select ${values} from generate_series(${from}::bigint, ${to}::bigint) as s(i)`;
+  const batches = async (run: (text: string) => Promise<unknown>) => {
+    for (let from = 1; from <= JOBS; from += BATCH) {
+      await run(statement(from, Math.min(JOBS, from + BATCH - 1)));
+      process.stdout.write(`\r  ${Math.min(JOBS, from + BATCH - 1)} jobs`);
+    }
+    process.stdout.write('\n');
+  };
+  if (kind === 'sqlite') {
+    // One transaction: one WAL commit for the lot.
+    await db.transaction().execute((tx) => batches((text) => sql.raw(text).execute(tx)));
+    if (args.analyze) await sql`analyze`.execute(db);
+  } else {
+    await batches((text) => sql.raw(text).execute(db));
+    await sql`vacuum analyze jobs`.execute(db);
+  }
+}
+
+async function timed(url: string): Promise<{ ms: number; total: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url);
+  const body = (await res.json()) as { total: number };
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(body)}`);
+  return { ms, total: body.total };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The list requests measured; `i` varies the parameters from request to request. */
+const SHAPES: { name: string; path: (i: number) => string }[] = [
+  { name: 'default (sort -id)', path: () => '/jobs' },
+  {
+    name: 'state',
+    path: (i) => `/jobs?state=${['QUEUED', 'RUNNING', 'FAILED', 'SUSPENDED'][i % 4]}`,
+  },
+  {
+    name: 'user + state, sort -priority',
+    path: (i) => `/jobs?user=user${i % USERS}&state=COMPLETED&sort=-priority`,
+  },
+  {
+    name: 'pool, sort created_at, offset 5000',
+    path: (i) => `/jobs?pool=${POOLS[i % POOLS.length]}&sort=created_at&offset=5000`,
+  },
+  { name: 'text search q=', path: (i) => `/jobs?q=shot_${(i * 37) % SHOTS}_` },
+  {
+    name: 'createdAfter/Before 1-day window',
+    path: (i) => {
+      const from = T0 + ((i * 7919) % 360) * DAY;
+      return `/jobs?createdAfter=${iso(from)}&createdBefore=${iso(from + DAY)}`;
+    },
+  },
+];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function run(kind: 'sqlite' | 'postgres') {
+  const database = await freshDatabase(kind);
+  const config = resolveConfig(
+    { dataDir: database.dataDir, db: database.url, port: '0', logLevel: 'error' },
+    {},
+  );
+  const server = await startServer(config);
+  const base = `${server.url}/api/v1`;
+  try {
+    // A handful of job types beside the two built in.
+    for (const name of ['maya-render', 'nuke-comp', 'houdini-sim']) {
+      const res = await fetch(`${base}/job-types`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, definition: { command: [name, '{frames}'] } }),
+      });
+      if (res.status !== 201)
+        throw new Error(`job type ${name}: ${res.status} ${await res.text()}`);
+    }
+    const db = server.engine.ctx.db;
+    const types = (
+      await db
+        .selectFrom('job_types as t')
+        .innerJoin('job_type_revisions as r', (j) =>
+          j.onRef('r.job_type_id', '=', 't.id').onRef('r.revision_num', '=', 't.latest_revision'),
+        )
+        .select(['t.id as id', 'r.id as rev'])
+        .orderBy('t.id')
+        .execute()
+    ).map((t) => ({ id: Number(t.id), rev: Number(t.rev) }));
+
+    process.stdout.write(`list: ${kind}, filling ${JOBS} jobs…\n`);
+    const fillStart = performance.now();
+    await fill(db, kind, types);
+    const fillS = (performance.now() - fillStart) / 1000;
+    process.stdout.write(`  filled in ${fillS.toFixed(1)} s\n`);
+
+    const rows: Record<string, string | number>[] = [];
+    for (const shape of SHAPES) {
+      await timed(base + shape.path(0)); // warm-up
+      const ms: number[] = [];
+      let total = 0;
+      const stopAt = performance.now() + BUDGET_MS;
+      for (let i = 0; i < REQUESTS && performance.now() < stopAt; i++) {
+        const r = await timed(base + shape.path(i));
+        ms.push(r.ms);
+        total += r.total;
+      }
+      ms.sort((a, b) => a - b);
+      rows.push({
+        db: kind,
+        query: shape.name,
+        requests: ms.length,
+        'mean total': Math.round(total / ms.length),
+        'p50 ms': percentile(ms, 50).toFixed(1),
+        'p95 ms': percentile(ms, 95).toFixed(1),
+      });
+      process.stdout.write(`  ${shape.name}: p50 ${rows.at(-1)!['p50 ms']} ms\n`);
+    }
+    return { rows, fillS };
+  } finally {
+    await server.close();
+    await database.cleanup();
+  }
+}
+
+const kinds: ('sqlite' | 'postgres')[] =
+  args.db === 'both' ? ['sqlite', 'postgres'] : [args.db as 'sqlite' | 'postgres'];
+for (const kind of kinds) {
+  if (kind !== 'sqlite' && kind !== 'postgres')
+    throw new Error('--db must be sqlite, postgres or both');
+}
+const all: Record<string, string | number>[] = [];
+const fills: string[] = [];
+for (const kind of kinds) {
+  const { rows, fillS } = await run(kind);
+  all.push(...rows);
+  fills.push(`${kind}: ${JOBS} jobs filled in ${fillS.toFixed(1)} s`);
+}
+console.log(fills.join('\n'));
+console.table(all);
