@@ -9,6 +9,8 @@ import { LeaseReaper } from './lease-reaper.js';
 import { DispatchMetrics } from './metrics.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 
+const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
+
 export interface EngineOptions extends DatabaseOptions {
   clock?: Clock;
   settings?: Partial<EngineSettings>;
@@ -45,6 +47,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     };
     const settings = { ...DEFAULT_ENGINE_SETTINGS, ...options.settings };
     await ensureBuiltinJobTypes(ctx);
+    database.optimize();
+    const optimizer = setInterval(() => database.optimize(), OPTIMIZE_INTERVAL_MS);
+    optimizer.unref();
     const metrics = new DispatchMetrics();
     const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
     const reaper = new LeaseReaper(ctx, settings);
@@ -57,6 +62,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       reaper,
       metrics,
       async close() {
+        clearInterval(optimizer);
         await reaper.stop();
         dispatcher.close();
         await bus.close();
