@@ -6,7 +6,7 @@ import type { Tx } from '../store/database.js';
 import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.js';
 import { deleteJobRow, lockJob, setNodeList, unmetDependencies, updateJob } from '../store/jobs.js';
 import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
-import { tasksInStates } from '../store/tasks.js';
+import { resetQueuedTries, tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { changeJobState, moveTasks, releaseJob, stopExecutions } from './state-changes.js';
 
@@ -104,6 +104,8 @@ async function applyRule(
   const tasks = await tasksInStates(tx, job.id, from);
   await stopLiveExecutions(ctx, tx, emit, tasks);
   await moveTasks(ctx, tx, emit, job.id, tasks, taskEvent, rule.taskPatch ?? {});
+  // Tasks already QUEUED do not move, but a requeue forgets their tries as well.
+  if (action === 'requeue') await resetQueuedTries(tx, job.id, ctx.clock());
   const patch = rule.jobPatch?.(job) ?? {};
   if (jobEvent === 'resume-to-pending') patch.pend_reason = 'DEPENDENCIES';
   if (error) Object.assign(patch, { error_name: error.name, error_message: error.message });
@@ -134,6 +136,10 @@ export interface JobChanges {
   maxTries?: number;
   taskTimeout?: number;
   jobTimeout?: number;
+  /** A new submission time (ms): the job takes its place in the queue as if just submitted. */
+  submittedAt?: number;
+  /** Rewrites the dialect JSON under the job's lock (a dialect's own settings). */
+  dialect?: (current: Record<string, unknown>) => Record<string, unknown>;
 }
 
 const COLUMN_OF: Record<string, keyof JobUpdate> = {
@@ -147,6 +153,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   maxTries: 'max_tries',
   taskTimeout: 'task_timeout_s',
   jobTimeout: 'job_timeout_s',
+  submittedAt: 'created_at',
 };
 
 /** Changes settings of a job that do not move its state. */
@@ -156,7 +163,7 @@ export async function updateJobSettings(
   changes: JobChanges,
 ): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
-    await lockedJob(ctx, tx, jobId);
+    const job = await lockedJob(ctx, tx, jobId);
     if (changes.allowList?.length && changes.denyList?.length) {
       throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
     }
@@ -177,6 +184,12 @@ export async function updateJobSettings(
           : 'NONE';
       await setNodeList(tx, jobId, names);
       fields.push('nodeList');
+    }
+    if (changes.dialect) {
+      patch.dialect_json = JSON.stringify(
+        changes.dialect(JSON.parse(job.dialect_json) as Record<string, unknown>),
+      );
+      fields.push('dialect');
     }
     await updateJob(tx, jobId, patch);
     emit({ type: 'job.updated', jobId, fields });

@@ -162,6 +162,12 @@ async function releaseDependents(
   for (const id of await dependentsReadyToRelease(tx, jobId)) {
     const job = await lockJob(tx, ctx.dialect, id);
     if (!job || job.state !== 'PENDING') continue;
+    if (job.scheduled_at !== null && job.scheduled_at > ctx.clock()) {
+      // Its dependencies are met but its schedule is not: the reaper releases it when due.
+      await updateJob(tx, job.id, { pend_reason: 'SCHEDULE', last_modified: ctx.clock() });
+      emit({ type: 'job.updated', jobId: job.id, fields: ['pendReason'] });
+      continue;
+    }
     await releaseJob(ctx, tx, emit, job);
   }
 }

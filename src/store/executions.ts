@@ -148,8 +148,9 @@ export async function executionsPastTimeout(
  * Order is job priority (higher first), then submission time, then task index. A task is
  * eligible when its job is dispatchable and not deleted, the node is in the job's pool and
  * group (an empty one means any), the node's resources cover the job's request, and the
- * job's allow/deny list admits the node. The machine limit is checked by the caller after
- * it locks the job, because counting rows here cannot see concurrent acquirers.
+ * job's allow/deny list admits the node, and the job is below its machine limit (or the
+ * node already works on it). The caller checks the machine limit again after it locks the
+ * job, because counting rows here cannot see concurrent acquirers.
  *
  * PostgreSQL skips tasks another acquirer has locked (FOR UPDATE SKIP LOCKED), so acquirers
  * never wait on each other; with SQLite the whole acquire is one transaction at a time.
@@ -189,6 +190,29 @@ export async function findDispatchableTask(
         and([eb('j.node_list_mode', '=', 'DENY'), not(listed)]),
       ]);
     });
+  // Jobs at their machine limit (for this node) are left out here, so that many of them
+  // ahead in the order cannot starve a node; the caller re-checks under the job's lock.
+  q = q.where(({ eb, or, exists, selectFrom }) =>
+    or([
+      eb('j.machine_limit', '=', 0),
+      exists(
+        selectFrom('executions as x')
+          .select(sql`1`.as('one'))
+          .whereRef('x.job_id', '=', 'j.id')
+          .where('x.node_id', '=', node.id)
+          .where('x.state', 'in', LIVE_EXECUTION_STATES),
+      ),
+      eb(
+        selectFrom('executions as x')
+          .select((x) => x.fn.count<number>('x.node_id').distinct().as('n'))
+          .whereRef('x.job_id', '=', 'j.id')
+          .where('x.node_id', '!=', node.id)
+          .where('x.state', 'in', LIVE_EXECUTION_STATES),
+        '<',
+        eb.ref('j.machine_limit'),
+      ),
+    ]),
+  );
   if (excludeJobIds.length > 0) q = q.where('j.id', 'not in', excludeJobIds);
   q = q
     .orderBy('j.priority', 'desc')

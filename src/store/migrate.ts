@@ -18,7 +18,17 @@ export async function migrateToLatest(open: OpenDatabase): Promise<string[]> {
     provider: { getMigrations: async () => migrations(open) },
     ...(open.schema !== undefined ? { migrationTableSchema: open.schema } : {}),
   });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  let result: MigrationResultSet = await migrator.migrateToLatest();
+  // Kysely's migrator reads the catalog of every schema on the server; another schema
+  // dropped at that moment (another installation, or a test's cleanup) fails the read with
+  // "schema ... does not exist". Nothing was migrated then, so trying again is safe.
+  for (
+    let attempt = 1;
+    attempt < 5 && result.error && isRaceWithOtherSchema(result.error, open.schema);
+    attempt++
+  ) {
+    result = await migrator.migrateToLatest();
+  }
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new Error(
@@ -26,4 +36,14 @@ export async function migrateToLatest(open: OpenDatabase): Promise<string[]> {
     );
   }
   return (result.results ?? []).map((r) => r.migrationName);
+}
+
+function isRaceWithOtherSchema(error: unknown, schema: string | undefined): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    schema !== undefined &&
+    code === '3F000' &&
+    typeof message === 'string' &&
+    !message.includes(`"${schema}"`)
+  );
 }

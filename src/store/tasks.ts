@@ -114,3 +114,14 @@ export async function countTasksByState(db: Executor): Promise<Record<string, nu
     .executeTakeFirst();
   return Object.fromEntries(Object.entries(rows ?? {}).map(([k, v]) => [k, Number(v ?? 0)]));
 }
+
+/** Forgets the tries of a job's QUEUED tasks (a requeue starts every task afresh). */
+export async function resetQueuedTries(tx: Executor, jobId: number, now: number): Promise<void> {
+  await tx
+    .updateTable('tasks')
+    .set({ tries: 0, last_modified: now })
+    .where('job_id', '=', jobId)
+    .where('state', '=', 'QUEUED')
+    .where('tries', '>', 0)
+    .execute();
+}

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startEngine, type Engine } from '../../src/engine/engine.js';
+import type { DroverEvent } from '../../src/engine/events.js';
+import { completeExecution } from '../../src/engine/execution-reports.js';
+import { submitJob } from '../../src/engine/job-submission.js';
+import { registerNode } from '../../src/engine/node-registry.js';
+import { findJob } from '../../src/store/jobs.js';
+import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+
+/*
+ * Several server replicas share one PostgreSQL database: an event from any replica reaches
+ * the subscribers of every replica (LISTEN/NOTIFY), and an idle node long-polling on one
+ * replica is woken by a submission through another.
+ */
+
+const postgres = TEST_DATABASES.find((d) => d.name === 'postgres');
+
+/** Replica A on a fresh schema, replica B on the same schema and clock. */
+async function twoReplicas(): Promise<{ a: Engine; b: Engine; close(): Promise<void> }> {
+  const t: TestEngine = await startTestEngine(postgres!);
+  let b: Engine;
+  try {
+    b = await startEngine({
+      url: t.engine.database.url,
+      schema: t.engine.database.schema!,
+      clock: t.clock.read,
+    });
+  } catch (error) {
+    await t.close();
+    throw error;
+  }
+  return {
+    a: t.engine,
+    b,
+    async close() {
+      await b.close();
+      await t.close();
+    },
+  };
+}
+
+const spec = { type: 'command-line', user: 'alice', parameters: { executable: 'echo' } };
+
+/** Resolves with the first event matching `match`, or rejects after `ms`. */
+function nextEvent(
+  engine: Engine,
+  match: (e: DroverEvent) => boolean,
+  ms = 5000,
+): Promise<DroverEvent & { at: number }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`no matching event within ${ms} ms`));
+    }, ms);
+    const unsubscribe = engine.ctx.bus.subscribe((event) => {
+      if (!match(event)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(event);
+    });
+  });
+}
+
+describe(
+  'replicas on one PostgreSQL database',
+  { skip: postgres ? false : 'DROVER_TEST_PG is not set' },
+  () => {
+    it('share one schema: a job submitted through A is read through B', async () => {
+      const r = await twoReplicas();
+      try {
+        assert.equal(r.a.database.schema, r.b.database.schema);
+        const jobId = await submitJob(r.a.ctx, spec);
+        assert.equal((await findJob(r.b.ctx.db, jobId))?.state, 'QUEUED');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('an event of a change made through A reaches a subscriber on B', async () => {
+      const r = await twoReplicas();
+      try {
+        const created = nextEvent(r.b, (e) => e.type === 'job.created');
+        const jobId = await submitJob(r.a.ctx, spec);
+        const event = await created;
+        assert.deepEqual(
+          { ...event, at: undefined },
+          { type: 'job.created', jobId, state: 'QUEUED', at: undefined },
+        );
+
+        // A state change through B reaches A too.
+        const node = await registerNode(r.b.ctx, { name: 'n1' });
+        const started = nextEvent(r.a, (e) => e.type === 'job.state' && e.jobId === jobId);
+        const got = await r.b.dispatcher.tryAcquire(node.id);
+        assert.ok(got);
+        const state = await started;
+        assert.ok(state.type === 'job.state');
+        assert.equal(state.from, 'QUEUED');
+        assert.equal(state.to, 'RUNNING');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('each replica gets each event exactly once', async () => {
+      const r = await twoReplicas();
+      try {
+        const seenA: DroverEvent[] = [];
+        const seenB: DroverEvent[] = [];
+        const offA = r.a.ctx.bus.subscribe((e) => seenA.push(e));
+        const offB = r.b.ctx.bus.subscribe((e) => seenB.push(e));
+        try {
+          const jobId = await submitJob(r.a.ctx, spec);
+          const node = await registerNode(r.a.ctx, { name: 'n1' });
+          const got = await r.a.dispatcher.tryAcquire(node.id);
+          await completeExecution(r.b.ctx, r.b.settings, got!.execution.id, node.id);
+          const done = (seen: DroverEvent[]) =>
+            seen.some((e) => e.type === 'job.state' && e.jobId === jobId && e.to === 'COMPLETED');
+          const until = Date.now() + 5000;
+          while (!(done(seenA) && done(seenB)) && Date.now() < until) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          const jobStates = (seen: DroverEvent[]) =>
+            seen
+              .filter((e) => e.type === 'job.state')
+              .map((e) => (e.type === 'job.state' ? e.to : ''));
+          assert.deepEqual(jobStates(seenA), ['RUNNING', 'COMPLETED']);
+          assert.deepEqual(jobStates(seenB), ['RUNNING', 'COMPLETED']);
+          assert.equal(seenA.length, seenB.length);
+        } finally {
+          offA();
+          offB();
+        }
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('a node long-polling on B gets a job submitted through A without waiting out the poll', async () => {
+      const r = await twoReplicas();
+      try {
+        const node = await registerNode(r.b.ctx, { name: 'n1' });
+        assert.equal(await r.b.dispatcher.tryAcquire(node.id), undefined);
+        const began = Date.now();
+        const polling = r.b.dispatcher.acquire(node.id, 10_000);
+        // Let the poll find nothing and start waiting.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const jobId = await submitJob(r.a.ctx, spec);
+        const got = await polling;
+        const waited = Date.now() - began;
+        assert.ok(got, 'the long-poll returned a task');
+        assert.equal(got.execution.job_id, jobId);
+        assert.equal(got.execution.node_id, node.id);
+        assert.ok(
+          waited < 3000,
+          `woken by the event, not by the 10 s poll timeout (waited ${waited} ms)`,
+        );
+        assert.equal((await findJob(r.a.ctx.db, jobId))?.state, 'RUNNING');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('a long-poll that finds nothing returns undefined when its wait ends', async () => {
+      const r = await twoReplicas();
+      try {
+        const node = await registerNode(r.b.ctx, { name: 'n1' });
+        const began = Date.now();
+        assert.equal(await r.b.dispatcher.acquire(node.id, 300), undefined);
+        assert.ok(Date.now() - began >= 250);
+      } finally {
+        await r.close();
+      }
+    });
+  },
+);
