@@ -4,7 +4,14 @@ import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task
 import { deleteBlobsOfJob } from '../store/blobs.js';
 import type { Tx } from '../store/database.js';
 import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.js';
-import { deleteJobRow, lockJob, setNodeList, unmetDependencies, updateJob } from '../store/jobs.js';
+import {
+  deleteJobRow,
+  dependentsOf,
+  lockJob,
+  setNodeList,
+  unmetDependencies,
+  updateJob,
+} from '../store/jobs.js';
 import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
@@ -91,7 +98,13 @@ async function applyRule(
   const rule = RULES[action];
   let jobEvent = rule.jobEvent;
   let taskEvent = rule.taskEvent;
+  let pendReason: string | null = null;
   if (action === 'resume' && (await unmetDependencies(tx, job.id)).length > 0) {
+    pendReason = 'DEPENDENCIES';
+  } else if (action === 'resume' && job.scheduled_at !== null && job.scheduled_at > ctx.clock()) {
+    pendReason = 'SCHEDULE';
+  }
+  if (pendReason !== null) {
     [jobEvent, taskEvent] = ['resume-to-pending', 'pend'];
   }
   if (action === 'release' && job.state === 'PENDING') return releaseJob(ctx, tx, emit, job);
@@ -107,7 +120,7 @@ async function applyRule(
   // Tasks already QUEUED do not move, but a requeue forgets their tries as well.
   if (action === 'requeue') await resetQueuedTries(tx, job.id, ctx.clock());
   const patch = rule.jobPatch?.(job) ?? {};
-  if (jobEvent === 'resume-to-pending') patch.pend_reason = 'DEPENDENCIES';
+  if (pendReason !== null) patch.pend_reason = pendReason;
   if (error) Object.assign(patch, { error_name: error.name, error_message: error.message });
   return changeJobState(ctx, tx, emit, job, jobEvent, patch);
 }
@@ -226,8 +239,20 @@ export async function purgeJob(ctx: EngineContext, jobId: number): Promise<void>
     if (job.deleted_at === null) {
       throw new DroverError('CONFLICT', `job ${jobId} is not deleted; delete it before purging`);
     }
+    const dependents = await dependentsOf(tx, jobId);
     await deleteBlobsOfJob(tx, jobId);
     await deleteJobRow(tx, jobId);
     emit({ type: 'job.deleted', jobId, purged: true });
+    // A purged dependency is gone for good: jobs that waited only on it may run now.
+    for (const id of dependents) {
+      const dependent = await lockJob(tx, ctx.dialect, id);
+      if (
+        dependent?.state === 'PENDING' &&
+        dependent.pend_reason === 'DEPENDENCIES' &&
+        (await unmetDependencies(tx, id)).length === 0
+      ) {
+        await releaseJob(ctx, tx, emit, dependent);
+      }
+    }
   });
 }

@@ -134,6 +134,16 @@ export async function dependenciesOf(db: Executor, jobId: number): Promise<numbe
   return rows.map((r) => Number(r.depends_on_id));
 }
 
+/** Jobs that depend on `jobId`. */
+export async function dependentsOf(db: Executor, jobId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('job_dependencies')
+    .select('job_id')
+    .where('depends_on_id', '=', jobId)
+    .execute();
+  return rows.map((r) => Number(r.job_id));
+}
+
 /** Dependencies of a job that are not COMPLETED yet (deleted ones included: they block). */
 export async function unmetDependencies(db: Executor, jobId: number): Promise<number[]> {
   const rows = await db
