@@ -1,21 +1,24 @@
 import { notFound } from '../domain/errors.js';
+import { taskStateMachine, type TaskState } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
 import {
   findDispatchableTask,
-  findExecution,
   insertExecution,
   liveExecutionsOfNode,
   nodeHoldsJob,
   otherNodesOnJob,
 } from '../store/executions.js';
-import { lockJob, updateJob } from '../store/jobs.js';
+import { claimQueuedTask, lockJob } from '../store/jobs.js';
 import { findNode, updateNode } from '../store/nodes.js';
 import type { ExecutionRow } from '../store/schema.js';
-import { findTask } from '../store/tasks.js';
+import { updateTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import type { DroverEvent } from './events.js';
 import type { EngineSettings } from './settings.js';
-import { changeJobState, moveTasks } from './state-changes.js';
+import { changeJobState } from './state-changes.js';
+
+/** How stale a node's recorded heartbeat may get before an acquire refreshes it. */
+const HEARTBEAT_WRITE_MS = 5_000;
 
 /** Jobs a node may skip in one acquire because of their machine limit, before giving up. */
 const MAX_SKIPPED_JOBS = 20;
@@ -104,9 +107,12 @@ export class Dispatcher {
     const node = await findNode(tx, nodeId);
     if (!node) throw notFound('node', nodeId);
     const now = ctx.clock();
-    await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE' });
-    if (node.state !== 'ONLINE') {
-      emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: node.enabled === 1 });
+    // An acquire is a sign of life; recording it once in a while is enough.
+    if (node.state !== 'ONLINE' || (node.last_heartbeat ?? 0) < now - HEARTBEAT_WRITE_MS) {
+      await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE' });
+      if (node.state !== 'ONLINE') {
+        emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: node.enabled === 1 });
+      }
     }
     if (node.enabled !== 1) return undefined;
     if ((await liveExecutionsOfNode(tx, nodeId)).length >= node.slots) return undefined;
@@ -116,25 +122,20 @@ export class Dispatcher {
     while (skipped.length <= MAX_SKIPPED_JOBS) {
       const candidate = await findDispatchableTask(tx, ctx.dialect, node, pools, groups, skipped);
       if (!candidate) return undefined;
-      // Locking the job serialises acquirers of the same job, so the machine limit holds.
-      const job = await lockJob(tx, ctx.dialect, candidate.jobId);
-      if (!job) return undefined;
-      if (
-        job.machine_limit > 0 &&
-        !(await nodeHoldsJob(tx, job.id, nodeId)) &&
-        (await otherNodesOnJob(tx, job.id, nodeId)) >= job.machine_limit
-      ) {
-        skipped.push(job.id);
+      const { task } = candidate;
+      // The query saw the limit without locks; under the job's lock, concurrent acquirers
+      // of the same job count each other, so the limit holds.
+      if (candidate.machineLimit > 0 && (await this.#overMachineLimit(tx, task.job_id, nodeId))) {
+        skipped.push(task.job_id);
         continue;
       }
-      const task = await findTask(tx, candidate.taskId);
-      if (!task || task.state !== 'QUEUED') return undefined;
-      const exeNum = job.num_exes + 1;
-      const executionId = await insertExecution(tx, {
+      taskStateMachine.apply(task.state as TaskState, 'dispatch', task.id);
+      const job = await claimQueuedTask(tx, task.job_id, now);
+      const execution = await insertExecution(tx, {
         job_id: job.id,
         task_id: task.id,
         node_id: nodeId,
-        exe_num: exeNum,
+        exe_num: job.num_exes,
         state: 'ACQUIRED',
         lease_expires_at: now + this.settings.leaseMs,
         progress: 0,
@@ -149,25 +150,45 @@ export class Dispatcher {
         last_heartbeat: now,
         last_modified: now,
       });
-      await updateJob(tx, job.id, { num_exes: exeNum });
-      await moveTasks(ctx, tx, emit, job.id, [task], 'dispatch', {
+      await updateTask(tx, task.id, {
+        state: 'RUNNING',
         node_id: nodeId,
-        last_execution_id: executionId,
+        last_execution_id: execution.id,
+        progress: 0,
         started_at: now,
+        ended_at: null,
+        last_status_change: now,
+        last_modified: now,
+      });
+      emit({
+        type: 'task.state',
+        jobId: job.id,
+        taskIds: [task.id],
+        count: 1,
+        from: 'QUEUED',
+        to: 'RUNNING',
       });
       if (job.state === 'QUEUED') await changeJobState(ctx, tx, emit, job, 'start');
       emit({
         type: 'execution.state',
         jobId: job.id,
         taskId: task.id,
-        executionId,
+        executionId: execution.id,
         nodeId,
         from: null,
         to: 'ACQUIRED',
       });
-      const execution = (await findExecution(tx, executionId))!;
       return { execution, queuedMs: Math.max(0, now - task.last_status_change) };
     }
     return undefined;
+  }
+
+  async #overMachineLimit(tx: Tx, jobId: number, nodeId: number): Promise<boolean> {
+    const job = await lockJob(tx, this.ctx.dialect, jobId);
+    if (!job) return true;
+    return (
+      !(await nodeHoldsJob(tx, jobId, nodeId)) &&
+      (await otherNodesOnJob(tx, jobId, nodeId)) >= job.machine_limit
+    );
   }
 }

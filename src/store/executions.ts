@@ -2,18 +2,13 @@ import { sql } from 'kysely';
 import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
 import type { DialectName, Executor, Tx } from './database.js';
-import type { ExecutionRow, ExecutionsTable, NodeRow } from './schema.js';
+import type { ExecutionRow, ExecutionsTable, NodeRow, TaskRow } from './schema.js';
 
 export async function insertExecution(
   tx: Executor,
   row: Omit<ExecutionsTable, 'id'>,
-): Promise<number> {
-  const { id } = await tx
-    .insertInto('executions')
-    .values(row)
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return Number(id);
+): Promise<ExecutionRow> {
+  return tx.insertInto('executions').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 export async function findExecution(db: Executor, id: number): Promise<ExecutionRow | undefined> {
@@ -162,11 +157,12 @@ export async function findDispatchableTask(
   pools: string[],
   groups: string[],
   excludeJobIds: readonly number[],
-): Promise<{ taskId: number; jobId: number } | undefined> {
+): Promise<{ task: TaskRow; machineLimit: number } | undefined> {
   let q = tx
     .selectFrom('tasks as t')
     .innerJoin('jobs as j', 'j.id', 't.job_id')
-    .select(['t.id as taskId', 't.job_id as jobId'])
+    .selectAll('t')
+    .select('j.machine_limit as job_machine_limit')
     .where('t.state', '=', 'QUEUED')
     .where('j.state', 'in', DISPATCHABLE_JOB_STATES)
     .where('j.deleted_at', 'is', null)
@@ -221,7 +217,9 @@ export async function findDispatchableTask(
     .orderBy('t.task_index')
     .limit(1);
   const row = await (dialect === 'postgres' ? q.forUpdate('t').skipLocked() : q).executeTakeFirst();
-  return row ? { taskId: Number(row.taskId), jobId: Number(row.jobId) } : undefined;
+  if (!row) return undefined;
+  const { job_machine_limit, ...task } = row;
+  return { task, machineLimit: job_machine_limit };
 }
 
 /** Distinct nodes holding live executions of a job, other than `nodeId`. */
