@@ -1,4 +1,168 @@
-import type { Command } from 'commander';
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { detectCpus, detectDisk, detectGpus, detectMem } from './machine.js';
+import { Worker, type WorkerOptions } from './worker.js';
+
+const number = (name: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`${name} must be a number >= 0, got "${raw}"`);
+  }
+  return n;
+};
+const wholeNumber = (name: string, min: number) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  }
+  return n;
+};
+const commaList = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+interface Flags {
+  server: string;
+  token?: string;
+  name: string;
+  pools: string[];
+  groups: string[];
+  cpus?: number;
+  mem?: number;
+  gpus?: number;
+  disk?: number;
+  slots: number;
+  workDir: string;
+  killGrace: number;
+  pollSeconds: number;
+  heartbeatSeconds: number;
+}
 
 /** `drover worker`: registers this machine as a node and runs tasks. */
-export function registerWorkerCommand(_program: Command): void {}
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run tasks from a Drover server on this machine (a worker node)')
+    .addOption(
+      new Option('--server <url>', 'the Drover server')
+        .env('DROVER_SERVER')
+        .default('http://127.0.0.1:8080'),
+    )
+    .addOption(
+      new Option('--token <token>', 'API token (role node) when auth is on').env('DROVER_TOKEN'),
+    )
+    .addOption(
+      new Option('--name <name>', 'node name; the same name keeps the same node')
+        .env('DROVER_WORKER_NAME')
+        .default(os.hostname()),
+    )
+    .addOption(
+      new Option('--pools <list>', 'comma list of pools this node serves')
+        .env('DROVER_POOLS')
+        .argParser(commaList)
+        .default([]),
+    )
+    .addOption(
+      new Option('--groups <list>', 'comma list of groups this node belongs to')
+        .env('DROVER_GROUPS')
+        .argParser(commaList)
+        .default([]),
+    )
+    .addOption(
+      new Option('--cpus <n>', "CPUs offered (default: this machine's)")
+        .env('DROVER_CPUS')
+        .argParser(number('cpus')),
+    )
+    .addOption(
+      new Option('--mem <mib>', 'memory offered, MiB (default: all of it)')
+        .env('DROVER_MEM')
+        .argParser(number('mem')),
+    )
+    .addOption(
+      new Option('--gpus <n>', 'GPUs offered (default: what nvidia-smi lists, else 0)')
+        .env('DROVER_GPUS')
+        .argParser(number('gpus')),
+    )
+    .addOption(
+      new Option('--disk <mib>', 'disk offered, MiB (default: free space of the work dir)')
+        .env('DROVER_DISK')
+        .argParser(number('disk')),
+    )
+    .addOption(
+      new Option('--slots <n>', 'tasks run at once')
+        .env('DROVER_SLOTS')
+        .argParser(wholeNumber('slots', 1))
+        .default(1),
+    )
+    .addOption(
+      new Option('--work-dir <path>', 'where tasks run and write their outputs')
+        .env('DROVER_WORK_DIR')
+        .default('./drover-work'),
+    )
+    .addOption(
+      new Option('--kill-grace <seconds>', 'between SIGTERM and SIGKILL when a task is stopped')
+        .env('DROVER_KILL_GRACE')
+        .argParser(number('kill-grace'))
+        .default(5),
+    )
+    .addOption(
+      new Option('--poll-seconds <n>', 'how long one wait for work lasts on the server (long-poll)')
+        .env('DROVER_POLL_SECONDS')
+        .argParser(wholeNumber('poll-seconds', 1))
+        .default(30),
+    )
+    .addOption(
+      new Option('--heartbeat-seconds <n>', 'heartbeat period while idle (1 s while tasks run)')
+        .env('DROVER_HEARTBEAT_SECONDS')
+        .argParser(number('heartbeat-seconds'))
+        .default(5),
+    )
+    .action(async (flags: Flags) => {
+      const workDir = resolve(flags.workDir);
+      const log = (message: string): void => {
+        process.stdout.write(`${new Date().toISOString()} worker ${flags.name}: ${message}\n`);
+      };
+      const options: WorkerOptions = {
+        server: flags.server,
+        token: flags.token,
+        name: flags.name,
+        pools: flags.pools,
+        groups: flags.groups,
+        cpus: flags.cpus ?? detectCpus(),
+        mem: flags.mem ?? detectMem(),
+        gpus: flags.gpus ?? detectGpus(),
+        disk: flags.disk ?? detectDisk(workDir),
+        slots: flags.slots,
+        workDir,
+        killGraceMs: flags.killGrace * 1000,
+        pollSeconds: Math.min(flags.pollSeconds, 60),
+        busyHeartbeatMs: Math.min(1000, flags.heartbeatSeconds * 1000),
+        idleHeartbeatMs: Math.max(flags.heartbeatSeconds * 1000, 100),
+        log,
+      };
+      const worker = new Worker(options);
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) {
+          log(`${signal} again: exiting now`);
+          process.exit(1);
+        }
+        stopping = true;
+        log(`${signal}: stopping (running tasks are killed and given back)`);
+        worker.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      log(
+        `starting: server ${options.server}, work dir ${workDir}, cpus ${options.cpus}, mem ${options.mem} MiB, gpus ${options.gpus}, disk ${options.disk} MiB`,
+      );
+      await worker.start();
+      // The loops run until a signal stops the worker.
+    });
+}

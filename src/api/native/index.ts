@@ -6,6 +6,7 @@ import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeRoutes } from './nodes.js';
+import { outputRoutes } from './outputs.js';
 import { taskRoutes } from './tasks.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
@@ -18,5 +19,6 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(executionRoutes(engine));
     await app.register(nodeRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
+    await app.register(outputRoutes(engine));
   };
 }

@@ -1,0 +1,127 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { invalid } from '../../domain/errors.js';
+import type { Engine } from '../../engine/engine.js';
+import { addOutput, jobOutputs, outputContent } from '../../engine/outputs.js';
+import type { OutputRow } from '../../store/outputs.js';
+import { requireRole } from '../auth.js';
+import { iso } from './representations.js';
+import { errorResponses, IdParams } from './schemas.js';
+
+/** Largest output a node may upload; databases keep a blob in one value of at most ~1 GB. */
+export const OUTPUT_BODY_LIMIT = 1_000_000_000;
+
+export const Output = Type.Object(
+  {
+    id: Type.Integer(),
+    jobId: Type.Integer(),
+    executionId: Type.Union([Type.Integer(), Type.Null()]),
+    name: Type.String({ description: 'Path relative to the output directory, e.g. a/b.png' }),
+    type: Type.String({ description: 'Media type' }),
+    size: Type.Integer({ description: 'Bytes' }),
+    sha256: Type.String(),
+    createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { $id: 'Output' },
+);
+
+export function outputJson(row: OutputRow) {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    executionId: row.execution_id,
+    name: row.name,
+    type: row.type,
+    size: row.size,
+    sha256: row.sha256,
+    createdAt: iso(row.created_at),
+  };
+}
+
+/** RFC 6266: a plain-ASCII fallback and the exact name in UTF-8. */
+function contentDisposition(name: string): string {
+  const base = name.split('/').at(-1) ?? 'output';
+  const ascii = base.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`;
+}
+
+export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
+  const { ctx } = engine;
+  return async (app) => {
+    // Raw bytes; the parser lives in this plugin only, so other routes still refuse them.
+    app.addContentTypeParser(
+      'application/octet-stream',
+      { parseAs: 'buffer', bodyLimit: OUTPUT_BODY_LIMIT },
+      (_request, body, done) => done(null, body),
+    );
+
+    app.post(
+      '/executions/:id/outputs',
+      {
+        preHandler: requireRole('node'),
+        bodyLimit: OUTPUT_BODY_LIMIT,
+        schema: {
+          tags: ['outputs'],
+          summary: 'Upload one output file of a live execution (raw body, by the node holding it)',
+          params: IdParams,
+          querystring: Type.Object({
+            nodeId: Type.Integer({ minimum: 1 }),
+            name: Type.String({ minLength: 1 }),
+            type: Type.Optional(Type.String({ description: 'Media type of the file' })),
+          }),
+          response: { 201: Output, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as unknown;
+        if (!Buffer.isBuffer(body)) {
+          throw invalid('send the file as the body with Content-Type: application/octet-stream');
+        }
+        const { nodeId, name, type } = request.query;
+        const row = await addOutput(ctx, request.params.id, nodeId, {
+          name,
+          data: body,
+          ...(type !== undefined ? { type } : {}),
+        });
+        void reply.status(201).header('Location', `/api/v1/outputs/${row.id}/content`);
+        return outputJson(row);
+      },
+    );
+
+    app.get(
+      '/jobs/:id/outputs',
+      {
+        preHandler: requireRole('user'),
+        schema: {
+          tags: ['outputs'],
+          summary: "A job's outputs (not deleted), by name",
+          params: IdParams,
+          response: { 200: Type.Object({ items: Type.Array(Output) }), ...errorResponses },
+        },
+      },
+      async (request) => ({
+        items: (await jobOutputs(ctx, request.params.id)).map(outputJson),
+      }),
+    );
+
+    app.get(
+      '/outputs/:id/content',
+      {
+        preHandler: requireRole('user'),
+        schema: {
+          tags: ['outputs'],
+          summary: 'The bytes of an output',
+          params: IdParams,
+        },
+      },
+      async (request, reply) => {
+        const { output, data } = await outputContent(ctx, request.params.id);
+        return reply
+          .header('Content-Type', output.type)
+          .header('Content-Disposition', contentDisposition(output.name))
+          .header('Content-Length', String(data.byteLength))
+          .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      },
+    );
+  };
+}

@@ -1,0 +1,132 @@
+import type { ServerClient } from './server-client.js';
+import { CanceledError, sleep } from './server-client.js';
+
+/*
+ * Sends an execution's output lines to the server in order: one request in flight at a
+ * time, a batch every FLUSH_MS or as soon as BATCH_LINES are waiting. While the server is
+ * away the lines wait in a bounded buffer; past its bound the oldest are dropped and a
+ * note says how many, so a chatty task cannot eat the worker's memory.
+ */
+
+export type LogStream = 'stdout' | 'stderr' | 'system';
+interface Line {
+  stream: LogStream;
+  text: string;
+  time: string;
+}
+
+export const FLUSH_MS = 250;
+export const BATCH_LINES = 500;
+export const MAX_BUFFERED_LINES = 10_000;
+
+export interface LogShipperOptions {
+  client: ServerClient;
+  executionId: number;
+  nodeId: number;
+  /** Fires when the worker stops caring about this execution. */
+  signal: AbortSignal;
+  /** Called when the server refuses the lines (409: the lease is gone). */
+  onStale?: () => void;
+  maxBuffered?: number;
+}
+
+export class LogShipper {
+  private buffer: Line[] = [];
+  private dropped = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: LogShipperOptions) {}
+
+  add(stream: LogStream, text: string): void {
+    if (this.closed) return;
+    this.buffer.push({ stream, text, time: new Date().toISOString() });
+    const max = this.options.maxBuffered ?? MAX_BUFFERED_LINES;
+    if (this.buffer.length > max) {
+      const excess = this.buffer.length - max;
+      this.buffer.splice(0, excess);
+      this.dropped += excess;
+    }
+    if (this.buffer.length >= BATCH_LINES) this.kick();
+    else this.timer ??= setTimeout(() => this.kick(), FLUSH_MS);
+  }
+
+  /** Sends everything buffered so far; resolves when it is on the server (or given up). */
+  async flush(): Promise<void> {
+    while (this.buffer.length > 0 || this.dropped > 0 || this.sending) {
+      if (this.options.signal.aborted && !this.sending) return;
+      this.kick();
+      await this.sending;
+    }
+  }
+
+  /** No more lines will come: flush, then stop. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.sending) return;
+    this.sending = this.sendAll().finally(() => {
+      this.sending = undefined;
+      if (this.buffer.length > 0 && !this.closed)
+        this.timer ??= setTimeout(() => this.kick(), FLUSH_MS);
+    });
+  }
+
+  private async sendAll(): Promise<void> {
+    const { client, executionId, nodeId, signal } = this.options;
+    while (this.buffer.length > 0 || this.dropped > 0) {
+      if (this.dropped > 0) {
+        this.buffer.unshift({
+          stream: 'system',
+          text: `drover worker: ${this.dropped} log lines dropped while the server could not be reached`,
+          time: new Date().toISOString(),
+        });
+        this.dropped = 0;
+      }
+      const batch = this.buffer.slice(0, BATCH_LINES);
+      try {
+        await client.request('POST', `/executions/${executionId}/logs`, {
+          body: { nodeId, lines: batch },
+          signal,
+          timeoutMs: 30_000,
+        });
+      } catch (error) {
+        if (error instanceof CanceledError) return;
+        if ((error as { status?: number }).status === 409) {
+          this.options.onStale?.();
+          this.buffer = [];
+          return;
+        }
+        // Refused for good (e.g. 400): drop the batch rather than block the log forever.
+        this.buffer.splice(0, batch.length);
+        await sleep(FLUSH_MS, signal);
+        continue;
+      }
+      // While we waited, older lines may have been dropped from the front: remove exactly
+      // the lines we sent, which are still the first ones unless the buffer overflowed.
+      this.removeSent(batch);
+    }
+  }
+
+  private removeSent(batch: Line[]): void {
+    const first = batch[0];
+    const index = first === undefined ? -1 : this.buffer.indexOf(first);
+    if (index === -1) {
+      // All of them were pushed out while in flight; nothing to remove.
+      const last = batch.at(-1);
+      const lastIndex = last === undefined ? -1 : this.buffer.indexOf(last);
+      if (lastIndex >= 0) this.buffer.splice(0, lastIndex + 1);
+      return;
+    }
+    this.buffer.splice(index, batch.length);
+  }
+}

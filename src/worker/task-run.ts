@@ -1,0 +1,345 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
+import { LogShipper } from './log-shipper.js';
+import { uploadOutputs } from './output-upload.js';
+import { killTree, launch, reapGroup, type Launched } from './process-tree.js';
+import { progressReader } from './progress.js';
+import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
+import { definitionOf, type WorkOrder } from './work-order.js';
+
+/*
+ * One execution on this worker, from the acquired work order to the finish report:
+ *
+ *   prepare dir → spawn → start → (logs, progress, timeout) → exit → outputs → logs flushed → finish
+ *
+ * The server can withdraw the execution at any point (a heartbeat's stop list, or 409 on
+ * any report): the process tree is killed and nothing more is reported, since the server
+ * has already decided what happens to the task.
+ */
+
+export interface TaskRunOptions {
+  client: ServerClient;
+  nodeId: number;
+  nodeName: string;
+  workDir: string;
+  killGraceMs: number;
+  log: (message: string) => void;
+}
+
+type Phase = 'preparing' | 'running' | 'reporting' | 'done';
+
+/** Env vars of the worker that a task must not inherit. */
+const PRIVATE_ENV = ['DROVER_TOKEN'];
+
+export class TaskRun {
+  readonly executionId: number;
+  private readonly abort = new AbortController();
+  private phase: Phase = 'preparing';
+  private launched: Launched | undefined;
+  private killing: Promise<void> | undefined;
+  private withdrawn: string | undefined;
+  private timedOut = false;
+
+  constructor(
+    private readonly order: WorkOrder,
+    private readonly options: TaskRunOptions,
+  ) {
+    this.executionId = order.execution.id;
+  }
+
+  /**
+   * The server no longer wants this execution (or the worker is stopping): kill the process
+   * tree and report nothing more. Ignored once the finish report is on its way.
+   */
+  withdraw(reason: string): Promise<void> {
+    if (this.phase === 'reporting' || this.phase === 'done') return Promise.resolve();
+    if (this.withdrawn === undefined) {
+      this.withdrawn = reason;
+      this.options.log(`execution ${this.executionId}: ${reason}; stopping it`);
+      this.abort.abort();
+    }
+    return this.kill();
+  }
+
+  get isWithdrawn(): boolean {
+    return this.withdrawn !== undefined;
+  }
+
+  private kill(): Promise<void> {
+    if (!this.launched) return Promise.resolve();
+    this.killing ??= killTree(this.launched, this.options.killGraceMs);
+    return this.killing;
+  }
+
+  /** Runs the execution to its end; never throws. */
+  async run(): Promise<void> {
+    try {
+      await this.runInner();
+    } catch (error) {
+      if (error instanceof StaleLeaseError) {
+        await this.withdraw(`the server refused a report (${error.message})`);
+      } else if (!(error instanceof CanceledError)) {
+        await this.withdraw(`the worker could not go on with it: ${(error as Error).message}`);
+      }
+      await this.kill();
+    } finally {
+      this.phase = 'done';
+      await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private get dir(): string {
+    return join(this.options.workDir, String(this.executionId));
+  }
+
+  private async runInner(): Promise<void> {
+    const { client, nodeId } = this.options;
+    const { order } = this;
+    const id = this.executionId;
+    const signal = this.abort.signal;
+    const outputDir = join(this.dir, 'out');
+    try {
+      await rm(this.dir, { recursive: true, force: true });
+      await mkdir(outputDir, { recursive: true });
+    } catch (error) {
+      const message = `cannot prepare ${outputDir}: ${(error as Error).message}`;
+      return this.finish({
+        success: false,
+        error: { name: 'filesystem-io', category: 'SYSTEM', message },
+      });
+    }
+
+    const logs = new LogShipper({
+      client,
+      executionId: id,
+      nodeId,
+      signal,
+      onStale: () => void this.withdraw('the server refused its log (lease gone)'),
+    });
+    const definition = definitionOf(order);
+    const values: TemplateValues = {
+      jobId: order.job.id,
+      taskId: order.task.id,
+      executionId: id,
+      frameStart: order.task.frameStart,
+      frameEnd: order.task.frameEnd,
+      frames: order.task.frames,
+      inputs: order.job.inputs,
+      parameters: order.job.parameters,
+      outputDir,
+    };
+
+    let argv: string[];
+    let env: NodeJS.ProcessEnv;
+    try {
+      argv = buildArgv(definition.command, values);
+      const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: this.options.nodeName };
+      for (const name of PRIVATE_ENV) delete base[name];
+      env = buildEnv(base, definition.env, values);
+    } catch (error) {
+      return this.launchFailed(logs, `the command could not be built: ${(error as Error).message}`);
+    }
+
+    logs.add('system', `drover: ${this.options.nodeName} runs ${JSON.stringify(argv)}`);
+    const progress = new ProgressReporter((value) => this.report('progress', { progress: value }));
+    const readProgress = progressReader(definition.progressPattern);
+    const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
+      logs.add(stream, line);
+      const value = readProgress(line);
+      if (value !== undefined) progress.set(value);
+    };
+    try {
+      this.launched = await launch(argv, { cwd: this.dir, env, onLine });
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      return this.launchFailed(
+        logs,
+        `cannot run ${JSON.stringify(argv[0])}: ${e.code ?? e.message}`,
+      );
+    }
+    const launched = this.launched;
+    this.phase = 'running';
+    await writeFile(join(this.dir, 'pid'), String(launched.pid)).catch(() => undefined);
+    if (this.isWithdrawn) {
+      await this.kill();
+      return;
+    }
+
+    const started = this.report('start', {});
+    started.catch(() => undefined);
+
+    const timeoutSeconds = order.job.taskTimeout;
+    const timer =
+      timeoutSeconds > 0
+        ? setTimeout(() => {
+            this.timedOut = true;
+            logs.add(
+              'system',
+              `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it`,
+            );
+            void this.kill();
+          }, timeoutSeconds * 1000)
+        : undefined;
+
+    const exit = await launched.exited;
+    clearTimeout(timer);
+    reapGroup(launched.pid);
+    // A grandchild may hold the pipes open; do not wait for it forever.
+    await Promise.race([launched.streamsClosed, delay(2000)]);
+    await this.killing;
+    if (this.isWithdrawn) {
+      await logs.close().catch(() => undefined);
+      return;
+    }
+    logs.add(
+      'system',
+      exit.code !== null
+        ? `drover: exited with code ${exit.code}`
+        : `drover: ended by signal ${exit.signal ?? 'unknown'}`,
+    );
+
+    const uploads = await uploadOutputs(client, id, nodeId, outputDir, signal);
+    for (const failure of uploads.failed) {
+      logs.add('system', `drover: output ${failure.name} was not uploaded: ${failure.reason}`);
+    }
+    if (uploads.uploaded.length > 0) {
+      logs.add('system', `drover: uploaded ${uploads.uploaded.length} output file(s)`);
+    }
+    await progress.idle();
+    await logs.close();
+    await started;
+    if (this.isWithdrawn) return;
+
+    let finish: Record<string, unknown>;
+    if (this.timedOut) {
+      finish = {
+        success: false,
+        timedOut: true,
+        exitCode: exit.code,
+        error: {
+          name: 'timeout',
+          message: `ran longer than the task timeout of ${timeoutSeconds} s and was killed`,
+        },
+      };
+    } else if (exit.code === 0 && uploads.failed.length === 0) {
+      finish = { success: true, exitCode: 0 };
+    } else if (exit.code === 0) {
+      finish = {
+        success: false,
+        exitCode: 0,
+        error: {
+          name: 'filesystem-io',
+          category: 'SYSTEM',
+          message: `${uploads.failed.length} output file(s) could not be uploaded, first ${uploads.failed[0]!.name}: ${uploads.failed[0]!.reason}`,
+        },
+      };
+    } else if (exit.code !== null) {
+      finish = {
+        success: false,
+        exitCode: exit.code,
+        error: { category: 'ALGORITHM', message: `exited with code ${exit.code}` },
+      };
+    } else {
+      finish = {
+        success: false,
+        exitCode: null,
+        error: { category: 'ALGORITHM', message: `ended by signal ${exit.signal ?? 'unknown'}` },
+      };
+    }
+    await this.finish(finish);
+  }
+
+  private async launchFailed(logs: LogShipper, message: string): Promise<void> {
+    logs.add('system', `drover: ${message}`);
+    await logs.close();
+    if (this.isWithdrawn) return;
+    await this.finish({
+      success: false,
+      error: { name: 'task-launch', category: 'SYSTEM', message },
+    });
+  }
+
+  private async finish(body: Record<string, unknown>): Promise<void> {
+    this.phase = 'reporting';
+    try {
+      await this.report('finish', body);
+      const outcome = body.success ? 'completed' : 'failed';
+      this.options.log(`execution ${this.executionId}: ${outcome}`);
+    } catch (error) {
+      if (error instanceof StaleLeaseError) {
+        this.options.log(
+          `execution ${this.executionId}: the server refused the finish (${error.message})`,
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The worker is stopping: kill the command and give the task back (no try counted), unless
+   * it has ended already and its finish is being reported.
+   */
+  async shutdown(running: Promise<void>): Promise<void> {
+    if (this.phase === 'reporting' || this.phase === 'done') return running;
+    await this.withdraw('the worker is stopping');
+    await running;
+    await this.options.client
+      .request('POST', `/executions/${this.executionId}/abort`, {
+        body: { nodeId: this.options.nodeId },
+        retryForMs: 3000,
+        timeoutMs: 3000,
+      })
+      .catch(() => undefined);
+  }
+
+  private async report(what: string, body: Record<string, unknown>): Promise<unknown> {
+    try {
+      return await this.options.client.request('POST', `/executions/${this.executionId}/${what}`, {
+        body: { nodeId: this.options.nodeId, ...body },
+        signal: this.abort.signal,
+        timeoutMs: 30_000,
+      });
+    } catch (error) {
+      if (error instanceof StaleLeaseError && what !== 'finish') {
+        void this.withdraw(`the server refused its ${what} (${error.message})`);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Sends the latest progress, one request at a time; 409s are handled by whoever sees them. */
+class ProgressReporter {
+  private latest: number | undefined;
+  private sent: number | undefined;
+  private sending: Promise<void> | undefined;
+
+  constructor(private readonly send: (value: number) => Promise<unknown>) {}
+
+  set(value: number): void {
+    this.latest = value;
+    this.sending ??= this.loop().finally(() => (this.sending = undefined));
+  }
+
+  async idle(): Promise<void> {
+    await this.sending;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.latest !== undefined && this.latest !== this.sent) {
+      const value = this.latest;
+      try {
+        await this.send(value);
+      } catch {
+        return;
+      }
+      this.sent = value;
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

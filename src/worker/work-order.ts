@@ -1,0 +1,28 @@
+import type { JobTypeDefinition } from '../domain/job-type-definition.js';
+
+/** What an acquire answers (the parts of it the worker reads). */
+export interface WorkOrder {
+  execution: { id: number; leaseExpiresAt: string | null };
+  task: { id: number; frames: string; frameStart: number; frameEnd: number };
+  job: {
+    id: number;
+    name: string;
+    inputs: Record<string, unknown>;
+    parameters: Record<string, unknown>;
+    /** Seconds; 0 means no limit. */
+    taskTimeout: number;
+  };
+  jobType: { name: string; version: string; revision: number; definition: unknown };
+}
+
+/** The definition as the worker uses it; a missing field reads as its default. */
+export function definitionOf(
+  order: WorkOrder,
+): Pick<JobTypeDefinition, 'command' | 'env' | 'progressPattern'> {
+  const d = (order.jobType.definition ?? {}) as Partial<JobTypeDefinition>;
+  return {
+    command: Array.isArray(d.command) ? d.command.map(String) : [],
+    env: d.env && typeof d.env === 'object' ? d.env : {},
+    ...(typeof d.progressPattern === 'string' ? { progressPattern: d.progressPattern } : {}),
+  };
+}

@@ -1,0 +1,216 @@
+import os from 'node:os';
+import { killOrphans } from './orphans.js';
+import { CanceledError, HttpError, ServerClient, sleep } from './server-client.js';
+import { TaskRun } from './task-run.js';
+import type { WorkOrder } from './work-order.js';
+
+/*
+ * The worker agent: registers this machine as a node, then runs `slots` loops that each
+ * wait for a task by long-poll and run it, while one heartbeat loop keeps the leases of
+ * the running executions alive and kills the ones the server withdrew.
+ *
+ * It keeps no state of its own: after a restart it registers under the same name (so the
+ * same node id), fails what its previous life still held, and starts over.
+ */
+
+export interface WorkerOptions {
+  server: string;
+  token?: string | undefined;
+  name: string;
+  pools: string[];
+  groups: string[];
+  cpus: number;
+  /** MiB. */
+  mem: number;
+  gpus: number;
+  /** MiB. */
+  disk: number;
+  slots: number;
+  workDir: string;
+  /** Between SIGTERM and SIGKILL. */
+  killGraceMs: number;
+  /** Seconds an acquire waits on the server for a task (long-poll). */
+  pollSeconds: number;
+  /** Heartbeat period while tasks run (kills withdrawn tasks this fast) and while idle. */
+  busyHeartbeatMs: number;
+  idleHeartbeatMs: number;
+  log: (message: string) => void;
+}
+
+interface Registered {
+  id: number;
+  currentExecutions: number[];
+}
+
+export class Worker {
+  private readonly client: ServerClient;
+  private readonly stopping = new AbortController();
+  private readonly running = new Map<number, { run: TaskRun; done: Promise<void> }>();
+  private nodeId: number | undefined;
+  private loops: Promise<void>[] = [];
+  private registering: Promise<number> | undefined;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.client = new ServerClient({
+      server: options.server,
+      token: options.token,
+      onRetry: (message) => options.log(message),
+    });
+  }
+
+  /** Registers and starts the loops; resolves once registered. */
+  async start(): Promise<void> {
+    await killOrphans(this.options.workDir, this.options.name, this.options.log);
+    await this.register();
+    this.loops = [
+      this.heartbeatLoop(),
+      ...Array.from({ length: this.options.slots }, (_, i) => this.slotLoop(i)),
+    ];
+  }
+
+  /** Stop taking work, kill running commands and give their tasks back, then return. */
+  async stop(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    this.stopping.abort();
+    await Promise.all([...this.running.values()].map(({ run, done }) => run.shutdown(done)));
+    await Promise.all(this.loops);
+  }
+
+  /** Registers (again): same name, same node id. Retries until the server answers. */
+  private register(): Promise<number> {
+    this.registering ??= this.registerOnce().finally(() => (this.registering = undefined));
+    return this.registering;
+  }
+
+  private async registerOnce(): Promise<number> {
+    const o = this.options;
+    const node = await this.client.request<Registered>('POST', '/nodes', {
+      body: {
+        name: o.name,
+        hostname: os.hostname(),
+        pools: o.pools,
+        groups: o.groups,
+        cpus: o.cpus,
+        mem: o.mem,
+        disk: o.disk,
+        gpus: o.gpus,
+        slots: o.slots,
+      },
+      signal: this.stopping.signal,
+      timeoutMs: 30_000,
+    });
+    this.nodeId = node.id;
+    o.log(`registered with ${o.server} as node ${node.id} (${o.name}, ${o.slots} slot(s))`);
+    // Executions the server thinks we hold but we do not run: a previous life of this
+    // worker held them. Fail them now (as the lease would later) so the slots free at once.
+    for (const id of node.currentExecutions) {
+      if (this.running.has(id)) continue;
+      o.log(`execution ${id} was held by this node before it restarted; reporting it lost`);
+      await this.client
+        .request('POST', `/executions/${id}/finish`, {
+          body: {
+            nodeId: node.id,
+            success: false,
+            error: {
+              name: 'node-lost',
+              message: 'the worker restarted while the task was running',
+            },
+          },
+          retryForMs: 5000,
+          timeoutMs: 10_000,
+        })
+        .catch(() => undefined);
+    }
+    return node.id;
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    const signal = this.stopping.signal;
+    let last = 0;
+    while (!signal.aborted) {
+      await sleep(Math.min(this.options.busyHeartbeatMs, this.options.idleHeartbeatMs), signal);
+      if (signal.aborted) break;
+      const period =
+        this.running.size > 0 ? this.options.busyHeartbeatMs : this.options.idleHeartbeatMs;
+      if (Date.now() - last < period) continue;
+      last = Date.now();
+      const ids = [...this.running.keys()];
+      try {
+        const { stop } = await this.client.request<{ stop: number[] }>(
+          'POST',
+          `/nodes/${this.nodeId}/heartbeat`,
+          { body: { executions: ids }, signal, retryForMs: 10_000, timeoutMs: 10_000 },
+        );
+        for (const id of stop) {
+          void this.running.get(id)?.run.withdraw('the server withdrew it');
+        }
+      } catch (error) {
+        if (error instanceof CanceledError) break;
+        if (error instanceof HttpError && error.status === 404) {
+          await this.register().catch(() => undefined);
+        } else {
+          this.options.log(`heartbeat failed: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private async slotLoop(slot: number): Promise<void> {
+    const signal = this.stopping.signal;
+    const wait = this.options.pollSeconds;
+    while (!signal.aborted) {
+      let order: WorkOrder | undefined;
+      try {
+        order = await this.client.request<WorkOrder | undefined>(
+          'POST',
+          `/nodes/${this.nodeId}/acquire?wait=${wait}`,
+          { signal, timeoutMs: (wait + 30) * 1000 },
+        );
+      } catch (error) {
+        if (error instanceof CanceledError) break;
+        if (error instanceof HttpError && error.status === 404) {
+          await this.register().catch(() => undefined);
+        } else {
+          this.options.log(`slot ${slot}: acquire failed: ${(error as Error).message}`);
+          await sleep(5000, signal);
+        }
+        continue;
+      }
+      if (!order) continue;
+      await this.runTask(order);
+    }
+  }
+
+  private async runTask(order: WorkOrder): Promise<void> {
+    const o = this.options;
+    const id = order.execution.id;
+    if (this.stopping.signal.aborted) {
+      await this.client
+        .request('POST', `/executions/${id}/release`, {
+          body: { nodeId: this.nodeId },
+          retryForMs: 3000,
+          timeoutMs: 3000,
+        })
+        .catch(() => undefined);
+      return;
+    }
+    o.log(
+      `execution ${id}: job ${order.job.id} "${order.job.name}" (${order.jobType.name}), frames ${order.task.frames || '-'}`,
+    );
+    const run = new TaskRun(order, {
+      client: this.client,
+      nodeId: this.nodeId!,
+      nodeName: o.name,
+      workDir: o.workDir,
+      killGraceMs: o.killGraceMs,
+      log: o.log,
+    });
+    const done = run.run();
+    this.running.set(id, { run, done });
+    try {
+      await done;
+    } finally {
+      this.running.delete(id);
+    }
+  }
+}
