@@ -1,4 +1,26 @@
 import type { Command } from 'commander';
+import { registerJobActionCommands } from './job-actions.js';
+import { registerJobsCommand } from './jobs.js';
+import { registerLogsCommand } from './logs.js';
+import { registerNodesCommand } from './nodes.js';
+import { registerOutputsCommand } from './outputs.js';
+import { registerShowCommand } from './show.js';
+import { registerSubmitCommand } from './submit.js';
+import { registerTypesCommand } from './types.js';
+import { registerWaitCommand } from './wait.js';
 
-/** The client commands (submit, jobs, show, logs, wait, …) over the native API. */
-export function registerClientCommands(_program: Command): void {}
+/**
+ * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
+ * nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ */
+export function registerClientCommands(program: Command): void {
+  registerSubmitCommand(program);
+  registerJobsCommand(program);
+  registerShowCommand(program);
+  registerLogsCommand(program);
+  registerWaitCommand(program);
+  registerOutputsCommand(program);
+  registerJobActionCommands(program);
+  registerNodesCommand(program);
+  registerTypesCommand(program);
+}

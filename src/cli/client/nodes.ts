@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { ApiError, type ApiClient } from './api-client.js';
+import {
+  action,
+  clientOf,
+  commonFlags,
+  err,
+  out,
+  printJson,
+  withClientOptions,
+} from './command-support.js';
+import { table, timestamp, type Column } from './format.js';
+import type { Node } from './resources.js';
+
+/* `drover nodes`: the worker nodes; `drover nodes enable|disable ID…`. */
+
+const NODE_COLUMNS: readonly Column<Node>[] = [
+  { header: 'ID', value: (n) => n.id, right: true },
+  { header: 'NAME', value: (n) => n.name, max: 30 },
+  { header: 'HOSTNAME', value: (n) => n.hostname, max: 30 },
+  { header: 'STATE', value: (n) => (n.enabled ? n.state : `${n.state} (disabled)`) },
+  { header: 'POOLS', value: (n) => n.pools.join(',') || '-' },
+  { header: 'GROUPS', value: (n) => n.groups.join(',') || '-' },
+  { header: 'RUNNING', value: (n) => `${n.currentExecutions.length}/${n.slots}`, right: true },
+  { header: 'CPUS', value: (n) => n.resources.cpus, right: true },
+  { header: 'MEM', value: (n) => `${n.resources.mem} MiB`, right: true },
+  { header: 'GPUS', value: (n) => n.resources.gpus, right: true },
+  { header: 'LAST HEARTBEAT', value: (n) => timestamp(n.lastHeartbeat) },
+];
+
+/** A node by id, or by name when the text is not a number. */
+async function resolveNode(
+  client: ApiClient,
+  nodes: Node[] | undefined,
+  text: string,
+): Promise<number> {
+  if (/^\d+$/.test(text)) return Number(text);
+  const list = nodes ?? (await client.all<Node>('/nodes'));
+  const node = list.find((n) => n.name === text);
+  if (!node) throw new ApiError(404, 'NOT_FOUND', `node ${text} does not exist`);
+  return node.id;
+}
+
+export function registerNodesCommand(program: Command): void {
+  const nodes = withClientOptions(
+    program
+      .command('nodes')
+      .summary('list worker nodes')
+      .description('List worker nodes; enable or disable them.'),
+  ).action(
+    action(async (_flags: unknown, command: Command) => {
+      const common = commonFlags(command);
+      const list = await clientOf(common).all<Node>('/nodes');
+      if (common.json) return printJson(list);
+      out(list.length ? table(NODE_COLUMNS, list) : 'no nodes: start one with `drover worker`\n');
+    }),
+  );
+
+  for (const verb of ['enable', 'disable'] as const) {
+    withClientOptions(
+      nodes
+        .command(verb)
+        .description(
+          verb === 'enable'
+            ? 'let nodes take work'
+            : 'stop giving nodes work (running tasks finish)',
+        )
+        .argument('<nodes...>', 'node ids or names'),
+    ).action(
+      action(async (texts: string[], _flags: unknown, command: Command) => {
+        const common = commonFlags(command);
+        const client = clientOf(common);
+        const all = texts.some((t) => !/^\d+$/.test(t))
+          ? await client.all<Node>('/nodes')
+          : undefined;
+        const results: unknown[] = [];
+        let failed = false;
+        for (const text of texts) {
+          try {
+            const id = await resolveNode(client, all, text);
+            const node = await client.post<Node>(`/nodes/${id}/${verb}`);
+            results.push({ node: text, ok: true, result: node });
+            if (!common.json) out(`node ${node.name} ${verb}d\n`);
+          } catch (error) {
+            if (!(error instanceof ApiError)) throw error;
+            failed = true;
+            results.push({
+              node: text,
+              ok: false,
+              error: { code: error.code, message: error.message },
+            });
+            if (!common.json) err(`drover: ${error.message}\n`);
+          }
+        }
+        if (common.json) printJson(results);
+        return failed ? 1 : 0;
+      }),
+    );
+  }
+}
