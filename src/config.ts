@@ -18,6 +18,13 @@ export interface Config {
   logLevel: string;
   /** Worker processes `serve` starts beside itself (npm start runs one). */
   localWorkers: number;
+  /**
+   * Port of the Deadline 10 Web Service dialect (/api/jobs, /api/tasks); 0 turns it off.
+   * Optional so that configs built in code without it keep working (it is then off).
+   */
+  deadlinePort?: number;
+  /** Where job archives are written and imported from; default `<dataDir>/archives`. */
+  archiveDir?: string;
 }
 
 export interface OptionSpec {
@@ -129,6 +136,22 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     parse: int('local-workers'),
     defaultValue: () => 0,
   },
+  {
+    key: 'deadlinePort',
+    flag: '--deadline-port <number>',
+    env: 'DROVER_DEADLINE_PORT',
+    description: 'port of the Deadline Web Service dialect; 0 turns it off',
+    parse: int('deadline-port'),
+    defaultValue: () => 8081,
+  },
+  {
+    key: 'archiveDir',
+    flag: '--archive-dir <path>',
+    env: 'DROVER_ARCHIVE_DIR',
+    description: 'directory job archives are written to and imported from',
+    parse: String,
+    defaultValue: (c) => (c.dataDir ? join(c.dataDir, 'archives') : '<data-dir>/archives'),
+  },
 ];
 
 /**
@@ -156,6 +179,7 @@ export function resolveConfig(
   }
   const resolved = config as Config;
   resolved.dataDir = resolve(resolved.dataDir);
+  resolved.archiveDir = resolve(resolved.archiveDir ?? join(resolved.dataDir, 'archives'));
   return resolved;
 }
 

@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
+import { archiveFileName } from './api/deadline/archive-names.js';
+import { buildDeadlineApp } from './api/deadline/index.js';
 import { checkExposure, type Config } from './config.js';
 import { startEngine, type Engine } from './engine/engine.js';
+import { startOnCompleteActions } from './engine/on-complete.js';
 import { isPostgresUrl } from './store/database.js';
 
 export interface RunningServer {
@@ -9,6 +13,8 @@ export interface RunningServer {
   engine: Engine;
   /** http://host:port of the native API. */
   url: string;
+  /** http://host:port of the Deadline Web Service dialect, when it is on. */
+  deadlineUrl?: string;
   close(): Promise<void>;
 }
 
@@ -28,7 +34,10 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
       reaperIntervalMs: Math.max(config.reaperSeconds * 1000, 100),
     },
   });
+  const archiveDir = config.archiveDir ?? join(config.dataDir, 'archives');
+  const onComplete = startOnCompleteActions(engine.ctx, { archiveDir, archiveFileName });
   let app: FastifyInstance | undefined;
+  let deadline: FastifyInstance | undefined;
   try {
     app = await buildApp({
       engine,
@@ -37,20 +46,37 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
       version: VERSION,
     });
     await app.listen({ host: config.host, port: config.port });
+    if (config.deadlinePort) {
+      deadline = await buildDeadlineApp({
+        engine,
+        auth: config.auth,
+        archiveDir,
+        logLevel: config.logLevel,
+        version: VERSION,
+      });
+      await deadline.listen({ host: config.host, port: config.deadlinePort });
+    }
   } catch (error) {
+    await deadline?.close();
     await app?.close();
+    await onComplete.stop();
     await engine.close();
     throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const urlOf = (server: FastifyInstance, fallback: number) => {
+    const address = server.server.address();
+    return `http://${host}:${typeof address === 'object' && address ? address.port : fallback}`;
+  };
   return {
     app,
     engine,
-    url: `http://${host}:${port}`,
+    url: urlOf(app, config.port),
+    ...(deadline ? { deadlineUrl: urlOf(deadline, config.deadlinePort ?? 0) } : {}),
     async close() {
+      await deadline?.close();
       await app.close();
+      await onComplete.stop();
       await engine.close();
     },
   };

@@ -60,6 +60,9 @@ export function buildProgram(): Command {
     process.stdout.write(
       `drover is listening on ${server.url}\n  API docs   ${server.url}/docs\n  health     ${server.url}/api/v1/health\n`,
     );
+    if (server.deadlineUrl) {
+      process.stdout.write(`  Deadline   ${server.deadlineUrl}/api/jobs\n`);
+    }
     const workers = await startLocalWorkers(server.url, config.localWorkers, config.dataDir);
     const stop = (): void => {
       process.stdout.write('drover: shutting down\n');

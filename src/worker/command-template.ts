@@ -5,7 +5,8 @@ import { parseFrameList } from '../domain/frame-list.js';
  * stays one: a value is never split on spaces or read by a shell, and the values put in are
  * not scanned for tokens again (a script may hold braces of its own).
  *
- *   {start} {end}        first and last frame of the task
+ *   {start} {end}        first and last frame of the task; {start:04} pads to 4 digits
+ *                        (Deadline's <STARTFRAME%4>)
  *   {frames}             the task's frame list as written, e.g. 1-10x2
  *   {frame_list}         every frame of the task, comma separated: 1,3,5,7,9
  *   {input.NAME}         a job input; {param.NAME} a job parameter
@@ -33,7 +34,7 @@ export interface TemplateValues {
 }
 
 const TOKEN =
-  /\{(start|end|frames|frame_list|output_dir|job_id|task_id|execution_id|(?:input|param)\.[A-Za-z0-9_.-]+?)\}/g;
+  /\{(start|end|frames|frame_list|output_dir|job_id|task_id|execution_id|(?:input|param)\.[A-Za-z0-9_.-]+?)(?::0(\d{1,2}))?\}/g;
 const SPREAD = /^\{(frame_list|(?:input|param)\.[A-Za-z0-9_.-]+?)\.\.\.\}$/;
 const WHOLE = new RegExp(`^${TOKEN.source}$`);
 
@@ -80,9 +81,18 @@ function asText(value: unknown): string {
   return String(value as number | boolean);
 }
 
+/** A frame number zero-padded to `width` digits, the sign kept in front: -0005. */
+function padded(value: unknown, width: string | undefined): string {
+  if (width === undefined || typeof value !== 'number') return asText(value);
+  const digits = String(Math.abs(value)).padStart(Number(width), '0');
+  return value < 0 ? `-${digits}` : digits;
+}
+
 /** Fills the tokens of one string. */
 export function fillTokens(text: string, values: TemplateValues): string {
-  return text.replace(TOKEN, (_match, name: string) => asText(lookup(name, values)));
+  return text.replace(TOKEN, (_match, name: string, width?: string) =>
+    padded(lookup(name, values), width),
+  );
 }
 
 /** The argument array of one task. */
@@ -103,7 +113,7 @@ export function buildArgv(template: readonly string[], values: TemplateValues): 
     if (whole?.[1]) {
       const value = lookup(whole[1], values);
       if (value === undefined || value === null) continue;
-      argv.push(asText(value));
+      argv.push(padded(value, whole[2]));
       continue;
     }
     argv.push(fillTokens(arg, values));

@@ -50,6 +50,12 @@ describe('command templates', () => {
     );
   });
 
+  it("pads frame numbers to a width, as Deadline's <STARTFRAME%4> does", () => {
+    assert.deepEqual(buildArgv(['{start:04}', 'f_{end:03}.exr'], values), ['0001', 'f_005.exr']);
+    assert.deepEqual(buildArgv(['{start:04}'], { ...values, frameStart: -5 }), ['-0005']);
+    assert.deepEqual(buildArgv(['{start:02}'], { ...values, frameStart: 12345 }), ['12345']);
+  });
+
   it('spreads arrays, filling tokens in their elements once', () => {
     assert.deepEqual(buildArgv(['x', '{param.flags...}', '{input.files...}'], values), [
       'x',

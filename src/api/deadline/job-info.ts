@@ -1,0 +1,277 @@
+import type { SubmitJobSpec } from '../../engine/job-submission.js';
+import type { DialectData } from './dialect-data.js';
+import { badRequest } from './errors.js';
+import { fromDeadlineId } from './ids.js';
+import type { OnComplete } from './state-mapping.js';
+import { asBool, asInt, asList, asNumber, asString, keyed } from './values.js';
+
+/*
+ * JobInfo → the engine's submission. Keys are read without regard to case and values as
+ * strings or typed JSON (reference §6). Everything sent is kept in the dialect JSON, so
+ * keys Drover does not act on are shown back rather than rejected.
+ */
+
+/** JobInfo keys this face knows (lower case); anything else is shown back in ExtraElements. */
+const KNOWN = new Set(
+  [
+    'Plugin',
+    'Name',
+    'Frames',
+    'Comment',
+    'Department',
+    'BatchName',
+    'UserName',
+    'MachineName',
+    'Pool',
+    'SecondaryPool',
+    'Group',
+    'Priority',
+    'ChunkSize',
+    'ConcurrentTasks',
+    'LimitConcurrentTasksToNumberOfCpus',
+    'OnJobComplete',
+    'SynchronizeAllAuxiliaryFiles',
+    'ForceReloadPlugin',
+    'Sequential',
+    'SuppressEvents',
+    'Protected',
+    'InitialStatus',
+    'NetworkRoot',
+    'Region',
+    'MinRenderTimeSeconds',
+    'MinRenderTimeMinutes',
+    'TaskTimeoutSeconds',
+    'TaskTimeoutMinutes',
+    'StartJobTimeoutSeconds',
+    'StartJobTimeoutMinutes',
+    'InitializePluginTimeoutSeconds',
+    'OnTaskTimeout',
+    'EnableTimeoutsForScriptTasks',
+    'EnableFrameTimeouts',
+    'EnableAutoTimeout',
+    'Interruptible',
+    'InterruptiblePercentage',
+    'RemTimeThreshold',
+    'NotificationTargets',
+    'ClearNotificationTargets',
+    'NotificationEmails',
+    'OverrideNotificationMethod',
+    'EmailNotification',
+    'PopupNotification',
+    'NotificationNote',
+    'MachineLimit',
+    'MachineLimitProgress',
+    'Whitelist',
+    'Blacklist',
+    'Allowlist',
+    'Denylist',
+    'LimitGroups',
+    'JobDependencies',
+    'JobDependencyPercentage',
+    'IsFrameDependent',
+    'FrameDependencyOffsetStart',
+    'FrameDependencyOffsetEnd',
+    'ResumeOnCompleteDependencies',
+    'ResumeOnDeletedDependencies',
+    'ResumeOnFailedDependencies',
+    'RequiredAssets',
+    'ScriptDependencies',
+    'OverrideJobFailureDetection',
+    'FailureDetectionJobErrors',
+    'OverrideTaskFailureDetection',
+    'FailureDetectionTaskErrors',
+    'IgnoreBadJobDetection',
+    'SendJobErrorWarning',
+    'DeleteOnComplete',
+    'ArchiveOnComplete',
+    'OverrideAutoJobCleanup',
+    'OverrideJobCleanup',
+    'JobCleanupDays',
+    'OverrideJobCleanupType',
+    'ScheduledType',
+    'ScheduledStartDateTime',
+    'ScheduledDays',
+    'JobDelay',
+    'PreJobScript',
+    'PostJobScript',
+    'PreTaskScript',
+    'PostTaskScript',
+    'EventOptIns',
+    'IncludeEnvironment',
+    'UseJobEnvironmentOnly',
+    'CustomPluginDirectory',
+    'OverrideTaskExtraInfoNames',
+    'TileJob',
+    'TileJobFrame',
+    'TileJobTilesInX',
+    'TileJobTilesInY',
+    'TileJobTileCount',
+    'MaintenanceJob',
+    'MaintenanceJobStartFrame',
+    'MaintenanceJobEndFrame',
+  ].map((k) => k.toLowerCase()),
+);
+const KNOWN_INDEXED =
+  /^(EnvironmentKeyValue\d+|ExtraInfo\d|ExtraInfoKeyValue\d+|TaskExtraInfoName\d|OutputDirectory\d+|OutputFilename\d+(Tile)?|(Mon|Tues?|Wed(nes)?|Thu(rs)?|Fri|Sat(ur)?|Sun)(day)?(Start|Stop)(Time)?)$/i;
+
+export function unknownJobInfoKeys(jobInfo: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(jobInfo).filter(([k]) => !KNOWN.has(k.toLowerCase()) && !KNOWN_INDEXED.test(k)),
+  );
+}
+
+export interface Submission {
+  plugin: string;
+  spec: Omit<SubmitJobSpec, 'type' | 'user'> & { user?: string };
+  dialect: DialectData;
+}
+
+/** Deadline's "none" pool or group is Drover's "any" (''). */
+export const fromNone = (v: string | undefined): string | undefined =>
+  v === undefined ? undefined : v.trim().toLowerCase() === 'none' ? '' : v.trim();
+
+export function parseJobInfo(
+  jobInfo: Record<string, unknown>,
+  pluginInfo: Record<string, unknown>,
+  aux: string[],
+  now: number,
+): Submission {
+  const get = keyed(jobInfo);
+  const plugin = asString(get('Plugin'))?.trim();
+  if (!plugin) throw badRequest('JobInfo must name a Plugin');
+
+  const int = (key: string, min = Number.MIN_SAFE_INTEGER): number | undefined => {
+    const raw = get(key);
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    const n = asInt(raw);
+    if (n === undefined || n < min) {
+      throw badRequest(`JobInfo ${key} must be a whole number${min > 0 ? ` >= ${min}` : ''}`);
+    }
+    return n;
+  };
+
+  const spec: Submission['spec'] = {};
+  const name = asString(get('Name'));
+  spec.name = name?.trim() ? name : 'Untitled';
+  const user = asString(get('UserName'))?.trim();
+  if (user) spec.user = user;
+  const comment = asString(get('Comment'));
+  if (comment !== undefined) spec.comment = comment;
+  const department = asString(get('Department'));
+  if (department !== undefined) spec.department = department;
+  // A job without frames renders frame 0 (reference §7).
+  spec.frames = asString(get('Frames'))?.trim() || '0';
+  const chunk = int('ChunkSize', 1);
+  if (chunk !== undefined) spec.chunkSize = chunk;
+  const priority = int('Priority', 0);
+  if (priority !== undefined) spec.priority = priority;
+  const pool = fromNone(asString(get('Pool')));
+  if (pool !== undefined) spec.pool = pool;
+  const group = fromNone(asString(get('Group')));
+  if (group !== undefined) spec.group = group;
+  const limit = int('MachineLimit', 0);
+  if (limit !== undefined) spec.machineLimit = limit;
+
+  const allow = [...asList(get('Whitelist')), ...asList(get('Allowlist'))];
+  const deny = [...asList(get('Blacklist')), ...asList(get('Denylist'))];
+  if (allow.length > 0 && deny.length > 0) {
+    throw badRequest(
+      'JobInfo may give an allow list (Whitelist) or a deny list (Blacklist), not both',
+    );
+  }
+  if (allow.length > 0) spec.allowList = allow;
+  if (deny.length > 0) spec.denyList = deny;
+  const white =
+    allow.length > 0 || get('Whitelist') !== undefined || get('Allowlist') !== undefined;
+
+  const dependencies = asList(get('JobDependencies')).map((text) => {
+    const id = fromDeadlineId(text);
+    if (id === undefined)
+      throw badRequest(`JobDependencies holds "${text}", which is not a job ID`);
+    return id;
+  });
+  if (dependencies.length > 0) spec.dependencies = dependencies;
+
+  const initial = asString(get('InitialStatus'))?.trim().toLowerCase();
+  if (initial === 'suspended') spec.initialState = 'SUSPENDED';
+  else if (initial === 'pending') spec.initialState = 'PENDING';
+  else if (initial !== undefined && initial !== '' && initial !== 'active') {
+    throw badRequest(`JobInfo InitialStatus must be Active or Suspended, not "${initial}"`);
+  }
+
+  const timeoutSeconds = asNumber(get('TaskTimeoutSeconds'));
+  const timeoutMinutes = asNumber(get('TaskTimeoutMinutes'));
+  const timeout =
+    timeoutSeconds ?? (timeoutMinutes !== undefined ? timeoutMinutes * 60 : undefined);
+  if (timeout !== undefined && timeout > 0) spec.taskTimeout = Math.ceil(timeout);
+
+  // Task failure detection: the errors a task may have before it fails is Drover's tries.
+  if (asBool(get('OverrideTaskFailureDetection'))) {
+    const errors = int('FailureDetectionTaskErrors', 0);
+    if (errors !== undefined && errors > 0) spec.maxTries = errors;
+  }
+
+  const scheduledAt = scheduleOf(get('ScheduledType'), get('ScheduledStartDateTime'), now);
+  if (scheduledAt !== undefined) spec.scheduledAt = scheduledAt;
+
+  const dialect: DialectData = {
+    deadline: { plugin, jobInfo, pluginInfo, aux, white, props: {} },
+  };
+  const onComplete = onCompleteOf(
+    get('OnJobComplete'),
+    asBool(get('DeleteOnComplete')),
+    asBool(get('ArchiveOnComplete')),
+  );
+  if (onComplete === 'archive' || onComplete === 'delete') dialect.onComplete = onComplete;
+  return { plugin, spec, dialect };
+}
+
+export function onCompleteOf(
+  value: unknown,
+  deleteOnComplete?: boolean,
+  archiveOnComplete?: boolean,
+): OnComplete {
+  if (typeof value === 'number') {
+    return value === 0 ? 'archive' : value === 1 ? 'delete' : 'nothing';
+  }
+  const text = asString(value)?.trim().toLowerCase();
+  if (text === 'archive' || text === '0') return 'archive';
+  if (text === 'delete' || text === '1') return 'delete';
+  if (text === undefined || text === '') {
+    if (archiveOnComplete) return 'archive';
+    if (deleteOnComplete) return 'delete';
+    return 'nothing';
+  }
+  if (text === 'nothing' || text === '2') return 'nothing';
+  throw badRequest(`OnJobComplete must be Archive, Delete or Nothing, not "${String(value)}"`);
+}
+
+/**
+ * ScheduledType Once starts the job at ScheduledStartDateTime (`dd/MM/yyyy HH:mm`, the
+ * server's local time, or ISO 8601); Daily at the next time of day it names.
+ */
+export function scheduleOf(type: unknown, start: unknown, now: number): number | undefined {
+  const kind = asString(type)?.trim().toLowerCase() ?? 'none';
+  if (kind === '' || kind === 'none' || kind === '0') return undefined;
+  if (!['once', 'daily', '1', '2'].includes(kind)) {
+    throw badRequest(`ScheduledType ${String(type)} is not supported; use None, Once or Daily`);
+  }
+  const text = asString(start)?.trim();
+  if (!text) throw badRequest('ScheduledType needs ScheduledStartDateTime (dd/MM/yyyy HH:mm)');
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
+  let at: number;
+  if (m) {
+    const [, dd, mm, yyyy, hh, min, ss] = m.map(Number) as number[];
+    at = new Date(yyyy!, mm! - 1, dd, hh, min, ss || 0).getTime();
+  } else {
+    at = Date.parse(text);
+  }
+  if (Number.isNaN(at)) {
+    throw badRequest(`ScheduledStartDateTime "${text}" is not a date (dd/MM/yyyy HH:mm)`);
+  }
+  if (kind === 'daily' || kind === '2') {
+    const day = 24 * 3_600_000;
+    if (at <= now) at += Math.ceil((now - at + 1) / day) * day;
+  }
+  return at;
+}

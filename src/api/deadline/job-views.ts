@@ -1,0 +1,58 @@
+import type { EngineContext } from '../../engine/context.js';
+import { failedExecutionCounts } from '../../store/execution-statistics.js';
+import { listJobs, type JobFilter } from '../../store/job-list.js';
+import { findJobType } from '../../store/job-types.js';
+import { dependenciesOf, findJobs, nodeListOf } from '../../store/jobs.js';
+import type { JobRow } from '../../store/schema.js';
+import type { JobView } from './job-json.js';
+
+/** Everything the job document shows beside the row, read for a set of jobs. */
+export async function jobViews(ctx: EngineContext, rows: readonly JobRow[]): Promise<JobView[]> {
+  const errors = await failedExecutionCounts(
+    ctx.db,
+    rows.map((r) => r.id),
+  );
+  const typeNames = new Map<number, string>();
+  for (const id of new Set(rows.map((r) => r.job_type_id))) {
+    typeNames.set(id, (await findJobType(ctx.db, id))?.name ?? 'unknown');
+  }
+  const views: JobView[] = [];
+  for (const job of rows) {
+    const [nodes, dependencies] = await Promise.all([
+      nodeListOf(ctx.db, job.id),
+      dependenciesOf(ctx.db, job.id),
+    ]);
+    views.push({
+      job,
+      typeName: typeNames.get(job.job_type_id) ?? 'unknown',
+      nodes,
+      dependencies,
+      errors: errors.get(job.id) ?? 0,
+    });
+  }
+  return views;
+}
+
+const PAGE = 1000;
+
+/**
+ * Every job a filter matches, oldest first, read a page at a time. Deadline's "get all the
+ * jobs" has no paging of its own; archived jobs are out of the repository and never listed.
+ */
+export async function allJobs(ctx: EngineContext, filter: JobFilter): Promise<JobRow[]> {
+  const out: JobRow[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const { rows } = await listJobs(ctx.db, filter, [{ field: 'id', direction: 'asc' }], {
+      limit: PAGE,
+      offset,
+    });
+    out.push(...rows.filter((r) => r.archived_at === null));
+    if (rows.length < PAGE) return out;
+  }
+}
+
+/** The jobs of the given ids that exist (deleted ones included), in the order asked. */
+export async function jobsByIds(ctx: EngineContext, ids: readonly number[]): Promise<JobRow[]> {
+  const found = new Map((await findJobs(ctx.db, [...new Set(ids)])).map((j) => [j.id, j]));
+  return ids.map((id) => found.get(id)).filter((j): j is JobRow => j !== undefined);
+}

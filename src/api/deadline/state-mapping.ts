@@ -1,0 +1,84 @@
+import type { JobState } from '../../domain/job-state.js';
+import type { TaskState } from '../../domain/task-state.js';
+
+/*
+ * The one table between Drover's states and Deadline's numeric codes (seed "Job Property
+ * Values"; reference §3, §4). Deadline has no "canceled": a canceled job or task will not
+ * finish by itself, which is what Deadline shows as Failed, so it reads as Failed here and
+ * `resumefailed`/`requeue` bring it back.
+ */
+
+export const JOB_STAT = {
+  UNKNOWN: 0,
+  ACTIVE: 1,
+  SUSPENDED: 2,
+  COMPLETED: 3,
+  FAILED: 4,
+  PENDING: 6,
+} as const;
+
+export const JOB_STAT_OF: Record<JobState, number> = {
+  PENDING: JOB_STAT.PENDING,
+  QUEUED: JOB_STAT.ACTIVE,
+  RUNNING: JOB_STAT.ACTIVE,
+  SUSPENDED: JOB_STAT.SUSPENDED,
+  COMPLETED: JOB_STAT.COMPLETED,
+  FAILED: JOB_STAT.FAILED,
+  CANCELED: JOB_STAT.FAILED,
+};
+
+/** `?States=` names (case-insensitive) and the Drover states each one covers. */
+export const STATES_OF_NAME: Record<string, JobState[]> = {
+  active: ['QUEUED', 'RUNNING'],
+  suspended: ['SUSPENDED'],
+  completed: ['COMPLETED'],
+  failed: ['FAILED', 'CANCELED'],
+  pending: ['PENDING'],
+};
+
+/** Status text of the Job Details panel. */
+export const JOB_STATUS_TEXT: Record<JobState, string> = {
+  PENDING: 'Pending',
+  QUEUED: 'Queued',
+  RUNNING: 'Rendering',
+  SUSPENDED: 'Suspended',
+  COMPLETED: 'Completed',
+  FAILED: 'Failed',
+  CANCELED: 'Failed',
+};
+
+export const TASK_STAT = {
+  UNKNOWN: 1,
+  QUEUED: 2,
+  SUSPENDED: 3,
+  RENDERING: 4,
+  COMPLETED: 5,
+  FAILED: 6,
+  PENDING: 8,
+} as const;
+
+export const TASK_STAT_OF: Record<TaskState, number> = {
+  PENDING: TASK_STAT.PENDING,
+  QUEUED: TASK_STAT.QUEUED,
+  RUNNING: TASK_STAT.RENDERING,
+  SUSPENDED: TASK_STAT.SUSPENDED,
+  COMPLETED: TASK_STAT.COMPLETED,
+  FAILED: TASK_STAT.FAILED,
+  CANCELED: TASK_STAT.FAILED,
+};
+
+/** Props.OnComp: 0 Archive, 1 Delete, 2 Nothing. */
+export const ON_COMPLETE_CODES = { archive: 0, delete: 1, nothing: 2 } as const;
+export type OnComplete = keyof typeof ON_COMPLETE_CODES;
+
+/** Props.Timeout (OnTaskTimeout): 0 Both, 1 Error, 2 Notify. */
+export const ON_TIMEOUT_CODES: Record<string, number> = {
+  errorandnotify: 0,
+  both: 0,
+  error: 1,
+  notify: 2,
+  complete: 1,
+};
+
+/** Props.Schd (ScheduledType): 0 None, 1 Once, 2 Daily, 3 Custom. */
+export const SCHEDULE_CODES: Record<string, number> = { none: 0, once: 1, daily: 2, custom: 3 };

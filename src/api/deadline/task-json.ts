@@ -1,0 +1,42 @@
+import type { TaskState } from '../../domain/task-state.js';
+import type { TaskWithFacts } from '../../store/execution-statistics.js';
+import { toDeadlineId, toDeadlineTaskId } from './ids.js';
+import { deadlineDate, UNSET_DATE } from './job-json.js';
+import { TASK_STAT_OF } from './state-mapping.js';
+
+/** A task as Deadline shows it (reference §4); usage figures Drover does not measure are 0. */
+export function renderTask(task: TaskWithFacts): Record<string, unknown> {
+  const props: Record<string, unknown> = {};
+  for (let i = 0; i < 10; i++) props[`Ex${i}`] = '';
+  props.ExDic = {};
+  const running = task.state === 'RUNNING';
+  return {
+    JobID: toDeadlineId(task.job_id),
+    TaskID: task.task_index,
+    Frames: task.frames === '' ? '0-0' : task.frames,
+    Slave: task.node_name ?? '',
+    Stat: TASK_STAT_OF[task.state as TaskState] ?? 1,
+    Prog: `${Math.round(task.state === 'COMPLETED' ? 100 : task.progress)} %`,
+    RndStat: running ? 'Rendering' : '',
+    Errs: task.errors,
+    Start: deadlineDate(task.first_start),
+    StartRen: deadlineDate(task.last_started ?? (running ? task.started_at : null)),
+    Comp: task.state === 'COMPLETED' ? deadlineDate(task.ended_at) : UNSET_DATE,
+    WtgStrt: false,
+    NormMult: 1.0,
+    Size: 0,
+    RamPeak: 0,
+    RamPeakPer: 0,
+    Cpu: 0,
+    CpuPer: 0,
+    RamAvg: 0,
+    RamAvgPer: 0,
+    SwapAvg: 0,
+    SwapPeak: 0,
+    UsedClock: 0,
+    TotalClock: 0,
+    Props: props,
+    _id: toDeadlineTaskId(task.job_id, task.task_index),
+    ExtraElements: null,
+  };
+}

@@ -1,0 +1,115 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { taskStateMachine, type TaskEvent, type TaskState } from '../../domain/task-state.js';
+import { applyTaskAction, type TaskAction } from '../../engine/task-actions.js';
+import { tasksWithFacts } from '../../store/execution-statistics.js';
+import type { DeadlineContext } from './context.js';
+import { badRequest, serverError } from './errors.js';
+import { toDeadlineId } from './ids.js';
+import { jobOf } from './job-lookup.js';
+import { jsonBody, queryFlag, queryOf } from './request-body.js';
+import { renderTask } from './task-json.js';
+import { asInt, asList, asString } from './values.js';
+
+/*
+ * /api/tasks: GET in three shapes (all tasks as {ID, PreTask, PostTask, Tasks}, one task
+ * by TaskID, or the task ids with IdOnly) and PUT commands on some or all tasks of a job.
+ * TaskList is an int, a list of ints, or absent for every task. Tasks whose state does not
+ * allow the command are left as they are, as Deadline does for a selection in the Monitor.
+ */
+
+const COMMANDS: Record<string, { action: TaskAction; event: TaskEvent }> = {
+  requeue: { action: 'requeue', event: 'requeue' },
+  complete: { action: 'complete', event: 'mark-completed' },
+  resume: { action: 'resume', event: 'resume' },
+  suspend: { action: 'suspend', event: 'suspend' },
+  fail: { action: 'fail', event: 'mark-failed' },
+  resumefailed: { action: 'reset', event: 'resume-failed' },
+  pend: { action: 'pend', event: 'pend' },
+  releasepending: { action: 'release', event: 'release' },
+};
+
+function taskIndexes(value: unknown): number[] {
+  const items = Array.isArray(value) ? value : asList(value);
+  return items.map((item) => {
+    const n = asInt(item);
+    if (n === undefined || n < 0) {
+      throw badRequest(`"${asString(item) ?? ''}" is not a task ID (a whole number).`);
+    }
+    return n;
+  });
+}
+
+export function taskRoutes(dc: DeadlineContext) {
+  const ctx = dc.engine.ctx;
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/api/tasks', async (request) => {
+      const q = queryOf(request);
+      const jobText = q('JobID');
+      if (!jobText?.trim()) throw badRequest('There was no JobID provided.');
+      const job = await jobOf(ctx, jobText);
+      const taskText = q('TaskID');
+      if (taskText !== undefined) {
+        const indexes = taskIndexes(taskText);
+        const tasks = await tasksWithFacts(ctx.db, job.id, indexes);
+        for (const index of indexes) {
+          if (!tasks.some((t) => t.task_index === index)) {
+            throw serverError(`Job ${toDeadlineId(job.id)} has no task ${index}.`);
+          }
+        }
+        const rendered = tasks.map(renderTask);
+        return rendered.length === 1 ? rendered[0] : rendered;
+      }
+      const tasks = await tasksWithFacts(ctx.db, job.id);
+      if (queryFlag(q('IdOnly'))) return tasks.map((t) => t.task_index);
+      return {
+        ID: toDeadlineId(job.id),
+        PreTask: null,
+        PostTask: null,
+        Tasks: tasks.map(renderTask),
+      };
+    });
+
+    app.put('/api/tasks', async (request, reply) => {
+      const body = jsonBody(request);
+      const commandValue = body.Command ?? body.command;
+      if (commandValue === undefined || commandValue === null) {
+        throw badRequest('There was no Command entry in the JSON object in the message body.');
+      }
+      const command = COMMANDS[(asString(commandValue) ?? '').trim().toLowerCase()];
+      if (!command) {
+        throw serverError(`The command "${asString(commandValue)}" is not a valid command.`);
+      }
+      if (body.JobID === undefined || body.JobID === null || asString(body.JobID)?.trim() === '') {
+        throw badRequest('There was no JobID entry in the JSON object in the message body.');
+      }
+      const job = await jobOf(ctx, body.JobID);
+      if (body.TaskList === undefined || body.TaskList === null) {
+        await applyTaskAction(ctx, job.id, 'all', command.action);
+      } else {
+        const indexes = taskIndexes(body.TaskList);
+        const tasks = await tasksWithFacts(ctx.db, job.id, indexes);
+        for (const index of indexes) {
+          if (!tasks.some((t) => t.task_index === index)) {
+            throw serverError(`Job ${toDeadlineId(job.id)} has no task ${index}.`);
+          }
+        }
+        const sources = taskStateMachine.sources(command.event);
+        const movable = tasks
+          .filter((t) => sources.includes(t.state as TaskState))
+          .map((t) => t.id);
+        if (movable.length > 0) await applyTaskAction(ctx, job.id, movable, command.action);
+      }
+      return reply.type('text/plain; charset=utf-8').send('Success');
+    });
+
+    const notImplemented = async (_request: unknown, reply: FastifyReply) =>
+      reply
+        .status(501)
+        .type('text/plain; charset=utf-8')
+        .send(
+          'Error: tasks are made by submitting or changing a job; POST and DELETE are not implemented.',
+        );
+    app.post('/api/tasks', notImplemented);
+    app.delete('/api/tasks', notImplemented);
+  };
+}

@@ -1,0 +1,122 @@
+import { sql } from 'kysely';
+import type { Executor } from './database.js';
+import type { TaskRow } from './schema.js';
+
+/*
+ * Reads that summarise executions for the dialects' statistics and task views (Deadline's
+ * Errs, Slave, Job Statistics). Aggregates are computed in SQL, per job, on the indexed
+ * executions.job_id and executions.task_id columns.
+ */
+
+/** Failed executions per job, for the given jobs. */
+export async function failedExecutionCounts(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < jobIds.length; i += 1000) {
+    const rows = await db
+      .selectFrom('executions')
+      .select(['job_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('job_id', 'in', jobIds.slice(i, i + 1000))
+      .where('state', '=', 'FAILED')
+      .groupBy('job_id')
+      .execute();
+    for (const r of rows) counts.set(Number(r.job_id), Number(r.n));
+  }
+  return counts;
+}
+
+export interface ExecutionStateSummary {
+  state: string;
+  count: number;
+  /** Sum, least and most of ended_at − started_at over executions that started and ended. */
+  totalMs: number;
+  minMs: number | null;
+  maxMs: number | null;
+  firstStart: number | null;
+  lastEnd: number | null;
+}
+
+export async function executionSummaryOfJob(
+  db: Executor,
+  jobId: number,
+): Promise<ExecutionStateSummary[]> {
+  const duration = sql<number>`(ended_at - started_at)`;
+  const rows = await db
+    .selectFrom('executions')
+    .select((eb) => [
+      'state',
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>(duration).as('total'),
+      eb.fn.min<number>(duration).as('least'),
+      eb.fn.max<number>(duration).as('most'),
+      eb.fn.min<number>('started_at').as('first_start'),
+      eb.fn.max<number>('ended_at').as('last_end'),
+    ])
+    .where('job_id', '=', jobId)
+    .groupBy('state')
+    .execute();
+  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+  return rows.map((r) => ({
+    state: r.state,
+    count: Number(r.n),
+    totalMs: num(r.total) ?? 0,
+    minMs: num(r.least),
+    maxMs: num(r.most),
+    firstStart: num(r.first_start),
+    lastEnd: num(r.last_end),
+  }));
+}
+
+export interface TaskWithFacts extends TaskRow {
+  /** Name of the node of the task's latest execution, if any. */
+  node_name: string | null;
+  /** Failed executions of the task. */
+  errors: number;
+  /** When its first execution started. */
+  first_start: number | null;
+  /** Milliseconds its latest execution ran (to now while it runs). */
+  last_started: number | null;
+  last_ended: number | null;
+}
+
+export async function tasksWithFacts(
+  db: Executor,
+  jobId: number,
+  indexes?: readonly number[],
+): Promise<TaskWithFacts[]> {
+  let q = db
+    .selectFrom('tasks as t')
+    .leftJoin('executions as e', 'e.id', 't.last_execution_id')
+    .leftJoin('nodes as n', 'n.id', 'e.node_id')
+    .selectAll('t')
+    .select((eb) => [
+      'n.name as node_name',
+      'e.started_at as last_started',
+      'e.ended_at as last_ended',
+      eb
+        .selectFrom('executions as f')
+        .select((f) => f.fn.countAll<number>().as('c'))
+        .whereRef('f.task_id', '=', 't.id')
+        .where('f.state', '=', 'FAILED')
+        .as('errors'),
+      eb
+        .selectFrom('executions as s')
+        .select((s) => s.fn.min<number>('s.started_at').as('m'))
+        .whereRef('s.task_id', '=', 't.id')
+        .as('first_start'),
+    ])
+    .where('t.job_id', '=', jobId);
+  if (indexes) q = q.where('t.task_index', 'in', indexes.length ? indexes : [-1]);
+  const rows = await q.orderBy('t.task_index').execute();
+  return rows.map((r) => ({
+    ...r,
+    errors: Number(r.errors ?? 0),
+    first_start:
+      r.first_start === null || r.first_start === undefined ? null : Number(r.first_start),
+    last_started: r.last_started ?? null,
+    last_ended: r.last_ended ?? null,
+    node_name: r.node_name ?? null,
+  })) as TaskWithFacts[];
+}
