@@ -7,6 +7,7 @@ import { authenticator } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
+import { scaleApi } from './scale/index.js';
 
 export interface AppOptions {
   engine: Engine;
@@ -46,5 +47,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(nativeApi(options.engine), { prefix: '/api/v1' });
   await app.register(metricsRoute(options.engine));
+  await app.register(scaleApi(options.engine));
   return app;
 }

@@ -1,0 +1,83 @@
+import type { JobStateCondition } from '../../store/scale-job-list.js';
+import type { JobRow } from '../../store/schema.js';
+
+/*
+ * Scale's job statuses against Drover's engine, both ways, in one table. A row reads
+ * "a job in engine state S (with these refinements) is shown to Scale as STATUS"; a Scale
+ * status filter selects every row of that status. Tests cover each row.
+ *
+ * - BLOCKED is Scale's "a job it depends on failed or was canceled", and a SUSPENDED
+ *   Drover job (held by an operator, it cannot proceed until resumed): Scale has no
+ *   suspension of single jobs.
+ * - A RUNNING Drover job none of whose tasks runs is waiting for a retry: QUEUED to Scale,
+ *   which queues a job again (new execution) after a retryable failure.
+ */
+export const SCALE_STATUSES = [
+  'PENDING',
+  'BLOCKED',
+  'QUEUED',
+  'RUNNING',
+  'FAILED',
+  'COMPLETED',
+  'CANCELED',
+] as const;
+export type ScaleStatus = (typeof SCALE_STATUSES)[number];
+
+export const STATUS_TABLE: readonly (JobStateCondition & { scale: ScaleStatus })[] = [
+  { state: 'PENDING', blocked: false, scale: 'PENDING' },
+  { state: 'PENDING', blocked: true, scale: 'BLOCKED' },
+  { state: 'SUSPENDED', scale: 'BLOCKED' },
+  { state: 'QUEUED', scale: 'QUEUED' },
+  { state: 'RUNNING', runningTasks: false, scale: 'QUEUED' },
+  { state: 'RUNNING', runningTasks: true, scale: 'RUNNING' },
+  { state: 'COMPLETED', scale: 'COMPLETED' },
+  { state: 'FAILED', scale: 'FAILED' },
+  { state: 'CANCELED', scale: 'CANCELED' },
+];
+
+/** The engine conditions of some Scale statuses (unknown names simply match nothing). */
+export function conditionsOf(statuses: readonly string[]): JobStateCondition[] {
+  return STATUS_TABLE.filter((row) => statuses.includes(row.scale)).map(
+    ({ scale: _scale, ...condition }) => condition,
+  );
+}
+
+/** How Scale sees a job; `blocked`: a job it depends on FAILED or was CANCELED. */
+export function scaleStatusOf(job: JobRow, blocked: boolean): ScaleStatus {
+  const row = STATUS_TABLE.find(
+    (r) =>
+      r.state === job.state &&
+      (r.blocked === undefined || r.blocked === blocked) &&
+      (r.runningTasks === undefined || r.runningTasks === job.tasks_running > 0),
+  );
+  return row?.scale ?? 'PENDING';
+}
+
+/** Scale's execution statuses: an execution without an end is RUNNING. */
+export const EXECUTION_STATUS_TABLE: Record<
+  string,
+  'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED'
+> = {
+  ACQUIRED: 'RUNNING',
+  RUNNING: 'RUNNING',
+  COMPLETED: 'COMPLETED',
+  FAILED: 'FAILED',
+  CANCELED: 'CANCELED',
+  // Given back before it started: it ended without running.
+  RELEASED: 'CANCELED',
+};
+
+export function executionStatesOf(statuses: readonly string[]): string[] {
+  return Object.entries(EXECUTION_STATUS_TABLE)
+    .filter(([, scale]) => statuses.includes(scale))
+    .map(([state]) => state);
+}
+
+/**
+ * Scale counts queueings, not runs: a queued job has had one more execution than Drover
+ * has dispatched, and a job queued once and canceled before it ran has had one.
+ */
+export function scaleNumExes(job: JobRow, status: ScaleStatus): number {
+  const n = job.num_exes + (status === 'QUEUED' ? 1 : 0);
+  return n === 0 && job.queued_at !== null ? 1 : n;
+}

@@ -1,0 +1,45 @@
+import { invalid } from '../domain/errors.js';
+import { insertFile, findFile, type FileRow } from '../store/files.js';
+import { inTransaction, type EngineContext } from './context.js';
+
+/*
+ * Registered files: what a Scale job's Data JSON names by id. Drover does not move file
+ * contents; a file is a path every node can read (a shared mount), with its metadata.
+ */
+
+export interface FileRegistration {
+  fileName: string;
+  path: string;
+  mediaType?: string;
+  size?: number;
+  workspace?: string;
+  /** Source metadata and the like (Scale's source_started, data_started, …). */
+  props?: Record<string, unknown>;
+}
+
+export async function registerFile(ctx: EngineContext, r: FileRegistration): Promise<FileRow> {
+  if (!r.fileName || r.fileName.includes('/')) {
+    throw invalid('file_name must be a file name without directories', { field: 'file_name' });
+  }
+  if (!r.path) throw invalid('file_path is required', { field: 'file_path' });
+  const size = r.size ?? 0;
+  if (!Number.isInteger(size) || size < 0) throw invalid('file_size must be an integer >= 0');
+  return inTransaction(ctx, async (tx) => {
+    const now = ctx.clock();
+    const id = await insertFile(tx, {
+      file_name: r.fileName,
+      media_type: r.mediaType ?? 'application/octet-stream',
+      file_type: 'SOURCE',
+      size,
+      sha256: null,
+      path: r.path,
+      workspace: r.workspace ?? 'default',
+      blob_id: null,
+      props_json: JSON.stringify(r.props ?? {}),
+      created_at: now,
+      last_modified: now,
+      deleted_at: null,
+    });
+    return (await findFile(tx, id))!;
+  });
+}

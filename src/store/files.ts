@@ -1,0 +1,130 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from './database.js';
+import type { FilesTable } from './schema.js';
+
+export type FileRow = Selectable<FilesTable>;
+
+export async function insertFile(tx: Executor, row: Omit<FilesTable, 'id'>): Promise<number> {
+  const { id } = await tx.insertInto('files').values(row).returning('id').executeTakeFirstOrThrow();
+  return Number(id);
+}
+
+export async function findFile(db: Executor, id: number): Promise<FileRow | undefined> {
+  return db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findFiles(db: Executor, ids: readonly number[]): Promise<FileRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('files').selectAll().where('id', 'in', ids).orderBy('id').execute();
+}
+
+export interface FileFilter {
+  ids?: number[];
+  fileNames?: string[];
+  jobIds?: number[];
+  modifiedAfter?: number;
+  modifiedBefore?: number;
+}
+
+/** Registered files, oldest change first; a job filter means the job's input files. */
+export async function listFiles(
+  db: Executor,
+  filter: FileFilter,
+  page: { limit: number; offset: number },
+): Promise<{ rows: FileRow[]; total: number }> {
+  let base = db.selectFrom('files').where('deleted_at', 'is', null);
+  if (filter.ids?.length) base = base.where('id', 'in', filter.ids);
+  if (filter.fileNames?.length) base = base.where('file_name', 'in', filter.fileNames);
+  if (filter.jobIds?.length) {
+    const jobIds = filter.jobIds;
+    base = base.where('id', 'in', (eb) =>
+      eb.selectFrom('job_input_files').select('file_id').where('job_id', 'in', jobIds),
+    );
+  }
+  if (filter.modifiedAfter !== undefined)
+    base = base.where('last_modified', '>=', filter.modifiedAfter);
+  if (filter.modifiedBefore !== undefined)
+    base = base.where('last_modified', '<=', filter.modifiedBefore);
+  const [rows, count] = await Promise.all([
+    base
+      .selectAll()
+      .orderBy('last_modified')
+      .orderBy('id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function insertJobInputFiles(
+  tx: Executor,
+  rows: { job_id: number; file_id: number; input_name: string }[],
+): Promise<void> {
+  if (rows.length > 0) await tx.insertInto('job_input_files').values(rows).execute();
+}
+
+/** For each job, its input names with the names of their files. */
+export async function inputFileNamesOfJobs(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<Map<number, Record<string, string[]>>> {
+  const out = new Map<number, Record<string, string[]>>();
+  if (jobIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('job_input_files as j')
+    .innerJoin('files as f', 'f.id', 'j.file_id')
+    .select(['j.job_id', 'j.input_name', 'f.file_name'])
+    .where('j.job_id', 'in', jobIds)
+    .orderBy('j.job_id')
+    .orderBy('f.id')
+    .execute();
+  for (const r of rows) {
+    const byInput = out.get(Number(r.job_id)) ?? {};
+    (byInput[r.input_name] ??= []).push(r.file_name);
+    out.set(Number(r.job_id), byInput);
+  }
+  return out;
+}
+
+export interface JobInputFileFilter {
+  fileName?: string;
+  inputName?: string;
+  /** Which time the window applies to. */
+  timeField: 'last_modified' | 'source' | 'data';
+  after?: number;
+  before?: number;
+}
+
+/** A job's input files, with the input each one was given to; oldest change first. */
+export async function listJobInputFiles(
+  db: Executor,
+  jobId: number,
+  filter: JobInputFileFilter,
+  page: { limit: number; offset: number },
+): Promise<{ rows: (FileRow & { input_name: string })[]; total: number }> {
+  let base = db
+    .selectFrom('job_input_files as j')
+    .innerJoin('files as f', 'f.id', 'j.file_id')
+    .where('j.job_id', '=', jobId);
+  if (filter.fileName !== undefined) base = base.where('f.file_name', '=', filter.fileName);
+  if (filter.inputName !== undefined) base = base.where('j.input_name', '=', filter.inputName);
+  // Source and data times live in the file's properties; only last_modified is a column.
+  if (filter.timeField === 'last_modified') {
+    if (filter.after !== undefined) base = base.where('f.last_modified', '>=', filter.after);
+    if (filter.before !== undefined) base = base.where('f.last_modified', '<=', filter.before);
+  }
+  const [rows, count] = await Promise.all([
+    base
+      .selectAll('f')
+      .select('j.input_name')
+      .orderBy('f.last_modified')
+      .orderBy('f.id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}

@@ -1,0 +1,21 @@
+import type { Executor } from './database.js';
+import { withScaleTables, type JobSourcesTable } from './scale-schema.js';
+
+export type JobSources = JobSourcesTable;
+
+export async function insertJobSources(tx: Executor, row: JobSources): Promise<void> {
+  await withScaleTables(tx).insertInto('job_sources').values(row).execute();
+}
+
+export async function sourcesOfJobs(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<Map<number, JobSources>> {
+  if (jobIds.length === 0) return new Map();
+  const rows = await withScaleTables(db)
+    .selectFrom('job_sources')
+    .selectAll()
+    .where('job_id', 'in', jobIds)
+    .execute();
+  return new Map(rows.map((r) => [Number(r.job_id), r]));
+}

@@ -1,0 +1,26 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Executor } from './database.js';
+import type { Database } from './schema.js';
+
+/** Source metadata of a job's input files (migration 0002-scale). */
+export interface JobSourcesTable {
+  job_id: number;
+  /** MiB. */
+  input_file_size: number | null;
+  source_started: number | null;
+  source_ended: number | null;
+  source_sensor_class: string | null;
+  source_sensor: string | null;
+  source_collection: string | null;
+  source_task: string | null;
+}
+
+/** The shared schema plus the tables migration 0002-scale adds. */
+export interface ScaleDatabase extends Database {
+  job_sources: JobSourcesTable;
+}
+
+export type ScaleExecutor = Kysely<ScaleDatabase> | Transaction<ScaleDatabase>;
+
+/** The same connection, typed with the tables of migration 0003 as well. */
+export const withScaleTables = (db: Executor): ScaleExecutor => db as unknown as ScaleExecutor;

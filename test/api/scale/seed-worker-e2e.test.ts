@@ -1,0 +1,85 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  ensureBuilt,
+  startE2eServer,
+  startWorker,
+  waitFor,
+  type E2eServer,
+  type WorkerProcess,
+} from '../../worker/support.js';
+import { manifest } from './support.js';
+
+/*
+ * End to end: a real `drover serve` and a real `drover worker` process. A Seed job type's
+ * command, queued through /v6/jobs/, runs on the worker and completes; its logs come back
+ * through the Scale log endpoint in all three formats.
+ */
+
+describe('Scale job on a real drover worker', { timeout: 180_000 }, () => {
+  let e2e: E2eServer;
+  let worker: WorkerProcess;
+
+  before(async () => {
+    ensureBuilt();
+    e2e = await startE2eServer();
+    worker = startWorker(e2e.url, 'scale-e2e', join(e2e.dataDir, 'w'));
+  });
+  after(async () => {
+    await worker?.stop();
+    await e2e?.close();
+  });
+
+  it('queues through /v6/jobs/, completes on the worker, serves the logs', async () => {
+    const type = await e2e.api('POST', '/v6/job-types/', {
+      manifest: manifest('e2e-seed', {
+        job: {
+          interface: {
+            command:
+              'echo "file=${INPUT_FILE} n=${COUNT}"; echo warn >&2; ls -d "$OUTPUT_DIR" >/dev/null',
+            inputs: { files: [{ name: 'INPUT_FILE' }], json: [{ name: 'COUNT', type: 'integer' }] },
+          },
+        },
+      }),
+    });
+    assert.equal(type.status, 201, JSON.stringify(type.body));
+    const file = await e2e.api('POST', '/v6/files/', {
+      file_name: 'in.txt',
+      file_path: '/tmp/in.txt',
+    });
+    assert.equal(file.status, 201);
+    const queued = await e2e.api('POST', '/v6/jobs/', {
+      job_type_id: type.body.id,
+      input: { files: { INPUT_FILE: [file.body.id] }, json: { COUNT: 4 } },
+    });
+    assert.equal(queued.status, 201, JSON.stringify(queued.body));
+    const job = await waitFor(
+      'the job to end',
+      60_000,
+      async () => {
+        const res = await e2e.api('GET', `/v6/jobs/${queued.body.id}/`);
+        return ['COMPLETED', 'FAILED'].includes(res.body.status) ? res.body : undefined;
+      },
+      () => worker.output(),
+    );
+    assert.equal(job.status, 'COMPLETED', worker.output());
+    const exe = job.execution.id;
+    const logs = `/v6/job-executions/${exe}/logs`;
+    const json = await waitFor('the log lines', 10_000, async () => {
+      const res = await e2e.api('GET', `${logs}/combined/`);
+      return res.status === 200 && res.body.hits.total >= 2 ? res.body : undefined;
+    });
+    const messages = json.hits.hits.map((h: any) => [h._source.stream, h._source.message]);
+    assert.ok(
+      messages.some(([s, m]: string[]) => s === 'stdout' && m === 'file=/tmp/in.txt n=4'),
+      JSON.stringify(messages),
+    );
+    assert.ok(messages.some(([s, m]: string[]) => s === 'stderr' && m === 'warn'));
+    const txt = await e2e.api('GET', `${logs}/stdout/?format=txt`);
+    assert.match(String(txt.body), /file=\/tmp\/in.txt n=4/);
+    const html = await e2e.api('GET', `${logs}/stderr/?format=html`);
+    assert.match(String(html.body), /<div class="stderr">warn<\/div>/);
+  });
+});
