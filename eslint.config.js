@@ -24,4 +24,6 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The web UI runs in the browser.
+  { files: ['web/**/*.{ts,tsx}'], languageOptions: { globals: globals.browser } },
 );

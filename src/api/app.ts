@@ -8,12 +8,15 @@ import { registerErrorHandler } from './error-handler.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
 import { scaleApi } from './scale/index.js';
+import { registerWebUi } from './web-ui.js';
 
 export interface AppOptions {
   engine: Engine;
   auth: boolean;
   logLevel?: string;
   version?: string;
+  /** Where the built web UI is (web/dist by default). */
+  webRoot?: string;
 }
 
 export const BODY_LIMIT = 16 * 1024 * 1024;
@@ -48,5 +51,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(nativeApi(options.engine), { prefix: '/api/v1' });
   await app.register(metricsRoute(options.engine));
   await app.register(scaleApi(options.engine));
+  // Last: the UI's fallback only answers what no API route took.
+  await registerWebUi(app, options.webRoot);
   return app;
 }

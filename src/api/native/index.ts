@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
+import { eventRoutes } from './events.js';
 import { executionRoutes } from './executions.js';
 import { healthRoutes } from './health.js';
 import { jobTypeRoutes } from './job-types.js';
@@ -7,6 +8,7 @@ import { jobRoutes } from './jobs.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeRoutes } from './nodes.js';
 import { outputRoutes } from './outputs.js';
+import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
@@ -20,5 +22,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(nodeRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
     await app.register(outputRoutes(engine));
+    await app.register(eventRoutes(engine));
+    await app.register(statsRoutes(engine));
   };
 }

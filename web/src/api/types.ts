@@ -1,0 +1,239 @@
+/* The native API's shapes (src/api/native/schemas.ts), as the UI reads them. */
+
+export const JOB_STATES = [
+  'PENDING',
+  'QUEUED',
+  'RUNNING',
+  'SUSPENDED',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export type TaskState = JobState;
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Resources {
+  cpus: number;
+  mem: number;
+  disk: number;
+  gpus: number;
+}
+
+export interface TaskCounts {
+  total: number;
+  pending: number;
+  queued: number;
+  running: number;
+  suspended: number;
+  completed: number;
+  failed: number;
+  canceled: number;
+}
+
+export interface Job {
+  id: number;
+  name: string;
+  type: { id: number; name: string; version: string; revisionId: number };
+  user: string;
+  comment: string;
+  department: string;
+  state: JobState;
+  pendReason: string | null;
+  deleted: boolean;
+  priority: number;
+  pool: string;
+  group: string;
+  frames: string;
+  chunkSize: number;
+  tasks: TaskCounts;
+  progress: number;
+  machineLimit: number;
+  nodeList: { mode: 'NONE' | 'ALLOW' | 'DENY'; nodes?: string[] };
+  dependencies?: number[];
+  resources: Resources;
+  taskTimeout: number;
+  jobTimeout: number;
+  maxTries: number;
+  inputs: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  error: { name: string; message: string | null } | null;
+  batchId: number | null;
+  scheduledAt: string | null;
+  createdAt: string | null;
+  queuedAt: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  lastStatusChange: string | null;
+  lastModified: string | null;
+  deletedAt: string | null;
+  archivedAt: string | null;
+}
+
+export interface Task {
+  id: number;
+  jobId: number;
+  index: number;
+  frames: string;
+  frameStart: number;
+  frameEnd: number;
+  state: TaskState;
+  tries: number;
+  progress: number;
+  nodeId: number | null;
+  lastExecutionId: number | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  lastStatusChange: string | null;
+}
+
+export interface Execution {
+  id: number;
+  jobId: number;
+  taskId: number;
+  nodeId: number;
+  exeNum: number;
+  state: string;
+  progress: number;
+  exitCode: number | null;
+  error: { name: string; message: string | null } | null;
+  timedOut: boolean;
+  logLines: number;
+  leaseExpiresAt: string | null;
+  createdAt: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface LogLine {
+  line: number;
+  stream: 'stdout' | 'stderr' | 'system';
+  time: string;
+  text: string;
+}
+
+export interface LogPage {
+  lines: LogLine[];
+  next: number;
+  live: boolean;
+}
+
+export interface DroverNode {
+  id: number;
+  name: string;
+  hostname: string;
+  state: string;
+  enabled: boolean;
+  pools: string[];
+  groups: string[];
+  resources: Resources;
+  slots: number;
+  currentExecutions: number[];
+  lastHeartbeat: string | null;
+  createdAt: string | null;
+}
+
+export interface JobType {
+  id: number;
+  name: string;
+  version: string;
+  title: string;
+  description: string;
+  category: string;
+  isSystem: boolean;
+  revision: number;
+  definition: unknown;
+  createdAt: string | null;
+  lastModified: string | null;
+}
+
+export interface JobTypeRevision {
+  revision: number;
+  definition: unknown;
+  manifest: unknown;
+  createdAt: string | null;
+}
+
+export interface Output {
+  id: number;
+  jobId: number;
+  executionId: number | null;
+  name: string;
+  type: string;
+  size: number;
+  sha256: string;
+  createdAt: string | null;
+}
+
+export interface WaitingReason {
+  code: string;
+  message: string;
+}
+
+export interface Counts {
+  jobs: Record<string, number>;
+  tasks: Record<string, number>;
+  nodes: Record<string, number>;
+}
+
+export interface Throughput {
+  minutes: Array<{ start: string; completed: number }>;
+}
+
+/** What the server sends on /api/v1/events (src/engine/events.ts). */
+export type DroverEvent =
+  | { type: 'job.created'; jobId: number; state: string }
+  | { type: 'job.state'; jobId: number; from: string; to: string }
+  | { type: 'job.updated'; jobId: number; fields: string[] }
+  | { type: 'job.deleted'; jobId: number; purged: boolean }
+  | { type: 'job.undeleted'; jobId: number }
+  | {
+      type: 'task.state';
+      jobId: number;
+      taskIds: number[];
+      count: number;
+      from: string;
+      to: string;
+    }
+  | { type: 'task.progress'; jobId: number; taskId: number; progress: number }
+  | {
+      type: 'execution.state';
+      jobId: number;
+      taskId: number;
+      executionId: number;
+      nodeId: number;
+      from: string | null;
+      to: string;
+    }
+  | { type: 'log.appended'; jobId: number; executionId: number; lines: number }
+  | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
+  | { type: 'job-type.changed'; jobTypeId: number };
+
+export const JOB_ACTIONS = [
+  'suspend',
+  'resume',
+  'requeue',
+  'cancel',
+  'pend',
+  'release',
+  'undelete',
+] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+export const TASK_ACTIONS = [
+  'requeue',
+  'suspend',
+  'resume',
+  'pend',
+  'release',
+  'complete',
+  'fail',
+  'reset',
+] as const;
+export type TaskAction = (typeof TASK_ACTIONS)[number];

@@ -1,0 +1,60 @@
+import type { Job } from '../api/types';
+import { elapsed, formatTime } from '../lib/format';
+import { href } from '../lib/router';
+
+const seconds = (s: number) => (s === 0 ? 'none' : `${s} s`);
+
+/** The settings and times of a job, as a definition list. */
+export function JobDetails({ job }: { job: Job }) {
+  const items: Array<[string, React.ReactNode]> = [
+    [
+      'Type',
+      <a
+        href={href('/job-types', { name: job.type.name })}
+      >{`${job.type.name} ${job.type.version}`}</a>,
+    ],
+    ['User', job.user],
+    ['Priority', job.priority],
+    ['Pool / group', `${job.pool || '—'} / ${job.group || '—'}`],
+    ['Frames', job.frames ? `${job.frames} (chunks of ${job.chunkSize})` : 'none (one task)'],
+    [
+      'Tasks',
+      `${job.tasks.completed} done, ${job.tasks.running} running, ${job.tasks.queued} queued, ${job.tasks.failed} failed of ${job.tasks.total}`,
+    ],
+    ['Submitted', formatTime(job.createdAt)],
+    ['Started', formatTime(job.startedAt)],
+    ['Ended', formatTime(job.endedAt)],
+    ['Run time', elapsed(job.startedAt, job.endedAt)],
+    ['Max tries', job.maxTries],
+    ['Timeouts', `task ${seconds(job.taskTimeout)}, job ${seconds(job.jobTimeout)}`],
+    ['Machine limit', job.machineLimit || 'none'],
+  ];
+  if (job.nodeList.mode !== 'NONE') {
+    items.push([
+      job.nodeList.mode === 'ALLOW' ? 'Only on' : 'Never on',
+      (job.nodeList.nodes ?? []).join(', '),
+    ]);
+  }
+  if (job.comment) items.push(['Comment', job.comment]);
+  if (job.pendReason) items.push(['Pended', job.pendReason]);
+  if (job.scheduledAt) items.push(['Scheduled', formatTime(job.scheduledAt)]);
+  const params = Object.entries(job.parameters);
+  return (
+    <>
+      <dl className="details">
+        {items.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+      {params.length > 0 && (
+        <details className="params">
+          <summary>Parameters</summary>
+          <pre>{JSON.stringify(job.parameters, null, 2)}</pre>
+        </details>
+      )}
+    </>
+  );
+}

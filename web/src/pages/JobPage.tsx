@@ -1,0 +1,254 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api } from '../api/endpoints';
+import { useEvents } from '../api/events';
+import type { DroverEvent, Execution, Job, Page, Task } from '../api/types';
+import { BulkActions } from '../components/BulkActions';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { ExecutionsTable } from '../components/ExecutionsTable';
+import { JobDetails } from '../components/JobDetails';
+import { LiveBadge } from '../components/LiveBadge';
+import { LogView } from '../components/LogView';
+import { Notice, type NoticeText } from '../components/Notice';
+import { OutputsList } from '../components/OutputsList';
+import { Pager } from '../components/Pager';
+import { ProgressBar } from '../components/ProgressBar';
+import { StateBadge } from '../components/StateBadge';
+import { STATE_COLOURS, TaskGrid } from '../components/TaskGrid';
+import { TaskPanel } from '../components/TaskPanel';
+import { useLoad, useThrottle } from '../lib/hooks';
+import { href, navigate, type Route } from '../lib/router';
+
+const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
+const EXECUTIONS_PER_PAGE = 25;
+
+/** Every task of a job, a thousand per request (the API's largest page). */
+async function allTasks(jobId: number): Promise<Task[]> {
+  const tasks: Task[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await api.tasks(jobId, offset);
+    tasks.push(...page.items);
+    if (page.items.length === 0 || tasks.length >= page.total) return tasks;
+  }
+}
+
+/** The newest executions first unless a page was asked for. */
+async function executionsPage(jobId: number, offset: number | undefined): Promise<Page<Execution>> {
+  const first = await api.executions({ job: jobId }, offset ?? 0, EXECUTIONS_PER_PAGE);
+  if (offset !== undefined || first.total <= EXECUTIONS_PER_PAGE) return first;
+  return api.executions({ job: jobId }, first.total - EXECUTIONS_PER_PAGE, EXECUTIONS_PER_PAGE);
+}
+
+export function JobPage({ id, route }: { id: number; route: Route }) {
+  const taskParam = Number(route.params.get('task')) || undefined;
+  const exeParam = Number(route.params.get('exe')) || undefined;
+  const [execOffset, setExecOffset] = useState<number>();
+  const [notice, setNotice] = useState<NoticeText>();
+
+  const job = useLoad(() => api.job(id), [id]);
+  const tasks = useLoad(() => allTasks(id), [id]);
+  const [taskList, setTaskList] = useState<Task[]>([]);
+  useEffect(() => setTaskList(tasks.data ?? []), [tasks.data]);
+  const executions = useLoad(() => executionsPage(id, execOffset), [id, execOffset]);
+  const outputs = useLoad(() => api.outputs(id), [id]);
+  const nodes = useLoad(() => api.nodes(), []);
+  const state = job.data?.state;
+  const reasons = useLoad(
+    () =>
+      state && !TERMINAL.has(state) && state !== 'RUNNING'
+        ? api.waitingReasons(id)
+        : Promise.resolve({ reasons: [] }),
+    [id, state],
+  );
+  const dependencies = useLoad(
+    () => Promise.all((job.data?.dependencies ?? []).slice(0, 50).map((d) => api.job(d))),
+    [JSON.stringify(job.data?.dependencies ?? [])],
+  );
+
+  const nodeName = useCallback(
+    (nodeId: number) => nodes.data?.items.find((n) => n.id === nodeId)?.name ?? `node ${nodeId}`,
+    [nodes.data],
+  );
+  const byId = useMemo(() => new Map(taskList.map((t) => [t.id, t])), [taskList]);
+
+  const reloadJob = useThrottle(job.reload, 700);
+  const reloadTasks = useThrottle(tasks.reload, 1500);
+  const reloadExecutions = useThrottle(executions.reload, 700);
+  const reloadOutputs = useThrottle(outputs.reload, 2000);
+  const live = useEvents(
+    ['job', 'task', 'execution'],
+    (event: DroverEvent) => {
+      if (event.type.startsWith('job.')) reloadJob();
+      if (event.type === 'task.state') {
+        reloadJob();
+        // Small moves come with their task ids and are applied in place; large ones reload.
+        if (event.taskIds.length < event.count) reloadTasks();
+        else {
+          const moved = new Set(event.taskIds);
+          const now = new Date().toISOString();
+          setTaskList((old) =>
+            old.map((t) =>
+              moved.has(t.id)
+                ? { ...t, state: event.to as Task['state'], lastStatusChange: now }
+                : t,
+            ),
+          );
+        }
+      }
+      if (event.type === 'task.progress') {
+        setTaskList((old) =>
+          old.map((t) => (t.id === event.taskId ? { ...t, progress: event.progress } : t)),
+        );
+      }
+      if (event.type === 'execution.state') {
+        reloadExecutions();
+        reloadTasks();
+        if (event.to === 'COMPLETED') reloadOutputs();
+      }
+    },
+    id,
+  );
+
+  // The task shown: the one asked for, else the first running one (to watch its log).
+  const selectedTask =
+    (taskParam !== undefined ? byId.get(taskParam) : undefined) ??
+    taskList.find((t) => t.state === 'RUNNING');
+  const executionId = exeParam ?? selectedTask?.lastExecutionId ?? undefined;
+
+  const select = (params: Record<string, string>) =>
+    navigate(`/jobs/${id}`, new URLSearchParams(params), true);
+
+  const j: Job | undefined = job.data;
+  if (job.error && !j) {
+    return (
+      <div className="page">
+        <p>
+          <a href={href('/jobs')}>← Jobs</a>
+        </p>
+        <ErrorMessage error={job.error} onRetry={job.reload} />
+      </div>
+    );
+  }
+  if (!j) return <div className="page muted">Loading job {id}…</div>;
+
+  const counts = Object.entries(STATE_COLOURS)
+    .map(([s, colour]) => ({ s, colour, n: taskList.filter((t) => t.state === s).length }))
+    .filter((c) => c.n > 0);
+
+  return (
+    <div className="page job-page">
+      <div className="page-head">
+        <a href={href('/jobs')} className="back">
+          ← Jobs
+        </a>
+        <h1>
+          <span className="muted">#{j.id}</span> {j.name || '(no name)'}
+        </h1>
+        <StateBadge state={j.state} deleted={j.deleted} />
+        <div className="head-progress">
+          <ProgressBar tasks={j.tasks} />
+        </div>
+        <LiveBadge live={live} />
+      </div>
+      <div className="toolbar">
+        <BulkActions
+          ids={[j.id]}
+          exclude={j.deleted ? ['delete'] : ['undelete']}
+          onDone={(text, failed) => {
+            setNotice({ text, failed });
+            job.reload();
+            tasks.reload();
+          }}
+        />
+      </div>
+      <Notice notice={notice} onClose={() => setNotice(undefined)} />
+      <ErrorMessage error={job.error} onRetry={job.reload} />
+      {j.error && (
+        <div className="error">
+          {j.error.name}
+          {j.error.message ? `: ${j.error.message}` : ''}
+        </div>
+      )}
+      {(reasons.data?.reasons.length ?? 0) > 0 && (
+        <div className="waiting" data-testid="waiting-reasons">
+          <strong>Why it is not running:</strong>
+          <ul>
+            {reasons.data!.reasons.map((r) => (
+              <li key={r.code}>
+                {r.message} <span className="muted">({r.code})</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <div className="job-grid">
+        <section className="card">
+          <h2>Details</h2>
+          <JobDetails job={j} />
+          {(j.dependencies?.length ?? 0) > 0 && (
+            <>
+              <h3>Depends on</h3>
+              <ul className="deps">
+                {(dependencies.data ?? []).map((d) => (
+                  <li key={d.id}>
+                    <a href={href(`/jobs/${d.id}`)}>
+                      #{d.id} {d.name}
+                    </a>{' '}
+                    <StateBadge state={d.state} deleted={d.deleted} />
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          <h3>Outputs</h3>
+          <ErrorMessage error={outputs.error} />
+          <OutputsList outputs={outputs.data?.items ?? []} />
+        </section>
+        <section className="card tasks-card">
+          <h2>
+            Tasks <span className="muted">({taskList.length.toLocaleString()})</span>
+          </h2>
+          <div className="legend">
+            {counts.map((c) => (
+              <span key={c.s}>
+                <i style={{ background: c.colour }} /> {c.s.toLowerCase()} {c.n}
+              </span>
+            ))}
+          </div>
+          <ErrorMessage error={tasks.error} onRetry={tasks.reload} />
+          <TaskGrid
+            tasks={taskList}
+            selected={selectedTask?.id}
+            onSelect={(t) => select({ task: String(t.id) })}
+          />
+          {selectedTask && (
+            <TaskPanel task={selectedTask} nodeName={nodeName} onChanged={tasks.reload} />
+          )}
+          {executionId !== undefined ? (
+            <LogView executionId={executionId} />
+          ) : (
+            <p className="muted">Pick a task or an execution to see its log.</p>
+          )}
+        </section>
+      </div>
+      <section className="card">
+        <h2>Executions</h2>
+        <ErrorMessage error={executions.error} onRetry={executions.reload} />
+        <ExecutionsTable
+          executions={[...(executions.data?.items ?? [])].reverse()}
+          taskIndex={(taskId) => byId.get(taskId)?.index}
+          nodeName={nodeName}
+          selected={executionId}
+          onSelect={(e) => select({ task: String(e.taskId), exe: String(e.id) })}
+        />
+        {executions.data && executions.data.total > EXECUTIONS_PER_PAGE && (
+          <Pager
+            total={executions.data.total}
+            offset={executions.data.offset}
+            limit={EXECUTIONS_PER_PAGE}
+            onPage={setExecOffset}
+          />
+        )}
+      </section>
+    </div>
+  );
+}
