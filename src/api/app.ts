@@ -8,6 +8,7 @@ import { registerErrorHandler } from './error-handler.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
 import { scaleApi } from './scale/index.js';
+import { ufdlApi } from './ufdl/index.js';
 import { registerWebUi } from './web-ui.js';
 
 export interface AppOptions {
@@ -51,6 +52,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(nativeApi(options.engine), { prefix: '/api/v1' });
   await app.register(metricsRoute(options.engine));
   await app.register(scaleApi(options.engine));
+  await app.register(ufdlApi(options.engine, options.auth), { prefix: '/v1' });
   // Last: the UI's fallback only answers what no API route took.
   await registerWebUi(app, options.webRoot);
   return app;

@@ -20,7 +20,14 @@ export type DroverEvent =
       from: string;
       to: string;
     }
-  | { type: 'task.progress'; jobId: number; taskId: number; progress: number }
+  | {
+      type: 'task.progress';
+      jobId: number;
+      taskId: number;
+      progress: number;
+      /** What the node attached to its report (UFDL forwards it to the job's watchers). */
+      details?: Record<string, unknown>;
+    }
   | {
       type: 'execution.state';
       jobId: number;

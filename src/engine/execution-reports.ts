@@ -128,6 +128,7 @@ export async function reportProgress(
   executionId: number,
   nodeId: number | undefined,
   percent: number,
+  details?: Record<string, unknown>,
 ): Promise<void> {
   if (!(percent >= 0 && percent <= 100)) throw invalid('progress must be between 0 and 100');
   await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
@@ -144,6 +145,7 @@ export async function reportProgress(
       jobId: execution.job_id,
       taskId: execution.task_id,
       progress: percent,
+      ...(details !== undefined ? { details } : {}),
     });
   });
 }

@@ -2,12 +2,14 @@ import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
 import type { OpenDatabase } from './database.js';
 import { initialSchema } from './migrations/0001-initial.js';
 import { scaleSchema } from './migrations/0002-scale.js';
+import { ufdlSchema } from './migrations/0003-ufdl.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(open.dialect),
     '0002-scale': scaleSchema(open.dialect),
+    '0003-ufdl': ufdlSchema(open.dialect),
   };
 }
 

@@ -1,0 +1,133 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { principalForPassword, principalForToken, type Principal } from '../../engine/accounts.js';
+import type { Engine } from '../../engine/engine.js';
+import { serverSecret } from '../../engine/server-secrets.js';
+import { findUser, findUserByName } from '../../store/users.js';
+import { LOCAL_PRINCIPAL } from '../auth.js';
+import { notAuthenticated, permissionDenied, tokenNotValid, UfdlError } from './errors.js';
+import { looksLikeJwt, signToken, verifyToken } from './jwt.js';
+
+/*
+ * UFDL's logins: POST /v1/auth/obtain trades a user name and password for a pair of JSON
+ * Web Tokens, refresh trades the refresh token for a new access token, verify checks one.
+ * API calls carry `Authorization: Bearer <access>`. A Drover API token is accepted there too.
+ * UFDL's staff are Drover's admins; any other Drover user is an ordinary UFDL user.
+ */
+
+export const ACCESS_LIFETIME_S = 5 * 60;
+export const REFRESH_LIFETIME_S = 8 * 60 * 60;
+const SECRET_NAME = 'ufdl-jwt-hs256';
+
+export function tokenKeys(engine: Engine) {
+  let key: Promise<Buffer> | undefined;
+  return (): Promise<Buffer> => {
+    key ??= serverSecret(engine.ctx, SECRET_NAME).catch((error: unknown) => {
+      key = undefined;
+      throw error;
+    });
+    return key;
+  };
+}
+
+async function principalOfUser(engine: Engine, id: number): Promise<Principal | undefined> {
+  if (id === LOCAL_PRINCIPAL.id) return LOCAL_PRINCIPAL;
+  const user = await findUser(engine.ctx.db, id);
+  return user && { id: user.id, name: user.name, role: user.role };
+}
+
+/**
+ * Sets request.principal from the Bearer header. As in Django REST framework, a header that
+ * is present but not valid is a 401 at once; no header leaves the caller anonymous.
+ */
+export function ufdlAuthenticator(engine: Engine, enabled: boolean, key: () => Promise<Buffer>) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (!enabled) {
+      request.principal = LOCAL_PRINCIPAL;
+      return;
+    }
+    request.principal = undefined;
+    const match = request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+    const token = match?.[1];
+    if (!token) return;
+    if (looksLikeJwt(token)) {
+      const claims = verifyToken(await key(), token, 'access', engine.ctx.clock());
+      if (!claims) throw tokenNotValid();
+      const principal = await principalOfUser(engine, claims.upk);
+      if (!principal) throw new UfdlError(401, 'User not found', { code: 'user_not_found' });
+      request.principal = principal;
+      return;
+    }
+    const principal = await principalForToken(engine.ctx.db, token);
+    if (!principal) throw tokenNotValid();
+    request.principal = principal;
+  };
+}
+
+/** DRF's rule: a denied anonymous caller is 401 (so clients log in), a denied user 403. */
+export function allow(request: FastifyRequest, allowed: boolean): void {
+  if (allowed) return;
+  throw request.principal ? permissionDenied() : notAuthenticated();
+}
+
+export const isAuthenticated = (request: FastifyRequest): boolean =>
+  request.principal !== undefined;
+export const isAdmin = (request: FastifyRequest): boolean => request.principal?.role === 'admin';
+
+export function authRoutes(
+  engine: Engine,
+  enabled: boolean,
+  key: () => Promise<Buffer>,
+): FastifyPluginAsyncTypebox {
+  const { ctx } = engine;
+  const pair = async (userId: number) => ({
+    refresh: signToken(await key(), userId, 'refresh', ctx.clock(), REFRESH_LIFETIME_S),
+    access: signToken(await key(), userId, 'access', ctx.clock(), ACCESS_LIFETIME_S),
+  });
+  const required = (body: unknown, field: string): string => {
+    const value = (body as Record<string, unknown> | undefined)?.[field];
+    if (typeof value !== 'string' || value === '') {
+      throw new UfdlError(400, 'This field is required.', { [field]: ['This field is required.'] });
+    }
+    return value;
+  };
+  return async (app) => {
+    for (const path of ['/auth/obtain', '/auth/obtain/']) {
+      app.post(path, async (request) => {
+        const username = required(request.body, 'username');
+        const password = required(request.body, 'password');
+        const principal = await principalForPassword(ctx.db, username, password);
+        if (principal) return pair(principal.id);
+        if (!enabled) {
+          // Without auth every caller is the local admin; any login is accepted.
+          const user = await findUserByName(ctx.db, username);
+          return pair(user?.id ?? LOCAL_PRINCIPAL.id);
+        }
+        throw new UfdlError(401, 'No active account found with the given credentials', {
+          code: 'no_active_account',
+        });
+      });
+    }
+    for (const path of ['/auth/refresh', '/auth/refresh/']) {
+      app.post(path, async (request) => {
+        const refresh = required(request.body, 'refresh');
+        const claims = verifyToken(await key(), refresh, 'refresh', ctx.clock());
+        if (!claims || !(await principalOfUser(engine, claims.upk))) {
+          throw new UfdlError(401, 'Token is invalid or expired', { code: 'token_not_valid' });
+        }
+        return {
+          access: signToken(await key(), claims.upk, 'access', ctx.clock(), ACCESS_LIFETIME_S),
+        };
+      });
+    }
+    for (const path of ['/auth/verify', '/auth/verify/']) {
+      app.post(path, async (request) => {
+        const token = required(request.body, 'token');
+        if (!verifyToken(await key(), token, undefined, ctx.clock())) {
+          throw new UfdlError(401, 'Token is invalid or expired', { code: 'token_not_valid' });
+        }
+        return {};
+      });
+    }
+  };
+}

@@ -1,0 +1,128 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { DroverEvent } from '../../engine/events.js';
+import { findUfdlJob, type UfdlJobViewRow } from '../../store/ufdl-job-list.js';
+import type { UfdlFace } from './context.js';
+import { ufdlDialectOf } from './job-json.js';
+import { LAST_TRANSITION_OF_PHASE, phaseOf } from './phase-mapping.js';
+
+/*
+ * The per-job WebSocket at /v1/jobs/{pk}: one JSON text frame per transition, UFDL's
+ * notification data (reference §7), computed after the change. Engine events become UFDL
+ * transitions here; they cross replicas on the bus, so a watcher may connect to any one.
+ * On connect the watcher gets the message of the job's current phase (none while CREATED).
+ */
+
+export type Transition =
+  'acquire' | 'release' | 'start' | 'progress' | 'finish' | 'error' | 'reset' | 'abort' | 'cancel';
+
+/**
+ * The UFDL transition an engine event is, given the job as it is after the event's
+ * transaction (events arrive after commit). Events that are part of another transition's
+ * move (the job becoming RUNNING on acquire, the execution completing on finish) are none.
+ */
+export function transitionOf(event: DroverEvent, job: UfdlJobViewRow): Transition | undefined {
+  switch (event.type) {
+    case 'execution.state':
+      if (event.from === null && event.to === 'ACQUIRED') return 'acquire';
+      if (event.to === 'RELEASED') return 'release';
+      if (event.to === 'RUNNING') return 'start';
+      if (event.to === 'CANCELED') return job.state === 'CANCELED' ? undefined : 'abort';
+      // A failure with tries left puts the job back to CREATED: UFDL calls that a reset.
+      if (event.to === 'FAILED') return job.state === 'FAILED' ? undefined : 'reset';
+      return undefined;
+    case 'task.progress':
+      return 'progress';
+    case 'job.state':
+      if (event.to === 'COMPLETED') return 'finish';
+      if (event.to === 'FAILED') return 'error';
+      if (event.to === 'CANCELED') return 'cancel';
+      if (event.from === 'FAILED' && (event.to === 'QUEUED' || event.to === 'PENDING')) {
+        return 'reset';
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function notificationData(
+  job: UfdlJobViewRow,
+  transition: Transition,
+  transitionData: Record<string, unknown> = {},
+) {
+  const phase = phaseOf(job);
+  return {
+    transition,
+    description: job.description,
+    pk: job.pk,
+    progress:
+      job.state === 'COMPLETED'
+        ? 1
+        : job.execution_progress === null
+          ? 0
+          : job.execution_progress / 100,
+    cancelled: phase === 'CANCELLED',
+    ...(job.node !== null ? { node: job.node } : {}),
+    ...(phase === 'ERRORED' ? { error: job.error_reason ?? '' } : {}),
+    transition_data: transitionData,
+  };
+}
+
+/** Transitions the job's creator asked to hear over the socket; undefined: all of them. */
+function socketTransitions(job: UfdlJobViewRow): Set<string> | undefined {
+  const actions = ufdlDialectOf(job).notificationOverride?.actions;
+  if (!actions) return undefined;
+  const chosen = Object.entries(actions)
+    .filter(([, list]) =>
+      list.some((n) => Object.keys(n).every((k) => k === 'suppress_for_parent')),
+    )
+    .map(([key]) => key.replace(/^on_/, ''));
+  return chosen.length > 0 ? new Set(chosen) : undefined;
+}
+
+/** Refuses the handshake for a job that does not exist (UFDL closes before accepting). */
+export function socketGate(face: UfdlFace) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!request.ws) return;
+    const pk = Number((request.params as { pk?: string }).pk);
+    if (!(pk >= 1) || !(await findUfdlJob(face.engine.ctx.db, pk))) {
+      await reply.status(404).send({ detail: 'Not found.' });
+    }
+  };
+}
+
+export function jobSocket(face: UfdlFace) {
+  const { ctx } = face.engine;
+  return (socket: WebSocket, request: FastifyRequest): void => {
+    const pk = Number((request.params as { pk: string }).pk);
+    let chain = Promise.resolve();
+    const send = (job: UfdlJobViewRow, transition: Transition, data?: Record<string, unknown>) => {
+      const wanted = socketTransitions(job);
+      if (wanted && !wanted.has(transition)) return;
+      if (socket.readyState === socket.OPEN) {
+        socket.send(JSON.stringify(notificationData(job, transition, data)));
+      }
+    };
+    const unsubscribe = ctx.bus.subscribe((event) => {
+      if (!('jobId' in event) || event.jobId !== pk) return;
+      // One at a time, so messages leave in the order the events came.
+      chain = chain
+        .then(async () => {
+          const job = await findUfdlJob(ctx.db, pk);
+          if (!job) return;
+          const transition = transitionOf(event, job);
+          if (!transition) return;
+          send(job, transition, event.type === 'task.progress' ? (event.details ?? {}) : {});
+        })
+        .catch((error: unknown) => request.log.error({ err: error }, 'UFDL socket message failed'));
+    });
+    socket.on('close', unsubscribe);
+    socket.on('error', unsubscribe);
+    chain = chain.then(async () => {
+      const job = await findUfdlJob(ctx.db, pk);
+      const last = job && LAST_TRANSITION_OF_PHASE[phaseOf(job)];
+      if (job && last) send(job, last as Transition);
+    });
+  };
+}

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import { addNamedOutput, markOutputRemoved } from '../../engine/single-task-job-control.js';
+import { readBlob } from '../../store/blobs.js';
+import { findOutputByNameAndType } from '../../store/named-outputs.js';
+import { OUTPUT_BODY_LIMIT } from '../native/outputs.js';
+import { allow, isAdmin, isAuthenticated } from './auth.js';
+import { loadJob, pkOf, type UfdlFace } from './context.js';
+import { badName, jobFinished, jobNotStarted, UfdlError } from './errors.js';
+import { outputInfo } from './job-json.js';
+import { JOB } from './jobs.js';
+import { phaseOf } from './phase-mapping.js';
+import { RouteTable } from './routing.js';
+
+/*
+ * Job outputs named by (name, type): the body of an add is the file itself, announced by
+ * `Content-Disposition: attachment; filename=…` as DRF's FileUploadParser requires. A
+ * deleted output keeps its name (UFDL's unique constraint ignores deletion), and is still
+ * readable by name.
+ */
+
+const OUTPUT = `${JOB}/outputs/:name/:type`;
+
+function nameAndType(params: unknown): { name: string; type: string } {
+  const p = params as { name: string; type: string };
+  return { name: p.name, type: p.type };
+}
+
+/** Registers the outputs routes in their own scope, where any body is raw bytes. */
+export async function outputRoutes(app: FastifyInstance, face: UfdlFace): Promise<void> {
+  const { ctx } = face.engine;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: OUTPUT_BODY_LIMIT },
+    (_r, body, done) => done(null, body),
+  );
+  const routes = new RouteTable();
+  const find = async (pk: number, name: string, type: string) => {
+    const output = await findOutputByNameAndType(ctx.db, pk, name, type);
+    if (!output) throw badName(name, `Job has no output by this name/type (${name}/${type})`);
+    return output;
+  };
+
+  routes.add(
+    'POST',
+    OUTPUT,
+    {
+      bodyLimit: OUTPUT_BODY_LIMIT,
+      handler: async (request) => {
+        const pk = pkOf(request);
+        const job = await loadJob(face, pk);
+        const { name, type } = nameAndType(request.params);
+        const owns = request.ufdlNodeId !== undefined && job.node === request.ufdlNodeId;
+        allow(request, isAdmin(request) || owns);
+        const disposition = request.headers['content-disposition'] ?? '';
+        if (!/filename\*?=/i.test(disposition)) {
+          throw new UfdlError(
+            400,
+            'Missing filename. Request should include a Content-Disposition header with a filename parameter.',
+          );
+        }
+        if (job.start_time === null) throw jobNotStarted('add_output');
+        if (phaseOf(job) === 'FINISHED') throw jobFinished('add_output');
+        const body = request.body;
+        const data = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+        const added = await addNamedOutput(ctx, pk, { name, type, data });
+        if ('conflict' in added) {
+          throw badName(name, `Job already has an output by this name/type (${name}/${type})`);
+        }
+        return outputInfo(added.output);
+      },
+    },
+    { slash: false },
+  );
+
+  routes.add(
+    'GET',
+    OUTPUT,
+    async (request, reply) => {
+      allow(request, isAuthenticated(request));
+      const pk = pkOf(request);
+      await loadJob(face, pk);
+      const { name, type } = nameAndType(request.params);
+      const output = await find(pk, name, type);
+      const data = (await readBlob(ctx.db, output.blob_id)) ?? new Uint8Array();
+      return reply
+        .header('Content-Type', 'application/data')
+        .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    },
+    { slash: false },
+  );
+
+  routes.add(
+    'DELETE',
+    OUTPUT,
+    async (request) => {
+      allow(request, isAdmin(request));
+      const pk = pkOf(request);
+      await loadJob(face, pk);
+      const { name, type } = nameAndType(request.params);
+      const output = await find(pk, name, type);
+      return outputInfo(await markOutputRemoved(ctx, output.id));
+    },
+    { slash: false },
+  );
+
+  routes.add('GET', `${OUTPUT}/info`, async (request) => {
+    allow(request, isAuthenticated(request));
+    const pk = pkOf(request);
+    await loadJob(face, pk);
+    const { name, type } = nameAndType(request.params);
+    return outputInfo(await find(pk, name, type));
+  });
+
+  routes.register(app);
+}

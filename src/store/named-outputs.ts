@@ -1,0 +1,66 @@
+import type { Executor } from './database.js';
+import type { OutputRow } from './outputs.js';
+
+/*
+ * Outputs looked up by (job, name, type), deleted ones included: UFDL names an output by
+ * its name and type, and a deleted output still holds its name.
+ */
+
+export async function findOutputByNameAndType(
+  db: Executor,
+  jobId: number,
+  name: string,
+  type: string,
+): Promise<OutputRow | undefined> {
+  return db
+    .selectFrom('outputs')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('name', '=', name)
+    .where('type', '=', type)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** Every output of these jobs, deleted ones included, oldest first. */
+export async function allOutputsOfJobs(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<OutputRow[]> {
+  if (jobIds.length === 0) return [];
+  const rows: OutputRow[] = [];
+  for (let i = 0; i < jobIds.length; i += 1000) {
+    rows.push(
+      ...(await db
+        .selectFrom('outputs')
+        .selectAll()
+        .where('job_id', 'in', jobIds.slice(i, i + 1000))
+        .orderBy('id')
+        .execute()),
+    );
+  }
+  return rows;
+}
+
+export async function markOutputDeleted(tx: Executor, id: number, now: number): Promise<void> {
+  await tx
+    .updateTable('outputs')
+    .set({ deleted_at: now })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .execute();
+}
+
+export async function markOutputsOfJobDeleted(
+  tx: Executor,
+  jobId: number,
+  now: number,
+): Promise<void> {
+  await tx
+    .updateTable('outputs')
+    .set({ deleted_at: now })
+    .where('job_id', '=', jobId)
+    .where('deleted_at', 'is', null)
+    .execute();
+}

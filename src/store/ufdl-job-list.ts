@@ -1,0 +1,259 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { DialectName, Executor } from './database.js';
+
+/*
+ * Jobs as UFDL's job server shows them. UFDL keeps start_time, end_time, error_reason and
+ * node on the job; Drover derives them from the job's state, its one task and that task's
+ * last execution (the mapping table is api/ufdl/phase-mapping.ts; these expressions are its
+ * SQL side, and the dialect's tests check that both agree). Being columns of one derived
+ * table, every UFDL field can be filtered and ordered on in SQL, and lists never load more
+ * than they return.
+ */
+
+export type UfdlColumnKind = 'int' | 'text' | 'time' | 'bool';
+
+const SINGLE = sql`j.task_count = 1`;
+const FINAL = sql`j.state in ('COMPLETED', 'FAILED', 'CANCELED')`;
+const LIVE = sql`e.state in ('ACQUIRED', 'RUNNING')`;
+
+/** The UFDL fields, as SQL over jobs j, job_types jt, the single task t, its execution e, users u. */
+export const UFDL_JOB_COLUMNS: Record<string, { expr: RawBuilder<unknown>; kind: UfdlColumnKind }> =
+  {
+    pk: { expr: sql`j.id`, kind: 'int' },
+    template: { expr: sql`j.job_type_id`, kind: 'int' },
+    template_name: { expr: sql`jt.name`, kind: 'text' },
+    template_version: { expr: sql`jt.version`, kind: 'text' },
+    template_description: { expr: sql`jt.description`, kind: 'text' },
+    /** Non-null when a single UFDL node can work the job: one task (no frames). */
+    workable_template: {
+      expr: sql`case when ${SINGLE} then j.job_type_id else null end`,
+      kind: 'int',
+    },
+    parent: { expr: sql`cast(null as bigint)`, kind: 'int' },
+    start_time: {
+      expr: sql`case
+        when not (${SINGLE}) then j.started_at
+        when j.state in ('COMPLETED', 'FAILED') then coalesce(e.started_at, j.started_at, j.ended_at)
+        when j.state = 'CANCELED' then e.started_at
+        when e.state = 'RUNNING' then e.started_at
+        else null end`,
+      kind: 'time',
+    },
+    end_time: {
+      expr: sql`case when j.state in ('COMPLETED', 'FAILED') then j.ended_at else null end`,
+      kind: 'time',
+    },
+    error_reason: {
+      expr: sql`case
+        when j.state = 'FAILED' then coalesce(j.error_message, j.error_name, 'failed')
+        when j.state = 'CANCELED' then 'Cancelled'
+        else null end`,
+      kind: 'text',
+    },
+    node: {
+      expr: sql`case
+        when not (${SINGLE}) then null
+        when ${FINAL} then e.node_id
+        when ${LIVE} then e.node_id
+        else null end`,
+      kind: 'int',
+    },
+    description: { expr: sql`j.comment`, kind: 'text' },
+    is_cancelled: {
+      expr: sql`case when j.state = 'CANCELED' then 1 else 0 end`,
+      kind: 'bool',
+    },
+    creator: { expr: sql`u.id`, kind: 'int' },
+    creator_username: { expr: sql`j.user_name`, kind: 'text' },
+    creation_time: { expr: sql`j.created_at`, kind: 'time' },
+    deletion_time: { expr: sql`j.deleted_at`, kind: 'time' },
+  };
+
+export type UfdlJobColumn = keyof typeof UFDL_JOB_COLUMNS;
+
+/** A condition on derived columns, as UFDL's FilterSpec expresses it. */
+export type UfdlCondition =
+  | {
+      type: 'exact';
+      column: string;
+      value: string | number | boolean;
+      caseInsensitive?: boolean;
+      invert?: boolean;
+    }
+  | {
+      type: 'contains';
+      column: string;
+      subString: string;
+      caseInsensitive?: boolean;
+      invert?: boolean;
+    }
+  | { type: 'isnull'; column: string; invert?: boolean }
+  | {
+      type: 'compare';
+      column: string;
+      operator: '<' | '>' | '<=' | '>=';
+      value: string | number;
+      invert?: boolean;
+    }
+  | { type: 'and' | 'or'; items: UfdlCondition[]; invert?: boolean };
+
+export interface UfdlOrder {
+  column: string;
+  ascending: boolean;
+  nullsFirst?: boolean;
+}
+
+export interface UfdlJobViewRow {
+  pk: number;
+  template: number;
+  template_name: string;
+  template_version: string;
+  workable_template: number | null;
+  start_time: number | null;
+  end_time: number | null;
+  error_reason: string | null;
+  node: number | null;
+  description: string;
+  is_cancelled: number;
+  creator: number | null;
+  creation_time: number;
+  deletion_time: number | null;
+  /** Engine facts the renderer needs besides the UFDL fields. */
+  state: string;
+  task_count: number;
+  execution_id: number | null;
+  execution_state: string | null;
+  execution_node: number | null;
+  execution_progress: number | null;
+  job_type_rev_id: number;
+  input_json: string;
+  parameters_json: string;
+  dialect_json: string;
+}
+
+function columnExpr(column: string): { expr: RawBuilder<unknown>; kind: UfdlColumnKind } {
+  const c = UFDL_JOB_COLUMNS[column];
+  if (!c) throw new Error(`unknown UFDL job column ${column}`);
+  return c;
+}
+
+function conditionSql(dialect: DialectName, c: UfdlCondition): RawBuilder<SqlBool> {
+  let inner: RawBuilder<SqlBool>;
+  switch (c.type) {
+    case 'and':
+    case 'or': {
+      const parts = c.items.map((item) => conditionSql(dialect, item));
+      inner = sql<SqlBool>`(${sql.join(parts, c.type === 'and' ? sql` and ` : sql` or `)})`;
+      break;
+    }
+    case 'isnull':
+      inner = sql<SqlBool>`(${columnExpr(c.column).expr}) is null`;
+      break;
+    case 'exact': {
+      const { expr, kind } = columnExpr(c.column);
+      if (kind === 'text' || typeof c.value === 'string') {
+        const left = kind === 'text' ? expr : sql`cast(${expr} as text)`;
+        inner = c.caseInsensitive
+          ? sql<SqlBool>`lower(${left}) = lower(cast(${String(c.value)} as text))`
+          : sql<SqlBool>`${left} = ${String(c.value)}`;
+      } else {
+        inner = sql<SqlBool>`${expr} = ${typeof c.value === 'boolean' ? (c.value ? 1 : 0) : c.value}`;
+      }
+      break;
+    }
+    case 'contains': {
+      const { expr, kind } = columnExpr(c.column);
+      const text = kind === 'text' ? expr : sql`cast(${expr} as text)`;
+      const [hay, needle] = c.caseInsensitive
+        ? [sql`lower(${text})`, sql`lower(cast(${c.subString} as text))`]
+        : [text, sql`cast(${c.subString} as text)`];
+      // LIKE ignores case in SQLite and treats % and _ as wildcards; a substring search does neither.
+      inner =
+        dialect === 'postgres'
+          ? sql<SqlBool>`strpos(${hay}, ${needle}) > 0`
+          : sql<SqlBool>`instr(${hay}, ${needle}) > 0`;
+      break;
+    }
+    case 'compare': {
+      const { expr } = columnExpr(c.column);
+      inner = sql<SqlBool>`${expr} ${sql.raw(c.operator)} ${c.value}`;
+      break;
+    }
+  }
+  // UFDL inverts with Django's exclude(), where a NULL field never matches the inner filter.
+  return c.invert ? sql<SqlBool>`not coalesce(${inner}, false)` : inner;
+}
+
+function baseQuery() {
+  const cols = Object.entries(UFDL_JOB_COLUMNS).map(
+    ([name, c]) => sql`${c.expr} as ${sql.id(name)}`,
+  );
+  return sql`select ${sql.join(cols)},
+      j.state as state, j.task_count as task_count, e.id as execution_id,
+      e.state as execution_state, e.node_id as execution_node, e.progress as execution_progress,
+      j.job_type_rev_id as job_type_rev_id, j.input_json as input_json,
+      j.parameters_json as parameters_json, j.dialect_json as dialect_json
+    from jobs j
+    inner join job_types jt on jt.id = j.job_type_id
+    left join tasks t on t.job_id = j.id and j.task_count = 1
+    left join executions e on e.id = t.last_execution_id
+    left join users u on u.name = j.user_name`;
+}
+
+export interface UfdlJobQuery {
+  conditions: UfdlCondition[];
+  order: UfdlOrder[];
+  includeInactive: boolean;
+  limit: number;
+}
+
+export async function listUfdlJobs(
+  db: Executor,
+  dialect: DialectName,
+  q: UfdlJobQuery,
+): Promise<UfdlJobViewRow[]> {
+  const where: RawBuilder<SqlBool>[] = q.conditions.map((c) => conditionSql(dialect, c));
+  if (!q.includeInactive) where.push(sql<SqlBool>`j.deleted_at is null`);
+  const order = q.order.map((o) => {
+    const nulls =
+      o.nullsFirst === undefined ? sql`` : o.nullsFirst ? sql` nulls first` : sql` nulls last`;
+    return sql`${columnExpr(o.column).expr} ${o.ascending ? sql`asc` : sql`desc`}${nulls}`;
+  });
+  order.push(sql`j.id asc`);
+  const query = sql<UfdlJobViewRow>`${baseQuery()}
+    ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}
+    order by ${sql.join(order)}
+    limit ${q.limit}`;
+  const result = await query.execute(db);
+  return result.rows.map(normalise);
+}
+
+export async function findUfdlJob(db: Executor, id: number): Promise<UfdlJobViewRow | undefined> {
+  const result = await sql<UfdlJobViewRow>`${baseQuery()} where j.id = ${id}`.execute(db);
+  const row = result.rows[0];
+  return row && normalise(row);
+}
+
+/** SQLite and pg hand back numbers in different shapes; make them plain numbers. */
+function normalise(row: UfdlJobViewRow): UfdlJobViewRow {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    ...row,
+    pk: Number(row.pk),
+    template: Number(row.template),
+    template_version: String(row.template_version),
+    workable_template: num(row.workable_template),
+    start_time: num(row.start_time),
+    end_time: num(row.end_time),
+    node: num(row.node),
+    is_cancelled: Number(row.is_cancelled),
+    creator: num(row.creator),
+    creation_time: Number(row.creation_time),
+    deletion_time: num(row.deletion_time),
+    task_count: Number(row.task_count),
+    execution_id: num(row.execution_id),
+    execution_node: num(row.execution_node),
+    execution_progress: num(row.execution_progress),
+    job_type_rev_id: Number(row.job_type_rev_id),
+  };
+}
