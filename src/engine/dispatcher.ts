@@ -1,21 +1,18 @@
 import { notFound } from '../domain/errors.js';
-import { taskStateMachine, type TaskState } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
 import {
   findDispatchableTask,
-  insertExecution,
   liveExecutionsOfNode,
   nodeHoldsJob,
   otherNodesOnJob,
 } from '../store/executions.js';
-import { claimQueuedTask, lockJob } from '../store/jobs.js';
+import { lockJob } from '../store/jobs.js';
 import { findNode, updateNode } from '../store/nodes.js';
 import type { ExecutionRow } from '../store/schema.js';
-import { updateTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import type { DroverEvent } from './events.js';
 import type { EngineSettings } from './settings.js';
-import { changeJobState } from './state-changes.js';
+import { dispatchTask } from './task-dispatch.js';
 
 /** How stale a node's recorded heartbeat may get before an acquire refreshes it. */
 const HEARTBEAT_WRITE_MS = 5_000;
@@ -129,55 +126,7 @@ export class Dispatcher {
         skipped.push(task.job_id);
         continue;
       }
-      taskStateMachine.apply(task.state as TaskState, 'dispatch', task.id);
-      const job = await claimQueuedTask(tx, task.job_id, now);
-      const execution = await insertExecution(tx, {
-        job_id: job.id,
-        task_id: task.id,
-        node_id: nodeId,
-        exe_num: job.num_exes,
-        state: 'ACQUIRED',
-        lease_expires_at: now + this.settings.leaseMs,
-        progress: 0,
-        exit_code: null,
-        error_name: null,
-        error_message: null,
-        timed_out: 0,
-        log_lines: 0,
-        created_at: now,
-        started_at: null,
-        ended_at: null,
-        last_heartbeat: now,
-        last_modified: now,
-      });
-      await updateTask(tx, task.id, {
-        state: 'RUNNING',
-        node_id: nodeId,
-        last_execution_id: execution.id,
-        progress: 0,
-        started_at: now,
-        ended_at: null,
-        last_status_change: now,
-        last_modified: now,
-      });
-      emit({
-        type: 'task.state',
-        jobId: job.id,
-        taskIds: [task.id],
-        count: 1,
-        from: 'QUEUED',
-        to: 'RUNNING',
-      });
-      if (job.state === 'QUEUED') await changeJobState(ctx, tx, emit, job, 'start');
-      emit({
-        type: 'execution.state',
-        jobId: job.id,
-        taskId: task.id,
-        executionId: execution.id,
-        nodeId,
-        from: null,
-        to: 'ACQUIRED',
-      });
+      const { execution } = await dispatchTask(ctx, tx, emit, task, nodeId, this.settings.leaseMs);
       return { execution, queuedMs: Math.max(0, now - task.last_status_change) };
     }
     return undefined;

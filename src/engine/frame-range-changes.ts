@@ -13,6 +13,7 @@ import { deleteTasksFrom, tasksOfJob } from '../store/task-frames.js';
 import {
   insertTasks,
   maxTaskIndex,
+  newTaskRows,
   tasksInStates,
   updateTask,
   type NewTask,
@@ -48,23 +49,7 @@ function newTaskState(job: JobRow): TaskState {
 }
 
 function taskRows(job: JobRow, chunks: FrameChunk[], first: number, now: number): NewTask[] {
-  const state = newTaskState(job);
-  return chunks.map((chunk, i) => ({
-    job_id: job.id,
-    task_index: first + i,
-    frames: chunk.label,
-    frame_start: chunk.start,
-    frame_end: chunk.end,
-    state,
-    tries: 0,
-    progress: 0,
-    node_id: null,
-    last_execution_id: null,
-    started_at: null,
-    ended_at: null,
-    last_status_change: now,
-    last_modified: now,
-  }));
+  return newTaskRows(job.id, chunks, first, newTaskState(job), now);
 }
 
 export async function setJobFrameRange(

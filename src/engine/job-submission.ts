@@ -9,7 +9,7 @@ import type { Tx } from '../store/database.js';
 import { findJobTypeByName, findRevision } from '../store/job-types.js';
 import { addDependencies, findJobs, insertJob, setNodeList } from '../store/jobs.js';
 import type { JobRow } from '../store/schema.js';
-import { insertTasks, type NewTask } from '../store/tasks.js';
+import { insertTasks, newTaskRows } from '../store/tasks.js';
 import { inTransaction, type EngineContext } from './context.js';
 
 export interface SubmitJobSpec {
@@ -182,23 +182,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
     await addDependencies(tx, jobId, dependencies);
-    const tasks: NewTask[] = p.chunks.map((chunk, index) => ({
-      job_id: jobId,
-      task_index: index,
-      frames: chunk.label,
-      frame_start: chunk.start,
-      frame_end: chunk.end,
-      state,
-      tries: 0,
-      progress: 0,
-      node_id: null,
-      last_execution_id: null,
-      started_at: null,
-      ended_at: null,
-      last_status_change: now,
-      last_modified: now,
-    }));
-    await insertTasks(tx, tasks);
+    await insertTasks(tx, newTaskRows(jobId, p.chunks, 0, state, now));
     emit({ type: 'job.created', jobId, state });
     return jobId;
   });

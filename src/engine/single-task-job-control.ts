@@ -3,8 +3,7 @@ import { DroverError } from '../domain/errors.js';
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
 import { insertBlob } from '../store/blobs.js';
 import type { Tx } from '../store/database.js';
-import { findExecution, insertExecution, liveExecutionsOfJob } from '../store/executions.js';
-import { updateJob } from '../store/jobs.js';
+import { findExecution, liveExecutionsOfJob } from '../store/executions.js';
 import {
   findOutputByNameAndType,
   markOutputDeleted,
@@ -19,6 +18,7 @@ import { lockedJob } from './job-actions.js';
 import { checkOutputName } from './outputs.js';
 import type { EngineSettings } from './settings.js';
 import { changeJobState, endExecution, moveTasks } from './state-changes.js';
+import { dispatchTask } from './task-dispatch.js';
 
 /*
  * Control of jobs that have exactly one task, by a node that names the job it wants
@@ -79,43 +79,8 @@ export async function claimSingleTaskJob(
     if (node.enabled !== 1) return { kind: 'refused', reason: `node ${nodeId} is disabled` };
     const now = ctx.clock();
     await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE' });
-    const exeNum = job.num_exes + 1;
-    const { id: executionId } = await insertExecution(tx, {
-      job_id: job.id,
-      task_id: task.id,
-      node_id: nodeId,
-      exe_num: exeNum,
-      state: 'ACQUIRED',
-      lease_expires_at: now + settings.leaseMs,
-      progress: 0,
-      exit_code: null,
-      error_name: null,
-      error_message: null,
-      timed_out: 0,
-      log_lines: 0,
-      created_at: now,
-      started_at: null,
-      ended_at: null,
-      last_heartbeat: now,
-      last_modified: now,
-    });
-    await updateJob(tx, job.id, { num_exes: exeNum });
-    await moveTasks(ctx, tx, emit, job.id, [task], 'dispatch', {
-      node_id: nodeId,
-      last_execution_id: executionId,
-      started_at: now,
-    });
-    if (job.state === 'QUEUED') await changeJobState(ctx, tx, emit, job, 'start');
-    emit({
-      type: 'execution.state',
-      jobId: job.id,
-      taskId: task.id,
-      executionId,
-      nodeId,
-      from: null,
-      to: 'ACQUIRED',
-    });
-    return { kind: 'acquired', executionId };
+    const { execution } = await dispatchTask(ctx, tx, emit, task, nodeId, settings.leaseMs);
+    return { kind: 'acquired', executionId: execution.id };
   });
 }
 

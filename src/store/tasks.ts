@@ -6,6 +6,32 @@ export type NewTask = Omit<TasksTable, 'id'>;
 // SQLite binds at most 32766 parameters per statement; 14 columns × 1000 rows stays well under.
 const INSERT_BATCH = 1000;
 
+/** Fresh task rows for chunks of frames, numbered from `firstIndex`. */
+export function newTaskRows(
+  jobId: number,
+  chunks: readonly { label: string; start: number; end: number }[],
+  firstIndex: number,
+  state: string,
+  now: number,
+): NewTask[] {
+  return chunks.map((chunk, i) => ({
+    job_id: jobId,
+    task_index: firstIndex + i,
+    frames: chunk.label,
+    frame_start: chunk.start,
+    frame_end: chunk.end,
+    state,
+    tries: 0,
+    progress: 0,
+    node_id: null,
+    last_execution_id: null,
+    started_at: null,
+    ended_at: null,
+    last_status_change: now,
+    last_modified: now,
+  }));
+}
+
 export async function insertTasks(tx: Executor, rows: NewTask[]): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_BATCH) {
     await tx
