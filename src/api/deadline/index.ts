@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify';
-import Fastify from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import { BODY_LIMIT } from '../app.js';
 import { basicAuthenticator } from './auth.js';
@@ -31,7 +30,7 @@ const TEXT = 'text/plain; charset=utf-8';
 export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logLevel ? { level: options.logLevel } : false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     // Kestrel answers HEAD with 405; Fastify would otherwise answer it like GET.
     exposeHeadRoutes: false,
