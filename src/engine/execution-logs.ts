@@ -23,6 +23,11 @@ export async function appendLog(
   executionId: number,
   nodeId: number | undefined,
   lines: readonly IncomingLine[],
+  /**
+   * Where the sender says the batch starts. A batch sent again (its answer was lost) starts
+   * before the end of the stored log: the lines already stored are not stored twice.
+   */
+  position?: number,
 ): Promise<{ firstLine: number; count: number }> {
   if (lines.length === 0) return { firstLine: 0, count: 0 };
   if (lines.length > MAX_LINES_PER_BATCH) {
@@ -36,20 +41,23 @@ export async function appendLog(
     }
     const now = ctx.clock();
     const firstLine = execution.log_lines;
+    const known = position === undefined ? 0 : Math.max(0, firstLine - position);
+    const fresh = lines.slice(known);
+    if (fresh.length === 0) return { firstLine, count: 0 };
     await appendLogBatch(
       tx,
       executionId,
       firstLine,
-      lines.map((l) => ({
+      fresh.map((l) => ({
         stream: l.stream,
         time: l.time ?? now,
         text: l.text.length > MAX_LINE_LENGTH ? l.text.slice(0, MAX_LINE_LENGTH) : l.text,
       })),
       now,
     );
-    await updateExecution(tx, executionId, { log_lines: firstLine + lines.length });
-    emit({ type: 'log.appended', jobId: execution.job_id, executionId, lines: lines.length });
-    return { firstLine, count: lines.length };
+    await updateExecution(tx, executionId, { log_lines: firstLine + fresh.length });
+    emit({ type: 'log.appended', jobId: execution.job_id, executionId, lines: fresh.length });
+    return { firstLine, count: fresh.length };
   });
 }
 

@@ -4,8 +4,9 @@ import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-
 import type { Tx } from '../store/database.js';
 import { findError } from '../store/error-catalog.js';
 import { lockExecution, updateExecution } from '../store/executions.js';
+import { findJobTypeErrorByExitCode } from '../store/job-type-errors.js';
 import { findJobType } from '../store/job-types.js';
-import type { ExecutionRow } from '../store/schema.js';
+import type { ErrorRow, ExecutionRow } from '../store/schema.js';
 import { findTask, updateTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
@@ -21,7 +22,10 @@ import { settleJob } from './task-actions.js';
  */
 
 export interface Failure {
-  /** A registered error name; by default the category's generic error. */
+  /**
+   * A registered error name; by default the job type's error for a non-zero `exitCode`,
+   * else the category's generic error.
+   */
   errorName?: string;
   category?: ErrorCategory;
   message?: string;
@@ -166,26 +170,70 @@ export async function executionHeartbeat(
   });
 }
 
+/**
+ * The node reports success. `timedOut`: the task ran past its timeout and its job's
+ * timeout action (COMPLETE or NOTIFY) still counts it as done; the flag is kept either way
+ * once set.
+ */
 export async function completeExecution(
   ctx: EngineContext,
   settings: EngineSettings,
   executionId: number,
   nodeId: number | undefined,
   exitCode: number | null = 0,
+  options: { timedOut?: boolean } = {},
 ): Promise<void> {
   await report(ctx, executionId, nodeId, async (tx, emit, acquired) => {
     const execution = await start(ctx, tx, emit, settings, acquired);
-    await endExecution(ctx, tx, emit, execution, 'complete', {
+    await endCompleted(ctx, tx, emit, execution, {
       exit_code: exitCode,
-      progress: 100,
+      ...(options.timedOut ? { timed_out: 1 } : {}),
     });
-    const job = await lockedJob(ctx, tx, execution.job_id);
-    const task = await findTask(tx, execution.task_id);
-    if (task?.state === 'RUNNING') {
-      await moveTasks(ctx, tx, emit, job.id, [task], 'complete', { progress: 100 });
-    }
-    await settleJob(ctx, tx, emit, job);
   });
+}
+
+/**
+ * The server ends a RUNNING execution past its task timeout as done (timeout action
+ * COMPLETE): COMPLETED, flagged timed out, its task completed. The node learns at its next
+ * heartbeat that the execution is over and kills the command.
+ */
+export async function completeTimedOutExecution(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  execution: ExecutionRow,
+): Promise<void> {
+  await endCompleted(ctx, tx, emit, execution, { exit_code: null, timed_out: 1 });
+}
+
+async function endCompleted(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  execution: ExecutionRow,
+  patch: Partial<Pick<ExecutionRow, 'exit_code' | 'timed_out'>>,
+): Promise<void> {
+  await endExecution(ctx, tx, emit, execution, 'complete', { ...patch, progress: 100 });
+  const job = await lockedJob(ctx, tx, execution.job_id);
+  const task = await findTask(tx, execution.task_id);
+  if (task?.state === 'RUNNING') {
+    await moveTasks(ctx, tx, emit, job.id, [task], 'complete', { progress: 100 });
+  }
+  await settleJob(ctx, tx, emit, job);
+}
+
+/**
+ * A RUNNING execution of a NOTIFY job ran past its task timeout: it is flagged timed out
+ * (once) and left running to its natural end.
+ */
+export async function flagTimedOutExecution(
+  ctx: EngineContext,
+  tx: Tx,
+  execution: ExecutionRow,
+): Promise<boolean> {
+  if (execution.timed_out === 1) return false;
+  await updateExecution(tx, execution.id, { timed_out: 1, last_modified: ctx.clock() });
+  return true;
 }
 
 export async function failReportedExecution(
@@ -213,15 +261,16 @@ export async function failExecution(
 ): Promise<void> {
   const job = await lockedJob(ctx, tx, execution.job_id);
   const jobType = await findJobType(tx, job.job_type_id);
-  const errorName = failure.errorName ?? DEFAULT_ERROR[failure.category ?? 'ALGORITHM'];
-  const error = await findError(tx, errorName, jobType?.name);
-  if (!error) throw invalid(`unknown error name "${errorName}"`, { field: 'errorName' });
+  const error =
+    (await errorOfExitCode(tx, failure, jobType?.name)) ??
+    (await namedError(tx, failure, jobType?.name));
   const message = failure.message ?? error.title;
   await endExecution(ctx, tx, emit, execution, event, {
     exit_code: failure.exitCode ?? null,
     error_name: error.name,
     error_message: message,
-    timed_out: failure.timedOut ? 1 : 0,
+    // A NOTIFY execution flagged while it ran stays flagged whatever ends it.
+    timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
   });
   const task = await findTask(tx, execution.task_id);
   if (!task || task.state !== 'RUNNING') return;
@@ -233,6 +282,36 @@ export async function failExecution(
     await moveTasks(ctx, tx, emit, job.id, [task], 'fail', { tries });
   }
   await settleJob(ctx, tx, emit, job, { error_name: error.name, error_message: message });
+}
+
+async function namedError(
+  tx: Tx,
+  failure: Failure,
+  jobTypeName: string | undefined,
+): Promise<ErrorRow> {
+  const errorName = failure.errorName ?? DEFAULT_ERROR[failure.category ?? 'ALGORITHM'];
+  const error = await findError(tx, errorName, jobTypeName);
+  if (!error) throw invalid(`unknown error name "${errorName}"`, { field: 'errorName' });
+  return error;
+}
+
+/**
+ * A job type may name its own errors by the command's exit code (a Seed manifest's
+ * `errors[]`). They decide a failure the node reports with a non-zero exit code and no error
+ * name, unless the node calls it a SYSTEM failure (then the command's code did not decide
+ * it). An unmapped code falls back to the category's generic error, as before.
+ */
+async function errorOfExitCode(
+  tx: Tx,
+  failure: Failure,
+  jobTypeName: string | undefined,
+): Promise<ErrorRow | undefined> {
+  const code = failure.exitCode;
+  if (failure.errorName !== undefined || failure.category === 'SYSTEM') return undefined;
+  if (jobTypeName === undefined || code === undefined || code === null || code === 0) {
+    return undefined;
+  }
+  return findJobTypeErrorByExitCode(tx, jobTypeName, code);
 }
 
 /** The node gives back a task it acquired but did not start; no try is counted. */

@@ -13,8 +13,17 @@ export interface FileRegistration {
   mediaType?: string;
   size?: number;
   workspace?: string;
-  /** Source metadata and the like (Scale's source_started, data_started, …). */
+  /** Source and data times, epoch ms (Scale's source_started, data_ended, …). */
+  times?: FileTimes;
+  /** Other metadata (Scale's source_sensor, source_collection, …). */
   props?: Record<string, unknown>;
+}
+
+export interface FileTimes {
+  sourceStarted?: number;
+  sourceEnded?: number;
+  dataStarted?: number;
+  dataEnded?: number;
 }
 
 export async function registerFile(ctx: EngineContext, r: FileRegistration): Promise<FileRow> {
@@ -39,6 +48,10 @@ export async function registerFile(ctx: EngineContext, r: FileRegistration): Pro
       created_at: now,
       last_modified: now,
       deleted_at: null,
+      source_started: r.times?.sourceStarted ?? null,
+      source_ended: r.times?.sourceEnded ?? null,
+      data_started: r.times?.dataStarted ?? null,
+      data_ended: r.times?.dataEnded ?? null,
     });
     return (await findFile(tx, id))!;
   });

@@ -1,6 +1,11 @@
 import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { jobStateMachine, type JobEvent } from '../domain/job-state.js';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
+import {
+  isTaskTimeoutAction,
+  TASK_TIMEOUT_ACTIONS,
+  type TaskTimeoutAction,
+} from '../domain/task-timeout-action.js';
 import { deleteBlobsOfJob } from '../store/blobs.js';
 import type { Tx } from '../store/database.js';
 import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.js';
@@ -148,6 +153,8 @@ export interface JobChanges {
   denyList?: string[];
   maxTries?: number;
   taskTimeout?: number;
+  /** FAIL, COMPLETE or NOTIFY; running executions follow the new action from now on. */
+  taskTimeoutAction?: TaskTimeoutAction;
   jobTimeout?: number;
   /** A new submission time (ms): the job takes its place in the queue as if just submitted. */
   submittedAt?: number;
@@ -165,6 +172,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   machineLimit: 'machine_limit',
   maxTries: 'max_tries',
   taskTimeout: 'task_timeout_s',
+  taskTimeoutAction: 'task_timeout_action',
   jobTimeout: 'job_timeout_s',
   submittedAt: 'created_at',
 };
@@ -179,6 +187,14 @@ export async function updateJobSettings(
     const job = await lockedJob(ctx, tx, jobId);
     if (changes.allowList?.length && changes.denyList?.length) {
       throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
+    }
+    if (
+      changes.taskTimeoutAction !== undefined &&
+      !isTaskTimeoutAction(changes.taskTimeoutAction)
+    ) {
+      throw invalid(`taskTimeoutAction must be one of ${TASK_TIMEOUT_ACTIONS.join(', ')}`, {
+        field: 'taskTimeoutAction',
+      });
     }
     const patch: JobUpdate = { last_modified: ctx.clock() };
     const fields: string[] = [];

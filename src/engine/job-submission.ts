@@ -5,6 +5,12 @@ import {
   type JobTypeDefinition,
   type Resources,
 } from '../domain/job-type-definition.js';
+import {
+  DEFAULT_TASK_TIMEOUT_ACTION,
+  isTaskTimeoutAction,
+  TASK_TIMEOUT_ACTIONS,
+  type TaskTimeoutAction,
+} from '../domain/task-timeout-action.js';
 import type { Tx } from '../store/database.js';
 import { findJobTypeByName, findRevision } from '../store/job-types.js';
 import { addDependencies, findJobs, insertJob, setNodeList } from '../store/jobs.js';
@@ -33,6 +39,8 @@ export interface SubmitJobSpec {
   denyList?: string[];
   resources?: Partial<Resources>;
   taskTimeout?: number;
+  /** What a task past taskTimeout does: FAIL (default), COMPLETE or NOTIFY. */
+  taskTimeoutAction?: TaskTimeoutAction;
   jobTimeout?: number;
   maxTries?: number;
   /** Retry any failure while tries remain (default), or only errors marked retryable. */
@@ -93,8 +101,15 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
   if ((spec.allowList?.length ?? 0) > 0 && (spec.denyList?.length ?? 0) > 0) {
     throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
   }
+  const taskTimeoutAction = spec.taskTimeoutAction ?? DEFAULT_TASK_TIMEOUT_ACTION;
+  if (!isTaskTimeoutAction(taskTimeoutAction)) {
+    throw invalid(`taskTimeoutAction must be one of ${TASK_TIMEOUT_ACTIONS.join(', ')}`, {
+      field: 'taskTimeoutAction',
+    });
+  }
   const resources = { ...definition.resources, ...spec.resources };
   return {
+    taskTimeoutAction,
     type,
     revision,
     definition,
@@ -161,6 +176,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
       req_disk: p.resources.disk,
       req_gpus: p.resources.gpus,
       task_timeout_s: spec.taskTimeout ?? p.definition.taskTimeout,
+      task_timeout_action: p.taskTimeoutAction,
       job_timeout_s: spec.jobTimeout ?? 0,
       max_tries: spec.maxTries ?? p.definition.maxTries,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,

@@ -1,10 +1,16 @@
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
+import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
 import { executionsPastTimeout, expiredLeases, lockExecution } from '../store/executions.js';
 import { jobsPastTimeout, lockJob, scheduledJobsDue } from '../store/jobs.js';
 import { markSilentNodesOffline } from '../store/nodes.js';
 import { inTransaction, type EngineContext } from './context.js';
-import { failExecution, type Failure } from './execution-reports.js';
-import { applyJobAction } from './job-actions.js';
+import {
+  completeTimedOutExecution,
+  failExecution,
+  flagTimedOutExecution,
+  type Failure,
+} from './execution-reports.js';
+import { applyJobAction, lockedJob } from './job-actions.js';
 import type { EngineSettings } from './settings.js';
 import { releaseJob } from './state-changes.js';
 
@@ -59,11 +65,9 @@ export class LeaseReaper {
       },
       (e) => e.lease_expires_at < now,
     );
-    const timedOut = await this.#failEach(
+    const timedOut = await this.#timeOutEach(
       await executionsPastTimeout(this.ctx.db, now, BATCH),
-      'fail',
-      { errorName: 'timeout', message: 'the task ran past its time limit', timedOut: true },
-      (e) => e.state === 'RUNNING',
+      now,
     );
     let jobsTimedOut = 0;
     for (const id of await jobsPastTimeout(this.ctx.db, now, BATCH)) {
@@ -98,6 +102,42 @@ export class LeaseReaper {
       });
     }
     return { lost, timedOut, jobsTimedOut, nodesOffline, released };
+  }
+
+  /**
+   * Applies each job's task timeout action to its executions past the timeout: FAIL fails
+   * the execution with error "timeout", COMPLETE completes it and its task, NOTIFY flags it
+   * timed out once and leaves it running. The node of a failed or completed execution
+   * learns at its next heartbeat and kills the command.
+   */
+  async #timeOutEach(ids: number[], now: number): Promise<number> {
+    let count = 0;
+    for (const id of ids) {
+      count += await inTransaction(this.ctx, async (tx, emit) => {
+        const execution = await lockExecution(tx, this.ctx.dialect, id);
+        if (execution?.state !== 'RUNNING' || execution.started_at === null) return 0;
+        const job = await lockedJob(this.ctx, tx, execution.job_id);
+        // The job's settings may have changed since the query; check again under the locks.
+        if (job.task_timeout_s <= 0 || execution.started_at + job.task_timeout_s * 1000 >= now) {
+          return 0;
+        }
+        switch (taskTimeoutActionOf(job.task_timeout_action)) {
+          case 'NOTIFY':
+            return (await flagTimedOutExecution(this.ctx, tx, execution)) ? 1 : 0;
+          case 'COMPLETE':
+            await completeTimedOutExecution(this.ctx, tx, emit, execution);
+            return 1;
+          case 'FAIL':
+            await failExecution(this.ctx, tx, emit, execution, 'fail', {
+              errorName: 'timeout',
+              message: 'the task ran past its time limit',
+              timedOut: true,
+            });
+            return 1;
+        }
+      });
+    }
+    return count;
   }
 
   async #failEach(

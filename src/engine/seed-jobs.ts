@@ -34,8 +34,6 @@ export interface QueueSeedJobSpec {
 const MIB = 1024 * 1024;
 
 interface FileProps {
-  source_started?: string;
-  source_ended?: string;
   source_sensor_class?: string;
   source_sensor?: string;
   source_collection?: string;
@@ -136,7 +134,7 @@ export function jobResources(
 function sourcesOf(files: FileRow[]) {
   const props = files.map((f) => JSON.parse(f.props_json) as FileProps);
   const times = (key: 'source_started' | 'source_ended') =>
-    props.map((p) => (p[key] ? Date.parse(p[key]) : NaN)).filter((t) => !Number.isNaN(t));
+    files.flatMap((f) => (f[key] === null ? [] : [f[key]]));
   const started = times('source_started');
   const ended = times('source_ended');
   const first = (key: keyof FileProps) => props.find((p) => p[key] !== undefined)?.[key] ?? null;

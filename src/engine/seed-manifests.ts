@@ -271,7 +271,7 @@ export interface SeedJobTypeSpec {
 /**
  * Registers a Seed job type; one of the same name and version gets a new revision instead.
  * The manifest's errors become the job type's own errors (category data ⇒ DATA, else
- * ALGORITHM; never retried).
+ * ALGORITHM; never retried), each standing for its exit code (see failExecution).
  */
 export async function saveSeedJobType(
   ctx: EngineContext,
@@ -331,6 +331,7 @@ export async function saveSeedJobType(
         description: e.description ?? '',
         category: e.category === 'data' ? 'DATA' : 'ALGORITHM',
         should_be_retried: 0,
+        exit_code: e.code,
       })),
       ctx.clock(),
     );

@@ -119,7 +119,10 @@ export async function expiredLeases(db: Executor, now: number, limit: number): P
   return rows.map((r) => Number(r.id));
 }
 
-/** RUNNING executions past their job's task timeout. */
+/**
+ * RUNNING executions past their job's task timeout that still need the job's timeout
+ * action: those of NOTIFY jobs only until they are flagged timed out.
+ */
 export async function executionsPastTimeout(
   db: Executor,
   now: number,
@@ -132,6 +135,7 @@ export async function executionsPastTimeout(
     .where('e.state', '=', 'RUNNING')
     .where('j.task_timeout_s', '>', 0)
     .where(sql<boolean>`e.started_at + j.task_timeout_s * 1000 < ${now}`)
+    .where((eb) => eb.or([eb('e.timed_out', '=', 0), eb('j.task_timeout_action', '!=', 'NOTIFY')]))
     .limit(limit)
     .execute();
   return rows.map((r) => Number(r.id));

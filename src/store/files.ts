@@ -97,6 +97,12 @@ export interface JobInputFileFilter {
   before?: number;
 }
 
+const TIME_COLUMNS = {
+  last_modified: ['f.last_modified', 'f.last_modified'],
+  source: ['f.source_started', 'f.source_ended'],
+  data: ['f.data_started', 'f.data_ended'],
+} as const;
+
 /** A job's input files, with the input each one was given to; oldest change first. */
 export async function listJobInputFiles(
   db: Executor,
@@ -110,11 +116,11 @@ export async function listJobInputFiles(
     .where('j.job_id', '=', jobId);
   if (filter.fileName !== undefined) base = base.where('f.file_name', '=', filter.fileName);
   if (filter.inputName !== undefined) base = base.where('j.input_name', '=', filter.inputName);
-  // Source and data times live in the file's properties; only last_modified is a column.
-  if (filter.timeField === 'last_modified') {
-    if (filter.after !== undefined) base = base.where('f.last_modified', '>=', filter.after);
-    if (filter.before !== undefined) base = base.where('f.last_modified', '<=', filter.before);
-  }
+  // Scale's containment: the window's start bounds the file's start time and its end the
+  // file's end time (last_modified bounds both); a file without that time does not match.
+  const [startColumn, endColumn] = TIME_COLUMNS[filter.timeField];
+  if (filter.after !== undefined) base = base.where(startColumn, '>=', filter.after);
+  if (filter.before !== undefined) base = base.where(endColumn, '<=', filter.before);
   const [rows, count] = await Promise.all([
     base
       .selectAll('f')

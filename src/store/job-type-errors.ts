@@ -1,7 +1,11 @@
 import type { Executor } from './database.js';
 import type { ErrorRow, ErrorsTable } from './schema.js';
 
-/** Adds a job type's own errors (a Seed manifest's `errors`); existing names are updated. */
+/**
+ * Sets a job type's own errors (a Seed manifest's `errors`): new names are added, existing
+ * ones updated. Errors of the job type that the list no longer names are kept (executions
+ * refer to them by name) but stand for no exit code any more.
+ */
 export async function upsertJobTypeErrors(
   tx: Executor,
   jobTypeName: string,
@@ -37,6 +41,33 @@ export async function upsertJobTypeErrors(
         .execute();
     }
   }
+  const names = errors.map((e) => e.name);
+  let dropped = tx
+    .updateTable('errors')
+    .set({ exit_code: null, last_modified: now })
+    .where('job_type_name', '=', jobTypeName)
+    .where('exit_code', 'is not', null);
+  if (names.length > 0) dropped = dropped.where('name', 'not in', names);
+  await dropped.execute();
+}
+
+/**
+ * The job type's own error that an exit code stands for. Should a manifest give one code to
+ * several errors, the first registered wins.
+ */
+export async function findJobTypeErrorByExitCode(
+  db: Executor,
+  jobTypeName: string,
+  exitCode: number,
+): Promise<ErrorRow | undefined> {
+  return db
+    .selectFrom('errors')
+    .selectAll()
+    .where('job_type_name', '=', jobTypeName)
+    .where('exit_code', '=', exitCode)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export async function findErrorById(db: Executor, id: number): Promise<ErrorRow | undefined> {

@@ -3,6 +3,8 @@ import type { OpenDatabase } from './database.js';
 import { initialSchema } from './migrations/0001-initial.js';
 import { scaleSchema } from './migrations/0002-scale.js';
 import { ufdlSchema } from './migrations/0003-ufdl.js';
+import { taskTimeoutActionSchema } from './migrations/0004-task-timeout-action.js';
+import { errorExitCodesSchema } from './migrations/0005-error-exit-codes.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -10,6 +12,8 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0001-initial': initialSchema(open.dialect),
     '0002-scale': scaleSchema(open.dialect),
     '0003-ufdl': ufdlSchema(open.dialect),
+    '0004-task-timeout-action': taskTimeoutActionSchema(open.dialect),
+    '0005-error-exit-codes': errorExitCodesSchema(open.dialect),
   };
 }
 

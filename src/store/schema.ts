@@ -61,6 +61,8 @@ export interface ErrorsTable {
   should_be_retried: number;
   created_at: number;
   last_modified: number;
+  /** The exit code a job type's own error stands for (Seed `errors[].code`; migration 0005). */
+  exit_code: number | null;
 }
 
 export interface BatchesTable {
@@ -129,6 +131,8 @@ export interface JobsTable {
   req_disk: number;
   req_gpus: number;
   task_timeout_s: number;
+  /** On a task past task_timeout_s: FAIL, COMPLETE or NOTIFY (src/domain/task-timeout-action.ts). */
+  task_timeout_action: string;
   job_timeout_s: number;
   max_tries: number;
   /** 1: retry any failure while tries remain; 0: only errors marked should_be_retried. */
@@ -246,6 +250,11 @@ export interface FilesTable {
   created_at: number;
   last_modified: number;
   deleted_at: number | null;
+  /** Source and data times, epoch ms (migration 0005). */
+  source_started: number | null;
+  source_ended: number | null;
+  data_started: number | null;
+  data_ended: number | null;
 }
 
 export interface JobInputFilesTable {

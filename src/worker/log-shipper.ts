@@ -33,6 +33,8 @@ export interface LogShipperOptions {
 export class LogShipper {
   private buffer: Line[] = [];
   private dropped = 0;
+  /** Lines the server has acknowledged: the position of the next batch in the log. */
+  private sent = 0;
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private closed = false;
@@ -95,7 +97,8 @@ export class LogShipper {
       const batch = this.buffer.slice(0, BATCH_LINES);
       try {
         await client.request('POST', `/executions/${executionId}/logs`, {
-          body: { nodeId, lines: batch },
+          // The position makes a retried batch harmless: the server keeps lines it has once.
+          body: { nodeId, lines: batch, firstLine: this.sent },
           signal,
           timeoutMs: 30_000,
         });
@@ -111,6 +114,7 @@ export class LogShipper {
         await sleep(FLUSH_MS, signal);
         continue;
       }
+      this.sent += batch.length;
       // While we waited, older lines may have been dropped from the front: remove exactly
       // the lines we sent, which are still the first ones unless the buffer overflowed.
       this.removeSent(batch);

@@ -43,6 +43,8 @@ export interface ServerClientOptions {
   token?: string | undefined;
   /** Called with a message when a request fails and will be retried. */
   onRetry?: (message: string) => void;
+  /** Called once when the server answers again after failed attempts. */
+  onRecovered?: (message: string) => void;
   /** Backoff bounds, ms. */
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -67,7 +69,14 @@ export class ServerClient {
       if (options.signal?.aborted) throw new CanceledError(`${method} ${path} canceled`);
       let failure: string;
       try {
-        return await this.attempt<T>(method, path, options);
+        const answer = await this.attempt<T>(method, path, options);
+        if (attempt > 1) {
+          const seconds = ((Date.now() - started) / 1000).toFixed(1);
+          this.options.onRecovered?.(
+            `the server answers again (${method} ${path} after ${seconds} s)`,
+          );
+        }
+        return answer;
       } catch (error) {
         if (error instanceof HttpError && error.status < 500) throw error;
         if (options.signal?.aborted) throw new CanceledError(`${method} ${path} canceled`);

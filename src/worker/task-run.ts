@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
 import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
 import { LogShipper } from './log-shipper.js';
 import { uploadOutputs } from './output-upload.js';
@@ -169,14 +170,26 @@ export class TaskRun {
     const started = this.report('start', {});
     started.catch(() => undefined);
 
+    // The job's timeout action: FAIL and COMPLETE kill the command (and report a failure or
+    // a success), NOTIFY lets it run on and only reports that it timed out.
     const timeoutSeconds = order.job.taskTimeout;
+    const onTimeout = taskTimeoutActionOf(order.job.taskTimeoutAction);
     const timer =
       timeoutSeconds > 0
         ? setTimeout(() => {
             this.timedOut = true;
+            if (onTimeout === 'NOTIFY') {
+              logs.add(
+                'system',
+                `drover: the task ran past its timeout of ${timeoutSeconds} s; it runs on (timeout action NOTIFY)`,
+              );
+              return;
+            }
             logs.add(
               'system',
-              `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it`,
+              onTimeout === 'COMPLETE'
+                ? `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it and completing the task (timeout action COMPLETE)`
+                : `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it`,
             );
             void this.kill();
           }, timeoutSeconds * 1000)
@@ -212,7 +225,14 @@ export class TaskRun {
     if (this.isWithdrawn) return;
 
     let finish: Record<string, unknown>;
-    if (this.timedOut) {
+    if (this.timedOut && onTimeout === 'COMPLETE') {
+      // Killed by us, so normally no exit code; the server then records none.
+      finish = {
+        success: true,
+        timedOut: true,
+        ...(exit.code !== null ? { exitCode: exit.code } : {}),
+      };
+    } else if (this.timedOut && onTimeout === 'FAIL') {
       finish = {
         success: false,
         timedOut: true,
@@ -247,6 +267,8 @@ export class TaskRun {
         error: { category: 'ALGORITHM', message: `ended by signal ${exit.signal ?? 'unknown'}` },
       };
     }
+    // NOTIFY: the command ran to its own end; its outcome stands, flagged as timed out.
+    if (this.timedOut && onTimeout === 'NOTIFY') finish.timedOut = true;
     await this.finish(finish);
   }
 

@@ -11,6 +11,8 @@ export interface WorkOrder {
     parameters: Record<string, unknown>;
     /** Seconds; 0 means no limit. */
     taskTimeout: number;
+    /** FAIL, COMPLETE or NOTIFY; absent (an older server) reads as FAIL. */
+    taskTimeoutAction?: string;
   };
   jobType: { name: string; version: string; revision: number; definition: unknown };
 }

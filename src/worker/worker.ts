@@ -55,6 +55,7 @@ export class Worker {
       server: options.server,
       token: options.token,
       onRetry: (message) => options.log(message),
+      onRecovered: (message) => options.log(message),
     });
   }
 

@@ -449,6 +449,59 @@ for (const database of TEST_DATABASES) {
       assert.equal(ended.next, 6);
     });
 
+    it('logs: a batch sent again with its position is stored once', async () => {
+      const node = await register(t, 'np-log-retry');
+      const nodeId = node.id;
+      await submit(t, { name: 'retried batches' });
+      const order = await acquire(t, nodeId);
+      const id = order.execution.id;
+      const batch = (texts: string[], firstLine: number) =>
+        t.request('POST', `/api/v1/executions/${id}/logs`, {
+          nodeId,
+          firstLine,
+          lines: texts.map((text) => ({ stream: 'stdout', text })),
+        });
+      assert.deepEqual(expectStatus(await batch(['a', 'b'], 0), 200).body, {
+        firstLine: 0,
+        count: 2,
+      });
+      // The answer was lost; the worker sends the same batch again, then one that overlaps.
+      assert.deepEqual(expectStatus(await batch(['a', 'b'], 0), 200).body, {
+        firstLine: 2,
+        count: 0,
+      });
+      assert.deepEqual(expectStatus(await batch(['b', 'c'], 1), 200).body, {
+        firstLine: 2,
+        count: 1,
+      });
+      const log = (await t.request('GET', `/api/v1/executions/${id}/logs`)).body;
+      assert.deepEqual(
+        log.lines.map((l: { line: number; text: string }) => [l.line, l.text]),
+        [
+          [0, 'a'],
+          [1, 'b'],
+          [2, 'c'],
+        ],
+      );
+      await drain();
+    });
+
+    it('a failure without an exit code keeps it null (a command that could not start)', async () => {
+      const node = await register(t, 'np-null-exit');
+      await submit(t, { name: 'never started' });
+      const order = await acquire(t, node.id);
+      const fin = await report(t, order.execution.id, 'finish', {
+        nodeId: node.id,
+        success: false,
+        exitCode: null,
+        error: { name: 'task-launch', category: 'SYSTEM', message: 'spawn nope ENOENT' },
+      });
+      expectStatus(fin, 200);
+      assert.equal(fin.body.exitCode, null);
+      assert.equal(fin.body.error.name, 'task-launch');
+      await drain();
+    });
+
     it('a finish from the wrong node is refused with 409 and changes nothing', async () => {
       const owner = await register(t, 'np-owner');
       const thief = await register(t, 'np-thief');

@@ -52,7 +52,17 @@ interface Child {
 
 /** Starts `drover serve` and waits until it says it is listening. */
 async function startServe(dataDir: string, port: number, db?: string): Promise<Child> {
-  const args = ['bin/drover.js', 'serve', '--data-dir', dataDir, '--port', String(port)];
+  // --deadline-port 0: the Deadline listener's default port may be taken by anything else.
+  const args = [
+    'bin/drover.js',
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--port',
+    String(port),
+    '--deadline-port',
+    '0',
+  ];
   if (db) args.push('--db', db);
   args.push('--log-level', 'warn');
   const child = spawn(process.execPath, args, {

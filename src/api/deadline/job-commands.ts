@@ -17,10 +17,11 @@ import type { DeadlineContext } from './context.js';
 import { deadlineDataOf, dialectOf, type DialectData } from './dialect-data.js';
 import { badRequest, DeadlineError, serverError } from './errors.js';
 import { toDeadlineId } from './ids.js';
-import { fromNone, onCompleteOf } from './job-info.js';
+import { fromNone, onCompleteOf, onTaskTimeoutOf } from './job-info.js';
 import { renderJob } from './job-json.js';
 import { jobOf } from './job-lookup.js';
 import { jobViews } from './job-views.js';
+import { ON_TIMEOUT_CODES, TIMEOUT_ACTION_OF } from './state-mapping.js';
 import { asBool, asInt, asList, asNumber, asString, isRecord } from './values.js';
 
 /*
@@ -281,6 +282,19 @@ async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): 
         if (error instanceof DeadlineError) throw badRequest('Props.OnComp must be 0, 1 or 2.');
         throw error;
       }
+    } else if (key === 'Timeout') {
+      let onTimeout;
+      try {
+        onTimeout = onTaskTimeoutOf(
+          typeof value === 'string' || typeof value === 'number' ? value : Number.NaN,
+        );
+      } catch (error) {
+        if (error instanceof DeadlineError) throw badRequest('Props.Timeout must be 0, 1, 2 or 3.');
+        throw error;
+      }
+      changes.taskTimeoutAction = TIMEOUT_ACTION_OF[onTimeout];
+      // Kept only to tell Both (0) from Error (1); the engine holds the action.
+      saved.Timeout = ON_TIMEOUT_CODES[onTimeout];
     } else if (key !== 'ListedSlaves' && key !== 'White') saved[key] = value;
   }
   const listChanged =

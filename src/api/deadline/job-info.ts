@@ -2,7 +2,7 @@ import type { SubmitJobSpec } from '../../engine/job-submission.js';
 import type { DialectData } from './dialect-data.js';
 import { badRequest } from './errors.js';
 import { fromDeadlineId } from './ids.js';
-import type { OnComplete } from './state-mapping.js';
+import { TIMEOUT_ACTION_OF, type OnComplete, type OnTaskTimeout } from './state-mapping.js';
 import { asBool, asInt, asList, asNumber, asString, keyed } from './values.js';
 
 /*
@@ -204,6 +204,7 @@ export function parseJobInfo(
   const timeout =
     timeoutSeconds ?? (timeoutMinutes !== undefined ? timeoutMinutes * 60 : undefined);
   if (timeout !== undefined && timeout > 0) spec.taskTimeout = Math.ceil(timeout);
+  spec.taskTimeoutAction = TIMEOUT_ACTION_OF[onTaskTimeoutOf(get('OnTaskTimeout'))];
 
   // Task failure detection: the errors a task may have before it fails is Drover's tries.
   if (asBool(get('OverrideTaskFailureDetection'))) {
@@ -244,6 +245,21 @@ export function onCompleteOf(
   }
   if (text === 'nothing' || text === '2') return 'nothing';
   throw badRequest(`OnJobComplete must be Archive, Delete or Nothing, not "${String(value)}"`);
+}
+
+/**
+ * OnTaskTimeout by name (Error, Notify, ErrorAndNotify, Complete; Both as Deadline's enum
+ * calls ErrorAndNotify) or by its Props.Timeout code; none means Error.
+ */
+export function onTaskTimeoutOf(value: unknown): OnTaskTimeout {
+  const text = typeof value === 'number' ? String(value) : asString(value)?.trim().toLowerCase();
+  if (text === undefined || text === '' || text === 'error' || text === '1') return 'error';
+  if (text === 'errorandnotify' || text === 'both' || text === '0') return 'both';
+  if (text === 'notify' || text === '2') return 'notify';
+  if (text === 'complete' || text === '3') return 'complete';
+  throw badRequest(
+    `OnTaskTimeout must be Error, Notify, ErrorAndNotify or Complete, not "${String(value)}"`,
+  );
 }
 
 /**

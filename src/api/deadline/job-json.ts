@@ -1,10 +1,11 @@
 import type { JobState } from '../../domain/job-state.js';
 import { priorityToDeadline } from '../../domain/priority.js';
+import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { JobRow } from '../../store/schema.js';
 import { joinArguments, untranslateTokens } from './command-line.js';
 import { deadlineDataOf, dialectOf } from './dialect-data.js';
 import { toDeadlineId } from './ids.js';
-import { onCompleteOf, unknownJobInfoKeys } from './job-info.js';
+import { onCompleteOf, onTaskTimeoutOf, unknownJobInfoKeys } from './job-info.js';
 import { pluginOfType } from './plugins.js';
 import {
   JOB_STAT_OF,
@@ -142,7 +143,7 @@ export function renderJob(view: JobView): Record<string, unknown> {
     TimeScrpt: bool('EnableTimeoutsForScriptTasks'),
     MinTime: minSeconds,
     MaxTime: job.task_timeout_s,
-    Timeout: ON_TIMEOUT_CODES[str('OnTaskTimeout', 'error').toLowerCase()] ?? 1,
+    Timeout: timeoutCodeOf(job, saved.Timeout ?? get('OnTaskTimeout')),
     FrameTimeout: bool('EnableFrameTimeouts'),
     StartTime: num('StartJobTimeoutSeconds', num('StartJobTimeoutMinutes', 0) * 60),
     InitializePluginTime: num('InitializePluginTimeoutSeconds', 0),
@@ -208,8 +209,9 @@ export function renderJob(view: JobView): Record<string, unknown> {
   props.ExDic = exDic;
   props.OvrTaskEINames = bool('OverrideTaskExtraInfoNames');
   for (let i = 0; i < 10; i++) props[`TaskEx${i}`] = str(`TaskExtraInfoName${i}`);
-  // Props edited through `save` that the engine does not hold win over the JobInfo.
-  for (const [k, v] of Object.entries(saved)) if (k in props) props[k] = v;
+  // Props edited through `save` that the engine does not hold win over the JobInfo
+  // (Timeout is held by the engine; its saved code only tells Both from Error).
+  for (const [k, v] of Object.entries(saved)) if (k in props && k !== 'Timeout') props[k] = v;
 
   const unknown = unknownJobInfoKeys(info);
   return {
@@ -250,6 +252,23 @@ export function renderJob(view: JobView): Record<string, unknown> {
     // Deadline's catch-all for elements it does not know: JobInfo keys kept as sent.
     ExtraElements: Object.keys(unknown).length > 0 ? unknown : null,
   };
+}
+
+/**
+ * Props.Timeout from the job's timeout action, which any face may have changed; a failing
+ * job shows Both (0) rather than Error (1) when that is what its submitter or a save said.
+ */
+function timeoutCodeOf(job: JobRow, said: unknown): number {
+  const action = taskTimeoutActionOf(job.task_timeout_action);
+  if (action === 'COMPLETE') return ON_TIMEOUT_CODES.complete;
+  if (action === 'NOTIFY') return ON_TIMEOUT_CODES.notify;
+  let stated: string;
+  try {
+    stated = onTaskTimeoutOf(said);
+  } catch {
+    stated = 'error';
+  }
+  return stated === 'both' ? ON_TIMEOUT_CODES.both : ON_TIMEOUT_CODES.error;
 }
 
 function onCompleteOfSafe(value: unknown): keyof typeof ON_COMPLETE_CODES {

@@ -1,5 +1,6 @@
 import type { JobState } from '../../domain/job-state.js';
 import type { TaskState } from '../../domain/task-state.js';
+import type { TaskTimeoutAction } from '../../domain/task-timeout-action.js';
 
 /*
  * The one table between Drover's states and Deadline's numeric codes (seed "Job Property
@@ -71,13 +72,21 @@ export const TASK_STAT_OF: Record<TaskState, number> = {
 export const ON_COMPLETE_CODES = { archive: 0, delete: 1, nothing: 2 } as const;
 export type OnComplete = keyof typeof ON_COMPLETE_CODES;
 
-/** Props.Timeout (OnTaskTimeout): 0 Both, 1 Error, 2 Notify. */
-export const ON_TIMEOUT_CODES: Record<string, number> = {
-  errorandnotify: 0,
-  both: 0,
-  error: 1,
-  notify: 2,
-  complete: 1,
+/**
+ * Props.Timeout (OnTaskTimeout): 0 Both (ErrorAndNotify), 1 Error, 2 Notify (reference §3),
+ * and 3 Complete. The reference's table predates Complete, which was added to the same enum
+ * later; it is taken as the next value, 3 [unverified]. Showing it as 1 (Error) would have
+ * made a `save` of the shown Props turn a COMPLETE job into a failing one.
+ */
+export const ON_TIMEOUT_CODES = { both: 0, error: 1, notify: 2, complete: 3 } as const;
+export type OnTaskTimeout = keyof typeof ON_TIMEOUT_CODES;
+
+/** What Drover does on a task timeout for each OnTaskTimeout; nobody is ever notified. */
+export const TIMEOUT_ACTION_OF: Record<OnTaskTimeout, TaskTimeoutAction> = {
+  both: 'FAIL',
+  error: 'FAIL',
+  notify: 'NOTIFY',
+  complete: 'COMPLETE',
 };
 
 /** Props.Schd (ScheduledType): 0 None, 1 Once, 2 Daily, 3 Custom. */

@@ -22,7 +22,16 @@ import {
 import { findJobType, findJobTypeByName } from '../../store/job-types.js';
 import { requireRole } from '../auth.js';
 import { jobJson } from './representations.js';
-import { errorResponses, IdParams, Job, JobState, Page, pageOf, Resources } from './schemas.js';
+import {
+  errorResponses,
+  IdParams,
+  Job,
+  JobState,
+  Page,
+  pageOf,
+  Resources,
+  TaskTimeoutAction,
+} from './schemas.js';
 
 const CommaList = Type.Union([Type.Array(Type.String()), Type.String()]);
 const list = (v: string | string[] | undefined): string[] | undefined =>
@@ -50,6 +59,7 @@ const SubmitBody = Type.Object(
     denyList: Type.Optional(Type.Array(Type.String())),
     resources: Type.Optional(Type.Partial(Resources)),
     taskTimeout: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds; 0 = none' })),
+    taskTimeoutAction: Type.Optional(TaskTimeoutAction),
     jobTimeout: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds; 0 = none' })),
     maxTries: Type.Optional(Type.Integer({ minimum: 1 })),
     dependencies: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
@@ -101,6 +111,7 @@ const UpdateBody = Type.Object(
     denyList: Type.Optional(Type.Array(Type.String())),
     maxTries: Type.Optional(Type.Integer({ minimum: 1 })),
     taskTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
+    taskTimeoutAction: Type.Optional(TaskTimeoutAction),
     jobTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false, minProperties: 1 },

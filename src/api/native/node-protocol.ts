@@ -55,7 +55,9 @@ const Finish = Type.Intersect([
   NodeRef,
   Type.Object({
     success: Type.Boolean(),
-    exitCode: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    // One type list, not a union: with type coercion on, a union's first branch would turn
+    // null into 0 (or 0 into null); a list coerces only what matches neither.
+    exitCode: Type.Optional(Type.Unsafe<number | null>({ type: ['integer', 'null'] })),
     error: Type.Optional(
       Type.Object({
         name: Type.Optional(Type.String({ description: 'A registered error name' })),
@@ -65,7 +67,12 @@ const Finish = Type.Intersect([
         message: Type.Optional(Type.String({ maxLength: 10000 })),
       }),
     ),
-    timedOut: Type.Optional(Type.Boolean()),
+    timedOut: Type.Optional(
+      Type.Boolean({
+        description:
+          'The command ran past the task timeout. With success: it was killed and counted done (COMPLETE) or ran on to its end (NOTIFY); the execution is flagged timed out',
+      }),
+    ),
   }),
 ]);
 
@@ -235,7 +242,12 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       async (request) => {
         const { nodeId, success, exitCode, error, timedOut } = request.body;
         if (success) {
-          await completeExecution(ctx, settings, request.params.id, nodeId, exitCode ?? 0);
+          // A command killed at its timeout (COMPLETE) reports no exit code; none is recorded.
+          // (An explicit null would arrive as 0: the schema's type coercion turns it so.)
+          const code = exitCode !== undefined ? exitCode : timedOut ? null : 0;
+          await completeExecution(ctx, settings, request.params.id, nodeId, code, {
+            timedOut: timedOut ?? false,
+          });
         } else {
           await failReportedExecution(ctx, request.params.id, nodeId, {
             ...(error?.name ? { errorName: error.name } : {}),
@@ -305,6 +317,13 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
                 }),
                 { maxItems: MAX_LINES_PER_BATCH },
               ),
+              firstLine: Type.Optional(
+                Type.Integer({
+                  minimum: 0,
+                  description:
+                    'Position of the first line in the log; a batch sent again is then stored once',
+                }),
+              ),
             }),
           ]),
           response: {
@@ -323,6 +342,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             text: l.text,
             ...(l.time ? { time: Date.parse(l.time) } : {}),
           })),
+          request.body.firstLine,
         ),
     );
   };

@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Execution, Job, JobType, Node, Task } from './schemas.js';
 
@@ -42,6 +43,7 @@ export function jobJson(
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
     resources: { cpus: row.req_cpus, mem: row.req_mem, disk: row.req_disk, gpus: row.req_gpus },
     taskTimeout: row.task_timeout_s,
+    taskTimeoutAction: taskTimeoutActionOf(row.task_timeout_action),
     jobTimeout: row.job_timeout_s,
     maxTries: row.max_tries,
     inputs: JSON.parse(row.input_json) as Record<string, unknown>,

@@ -65,6 +65,14 @@ export const TaskCounts = Type.Object({
   canceled: Type.Integer(),
 });
 
+export const TaskTimeoutAction = Type.Union(
+  [Type.Literal('FAIL'), Type.Literal('COMPLETE'), Type.Literal('NOTIFY')],
+  {
+    description:
+      'On a task past taskTimeout: FAIL (kill it, fail the try), COMPLETE (kill it, complete the task) or NOTIFY (flag the execution timed out, let it run)',
+  },
+);
+
 export const JobError = Nullable(
   Type.Object({ name: Type.String(), message: Nullable(Type.String()) }),
 );
@@ -101,6 +109,7 @@ export const Job = Type.Object(
     dependencies: Type.Optional(Type.Array(Type.Integer(), { description: 'Single job only' })),
     resources: Resources,
     taskTimeout: Type.Integer(),
+    taskTimeoutAction: TaskTimeoutAction,
     jobTimeout: Type.Integer(),
     maxTries: Type.Integer(),
     inputs: Type.Record(Type.String(), Type.Unknown()),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { inTransaction } from '../../engine/context.js';
 import type { Engine } from '../../engine/engine.js';
-import { registerFile } from '../../engine/files.js';
+import { registerFile, type FileTimes } from '../../engine/files.js';
 import { findBatches, insertBatch, listBatches } from '../../store/events-and-batches.js';
 import { findFile, listFiles } from '../../store/files.js';
 import { findErrorById, listErrorsPage } from '../../store/job-type-errors.js';
@@ -130,10 +130,6 @@ export function v6CatalogRoutes(engine: Engine): FastifyPluginAsync {
       const p = params(request);
       const props: Record<string, unknown> = {};
       for (const key of [
-        'data_started',
-        'data_ended',
-        'source_started',
-        'source_ended',
         'source_sensor_class',
         'source_sensor',
         'source_collection',
@@ -142,11 +138,15 @@ export function v6CatalogRoutes(engine: Engine): FastifyPluginAsync {
         const value = p.string(key);
         if (value !== undefined) props[key] = value;
       }
-      for (const key of ['data_started', 'data_ended', 'source_started', 'source_ended']) {
-        if (props[key] !== undefined) {
-          const ms = p.timestamp(key)!;
-          props[key] = time(ms);
-        }
+      const times: FileTimes = {};
+      for (const [key, field] of [
+        ['source_started', 'sourceStarted'],
+        ['source_ended', 'sourceEnded'],
+        ['data_started', 'dataStarted'],
+        ['data_ended', 'dataEnded'],
+      ] as const) {
+        const ms = p.timestamp(key);
+        if (ms !== undefined) times[field] = ms;
       }
       const size = p.int('file_size');
       if (size !== undefined && size < 0) throw badParameter('file_size must be >= 0');
@@ -158,6 +158,7 @@ export function v6CatalogRoutes(engine: Engine): FastifyPluginAsync {
         ...(mediaType !== undefined ? { mediaType } : {}),
         ...(size !== undefined ? { size } : {}),
         ...(workspace !== undefined ? { workspace } : {}),
+        times,
         props,
       });
       return reply.status(201).send(fileJson(file));

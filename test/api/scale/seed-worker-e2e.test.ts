@@ -15,7 +15,8 @@ import { manifest } from './support.js';
 /*
  * End to end: a real `drover serve` and a real `drover worker` process. A Seed job type's
  * command, queued through /v6/jobs/, runs on the worker and completes; its logs come back
- * through the Scale log endpoint in all three formats.
+ * through the Scale log endpoint in all three formats. A command exiting with a code of the
+ * manifest's `errors[]` fails the job with that error.
  */
 
 describe('Scale job on a real drover worker', { timeout: 180_000 }, () => {
@@ -81,5 +82,45 @@ describe('Scale job on a real drover worker', { timeout: 180_000 }, () => {
     assert.match(String(txt.body), /file=\/tmp\/in.txt n=4/);
     const html = await e2e.api('GET', `${logs}/stderr/?format=html`);
     assert.match(String(html.body), /<div class="stderr">warn<\/div>/);
+  });
+
+  it("fails with the job type's error of the manifest exit code", async () => {
+    const type = await e2e.api('POST', '/v6/job-types/', {
+      manifest: manifest('e2e-codes', {
+        job: {
+          interface: {
+            command: 'exit ${CODE}',
+            inputs: { files: [{ name: 'INPUT_FILE' }], json: [{ name: 'CODE', type: 'integer' }] },
+          },
+          errors: [{ code: 3, name: 'e2e-bad-data', title: 'Bad data', category: 'data' }],
+        },
+      }),
+    });
+    assert.equal(type.status, 201, JSON.stringify(type.body));
+    const file = await e2e.api('POST', '/v6/files/', { file_name: 'c.txt', file_path: '/tmp/c' });
+    const ended = async (code: number) => {
+      const queued = await e2e.api('POST', '/v6/jobs/', {
+        job_type_id: type.body.id,
+        input: { files: { INPUT_FILE: [file.body.id] }, json: { CODE: code } },
+      });
+      assert.equal(queued.status, 201, JSON.stringify(queued.body));
+      return waitFor(
+        `the job exiting ${code} to end`,
+        60_000,
+        async () => {
+          const res = await e2e.api('GET', `/v6/jobs/${queued.body.id}/`);
+          return ['COMPLETED', 'FAILED'].includes(res.body.status) ? res.body : undefined;
+        },
+        () => worker.output(),
+      );
+    };
+    const mapped = await ended(3);
+    assert.equal(mapped.status, 'FAILED');
+    assert.equal(mapped.num_exes, 1, 'a manifest error is not retried');
+    assert.equal(mapped.error.name, 'e2e-bad-data');
+    assert.equal(mapped.error.category, 'DATA');
+    const unmapped = await ended(9);
+    assert.equal(unmapped.status, 'FAILED');
+    assert.equal(unmapped.error.name, 'algorithm-unknown');
   });
 });

@@ -268,5 +268,77 @@ for (const database of TEST_DATABASES) {
       ).body;
       assert.equal(registered.count, 3);
     });
+
+    it("input_files: time_field=source|data windows filter on the files' own times", async () => {
+      // Scale's containment: `started` bounds the file's start time, `ended` its end time.
+      const times = (source: [string, string], data: [string, string]) => ({
+        source_started: source[0],
+        source_ended: source[1],
+        data_started: data[0],
+        data_ended: data[1],
+      });
+      const early = await registerFile(
+        t,
+        'early.file',
+        times(
+          ['2020-01-01T00:00:00Z', '2020-01-02T00:00:00Z'],
+          ['2021-06-01T00:00:00Z', '2021-06-02T00:00:00Z'],
+        ),
+      );
+      const late = await registerFile(
+        t,
+        'late.file',
+        times(
+          ['2020-03-01T00:00:00Z', '2020-03-02T00:00:00Z'],
+          ['2021-01-01T00:00:00Z', '2021-01-02T00:00:00Z'],
+        ),
+      );
+      const untimed = await registerFile(t, 'untimed.file');
+      assert.equal(early.data_ended, '2021-06-02T00:00:00Z');
+      assert.equal(untimed.source_started, null);
+      const job = await queue(t, {
+        job_type_id: type.id,
+        input: {
+          files: { input_a: [early.id], input_b: [late.id, untimed.id] },
+          json: { threshold: 1 },
+        },
+      });
+      const names = async (query: string) => {
+        const body = expectStatus(
+          await t.request('GET', `/v6/jobs/${job.id}/input_files/?${query}`),
+          200,
+          query,
+        ).body;
+        assert.equal(body.count, body.results.length);
+        return body.results.map((f: any) => f.file_name).sort();
+      };
+      assert.deepEqual(await names('time_field=source'), [
+        'early.file',
+        'late.file',
+        'untimed.file',
+      ]);
+      assert.deepEqual(await names('time_field=source&started=2020-02-01T00:00:00Z'), [
+        'late.file',
+      ]);
+      assert.deepEqual(await names('time_field=source&ended=2020-02-01T00:00:00Z'), ['early.file']);
+      assert.deepEqual(
+        await names('time_field=source&started=2020-01-01T00:00:00Z&ended=2020-03-02T00:00:00Z'),
+        ['early.file', 'late.file'],
+      );
+      // A window around the file's start only: its end falls outside, so it is not contained.
+      assert.deepEqual(
+        await names('time_field=source&started=2019-12-01T00:00:00Z&ended=2020-01-01T12:00:00Z'),
+        [],
+      );
+      assert.deepEqual(await names('time_field=data&started=2021-02-01T00:00:00Z'), ['early.file']);
+      assert.deepEqual(await names('time_field=data&ended=2021-02-01T00:00:00Z'), ['late.file']);
+      assert.deepEqual(
+        await names('time_field=data&ended=2021-02-01T00:00:00Z&job_input=input_a'),
+        [],
+      );
+      // last_modified (the default) still windows the registration time.
+      assert.deepEqual(await names('started=PT1H'), ['early.file', 'late.file', 'untimed.file']);
+      assert.deepEqual(await names('time_field=last_modified&ended=2020-01-01T00:00:00Z'), []);
+    });
   });
 }
