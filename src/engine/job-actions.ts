@@ -9,6 +9,7 @@ import {
 import { deleteBlobsOfJob } from '../store/blobs.js';
 import type { Tx } from '../store/database.js';
 import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.js';
+import { detachProductFilesOfJob } from '../store/files.js';
 import {
   deleteJobRow,
   dependentsOf,
@@ -256,6 +257,7 @@ export async function purgeJob(ctx: EngineContext, jobId: number): Promise<void>
       throw new DroverError('CONFLICT', `job ${jobId} is not deleted; delete it before purging`);
     }
     const dependents = await dependentsOf(tx, jobId);
+    await detachProductFilesOfJob(tx, jobId, ctx.clock());
     await deleteBlobsOfJob(tx, jobId);
     await deleteJobRow(tx, jobId);
     emit({ type: 'job.deleted', jobId, purged: true });

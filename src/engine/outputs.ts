@@ -3,6 +3,7 @@ import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
 import { insertBlob, readBlob } from '../store/blobs.js';
 import { lockExecution } from '../store/executions.js';
+import { deleteProductFilesOfDeletedOutputs } from '../store/files.js';
 import { findJob } from '../store/jobs.js';
 import {
   findOutput,
@@ -12,6 +13,7 @@ import {
   type OutputRow,
 } from '../store/outputs.js';
 import { inTransaction, type EngineContext } from './context.js';
+import { registerProductFile } from './seed-outputs.js';
 
 /*
  * Outputs: named, typed files a task left in its output directory, stored as blobs beside
@@ -87,6 +89,17 @@ export async function addOutput(
       blob_id: blobId,
       created_at: now,
     });
+    // A Seed job's output matching a manifest output pattern is also a Scale file.
+    await deleteProductFilesOfDeletedOutputs(tx, execution.job_id, name, now);
+    const job = await findJob(tx, execution.job_id);
+    if (job) {
+      await registerProductFile(
+        tx,
+        job,
+        { name, type, size: output.data.byteLength, sha256, blobId },
+        now,
+      );
+    }
     return { ok: (await findOutput(tx, id))! };
   });
   if ('refused' in result) throw result.refused;

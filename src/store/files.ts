@@ -134,3 +134,68 @@ export async function listJobInputFiles(
   ]);
   return { rows, total: Number(count.n) };
 }
+
+/*
+ * Product files: the Scale files registered from a job's outputs (file_type PRODUCT), each
+ * holding its output's blob. An output's blob is its own, so the blob links file and output.
+ */
+
+/** The live product files of a job's live outputs, oldest first. */
+export async function productFilesOfJob(db: Executor, jobId: number): Promise<FileRow[]> {
+  return db
+    .selectFrom('files as f')
+    .innerJoin('outputs as o', 'o.blob_id', 'f.blob_id')
+    .selectAll('f')
+    .where('o.job_id', '=', jobId)
+    .where('o.deleted_at', 'is', null)
+    .where('f.file_type', '=', 'PRODUCT')
+    .where('f.deleted_at', 'is', null)
+    .orderBy('f.id')
+    .execute();
+}
+
+/** Marks deleted the product files of a job's deleted outputs of that name (superseded). */
+export async function deleteProductFilesOfDeletedOutputs(
+  tx: Executor,
+  jobId: number,
+  name: string,
+  now: number,
+): Promise<void> {
+  await tx
+    .updateTable('files')
+    .set({ deleted_at: now, last_modified: now })
+    .where('file_type', '=', 'PRODUCT')
+    .where('deleted_at', 'is', null)
+    .where('blob_id', 'in', (eb) =>
+      eb
+        .selectFrom('outputs')
+        .select('blob_id')
+        .where('job_id', '=', jobId)
+        .where('name', '=', name)
+        .where('deleted_at', 'is not', null),
+    )
+    .execute();
+}
+
+/** Before a job's blobs go: its product files lose their blob and are marked deleted. */
+export async function detachProductFilesOfJob(
+  tx: Executor,
+  jobId: number,
+  now: number,
+): Promise<void> {
+  await tx
+    .updateTable('files')
+    .set({ deleted_at: now, last_modified: now })
+    .where('deleted_at', 'is', null)
+    .where('blob_id', 'in', (eb) =>
+      eb.selectFrom('outputs').select('blob_id').where('job_id', '=', jobId),
+    )
+    .execute();
+  await tx
+    .updateTable('files')
+    .set({ blob_id: null })
+    .where('blob_id', 'in', (eb) =>
+      eb.selectFrom('outputs').select('blob_id').where('job_id', '=', jobId),
+    )
+    .execute();
+}

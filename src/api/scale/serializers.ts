@@ -195,7 +195,14 @@ export function jobListItem(job: JobRow, c: JobContext) {
   };
 }
 
-export function jobDetails(job: JobRow, c: JobContext) {
+export function jobDetails(
+  job: JobRow,
+  c: JobContext,
+  output: { files: Record<string, number[]>; json: Record<string, unknown> } = {
+    files: {},
+    json: {},
+  },
+) {
   const item = jobListItem(job, c);
   const type = c.types.get(job.job_type_id)!;
   const revision = c.revisions.get(job.job_type_rev_id);
@@ -210,7 +217,7 @@ export function jobDetails(job: JobRow, c: JobContext) {
     resources: resourcesJson(job.req_cpus, job.req_mem, job.req_disk, job.req_gpus),
     execution,
     input: inputOf(job),
-    output: { files: {}, json: {} },
+    output,
     configuration: configurationOf(job, revision),
   };
 }
@@ -306,7 +313,13 @@ export function fileJson(f: FileRow, extra: { jobId?: number } = {}) {
     center_point: null,
     countries: [],
     job_type: null,
-    job: extra.jobId !== undefined ? { id: extra.jobId } : null,
+    // A product file (registered from a job's output) names its job.
+    job:
+      extra.jobId !== undefined
+        ? { id: extra.jobId }
+        : typeof props.job_id === 'number'
+          ? { id: props.job_id }
+          : null,
     job_exe: null,
     job_output: null,
     recipe_type: null,

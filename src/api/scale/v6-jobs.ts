@@ -4,6 +4,7 @@ import { cancelJobs, requeueJobs } from '../../engine/bulk-job-commands.js';
 import type { Engine } from '../../engine/engine.js';
 import { getJob } from '../../engine/queries.js';
 import { queueSeedJob } from '../../engine/seed-jobs.js';
+import { seedOutputData } from '../../engine/seed-outputs.js';
 import { findBatches } from '../../store/events-and-batches.js';
 import { findExecution } from '../../store/executions.js';
 import { listJobInputFiles } from '../../store/files.js';
@@ -53,7 +54,8 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
   async function details(id: number) {
     const job = await findJob(ctx.db, id);
     if (!job || job.deleted_at !== null) throw notFoundError();
-    return jobDetails(job, await loadJobContext(ctx, [job]));
+    const [c, output] = await Promise.all([loadJobContext(ctx, [job]), seedOutputData(ctx, job)]);
+    return jobDetails(job, c, output);
   }
 
   return async (app) => {
