@@ -9,14 +9,10 @@
  * server and a database to connect to; the benchmark creates a fresh database beside it
  * and drops it afterwards.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { resolveConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
+import { freshDatabase } from './fresh-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,47 +25,8 @@ const { values: args } = parseArgs({
 const NODES = Number(args.nodes);
 const TASKS = Number(args.tasks);
 const PER_JOB = Math.max(1, Math.min(Number(args['tasks-per-job']), TASKS));
-const PG_URL = process.env.DROVER_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Every loop gives up after this long, so a stuck server ends the run. */
 const DEADLINE_MS = 10 * 60_000;
-
-interface Database {
-  url: string;
-  dataDir: string;
-  cleanup(): Promise<void>;
-}
-
-async function freshDatabase(kind: 'sqlite' | 'postgres'): Promise<Database> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
-  if (kind === 'sqlite') {
-    return {
-      url: join(dataDir, 'drover.sqlite'),
-      dataDir,
-      cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
-    };
-  }
-  const name = `drover_bench_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    dataDir,
-    async cleanup() {
-      await admin(`drop database if exists ${name} with (force)`);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** The few fields of the answers this benchmark reads. */
 interface Answer {

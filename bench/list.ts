@@ -11,16 +11,12 @@
  * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test); a fresh
  * database is created beside it and dropped afterwards.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { resolveConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 import type { Db } from '../src/store/database.js';
+import { freshDatabase } from './fresh-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,7 +30,6 @@ const { values: args } = parseArgs({
 const JOBS = Number(args.jobs);
 const REQUESTS = Number(args.requests);
 const BUDGET_MS = Number(args.budget) * 1000;
-const PG_URL = process.env.DROVER_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BATCH = 100_000;
 const DAY = 86_400_000;
 /** The jobs span the year before the run, evenly, in id order. */
@@ -43,44 +38,6 @@ const T0 = Date.now() - SPAN;
 const USERS = 40;
 const POOLS = ['render', 'comp', 'sim', 'fx', 'lighting', 'default'];
 const SHOTS = 5000;
-
-interface Database {
-  url: string;
-  dataDir: string;
-  cleanup(): Promise<void>;
-}
-
-async function freshDatabase(kind: 'sqlite' | 'postgres'): Promise<Database> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
-  if (kind === 'sqlite') {
-    return {
-      url: join(dataDir, 'drover.sqlite'),
-      dataDir,
-      cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
-    };
-  }
-  const name = `drover_bench_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    dataDir,
-    async cleanup() {
-      await admin(`drop database if exists ${name} with (force)`);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A well-spread pseudo-random integer in 0..999 from the row number i (SQL expression). */
 const h = (prime: number) => `(((i * ${prime}) % 1000003) % 1000)`;
