@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -75,7 +76,7 @@ function openPostgres(options: DatabaseOptions): OpenDatabase {
     max: options.poolSize ?? 10,
     options: `-c search_path=${schema}`,
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
   // autovacuum keeps PostgreSQL's statistics.
   return {
     db,

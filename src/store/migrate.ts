@@ -26,17 +26,7 @@ export async function migrateToLatest(open: OpenDatabase): Promise<string[]> {
     provider: { getMigrations: async () => migrations(open) },
     ...(open.schema !== undefined ? { migrationTableSchema: open.schema } : {}),
   });
-  let result: MigrationResultSet = await migrator.migrateToLatest();
-  // Kysely's migrator reads the catalog of every schema on the server; another schema
-  // dropped at that moment (another installation, or a test's cleanup) fails the read with
-  // "schema ... does not exist". Nothing was migrated then, so trying again is safe.
-  for (
-    let attempt = 1;
-    attempt < 5 && result.error && isRaceWithOtherSchema(result.error, open.schema);
-    attempt++
-  ) {
-    result = await migrator.migrateToLatest();
-  }
+  const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new Error(
@@ -44,14 +34,4 @@ export async function migrateToLatest(open: OpenDatabase): Promise<string[]> {
     );
   }
   return (result.results ?? []).map((r) => r.migrationName);
-}
-
-function isRaceWithOtherSchema(error: unknown, schema: string | undefined): boolean {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return (
-    schema !== undefined &&
-    code === '3F000' &&
-    typeof message === 'string' &&
-    !message.includes(`"${schema}"`)
-  );
 }
