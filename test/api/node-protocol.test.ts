@@ -124,7 +124,7 @@ for (const database of TEST_DATABASES) {
       const node = await register(t, 'np-poll');
       t.clock.advance(5000);
       const stamp = new Date(t.clock.now).toISOString();
-      const waiting = t.request('POST', `/api/v1/nodes/${node.id}/acquire?wait=5`);
+      const waiting = t.request('POST', `/api/v1/nodes/${node.id}/acquire?wait=30`);
       // The acquire stamps the node's heartbeat on its first look; then it waits.
       for (let i = 0; i < 200; i++) {
         const n = (await t.request('GET', `/api/v1/nodes/${node.id}`)).body;
@@ -412,7 +412,7 @@ for (const database of TEST_DATABASES) {
       assert.equal(empty.next, 5);
 
       // Follow: a read that finds nothing waits for the next batch.
-      const following = t.request('GET', `/api/v1/executions/${id}/logs?from=5&follow=true&wait=5`);
+      const following = t.request('GET', `/api/v1/executions/${id}/logs?from=5&follow=true&wait=30`);
       await sleep(200);
       expectStatus(
         await t.request('POST', `/api/v1/executions/${id}/logs`, {
