@@ -132,6 +132,42 @@ describe('drover show', () => {
     assert.ok(Array.isArray(body.waitingReasons));
   });
 
+  it('shows the task timeout and what happens past it', async () => {
+    const timed = await submitJob(t, {
+      name: 'timed',
+      taskTimeout: 600,
+      taskTimeoutAction: 'COMPLETE',
+      initialState: 'SUSPENDED',
+    });
+    const run = await drover(t, ['show', String(timed.id)]);
+    expectRun(run, 0);
+    assert.ok(
+      run.stdout.includes(
+        [
+          'Max tries:        3',
+          'Task timeout:     600s',
+          'On task timeout:  COMPLETE (kill it, complete the task)',
+          'Submitted:',
+        ].join('\n'),
+      ),
+      run.stdout,
+    );
+
+    // A chosen action shows before any timeout is set; the default one without a timeout not.
+    const notify = await submitJob(t, { taskTimeoutAction: 'NOTIFY', initialState: 'SUSPENDED' });
+    const notifyRun = await drover(t, ['show', String(notify.id)]);
+    expectRun(notifyRun, 0);
+    assert.match(notifyRun.stdout, /^Task timeout: {5}none$/m);
+    assert.match(notifyRun.stdout, /^On task timeout: {2}NOTIFY \(flag it, let it run\)$/m);
+    const plain = await submitJob(t, { initialState: 'SUSPENDED' });
+    const plainRun = await drover(t, ['show', String(plain.id)]);
+    expectRun(plainRun, 0);
+    assert.doesNotMatch(plainRun.stdout, /timeout/i);
+
+    const json = JSON.parse((await drover(t, ['show', String(timed.id), '--json'])).stdout);
+    assert.equal(json.job.taskTimeoutAction, 'COMPLETE');
+  });
+
   it('lists the first 100 tasks and counts the rest', async () => {
     const job = await submitJob(t, { name: 'many', frames: '1-150', initialState: 'SUSPENDED' });
     const run = await drover(t, ['show', String(job.id)]);

@@ -176,6 +176,77 @@ describe('drover submit', () => {
     assert.deepEqual(typed.parameters, { executable: 'printf', arguments: ['%s\n', 'x y'] });
   });
 
+  it('sets what a task past its timeout does, from the flag in any case or a job file', async () => {
+    const run = await drover(t, [
+      'submit', '--timeout', '600', '--task-timeout-action', 'complete', '--', 'true',
+    ]); // prettier-ignore
+    expectRun(run, 0, /^\d+\n$/);
+    const job = await api(t, 'GET', `/jobs/${run.stdout.trim()}`);
+    assert.equal(job.taskTimeout, 600);
+    assert.equal(job.taskTimeoutAction, 'COMPLETE');
+
+    const file = join(dir, 'timeout.yaml');
+    writeFileSync(
+      file,
+      [
+        '- type: command-line',
+        '  taskTimeout: 30',
+        '  taskTimeoutAction: notify',
+        '  parameters: { executable: "true" }',
+        '- type: command-line',
+        '  parameters: { executable: "true" }',
+        '',
+      ].join('\n'),
+    );
+    const fromFile = await drover(t, ['submit', '--file', file]);
+    const second = await lastId();
+    expectRun(fromFile, 0, `${second - 1}\n${second}\n`);
+    const notify = await api(t, 'GET', `/jobs/${second - 1}`);
+    assert.equal(notify.taskTimeout, 30);
+    assert.equal(notify.taskTimeoutAction, 'NOTIFY');
+    assert.equal((await api(t, 'GET', `/jobs/${second}`)).taskTimeoutAction, 'FAIL');
+
+    // The flag overrides the file, as every flag does.
+    const overridden = await drover(t, ['submit', '--file', file, '--task-timeout-action', 'FAIL']);
+    const last = await lastId();
+    expectRun(overridden, 0, `${last - 1}\n${last}\n`);
+    assert.equal((await api(t, 'GET', `/jobs/${last - 1}`)).taskTimeoutAction, 'FAIL');
+
+    // The help keeps the action beside the timeout it is about.
+    const help = await drover(t, ['submit', '--help']);
+    expectRun(
+      help,
+      0,
+      /^ +--timeout <seconds> +task timeout.*\n +--task-timeout-action <action> +what a task past --timeout does: FAIL[\s\S]*?COMPLETE[\s\S]*?NOTIFY/m,
+    );
+  });
+
+  it('refuses an unknown task timeout action with the choices, exiting 1', async () => {
+    const before = await lastId();
+    expectRun(
+      await drover(t, ['submit', '--task-timeout-action', 'retry', '--', 'true']),
+      1,
+      '',
+      /error: option '--task-timeout-action <action>' argument 'retry' is invalid\. --task-timeout-action must be FAIL \(kill the task, fail the try\), COMPLETE \(kill it, complete the task\) or NOTIFY \(flag it, let it run\), not "retry"/,
+    );
+    const file = join(dir, 'bad-action.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'command-line',
+        parameters: { executable: 'true' },
+        taskTimeoutAction: 'KILL',
+      }),
+    );
+    expectRun(
+      await drover(t, ['submit', '--file', file]),
+      1,
+      '',
+      `drover: ${file}: taskTimeoutAction must be FAIL (kill the task, fail the try), COMPLETE (kill it, complete the task) or NOTIFY (flag it, let it run), not "KILL"\n`,
+    );
+    assert.equal(await lastId(), before, 'nothing was submitted');
+  });
+
   it('says what is wrong with a submission, exiting 1', async () => {
     expectRun(
       await drover(t, ['submit']),

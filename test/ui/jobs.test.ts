@@ -222,4 +222,47 @@ describe('web UI: jobs page', { timeout: 120_000 }, () => {
     assert.equal((await e2e.api('GET', `/api/v1/jobs/${id}`)).body.state, 'QUEUED');
     assert.deepEqual(browser.problems, []);
   });
+
+  it("changes a job's task timeout and what happens past it from its page", async () => {
+    const id = ids.get('lighting seq_b')!;
+    await page.goto(`${e2e.url}/#/jobs/${id}`);
+    await page.locator('h1', { hasText: 'lighting seq_b' }).waitFor();
+    const detail = (label: string) =>
+      page.locator('.details > div', { has: page.getByText(label, { exact: true }) }).locator('dd');
+    assert.equal(await detail('Task timeout').textContent(), 'none');
+    assert.equal(await detail('On timeout').textContent(), 'FAIL: kill it, fail the try');
+
+    // The server's refusal shows under the form, and nothing changes.
+    const seconds = page.getByLabel('Task timeout in seconds');
+    await seconds.fill('-1');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const refusal = page.locator('.timeout-form .field-error');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent()) ?? '', /taskTimeout must be >= 0/);
+    assert.equal((await e2e.api('GET', `/api/v1/jobs/${id}`)).body.taskTimeout, 0);
+
+    await seconds.fill('120');
+    await page.getByLabel('On task timeout').selectOption('NOTIFY');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved: task timeout 120 s, then NOTIFY.').waitFor();
+    await waitFor(
+      'the details to show the new action',
+      10_000,
+      async () => (await detail('On timeout').textContent()) === 'NOTIFY: flag it, let it run',
+    );
+    assert.equal(await detail('Task timeout').textContent(), '120 s');
+    const job = (await e2e.api('GET', `/api/v1/jobs/${id}`)).body;
+    assert.equal(job.taskTimeout, 120);
+    assert.equal(job.taskTimeoutAction, 'NOTIFY');
+    assert.equal(job.state, 'QUEUED', 'changing settings leaves the state alone');
+
+    // A change made elsewhere reaches the form through the event stream.
+    await e2e.api('PATCH', `/api/v1/jobs/${id}`, { taskTimeoutAction: 'COMPLETE' });
+    await waitFor(
+      'the form to follow the change',
+      10_000,
+      async () => (await page.getByLabel('On task timeout').inputValue()) === 'COMPLETE',
+    );
+    assert.deepEqual(browser.problems, []);
+  });
 });

@@ -186,7 +186,16 @@ describe('web UI with real workers', { timeout: 180_000 }, () => {
     await priorityError.waitFor();
     assert.match((await priorityError.textContent()) ?? '', /integer/);
 
+    // The task timeout is checked by the server too, its message beside the field.
     await page.locator('#field-priority').fill('90');
+    await page.locator('#field-taskTimeout').fill('-5');
+    await page.getByRole('button', { name: 'Submit' }).click();
+    const timeoutError = page.locator('[data-field="taskTimeout"] .field-error');
+    await timeoutError.waitFor();
+    assert.match((await timeoutError.textContent()) ?? '', /taskTimeout must be >= 0/);
+
+    await page.locator('#field-taskTimeout').fill('600');
+    await page.locator('#field-taskTimeoutAction').selectOption('COMPLETE');
     await page.getByRole('button', { name: 'Submit' }).click();
     await page.waitForURL(/#\/jobs\/\d+$/);
     const id = Number(page.url().match(/#\/jobs\/(\d+)$/)![1]);
@@ -199,6 +208,12 @@ describe('web UI with real workers', { timeout: 180_000 }, () => {
     assert.equal(job.frames, '1-4');
     assert.equal(job.chunkSize, 2);
     assert.equal(job.priority, 90);
+    assert.equal(job.taskTimeout, 600);
+    assert.equal(job.taskTimeoutAction, 'COMPLETE');
+    const detail = (label: string) =>
+      page.locator('.details > div', { has: page.getByText(label, { exact: true }) }).locator('dd');
+    assert.equal(await detail('Task timeout').textContent(), '600 s');
+    assert.equal(await detail('On timeout').textContent(), 'COMPLETE: kill it, complete the task');
 
     const badge = page.locator('.page-head .badge');
     await waitFor(

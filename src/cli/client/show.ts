@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_TASK_TIMEOUT_ACTION } from '../../domain/task-timeout-action.js';
 import type { ApiClient } from './api-client.js';
 import {
   action,
@@ -44,7 +45,15 @@ async function lastExecutions(client: ApiClient, jobId: number): Promise<Page<Ex
   });
 }
 
+const ON_TIMEOUT: Record<Job['taskTimeoutAction'], string> = {
+  FAIL: 'FAIL (kill it, fail the try)',
+  COMPLETE: 'COMPLETE (kill it, complete the task)',
+  NOTIFY: 'NOTIFY (flag it, let it run)',
+};
+
 function jobDetails(job: Job): string {
+  // The action matters once there is a timeout; a chosen one is shown even before that.
+  const timeoutShown = job.taskTimeout > 0 || job.taskTimeoutAction !== DEFAULT_TASK_TIMEOUT_ACTION;
   const nodes =
     job.nodeList.mode === 'NONE'
       ? undefined
@@ -81,7 +90,8 @@ function jobDetails(job: Job): string {
     ['Machine limit', job.machineLimit || undefined],
     ['Needs', needs.length ? needs.join(', ') : undefined],
     ['Max tries', job.maxTries],
-    ['Task timeout', job.taskTimeout ? `${job.taskTimeout}s` : undefined],
+    ['Task timeout', timeoutShown ? (job.taskTimeout ? `${job.taskTimeout}s` : 'none') : undefined],
+    ['On task timeout', timeoutShown ? ON_TIMEOUT[job.taskTimeoutAction] : undefined],
     ['Job timeout', job.jobTimeout ? `${job.jobTimeout}s` : undefined],
     [
       'Error',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
+import { TASK_TIMEOUT_ACTIONS, type TaskTimeoutAction } from '../../domain/task-timeout-action.js';
 import { CliError, type ApiClient } from './api-client.js';
 import {
   action,
@@ -39,6 +40,7 @@ interface SubmitFlags {
   group?: string;
   maxTries?: number;
   timeout?: number;
+  taskTimeoutAction?: TaskTimeoutAction;
   jobTimeout?: number;
   dependsOn?: number[];
   machineLimit?: number;
@@ -74,6 +76,17 @@ export function parseAssignments(what: string, texts: readonly string[]): Record
   return result;
 }
 
+/** FAIL, COMPLETE or NOTIFY in any case, or an error that lists them. */
+export function parseTaskTimeoutAction(what: string, value: unknown): TaskTimeoutAction {
+  const action = TASK_TIMEOUT_ACTIONS.find(
+    (a) => typeof value === 'string' && a === value.trim().toUpperCase(),
+  );
+  if (action) return action;
+  throw new CliError(
+    `${what} must be FAIL (kill the task, fail the try), COMPLETE (kill it, complete the task) or NOTIFY (flag it, let it run), not ${JSON.stringify(value)}`,
+  );
+}
+
 /** The submit-body fields that flags set, so they can also override a job file. */
 function fieldsFromFlags(flags: SubmitFlags): Body {
   const body: Body = {};
@@ -91,6 +104,7 @@ function fieldsFromFlags(flags: SubmitFlags): Body {
   set('chunkSize', flags.chunk);
   set('maxTries', flags.maxTries);
   set('taskTimeout', flags.timeout);
+  set('taskTimeoutAction', flags.taskTimeoutAction);
   set('jobTimeout', flags.jobTimeout);
   set('dependencies', flags.dependsOn);
   set('machineLimit', flags.machineLimit);
@@ -131,7 +145,13 @@ export function readJobFile(path: string): Body[] {
         `${path}: ${jobs.length > 1 ? `item ${i + 1}` : 'the file'} must be a job object (type, parameters, …)`,
       );
     }
-    return job as Body;
+    const body = job as Body;
+    // Checked here so a wrong value gets the same sentence as the flag, and any case does.
+    if (body.taskTimeoutAction !== undefined) {
+      const where = `${path}${jobs.length > 1 ? ` item ${i + 1}` : ''}: taskTimeoutAction`;
+      return { ...body, taskTimeoutAction: parseTaskTimeoutAction(where, body.taskTimeoutAction) };
+    }
+    return body;
   });
 }
 
@@ -238,6 +258,12 @@ export function registerSubmitCommand(program: Command): void {
     .option('--group <name>', 'group of nodes')
     .option('--max-tries <n>', 'tries per task before it fails', integer('--max-tries', 1))
     .option('--timeout <seconds>', 'task timeout in seconds (0 = none)', integer('--timeout', 0))
+    .option(
+      '--task-timeout-action <action>',
+      'what a task past --timeout does: FAIL (kill it, fail the try; the default), ' +
+        'COMPLETE (kill it, complete the task) or NOTIFY (flag it, let it run)',
+      optionParser((text: string) => parseTaskTimeoutAction('--task-timeout-action', text)),
+    )
     .option(
       '--job-timeout <seconds>',
       'job timeout in seconds (0 = none)',

@@ -43,6 +43,8 @@ export const api = {
   submit: (body: Record<string, unknown>) => request<Job>('POST', '/jobs', body),
   jobAction: (id: number, action: JobAction) => request<Job>('POST', `/jobs/${id}/${action}`),
   setPriority: (id: number, priority: number) => request<Job>('PATCH', `/jobs/${id}`, { priority }),
+  updateJob: (id: number, changes: Record<string, unknown>) =>
+    request<Job>('PATCH', `/jobs/${id}`, changes),
   deleteJob: (id: number) => request<void>('DELETE', `/jobs/${id}`),
   waitingReasons: (id: number) =>
     request<{ reasons: WaitingReason[] }>('GET', `/jobs/${id}/waiting-reasons`),

@@ -37,6 +37,10 @@ export interface TaskCounts {
   canceled: number;
 }
 
+/** What happens to a task past its job's taskTimeout (src/domain/task-timeout-action.ts). */
+export const TASK_TIMEOUT_ACTIONS = ['FAIL', 'COMPLETE', 'NOTIFY'] as const;
+export type TaskTimeoutAction = (typeof TASK_TIMEOUT_ACTIONS)[number];
+
 export interface Job {
   id: number;
   name: string;
@@ -59,6 +63,7 @@ export interface Job {
   dependencies?: number[];
   resources: Resources;
   taskTimeout: number;
+  taskTimeoutAction: TaskTimeoutAction;
   jobTimeout: number;
   maxTries: number;
   inputs: Record<string, unknown>;

@@ -1,6 +1,7 @@
 import type { Job } from '../api/types';
 import { elapsed, formatTime } from '../lib/format';
 import { href } from '../lib/router';
+import { TIMEOUT_ACTION_TEXT } from '../lib/timeout-actions';
 
 const seconds = (s: number) => (s === 0 ? 'none' : `${s} s`);
 
@@ -26,7 +27,9 @@ export function JobDetails({ job }: { job: Job }) {
     ['Ended', formatTime(job.endedAt)],
     ['Run time', elapsed(job.startedAt, job.endedAt)],
     ['Max tries', job.maxTries],
-    ['Timeouts', `task ${seconds(job.taskTimeout)}, job ${seconds(job.jobTimeout)}`],
+    ['Task timeout', seconds(job.taskTimeout)],
+    ['On timeout', `${job.taskTimeoutAction}: ${TIMEOUT_ACTION_TEXT[job.taskTimeoutAction]}`],
+    ['Job timeout', seconds(job.jobTimeout)],
     ['Machine limit', job.machineLimit || 'none'],
   ];
   if (job.nodeList.mode !== 'NONE') {

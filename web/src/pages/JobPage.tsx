@@ -15,6 +15,7 @@ import { ProgressBar } from '../components/ProgressBar';
 import { StateBadge } from '../components/StateBadge';
 import { STATE_COLOURS, TaskGrid } from '../components/TaskGrid';
 import { TaskPanel } from '../components/TaskPanel';
+import { TaskTimeoutForm } from '../components/TaskTimeoutForm';
 import { useLoad, useThrottle } from '../lib/hooks';
 import { href, navigate, type Route } from '../lib/router';
 
@@ -184,6 +185,19 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
         <section className="card">
           <h2>Details</h2>
           <JobDetails job={j} />
+          <h3>Change the task timeout</h3>
+          <TaskTimeoutForm
+            // A change made elsewhere (an event reloads the job) resets the form to it.
+            key={`${j.taskTimeout} ${j.taskTimeoutAction}`}
+            job={j}
+            onSaved={(saved) => {
+              setNotice({
+                text: `Saved: task timeout ${saved.taskTimeout ? `${saved.taskTimeout} s` : 'none'}, then ${saved.taskTimeoutAction}.`,
+                failed: false,
+              });
+              job.reload();
+            }}
+          />
           {(j.dependencies?.length ?? 0) > 0 && (
             <>
               <h3>Depends on</h3>

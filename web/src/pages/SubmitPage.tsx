@@ -1,18 +1,36 @@
 import { useState } from 'react';
 import { ApiError } from '../api/client';
 import { api } from '../api/endpoints';
+import { TASK_TIMEOUT_ACTIONS } from '../api/types';
 import { describeError } from '../components/ErrorMessage';
 import { Field } from '../components/Field';
 import { navigate } from '../lib/router';
 import { splitCommand } from '../lib/split-command';
+import { TIMEOUT_ACTION_TEXT } from '../lib/timeout-actions';
 
-type FieldName = 'name' | 'command' | 'frames' | 'chunkSize' | 'priority' | 'pool';
+type FieldName =
+  | 'name'
+  | 'command'
+  | 'frames'
+  | 'chunkSize'
+  | 'priority'
+  | 'pool'
+  | 'taskTimeout'
+  | 'taskTimeoutAction';
 
 /** The server names fields by their place in the request; the form has fewer of them. */
 function formField(serverField: string | undefined): FieldName | undefined {
   if (!serverField) return undefined;
   if (serverField.startsWith('parameters') || serverField === 'executable') return 'command';
-  const known: FieldName[] = ['name', 'frames', 'chunkSize', 'priority', 'pool'];
+  const known: FieldName[] = [
+    'name',
+    'frames',
+    'chunkSize',
+    'priority',
+    'pool',
+    'taskTimeout',
+    'taskTimeoutAction',
+  ];
   return known.find((f) => serverField === f);
 }
 
@@ -25,15 +43,18 @@ export function SubmitPage() {
     chunkSize: '1',
     priority: '50',
     pool: '',
+    taskTimeout: '',
+    taskTimeoutAction: 'FAIL',
   });
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
-  const set = (field: FieldName) => (e: React.ChangeEvent<HTMLInputElement>) => {
-    setValues((v) => ({ ...v, [field]: e.target.value }));
-    setErrors((old) => ({ ...old, [field]: undefined }));
-  };
+  const set =
+    (field: FieldName) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
+      setValues((v) => ({ ...v, [field]: e.target.value }));
+      setErrors((old) => ({ ...old, [field]: undefined }));
+    };
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -58,6 +79,10 @@ export function SubmitPage() {
         : {}),
       ...(number(values.priority) !== undefined ? { priority: number(values.priority) } : {}),
       ...(values.pool.trim() ? { pool: values.pool.trim() } : {}),
+      ...(number(values.taskTimeout) !== undefined
+        ? { taskTimeout: number(values.taskTimeout) }
+        : {}),
+      taskTimeoutAction: values.taskTimeoutAction,
     };
     setBusy(true);
     try {
@@ -124,6 +149,39 @@ export function SubmitPage() {
         </Field>
         <Field label="Pool" name="pool" error={errors.pool} hint="Empty: any node">
           <input id="field-pool" name="pool" value={values.pool} onChange={set('pool')} />
+        </Field>
+        <Field
+          label="Task timeout"
+          name="taskTimeout"
+          error={errors.taskTimeout}
+          hint="Seconds a task may run; 0: no limit; empty: the job type's default"
+        >
+          <input
+            id="field-taskTimeout"
+            name="taskTimeout"
+            inputMode="numeric"
+            value={values.taskTimeout}
+            onChange={set('taskTimeout')}
+          />
+        </Field>
+        <Field
+          label="On timeout"
+          name="taskTimeoutAction"
+          error={errors.taskTimeoutAction}
+          hint="What happens to a task that runs past its timeout"
+        >
+          <select
+            id="field-taskTimeoutAction"
+            name="taskTimeoutAction"
+            value={values.taskTimeoutAction}
+            onChange={set('taskTimeoutAction')}
+          >
+            {TASK_TIMEOUT_ACTIONS.map((a) => (
+              <option key={a} value={a}>
+                {a}: {TIMEOUT_ACTION_TEXT[a]}
+              </option>
+            ))}
+          </select>
         </Field>
         {formError && (
           <div className="error" role="alert">
