@@ -26,13 +26,11 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
     const extra = (e.validation[0]?.params as { additionalProperty?: unknown } | undefined)
       ?.additionalProperty;
     const named = typeof extra === 'string' ? ` (unknown property "${extra}")` : '';
-    return {
-      status: 400,
-      body: {
-        error: 'VALIDATION',
-        message: `${where}${e.message.replace(/^(body|querystring|params|headers)/, '')}${named}`,
-      },
-    };
+    const choices = choicesOf(e.validation);
+    const message = choices
+      ? `${choices.path} must be one of ${choices.values.join(', ')}`
+      : `${e.message.replace(/^(body|querystring|params|headers)/, '')}${named}`;
+    return { status: 400, body: { error: 'VALIDATION', message: `${where}${message}` } };
   }
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) {
     return {
@@ -47,6 +45,23 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
     return { status: e.statusCode, body: { error: 'VALIDATION', message: e.message } };
   }
   return { status: 500, body: { error: 'INTERNAL', message: ERROR_CODES.INTERNAL.title } };
+}
+
+/**
+ * A union of literals fails as one "must be equal to constant" per literal and then "must
+ * match a schema in anyOf", which names no choice; say which values are allowed instead.
+ */
+function choicesOf(
+  errors: NonNullable<FastifyError['validation']>,
+): { path: string; values: string[] } | undefined {
+  const path = errors[0]?.instancePath;
+  if (path === undefined || !errors.every((v) => v.instancePath === path)) return undefined;
+  if (!errors.some((v) => v.keyword === 'const')) return undefined;
+  if (!errors.every((v) => v.keyword === 'const' || v.keyword === 'anyOf')) return undefined;
+  const values = errors
+    .filter((v) => v.keyword === 'const')
+    .map((v) => String((v.params as { allowedValue?: unknown }).allowedValue));
+  return { path, values };
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {

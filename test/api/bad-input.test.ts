@@ -60,6 +60,24 @@ for (const database of TEST_DATABASES) {
       );
     });
 
+    it('names the allowed values when a field takes one of a few', async () => {
+      let res = await refused({ ...VALID, initialState: 'RUNNING' }, /initialState/);
+      assert.equal(res.body.message, 'body/initialState must be one of QUEUED, SUSPENDED, PENDING');
+      res = await refused({ ...VALID, taskTimeoutAction: 'RETRY' }, /taskTimeoutAction/);
+      assert.equal(
+        res.body.message,
+        'body/taskTimeoutAction must be one of FAIL, COMPLETE, NOTIFY',
+      );
+      const patch = await t.request('PATCH', `/api/v1/jobs/${(await submit(t, {})).id}`, {
+        taskTimeoutAction: 'fail',
+      });
+      expectError(patch, 400, 'VALIDATION');
+      assert.equal(
+        patch.body.message,
+        'body/taskTimeoutAction must be one of FAIL, COMPLETE, NOTIFY',
+      );
+    });
+
     it('refuses unknown, missing and mistyped job-type parameters', async () => {
       await refused(
         { ...VALID, parameters: { executable: 'echo', colour: 'red' } },
