@@ -87,6 +87,37 @@ export async function listExecutions(
   return { rows, total: Number(count.n) };
 }
 
+/** An ended execution with what its reports show: the node's name and the task's frames. */
+export interface EndedExecution extends ExecutionRow {
+  /** '' when the node was removed since. */
+  node_name: string;
+  task_index: number;
+  task_frames: string;
+}
+
+/**
+ * The ended executions of a job (or of one of its tasks, or the one with `executionId`),
+ * in the order they ended. Live ones are left out: they have not ended in anything yet.
+ */
+export async function endedExecutionsOfJob(
+  db: Executor,
+  jobId: number,
+  filter: { taskIndex?: number; executionId?: number } = {},
+): Promise<EndedExecution[]> {
+  let q = db
+    .selectFrom('executions as e')
+    .innerJoin('tasks as t', 't.id', 'e.task_id')
+    .leftJoin('nodes as n', 'n.id', 'e.node_id')
+    .selectAll('e')
+    .select(['n.name as node_name', 't.task_index', 't.frames as task_frames'])
+    .where('e.job_id', '=', jobId)
+    .where('e.state', 'not in', LIVE_EXECUTION_STATES);
+  if (filter.taskIndex !== undefined) q = q.where('t.task_index', '=', filter.taskIndex);
+  if (filter.executionId !== undefined) q = q.where('e.id', '=', filter.executionId);
+  const rows = await q.orderBy('e.ended_at').orderBy('e.id').execute();
+  return rows.map((r) => ({ ...r, node_name: r.node_name ?? '' }));
+}
+
 /** Extends the leases of a node's live executions among `ids`; returns those still live. */
 export async function extendLeases(
   tx: Executor,

@@ -5,6 +5,7 @@ import { basicAuthenticator } from './auth.js';
 import type { DeadlineContext } from './context.js';
 import { deadlineErrorOf } from './errors.js';
 import { jobRoutes } from './job-routes.js';
+import { reportRoutes } from './report-routes.js';
 import { taskRoutes } from './task-routes.js';
 
 /*
@@ -48,7 +49,9 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const known = path === '/' || path === '/api/jobs' || path === '/api/tasks';
+    const known = ['/', '/api/jobs', '/api/tasks', '/api/taskreports', '/api/jobreports'].includes(
+      path,
+    );
     void reply
       .status(known ? 405 : 404)
       .header(known ? 'Allow' : 'X-Drover', known ? 'DELETE, GET, OPTIONS, POST, PUT' : 'deadline')
@@ -62,5 +65,6 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
   app.get('/', async (_request, reply) => reply.type(TEXT).send(banner(options.version)));
   await app.register(jobRoutes(dc));
   await app.register(taskRoutes(dc));
+  await app.register(reportRoutes(dc));
   return app;
 }

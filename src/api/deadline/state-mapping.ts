@@ -1,3 +1,4 @@
+import type { ExecutionState } from '../../domain/execution-state.js';
 import type { JobState } from '../../domain/job-state.js';
 import type { TaskState } from '../../domain/task-state.js';
 import type { TaskTimeoutAction } from '../../domain/task-timeout-action.js';
@@ -67,6 +68,23 @@ export const TASK_STAT_OF: Record<TaskState, number> = {
   FAILED: TASK_STAT.FAILED,
   CANCELED: TASK_STAT.FAILED,
 };
+
+/** A job or task report's `Type` (go-deadline-api, after the docs' report property values). */
+export const REPORT_TYPE = { LOG: 0, ERROR: 1, REQUEUE: 2 } as const;
+
+/**
+ * The report an ended execution is: a completed one is the log of its render, a failed one
+ * an error. One the server withdrew (requeue, suspend, fail or cancel while it ran) or the
+ * node gave back is a requeue, and so is a failure the reaper wrote for a lost node
+ * (REQUEUE_ERROR_NAMES), as Deadline requeues the tasks of a stalled worker.
+ */
+export const REPORT_TYPE_OF: Record<Exclude<ExecutionState, 'ACQUIRED' | 'RUNNING'>, number> = {
+  COMPLETED: REPORT_TYPE.LOG,
+  FAILED: REPORT_TYPE.ERROR,
+  CANCELED: REPORT_TYPE.REQUEUE,
+  RELEASED: REPORT_TYPE.REQUEUE,
+};
+export const REQUEUE_ERROR_NAMES: readonly string[] = ['node-lost'];
 
 /** Props.OnComp: 0 Archive, 1 Delete, 2 Nothing. */
 export const ON_COMPLETE_CODES = { archive: 0, delete: 1, nothing: 2 } as const;

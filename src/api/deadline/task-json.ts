@@ -4,6 +4,9 @@ import { toDeadlineId, toDeadlineTaskId } from './ids.js';
 import { deadlineDate, UNSET_DATE } from './job-json.js';
 import { TASK_STAT_OF } from './state-mapping.js';
 
+/** A task's frames as Deadline writes them: `start-end` runs, `0-0` for a job without frames. */
+export const taskFrames = (frames: string): string => (frames === '' ? '0-0' : frames);
+
 /** A task as Deadline shows it (reference §4); usage figures Drover does not measure are 0. */
 export function renderTask(task: TaskWithFacts): Record<string, unknown> {
   const props: Record<string, unknown> = {};
@@ -13,7 +16,7 @@ export function renderTask(task: TaskWithFacts): Record<string, unknown> {
   return {
     JobID: toDeadlineId(task.job_id),
     TaskID: task.task_index,
-    Frames: task.frames === '' ? '0-0' : task.frames,
+    Frames: taskFrames(task.frames),
     Slave: task.node_name ?? '',
     Stat: TASK_STAT_OF[task.state as TaskState] ?? 1,
     Prog: `${Math.round(task.state === 'COMPLETED' ? 100 : task.progress)} %`,
