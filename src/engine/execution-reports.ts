@@ -10,6 +10,7 @@ import type { ErrorRow, ExecutionRow } from '../store/schema.js';
 import { findTask, updateTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
+import { settleSeedOutputs } from './seed-outputs.js';
 import type { EngineSettings } from './settings.js';
 import { endExecution, moveTasks } from './state-changes.js';
 import { settleJob } from './task-actions.js';
@@ -173,7 +174,8 @@ export async function executionHeartbeat(
 /**
  * The node reports success. `timedOut`: the task ran past its timeout and its job's
  * timeout action (COMPLETE or NOTIFY) still counts it as done; the flag is kept either way
- * once set.
+ * once set. The outputs of a Seed job's execution must satisfy its manifest, else the
+ * execution fails with Scale's error (`settleSeedOutputs`).
  */
 export async function completeExecution(
   ctx: EngineContext,
@@ -185,6 +187,16 @@ export async function completeExecution(
 ): Promise<void> {
   await report(ctx, executionId, nodeId, async (tx, emit, acquired) => {
     const execution = await start(ctx, tx, emit, settings, acquired);
+    // A Seed job whose outputs break its manifest fails here, as Scale's post step fails it.
+    const refused = await settleSeedOutputs(tx, execution, ctx.clock());
+    if (refused) {
+      await failExecution(ctx, tx, emit, execution, 'fail', {
+        ...refused,
+        exitCode,
+        ...(options.timedOut ? { timedOut: true } : {}),
+      });
+      return;
+    }
     await endCompleted(ctx, tx, emit, execution, {
       exit_code: exitCode,
       ...(options.timedOut ? { timed_out: 1 } : {}),

@@ -90,7 +90,8 @@ function badParameter(message: string): never {
   throw invalid(message, { field: 'input' });
 }
 
-const JSON_TYPE_CHECK: Record<SeedJsonInput['type'], [(v: unknown) => boolean, string]> = {
+/** Seed's json types, checked the same way for the inputs and the outputs of a job. */
+export const JSON_TYPE_CHECK: Record<SeedJsonInput['type'], [(v: unknown) => boolean, string]> = {
   array: [Array.isArray, 'an array'],
   boolean: [(v) => typeof v === 'boolean', 'a boolean'],
   integer: [Number.isInteger, 'an integer'],

@@ -11,6 +11,7 @@ import {
   mergeConfiguration,
   type JobConfiguration,
   type SeedInputs,
+  type SeedJsonInput,
 } from './seed-data.js';
 
 /*
@@ -52,7 +53,7 @@ export interface SeedManifest {
           multiple?: boolean;
           required?: boolean;
         }[];
-        json?: { name: string; type: string; key?: string; required?: boolean }[];
+        json?: { name: string; type: SeedJsonInput['type']; key?: string; required?: boolean }[];
       };
       mounts?: { name: string; path: string; mode?: string }[];
       settings?: { name: string; secret?: boolean }[];
@@ -152,7 +153,7 @@ export function validateManifest(manifest: unknown): SeedManifest {
     const inputs = (iface.inputs ?? {}) as Record<string, unknown>;
     const outputs = (iface.outputs ?? {}) as Record<string, unknown>;
     for (const f of namedList(inputs.files, 'files', ['name'])) unique(f.name);
-    for (const j of namedList(inputs.json, 'json', ['name', 'type'])) {
+    const jsonType = (j: Record<string, unknown>) => {
       unique(j.name);
       if (
         !['array', 'boolean', 'integer', 'number', 'object', 'string'].includes(j.type as string)
@@ -161,9 +162,10 @@ export function validateManifest(manifest: unknown): SeedManifest {
           `'${String(j.type)}' is not one of ['array', 'boolean', 'integer', 'number', 'object', 'string']`,
         );
       }
-    }
+    };
+    for (const j of namedList(inputs.json, 'json', ['name', 'type'])) jsonType(j);
     for (const f of namedList(outputs.files, 'files', ['name', 'pattern'])) unique(f.name);
-    for (const j of namedList(outputs.json, 'json', ['name', 'type'])) unique(j.name);
+    for (const j of namedList(outputs.json, 'json', ['name', 'type'])) jsonType(j);
     for (const m of namedList(iface.mounts, 'mounts', ['name', 'path'])) unique(m.name);
     for (const s of namedList(iface.settings, 'settings', ['name'])) unique(s.name);
   }

@@ -1,31 +1,67 @@
 import { posix } from 'node:path';
 import { matchesGlob } from '../domain/glob.js';
+import { readBlob } from '../store/blobs.js';
 import type { Executor } from '../store/database.js';
-import { insertFile, productFilesOfJob } from '../store/files.js';
+import {
+  deleteProductFilesOfExecution,
+  insertFile,
+  productFilesOfJob,
+  type ProductFileRow,
+} from '../store/files.js';
+import { jsonOutputsOfJob, saveJobJsonOutputs } from '../store/job-json-outputs.js';
 import { findRevisionById } from '../store/job-types.js';
-import type { JobRow } from '../store/schema.js';
+import { findJob } from '../store/jobs.js';
+import { listOutputsOfExecution, type OutputRow } from '../store/outputs.js';
+import type { ExecutionRow, JobRow } from '../store/schema.js';
 import type { EngineContext } from './context.js';
+import { JSON_TYPE_CHECK } from './seed-data.js';
 import type { ScaleJobDocument } from './seed-jobs.js';
 import { seedDocument, type SeedManifest } from './seed-manifests.js';
 
 /*
- * Outputs of Seed jobs as Scale files. When a task of a job whose type came from a Seed
- * manifest uploads an output whose name (its path relative to the output directory)
- * matches the glob `pattern` of one of the manifest's interface.outputs.files, the output
- * is registered as a Scale file of type PRODUCT holding the output's blob (in the upload's
- * transaction). The job's output Data JSON lists, for each manifest output, the ids of
- * those files whose path matches its pattern.
+ * Outputs of Seed jobs, as Scale's post step treats them. When a task of a job whose type
+ * came from a Seed manifest uploads an output whose name (its path relative to the output
+ * directory) matches the glob `pattern` of one of the manifest's interface.outputs.files,
+ * the output is registered as a Scale file of type PRODUCT holding the output's blob (in
+ * the upload's transaction). When the node then reports success, the execution's uploads
+ * must satisfy the manifest (`settleSeedOutputs`), and the json outputs are read from its
+ * `seed.outputs.json`. The job's output Data JSON lists, for each manifest file output, the
+ * ids of the product files whose path matches its pattern, and the kept json outputs.
  */
 
-type OutputFileEntry = NonNullable<
-  NonNullable<NonNullable<SeedManifest['job']['interface']>['outputs']>['files']
->[number];
+type OutputsInterface = NonNullable<NonNullable<SeedManifest['job']['interface']>['outputs']>;
+type OutputFileEntry = NonNullable<OutputsInterface['files']>[number];
+type OutputJsonEntry = NonNullable<OutputsInterface['json']>[number];
 
-async function outputEntriesOf(db: Executor, job: JobRow): Promise<OutputFileEntry[]> {
+/** Where a Seed job gives its json outputs: a file at the top of its output directory. */
+export const SEED_OUTPUTS_JSON = 'seed.outputs.json';
+
+/**
+ * Seed's own files in the output directory, which no pattern captures as a product (Scale
+ * leaves them out of every match): the json outputs, side-car metadata (`x.png.metadata.json`)
+ * and a legacy results manifest.
+ */
+export function isSeedSpecialFile(name: string): boolean {
+  const base = posix.basename(name);
+  return (
+    base === SEED_OUTPUTS_JSON ||
+    base === 'results_manifest.json' ||
+    base.endsWith('.metadata.json')
+  );
+}
+
+/** The manifest's outputs of a Seed job; undefined for a job of any other job type. */
+async function outputsInterfaceOf(
+  db: Executor,
+  job: JobRow,
+): Promise<OutputsInterface | undefined> {
   const revision = await findRevisionById(db, job.job_type_rev_id);
   const document = seedDocument(revision?.manifest_json ?? null);
-  return document?.manifest.job.interface?.outputs?.files ?? [];
+  return document ? (document.manifest.job.interface?.outputs ?? {}) : undefined;
 }
+
+const captures = (entry: OutputFileEntry, name: string) =>
+  !isSeedSpecialFile(name) && matchesGlob(name, entry.pattern);
 
 export interface UploadedOutput {
   name: string;
@@ -42,9 +78,8 @@ export async function registerProductFile(
   output: UploadedOutput,
   now: number,
 ): Promise<number | undefined> {
-  const matching = (await outputEntriesOf(tx, job)).filter((e) =>
-    matchesGlob(output.name, e.pattern),
-  );
+  const entries = (await outputsInterfaceOf(tx, job))?.files ?? [];
+  const matching = entries.filter((e) => captures(e, output.name));
   if (matching.length === 0) return undefined;
   const scale = (JSON.parse(job.dialect_json) as { scale?: ScaleJobDocument }).scale;
   const workspaces = scale?.configuration.output_workspaces;
@@ -68,18 +103,157 @@ export async function registerProductFile(
   });
 }
 
-/** Scale's output Data JSON of a job: each manifest output's matching product file ids. */
+/** Why a reported success is a failure: a built-in error of Scale's post step. */
+export interface OutputFailure {
+  errorName: 'missing-required-output' | 'unexpected-multiple-outputs' | 'invalid-results-manifest';
+  message: string;
+}
+
+/**
+ * Scale's post step, run in the finish transaction of a Seed job's execution that the node
+ * reports successful: each `required` file output must match an output the execution
+ * uploaded, one without `multiple` at most one, and `seed.outputs.json` must give every
+ * required json output a value of its type. On a failure the execution's product files are
+ * dropped (Scale stores no products when its post step fails) and the failure is returned
+ * for the caller to fail the execution with; else the json outputs are kept. Jobs of other
+ * job types are left alone.
+ */
+export async function settleSeedOutputs(
+  tx: Executor,
+  execution: ExecutionRow,
+  now: number,
+): Promise<OutputFailure | undefined> {
+  const job = await findJob(tx, execution.job_id);
+  const outputs = job && (await outputsInterfaceOf(tx, job));
+  if (!job || !outputs) return undefined;
+  const uploaded = await listOutputsOfExecution(tx, execution.id);
+  const jsonEntries = outputs.json ?? [];
+  const result =
+    checkOutputFiles(
+      outputs.files ?? [],
+      uploaded.map((o) => o.name),
+    ) ?? (await readJsonOutputs(tx, jsonEntries, uploaded));
+  if ('errorName' in result) {
+    await deleteProductFilesOfExecution(tx, execution.id, now);
+    return result;
+  }
+  if (jsonEntries.length > 0) {
+    await saveJobJsonOutputs(tx, {
+      job_id: job.id,
+      execution_id: execution.id,
+      values_json: JSON.stringify(result.values),
+      created_at: now,
+    });
+  }
+  return undefined;
+}
+
+function checkOutputFiles(
+  entries: readonly OutputFileEntry[],
+  names: readonly string[],
+): OutputFailure | undefined {
+  for (const entry of entries) {
+    const matched = names.filter((name) => captures(entry, name));
+    if ((entry.required ?? true) && matched.length === 0) {
+      return {
+        errorName: 'missing-required-output',
+        message: `${entry.name} is a required output, but the algorithm did not provide it (no output file matches '${entry.pattern}')`,
+      };
+    }
+    if (!(entry.multiple ?? false) && matched.length > 1) {
+      const listed = matched.slice(0, 5).join(', ') + (matched.length > 5 ? ', …' : '');
+      return {
+        errorName: 'unexpected-multiple-outputs',
+        message: `Pattern '${entry.pattern}' of output ${entry.name} matched ${matched.length} files (${listed}), which is not consistent with a false value for 'multiple'`,
+      };
+    }
+  }
+  return undefined;
+}
+
+async function readJsonOutputs(
+  tx: Executor,
+  entries: readonly OutputJsonEntry[],
+  uploaded: readonly OutputRow[],
+): Promise<{ values: Record<string, unknown> } | OutputFailure> {
+  if (entries.length === 0) return { values: {} };
+  const file = uploaded.find((o) => o.name === SEED_OUTPUTS_JSON);
+  const data = file ? await readBlob(tx, file.blob_id) : undefined;
+  return jsonOutputValues(entries, data && Buffer.from(data).toString('utf8'));
+}
+
+/**
+ * The json outputs in `seed.outputs.json` (text, undefined when the execution left none),
+ * by output name. Each is read under its `key`, else its name; keys no output names are
+ * ignored, as Scale ignores them. Scale only logs a missing file; Drover fails a job whose
+ * manifest requires json outputs that were never given.
+ */
+function jsonOutputValues(
+  entries: readonly OutputJsonEntry[],
+  text: string | undefined,
+): { values: Record<string, unknown> } | OutputFailure {
+  const invalid = (why: string): OutputFailure => ({
+    errorName: 'invalid-results-manifest',
+    message: `${SEED_OUTPUTS_JSON}: ${why}`,
+  });
+  const keyOf = (entry: OutputJsonEntry) => entry.key || entry.name;
+  if (text === undefined) {
+    const required = entries.filter((e) => e.required ?? true).map((e) => `'${keyOf(e)}'`);
+    if (required.length === 0) return { values: {} };
+    return invalid(`not produced; it must give the required json outputs ${required.join(', ')}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return invalid(`not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return invalid('must hold a JSON object of the json outputs by key');
+  }
+  const values: Record<string, unknown> = {};
+  for (const entry of entries) {
+    const key = keyOf(entry);
+    if (!Object.hasOwn(parsed, key)) {
+      if (entry.required ?? true) return invalid(`'${key}' is a required property`);
+      continue;
+    }
+    const value = (parsed as Record<string, unknown>)[key];
+    const [check, described] = JSON_TYPE_CHECK[entry.type];
+    if (!check(value)) {
+      return invalid(`'${key}' (json output ${entry.name}) must be ${described}`);
+    }
+    values[entry.name] = value;
+  }
+  return { values };
+}
+
+/** Each manifest output's value for a job: its live product files, or its json value. */
+export async function seedOutputValues(
+  ctx: EngineContext,
+  job: JobRow,
+): Promise<{ files: Record<string, ProductFileRow[]>; json: Record<string, unknown> }> {
+  const outputs = await outputsInterfaceOf(ctx.db, job);
+  const files: Record<string, ProductFileRow[]> = {};
+  if (!outputs) return { files, json: {} };
+  const [products, json] = await Promise.all([
+    (outputs.files ?? []).length > 0 ? productFilesOfJob(ctx.db, job.id) : [],
+    (outputs.json ?? []).length > 0 ? jsonOutputsOfJob(ctx.db, job.id) : {},
+  ]);
+  for (const entry of outputs.files ?? []) {
+    const matching = products.filter((f) => captures(entry, f.path));
+    if (matching.length > 0) files[entry.name] = matching;
+  }
+  return { files, json };
+}
+
+/** Scale's output Data JSON of a job: each file output's product file ids, the json outputs. */
 export async function seedOutputData(
   ctx: EngineContext,
   job: JobRow,
 ): Promise<{ files: Record<string, number[]>; json: Record<string, unknown> }> {
-  const entries = await outputEntriesOf(ctx.db, job);
+  const values = await seedOutputValues(ctx, job);
   const files: Record<string, number[]> = {};
-  if (entries.length === 0) return { files, json: {} };
-  const products = await productFilesOfJob(ctx.db, job.id);
-  for (const entry of entries) {
-    const ids = products.filter((f) => matchesGlob(f.path, entry.pattern)).map((f) => f.id);
-    if (ids.length > 0) files[entry.name] = ids;
-  }
-  return { files, json: {} };
+  for (const [name, rows] of Object.entries(values.files)) files[name] = rows.map((f) => f.id);
+  return { files, json: values.json };
 }

@@ -140,12 +140,16 @@ export async function listJobInputFiles(
  * holding its output's blob. An output's blob is its own, so the blob links file and output.
  */
 
+/** A product file with the execution that uploaded its output. */
+export type ProductFileRow = FileRow & { execution_id: number | null };
+
 /** The live product files of a job's live outputs, oldest first. */
-export async function productFilesOfJob(db: Executor, jobId: number): Promise<FileRow[]> {
+export async function productFilesOfJob(db: Executor, jobId: number): Promise<ProductFileRow[]> {
   return db
     .selectFrom('files as f')
     .innerJoin('outputs as o', 'o.blob_id', 'f.blob_id')
     .selectAll('f')
+    .select('o.execution_id')
     .where('o.job_id', '=', jobId)
     .where('o.deleted_at', 'is', null)
     .where('f.file_type', '=', 'PRODUCT')
@@ -173,6 +177,23 @@ export async function deleteProductFilesOfDeletedOutputs(
         .where('job_id', '=', jobId)
         .where('name', '=', name)
         .where('deleted_at', 'is not', null),
+    )
+    .execute();
+}
+
+/** Marks deleted the product files of the outputs one execution uploaded. */
+export async function deleteProductFilesOfExecution(
+  tx: Executor,
+  executionId: number,
+  now: number,
+): Promise<void> {
+  await tx
+    .updateTable('files')
+    .set({ deleted_at: now, last_modified: now })
+    .where('file_type', '=', 'PRODUCT')
+    .where('deleted_at', 'is', null)
+    .where('blob_id', 'in', (eb) =>
+      eb.selectFrom('outputs').select('blob_id').where('execution_id', '=', executionId),
     )
     .execute();
 }

@@ -5,6 +5,7 @@ import { scaleSchema } from './migrations/0002-scale.js';
 import { ufdlSchema } from './migrations/0003-ufdl.js';
 import { taskTimeoutActionSchema } from './migrations/0004-task-timeout-action.js';
 import { errorExitCodesSchema } from './migrations/0005-error-exit-codes.js';
+import { jobJsonOutputsSchema } from './migrations/0006-job-json-outputs.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0003-ufdl': ufdlSchema(open.dialect),
     '0004-task-timeout-action': taskTimeoutActionSchema(open.dialect),
     '0005-error-exit-codes': errorExitCodesSchema(open.dialect),
+    '0006-job-json-outputs': jobJsonOutputsSchema(open.dialect),
   };
 }
 

@@ -55,3 +55,17 @@ export async function listOutputsOfJob(db: Executor, jobId: number): Promise<Out
     .orderBy('id')
     .execute();
 }
+
+/** The live outputs one execution uploaded, by name. */
+export async function listOutputsOfExecution(
+  db: Executor,
+  executionId: number,
+): Promise<OutputRow[]> {
+  return db
+    .selectFrom('outputs')
+    .selectAll()
+    .where('execution_id', '=', executionId)
+    .where('deleted_at', 'is', null)
+    .orderBy('name')
+    .execute();
+}

@@ -15,9 +15,18 @@ export interface JobSourcesTable {
   source_task: string | null;
 }
 
-/** The shared schema plus the tables migration 0002-scale adds. */
+/** A Seed job's json outputs, `{name: value}` as JSON text (migration 0006-job-json-outputs). */
+export interface JobJsonOutputsTable {
+  job_id: number;
+  execution_id: number;
+  values_json: string;
+  created_at: number;
+}
+
+/** The shared schema plus the tables migrations 0002-scale and 0006-job-json-outputs add. */
 export interface ScaleDatabase extends Database {
   job_sources: JobSourcesTable;
+  job_json_outputs: JobJsonOutputsTable;
 }
 
 export type ScaleExecutor = Kysely<ScaleDatabase> | Transaction<ScaleDatabase>;

@@ -30,6 +30,12 @@ export interface TaskRunOptions {
 
 type Phase = 'preparing' | 'running' | 'reporting' | 'done';
 
+/** What the server answers to a finish report: the execution as it ended. */
+interface FinishedExecution {
+  state?: string;
+  error?: { name: string; message: string | null } | null;
+}
+
 /** Env vars of the worker that a task must not inherit. */
 const PRIVATE_ENV = ['DROVER_TOKEN'];
 
@@ -285,8 +291,15 @@ export class TaskRun {
   private async finish(body: Record<string, unknown>): Promise<void> {
     this.phase = 'reporting';
     try {
-      await this.report('finish', body);
-      const outcome = body.success ? 'completed' : 'failed';
+      const ended = (await this.report('finish', body)) as FinishedExecution | undefined;
+      // The server can judge a reported success a failure: a Seed job's outputs that do not
+      // satisfy its manifest fail there, and the operator should see why.
+      const outcome =
+        body.success && ended?.state === 'FAILED'
+          ? `failed on the server: ${ended.error?.name ?? 'unknown'}${ended.error?.message ? ` (${ended.error.message})` : ''}`
+          : body.success
+            ? 'completed'
+            : 'failed';
       this.options.log(`execution ${this.executionId}: ${outcome}`);
     } catch (error) {
       if (error instanceof StaleLeaseError) {

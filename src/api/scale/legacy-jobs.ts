@@ -3,7 +3,8 @@ import { priorityToScale } from '../../domain/priority.js';
 import type { Engine } from '../../engine/engine.js';
 import { applyJobAction } from '../../engine/job-actions.js';
 import type { DataV6 } from '../../engine/seed-data.js';
-import { findFiles, type FileRow } from '../../store/files.js';
+import { seedOutputValues } from '../../engine/seed-outputs.js';
+import { findFiles, type FileRow, type ProductFileRow } from '../../store/files.js';
 import { findJob } from '../../store/jobs.js';
 import { listScaleJobs } from '../../store/scale-job-list.js';
 import { executionsOfJob } from '../../store/scale-related.js';
@@ -151,6 +152,21 @@ function fileV5(f: FileRow) {
   };
 }
 
+/** A product file as the legacy services show an output's value (Scale's Product Details). */
+function productV5(f: ProductFileRow, job: JobRow) {
+  const published = job.state === 'COMPLETED';
+  return {
+    ...fileV5(f),
+    is_operational: true,
+    is_published: published,
+    published: published ? time(job.ended_at) : null,
+    unpublished: null,
+    job_type: { id: job.job_type_id },
+    job: { id: job.id },
+    job_exe: f.execution_id === null ? null : { id: f.execution_id },
+  };
+}
+
 function dataV1(input: DataV6) {
   return {
     version: '1.0',
@@ -180,6 +196,7 @@ export function legacyJobRoutes(engine: Engine): FastifyPluginAsync {
     const document = seedDocumentOf(c.revisions.get(job.job_type_rev_id));
     const iface = document?.manifest.job.interface;
     const type = c.types.get(job.job_type_id)!;
+    const outputs = await seedOutputValues(ctx, job);
     return {
       ...jobV5(job, c),
       data: dataV1(input),
@@ -206,11 +223,21 @@ export function legacyJobRoutes(engine: Engine): FastifyPluginAsync {
           value: input.json[j.name] ?? null,
         })),
       ],
-      outputs: (iface?.outputs?.files ?? []).map((o) => ({
-        name: o.name,
-        type: o.multiple ? 'files' : 'file',
-        value: null,
-      })),
+      outputs: [
+        ...(iface?.outputs?.files ?? []).map((o) => {
+          const products = (outputs.files[o.name] ?? []).map((f) => productV5(f, job));
+          return {
+            name: o.name,
+            type: o.multiple ? 'files' : 'file',
+            value: products.length === 0 ? null : o.multiple ? products : products[0],
+          };
+        }),
+        ...(iface?.outputs?.json ?? []).map((j) => ({
+          name: j.name,
+          type: 'property',
+          value: outputs.json[j.name] ?? null,
+        })),
+      ],
     };
   }
 

@@ -95,7 +95,7 @@ for (const database of TEST_DATABASES) {
                 files: [{ name: 'INPUT_FILE' }],
                 json: [{ name: 'size', type: 'integer' }],
               },
-              outputs: { files: [{ name: 'out', pattern: '*.kml' }] },
+              outputs: { files: [{ name: 'out', pattern: '*.kml', required: false }] },
             },
           },
         }),

@@ -16,7 +16,8 @@ import { manifest } from './support.js';
  * End to end: a real `drover serve` and a real `drover worker` process. A Seed job type's
  * command, queued through /v6/jobs/, runs on the worker and completes; its logs come back
  * through the Scale log endpoint in all three formats. A command exiting with a code of the
- * manifest's `errors[]` fails the job with that error.
+ * manifest's `errors[]` fails the job with that error. The files a command leaves in its
+ * output directory become products and json outputs, or fail the job they do not satisfy.
  */
 
 describe('Scale job on a real drover worker', { timeout: 180_000 }, () => {
@@ -122,5 +123,55 @@ describe('Scale job on a real drover worker', { timeout: 180_000 }, () => {
     const unmapped = await ended(9);
     assert.equal(unmapped.status, 'FAILED');
     assert.equal(unmapped.error.name, 'algorithm-unknown');
+  });
+
+  it('uploads the outputs: seed.outputs.json gives the json outputs; a missing one fails', async () => {
+    const type = await e2e.api('POST', '/v6/job-types/', {
+      manifest: manifest('e2e-outputs', {
+        job: {
+          interface: {
+            command:
+              'if [ "$MODE" = ok ]; then echo measured > "$OUTPUT_DIR/result.txt"; printf \'{"total": 7}\' > "$OUTPUT_DIR/seed.outputs.json"; fi',
+            inputs: { files: [{ name: 'INPUT_FILE' }], json: [{ name: 'MODE', type: 'string' }] },
+            outputs: {
+              files: [{ name: 'result', pattern: '*.txt', mediaType: 'text/x-measure' }],
+              json: [{ name: 'total', type: 'integer' }],
+            },
+          },
+        },
+      }),
+    });
+    assert.equal(type.status, 201, JSON.stringify(type.body));
+    const file = await e2e.api('POST', '/v6/files/', { file_name: 'o.txt', file_path: '/tmp/o' });
+    const ended = async (mode: string) => {
+      const queued = await e2e.api('POST', '/v6/jobs/', {
+        job_type_id: type.body.id,
+        input: { files: { INPUT_FILE: [file.body.id] }, json: { MODE: mode } },
+      });
+      assert.equal(queued.status, 201, JSON.stringify(queued.body));
+      return waitFor(
+        `the ${mode} job to end`,
+        60_000,
+        async () => {
+          const res = await e2e.api('GET', `/v6/jobs/${queued.body.id}/`);
+          return ['COMPLETED', 'FAILED'].includes(res.body.status) ? res.body : undefined;
+        },
+        () => worker.output(),
+      );
+    };
+    const ok = await ended('ok');
+    assert.equal(ok.status, 'COMPLETED', worker.output());
+    assert.deepEqual(ok.output.json, { total: 7 });
+    assert.equal(ok.output.files.result.length, 1);
+    const product = await e2e.api('GET', `/v6/files/${ok.output.files.result[0]}/`);
+    assert.equal(product.body.file_name, 'result.txt');
+    assert.equal(product.body.media_type, 'text/x-measure');
+
+    const missing = await ended('nothing');
+    assert.equal(missing.status, 'FAILED');
+    assert.equal(missing.error.name, 'missing-required-output');
+    await waitFor('the worker to tell', 10_000, async () =>
+      /failed on the server: missing-required-output/.test(worker.output()) ? true : undefined,
+    );
   });
 });

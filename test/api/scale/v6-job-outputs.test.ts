@@ -29,7 +29,7 @@ const producing = (name: string) =>
         outputs: {
           files: [
             { name: 'result', pattern: 'out/*.txt', mediaType: 'text/x-result' },
-            { name: 'images', pattern: '**/*.png', multiple: true },
+            { name: 'images', pattern: '**/*.png', multiple: true, required: false },
             { name: 'never', pattern: '*.nothing', required: false },
           ],
         },
@@ -73,13 +73,16 @@ for (const database of TEST_DATABASES) {
       await t?.close();
     });
 
-    /** Queues a job, runs it with these uploads (name, body, type), returns its id. */
-    async function run(
+    /**
+     * Queues a job, runs it with these uploads (name, body, type) and reports success;
+     * returns its id and the execution the finish answered with.
+     */
+    async function runJob(
       uploads: [string, string, string][],
-      body: (exe: number) => Promise<void> = async () => {},
-    ): Promise<number> {
+      options: { jobType?: any; body?: (exe: number) => Promise<void> } = {},
+    ): Promise<{ id: number; exe: number; finished: any }> {
       const job = await queue(t, {
-        job_type_id: type.id,
+        job_type_id: (options.jobType ?? type).id,
         input: { files: { INPUT_FILE: [input.id] } },
       });
       const order = await acquire(t, nodeId);
@@ -89,8 +92,8 @@ for (const database of TEST_DATABASES) {
       for (const [name, data, mediaType] of uploads) {
         await upload(t, exe, nodeId, name, data, mediaType);
       }
-      await body(exe);
-      expectStatus(
+      await options.body?.(exe);
+      const finished = expectStatus(
         await t.request('POST', `/api/v1/executions/${exe}/finish`, {
           nodeId,
           success: true,
@@ -98,9 +101,14 @@ for (const database of TEST_DATABASES) {
         }),
         200,
         'finish',
-      );
-      return job.id;
+      ).body;
+      return { id: job.id, exe, finished };
     }
+
+    const run = async (
+      uploads: [string, string, string][],
+      body?: (exe: number) => Promise<void>,
+    ): Promise<number> => (await runJob(uploads, body ? { body } : {})).id;
 
     it('lists the matching outputs as product files under their manifest output', async () => {
       const id = await run([
@@ -152,6 +160,33 @@ for (const database of TEST_DATABASES) {
       // They are still Drover outputs of the job.
       const outputs = expectStatus(await t.request('GET', `/api/v1/jobs/${id}/outputs`), 200).body;
       assert.equal(outputs.items.length, 5);
+
+      // The legacy details merge each manifest output with its product files.
+      const legacy = expectStatus(await t.request('GET', `/jobs/${id}/`), 200).body;
+      assert.deepEqual(
+        legacy.outputs.map((o: any) => [o.name, o.type]),
+        [
+          ['result', 'file'],
+          ['images', 'files'],
+          ['never', 'file'],
+        ],
+      );
+      const [single, several, none] = legacy.outputs;
+      assert.equal(single.value.id, job.output.files.result[0]);
+      assert.equal(single.value.file_name, 'result.txt');
+      assert.equal(single.value.media_type, 'text/x-result');
+      assert.equal(single.value.file_size, 'the result'.length);
+      assert.equal(single.value.is_operational, true);
+      assert.equal(single.value.is_published, true);
+      assert.equal(single.value.published, job.ended);
+      assert.deepEqual(single.value.job, { id });
+      assert.deepEqual(single.value.job_type, { id: type.id });
+      assert.deepEqual(single.value.job_exe, { id: job.execution.id });
+      assert.deepEqual(
+        several.value.map((f: any) => f.id),
+        job.output.files.images,
+      );
+      assert.equal(none.value, null, 'an output without files has no value');
     });
 
     it('an output uploaded again replaces its file; a job without matches has none', async () => {
@@ -177,6 +212,7 @@ for (const database of TEST_DATABASES) {
 
       const none = await run([['notes.md', 'nothing', 'text/markdown']]);
       const empty = expectStatus(await t.request('GET', `/v6/jobs/${none}/`), 200).body;
+      assert.equal(empty.status, 'FAILED', 'its required output is missing');
       assert.deepEqual(empty.output, { files: {}, json: {} });
     });
 
@@ -188,6 +224,166 @@ for (const database of TEST_DATABASES) {
       expectStatus(await t.request('DELETE', `/api/v1/jobs/${id}?purge=true`), 204);
       const file = expectStatus(await t.request('GET', `/v6/files/${fileId}/`), 200).body;
       assert.equal(file.is_deleted, true);
+    });
+
+    it('a required file output that was not produced fails the execution, not retried', async () => {
+      const { id, exe, finished } = await runJob([['notes.md', 'no result', 'text/markdown']]);
+      assert.equal(finished.state, 'FAILED', 'the finish answers with the failed execution');
+      assert.equal(finished.error.name, 'missing-required-output');
+      assert.match(finished.error.message, /^result is a required output/);
+      assert.match(finished.error.message, /out\/\*\.txt/);
+      const job = expectStatus(await t.request('GET', `/v6/jobs/${id}/`), 200).body;
+      assert.equal(job.status, 'FAILED');
+      assert.equal(job.error.name, 'missing-required-output');
+      assert.equal(job.error.category, 'ALGORITHM');
+      assert.equal(job.error.is_builtin, true);
+      assert.equal(job.max_tries, 3);
+      assert.equal(job.num_exes, 1, 'Scale never retries missing-required-output');
+      assert.equal(job.execution.id, exe);
+      assert.equal(job.execution.status, 'FAILED');
+      assert.equal(job.execution.error.name, 'missing-required-output');
+      assert.deepEqual(job.output, { files: {}, json: {} });
+      const failed = expectStatus(
+        await t.request('GET', `/v6/jobs/?error_category=ALGORITHM&job_type_id=${type.id}`),
+        200,
+      ).body;
+      assert.ok(failed.results.some((j: any) => j.id === id));
+    });
+
+    it('two files for an output without multiple fail with unexpected-multiple-outputs', async () => {
+      const { id, finished } = await runJob([
+        ['out/a.txt', 'a', 'text/plain'],
+        ['out/b.txt', 'b', 'text/plain'],
+        ['top.png', 'png', 'image/png'],
+      ]);
+      assert.equal(finished.state, 'FAILED');
+      assert.equal(finished.error.name, 'unexpected-multiple-outputs');
+      assert.match(finished.error.message, /matched 2 files \(out\/a\.txt, out\/b\.txt\)/);
+      const job = expectStatus(await t.request('GET', `/v6/jobs/${id}/`), 200).body;
+      assert.equal(job.status, 'FAILED');
+      assert.equal(job.error.name, 'unexpected-multiple-outputs');
+      assert.equal(job.error.category, 'ALGORITHM');
+      assert.equal(job.num_exes, 1);
+      // Scale stores no products of a failed post step: the execution's files are gone.
+      assert.deepEqual(job.output, { files: {}, json: {} });
+      const files = expectStatus(await t.request('GET', '/v6/files/?page_size=100'), 200).body;
+      assert.ok(!files.results.some((f: any) => f.job?.id === id), JSON.stringify(files.results));
+      const legacy = expectStatus(await t.request('GET', `/jobs/${id}/`), 200).body;
+      assert.deepEqual(
+        legacy.outputs.map((o: any) => o.value),
+        [null, null, null],
+      );
+    });
+
+    describe('json outputs from seed.outputs.json', () => {
+      let measuring: any;
+
+      before(async () => {
+        measuring = await createJobType(
+          t,
+          manifest('measurer', {
+            job: {
+              interface: {
+                command: 'true',
+                inputs: { files: [{ name: 'INPUT_FILE' }], json: [] },
+                outputs: {
+                  files: [
+                    { name: 'table', pattern: '*.csv' },
+                    { name: 'report', pattern: '*.json', required: false },
+                  ],
+                  json: [
+                    { name: 'count', type: 'integer' },
+                    { name: 'label', type: 'string', key: 'the-label' },
+                    { name: 'extra', type: 'object', required: false },
+                  ],
+                },
+              },
+            },
+          }),
+        );
+      });
+
+      const withJson = (json: string): [string, string, string][] => [
+        ['t.csv', 'a,b', 'text/csv'],
+        ['seed.outputs.json', json, 'application/json'],
+      ];
+
+      it('collects them into output.json and the legacy outputs', async () => {
+        const { id, finished } = await runJob(
+          withJson(JSON.stringify({ count: 3, 'the-label': 'hello', ignored: true })),
+          { jobType: measuring },
+        );
+        assert.equal(finished.state, 'COMPLETED', JSON.stringify(finished));
+        const job = expectStatus(await t.request('GET', `/v6/jobs/${id}/`), 200).body;
+        assert.equal(job.status, 'COMPLETED');
+        assert.deepEqual(job.output.json, { count: 3, label: 'hello' });
+        assert.deepEqual(
+          Object.keys(job.output.files),
+          ['table'],
+          'seed.outputs.json is no product',
+        );
+
+        const legacy = expectStatus(await t.request('GET', `/jobs/${id}/`), 200).body;
+        assert.deepEqual(
+          legacy.outputs.map((o: any) => [o.name, o.type]),
+          [
+            ['table', 'file'],
+            ['report', 'file'],
+            ['count', 'property'],
+            ['label', 'property'],
+            ['extra', 'property'],
+          ],
+        );
+        assert.equal(legacy.outputs[0].value.file_name, 't.csv');
+        assert.equal(legacy.outputs[1].value, null);
+        assert.deepEqual(
+          legacy.outputs.slice(2).map((o: any) => o.value),
+          [3, 'hello', null],
+        );
+      });
+
+      it('fails with invalid-results-manifest when a json output is missing or mistyped', async () => {
+        const cases: [string, [string, string, string][], RegExp][] = [
+          ['wrong type', withJson('{"count": 2.5, "the-label": "x"}'), /'count'.*an integer/],
+          ['required key missing', withJson('{"count": 2}'), /'the-label' is a required property/],
+          ['not JSON', withJson('{"count": '), /not valid JSON/],
+          ['not an object', withJson('[1, 2]'), /JSON object/],
+          ['no file', [['t.csv', 'a,b', 'text/csv']], /not produced/],
+        ];
+        for (const [what, uploads, message] of cases) {
+          const { id, finished } = await runJob(uploads, { jobType: measuring });
+          assert.equal(finished.state, 'FAILED', what);
+          assert.equal(finished.error.name, 'invalid-results-manifest', what);
+          assert.match(finished.error.message, /^seed\.outputs\.json: /, what);
+          assert.match(finished.error.message, message, what);
+          const job = expectStatus(await t.request('GET', `/v6/jobs/${id}/`), 200).body;
+          assert.equal(job.status, 'FAILED', what);
+          assert.equal(job.error.name, 'invalid-results-manifest', what);
+          assert.deepEqual(job.output, { files: {}, json: {} }, what);
+        }
+      });
+
+      it('a later successful execution replaces the json outputs', async () => {
+        const { id } = await runJob(withJson('{"count": 1, "the-label": "first"}'), {
+          jobType: measuring,
+        });
+        // A native requeue runs a COMPLETED job again (Scale's own requeue would not).
+        expectStatus(await t.request('POST', `/api/v1/jobs/${id}/requeue`), 200);
+        const order = await acquire(t, nodeId);
+        const exe = order.execution.id;
+        expectStatus(await t.request('POST', `/api/v1/executions/${exe}/start`, { nodeId }), 200);
+        for (const [name, data, mediaType] of withJson(
+          '{"count": 2, "the-label": "second", "extra": {"a": 1}}',
+        )) {
+          await upload(t, exe, nodeId, name, data, mediaType);
+        }
+        expectStatus(
+          await t.request('POST', `/api/v1/executions/${exe}/finish`, { nodeId, success: true }),
+          200,
+        );
+        const job = expectStatus(await t.request('GET', `/v6/jobs/${id}/`), 200).body;
+        assert.deepEqual(job.output.json, { count: 2, label: 'second', extra: { a: 1 } });
+      });
     });
   });
 }
