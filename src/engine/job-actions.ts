@@ -1,5 +1,6 @@
 import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { jobStateMachine, type JobEvent } from '../domain/job-state.js';
+import { checkValues, type JobTypeDefinition } from '../domain/job-type-definition.js';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
 import {
   isTaskTimeoutAction,
@@ -10,9 +11,11 @@ import { deleteBlobsOfJob } from '../store/blobs.js';
 import type { Tx } from '../store/database.js';
 import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.js';
 import { detachProductFilesOfJob } from '../store/files.js';
+import { findRevisionById } from '../store/job-types.js';
 import {
   deleteJobRow,
   dependentsOf,
+  lockDependencyGraph,
   lockJob,
   setNodeList,
   unmetDependencies,
@@ -21,7 +24,14 @@ import {
 import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
-import { changeJobState, moveTasks, releaseJob, stopExecutions } from './state-changes.js';
+import { replaceDependencies } from './job-dependencies.js';
+import {
+  changeJobState,
+  moveTasks,
+  releaseJob,
+  releaseWhenDependenciesMet,
+  stopExecutions,
+} from './state-changes.js';
 
 export const JOB_ACTIONS = [
   'suspend',
@@ -159,6 +169,16 @@ export interface JobChanges {
   jobTimeout?: number;
   /** A new submission time (ms): the job takes its place in the queue as if just submitted. */
   submittedAt?: number;
+  /**
+   * Replaces the jobs this job waits on; the job may move between QUEUED and PENDING
+   * (job-dependencies.ts says when). The same list again changes nothing.
+   */
+  dependencies?: number[];
+  /**
+   * Replaces the job type's parameters, checked against the job's pinned type revision.
+   * Tasks acquired from now on run with them; work already handed out keeps what it got.
+   */
+  parameters?: Record<string, unknown>;
   /** Rewrites the dialect JSON under the job's lock (a dialect's own settings). */
   dialect?: (current: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -178,13 +198,14 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   submittedAt: 'created_at',
 };
 
-/** Changes settings of a job that do not move its state. */
+/** Changes settings of a job; only a change of its dependencies may move its state. */
 export async function updateJobSettings(
   ctx: EngineContext,
   jobId: number,
   changes: JobChanges,
 ): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
+    if (changes.dependencies !== undefined) await lockDependencyGraph(tx, ctx.dialect);
     const job = await lockedJob(ctx, tx, jobId);
     if (changes.allowList?.length && changes.denyList?.length) {
       throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
@@ -215,6 +236,14 @@ export async function updateJobSettings(
       await setNodeList(tx, jobId, names);
       fields.push('nodeList');
     }
+    if (changes.parameters !== undefined) {
+      const revision = await findRevisionById(tx, job.job_type_rev_id);
+      if (!revision) throw notFound('job type revision', job.job_type_rev_id);
+      const definition = JSON.parse(revision.definition_json) as JobTypeDefinition;
+      checkValues('parameter', definition.parameters, changes.parameters);
+      patch.parameters_json = JSON.stringify(changes.parameters);
+      fields.push('parameters');
+    }
     if (changes.dialect) {
       patch.dialect_json = JSON.stringify(
         changes.dialect(JSON.parse(job.dialect_json) as Record<string, unknown>),
@@ -222,6 +251,12 @@ export async function updateJobSettings(
       fields.push('dialect');
     }
     await updateJob(tx, jobId, patch);
+    if (
+      changes.dependencies !== undefined &&
+      (await replaceDependencies(ctx, tx, emit, job, changes.dependencies))
+    ) {
+      fields.push('dependencies');
+    }
     emit({ type: 'job.updated', jobId, fields });
   });
 }
@@ -269,7 +304,7 @@ export async function purgeJob(ctx: EngineContext, jobId: number): Promise<void>
         dependent.pend_reason === 'DEPENDENCIES' &&
         (await unmetDependencies(tx, id)).length === 0
       ) {
-        await releaseJob(ctx, tx, emit, dependent);
+        await releaseWhenDependenciesMet(ctx, tx, emit, dependent);
       }
     }
   });

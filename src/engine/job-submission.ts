@@ -13,10 +13,11 @@ import {
 } from '../domain/task-timeout-action.js';
 import type { Tx } from '../store/database.js';
 import { findJobTypeByName, findRevision } from '../store/job-types.js';
-import { addDependencies, findJobs, insertJob, setNodeList } from '../store/jobs.js';
+import { addDependencies, insertJob, setNodeList } from '../store/jobs.js';
 import type { JobRow } from '../store/schema.js';
 import { insertTasks, newTaskRows } from '../store/tasks.js';
 import { inTransaction, type EngineContext } from './context.js';
+import { existingJobs } from './job-dependencies.js';
 
 export interface SubmitJobSpec {
   type: string;
@@ -128,13 +129,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
     const now = ctx.clock();
 
     const dependencies = [...new Set(spec.dependencies ?? [])];
-    const found = await findJobs(tx, dependencies);
-    if (found.length !== dependencies.length) {
-      const missing = dependencies.filter((id) => !found.some((j) => j.id === id));
-      throw invalid(`dependencies refer to jobs that do not exist: ${missing.join(', ')}`, {
-        field: 'dependencies',
-      });
-    }
+    const found = await existingJobs(tx, dependencies);
     const waitsOnDependencies = found.some((j: JobRow) => j.state !== 'COMPLETED');
     const waitsOnSchedule = spec.scheduledAt !== undefined && spec.scheduledAt > now;
     let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';

@@ -162,14 +162,24 @@ async function releaseDependents(
   for (const id of await dependentsReadyToRelease(tx, jobId)) {
     const job = await lockJob(tx, ctx.dialect, id);
     if (!job || job.state !== 'PENDING') continue;
-    if (job.scheduled_at !== null && job.scheduled_at > ctx.clock()) {
-      // Its dependencies are met but its schedule is not: the reaper releases it when due.
-      await updateJob(tx, job.id, { pend_reason: 'SCHEDULE', last_modified: ctx.clock() });
-      emit({ type: 'job.updated', jobId: job.id, fields: ['pendReason'] });
-      continue;
-    }
-    await releaseJob(ctx, tx, emit, job);
+    await releaseWhenDependenciesMet(ctx, tx, emit, job);
   }
+}
+
+/** A PENDING job whose dependencies are all met goes to the queue, or waits on its schedule. */
+export async function releaseWhenDependenciesMet(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+): Promise<void> {
+  if (job.scheduled_at !== null && job.scheduled_at > ctx.clock()) {
+    // Its dependencies are met but its schedule is not: the reaper releases it when due.
+    await updateJob(tx, job.id, { pend_reason: 'SCHEDULE', last_modified: ctx.clock() });
+    emit({ type: 'job.updated', jobId: job.id, fields: ['pendReason'] });
+    return;
+  }
+  await releaseJob(ctx, tx, emit, job);
 }
 
 /** PENDING → QUEUED with its pending tasks. */

@@ -152,6 +152,34 @@ export async function dependenciesOf(db: Executor, jobId: number): Promise<numbe
   return rows.map((r) => Number(r.depends_on_id));
 }
 
+/** The dependency edges leaving the given jobs: which job waits on which. */
+export async function dependencyEdgesFrom(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<Array<{ jobId: number; dependsOnId: number }>> {
+  if (jobIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('job_dependencies')
+    .select(['job_id', 'depends_on_id'])
+    .where('job_id', 'in', jobIds)
+    .execute();
+  return rows.map((r) => ({ jobId: Number(r.job_id), dependsOnId: Number(r.depends_on_id) }));
+}
+
+/*
+ * Changing an existing job's dependencies reads the graph beyond the job it locks, so two
+ * changes that each close half of a cycle (A on B, B on A) could both pass their check.
+ * With PostgreSQL they take this transaction-scoped lock first and run one at a time;
+ * SQLite transactions already do. Submissions need no lock: nothing waits on a new job.
+ */
+const DEPENDENCY_GRAPH_LOCK = 0x64726f7665; // "drove"
+
+export async function lockDependencyGraph(tx: Tx, dialect: DialectName): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`select pg_advisory_xact_lock(${sql.lit(DEPENDENCY_GRAPH_LOCK)})`.execute(tx);
+  }
+}
+
 /** Jobs that depend on `jobId`. */
 export async function dependentsOf(db: Executor, jobId: number): Promise<number[]> {
   const rows = await db

@@ -30,6 +30,19 @@ for (const database of TEST_DATABASES) {
         const released = await findJob(ctx.db, onLone);
         assert.equal(released?.state, 'QUEUED');
         assert.equal(released?.tasks_queued, 1);
+
+        // Released from its dependency, a job whose schedule lies ahead waits on the schedule.
+        const early = await submitJob(ctx, echo);
+        const later = await submitJob(ctx, {
+          ...echo,
+          dependencies: [early],
+          scheduledAt: t.clock.now + 60_000,
+        });
+        await deleteJob(ctx, early);
+        await purgeJob(ctx, early);
+        const scheduled = await findJob(ctx.db, later);
+        assert.equal(scheduled?.state, 'PENDING');
+        assert.equal(scheduled?.pend_reason, 'SCHEDULE');
       } finally {
         await t.close();
       }

@@ -10,6 +10,7 @@ import {
   type JobChanges,
 } from '../../engine/job-actions.js';
 import { archiveJob, importArchive } from '../../engine/job-archives.js';
+import { findJobType } from '../../store/job-types.js';
 import { nodeListOf } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import { archiveFileName } from './archive-names.js';
@@ -21,6 +22,8 @@ import { fromNone, onCompleteOf, onTaskTimeoutOf } from './job-info.js';
 import { renderJob } from './job-json.js';
 import { jobOf } from './job-lookup.js';
 import { jobViews } from './job-views.js';
+import { pluginParameters } from './plugins.js';
+import { dependencyIdsOf, sameIds, samePlugInfo } from './saved-dep-plug-info.js';
 import { ON_TIMEOUT_CODES, TIMEOUT_ACTION_OF } from './state-mapping.js';
 import { asBool, asInt, asList, asNumber, asString, isRecord } from './values.js';
 
@@ -255,7 +258,7 @@ const HELD: Record<string, (v: unknown, c: JobChanges) => void> = {
   },
 };
 /** Props that describe the job's shape or history: a save cannot change them. */
-const READ_ONLY = new Set(['Frames', 'Chunk', 'Tasks', 'User', 'Dep', 'PlugInfo', 'SchdDate']);
+const READ_ONLY = new Set(['Frames', 'Chunk', 'Tasks', 'User', 'SchdDate']);
 
 async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): Promise<undefined> {
   const ctx = dc.engine.ctx;
@@ -270,8 +273,21 @@ async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): 
   const changes: JobChanges = {};
   const saved: Record<string, unknown> = {};
   let onComplete: DialectData['onComplete'];
+  let plugInfo: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(props)) {
     if (!(key in shown) || READ_ONLY.has(key)) continue;
+    if (key === 'Dep') {
+      // Judged by the ids: the list sent back unchanged, in any form or order, is left alone.
+      const ids = dependencyIdsOf(value);
+      if (!sameIds(ids, view!.dependencies)) changes.dependencies = ids;
+      continue;
+    }
+    if (key === 'PlugInfo') {
+      if (!isRecord(value))
+        throw badRequest('Props.PlugInfo must be an object of plugin settings.');
+      if (!samePlugInfo(value, shown.PlugInfo as Record<string, unknown>)) plugInfo = value;
+      continue;
+    }
     if (JSON.stringify(shown[key]) === JSON.stringify(value)) continue;
     const held = HELD[key];
     if (held) held(value, changes);
@@ -297,6 +313,10 @@ async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): 
       saved.Timeout = ON_TIMEOUT_CODES[onTimeout];
     } else if (key !== 'ListedSlaves' && key !== 'White') saved[key] = value;
   }
+  if (plugInfo) {
+    const type = await findJobType(ctx.db, job.job_type_id);
+    if (type) changes.parameters = pluginParameters(type, plugInfo);
+  }
   const listChanged =
     JSON.stringify(shown.ListedSlaves) !==
       JSON.stringify(props.ListedSlaves ?? shown.ListedSlaves) ||
@@ -312,7 +332,11 @@ async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): 
   await updateJobSettings(ctx, job.id, {
     ...(listChanged ? {} : changes),
     dialect: (current) => {
-      const next = withDeadline(current as DialectData, (d) => Object.assign(d.props, saved));
+      const next = withDeadline(current as DialectData, (d) => {
+        Object.assign(d.props, saved);
+        // A job of another face shows its parameters as PlugInfo; only a Deadline job keeps it.
+        if (plugInfo && d.plugin) d.pluginInfo = { ...plugInfo };
+      });
       if (onComplete !== undefined) next.onComplete = onComplete;
       return next;
     },

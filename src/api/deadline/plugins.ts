@@ -3,7 +3,7 @@ import type { EngineContext } from '../../engine/context.js';
 import { createJobType } from '../../engine/job-types.js';
 import { findJobTypeByName } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
-import { COMMAND_LINE_PLUGIN, COMMAND_LINE_TYPE } from './command-line.js';
+import { COMMAND_LINE_PLUGIN, COMMAND_LINE_TYPE, commandLineParameters } from './command-line.js';
 import { badRequest } from './errors.js';
 
 /*
@@ -48,6 +48,18 @@ export async function jobTypeForPlugin(ctx: EngineContext, plugin: string): Prom
     }
     throw error;
   }
+}
+
+/**
+ * The job type's parameters for a PluginInfo, at submission or in a save: CommandLine's are
+ * translated, an operator's type takes PluginInfo as it is, a stand-in type takes none.
+ */
+export function pluginParameters(
+  type: Pick<JobTypeRow, 'name' | 'category'>,
+  pluginInfo: Record<string, unknown>,
+): Record<string, unknown> {
+  if (type.name === COMMAND_LINE_TYPE) return commandLineParameters(pluginInfo);
+  return type.category === PLUGIN_TYPE_CATEGORY ? {} : pluginInfo;
 }
 
 /** The plugin a job of another face shows as. */

@@ -1,11 +1,10 @@
 import { basename } from 'node:path';
 import type { Principal } from '../../engine/accounts.js';
 import { submitJob } from '../../engine/job-submission.js';
-import { COMMAND_LINE_TYPE, commandLineParameters } from './command-line.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest } from './errors.js';
 import { parseJobInfo } from './job-info.js';
-import { jobTypeForPlugin, PLUGIN_TYPE_CATEGORY } from './plugins.js';
+import { jobTypeForPlugin, pluginParameters } from './plugins.js';
 import { asString, isRecord } from './values.js';
 
 /*
@@ -38,9 +37,7 @@ export async function submitOne(
     .map((a) => basename(a.replace(/\\/g, '/')));
   const submission = parseJobInfo(body.JobInfo, body.PluginInfo, aux, ctx.clock());
   const type = await jobTypeForPlugin(ctx, submission.plugin);
-  let parameters: Record<string, unknown> = {};
-  if (type.name === COMMAND_LINE_TYPE) parameters = commandLineParameters(body.PluginInfo);
-  else if (type.category !== PLUGIN_TYPE_CATEGORY) parameters = body.PluginInfo;
+  const parameters = pluginParameters(type, body.PluginInfo);
 
   const user = submission.spec.user ?? principal.name;
   if (user !== principal.name && principal.role !== 'admin') {

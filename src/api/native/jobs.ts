@@ -113,6 +113,13 @@ const UpdateBody = Type.Object(
     taskTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
     taskTimeoutAction: Type.Optional(TaskTimeoutAction),
     jobTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
+    dependencies: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        maxItems: 10_000,
+        description:
+          'Replaces the ids of the jobs this job waits on ([] for none). Every id must exist, not be the job itself, and not wait on this job (directly or through others). A PENDING job waiting on dependencies whose new ones are all complete is released; a QUEUED job whose tasks are all still queued that gets an incomplete one goes back to PENDING; any other job keeps its state.',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -253,7 +260,8 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['jobs'],
-          summary: 'Change settings of a job (priority, pool, machine limit, lists, …)',
+          summary:
+            'Change settings of a job (priority, pool, machine limit, lists, dependencies, …)',
           params: IdParams,
           body: UpdateBody,
           response: { 200: Job, ...errorResponses },
