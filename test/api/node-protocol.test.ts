@@ -122,15 +122,17 @@ for (const database of TEST_DATABASES) {
 
     it('long-poll: a waiting acquire returns the task submitted while it waited', async () => {
       const node = await register(t, 'np-poll');
-      t.clock.advance(5000);
+      t.clock.advance(6000);
       const stamp = new Date(t.clock.now).toISOString();
       const waiting = t.request('POST', `/api/v1/nodes/${node.id}/acquire?wait=30`);
-      // The acquire stamps the node's heartbeat on its first look; then it waits.
-      for (let i = 0; i < 200; i++) {
-        const n = (await t.request('GET', `/api/v1/nodes/${node.id}`)).body;
-        if (n.lastHeartbeat === stamp) break;
-        await sleep(10);
+      // The acquire stamps the node's heartbeat on its first look (the last stamp is more
+      // than 5 s old); then it waits.
+      let looked = false;
+      for (let i = 0; i < 500 && !looked; i++) {
+        looked = (await t.request('GET', `/api/v1/nodes/${node.id}`)).body.lastHeartbeat === stamp;
+        if (!looked) await sleep(10);
       }
+      assert.ok(looked, 'the waiting acquire never looked');
       const job = await submit(t, { name: 'wake up' });
       const res = await waiting;
       expectStatus(res, 200, 'long-poll');
@@ -412,7 +414,10 @@ for (const database of TEST_DATABASES) {
       assert.equal(empty.next, 5);
 
       // Follow: a read that finds nothing waits for the next batch.
-      const following = t.request('GET', `/api/v1/executions/${id}/logs?from=5&follow=true&wait=30`);
+      const following = t.request(
+        'GET',
+        `/api/v1/executions/${id}/logs?from=5&follow=true&wait=30`,
+      );
       await sleep(200);
       expectStatus(
         await t.request('POST', `/api/v1/executions/${id}/logs`, {
