@@ -11,6 +11,7 @@ import { dependenciesOf, findJob } from '../../src/store/jobs.js';
 import type { JobRow } from '../../src/store/schema.js';
 import { listTasks } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
 
 /* Changing the dependencies (and parameters) of a job after submission, in the engine. */
 
@@ -39,20 +40,6 @@ async function refused(promise: Promise<unknown>, pattern: RegExp): Promise<void
     assert.match(error.message, pattern);
     return true;
   });
-}
-
-/** Waits until `check` passes (events travel through LISTEN with PostgreSQL). */
-async function eventually(check: () => void, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 async function withEngine(

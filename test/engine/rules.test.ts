@@ -27,6 +27,7 @@ import { findNode } from '../../src/store/nodes.js';
 import type { ExecutionRow, JobRow, TaskRow } from '../../src/store/schema.js';
 import { findTask, listTasks } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine, type TestDatabase } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** One engine on a fresh database, with small helpers bound to it. */
 class Farm {
@@ -135,20 +136,6 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<voi
     assert.equal(error.code, code, error.message);
     return true;
   });
-}
-
-/** Waits until `check` passes (events travel through LISTEN with PostgreSQL). */
-async function eventually(check: () => void, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 for (const database of TEST_DATABASES) {

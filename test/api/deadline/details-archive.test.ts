@@ -4,6 +4,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../../helpers/databases.js';
+import { eventually } from '../../helpers/eventually.js';
 import { acquire, register, report } from '../support.js';
 import {
   commandBody,
@@ -142,8 +143,8 @@ for (const database of TEST_DATABASES) {
       while ((await t.dl('GET', '/api/jobs?States=Active&IdOnly=true')).body.length > 0) {
         await runTask(t, node.id, 1_000);
       }
-      await waitFor(async () => (await nativeJob(t, del._id)).deleted === true);
-      await waitFor(async () => (await nativeJob(t, arc._id)).archivedAt !== null);
+      await eventually(async () => assert.equal((await nativeJob(t, del._id)).deleted, true));
+      await eventually(async () => assert.notEqual((await nativeJob(t, arc._id)).archivedAt, null));
       assert.ok(readdirSync(t.archiveDir).some((f) => f.includes(arc._id)));
       const kept = await nativeJob(t, keep._id);
       assert.equal(kept.state, 'COMPLETED');
@@ -152,12 +153,4 @@ for (const database of TEST_DATABASES) {
       assert.equal(deleted.body.length, 1);
     });
   });
-}
-
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail('condition not met in time');
 }

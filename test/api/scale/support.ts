@@ -4,8 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestServer } from '../../helpers/http.js';
+
+/** Scale's bulk commands run after their 202; tests poll for their effect. */
+export { eventually } from '../../helpers/eventually.js';
 
 /* Helpers of the Scale suites (not a test file). Everything goes through HTTP. */
 
@@ -161,20 +163,6 @@ export async function runOne(
   });
   expectStatus(res, 200, 'finish');
   return { ...order, exitCode: run.status, stdout: run.stdout };
-}
-
-/** Polls until `check` passes: Scale's bulk commands run after their 202. */
-export async function eventually(check: () => Promise<void>, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await sleep(20);
-    }
-  }
 }
 
 export const JOB_LIST_FIELDS = [
