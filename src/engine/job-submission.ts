@@ -67,6 +67,13 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
       { field: 'type' },
     );
   }
+  if (type.is_active !== 1) {
+    // Deprecated in Scale, deleted in UFDL: every face stops taking new jobs of it.
+    throw invalid(
+      `job type "${type.name}" version ${type.version} is inactive; reactivate it to submit jobs of it`,
+      { field: 'type' },
+    );
+  }
   const revision = await findRevision(tx, type.id, type.latest_revision);
   if (!revision) throw notFound('job type revision', `${type.name}/${type.latest_revision}`);
   const definition = JSON.parse(revision.definition_json) as JobTypeDefinition;

@@ -7,11 +7,13 @@ import {
   type JobTypeDefinition,
 } from '../domain/job-type-definition.js';
 import {
+  deleteJobType,
   findJobType,
   findJobTypeByName,
   findRevision,
   insertJobType,
   insertRevision,
+  jobTypeHasJobs,
   updateJobType,
 } from '../store/job-types.js';
 import type { JobTypeRow } from '../store/schema.js';
@@ -91,6 +93,50 @@ export async function reviseJobType(
     });
     emit({ type: 'job-type.changed', jobTypeId: id });
     return (await findJobType(tx, id))!;
+  });
+}
+
+/**
+ * Deactivates (deprecates, soft-deletes) or reactivates a job type. An inactive type keeps
+ * its jobs and revisions; Scale shows it deprecated and UFDL deleted, and neither takes new
+ * jobs of it. `last_modified` is the time of the change, the deletion time UFDL shows.
+ */
+export async function setJobTypeActive(
+  ctx: EngineContext,
+  id: number,
+  active: boolean,
+): Promise<JobTypeRow> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const type = await findJobType(tx, id);
+    if (!type) throw notFound('job type', id);
+    if ((type.is_active === 1) === active) return type;
+    await updateJobType(tx, id, { is_active: active ? 1 : 0, last_modified: ctx.clock() });
+    emit({ type: 'job-type.changed', jobTypeId: id });
+    return (await findJobType(tx, id))!;
+  });
+}
+
+/**
+ * Removes a job type for good. Jobs pin a revision of their type, so a type that still
+ * has jobs in the database (deleted ones too) stays; so do the built-in types, which every
+ * start would add again.
+ */
+export async function purgeJobType(ctx: EngineContext, id: number): Promise<JobTypeRow> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const type = await findJobType(tx, id);
+    if (!type) throw notFound('job type', id);
+    if (type.is_system === 1) {
+      throw new DroverError('CONFLICT', `job type ${type.name} ${type.version} is built in`);
+    }
+    if (await jobTypeHasJobs(tx, id)) {
+      throw new DroverError(
+        'CONFLICT',
+        `job type ${type.name} ${type.version} has jobs; delete and purge them first`,
+      );
+    }
+    await deleteJobType(tx, id);
+    emit({ type: 'job-type.changed', jobTypeId: id });
+    return type;
   });
 }
 

@@ -220,3 +220,18 @@ export async function detachProductFilesOfJob(
     )
     .execute();
 }
+
+/** Before one output's blob goes: the product files holding it lose it and are marked deleted. */
+export async function detachProductFilesOfBlob(
+  tx: Executor,
+  blobId: number,
+  now: number,
+): Promise<void> {
+  await tx
+    .updateTable('files')
+    .set({ deleted_at: now, last_modified: now })
+    .where('deleted_at', 'is', null)
+    .where('blob_id', '=', blobId)
+    .execute();
+  await tx.updateTable('files').set({ blob_id: null }).where('blob_id', '=', blobId).execute();
+}

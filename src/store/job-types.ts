@@ -105,3 +105,20 @@ export async function listRevisions(
     .orderBy('revision_num')
     .execute();
 }
+
+/** Whether any job in the database (deleted ones included) is of the job type. */
+export async function jobTypeHasJobs(db: Executor, jobTypeId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('job_type_id', '=', jobTypeId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Removes a job type and its revisions; no job may refer to it. */
+export async function deleteJobType(tx: Executor, jobTypeId: number): Promise<void> {
+  await tx.deleteFrom('job_type_revisions').where('job_type_id', '=', jobTypeId).execute();
+  await tx.deleteFrom('job_types').where('id', '=', jobTypeId).execute();
+}

@@ -64,3 +64,34 @@ export async function markOutputsOfJobDeleted(
     .where('deleted_at', 'is', null)
     .execute();
 }
+
+export async function clearOutputDeleted(tx: Executor, id: number): Promise<void> {
+  await tx.updateTable('outputs').set({ deleted_at: null }).where('id', '=', id).execute();
+}
+
+/** A live output of the job with this name and type other than `exceptId` (one replaced it). */
+export async function findLiveOutputLike(
+  db: Executor,
+  output: Pick<OutputRow, 'id' | 'job_id' | 'name' | 'type'>,
+): Promise<OutputRow | undefined> {
+  return db
+    .selectFrom('outputs')
+    .selectAll()
+    .where('job_id', '=', output.job_id)
+    .where('name', '=', output.name)
+    .where('type', '=', output.type)
+    .where('id', '!=', output.id)
+    .where('deleted_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** Removes one output row and its blob (each output owns its blob). */
+export async function deleteOutputAndBlob(
+  tx: Executor,
+  output: Pick<OutputRow, 'id' | 'blob_id'>,
+): Promise<void> {
+  await tx.deleteFrom('outputs').where('id', '=', output.id).execute();
+  await tx.deleteFrom('blobs').where('id', '=', output.blob_id).execute();
+}

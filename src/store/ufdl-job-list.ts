@@ -1,5 +1,14 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { DialectName, Executor } from './database.js';
+import {
+  ufdlConditionSql,
+  ufdlOrderSql,
+  type UfdlColumnKind,
+  type UfdlCondition,
+  type UfdlOrder,
+} from './ufdl-filter-sql.js';
+
+export type { UfdlColumnKind, UfdlCondition, UfdlOrder } from './ufdl-filter-sql.js';
 
 /*
  * Jobs as UFDL's job server shows them. UFDL keeps start_time, end_time, error_reason and
@@ -9,8 +18,6 @@ import type { DialectName, Executor } from './database.js';
  * table, every UFDL field can be filtered and ordered on in SQL, and lists never load more
  * than they return.
  */
-
-export type UfdlColumnKind = 'int' | 'text' | 'time' | 'bool';
 
 const SINGLE = sql`j.task_count = 1`;
 const FINAL = sql`j.state in ('COMPLETED', 'FAILED', 'CANCELED')`;
@@ -71,38 +78,6 @@ export const UFDL_JOB_COLUMNS: Record<string, { expr: RawBuilder<unknown>; kind:
 
 export type UfdlJobColumn = keyof typeof UFDL_JOB_COLUMNS;
 
-/** A condition on derived columns, as UFDL's FilterSpec expresses it. */
-export type UfdlCondition =
-  | {
-      type: 'exact';
-      column: string;
-      value: string | number | boolean;
-      caseInsensitive?: boolean;
-      invert?: boolean;
-    }
-  | {
-      type: 'contains';
-      column: string;
-      subString: string;
-      caseInsensitive?: boolean;
-      invert?: boolean;
-    }
-  | { type: 'isnull'; column: string; invert?: boolean }
-  | {
-      type: 'compare';
-      column: string;
-      operator: '<' | '>' | '<=' | '>=';
-      value: string | number;
-      invert?: boolean;
-    }
-  | { type: 'and' | 'or'; items: UfdlCondition[]; invert?: boolean };
-
-export interface UfdlOrder {
-  column: string;
-  ascending: boolean;
-  nullsFirst?: boolean;
-}
-
 export interface UfdlJobViewRow {
   pk: number;
   template: number;
@@ -129,59 +104,6 @@ export interface UfdlJobViewRow {
   input_json: string;
   parameters_json: string;
   dialect_json: string;
-}
-
-function columnExpr(column: string): { expr: RawBuilder<unknown>; kind: UfdlColumnKind } {
-  const c = UFDL_JOB_COLUMNS[column];
-  if (!c) throw new Error(`unknown UFDL job column ${column}`);
-  return c;
-}
-
-function conditionSql(dialect: DialectName, c: UfdlCondition): RawBuilder<SqlBool> {
-  let inner: RawBuilder<SqlBool>;
-  switch (c.type) {
-    case 'and':
-    case 'or': {
-      const parts = c.items.map((item) => conditionSql(dialect, item));
-      inner = sql<SqlBool>`(${sql.join(parts, c.type === 'and' ? sql` and ` : sql` or `)})`;
-      break;
-    }
-    case 'isnull':
-      inner = sql<SqlBool>`(${columnExpr(c.column).expr}) is null`;
-      break;
-    case 'exact': {
-      const { expr, kind } = columnExpr(c.column);
-      if (kind === 'text' || typeof c.value === 'string') {
-        const left = kind === 'text' ? expr : sql`cast(${expr} as text)`;
-        inner = c.caseInsensitive
-          ? sql<SqlBool>`lower(${left}) = lower(cast(${String(c.value)} as text))`
-          : sql<SqlBool>`${left} = ${String(c.value)}`;
-      } else {
-        inner = sql<SqlBool>`${expr} = ${typeof c.value === 'boolean' ? (c.value ? 1 : 0) : c.value}`;
-      }
-      break;
-    }
-    case 'contains': {
-      const { expr, kind } = columnExpr(c.column);
-      const text = kind === 'text' ? expr : sql`cast(${expr} as text)`;
-      const [hay, needle] = c.caseInsensitive
-        ? [sql`lower(${text})`, sql`lower(cast(${c.subString} as text))`]
-        : [text, sql`cast(${c.subString} as text)`];
-      // LIKE ignores case in SQLite and treats % and _ as wildcards; a substring search does neither.
-      inner =
-        dialect === 'postgres'
-          ? sql<SqlBool>`strpos(${hay}, ${needle}) > 0`
-          : sql<SqlBool>`instr(${hay}, ${needle}) > 0`;
-      break;
-    }
-    case 'compare': {
-      const { expr } = columnExpr(c.column);
-      inner = sql<SqlBool>`${expr} ${sql.raw(c.operator)} ${c.value}`;
-      break;
-    }
-  }
-  // UFDL inverts with Django's exclude(), where a NULL field never matches the inner filter.
-  return c.invert ? sql<SqlBool>`not coalesce(${inner}, false)` : inner;
 }
 
 function baseQuery() {
@@ -212,13 +134,11 @@ export async function listUfdlJobs(
   dialect: DialectName,
   q: UfdlJobQuery,
 ): Promise<UfdlJobViewRow[]> {
-  const where: RawBuilder<SqlBool>[] = q.conditions.map((c) => conditionSql(dialect, c));
+  const where: RawBuilder<SqlBool>[] = q.conditions.map((c) =>
+    ufdlConditionSql(dialect, UFDL_JOB_COLUMNS, c),
+  );
   if (!q.includeInactive) where.push(sql<SqlBool>`j.deleted_at is null`);
-  const order = q.order.map((o) => {
-    const nulls =
-      o.nullsFirst === undefined ? sql`` : o.nullsFirst ? sql` nulls first` : sql` nulls last`;
-    return sql`${columnExpr(o.column).expr} ${o.ascending ? sql`asc` : sql`desc`}${nulls}`;
-  });
+  const order = q.order.map((o) => ufdlOrderSql(UFDL_JOB_COLUMNS, o));
   order.push(sql`j.id asc`);
   const query = sql<UfdlJobViewRow>`${baseQuery()}
     ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}

@@ -127,6 +127,7 @@ export function jobTypeJson(row: JobTypeRow, definition: unknown): Static<typeof
     description: row.description,
     category: row.category,
     isSystem: row.is_system === 1,
+    active: row.is_active === 1,
     revision: row.latest_revision,
     definition,
     createdAt: iso(row.created_at),

@@ -234,6 +234,10 @@ export const JobType = Type.Object(
     description: Type.String(),
     category: Type.String(),
     isSystem: Type.Boolean(),
+    active: Type.Boolean({
+      description:
+        'false once deprecated (Scale) or deleted (UFDL template): those faces take no new jobs of it',
+    }),
     revision: Type.Integer(),
     definition: Type.Unknown(),
     createdAt: Time,

@@ -85,6 +85,28 @@ export const jobNotStarted = (action: string): UfdlError =>
 export const badName = (name: string, why: string): UfdlError =>
   new UfdlError(400, `Bad name '${name}': ${why}`);
 
+export const badArgumentType = (
+  action: string,
+  parameter: string,
+  expected: string,
+  value: unknown,
+): UfdlError =>
+  new UfdlError(
+    400,
+    `The type passed to ${action} parameter '${parameter}' should be '${expected}', but received ${JSON.stringify(value)}`,
+  );
+
+export const badArgumentValue = (
+  action: string,
+  parameter: string,
+  value: string,
+  reason?: string,
+): UfdlError =>
+  new UfdlError(
+    400,
+    `Bad value for ${action} parameter '${parameter}': ${value}${reason ? `\n${reason}` : ''}`,
+  );
+
 export const badNodeId = (value: string, why: string): UfdlError =>
   new UfdlError(400, `Bad Node-Id header '${value}': ${why}`);
 

@@ -7,8 +7,11 @@ import { findNode } from '../../store/nodes.js';
 import { authRoutes, tokenKeys, ufdlAuthenticator } from './auth.js';
 import type { UfdlFace } from './context.js';
 import { badNodeId, ufdlErrorOf } from './errors.js';
+import { jobOutputRoutes } from './job-outputs.js';
 import { jobSocket, socketGate } from './job-socket.js';
+import { jobTemplateActionRoutes } from './job-template-actions.js';
 import { jobTemplateRoutes } from './job-templates.js';
+import { jobTypeAndContractRoutes } from './job-types-contracts.js';
 import { JOB, jobRoutes } from './jobs.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeRoutes } from './nodes.js';
@@ -83,6 +86,9 @@ export function ufdlApi(engine: Engine, auth: boolean): FastifyPluginAsync {
     nodeProtocolRoutes(face, routes);
     nodeRoutes(face, routes);
     jobTemplateRoutes(face, routes);
+    jobTemplateActionRoutes(face, routes);
+    jobOutputRoutes(face, routes);
+    jobTypeAndContractRoutes(face, routes);
     // The job's WebSocket shares its URL with retrieve (GET without an upgrade).
     routes.attachSocket(JOB, jobSocket(face), socketGate(face));
     routes.register(app);

@@ -1,20 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import { submitJob } from '../../engine/job-submission.js';
-import { findJobType, findRevision, listJobTypes } from '../../store/job-types.js';
-import type { JobTypeRow } from '../../store/schema.js';
+import { listJobTypes } from '../../store/job-types.js';
 import { allow, isAuthenticated } from './auth.js';
 import { jobJson, type UfdlFace } from './context.js';
-import { NOT_FOUND, UfdlError } from './errors.js';
+import { UfdlError } from './errors.js';
 import { compareRows, matches, parseFilterSpec, type FieldCatalog } from './filter-spec.js';
-import {
-  UFDL_TYPE_OF_FIELD,
-  ufdlTime,
-  ufdlVersion,
-  type NotificationOverride,
-} from './job-json.js';
+import type { NotificationOverride } from './job-json.js';
 import { UFDL_POOL } from './nodes.js';
 import type { RouteTable } from './routing.js';
+import { definitionOf, loadTemplate, TEMPLATE, templateJson } from './template-json.js';
 
 /*
  * UFDL's job templates are Drover's job types; every one is workable (Drover has no meta
@@ -22,7 +17,6 @@ import type { RouteTable } from './routing.js';
  * nodes, with one try (UFDL does not retry: a failure is the job's end until reset).
  */
 
-const TEMPLATE = '/job-templates/:pk(^\\d+)';
 const TRANSITIONS = [
   'acquire',
   'release',
@@ -46,21 +40,6 @@ const FIELDS: FieldCatalog = {
   creation_time: { column: 'creation_time_ms', kind: 'time' },
   deletion_time: { column: 'deletion_time_ms', kind: 'time' },
 };
-
-function fieldsJson(fields: JobTypeDefinition['parameters']) {
-  return Object.fromEntries(
-    fields.map((f) => [
-      f.name,
-      {
-        types: [UFDL_TYPE_OF_FIELD[f.type] ?? 'JSON'],
-        help: f.description ?? '',
-        ...(f.required
-          ? {}
-          : { default: null, default_type: UFDL_TYPE_OF_FIELD[f.type] ?? 'JSON' }),
-      },
-    ]),
-  );
-}
 
 class BodyError extends Error {}
 
@@ -124,35 +103,7 @@ function notificationOverride(value: unknown): NotificationOverride {
 
 export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable): void {
   const { ctx } = face.engine;
-  const definitionOf = async (row: JobTypeRow): Promise<JobTypeDefinition> => {
-    const revision = await findRevision(ctx.db, row.id, row.latest_revision);
-    return JSON.parse(revision!.definition_json) as JobTypeDefinition;
-  };
-  const templateJson = async (row: JobTypeRow) => {
-    const definition = await definitionOf(row);
-    return {
-      pk: row.id,
-      name: row.name,
-      version: ufdlVersion(row.version),
-      description: row.description,
-      scope: 'public',
-      domain: null,
-      licence: null,
-      creator: null,
-      creation_time: ufdlTime(row.created_at),
-      deletion_time: row.is_active === 1 ? null : ufdlTime(row.last_modified),
-      type: 'Job',
-      executor_class: '',
-      required_packages: '',
-      parameters: fieldsJson(definition.parameters),
-      inputs: fieldsJson(definition.inputs),
-    };
-  };
-  const load = async (request: FastifyRequest) => {
-    const row = await findJobType(ctx.db, Number((request.params as { pk: string }).pk));
-    if (!row) throw NOT_FOUND();
-    return row;
-  };
+  const load = (request: FastifyRequest) => loadTemplate(ctx, request);
 
   routes.add('POST', '/job-templates/list', async (request) => {
     allow(request, isAuthenticated(request));
@@ -162,7 +113,7 @@ export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable): void {
       rows
         .filter((r) => spec.includeInactive || r.is_active === 1)
         .map(async (r) => ({
-          ...(await templateJson(r)),
+          ...(await templateJson(ctx, r)),
           creation_time_ms: r.created_at,
           deletion_time_ms: r.is_active === 1 ? null : r.last_modified,
         })),
@@ -175,12 +126,19 @@ export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable): void {
 
   routes.add('GET', TEMPLATE, async (request) => {
     allow(request, isAuthenticated(request));
-    return templateJson(await load(request));
+    return templateJson(ctx, await load(request));
   });
 
   routes.add('POST', `${TEMPLATE}/create-job`, async (request) => {
     allow(request, isAuthenticated(request));
     const row = await load(request);
+    // A deleted template is out of the lists; UFDL would still make jobs of it, Drover not.
+    if (row.is_active !== 1) {
+      throw new UfdlError(
+        406,
+        `Job template ${row.name} v${row.version} is deleted: reinstate it to create jobs from it`,
+      );
+    }
     const body = (request.body ?? undefined) as Record<string, unknown> | undefined;
     let inputValues: Record<string, { value: unknown; type: string }>;
     let parameterValues: Record<string, { value: unknown; type: string }> = {};
@@ -221,7 +179,7 @@ export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable): void {
         `Job template ${row.name} is a workable template, and cannot have child notification overrides`,
       );
     }
-    const definition = await definitionOf(row);
+    const definition = await definitionOf(ctx, row);
     for (const input of definition.inputs) {
       if (input.required && !(input.name in inputValues)) {
         throw new UfdlError(406, `Invalid job input '${input.name}': a value is required`);
