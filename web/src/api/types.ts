@@ -152,6 +152,8 @@ export interface JobType {
   description: string;
   category: string;
   isSystem: boolean;
+  /** False once deactivated: its jobs stay, new ones are refused. */
+  active: boolean;
   revision: number;
   definition: unknown;
   createdAt: string | null;

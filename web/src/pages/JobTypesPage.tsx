@@ -65,6 +65,7 @@ export function JobTypesPage({ route }: { route: Route }) {
                 <br />
                 <span className="muted">
                   {t.category} · revision {t.revision}
+                  {!t.active && ' · inactive: takes no new jobs'}
                 </span>
               </a>
             </li>
