@@ -219,6 +219,60 @@ for (const database of TEST_DATABASES) {
       );
     });
 
+    it('deactivates a job type: its jobs stay, new ones are refused until reactivated', async () => {
+      const job = await submit(t, {
+        type: 'render',
+        typeVersion: '1',
+        inputs: { scene: '/scenes/b.blend' },
+      });
+      const off = expectStatus(
+        await t.request('PATCH', `/api/v1/job-types/${created.id}`, { active: false }),
+        200,
+      );
+      assert.equal(off.body.active, false);
+      assert.equal(
+        expectStatus(await t.request('GET', `/api/v1/job-types/${created.id}`), 200).body.active,
+        false,
+      );
+      const refused = await t.request('POST', '/api/v1/jobs', {
+        type: 'render',
+        typeVersion: '1',
+        inputs: { scene: '/s.blend' },
+      });
+      expectError(refused, 400, 'VALIDATION');
+      assert.equal(
+        refused.body.message,
+        'job type "render" version 1 is inactive; reactivate it to submit jobs of it',
+      );
+      assert.equal(
+        expectStatus(await t.request('GET', `/api/v1/jobs/${job.id}`), 200).body.state,
+        'QUEUED',
+      );
+      expectError(
+        await t.request('PATCH', `/api/v1/job-types/${created.id}`, { active: 'no' }),
+        400,
+        'VALIDATION',
+      );
+      expectError(
+        await t.request('PATCH', '/api/v1/job-types/99999', { active: true }),
+        404,
+        'NOT_FOUND',
+      );
+      const on = expectStatus(
+        await t.request('PATCH', `/api/v1/job-types/${created.id}`, { active: true }),
+        200,
+      );
+      assert.equal(on.body.active, true);
+      expectStatus(
+        await t.request('POST', '/api/v1/jobs', {
+          type: 'render',
+          typeVersion: '1',
+          inputs: { scene: '/s.blend' },
+        }),
+        201,
+      );
+    });
+
     it('rejects a bad definition with 400', async () => {
       const badName = await t.request('POST', '/api/v1/job-types', {
         name: '-bad name',

@@ -118,6 +118,19 @@ describe('drover nodes and drover types', () => {
       ),
       run.stdout,
     );
+    const type = await api(t, 'POST', '/job-types', {
+      name: 'retired',
+      definition: { command: ['true'] },
+    });
+    await api(t, 'PATCH', `/job-types/${type.id}`, { active: false });
+    const retired = await drover(t, ['types', 'show', 'retired']);
+    expectRun(retired, 0);
+    assert.ok(
+      retired.stdout.includes(
+        `\nInactive:  yes: takes no new jobs until PATCH /api/v1/job-types/${type.id} {"active": true}\n`,
+      ),
+      retired.stdout,
+    );
     const json = await drover(t, ['types', 'show', 'command-line', '--json']);
     expectRun(json, 0);
     assert.equal(JSON.parse(json.stdout).name, 'command-line');

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { createJobType, reviseJobType } from '../../engine/job-types.js';
+import { createJobType, reviseJobType, setJobTypeActive } from '../../engine/job-types.js';
 import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
@@ -77,6 +77,24 @@ export function jobTypeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         void reply.status(201);
         return withDefinition(row);
       },
+    );
+
+    app.patch(
+      '/job-types/:id',
+      {
+        schema: {
+          tags: ['job types'],
+          summary: 'Deactivate or reactivate a job type',
+          description:
+            'An inactive job type keeps its jobs and revisions; new jobs of it are refused ' +
+            '(every face) until it is active again.',
+          params: IdParams,
+          body: Type.Object({ active: Type.Boolean() }, { additionalProperties: false }),
+          response: { 200: JobType, ...errorResponses },
+        },
+      },
+      async (request) =>
+        withDefinition(await setJobTypeActive(ctx, request.params.id, request.body.active)),
     );
 
     app.get(

@@ -70,6 +70,12 @@ export function registerTypesCommand(program: Command): void {
           ['Description', type.description || undefined],
           ['Category', type.category || undefined],
           ['Built-in', type.isSystem ? 'yes' : 'no'],
+          [
+            'Inactive',
+            type.active
+              ? undefined
+              : `yes: takes no new jobs until PATCH /api/v1/job-types/${type.id} {"active": true}`,
+          ],
           ['Revision', type.revision],
           ['Id', type.id],
           ['Modified', timestamp(type.lastModified)],
