@@ -1,6 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Executor } from './database.js';
-import type { FilesTable } from './schema.js';
+import type { Database, FilesTable } from './schema.js';
 
 export type FileRow = Selectable<FilesTable>;
 
@@ -158,6 +158,33 @@ export async function productFilesOfJob(db: Executor, jobId: number): Promise<Pr
     .execute();
 }
 
+/** The blobs of some outputs: product files hold the same blobs as the outputs they came from. */
+type OutputBlobs = SelectQueryBuilder<Database, 'outputs', { blob_id: number }>;
+
+const outputBlobs = (tx: Executor): OutputBlobs => tx.selectFrom('outputs').select('blob_id');
+
+/**
+ * Marks deleted the live product files holding `blobs` (an output's blob, or those of some
+ * outputs). With `detach` they also lose the blob, which is about to be deleted.
+ */
+async function retireProductFiles(
+  tx: Executor,
+  blobs: OutputBlobs | number,
+  now: number,
+  detach = false,
+): Promise<void> {
+  const holding = (eb: ExpressionBuilder<Database, 'files'>) =>
+    typeof blobs === 'number' ? eb('blob_id', '=', blobs) : eb('blob_id', 'in', blobs);
+  await tx
+    .updateTable('files')
+    .set({ deleted_at: now, last_modified: now })
+    .where('file_type', '=', 'PRODUCT')
+    .where('deleted_at', 'is', null)
+    .where(holding)
+    .execute();
+  if (detach) await tx.updateTable('files').set({ blob_id: null }).where(holding).execute();
+}
+
 /** Marks deleted the product files of a job's deleted outputs of that name (superseded). */
 export async function deleteProductFilesOfDeletedOutputs(
   tx: Executor,
@@ -165,20 +192,11 @@ export async function deleteProductFilesOfDeletedOutputs(
   name: string,
   now: number,
 ): Promise<void> {
-  await tx
-    .updateTable('files')
-    .set({ deleted_at: now, last_modified: now })
-    .where('file_type', '=', 'PRODUCT')
-    .where('deleted_at', 'is', null)
-    .where('blob_id', 'in', (eb) =>
-      eb
-        .selectFrom('outputs')
-        .select('blob_id')
-        .where('job_id', '=', jobId)
-        .where('name', '=', name)
-        .where('deleted_at', 'is not', null),
-    )
-    .execute();
+  const superseded = outputBlobs(tx)
+    .where('job_id', '=', jobId)
+    .where('name', '=', name)
+    .where('deleted_at', 'is not', null);
+  await retireProductFiles(tx, superseded, now);
 }
 
 /** Marks deleted the product files of the outputs one execution uploaded. */
@@ -187,15 +205,7 @@ export async function deleteProductFilesOfExecution(
   executionId: number,
   now: number,
 ): Promise<void> {
-  await tx
-    .updateTable('files')
-    .set({ deleted_at: now, last_modified: now })
-    .where('file_type', '=', 'PRODUCT')
-    .where('deleted_at', 'is', null)
-    .where('blob_id', 'in', (eb) =>
-      eb.selectFrom('outputs').select('blob_id').where('execution_id', '=', executionId),
-    )
-    .execute();
+  await retireProductFiles(tx, outputBlobs(tx).where('execution_id', '=', executionId), now);
 }
 
 /** Before a job's blobs go: its product files lose their blob and are marked deleted. */
@@ -204,21 +214,7 @@ export async function detachProductFilesOfJob(
   jobId: number,
   now: number,
 ): Promise<void> {
-  await tx
-    .updateTable('files')
-    .set({ deleted_at: now, last_modified: now })
-    .where('deleted_at', 'is', null)
-    .where('blob_id', 'in', (eb) =>
-      eb.selectFrom('outputs').select('blob_id').where('job_id', '=', jobId),
-    )
-    .execute();
-  await tx
-    .updateTable('files')
-    .set({ blob_id: null })
-    .where('blob_id', 'in', (eb) =>
-      eb.selectFrom('outputs').select('blob_id').where('job_id', '=', jobId),
-    )
-    .execute();
+  await retireProductFiles(tx, outputBlobs(tx).where('job_id', '=', jobId), now, true);
 }
 
 /** Before one output's blob goes: the product files holding it lose it and are marked deleted. */
@@ -227,11 +223,5 @@ export async function detachProductFilesOfBlob(
   blobId: number,
   now: number,
 ): Promise<void> {
-  await tx
-    .updateTable('files')
-    .set({ deleted_at: now, last_modified: now })
-    .where('deleted_at', 'is', null)
-    .where('blob_id', '=', blobId)
-    .execute();
-  await tx.updateTable('files').set({ blob_id: null }).where('blob_id', '=', blobId).execute();
+  await retireProductFiles(tx, blobId, now, true);
 }
