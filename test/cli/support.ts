@@ -19,7 +19,7 @@ import type { TestServer } from '../helpers/http.js';
  * process against a real server. Helpers shared by them; not a test file itself.
  */
 
-const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..', '..');
 const STAMP = join(ROOT, 'dist', '.cli-test-build');
 const LOCK = join(ROOT, 'dist', '.cli-test-build.lock');
 

@@ -1,5 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
@@ -10,6 +13,7 @@ import {
   drover,
   expectRun,
   finishTask,
+  ROOT,
   startDrover,
   startTask,
   submitJob,
@@ -156,6 +160,36 @@ describe('drover wait and drover logs', () => {
       ],
     );
     await finishTask(t, nodeId, second.execution.id);
+  });
+
+  it('logs ends quietly with status 0 when its reader closes the pipe early', async () => {
+    const job = await submitJob(t, { frames: '1' });
+    const task = await startTask(t, nodeId);
+    // Far more than a pipe holds, so drover is still writing when the reader has gone.
+    for (let batch = 0; batch < 4; batch++) {
+      await log(
+        task.execution.id,
+        Array.from({ length: 1000 }, (_, i): [string, string] => [
+          'stdout',
+          `line ${batch * 1000 + i} ${'x'.repeat(60)}`,
+        ]),
+      );
+    }
+    await finishTask(t, nodeId, task.execution.id);
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'drover.js'), 'logs', String(job.id)],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', DROVER_SERVER: t.url },
+      },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 
   it('logs says when no task has started', async () => {
