@@ -144,14 +144,17 @@ for (const database of TEST_DATABASES) {
             const mine = seen.filter((e) => 'jobId' in e && e.jobId === waiting);
             assert.ok(
               mine.some((e) => e.type === 'job.state' && e.from === 'PENDING' && e.to === 'QUEUED'),
+              'the job is released',
             );
             assert.ok(
               mine.some(
                 (e) => e.type === 'task.state' && e.from === 'PENDING' && e.to === 'QUEUED',
               ),
+              'its task is released',
             );
             assert.ok(
               mine.some((e) => e.type === 'job.updated' && e.fields.includes('dependencies')),
+              'the change is announced',
             );
           });
         } finally {
@@ -259,7 +262,10 @@ for (const database of TEST_DATABASES) {
           await updateJobSettings(ctx, waiting, { dependencies: [a, b, a] });
           await updateJobSettings(ctx, waiting, { comment: 'marker' });
           await eventually(() =>
-            assert.ok(seen.some((e) => e.type === 'job.updated' && e.fields.includes('comment'))),
+            assert.ok(
+              seen.some((e) => e.type === 'job.updated' && e.fields.includes('comment')),
+              'the comment change is announced',
+            ),
           );
           const updates = seen.filter((e) => e.type === 'job.updated' && e.jobId === waiting);
           assert.ok(

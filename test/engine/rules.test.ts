@@ -1055,7 +1055,9 @@ for (const database of TEST_DATABASES) {
             seen
               .filter((e) => e.type === 'job.state' && e.jobId === job)
               .map((e) => e.type === 'job.state' && `${e.from}>${e.to}`);
-          await eventually(() => assert.ok(jobStates().includes('RUNNING>COMPLETED')));
+          await eventually(() =>
+            assert.ok(jobStates().includes('RUNNING>COMPLETED'), jobStates().join(', ')),
+          );
           await new Promise((r) => setTimeout(r, 100)); // let any stray duplicate arrive
           assert.deepEqual(jobStates(), ['QUEUED>RUNNING', 'RUNNING>COMPLETED']);
 
@@ -1078,7 +1080,12 @@ for (const database of TEST_DATABASES) {
         try {
           await rejectsWith(applyJobAction(f.ctx, job, 'resume'), 'ILLEGAL_TRANSITION');
           await applyJobAction(f.ctx, job, 'suspend'); // a marker that does arrive
-          await eventually(() => assert.ok(seen.some((e) => e.type === 'job.state')));
+          await eventually(() =>
+            assert.ok(
+              seen.some((e) => e.type === 'job.state'),
+              'a job.state event arrives',
+            ),
+          );
           await new Promise((r) => setTimeout(r, 100));
           assert.deepEqual(
             seen.filter((e) => e.type === 'job.state').map((e) => e.type === 'job.state' && e.to),
