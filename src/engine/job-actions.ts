@@ -1,4 +1,5 @@
 import { DroverError, invalid, notFound } from '../domain/errors.js';
+import type { ScheduleInput } from '../domain/job-schedule.js';
 import { jobStateMachine, type JobEvent } from '../domain/job-state.js';
 import { checkValues, type JobTypeDefinition } from '../domain/job-type-definition.js';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
@@ -25,9 +26,11 @@ import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { replaceDependencies } from './job-dependencies.js';
+import { replaceSchedule } from './job-schedules.js';
 import {
   changeJobState,
   moveTasks,
+  outsideSchedule,
   releaseJob,
   releaseWhenDependenciesMet,
   stopExecutions,
@@ -117,7 +120,7 @@ async function applyRule(
   let pendReason: string | null = null;
   if (action === 'resume' && (await unmetDependencies(tx, job.id)).length > 0) {
     pendReason = 'DEPENDENCIES';
-  } else if (action === 'resume' && job.scheduled_at !== null && job.scheduled_at > ctx.clock()) {
+  } else if (action === 'resume' && outsideSchedule(job, ctx.clock())) {
     pendReason = 'SCHEDULE';
   }
   if (pendReason !== null) {
@@ -175,6 +178,11 @@ export interface JobChanges {
    */
   dependencies?: number[];
   /**
+   * Replaces the job's schedule (null removes it); the job moves to where the new schedule
+   * says it should be now (job-schedules.ts says how). The same schedule again changes nothing.
+   */
+  schedule?: ScheduleInput | null;
+  /**
    * Replaces the job type's parameters, checked against the job's pinned type revision.
    * Tasks acquired from now on run with them; work already handed out keeps what it got.
    */
@@ -198,7 +206,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   submittedAt: 'created_at',
 };
 
-/** Changes settings of a job; only a change of its dependencies may move its state. */
+/** Changes settings of a job; only a change of its dependencies or schedule may move its state. */
 export async function updateJobSettings(
   ctx: EngineContext,
   jobId: number,
@@ -256,6 +264,13 @@ export async function updateJobSettings(
       (await replaceDependencies(ctx, tx, emit, job, changes.dependencies))
     ) {
       fields.push('dependencies');
+    }
+    if (
+      changes.schedule !== undefined &&
+      // Read again: a change of dependencies may have moved the job just now.
+      (await replaceSchedule(ctx, tx, emit, await lockedJob(ctx, tx, jobId), changes.schedule))
+    ) {
+      fields.push('schedule');
     }
     emit({ type: 'job.updated', jobId, fields });
   });

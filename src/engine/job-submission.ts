@@ -1,5 +1,6 @@
 import { invalid, notFound } from '../domain/errors.js';
 import { chunkFrames, FrameListError, parseFrameList } from '../domain/frame-list.js';
+import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../domain/job-schedule.js';
 import {
   checkValues,
   type JobTypeDefinition,
@@ -18,6 +19,7 @@ import type { JobRow } from '../store/schema.js';
 import { insertTasks, newTaskRows } from '../store/tasks.js';
 import { inTransaction, type EngineContext } from './context.js';
 import { existingJobs } from './job-dependencies.js';
+import { acceptSchedule, scheduleColumns } from './job-schedules.js';
 
 export interface SubmitJobSpec {
   type: string;
@@ -48,8 +50,10 @@ export interface SubmitJobSpec {
   retryAnyError?: boolean;
   dependencies?: number[];
   initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
-  /** Held PENDING until this time (ms). */
+  /** Held PENDING until this time (ms): a once schedule without a stop. */
   scheduledAt?: number;
+  /** When the job may run (src/domain/job-schedule.ts); give this or scheduledAt. */
+  schedule?: ScheduleInput;
   batchId?: number;
   eventId?: number;
   /** What a dialect keeps of the submission and shows back unchanged. */
@@ -115,8 +119,17 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
       field: 'taskTimeoutAction',
     });
   }
+  if (spec.schedule !== undefined && spec.scheduledAt !== undefined) {
+    throw invalid('give either schedule or scheduledAt (a once schedule), not both', {
+      field: 'scheduledAt',
+    });
+  }
+  let schedule: JobSchedule | null = null;
+  if (spec.schedule !== undefined) schedule = acceptSchedule(spec.schedule, ctx.clock());
+  else if (spec.scheduledAt !== undefined) schedule = { kind: 'once', start: spec.scheduledAt };
   const resources = { ...definition.resources, ...spec.resources };
   return {
+    schedule,
     taskTimeoutAction,
     type,
     revision,
@@ -138,7 +151,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
     const dependencies = [...new Set(spec.dependencies ?? [])];
     const found = await existingJobs(tx, dependencies);
     const waitsOnDependencies = found.some((j: JobRow) => j.state !== 'COMPLETED');
-    const waitsOnSchedule = spec.scheduledAt !== undefined && spec.scheduledAt > now;
+    const waitsOnSchedule = p.schedule !== null && scheduleHolds(p.schedule, now);
     let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';
     let pendReason: string | null = state === 'PENDING' ? 'MANUAL' : null;
     if (state === 'QUEUED' && waitsOnDependencies)
@@ -188,7 +201,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
       dialect_json: JSON.stringify(spec.dialect ?? {}),
       error_name: null,
       error_message: null,
-      scheduled_at: spec.scheduledAt ?? null,
+      ...scheduleColumns(p.schedule, now),
       created_at: now,
       queued_at: state === 'QUEUED' ? now : null,
       started_at: null,

@@ -1,7 +1,7 @@
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
 import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
 import { executionsPastTimeout, expiredLeases, lockExecution } from '../store/executions.js';
-import { jobsPastTimeout, lockJob, scheduledJobsDue } from '../store/jobs.js';
+import { jobsPastTimeout, lockJob, schedulesDue } from '../store/jobs.js';
 import { markSilentNodesOffline } from '../store/nodes.js';
 import { inTransaction, type EngineContext } from './context.js';
 import {
@@ -11,8 +11,8 @@ import {
   type Failure,
 } from './execution-reports.js';
 import { applyJobAction, lockedJob } from './job-actions.js';
+import { followSchedule } from './job-schedules.js';
 import type { EngineSettings } from './settings.js';
-import { releaseJob } from './state-changes.js';
 
 /** Rows handled per kind per tick; the next tick takes the rest. */
 const BATCH = 200;
@@ -22,13 +22,17 @@ export interface ReapResult {
   timedOut: number;
   jobsTimedOut: number;
   nodesOffline: number;
+  /** Jobs their schedule started (released or resumed). */
   released: number;
+  /** Jobs their schedule suspended. */
+  suspended: number;
 }
 
 /**
  * Enforces time on the server side: expired leases (the node is gone), tasks and jobs past
- * their time limits, silent nodes, and schedules that came due. Every replica runs one;
- * each row is re-checked under its lock, so two reapers never apply the same change twice.
+ * their time limits, silent nodes, and schedule starts and stops that came due. Every
+ * replica runs one; each row is re-checked under its lock, so two reapers never apply the
+ * same change twice.
  */
 export class LeaseReaper {
   #timer: NodeJS.Timeout | undefined;
@@ -93,15 +97,18 @@ export class LeaseReaper {
       return silent.length;
     });
     let released = 0;
-    for (const id of await scheduledJobsDue(this.ctx.db, now, BATCH)) {
-      released += await inTransaction(this.ctx, async (tx, emit) => {
+    let suspended = 0;
+    for (const id of await schedulesDue(this.ctx.db, now, BATCH)) {
+      const done = await inTransaction(this.ctx, async (tx, emit) => {
         const job = await lockJob(tx, this.ctx.dialect, id);
-        if (job?.state !== 'PENDING' || job.pend_reason !== 'SCHEDULE') return 0;
-        await releaseJob(this.ctx, tx, emit, job);
-        return 1;
+        // Another replica, or a change to the schedule, may have moved it on already.
+        if (!job || job.next_schedule_at === null || job.next_schedule_at > now) return null;
+        return followSchedule(this.ctx, tx, emit, job);
       });
+      if (done === 'started') released++;
+      else if (done === 'stopped') suspended++;
     }
-    return { lost, timedOut, jobsTimedOut, nodesOffline, released };
+    return { lost, timedOut, jobsTimedOut, nodesOffline, released, suspended };
   }
 
   /**

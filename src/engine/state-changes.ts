@@ -1,4 +1,5 @@
 import { executionStateMachine, type ExecutionState } from '../domain/execution-state.js';
+import { nextScheduleEvent, parseStoredSchedule, scheduleHolds } from '../domain/job-schedule.js';
 import {
   FINAL_JOB_STATES,
   jobStateMachine,
@@ -46,6 +47,15 @@ export async function changeJobState(
   if (FINAL_JOB_STATES.includes(to)) update.ended_at = now;
   else if (FINAL_JOB_STATES.includes(from)) update.ended_at = null;
   if (to !== 'PENDING') update.pend_reason = null;
+  // Suspended by hand unless the move says otherwise (the schedule's stop says SCHEDULE).
+  if (to !== 'SUSPENDED') update.suspend_reason = null;
+  else if (from !== 'SUSPENDED') update.suspend_reason ??= null;
+  // An ended job follows no schedule; one that comes back follows it again from now.
+  if (FINAL_JOB_STATES.includes(to)) update.next_schedule_at = null;
+  else if (FINAL_JOB_STATES.includes(from)) {
+    const schedule = parseStoredSchedule(job.schedule_json);
+    update.next_schedule_at = schedule ? (nextScheduleEvent(schedule, now)?.at ?? null) : null;
+  }
   if (to === 'QUEUED' || to === 'COMPLETED') {
     update.error_name ??= null;
     update.error_message ??= null;
@@ -166,6 +176,12 @@ async function releaseDependents(
   }
 }
 
+/** Whether the job's schedule holds it back at `now` (outside its window, a start ahead). */
+export function outsideSchedule(job: Pick<JobRow, 'schedule_json'>, now: number): boolean {
+  const schedule = parseStoredSchedule(job.schedule_json);
+  return schedule !== null && scheduleHolds(schedule, now);
+}
+
 /** A PENDING job whose dependencies are all met goes to the queue, or waits on its schedule. */
 export async function releaseWhenDependenciesMet(
   ctx: EngineContext,
@@ -173,7 +189,7 @@ export async function releaseWhenDependenciesMet(
   emit: Emit,
   job: JobRow,
 ): Promise<void> {
-  if (job.scheduled_at !== null && job.scheduled_at > ctx.clock()) {
+  if (outsideSchedule(job, ctx.clock())) {
     // Its dependencies are met but its schedule is not: the reaper releases it when due.
     await updateJob(tx, job.id, { pend_reason: 'SCHEDULE', last_modified: ctx.clock() });
     emit({ type: 'job.updated', jobId: job.id, fields: ['pendReason'] });

@@ -1,4 +1,5 @@
 import { notFound } from '../domain/errors.js';
+import { nextScheduleEvent, parseStoredSchedule } from '../domain/job-schedule.js';
 import { otherNodesOnJob } from '../store/executions.js';
 import { findJob, nodeListOf, unmetDependencies } from '../store/jobs.js';
 import { activeNodes } from '../store/nodes.js';
@@ -10,6 +11,7 @@ export interface WaitingReason {
     | 'DELETED'
     | 'DEPENDENCIES_PENDING'
     | 'SCHEDULED'
+    | 'OUTSIDE_SCHEDULE'
     | 'PENDED_BY_HAND'
     | 'NO_NODE_ONLINE'
     | 'NO_NODE_IN_POOL_OR_GROUP'
@@ -37,13 +39,26 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
         message: `waiting for job${unmet.length === 1 ? '' : 's'} ${unmet.join(', ')} to complete`,
       });
     } else if (job.pend_reason === 'SCHEDULE') {
+      const at = nextStartAt(ctx, job);
       reasons.push({
         code: 'SCHEDULED',
-        message: `scheduled to start at ${new Date(job.scheduled_at ?? 0).toISOString()}`,
+        message: at
+          ? `scheduled: next start at ${at}`
+          : 'scheduled, but its schedule has no start left; change the schedule or release the job by hand',
       });
     } else {
       reasons.push({ code: 'PENDED_BY_HAND', message: 'pended by hand; release it to run' });
     }
+    return reasons;
+  }
+  if (job.state === 'SUSPENDED' && job.suspend_reason === 'SCHEDULE') {
+    const at = nextStartAt(ctx, job);
+    reasons.push({
+      code: 'OUTSIDE_SCHEDULE',
+      message: at
+        ? `outside its schedule window until ${at}`
+        : 'outside its schedule window, which has ended; change the schedule to run it again',
+    });
     return reasons;
   }
   if (job.state !== 'QUEUED' && job.state !== 'RUNNING') {
@@ -112,4 +127,11 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     message: `${fits.length} node(s) could run it; they are busy with other work or of higher priority`,
   });
   return reasons;
+}
+
+/** When the job's schedule next starts (ISO 8601), or null if it never does again. */
+function nextStartAt(ctx: EngineContext, job: { schedule_json: string | null }): string | null {
+  const schedule = parseStoredSchedule(job.schedule_json);
+  const next = schedule && nextScheduleEvent(schedule, ctx.clock(), 'start');
+  return next ? new Date(next.at).toISOString() : null;
 }

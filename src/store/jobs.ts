@@ -227,18 +227,14 @@ export async function dependentsReadyToRelease(db: Executor, jobId: number): Pro
   return rows.map((r) => Number(r.id));
 }
 
-/** PENDING jobs whose scheduled start has come. */
-export async function scheduledJobsDue(
-  db: Executor,
-  now: number,
-  limit: number,
-): Promise<number[]> {
+/** Jobs whose schedule has a start or stop due, earliest first (a range scan of its index). */
+export async function schedulesDue(db: Executor, now: number, limit: number): Promise<number[]> {
   const rows = await db
     .selectFrom('jobs')
     .select('id')
-    .where('state', '=', 'PENDING')
-    .where('pend_reason', '=', 'SCHEDULE')
-    .where('scheduled_at', '<=', now)
+    .where('next_schedule_at', '<=', now)
+    .orderBy('next_schedule_at')
+    .orderBy('id')
     .limit(limit)
     .execute();
   return rows.map((r) => Number(r.id));

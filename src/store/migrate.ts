@@ -6,6 +6,7 @@ import { ufdlSchema } from './migrations/0003-ufdl.js';
 import { taskTimeoutActionSchema } from './migrations/0004-task-timeout-action.js';
 import { errorExitCodesSchema } from './migrations/0005-error-exit-codes.js';
 import { jobJsonOutputsSchema } from './migrations/0006-job-json-outputs.js';
+import { jobSchedulesSchema } from './migrations/0007-job-schedules.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -16,6 +17,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0004-task-timeout-action': taskTimeoutActionSchema(open.dialect),
     '0005-error-exit-codes': errorExitCodesSchema(open.dialect),
     '0006-job-json-outputs': jobJsonOutputsSchema(open.dialect),
+    '0007-job-schedules': jobSchedulesSchema(open.dialect),
   };
 }
 

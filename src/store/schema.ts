@@ -144,7 +144,14 @@ export interface JobsTable {
   dialect_json: string;
   error_name: string | null;
   error_message: string | null;
+  /** The first start of a once or daily schedule (shown as scheduledAt); null otherwise. */
   scheduled_at: number | null;
+  /** The job's schedule (src/domain/job-schedule.ts), or null for none (migration 0007). */
+  schedule_json: string | null;
+  /** When the reaper next looks at the schedule: its next start or stop; null for none. */
+  next_schedule_at: number | null;
+  /** Why a SUSPENDED job is suspended: SCHEDULE (its schedule's stop), or null (by hand). */
+  suspend_reason: string | null;
   created_at: number;
   queued_at: number | null;
   started_at: number | null;

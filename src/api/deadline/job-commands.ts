@@ -24,6 +24,7 @@ import { jobOf } from './job-lookup.js';
 import { jobViews } from './job-views.js';
 import { pluginParameters } from './plugins.js';
 import { dependencyIdsOf, sameIds, samePlugInfo } from './saved-dep-plug-info.js';
+import { SCHEDULE_PROPS, scheduleOfProps } from './schedule.js';
 import { ON_TIMEOUT_CODES, TIMEOUT_ACTION_OF } from './state-mapping.js';
 import { asBool, asInt, asList, asNumber, asString, isRecord } from './values.js';
 
@@ -258,7 +259,7 @@ const HELD: Record<string, (v: unknown, c: JobChanges) => void> = {
   },
 };
 /** Props that describe the job's shape or history: a save cannot change them. */
-const READ_ONLY = new Set(['Frames', 'Chunk', 'Tasks', 'User', 'SchdDate']);
+const READ_ONLY = new Set(['Frames', 'Chunk', 'Tasks', 'User']);
 
 async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): Promise<undefined> {
   const ctx = dc.engine.ctx;
@@ -274,8 +275,14 @@ async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): 
   const saved: Record<string, unknown> = {};
   let onComplete: DialectData['onComplete'];
   let plugInfo: Record<string, unknown> | undefined;
+  let scheduleChanged = false;
   for (const [key, value] of Object.entries(props)) {
     if (!(key in shown) || READ_ONLY.has(key)) continue;
+    if (SCHEDULE_PROPS.includes(key)) {
+      // The engine holds the schedule; read whole once the loop has seen every Prop.
+      scheduleChanged ||= JSON.stringify(shown[key]) !== JSON.stringify(value);
+      continue;
+    }
     if (key === 'Dep') {
       // Judged by the ids: the list sent back unchanged, in any form or order, is left alone.
       const ids = dependencyIdsOf(value);
@@ -312,6 +319,13 @@ async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): 
       // Kept only to tell Both (0) from Error (1); the engine holds the action.
       saved.Timeout = ON_TIMEOUT_CODES[onTimeout];
     } else if (key !== 'ListedSlaves' && key !== 'White') saved[key] = value;
+  }
+  if (scheduleChanged) {
+    // What was sent over what is shown: Schd 2 alone makes the shown SchdDate daily.
+    const merged = Object.fromEntries(
+      SCHEDULE_PROPS.map((key) => [key, key in props ? props[key] : shown[key]]),
+    );
+    changes.schedule = scheduleOfProps(merged);
   }
   if (plugInfo) {
     const type = await findJobType(ctx.db, job.job_type_id);

@@ -2,6 +2,7 @@ import type { SubmitJobSpec } from '../../engine/job-submission.js';
 import type { DialectData } from './dialect-data.js';
 import { badRequest } from './errors.js';
 import { fromDeadlineId } from './ids.js';
+import { JOB_INFO_DAY_KEY, scheduleOfJobInfo } from './schedule.js';
 import { TIMEOUT_ACTION_OF, type OnComplete, type OnTaskTimeout } from './state-mapping.js';
 import { asBool, asInt, asList, asNumber, asString, keyed } from './values.js';
 
@@ -90,6 +91,7 @@ const KNOWN = new Set(
     'OverrideJobCleanupType',
     'ScheduledType',
     'ScheduledStartDateTime',
+    'ScheduledStopDateTime',
     'ScheduledDays',
     'JobDelay',
     'PreJobScript',
@@ -112,11 +114,13 @@ const KNOWN = new Set(
   ].map((k) => k.toLowerCase()),
 );
 const KNOWN_INDEXED =
-  /^(EnvironmentKeyValue\d+|ExtraInfo\d|ExtraInfoKeyValue\d+|TaskExtraInfoName\d|OutputDirectory\d+|OutputFilename\d+(Tile)?|(Mon|Tues?|Wed(nes)?|Thu(rs)?|Fri|Sat(ur)?|Sun)(day)?(Start|Stop)(Time)?)$/i;
+  /^(EnvironmentKeyValue\d+|ExtraInfo\d|ExtraInfoKeyValue\d+|TaskExtraInfoName\d|OutputDirectory\d+|OutputFilename\d+(Tile)?)$/i;
 
 export function unknownJobInfoKeys(jobInfo: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(jobInfo).filter(([k]) => !KNOWN.has(k.toLowerCase()) && !KNOWN_INDEXED.test(k)),
+    Object.entries(jobInfo).filter(
+      ([k]) => !KNOWN.has(k.toLowerCase()) && !KNOWN_INDEXED.test(k) && !JOB_INFO_DAY_KEY.test(k),
+    ),
   );
 }
 
@@ -134,7 +138,6 @@ export function parseJobInfo(
   jobInfo: Record<string, unknown>,
   pluginInfo: Record<string, unknown>,
   aux: string[],
-  now: number,
 ): Submission {
   const get = keyed(jobInfo);
   const plugin = asString(get('Plugin'))?.trim();
@@ -212,8 +215,8 @@ export function parseJobInfo(
     if (errors !== undefined && errors > 0) spec.maxTries = errors;
   }
 
-  const scheduledAt = scheduleOf(get('ScheduledType'), get('ScheduledStartDateTime'), now);
-  if (scheduledAt !== undefined) spec.scheduledAt = scheduledAt;
+  const schedule = scheduleOfJobInfo(jobInfo, get);
+  if (schedule !== undefined) spec.schedule = schedule;
 
   const dialect: DialectData = {
     deadline: { plugin, jobInfo, pluginInfo, aux, white, props: {} },
@@ -260,34 +263,4 @@ export function onTaskTimeoutOf(value: unknown): OnTaskTimeout {
   throw badRequest(
     `OnTaskTimeout must be Error, Notify, ErrorAndNotify or Complete, not "${String(value)}"`,
   );
-}
-
-/**
- * ScheduledType Once starts the job at ScheduledStartDateTime (`dd/MM/yyyy HH:mm`, the
- * server's local time, or ISO 8601); Daily at the next time of day it names.
- */
-export function scheduleOf(type: unknown, start: unknown, now: number): number | undefined {
-  const kind = asString(type)?.trim().toLowerCase() ?? 'none';
-  if (kind === '' || kind === 'none' || kind === '0') return undefined;
-  if (!['once', 'daily', '1', '2'].includes(kind)) {
-    throw badRequest(`ScheduledType ${String(type)} is not supported; use None, Once or Daily`);
-  }
-  const text = asString(start)?.trim();
-  if (!text) throw badRequest('ScheduledType needs ScheduledStartDateTime (dd/MM/yyyy HH:mm)');
-  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
-  let at: number;
-  if (m) {
-    const [, dd, mm, yyyy, hh, min, ss] = m.map(Number) as number[];
-    at = new Date(yyyy!, mm! - 1, dd, hh, min, ss || 0).getTime();
-  } else {
-    at = Date.parse(text);
-  }
-  if (Number.isNaN(at)) {
-    throw badRequest(`ScheduledStartDateTime "${text}" is not a date (dd/MM/yyyy HH:mm)`);
-  }
-  if (kind === 'daily' || kind === '2') {
-    const day = 24 * 3_600_000;
-    if (at <= now) at += Math.ceil((now - at + 1) / day) * day;
-  }
-  return at;
 }

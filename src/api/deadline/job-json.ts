@@ -7,12 +7,8 @@ import { deadlineDataOf, dialectOf } from './dialect-data.js';
 import { toDeadlineId } from './ids.js';
 import { onCompleteOf, onTaskTimeoutOf, unknownJobInfoKeys } from './job-info.js';
 import { pluginOfType } from './plugins.js';
-import {
-  JOB_STAT_OF,
-  ON_COMPLETE_CODES,
-  ON_TIMEOUT_CODES,
-  SCHEDULE_CODES,
-} from './state-mapping.js';
+import { SCHEDULE_PROPS, scheduleProps } from './schedule.js';
+import { JOB_STAT_OF, ON_COMPLETE_CODES, ON_TIMEOUT_CODES } from './state-mapping.js';
 import { asBool, asInt, asNumber, asString, keyed } from './values.js';
 
 /*
@@ -23,8 +19,6 @@ import { asBool, asInt, asNumber, asString, keyed } from './values.js';
  */
 
 export const UNSET_DATE = '0001-01-01T00:00:00Z';
-const UNSET_TIMESPAN = '-10675199.02:48:05.4775808';
-const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 export const deadlineDate = (ms: number | null | undefined): string =>
   ms === null || ms === undefined ? UNSET_DATE : new Date(ms).toISOString();
@@ -105,7 +99,6 @@ export function renderJob(view: JobView): Record<string, unknown> {
   const minSeconds = num('MinRenderTimeSeconds', num('MinRenderTimeMinutes', 0) * 60);
   const white =
     job.node_list_mode === 'ALLOW' ? true : job.node_list_mode === 'DENY' ? false : !!data?.white;
-  const scheduleType = SCHEDULE_CODES[str('ScheduledType', 'none').toLowerCase()] ?? 0;
 
   const props: Record<string, unknown> = {
     Name: job.name,
@@ -185,16 +178,8 @@ export function renderJob(view: JobView): Record<string, unknown> {
     PoJobScrp: str('PostJobScript'),
     PrTskScrp: str('PreTaskScript'),
     PoTskScrp: str('PostTaskScript'),
-    Schd: scheduleType,
-    SchdDays: int('ScheduledDays', 1),
-    SchdDate: scheduleType === 0 ? UNSET_DATE : deadlineDate(job.scheduled_at),
-    SchdStop: UNSET_DATE,
-  };
-  for (const day of DAYS) {
-    props[`${day}Start`] = UNSET_TIMESPAN;
-    props[`${day}Stop`] = UNSET_TIMESPAN;
-  }
-  Object.assign(props, {
+    // The engine holds the schedule: Schd, SchdDays, SchdDate, SchdStop, MonStart … SunStop.
+    ...scheduleProps(job, int('ScheduledDays', 1), deadlineDate),
     PlugInfo: plugInfo,
     Env: env,
     EnvOnly: bool('UseJobEnvironmentOnly'),
@@ -204,14 +189,17 @@ export function renderJob(view: JobView): Record<string, unknown> {
     EventOI: list(get('EventOptIns')),
     AWSPortalAssets: [],
     AWSPortalAssetFileWhitelist: [],
-  });
+  };
   for (let i = 0; i < 10; i++) props[`Ex${i}`] = extraInfo(i);
   props.ExDic = exDic;
   props.OvrTaskEINames = bool('OverrideTaskExtraInfoNames');
   for (let i = 0; i < 10; i++) props[`TaskEx${i}`] = str(`TaskExtraInfoName${i}`);
   // Props edited through `save` that the engine does not hold win over the JobInfo
-  // (Timeout is held by the engine; its saved code only tells Both from Error).
-  for (const [k, v] of Object.entries(saved)) if (k in props && k !== 'Timeout') props[k] = v;
+  // (Timeout is held by the engine; its saved code only tells Both from Error; schedule
+  // Props kept here by saves from before the engine held schedules are stale).
+  for (const [k, v] of Object.entries(saved)) {
+    if (k in props && k !== 'Timeout' && !SCHEDULE_PROPS.includes(k)) props[k] = v;
+  }
 
   const unknown = unknownJobInfoKeys(info);
   return {

@@ -107,5 +107,11 @@ export const TIMEOUT_ACTION_OF: Record<OnTaskTimeout, TaskTimeoutAction> = {
   complete: 'COMPLETE',
 };
 
-/** Props.Schd (ScheduledType): 0 None, 1 Once, 2 Daily, 3 Custom. */
-export const SCHEDULE_CODES: Record<string, number> = { none: 0, once: 1, daily: 2, custom: 3 };
+/** Props.Schd (ScheduledType): 0 None, 1 Once, 2 Daily, 3 Custom; the engine's schedule kinds. */
+export const SCHEDULE_CODES = { none: 0, once: 1, daily: 2, custom: 3 } as const;
+export const SCHEDULE_KIND_OF_CODE: Record<number, keyof typeof SCHEDULE_CODES> = {
+  0: 'none',
+  1: 'once',
+  2: 'daily',
+  3: 'custom',
+};

@@ -35,7 +35,7 @@ export async function submitOne(
     .filter((a) => a !== '')
     // Only the names are kept: the files themselves are never read from the client's paths.
     .map((a) => basename(a.replace(/\\/g, '/')));
-  const submission = parseJobInfo(body.JobInfo, body.PluginInfo, aux, ctx.clock());
+  const submission = parseJobInfo(body.JobInfo, body.PluginInfo, aux);
   const type = await jobTypeForPlugin(ctx, submission.plugin);
   const parameters = pluginParameters(type, body.PluginInfo);
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { DroverError, invalid } from '../../domain/errors.js';
+import type { ScheduleInput } from '../../domain/job-schedule.js';
 import type { Engine } from '../../engine/engine.js';
 import {
   applyJobAction,
@@ -30,6 +31,7 @@ import {
   Page,
   pageOf,
   Resources,
+  Schedule,
   TaskTimeoutAction,
 } from './schemas.js';
 
@@ -66,7 +68,13 @@ const SubmitBody = Type.Object(
     initialState: Type.Optional(
       Type.Union([Type.Literal('QUEUED'), Type.Literal('SUSPENDED'), Type.Literal('PENDING')]),
     ),
-    scheduledAt: Type.Optional(Type.String({ format: 'date-time' })),
+    scheduledAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Held PENDING until then: the same as a once schedule without a stop',
+      }),
+    ),
+    schedule: Type.Optional(Schedule),
   },
   { additionalProperties: false },
 );
@@ -120,6 +128,12 @@ const UpdateBody = Type.Object(
           'Replaces the ids of the jobs this job waits on ([] for none). Every id must exist, not be the job itself, and not wait on this job (directly or through others). A PENDING job waiting on dependencies whose new ones are all complete is released; a QUEUED job whose tasks are all still queued that gets an incomplete one goes back to PENDING; any other job keeps its state.',
       }),
     ),
+    schedule: Type.Optional(
+      Type.Union([Schedule, Type.Null()], {
+        description:
+          'Replaces the schedule (null removes it). The job goes where the new schedule says it should be now: PENDING on SCHEDULE released or a job the schedule suspended resumed if the window is open; if it is closed, a QUEUED job none of whose tasks started waits PENDING on SCHEDULE and a QUEUED or RUNNING one is suspended. A job suspended or pended by hand keeps its state.',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -130,6 +144,16 @@ const time = (field: string, value: string | undefined): number | undefined => {
   if (Number.isNaN(ms)) throw invalid(`${field} must be an ISO-8601 date-time`, { field });
   return ms;
 };
+
+/** A schedule from the API: a once schedule's date-times become instants. */
+function scheduleInput(schedule: Static<typeof Schedule>): ScheduleInput {
+  const { start, stop, ...rest } = schedule;
+  return {
+    ...rest,
+    ...(start !== undefined ? { start: time('schedule.start', start)! } : {}),
+    ...(stop !== undefined ? { stop: time('schedule.stop', stop)! } : {}),
+  };
+}
 
 function parseSort(text: string | undefined): JobSort[] {
   if (!text) return [{ field: 'id', direction: 'desc' }];
@@ -166,11 +190,12 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         if (body.user && body.user !== principal.name && principal.role !== 'admin') {
           throw new DroverError('FORBIDDEN', 'only admins may submit jobs for another user');
         }
-        const { scheduledAt, user, ...rest } = body;
+        const { scheduledAt, schedule, user, ...rest } = body;
         const id = await submitJob(ctx, {
           ...rest,
           user: user ?? principal.name,
           ...(scheduledAt !== undefined ? { scheduledAt: time('scheduledAt', scheduledAt)! } : {}),
+          ...(schedule !== undefined ? { schedule: scheduleInput(schedule) } : {}),
         });
         const detail = await getJobDetail(ctx, id);
         void reply.status(201).header('Location', `/api/v1/jobs/${id}`);
@@ -261,14 +286,20 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['jobs'],
           summary:
-            'Change settings of a job (priority, pool, machine limit, lists, dependencies, …)',
+            'Change settings of a job (priority, pool, machine limit, lists, dependencies, schedule, …)',
           params: IdParams,
           body: UpdateBody,
           response: { 200: Job, ...errorResponses },
         },
       },
       async (request) => {
-        await updateJobSettings(ctx, request.params.id, request.body);
+        const { schedule, ...rest } = request.body;
+        await updateJobSettings(ctx, request.params.id, {
+          ...rest,
+          ...(schedule !== undefined
+            ? { schedule: schedule === null ? null : scheduleInput(schedule) }
+            : {}),
+        });
         const d = await getJobDetail(ctx, request.params.id);
         return jobJson(d.job, d.type, d);
       },

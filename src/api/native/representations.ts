@@ -1,7 +1,8 @@
 import type { Static } from '@sinclair/typebox';
+import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
-import type { Execution, Job, JobType, Node, Task } from './schemas.js';
+import type { Execution, Job, JobType, Node, Schedule, Task } from './schemas.js';
 
 export const iso = (ms: number | null): string | null =>
   ms === null ? null : new Date(ms).toISOString();
@@ -51,6 +52,9 @@ export function jobJson(
     error: row.error_name === null ? null : { name: row.error_name, message: row.error_message },
     batchId: row.batch_id,
     scheduledAt: iso(row.scheduled_at),
+    schedule: scheduleJson(row.schedule_json),
+    nextScheduleAt: iso(row.next_schedule_at),
+    suspendReason: row.suspend_reason,
     createdAt: iso(row.created_at),
     queuedAt: iso(row.queued_at),
     startedAt: iso(row.started_at),
@@ -59,6 +63,17 @@ export function jobJson(
     lastModified: iso(row.last_modified),
     deletedAt: iso(row.deleted_at),
     archivedAt: iso(row.archived_at),
+  };
+}
+
+/** A stored schedule as the API shows it: a once schedule's instants as ISO 8601. */
+export function scheduleJson(json: string | null): Static<typeof Schedule> | null {
+  const schedule = parseStoredSchedule(json);
+  if (schedule?.kind !== 'once') return schedule;
+  return {
+    kind: 'once',
+    start: iso(schedule.start)!,
+    ...(schedule.stop !== undefined ? { stop: iso(schedule.stop)! } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 
 /*
  * The native API's schemas: they validate requests and, through @fastify/swagger, are the
@@ -73,6 +74,61 @@ export const TaskTimeoutAction = Type.Union(
   },
 );
 
+const TimeOfDay = (what: string) =>
+  Type.String({ description: `${what}: HH:MM or HH:MM:SS in the server's local time zone` });
+
+const DayWindow = Type.Object(
+  {
+    start: Type.Optional(TimeOfDay('The job starts (is released or resumed) at')),
+    stop: Type.Optional(TimeOfDay('The job is suspended at')),
+  },
+  { additionalProperties: false },
+);
+
+export const Schedule = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('once'), Type.Literal('daily'), Type.Literal('custom')], {
+      description:
+        'once: start (and stop) at two date-times; daily: from startDate, every everyDays days at startTime (until stopTime); custom: a start and/or stop on each weekday named in days',
+    }),
+    start: Type.Optional(
+      Type.String({ format: 'date-time', description: 'once: when the job starts' }),
+    ),
+    stop: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'once: when the job is suspended if it is still running; after start',
+      }),
+    ),
+    startDate: Type.Optional(
+      Type.String({ description: 'daily: the first day, YYYY-MM-DD (server local date)' }),
+    ),
+    startTime: Type.Optional(TimeOfDay('daily: the job starts at')),
+    stopTime: Type.Optional(
+      TimeOfDay('daily: the job is suspended at (an earlier time than startTime: the next day)'),
+    ),
+    everyDays: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_EVERY_DAYS,
+        description: 'daily: days from one start to the next; default 1',
+      }),
+    ),
+    days: Type.Optional(
+      Type.Object(Object.fromEntries(WEEKDAYS.map((d) => [d, Type.Optional(DayWindow)])), {
+        additionalProperties: false,
+        description:
+          'custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'When the job may run. At a start the job is released (PENDING on SCHEDULE) or resumed (if its schedule suspended it); at a stop a QUEUED or RUNNING job is suspended, running tasks stopped, until the next start. A job suspended or pended by hand is left alone. Ended jobs follow no schedule.',
+  },
+);
+
 export const JobError = Nullable(
   Type.Object({ name: Type.String(), message: Nullable(Type.String()) }),
 );
@@ -117,6 +173,15 @@ export const Job = Type.Object(
     error: JobError,
     batchId: Nullable(Type.Integer()),
     scheduledAt: Time,
+    schedule: Nullable(Schedule),
+    nextScheduleAt: Nullable(
+      Type.String({ format: 'date-time', description: "The schedule's next start or stop" }),
+    ),
+    suspendReason: Nullable(
+      Type.String({
+        description: 'SCHEDULE when its schedule suspended it (the next start resumes it)',
+      }),
+    ),
     createdAt: Time,
     queuedAt: Time,
     startedAt: Time,
