@@ -265,4 +265,29 @@ describe('web UI: jobs page', { timeout: 120_000 }, () => {
     );
     assert.deepEqual(browser.problems, []);
   });
+  it("shows a job's schedule and when it next starts", async () => {
+    const id = ids.get('editorial export')!;
+    const patched = await e2e.api('PATCH', `/api/v1/jobs/${id}`, {
+      schedule: {
+        kind: 'daily',
+        startDate: '2099-01-01',
+        startTime: '22:00',
+        stopTime: '06:00',
+        everyDays: 2,
+      },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await page.goto(`${e2e.url}/#/jobs/${id}`);
+    await page.locator('h1', { hasText: 'editorial export' }).waitFor();
+    const detail = (label: string) =>
+      page.locator('.details > div', { has: page.getByText(label, { exact: true }) }).locator('dd');
+    assert.equal(
+      await detail('Schedule').textContent(),
+      'every 2 days from 2099-01-01, 22:00 to 06:00 (server time)',
+    );
+    assert.match((await detail('Next schedule event').textContent()) ?? '', /2099/);
+    // Outside its window, the job waits on the schedule; the page says so.
+    assert.equal(await page.locator('.page-head .badge').getAttribute('data-state'), 'PENDING');
+    assert.deepEqual(browser.problems, []);
+  });
 });

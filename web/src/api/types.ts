@@ -71,6 +71,12 @@ export interface Job {
   error: { name: string; message: string | null } | null;
   batchId: number | null;
   scheduledAt: string | null;
+  /** When the job may run; the server keeps it and starts and suspends the job by it. */
+  schedule: JobSchedule | null;
+  /** The schedule's next start or stop. */
+  nextScheduleAt: string | null;
+  /** SCHEDULE when the schedule's stop suspended the job (its next start resumes it). */
+  suspendReason: string | null;
   createdAt: string | null;
   queuedAt: string | null;
   startedAt: string | null;
@@ -143,6 +149,13 @@ export interface DroverNode {
   lastHeartbeat: string | null;
   createdAt: string | null;
 }
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+export type JobSchedule =
+  | { kind: 'once'; start: string; stop?: string }
+  | { kind: 'daily'; startDate: string; startTime: string; stopTime?: string; everyDays: number }
+  | { kind: 'custom'; days: Partial<Record<Weekday, { start?: string; stop?: string }>> };
 
 export interface JobType {
   id: number;

@@ -1,4 +1,4 @@
-import type { Job } from '../api/types';
+import type { Job, JobSchedule, Weekday } from '../api/types';
 import { elapsed, formatTime } from '../lib/format';
 import { href } from '../lib/router';
 import { TIMEOUT_ACTION_TEXT } from '../lib/timeout-actions';
@@ -40,7 +40,10 @@ export function JobDetails({ job }: { job: Job }) {
   }
   if (job.comment) items.push(['Comment', job.comment]);
   if (job.pendReason) items.push(['Pended', job.pendReason]);
-  if (job.scheduledAt) items.push(['Scheduled', formatTime(job.scheduledAt)]);
+  if (job.schedule) items.push(['Schedule', describeSchedule(job.schedule)]);
+  if (job.nextScheduleAt) items.push(['Next schedule event', formatTime(job.nextScheduleAt)]);
+  if (job.suspendReason === 'SCHEDULE')
+    items.push(['Suspended', 'by its schedule, until the next start']);
   const params = Object.entries(job.parameters);
   return (
     <>
@@ -60,4 +63,28 @@ export function JobDetails({ job }: { job: Job }) {
       )}
     </>
   );
+}
+
+const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** A schedule in a line: times of day are the server's local time. */
+function describeSchedule(schedule: JobSchedule): string {
+  switch (schedule.kind) {
+    case 'once':
+      return `once: from ${formatTime(schedule.start)}${schedule.stop ? ` to ${formatTime(schedule.stop)}` : ''}`;
+    case 'daily': {
+      const every = schedule.everyDays === 1 ? 'every day' : `every ${schedule.everyDays} days`;
+      const until = schedule.stopTime ? ` to ${schedule.stopTime}` : '';
+      return `${every} from ${schedule.startDate}, ${schedule.startTime}${until} (server time)`;
+    }
+    case 'custom':
+      return (
+        WEEKDAYS.filter((d) => schedule.days[d])
+          .map((d) => {
+            const w = schedule.days[d]!;
+            return `${d} ${[w.start && `start ${w.start}`, w.stop && `stop ${w.stop}`].filter(Boolean).join(', ')}`;
+          })
+          .join('; ') + ' (server time)'
+      );
+  }
 }
