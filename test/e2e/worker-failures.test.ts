@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   ensureBuilt,
   executionsOf,
+  jobEnded,
   isAlive,
   jobState,
   startE2eServer,
@@ -21,18 +22,6 @@ import {
  * ALGORITHM error on every try; a task over its timeout is killed and recorded as timed
  * out; a cancelled job's process is gone within 2 seconds. Plus a command that cannot start.
  */
-
-async function ended(e2e: E2eServer, id: number, worker: WorkerProcess): Promise<any> {
-  return waitFor(
-    `job ${id} to end`,
-    30_000,
-    async () => {
-      const j = await jobState(e2e, id);
-      return ['COMPLETED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
-    },
-    () => worker.output(),
-  );
-}
 
 describe('failures, timeouts and cancels', { timeout: 180_000 }, () => {
   let e2e: E2eServer;
@@ -51,7 +40,7 @@ describe('failures, timeouts and cancels', { timeout: 180_000 }, () => {
 
   it('a command exiting 3 fails each try with code 3 and the job with an ALGORITHM error', async () => {
     const id = await submitScript(e2e, 'echo trying; exit 3', { maxTries: 2 });
-    const job = await ended(e2e, id, worker);
+    const job = await jobEnded(e2e, id, worker);
     assert.equal(job.state, 'FAILED');
     assert.equal(job.error?.name, 'algorithm-unknown');
     const executions = await executionsOf(e2e, id);
@@ -78,7 +67,7 @@ describe('failures, timeouts and cancels', { timeout: 180_000 }, () => {
       taskTimeout: 1,
       maxTries: 1,
     });
-    const job = await ended(e2e, id, worker);
+    const job = await jobEnded(e2e, id, worker);
     assert.ok(Date.now() - started < 15_000, 'killed long before the command would end');
     assert.equal(job.state, 'FAILED');
     const [execution] = await executionsOf(e2e, id);
@@ -124,7 +113,7 @@ describe('failures, timeouts and cancels', { timeout: 180_000 }, () => {
       maxTries: 1,
     });
     assert.equal(res.status, 201);
-    const job = await ended(e2e, res.body.id, worker);
+    const job = await jobEnded(e2e, res.body.id, worker);
     assert.equal(job.state, 'FAILED');
     const [execution] = await executionsOf(e2e, res.body.id);
     assert.equal(execution.error?.name, 'task-launch');
@@ -139,7 +128,7 @@ describe('failures, timeouts and cancels', { timeout: 180_000 }, () => {
       chunkSize: 2,
     });
     assert.equal(res.status, 201);
-    const job = await ended(e2e, res.body.id, worker);
+    const job = await jobEnded(e2e, res.body.id, worker);
     assert.equal(job.state, 'COMPLETED');
     const [execution] = await executionsOf(e2e, res.body.id);
     const log = (await e2e.api('GET', `/api/v1/executions/${execution.id}/logs`)).body;

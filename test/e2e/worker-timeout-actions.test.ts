@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import {
   ensureBuilt,
   executionsOf,
+  jobEnded,
   isAlive,
-  jobState,
   startE2eServer,
   startWorker,
   submitScript,
@@ -21,18 +21,6 @@ import {
  * `drover worker`: COMPLETE kills the command at its timeout and completes the task;
  * NOTIFY lets a 3 s command with a 1 s timeout run to its end, flagged as timed out.
  */
-
-async function ended(e2e: E2eServer, id: number, worker: WorkerProcess): Promise<any> {
-  return waitFor(
-    `job ${id} to end`,
-    30_000,
-    async () => {
-      const j = await jobState(e2e, id);
-      return ['COMPLETED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
-    },
-    () => worker.output(),
-  );
-}
 
 async function logText(e2e: E2eServer, executionId: number): Promise<string[]> {
   const log = (await e2e.api('GET', `/api/v1/executions/${executionId}/logs`)).body;
@@ -62,7 +50,7 @@ describe('task timeout actions on a real worker', { timeout: 180_000 }, () => {
       taskTimeoutAction: 'COMPLETE',
       maxTries: 1,
     });
-    const job = await ended(e2e, id, worker);
+    const job = await jobEnded(e2e, id, worker);
     assert.ok(Date.now() - started < 15_000, 'ended long before the command would');
     assert.equal(job.state, 'COMPLETED');
     assert.equal(job.taskTimeoutAction, 'COMPLETE');
@@ -101,7 +89,7 @@ describe('task timeout actions on a real worker', { timeout: 180_000 }, () => {
     );
     assert.equal(seen, 'flagged-running', 'flagged timed out while it was still running');
 
-    const job = await ended(e2e, id, worker);
+    const job = await jobEnded(e2e, id, worker);
     assert.equal(job.state, 'COMPLETED');
     const [execution] = await executionsOf(e2e, id);
     assert.equal(execution.state, 'COMPLETED');

@@ -210,6 +210,19 @@ export async function jobState(e2e: E2eServer, id: number): Promise<any> {
   return (await e2e.api('GET', `/api/v1/jobs/${id}`)).body;
 }
 
+/** Waits for the job to reach COMPLETED, FAILED or CANCELED and returns it. */
+export async function jobEnded(e2e: E2eServer, id: number, worker: WorkerProcess): Promise<any> {
+  return waitFor(
+    `job ${id} to end`,
+    30_000,
+    async () => {
+      const j = await jobState(e2e, id);
+      return ['COMPLETED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
+    },
+    () => worker.output(),
+  );
+}
+
 export async function executionsOf(e2e: E2eServer, jobId: number): Promise<any[]> {
   const res = await e2e.api('GET', `/api/v1/executions?job=${jobId}&limit=1000`);
   return (res.body.items as any[]).sort((a, b) => a.id - b.id);
