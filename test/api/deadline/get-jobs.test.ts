@@ -5,11 +5,12 @@ import { TEST_DATABASES } from '../../helpers/databases.js';
 import { expectStatus, submit } from '../support.js';
 import {
   commandBody,
+  deadlineId,
+  type DeadlineTestServer,
   expectDeadlineError,
   expectSuccess,
   startDeadlineTestServer,
   submitDeadline,
-  type DeadlineTestServer,
 } from './support.js';
 
 /* Seed: Get All The Jobs, Get Jobs In Specified State, Get All The Job IDs, Get Job. */
@@ -48,7 +49,7 @@ for (const database of TEST_DATABASES) {
       const names = res.body.map((j: any) => j.Props.Name);
       assert.deepEqual(names, ['queued', 'held', 'done', 'from native']);
       const fromNative = res.body[3];
-      assert.equal(fromNative._id, native.id.toString(16).padStart(24, '0'));
+      assert.equal(fromNative._id, deadlineId(native.id));
       assert.equal(fromNative.Plug, 'CommandLine');
       assert.equal(fromNative.Props.Pool, 'gpu');
       assert.equal(fromNative.Props.Grp, 'none');

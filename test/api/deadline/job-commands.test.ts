@@ -5,12 +5,13 @@ import { TEST_DATABASES } from '../../helpers/databases.js';
 import { submit, tasksOf } from '../support.js';
 import {
   commandBody,
+  deadlineId,
+  type DeadlineTestServer,
   expectDeadlineError,
   expectSuccess,
   nativeJob,
   startDeadlineTestServer,
   submitDeadline,
-  type DeadlineTestServer,
 } from './support.js';
 
 /* Seed: every PUT /api/jobs command, and the errors all PUT requests share. */
@@ -190,9 +191,7 @@ for (const database of TEST_DATABASES) {
         name: 'native',
         parameters: { executable: 'echo', arguments: ['{start}'] },
       });
-      const fdoc = (
-        await t.dl('GET', `/api/jobs?JobID=${foreign.id.toString(16).padStart(24, '0')}`)
-      ).body[0];
+      const fdoc = (await t.dl('GET', `/api/jobs?JobID=${deadlineId(foreign.id)}`)).body[0];
       fdoc.Props.Ex3 = 'note';
       expectSuccess(await put({ Command: 'save', Job: fdoc }));
       const fsaved = (await t.dl('GET', `/api/jobs?JobID=${fdoc._id}`)).body[0];

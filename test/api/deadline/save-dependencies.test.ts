@@ -6,21 +6,20 @@ import { TEST_DATABASES } from '../../helpers/databases.js';
 import { acquire, register, submit } from '../support.js';
 import {
   commandBody,
+  deadlineId,
+  type DeadlineTestServer,
   expectDeadlineError,
   expectSuccess,
   idNumber,
   nativeJob,
   startDeadlineTestServer,
   submitDeadline,
-  type DeadlineTestServer,
 } from './support.js';
 
 /*
  * PUT /api/jobs {"Command":"save"} with Props.Dep and Props.PlugInfo edited: the job's
  * dependencies and its command-line parameters change in the engine, seen by every face.
  */
-
-const hexId = (id: number): string => id.toString(16).padStart(24, '0');
 
 for (const database of TEST_DATABASES) {
   describe(`Deadline: save changes Dep and PlugInfo (${database.name})`, () => {
@@ -75,7 +74,7 @@ for (const database of TEST_DATABASES) {
       );
       assert.deepEqual(
         (await doc(job._id)).Props.Dep.map((d: any) => d.JobID),
-        [other._id, hexId(native2.id)].sort(),
+        [other._id, deadlineId(native2.id)].sort(),
       );
 
       // Back to the completed one alone: released at once.
@@ -133,7 +132,7 @@ for (const database of TEST_DATABASES) {
       const cases: Array<[unknown, RegExp]> = [
         [['not-an-id'], /Props\.Dep holds "not-an-id", which is not a job ID/],
         [[{ Notes: 'no id' }], /Props\.Dep holds an entry without a JobID/],
-        [[hexId(999999)], /dependencies refer to jobs that do not exist: 999999/],
+        [[deadlineId(999999)], /dependencies refer to jobs that do not exist: 999999/],
         [[a._id], new RegExp(`cannot depend on itself \\(job ${idNumber(a._id)}\\)`)],
         [
           [{ JobID: b._id }],
@@ -221,16 +220,16 @@ for (const database of TEST_DATABASES) {
         name: 'native plug',
         parameters: { executable: 'echo', arguments: ['{start}'] },
       });
-      const saved = await doc(hexId(job.id));
+      const saved = await doc(deadlineId(job.id));
       assert.deepEqual(saved.Props.PlugInfo, { Executable: 'echo', Arguments: '<STARTFRAME>' });
       saved.Props.PlugInfo = { Executable: 'echo', Arguments: 'frame <STARTFRAME> of <ENDFRAME>' };
       expectSuccess(await put({ Command: 'save', Job: saved }));
-      const native = await nativeJob(t, hexId(job.id));
+      const native = await nativeJob(t, deadlineId(job.id));
       assert.deepEqual(native.parameters, {
         executable: 'echo',
         arguments: ['frame', '{start}', 'of', '{end}'],
       });
-      const shown = await doc(hexId(job.id));
+      const shown = await doc(deadlineId(job.id));
       assert.deepEqual(shown.Props.PlugInfo, {
         Executable: 'echo',
         Arguments: 'frame <STARTFRAME> of <ENDFRAME>',

@@ -141,3 +141,6 @@ export async function nativeJob(t: DeadlineTestServer, deadlineId: string): Prom
 }
 
 export const idNumber = (deadlineId: string): number => parseInt(deadlineId, 16);
+
+/** A native job id as Deadline's `_id`: hex, zero-padded to 24 characters. */
+export const deadlineId = (id: number): string => id.toString(16).padStart(24, '0');

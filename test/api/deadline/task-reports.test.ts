@@ -4,12 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { acquire, executionsOf, expectStatus, register, report } from '../support.js';
 import {
+  deadlineId,
+  type DeadlineTestServer,
   expectDeadlineError,
   expectSuccess,
   idNumber,
   startDeadlineTestServer,
   submitDeadline,
-  type DeadlineTestServer,
 } from './support.js';
 
 /*
@@ -19,7 +20,6 @@ import {
  * back before it starts, lost with its node, and is running again; task 2 never ran.
  */
 
-const hex = (id: number): string => id.toString(16).padStart(24, '0');
 const iso = (ms: number): string => new Date(ms).toISOString();
 const UNSET = '0001-01-01T00:00:00Z';
 const BAR = '='.repeat(55);
@@ -131,7 +131,7 @@ for (const database of TEST_DATABASES) {
         Frames: '1-1',
         TaskStartTime: iso(start),
         TaskTime: 5,
-        _id: hex(a.execution.id),
+        _id: deadlineId(a.execution.id),
       });
 
       // B: task 0 again, 12 s, succeeds.
@@ -160,7 +160,7 @@ for (const database of TEST_DATABASES) {
         Frames: '1-1',
         TaskStartTime: iso(start + 6000),
         TaskTime: 12,
-        _id: hex(b.execution.id),
+        _id: deadlineId(b.execution.id),
       });
 
       // C: task 1 runs 2 s and is requeued through the Deadline face.
@@ -181,7 +181,7 @@ for (const database of TEST_DATABASES) {
         Frames: '2-2',
         TaskStartTime: iso(start + 19_000),
         TaskTime: 2,
-        _id: hex(c.execution.id),
+        _id: deadlineId(c.execution.id),
       });
 
       // D: task 1 is acquired and given back before it starts.
@@ -198,7 +198,7 @@ for (const database of TEST_DATABASES) {
         Frames: '2-2',
         TaskStartTime: UNSET,
         TaskTime: 0,
-        _id: hex(d.execution.id),
+        _id: deadlineId(d.execution.id),
       });
 
       // E: another node starts task 1 and goes silent; the reaper takes the task back.
@@ -218,7 +218,7 @@ for (const database of TEST_DATABASES) {
         Frames: '2-2',
         TaskStartTime: iso(start + 23_000),
         TaskTime: Math.round((leaseMs + 1000) / 1000),
-        _id: hex(e.execution.id),
+        _id: deadlineId(e.execution.id),
       });
 
       // F: a third node is rendering task 1 now; a live execution is no report yet.
@@ -347,7 +347,7 @@ for (const database of TEST_DATABASES) {
         /Report ID/,
       );
       expectDeadlineError(
-        await t.dl('GET', `${jobPath}&Data=errorcontents&ReportID=${hex(999_999)}`),
+        await t.dl('GET', `${jobPath}&Data=errorcontents&ReportID=${deadlineId(999_999)}`),
         500,
       );
       expectDeadlineError(await t.dl('GET', `${jobPath}&Data=errorcontents`), 400, /ReportID/);
@@ -369,7 +369,7 @@ for (const database of TEST_DATABASES) {
         report(t, order.execution.id, 'finish', { nodeId: node.id, success: true, exitCode: 0 }),
         'finish native',
       );
-      const [r] = await reports(`/api/taskreports?JobID=${hex(native.body.id)}&TaskID=0`);
+      const [r] = await reports(`/api/taskreports?JobID=${deadlineId(native.body.id)}&TaskID=0`);
       assert.equal(r.Plugin, 'CommandLine');
       assert.equal(r.JobName, 'native job');
       assert.equal(r.Frames, '0-0');

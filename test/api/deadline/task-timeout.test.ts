@@ -3,13 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { expectStatus, submit } from '../support.js';
 import {
+  deadlineId,
+  type DeadlineTestServer,
   expectDeadlineError,
   expectSuccess,
   idNumber,
   nativeJob,
   startDeadlineTestServer,
   submitDeadline,
-  type DeadlineTestServer,
 } from './support.js';
 
 /*
@@ -74,7 +75,7 @@ for (const database of TEST_DATABASES) {
 
     it('a native job shows its action in Props.Timeout, and a native PATCH shows through', async () => {
       const native = await submit(t, { taskTimeout: 20, taskTimeoutAction: 'COMPLETE' });
-      const id = native.id.toString(16).padStart(24, '0');
+      const id = deadlineId(native.id);
       assert.equal((await get(id)).Props.Timeout, 3);
       expectStatus(
         await t.request('PATCH', `/api/v1/jobs/${native.id}`, { taskTimeoutAction: 'NOTIFY' }),
