@@ -9,8 +9,7 @@ import {
   type ProductFileRow,
 } from '../store/files.js';
 import { jsonOutputsOfJob, saveJobJsonOutputs } from '../store/job-json-outputs.js';
-import { findRevisionById } from '../store/job-types.js';
-import { findJob } from '../store/jobs.js';
+import { findRevisionById, manifestOfJob } from '../store/job-types.js';
 import { listOutputsOfExecution, type OutputRow } from '../store/outputs.js';
 import type { ExecutionRow, JobRow } from '../store/schema.js';
 import type { EngineContext } from './context.js';
@@ -51,13 +50,16 @@ export function isSeedSpecialFile(name: string): boolean {
 }
 
 /** The manifest's outputs of a Seed job; undefined for a job of any other job type. */
+function outputsInterface(manifestJson: string | null): OutputsInterface | undefined {
+  const document = seedDocument(manifestJson);
+  return document ? (document.manifest.job.interface?.outputs ?? {}) : undefined;
+}
+
 async function outputsInterfaceOf(
   db: Executor,
   job: JobRow,
 ): Promise<OutputsInterface | undefined> {
-  const revision = await findRevisionById(db, job.job_type_rev_id);
-  const document = seedDocument(revision?.manifest_json ?? null);
-  return document ? (document.manifest.job.interface?.outputs ?? {}) : undefined;
+  return outputsInterface((await findRevisionById(db, job.job_type_rev_id))?.manifest_json ?? null);
 }
 
 const captures = (entry: OutputFileEntry, name: string) =>
@@ -123,9 +125,9 @@ export async function settleSeedOutputs(
   execution: ExecutionRow,
   now: number,
 ): Promise<OutputFailure | undefined> {
-  const job = await findJob(tx, execution.job_id);
-  const outputs = job && (await outputsInterfaceOf(tx, job));
-  if (!job || !outputs) return undefined;
+  // On every finish: one key lookup tells a Seed job from the rest, which return here.
+  const outputs = outputsInterface(await manifestOfJob(tx, execution.job_id));
+  if (!outputs) return undefined;
   const uploaded = await listOutputsOfExecution(tx, execution.id);
   const jsonEntries = outputs.json ?? [];
   const result =
@@ -139,7 +141,7 @@ export async function settleSeedOutputs(
   }
   if (jsonEntries.length > 0) {
     await saveJobJsonOutputs(tx, {
-      job_id: job.id,
+      job_id: execution.job_id,
       execution_id: execution.id,
       values_json: JSON.stringify(result.values),
       created_at: now,

@@ -94,6 +94,17 @@ export async function findRevisionById(
   return db.selectFrom('job_type_revisions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The Seed manifest of the type revision a job is pinned to; null for other job types. */
+export async function manifestOfJob(db: Executor, jobId: number): Promise<string | null> {
+  const row = await db
+    .selectFrom('jobs as j')
+    .innerJoin('job_type_revisions as r', 'r.id', 'j.job_type_rev_id')
+    .select('r.manifest_json')
+    .where('j.id', '=', jobId)
+    .executeTakeFirst();
+  return row?.manifest_json ?? null;
+}
+
 export async function listRevisions(
   db: Executor,
   jobTypeId: number,
