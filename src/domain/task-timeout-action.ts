@@ -13,6 +13,13 @@ export type TaskTimeoutAction = (typeof TASK_TIMEOUT_ACTIONS)[number];
 
 export const DEFAULT_TASK_TIMEOUT_ACTION: TaskTimeoutAction = 'FAIL';
 
+/** Each action in a few words, for people choosing one (the web UI keeps its own copy). */
+export const TASK_TIMEOUT_ACTION_TEXT: Record<TaskTimeoutAction, string> = {
+  FAIL: 'kill it, fail the try',
+  COMPLETE: 'kill it, complete the task',
+  NOTIFY: 'flag it, let it run',
+};
+
 export function isTaskTimeoutAction(value: unknown): value is TaskTimeoutAction {
   return (TASK_TIMEOUT_ACTIONS as readonly unknown[]).includes(value);
 }

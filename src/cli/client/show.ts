@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { DEFAULT_TASK_TIMEOUT_ACTION } from '../../domain/task-timeout-action.js';
+import {
+  DEFAULT_TASK_TIMEOUT_ACTION,
+  TASK_TIMEOUT_ACTION_TEXT,
+} from '../../domain/task-timeout-action.js';
 import type { ApiClient } from './api-client.js';
 import {
   action,
@@ -45,12 +48,6 @@ async function lastExecutions(client: ApiClient, jobId: number): Promise<Page<Ex
   });
 }
 
-const ON_TIMEOUT: Record<Job['taskTimeoutAction'], string> = {
-  FAIL: 'FAIL (kill it, fail the try)',
-  COMPLETE: 'COMPLETE (kill it, complete the task)',
-  NOTIFY: 'NOTIFY (flag it, let it run)',
-};
-
 function jobDetails(job: Job): string {
   // The action matters once there is a timeout; a chosen one is shown even before that.
   const timeoutShown = job.taskTimeout > 0 || job.taskTimeoutAction !== DEFAULT_TASK_TIMEOUT_ACTION;
@@ -91,7 +88,12 @@ function jobDetails(job: Job): string {
     ['Needs', needs.length ? needs.join(', ') : undefined],
     ['Max tries', job.maxTries],
     ['Task timeout', timeoutShown ? (job.taskTimeout ? `${job.taskTimeout}s` : 'none') : undefined],
-    ['On task timeout', timeoutShown ? ON_TIMEOUT[job.taskTimeoutAction] : undefined],
+    [
+      'On task timeout',
+      timeoutShown
+        ? `${job.taskTimeoutAction} (${TASK_TIMEOUT_ACTION_TEXT[job.taskTimeoutAction]})`
+        : undefined,
+    ],
     ['Job timeout', job.jobTimeout ? `${job.jobTimeout}s` : undefined],
     [
       'Error',
