@@ -59,7 +59,13 @@ function percentile(sorted: number[], p: number): number {
 async function run(kind: 'sqlite' | 'postgres') {
   const database = await freshDatabase(kind);
   const config = resolveConfig(
-    { dataDir: database.dataDir, db: database.url, port: '0', logLevel: 'error' },
+    {
+      dataDir: database.dataDir,
+      db: database.url,
+      port: '0',
+      deadlinePort: '0',
+      logLevel: 'error',
+    },
     {},
   );
   const server = await startServer(config);

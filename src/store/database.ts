@@ -4,7 +4,9 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
+import { preparingPool } from './postgres-prepared-statements.js';
 import type { Database } from './schema.js';
+import { cachingStatements } from './sqlite-statement-cache.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -54,7 +56,9 @@ function openSqlite(options: DatabaseOptions): OpenDatabase {
   sqlite.pragma('foreign_keys = ON');
   // Other processes (the CLI's `drover user add`) may write while the server runs.
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
+  });
   // SQLite keeps no statistics unless asked; without them it picks poor indexes for
   // date-window lists (measured 320 ms against 20 ms over a million jobs).
   const optimize = (): void => void sqlite.pragma('optimize=0x10002');
@@ -76,7 +80,9 @@ function openPostgres(options: DatabaseOptions): OpenDatabase {
     max: options.poolSize ?? 10,
     options: `-c search_path=${schema}`,
   });
-  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
+  const db = new Kysely<Database>({
+    dialect: new SchemaScopedPostgresDialect({ pool: preparingPool(pool) }, schema),
+  });
   // autovacuum keeps PostgreSQL's statistics.
   return {
     db,

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import type pg from 'pg';
+
+/** Named statements one connection keeps; past this, statements go unnamed (parsed each time). */
+const MAX_PER_CONNECTION = 1000;
+
+/**
+ * Kysely sends every query unnamed, so PostgreSQL parses and plans it on every call. Naming
+ * each statement by a hash of its text lets pg parse it once per connection and then only
+ * bind and execute it. Statements of a changing shape (an `in ($1, $2, …)` list) would
+ * each take a slot on the server, so a connection names at most MAX_PER_CONNECTION.
+ *
+ * A prepared `select *` breaks if another server adds a column to its table (a rolling
+ * upgrade): PostgreSQL answers 0A000 "cached plan must not change result type". That
+ * statement is then sent unnamed on that connection from then on.
+ */
+export function preparingPool(pool: pg.Pool): PostgresPool {
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = 'd' + createHash('sha1').update(text).digest('base64url').slice(0, 24);
+      if (names.size >= 10_000) names.clear();
+      names.set(text, name);
+    }
+    return name;
+  };
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    const named = new Set<string>();
+    const unnamed = new Set<string>();
+    const query = async (text: string, values: readonly unknown[]) => {
+      const prepare = !unnamed.has(text) && (named.has(text) || named.size < MAX_PER_CONNECTION);
+      if (!prepare) return client.query(text, values as unknown[]);
+      named.add(text);
+      try {
+        return await client.query({ name: nameOf(text), text, values: values as unknown[] });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === '0A000') {
+          named.delete(text);
+          unnamed.add(text);
+        }
+        throw error;
+      }
+    };
+    return {
+      query: query as unknown as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => client.release(destroy),
+    } satisfies PostgresPoolClient;
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let found = wrapped.get(client);
+      if (!found) wrapped.set(client, (found = wrap(client)));
+      return found;
+    },
+    end: () => pool.end(),
+  };
+}
