@@ -1,43 +1,62 @@
 import { notFound } from '../domain/errors.js';
 import type { Tx } from '../store/database.js';
-import {
-  findDispatchableTask,
-  liveExecutionsOfNode,
-  nodeHoldsJob,
-  otherNodesOnJob,
-} from '../store/executions.js';
+import { nodeHoldsJob, otherNodesOnJob } from '../store/executions.js';
+import { findJobType, findRevisionById } from '../store/job-types.js';
 import { lockJob } from '../store/jobs.js';
 import { findNode, updateNode } from '../store/nodes.js';
-import type { ExecutionRow } from '../store/schema.js';
+import type {
+  ExecutionRow,
+  JobRow,
+  JobTypeRevisionRow,
+  JobTypeRow,
+  TaskRow,
+} from '../store/schema.js';
+import { dispatchableJobs, liveExecutionCount, queuedTasksOf } from '../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
-import type { DroverEvent } from './events.js';
 import type { EngineSettings } from './settings.js';
-import { dispatchTask } from './task-dispatch.js';
+import { dispatchTasks } from './task-dispatch.js';
+import { WaitQueue } from './wait-queue.js';
 
 /** How stale a node's recorded heartbeat may get before an acquire refreshes it. */
 const HEARTBEAT_WRITE_MS = 5_000;
 
-/** Jobs a node may skip in one acquire because of their machine limit, before giving up. */
+/** Jobs a node may pass over in one claim (machine limit, tasks locked by others). */
 const MAX_SKIPPED_JOBS = 20;
 
+/** Jobs read per look at the queue; most claims are served by the first. */
+const JOBS_PER_LOOK = 4;
+
+/** The most tasks one claim may take. */
+export const MAX_CLAIM = 100;
+
+/** Everything a node needs to run one task, made from the claim's own rows. */
 export interface Acquired {
   execution: ExecutionRow;
+  task: TaskRow;
+  job: JobRow;
+  type: JobTypeRow;
+  revision: JobTypeRevisionRow;
   /** Milliseconds the task waited in the queue before this dispatch. */
   queuedMs: number;
 }
 
-/** Events after which an idle node may find work it did not find before. */
-function mayFreeWork(event: DroverEvent): boolean {
-  return event.type !== 'log.appended' && event.type !== 'task.progress';
+export interface ClaimOptions {
+  /** Up to this many tasks (at most the node's free slots). */
+  max?: number;
+  /** The executions start RUNNING: the node runs them at once and sends no start. */
+  start?: boolean;
 }
 
 /**
- * Hands tasks to nodes. An idle node's acquire waits (long-poll) until an event says work
- * may be there, so a submission reaches an idle node without any polling delay.
+ * Hands tasks to nodes. An idle node's claim waits (long-poll) until an event says work may
+ * be there, so a submission reaches an idle node without any polling delay; an event wakes
+ * as many waiting nodes as it made tasks claimable (WaitQueue), not all of them.
  */
 export class Dispatcher {
-  readonly #waiters = new Set<() => void>();
+  readonly #waiting = new WaitQueue();
   readonly #unsubscribe: () => void;
+  /** Job-type revisions never change once written, so each is read once. */
+  readonly #revisions = new Map<number, JobTypeRevisionRow>();
   dispatches = 0;
 
   constructor(
@@ -45,32 +64,51 @@ export class Dispatcher {
     private readonly settings: EngineSettings,
     private readonly onDispatch?: (queuedMs: number) => void,
   ) {
-    this.#unsubscribe = ctx.bus.subscribe((event) => {
-      if (!mayFreeWork(event)) return;
-      for (const wake of this.#waiters) wake();
-      this.#waiters.clear();
-    });
+    this.#unsubscribe = ctx.bus.subscribe((event) => this.#waiting.handle(event));
   }
 
   close(): void {
     this.#unsubscribe();
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
+    this.#waiting.wakeAll();
   }
 
   /** Waits up to `waitMs` for a task; undefined when none came. */
   async acquire(nodeId: number, waitMs = 0, signal?: AbortSignal): Promise<Acquired | undefined> {
+    return (await this.claim(nodeId, { max: 1 }, waitMs, signal))[0];
+  }
+
+  /** Waits up to `waitMs` for work; answers the tasks taken (none when the wait ran out). */
+  async claim(
+    nodeId: number,
+    options: ClaimOptions,
+    waitMs = 0,
+    signal?: AbortSignal,
+  ): Promise<Acquired[]> {
     const deadline = Date.now() + Math.min(waitMs, this.settings.maxAcquireWaitMs);
+    let hops = 0;
     for (;;) {
-      // Subscribe before looking, so an event between the look and the wait is not missed.
-      let wake!: () => void;
-      const woken = new Promise<void>((resolve) => (wake = resolve));
-      this.#waiters.add(wake);
+      // Wait in line before looking, so an event between the look and the wait is not missed.
+      let woken: ((hops: number) => void) | undefined;
+      let wokenWith: number | undefined;
+      const wake = new Promise<void>((resolve) => {
+        woken = (h) => {
+          wokenWith = h;
+          resolve();
+        };
+      });
+      const key = this.#waiting.add(nodeId, (h) => woken!(h));
       try {
-        const acquired = await this.tryAcquire(nodeId);
-        if (acquired) return acquired;
+        const taken = await this.tryClaim(nodeId, options);
+        if (taken.length > 0) {
+          // A wake that came while we looked was meant for work we may not have taken.
+          if (wokenWith !== undefined) this.#waiting.wake(1, wokenWith);
+          return taken;
+        }
+        // Nothing here for this node: the next in line may be able to take it.
+        if (hops > 0) this.#waiting.wake(1, hops - 1);
+        hops = 0;
         const left = deadline - Date.now();
-        if (left <= 0 || signal?.aborted) return undefined;
+        if (left <= 0 || signal?.aborted) return [];
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => done(), left);
           // Each wake-up loops back here; a listener left on the request's signal would
@@ -80,26 +118,34 @@ export class Dispatcher {
             signal?.removeEventListener('abort', done);
             resolve();
           };
-          void woken.then(done);
+          void wake.then(done);
           signal?.addEventListener('abort', done, { once: true });
         });
+        hops = wokenWith ?? 0;
       } finally {
-        this.#waiters.delete(wake);
+        this.#waiting.delete(key);
       }
     }
   }
 
-  /** One atomic attempt. */
+  /** One atomic attempt: a single-task claim, or nothing. */
   async tryAcquire(nodeId: number): Promise<Acquired | undefined> {
-    const result = await inTransaction(this.ctx, (tx, emit) => this.#acquireIn(tx, emit, nodeId));
-    if (result) {
-      this.dispatches++;
-      this.onDispatch?.(result.queuedMs);
-    }
-    return result;
+    return (await this.tryClaim(nodeId, { max: 1 }))[0];
   }
 
-  async #acquireIn(tx: Tx, emit: Emit, nodeId: number): Promise<Acquired | undefined> {
+  /** One atomic attempt to take up to `max` tasks. */
+  async tryClaim(nodeId: number, options: ClaimOptions): Promise<Acquired[]> {
+    const taken = await inTransaction(this.ctx, (tx, emit) =>
+      this.#claimIn(tx, emit, nodeId, options),
+    );
+    for (const one of taken) {
+      this.dispatches++;
+      this.onDispatch?.(one.queuedMs);
+    }
+    return taken;
+  }
+
+  async #claimIn(tx: Tx, emit: Emit, nodeId: number, options: ClaimOptions): Promise<Acquired[]> {
     const ctx = this.ctx;
     const node = await findNode(tx, nodeId);
     if (!node) throw notFound('node', nodeId);
@@ -111,25 +157,69 @@ export class Dispatcher {
         emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: node.enabled === 1 });
       }
     }
-    if (node.enabled !== 1) return undefined;
-    if ((await liveExecutionsOfNode(tx, nodeId)).length >= node.slots) return undefined;
+    if (node.enabled !== 1) return [];
+    const want = Math.min(
+      Math.max(1, Math.min(options.max ?? 1, MAX_CLAIM)),
+      node.slots - (await liveExecutionCount(tx, nodeId)),
+    );
+    if (want <= 0) return [];
     const pools = JSON.parse(node.pools_json) as string[];
     const groups = JSON.parse(node.groups_json) as string[];
     const skipped: number[] = [];
+    const taken: Acquired[] = [];
     while (skipped.length <= MAX_SKIPPED_JOBS) {
-      const candidate = await findDispatchableTask(tx, ctx.dialect, node, pools, groups, skipped);
-      if (!candidate) return undefined;
-      const { task } = candidate;
-      // The query saw the limit without locks; under the job's lock, concurrent acquirers
-      // of the same job count each other, so the limit holds.
-      if (candidate.machineLimit > 0 && (await this.#overMachineLimit(tx, task.job_id, nodeId))) {
-        skipped.push(task.job_id);
-        continue;
+      const jobs = await dispatchableJobs(tx, node, pools, groups, skipped, JOBS_PER_LOOK);
+      if (jobs.length === 0) break;
+      for (const candidate of jobs) {
+        // Whatever happens below, this job has given this claim all it will.
+        skipped.push(candidate.id);
+        // The query saw the limit without locks; under the job's lock, concurrent claims
+        // of the same job count each other, so the limit holds.
+        if (
+          candidate.machine_limit > 0 &&
+          (await this.#overMachineLimit(tx, candidate.id, nodeId))
+        ) {
+          continue;
+        }
+        const tasks = await queuedTasksOf(tx, ctx.dialect, candidate.id, want - taken.length);
+        if (tasks.length === 0) continue;
+        const { dispatched, job } = await dispatchTasks(
+          ctx,
+          tx,
+          emit,
+          candidate.id,
+          tasks,
+          nodeId,
+          {
+            leaseMs: this.settings.leaseMs,
+            start: options.start ?? false,
+          },
+        );
+        const type = await findJobType(tx, job.job_type_id);
+        const revision = await this.#revision(tx, job.job_type_rev_id);
+        if (!type || !revision) throw notFound('job type', job.job_type_id);
+        for (const { execution, task } of dispatched) {
+          const queuedMs = Math.max(
+            0,
+            now - tasks.find((t) => t.id === task.id)!.last_status_change,
+          );
+          taken.push({ execution, task, job, type, revision, queuedMs });
+        }
+        if (taken.length >= want) return taken;
       }
-      const { execution } = await dispatchTask(ctx, tx, emit, task, nodeId, this.settings.leaseMs);
-      return { execution, queuedMs: Math.max(0, now - task.last_status_change) };
     }
-    return undefined;
+    return taken;
+  }
+
+  async #revision(tx: Tx, id: number): Promise<JobTypeRevisionRow | undefined> {
+    let revision = this.#revisions.get(id);
+    if (!revision) {
+      revision = await findRevisionById(tx, id);
+      if (!revision) return undefined;
+      if (this.#revisions.size >= 1000) this.#revisions.clear();
+      this.#revisions.set(id, revision);
+    }
+    return revision;
   }
 
   async #overMachineLimit(tx: Tx, jobId: number, nodeId: number): Promise<boolean> {

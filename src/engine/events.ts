@@ -3,7 +3,8 @@
  * Events carry ids and states, never whole rows, so a NOTIFY payload stays small.
  */
 export type DroverEvent =
-  | { type: 'job.created'; jobId: number; state: string }
+  /** `queued`: how many of its tasks are QUEUED (so that as many idle nodes wake, not all). */
+  | { type: 'job.created'; jobId: number; state: string; queued?: number }
   | { type: 'job.state'; jobId: number; from: string; to: string }
   | { type: 'job.updated'; jobId: number; fields: string[] }
   | { type: 'job.deleted'; jobId: number; purged: boolean }

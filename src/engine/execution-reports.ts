@@ -40,9 +40,9 @@ const DEFAULT_ERROR: Record<ErrorCategory, string> = {
   DATA: 'algorithm-unknown',
 };
 
-type Guarded<T> = { ok: T } | { refused: DroverError };
+export type Guarded<T> = { ok: T } | { refused: DroverError };
 
-async function guard(
+export async function guard(
   ctx: EngineContext,
   tx: Tx,
   emit: Emit,
@@ -185,22 +185,35 @@ export async function completeExecution(
   exitCode: number | null = 0,
   options: { timedOut?: boolean } = {},
 ): Promise<void> {
-  await report(ctx, executionId, nodeId, async (tx, emit, acquired) => {
-    const execution = await start(ctx, tx, emit, settings, acquired);
-    // A Seed job whose outputs break its manifest fails here, as Scale's post step fails it.
-    const refused = await settleSeedOutputs(tx, execution, ctx.clock());
-    if (refused) {
-      await failExecution(ctx, tx, emit, execution, 'fail', {
-        ...refused,
-        exitCode,
-        ...(options.timedOut ? { timedOut: true } : {}),
-      });
-      return;
-    }
-    await endCompleted(ctx, tx, emit, execution, {
-      exit_code: exitCode,
-      ...(options.timedOut ? { timed_out: 1 } : {}),
+  await report(ctx, executionId, nodeId, (tx, emit, acquired) =>
+    completeIn(ctx, tx, emit, settings, acquired, exitCode, options),
+  );
+}
+
+/** completeExecution's work on an execution that passed the guard. */
+export async function completeIn(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  settings: EngineSettings,
+  acquired: ExecutionRow,
+  exitCode: number | null,
+  options: { timedOut?: boolean },
+): Promise<void> {
+  const execution = await start(ctx, tx, emit, settings, acquired);
+  // A Seed job whose outputs break its manifest fails here, as Scale's post step fails it.
+  const refused = await settleSeedOutputs(tx, execution, ctx.clock());
+  if (refused) {
+    await failExecution(ctx, tx, emit, execution, 'fail', {
+      ...refused,
+      exitCode,
+      ...(options.timedOut ? { timedOut: true } : {}),
     });
+    return;
+  }
+  await endCompleted(ctx, tx, emit, execution, {
+    exit_code: exitCode,
+    ...(options.timedOut ? { timed_out: 1 } : {}),
   });
 }
 

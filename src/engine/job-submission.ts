@@ -214,7 +214,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
     await addDependencies(tx, jobId, dependencies);
     await insertTasks(tx, newTaskRows(jobId, p.chunks, 0, state, now));
-    emit({ type: 'job.created', jobId, state });
+    emit({ type: 'job.created', jobId, state, queued: state === 'QUEUED' ? count : 0 });
     return jobId;
   });
 }

@@ -1,6 +1,6 @@
 import { notFound } from '../domain/errors.js';
 import { findExecution, liveExecutionsOfNode } from '../store/executions.js';
-import { findJobType, findRevisionById } from '../store/job-types.js';
+import { findJobType } from '../store/job-types.js';
 import { dependenciesOf, findJob, nodeListOf } from '../store/jobs.js';
 import { findNode } from '../store/nodes.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../store/schema.js';
@@ -43,17 +43,4 @@ export async function getNodeWithWork(ctx: EngineContext, id: number) {
 
 export async function getJobType(ctx: EngineContext, id: number): Promise<JobTypeRow> {
   return (await findJobType(ctx.db, id)) ?? Promise.reject(notFound('job type', id));
-}
-
-/** What a node needs to run an execution: its task, job, and the pinned job-type revision. */
-export async function getWorkOrder(ctx: EngineContext, execution: ExecutionRow) {
-  const [task, job] = await Promise.all([
-    getTask(ctx, execution.task_id),
-    getJob(ctx, execution.job_id),
-  ]);
-  const [type, revision] = await Promise.all([
-    getJobType(ctx, job.job_type_id),
-    findRevisionById(ctx.db, job.job_type_rev_id),
-  ]);
-  return { task, job, type, revision: revision! };
 }

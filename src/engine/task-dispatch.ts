@@ -1,18 +1,113 @@
 import { taskStateMachine, type TaskState } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
-import { insertExecution } from '../store/executions.js';
-import { claimQueuedTask } from '../store/jobs.js';
 import type { ExecutionRow, JobRow, TaskRow } from '../store/schema.js';
-import { updateTask } from '../store/tasks.js';
+import { claimQueuedTasks, insertExecutions, markTasksRunning } from '../store/task-claims.js';
 import type { Emit, EngineContext } from './context.js';
 import { changeJobState } from './state-changes.js';
 
+/** One task handed to a node, with the rows its work order is made of. */
+export interface Dispatched {
+  execution: ExecutionRow;
+  task: TaskRow;
+}
+
 /**
- * Hands one QUEUED task to a node: an ACQUIRED execution holding a lease (its id is the
- * fencing token), the task RUNNING, the job RUNNING. The dispatcher does this for the task
- * it chose; a UFDL node does it for the job it named. Callers hold the task's row (locked
- * or, with SQLite, inside the one running transaction).
+ * Hands QUEUED tasks of one job to a node: an execution per task holding a lease (its id is
+ * the fencing token), the tasks RUNNING, the job RUNNING. With `start`, the executions are
+ * RUNNING at once, so a node that starts its command straight away saves a call per task.
+ *
+ * The job's counters move once for the whole batch: on PostgreSQL that update holds the
+ * job's row lock until commit, and every other claim on the job waits for it, so a batch
+ * of ten pays that wait once instead of ten times. Callers hold the tasks' rows (locked,
+ * or inside SQLite's one running transaction).
  */
+export async function dispatchTasks(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  jobId: number,
+  tasks: readonly TaskRow[],
+  nodeId: number,
+  options: { leaseMs: number; start?: boolean },
+): Promise<{ dispatched: Dispatched[]; job: JobRow }> {
+  for (const task of tasks) taskStateMachine.apply(task.state as TaskState, 'dispatch', task.id);
+  const now = ctx.clock();
+  const claimed = await claimQueuedTasks(tx, jobId, tasks.length, now);
+  const firstExeNum = claimed.num_exes - tasks.length + 1;
+  const state = options.start ? 'RUNNING' : 'ACQUIRED';
+  const executions = await insertExecutions(
+    tx,
+    tasks.map((task, i) => ({
+      job_id: jobId,
+      task_id: task.id,
+      node_id: nodeId,
+      exe_num: firstExeNum + i,
+      state,
+      lease_expires_at: now + options.leaseMs,
+      progress: 0,
+      exit_code: null,
+      error_name: null,
+      error_message: null,
+      timed_out: 0,
+      log_lines: 0,
+      created_at: now,
+      started_at: options.start ? now : null,
+      ended_at: null,
+      last_heartbeat: now,
+      last_modified: now,
+    })),
+  );
+  await markTasksRunning(tx, executions, now);
+  emit({
+    type: 'task.state',
+    jobId,
+    taskIds: tasks.map((t) => t.id),
+    count: tasks.length,
+    from: 'QUEUED',
+    to: 'RUNNING',
+  });
+  const job =
+    claimed.state === 'QUEUED' ? await changeJobState(ctx, tx, emit, claimed, 'start') : claimed;
+  const byTask = new Map(executions.map((e) => [e.task_id, e]));
+  const dispatched = tasks.map((task) => {
+    const execution = byTask.get(task.id)!;
+    emit({
+      type: 'execution.state',
+      jobId,
+      taskId: task.id,
+      executionId: execution.id,
+      nodeId,
+      from: null,
+      to: 'ACQUIRED',
+    });
+    if (options.start) {
+      emit({
+        type: 'execution.state',
+        jobId,
+        taskId: task.id,
+        executionId: execution.id,
+        nodeId,
+        from: 'ACQUIRED',
+        to: 'RUNNING',
+      });
+    }
+    const running: TaskRow = {
+      ...task,
+      state: 'RUNNING',
+      node_id: nodeId,
+      last_execution_id: execution.id,
+      progress: 0,
+      started_at: now,
+      ended_at: null,
+      last_status_change: now,
+      last_modified: now,
+    };
+    return { execution, task: running };
+  });
+  return { dispatched, job };
+}
+
+/** One task: the dispatcher's single claim, and a UFDL node's claim of the job it named. */
 export async function dispatchTask(
   ctx: EngineContext,
   tx: Tx,
@@ -21,55 +116,8 @@ export async function dispatchTask(
   nodeId: number,
   leaseMs: number,
 ): Promise<{ execution: ExecutionRow; job: JobRow }> {
-  taskStateMachine.apply(task.state as TaskState, 'dispatch', task.id);
-  const now = ctx.clock();
-  const job = await claimQueuedTask(tx, task.job_id, now);
-  const execution = await insertExecution(tx, {
-    job_id: job.id,
-    task_id: task.id,
-    node_id: nodeId,
-    exe_num: job.num_exes,
-    state: 'ACQUIRED',
-    lease_expires_at: now + leaseMs,
-    progress: 0,
-    exit_code: null,
-    error_name: null,
-    error_message: null,
-    timed_out: 0,
-    log_lines: 0,
-    created_at: now,
-    started_at: null,
-    ended_at: null,
-    last_heartbeat: now,
-    last_modified: now,
+  const { dispatched, job } = await dispatchTasks(ctx, tx, emit, task.job_id, [task], nodeId, {
+    leaseMs,
   });
-  await updateTask(tx, task.id, {
-    state: 'RUNNING',
-    node_id: nodeId,
-    last_execution_id: execution.id,
-    progress: 0,
-    started_at: now,
-    ended_at: null,
-    last_status_change: now,
-    last_modified: now,
-  });
-  emit({
-    type: 'task.state',
-    jobId: job.id,
-    taskIds: [task.id],
-    count: 1,
-    from: 'QUEUED',
-    to: 'RUNNING',
-  });
-  const current = job.state === 'QUEUED' ? await changeJobState(ctx, tx, emit, job, 'start') : job;
-  emit({
-    type: 'execution.state',
-    jobId: job.id,
-    taskId: task.id,
-    executionId: execution.id,
-    nodeId,
-    from: null,
-    to: 'ACQUIRED',
-  });
-  return { execution, job: current };
+  return { execution: dispatched[0]!.execution, job };
 }

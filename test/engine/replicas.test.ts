@@ -85,7 +85,7 @@ describe(
         const event = await created;
         assert.deepEqual(
           { ...event, at: undefined },
-          { type: 'job.created', jobId, state: 'QUEUED', at: undefined },
+          { type: 'job.created', jobId, state: 'QUEUED', queued: 1, at: undefined },
         );
 
         // A state change through B reaches A too.

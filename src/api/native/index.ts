@@ -5,6 +5,7 @@ import { executionRoutes } from './executions.js';
 import { healthRoutes } from './health.js';
 import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
+import { nodeBatchRoutes } from './node-batches.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeRoutes } from './nodes.js';
 import { outputRoutes } from './outputs.js';
@@ -21,6 +22,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(executionRoutes(engine));
     await app.register(nodeRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
+    await app.register(nodeBatchRoutes(engine));
     await app.register(outputRoutes(engine));
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));

@@ -12,17 +12,17 @@ import {
   startExecution,
 } from '../../engine/execution-reports.js';
 import { nodeHeartbeat, registerNode } from '../../engine/node-registry.js';
-import { getExecution, getNodeWithWork, getWorkOrder } from '../../engine/queries.js';
+import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { requireRole } from '../auth.js';
-import { executionJson, jobJson, nodeJson, taskJson } from './representations.js';
-import { errorResponses, Execution, IdParams, Job, Node, Task } from './schemas.js';
+import { FinishFields, NodeRef } from './node-protocol-schemas.js';
+import { executionJson, nodeJson } from './representations.js';
+import { errorResponses, Execution, IdParams, Node } from './schemas.js';
+import { WorkOrder, workOrderJson } from './work-orders.js';
 
 /*
  * The worker's side of the API. Every report names the execution (the fencing token) and
  * the node; a report the lease no longer covers gets 409 and changes nothing.
  */
-
-const NodeRef = Type.Object({ nodeId: Type.Integer({ minimum: 1 }) });
 
 const Registration = Type.Object(
   {
@@ -39,42 +39,7 @@ const Registration = Type.Object(
   { additionalProperties: false },
 );
 
-const WorkOrder = Type.Object({
-  execution: Execution,
-  task: Task,
-  job: Job,
-  jobType: Type.Object({
-    name: Type.String(),
-    version: Type.String(),
-    revision: Type.Integer(),
-    definition: Type.Unknown(),
-  }),
-});
-
-const Finish = Type.Intersect([
-  NodeRef,
-  Type.Object({
-    success: Type.Boolean(),
-    // One type list, not a union: with type coercion on, a union's first branch would turn
-    // null into 0 (or 0 into null); a list coerces only what matches neither.
-    exitCode: Type.Optional(Type.Unsafe<number | null>({ type: ['integer', 'null'] })),
-    error: Type.Optional(
-      Type.Object({
-        name: Type.Optional(Type.String({ description: 'A registered error name' })),
-        category: Type.Optional(
-          Type.Union([Type.Literal('SYSTEM'), Type.Literal('DATA'), Type.Literal('ALGORITHM')]),
-        ),
-        message: Type.Optional(Type.String({ maxLength: 10000 })),
-      }),
-    ),
-    timedOut: Type.Optional(
-      Type.Boolean({
-        description:
-          'The command ran past the task timeout. With success: it was killed and counted done (COMPLETE) or ran on to its end (NOTIFY); the execution is flagged timed out',
-      }),
-    ),
-  }),
-]);
+const Finish = Type.Intersect([NodeRef, FinishFields]);
 
 export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx, settings, dispatcher } = engine;
@@ -153,18 +118,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           );
           return reply.status(204).send(null);
         }
-        const order = await getWorkOrder(ctx, acquired.execution);
-        return {
-          execution: executionJson(acquired.execution),
-          task: taskJson(order.task),
-          job: jobJson(order.job, order.type),
-          jobType: {
-            name: order.type.name,
-            version: order.type.version,
-            revision: order.revision.revision_num,
-            definition: JSON.parse(order.revision.definition_json) as unknown,
-          },
-        };
+        return workOrderJson(acquired);
       },
     );
 

@@ -1,0 +1,135 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { MAX_CLAIM } from '../../engine/dispatcher.js';
+import type { Engine } from '../../engine/engine.js';
+import { finishExecutions, MAX_FINISHES } from '../../engine/execution-batches.js';
+import { abortExecution, releaseExecution } from '../../engine/execution-reports.js';
+import { requireRole } from '../auth.js';
+import { FinishFields } from './node-protocol-schemas.js';
+import { errorResponses, IdParams } from './schemas.js';
+import { WorkOrder, workOrderJson } from './work-orders.js';
+
+/*
+ * The batched node protocol: a node with free slots takes several tasks in one call, and
+ * reports several finishes in one call. Each call is one transaction, so a batch of ten
+ * costs one commit where the single-task protocol (acquire → start → finish) costs thirty.
+ */
+
+const FinishItem = Type.Intersect([
+  Type.Object({ executionId: Type.Integer({ minimum: 1 }) }),
+  FinishFields,
+]);
+
+export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
+  const { ctx, settings, dispatcher } = engine;
+  return async (app) => {
+    app.addHook('preHandler', requireRole('node'));
+
+    app.post(
+      '/nodes/:id/claims',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary:
+            'Take up to `max` tasks (at most the free slots); waits up to `wait` seconds for the first (long-poll)',
+          params: IdParams,
+          body: Type.Object(
+            {
+              max: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CLAIM, default: 1 })),
+              wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60, default: 0 })),
+              start: Type.Optional(
+                Type.Boolean({
+                  default: false,
+                  description: 'The executions are RUNNING at once: no start call is needed',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({ orders: Type.Array(WorkOrder) }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const nodeId = request.params.id;
+        const abort = new AbortController();
+        request.raw.once('close', () => abort.abort());
+        const taken = await dispatcher.claim(
+          nodeId,
+          { max: request.body.max ?? 1, start: request.body.start ?? false },
+          (request.body.wait ?? 0) * 1000,
+          abort.signal,
+        );
+        if (taken.length > 0 && abort.signal.aborted) {
+          // The node hung up while we were choosing: give the tasks straight back.
+          for (const one of taken) {
+            await releaseOrAbort(one.execution.id, nodeId, request.body.start ?? false);
+          }
+          return { orders: [] };
+        }
+        return { orders: taken.map(workOrderJson) };
+      },
+    );
+
+    app.post(
+      '/nodes/:id/finishes',
+      {
+        schema: {
+          tags: ['node protocol'],
+          summary:
+            'Report several ended commands at once; each report is answered on its own (409: the lease is gone)',
+          params: IdParams,
+          body: Type.Object(
+            { finishes: Type.Array(FinishItem, { minItems: 1, maxItems: MAX_FINISHES }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              results: Type.Array(
+                Type.Object({
+                  executionId: Type.Integer(),
+                  status: Type.Integer({
+                    description: '200, or the status a lone finish would get',
+                  }),
+                  code: Type.Optional(Type.String()),
+                  message: Type.Optional(Type.String()),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const results = await finishExecutions(
+          ctx,
+          settings,
+          request.params.id,
+          request.body.finishes.map((f) => ({
+            executionId: f.executionId,
+            success: f.success,
+            ...(f.exitCode !== undefined ? { exitCode: f.exitCode } : {}),
+            ...(f.timedOut !== undefined ? { timedOut: f.timedOut } : {}),
+            ...(f.error
+              ? {
+                  failure: {
+                    ...(f.error.name ? { errorName: f.error.name } : {}),
+                    ...(f.error.category ? { category: f.error.category } : {}),
+                    ...(f.error.message ? { message: f.error.message } : {}),
+                  },
+                }
+              : {}),
+          })),
+        );
+        return { results };
+      },
+    );
+  };
+
+  async function releaseOrAbort(executionId: number, nodeId: number, started: boolean) {
+    const giveBack = started ? abortExecution : releaseExecution;
+    await giveBack(ctx, executionId, nodeId).catch(() => undefined);
+  }
+}

@@ -1,0 +1,27 @@
+import { Type } from '@sinclair/typebox';
+
+/** Every report names the node that makes it. */
+export const NodeRef = Type.Object({ nodeId: Type.Integer({ minimum: 1 }) });
+
+/** How a command ended: one finish call, or one item of a batch of finishes. */
+export const FinishFields = Type.Object({
+  success: Type.Boolean(),
+  // One type list, not a union: with type coercion on, a union's first branch would turn
+  // null into 0 (or 0 into null); a list coerces only what matches neither.
+  exitCode: Type.Optional(Type.Unsafe<number | null>({ type: ['integer', 'null'] })),
+  error: Type.Optional(
+    Type.Object({
+      name: Type.Optional(Type.String({ description: 'A registered error name' })),
+      category: Type.Optional(
+        Type.Union([Type.Literal('SYSTEM'), Type.Literal('DATA'), Type.Literal('ALGORITHM')]),
+      ),
+      message: Type.Optional(Type.String({ maxLength: 10000 })),
+    }),
+  ),
+  timedOut: Type.Optional(
+    Type.Boolean({
+      description:
+        'The command ran past the task timeout. With success: it was killed and counted done (COMPLETE) or ran on to its end (NOTIFY); the execution is flagged timed out',
+    }),
+  ),
+});
