@@ -5,9 +5,9 @@ import { TaskRun } from './task-run.js';
 import type { WorkOrder } from './work-order.js';
 
 /*
- * The worker agent: registers this machine as a node, then runs `slots` loops that each
- * wait for a task by long-poll and run it, while one heartbeat loop keeps the leases of
- * the running executions alive and kills the ones the server withdrew.
+ * The worker agent: registers this machine as a node, then claims tasks for its free slots
+ * (waiting by long-poll when there are none) and runs each, while one heartbeat loop keeps
+ * the leases of the running executions alive and kills the ones the server withdrew.
  *
  * It keeps no state of its own: after a restart it registers under the same name (so the
  * same node id), fails what its previous life still held, and starts over.
@@ -37,6 +37,9 @@ export interface WorkerOptions {
   log: (message: string) => void;
 }
 
+/** The most tasks the server hands out in one claim. */
+const MAX_CLAIM = 100;
+
 interface Registered {
   id: number;
   currentExecutions: number[];
@@ -49,6 +52,8 @@ export class Worker {
   private nodeId: number | undefined;
   private loops: Promise<void>[] = [];
   private registering: Promise<number> | undefined;
+  /** Runs started by the claim loop; it waits for them before it returns. */
+  private readonly runs = new Set<Promise<void>>();
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ServerClient({
@@ -63,10 +68,7 @@ export class Worker {
   async start(): Promise<void> {
     await killOrphans(this.options.workDir, this.options.name, this.options.log);
     await this.register();
-    this.loops = [
-      this.heartbeatLoop(),
-      ...Array.from({ length: this.options.slots }, (_, i) => this.slotLoop(i)),
-    ];
+    this.loops = [this.heartbeatLoop(), this.claimLoop()];
   }
 
   /** Stop taking work, kill running commands and give their tasks back, then return. */
@@ -156,30 +158,44 @@ export class Worker {
     }
   }
 
-  private async slotLoop(slot: number): Promise<void> {
+  /**
+   * Takes as many tasks as there are free slots in one claim, and runs each in its own
+   * process; with every slot busy it waits for a run to end. One call fills eight slots
+   * where eight loops of single acquires made eight.
+   */
+  private async claimLoop(): Promise<void> {
     const signal = this.stopping.signal;
     const wait = this.options.pollSeconds;
     while (!signal.aborted) {
-      let order: WorkOrder | undefined;
+      const free = this.options.slots - this.running.size;
+      if (free <= 0) {
+        const ends = [...this.running.values()].map((r) => r.done.catch(() => undefined));
+        await Promise.race([...ends, aborted(signal)]);
+        continue;
+      }
+      let orders: WorkOrder[];
       try {
-        order = await this.client.request<WorkOrder | undefined>(
+        ({ orders } = await this.client.request<{ orders: WorkOrder[] }>(
           'POST',
-          `/nodes/${this.nodeId}/acquire?wait=${wait}`,
-          { signal, timeoutMs: (wait + 30) * 1000 },
-        );
+          `/nodes/${this.nodeId}/claims`,
+          { body: { max: Math.min(free, MAX_CLAIM), wait }, signal, timeoutMs: (wait + 30) * 1000 },
+        ));
       } catch (error) {
         if (error instanceof CanceledError) break;
         if (error instanceof HttpError && error.status === 404) {
           await this.register().catch(() => undefined);
         } else {
-          this.options.log(`slot ${slot}: acquire failed: ${(error as Error).message}`);
+          this.options.log(`claim failed: ${(error as Error).message}`);
           await sleep(5000, signal);
         }
         continue;
       }
-      if (!order) continue;
-      await this.runTask(order);
+      for (const order of orders) {
+        const run = this.runTask(order).finally(() => this.runs.delete(run));
+        this.runs.add(run);
+      }
     }
+    await Promise.all(this.runs);
   }
 
   private async runTask(order: WorkOrder): Promise<void> {
@@ -214,4 +230,12 @@ export class Worker {
       this.running.delete(id);
     }
   }
+}
+
+/** Resolves when the signal fires. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
