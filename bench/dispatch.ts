@@ -3,7 +3,10 @@
  * acquire → start → finish, against a server started in this process.
  *
  *   npx tsx bench/dispatch.ts [--db sqlite|postgres|both] [--nodes 8] [--tasks 2000]
- *                             [--tasks-per-job 100]
+ *                             [--tasks-per-job 100] [--batch 0]
+ *
+ * --batch N: each node claims up to N tasks at once, already started, and reports their
+ * finishes in one call (the batched protocol); 0 is acquire → start → finish.
  *
  * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test) names a
  * server and a database to connect to; the benchmark creates a fresh database beside it
@@ -20,11 +23,14 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '8' },
     tasks: { type: 'string', default: '2000' },
     'tasks-per-job': { type: 'string', default: '100' },
+    batch: { type: 'string', default: '0' },
   },
 });
 const NODES = Number(args.nodes);
 const TASKS = Number(args.tasks);
 const PER_JOB = Math.max(1, Math.min(Number(args['tasks-per-job']), TASKS));
+/** 0: the single-task protocol; N: claims of N started tasks, their finishes in one call. */
+const BATCH = Number(args.batch);
 /** Every loop gives up after this long, so a stuck server ends the run. */
 const DEADLINE_MS = 10 * 60_000;
 
@@ -33,6 +39,8 @@ interface Answer {
   id?: number;
   total?: number;
   execution?: { id: number };
+  orders?: { execution: { id: number } }[];
+  results?: { status: number }[];
 }
 
 async function call(
@@ -91,7 +99,10 @@ async function run(kind: 'sqlite' | 'postgres') {
 
     const nodeIds: number[] = [];
     for (let n = 0; n < NODES; n++) {
-      const r = await call(base, 'POST', '/nodes', { name: `bench-node-${n}` });
+      const r = await call(base, 'POST', '/nodes', {
+        name: `bench-node-${n}`,
+        slots: Math.max(1, BATCH),
+      });
       if (r.status !== 200) throw new Error(`register answered ${r.status}`);
       nodeIds.push(r.body.id!);
     }
@@ -103,7 +114,29 @@ async function run(kind: 'sqlite' | 'postgres') {
     const deadline = Date.now() + DEADLINE_MS;
     await Promise.all(
       nodeIds.map(async (nodeId) => {
-        while (finished < TASKS && Date.now() < deadline) {
+        while (BATCH > 0 && finished < TASKS && Date.now() < deadline) {
+          const t0 = performance.now();
+          const got = await call(base, 'POST', `/nodes/${nodeId}/claims`, {
+            max: BATCH,
+            wait: 1,
+            start: true,
+          });
+          acquireMs.push(performance.now() - t0);
+          if (got.status !== 200) throw new Error(`claim answered ${got.status}`);
+          const orders = got.body.orders!;
+          if (orders.length === 0) {
+            empty++;
+            continue;
+          }
+          const f = await call(base, 'POST', `/nodes/${nodeId}/finishes`, {
+            finishes: orders.map((o) => ({ executionId: o.execution.id, success: true })),
+          });
+          if (f.status !== 200 || f.body.results!.some((r) => r.status !== 200)) {
+            throw new Error(`finishes answered ${f.status}: ${JSON.stringify(f.body)}`);
+          }
+          finished += orders.length;
+        }
+        while (BATCH === 0 && finished < TASKS && Date.now() < deadline) {
           const t0 = performance.now();
           const got = await call(base, 'POST', `/nodes/${nodeId}/acquire?wait=1`);
           acquireMs.push(performance.now() - t0);
@@ -136,6 +169,7 @@ async function run(kind: 'sqlite' | 'postgres') {
       db: kind,
       nodes: NODES,
       tasks: TASKS,
+      batch: BATCH,
       'submit s': (submitMs / 1000).toFixed(1),
       'tasks/s': (TASKS / (elapsedMs / 1000)).toFixed(0),
       'acquire p50 ms': percentile(acquireMs, 50).toFixed(1),

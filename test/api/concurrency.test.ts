@@ -1,9 +1,8 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
-import { expectStatus, register, submit } from './support.js';
+import { allPages, expectStatus, register, submit } from './support.js';
 
 const JOBS = 2;
 const FRAMES_PER_JOB = 1000;
@@ -38,19 +37,6 @@ async function workLoop(t: TestServer, nodeId: number): Promise<Got[]> {
     });
     expectStatus(fin, 200, `finish ${execution.id} by node ${nodeId}`);
     assert.equal(fin.body.state, 'COMPLETED');
-  }
-}
-
-async function allPages(t: TestServer, path: string): Promise<any[]> {
-  const items: any[] = [];
-  for (let offset = 0; ; offset += 1000) {
-    const sep = path.includes('?') ? '&' : '?';
-    const res = expectStatus(
-      await t.request('GET', `${path}${sep}limit=1000&offset=${offset}`),
-      200,
-    );
-    items.push(...res.body.items);
-    if (items.length >= res.body.total || res.body.items.length === 0) return items;
   }
 }
 

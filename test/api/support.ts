@@ -106,3 +106,17 @@ export async function runAll(t: TestServer, nodeId: number): Promise<number> {
     n++;
   }
 }
+
+/** Every item of a paged list. */
+export async function allPages(t: TestServer, path: string): Promise<any[]> {
+  const items: any[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const sep = path.includes('?') ? '&' : '?';
+    const res = expectStatus(
+      await t.request('GET', `${path}${sep}limit=1000&offset=${offset}`),
+      200,
+    );
+    items.push(...res.body.items);
+    if (items.length >= res.body.total || res.body.items.length === 0) return items;
+  }
+}

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { chunkFrames, parseFrameList } from '../../src/domain/frame-list.js';
+import {
+  buildOnce,
+  freePort,
+  getJson,
+  kill9,
+  startServe,
+  targets,
+  type Child,
+} from '../helpers/serve-process.js';
 
 /*
  * Every 2xx survives a crash: jobs are submitted by several concurrent clients over HTTP,
@@ -17,7 +21,6 @@ import { chunkFrames, parseFrameList } from '../../src/domain/frame-list.js';
  * exist with only some of its tasks.
  */
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLIENTS = 6;
 const FRAMES = '1-50';
 const CHUNK_SIZES = [1, 2, 3, 7, 50];
@@ -25,79 +28,9 @@ const CHUNK_SIZES = [1, 2, 3, 7, 50];
 const KILL_AFTER_MS = 1500;
 /** Bounds on every loop, so a broken server fails the test instead of hanging it. */
 const MAX_SUBMISSIONS_PER_CLIENT = 5000;
-const START_TIMEOUT_MS = 30_000;
 
 function expectedTasks(frames: string, chunkSize: number): number {
   return frames.trim() === '' ? 1 : chunkFrames(parseFrameList(frames), chunkSize).length;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-/** Starts `drover serve` and waits until it says it is listening. */
-async function startServe(dataDir: string, port: number, db?: string): Promise<Child> {
-  // --deadline-port 0: the Deadline listener's default port may be taken by anything else.
-  const args = [
-    'bin/drover.js',
-    'serve',
-    '--data-dir',
-    dataDir,
-    '--port',
-    String(port),
-    '--deadline-port',
-    '0',
-  ];
-  if (db) args.push('--db', db);
-  args.push('--log-level', 'warn');
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'test' },
-  });
-  let output = '';
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => {
-      fail(new Error(`drover serve did not start in ${START_TIMEOUT_MS} ms:\n${output}`));
-    }, START_TIMEOUT_MS);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      fail(new Error(`drover serve exited (${code ?? signal}) before listening:\n${output}`));
-    });
-  });
-  return { process: child, url, output: () => output, exited };
-}
-
-async function kill9(child: Child | undefined): Promise<void> {
-  if (!child || child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGKILL');
-  await child.exited;
 }
 
 interface JobSummary {
@@ -110,12 +43,6 @@ interface JobSummary {
 interface PageOf<T> {
   items: T[];
   total: number;
-}
-
-async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(url);
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 interface Accepted {
@@ -181,54 +108,7 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
   );
 }
 
-interface Target {
-  name: string;
-  setUp(): Promise<{ db?: string; cleanup(): Promise<void> }>;
-}
-
-const targets: Target[] = [{ name: 'sqlite', setUp: async () => ({ cleanup: async () => {} }) }];
-
-const pgUrl = process.env.DROVER_TEST_PG;
-if (pgUrl) {
-  // The server works in schema public, so each run gets a database of its own.
-  targets.push({
-    name: 'postgres',
-    async setUp() {
-      const name = `drover_dur_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: pgUrl });
-      await admin.connect();
-      try {
-        await admin.query(`create database ${name}`);
-      } finally {
-        await admin.end();
-      }
-      const url = new URL(pgUrl);
-      url.pathname = `/${name}`;
-      return {
-        db: url.toString(),
-        async cleanup() {
-          const c = new pg.Client({ connectionString: pgUrl });
-          await c.connect();
-          try {
-            await c.query(`drop database if exists ${name} with (force)`);
-          } finally {
-            await c.end();
-          }
-        },
-      };
-    },
-  });
-}
-
-before(() => {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-    const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
-    assert.equal(built.status, 0, 'building dist/ failed');
-  }
-});
+before(buildOnce);
 
 for (const target of targets) {
   describe(`durability across kill -9 (${target.name})`, () => {
