@@ -1,5 +1,15 @@
-import { DroverError } from '../domain/errors.js';
-import { inTransaction, type EngineContext } from './context.js';
+import { DroverError, notFound } from '../domain/errors.js';
+import {
+  executionStateMachine,
+  LIVE_EXECUTION_STATES,
+  type ExecutionState,
+} from '../domain/execution-state.js';
+import type { Tx } from '../store/database.js';
+import { completeExecutionRows, lockExecutions } from '../store/executions.js';
+import { manifestOfJob } from '../store/job-types.js';
+import type { ExecutionRow } from '../store/schema.js';
+import { findTasks } from '../store/tasks.js';
+import { inTransaction, type Emit, type EngineContext } from './context.js';
 import type { Failure } from './execution-reports.js';
 import {
   completeExecution,
@@ -8,7 +18,10 @@ import {
   failReportedExecution,
   guard,
 } from './execution-reports.js';
+import { lockedJob } from './job-actions.js';
 import type { EngineSettings } from './settings.js';
+import { moveTasks } from './state-changes.js';
+import { settleJob } from './task-actions.js';
 
 /** What a node reports about one execution it ran. */
 export interface FinishReport {
@@ -46,25 +59,9 @@ export async function finishExecutions(
   reports: readonly FinishReport[],
 ): Promise<FinishResult[]> {
   try {
-    return await inTransaction(ctx, async (tx, emit) => {
-      const results: FinishResult[] = [];
-      for (const r of reports) {
-        const checked = await guard(ctx, tx, emit, r.executionId, nodeId);
-        if ('refused' in checked) {
-          results.push(answer(r.executionId, checked.refused));
-          continue;
-        }
-        if (r.success) {
-          await completeIn(ctx, tx, emit, settings, checked.ok, exitCodeOf(r), {
-            timedOut: r.timedOut ?? false,
-          });
-        } else {
-          await failExecution(ctx, tx, emit, checked.ok, 'fail', failureOf(r));
-        }
-        results.push({ executionId: r.executionId, status: 200 });
-      }
-      return results;
-    });
+    return await inTransaction(ctx, (tx, emit) =>
+      finishIn(ctx, tx, emit, settings, nodeId, reports),
+    );
   } catch {
     const results: FinishResult[] = [];
     for (const r of reports) {
@@ -84,6 +81,143 @@ export async function finishExecutions(
     }
     return results;
   }
+}
+
+interface Fast {
+  index: number;
+  report: FinishReport;
+  execution: ExecutionRow;
+}
+
+/**
+ * The common case, successes of live executions of jobs without a Seed manifest, is
+ * recorded per job in a few statements whatever the batch size: 8 statements for ten
+ * finishes of one job, where one finish at a time took about 9 each. Everything else
+ * (failures, stale tokens, Seed outputs to check) goes through the one-report path.
+ */
+async function finishIn(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  settings: EngineSettings,
+  nodeId: number,
+  reports: readonly FinishReport[],
+): Promise<FinishResult[]> {
+  const now = ctx.clock();
+  const ids = [...new Set(reports.map((r) => r.executionId))];
+  const rows = new Map((await lockExecutions(tx, ctx.dialect, ids)).map((e) => [e.id, e]));
+  const results: FinishResult[] = [];
+  const fast = new Map<number, Fast[]>();
+  const seen = new Set<number>();
+  for (const [index, report] of reports.entries()) {
+    const id = report.executionId;
+    if (seen.has(id)) {
+      results[index] = answer(
+        id,
+        new DroverError('STALE_LEASE', `execution ${id} is reported twice in one batch`),
+      );
+      continue;
+    }
+    seen.add(id);
+    const execution = rows.get(id);
+    if (!execution) {
+      results[index] = answer(id, notFound('execution', id));
+      continue;
+    }
+    if (
+      report.success &&
+      execution.node_id === nodeId &&
+      LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState) &&
+      execution.lease_expires_at >= now
+    ) {
+      fast.set(execution.job_id, [
+        ...(fast.get(execution.job_id) ?? []),
+        { index, report, execution },
+      ]);
+    } else {
+      results[index] = await finishOne(ctx, tx, emit, settings, nodeId, report);
+    }
+  }
+  // Jobs in id order: two batches that lock the same jobs lock them in the same order.
+  for (const jobId of [...fast.keys()].sort((a, b) => a - b)) {
+    const items = fast.get(jobId)!;
+    if ((await manifestOfJob(tx, jobId)) !== null) {
+      for (const item of items) {
+        results[item.index] = await finishOne(ctx, tx, emit, settings, nodeId, item.report);
+      }
+      continue;
+    }
+    await completeMany(ctx, tx, emit, jobId, items, now);
+    for (const item of items) results[item.index] = { executionId: item.execution.id, status: 200 };
+  }
+  return results;
+}
+
+/** One report, as a lone finish call would record it; a refusal is its answer. */
+async function finishOne(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  settings: EngineSettings,
+  nodeId: number,
+  r: FinishReport,
+): Promise<FinishResult> {
+  const checked = await guard(ctx, tx, emit, r.executionId, nodeId);
+  if ('refused' in checked) return answer(r.executionId, checked.refused);
+  if (r.success) {
+    await completeIn(ctx, tx, emit, settings, checked.ok, exitCodeOf(r), {
+      timedOut: r.timedOut ?? false,
+    });
+  } else {
+    await failExecution(ctx, tx, emit, checked.ok, 'fail', failureOf(r));
+  }
+  return { executionId: r.executionId, status: 200 };
+}
+
+/** Successes of one job's live executions: the same changes as completeIn, batched. */
+async function completeMany(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  jobId: number,
+  items: readonly Fast[],
+  now: number,
+): Promise<void> {
+  const job = await lockedJob(ctx, tx, jobId);
+  const groups = new Map<string, { exit_code: number | null; timed_out: number; ids: number[] }>();
+  for (const { report, execution } of items) {
+    const from = execution.state as ExecutionState;
+    if (from === 'ACQUIRED') executionStateMachine.apply(from, 'start', execution.id);
+    executionStateMachine.apply('RUNNING', 'complete', execution.id);
+    const exit_code = exitCodeOf(report);
+    // A NOTIFY execution flagged while it ran stays flagged.
+    const timed_out = report.timedOut ? 1 : execution.timed_out;
+    const key = `${exit_code}/${timed_out}`;
+    const group = groups.get(key) ?? { exit_code, timed_out, ids: [] };
+    group.ids.push(execution.id);
+    groups.set(key, group);
+  }
+  for (const { ids, ...patch } of groups.values()) {
+    await completeExecutionRows(tx, ids, patch, now);
+  }
+  for (const { execution } of items) {
+    const base = {
+      type: 'execution.state' as const,
+      jobId,
+      taskId: execution.task_id,
+      executionId: execution.id,
+      nodeId: execution.node_id,
+    };
+    if (execution.state === 'ACQUIRED') emit({ ...base, from: 'ACQUIRED', to: 'RUNNING' });
+    emit({ ...base, from: 'RUNNING', to: 'COMPLETED' });
+  }
+  const tasks = await findTasks(
+    tx,
+    items.map((i) => i.execution.task_id),
+  );
+  const running = tasks.filter((t) => t.state === 'RUNNING');
+  await moveTasks(ctx, tx, emit, jobId, running, 'complete', { progress: 100 });
+  await settleJob(ctx, tx, emit, job);
 }
 
 /** A command killed at its timeout (COMPLETE) reports no exit code; none is recorded. */

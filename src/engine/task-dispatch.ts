@@ -57,7 +57,12 @@ export async function dispatchTasks(
       last_modified: now,
     })),
   );
-  await markTasksRunning(tx, executions, now);
+  await markTasksRunning(
+    tx,
+    tasks.map((t) => t.id),
+    nodeId,
+    now,
+  );
   emit({
     type: 'task.state',
     jobId,

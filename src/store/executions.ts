@@ -293,3 +293,36 @@ export async function countDispatchedSince(db: Executor, since: number): Promise
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Reads executions and, with PostgreSQL, locks them for the rest of the transaction. */
+export async function lockExecutions(
+  tx: Tx,
+  dialect: DialectName,
+  ids: readonly number[],
+): Promise<ExecutionRow[]> {
+  if (ids.length === 0) return [];
+  const q = tx.selectFrom('executions').selectAll().where('id', 'in', ids).orderBy('id');
+  return (dialect === 'postgres' ? q.forUpdate() : q).execute();
+}
+
+/** Ends live executions as COMPLETED in one statement; those never started start now. */
+export async function completeExecutionRows(
+  tx: Executor,
+  ids: readonly number[],
+  patch: Pick<ExecutionsTable, 'exit_code' | 'timed_out'>,
+  now: number,
+): Promise<void> {
+  await tx
+    .updateTable('executions')
+    .set((eb) => ({
+      ...patch,
+      state: 'COMPLETED',
+      progress: 100,
+      started_at: eb.fn.coalesce('started_at', sql<number>`${now}`),
+      ended_at: now,
+      last_heartbeat: now,
+      last_modified: now,
+    }))
+    .where('id', 'in', ids)
+    .execute();
+}

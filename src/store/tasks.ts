@@ -151,3 +151,8 @@ export async function resetQueuedTries(tx: Executor, jobId: number, now: number)
     .where('tries', '>', 0)
     .execute();
 }
+
+export async function findTasks(db: Executor, ids: readonly number[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('tasks').selectAll().where('id', 'in', ids).orderBy('id').execute();
+}
