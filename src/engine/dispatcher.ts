@@ -55,9 +55,13 @@ export interface ClaimOptions {
 export class Dispatcher {
   readonly #waiting = new WaitQueue();
   readonly #unsubscribe: () => void;
+  /** Closed: waiting claims end at once (the server is stopping). */
+  #closed = false;
   /** Job-type revisions never change once written, so each is read once. */
   readonly #revisions = new Map<number, JobTypeRevisionRow>();
   dispatches = 0;
+  /** Claims tried: each is a look at the queue (a transaction). */
+  looks = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -68,6 +72,7 @@ export class Dispatcher {
   }
 
   close(): void {
+    this.#closed = true;
     this.#unsubscribe();
     this.#waiting.wakeAll();
   }
@@ -108,7 +113,7 @@ export class Dispatcher {
         if (hops > 0) this.#waiting.wake(1, hops - 1);
         hops = 0;
         const left = deadline - Date.now();
-        if (left <= 0 || signal?.aborted) return [];
+        if (left <= 0 || signal?.aborted || this.#closed) return [];
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => done(), left);
           // Each wake-up loops back here; a listener left on the request's signal would
@@ -135,6 +140,7 @@ export class Dispatcher {
 
   /** One atomic attempt to take up to `max` tasks. */
   async tryClaim(nodeId: number, options: ClaimOptions): Promise<Acquired[]> {
+    this.looks++;
     const taken = await inTransaction(this.ctx, (tx, emit) =>
       this.#claimIn(tx, emit, nodeId, options),
     );
