@@ -62,6 +62,8 @@ export class Dispatcher {
   dispatches = 0;
   /** Claims tried: each is a look at the queue (a transaction). */
   looks = 0;
+  /** Claims waiting for work right now (idle nodes on a long-poll). */
+  parked = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -114,6 +116,7 @@ export class Dispatcher {
         hops = 0;
         const left = deadline - Date.now();
         if (left <= 0 || signal?.aborted || this.#closed) return [];
+        this.parked++;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => done(), left);
           // Each wake-up loops back here; a listener left on the request's signal would
@@ -125,7 +128,7 @@ export class Dispatcher {
           };
           void wake.then(done);
           signal?.addEventListener('abort', done, { once: true });
-        });
+        }).finally(() => this.parked--);
         hops = wokenWith ?? 0;
       } finally {
         this.#waiting.delete(key);

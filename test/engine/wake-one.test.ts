@@ -81,7 +81,7 @@ for (const database of TEST_DATABASES) {
         // wake its own node if it came while the node waits.
         await eventually(() => assert.equal(registered, 10));
         const waiting = nodes.map((n) => dispatcher.acquire(n.id, 20_000));
-        await eventually(() => assert.ok(dispatcher.looks >= 10, 'each node looked once'));
+        await eventually(() => assert.equal(dispatcher.parked, 10, 'each node looked and waits'));
         const before = dispatcher.looks;
         await submitJob(ctx, spec('1'));
         const winner = await Promise.race(waiting);
@@ -108,9 +108,9 @@ for (const database of TEST_DATABASES) {
         await eventually(() => assert.equal(registered, 2));
         // The node of the other pool waits first, so the wake goes to it first.
         const first = dispatcher.acquire(other.id, 20_000);
-        await eventually(() => assert.ok(dispatcher.looks >= 1));
+        await eventually(() => assert.equal(dispatcher.parked, 1));
         const second = dispatcher.acquire(render.id, 20_000);
-        await eventually(() => assert.ok(dispatcher.looks >= 2));
+        await eventually(() => assert.equal(dispatcher.parked, 2));
         await submitJob(ctx, spec('1', 'render'));
         const got = await second;
         assert.ok(got, 'the render node got the render task');
