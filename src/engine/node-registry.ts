@@ -1,8 +1,16 @@
 import { invalid, notFound } from '../domain/errors.js';
-import { liveExecutionsOfNode, extendLeases } from '../store/executions.js';
-import { findNode, findNodeByName, insertNode, updateNode } from '../store/nodes.js';
+import { extendLeasesOf, liveExecutionsOfNode } from '../store/executions.js';
+import {
+  findNode,
+  findNodeByName,
+  findNodes,
+  insertNode,
+  touchNodes,
+  updateNode,
+} from '../store/nodes.js';
 import type { NodeRow } from '../store/schema.js';
 import { inTransaction, type EngineContext } from './context.js';
+import { GroupCommit } from './group-commit.js';
 import type { EngineSettings } from './settings.js';
 
 export interface NodeRegistration {
@@ -58,9 +66,20 @@ export interface HeartbeatResult {
   stop: number[];
 }
 
+interface Heartbeat {
+  nodeId: number;
+  executionIds: readonly number[];
+}
+
+const heartbeatWriters = new WeakMap<
+  EngineContext,
+  GroupCommit<Heartbeat, HeartbeatResult | Error>
+>();
+
 /**
  * A node's heartbeat: it is alive, and so are the executions it lists, whose leases are
- * extended in the same statement. Anything it lists that is no longer live must stop.
+ * extended. Anything it lists that is no longer live must stop. Heartbeats that arrive
+ * together are written together (GroupCommit): one transaction for the lot.
  */
 export async function nodeHeartbeat(
   ctx: EngineContext,
@@ -68,16 +87,41 @@ export async function nodeHeartbeat(
   nodeId: number,
   executionIds: readonly number[],
 ): Promise<HeartbeatResult> {
+  let writer = heartbeatWriters.get(ctx);
+  if (!writer) {
+    writer = new GroupCommit((beats) => writeHeartbeats(ctx, settings, beats));
+    heartbeatWriters.set(ctx, writer);
+  }
+  const result = await writer.submit({ nodeId, executionIds });
+  if (result instanceof Error) throw result;
+  return result;
+}
+
+async function writeHeartbeats(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  beats: readonly Heartbeat[],
+): Promise<(HeartbeatResult | Error)[]> {
   return inTransaction(ctx, async (tx, emit) => {
-    const node = await findNode(tx, nodeId);
-    if (!node) throw notFound('node', nodeId);
     const now = ctx.clock();
-    await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE', last_modified: now });
-    if (node.state !== 'ONLINE') {
-      emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: node.enabled === 1 });
+    const nodes = new Map(
+      (await findNodes(tx, [...new Set(beats.map((b) => b.nodeId))])).map((n) => [n.id, n]),
+    );
+    await touchNodes(tx, [...nodes.keys()], now);
+    for (const node of nodes.values()) {
+      if (node.state !== 'ONLINE') {
+        emit({ type: 'node.state', nodeId: node.id, state: 'ONLINE', enabled: node.enabled === 1 });
+      }
     }
-    const alive = await extendLeases(tx, nodeId, executionIds, now, now + settings.leaseMs);
-    return { stop: executionIds.filter((id) => !alive.includes(id)) };
+    const held = beats.flatMap((b) =>
+      nodes.has(b.nodeId) ? b.executionIds.map((id) => ({ id, nodeId: b.nodeId })) : [],
+    );
+    const alive = new Set(await extendLeasesOf(tx, held, now, now + settings.leaseMs));
+    return beats.map((b) =>
+      nodes.has(b.nodeId)
+        ? { stop: b.executionIds.filter((id) => !alive.has(id)) }
+        : notFound('node', b.nodeId),
+    );
   });
 }
 

@@ -118,27 +118,6 @@ export async function endedExecutionsOfJob(
   return rows.map((r) => ({ ...r, node_name: r.node_name ?? '' }));
 }
 
-/** Extends the leases of a node's live executions among `ids`; returns those still live. */
-export async function extendLeases(
-  tx: Executor,
-  nodeId: number,
-  ids: readonly number[],
-  now: number,
-  expiresAt: number,
-): Promise<number[]> {
-  if (ids.length === 0) return [];
-  const rows = await tx
-    .updateTable('executions')
-    .set({ lease_expires_at: expiresAt, last_heartbeat: now })
-    .where('id', 'in', ids)
-    .where('node_id', '=', nodeId)
-    .where('state', 'in', LIVE_EXECUTION_STATES)
-    .where('lease_expires_at', '>=', now)
-    .returning('id')
-    .execute();
-  return rows.map((r) => Number(r.id));
-}
-
 export async function expiredLeases(db: Executor, now: number, limit: number): Promise<number[]> {
   const rows = await db
     .selectFrom('executions')
@@ -325,4 +304,37 @@ export async function completeExecutionRows(
     }))
     .where('id', 'in', ids)
     .execute();
+}
+
+/**
+ * Extends the leases of live executions, each only for the node that holds it (a node
+ * listing another's execution extends nothing); answers the ids extended. Pairs go in
+ * chunks, two parameters each, below SQLite's limit of parameters per statement.
+ */
+export async function extendLeasesOf(
+  tx: Executor,
+  held: readonly { id: number; nodeId: number }[],
+  now: number,
+  expiresAt: number,
+): Promise<number[]> {
+  const extended: number[] = [];
+  for (let i = 0; i < held.length; i += 1000) {
+    const chunk = held.slice(i, i + 1000);
+    const rows = await tx
+      .updateTable('executions')
+      .set({ lease_expires_at: expiresAt, last_heartbeat: now })
+      .where((eb) =>
+        eb(
+          eb.refTuple('id', 'node_id'),
+          'in',
+          chunk.map((h) => eb.tuple(h.id, h.nodeId)),
+        ),
+      )
+      .where('state', 'in', LIVE_EXECUTION_STATES)
+      .where('lease_expires_at', '>=', now)
+      .returning('id')
+      .execute();
+    extended.push(...rows.map((r) => Number(r.id)));
+  }
+  return extended;
 }

@@ -68,3 +68,18 @@ export async function countNodesByState(db: Executor): Promise<Record<string, nu
     .execute();
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
+
+export async function findNodes(db: Executor, ids: readonly number[]): Promise<NodeRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('nodes').selectAll().where('id', 'in', ids).execute();
+}
+
+/** The nodes are alive now: one statement for a batch of heartbeats. */
+export async function touchNodes(tx: Executor, ids: readonly number[], now: number): Promise<void> {
+  if (ids.length === 0) return;
+  await tx
+    .updateTable('nodes')
+    .set({ last_heartbeat: now, state: 'ONLINE', last_modified: now })
+    .where('id', 'in', ids)
+    .execute();
+}

@@ -72,7 +72,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           summary: 'The node is alive; extends the leases of the executions it lists',
           params: IdParams,
           body: Type.Object({
-            executions: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+            executions: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1024 })),
           }),
           response: {
             200: Type.Object({

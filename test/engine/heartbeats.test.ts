@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GroupCommit } from '../../src/engine/group-commit.js';
+import { submitJob } from '../../src/engine/job-submission.js';
+import { nodeHeartbeat, registerNode } from '../../src/engine/node-registry.js';
+import { findExecution } from '../../src/store/executions.js';
+import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
+
+describe('group commit', () => {
+  it('writes what arrives during a write in one next batch, and answers each in order', async () => {
+    const batches: number[][] = [];
+    const writer = new GroupCommit<number, number>(async (items) => {
+      batches.push(items);
+      await new Promise((r) => setTimeout(r, 20));
+      return items.map((i) => i * 10);
+    });
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => writer.submit(i)));
+    assert.deepEqual(answers, [10, 20, 30, 40, 50]);
+    assert.deepEqual(batches, [[1], [2, 3, 4, 5]], 'the first goes at once, the rest together');
+  });
+
+  it('fails every item of a batch whose write throws, and goes on with the next', async () => {
+    let calls = 0;
+    const writer = new GroupCommit<number, number>(async (items) => {
+      if (calls++ === 0) throw new Error('disk full');
+      return items;
+    });
+    const first = writer.submit(1);
+    const second = writer.submit(2);
+    await assert.rejects(first, /disk full/);
+    assert.equal(await second, 2);
+  });
+});
+
+for (const database of TEST_DATABASES) {
+  describe(`heartbeats written together (${database.name})`, () => {
+    it('each node extends only its own leases and hears what to stop', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, settings, dispatcher } = t.engine;
+        await submitJob(ctx, {
+          type: 'command-line',
+          user: 'alice',
+          frames: '1-2',
+          parameters: { executable: 'echo' },
+        });
+        const a = await registerNode(ctx, { name: 'a' });
+        const b = await registerNode(ctx, { name: 'b' });
+        const ea = (await dispatcher.tryAcquire(a.id))!.execution.id;
+        const eb = (await dispatcher.tryAcquire(b.id))!.execution.id;
+        t.clock.advance(1000);
+        const [fromA, fromB, unknown] = await Promise.allSettled([
+          nodeHeartbeat(ctx, settings, a.id, [ea, eb]),
+          nodeHeartbeat(ctx, settings, b.id, [eb]),
+          nodeHeartbeat(ctx, settings, 999, [ea]),
+        ]);
+        assert.deepEqual(fromA, { status: 'fulfilled', value: { stop: [eb] } });
+        assert.deepEqual(fromB, { status: 'fulfilled', value: { stop: [] } });
+        assert.equal(unknown.status, 'rejected');
+        assert.match(String((unknown as PromiseRejectedResult).reason), /node 999 does not exist/);
+        const now = t.clock.now;
+        assert.equal((await findExecution(ctx.db, ea))!.lease_expires_at, now + settings.leaseMs);
+        assert.equal((await findExecution(ctx.db, eb))!.lease_expires_at, now + settings.leaseMs);
+
+        // A lease that ran out is not revived by a late heartbeat: the node must stop.
+        t.clock.advance(settings.leaseMs + 1);
+        assert.deepEqual(await nodeHeartbeat(ctx, settings, a.id, [ea]), { stop: [ea] });
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
