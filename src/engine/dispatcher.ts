@@ -177,7 +177,15 @@ export class Dispatcher {
     const skipped: number[] = [];
     const taken: Acquired[] = [];
     while (skipped.length <= MAX_SKIPPED_JOBS) {
-      const jobs = await dispatchableJobs(tx, node, pools, groups, skipped, JOBS_PER_LOOK);
+      const jobs = await dispatchableJobs(
+        tx,
+        ctx.dialect,
+        node,
+        pools,
+        groups,
+        skipped,
+        JOBS_PER_LOOK,
+      );
       if (jobs.length === 0) break;
       for (const candidate of jobs) {
         // Whatever happens below, this job has given this claim all it will.
