@@ -7,7 +7,7 @@ import { lockExecution, updateExecution } from '../store/executions.js';
 import { findJobTypeErrorByExitCode } from '../store/job-type-errors.js';
 import { findJobType } from '../store/job-types.js';
 import type { ErrorRow, ExecutionRow } from '../store/schema.js';
-import { findTask, updateTask } from '../store/tasks.js';
+import { findTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
 import { settleSeedOutputs } from './seed-outputs.js';
@@ -124,35 +124,6 @@ async function start(
     to: 'RUNNING',
   });
   return { ...execution, state: 'RUNNING', started_at: now };
-}
-
-/** Progress in percent (0–100); it also extends the lease. */
-export async function reportProgress(
-  ctx: EngineContext,
-  settings: EngineSettings,
-  executionId: number,
-  nodeId: number | undefined,
-  percent: number,
-  details?: Record<string, unknown>,
-): Promise<void> {
-  if (!(percent >= 0 && percent <= 100)) throw invalid('progress must be between 0 and 100');
-  await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
-    const now = ctx.clock();
-    await updateExecution(tx, execution.id, {
-      progress: percent,
-      lease_expires_at: now + settings.leaseMs,
-      last_heartbeat: now,
-      last_modified: now,
-    });
-    await updateTask(tx, execution.task_id, { progress: percent, last_modified: now });
-    emit({
-      type: 'task.progress',
-      jobId: execution.job_id,
-      taskId: execution.task_id,
-      progress: percent,
-      ...(details !== undefined ? { details } : {}),
-    });
-  });
 }
 
 /** Extends one execution's lease; answers whether the node should keep working on it. */

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { GroupCommit } from '../../src/engine/group-commit.js';
 import { submitJob } from '../../src/engine/job-submission.js';
 import { nodeHeartbeat, registerNode } from '../../src/engine/node-registry.js';
+import { reportProgress } from '../../src/engine/progress-reports.js';
 import { findExecution } from '../../src/store/executions.js';
+import { findTask } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 
 describe('group commit', () => {
@@ -34,7 +36,7 @@ describe('group commit', () => {
 
 for (const database of TEST_DATABASES) {
   describe(`heartbeats written together (${database.name})`, () => {
-    it('each node extends only its own leases and hears what to stop', async () => {
+    it('each node extends only its own leases, hears what to stop, and has its progress answered alone', async () => {
       const t = await startTestEngine(database);
       try {
         const { ctx, settings, dispatcher } = t.engine;
@@ -61,6 +63,24 @@ for (const database of TEST_DATABASES) {
         const now = t.clock.now;
         assert.equal((await findExecution(ctx.db, ea))!.lease_expires_at, now + settings.leaseMs);
         assert.equal((await findExecution(ctx.db, eb))!.lease_expires_at, now + settings.leaseMs);
+
+        // Progress reports written together: each answered on its own.
+        const [ok, wrongNode, missing] = await Promise.allSettled([
+          reportProgress(ctx, settings, ea, a.id, 40),
+          reportProgress(ctx, settings, eb, a.id, 50),
+          reportProgress(ctx, settings, 999, a.id, 60),
+          reportProgress(ctx, settings, eb, b.id, 70),
+        ]);
+        assert.equal(ok.status, 'fulfilled');
+        assert.match(String((wrongNode as PromiseRejectedResult).reason), /held by node/);
+        assert.match(
+          String((missing as PromiseRejectedResult).reason),
+          /execution 999 does not exist/,
+        );
+        const ta = (await findExecution(ctx.db, ea))!.task_id;
+        const tb = (await findExecution(ctx.db, eb))!.task_id;
+        assert.equal((await findTask(ctx.db, ta))!.progress, 40);
+        assert.equal((await findTask(ctx.db, tb))!.progress, 70);
 
         // A lease that ran out is not revived by a late heartbeat: the node must stop.
         t.clock.advance(settings.leaseMs + 1);

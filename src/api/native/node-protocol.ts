@@ -8,10 +8,10 @@ import {
   executionHeartbeat,
   failReportedExecution,
   releaseExecution,
-  reportProgress,
   startExecution,
 } from '../../engine/execution-reports.js';
 import { nodeHeartbeat, registerNode } from '../../engine/node-registry.js';
+import { reportProgress } from '../../engine/progress-reports.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { requireRole } from '../auth.js';
 import { FinishFields, NodeRef } from './node-protocol-schemas.js';

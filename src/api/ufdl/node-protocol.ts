@@ -3,9 +3,9 @@ import {
   completeExecution,
   failReportedExecution,
   releaseExecution,
-  reportProgress,
   startExecution,
 } from '../../engine/execution-reports.js';
+import { reportProgress } from '../../engine/progress-reports.js';
 import {
   claimSingleTaskJob,
   resetFailedJob,
