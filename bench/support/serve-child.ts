@@ -10,7 +10,11 @@ const [dbUrl, dataDir] = process.argv.slice(2);
 if (!dbUrl || !dataDir || !process.send) {
   throw new Error('usage: node --import tsx serve-child.ts DB_URL DATA_DIR (with an IPC channel)');
 }
-const config = resolveConfig({ dataDir, db: dbUrl, port: '0', logLevel: 'error' }, {});
+// No Deadline listener: its default port is fixed, and another server may hold it.
+const config = resolveConfig(
+  { dataDir, db: dbUrl, port: '0', deadlinePort: '0', logLevel: 'error' },
+  {},
+);
 const server = await startServer(config);
 
 let closing = false;
