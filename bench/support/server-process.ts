@@ -1,8 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Database } from '../fresh-database.js';
 import { onCleanup } from './run-bounds.js';
+import { forkTypeScript, nextMessage, stopChild } from './ts-child.js';
 
 /** A Drover server running in a child process (serve-child.ts). */
 export interface ServerProcess {
@@ -16,7 +15,6 @@ export interface ServerProcess {
   close(): Promise<void>;
 }
 
-const CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
 /** Linux clock ticks per second (USER_HZ); 100 on every architecture Node runs on. */
 const CLOCK_TICKS = 100;
 
@@ -30,24 +28,13 @@ export function processCpuSeconds(pid: number): number {
 }
 
 export async function startServerProcess(database: Database): Promise<ServerProcess> {
-  const child: ChildProcess = fork(CHILD, [database.url, database.dataDir], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the server process exited (${code})`)));
-  });
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.send('close');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
+  const child = forkTypeScript(new URL('./serve-child.ts', import.meta.url), [
+    database.url,
+    database.dataDir,
+  ]);
+  const close = () => stopChild(child, 'close');
   onCleanup(close);
+  const { url } = await nextMessage<{ url: string }>(child, () => true);
   return {
     url,
     api: `${url}/api/v1`,
