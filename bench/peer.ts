@@ -5,12 +5,13 @@
  *
  *   npx tsx bench/peer.ts [--db sqlite|postgres|both] [--mode single|batched|both]
  *                         [--rounds 3] [--tasks 10000] [--tasks-per-job 100] [--nodes 50]
- *                         [--batch 10] [--budget 900] [--quick]
+ *                         [--batch 10] [--warmup 200] [--budget 900] [--quick]
  *
  * single:  N nodes loop acquire?wait=1 → start → finish, against Graphile Worker's defaults.
  * batched: N nodes loop claims {max: batch, start: true} → finishes (one call per batch),
  *          against Graphile Worker tuned (local queue of 100, completions batched).
  * The Drover server runs in a child process; the nodes and Graphile Worker run in this one.
+ * Each side first runs --warmup tasks untimed, in the same database.
  */
 import { parseArgs } from 'node:util';
 import { freshDatabase, PG_URL } from './fresh-database.js';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     'tasks-per-job': { type: 'string', default: '100' },
     nodes: { type: 'string' },
     batch: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '200' },
     budget: { type: 'string', default: '900' },
     quick: { type: 'boolean', default: false },
   },
@@ -52,6 +54,7 @@ const TASKS = positive('tasks', args.tasks ?? (args.quick ? '1000' : '10000'));
 const PER_JOB = positive('tasks-per-job', args['tasks-per-job']);
 const NODES = positive('nodes', args.nodes ?? (args.quick ? '10' : '50'));
 const BATCH = positive('batch', args.batch);
+const WARMUP = positive('warmup', args.warmup);
 const BUDGET_S = positive('budget', args.budget);
 /** One drain may take at most this long. */
 const DRAIN_MS = 5 * 60_000;
@@ -65,18 +68,26 @@ async function drover(kind: DbKind, mode: Mode) {
   const server = await startServerProcess(database);
   const client = new HttpClient(server.api, NODES + 8);
   try {
+    const slots = mode === 'batched' ? BATCH : 1;
+    const nodeIds = await registerNodes(client, NODES, { slots });
+    const drain = async (tasks: number) => {
+      const deadline = Date.now() + DRAIN_MS;
+      return mode === 'single'
+        ? drainSingle(client, nodeIds, tasks, deadline)
+        : drainBatched(client, nodeIds, tasks, BATCH, deadline);
+    };
+    // Untimed: the fresh server process compiles and plans its queries.
+    await submitTasks(client, WARMUP, PER_JOB, 'warm-up');
+    await drain(WARMUP);
     const submitStart = performance.now();
     await submitTasks(client, TASKS, PER_JOB);
     const submitS = (performance.now() - submitStart) / 1000;
-    const slots = mode === 'batched' ? BATCH : 1;
-    const nodeIds = await registerNodes(client, NODES, { slots });
-    const deadline = Date.now() + DRAIN_MS;
-    const drained =
-      mode === 'single'
-        ? await drainSingle(client, nodeIds, TASKS, deadline)
-        : await drainBatched(client, nodeIds, TASKS, BATCH, deadline);
+    const cpuBefore = server.cpuSeconds();
+    const drained = await drain(TASKS);
+    const serverCpu = (server.cpuSeconds() - cpuBefore) / (drained.elapsedMs / 1000);
     await expectAllJobsEnded(client);
     return {
+      serverCpu,
       tasksPerS: TASKS / (drained.elapsedMs / 1000),
       p50: percentile(drained.acquireMs, 50),
       p95: percentile(drained.acquireMs, 95),
@@ -94,6 +105,8 @@ async function graphile(profile: GraphileProfile) {
   const database = await freshDatabase('postgres');
   onCleanup(database.cleanup);
   try {
+    // Untimed, as on Drover's side: the first jobs warm the worker up.
+    await runGraphile(database.url, WARMUP, profile, Date.now() + DRAIN_MS);
     const result = await runGraphile(database.url, TASKS, profile, Date.now() + DRAIN_MS);
     return { jobsPerS: TASKS / (result.elapsedMs / 1000), addS: result.addMs / 1000 };
   } finally {
@@ -118,6 +131,7 @@ async function compare(kind: DbKind, mode: Mode) {
       'acquire p50 ms': d.p50.toFixed(1),
       'acquire p95 ms': d.p95.toFixed(1),
       'empty acquires': d.empty,
+      'server CPU %': (d.serverCpu * 100).toFixed(0),
       'drover submit s': d.submitS.toFixed(1),
       'graphile jobs/s': Math.round(g.jobsPerS),
       'graphile add s': g.addS.toFixed(1),

@@ -11,7 +11,10 @@ import { ExpectedFailure } from './run-bounds.js';
 export interface DrainResult {
   /** From the first acquire sent to the last finish answered. */
   elapsedMs: number;
-  /** Latency of each acquire (or claim) call, empty answers included. */
+  /**
+   * Latency of each acquire (or claim) call that brought work. Empty answers are left out:
+   * they are long-polls that sat out their wait, mostly at the end of the run.
+   */
   acquireMs: number[];
   /** Acquires (or claims) that came back without work. */
   empty: number;
@@ -61,12 +64,12 @@ export function drainSingle(
   return drain(tasks, nodeIds, deadline, async (nodeId, result) => {
     const t0 = performance.now();
     const got = await client.request<WorkOrder>('POST', `/nodes/${nodeId}/acquire?wait=1`);
-    result.acquireMs.push(performance.now() - t0);
     if (got.status === 204) {
       result.empty++;
       return 0;
     }
     if (got.status !== 200) throw new Error(`acquire answered ${got.status}`);
+    result.acquireMs.push(performance.now() - t0);
     await startAndFinish(client, nodeId, got.body);
     return 1;
   });
@@ -87,7 +90,7 @@ export function drainBatched(
       wait: 1,
       start: true,
     });
-    result.acquireMs.push(performance.now() - t0);
+    const ms = performance.now() - t0;
     if (got.status === 404 && !('orders' in got.body) && isMissingRoute(got.body)) {
       throw new NoBatchedProtocol(
         `this server has no batched protocol: POST /api/v1/nodes/:id/claims answered 404 (${JSON.stringify(got.body)}). ` +
@@ -101,6 +104,7 @@ export function drainBatched(
       result.empty++;
       return 0;
     }
+    result.acquireMs.push(ms);
     const done = await client.expect<Finished>(200, 'POST', `/nodes/${nodeId}/finishes`, {
       finishes: orders.map((o) => ({ executionId: o.execution.id, success: true, exitCode: 0 })),
     });
