@@ -12,7 +12,6 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freshDatabase } from './fresh-database.js';
 import { databaseKinds, positive, type DbKind } from './support/cli.js';
 import {
   registerNodes,
@@ -20,10 +19,9 @@ import {
   submitTasks,
   type WorkOrder,
 } from './support/drover-client.js';
-import { HttpClient } from './support/http-client.js';
-import { onCleanup, runBounded } from './support/run-bounds.js';
-import { startServerProcess } from './support/server-process.js';
+import { runBounded } from './support/run-bounds.js';
 import { againstTarget, percentile } from './support/stats.js';
+import { withServer } from './support/with-server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,12 +52,8 @@ async function vacuumAnalyze(url: string): Promise<void> {
   }
 }
 
-async function run(kind: DbKind) {
-  const database = await freshDatabase(kind);
-  onCleanup(database.cleanup);
-  const server = await startServerProcess(database);
-  const client = new HttpClient(server.api, 4);
-  try {
+function run(kind: DbKind) {
+  return withServer(kind, 4, async (_server, client, database) => {
     const fillStart = performance.now();
     await submitTasks(client, TASKS, PER_JOB, 'backlog');
     if (kind === 'postgres') await vacuumAnalyze(database.url);
@@ -76,11 +70,7 @@ async function run(kind: DbKind) {
       await startAndFinish(client, nodeId!, order);
     }
     return { fillS, acquireMs };
-  } finally {
-    client.close();
-    await server.close();
-    await database.cleanup();
-  }
+  });
 }
 
 await runBounded(BUDGET_S, async () => {

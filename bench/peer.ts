@@ -24,10 +24,9 @@ import {
   runGraphile,
   type GraphileProfile,
 } from './support/graphile.js';
-import { HttpClient } from './support/http-client.js';
 import { onCleanup, runBounded } from './support/run-bounds.js';
-import { startServerProcess } from './support/server-process.js';
 import { median, percentile } from './support/stats.js';
+import { withServer } from './support/with-server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,12 +61,8 @@ const DRAIN_MS = 5 * 60_000;
 type Mode = 'single' | 'batched';
 const PEER: Record<Mode, GraphileProfile> = { single: 'defaults', batched: 'tuned' };
 
-async function drover(kind: DbKind, mode: Mode) {
-  const database = await freshDatabase(kind);
-  onCleanup(database.cleanup);
-  const server = await startServerProcess(database);
-  const client = new HttpClient(server.api, NODES + 8);
-  try {
+function drover(kind: DbKind, mode: Mode) {
+  return withServer(kind, NODES + 8, async (server, client) => {
     const slots = mode === 'batched' ? BATCH : 1;
     const nodeIds = await registerNodes(client, NODES, { slots });
     const drain = async (tasks: number) => {
@@ -94,11 +89,7 @@ async function drover(kind: DbKind, mode: Mode) {
       empty: drained.empty,
       submitS,
     };
-  } finally {
-    client.close();
-    await server.close();
-    await database.cleanup();
-  }
+  });
 }
 
 async function graphile(profile: GraphileProfile) {

@@ -9,13 +9,16 @@
  *                           [--quick]
  */
 import { parseArgs } from 'node:util';
-import { freshDatabase } from './fresh-database.js';
 import { databaseKinds, positive, type DbKind } from './support/cli.js';
-import { registerNodes, startAndFinish, type WorkOrder } from './support/drover-client.js';
-import { HttpClient } from './support/http-client.js';
-import { onCleanup, runBounded } from './support/run-bounds.js';
-import { startServerProcess } from './support/server-process.js';
+import {
+  registerNodes,
+  startAndFinish,
+  submitNoOp,
+  type WorkOrder,
+} from './support/drover-client.js';
+import { runBounded } from './support/run-bounds.js';
 import { againstTarget, percentile } from './support/stats.js';
+import { withServer } from './support/with-server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,15 +47,11 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
-async function run(kind: DbKind) {
-  const database = await freshDatabase(kind);
-  onCleanup(database.cleanup);
-  const server = await startServerProcess(database);
-  const client = new HttpClient(server.api, 4);
+function run(kind: DbKind) {
   let stopped = false;
   let waiting = deferred<void>();
   let acquired = deferred<number>();
-  try {
+  return withServer(kind, 4, async (_server, client) => {
     const [nodeId] = await registerNodes(client, 1, { prefix: 'pickup-node' });
     // The idle node: long-polls, and runs each task it gets to its end before waiting again.
     const node = (async () => {
@@ -76,12 +75,7 @@ async function run(kind: DbKind) {
       await sleep(SETTLE_MS);
       waiting = deferred<void>();
       const sent = performance.now();
-      await client.expect(201, 'POST', '/jobs', {
-        type: 'command-line',
-        name: `pickup ${i}`,
-        frames: '1',
-        parameters: { executable: 'true', arguments: [] },
-      });
+      await submitNoOp(client, `pickup ${i}`);
       const answered = performance.now();
       const at = await Promise.race([
         acquired.promise,
@@ -98,12 +92,7 @@ async function run(kind: DbKind) {
     client.close();
     await node;
     return { fromAnswer, fromSend };
-  } finally {
-    stopped = true;
-    client.close();
-    await server.close();
-    await database.cleanup();
-  }
+  }).finally(() => (stopped = true));
 }
 
 await runBounded(BUDGET_S, async () => {

@@ -24,7 +24,7 @@ export async function submitTasks(
     const count = Math.min(perJob, tasks - submitted);
     const job = await client.expect<{ id: number }>(201, 'POST', '/jobs', {
       type: 'command-line',
-      name: `${name} ${ids.length}`,
+      name: tasks === 1 ? name : `${name} ${ids.length}`,
       frames: `1-${count}`,
       chunkSize: 1,
       parameters: { executable: 'true', arguments: [] },
@@ -33,6 +33,12 @@ export async function submitTasks(
     submitted += count;
   }
   return ids;
+}
+
+/** Submits one job of one task running `true`. */
+export async function submitNoOp(client: HttpClient, name: string): Promise<number> {
+  const ids = await submitTasks(client, 1, 1, name);
+  return ids[0]!;
 }
 
 /** Registers `count` nodes named `${prefix}-${n}`, `parallel` at a time; returns their ids. */

@@ -18,7 +18,7 @@ async function cleanUp(): Promise<void> {
   cleanups.length = 0;
 }
 
-/** Runs the benchmark; after `seconds` (or on an error, or Ctrl-C) cleans up and exits 1. */
+/** Runs the benchmark; after `seconds` (or on an error, SIGINT or SIGTERM) cleans up and exits 1. */
 export async function runBounded(seconds: number, main: () => Promise<void>): Promise<void> {
   const fail = (why: string) => {
     process.stderr.write(`${why}\n`);
@@ -29,6 +29,7 @@ export async function runBounded(seconds: number, main: () => Promise<void>): Pr
     seconds * 1000,
   );
   process.once('SIGINT', () => fail('benchmark interrupted'));
+  process.once('SIGTERM', () => fail('benchmark terminated'));
   try {
     await main();
     clearTimeout(timer);
