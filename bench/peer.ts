@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/peer.ts [--db sqlite|postgres|both] [--mode single|batched|both]
  *                         [--rounds 3] [--tasks 10000] [--tasks-per-job 100] [--nodes 50]
- *                         [--batch 10] [--warmup 200] [--budget 900] [--quick]
+ *                         [--batch 10] [--warmup 200] [--budget 2400] [--quick]
  *
  * single:  N nodes loop acquire?wait=1 → start → finish, against Graphile Worker's defaults.
  * batched: N nodes loop claims {max: batch, start: true} → finishes (one call per batch),
@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
     nodes: { type: 'string' },
     batch: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '200' },
-    budget: { type: 'string', default: '900' },
+    budget: { type: 'string', default: '2400' },
     quick: { type: 'boolean', default: false },
   },
 });
