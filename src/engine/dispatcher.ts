@@ -26,6 +26,9 @@ const MAX_SKIPPED_JOBS = 20;
 /** Jobs read per look at the queue; most claims are served by the first. */
 const JOBS_PER_LOOK = 4;
 
+/** How soon a claim that found only tasks locked by other claims looks again. */
+const CONTENDED_RETRY_MS = 5;
+
 /** The most tasks one claim may take. */
 export const MAX_CLAIM = 100;
 
@@ -38,6 +41,12 @@ export interface Acquired {
   revision: JobTypeRevisionRow;
   /** Milliseconds the task waited in the queue before this dispatch. */
   queuedMs: number;
+}
+
+/** What one look at the queue saw besides what it took. */
+interface Look {
+  /** It passed over a job whose queued tasks were all locked by other claims. */
+  contended: boolean;
 }
 
 export interface ClaimOptions {
@@ -105,7 +114,8 @@ export class Dispatcher {
       });
       const key = this.#waiting.add(nodeId, (h) => woken!(h));
       try {
-        const taken = await this.tryClaim(nodeId, options);
+        const look: Look = { contended: false };
+        const taken = await this.#look(nodeId, options, look);
         if (taken.length > 0) {
           // A wake that came while we looked was meant for work we may not have taken.
           if (wokenWith !== undefined) this.#waiting.wake(1, wokenWith);
@@ -116,9 +126,13 @@ export class Dispatcher {
         hops = 0;
         const left = deadline - Date.now();
         if (left <= 0 || signal?.aborted || this.#closed) return [];
+        // Queued tasks that other claims held locked (PostgreSQL's SKIP LOCKED) are theirs
+        // or back in the queue within milliseconds, and no event will say which: look again
+        // soon rather than wait for a wake that may not come.
+        const pause = look.contended ? Math.min(left, CONTENDED_RETRY_MS) : left;
         this.parked++;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => done(), left);
+          const timer = setTimeout(() => done(), pause);
           // Each wake-up loops back here; a listener left on the request's signal would
           // pile up (one per wake) until the request ends.
           const done = () => {
@@ -143,9 +157,13 @@ export class Dispatcher {
 
   /** One atomic attempt to take up to `max` tasks. */
   async tryClaim(nodeId: number, options: ClaimOptions): Promise<Acquired[]> {
+    return this.#look(nodeId, options, { contended: false });
+  }
+
+  async #look(nodeId: number, options: ClaimOptions, look: Look): Promise<Acquired[]> {
     this.looks++;
     const taken = await inTransaction(this.ctx, (tx, emit) =>
-      this.#claimIn(tx, emit, nodeId, options),
+      this.#claimIn(tx, emit, nodeId, options, look),
     );
     for (const one of taken) {
       this.dispatches++;
@@ -154,7 +172,13 @@ export class Dispatcher {
     return taken;
   }
 
-  async #claimIn(tx: Tx, emit: Emit, nodeId: number, options: ClaimOptions): Promise<Acquired[]> {
+  async #claimIn(
+    tx: Tx,
+    emit: Emit,
+    nodeId: number,
+    options: ClaimOptions,
+    look: Look,
+  ): Promise<Acquired[]> {
     const ctx = this.ctx;
     const node = await findNode(tx, nodeId);
     if (!node) throw notFound('node', nodeId);
@@ -199,7 +223,10 @@ export class Dispatcher {
           continue;
         }
         const tasks = await queuedTasksOf(tx, ctx.dialect, candidate.id, want - taken.length);
-        if (tasks.length === 0) continue;
+        if (tasks.length === 0) {
+          look.contended = true;
+          continue;
+        }
         const { dispatched, job } = await dispatchTasks(
           ctx,
           tx,
