@@ -187,7 +187,14 @@ function percentile(sorted: number[], p: number): number {
 async function run(kind: 'sqlite' | 'postgres') {
   const database = await freshDatabase(kind);
   const config = resolveConfig(
-    { dataDir: database.dataDir, db: database.url, port: '0', logLevel: 'error' },
+    // No Deadline port: another server on this machine may hold the default 8081.
+    {
+      dataDir: database.dataDir,
+      db: database.url,
+      port: '0',
+      deadlinePort: '0',
+      logLevel: 'error',
+    },
     {},
   );
   const server = await startServer(config);
