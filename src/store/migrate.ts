@@ -7,6 +7,7 @@ import { taskTimeoutActionSchema } from './migrations/0004-task-timeout-action.j
 import { errorExitCodesSchema } from './migrations/0005-error-exit-codes.js';
 import { jobJsonOutputsSchema } from './migrations/0006-job-json-outputs.js';
 import { jobSchedulesSchema } from './migrations/0007-job-schedules.js';
+import { listIndexesSchema } from './migrations/0008-list-indexes.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -18,6 +19,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0005-error-exit-codes': errorExitCodesSchema(open.dialect),
     '0006-job-json-outputs': jobJsonOutputsSchema(open.dialect),
     '0007-job-schedules': jobSchedulesSchema(open.dialect),
+    '0008-list-indexes': listIndexesSchema(open.dialect),
   };
 }
 
