@@ -24,7 +24,12 @@ const LIVE_INDEXES: Record<string, string[]> = {
   jobs_live_pool: ['pool', 'id'],
   jobs_live_group: ['grp', 'id'],
   jobs_live_type: ['job_type_id', 'id'],
+  // Time windows, newest first: with only the indexes of 0001, PostgreSQL walked the
+  // primary key backwards testing rows (LIMIT 51, matches assumed evenly spread), 730 ms
+  // for a one-day window of started_at a year back; from these, 5 ms.
   jobs_live_created: ['created_at', 'id'],
+  jobs_live_started: ['started_at', 'id'],
+  jobs_live_ended: ['ended_at', 'id'],
   jobs_live_pool_created: ['pool', 'created_at', 'id'],
   // "My finished jobs, most urgent first": without it a user with 100,000 jobs had them
   // all sorted for each page (260 ms on SQLite).
