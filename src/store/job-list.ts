@@ -61,7 +61,7 @@ export interface JobPage {
 }
 
 export interface JobListPage extends JobPage {
-  /** Exact up to EXACT_TOTAL_LIMIT matches, an estimate above (job-list-total.ts). */
+  /** Exact up to exactTotalLimit() matches, an estimate above (job-list-total.ts). */
   total: number;
   totalExact: boolean;
 }

@@ -3,7 +3,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { decodeCursor } from '../../store/job-list-cursor.js';
-import { EXACT_TOTAL_LIMIT } from '../../store/job-list-total.js';
 import {
   JOB_SORT_FIELDS,
   listJobs,
@@ -63,9 +62,10 @@ const ListQuery = Type.Intersect([
 const JobListPage = Type.Object({
   items: Type.Array(Job),
   total: Type.Integer({
-    description: `How many jobs match: exact up to ${EXACT_TOTAL_LIMIT}; above, an estimate (PostgreSQL: the planner's; SQLite: ${EXACT_TOTAL_LIMIT + 1}, read "more than ${EXACT_TOTAL_LIMIT}")`,
+    description:
+      'How many jobs match: exact up to 10,000 on PostgreSQL and 100,000 on SQLite; above, an estimate (PostgreSQL: the planner\'s, at least 10,001; SQLite: 100,001, read "more than 100,000")',
   }),
-  totalExact: Type.Boolean({ description: `False when more than ${EXACT_TOTAL_LIMIT} match` }),
+  totalExact: Type.Boolean({ description: 'False when total is an estimate' }),
   limit: Type.Integer(),
   offset: Type.Integer(),
   next: Type.Union([Type.String(), Type.Null()], {
