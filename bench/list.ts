@@ -3,11 +3,12 @@
  * store's Kysely instance, then times the native list API over HTTP.
  *
  *   npx tsx bench/list.ts [--db sqlite|postgres|both] [--jobs 1000000] [--requests 200]
- *                         [--budget 30] [--analyze]
+ *                         [--budget 30] [--analyze] [--keep]
  *
  * --budget caps the seconds spent on one query shape (fewer requests are then made and the
  * count printed says so). --analyze runs ANALYZE on SQLite after the fill (the server itself
  * never does; PostgreSQL is always VACUUM ANALYZEd, as autovacuum would do soon after).
+ * --keep leaves the filled database behind and prints where it is (to EXPLAIN queries).
  * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test); a fresh
  * database is created beside it and dropped afterwards.
  */
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '200' },
     budget: { type: 'string', default: '30' },
     analyze: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 const JOBS = Number(args.jobs);
@@ -144,19 +146,28 @@ async function fill(db: Db, kind: 'sqlite' | 'postgres', types: { id: number; re
   }
 }
 
-async function timed(url: string): Promise<{ ms: number; total: number }> {
+interface ListBody {
+  total: number;
+  totalExact: boolean;
+  next: string | null;
+}
+
+async function timed(url: string): Promise<{ ms: number; body: ListBody }> {
   const t0 = performance.now();
   const res = await fetch(url);
-  const body = (await res.json()) as { total: number };
+  const body = (await res.json()) as ListBody;
   const ms = performance.now() - t0;
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(body)}`);
-  return { ms, total: body.total };
+  return { ms, body };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The list requests measured; `i` varies the parameters from request to request. */
-const SHAPES: { name: string; path: (i: number) => string }[] = [
+/**
+ * The list requests measured; `i` varies the parameters from request to request, and
+ * `previous` is the answer to the request before (for following `next` cursors).
+ */
+const SHAPES: { name: string; path: (i: number, previous?: ListBody) => string }[] = [
   { name: 'default (sort -id)', path: () => '/jobs' },
   {
     name: 'state',
@@ -169,6 +180,13 @@ const SHAPES: { name: string; path: (i: number) => string }[] = [
   {
     name: 'pool, sort created_at, offset 5000',
     path: (i) => `/jobs?pool=${POOLS[i % POOLS.length]}&sort=created_at&offset=5000`,
+  },
+  {
+    // Each request asks for the page after the previous one: 100 requests walk 5,000 rows.
+    name: 'pool, sort created_at, next cursor',
+    path: (_i, previous) =>
+      `/jobs?pool=${POOLS[0]}&sort=created_at` +
+      (previous?.next ? `&cursor=${encodeURIComponent(previous.next)}` : ''),
   },
   { name: 'text search q=', path: (i) => `/jobs?q=shot_${(i * 37) % SHOTS}_` },
   {
@@ -187,7 +205,14 @@ function percentile(sorted: number[], p: number): number {
 async function run(kind: 'sqlite' | 'postgres') {
   const database = await freshDatabase(kind);
   const config = resolveConfig(
-    { dataDir: database.dataDir, db: database.url, port: '0', logLevel: 'error' },
+    // No Deadline port: another server on this machine may hold the default 8081.
+    {
+      dataDir: database.dataDir,
+      db: database.url,
+      port: '0',
+      deadlinePort: '0',
+      logLevel: 'error',
+    },
     {},
   );
   const server = await startServer(config);
@@ -197,7 +222,9 @@ async function run(kind: 'sqlite' | 'postgres') {
     for (const name of ['maya-render', 'nuke-comp', 'houdini-sim']) {
       const res = await fetch(`${base}/job-types`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // No idle keep-alive socket across the fill: SQLite's fill blocks the event loop for
+        // longer than the server's keep-alive, and reusing that socket then ends in ECONNRESET.
+        headers: { 'content-type': 'application/json', connection: 'close' },
         body: JSON.stringify({ name, definition: { command: [name, '{frames}'] } }),
       });
       if (res.status !== 201)
@@ -223,14 +250,17 @@ async function run(kind: 'sqlite' | 'postgres') {
 
     const rows: Record<string, string | number>[] = [];
     for (const shape of SHAPES) {
-      await timed(base + shape.path(0)); // warm-up
+      let previous = (await timed(base + shape.path(0))).body; // warm-up
       const ms: number[] = [];
       let total = 0;
+      let exact = 0;
       const stopAt = performance.now() + BUDGET_MS;
       for (let i = 0; i < REQUESTS && performance.now() < stopAt; i++) {
-        const r = await timed(base + shape.path(i));
+        const r = await timed(base + shape.path(i, previous));
         ms.push(r.ms);
-        total += r.total;
+        total += r.body.total;
+        if (r.body.totalExact) exact++;
+        previous = r.body;
       }
       ms.sort((a, b) => a - b);
       rows.push({
@@ -238,6 +268,7 @@ async function run(kind: 'sqlite' | 'postgres') {
         query: shape.name,
         requests: ms.length,
         'mean total': Math.round(total / ms.length),
+        'exact %': Math.round((100 * exact) / ms.length),
         'p50 ms': percentile(ms, 50).toFixed(1),
         'p95 ms': percentile(ms, 95).toFixed(1),
       });
@@ -246,7 +277,8 @@ async function run(kind: 'sqlite' | 'postgres') {
     return { rows, fillS };
   } finally {
     await server.close();
-    await database.cleanup();
+    if (args.keep) process.stdout.write(`  kept ${database.url}\n`);
+    else await database.cleanup();
   }
 }
 

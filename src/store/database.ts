@@ -27,6 +27,13 @@ export interface DatabaseOptions {
 
 export interface OpenDatabase {
   db: Db;
+  /**
+   * For reads that need no transaction and may run beside writes (lists). SQLite: a second,
+   * read-only connection, opened on first use, so a list never queues behind a write
+   * transaction holding `db`'s one connection (WAL lets readers run beside the writer; they
+   * see every committed write). PostgreSQL: the same pool as `db`.
+   */
+  readDb: Db;
   dialect: DialectName;
   /** The schema PostgreSQL objects live in; undefined for SQLite. */
   schema: string | undefined;
@@ -45,10 +52,36 @@ export function isPostgresUrl(url: string): boolean {
 }
 
 export function openDatabase(options: DatabaseOptions): OpenDatabase {
-  return isPostgresUrl(options.url) ? openPostgres(options) : openSqlite(options);
+  if (isPostgresUrl(options.url)) {
+    const open = openPostgres(options);
+    return { ...open, readDb: open.db };
+  }
+  return withSqliteReader(openSqlite(options));
 }
 
-function openSqlite(options: DatabaseOptions): OpenDatabase {
+/** Adds the read-only connection to an open SQLite database; close() closes both. */
+function withSqliteReader(open: Omit<OpenDatabase, 'readDb'>): OpenDatabase {
+  const readDb = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      // Opened on first use: by then the writer has created the file and its WAL.
+      database: async () => {
+        const reader = new SQLite(open.url, { readonly: true, fileMustExist: true });
+        reader.pragma('busy_timeout = 5000');
+        return reader;
+      },
+    }),
+  });
+  return {
+    ...open,
+    readDb,
+    close: async () => {
+      await readDb.destroy();
+      await open.close();
+    },
+  };
+}
+
+function openSqlite(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   mkdirSync(dirname(options.url), { recursive: true });
   const sqlite = new SQLite(options.url);
   sqlite.pragma('journal_mode = WAL');
@@ -72,7 +105,7 @@ function openSqlite(options: DatabaseOptions): OpenDatabase {
   };
 }
 
-function openPostgres(options: DatabaseOptions): OpenDatabase {
+function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   const schema = options.schema ?? 'public';
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
   const pool = new pg.Pool({

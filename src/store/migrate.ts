@@ -7,6 +7,7 @@ import { taskTimeoutActionSchema } from './migrations/0004-task-timeout-action.j
 import { errorExitCodesSchema } from './migrations/0005-error-exit-codes.js';
 import { jobJsonOutputsSchema } from './migrations/0006-job-json-outputs.js';
 import { jobSchedulesSchema } from './migrations/0007-job-schedules.js';
+import { listIndexesSchema } from './migrations/0008-list-indexes.js';
 import { dispatchIndexSchema } from './migrations/0009-dispatch-index.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
@@ -19,7 +20,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0005-error-exit-codes': errorExitCodesSchema(open.dialect),
     '0006-job-json-outputs': jobJsonOutputsSchema(open.dialect),
     '0007-job-schedules': jobSchedulesSchema(open.dialect),
-    // 0008 is taken by the list indexes.
+    '0008-list-indexes': listIndexesSchema(open.dialect),
     '0009-dispatch-index': dispatchIndexSchema(open.dialect),
   };
 }

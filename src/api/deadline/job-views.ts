@@ -1,6 +1,6 @@
 import type { EngineContext } from '../../engine/context.js';
 import { failedExecutionCounts } from '../../store/execution-statistics.js';
-import { listJobs, type JobFilter } from '../../store/job-list.js';
+import { listJobPage, type JobFilter, type JobSort } from '../../store/job-list.js';
 import { findJobType } from '../../store/job-types.js';
 import { dependenciesOf, findJobs, nodeListOf } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
@@ -34,20 +34,27 @@ export async function jobViews(ctx: EngineContext, rows: readonly JobRow[]): Pro
 }
 
 const PAGE = 1000;
+const OLDEST_FIRST: JobSort[] = [{ field: 'id', direction: 'asc' }];
 
 /**
- * Every job a filter matches, oldest first, read a page at a time. Deadline's "get all the
- * jobs" has no paging of its own; archived jobs are out of the repository and never listed.
+ * Every job a filter matches, oldest first, read a page at a time by cursor (an offset
+ * would read every earlier page again). Deadline's "get all the jobs" has no paging of its
+ * own; archived jobs are out of the repository and never listed.
  */
 export async function allJobs(ctx: EngineContext, filter: JobFilter): Promise<JobRow[]> {
   const out: JobRow[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const { rows } = await listJobs(ctx.db, filter, [{ field: 'id', direction: 'asc' }], {
+  let after: number[] | undefined;
+  for (;;) {
+    const page = await listJobPage(ctx.db, ctx.dialect, filter, OLDEST_FIRST, {
       limit: PAGE,
-      offset,
+      offset: 0,
+      ...(after ? { after } : {}),
     });
-    out.push(...rows.filter((r) => r.archived_at === null));
-    if (rows.length < PAGE) return out;
+    out.push(...page.rows.filter((r) => r.archived_at === null));
+    const last = page.rows.at(-1);
+    if (page.next === undefined || !last) return out;
+    // In id order the key of the last row is its id.
+    after = [last.id];
   }
 }
 

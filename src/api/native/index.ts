@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/engine.js';
 import { eventRoutes } from './events.js';
 import { executionRoutes } from './executions.js';
 import { healthRoutes } from './health.js';
+import { jobListRoute } from './job-list.js';
 import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
 import { nodeBatchRoutes } from './node-batches.js';
@@ -17,6 +18,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
   return async (app) => {
     await app.register(healthRoutes(engine));
     await app.register(jobTypeRoutes(engine));
+    await app.register(jobListRoute(engine));
     await app.register(jobRoutes(engine));
     await app.register(taskRoutes(engine));
     await app.register(executionRoutes(engine));

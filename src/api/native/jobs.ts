@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { DroverError, invalid } from '../../domain/errors.js';
+import { DroverError } from '../../domain/errors.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import type { Engine } from '../../engine/engine.js';
 import {
@@ -14,32 +14,17 @@ import {
 import { submitJob } from '../../engine/job-submission.js';
 import { getJobDetail } from '../../engine/queries.js';
 import { waitingReasons } from '../../engine/waiting-reasons.js';
-import {
-  JOB_SORT_FIELDS,
-  listJobs,
-  type JobSort,
-  type JobSortField,
-} from '../../store/job-list.js';
-import { findJobType, findJobTypeByName } from '../../store/job-types.js';
 import { requireRole } from '../auth.js';
+import { time } from './job-list.js';
 import { jobJson } from './representations.js';
 import {
   errorResponses,
   IdParams,
   Job,
-  JobState,
-  Page,
-  pageOf,
   Resources,
   Schedule,
   TaskTimeoutAction,
 } from './schemas.js';
-
-const CommaList = Type.Union([Type.Array(Type.String()), Type.String()]);
-const list = (v: string | string[] | undefined): string[] | undefined =>
-  v === undefined
-    ? undefined
-    : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).filter(Boolean);
 
 const SubmitBody = Type.Object(
   {
@@ -79,33 +64,6 @@ const SubmitBody = Type.Object(
   { additionalProperties: false },
 );
 
-const ListQuery = Type.Intersect([
-  Page,
-  Type.Object({
-    state: Type.Optional(CommaList),
-    user: Type.Optional(CommaList),
-    type: Type.Optional(CommaList),
-    pool: Type.Optional(CommaList),
-    group: Type.Optional(CommaList),
-    batch: Type.Optional(Type.Array(Type.Integer())),
-    q: Type.Optional(Type.String({ description: 'Substring of the job name' })),
-    createdAfter: Type.Optional(Type.String({ format: 'date-time' })),
-    createdBefore: Type.Optional(Type.String({ format: 'date-time' })),
-    startedAfter: Type.Optional(Type.String({ format: 'date-time' })),
-    startedBefore: Type.Optional(Type.String({ format: 'date-time' })),
-    endedAfter: Type.Optional(Type.String({ format: 'date-time' })),
-    endedBefore: Type.Optional(Type.String({ format: 'date-time' })),
-    deleted: Type.Optional(
-      Type.Union([Type.Literal('exclude'), Type.Literal('include'), Type.Literal('only')]),
-    ),
-    sort: Type.Optional(
-      Type.String({
-        description: `Comma list of fields, '-' for descending: ${JOB_SORT_FIELDS.join(', ')}`,
-      }),
-    ),
-  }),
-]);
-
 const UpdateBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1 })),
@@ -138,13 +96,6 @@ const UpdateBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-const time = (field: string, value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalid(`${field} must be an ISO-8601 date-time`, { field });
-  return ms;
-};
-
 /** A schedule from the API: a once schedule's date-times become instants. */
 function scheduleInput(schedule: Static<typeof Schedule>): ScheduleInput {
   const { start, stop, ...rest } = schedule;
@@ -153,20 +104,6 @@ function scheduleInput(schedule: Static<typeof Schedule>): ScheduleInput {
     ...(start !== undefined ? { start: time('schedule.start', start)! } : {}),
     ...(stop !== undefined ? { stop: time('schedule.stop', stop)! } : {}),
   };
-}
-
-function parseSort(text: string | undefined): JobSort[] {
-  if (!text) return [{ field: 'id', direction: 'desc' }];
-  return text.split(',').map((part) => {
-    const direction = part.startsWith('-') ? 'desc' : 'asc';
-    const field = part.replace(/^[-+]/, '');
-    if (!(JOB_SORT_FIELDS as readonly string[]).includes(field)) {
-      throw invalid(`cannot sort by "${field}"; use ${JOB_SORT_FIELDS.join(', ')}`, {
-        field: 'sort',
-      });
-    }
-    return { field: field as JobSortField, direction };
-  });
 }
 
 export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
@@ -200,67 +137,6 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         const detail = await getJobDetail(ctx, id);
         void reply.status(201).header('Location', `/api/v1/jobs/${id}`);
         return jobJson(detail.job, detail.type, detail);
-      },
-    );
-
-    app.get(
-      '/jobs',
-      {
-        schema: {
-          tags: ['jobs'],
-          summary: 'List jobs with filters, sort and pagination',
-          querystring: ListQuery,
-          response: { 200: pageOf(Job), ...errorResponses },
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        const limit = q.limit ?? 50;
-        const offset = q.offset ?? 0;
-        let jobTypeIds: number[] | undefined;
-        const typeNames = list(q.type);
-        if (typeNames?.length) {
-          const found = await Promise.all(typeNames.map((n) => findJobTypeByName(ctx.db, n)));
-          jobTypeIds = found.filter((t) => t !== undefined).map((t) => t.id);
-        }
-        const states = list(q.state)?.map((s) => s.toUpperCase());
-        for (const s of states ?? []) {
-          if (!JobState.anyOf.some((l) => l.const === s)) {
-            throw invalid(`unknown state "${s}"`, { field: 'state' });
-          }
-        }
-        const { rows, total } = await listJobs(
-          ctx.db,
-          {
-            ...(states ? { states } : {}),
-            ...(list(q.user) ? { users: list(q.user)! } : {}),
-            ...(jobTypeIds ? { jobTypeIds } : {}),
-            ...(list(q.pool) ? { pools: list(q.pool)! } : {}),
-            ...(list(q.group) ? { groups: list(q.group)! } : {}),
-            ...(q.batch ? { batchIds: q.batch } : {}),
-            ...(q.q ? { text: q.q } : {}),
-            createdAfter: time('createdAfter', q.createdAfter),
-            createdBefore: time('createdBefore', q.createdBefore),
-            startedAfter: time('startedAfter', q.startedAfter),
-            startedBefore: time('startedBefore', q.startedBefore),
-            endedAfter: time('endedAfter', q.endedAfter),
-            endedBefore: time('endedBefore', q.endedBefore),
-            deleted: q.deleted ?? 'exclude',
-          },
-          parseSort(q.sort),
-          { limit, offset },
-        );
-        const types = new Map<number, { id: number; name: string; version: string }>();
-        for (const id of new Set(rows.map((r) => r.job_type_id))) {
-          const t = await findJobType(ctx.db, id);
-          if (t) types.set(id, t);
-        }
-        return {
-          items: rows.map((r) => jobJson(r, types.get(r.job_type_id)!)),
-          total,
-          limit,
-          offset,
-        };
       },
     );
 
