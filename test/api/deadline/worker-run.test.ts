@@ -58,7 +58,7 @@ describe('Deadline: a CommandLine job runs on a real worker', () => {
           JobInfo: { Plugin: 'CommandLine', Name: 'real run', Frames: '1-4', ChunkSize: 2 },
           PluginInfo: {
             Executable: '/bin/sh',
-            Arguments: '-c "sleep 0.5; echo rendering <STARTFRAME> to <ENDFRAME>"',
+            Arguments: '-c "sleep 1; echo rendering <STARTFRAME> to <ENDFRAME>"',
           },
           AuxFiles: [],
           IdOnly: true,
@@ -82,12 +82,12 @@ describe('Deadline: a CommandLine job runs on a real worker', () => {
         await fetch(`${url}/api/jobs?JobID=${id}&Statistics=true`)
       ).json()) as any;
       assert.equal(stats.CompletedTaskCount, 2);
-      // Two tasks of 0.5 s each: the time is the commands', not a made-up figure. The server
+      // Two tasks of 1 s each: the time is the commands', not a made-up figure. The server
       // times from the start report, which the worker sends once the command is running, so
-      // a little of each command's time falls outside.
-      assert.ok(stats.RendTimeSeconds >= 0.8, `render time ${stats.RendTimeSeconds}`);
+      // some of each command's time falls outside: on a loaded machine 0.23 s of 0.5 s did.
+      assert.ok(stats.RendTimeSeconds >= 0.5, `render time ${stats.RendTimeSeconds}`);
       assert.ok(stats.RendTimeSeconds < 30, `render time ${stats.RendTimeSeconds}`);
-      assert.ok(stats.AvgFrameRendSeconds >= 0.2);
+      assert.ok(stats.AvgFrameRendSeconds >= 0.1, `frame time ${stats.AvgFrameRendSeconds}`);
 
       const tasks = (await (await fetch(`${url}/api/tasks?JobID=${id}`)).json()) as any;
       assert.deepEqual(
