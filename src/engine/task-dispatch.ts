@@ -76,26 +76,15 @@ export async function dispatchTasks(
   const byTask = new Map(executions.map((e) => [e.task_id, e]));
   const dispatched = tasks.map((task) => {
     const execution = byTask.get(task.id)!;
-    emit({
-      type: 'execution.state',
+    const base = {
+      type: 'execution.state' as const,
       jobId,
       taskId: task.id,
       executionId: execution.id,
       nodeId,
-      from: null,
-      to: 'ACQUIRED',
-    });
-    if (options.start) {
-      emit({
-        type: 'execution.state',
-        jobId,
-        taskId: task.id,
-        executionId: execution.id,
-        nodeId,
-        from: 'ACQUIRED',
-        to: 'RUNNING',
-      });
-    }
+    };
+    emit({ ...base, from: null, to: 'ACQUIRED' });
+    if (options.start) emit({ ...base, from: 'ACQUIRED', to: 'RUNNING' });
     const running: TaskRow = {
       ...task,
       state: 'RUNNING',

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freePort } from '../helpers/serve-process.js';
 import { ensureBuilt, ROOT, startWorker, waitFor, type WorkerProcess } from '../worker/support.js';
 
 /*
@@ -19,18 +19,6 @@ import { ensureBuilt, ROOT, startWorker, waitFor, type WorkerProcess } from '../
 
 const LINES = 20;
 const START_TIMEOUT_MS = 30_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 interface ServeChild {
   process: ChildProcess;
