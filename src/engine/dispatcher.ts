@@ -3,7 +3,7 @@ import type { Tx } from '../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../store/executions.js';
 import { findJobType, findRevisionById } from '../store/job-types.js';
 import { lockJob } from '../store/jobs.js';
-import { findNode, updateNode } from '../store/nodes.js';
+import { updateNode } from '../store/nodes.js';
 import type {
   ExecutionRow,
   JobRow,
@@ -11,7 +11,7 @@ import type {
   JobTypeRow,
   TaskRow,
 } from '../store/schema.js';
-import { dispatchableJobs, liveExecutionCount, queuedTasksOf } from '../store/task-claims.js';
+import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import type { EngineSettings } from './settings.js';
 import { dispatchTasks } from './task-dispatch.js';
@@ -37,11 +37,14 @@ export interface Acquired {
   execution: ExecutionRow;
   task: TaskRow;
   job: JobRow;
-  type: JobTypeRow;
+  type: JobTypeIdentity;
   revision: JobTypeRevisionRow;
   /** Milliseconds the task waited in the queue before this dispatch. */
   queuedMs: number;
 }
+
+/** What a work order tells of its job type; a type's name and version never change. */
+type JobTypeIdentity = Pick<JobTypeRow, 'id' | 'name' | 'version'>;
 
 /** What one look at the queue saw besides what it took. */
 interface Look {
@@ -66,8 +69,12 @@ export class Dispatcher {
   readonly #unsubscribe: () => void;
   /** Closed: waiting claims end at once (the server is stopping). */
   #closed = false;
-  /** Job-type revisions never change once written, so each is read once. */
+  /**
+   * Job-type revisions never change once written, nor do a type's name and version, so
+   * each is read once: two reads fewer per claim, each a round trip on PostgreSQL.
+   */
   readonly #revisions = new Map<number, JobTypeRevisionRow>();
+  readonly #types = new Map<number, JobTypeIdentity>();
   dispatches = 0;
   /** Claims tried: each is a look at the queue (a transaction). */
   looks = 0;
@@ -180,8 +187,9 @@ export class Dispatcher {
     look: Look,
   ): Promise<Acquired[]> {
     const ctx = this.ctx;
-    const node = await findNode(tx, nodeId);
-    if (!node) throw notFound('node', nodeId);
+    const found = await nodeForClaim(tx, nodeId);
+    if (!found) throw notFound('node', nodeId);
+    const { node, live } = found;
     const now = ctx.clock();
     // An acquire is a sign of life; recording it once in a while is enough.
     if (node.state !== 'ONLINE' || (node.last_heartbeat ?? 0) < now - HEARTBEAT_WRITE_MS) {
@@ -191,10 +199,7 @@ export class Dispatcher {
       }
     }
     if (node.enabled !== 1) return [];
-    const want = Math.min(
-      Math.max(1, Math.min(options.max ?? 1, MAX_CLAIM)),
-      node.slots - (await liveExecutionCount(tx, nodeId)),
-    );
+    const want = Math.min(Math.max(1, Math.min(options.max ?? 1, MAX_CLAIM)), node.slots - live);
     if (want <= 0) return [];
     const pools = JSON.parse(node.pools_json) as string[];
     const groups = JSON.parse(node.groups_json) as string[];
@@ -239,7 +244,7 @@ export class Dispatcher {
             start: options.start ?? false,
           },
         );
-        const type = await findJobType(tx, job.job_type_id);
+        const type = await this.#type(tx, job.job_type_id);
         const revision = await this.#revision(tx, job.job_type_rev_id);
         if (!type || !revision) throw notFound('job type', job.job_type_id);
         for (const { execution, task } of dispatched) {
@@ -253,6 +258,18 @@ export class Dispatcher {
       }
     }
     return taken;
+  }
+
+  async #type(tx: Tx, id: number): Promise<JobTypeIdentity | undefined> {
+    let type = this.#types.get(id);
+    if (!type) {
+      const row = await findJobType(tx, id);
+      if (!row) return undefined;
+      type = { id: row.id, name: row.name, version: row.version };
+      if (this.#types.size >= 1000) this.#types.clear();
+      this.#types.set(id, type);
+    }
+    return type;
   }
 
   async #revision(tx: Tx, id: number): Promise<JobTypeRevisionRow | undefined> {

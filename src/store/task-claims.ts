@@ -156,13 +156,25 @@ export async function markTasksRunning(
     .execute();
 }
 
-/** How many live executions the node holds: its slots in use. */
-export async function liveExecutionCount(db: Executor, nodeId: number): Promise<number> {
+/** The node, and how many live executions it holds (its slots in use), in one read. */
+export async function nodeForClaim(
+  db: Executor,
+  nodeId: number,
+): Promise<{ node: NodeRow; live: number } | undefined> {
   const row = await db
-    .selectFrom('executions')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('node_id', '=', nodeId)
-    .where('state', 'in', LIVE_EXECUTION_STATES)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    .selectFrom('nodes as n')
+    .selectAll('n')
+    .select((eb) =>
+      eb
+        .selectFrom('executions as x')
+        .select((x) => x.fn.countAll<number>().as('live'))
+        .whereRef('x.node_id', '=', 'n.id')
+        .where('x.state', 'in', LIVE_EXECUTION_STATES)
+        .as('live'),
+    )
+    .where('n.id', '=', nodeId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { live, ...node } = row;
+  return { node, live: Number(live ?? 0) };
 }
