@@ -113,6 +113,10 @@ function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
     max: options.poolSize ?? 10,
     options: `-c search_path=${schema}`,
   });
+  // An idle connection that PostgreSQL ends (a restart, an administrator, a dropped
+  // database) is reported here; without a listener the error would end the process. The
+  // pool has already let go of it, and the next query opens a new one.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({
     dialect: new SchemaScopedPostgresDialect({ pool: preparingPool(pool) }, schema),
   });
