@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { findJob } from '../../src/store/jobs.js';
+import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
+
+const postgres = TEST_DATABASES.find((d) => d.name === 'postgres');
+
+describe('PostgreSQL pool', { skip: !postgres && 'DROVER_TEST_PG is not set' }, () => {
+  it('survives the server ending its idle connections', async () => {
+    const t = await startTestEngine(postgres!);
+    try {
+      const { db } = t.engine.ctx;
+      // Open a few connections and learn their backends; they go back to the pool idle.
+      const pids = await db.transaction().execute(async (tx) => {
+        const others = await Promise.all(
+          Array.from({ length: 3 }, () =>
+            sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db),
+          ),
+        );
+        const own = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
+        return [...others, own].map((r) => r.rows[0]!.pid);
+      });
+      const admin = new pg.Client({ connectionString: process.env.DROVER_TEST_PG });
+      await admin.connect();
+      try {
+        await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [
+          [...new Set(pids)],
+        ]);
+      } finally {
+        await admin.end();
+      }
+      // The pool hears of each ended connection as an error; the process stays up, and
+      // the next queries get new connections.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await findJob(db, 1), undefined);
+      assert.equal(await findJob(db, 2), undefined);
+    } finally {
+      await t.close();
+    }
+  });
+});
