@@ -4,13 +4,6 @@ import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
 import type { DialectName, Executor, Tx } from './database.js';
 import type { ExecutionRow, ExecutionsTable, NodeRow, TaskRow } from './schema.js';
 
-export async function insertExecution(
-  tx: Executor,
-  row: Omit<ExecutionsTable, 'id'>,
-): Promise<ExecutionRow> {
-  return tx.insertInto('executions').values(row).returningAll().executeTakeFirstOrThrow();
-}
-
 export async function findExecution(db: Executor, id: number): Promise<ExecutionRow | undefined> {
   return db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -72,24 +72,6 @@ export async function shiftTaskCounters(
     .execute();
 }
 
-/**
- * One queued task of the job goes to a node: counters move and the job's execution number
- * advances, in one statement that also locks the job row (PostgreSQL) until commit.
- */
-export async function claimQueuedTask(tx: Executor, jobId: number, now: number): Promise<JobRow> {
-  return tx
-    .updateTable('jobs')
-    .set((eb) => ({
-      num_exes: eb('num_exes', '+', 1),
-      tasks_queued: eb('tasks_queued', '-', 1),
-      tasks_running: eb('tasks_running', '+', 1),
-      last_modified: now,
-    }))
-    .where('id', '=', jobId)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
 /** Sets every counter from the tasks themselves (after a bulk change). */
 export async function recountTasks(tx: Executor, jobId: number, now: number): Promise<void> {
   const rows = await tx
