@@ -13,6 +13,7 @@ import type {
 } from '../store/schema.js';
 import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
+import { abortExecution, releaseExecution } from './execution-reports.js';
 import type { EngineSettings } from './settings.js';
 import { dispatchTasks } from './task-dispatch.js';
 import { WaitQueue } from './wait-queue.js';
@@ -100,7 +101,10 @@ export class Dispatcher {
     return (await this.claim(nodeId, { max: 1 }, waitMs, signal))[0];
   }
 
-  /** Waits up to `waitMs` for work; answers the tasks taken (none when the wait ran out). */
+  /**
+   * Waits up to `waitMs` for work; answers the tasks taken (none when the wait ran out, or
+   * when `signal` fired: the caller is gone, and what was taken goes back).
+   */
   async claim(
     nodeId: number,
     options: ClaimOptions,
@@ -123,6 +127,10 @@ export class Dispatcher {
       try {
         const look: Look = { contended: false };
         const taken = await this.#look(nodeId, options, look);
+        if (taken.length > 0 && signal?.aborted) {
+          await this.#giveBack(nodeId, taken, options.start ?? false);
+          return [];
+        }
         if (taken.length > 0) {
           // A wake that came while we looked was meant for work we may not have taken.
           if (wokenWith !== undefined) this.#waiting.wake(1, wokenWith);
@@ -154,6 +162,17 @@ export class Dispatcher {
       } finally {
         this.#waiting.delete(key);
       }
+    }
+  }
+
+  /**
+   * The node hung up while its claim was being chosen: the tasks go straight back, with no
+   * try counted (released if not started, aborted if the claim started them).
+   */
+  async #giveBack(nodeId: number, taken: readonly Acquired[], started: boolean): Promise<void> {
+    const giveBack = started ? abortExecution : releaseExecution;
+    for (const { execution } of taken) {
+      await giveBack(this.ctx, execution.id, nodeId).catch(() => undefined);
     }
   }
 

@@ -66,13 +66,7 @@ export async function finishExecutions(
     const results: FinishResult[] = [];
     for (const r of reports) {
       try {
-        if (r.success) {
-          await completeExecution(ctx, settings, r.executionId, nodeId, exitCodeOf(r), {
-            timedOut: r.timedOut ?? false,
-          });
-        } else {
-          await failReportedExecution(ctx, r.executionId, nodeId, failureOf(r));
-        }
+        await finishExecution(ctx, settings, nodeId, r);
         results.push({ executionId: r.executionId, status: 200 });
       } catch (error) {
         if (!(error instanceof DroverError)) throw error;
@@ -80,6 +74,22 @@ export async function finishExecutions(
       }
     }
     return results;
+  }
+}
+
+/** One finish in its own transaction: a lone finish call, or a batch redone item by item. */
+export async function finishExecution(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  nodeId: number | undefined,
+  r: FinishReport,
+): Promise<void> {
+  if (r.success) {
+    await completeExecution(ctx, settings, r.executionId, nodeId, exitCodeOf(r), {
+      timedOut: r.timedOut ?? false,
+    });
+  } else {
+    await failReportedExecution(ctx, r.executionId, nodeId, failureOf(r));
   }
 }
 
@@ -220,7 +230,10 @@ async function completeMany(
   await settleJob(ctx, tx, emit, job);
 }
 
-/** A command killed at its timeout (COMPLETE) reports no exit code; none is recorded. */
+/**
+ * A command killed at its timeout (COMPLETE) reports no exit code; none is recorded. (An
+ * explicit null arrives as 0: the API schema's type coercion turns it so.)
+ */
 function exitCodeOf(r: FinishReport): number | null {
   return r.exitCode !== undefined ? r.exitCode : r.timedOut ? null : 0;
 }

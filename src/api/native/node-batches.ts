@@ -3,9 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { MAX_CLAIM } from '../../engine/dispatcher.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/execution-batches.js';
-import { abortExecution, releaseExecution } from '../../engine/execution-reports.js';
 import { requireRole } from '../auth.js';
-import { FinishFields } from './node-protocol-schemas.js';
+import { FinishFields, finishReport } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
 
@@ -53,22 +52,14 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const nodeId = request.params.id;
         const abort = new AbortController();
         request.raw.once('close', () => abort.abort());
         const taken = await dispatcher.claim(
-          nodeId,
+          request.params.id,
           { max: request.body.max ?? 1, start: request.body.start ?? false },
           (request.body.wait ?? 0) * 1000,
           abort.signal,
         );
-        if (taken.length > 0 && abort.signal.aborted) {
-          // The node hung up while we were choosing: give the tasks straight back.
-          for (const one of taken) {
-            await releaseOrAbort(one.execution.id, nodeId, request.body.start ?? false);
-          }
-          return { orders: [] };
-        }
         return { orders: taken.map(workOrderJson) };
       },
     );
@@ -107,29 +98,10 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           ctx,
           settings,
           request.params.id,
-          request.body.finishes.map((f) => ({
-            executionId: f.executionId,
-            success: f.success,
-            ...(f.exitCode !== undefined ? { exitCode: f.exitCode } : {}),
-            ...(f.timedOut !== undefined ? { timedOut: f.timedOut } : {}),
-            ...(f.error
-              ? {
-                  failure: {
-                    ...(f.error.name ? { errorName: f.error.name } : {}),
-                    ...(f.error.category ? { category: f.error.category } : {}),
-                    ...(f.error.message ? { message: f.error.message } : {}),
-                  },
-                }
-              : {}),
-          })),
+          request.body.finishes.map((f) => finishReport(f.executionId, f)),
         );
         return { results };
       },
     );
   };
-
-  async function releaseOrAbort(executionId: number, nodeId: number, started: boolean) {
-    const giveBack = started ? abortExecution : releaseExecution;
-    await giveBack(ctx, executionId, nodeId).catch(() => undefined);
-  }
 }

@@ -1,4 +1,5 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FinishReport } from '../../engine/execution-batches.js';
 
 /** Every report names the node that makes it. */
 export const NodeRef = Type.Object({ nodeId: Type.Integer({ minimum: 1 }) });
@@ -25,3 +26,22 @@ export const FinishFields = Type.Object({
     }),
   ),
 });
+
+/** A finish as the engine takes it, from the fields a node sent. */
+export function finishReport(executionId: number, f: Static<typeof FinishFields>): FinishReport {
+  return {
+    executionId,
+    success: f.success,
+    ...(f.exitCode !== undefined ? { exitCode: f.exitCode } : {}),
+    ...(f.timedOut !== undefined ? { timedOut: f.timedOut } : {}),
+    ...(f.error
+      ? {
+          failure: {
+            ...(f.error.name ? { errorName: f.error.name } : {}),
+            ...(f.error.category ? { category: f.error.category } : {}),
+            ...(f.error.message ? { message: f.error.message } : {}),
+          },
+        }
+      : {}),
+  };
+}

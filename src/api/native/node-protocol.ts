@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
+import { finishExecution } from '../../engine/execution-batches.js';
 import { appendLog, MAX_LINES_PER_BATCH } from '../../engine/execution-logs.js';
 import {
   abortExecution,
-  completeExecution,
   executionHeartbeat,
-  failReportedExecution,
   releaseExecution,
   startExecution,
 } from '../../engine/execution-reports.js';
@@ -14,7 +13,7 @@ import { nodeHeartbeat, registerNode } from '../../engine/node-registry.js';
 import { reportProgress } from '../../engine/progress-reports.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { requireRole } from '../auth.js';
-import { FinishFields, NodeRef } from './node-protocol-schemas.js';
+import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
 import { errorResponses, Execution, IdParams, Node } from './schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
@@ -111,13 +110,6 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           abort.signal,
         );
         if (!acquired) return reply.status(204).send(null);
-        if (abort.signal.aborted) {
-          // The node hung up while we were choosing: give the task straight back.
-          await releaseExecution(ctx, acquired.execution.id, request.params.id).catch(
-            () => undefined,
-          );
-          return reply.status(204).send(null);
-        }
         return workOrderJson(acquired);
       },
     );
@@ -194,23 +186,8 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { nodeId, success, exitCode, error, timedOut } = request.body;
-        if (success) {
-          // A command killed at its timeout (COMPLETE) reports no exit code; none is recorded.
-          // (An explicit null would arrive as 0: the schema's type coercion turns it so.)
-          const code = exitCode !== undefined ? exitCode : timedOut ? null : 0;
-          await completeExecution(ctx, settings, request.params.id, nodeId, code, {
-            timedOut: timedOut ?? false,
-          });
-        } else {
-          await failReportedExecution(ctx, request.params.id, nodeId, {
-            ...(error?.name ? { errorName: error.name } : {}),
-            ...(error?.category ? { category: error.category } : {}),
-            ...(error?.message ? { message: error.message } : {}),
-            exitCode: exitCode ?? null,
-            timedOut: timedOut ?? false,
-          });
-        }
+        const { nodeId, ...fields } = request.body;
+        await finishExecution(ctx, settings, nodeId, finishReport(request.params.id, fields));
         return executionJson(await getExecution(ctx, request.params.id));
       },
     );
