@@ -1,7 +1,12 @@
 import { taskStateMachine, type TaskState } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
 import type { ExecutionRow, JobRow, TaskRow } from '../store/schema.js';
-import { claimQueuedTasks, insertExecutions, markTasksRunning } from '../store/task-claims.js';
+import {
+  claimQueuedTasks,
+  insertExecutions,
+  markTasksRunning,
+  type RunningTaskPatch,
+} from '../store/task-claims.js';
 import type { Emit, EngineContext } from './context.js';
 import { changeJobState } from './state-changes.js';
 
@@ -57,12 +62,16 @@ export async function dispatchTasks(
       last_modified: now,
     })),
   );
-  await markTasksRunning(
-    tx,
-    tasks.map((t) => t.id),
-    nodeId,
-    now,
-  );
+  const running: RunningTaskPatch = {
+    state: 'RUNNING',
+    node_id: nodeId,
+    progress: 0,
+    started_at: now,
+    ended_at: null,
+    last_status_change: now,
+    last_modified: now,
+  };
+  await markTasksRunning(tx, executions, running);
   emit({
     type: 'task.state',
     jobId,
@@ -85,18 +94,7 @@ export async function dispatchTasks(
     };
     emit({ ...base, from: null, to: 'ACQUIRED' });
     if (options.start) emit({ ...base, from: 'ACQUIRED', to: 'RUNNING' });
-    const running: TaskRow = {
-      ...task,
-      state: 'RUNNING',
-      node_id: nodeId,
-      last_execution_id: execution.id,
-      progress: 0,
-      started_at: now,
-      ended_at: null,
-      last_status_change: now,
-      last_modified: now,
-    };
-    return { execution, task: running };
+    return { execution, task: { ...task, ...running, last_execution_id: execution.id } };
   });
   return { dispatched, job };
 }

@@ -125,34 +125,40 @@ export async function insertExecutions(
     .execute();
 }
 
+/** What a claimed task's row becomes, besides the execution it points at. */
+export type RunningTaskPatch = Pick<
+  TaskRow,
+  | 'state'
+  | 'node_id'
+  | 'progress'
+  | 'started_at'
+  | 'ended_at'
+  | 'last_status_change'
+  | 'last_modified'
+>;
+
 /**
- * The claimed tasks are RUNNING on the node, each pointing at its own execution: one
- * statement for the batch, each task finding its live execution through `executions_task`
- * (one statement per task cost a round trip each on PostgreSQL).
+ * The claimed tasks take `patch`, each pointing at its own execution: one statement for the
+ * batch (one per task cost a round trip each on PostgreSQL), the execution ids given, not
+ * looked up again.
  */
 export async function markTasksRunning(
   tx: Executor,
-  taskIds: readonly number[],
-  nodeId: number,
-  now: number,
+  executions: readonly Pick<ExecutionRow, 'id' | 'task_id'>[],
+  patch: RunningTaskPatch,
 ): Promise<void> {
+  const pointers = sql.join(
+    executions.map((e) => sql`when ${e.task_id} then cast(${e.id} as bigint)`),
+    sql` `,
+  );
   await tx
     .updateTable('tasks')
-    .set((eb) => ({
-      state: 'RUNNING',
-      node_id: nodeId,
-      last_execution_id: eb
-        .selectFrom('executions as e')
-        .select((x) => x.fn.max('e.id').as('id'))
-        .whereRef('e.task_id', '=', 'tasks.id')
-        .where('e.state', 'in', LIVE_EXECUTION_STATES),
-      progress: 0,
-      started_at: now,
-      ended_at: null,
-      last_status_change: now,
-      last_modified: now,
-    }))
-    .where('id', 'in', taskIds)
+    .set({ ...patch, last_execution_id: sql<number>`case id ${pointers} end` })
+    .where(
+      'id',
+      'in',
+      executions.map((e) => e.task_id),
+    )
     .execute();
 }
 
