@@ -266,40 +266,26 @@ export class Dispatcher {
         const type = await this.#type(tx, job.job_type_id);
         const revision = await this.#revision(tx, job.job_type_rev_id);
         if (!type || !revision) throw notFound('job type', job.job_type_id);
-        for (const { execution, task } of dispatched) {
-          const queuedMs = Math.max(
-            0,
-            now - tasks.find((t) => t.id === task.id)!.last_status_change,
-          );
+        // `dispatched` is in the order of `tasks`, whose rows still say when each was queued.
+        dispatched.forEach(({ execution, task }, i) => {
+          const queuedMs = Math.max(0, now - tasks[i]!.last_status_change);
           taken.push({ execution, task, job, type, revision, queuedMs });
-        }
+        });
         if (taken.length >= want) return taken;
       }
     }
     return taken;
   }
 
-  async #type(tx: Tx, id: number): Promise<JobTypeIdentity | undefined> {
-    let type = this.#types.get(id);
-    if (!type) {
+  #type(tx: Tx, id: number): Promise<JobTypeIdentity | undefined> {
+    return readOnce(this.#types, id, async () => {
       const row = await findJobType(tx, id);
-      if (!row) return undefined;
-      type = { id: row.id, name: row.name, version: row.version };
-      if (this.#types.size >= 1000) this.#types.clear();
-      this.#types.set(id, type);
-    }
-    return type;
+      return row && { id: row.id, name: row.name, version: row.version };
+    });
   }
 
-  async #revision(tx: Tx, id: number): Promise<JobTypeRevisionRow | undefined> {
-    let revision = this.#revisions.get(id);
-    if (!revision) {
-      revision = await findRevisionById(tx, id);
-      if (!revision) return undefined;
-      if (this.#revisions.size >= 1000) this.#revisions.clear();
-      this.#revisions.set(id, revision);
-    }
-    return revision;
+  #revision(tx: Tx, id: number): Promise<JobTypeRevisionRow | undefined> {
+    return readOnce(this.#revisions, id, () => findRevisionById(tx, id));
   }
 
   async #overMachineLimit(tx: Tx, jobId: number, nodeId: number): Promise<boolean> {
@@ -310,4 +296,19 @@ export class Dispatcher {
       (await otherNodesOnJob(tx, jobId, nodeId)) >= job.machine_limit
     );
   }
+}
+
+/** Reads what never changes once, keeping at most 1,000 (then starting afresh). */
+async function readOnce<V>(
+  cache: Map<number, V>,
+  id: number,
+  read: () => Promise<V | undefined>,
+): Promise<V | undefined> {
+  const hit = cache.get(id);
+  if (hit !== undefined) return hit;
+  const value = await read();
+  if (value === undefined) return undefined;
+  if (cache.size >= 1000) cache.clear();
+  cache.set(id, value);
+  return value;
 }
