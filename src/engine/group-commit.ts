@@ -1,3 +1,6 @@
+import type { EngineContext } from './context.js';
+import type { EngineSettings } from './settings.js';
+
 /**
  * Group commit: requests that arrive while a batch is being written wait for the next
  * batch, which takes all of them in one transaction; each is answered only after the
@@ -41,4 +44,22 @@ export class GroupCommit<T, R> {
       this.#writing = false;
     }
   }
+}
+
+/**
+ * One GroupCommit per engine (keyed by its context), made on first use: each engine's
+ * writes batch only with its own.
+ */
+export function groupCommitPerEngine<T, R>(
+  write: (ctx: EngineContext, settings: EngineSettings, items: T[]) => Promise<R[]>,
+): (ctx: EngineContext, settings: EngineSettings) => GroupCommit<T, R> {
+  const writers = new WeakMap<EngineContext, GroupCommit<T, R>>();
+  return (ctx, settings) => {
+    let writer = writers.get(ctx);
+    if (!writer) {
+      writer = new GroupCommit((items) => write(ctx, settings, items));
+      writers.set(ctx, writer);
+    }
+    return writer;
+  };
 }

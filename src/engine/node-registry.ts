@@ -10,7 +10,7 @@ import {
 } from '../store/nodes.js';
 import type { NodeRow } from '../store/schema.js';
 import { inTransaction, type EngineContext } from './context.js';
-import { GroupCommit } from './group-commit.js';
+import { groupCommitPerEngine } from './group-commit.js';
 import type { EngineSettings } from './settings.js';
 
 export interface NodeRegistration {
@@ -71,10 +71,7 @@ interface Heartbeat {
   executionIds: readonly number[];
 }
 
-const heartbeatWriters = new WeakMap<
-  EngineContext,
-  GroupCommit<Heartbeat, HeartbeatResult | Error>
->();
+const heartbeatWriter = groupCommitPerEngine(writeHeartbeats);
 
 /**
  * A node's heartbeat: it is alive, and so are the executions it lists, whose leases are
@@ -87,12 +84,7 @@ export async function nodeHeartbeat(
   nodeId: number,
   executionIds: readonly number[],
 ): Promise<HeartbeatResult> {
-  let writer = heartbeatWriters.get(ctx);
-  if (!writer) {
-    writer = new GroupCommit((beats) => writeHeartbeats(ctx, settings, beats));
-    heartbeatWriters.set(ctx, writer);
-  }
-  const result = await writer.submit({ nodeId, executionIds });
+  const result = await heartbeatWriter(ctx, settings).submit({ nodeId, executionIds });
   if (result instanceof Error) throw result;
   return result;
 }

@@ -4,7 +4,7 @@ import type { ExecutionRow } from '../store/schema.js';
 import { updateTask } from '../store/tasks.js';
 import { inTransaction, type EngineContext } from './context.js';
 import { guard, type Guarded } from './execution-reports.js';
-import { GroupCommit } from './group-commit.js';
+import { groupCommitPerEngine } from './group-commit.js';
 import type { EngineSettings } from './settings.js';
 
 interface Progress {
@@ -14,7 +14,7 @@ interface Progress {
   details: Record<string, unknown> | undefined;
 }
 
-const progressWriters = new WeakMap<EngineContext, GroupCommit<Progress, DroverError | null>>();
+const progressWriter = groupCommitPerEngine(writeProgress);
 
 /**
  * Progress in percent (0–100); it also extends the lease. Reports that arrive while a
@@ -30,12 +30,12 @@ export async function reportProgress(
   details?: Record<string, unknown>,
 ): Promise<void> {
   if (!(percent >= 0 && percent <= 100)) throw invalid('progress must be between 0 and 100');
-  let writer = progressWriters.get(ctx);
-  if (!writer) {
-    writer = new GroupCommit((items) => writeProgress(ctx, settings, items));
-    progressWriters.set(ctx, writer);
-  }
-  const refused = await writer.submit({ executionId, nodeId, percent, details });
+  const refused = await progressWriter(ctx, settings).submit({
+    executionId,
+    nodeId,
+    percent,
+    details,
+  });
   if (refused) throw refused;
 }
 
