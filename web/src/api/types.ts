@@ -15,6 +15,8 @@ export type TaskState = JobState;
 export interface Page<T> {
   items: T[];
   total: number;
+  /** False when more than 100,000 match and `total` is an estimate (job lists only). */
+  totalExact?: boolean;
   limit: number;
   offset: number;
 }

@@ -218,6 +218,8 @@ export function JobsPage({ route }: { route: Route }) {
       {jobs.data && (
         <Pager
           total={jobs.data.total}
+          exact={jobs.data.totalExact ?? true}
+          shown={jobs.data.items.length}
           offset={offset}
           limit={limit}
           onPage={(o) => update({ offset: o ? String(o) : undefined }, false)}
