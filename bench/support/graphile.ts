@@ -38,7 +38,13 @@ export async function runGraphile(
   profile: GraphileProfile,
   deadline: number,
 ): Promise<GraphileResult> {
-  const utils = await graphile.makeWorkerUtils({ connectionString, logger: quiet });
+  // Graphile Worker gets a pool we own and end ourselves: the pool it makes on its own outlived
+  // runner.stop(), and the forced drop of its database after a round then killed those
+  // connections with an unhandled 'error' event that took the whole benchmark down.
+  const pgPool = new pg.Pool({ connectionString, max: 20 });
+  pgPool.on('error', () => {});
+  pgPool.on('connect', (client) => client.on('error', () => {}));
+  const utils = await graphile.makeWorkerUtils({ pgPool, logger: quiet });
   const addStart = performance.now();
   try {
     await utils.migrate();
@@ -59,7 +65,7 @@ export async function runGraphile(
   const handledAll = new Promise<void>((resolve) => (allHandled = resolve));
   const { concurrency, preset } = GRAPHILE_PROFILES[profile];
   const runner = await graphile.run({
-    connectionString,
+    pgPool,
     concurrency,
     noHandleSignals: true,
     logger: quiet,
@@ -94,6 +100,7 @@ export async function runGraphile(
   } finally {
     await watcher.end();
     await runner.stop();
+    await pgPool.end();
   }
 }
 
