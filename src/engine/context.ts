@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
 import type { Db, DialectName, Tx } from '../store/database.js';
 import type { Clock } from './clock.js';
-import { packPayloads, type EventBus } from './event-bus.js';
+import type { EventBus } from './event-bus.js';
 import type { DroverEvent } from './events.js';
 
 /** What every engine service needs: the database, the bus and the time. */
@@ -10,8 +9,6 @@ export interface EngineContext {
   dialect: DialectName;
   bus: EventBus;
   clock: Clock;
-  /** The NOTIFY channel, with PostgreSQL. */
-  channel: string | undefined;
 }
 
 export type Emit = (event: DroverEvent) => void;
@@ -21,8 +18,8 @@ const RETRYABLE_PG_CODES = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
 
 /**
- * Runs `work` in one transaction and publishes the events it emitted once it commits.
- * With PostgreSQL the events travel with the transaction (NOTIFY is delivered at commit).
+ * Runs `work` in one transaction and publishes the events it emitted once it commits (with
+ * PostgreSQL, to other replicas too: see PostgresEventBus for why not inside the transaction).
  */
 export async function inTransaction<T>(
   ctx: EngineContext,
@@ -31,16 +28,10 @@ export async function inTransaction<T>(
   for (let attempt = 1; ; attempt++) {
     const events: (DroverEvent & { at: number })[] = [];
     try {
-      const result = await ctx.db.transaction().execute(async (tx) => {
-        const value = await work(tx, (event) => events.push({ ...event, at: ctx.clock() }));
-        if (ctx.bus.sendsWithTransaction && ctx.channel !== undefined) {
-          for (const payload of packPayloads(events)) {
-            await sql`select pg_notify(${ctx.channel}, ${payload})`.execute(tx);
-          }
-        }
-        return value;
-      });
-      if (!ctx.bus.sendsWithTransaction) ctx.bus.deliver(events);
+      const result = await ctx.db
+        .transaction()
+        .execute((tx) => work(tx, (event) => events.push({ ...event, at: ctx.clock() })));
+      ctx.bus.deliver(events);
       return result;
     } catch (error) {
       const code = (error as { code?: unknown }).code;

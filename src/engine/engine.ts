@@ -3,7 +3,7 @@ import { migrateToLatest } from '../store/migrate.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EngineContext } from './context.js';
 import { Dispatcher } from './dispatcher.js';
-import { LocalEventBus, PostgresEventBus, notifyChannel, type EventBus } from './event-bus.js';
+import { LocalEventBus, PostgresEventBus, type EventBus } from './event-bus.js';
 import { ensureBuiltinJobTypes } from './job-types.js';
 import { LeaseReaper } from './lease-reaper.js';
 import { DispatchMetrics } from './metrics.js';
@@ -43,7 +43,6 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dialect: database.dialect,
       bus,
       clock: options.clock ?? systemClock,
-      channel: database.schema === undefined ? undefined : notifyChannel(database.schema),
     };
     const settings = { ...DEFAULT_ENGINE_SETTINGS, ...options.settings };
     await ensureBuiltinJobTypes(ctx);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { DroverEvent, EventListener } from './events.js';
@@ -5,21 +6,18 @@ import type { DroverEvent, EventListener } from './events.js';
 type Stamped = DroverEvent & { at: number };
 
 /**
- * The one bus every state change goes through. Publishing happens inside the transaction
- * that made the change (`stage`) and reaches listeners only once it commits, so no one is
- * told about something that was rolled back.
+ * The one bus every state change goes through. A transaction's events are delivered once
+ * it commits (never for a rollback), to this replica's listeners at once, and with
+ * PostgreSQL to every other replica's.
  */
 export interface EventBus {
   /** Deliver events that a committed transaction staged. */
   deliver(events: Stamped[]): void;
   subscribe(listener: EventListener): () => void;
-  /** The events of a transaction that is about to commit (PostgreSQL sends them with it). */
-  readonly sendsWithTransaction: boolean;
   close(): Promise<void>;
 }
 
 export class LocalEventBus implements EventBus {
-  readonly sendsWithTransaction: boolean = false;
   protected readonly emitter = new EventEmitter();
 
   constructor() {
@@ -48,15 +46,45 @@ export function notifyChannel(schema: string): string {
   return `drover_events_${schema}`;
 }
 
+/** How the events connection shows in pg_stat_activity. */
+export const EVENTS_APPLICATION_NAME = 'drover-events';
+
+/** Events waiting to be sent to other replicas are capped; past it the oldest are dropped. */
+const MAX_UNSENT = 50_000;
+
+/** What one NOTIFY carries: the sending replica, so that it can skip its own. */
+interface Envelope {
+  o: string;
+  e: Stamped[];
+}
+
 /**
- * Across replicas: transactions NOTIFY their events (PostgreSQL delivers them at commit and
- * drops them on rollback), and every replica — this one included — LISTENs and delivers
- * what arrives to its local listeners.
+ * Across replicas. A committed transaction's events reach this replica's listeners at once
+ * and are then sent to the others with NOTIFY, by one connection, many transactions' events
+ * per NOTIFY.
+ *
+ * They are not sent inside the transaction that made them, as they once were. PostgreSQL
+ * serialises every committing transaction that has sent a NOTIFY on one database-wide lock,
+ * held through its commit's WAL flush, so no two such commits share a flush. Measured here
+ * (16 connections, each updating its own row): 949–1,185 transactions/s without NOTIFY,
+ * 354–459 with one. Every claim and finish sent one, which capped dispatch on PostgreSQL at
+ * those figures whatever else was done. Sending after commit also spares a round trip
+ * while the job's row is locked, and spares this replica the wait for its own events to
+ * come back through LISTEN (pickup latency).
+ *
+ * The price: events committed but not yet sent when a replica dies are not seen by the
+ * others. Events are hints, never state: a node waiting on another replica takes the work
+ * at its next claim (a wait ends at its timeout), and a page or socket reads the state on
+ * (re)connecting.
  */
 export class PostgresEventBus extends LocalEventBus {
-  override readonly sendsWithTransaction = true;
+  readonly #origin = randomUUID();
   #client: pg.Client | undefined;
   #closed = false;
+  #unsent: Stamped[] = [];
+  #sending: Promise<void> | undefined;
+  /** Events dropped because the unsent queue was full (the connection was down long). */
+  dropped = 0;
 
   private constructor(
     private readonly url: string,
@@ -71,12 +99,50 @@ export class PostgresEventBus extends LocalEventBus {
     return bus;
   }
 
+  override deliver(events: Stamped[]): void {
+    if (events.length === 0) return;
+    super.deliver(events);
+    this.#unsent.push(...events);
+    if (this.#unsent.length > MAX_UNSENT) {
+      this.dropped += this.#unsent.length - MAX_UNSENT;
+      this.#unsent.splice(0, this.#unsent.length - MAX_UNSENT);
+    }
+    this.#send();
+  }
+
+  /** One send at a time: what commits meanwhile goes out together in the next one. */
+  #send(): void {
+    if (this.#sending || this.#unsent.length === 0 || !this.#client) return;
+    const client = this.#client;
+    const events = this.#unsent;
+    this.#unsent = [];
+    const payloads = packPayloads(events, this.#origin);
+    this.#sending = client
+      .query('select pg_notify($1, p) from unnest($2::text[]) as p', [this.channel, payloads])
+      .then(
+        () => undefined,
+        () => {
+          // The connection broke; the events go out again once it is back.
+          this.#unsent = [...events, ...this.#unsent];
+        },
+      )
+      .finally(() => {
+        this.#sending = undefined;
+        this.#send();
+      });
+  }
+
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client({
+      connectionString: this.url,
+      application_name: EVENTS_APPLICATION_NAME,
+    });
     client.on('notification', (message) => {
       if (message.channel !== this.channel || !message.payload) return;
       try {
-        super.deliver(JSON.parse(message.payload) as Stamped[]);
+        const parsed = JSON.parse(message.payload) as Envelope | Stamped[];
+        if (Array.isArray(parsed)) super.deliver(parsed);
+        else if (parsed.o !== this.#origin) super.deliver(parsed.e);
       } catch {
         // A malformed payload came from something other than Drover; ignore it.
       }
@@ -86,6 +152,7 @@ export class PostgresEventBus extends LocalEventBus {
     await client.connect();
     await client.query(`LISTEN "${this.channel}"`);
     this.#client = client;
+    this.#send();
   }
 
   #reconnect(broken: pg.Client): void {
@@ -98,31 +165,31 @@ export class PostgresEventBus extends LocalEventBus {
     setTimeout(retry, 200).unref();
   }
 
-  /** Events reach local listeners through LISTEN, like every other replica's. */
-  override deliver(): void {}
-
   override async close(): Promise<void> {
+    // What committed before closing still reaches the other replicas.
+    while (this.#sending) await this.#sending;
     this.#closed = true;
     await super.close();
     await this.#client?.end().catch(() => undefined);
   }
 }
 
-/** Packs events into NOTIFY payloads below the size limit. */
-export function packPayloads(events: Stamped[]): string[] {
+/** Packs events into NOTIFY payloads (envelopes from `origin`) below the size limit. */
+export function packPayloads(events: Stamped[], origin: string): string[] {
+  const head = `{"o":${JSON.stringify(origin)},"e":[`;
   const payloads: string[] = [];
   let batch: string[] = [];
-  let size = 2;
+  let size = head.length + 2;
   for (const event of events) {
     const json = JSON.stringify(event);
     if (batch.length > 0 && size + json.length + 1 > NOTIFY_PAYLOAD_LIMIT) {
-      payloads.push(`[${batch.join(',')}]`);
+      payloads.push(`${head}${batch.join(',')}]}`);
       batch = [];
-      size = 2;
+      size = head.length + 2;
     }
     batch.push(json);
     size += json.length + 1;
   }
-  if (batch.length > 0) payloads.push(`[${batch.join(',')}]`);
+  if (batch.length > 0) payloads.push(`${head}${batch.join(',')}]}`);
   return payloads;
 }

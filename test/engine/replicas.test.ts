@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { inTransaction } from '../../src/engine/context.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
+import { EVENTS_APPLICATION_NAME } from '../../src/engine/event-bus.js';
 import type { DroverEvent } from '../../src/engine/events.js';
 import { completeExecution } from '../../src/engine/execution-reports.js';
 import { submitJob } from '../../src/engine/job-submission.js';
@@ -132,6 +135,61 @@ describe(
           offA();
           offB();
         }
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('a rolled-back transaction tells no replica anything', async () => {
+      const r = await twoReplicas();
+      try {
+        const seen: DroverEvent[] = [];
+        const offA = r.a.ctx.bus.subscribe((e) => seen.push(e));
+        const offB = r.b.ctx.bus.subscribe((e) => seen.push(e));
+        try {
+          await assert.rejects(
+            inTransaction(r.a.ctx, async (_tx, emit) => {
+              emit({ type: 'job.state', jobId: 999, from: 'QUEUED', to: 'RUNNING' });
+              throw new Error('rolled back');
+            }),
+            /rolled back/,
+          );
+          // A later event from the same replica arrives at B: anything sent before it would too.
+          const marker = nextEvent(r.b, (e) => e.type === 'job.state' && e.jobId === 1000);
+          await inTransaction(r.a.ctx, async (_tx, emit) =>
+            emit({ type: 'job.state', jobId: 1000, from: 'QUEUED', to: 'RUNNING' }),
+          );
+          await marker;
+          assert.deepEqual(
+            seen
+              .filter((e) => e.type === 'job.state')
+              .map((e) => e.type === 'job.state' && e.jobId),
+            [1000, 1000],
+          );
+        } finally {
+          offA();
+          offB();
+        }
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('events committed while the NOTIFY connection is down reach the other replica once it is back', async () => {
+      const r = await twoReplicas();
+      try {
+        // Cut A's LISTEN/NOTIFY connection; B's stays. A started first, so its is the older.
+        const { rows } = await sql<{ pid: number }>`
+          select pid from pg_stat_activity where application_name = ${EVENTS_APPLICATION_NAME}
+            and datname = current_database()
+          order by backend_start`.execute(r.a.ctx.db);
+        assert.ok(rows.length >= 2);
+        await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(r.a.ctx.db);
+        const got = nextEvent(r.b, (e) => e.type === 'job.state' && e.jobId === 2000, 10_000);
+        await inTransaction(r.a.ctx, async (_tx, emit) =>
+          emit({ type: 'job.state', jobId: 2000, from: 'QUEUED', to: 'RUNNING' }),
+        );
+        await got;
       } finally {
         await r.close();
       }
