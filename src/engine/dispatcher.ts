@@ -14,6 +14,7 @@ import type {
 import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { abortExecution, releaseExecution } from './execution-reports.js';
+import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
 import { dispatchTasks } from './task-dispatch.js';
 import { WaitQueue } from './wait-queue.js';
@@ -296,19 +297,4 @@ export class Dispatcher {
       (await otherNodesOnJob(tx, jobId, nodeId)) >= job.machine_limit
     );
   }
-}
-
-/** Reads what never changes once, keeping at most 1,000 (then starting afresh). */
-async function readOnce<V>(
-  cache: Map<number, V>,
-  id: number,
-  read: () => Promise<V | undefined>,
-): Promise<V | undefined> {
-  const hit = cache.get(id);
-  if (hit !== undefined) return hit;
-  const value = await read();
-  if (value === undefined) return undefined;
-  if (cache.size >= 1000) cache.clear();
-  cache.set(id, value);
-  return value;
 }

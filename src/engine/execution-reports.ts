@@ -13,7 +13,7 @@ import { lockedJob } from './job-actions.js';
 import { settleSeedOutputs } from './seed-outputs.js';
 import type { EngineSettings } from './settings.js';
 import { endExecution, moveTasks } from './state-changes.js';
-import { settleJob } from './task-actions.js';
+import { settleFreshJob, settleJob } from './task-actions.js';
 
 /*
  * What a node reports about an execution it holds. The execution id is the fencing token:
@@ -210,12 +210,16 @@ async function endCompleted(
   patch: Partial<Pick<ExecutionRow, 'exit_code' | 'timed_out'>>,
 ): Promise<void> {
   await endExecution(ctx, tx, emit, execution, 'complete', { ...patch, progress: 100 });
-  const job = await lockedJob(ctx, tx, execution.job_id);
   const task = await findTask(tx, execution.task_id);
-  if (task?.state === 'RUNNING') {
-    await moveTasks(ctx, tx, emit, job.id, [task], 'complete', { progress: 100 });
-  }
-  await settleJob(ctx, tx, emit, job);
+  // The job's counter update is the last write before commit, and it takes the job's row
+  // lock (PostgreSQL) only there: every success of a job queues on that lock, so holding it
+  // from the start of the transaction made each one wait for all the statements of those
+  // before it (see completeMany).
+  const moved =
+    task?.state === 'RUNNING'
+      ? await moveTasks(ctx, tx, emit, execution.job_id, [task], 'complete', { progress: 100 })
+      : undefined;
+  await settleFreshJob(ctx, tx, emit, moved ?? (await lockedJob(ctx, tx, execution.job_id)));
 }
 
 /**

@@ -79,8 +79,9 @@ export async function moveTasks(
   tasks: readonly TaskRow[],
   event: TaskEvent,
   patch: Partial<Omit<TasksTable, 'id'>> = {},
-): Promise<void> {
+): Promise<JobRow | undefined> {
   const now = ctx.clock();
+  let job: JobRow | undefined;
   const groups = new Map<TaskState, TaskRow[]>();
   for (const task of tasks) {
     const from = task.state as TaskState;
@@ -103,7 +104,15 @@ export async function moveTasks(
       update.progress ??= 0;
     }
     await setTasksState(tx, ids, update);
-    await shiftTaskCounters(tx, jobId, from as CounterState, to as CounterState, ids.length, now);
+    job =
+      (await shiftTaskCounters(
+        tx,
+        jobId,
+        from as CounterState,
+        to as CounterState,
+        ids.length,
+        now,
+      )) ?? job;
     emit({
       type: 'task.state',
       jobId,
@@ -113,6 +122,7 @@ export async function moveTasks(
       to,
     });
   }
+  return job;
 }
 
 /** Ends executions by an execution event (stop, lose, fail, complete, release). */

@@ -81,7 +81,17 @@ export async function settleJob(
   before: JobRow,
   failure?: { error_name: string | null; error_message: string | null },
 ): Promise<JobRow> {
-  const job = (await findJob(tx, before.id)) ?? before;
+  return settleFreshJob(ctx, tx, emit, (await findJob(tx, before.id)) ?? before, failure);
+}
+
+/** settleJob on a row read (or returned by an update) after the tasks moved: no re-read. */
+export async function settleFreshJob(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+  failure?: { error_name: string | null; error_message: string | null },
+): Promise<JobRow> {
   const state = job.state;
   if (
     job.tasks_completed === job.task_count &&

@@ -21,10 +21,11 @@ export interface Dispatched {
  * the fencing token), the tasks RUNNING, the job RUNNING. With `start`, the executions are
  * RUNNING at once, so a node that starts its command straight away saves a call per task.
  *
- * The job's counters move once for the whole batch: on PostgreSQL that update holds the
- * job's row lock until commit, and every other claim on the job waits for it, so a batch
- * of ten pays that wait once instead of ten times. Callers hold the tasks' rows (locked,
- * or inside SQLite's one running transaction).
+ * The job's counters move once for the whole batch, and last: on PostgreSQL that update
+ * holds the job's row lock until commit, and every other claim on the job waits for it, so
+ * a batch of ten pays that wait once instead of ten times, and only for the end of the
+ * transaction. Callers hold the tasks' rows (locked, or inside SQLite's one running
+ * transaction).
  */
 export async function dispatchTasks(
   ctx: EngineContext,
@@ -37,16 +38,15 @@ export async function dispatchTasks(
 ): Promise<{ dispatched: Dispatched[]; job: JobRow }> {
   for (const task of tasks) taskStateMachine.apply(task.state as TaskState, 'dispatch', task.id);
   const now = ctx.clock();
-  const claimed = await claimQueuedTasks(tx, jobId, tasks.length, now);
-  const firstExeNum = claimed.num_exes - tasks.length + 1;
   const state = options.start ? 'RUNNING' : 'ACQUIRED';
-  const executions = await insertExecutions(
+  const inserted = await insertExecutions(
     tx,
-    tasks.map((task, i) => ({
+    tasks.map((task) => ({
       job_id: jobId,
       task_id: task.id,
       node_id: nodeId,
-      exe_num: firstExeNum + i,
+      // Numbered by claimQueuedTasks, the claim's last write.
+      exe_num: 0,
       state,
       lease_expires_at: now + options.leaseMs,
       progress: 0,
@@ -71,7 +71,18 @@ export async function dispatchTasks(
     last_status_change: now,
     last_modified: now,
   };
-  await markTasksRunning(tx, executions, running);
+  await markTasksRunning(tx, inserted, running);
+  // Execution numbers follow the order of `tasks`, whatever order the insert answered in.
+  const byTask = new Map(inserted.map((e) => [e.task_id, e]));
+  const ordered = tasks.map((task) => byTask.get(task.id)!);
+  const claimed = await claimQueuedTasks(
+    tx,
+    ctx.dialect,
+    jobId,
+    ordered.map((e) => e.id),
+    now,
+  );
+  const firstExeNum = claimed.num_exes - tasks.length + 1;
   emit({
     type: 'task.state',
     jobId,
@@ -82,9 +93,8 @@ export async function dispatchTasks(
   });
   const job =
     claimed.state === 'QUEUED' ? await changeJobState(ctx, tx, emit, claimed, 'start') : claimed;
-  const byTask = new Map(executions.map((e) => [e.task_id, e]));
-  const dispatched = tasks.map((task) => {
-    const execution = byTask.get(task.id)!;
+  const dispatched = tasks.map((task, i) => {
+    const execution = { ...ordered[i]!, exe_num: firstExeNum + i };
     const base = {
       type: 'execution.state' as const,
       jobId,

@@ -49,7 +49,11 @@ export const TASK_COUNTER_COLUMNS = {
 } as const;
 export type CounterState = keyof typeof TASK_COUNTER_COLUMNS;
 
-/** Moves `n` tasks of a job from one counter to another, without recounting. */
+/**
+ * Moves `n` tasks of a job from one counter to another, without recounting, and answers the
+ * job's row as it now is (undefined when nothing moved). On PostgreSQL this update locks the
+ * job's row until commit, and its counters then include every change committed before it.
+ */
 export async function shiftTaskCounters(
   tx: Executor,
   jobId: number,
@@ -57,11 +61,11 @@ export async function shiftTaskCounters(
   to: CounterState,
   n: number,
   now: number,
-): Promise<void> {
-  if (from === to || n === 0) return;
+): Promise<JobRow | undefined> {
+  if (from === to || n === 0) return undefined;
   const a = TASK_COUNTER_COLUMNS[from];
   const b = TASK_COUNTER_COLUMNS[to];
-  await tx
+  return tx
     .updateTable('jobs')
     .set((eb) => ({
       [a]: eb(a, '-', n),
@@ -69,7 +73,8 @@ export async function shiftTaskCounters(
       last_modified: now,
     }))
     .where('id', '=', jobId)
-    .execute();
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Sets every counter from the tasks themselves (after a bulk change). */

@@ -90,17 +90,40 @@ export async function queuedTasksOf(
 }
 
 /**
- * `n` queued tasks of the job go to nodes: counters move and the job's execution number
- * advances by `n`, in one statement that also locks the job row (PostgreSQL) until commit.
- * The execution numbers of the claim are the `n` numbers up to the returned `num_exes`.
+ * The claim's last write: the job's counters move by the executions just inserted, its
+ * execution number advances by as many, and those executions are numbered in the order
+ * given (they were inserted with exe_num 0). Answers the job's row as it now is.
+ *
+ * It comes last because on PostgreSQL it locks the job's row until commit, and every other
+ * claim and finish of the job queues on that lock: taken first, the lock was held across
+ * the inserts and updates of the whole claim. PostgreSQL does it in one statement (a
+ * data-modifying CTE), so the lock is held for that statement and the commit.
  */
 export async function claimQueuedTasks(
   tx: Executor,
+  dialect: DialectName,
   jobId: number,
-  n: number,
+  executionIds: readonly number[],
   now: number,
 ): Promise<JobRow> {
-  return tx
+  const n = executionIds.length;
+  if (dialect === 'postgres') {
+    const { rows } = await sql<JobRow>`
+      with j as (
+        update jobs set num_exes = num_exes + ${n}, tasks_queued = tasks_queued - ${n},
+          tasks_running = tasks_running + ${n}, last_modified = ${now}
+        where id = ${jobId} returning *
+      ), numbered as (
+        update executions x set exe_num = j.num_exes - ${n} + v.ord
+        from j, unnest(cast(${[...executionIds]} as bigint[])) with ordinality as v(id, ord)
+        where x.id = v.id
+      )
+      select * from j
+    `.execute(tx);
+    if (!rows[0]) throw new Error(`job ${jobId} vanished during a claim`);
+    return rows[0];
+  }
+  const job = await tx
     .updateTable('jobs')
     .set((eb) => ({
       num_exes: eb('num_exes', '+', n),
@@ -111,6 +134,16 @@ export async function claimQueuedTasks(
     .where('id', '=', jobId)
     .returningAll()
     .executeTakeFirstOrThrow();
+  const numbers = sql.join(
+    executionIds.map((id, i) => sql`when ${id} then ${job.num_exes - n + 1 + i}`),
+    sql` `,
+  );
+  await tx
+    .updateTable('executions')
+    .set({ exe_num: sql<number>`case id ${numbers} end` })
+    .where('id', 'in', executionIds)
+    .execute();
+  return job;
 }
 
 export async function insertExecutions(
