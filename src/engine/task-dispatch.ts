@@ -1,12 +1,7 @@
 import { taskStateMachine, type TaskState } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
 import type { ExecutionRow, JobRow, TaskRow } from '../store/schema.js';
-import {
-  claimQueuedTasks,
-  insertExecutions,
-  markTasksRunning,
-  type RunningTaskPatch,
-} from '../store/task-claims.js';
+import { claimTasks } from '../store/task-claims.js';
 import type { Emit, EngineContext } from './context.js';
 import { changeJobState } from './state-changes.js';
 
@@ -21,11 +16,11 @@ export interface Dispatched {
  * the fencing token), the tasks RUNNING, the job RUNNING. With `start`, the executions are
  * RUNNING at once, so a node that starts its command straight away saves a call per task.
  *
- * The job's counters move once for the whole batch, and last: on PostgreSQL that update
- * holds the job's row lock until commit, and every other claim on the job waits for it, so
- * a batch of ten pays that wait once instead of ten times, and only for the end of the
- * transaction. Callers hold the tasks' rows (locked, or inside SQLite's one running
- * transaction).
+ * The job's counters move once for the whole batch, with the other writes of the claim
+ * (claimTasks: one statement on PostgreSQL): that update holds the job's row lock until
+ * commit, and every other claim on the job waits for it, so a batch of ten pays that wait
+ * once instead of ten times. Callers hold the tasks' rows (locked, or inside SQLite's one
+ * running transaction).
  */
 export async function dispatchTasks(
   ctx: EngineContext,
@@ -38,51 +33,14 @@ export async function dispatchTasks(
 ): Promise<{ dispatched: Dispatched[]; job: JobRow }> {
   for (const task of tasks) taskStateMachine.apply(task.state as TaskState, 'dispatch', task.id);
   const now = ctx.clock();
-  const state = options.start ? 'RUNNING' : 'ACQUIRED';
-  const inserted = await insertExecutions(
-    tx,
-    tasks.map((task) => ({
-      job_id: jobId,
-      task_id: task.id,
-      node_id: nodeId,
-      // Numbered by claimQueuedTasks, the claim's last write.
-      exe_num: 0,
-      state,
-      lease_expires_at: now + options.leaseMs,
-      progress: 0,
-      exit_code: null,
-      error_name: null,
-      error_message: null,
-      timed_out: 0,
-      log_lines: 0,
-      created_at: now,
-      started_at: options.start ? now : null,
-      ended_at: null,
-      last_heartbeat: now,
-      last_modified: now,
-    })),
-  );
-  const running: RunningTaskPatch = {
-    state: 'RUNNING',
-    node_id: nodeId,
-    progress: 0,
-    started_at: now,
-    ended_at: null,
-    last_status_change: now,
-    last_modified: now,
-  };
-  await markTasksRunning(tx, inserted, running);
-  // Execution numbers follow the order of `tasks`, whatever order the insert answered in.
-  const byTask = new Map(inserted.map((e) => [e.task_id, e]));
-  const ordered = tasks.map((task) => byTask.get(task.id)!);
-  const claimed = await claimQueuedTasks(
-    tx,
-    ctx.dialect,
+  const { executions, job: claimed } = await claimTasks(tx, ctx.dialect, {
     jobId,
-    ordered.map((e) => e.id),
+    taskIds: tasks.map((t) => t.id),
+    nodeId,
+    state: options.start ? 'RUNNING' : 'ACQUIRED',
+    leaseExpiresAt: now + options.leaseMs,
     now,
-  );
-  const firstExeNum = claimed.num_exes - tasks.length + 1;
+  });
   emit({
     type: 'task.state',
     jobId,
@@ -93,8 +51,17 @@ export async function dispatchTasks(
   });
   const job =
     claimed.state === 'QUEUED' ? await changeJobState(ctx, tx, emit, claimed, 'start') : claimed;
+  const running = {
+    state: 'RUNNING',
+    node_id: nodeId,
+    progress: 0,
+    started_at: now,
+    ended_at: null,
+    last_status_change: now,
+    last_modified: now,
+  } satisfies Partial<TaskRow>;
   const dispatched = tasks.map((task, i) => {
-    const execution = { ...ordered[i]!, exe_num: firstExeNum + i };
+    const execution = executions[i]!;
     const base = {
       type: 'execution.state' as const,
       jobId,

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
 import type { DialectName, Executor, Tx } from './database.js';
-import type { ExecutionRow, ExecutionsTable, JobRow, NodeRow, TaskRow } from './schema.js';
+import type { ExecutionRow, JobRow, NodeRow, TaskRow } from './schema.js';
 
 /*
  * The statements of a claim: which jobs a node may take work from, which of their tasks,
@@ -89,110 +89,136 @@ export async function queuedTasksOf(
   return (dialect === 'postgres' ? q.forUpdate().skipLocked() : q).execute();
 }
 
+/** What a claim writes: who takes which tasks, and how the executions start. */
+export interface TaskClaim {
+  jobId: number;
+  /** QUEUED tasks of the job, held by this transaction, in the order they are numbered. */
+  taskIds: readonly number[];
+  nodeId: number;
+  /** ACQUIRED, or RUNNING for a claim that starts its executions. */
+  state: 'ACQUIRED' | 'RUNNING';
+  leaseExpiresAt: number;
+  now: number;
+}
+
 /**
- * The claim's last write: the job's counters move by the executions just inserted, its
- * execution number advances by as many, and those executions are numbered in the order
- * given (they were inserted with exe_num 0). Answers the job's row as it now is.
+ * The writes of a claim: an execution per task (its lease; its id is the fencing token),
+ * numbered after the job's last, the tasks RUNNING and pointing at them, and the job's
+ * counters moved. Answers the executions in the order of `taskIds`, and the job's row as
+ * it now is.
  *
- * It comes last because on PostgreSQL it locks the job's row until commit, and every other
- * claim and finish of the job queues on that lock: taken first, the lock was held across
- * the inserts and updates of the whole claim. PostgreSQL does it in one statement (a
- * data-modifying CTE), so the lock is held for that statement and the commit.
+ * On PostgreSQL this is one statement. The update of the job's counters locks its row until
+ * commit, and every other claim and finish of the job queues on that lock: done first, in
+ * a statement of its own, the lock was held across the round trips of every later write of
+ * the claim (each one a turn of a busy server's event loop), and most backends were found
+ * waiting on it. SQLite runs one transaction at a time and has no such lock; it writes the
+ * same rows in three statements.
  */
-export async function claimQueuedTasks(
+export async function claimTasks(
   tx: Executor,
   dialect: DialectName,
-  jobId: number,
-  executionIds: readonly number[],
-  now: number,
-): Promise<JobRow> {
-  const n = executionIds.length;
-  if (dialect === 'postgres') {
-    const { rows } = await sql<JobRow>`
-      with j as (
-        update jobs set num_exes = num_exes + ${n}, tasks_queued = tasks_queued - ${n},
-          tasks_running = tasks_running + ${n}, last_modified = ${now}
-        where id = ${jobId} returning *
-      ), numbered as (
-        update executions x set exe_num = j.num_exes - ${n} + v.ord
-        from j, unnest(cast(${[...executionIds]} as bigint[])) with ordinality as v(id, ord)
-        where x.id = v.id
-      )
-      select * from j
-    `.execute(tx);
-    if (!rows[0]) throw new Error(`job ${jobId} vanished during a claim`);
-    return rows[0];
+  claim: TaskClaim,
+): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
+  return dialect === 'postgres' ? claimInOneStatement(tx, claim) : claimStepByStep(tx, claim);
+}
+
+async function claimInOneStatement(
+  tx: Executor,
+  c: TaskClaim,
+): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
+  const n = c.taskIds.length;
+  const startedAt = c.state === 'RUNNING' ? c.now : null;
+  const { rows } = await sql<ExecutionRow & { job_json: JobRow }>`
+    with j as (
+      update jobs set num_exes = num_exes + ${n}, tasks_queued = tasks_queued - ${n},
+        tasks_running = tasks_running + ${n}, last_modified = ${c.now}
+      where id = ${c.jobId} returning *
+    ), x as (
+      insert into executions (job_id, task_id, node_id, exe_num, state, lease_expires_at,
+        progress, exit_code, error_name, error_message, timed_out, log_lines, created_at,
+        started_at, ended_at, last_heartbeat, last_modified)
+      select j.id, v.task_id, ${c.nodeId}, j.num_exes - ${n} + v.ord, ${c.state},
+        ${c.leaseExpiresAt}, 0, null, null, null, 0, 0, ${c.now},
+        cast(${startedAt} as bigint), null, ${c.now}, ${c.now}
+      from j, unnest(cast(${[...c.taskIds]} as bigint[])) with ordinality as v(task_id, ord)
+      returning *
+    ), t as (
+      update tasks set state = 'RUNNING', node_id = ${c.nodeId}, progress = 0,
+        started_at = ${c.now}, ended_at = null, last_status_change = ${c.now},
+        last_modified = ${c.now}, last_execution_id = x.id
+      from x where tasks.id = x.task_id
+    )
+    select x.*, (select row_to_json(j) from j) as job_json from x order by x.exe_num
+  `.execute(tx);
+  if (rows.length !== n) {
+    throw new Error(`a claim of ${n} tasks of job ${c.jobId} wrote ${rows.length} executions`);
   }
+  const job = rows[0]!.job_json;
+  const executions = rows.map(({ job_json: _, ...execution }) => execution as ExecutionRow);
+  return { executions, job };
+}
+
+async function claimStepByStep(
+  tx: Executor,
+  c: TaskClaim,
+): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
+  const n = c.taskIds.length;
   const job = await tx
     .updateTable('jobs')
     .set((eb) => ({
       num_exes: eb('num_exes', '+', n),
       tasks_queued: eb('tasks_queued', '-', n),
       tasks_running: eb('tasks_running', '+', n),
-      last_modified: now,
+      last_modified: c.now,
     }))
-    .where('id', '=', jobId)
+    .where('id', '=', c.jobId)
     .returningAll()
     .executeTakeFirstOrThrow();
-  const numbers = sql.join(
-    executionIds.map((id, i) => sql`when ${id} then ${job.num_exes - n + 1 + i}`),
-    sql` `,
-  );
-  await tx
-    .updateTable('executions')
-    .set({ exe_num: sql<number>`case id ${numbers} end` })
-    .where('id', 'in', executionIds)
-    .execute();
-  return job;
-}
-
-export async function insertExecutions(
-  tx: Executor,
-  rows: readonly Omit<ExecutionsTable, 'id'>[],
-): Promise<ExecutionRow[]> {
-  if (rows.length === 0) return [];
-  return tx
+  const executions = await tx
     .insertInto('executions')
-    .values([...rows])
+    .values(
+      c.taskIds.map((taskId, i) => ({
+        job_id: c.jobId,
+        task_id: taskId,
+        node_id: c.nodeId,
+        exe_num: job.num_exes - n + 1 + i,
+        state: c.state,
+        lease_expires_at: c.leaseExpiresAt,
+        progress: 0,
+        exit_code: null,
+        error_name: null,
+        error_message: null,
+        timed_out: 0,
+        log_lines: 0,
+        created_at: c.now,
+        started_at: c.state === 'RUNNING' ? c.now : null,
+        ended_at: null,
+        last_heartbeat: c.now,
+        last_modified: c.now,
+      })),
+    )
     .returningAll()
     .execute();
-}
-
-/** What a claimed task's row becomes, besides the execution it points at. */
-export type RunningTaskPatch = Pick<
-  TaskRow,
-  | 'state'
-  | 'node_id'
-  | 'progress'
-  | 'started_at'
-  | 'ended_at'
-  | 'last_status_change'
-  | 'last_modified'
->;
-
-/**
- * The claimed tasks take `patch`, each pointing at its own execution: one statement for the
- * batch (one per task cost a round trip each on PostgreSQL), the execution ids given, not
- * looked up again.
- */
-export async function markTasksRunning(
-  tx: Executor,
-  executions: readonly Pick<ExecutionRow, 'id' | 'task_id'>[],
-  patch: RunningTaskPatch,
-): Promise<void> {
   const pointers = sql.join(
-    executions.map((e) => sql`when ${e.task_id} then cast(${e.id} as bigint)`),
+    executions.map((e) => sql`when ${e.task_id} then ${e.id}`),
     sql` `,
   );
   await tx
     .updateTable('tasks')
-    .set({ ...patch, last_execution_id: sql<number>`case id ${pointers} end` })
-    .where(
-      'id',
-      'in',
-      executions.map((e) => e.task_id),
-    )
+    .set({
+      state: 'RUNNING',
+      node_id: c.nodeId,
+      progress: 0,
+      started_at: c.now,
+      ended_at: null,
+      last_status_change: c.now,
+      last_modified: c.now,
+      last_execution_id: sql<number>`case id ${pointers} end`,
+    })
+    .where('id', 'in', c.taskIds)
     .execute();
+  const byTask = new Map(executions.map((e) => [e.task_id, e]));
+  return { executions: c.taskIds.map((id) => byTask.get(id)!), job };
 }
 
 /** The node, and how many live executions it holds (its slots in use), in one read. */
