@@ -4,11 +4,12 @@ import {
   LIVE_EXECUTION_STATES,
   type ExecutionState,
 } from '../domain/execution-state.js';
+import { taskStateMachine } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
-import { completeExecutionRows, lockExecutions } from '../store/executions.js';
+import { lockExecutions } from '../store/executions.js';
 import { manifestOfJob } from '../store/job-types.js';
 import type { ExecutionRow } from '../store/schema.js';
-import { findTasks } from '../store/tasks.js';
+import { completeExecutionsOfJob } from '../store/task-completions.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import type { Failure } from './execution-reports.js';
 import {
@@ -18,10 +19,9 @@ import {
   failReportedExecution,
   guard,
 } from './execution-reports.js';
-import { lockedJob } from './job-actions.js';
 import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
-import { moveTasks } from './state-changes.js';
+import { MAX_IDS_IN_EVENT } from './state-changes.js';
 import { settleFreshJob } from './task-actions.js';
 
 /** What a node reports about one execution it ran. */
@@ -203,22 +203,25 @@ async function completeMany(
   items: readonly Fast[],
   now: number,
 ): Promise<void> {
-  const groups = new Map<string, { exit_code: number | null; timed_out: number; ids: number[] }>();
-  for (const { report, execution } of items) {
+  taskStateMachine.apply('RUNNING', 'complete');
+  const completions = items.map(({ report, execution }) => {
     const from = execution.state as ExecutionState;
     if (from === 'ACQUIRED') executionStateMachine.apply(from, 'start', execution.id);
     executionStateMachine.apply('RUNNING', 'complete', execution.id);
-    const exit_code = exitCodeOf(report);
-    // A NOTIFY execution flagged while it ran stays flagged.
-    const timed_out = report.timedOut ? 1 : execution.timed_out;
-    const key = `${exit_code}/${timed_out}`;
-    const group = groups.get(key) ?? { exit_code, timed_out, ids: [] };
-    group.ids.push(execution.id);
-    groups.set(key, group);
-  }
-  for (const { ids, ...patch } of groups.values()) {
-    await completeExecutionRows(tx, ids, patch, now);
-  }
+    return {
+      executionId: execution.id,
+      taskId: execution.task_id,
+      exitCode: exitCodeOf(report),
+      // A NOTIFY execution flagged while it ran stays flagged.
+      timedOut: report.timedOut ? 1 : execution.timed_out,
+    };
+  });
+  // The job's row is written last (one statement for everything on PostgreSQL), so the row
+  // lock every finish and claim of this job queues on is held for that statement and the
+  // commit. Taken first, as it once was, it serialised whole transactions: in
+  // bench/dispatch.ts (PostgreSQL, batched) most backends were found waiting on
+  // `select … from jobs … for update`.
+  const { job, taskIds } = await completeExecutionsOfJob(tx, ctx.dialect, jobId, completions, now);
   for (const { execution } of items) {
     const base = {
       type: 'execution.state' as const,
@@ -230,18 +233,17 @@ async function completeMany(
     if (execution.state === 'ACQUIRED') emit({ ...base, from: 'ACQUIRED', to: 'RUNNING' });
     emit({ ...base, from: 'RUNNING', to: 'COMPLETED' });
   }
-  const tasks = await findTasks(
-    tx,
-    items.map((i) => i.execution.task_id),
-  );
-  const running = tasks.filter((t) => t.state === 'RUNNING');
-  // The job's row is touched last, by the counter update that also answers it, so the row
-  // lock every finish and claim of this job queues on (PostgreSQL) is held for one
-  // statement and the commit, not for the whole transaction. Taken first, as before, it
-  // serialised whole transactions: in bench/dispatch.ts (PostgreSQL, batched) most backends
-  // were found waiting on `select … from jobs … for update`.
-  const moved = await moveTasks(ctx, tx, emit, jobId, running, 'complete', { progress: 100 });
-  await settleFreshJob(ctx, tx, emit, moved ?? (await lockedJob(ctx, tx, jobId)));
+  if (taskIds.length > 0) {
+    emit({
+      type: 'task.state',
+      jobId,
+      taskIds: taskIds.length <= MAX_IDS_IN_EVENT ? taskIds : [],
+      count: taskIds.length,
+      from: 'RUNNING',
+      to: 'COMPLETED',
+    });
+  }
+  await settleFreshJob(ctx, tx, emit, job);
 }
 
 /**

@@ -27,7 +27,7 @@ import type { EngineContext, Emit } from './context.js';
  */
 
 /** Event payloads list task ids only up to this many; past it they carry just the count. */
-const MAX_IDS_IN_EVENT = 200;
+export const MAX_IDS_IN_EVENT = 200;
 
 export async function changeJobState(
   ctx: EngineContext,

@@ -218,6 +218,55 @@ for (const database of TEST_DATABASES) {
       }
     });
 
+    it('a batch of successes records each one its own exit code and timeout, and numbers executions in task order', async () => {
+      const t = await startTestServer(database);
+      try {
+        const job = await submit(t, { name: 'codes', frames: '1-4' });
+        const node = await register(t, 'n', { slots: 4 });
+        const orders = await claim(t, node.id, { max: 4, start: true });
+        assert.deepEqual(
+          orders.map((o) => [o.task.index, o.execution.exeNum]),
+          [
+            [0, 1],
+            [1, 2],
+            [2, 3],
+            [3, 4],
+          ],
+        );
+        const [a, b, c, d] = orders.map((o) => o.execution.id);
+        const results = await finishes(t, node.id, [
+          { executionId: a, success: true, exitCode: 0 },
+          { executionId: b, success: true, timedOut: true },
+          { executionId: c, success: true, exitCode: 2 },
+          { executionId: d, success: true, exitCode: 0 },
+        ]);
+        assert.deepEqual(
+          results.map((r) => r.status),
+          [200, 200, 200, 200],
+        );
+        const executions = await allPages(t, '/api/v1/executions');
+        assert.deepEqual(
+          executions.map((e) => [e.id, e.state, e.exitCode, e.timedOut]),
+          [
+            [a, 'COMPLETED', 0, false],
+            [b, 'COMPLETED', null, true],
+            [c, 'COMPLETED', 2, false],
+            [d, 'COMPLETED', 0, false],
+          ],
+        );
+        const done = expectStatus(
+          await t.request('GET', `/api/v1/jobs/${job.id}`),
+          200,
+          'job',
+        ).body;
+        assert.equal(done.state, 'COMPLETED');
+        assert.equal(done.tasks.completed, 4);
+        assert.equal(done.tasks.running, 0);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('a batch with a bad item answers each item as it would have been answered alone', async () => {
       const t = await startTestServer(database);
       try {
