@@ -21,7 +21,7 @@ import {
 } from './execution-reports.js';
 import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
-import { MAX_IDS_IN_EVENT } from './state-changes.js';
+import { emitTasksMoved } from './state-changes.js';
 import { settleFreshJob } from './task-actions.js';
 
 /** What a node reports about one execution it ran. */
@@ -233,16 +233,7 @@ async function completeMany(
     if (execution.state === 'ACQUIRED') emit({ ...base, from: 'ACQUIRED', to: 'RUNNING' });
     emit({ ...base, from: 'RUNNING', to: 'COMPLETED' });
   }
-  if (taskIds.length > 0) {
-    emit({
-      type: 'task.state',
-      jobId,
-      taskIds: taskIds.length <= MAX_IDS_IN_EVENT ? taskIds : [],
-      count: taskIds.length,
-      from: 'RUNNING',
-      to: 'COMPLETED',
-    });
-  }
+  emitTasksMoved(emit, jobId, taskIds, 'RUNNING', 'COMPLETED');
   await settleFreshJob(ctx, tx, emit, job);
 }
 

@@ -1,18 +1,23 @@
 import type { ErrorCategory } from '../domain/error-categories.js';
 import { DroverError, invalid, notFound } from '../domain/errors.js';
-import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
+import {
+  executionStateMachine,
+  LIVE_EXECUTION_STATES,
+  type ExecutionState,
+} from '../domain/execution-state.js';
 import type { Tx } from '../store/database.js';
 import { findError } from '../store/error-catalog.js';
 import { lockExecution, updateExecution } from '../store/executions.js';
 import { findJobTypeErrorByExitCode } from '../store/job-type-errors.js';
 import { findJobType } from '../store/job-types.js';
 import type { ErrorRow, ExecutionRow } from '../store/schema.js';
+import { completeExecutionsOfJob } from '../store/task-completions.js';
 import { findTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
 import { settleSeedOutputs } from './seed-outputs.js';
 import type { EngineSettings } from './settings.js';
-import { endExecution, moveTasks } from './state-changes.js';
+import { emitTasksMoved, endExecution, moveTasks } from './state-changes.js';
 import { settleFreshJob, settleJob } from './task-actions.js';
 
 /*
@@ -209,17 +214,35 @@ async function endCompleted(
   execution: ExecutionRow,
   patch: Partial<Pick<ExecutionRow, 'exit_code' | 'timed_out'>>,
 ): Promise<void> {
-  await endExecution(ctx, tx, emit, execution, 'complete', { ...patch, progress: 100 });
-  const task = await findTask(tx, execution.task_id);
-  // The job's counter update is the last write before commit, and it takes the job's row
-  // lock (PostgreSQL) only there: every success of a job queues on that lock, so holding it
-  // from the start of the transaction made each one wait for all the statements of those
-  // before it (see completeMany).
-  const moved =
-    task?.state === 'RUNNING'
-      ? await moveTasks(ctx, tx, emit, execution.job_id, [task], 'complete', { progress: 100 })
-      : undefined;
-  await settleFreshJob(ctx, tx, emit, moved ?? (await lockedJob(ctx, tx, execution.job_id)));
+  const from = execution.state as ExecutionState;
+  executionStateMachine.apply(from, 'complete', execution.id);
+  // The same writes as a batch of successes (completeMany): the job's row last, in one
+  // statement on PostgreSQL, so its lock is held for that statement and the commit.
+  const { job, taskIds } = await completeExecutionsOfJob(
+    tx,
+    ctx.dialect,
+    execution.job_id,
+    [
+      {
+        executionId: execution.id,
+        taskId: execution.task_id,
+        exitCode: patch.exit_code !== undefined ? patch.exit_code : execution.exit_code,
+        timedOut: patch.timed_out ?? execution.timed_out,
+      },
+    ],
+    ctx.clock(),
+  );
+  emit({
+    type: 'execution.state',
+    jobId: execution.job_id,
+    taskId: execution.task_id,
+    executionId: execution.id,
+    nodeId: execution.node_id,
+    from,
+    to: 'COMPLETED',
+  });
+  emitTasksMoved(emit, execution.job_id, taskIds, 'RUNNING', 'COMPLETED');
+  await settleFreshJob(ctx, tx, emit, job);
 }
 
 /**

@@ -27,7 +27,7 @@ import type { EngineContext, Emit } from './context.js';
  */
 
 /** Event payloads list task ids only up to this many; past it they carry just the count. */
-export const MAX_IDS_IN_EVENT = 200;
+const MAX_IDS_IN_EVENT = 200;
 
 export async function changeJobState(
   ctx: EngineContext,
@@ -113,16 +113,28 @@ export async function moveTasks(
         ids.length,
         now,
       )) ?? job;
-    emit({
-      type: 'task.state',
-      jobId,
-      taskIds: ids.length <= MAX_IDS_IN_EVENT ? ids : [],
-      count: ids.length,
-      from,
-      to,
-    });
+    emitTasksMoved(emit, jobId, ids, from, to);
   }
   return job;
+}
+
+/** The one event of tasks of a job moving from one state to another. */
+export function emitTasksMoved(
+  emit: Emit,
+  jobId: number,
+  ids: readonly number[],
+  from: TaskState,
+  to: TaskState,
+): void {
+  if (ids.length === 0) return;
+  emit({
+    type: 'task.state',
+    jobId,
+    taskIds: ids.length <= MAX_IDS_IN_EVENT ? [...ids] : [],
+    count: ids.length,
+    from,
+    to,
+  });
 }
 
 /** Ends executions by an execution event (stop, lose, fail, complete, release). */
