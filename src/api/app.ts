@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { authenticator } from './auth.js';
+import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
 import { registerErrorHandler } from './error-handler.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
@@ -33,7 +34,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerErrorHandler(app);
   app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', closeRefusedUpgrades);
   app.addHook('onRequest', authenticator(options.engine, options.auth));
+  enforcePermissions(app, options.engine, 'drover');
 
   await app.register(swagger, {
     openapi: {

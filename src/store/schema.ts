@@ -24,6 +24,8 @@ export interface ApiTokensTable {
   token_hash: string;
   created_at: number;
   last_used_at: number | null;
+  /** After this time the token is refused; null: it does not expire. */
+  expires_at: number | null;
 }
 
 export interface JobTypesTable {
@@ -96,6 +98,8 @@ export interface NodesTable {
   last_heartbeat: number | null;
   created_at: number;
   last_modified: number;
+  /** The account the node acts as; only it (or an admin) may speak for the node. */
+  account_id?: number | null;
 }
 
 export interface JobsTable {

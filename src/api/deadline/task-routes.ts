@@ -5,6 +5,7 @@ import { tasksWithFacts } from '../../store/execution-statistics.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';
 import { toDeadlineId } from './ids.js';
+import { assertMayChangeJob } from '../../engine/permissions.js';
 import { jobOf } from './job-lookup.js';
 import { jsonBody, queryFlag, queryOf } from './request-body.js';
 import { renderTask } from './task-json.js';
@@ -83,6 +84,7 @@ export function taskRoutes(dc: DeadlineContext) {
         throw badRequest('There was no JobID entry in the JSON object in the message body.');
       }
       const job = await jobOf(ctx, body.JobID);
+      await assertMayChangeJob(ctx, request.principal, job.id);
       if (body.TaskList === undefined || body.TaskList === null) {
         await applyTaskAction(ctx, job.id, 'all', command.action);
       } else {
