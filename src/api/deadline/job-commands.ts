@@ -1,7 +1,6 @@
 import type { JobState } from '../../domain/job-state.js';
 import { priorityFromDeadline } from '../../domain/priority.js';
 import type { Principal } from '../../engine/accounts.js';
-import { assertMayChangeJob } from '../../engine/permissions.js';
 import { appendJobFrameRange, setJobFrameRange } from '../../engine/frame-range-changes.js';
 import {
   applyJobAction,
@@ -11,6 +10,7 @@ import {
   type JobChanges,
 } from '../../engine/job-actions.js';
 import { archiveJob, importArchive } from '../../engine/job-archives.js';
+import { assertMayChangeJob } from '../../engine/permissions.js';
 import { findJobType } from '../../store/job-types.js';
 import { nodeListOf } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';

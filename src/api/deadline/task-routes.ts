@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../../domain/task-state.js';
+import { assertMayChangeJob } from '../../engine/permissions.js';
 import { applyTaskAction, type TaskAction } from '../../engine/task-actions.js';
 import { tasksWithFacts } from '../../store/execution-statistics.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';
 import { toDeadlineId } from './ids.js';
-import { assertMayChangeJob } from '../../engine/permissions.js';
 import { jobOf } from './job-lookup.js';
 import { jsonBody, queryFlag, queryOf } from './request-body.js';
 import { renderTask } from './task-json.js';

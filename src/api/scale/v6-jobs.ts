@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { priorityFromScale } from '../../domain/priority.js';
 import { cancelJobs, requeueJobs } from '../../engine/bulk-job-commands.js';
-import { changeableJobIds } from '../../engine/permissions.js';
 import type { Engine } from '../../engine/engine.js';
+import { changeableJobIds } from '../../engine/permissions.js';
 import { getJob } from '../../engine/queries.js';
 import { queueSeedJob } from '../../engine/seed-jobs.js';
 import { seedOutputData } from '../../engine/seed-outputs.js';
