@@ -18,7 +18,7 @@ const isUfdlPath = (url: string): boolean => url === '/v1' || /^\/v1[/?]/.test(u
 export const invalidToken = (): DroverError =>
   new DroverError(
     'UNAUTHENTICATED',
-    'the token in "Authorization: Bearer <token>" is not valid (mistyped, expired or revoked); create one with `drover token create --user NAME`',
+    'send "Authorization: Bearer <token>" with a valid token: this one is mistyped, expired or revoked; create one with `drover token create --user NAME`',
   );
 
 /**

@@ -77,11 +77,33 @@ async function authorize(engine: Engine, request: FastifyRequest, rule: Rule): P
   }
 }
 
+export interface RegisteredRoute {
+  face: Face;
+  method: string;
+  url: string;
+  rule: Rule | undefined;
+}
+
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route registered on `app` with its rule (none: a 405-only route); for the tests. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
+
 /** Adds the table's check to every route registered on `app` from now on. */
 export function enforcePermissions(app: FastifyInstance, engine: Engine, face: Face): void {
+  const routes: RegisteredRoute[] = [];
+  registered.set(app, routes);
   app.addHook('onRoute', (route: RouteOptions) => {
-    if ((route.config as PermissionConfig | undefined)?.methodNotAllowed) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if ((route.config as PermissionConfig | undefined)?.methodNotAllowed) {
+      for (const method of methods) routes.push({ face, method, url: route.url!, rule: undefined });
+      return;
+    }
+    for (const method of methods) {
+      routes.push({ face, method, url: route.url!, rule: ruleOf(face, method, route.url!) });
+    }
     const rules = new Map(methods.map((m) => [m, ruleOf(face, m, route.url!)]));
     const check = async (request: FastifyRequest): Promise<void> => {
       const rule = rules.get(request.method) ?? ruleOf(face, request.method, route.url!);
