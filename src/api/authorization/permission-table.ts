@@ -62,7 +62,6 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /docs': r('public'),
   'GET /docs/static/index.html': r('public'),
   'GET /docs/static/swagger-initializer.js': r('public'),
-  'GET /docs/*': r('public'),
   'GET /docs/static/*': r('public'),
   'GET /docs/json': r('public'),
   'GET /docs/yaml': r('public'),
