@@ -102,7 +102,7 @@ for (const database of TEST_DATABASES) {
       ids.job = String(job.id);
       ids.node = String(node.id);
       ids.execution = String((order.execution as { id: number }).id);
-      ids.task = String((order.task as { id: number } | undefined)?.id ?? 1);
+      ids.task = String((order.task as unknown as { id: number }).id);
     });
     after(async () => {
       await app?.close();
