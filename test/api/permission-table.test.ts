@@ -94,15 +94,19 @@ for (const database of TEST_DATABASES) {
           body: JSON.stringify(body),
         });
         assert.ok(res.ok, `${path}: ${res.status} ${await res.clone().text()}`);
-        return (await res.json()) as Record<string, never>;
+        return (await res.json()) as {
+          id: number;
+          execution: { id: number };
+          task: { id: number };
+        };
       };
       const job = await post('/api/v1/jobs', JOB, alice);
       const node = await post('/api/v1/nodes', { name: 'render-01' }, bearer.node);
       const order = await post(`/api/v1/nodes/${node.id}/acquire`, {}, bearer.node);
       ids.job = String(job.id);
       ids.node = String(node.id);
-      ids.execution = String((order.execution as { id: number }).id);
-      ids.task = String((order.task as unknown as { id: number }).id);
+      ids.execution = String(order.execution.id);
+      ids.task = String(order.task.id);
     });
     after(async () => {
       await app?.close();
