@@ -43,7 +43,7 @@ async function principalOfUser(engine: Engine, id: number): Promise<Principal | 
 export function ufdlAuthenticator(engine: Engine, enabled: boolean, key: () => Promise<Buffer>) {
   return async (request: FastifyRequest): Promise<void> => {
     request.principal = enabled ? undefined : LOCAL_PRINCIPAL;
-    const header = request.headers.authorization;
+    const header = request.headers.authorization ?? socketToken(request);
     if (header === undefined || header.trim() === '') return;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const token = match?.[1];
@@ -61,6 +61,16 @@ export function ufdlAuthenticator(engine: Engine, enabled: boolean, key: () => P
     if (!principal) throw tokenNotValid();
     request.principal = principal;
   };
+}
+
+/**
+ * Browsers cannot send headers with a WebSocket handshake, so a socket may carry its token
+ * as `?token=` instead (UFDL's own socket checks nothing; Drover's does, before accepting).
+ */
+function socketToken(request: FastifyRequest): string | undefined {
+  if (request.headers.upgrade === undefined) return undefined;
+  const token = (request.query as { token?: unknown } | undefined)?.token;
+  return typeof token === 'string' && token !== '' ? `Bearer ${token}` : undefined;
 }
 
 /** DRF's rule: a denied anonymous caller is 401 (so clients log in), a denied user 403. */
