@@ -113,6 +113,9 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/outputs/:id/content': r('read'),
   'GET /api/v1/stats/counts': r('read'),
   'GET /api/v1/stats/throughput': r('read'),
+  'GET /api/v1/tokens': r('admin'),
+  'POST /api/v1/tokens': r('admin'),
+  'DELETE /api/v1/tokens/:id': r('admin'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),

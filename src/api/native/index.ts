@@ -12,6 +12,7 @@ import { nodeRoutes } from './nodes.js';
 import { outputRoutes } from './outputs.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
+import { tokenRoutes } from './tokens.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
 export function nativeApi(engine: Engine): FastifyPluginAsync {
@@ -28,5 +29,6 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(outputRoutes(engine));
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));
+    await app.register(tokenRoutes(engine));
   };
 }
