@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { ANONYMOUS_AREAS, type AnonymousArea } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { authenticator } from './auth.js';
 import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
@@ -15,6 +16,8 @@ import { registerWebUi } from './web-ui.js';
 export interface AppOptions {
   engine: Engine;
   auth: boolean;
+  /** With auth on, what callers without credentials may see (default: all of it). */
+  anonymous?: readonly AnonymousArea[];
   logLevel?: string;
   version?: string;
   /** Where the built web UI is (web/dist by default). */
@@ -36,7 +39,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', closeRefusedUpgrades);
   app.addHook('onRequest', authenticator(options.engine, options.auth));
-  enforcePermissions(app, options.engine, 'drover');
+  enforcePermissions(app, options.engine, 'drover', options.anonymous ?? ANONYMOUS_AREAS);
 
   await app.register(swagger, {
     openapi: {

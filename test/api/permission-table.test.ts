@@ -147,6 +147,28 @@ for (const database of TEST_DATABASES) {
       assert.deepEqual(unused, [], 'table entries with no route');
     });
 
+    it('closes /docs and the UI to anonymous callers when the setting says so', async () => {
+      const closed = await buildApp({ engine: t.engine, auth: true, anonymous: ['metrics'] });
+      try {
+        const base = await listen(closed);
+        const status = async (path: string, headers: Record<string, string> = {}) => {
+          const res = await fetch(base + path, { headers });
+          await res.body?.cancel();
+          return res.status;
+        };
+        assert.equal(await status('/metrics'), 200);
+        assert.equal(await status('/docs/json'), 401);
+        assert.equal(await status('/'), 401);
+        assert.equal(await status('/docs/json', bearer.admin), 200);
+        assert.equal(await status('/docs/json', bearer.node), 403);
+      } finally {
+        await closed.close();
+      }
+      // The default leaves all three open, as before.
+      const open = await fetch(`${url}/docs/json`);
+      assert.equal(open.status, 200);
+    });
+
     it('refuses to register a route that is not in the table', async () => {
       const bare = Fastify();
       enforcePermissions(bare, t.engine, 'drover');

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import { ANONYMOUS_AREAS, type AnonymousArea } from '../../config.js';
 import { DroverError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import {
@@ -92,7 +93,15 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 }
 
 /** Adds the table's check to every route registered on `app` from now on. */
-export function enforcePermissions(app: FastifyInstance, engine: Engine, face: Face): void {
+export function enforcePermissions(
+  app: FastifyInstance,
+  engine: Engine,
+  face: Face,
+  anonymous: readonly AnonymousArea[] = ANONYMOUS_AREAS,
+): void {
+  // A public area the setting closes needs a signed-in caller, like any read.
+  const effective = (rule: Rule): Rule =>
+    rule.area && !anonymous.includes(rule.area) ? { ...rule, access: 'read' } : rule;
   const routes: RegisteredRoute[] = [];
   registered.set(app, routes);
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -102,11 +111,16 @@ export function enforcePermissions(app: FastifyInstance, engine: Engine, face: F
       return;
     }
     for (const method of methods) {
-      routes.push({ face, method, url: route.url!, rule: ruleOf(face, method, route.url!) });
+      routes.push({
+        face,
+        method,
+        url: route.url!,
+        rule: effective(ruleOf(face, method, route.url!)),
+      });
     }
-    const rules = new Map(methods.map((m) => [m, ruleOf(face, m, route.url!)]));
+    const rules = new Map(methods.map((m) => [m, effective(ruleOf(face, m, route.url!))]));
     const check = async (request: FastifyRequest): Promise<void> => {
-      const rule = rules.get(request.method) ?? ruleOf(face, request.method, route.url!);
+      const rule = rules.get(request.method) ?? effective(ruleOf(face, request.method, route.url!));
       await authorize(engine, request, rule);
     };
     const existing = route.preValidation;

@@ -50,6 +50,8 @@ export interface Rule {
   node?: string;
   /** … of the execution, whose node the caller must speak for. */
   execution?: string;
+  /** A public route that the `anonymous` setting may close (it is then `read`). */
+  area?: 'metrics' | 'docs' | 'ui';
 }
 
 const r = (access: Access, ids: Omit<Rule, 'access'> = {}): Rule => ({ access, ...ids });
@@ -57,15 +59,15 @@ const r = (access: Access, ids: Omit<Rule, 'access'> = {}): Rule => ({ access, .
 /** Keys are `METHOD /path` as normalised by routeKey (Deadline's listener: `deadline METHOD /path`). */
 export const PERMISSIONS: Record<string, Rule> = {
   // The web UI and the API document; docs/security.md says how to close them.
-  'GET /': r('public'),
-  'GET /assets/*': r('public'),
-  'GET /docs': r('public'),
-  'GET /docs/static/index.html': r('public'),
-  'GET /docs/static/swagger-initializer.js': r('public'),
-  'GET /docs/static/*': r('public'),
-  'GET /docs/json': r('public'),
-  'GET /docs/yaml': r('public'),
-  'GET /metrics': r('public'),
+  'GET /': r('public', { area: 'ui' }),
+  'GET /assets/*': r('public', { area: 'ui' }),
+  'GET /docs': r('public', { area: 'docs' }),
+  'GET /docs/static/index.html': r('public', { area: 'docs' }),
+  'GET /docs/static/swagger-initializer.js': r('public', { area: 'docs' }),
+  'GET /docs/static/*': r('public', { area: 'docs' }),
+  'GET /docs/json': r('public', { area: 'docs' }),
+  'GET /docs/yaml': r('public', { area: 'docs' }),
+  'GET /metrics': r('public', { area: 'metrics' }),
 
   // Native API.
   'GET /api/v1/health': r('public'),
