@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { ANONYMOUS_AREAS, type AnonymousArea } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { authenticator } from './auth.js';
+import { recordAuditTrail } from './authorization/audit-hook.js';
 import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
 import { registerErrorHandler } from './error-handler.js';
 import { nativeApi } from './native/index.js';
@@ -40,6 +41,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', closeRefusedUpgrades);
   app.addHook('onRequest', authenticator(options.engine, options.auth));
   enforcePermissions(app, options.engine, 'drover', options.anonymous ?? ANONYMOUS_AREAS);
+  recordAuditTrail(app, options.engine, 'drover');
 
   await app.register(swagger, {
     openapi: {

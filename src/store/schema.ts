@@ -17,6 +17,23 @@ export interface UsersTable {
   created_at: number;
 }
 
+/** One state-changing request: who, what, when, from which face and address. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  role: string;
+  /** native, deadline, ufdl, scale, ui */
+  face: string;
+  /** What was done: the command or action, else METHOD and route. */
+  action: string;
+  method: string;
+  path: string;
+  job_id: number | null;
+  address: string;
+  status: number;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   user_id: number;
@@ -284,6 +301,7 @@ export interface JobArchivesTable {
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
   job_types: JobTypesTable;
   job_type_revisions: JobTypeRevisionsTable;
   errors: ErrorsTable;
@@ -312,4 +330,5 @@ export type NodeRow = Selectable<NodesTable>;
 export type JobTypeRow = Selectable<JobTypesTable>;
 export type JobTypeRevisionRow = Selectable<JobTypeRevisionsTable>;
 export type UserRow = Selectable<UsersTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
 export type ErrorRow = Selectable<ErrorsTable>;

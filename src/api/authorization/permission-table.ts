@@ -115,6 +115,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/outputs/:id/content': r('read'),
   'GET /api/v1/stats/counts': r('read'),
   'GET /api/v1/stats/throughput': r('read'),
+  'GET /api/v1/audit': r('read'),
   'GET /api/v1/tokens': r('admin'),
   'POST /api/v1/tokens': r('admin'),
   'DELETE /api/v1/tokens/:id': r('admin'),

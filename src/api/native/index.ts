@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
+import { auditRoutes } from './audit.js';
 import { eventRoutes } from './events.js';
 import { executionRoutes } from './executions.js';
 import { healthRoutes } from './health.js';
@@ -30,5 +31,6 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));
     await app.register(tokenRoutes(engine));
+    await app.register(auditRoutes(engine));
   };
 }
