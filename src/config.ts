@@ -11,6 +11,11 @@ export interface Config {
   db: string;
   /** Require a token (or a dialect's password login) on every request. */
   auth: boolean;
+  /**
+   * With auth on, what a caller without credentials may still see: any of metrics, docs,
+   * ui (the web UI's files; its data always needs a token). Optional: all three by default.
+   */
+  anonymous?: AnonymousArea[];
   /** SQLite durability: NORMAL survives a crash of the process, FULL a loss of power. */
   sqliteSync: 'NORMAL' | 'FULL';
   leaseSeconds: number;
@@ -26,6 +31,22 @@ export interface Config {
   /** Where job archives are written and imported from; default `<dataDir>/archives`. */
   archiveDir?: string;
 }
+
+export const ANONYMOUS_AREAS = ['metrics', 'docs', 'ui'] as const;
+export type AnonymousArea = (typeof ANONYMOUS_AREAS)[number];
+
+const areas = (raw: string): AnonymousArea[] => {
+  if (/^\s*none\s*$/i.test(raw)) return [];
+  const list = raw.split(',').map((a) => a.trim().toLowerCase());
+  for (const a of list) {
+    if (!(ANONYMOUS_AREAS as readonly string[]).includes(a)) {
+      throw new Error(
+        `anonymous must be "none" or a comma list of ${ANONYMOUS_AREAS.join(', ')}, got "${raw}"`,
+      );
+    }
+  }
+  return list as AnonymousArea[];
+};
 
 export interface OptionSpec {
   key: keyof Config;
@@ -91,6 +112,14 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     description: 'require API tokens (needed to listen beyond localhost)',
     parse: bool('auth'),
     defaultValue: () => false,
+  },
+  {
+    key: 'anonymous',
+    flag: '--anonymous <list>',
+    env: 'DROVER_ANONYMOUS',
+    description: 'with --auth, what callers without a token may see: metrics,docs,ui or none',
+    parse: areas,
+    defaultValue: () => [...ANONYMOUS_AREAS],
   },
   {
     key: 'sqliteSync',

@@ -42,6 +42,7 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     app = await buildApp({
       engine,
       auth: config.auth,
+      ...(config.anonymous ? { anonymous: config.anonymous } : {}),
       logLevel: config.logLevel,
       version: VERSION,
     });

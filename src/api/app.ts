@@ -2,8 +2,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { ANONYMOUS_AREAS, type AnonymousArea } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import { authenticator } from './auth.js';
+import { recordAuditTrail } from './authorization/audit-hook.js';
+import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
 import { registerErrorHandler } from './error-handler.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
@@ -14,6 +17,8 @@ import { registerWebUi } from './web-ui.js';
 export interface AppOptions {
   engine: Engine;
   auth: boolean;
+  /** With auth on, what callers without credentials may see (default: all of it). */
+  anonymous?: readonly AnonymousArea[];
   logLevel?: string;
   version?: string;
   /** Where the built web UI is (web/dist by default). */
@@ -33,7 +38,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerErrorHandler(app);
   app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', closeRefusedUpgrades);
   app.addHook('onRequest', authenticator(options.engine, options.auth));
+  enforcePermissions(app, options.engine, 'drover', options.anonymous ?? ANONYMOUS_AREAS);
+  recordAuditTrail(app, options.engine, 'drover');
 
   await app.register(swagger, {
     openapi: {

@@ -68,6 +68,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorBody(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="drover"');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -1,6 +1,15 @@
 import { Command, Option } from 'commander';
 import { describeConfig, resolveConfig, SERVE_OPTIONS } from '../config.js';
-import { addUser, createToken, ROLES, setPassword, type Role } from '../engine/accounts.js';
+import { parseSpan } from '../domain/durations.js';
+import {
+  addUser,
+  createToken,
+  revokeToken,
+  ROLES,
+  setPassword,
+  tokensOf,
+  type Role,
+} from '../engine/accounts.js';
 import { startEngine } from '../engine/engine.js';
 import { startServer, VERSION } from '../server.js';
 import { registerWorkerCommand } from '../worker/command.js';
@@ -115,13 +124,46 @@ export function buildProgram(): Command {
   databaseOptions(token.command('create').description('create an API token; it is printed once'))
     .requiredOption('--user <name>', 'the user the token acts as')
     .option('--name <label>', 'a label for the token', 'default')
+    .option('--expires <span>', 'refuse the token after this long, e.g. 30d, 12h (default: never)')
     .action(async (flags: Record<string, unknown>) => {
       await withEngine(flags, async (engine) => {
-        process.stdout.write(
-          `${await createToken(engine.ctx, flags.user as string, flags.name as string)}\n`,
+        const expires = flags.expires as string | undefined;
+        const options = expires === undefined ? {} : { expiresInMs: parseSpan(expires) };
+        const created = await createToken(
+          engine.ctx,
+          flags.user as string,
+          flags.name as string,
+          options,
         );
+        process.stdout.write(`${created}\n`);
       });
     });
+  databaseOptions(
+    token.command('list').description('list API tokens (never the tokens themselves)'),
+  )
+    .option('--user <name>', 'only the tokens of this user')
+    .action(async (flags: Record<string, unknown>) => {
+      await withEngine(flags, async (engine) => {
+        const rows = await tokensOf(engine.ctx, flags.user as string | undefined);
+        const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+        process.stdout.write('ID\tUSER\tNAME\tCREATED\tLAST USED\tEXPIRES\n');
+        for (const r of rows) {
+          process.stdout.write(
+            `${r.id}\t${r.user_name}\t${r.name}\t${when(r.created_at)}\t${when(r.last_used_at)}\t${when(r.expires_at)}\n`,
+          );
+        }
+      });
+    });
+  databaseOptions(
+    token.command('revoke <id>').description('revoke a token at once, on every replica'),
+  ).action(async (id: string, flags: Record<string, unknown>) => {
+    await withEngine(flags, async (engine) => {
+      if (!/^\d+$/.test(id))
+        throw new Error(`token id "${id}" is not a number; see drover token list`);
+      await revokeToken(engine.ctx, Number(id));
+      process.stdout.write(`token ${id} revoked\n`);
+    });
+  });
 
   registerWorkerCommand(program);
   registerClientCommands(program);

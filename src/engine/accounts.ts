@@ -5,10 +5,14 @@ import type { Executor } from '../store/database.js';
 import type { UserRow } from '../store/schema.js';
 import {
   findUserByName,
+  deleteToken,
   findUserByTokenHash,
   insertToken,
   insertUser,
+  listTokens,
+  touchToken,
   updateUser,
+  type TokenListRow,
 } from '../store/users.js';
 import type { EngineContext } from './context.js';
 
@@ -74,20 +78,51 @@ export async function createToken(
   ctx: EngineContext,
   userName: string,
   tokenName = 'default',
+  options: { expiresInMs?: number } = {},
 ): Promise<string> {
   const user = await findUserByName(ctx.db, userName);
   if (!user) throw new DroverError('NOT_FOUND', `user ${userName} does not exist; add it first`);
+  const { expiresInMs } = options;
+  if (expiresInMs !== undefined && !(Number.isSafeInteger(expiresInMs) && expiresInMs > 0)) {
+    throw invalid('a token must expire a positive whole number of milliseconds from now');
+  }
   const token = `drv_${randomBytes(24).toString('base64url')}`;
-  await insertToken(ctx.db, user.id, tokenName, hashToken(token), ctx.clock());
+  const now = ctx.clock();
+  const expiresAt = expiresInMs === undefined ? null : now + expiresInMs;
+  await insertToken(ctx.db, user.id, tokenName, hashToken(token), now, expiresAt);
   return token;
 }
 
+/** Last-used times are written at most this often per token: one write, not one per call. */
+const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * The account a token belongs to, read from the database on every call (no cache), so a
+ * revoked token stops working at once on every replica. Expired tokens are refused.
+ */
 export async function principalForToken(
-  db: Executor,
+  ctx: EngineContext,
   token: string,
 ): Promise<Principal | undefined> {
-  const user = await findUserByTokenHash(db, hashToken(token));
-  return user && toPrincipal(user);
+  const user = await findUserByTokenHash(ctx.db, hashToken(token));
+  if (!user) return undefined;
+  const now = ctx.clock();
+  if (user.expires_at !== null && user.expires_at <= now) return undefined;
+  if (user.last_used_at === null || now - user.last_used_at >= TOUCH_EVERY_MS) {
+    await touchToken(ctx.db, user.token_id, now);
+  }
+  return toPrincipal(user);
+}
+
+export async function tokensOf(ctx: EngineContext, userName?: string): Promise<TokenListRow[]> {
+  return listTokens(ctx.db, userName);
+}
+
+export async function revokeToken(ctx: EngineContext, id: number): Promise<void> {
+  const found = (await listTokens(ctx.db)).some((t) => t.id === id);
+  if (!found)
+    throw new DroverError('NOT_FOUND', `token ${id} does not exist (see drover token list)`);
+  await deleteToken(ctx.db, id);
 }
 
 /** For the dialects that log in with a password (Deadline Basic auth, UFDL token obtain). */

@@ -17,9 +17,11 @@ export interface NodeDescription {
   props: Record<string, unknown>;
 }
 
+/** `accountId`: the account the new node is bound to (none when an admin creates it). */
 export async function createDescribedNode(
   ctx: EngineContext,
   d: NodeDescription,
+  accountId: number | null = null,
 ): Promise<NodeRow | undefined> {
   return inTransaction(ctx, async (tx, emit) => {
     if (await findNodeByName(tx, d.name)) return undefined;
@@ -40,6 +42,7 @@ export async function createDescribedNode(
       last_heartbeat: now,
       created_at: now,
       last_modified: now,
+      account_id: accountId,
     });
     emit({ type: 'node.state', nodeId: id, state: 'ONLINE', enabled: true });
     return (await findNode(tx, id))!;

@@ -1,4 +1,4 @@
-import { invalid, notFound } from '../domain/errors.js';
+import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { extendLeasesOf, liveExecutionsOfNode } from '../store/executions.js';
 import {
   findNode,
@@ -9,6 +9,7 @@ import {
   updateNode,
 } from '../store/nodes.js';
 import type { NodeRow } from '../store/schema.js';
+import type { Principal } from './accounts.js';
 import { inTransaction, type EngineContext } from './context.js';
 import { groupCommitPerEngine } from './group-commit.js';
 import type { EngineSettings } from './settings.js';
@@ -27,8 +28,17 @@ export interface NodeRegistration {
   props?: Record<string, unknown>;
 }
 
-/** Registers a node by name; registering again updates it (a restarted worker keeps its id). */
-export async function registerNode(ctx: EngineContext, r: NodeRegistration): Promise<NodeRow> {
+/**
+ * Registers a node by name; registering again updates it (a restarted worker keeps its id).
+ * `account`: who registers it. A non-admin account binds the node to itself, and may not
+ * register again a name bound to another account (that would take over its id and work).
+ */
+export async function registerNode(
+  ctx: EngineContext,
+  r: NodeRegistration,
+  account?: Principal,
+): Promise<NodeRow> {
+  const binds = account !== undefined && account.role !== 'admin';
   const slots = r.slots ?? 1;
   if (!Number.isInteger(slots) || slots < 1) throw invalid('slots must be an integer >= 1');
   return inTransaction(ctx, async (tx, emit) => {
@@ -50,10 +60,23 @@ export async function registerNode(ctx: EngineContext, r: NodeRegistration): Pro
     const existing = await findNodeByName(tx, r.name);
     let id: number;
     if (existing) {
+      const bound = existing.account_id ?? null;
+      if (binds && bound !== null && bound !== account.id) {
+        throw new DroverError(
+          'FORBIDDEN',
+          `node ${r.name} is bound to another account; register under another name, or ask an admin`,
+        );
+      }
       id = existing.id;
-      await updateNode(tx, id, fields);
+      await updateNode(tx, id, { ...fields, ...(binds ? { account_id: account.id } : {}) });
     } else {
-      id = await insertNode(tx, { ...fields, name: r.name, enabled: 1, created_at: now });
+      id = await insertNode(tx, {
+        ...fields,
+        name: r.name,
+        enabled: 1,
+        created_at: now,
+        account_id: binds ? account.id : null,
+      });
     }
     const node = (await findNode(tx, id))!;
     emit({ type: 'node.state', nodeId: id, state: node.state, enabled: node.enabled === 1 });

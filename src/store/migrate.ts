@@ -9,6 +9,8 @@ import { jobJsonOutputsSchema } from './migrations/0006-job-json-outputs.js';
 import { jobSchedulesSchema } from './migrations/0007-job-schedules.js';
 import { listIndexesSchema } from './migrations/0008-list-indexes.js';
 import { dispatchIndexSchema } from './migrations/0009-dispatch-index.js';
+import { nodeAccountsTokenExpirySchema } from './migrations/0010-node-accounts-token-expiry.js';
+import { auditEventsSchema } from './migrations/0011-audit-events.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -22,6 +24,8 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0007-job-schedules': jobSchedulesSchema(open.dialect),
     '0008-list-indexes': listIndexesSchema(open.dialect),
     '0009-dispatch-index': dispatchIndexSchema(open.dialect),
+    '0010-node-accounts-token-expiry': nodeAccountsTokenExpirySchema(open.dialect),
+    '0011-audit-events': auditEventsSchema(open.dialect),
   };
 }
 

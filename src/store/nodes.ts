@@ -83,3 +83,13 @@ export async function touchNodes(tx: Executor, ids: readonly number[], now: numb
     .where('id', 'in', ids)
     .execute();
 }
+
+/** Binds an unbound node to an account; a node already bound keeps its account. */
+export async function bindNodeAccount(tx: Executor, id: number, accountId: number): Promise<void> {
+  await tx
+    .updateTable('nodes')
+    .set({ account_id: accountId })
+    .where('id', '=', id)
+    .where('account_id', 'is', null)
+    .execute();
+}

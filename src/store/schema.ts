@@ -17,6 +17,23 @@ export interface UsersTable {
   created_at: number;
 }
 
+/** One state-changing request: who, what, when, from which face and address. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  role: string;
+  /** native, deadline, ufdl, scale, ui */
+  face: string;
+  /** What was done: the command or action, else METHOD and route. */
+  action: string;
+  method: string;
+  path: string;
+  job_id: number | null;
+  address: string;
+  status: number;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   user_id: number;
@@ -24,6 +41,8 @@ export interface ApiTokensTable {
   token_hash: string;
   created_at: number;
   last_used_at: number | null;
+  /** After this time the token is refused; null: it does not expire. */
+  expires_at: number | null;
 }
 
 export interface JobTypesTable {
@@ -96,6 +115,8 @@ export interface NodesTable {
   last_heartbeat: number | null;
   created_at: number;
   last_modified: number;
+  /** The account the node acts as; only it (or an admin) may speak for the node. */
+  account_id?: number | null;
 }
 
 export interface JobsTable {
@@ -280,6 +301,7 @@ export interface JobArchivesTable {
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
   job_types: JobTypesTable;
   job_type_revisions: JobTypeRevisionsTable;
   errors: ErrorsTable;
@@ -308,4 +330,5 @@ export type NodeRow = Selectable<NodesTable>;
 export type JobTypeRow = Selectable<JobTypesTable>;
 export type JobTypeRevisionRow = Selectable<JobTypeRevisionsTable>;
 export type UserRow = Selectable<UsersTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
 export type ErrorRow = Selectable<ErrorsTable>;

@@ -19,11 +19,13 @@ const REMEMBER_MAX = 1000;
 export function basicAuthenticator(engine: Engine, enabled: boolean) {
   const remembered = new Map<string, { principal: Principal; until: number }>();
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!enabled) {
+    const header = request.headers.authorization ?? '';
+    // Without auth only a caller that sends nothing is the local admin; sent credentials
+    // are checked, so a wrong password is a 401 and not a silent success.
+    if (!enabled && header.trim() === '') {
       request.principal = LOCAL_PRINCIPAL;
       return;
     }
-    const header = request.headers.authorization ?? '';
     const key = createHash('sha256').update(header).digest('hex');
     const known = remembered.get(key);
     let principal = known && known.until > Date.now() ? known.principal : undefined;

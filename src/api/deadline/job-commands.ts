@@ -10,6 +10,7 @@ import {
   type JobChanges,
 } from '../../engine/job-actions.js';
 import { archiveJob, importArchive } from '../../engine/job-archives.js';
+import { assertMayChangeJob } from '../../engine/permissions.js';
 import { findJobType } from '../../store/job-types.js';
 import { nodeListOf } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
@@ -70,7 +71,7 @@ const NO_JOB_ID = 'There was no JobID entry in the JSON object in the message bo
 
 export async function runJobCommand(
   dc: DeadlineContext,
-  _principal: Principal,
+  principal: Principal | undefined,
   body: Record<string, unknown>,
 ): Promise<unknown> {
   const ctx = dc.engine.ctx;
@@ -89,15 +90,18 @@ export async function runJobCommand(
     if (ids.length === 0) throw badRequest('Need to provide at least one job ID to undelete.');
     const jobs = [];
     for (const text of ids) jobs.push(await jobOf(ctx, text, { deleted: true }));
+    for (const job of jobs) await assertMayChangeJob(ctx, principal, job.id);
     for (const job of jobs) await undeleteJob(ctx, job.id);
     return undefined;
   }
-  if (command === 'save') return saveCommand(dc, body);
+  if (command === 'save') return saveCommand(dc, principal, body);
 
   if (body.JobID === undefined || body.JobID === null || asString(body.JobID)?.trim() === '') {
     throw badRequest(NO_JOB_ID);
   }
   const job = await jobOf(ctx, body.JobID);
+  // Owners change their jobs, admins any; a Protected job is no exception to that.
+  await assertMayChangeJob(ctx, principal, job.id);
   const state = job.state as JobState;
 
   const stateCommand = STATE_COMMANDS[command];
@@ -261,13 +265,18 @@ const HELD: Record<string, (v: unknown, c: JobChanges) => void> = {
 /** Props that describe the job's shape or history: a save cannot change them. */
 const READ_ONLY = new Set(['Frames', 'Chunk', 'Tasks', 'User']);
 
-async function saveCommand(dc: DeadlineContext, body: Record<string, unknown>): Promise<undefined> {
+async function saveCommand(
+  dc: DeadlineContext,
+  principal: Principal | undefined,
+  body: Record<string, unknown>,
+): Promise<undefined> {
   const ctx = dc.engine.ctx;
   const doc = body.Job;
   if (!isRecord(doc))
     throw badRequest('There was no Job entry in the JSON object in the message body.');
   if (doc._id === undefined) throw badRequest('The Job entry has no _id.');
   const job = await jobOf(ctx, doc._id);
+  await assertMayChangeJob(ctx, principal, job.id);
   const props = isRecord(doc.Props) ? doc.Props : {};
   const [view] = await jobViews(ctx, [job]);
   const shown = renderJob(view!).Props as Record<string, unknown>;

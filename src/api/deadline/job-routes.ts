@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { JobState } from '../../domain/job-state.js';
 import { deleteJob, purgeJob } from '../../engine/job-actions.js';
+import { assertMayChangeJob } from '../../engine/permissions.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';
 import { fromDeadlineId, toDeadlineId } from './ids.js';
@@ -105,7 +106,7 @@ export function jobRoutes(dc: DeadlineContext) {
 
     app.put('/api/jobs', async (request, reply) => {
       const body = jsonBody(request);
-      const result = await runJobCommand(dc, request.principal!, body);
+      const result = await runJobCommand(dc, request.principal, body);
       if (result === undefined) return reply.type('text/plain; charset=utf-8').send(SUCCESS);
       return result;
     });
@@ -114,6 +115,11 @@ export function jobRoutes(dc: DeadlineContext) {
       const q = queryOf(request);
       const ids = jobIdList(q('JobID'), 'Need to provide at least one job ID to delete.');
       const purge = queryFlag(q('Purge'));
+      // Every job is checked before any is deleted: a refusal changes nothing.
+      for (const text of ids) {
+        const job = await jobOf(ctx, text, { deleted: true, archived: true });
+        await assertMayChangeJob(ctx, request.principal, job.id);
+      }
       for (const text of ids) {
         const id = idOf(text);
         if (purge) {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../../domain/task-state.js';
+import { assertMayChangeJob } from '../../engine/permissions.js';
 import { applyTaskAction, type TaskAction } from '../../engine/task-actions.js';
 import { tasksWithFacts } from '../../store/execution-statistics.js';
 import type { DeadlineContext } from './context.js';
@@ -83,6 +84,7 @@ export function taskRoutes(dc: DeadlineContext) {
         throw badRequest('There was no JobID entry in the JSON object in the message body.');
       }
       const job = await jobOf(ctx, body.JobID);
+      await assertMayChangeJob(ctx, request.principal, job.id);
       if (body.TaskList === undefined || body.TaskList === null) {
         await applyTaskAction(ctx, job.id, 'all', command.action);
       } else {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
+import { auditRoutes } from './audit.js';
 import { eventRoutes } from './events.js';
 import { executionRoutes } from './executions.js';
 import { healthRoutes } from './health.js';
@@ -12,6 +13,7 @@ import { nodeRoutes } from './nodes.js';
 import { outputRoutes } from './outputs.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
+import { tokenRoutes } from './tokens.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
 export function nativeApi(engine: Engine): FastifyPluginAsync {
@@ -28,5 +30,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(outputRoutes(engine));
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));
+    await app.register(tokenRoutes(engine));
+    await app.register(auditRoutes(engine));
   };
 }

@@ -6,7 +6,6 @@ import { createJobType, reviseJobType, setJobTypeActive } from '../../engine/job
 import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
-import { requireRole } from '../auth.js';
 import { iso, jobTypeJson } from './representations.js';
 import { errorResponses, IdParams, JobType, JobTypeDefinition, Page, pageOf } from './schemas.js';
 
@@ -24,8 +23,6 @@ export function jobTypeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
     return jobTypeJson(row, revision ? (JSON.parse(revision.definition_json) as unknown) : null);
   };
   return async (app) => {
-    app.addHook('preHandler', requireRole('user'));
-
     app.post(
       '/job-types',
       {

@@ -3,7 +3,6 @@ import { Type } from '@sinclair/typebox';
 import { MAX_CLAIM } from '../../engine/dispatcher.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/execution-batches.js';
-import { requireRole } from '../auth.js';
 import { FinishFields, finishReport } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
@@ -22,8 +21,6 @@ const FinishItem = Type.Intersect([
 export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx, settings, dispatcher } = engine;
   return async (app) => {
-    app.addHook('preHandler', requireRole('node'));
-
     app.post(
       '/nodes/:id/claims',
       {

@@ -12,7 +12,6 @@ import {
 import { nodeHeartbeat, registerNode } from '../../engine/node-registry.js';
 import { reportProgress } from '../../engine/progress-reports.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
-import { requireRole } from '../auth.js';
 import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
 import { errorResponses, Execution, IdParams, Node } from './schemas.js';
@@ -44,8 +43,6 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx, settings, dispatcher } = engine;
   const ok = { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses };
   return async (app) => {
-    app.addHook('preHandler', requireRole('node'));
-
     app.post(
       '/nodes',
       {
@@ -57,7 +54,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const node = await registerNode(ctx, request.body);
+        const node = await registerNode(ctx, request.body, request.principal);
         const { executions } = await getNodeWithWork(ctx, node.id);
         return nodeJson(node, executions);
       },

@@ -4,7 +4,6 @@ import { invalid } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { addOutput, jobOutputs, outputContent } from '../../engine/outputs.js';
 import type { OutputRow } from '../../store/outputs.js';
-import { requireRole } from '../auth.js';
 import { iso } from './representations.js';
 import { errorResponses, IdParams } from './schemas.js';
 
@@ -58,7 +57,6 @@ export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
     app.post(
       '/executions/:id/outputs',
       {
-        preHandler: requireRole('node'),
         bodyLimit: OUTPUT_BODY_LIMIT,
         schema: {
           tags: ['outputs'],
@@ -91,7 +89,6 @@ export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
     app.get(
       '/jobs/:id/outputs',
       {
-        preHandler: requireRole('user'),
         schema: {
           tags: ['outputs'],
           summary: "A job's outputs (not deleted), by name",
@@ -107,7 +104,6 @@ export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
     app.get(
       '/outputs/:id/content',
       {
-        preHandler: requireRole('user'),
         schema: {
           tags: ['outputs'],
           summary: 'The bytes of an output',

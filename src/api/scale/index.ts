@@ -1,7 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { DroverError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
-import { requireRole } from '../auth.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
 import { v6CatalogRoutes } from './v6-catalog.js';
@@ -68,7 +67,6 @@ function scaleScope(engine: Engine, register: (app: FastifyInstance) => Promise<
       }
       return reply.status(404).send({ detail: 'Not found.' });
     });
-    app.addHook('preHandler', requireRole('user'));
     await register(app);
   };
   return plugin;

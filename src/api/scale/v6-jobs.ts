@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { priorityFromScale } from '../../domain/priority.js';
 import { cancelJobs, requeueJobs } from '../../engine/bulk-job-commands.js';
 import type { Engine } from '../../engine/engine.js';
+import { changeableJobIds } from '../../engine/permissions.js';
 import { getJob } from '../../engine/queries.js';
 import { queueSeedJob } from '../../engine/seed-jobs.js';
 import { seedOutputData } from '../../engine/seed-outputs.js';
@@ -190,7 +191,10 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
     app.post('/jobs/cancel/', async (request, reply) => {
       const filter = await bulkFilter(ctx, params(request));
       afterResponse(request, reply, async () =>
-        cancelJobs(ctx, await matchingJobIds(ctx.db, filter)),
+        cancelJobs(
+          ctx,
+          await changeableJobIds(ctx, request.principal, await matchingJobIds(ctx.db, filter)),
+        ),
       );
       return reply.status(202).send();
     });
@@ -202,7 +206,7 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
       afterResponse(request, reply, async () =>
         requeueJobs(
           ctx,
-          await matchingJobIds(ctx.db, filter),
+          await changeableJobIds(ctx, request.principal, await matchingJobIds(ctx.db, filter)),
           priority ? priorityFromScale(priority) : undefined,
         ),
       );

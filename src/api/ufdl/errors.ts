@@ -129,6 +129,12 @@ export function ufdlErrorOf(
     };
   }
   if (error instanceof UfdlFieldErrors) return { status: 400, body: error.fields, headers: {} };
+  if (error instanceof DroverError && error.code === 'UNAUTHENTICATED') {
+    return ufdlErrorOf(notAuthenticated(), request);
+  }
+  if (error instanceof DroverError && error.code === 'FORBIDDEN') {
+    return ufdlErrorOf(permissionDenied(), request);
+  }
   if (error instanceof DroverError) {
     const status =
       error.code === 'NOT_FOUND'

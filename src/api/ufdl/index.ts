@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import { nodeHeartbeat } from '../../engine/node-registry.js';
+import { assertActsAsNode } from '../../engine/permissions.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { findNode } from '../../store/nodes.js';
 import { authRoutes, tokenKeys, ufdlAuthenticator } from './auth.js';
@@ -36,6 +37,8 @@ async function resolveNodeId(face: UfdlFace, request: FastifyRequest): Promise<v
   const id = Number(value);
   const node = Number.isSafeInteger(id) ? await findNode(face.engine.ctx.db, id) : undefined;
   if (!node) throw badNodeId(value, 'No node with this primary-key');
+  // Naming a node is speaking for it: only the account it is bound to (or an admin) may.
+  await assertActsAsNode(face.engine.ctx, request.principal, id);
   const live = await liveExecutionsOfNode(face.engine.ctx.db, id);
   await nodeHeartbeat(
     face.engine.ctx,
@@ -80,7 +83,7 @@ export function ufdlApi(engine: Engine, auth: boolean): FastifyPluginAsync {
     });
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-    await app.register(authRoutes(engine, auth, key));
+    await app.register(authRoutes(engine, key));
     const routes = new RouteTable();
     jobRoutes(face, routes);
     nodeProtocolRoutes(face, routes);

@@ -164,7 +164,9 @@ export function nodeRoutes(face: UfdlFace, routes: RouteTable): void {
 
   routes.add('POST', '/nodes/create', async (request, reply) => {
     allow(request, isAuthenticated(request));
-    const node = await createDescribedNode(ctx, description(request.body, undefined));
+    const principal = request.principal;
+    const account = principal && principal.role !== 'admin' ? principal.id : null;
+    const node = await createDescribedNode(ctx, description(request.body, undefined), account);
     if (!node) throw unique();
     return reply.status(201).send(await nodeJson(node));
   });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { PermissionConfig } from '../authorization/enforce.js';
 import { UfdlError } from './errors.js';
 
 /*
@@ -64,6 +65,7 @@ export class RouteTable {
           app.route({
             method: others,
             url,
+            config: { methodNotAllowed: true } satisfies PermissionConfig,
             handler: async (request) => {
               throw new UfdlError(405, `Method "${request.method}" not allowed.`);
             },

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { addUser } from '../../../src/engine/accounts.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { startTestServer } from '../../helpers/http.js';
 import {
@@ -95,16 +96,42 @@ for (const database of TEST_DATABASES) {
       }
     });
 
-    test('without auth every caller is the local admin; any login works', async () => {
+    test('without auth a caller without credentials is the local admin, but credentials are checked (issue 11, hole 6)', async () => {
       const t = await startTestServer(database);
       try {
-        const client = new UfdlClient(t, 'anyone', 'anything');
-        expect(await client.call('POST', '/v1/jobs/list'), 200, 'list');
+        await addUser(t.engine.ctx, 'alice', 'user', 'alice-pw');
+        const anonymous = new UfdlClient(t);
+        expect(await anonymous.call('POST', '/v1/jobs/list'), 200, 'list as the local admin');
         expect(
-          await client.call('DELETE', '/v1/jobs/1/cancel'),
+          await anonymous.call('DELETE', '/v1/jobs/1/cancel'),
           404,
           'admin action reaches the job lookup',
         );
+        // A wrong password, and a name with no account, are refused as with auth on.
+        for (const [username, password] of [
+          ['alice', 'wrong'],
+          ['anyone', 'anything'],
+        ]) {
+          expectDetail(
+            await t.request('POST', '/v1/auth/obtain', { username, password }),
+            401,
+            'No active account found with the given credentials',
+            `obtain ${username}`,
+          );
+        }
+        // An invalid access token is 401, so a client refreshes instead of carrying on.
+        const forged = new UfdlClient(t);
+        forged.access = 'aaa.bbb.ccc';
+        const bad = await forged.call('POST', '/v1/jobs/list');
+        expectDetail(bad, 401, 'Given token not valid for any token type');
+        const drover = await forged.call('POST', '/v1/jobs/list', undefined, {
+          authorization: 'Bearer drv_not-a-token',
+        });
+        expectDetail(drover, 401, 'Given token not valid for any token type');
+        // The right password still logs in, and the token acts as that user.
+        const alice = new UfdlClient(t, 'alice', 'alice-pw');
+        expect(await alice.call('POST', '/v1/jobs/list'), 200, 'list as alice');
+        expectDetail(await alice.call('DELETE', '/v1/jobs/1/cancel'), 403, /permission/);
       } finally {
         await t.close();
       }

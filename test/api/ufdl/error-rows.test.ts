@@ -193,13 +193,14 @@ for (const database of TEST_DATABASES) {
         const bad = await forged.call('POST', '/v1/jobs/list');
         expectDetail(bad, 401, 'Given token not valid for any token type');
         assert.equal(bad.body.code, 'token_not_valid');
-        // Node permissions do not need a user: a Node-Id alone may acquire.
+        // A Node-Id alone is not a credential: the node's account must send its token (issue 11).
         const bare = new UfdlClient(w.t);
         bare.nodeId = other.nodeId;
         const third = await createJob(w, tpl);
-        expect(
+        expectDetail(
           await bare.call('GET', `/v1/jobs/${third.pk}/acquire`),
-          200,
+          401,
+          'Authentication credentials were not provided.',
           'acquire with Node-Id only',
         );
         // ...but without a Node-Id an anonymous acquire is 401, an authenticated one 403.

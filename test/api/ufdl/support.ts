@@ -217,7 +217,10 @@ export async function nativeToken(w: UfdlWorld): Promise<Record<string, string>>
 
 /** A WebSocket on the job that collects every message. */
 export async function watch(w: UfdlWorld, pk: number) {
-  const ws = new WebSocket(`${w.t.url.replace('http', 'ws')}/v1/jobs/${pk}`);
+  if (!w.user.access) await w.user.login();
+  const ws = new WebSocket(`${w.t.url.replace('http', 'ws')}/v1/jobs/${pk}`, {
+    headers: { authorization: `Bearer ${w.user.access}` },
+  });
   const messages: any[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (data) => {
