@@ -20,7 +20,7 @@ import {
 } from '../store/tasks.js';
 import { inTransaction, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
-import { MAX_TASKS_PER_JOB } from './job-submission.js';
+import { MAX_FRAMES_PER_JOB, MAX_TASKS_PER_JOB } from './job-submission.js';
 import { changeJobState, stopExecutions } from './state-changes.js';
 import { settleJob } from './task-actions.js';
 
@@ -32,9 +32,9 @@ import { settleJob } from './task-actions.js';
  * task takes some of them first if it has not started and has room in its chunk.
  */
 
-function parse(text: string, chunkSize: number): number[] {
+function parse(text: string): number[] {
   try {
-    return parseFrameList(text, { maxFrames: MAX_TASKS_PER_JOB * chunkSize });
+    return parseFrameList(text, { maxFrames: MAX_FRAMES_PER_JOB });
   } catch (error) {
     if (error instanceof FrameListError) throw invalid(error.message, { field: 'frames' });
     throw error;
@@ -66,7 +66,7 @@ export async function setJobFrameRange(
     }
     const text = frames.trim();
     if (text === '') throw invalid('the frame list is empty', { field: 'frames' });
-    const chunks = chunkFrames(parse(text, chunk), chunk);
+    const chunks = chunkFrames(parse(text), chunk);
     if (chunks.length > MAX_TASKS_PER_JOB) {
       throw invalid(`a job may have at most ${MAX_TASKS_PER_JOB} tasks; raise the chunk size`);
     }
@@ -103,9 +103,9 @@ export async function appendJobFrameRange(
     const job = await lockedJob(ctx, tx, jobId);
     const text = frames.trim();
     if (text === '') throw invalid('the frame list is empty', { field: 'frames' });
-    const existing = new Set(job.frames.trim() === '' ? [] : parse(job.frames, job.chunk_size));
+    const existing = new Set(job.frames.trim() === '' ? [] : parse(job.frames));
     // A frame is never rendered twice: frames the job has are dropped from the append.
-    const added = parse(text, job.chunk_size).filter((f) => !existing.has(f));
+    const added = parse(text).filter((f) => !existing.has(f));
     if (added.length === 0) return;
     const now = ctx.clock();
 
