@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { authenticator } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
+import { refuseNulCharacters } from './input-guards.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
 import { scaleApi } from './scale/index.js';
@@ -32,6 +33,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerErrorHandler(app);
+  refuseNulCharacters(app);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', authenticator(options.engine, options.auth));
 

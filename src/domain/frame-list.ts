@@ -112,9 +112,15 @@ export function parseFrameList(text: string, options: ParseFrameListOptions = {}
   return frames;
 }
 
+/** Frames are stored as 32-bit integers (PostgreSQL `integer`). */
+export const FRAME_MIN = -2_147_483_648;
+export const FRAME_MAX = 2_147_483_647;
+
 function toFrame(digits: string, token: string, fail: (detail: string) => never): number {
   const n = Number(digits);
-  if (!Number.isSafeInteger(n)) fail(`frame ${digits} is out of range in ${quote(token)}`);
+  if (!Number.isSafeInteger(n) || n < FRAME_MIN || n > FRAME_MAX) {
+    fail(`frame ${digits} is out of range (${FRAME_MIN} to ${FRAME_MAX}) in ${quote(token)}`);
+  }
   return n + 0; // `-0` would otherwise survive as a distinct value under Object.is
 }
 

@@ -5,6 +5,7 @@ import {
   parseFrameList,
   type FrameChunk,
 } from '../domain/frame-list.js';
+import { checkJobNumbers } from '../domain/job-bounds.js';
 import type { TaskState } from '../domain/task-state.js';
 import { liveExecutionsOfJob } from '../store/executions.js';
 import { recountTasks, updateJob } from '../store/jobs.js';
@@ -61,9 +62,7 @@ export async function setJobFrameRange(
   await inTransaction(ctx, async (tx, emit) => {
     const job = await lockedJob(ctx, tx, jobId);
     const chunk = chunkSize ?? job.chunk_size;
-    if (!Number.isSafeInteger(chunk) || chunk < 1) {
-      throw invalid('chunk size must be an integer >= 1', { field: 'chunkSize' });
-    }
+    checkJobNumbers({ chunkSize: chunk });
     const text = frames.trim();
     if (text === '') throw invalid('the frame list is empty', { field: 'frames' });
     const chunks = chunkFrames(parse(text), chunk);

@@ -1,6 +1,7 @@
 import { invalid, notFound } from '../domain/errors.js';
 import { chunkRuns, planFrames } from '../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../domain/frame-list.js';
+import { checkJobNumbers } from '../domain/job-bounds.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../domain/job-schedule.js';
 import {
   checkValues,
@@ -92,10 +93,8 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
   checkValues('input', definition.inputs, inputs);
   checkValues('parameter', definition.parameters, parameters);
 
+  checkJobNumbers(spec);
   const chunkSize = spec.chunkSize ?? 1;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-    throw invalid('chunkSize must be an integer >= 1', { field: 'chunkSize' });
-  }
   const frameText = spec.frames?.trim() ?? '';
   // Counted from the list before any task is made (no frames: one task without frames).
   let runs: FrameRun[] | undefined;

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import { BODY_LIMIT } from '../app.js';
+import { refuseNulCharacters } from '../input-guards.js';
 import { basicAuthenticator } from './auth.js';
 import type { DeadlineContext } from './context.js';
 import { deadlineErrorOf } from './errors.js';
@@ -60,6 +61,7 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
   });
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', basicAuthenticator(options.engine, options.auth));
+  refuseNulCharacters(app);
 
   const dc: DeadlineContext = { engine: options.engine, archiveDir: options.archiveDir };
   app.get('/', async (_request, reply) => reply.type(TEXT).send(banner(options.version)));
