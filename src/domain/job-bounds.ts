@@ -29,6 +29,9 @@ export const JOB_BOUNDS = {
   chunkSize: { minimum: 1, maximum: 1_000_000 },
 } as const satisfies Record<string, Bound>;
 
+/** Jobs one job may wait on: each is a bound variable of one query (SQLite allows 32,766). */
+export const MAX_DEPENDENCIES = 10_000;
+
 export type BoundedJobField = keyof typeof JOB_BOUNDS;
 
 /** Refuses any of the job's numbers that is not a whole number in its range (400). */

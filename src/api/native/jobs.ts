@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { DroverError } from '../../domain/errors.js';
-import { JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
+import { JOB_BOUNDS, MAX_DEPENDENCIES, MAX_ID } from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import type { Engine } from '../../engine/engine.js';
 import {
@@ -56,7 +56,9 @@ const SubmitBody = Type.Object(
       Type.Integer({ ...JOB_BOUNDS.jobTimeout, description: 'Seconds; 0 = none' }),
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
-    dependencies: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
+    dependencies: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: MAX_DEPENDENCIES }),
+    ),
     initialState: Type.Optional(
       Type.Union([Type.Literal('QUEUED'), Type.Literal('SUSPENDED'), Type.Literal('PENDING')]),
     ),
@@ -88,7 +90,7 @@ const UpdateBody = Type.Object(
     jobTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.jobTimeout)),
     dependencies: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), {
-        maxItems: 10_000,
+        maxItems: MAX_DEPENDENCIES,
         description:
           'Replaces the ids of the jobs this job waits on ([] for none). Every id must exist, not be the job itself, and not wait on this job (directly or through others). A PENDING job waiting on dependencies whose new ones are all complete is released; a QUEUED job whose tasks are all still queued that gets an incomplete one goes back to PENDING; any other job keeps its state.',
       }),
