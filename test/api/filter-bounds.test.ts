@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
+ 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MAX_FILTER_EXPRESSIONS } from '../../src/api/ufdl/filter-spec.js';
