@@ -1,4 +1,3 @@
- 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MAX_FILTER_EXPRESSIONS } from '../../src/api/ufdl/filter-spec.js';
