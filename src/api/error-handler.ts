@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { DroverError, ERROR_CODES } from '../domain/errors.js';
+import { asInputError } from './input-guards.js';
 
 export interface ErrorBody {
   error: string;
@@ -8,7 +9,8 @@ export interface ErrorBody {
 }
 
 /** Turns any error into the native JSON body; nothing internal (stacks, SQL) leaks out. */
-export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+export function toErrorBody(raw: unknown): { status: number; body: ErrorBody } {
+  const error = asInputError(raw);
   if (error instanceof DroverError) {
     return {
       status: error.status,

@@ -34,7 +34,25 @@ const TOKEN = /^(-?\d+)(?:([-:])(-?\d+)(?:(x|step|by|every|:)(.*))?)?$/i;
 const SEPARATORS = /[\s,]+/;
 const FORMS = 'N, A-B, A:B, A-BxS, A-BstepS, A-BbyS, A-BeveryS or A:B:S';
 
-export function parseFrameList(text: string, options: ParseFrameListOptions = {}): number[] {
+/**
+ * One token of a frame list as an arithmetic run: `count` frames from `first`, `step` apart
+ * (negative for a descending range). Runs are what a frame list costs to hold: `1-1000000`
+ * is one run, not a million numbers.
+ */
+export interface FrameRun {
+  first: number;
+  step: number;
+  count: number;
+}
+
+/**
+ * The runs of a frame list as written (duplicates not removed) and how many frames they
+ * write, checked against `maxFrames` before anything is expanded.
+ */
+export function parseFrameRuns(
+  text: string,
+  options: ParseFrameListOptions = {},
+): { runs: FrameRun[]; written: number } {
   const maxFrames = options.maxFrames ?? DEFAULT_MAX_FRAMES;
   if (!Number.isSafeInteger(maxFrames) || maxFrames < 1) {
     throw new FrameListError(`maxFrames must be an integer >= 1, got ${String(maxFrames)}`);
@@ -46,8 +64,7 @@ export function parseFrameList(text: string, options: ParseFrameListOptions = {}
   const tokens = text.split(SEPARATORS).filter((t) => t !== '');
   if (tokens.length === 0) fail('no frames given');
 
-  const seen = new Set<number>();
-  const frames: number[] = [];
+  const runs: FrameRun[] = [];
   // Counted as written, not after de-duplication, so the work done is bounded by
   // maxFrames even for inputs like `1-1000000` repeated many times.
   let written = 0;
@@ -75,10 +92,17 @@ export function parseFrameList(text: string, options: ParseFrameListOptions = {}
     if (written > maxFrames) {
       fail(`expands to more than the limit of ${maxFrames} frames at ${quote(token)}`);
     }
+    runs.push({ first, step: last >= first ? step : -step, count });
+  }
+  return { runs, written };
+}
 
-    const direction = last >= first ? 1 : -1;
-    for (let i = 0; i < count; i++) {
-      const frame = first + direction * i * step;
+export function parseFrameList(text: string, options: ParseFrameListOptions = {}): number[] {
+  const seen = new Set<number>();
+  const frames: number[] = [];
+  for (const run of parseFrameRuns(text, options).runs) {
+    for (let i = 0; i < run.count; i++) {
+      const frame = run.first + i * run.step;
       if (!seen.has(frame)) {
         seen.add(frame);
         frames.push(frame);
@@ -88,9 +112,15 @@ export function parseFrameList(text: string, options: ParseFrameListOptions = {}
   return frames;
 }
 
+/** Frames are stored as 32-bit integers (PostgreSQL `integer`). */
+export const FRAME_MIN = -2_147_483_648;
+export const FRAME_MAX = 2_147_483_647;
+
 function toFrame(digits: string, token: string, fail: (detail: string) => never): number {
   const n = Number(digits);
-  if (!Number.isSafeInteger(n)) fail(`frame ${digits} is out of range in ${quote(token)}`);
+  if (!Number.isSafeInteger(n) || n < FRAME_MIN || n > FRAME_MAX) {
+    fail(`frame ${digits} is out of range (${FRAME_MIN} to ${FRAME_MAX}) in ${quote(token)}`);
+  }
   return n + 0; // `-0` would otherwise survive as a distinct value under Object.is
 }
 

@@ -14,7 +14,10 @@ export interface EngineContext {
 export type Emit = (event: DroverEvent) => void;
 
 // Deadlock and serialization failures are safe to retry: the transaction left nothing behind.
-const RETRYABLE_PG_CODES = new Set(['40001', '40P01']);
+// So is a unique violation (23505): two transactions checked that a name was free and both
+// inserted it. Run again, the loser finds the winner's row and answers as it would have on
+// SQLite, where writers take turns (an update, or the conflict a create answers).
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 5;
 
 /**

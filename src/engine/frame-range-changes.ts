@@ -5,6 +5,7 @@ import {
   parseFrameList,
   type FrameChunk,
 } from '../domain/frame-list.js';
+import { checkJobNumbers } from '../domain/job-bounds.js';
 import type { TaskState } from '../domain/task-state.js';
 import { liveExecutionsOfJob } from '../store/executions.js';
 import { recountTasks, updateJob } from '../store/jobs.js';
@@ -20,7 +21,7 @@ import {
 } from '../store/tasks.js';
 import { inTransaction, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
-import { MAX_TASKS_PER_JOB } from './job-submission.js';
+import { MAX_FRAMES_PER_JOB, MAX_TASKS_PER_JOB } from './job-submission.js';
 import { changeJobState, stopExecutions } from './state-changes.js';
 import { settleJob } from './task-actions.js';
 
@@ -32,9 +33,9 @@ import { settleJob } from './task-actions.js';
  * task takes some of them first if it has not started and has room in its chunk.
  */
 
-function parse(text: string, chunkSize: number): number[] {
+function parse(text: string): number[] {
   try {
-    return parseFrameList(text, { maxFrames: MAX_TASKS_PER_JOB * chunkSize });
+    return parseFrameList(text, { maxFrames: MAX_FRAMES_PER_JOB });
   } catch (error) {
     if (error instanceof FrameListError) throw invalid(error.message, { field: 'frames' });
     throw error;
@@ -61,12 +62,10 @@ export async function setJobFrameRange(
   await inTransaction(ctx, async (tx, emit) => {
     const job = await lockedJob(ctx, tx, jobId);
     const chunk = chunkSize ?? job.chunk_size;
-    if (!Number.isSafeInteger(chunk) || chunk < 1) {
-      throw invalid('chunk size must be an integer >= 1', { field: 'chunkSize' });
-    }
+    checkJobNumbers({ chunkSize: chunk });
     const text = frames.trim();
     if (text === '') throw invalid('the frame list is empty', { field: 'frames' });
-    const chunks = chunkFrames(parse(text, chunk), chunk);
+    const chunks = chunkFrames(parse(text), chunk);
     if (chunks.length > MAX_TASKS_PER_JOB) {
       throw invalid(`a job may have at most ${MAX_TASKS_PER_JOB} tasks; raise the chunk size`);
     }
@@ -103,9 +102,9 @@ export async function appendJobFrameRange(
     const job = await lockedJob(ctx, tx, jobId);
     const text = frames.trim();
     if (text === '') throw invalid('the frame list is empty', { field: 'frames' });
-    const existing = new Set(job.frames.trim() === '' ? [] : parse(job.frames, job.chunk_size));
+    const existing = new Set(job.frames.trim() === '' ? [] : parse(job.frames));
     // A frame is never rendered twice: frames the job has are dropped from the append.
-    const added = parse(text, job.chunk_size).filter((f) => !existing.has(f));
+    const added = parse(text).filter((f) => !existing.has(f));
     if (added.length === 0) return;
     const now = ctx.clock();
 

@@ -1,4 +1,5 @@
 import { DroverError, invalid, notFound } from '../domain/errors.js';
+import { checkJobNumbers } from '../domain/job-bounds.js';
 import type { ScheduleInput } from '../domain/job-schedule.js';
 import { jobStateMachine, type JobEvent } from '../domain/job-state.js';
 import { checkValues, type JobTypeDefinition } from '../domain/job-type-definition.js';
@@ -214,6 +215,7 @@ export async function updateJobSettings(
 ): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
     if (changes.dependencies !== undefined) await lockDependencyGraph(tx, ctx.dialect);
+    checkJobNumbers(changes);
     const job = await lockedJob(ctx, tx, jobId);
     if (changes.allowList?.length && changes.denyList?.length) {
       throw invalid('give either allowList or denyList, not both', { field: 'allowList' });

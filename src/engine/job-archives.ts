@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DroverError, invalid } from '../domain/errors.js';
 import { liveExecutionsOfJob } from '../store/executions.js';
@@ -46,25 +46,36 @@ interface ArchiveFile {
   executions: ExecutionRow[];
 }
 
-/** A file name inside `directory`, refused when it would resolve anywhere else. */
+/**
+ * A file inside `directory`, by the real path of the file itself: a symbolic link is
+ * followed to where it points, and refused when that is outside (an archive was read
+ * through, and written through, a link to anywhere). A name that does not exist yet must
+ * not be a link either (a dangling one would be written through). Messages name the file
+ * as given, relative to the archive directory, never the server's own paths.
+ */
 export function confinedPath(directory: string, file: string): string {
   const root = resolve(directory);
   mkdirSync(root, { recursive: true });
-  const path = resolve(root, file);
   const realRoot = realpathSync(root);
-  let realParent: string;
+  const path = resolve(root, file);
+  const outside = () =>
+    invalid(`the archive path ${file} is not in the archive directory`, { field: 'file' });
+  let real: string;
   try {
-    realParent = realpathSync(dirname(path));
+    real = realpathSync(path);
   } catch {
-    throw invalid(`the archive path ${file} is not in the archive directory`, { field: 'file' });
+    let parent: string;
+    try {
+      parent = realpathSync(dirname(path));
+    } catch {
+      throw outside();
+    }
+    real = join(parent, basename(path));
+    if (lstatSync(real, { throwIfNoEntry: false })) throw outside(); // a dangling link
   }
-  const rel = relative(realRoot, join(realParent, basename(path)));
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-    throw invalid(`the archive path ${file} is not in the archive directory ${root}`, {
-      field: 'file',
-    });
-  }
-  return join(realParent, basename(path));
+  const rel = relative(realRoot, real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw outside();
+  return real;
 }
 
 export async function archiveJob(
@@ -109,18 +120,19 @@ export async function archiveJob(
   });
 }
 
-function readArchive(path: string): ArchiveFile {
+/** Reads an archive; `name` is the file as the caller named it, for messages. */
+function readArchive(path: string, name: string): ArchiveFile {
   let parsed: Partial<ArchiveFile>;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<ArchiveFile>;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw invalid(code === 'ENOENT' ? `no archive file ${path}` : `${path} is not a job archive`, {
+    throw invalid(code === 'ENOENT' ? `no archive file ${name}` : `${name} is not a job archive`, {
       field: 'file',
     });
   }
   if (parsed.format !== ARCHIVE_FORMAT || !parsed.job || !Array.isArray(parsed.tasks)) {
-    throw invalid(`${path} is not a Drover job archive`, { field: 'file' });
+    throw invalid(`${name} is not a Drover job archive`, { field: 'file' });
   }
   return parsed as ArchiveFile;
 }
@@ -137,7 +149,7 @@ export async function importArchive(
   options: { directory: string; deleteFile?: boolean },
 ): Promise<ImportResult> {
   const path = confinedPath(options.directory, file);
-  const archive = readArchive(path);
+  const archive = readArchive(path, file);
   const result = await inTransaction(ctx, async (tx, emit): Promise<ImportResult> => {
     const now = ctx.clock();
     const existing = await findJob(tx, archive.job.id);

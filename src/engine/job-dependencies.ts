@@ -1,4 +1,5 @@
 import { invalid } from '../domain/errors.js';
+import { MAX_DEPENDENCIES } from '../domain/job-bounds.js';
 import type { Tx } from '../store/database.js';
 import {
   dependenciesOf,
@@ -29,9 +30,15 @@ import { changeJobState, moveTasks, releaseWhenDependenciesMet } from './state-c
 
 /** Reads the jobs `ids` names; one that does not exist is a validation error. */
 export async function existingJobs(tx: Tx, ids: readonly number[]): Promise<JobRow[]> {
+  if (ids.length > MAX_DEPENDENCIES) {
+    throw invalid(`a job may depend on at most ${MAX_DEPENDENCIES} jobs, got ${ids.length}`, {
+      field: 'dependencies',
+    });
+  }
   const found = await findJobs(tx, ids);
   if (found.length !== ids.length) {
-    const missing = ids.filter((id) => !found.some((j) => j.id === id));
+    const known = new Set(found.map((j) => j.id));
+    const missing = ids.filter((id) => !known.has(id));
     throw invalid(`dependencies refer to jobs that do not exist: ${missing.join(', ')}`, {
       field: 'dependencies',
     });

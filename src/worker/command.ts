@@ -37,6 +37,7 @@ interface Flags {
   slots: number;
   workDir: string;
   killGrace: number;
+  cgroup: string;
   pollSeconds: number;
   heartbeatSeconds: number;
 }
@@ -109,6 +110,14 @@ export function registerWorkerCommand(program: Command): void {
         .default(5),
     )
     .addOption(
+      new Option(
+        '--cgroup <where>',
+        "a cgroup v2 per task under the worker's own cgroup (auto), none (off), or under this directory",
+      )
+        .env('DROVER_CGROUP')
+        .default('auto'),
+    )
+    .addOption(
       new Option('--poll-seconds <n>', 'how long one wait for work lasts on the server (long-poll)')
         .env('DROVER_POLL_SECONDS')
         .argParser(wholeNumber('poll-seconds', 1))
@@ -138,6 +147,7 @@ export function registerWorkerCommand(program: Command): void {
         slots: flags.slots,
         workDir,
         killGraceMs: flags.killGrace * 1000,
+        cgroup: flags.cgroup,
         pollSeconds: Math.min(flags.pollSeconds, 60),
         busyHeartbeatMs: Math.min(1000, flags.heartbeatSeconds * 1000),
         idleHeartbeatMs: Math.max(flags.heartbeatSeconds * 1000, 100),

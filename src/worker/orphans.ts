@@ -2,10 +2,10 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /*
- * Commands run in process groups of their own, so they outlive a worker that is killed
- * with SIGKILL. When the worker starts again it finds their directories under its work
- * directory and kills what is left, but only a process whose environment proves that it is
- * that execution of this node (Linux /proc), never a stranger that reused the pid.
+ * The guard (task-guard.ts) kills a dead worker's commands; should it have died too, the
+ * worker finds their directories under its work directory when it starts again and kills
+ * what is left, but only a process whose environment proves that it is that execution of
+ * this node (Linux /proc), never a stranger that reused the pid.
  */
 export async function killOrphans(
   workDir: string,

@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { TaskScope } from './containment.js';
 
 /*
- * A task's command runs in a process group of its own (detached), so that the worker can
- * signal the command and everything it started at once: SIGTERM to the group, then SIGKILL
- * after a grace period. No shell is involved unless the command itself is one.
+ * A task's command runs in a process group of its own (detached), inside its task scope
+ * (containment.ts: a cgroup and a parent-death signal where the machine has them), so that
+ * the worker can signal the command and everything it started at once: SIGTERM, then SIGKILL
+ * after a grace period. No shell runs the command unless the command itself is one.
  */
 
 export interface Launched {
@@ -24,9 +28,20 @@ export function launch(
     env: NodeJS.ProcessEnv;
     /** Each line of output, as it comes. */
     onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+    scope: TaskScope;
   },
 ): Promise<Launched> {
-  const [command, ...args] = argv;
+  let full = [...argv];
+  if (options.scope.wraps) {
+    // The launcher execs the command, so a missing one would look like a command that
+    // failed; find it here to fail the way spawn does (ENOENT, EACCES).
+    try {
+      full = options.scope.wrap([executable(argv[0]!, options.cwd, options.env), ...argv.slice(1)]);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+  const [command, ...args] = full;
   return new Promise((resolve, reject) => {
     const child = spawn(command!, args, {
       cwd: options.cwd,
@@ -50,49 +65,56 @@ export function launch(
     child.once('error', (error) => {
       if (child.pid === undefined) reject(error);
     });
-    child.once('spawn', () => resolve({ child, pid: child.pid!, exited, streamsClosed }));
+    child.once('spawn', () => {
+      options.scope.launched(child.pid!);
+      resolve({ child, pid: child.pid!, exited, streamsClosed });
+    });
   });
 }
 
-/** Sends a signal to the whole group; false when nothing was left to signal. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
+/** The path execvp would run for `command`, or the error it would fail with. */
+function executable(command: string, cwd: string, env: NodeJS.ProcessEnv): string {
+  const candidates = command.includes('/')
+    ? [isAbsolute(command) ? command : resolvePath(cwd, command)]
+    : (env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+        .split(delimiter)
+        .map((dir) => resolvePath(cwd, dir || '.', command));
+  let denied = false;
+  for (const path of candidates) {
     try {
-      process.kill(pid, signal);
-      return true;
+      if (!statSync(path).isFile()) continue;
     } catch {
-      return false;
+      continue;
+    }
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      denied = true;
     }
   }
+  throw Object.assign(new Error(`spawn ${command} ${denied ? 'EACCES' : 'ENOENT'}`), {
+    code: denied ? 'EACCES' : 'ENOENT',
+    path: command,
+  });
 }
 
 /**
- * SIGTERM to the group, SIGKILL after `graceMs` if the command has not exited by then, and
- * SIGKILL to whatever the command left behind in its group once it has.
+ * SIGTERM to every process of the task, SIGKILL to all of them after `graceMs` if the command
+ * has not exited by then, and SIGKILL to whatever the command left behind once it has.
  */
-export async function killTree(launched: Launched, graceMs: number): Promise<void> {
-  signalGroup(launched.pid, 'SIGTERM');
+export async function killTree(
+  launched: Launched,
+  scope: TaskScope,
+  graceMs: number,
+): Promise<void> {
+  scope.signal('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<'grace'>((resolve) => {
     timer = setTimeout(() => resolve('grace'), graceMs);
   });
   const first = await Promise.race([launched.exited.then(() => 'exited' as const), grace]);
   clearTimeout(timer);
-  reapGroup(launched.pid);
-  if (first === 'grace') {
-    signalGroup(launched.pid, 'SIGKILL');
-    await launched.exited;
-  }
-}
-
-/** After the command exits, nothing it started may keep running in its group. */
-export function reapGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // the group is already empty
-  }
+  scope.killAll();
+  if (first === 'grace') await launched.exited;
 }

@@ -1,10 +1,12 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
+import { describeUsage } from './cgroup.js';
 import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
+import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { uploadOutputs } from './output-upload.js';
-import { killTree, launch, reapGroup, type Launched } from './process-tree.js';
+import { killTree, launch, type Launched } from './process-tree.js';
 import { progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
@@ -25,6 +27,7 @@ export interface TaskRunOptions {
   nodeName: string;
   workDir: string;
   killGraceMs: number;
+  containment: Containment;
   log: (message: string) => void;
 }
 
@@ -44,6 +47,7 @@ export class TaskRun {
   private readonly abort = new AbortController();
   private phase: Phase = 'preparing';
   private launched: Launched | undefined;
+  private scope: TaskScope | undefined;
   private killing: Promise<void> | undefined;
   private withdrawn: string | undefined;
   private timedOut = false;
@@ -74,8 +78,8 @@ export class TaskRun {
   }
 
   private kill(): Promise<void> {
-    if (!this.launched) return Promise.resolve();
-    this.killing ??= killTree(this.launched, this.options.killGraceMs);
+    if (!this.launched || !this.scope) return Promise.resolve();
+    this.killing ??= killTree(this.launched, this.scope, this.options.killGraceMs);
     return this.killing;
   }
 
@@ -92,6 +96,8 @@ export class TaskRun {
       await this.kill();
     } finally {
       this.phase = 'done';
+      this.scope?.killAll();
+      await this.scope?.release();
       await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -156,8 +162,10 @@ export class TaskRun {
       const value = readProgress(line);
       if (value !== undefined) progress.set(value);
     };
+    const scope = this.options.containment.scope(id);
+    this.scope = scope;
     try {
-      this.launched = await launch(argv, { cwd: this.dir, env, onLine });
+      this.launched = await launch(argv, { cwd: this.dir, env, onLine, scope });
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       return this.launchFailed(
@@ -203,7 +211,9 @@ export class TaskRun {
 
     const exit = await launched.exited;
     clearTimeout(timer);
-    reapGroup(launched.pid);
+    // Nothing the command started may outlive it: daemons, setsid children, double forks.
+    scope.killAll();
+    const usage = scope.usage();
     // A grandchild may hold the pipes open; do not wait for it forever.
     await Promise.race([launched.streamsClosed, delay(2000)]);
     await this.killing;
@@ -217,6 +227,7 @@ export class TaskRun {
         ? `drover: exited with code ${exit.code}`
         : `drover: ended by signal ${exit.signal ?? 'unknown'}`,
     );
+    if (usage) logs.add('system', `drover: ${describeUsage(usage)}`);
 
     const uploads = await uploadOutputs(client, id, nodeId, outputDir, signal);
     for (const failure of uploads.failed) {

@@ -1,4 +1,6 @@
 import os from 'node:os';
+import type { CgroupSetting } from './cgroup.js';
+import { Containment } from './containment.js';
 import { killOrphans } from './orphans.js';
 import { CanceledError, HttpError, ServerClient, sleep } from './server-client.js';
 import { TaskRun } from './task-run.js';
@@ -29,6 +31,8 @@ export interface WorkerOptions {
   workDir: string;
   /** Between SIGTERM and SIGKILL. */
   killGraceMs: number;
+  /** Where task cgroups go: the worker's own cgroup (auto), none (off), or a directory. */
+  cgroup: CgroupSetting;
   /** Seconds an acquire waits on the server for a task (long-poll). */
   pollSeconds: number;
   /** Heartbeat period while tasks run (kills withdrawn tasks this fast) and while idle. */
@@ -50,6 +54,7 @@ export class Worker {
   private readonly stopping = new AbortController();
   private readonly running = new Map<number, { run: TaskRun; done: Promise<void> }>();
   private nodeId: number | undefined;
+  private containment: Containment | undefined;
   private loops: Promise<void>[] = [];
   private registering: Promise<number> | undefined;
   /** Runs started by the claim loop; it waits for them before it returns. */
@@ -67,6 +72,11 @@ export class Worker {
   /** Registers and starts the loops; resolves once registered. */
   async start(): Promise<void> {
     await killOrphans(this.options.workDir, this.options.name, this.options.log);
+    this.containment = Containment.start({
+      nodeName: this.options.name,
+      cgroup: this.options.cgroup,
+      log: this.options.log,
+    });
     await this.register();
     this.loops = [this.heartbeatLoop(), this.claimLoop()];
   }
@@ -77,6 +87,7 @@ export class Worker {
     this.stopping.abort();
     await Promise.all([...this.running.values()].map(({ run, done }) => run.shutdown(done)));
     await Promise.all(this.loops);
+    this.containment?.close();
   }
 
   /** Registers (again): same name, same node id. Retries until the server answers. */
@@ -220,6 +231,7 @@ export class Worker {
       nodeName: o.name,
       workDir: o.workDir,
       killGraceMs: o.killGraceMs,
+      containment: this.containment!,
       log: o.log,
     });
     const done = run.run();

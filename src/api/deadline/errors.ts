@@ -1,4 +1,5 @@
 import { DroverError } from '../../domain/errors.js';
+import { asInputError } from '../input-guards.js';
 
 /*
  * Deadline answers errors as short text with a 4xx/5xx status (seed: 400 for a missing
@@ -26,7 +27,8 @@ export const noJob = (id: unknown): DeadlineError =>
   );
 
 /** Status and text body of any error; Drover's own errors keep their message. */
-export function deadlineErrorOf(error: unknown): { status: number; text: string } {
+export function deadlineErrorOf(raw: unknown): { status: number; text: string } {
+  const error = asInputError(raw);
   if (error instanceof DeadlineError)
     return { status: error.status, text: `Error: ${error.message}` };
   if (error instanceof DroverError) {

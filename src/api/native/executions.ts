@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { followLog } from '../../engine/execution-logs.js';
 import { getExecution } from '../../engine/queries.js';
@@ -26,9 +27,9 @@ export function executionRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           querystring: Type.Intersect([
             Page,
             Type.Object({
-              job: Type.Optional(Type.Integer({ minimum: 1 })),
-              task: Type.Optional(Type.Integer({ minimum: 1 })),
-              node: Type.Optional(Type.Integer({ minimum: 1 })),
+              job: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
+              task: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
+              node: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
               state: Type.Optional(Type.Array(Type.String())),
             }),
           ]),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { createJobType, reviseJobType, setJobTypeActive } from '../../engine/job-types.js';
 import { getJobType } from '../../engine/queries.js';
@@ -157,8 +158,8 @@ export function jobTypeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           tags: ['job types'],
           summary: 'One revision of a job type',
           params: Type.Object({
-            id: Type.Integer({ minimum: 1 }),
-            revision: Type.Integer({ minimum: 1 }),
+            id: Type.Integer({ minimum: 1, maximum: MAX_ID }),
+            revision: Type.Integer({ minimum: 1, maximum: MAX_ID }),
           }),
           response: { 200: Revision, ...errorResponses },
         },

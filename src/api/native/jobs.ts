@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { DroverError } from '../../domain/errors.js';
+import { JOB_BOUNDS, MAX_DEPENDENCIES, MAX_ID } from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import type { Engine } from '../../engine/engine.js';
 import {
@@ -33,22 +34,30 @@ const SubmitBody = Type.Object(
     user: Type.Optional(Type.String({ minLength: 1, description: 'Admins may submit for others' })),
     comment: Type.Optional(Type.String()),
     department: Type.Optional(Type.String()),
-    priority: Type.Optional(Type.Integer({ description: 'Higher runs first; default 50' })),
+    priority: Type.Optional(
+      Type.Integer({ ...JOB_BOUNDS.priority, description: 'Higher runs first; default 50' }),
+    ),
     pool: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),
     frames: Type.Optional(Type.String({ description: 'Deadline frame list, e.g. 1-100x5' })),
-    chunkSize: Type.Optional(Type.Integer({ minimum: 1 })),
+    chunkSize: Type.Optional(Type.Integer(JOB_BOUNDS.chunkSize)),
     inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    machineLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+    machineLimit: Type.Optional(Type.Integer(JOB_BOUNDS.machineLimit)),
     allowList: Type.Optional(Type.Array(Type.String())),
     denyList: Type.Optional(Type.Array(Type.String())),
     resources: Type.Optional(Type.Partial(Resources)),
-    taskTimeout: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds; 0 = none' })),
+    taskTimeout: Type.Optional(
+      Type.Integer({ ...JOB_BOUNDS.taskTimeout, description: 'Seconds; 0 = none' }),
+    ),
     taskTimeoutAction: Type.Optional(TaskTimeoutAction),
-    jobTimeout: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds; 0 = none' })),
-    maxTries: Type.Optional(Type.Integer({ minimum: 1 })),
-    dependencies: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+    jobTimeout: Type.Optional(
+      Type.Integer({ ...JOB_BOUNDS.jobTimeout, description: 'Seconds; 0 = none' }),
+    ),
+    maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    dependencies: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: MAX_DEPENDENCIES }),
+    ),
     initialState: Type.Optional(
       Type.Union([Type.Literal('QUEUED'), Type.Literal('SUSPENDED'), Type.Literal('PENDING')]),
     ),
@@ -68,19 +77,19 @@ const UpdateBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1 })),
     comment: Type.Optional(Type.String()),
     department: Type.Optional(Type.String()),
-    priority: Type.Optional(Type.Integer()),
+    priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
     pool: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),
-    machineLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+    machineLimit: Type.Optional(Type.Integer(JOB_BOUNDS.machineLimit)),
     allowList: Type.Optional(Type.Array(Type.String())),
     denyList: Type.Optional(Type.Array(Type.String())),
-    maxTries: Type.Optional(Type.Integer({ minimum: 1 })),
-    taskTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
     taskTimeoutAction: Type.Optional(TaskTimeoutAction),
-    jobTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
+    jobTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.jobTimeout)),
     dependencies: Type.Optional(
-      Type.Array(Type.Integer({ minimum: 1 }), {
-        maxItems: 10_000,
+      Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), {
+        maxItems: MAX_DEPENDENCIES,
         description:
           'Replaces the ids of the jobs this job waits on ([] for none). Every id must exist, not be the job itself, and not wait on this job (directly or through others). A PENDING job waiting on dependencies whose new ones are all complete is released; a QUEUED job whose tasks are all still queued that gets an incomplete one goes back to PENDING; any other job keeps its state.',
       }),
@@ -187,7 +196,7 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           description:
             'suspend (running tasks stop), suspend-queued (running tasks finish), resume, resume-failed, requeue, pend, release, cancel, complete, fail, undelete.',
           params: Type.Object({
-            id: Type.Integer({ minimum: 1 }),
+            id: Type.Integer({ minimum: 1, maximum: MAX_ID }),
             action: Type.Union([...JOB_ACTIONS, 'undelete'].map((a) => Type.Literal(a))),
           }),
           response: { 200: Job, ...errorResponses },

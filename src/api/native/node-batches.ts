@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_CLAIM } from '../../engine/dispatcher.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/execution-batches.js';
@@ -14,7 +15,7 @@ import { WorkOrder, workOrderJson } from './work-orders.js';
  */
 
 const FinishItem = Type.Intersect([
-  Type.Object({ executionId: Type.Integer({ minimum: 1 }) }),
+  Type.Object({ executionId: Type.Integer({ minimum: 1, maximum: MAX_ID }) }),
   FinishFields,
 ]);
 

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { FinishReport } from '../../engine/execution-batches.js';
 
 /** Every report names the node that makes it. */
-export const NodeRef = Type.Object({ nodeId: Type.Integer({ minimum: 1 }) });
+export const NodeRef = Type.Object({ nodeId: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
 
 /** How a command ended: one finish call, or one item of a batch of finishes. */
 export const FinishFields = Type.Object({

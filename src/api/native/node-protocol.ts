@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecution } from '../../engine/execution-batches.js';
 import { appendLog, MAX_LINES_PER_BATCH } from '../../engine/execution-logs.js';
@@ -68,7 +69,9 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           summary: 'The node is alive; extends the leases of the executions it lists',
           params: IdParams,
           body: Type.Object({
-            executions: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1024 })),
+            executions: Type.Optional(
+              Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: 1024 }),
+            ),
           }),
           response: {
             200: Type.Object({

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { addOutput, jobOutputs, outputContent } from '../../engine/outputs.js';
 import type { OutputRow } from '../../store/outputs.js';
@@ -63,7 +64,7 @@ export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           summary: 'Upload one output file of a live execution (raw body, by the node holding it)',
           params: IdParams,
           querystring: Type.Object({
-            nodeId: Type.Integer({ minimum: 1 }),
+            nodeId: Type.Integer({ minimum: 1, maximum: MAX_ID }),
             name: Type.String({ minLength: 1 }),
             type: Type.Optional(Type.String({ description: 'Media type of the file' })),
           }),

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 
 /*
@@ -6,7 +7,7 @@ import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
  * OpenAPI document at /docs. One definition per shape.
  */
 
-export const Id = Type.Integer({ minimum: 1 });
+export const Id = Type.Integer({ minimum: 1, maximum: MAX_ID });
 export const IdParams = Type.Object({ id: Id });
 export const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -30,7 +31,7 @@ export const errorResponses = {
 
 export const Page = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX, default: 0 })),
 });
 
 export const pageOf = <T extends TSchema>(item: T) =>
@@ -283,9 +284,9 @@ export const JobTypeDefinition = Type.Object({
     ),
   ),
   resources: Type.Optional(Type.Partial(Resources)),
-  taskTimeout: Type.Optional(Type.Integer({ minimum: 0 })),
-  maxTries: Type.Optional(Type.Integer({ minimum: 1 })),
-  priority: Type.Optional(Type.Integer()),
+  taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
+  maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+  priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
   progressPattern: Type.Optional(Type.String()),
   env: Type.Optional(Type.Record(Type.String(), Type.String())),
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { getJob, getTask } from '../../engine/queries.js';
 import { applyTaskAction, TASK_ACTIONS } from '../../engine/task-actions.js';
@@ -59,7 +60,7 @@ export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           description:
             'requeue, suspend, resume, pend, release, complete, fail, reset (a failed task back to the queue).',
           params: Type.Object({
-            id: Type.Integer({ minimum: 1 }),
+            id: Type.Integer({ minimum: 1, maximum: MAX_ID }),
             action: Type.Union(TASK_ACTIONS.map((a) => Type.Literal(a))),
           }),
           response: { 200: Task, ...errorResponses },

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { DroverError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
+import { asInputError } from '../input-guards.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
 import { v6CatalogRoutes } from './v6-catalog.js';
@@ -20,7 +21,8 @@ const DRF_MESSAGES: Partial<Record<DroverError['code'], string>> = {
   FORBIDDEN: 'You do not have permission to perform this action.',
 };
 
-function toScaleError(error: unknown): { status: number; detail: string } {
+function toScaleError(raw: unknown): { status: number; detail: string } {
+  const error = asInputError(raw);
   if (error instanceof ScaleError) return { status: error.status, detail: error.detail };
   if (error instanceof DroverError) {
     // Conflicts are Scale's 400s: the request cannot be done in the job's state.

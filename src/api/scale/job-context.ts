@@ -130,9 +130,34 @@ export function errorFor(
   );
 }
 
+/**
+ * The Scale document of a job queued through Scale (it has the Data JSON, `input`), read in
+ * whatever shape a writer stored it. A job from another face that Scale requeued holds only
+ * `triesBefore` there (bulk-job-commands.ts), and is not a Scale job: undefined, where
+ * reading its missing `input` was a TypeError that failed every list it appeared in.
+ */
 export function scaleDocumentOf(job: JobRow): ScaleJobDocument | undefined {
-  const dialect = JSON.parse(job.dialect_json) as { scale?: ScaleJobDocument };
-  return dialect.scale;
+  const scale = scaleDialectOf(job);
+  const input = scale?.input as Partial<ScaleJobDocument['input']> | null | undefined;
+  if (!scale || typeof input !== 'object' || input === null) return undefined;
+  return {
+    ...(scale as unknown as ScaleJobDocument),
+    input: { files: input.files ?? {}, json: input.json ?? {} },
+    triesBefore: scaleTriesBefore(job),
+  };
+}
+
+/** Executions before the last Scale requeue, for any job (0 when never requeued by Scale). */
+export function scaleTriesBefore(job: JobRow): number {
+  const tries = scaleDialectOf(job)?.triesBefore;
+  return typeof tries === 'number' && Number.isInteger(tries) ? tries : 0;
+}
+
+function scaleDialectOf(job: JobRow): Record<string, unknown> | undefined {
+  const scale = (JSON.parse(job.dialect_json) as { scale?: unknown }).scale;
+  return scale !== null && typeof scale === 'object'
+    ? (scale as Record<string, unknown>)
+    : undefined;
 }
 
 export function seedDocumentOf(

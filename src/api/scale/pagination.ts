@@ -19,6 +19,8 @@ export interface ScalePage<T> {
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
+const MAX_OFFSET = 2_147_483_647;
+
 function pageSizeOf(raw: unknown): number {
   const text = Array.isArray(raw) ? raw[raw.length - 1] : raw;
   if (typeof text !== 'string' || !/^\d+$/.test(text.trim())) return DEFAULT_PAGE_SIZE;
@@ -64,6 +66,10 @@ export async function paginate<Row, Out>(
     if (text === 'last') page = 'last';
     else if (/^\d+$/.test(text) && Number(text) >= 1) page = Number(text);
     else throw new ScaleError(404, 'Invalid page.');
+    // A page past 2^31 rows is past the end of any list; the database is not asked (an
+    // offset past 64 bits was a 500 on PostgreSQL). DRF's answer for past the end.
+    if (page !== 'last' && (page - 1) * size > MAX_OFFSET)
+      throw new ScaleError(404, 'Invalid page.');
   }
   let result: { rows: Row[]; total: number };
   let number: number;

@@ -150,10 +150,17 @@ export class Params {
 }
 
 function toInt(name: string, value: Raw): number {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value))
-    return Number.parseInt(value, 10);
-  throw badParameter(`Parameter must be a valid integer: "${name}"`);
+  let n: number | undefined;
+  if (typeof value === 'number' && Number.isInteger(value)) n = value;
+  else if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) n = Number(value.trim());
+  if (n === undefined) throw badParameter(`Parameter must be a valid integer: "${name}"`);
+  // Past 2^53 a number is no longer exact, and past 2^63 PostgreSQL refused it with a 500.
+  if (!Number.isSafeInteger(n)) {
+    throw badParameter(
+      `Parameter "${name}" must be an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+  return n;
 }
 
 const DURATION =

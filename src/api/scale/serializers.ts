@@ -11,7 +11,13 @@ import type {
   JobTypeRow,
   NodeRow,
 } from '../../store/schema.js';
-import { errorFor, scaleDocumentOf, seedDocumentOf, type JobContext } from './job-context.js';
+import {
+  errorFor,
+  scaleDocumentOf,
+  scaleTriesBefore,
+  seedDocumentOf,
+  type JobContext,
+} from './job-context.js';
 import { scaleTime as time } from './params.js';
 import { EXECUTION_STATUS_TABLE, scaleNumExes, scaleStatusOf } from './status-mapping.js';
 
@@ -149,7 +155,7 @@ function configurationOf(job: JobRow, revision: JobTypeRevisionRow | undefined) 
 }
 
 export function scaleMaxTries(job: JobRow): number {
-  return (scaleDocumentOf(job)?.triesBefore ?? 0) + job.max_tries;
+  return scaleTriesBefore(job) + job.max_tries;
 }
 
 export function clusterId(execution: ExecutionRow): string {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { DroverError } from '../../domain/errors.js';
+import { asInputError } from '../input-guards.js';
 
 /*
  * UFDL answers errors as Django REST framework does: a JSON object with a `detail`
@@ -118,9 +119,10 @@ export const jsonParseFailure = (reason: string, raw: unknown, schema: unknown):
 
 /** Status, body and headers of any error thrown under /v1. */
 export function ufdlErrorOf(
-  error: unknown,
+  raw: unknown,
   request: FastifyRequest,
 ): { status: number; body: Record<string, unknown>; headers: Record<string, string> } {
+  const error = asInputError(raw);
   if (error instanceof UfdlError) {
     return {
       status: error.status,

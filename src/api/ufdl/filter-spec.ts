@@ -189,6 +189,33 @@ function expression(
   }
 }
 
+/**
+ * Expressions one filter may hold, counting those inside `and` and `or`. A 40,000-wide `or`
+ * passed SQLite's 32,766 bound variables, and a chain of `or`s is an expression tree as
+ * deep as it is long, where SQLite stops at a depth of 1,000 (999 was a 500 on SQLite):
+ * 200 leaves room for the rest of the query. Nesting is bounded by the grammar already.
+ */
+export const MAX_FILTER_EXPRESSIONS = 200;
+export const MAX_FILTER_ORDER = 20;
+
+/** Expressions in a filter, counted before any is read; over the limit fails. */
+function countExpressions(expressions: unknown[]): void {
+  const tooMany = () =>
+    fail(`a filter may hold at most ${MAX_FILTER_EXPRESSIONS} expressions, nested ones included`);
+  if (expressions.length > MAX_FILTER_EXPRESSIONS) tooMany();
+  let read = 0;
+  const stack: unknown[] = [...expressions];
+  while (stack.length > 0) {
+    const subs = (stack.pop() as { sub_expressions?: unknown } | null)?.sub_expressions;
+    read++;
+    // read + stack.length never exceeds the total, so nothing over the limit is walked.
+    if (Array.isArray(subs)) {
+      if (read + stack.length + subs.length > MAX_FILTER_EXPRESSIONS) tooMany();
+      stack.push(...subs);
+    }
+  }
+}
+
 /** Parses an optional FilterSpec body; a body that breaks the schema is 400 json_parse_failure. */
 export function parseFilterSpec(catalog: FieldCatalog, body: unknown): FilterSpec {
   const spec: FilterSpec = { conditions: [], order: [], includeInactive: false };
@@ -198,10 +225,14 @@ export function parseFilterSpec(catalog: FieldCatalog, body: unknown): FilterSpe
     only(o, ['expressions', 'order_by', 'include_inactive'], 'FilterSpec');
     if (o.expressions !== undefined) {
       if (!Array.isArray(o.expressions)) fail('expressions must be an array');
+      countExpressions(o.expressions);
       spec.conditions = o.expressions.map((e, i) => expression(catalog, e, `expressions[${i}]`, 0));
     }
     if (o.order_by !== undefined) {
       if (!Array.isArray(o.order_by)) fail('order_by must be an array');
+      if (o.order_by.length > MAX_FILTER_ORDER) {
+        fail(`order_by may name at most ${MAX_FILTER_ORDER} fields`);
+      }
       spec.order = o.order_by.map((item, i) => {
         const where = `order_by[${i}]`;
         const b = object(item, where);
@@ -221,7 +252,7 @@ export function parseFilterSpec(catalog: FieldCatalog, body: unknown): FilterSpe
     if (error instanceof SpecError) {
       throw new UfdlError(
         400,
-        `Unable to parse JSON: ${error.message}\n\n${JSON.stringify(body)}\n\nSchema:\n${JSON.stringify(SCHEMA_SUMMARY, null, 2)}`,
+        `Unable to parse JSON: ${error.message}\n\n${echo(body)}\n\nSchema:\n${JSON.stringify(SCHEMA_SUMMARY, null, 2)}`,
       );
     }
     throw error;
@@ -312,3 +343,12 @@ export const JOB_FIELDS: FieldCatalog = {
   creation_time: { column: 'creation_time', kind: 'time' },
   deletion_time: { column: 'deletion_time', kind: 'time' },
 };
+
+/** The body as UFDL echoes it; one too deep to write back is summarised instead. */
+function echo(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch {
+    return '(the body is nested too deep to show)';
+  }
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { JOB_BOUNDS } from '../../src/domain/job-bounds.js';
+import { TEST_DATABASES } from '../helpers/databases.js';
+import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';
+import { expectError, expectStatus, submit } from './support.js';
+
+/*
+ * Issue 12, point 3: numbers out of range for a column, ids and offsets past 2^63, and NUL
+ * characters were 500s on PostgreSQL (and silently stored on SQLite). Every face now
+ * answers them its own way with a 4xx that says what to fix, the same on both databases.
+ */
+
+const VALID = { type: 'command-line', parameters: { executable: 'echo' } };
+const FIELDS = Object.keys(JOB_BOUNDS) as (keyof typeof JOB_BOUNDS)[];
+
+for (const database of TEST_DATABASES) {
+  describe(`out-of-range input on every face (${database.name})`, () => {
+    let t: DeadlineTestServer;
+    before(async () => {
+      t = await startDeadlineTestServer(database);
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    it('native submit: each bounded number past its range is a 400 naming field and range', async () => {
+      for (const field of FIELDS) {
+        for (const value of [3e9, -3e9, JOB_BOUNDS[field].maximum + 1]) {
+          const res = await t.request('POST', '/api/v1/jobs', { ...VALID, [field]: value });
+          expectError(res, 400, 'VALIDATION', `${field}=${value}`);
+          assert.match(res.body.message, new RegExp(field), res.body.message);
+        }
+      }
+    });
+
+    it('native PATCH: the same bounds', async () => {
+      const job = await submit(t, {});
+      for (const field of FIELDS.filter((f) => f !== 'chunkSize')) {
+        const res = await t.request('PATCH', `/api/v1/jobs/${job.id}`, { [field]: 3e9 });
+        expectError(res, 400, 'VALIDATION', field);
+        assert.match(res.body.message, new RegExp(field));
+      }
+      const maxima = Object.fromEntries(
+        FIELDS.filter((f) => f !== 'chunkSize').map((f) => [f, JOB_BOUNDS[f].maximum]),
+      );
+      expectStatus(await t.request('PATCH', `/api/v1/jobs/${job.id}`, maxima), 200);
+    });
+
+    it('a frame past 32 bits, a NUL in a name: 400', async () => {
+      const frame = await t.request('POST', '/api/v1/jobs', { ...VALID, frames: '3000000000' });
+      expectError(frame, 400, 'VALIDATION');
+      assert.match(
+        frame.body.message,
+        /frame 3000000000 is out of range \(-2147483648 to 2147483647\)/,
+      );
+      const nul = await t.request('POST', '/api/v1/jobs', { ...VALID, name: 'a\u0000b' });
+      expectError(nul, 400, 'VALIDATION');
+      assert.match(nul.body.message, /body\.name contains a NUL character/);
+      const node = await t.request('POST', '/api/v1/nodes', { name: 'n\u0000' });
+      expectError(node, 400, 'VALIDATION');
+    });
+
+    it('ids and offsets past 2^63: 400', async () => {
+      expectError(await t.request('GET', '/api/v1/jobs/9223372036854775808'), 400, 'VALIDATION');
+      expectError(await t.request('GET', '/api/v1/jobs?offset=9223372036854775808'), 400);
+      expectError(await t.request('GET', '/api/v1/executions?job=9223372036854775808'), 400);
+    });
+
+    it("Scale: a page past the end is DRF's 404, a size past 2^53 a 400", async () => {
+      const page = await t.request('GET', '/v6/jobs/?page=99999999999999999999');
+      assert.equal(page.status, 404);
+      assert.deepEqual(page.body, { detail: 'Invalid page.' });
+      const legacy = await t.request('GET', '/jobs/?page=99999999999999999999');
+      assert.equal(legacy.status, 404);
+      const file = await t.request('POST', '/v6/files/', {
+        file_name: 'big.txt',
+        file_path: '/data/big.txt',
+        file_size: 1e20,
+      });
+      assert.equal(file.status, 400, JSON.stringify(file.body));
+      assert.match(file.body.detail, /file_size/);
+    });
+
+    it('Deadline: Priority 3e9 is a 400 with a plain message', async () => {
+      const res = await t.dl('POST', '/api/jobs', {
+        JobInfo: { Plugin: 'CommandLine', Name: 'p', Priority: 3e9 },
+        PluginInfo: { Executable: '/bin/true' },
+        AuxFiles: [],
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.text, /^Error: .*priority/i);
+      const nul = await t.dl('POST', '/api/jobs', {
+        JobInfo: { Plugin: 'CommandLine', Name: 'a\u0000b' },
+        PluginInfo: { Executable: '/bin/true' },
+        AuxFiles: [],
+      });
+      assert.equal(nul.status, 400, nul.text);
+      assert.match(nul.text, /^Error: .*NUL/);
+    });
+  });
+}

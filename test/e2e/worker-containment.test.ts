@@ -1,0 +1,203 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openWorkerCgroup } from '../../src/worker/cgroup.js';
+import { removeCgroup } from '../../src/worker/task-kill.js';
+import {
+  ensureBuilt,
+  executionsOf,
+  isAlive,
+  jobState,
+  startE2eServer,
+  startWorker,
+  submitScript,
+  waitFor,
+  type E2eServer,
+  type WorkerProcess,
+} from '../worker/support.js';
+
+/*
+ * Issue 12, point 1: no process of a task outlives its worker. A real `drover worker` is
+ * killed with SIGKILL while its task runs a setsid child and a double-forked grandchild;
+ * within a few seconds none of them is left. A cancel kills the setsid child too. Then
+ * many tasks and repeated kills: a frame's marker is never written by two executions
+ * (DROVER_TEST_KILL_TASKS / DROVER_TEST_KILLS raise the counts: 2000 and 40 on demand).
+ * Each runs with a cgroup per task (where this machine allows one) and without.
+ */
+
+const cgroupAvailable = (() => {
+  const probe = openWorkerCgroup('auto');
+  if (probe.dir) removeCgroup(probe.dir);
+  return probe.dir !== undefined;
+})();
+
+/** The task: three sleepers (itself, a setsid child, a double-forked grandchild). */
+const escapes = (dir: string): string =>
+  [
+    `mkdir -p ${dir}/$DROVER_EXECUTION_ID && cd ${dir}/$DROVER_EXECUTION_ID`,
+    'setsid sleep 300 & echo $! > setsid.pid',
+    '(sleep 300 & echo $! > double.pid) &',
+    'echo $$ > main.pid',
+    'wait',
+  ].join('\n');
+
+async function pidsOf(dir: string, executionId: number): Promise<number[] | undefined> {
+  const files = ['main.pid', 'setsid.pid', 'double.pid'].map((f) =>
+    join(dir, String(executionId), f),
+  );
+  if (!files.every(existsSync)) return undefined;
+  const pids = files.map((f) => Number(readFileSync(f, 'utf8')));
+  return pids.every((pid) => pid > 0) ? pids : undefined;
+}
+
+const kills = Number(process.env.DROVER_TEST_KILLS ?? 3);
+const killTasks = Number(process.env.DROVER_TEST_KILL_TASKS ?? 60);
+
+for (const mode of ['auto', 'off'] as const) {
+  const skip = mode === 'auto' && !cgroupAvailable ? 'no writable cgroup v2 here' : false;
+  describe(`worker containment, cgroup ${mode}`, { timeout: 600_000, skip }, () => {
+    let e2e: E2eServer;
+    const workers: WorkerProcess[] = [];
+    const leftovers: number[] = [];
+    let dir: string;
+    let n = 0;
+    const newWorker = (name: string): WorkerProcess => {
+      const worker = startWorker(e2e.url, name, join(e2e.dataDir, `w${++n}`), [
+        '--cgroup',
+        mode,
+        '--slots',
+        '2',
+      ]);
+      workers.push(worker);
+      return worker;
+    };
+
+    before(async () => {
+      ensureBuilt();
+      e2e = await startE2eServer({ leaseSeconds: 2, reaperSeconds: 1 });
+      dir = join(e2e.dataDir, 'tasks');
+      mkdirSync(dir);
+    });
+
+    after(async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+      for (const pid of leftovers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await e2e?.close();
+    });
+
+    async function runningExecution(jobId: number, worker: WorkerProcess): Promise<any> {
+      return waitFor(
+        'the task to run',
+        30_000,
+        async () => (await executionsOf(e2e, jobId)).find((x) => x.state === 'RUNNING'),
+        () => worker.output(),
+      );
+    }
+
+    it('a worker killed with SIGKILL leaves no process of its task behind', async () => {
+      const worker = newWorker(`containment-kill-${mode}`);
+      const id = await submitScript(e2e, escapes(dir));
+      const execution = await runningExecution(id, worker);
+      const pids = await waitFor('the task to start its sleepers', 30_000, () =>
+        pidsOf(dir, execution.id),
+      );
+      leftovers.push(...pids);
+      assert.ok(pids.every(isAlive));
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      await waitFor(
+        'every process of the task to be gone',
+        5_000,
+        async () => pids.every((pid) => !isAlive(pid)),
+        () => `alive: ${pids.filter(isAlive).join(', ')}\n${worker.output()}`,
+      );
+      await e2e.api('POST', `/api/v1/jobs/${id}/cancel`);
+    });
+
+    it('a cancel kills the setsid child and the double-forked grandchild too', async () => {
+      const worker = newWorker(`containment-cancel-${mode}`);
+      const id = await submitScript(e2e, escapes(dir));
+      const execution = await runningExecution(id, worker);
+      const pids = await waitFor('the task to start its sleepers', 30_000, () =>
+        pidsOf(dir, execution.id),
+      );
+      leftovers.push(...pids);
+      const canceled = await e2e.api('POST', `/api/v1/jobs/${id}/cancel`);
+      assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+      await waitFor(
+        'every process of the task to be gone',
+        10_000,
+        async () => pids.every((pid) => !isAlive(pid)),
+        () => worker.output(),
+      );
+      if (mode === 'auto') {
+        assert.match(worker.output(), /a cgroup per task/);
+      } else {
+        assert.match(worker.output(), /no cgroup \(turned off/);
+      }
+      await worker.stop();
+    });
+
+    it(`across ${killTasks} tasks and ${kills} worker kills, no frame is written twice`, async () => {
+      const markers = join(e2e.dataDir, `markers-${mode}`);
+      const started = join(e2e.dataDir, `started-${mode}`);
+      mkdirSync(markers);
+      mkdirSync(started);
+      // The marker is the task's last act; a task whose worker died before it got there
+      // must never get there (that was the orphan that ran frames twice).
+      const id = await submitScript(
+        e2e,
+        [
+          `touch ${started}/$DROVER_EXECUTION_ID`,
+          'sleep 1.5',
+          `echo $DROVER_EXECUTION_ID >> ${markers}/$DROVER_START`,
+        ].join('\n'),
+        { frames: `1-${killTasks}`, chunkSize: 1, maxTries: kills + 3 },
+      );
+      let steady = newWorker(`containment-steady-${mode}`);
+      for (let k = 0; k < kills; k++) {
+        const victim = newWorker(`containment-victim-${mode}-${k}`);
+        // Kill while each of its tasks is well inside its sleep, not between the marker and
+        // the finish report (a window that no containment can close).
+        await waitFor('the victim to be in the middle of its tasks', 60_000, async () => {
+          const node = (await e2e.api('GET', '/api/v1/nodes?limit=1000')).body;
+          const nodeId = (node.items ?? node).find?.((x: any) => x.name === victim.name)?.id;
+          if (nodeId === undefined) return false;
+          const running = (await executionsOf(e2e, id)).filter(
+            (x) => x.state === 'RUNNING' && x.nodeId === nodeId,
+          );
+          if (running.length === 0) return false;
+          return running.every((x) => {
+            const file = join(started, String(x.id));
+            return existsSync(file) && Date.now() - statSync(file).mtimeMs < 700;
+          });
+        });
+        victim.child.kill('SIGKILL');
+        await victim.exited;
+        if (k === Math.floor(kills / 2)) {
+          // The steady worker goes too (normally), so that a restarted one picks up.
+          await steady.stop();
+          steady = newWorker(`containment-steady-${mode}`);
+        }
+      }
+      const job = await waitFor(
+        'the job to complete',
+        killTasks * 3000 + 60_000,
+        async () => {
+          const j = await jobState(e2e, id);
+          if (j.state === 'FAILED' || j.state === 'CANCELED') throw new Error(j.state);
+          return j.state === 'COMPLETED' ? j : undefined;
+        },
+        () => steady.output(),
+      );
+      assert.equal(job.tasks.completed, killTasks);
+      const twice = readdirSync(markers).filter(
+        (frame) => readFileSync(join(markers, frame), 'utf8').trim().split('\n').length > 1,
+      );
+      assert.deepEqual(twice, [], 'frames written by two executions');
+      assert.equal(readdirSync(markers).length, killTasks);
+    });
+  });
+}
