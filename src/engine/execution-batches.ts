@@ -21,7 +21,7 @@ import {
 } from './execution-reports.js';
 import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
-import { emitTasksMoved } from './state-changes.js';
+import { emitExecutionMoved, emitTasksMoved } from './state-changes.js';
 import { settleFreshJob } from './task-actions.js';
 
 /** What a node reports about one execution it ran. */
@@ -223,15 +223,8 @@ async function completeMany(
   // `select … from jobs … for update`.
   const { job, taskIds } = await completeExecutionsOfJob(tx, ctx.dialect, jobId, completions, now);
   for (const { execution } of items) {
-    const base = {
-      type: 'execution.state' as const,
-      jobId,
-      taskId: execution.task_id,
-      executionId: execution.id,
-      nodeId: execution.node_id,
-    };
-    if (execution.state === 'ACQUIRED') emit({ ...base, from: 'ACQUIRED', to: 'RUNNING' });
-    emit({ ...base, from: 'RUNNING', to: 'COMPLETED' });
+    if (execution.state === 'ACQUIRED') emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+    emitExecutionMoved(emit, execution, 'RUNNING', 'COMPLETED');
   }
   emitTasksMoved(emit, jobId, taskIds, 'RUNNING', 'COMPLETED');
   await settleFreshJob(ctx, tx, emit, job);

@@ -17,7 +17,7 @@ import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
 import { settleSeedOutputs } from './seed-outputs.js';
 import type { EngineSettings } from './settings.js';
-import { emitTasksMoved, endExecution, moveTasks } from './state-changes.js';
+import { emitExecutionMoved, emitTasksMoved, endExecution, moveTasks } from './state-changes.js';
 import { settleFreshJob, settleJob } from './task-actions.js';
 
 /*
@@ -119,15 +119,7 @@ async function start(
     last_heartbeat: now,
     last_modified: now,
   });
-  emit({
-    type: 'execution.state',
-    jobId: execution.job_id,
-    taskId: execution.task_id,
-    executionId: execution.id,
-    nodeId: execution.node_id,
-    from: execution.state,
-    to: 'RUNNING',
-  });
+  emitExecutionMoved(emit, execution, execution.state as ExecutionState, 'RUNNING');
   return { ...execution, state: 'RUNNING', started_at: now };
 }
 
@@ -232,15 +224,7 @@ async function endCompleted(
     ],
     ctx.clock(),
   );
-  emit({
-    type: 'execution.state',
-    jobId: execution.job_id,
-    taskId: execution.task_id,
-    executionId: execution.id,
-    nodeId: execution.node_id,
-    from,
-    to: 'COMPLETED',
-  });
+  emitExecutionMoved(emit, execution, from, 'COMPLETED');
   emitTasksMoved(emit, execution.job_id, taskIds, 'RUNNING', 'COMPLETED');
   await settleFreshJob(ctx, tx, emit, job);
 }

@@ -157,6 +157,17 @@ export async function endExecution(
     ended_at: now,
     last_modified: now,
   });
+  emitExecutionMoved(emit, execution, from, to);
+  return to;
+}
+
+/** The one event of an execution moving from one state to another. */
+export function emitExecutionMoved(
+  emit: Emit,
+  execution: Pick<ExecutionRow, 'id' | 'job_id' | 'task_id' | 'node_id'>,
+  from: ExecutionState | null,
+  to: ExecutionState,
+): void {
   emit({
     type: 'execution.state',
     jobId: execution.job_id,
@@ -166,7 +177,6 @@ export async function endExecution(
     from,
     to,
   });
-  return to;
 }
 
 /** Stops every live execution of the given tasks (the worker learns at its next report). */

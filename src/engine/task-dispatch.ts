@@ -3,7 +3,7 @@ import type { Tx } from '../store/database.js';
 import type { ExecutionRow, JobRow, TaskRow } from '../store/schema.js';
 import { claimTasks } from '../store/task-claims.js';
 import type { Emit, EngineContext } from './context.js';
-import { changeJobState } from './state-changes.js';
+import { changeJobState, emitExecutionMoved } from './state-changes.js';
 
 /** One task handed to a node, with the rows its work order is made of. */
 export interface Dispatched {
@@ -62,15 +62,8 @@ export async function dispatchTasks(
   } satisfies Partial<TaskRow>;
   const dispatched = tasks.map((task, i) => {
     const execution = executions[i]!;
-    const base = {
-      type: 'execution.state' as const,
-      jobId,
-      taskId: task.id,
-      executionId: execution.id,
-      nodeId,
-    };
-    emit({ ...base, from: null, to: 'ACQUIRED' });
-    if (options.start) emit({ ...base, from: 'ACQUIRED', to: 'RUNNING' });
+    emitExecutionMoved(emit, execution, null, 'ACQUIRED');
+    if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
     return { execution, task: { ...task, ...running, last_execution_id: execution.id } };
   });
   return { dispatched, job };
