@@ -3,10 +3,11 @@
  * acquire → start → finish, against a server started in this process.
  *
  *   npx tsx bench/dispatch.ts [--db sqlite|postgres|both] [--nodes 8] [--tasks 2000]
- *                             [--tasks-per-job 100] [--batch 0]
+ *                             [--tasks-per-job 100] [--batch 0] [--statements]
  *
  * --batch N: each node claims up to N tasks at once, already started, and reports their
  * finishes in one call (the batched protocol); 0 is acquire → start → finish.
+ * --statements: also print the statements each task cost, by text (always counted).
  *
  * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test) names a
  * server and a database to connect to; the benchmark creates a fresh database beside it
@@ -15,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
+import { takeStatementCounts } from '../src/store/statement-counts.js';
 import { freshDatabase } from './fresh-database.js';
 
 const { values: args } = parseArgs({
@@ -24,8 +26,11 @@ const { values: args } = parseArgs({
     tasks: { type: 'string', default: '2000' },
     'tasks-per-job': { type: 'string', default: '100' },
     batch: { type: 'string', default: '0' },
+    statements: { type: 'boolean', default: false },
   },
 });
+// The server runs in this process: its statements are counted (src/store/statement-counts.ts).
+process.env.DROVER_COUNT_STATEMENTS = '1';
 const NODES = Number(args.nodes);
 const TASKS = Number(args.tasks);
 const PER_JOB = Math.max(1, Math.min(Number(args['tasks-per-job']), TASKS));
@@ -110,6 +115,7 @@ async function run(kind: 'sqlite' | 'postgres') {
     const acquireMs: number[] = [];
     let finished = 0;
     let empty = 0;
+    takeStatementCounts();
     const started = performance.now();
     const deadline = Date.now() + DEADLINE_MS;
     await Promise.all(
@@ -159,6 +165,16 @@ async function run(kind: 'sqlite' | 'postgres') {
       }),
     );
     const elapsedMs = performance.now() - started;
+    const statements = takeStatementCounts();
+    const statementCount = [...statements.values()].reduce((a, b) => a + b, 0);
+    if (args.statements) {
+      console.log(`${kind}: statements per task, by text`);
+      for (const [text, n] of [...statements].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+        console.log(
+          `${(n / TASKS).toFixed(2).padStart(6)}  ${text.replace(/\s+/g, ' ').slice(0, 160)}`,
+        );
+      }
+    }
 
     const left = await call(base, 'GET', '/jobs?state=QUEUED,RUNNING&limit=1');
     if (finished !== TASKS || left.body.total !== 0) {
@@ -175,6 +191,7 @@ async function run(kind: 'sqlite' | 'postgres') {
       'acquire p50 ms': percentile(acquireMs, 50).toFixed(1),
       'acquire p95 ms': percentile(acquireMs, 95).toFixed(1),
       'empty acquires': empty,
+      'statements/task': (statementCount / TASKS).toFixed(1),
     };
   } finally {
     await server.close();

@@ -28,10 +28,15 @@ export function processCpuSeconds(pid: number): number {
 }
 
 export async function startServerProcess(database: Database): Promise<ServerProcess> {
-  const child = forkTypeScript(new URL('./serve-child.ts', import.meta.url), [
-    database.url,
-    database.dataDir,
-  ]);
+  // DROVER_BENCH_SERVER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
+  const nodeOptions = (process.env.DROVER_BENCH_SERVER_NODE_OPTIONS ?? '')
+    .split(' ')
+    .filter(Boolean);
+  const child = forkTypeScript(
+    new URL('./serve-child.ts', import.meta.url),
+    [database.url, database.dataDir],
+    nodeOptions,
+  );
   const close = () => stopChild(child, 'close');
   onCleanup(close);
   const { url } = await nextMessage<{ url: string }>(child, () => true);

@@ -2,9 +2,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Forks a TypeScript file of bench/support (run through tsx) with an IPC channel. */
-export function forkTypeScript(file: URL, args: string[]): ChildProcess {
+export function forkTypeScript(
+  file: URL,
+  args: string[],
+  nodeOptions: string[] = [],
+): ChildProcess {
   return fork(fileURLToPath(file), args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeOptions],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }

@@ -7,6 +7,7 @@ import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { preparingPool } from './postgres-prepared-statements.js';
 import type { Database } from './schema.js';
 import { cachingStatements } from './sqlite-statement-cache.js';
+import { statementCounting } from './statement-counts.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -91,6 +92,7 @@ function openSqlite(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
+    ...statementCounting(),
   });
   // SQLite keeps no statistics unless asked; without them it picks poor indexes for
   // date-window lists (measured 320 ms against 20 ms over a million jobs).
@@ -119,6 +121,7 @@ function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({
     dialect: new SchemaScopedPostgresDialect({ pool: preparingPool(pool) }, schema),
+    ...statementCounting(),
   });
   // autovacuum keeps PostgreSQL's statistics.
   return {

@@ -26,6 +26,26 @@ export async function updateExecution(
   await tx.updateTable('executions').set(patch).where('id', '=', id).execute();
 }
 
+/** ACQUIRED executions start RUNNING, with a fresh lease, in one statement. */
+export async function startExecutionRows(
+  tx: Executor,
+  ids: readonly number[],
+  now: number,
+  leaseExpiresAt: number,
+): Promise<void> {
+  await tx
+    .updateTable('executions')
+    .set({
+      state: 'RUNNING',
+      started_at: now,
+      lease_expires_at: leaseExpiresAt,
+      last_heartbeat: now,
+      last_modified: now,
+    })
+    .where('id', 'in', ids)
+    .execute();
+}
+
 export async function liveExecutionsOfTasks(
   db: Executor,
   taskIds: readonly number[],

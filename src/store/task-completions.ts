@@ -3,7 +3,6 @@ import type { DialectName, Executor } from './database.js';
 import { completeExecutionRows } from './executions.js';
 import { findJob, shiftTaskCounters } from './jobs.js';
 import type { JobRow } from './schema.js';
-import { findTasks, setTasksState } from './tasks.js';
 
 /** A live execution that ended well, as its node reported it. */
 export interface Completion {
@@ -68,18 +67,26 @@ export async function completeExecutionsOfJob(
   for (const { ids, ...patch } of groups.values()) {
     await completeExecutionRows(tx, ids, patch, now);
   }
-  const tasks = await findTasks(
-    tx,
-    completions.map((c) => c.taskId),
-  );
-  const taskIds = tasks.filter((t) => t.state === 'RUNNING').map((t) => t.id);
-  await setTasksState(tx, taskIds, {
-    state: 'COMPLETED',
-    progress: 100,
-    ended_at: now,
-    last_status_change: now,
-    last_modified: now,
-  });
+  // A group of finishes holds at most a few thousand reports (execution-batches.ts): well
+  // inside SQLite's limit of 32,766 bound variables.
+  const moved = await tx
+    .updateTable('tasks')
+    .set({
+      state: 'COMPLETED',
+      progress: 100,
+      ended_at: now,
+      last_status_change: now,
+      last_modified: now,
+    })
+    .where(
+      'id',
+      'in',
+      completions.map((c) => c.taskId),
+    )
+    .where('state', '=', 'RUNNING')
+    .returning('id')
+    .execute();
+  const taskIds = moved.map((t) => t.id).sort((a, b) => a - b);
   const job =
     (await shiftTaskCounters(tx, jobId, 'RUNNING', 'COMPLETED', taskIds.length, now)) ??
     (await findJob(tx, jobId));

@@ -187,6 +187,8 @@ for (const database of TEST_DATABASES) {
       assert.equal(fin.body.progress, 100);
       assert.equal(fin.body.error, null);
       assert.equal(fin.body.endedAt, new Date(t.clock.now).toISOString());
+      // The answer is made from the rows the finish wrote, not read back: it must be them.
+      assert.deepEqual(fin.body, await exe(id));
 
       const tk = await task(order.task.id);
       assert.equal(tk.state, 'COMPLETED');
@@ -504,6 +506,60 @@ for (const database of TEST_DATABASES) {
       expectStatus(fin, 200);
       assert.equal(fin.body.exitCode, null);
       assert.equal(fin.body.error.name, 'task-launch');
+      await drain();
+    });
+
+    it('calls of many nodes sent at once share transactions, and each gets its own answer', async () => {
+      // Starts, claims and finishes that arrive together are written in one transaction
+      // (GroupCommit). A refusal among them must not fail the others, nor leak into them.
+      const nodes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => register(t, `np-group-${i}`)),
+      );
+      const job = await submit(t, { name: 'grouped', frames: '1-6', chunkSize: 1 });
+      const orders = await Promise.all(nodes.map((n) => acquire(t, n.id)));
+      assert.equal(new Set(orders.map((o) => o.task.id)).size, 6, 'six different tasks');
+      const [a, b, c, d] = orders.map((o) => o.execution.id as number);
+      const starts = await Promise.all([
+        ...orders.map((o, i) => report(t, o.execution.id, 'start', { nodeId: nodes[i]!.id })),
+        // Another node's start of a's execution, and a start of one that does not exist.
+        report(t, a!, 'start', { nodeId: nodes[1]!.id }),
+        report(t, 999_999, 'start', { nodeId: nodes[0]!.id }),
+      ]);
+      starts.slice(0, 6).forEach((r) => expectStatus(r, 200));
+      expectError(starts[6]!, 409, 'STALE_LEASE');
+      expectError(starts[7]!, 404, 'NOT_FOUND');
+      for (const o of orders) assert.equal((await exe(o.execution.id)).state, 'RUNNING');
+
+      const finishes = await Promise.all([
+        report(t, a!, 'finish', { nodeId: nodes[0]!.id, success: true }),
+        report(t, a!, 'finish', { nodeId: nodes[0]!.id, success: true }),
+        report(t, b!, 'finish', { nodeId: nodes[0]!.id, success: true }),
+        report(t, c!, 'finish', {
+          nodeId: nodes[2]!.id,
+          success: false,
+          exitCode: 3,
+          error: { message: 'boom' },
+        }),
+        report(t, d!, 'finish', { nodeId: nodes[3]!.id, success: true, exitCode: 0 }),
+      ]);
+      // One of the two finishes of a wins; the other finds it ended.
+      assert.deepEqual(
+        finishes
+          .slice(0, 2)
+          .map((r) => r.status)
+          .sort(),
+        [200, 409],
+      );
+      expectError(finishes[2]!, 409, 'STALE_LEASE');
+      expectStatus(finishes[3]!, 200);
+      expectStatus(finishes[4]!, 200);
+      assert.equal((await exe(a!)).state, 'COMPLETED');
+      assert.equal((await exe(b!)).state, 'RUNNING');
+      assert.equal((await exe(c!)).state, 'FAILED');
+      assert.equal((await exe(c!)).exitCode, 3);
+      assert.deepEqual(finishes[4]!.body, await exe(d!));
+      const counts = (await getJob(t, job.id)).tasks;
+      assert.equal(counts.completed, 2);
       await drain();
     });
 

@@ -187,8 +187,13 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { nodeId, ...fields } = request.body;
-        await finishExecution(ctx, settings, nodeId, finishReport(request.params.id, fields));
-        return executionJson(await getExecution(ctx, request.params.id));
+        const written = await finishExecution(
+          ctx,
+          settings,
+          nodeId,
+          finishReport(request.params.id, fields),
+        );
+        return executionJson(written ?? (await getExecution(ctx, request.params.id)));
       },
     );
 
