@@ -165,13 +165,14 @@ async function run(kind: 'sqlite' | 'postgres') {
       }),
     );
     const elapsedMs = performance.now() - started;
-    const statements = takeStatementCounts();
-    const statementCount = [...statements.values()].reduce((a, b) => a + b, 0);
+    const statements = [...takeStatementCounts()].sort((a, b) => b[1].ms - a[1].ms);
+    const statementCount = statements.reduce((sum, [, s]) => sum + s.count, 0);
     if (args.statements) {
-      console.log(`${kind}: statements per task, by text`);
-      for (const [text, n] of [...statements].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+      console.log(`${kind}: statements per task, and their milliseconds per task, by text`);
+      for (const [text, s] of statements.slice(0, 30)) {
+        const line = text.replace(/\s+/g, ' ').slice(0, 150);
         console.log(
-          `${(n / TASKS).toFixed(2).padStart(6)}  ${text.replace(/\s+/g, ' ').slice(0, 160)}`,
+          `${(s.count / TASKS).toFixed(2).padStart(6)} ${(s.ms / TASKS).toFixed(3).padStart(7)}  ${line}`,
         );
       }
     }

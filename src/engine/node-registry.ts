@@ -131,10 +131,13 @@ async function writeHeartbeats(
     const held = beats.flatMap((b) =>
       nodes.has(b.nodeId) ? b.executionIds.map((id) => ({ id, nodeId: b.nodeId })) : [],
     );
-    const alive = new Set(await extendLeasesOf(tx, held, now, now + settings.leaseMs));
+    // By execution and node: a node that lists another node's execution must hear stop,
+    // even when that node's own heartbeat in the same batch kept it alive.
+    const extended = await extendLeasesOf(tx, held, now, now + settings.leaseMs);
+    const alive = new Set(extended.map((e) => `${e.id}/${e.nodeId}`));
     return beats.map((b) =>
       nodes.has(b.nodeId)
-        ? { stop: b.executionIds.filter((id) => !alive.has(id)) }
+        ? { stop: b.executionIds.filter((id) => !alive.has(`${id}/${b.nodeId}`)) }
         : notFound('node', b.nodeId),
     );
   });

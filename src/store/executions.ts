@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
+import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor, Tx } from './database.js';
 import type { ExecutionRow, ExecutionsTable, NodeRow, TaskRow } from './schema.js';
 
@@ -33,7 +34,11 @@ export async function startExecutionRows(
   now: number,
   leaseExpiresAt: number,
 ): Promise<void> {
-  await tx
+  await START_EXECUTIONS.execute(tx, [...ids], now, leaseExpiresAt);
+}
+
+const START_EXECUTIONS = compiledQuery((db, ids: number[], now: number, leaseExpiresAt: number) =>
+  db
     .updateTable('executions')
     .set({
       state: 'RUNNING',
@@ -42,9 +47,8 @@ export async function startExecutionRows(
       last_heartbeat: now,
       last_modified: now,
     })
-    .where('id', 'in', ids)
-    .execute();
-}
+    .where('id', 'in', ids),
+);
 
 export async function liveExecutionsOfTasks(
   db: Executor,
@@ -293,9 +297,20 @@ export async function lockExecutions(
   ids: readonly number[],
 ): Promise<ExecutionRow[]> {
   if (ids.length === 0) return [];
-  const q = tx.selectFrom('executions').selectAll().where('id', 'in', ids).orderBy('id');
-  return (dialect === 'postgres' ? q.forUpdate() : q).execute();
+  return LOCK_EXECUTIONS[dialect].execute(tx, [...ids]);
 }
+
+function lockExecutionsQuery(dialect: DialectName) {
+  return compiledQuery((db, ids: number[]) => {
+    const q = db.selectFrom('executions').selectAll().where('id', 'in', ids).orderBy('id');
+    return dialect === 'postgres' ? q.forUpdate() : q;
+  });
+}
+
+const LOCK_EXECUTIONS = {
+  sqlite: lockExecutionsQuery('sqlite'),
+  postgres: lockExecutionsQuery('postgres'),
+};
 
 /** Ends live executions as COMPLETED in one statement; those never started start now. */
 export async function completeExecutionRows(
@@ -304,20 +319,25 @@ export async function completeExecutionRows(
   patch: Pick<ExecutionsTable, 'exit_code' | 'timed_out'>,
   now: number,
 ): Promise<void> {
-  await tx
-    .updateTable('executions')
-    .set((eb) => ({
-      ...patch,
-      state: 'COMPLETED',
-      progress: 100,
-      started_at: eb.fn.coalesce('started_at', sql<number>`${now}`),
-      ended_at: now,
-      last_heartbeat: now,
-      last_modified: now,
-    }))
-    .where('id', 'in', ids)
-    .execute();
+  await COMPLETE_EXECUTIONS.execute(tx, [...ids], patch.exit_code, patch.timed_out, now);
 }
+
+const COMPLETE_EXECUTIONS = compiledQuery(
+  (db, ids: number[], exitCode: number | null, timedOut: number, now: number) =>
+    db
+      .updateTable('executions')
+      .set((eb) => ({
+        exit_code: exitCode,
+        timed_out: timedOut,
+        state: 'COMPLETED',
+        progress: 100,
+        started_at: eb.fn.coalesce('started_at', sql<number>`${now}`),
+        ended_at: now,
+        last_heartbeat: now,
+        last_modified: now,
+      }))
+      .where('id', 'in', ids),
+);
 
 /**
  * Extends the leases of live executions, each only for the node that holds it (a node
@@ -329,8 +349,8 @@ export async function extendLeasesOf(
   held: readonly { id: number; nodeId: number }[],
   now: number,
   expiresAt: number,
-): Promise<number[]> {
-  const extended: number[] = [];
+): Promise<{ id: number; nodeId: number }[]> {
+  const extended: { id: number; nodeId: number }[] = [];
   for (let i = 0; i < held.length; i += 1000) {
     const chunk = held.slice(i, i + 1000);
     const rows = await tx
@@ -345,9 +365,9 @@ export async function extendLeasesOf(
       )
       .where('state', 'in', LIVE_EXECUTION_STATES)
       .where('lease_expires_at', '>=', now)
-      .returning('id')
+      .returning(['id', 'node_id'])
       .execute();
-    extended.push(...rows.map((r) => Number(r.id)));
+    extended.push(...rows.map((r) => ({ id: Number(r.id), nodeId: Number(r.node_id) })));
   }
   return extended;
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor, Tx } from './database.js';
 import type { JobRow, JobUpdate, NewJobRow } from './schema.js';
 
@@ -63,18 +64,29 @@ export async function shiftTaskCounters(
   now: number,
 ): Promise<JobRow | undefined> {
   if (from === to || n === 0) return undefined;
+  const key = `${from}>${to}`;
+  let shift = COUNTER_SHIFTS.get(key);
+  if (!shift) COUNTER_SHIFTS.set(key, (shift = counterShift(from, to)));
+  return shift.executeTakeFirst(tx, jobId, n, now);
+}
+
+/** One compiled update per pair of counters (their columns are the query's shape). */
+const COUNTER_SHIFTS = new Map<string, ReturnType<typeof counterShift>>();
+
+function counterShift(from: CounterState, to: CounterState) {
   const a = TASK_COUNTER_COLUMNS[from];
   const b = TASK_COUNTER_COLUMNS[to];
-  return tx
-    .updateTable('jobs')
-    .set((eb) => ({
-      [a]: eb(a, '-', n),
-      [b]: eb(b, '+', n),
-      last_modified: now,
-    }))
-    .where('id', '=', jobId)
-    .returningAll()
-    .executeTakeFirst();
+  return compiledQuery((db, jobId: number, n: number, now: number) =>
+    db
+      .updateTable('jobs')
+      .set((eb) => ({
+        [a]: eb(a, '-', n),
+        [b]: eb(b, '+', n),
+        last_modified: now,
+      }))
+      .where('id', '=', jobId)
+      .returningAll(),
+  );
 }
 
 /** Sets every counter from the tasks themselves (after a bulk change). */

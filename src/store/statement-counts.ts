@@ -6,10 +6,19 @@ import type { KyselyConfig, LogEvent } from 'kysely';
  * costs (issue 10 began at 27.2). Off, it costs nothing: Kysely gets no logger.
  */
 
-const counts = new Map<string, number>();
+/** Per statement text: how many ran, and the milliseconds they took. */
+export interface StatementCount {
+  count: number;
+  ms: number;
+}
+
+const counts = new Map<string, StatementCount>();
 
 function count(event: LogEvent): void {
-  counts.set(event.query.sql, (counts.get(event.query.sql) ?? 0) + 1);
+  const found = counts.get(event.query.sql) ?? { count: 0, ms: 0 };
+  found.count++;
+  found.ms += event.queryDurationMillis;
+  counts.set(event.query.sql, found);
 }
 
 /** The Kysely options that count statements, when asked for. */
@@ -18,7 +27,7 @@ export function statementCounting(): Pick<KyselyConfig, 'log'> {
 }
 
 /** The statements run since the last call, by text, and forgets them. */
-export function takeStatementCounts(): Map<string, number> {
+export function takeStatementCounts(): Map<string, StatementCount> {
   const taken = new Map(counts);
   counts.clear();
   return taken;

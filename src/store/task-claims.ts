@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
+import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor, Tx } from './database.js';
 import type { ExecutionRow, JobRow, NodeRow, TaskRow } from './schema.js';
 
@@ -36,7 +37,25 @@ export async function dispatchableJobs(
   excludeJobIds: readonly number[],
   limit: number,
 ): Promise<DispatchableJob[]> {
-  const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
+  const rows = await DISPATCHABLE_JOBS[dialect].execute(
+    db,
+    node.id,
+    node.name,
+    [node.cpus, node.mem, node.disk, node.gpus],
+    pools.length ? [...pools] : [''],
+    groups.length ? [...groups] : [''],
+    [...excludeJobIds],
+    limit,
+  );
+  return rows.map((r) => ({ id: Number(r.id), machine_limit: Number(r.machine_limit) }));
+}
+
+const DISPATCHABLE_JOBS = {
+  sqlite: dispatchableJobsQuery('sqlite'),
+  postgres: dispatchableJobsQuery('postgres'),
+};
+
+function dispatchableJobsQuery(dialect: DialectName) {
   const live = sql.raw(LIVE_EXECUTION_STATES.map((s) => `'${s}'`).join(', '));
   // The states are literals, not parameters: a partial index serves only a query whose
   // predicate visibly implies the index's, and PostgreSQL's generic plan for a prepared
@@ -45,27 +64,40 @@ export async function dispatchableJobs(
   // so it is told which index to walk.
   const dispatchable = sql.raw(DISPATCHABLE_JOB_STATES.map((s) => `'${s}'`).join(', '));
   const indexed = sql.raw(dialect === 'sqlite' ? 'indexed by jobs_dispatchable' : '');
-  const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${node.name})`;
-  const { rows } = await sql<DispatchableJob>`
-    select j.id, j.machine_limit from jobs as j ${indexed}
-    where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
-      and (j.pool = '' or j.pool in (${list(pools.length ? pools : [''])}))
-      and (j.grp = '' or j.grp in (${list(groups.length ? groups : [''])}))
-      and j.req_cpus <= ${node.cpus} and j.req_mem <= ${node.mem}
-      and j.req_disk <= ${node.disk} and j.req_gpus <= ${node.gpus}
-      and (j.node_list_mode = 'NONE'
-        or (j.node_list_mode = 'ALLOW' and ${listed})
-        or (j.node_list_mode = 'DENY' and not ${listed}))
-      and (j.machine_limit = 0
-        or exists (select 1 from executions x
-          where x.job_id = j.id and x.node_id = ${node.id} and x.state in (${live}))
-        or (select count(distinct x.node_id) from executions x
-          where x.job_id = j.id and x.node_id <> ${node.id} and x.state in (${live})) < j.machine_limit)
-      ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
-    order by j.priority desc, j.created_at, j.id
-    limit ${limit}
-  `.execute(db);
-  return rows.map((r) => ({ id: Number(r.id), machine_limit: Number(r.machine_limit) }));
+  return compiledQuery(
+    (
+      _db,
+      nodeId: number,
+      nodeName: string,
+      [cpus, mem, disk, gpus]: number[],
+      pools: string[],
+      groups: string[],
+      excludeJobIds: number[],
+      limit: number,
+    ) => {
+      const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
+      const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
+      return sql<DispatchableJob>`
+        select j.id, j.machine_limit from jobs as j ${indexed}
+        where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
+          and (j.pool = '' or j.pool in (${list(pools)}))
+          and (j.grp = '' or j.grp in (${list(groups)}))
+          and j.req_cpus <= ${cpus} and j.req_mem <= ${mem}
+          and j.req_disk <= ${disk} and j.req_gpus <= ${gpus}
+          and (j.node_list_mode = 'NONE'
+            or (j.node_list_mode = 'ALLOW' and ${listed})
+            or (j.node_list_mode = 'DENY' and not ${listed}))
+          and (j.machine_limit = 0
+            or exists (select 1 from executions x
+              where x.job_id = j.id and x.node_id = ${nodeId} and x.state in (${live}))
+            or (select count(distinct x.node_id) from executions x
+              where x.job_id = j.id and x.node_id <> ${nodeId} and x.state in (${live})) < j.machine_limit)
+          ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
+        order by j.priority desc, j.created_at, j.id
+        limit ${limit}
+      `;
+    },
+  );
 }
 
 /**
@@ -79,15 +111,23 @@ export async function queuedTasksOf(
   jobId: number,
   limit: number,
 ): Promise<TaskRow[]> {
-  const q = tx
-    .selectFrom('tasks')
-    .selectAll()
-    .where('job_id', '=', jobId)
-    .where('state', '=', 'QUEUED')
-    .orderBy('task_index')
-    .limit(limit);
-  return (dialect === 'postgres' ? q.forUpdate().skipLocked() : q).execute();
+  return QUEUED_TASKS[dialect].execute(tx, jobId, limit);
 }
+
+function queuedTasksQuery(dialect: DialectName) {
+  return compiledQuery((db, jobId: number, limit: number) => {
+    const q = db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('state', '=', 'QUEUED')
+      .orderBy('task_index')
+      .limit(limit);
+    return dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
+  });
+}
+
+const QUEUED_TASKS = { sqlite: queuedTasksQuery('sqlite'), postgres: queuedTasksQuery('postgres') };
 
 /** What a claim writes: who takes which tasks, and how the executions start. */
 export interface TaskClaim {
@@ -128,28 +168,17 @@ async function claimInOneStatement(
 ): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
   const n = c.taskIds.length;
   const startedAt = c.state === 'RUNNING' ? c.now : null;
-  const { rows } = await sql<ExecutionRow & { job_json: JobRow }>`
-    with j as (
-      update jobs set num_exes = num_exes + ${n}, tasks_queued = tasks_queued - ${n},
-        tasks_running = tasks_running + ${n}, last_modified = ${c.now}
-      where id = ${c.jobId} returning *
-    ), x as (
-      insert into executions (job_id, task_id, node_id, exe_num, state, lease_expires_at,
-        progress, exit_code, error_name, error_message, timed_out, log_lines, created_at,
-        started_at, ended_at, last_heartbeat, last_modified)
-      select j.id, v.task_id, ${c.nodeId}, j.num_exes - ${n} + v.ord, ${c.state},
-        ${c.leaseExpiresAt}, 0, null, null, null, 0, 0, ${c.now},
-        cast(${startedAt} as bigint), null, ${c.now}, ${c.now}
-      from j, unnest(cast(${[...c.taskIds]} as bigint[])) with ordinality as v(task_id, ord)
-      returning *
-    ), t as (
-      update tasks set state = 'RUNNING', node_id = ${c.nodeId}, progress = 0,
-        started_at = ${c.now}, ended_at = null, last_status_change = ${c.now},
-        last_modified = ${c.now}, last_execution_id = x.id
-      from x where tasks.id = x.task_id
-    )
-    select x.*, (select row_to_json(j) from j) as job_json from x order by x.exe_num
-  `.execute(tx);
+  const rows = await CLAIM_IN_ONE_STATEMENT.execute(
+    tx,
+    c.jobId,
+    n,
+    c.nodeId,
+    c.state,
+    c.leaseExpiresAt,
+    c.now,
+    startedAt,
+    [...c.taskIds],
+  );
   if (rows.length !== n) {
     throw new Error(`a claim of ${n} tasks of job ${c.jobId} wrote ${rows.length} executions`);
   }
@@ -158,75 +187,154 @@ async function claimInOneStatement(
   return { executions, job };
 }
 
+const CLAIM_IN_ONE_STATEMENT = compiledQuery(
+  (
+    _db,
+    jobId: number,
+    n: number,
+    nodeId: number,
+    state: string,
+    leaseExpiresAt: number,
+    now: number,
+    startedAt: number | null,
+    taskIds: number[],
+  ) => sql<ExecutionRow & { job_json: JobRow }>`
+    with j as (
+      update jobs set num_exes = num_exes + ${n}, tasks_queued = tasks_queued - ${n},
+        tasks_running = tasks_running + ${n}, last_modified = ${now}
+      where id = ${jobId} returning *
+    ), x as (
+      insert into executions (job_id, task_id, node_id, exe_num, state, lease_expires_at,
+        progress, exit_code, error_name, error_message, timed_out, log_lines, created_at,
+        started_at, ended_at, last_heartbeat, last_modified)
+      select j.id, v.task_id, ${nodeId}, j.num_exes - ${n} + v.ord, ${state},
+        ${leaseExpiresAt}, 0, null, null, null, 0, 0, ${now},
+        cast(${startedAt} as bigint), null, ${now}, ${now}
+      from j, unnest(cast(${taskIds} as bigint[])) with ordinality as v(task_id, ord)
+      returning *
+    ), t as (
+      update tasks set state = 'RUNNING', node_id = ${nodeId}, progress = 0,
+        started_at = ${now}, ended_at = null, last_status_change = ${now},
+        last_modified = ${now}, last_execution_id = x.id
+      from x where tasks.id = x.task_id
+    )
+    select x.*, (select row_to_json(j) from j) as job_json from x order by x.exe_num
+  `,
+);
+
 async function claimStepByStep(
   tx: Executor,
   c: TaskClaim,
 ): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
   const n = c.taskIds.length;
-  const job = await tx
+  const job = await CLAIM_JOB_COUNTERS.executeTakeFirst(tx, c.jobId, n, c.now);
+  if (!job) throw new Error(`job ${c.jobId} vanished while its tasks were claimed`);
+  const executions = await INSERT_EXECUTIONS.execute(
+    tx,
+    [...c.taskIds],
+    c.taskIds.map((_, i) => job.num_exes - n + 1 + i),
+    c.jobId,
+    c.nodeId,
+    c.state,
+    c.leaseExpiresAt,
+    c.now,
+    c.state === 'RUNNING' ? c.now : null,
+  );
+  await TASKS_RUNNING.execute(
+    tx,
+    executions.map((e) => e.task_id),
+    executions.map((e) => e.id),
+    c.nodeId,
+    c.now,
+  );
+  const byTask = new Map(executions.map((e) => [e.task_id, e]));
+  return { executions: c.taskIds.map((id) => byTask.get(id)!), job };
+}
+
+const CLAIM_JOB_COUNTERS = compiledQuery((db, jobId: number, n: number, now: number) =>
+  db
     .updateTable('jobs')
     .set((eb) => ({
       num_exes: eb('num_exes', '+', n),
       tasks_queued: eb('tasks_queued', '-', n),
       tasks_running: eb('tasks_running', '+', n),
-      last_modified: c.now,
+      last_modified: now,
     }))
-    .where('id', '=', c.jobId)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const executions = await tx
-    .insertInto('executions')
-    .values(
-      c.taskIds.map((taskId, i) => ({
-        job_id: c.jobId,
-        task_id: taskId,
-        node_id: c.nodeId,
-        exe_num: job.num_exes - n + 1 + i,
-        state: c.state,
-        lease_expires_at: c.leaseExpiresAt,
+    .where('id', '=', jobId)
+    .returningAll(),
+);
+
+const INSERT_EXECUTIONS = compiledQuery(
+  (
+    db,
+    taskIds: number[],
+    exeNums: number[],
+    jobId: number,
+    nodeId: number,
+    state: string,
+    leaseExpiresAt: number,
+    now: number,
+    startedAt: number | null,
+  ) =>
+    db
+      .insertInto('executions')
+      .values(
+        taskIds.map((taskId, i) => ({
+          job_id: jobId,
+          task_id: taskId,
+          node_id: nodeId,
+          exe_num: exeNums[i]!,
+          state,
+          lease_expires_at: leaseExpiresAt,
+          progress: 0,
+          exit_code: null,
+          error_name: null,
+          error_message: null,
+          timed_out: 0,
+          log_lines: 0,
+          created_at: now,
+          started_at: startedAt,
+          ended_at: null,
+          last_heartbeat: now,
+          last_modified: now,
+        })),
+      )
+      .returningAll(),
+);
+
+const TASKS_RUNNING = compiledQuery(
+  (db, taskIds: number[], executionIds: number[], nodeId: number, now: number) =>
+    db
+      .updateTable('tasks')
+      .set({
+        state: 'RUNNING',
+        node_id: nodeId,
         progress: 0,
-        exit_code: null,
-        error_name: null,
-        error_message: null,
-        timed_out: 0,
-        log_lines: 0,
-        created_at: c.now,
-        started_at: c.state === 'RUNNING' ? c.now : null,
+        started_at: now,
         ended_at: null,
-        last_heartbeat: c.now,
-        last_modified: c.now,
-      })),
-    )
-    .returningAll()
-    .execute();
-  const pointers = sql.join(
-    executions.map((e) => sql`when ${e.task_id} then ${e.id}`),
-    sql` `,
-  );
-  await tx
-    .updateTable('tasks')
-    .set({
-      state: 'RUNNING',
-      node_id: c.nodeId,
-      progress: 0,
-      started_at: c.now,
-      ended_at: null,
-      last_status_change: c.now,
-      last_modified: c.now,
-      last_execution_id: sql<number>`case id ${pointers} end`,
-    })
-    .where('id', 'in', c.taskIds)
-    .execute();
-  const byTask = new Map(executions.map((e) => [e.task_id, e]));
-  return { executions: c.taskIds.map((id) => byTask.get(id)!), job };
-}
+        last_status_change: now,
+        last_modified: now,
+        last_execution_id: sql<number>`case id ${sql.join(
+          taskIds.map((t, i) => sql`when ${t} then ${executionIds[i]}`),
+          sql` `,
+        )} end`,
+      })
+      .where('id', 'in', taskIds),
+);
 
 /** The node, and how many live executions it holds (its slots in use), in one read. */
 export async function nodeForClaim(
   db: Executor,
   nodeId: number,
 ): Promise<{ node: NodeRow; live: number } | undefined> {
-  const row = await db
+  const row = await NODE_FOR_CLAIM.executeTakeFirst(db, nodeId);
+  if (!row) return undefined;
+  const { live, ...node } = row;
+  return { node, live: Number(live ?? 0) };
+}
+
+const NODE_FOR_CLAIM = compiledQuery((db, nodeId: number) =>
+  db
     .selectFrom('nodes as n')
     .selectAll('n')
     .select((eb) =>
@@ -237,9 +345,5 @@ export async function nodeForClaim(
         .where('x.state', 'in', LIVE_EXECUTION_STATES)
         .as('live'),
     )
-    .where('n.id', '=', nodeId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const { live, ...node } = row;
-  return { node, live: Number(live ?? 0) };
-}
+    .where('n.id', '=', nodeId),
+);

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor } from './database.js';
 import { completeExecutionRows } from './executions.js';
 import { findJob, shiftTaskCounters } from './jobs.js';
@@ -30,30 +31,14 @@ export async function completeExecutionsOfJob(
   now: number,
 ): Promise<{ job: JobRow; taskIds: number[] }> {
   if (dialect === 'postgres') {
-    const { rows } = await sql<{ job: JobRow; task_ids: (number | string)[] }>`
-      with x as (
-        update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
-          timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
-          ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now}
-        from unnest(cast(${completions.map((c) => c.executionId)} as bigint[]),
-          cast(${completions.map((c) => c.exitCode)} as integer[]),
-          cast(${completions.map((c) => c.timedOut)} as integer[])) as v(id, exit_code, timed_out)
-        where e.id = v.id
-        returning e.task_id
-      ), t as (
-        update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
-          last_status_change = ${now}, last_modified = ${now}
-        where id in (select task_id from x) and state = 'RUNNING'
-        returning id
-      ), j as (
-        update jobs set tasks_running = tasks_running - (select count(*) from t),
-          tasks_completed = tasks_completed + (select count(*) from t), last_modified = ${now}
-        where id = ${jobId} returning *
-      )
-      select row_to_json(j) as job,
-        (select coalesce(array_agg(id order by id), '{}') from t) as task_ids
-      from j
-    `.execute(tx);
+    const rows = await COMPLETE_IN_ONE_STATEMENT.execute(
+      tx,
+      jobId,
+      now,
+      completions.map((c) => c.executionId),
+      completions.map((c) => c.exitCode),
+      completions.map((c) => c.timedOut),
+    );
     if (!rows[0]) throw new Error(`job ${jobId} vanished while its executions completed`);
     return { job: rows[0].job, taskIds: rows[0].task_ids.map(Number) };
   }
@@ -69,7 +54,54 @@ export async function completeExecutionsOfJob(
   }
   // A group of finishes holds at most a few thousand reports (execution-batches.ts): well
   // inside SQLite's limit of 32,766 bound variables.
-  const moved = await tx
+  const moved = await COMPLETE_RUNNING_TASKS.execute(
+    tx,
+    completions.map((c) => c.taskId),
+    now,
+  );
+  const taskIds = moved.map((t) => t.id).sort((a, b) => a - b);
+  const job =
+    (await shiftTaskCounters(tx, jobId, 'RUNNING', 'COMPLETED', taskIds.length, now)) ??
+    (await findJob(tx, jobId));
+  if (!job) throw new Error(`job ${jobId} vanished while its executions completed`);
+  return { job, taskIds };
+}
+
+const COMPLETE_IN_ONE_STATEMENT = compiledQuery(
+  (
+    _db,
+    jobId: number,
+    now: number,
+    executionIds: number[],
+    exitCodes: (number | null)[],
+    timedOuts: number[],
+  ) => sql<{ job: JobRow; task_ids: (number | string)[] }>`
+    with x as (
+      update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
+        timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
+        ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now}
+      from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
+        cast(${timedOuts} as integer[])) as v(id, exit_code, timed_out)
+      where e.id = v.id
+      returning e.task_id
+    ), t as (
+      update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
+        last_status_change = ${now}, last_modified = ${now}
+      where id in (select task_id from x) and state = 'RUNNING'
+      returning id
+    ), j as (
+      update jobs set tasks_running = tasks_running - (select count(*) from t),
+        tasks_completed = tasks_completed + (select count(*) from t), last_modified = ${now}
+      where id = ${jobId} returning *
+    )
+    select row_to_json(j) as job,
+      (select coalesce(array_agg(id order by id), '{}') from t) as task_ids
+    from j
+  `,
+);
+
+const COMPLETE_RUNNING_TASKS = compiledQuery((db, taskIds: number[], now: number) =>
+  db
     .updateTable('tasks')
     .set({
       state: 'COMPLETED',
@@ -78,18 +110,7 @@ export async function completeExecutionsOfJob(
       last_status_change: now,
       last_modified: now,
     })
-    .where(
-      'id',
-      'in',
-      completions.map((c) => c.taskId),
-    )
+    .where('id', 'in', taskIds)
     .where('state', '=', 'RUNNING')
-    .returning('id')
-    .execute();
-  const taskIds = moved.map((t) => t.id).sort((a, b) => a - b);
-  const job =
-    (await shiftTaskCounters(tx, jobId, 'RUNNING', 'COMPLETED', taskIds.length, now)) ??
-    (await findJob(tx, jobId));
-  if (!job) throw new Error(`job ${jobId} vanished while its executions completed`);
-  return { job, taskIds };
-}
+    .returning('id'),
+);

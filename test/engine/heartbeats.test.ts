@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GroupCommit } from '../../src/engine/group-commit.js';
+import { GroupCommit, ItemFailure } from '../../src/engine/group-commit.js';
 import { submitJob } from '../../src/engine/job-submission.js';
 import { nodeHeartbeat, registerNode } from '../../src/engine/node-registry.js';
 import { reportProgress } from '../../src/engine/progress-reports.js';
@@ -16,9 +16,21 @@ describe('group commit', () => {
       await new Promise((r) => setTimeout(r, 20));
       return items.map((i) => i * 10);
     });
-    const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => writer.submit(i)));
+    // Submitted in one turn of the event loop: written together.
+    const first = [1, 2].map((i) => writer.submit(i));
+    // The batch is being written; these wait for the next one.
+    await new Promise((r) => setTimeout(r, 5));
+    const later = [3, 4, 5].map((i) => writer.submit(i));
+    const answers = await Promise.all([...first, ...later]);
     assert.deepEqual(answers, [10, 20, 30, 40, 50]);
-    assert.deepEqual(batches, [[1], [2, 3, 4, 5]], 'the first goes at once, the rest together');
+    assert.deepEqual(
+      batches,
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      'what arrives during a write goes next',
+    );
   });
 
   it('fails every item of a batch whose write throws, and goes on with the next', async () => {
@@ -27,10 +39,21 @@ describe('group commit', () => {
       if (calls++ === 0) throw new Error('disk full');
       return items;
     });
-    const first = writer.submit(1);
+    const first = assert.rejects(writer.submit(1), /disk full/);
+    await new Promise((r) => setImmediate(r));
     const second = writer.submit(2);
-    await assert.rejects(first, /disk full/);
+    await first;
     assert.equal(await second, 2);
+  });
+
+  it('fails one item alone when the write answers an ItemFailure for it', async () => {
+    const writer = new GroupCommit<number, number>(async (items) =>
+      items.map((i) => (i === 2 ? new ItemFailure(new Error('not this one')) : i)),
+    );
+    const [one, two, three] = await Promise.allSettled([1, 2, 3].map((i) => writer.submit(i)));
+    assert.deepEqual(one, { status: 'fulfilled', value: 1 });
+    assert.match(String((two as PromiseRejectedResult).reason), /not this one/);
+    assert.deepEqual(three, { status: 'fulfilled', value: 3 });
   });
 });
 
