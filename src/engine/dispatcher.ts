@@ -14,7 +14,7 @@ import type {
 import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { abortExecution, releaseExecution } from './execution-reports.js';
-import { GroupCommit, ItemFailure } from './group-commit.js';
+import { GroupCommit, ItemFailure, writersFor } from './group-commit.js';
 import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
 import { dispatchTasks } from './task-dispatch.js';
@@ -95,10 +95,7 @@ export class Dispatcher {
    * Claims of every node share transactions (GroupCommit): in the single-task protocol
    * with 8 nodes, a lone claim's begin and commit were 2 of its 8 statements.
    */
-  readonly #claims = new GroupCommit<ClaimCall, Acquired[]>(
-    (calls) => this.#writeClaims(calls),
-    MAX_CLAIMS_PER_TRANSACTION,
-  );
+  readonly #claims: GroupCommit<ClaimCall, Acquired[]>;
   dispatches = 0;
   /** Claims tried: each is a look at the queue (a transaction). */
   looks = 0;
@@ -111,6 +108,11 @@ export class Dispatcher {
     private readonly onDispatch?: (queuedMs: number) => void,
   ) {
     this.#unsubscribe = ctx.bus.subscribe((event) => this.#waiting.handle(event));
+    this.#claims = new GroupCommit(
+      (calls) => this.#writeClaims(calls),
+      MAX_CLAIMS_PER_TRANSACTION,
+      writersFor(ctx),
+    );
   }
 
   close(): void {
@@ -272,18 +274,17 @@ export class Dispatcher {
           look.contended = true;
           continue;
         }
-        const { dispatched, job } = await dispatchTasks(
-          ctx,
-          tx,
-          emit,
-          candidate.id,
-          tasks,
-          nodeId,
-          {
-            leaseMs: this.settings.leaseMs,
-            start: options.start ?? false,
-          },
-        );
+        const claimed = await dispatchTasks(ctx, tx, emit, candidate.id, tasks, nodeId, {
+          leaseMs: this.settings.leaseMs,
+          start: options.start ?? false,
+          skipLockedJob: true,
+        });
+        if (!claimed) {
+          // Another transaction holds the job: its tasks are free again in milliseconds.
+          look.contended = true;
+          continue;
+        }
+        const { dispatched, job } = claimed;
         const type = await this.#type(tx, job.job_type_id);
         const revision = await this.#revision(tx, job.job_type_rev_id);
         if (!type || !revision) throw notFound('job type', job.job_type_id);

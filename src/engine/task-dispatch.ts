@@ -29,18 +29,21 @@ export async function dispatchTasks(
   jobId: number,
   tasks: readonly TaskRow[],
   nodeId: number,
-  options: { leaseMs: number; start?: boolean },
-): Promise<{ dispatched: Dispatched[]; job: JobRow }> {
+  options: { leaseMs: number; start?: boolean; skipLockedJob?: boolean },
+): Promise<{ dispatched: Dispatched[]; job: JobRow } | undefined> {
   for (const task of tasks) taskStateMachine.apply(task.state as TaskState, 'dispatch', task.id);
   const now = ctx.clock();
-  const { executions, job: claimed } = await claimTasks(tx, ctx.dialect, {
+  const claim = await claimTasks(tx, ctx.dialect, {
     jobId,
     taskIds: tasks.map((t) => t.id),
     nodeId,
     state: options.start ? 'RUNNING' : 'ACQUIRED',
     leaseExpiresAt: now + options.leaseMs,
     now,
+    skipLockedJob: options.skipLockedJob ?? false,
   });
+  if (!claim) return undefined;
+  const { executions, job: claimed } = claim;
   emit({
     type: 'task.state',
     jobId,
@@ -78,8 +81,7 @@ export async function dispatchTask(
   nodeId: number,
   leaseMs: number,
 ): Promise<{ execution: ExecutionRow; job: JobRow }> {
-  const { dispatched, job } = await dispatchTasks(ctx, tx, emit, task.job_id, [task], nodeId, {
-    leaseMs,
-  });
-  return { execution: dispatched[0]!.execution, job };
+  const claimed = await dispatchTasks(ctx, tx, emit, task.job_id, [task], nodeId, { leaseMs });
+  // Without skipLockedJob the claim waits for the job's row, and always takes the task.
+  return { execution: claimed!.dispatched[0]!.execution, job: claimed!.job };
 }

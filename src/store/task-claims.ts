@@ -139,6 +139,13 @@ export interface TaskClaim {
   state: 'ACQUIRED' | 'RUNNING';
   leaseExpiresAt: number;
   now: number;
+  /**
+   * PostgreSQL: give up at once, rather than wait, when another transaction holds the
+   * job's row (the caller then looks elsewhere). Claims share transactions (GroupCommit),
+   * so a claim that waited on a job held by another group, while its own group held a job
+   * that group wanted next, would deadlock; one that never waits cannot.
+   */
+  skipLockedJob?: boolean;
 }
 
 /**
@@ -158,17 +165,18 @@ export async function claimTasks(
   tx: Executor,
   dialect: DialectName,
   claim: TaskClaim,
-): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
+): Promise<{ executions: ExecutionRow[]; job: JobRow } | undefined> {
   return dialect === 'postgres' ? claimInOneStatement(tx, claim) : claimStepByStep(tx, claim);
 }
 
 async function claimInOneStatement(
   tx: Executor,
   c: TaskClaim,
-): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
+): Promise<{ executions: ExecutionRow[]; job: JobRow } | undefined> {
   const n = c.taskIds.length;
   const startedAt = c.state === 'RUNNING' ? c.now : null;
-  const rows = await CLAIM_IN_ONE_STATEMENT.execute(
+  const claim = c.skipLockedJob ? CLAIM_UNLESS_JOB_LOCKED : CLAIM_IN_ONE_STATEMENT;
+  const rows = await claim.execute(
     tx,
     c.jobId,
     n,
@@ -179,6 +187,7 @@ async function claimInOneStatement(
     startedAt,
     [...c.taskIds],
   );
+  if (rows.length === 0 && c.skipLockedJob) return undefined;
   if (rows.length !== n) {
     throw new Error(`a claim of ${n} tasks of job ${c.jobId} wrote ${rows.length} executions`);
   }
@@ -187,22 +196,25 @@ async function claimInOneStatement(
   return { executions, job };
 }
 
-const CLAIM_IN_ONE_STATEMENT = compiledQuery(
-  (
-    _db,
-    jobId: number,
-    n: number,
-    nodeId: number,
-    state: string,
-    leaseExpiresAt: number,
-    now: number,
-    startedAt: number | null,
-    taskIds: number[],
-  ) => sql<ExecutionRow & { job_json: JobRow }>`
-    with j as (
+function claimQuery(lockJob: 'for update' | 'for update skip locked') {
+  return compiledQuery(
+    (
+      _db,
+      jobId: number,
+      n: number,
+      nodeId: number,
+      state: string,
+      leaseExpiresAt: number,
+      now: number,
+      startedAt: number | null,
+      taskIds: number[],
+    ) => sql<ExecutionRow & { job_json: JobRow }>`
+    with l as (
+      select id from jobs where id = ${jobId} ${sql.raw(lockJob)}
+    ), j as (
       update jobs set num_exes = num_exes + ${n}, tasks_queued = tasks_queued - ${n},
         tasks_running = tasks_running + ${n}, last_modified = ${now}
-      where id = ${jobId} returning *
+      where id in (select id from l) returning *
     ), x as (
       insert into executions (job_id, task_id, node_id, exe_num, state, lease_expires_at,
         progress, exit_code, error_name, error_message, timed_out, log_lines, created_at,
@@ -220,7 +232,11 @@ const CLAIM_IN_ONE_STATEMENT = compiledQuery(
     )
     select x.*, (select row_to_json(j) from j) as job_json from x order by x.exe_num
   `,
-);
+  );
+}
+
+const CLAIM_IN_ONE_STATEMENT = claimQuery('for update');
+const CLAIM_UNLESS_JOB_LOCKED = claimQuery('for update skip locked');
 
 async function claimStepByStep(
   tx: Executor,
