@@ -74,7 +74,14 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     engine,
     url: urlOf(app, config.port),
     ...(deadline ? { deadlineUrl: urlOf(deadline, config.deadlinePort ?? 0) } : {}),
+    /**
+     * Stops accepting, answers every waiting request at once (long-polls with nothing,
+     * streams closed), lets requests mid-write finish, then closes the engine. Waits are
+     * ended first: closing the listeners waits for every open request, and a long-poll
+     * left waiting held a shutdown for its whole wait (28–90 s).
+     */
     async close() {
+      engine.stopWaiting();
       await deadline?.close();
       await app.close();
       await onComplete.stop();

@@ -26,6 +26,10 @@ export interface Engine {
   dispatcher: Dispatcher;
   reaper: LeaseReaper;
   metrics: DispatchMetrics;
+  /** Fires when the server starts to stop: every request waiting for something ends. */
+  stopping: AbortSignal;
+  /** Ends every wait at once (long-polls answer "nothing"); the engine keeps working. */
+  stopWaiting(): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +57,11 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
     const reaper = new LeaseReaper(ctx, settings);
     if (options.startReaper) reaper.start();
+    const stopping = new AbortController();
+    const stopWaiting = (): void => {
+      stopping.abort();
+      dispatcher.close();
+    };
     return {
       ctx,
       settings,
@@ -60,12 +69,16 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dispatcher,
       reaper,
       metrics,
+      stopping: stopping.signal,
+      stopWaiting,
       async close() {
         clearInterval(optimizer);
+        stopWaiting();
         await reaper.stop();
-        dispatcher.close();
-        await bus.close();
+        // Work still holding a connection commits, and its events go out, before the bus
+        // and the database close.
         await database.close();
+        await bus.close();
       },
     };
   } catch (error) {
