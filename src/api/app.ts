@@ -8,6 +8,7 @@ import { authenticator } from './auth.js';
 import { recordAuditTrail } from './authorization/audit-hook.js';
 import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
 import { registerErrorHandler } from './error-handler.js';
+import { closeConnectionsWhenQuiet } from './idle-connections.js';
 import { refuseNulCharacters } from './input-guards.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
@@ -37,6 +38,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  closeConnectionsWhenQuiet(app);
   registerErrorHandler(app);
   refuseNulCharacters(app);
   app.decorateRequest('principal', undefined);
