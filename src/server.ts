@@ -28,7 +28,10 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     ...(schema !== undefined ? { schema } : {}),
     ...(isPostgresUrl(config.db) ? {} : { synchronous: config.sqliteSync }),
     startReaper: true,
+    // PostgreSQL: uploads are staged here, on this replica, before they enter the database.
+    stagingDir: join(config.dataDir, 'uploads'),
     settings: {
+      uploadLimit: (config.maxUploadMb ?? 1000) * 1_000_000,
       leaseMs: config.leaseSeconds * 1000,
       nodeTimeoutMs: Math.max(config.leaseSeconds * 1500, 3000),
       reaperIntervalMs: Math.max(config.reaperSeconds * 1000, 100),

@@ -1,3 +1,4 @@
+import { blobStoreFor } from '../store/blob-store.js';
 import { openDatabase, type DatabaseOptions, type OpenDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { systemClock, type Clock } from './clock.js';
@@ -16,6 +17,10 @@ export interface EngineOptions extends DatabaseOptions {
   settings?: Partial<EngineSettings>;
   /** Run the reaper on a timer (servers do; tests call tick() themselves). */
   startReaper?: boolean;
+  /** SQLite: the directory of blob files (default `<database file>-blobs`). */
+  blobDir?: string;
+  /** PostgreSQL: where uploads are staged before they go into the database. */
+  stagingDir?: string;
 }
 
 /** Everything the faces need from the engine: one per server process. */
@@ -47,11 +52,21 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dialect: database.dialect,
       bus,
       clock: options.clock ?? systemClock,
+      blobs: blobStoreFor(database.dialect, database.url, {
+        ...(options.blobDir !== undefined ? { blobDir: options.blobDir } : {}),
+        ...(options.stagingDir !== undefined ? { stagingDir: options.stagingDir } : {}),
+      }),
     };
     const settings = { ...DEFAULT_ENGINE_SETTINGS, ...options.settings };
     await ensureBuiltinJobTypes(ctx);
     database.optimize();
-    const optimizer = setInterval(() => database.optimize(), OPTIMIZE_INTERVAL_MS);
+    const sweep = (): void => void ctx.blobs.sweep(database.db).catch(() => undefined);
+    sweep();
+    const optimizer = setInterval(() => {
+      database.optimize();
+      // Files of deleted blobs (and uploads a crash left staged) go within the hour.
+      sweep();
+    }, OPTIMIZE_INTERVAL_MS);
     optimizer.unref();
     const metrics = new DispatchMetrics();
     const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
