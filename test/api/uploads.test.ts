@@ -1,11 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { purgeOutput } from '../../src/engine/output-deletion.js';
 import { FileBlobStore } from '../../src/store/blob-store.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
@@ -165,6 +167,33 @@ for (const database of TEST_DATABASES) {
       // The server is still fine: a small upload goes through.
       const small = await send(uploadUrl('small.txt'), [Buffer.from('ok')]);
       assert.equal(small.status, 201, JSON.stringify(small.body));
+    });
+
+    it("a purged output's bytes go: its large object at once, its file at the next sweep", async () => {
+      const res = await send(uploadUrl('purged.bin'), [randomBytes(64 * 1024)]);
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const { db, blobs } = t.engine.ctx;
+      const row = await db
+        .selectFrom('outputs')
+        .innerJoin('blobs', 'blobs.id', 'outputs.blob_id')
+        .select(['blobs.file', 'blobs.large_object'])
+        .where('outputs.id', '=', res.body.id)
+        .executeTakeFirstOrThrow();
+      await purgeOutput(t.engine.ctx, res.body.id);
+      if (blobs instanceof FileBlobStore) {
+        const path = join(blobs.dir, row.file!);
+        assert.ok(existsSync(path));
+        // The sweep leaves young files alone (a transaction may be placing one).
+        const anHourAgo = new Date(Date.now() - 3600_000);
+        utimesSync(path, anHourAgo, anHourAgo);
+        assert.equal(await blobs.sweep(db), 1);
+        assert.equal(existsSync(path), false);
+      } else {
+        const left = await sql<{ n: number }>`
+          select count(*)::int as n from pg_largeobject_metadata
+          where oid = ${row.large_object}::bigint::oid`.execute(db);
+        assert.equal(left.rows[0]!.n, 0);
+      }
     });
   });
 }
