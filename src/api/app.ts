@@ -38,11 +38,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  closeConnectionsWhenQuiet(app);
   registerErrorHandler(app);
   refuseNulCharacters(app);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', closeRefusedUpgrades);
+  closeConnectionsWhenQuiet(app);
   app.addHook('onRequest', authenticator(options.engine, options.auth));
   enforcePermissions(app, options.engine, 'drover', options.anonymous ?? ANONYMOUS_AREAS);
   recordAuditTrail(app, options.engine, 'drover');
