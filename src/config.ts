@@ -30,6 +30,8 @@ export interface Config {
   deadlinePort?: number;
   /** Where job archives are written and imported from; default `<dataDir>/archives`. */
   archiveDir?: string;
+  /** The largest output upload, in MB (10^6 bytes); optional, 1000 by default. */
+  maxUploadMb?: number;
 }
 
 export const ANONYMOUS_AREAS = ['metrics', 'docs', 'ui'] as const;
@@ -180,6 +182,14 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     description: 'directory job archives are written to and imported from',
     parse: String,
     defaultValue: (c) => (c.dataDir ? join(c.dataDir, 'archives') : '<data-dir>/archives'),
+  },
+  {
+    key: 'maxUploadMb',
+    flag: '--max-upload-mb <n>',
+    env: 'DROVER_MAX_UPLOAD_MB',
+    description: 'largest output a worker may upload, in MB (413 past it)',
+    parse: int('max-upload-mb'),
+    defaultValue: () => 1000,
   },
 ];
 

@@ -28,7 +28,10 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     ...(schema !== undefined ? { schema } : {}),
     ...(isPostgresUrl(config.db) ? {} : { synchronous: config.sqliteSync }),
     startReaper: true,
+    // PostgreSQL: uploads are staged here, on this replica, before they enter the database.
+    stagingDir: join(config.dataDir, 'uploads'),
     settings: {
+      uploadLimit: (config.maxUploadMb ?? 1000) * 1_000_000,
       leaseMs: config.leaseSeconds * 1000,
       nodeTimeoutMs: Math.max(config.leaseSeconds * 1500, 3000),
       reaperIntervalMs: Math.max(config.reaperSeconds * 1000, 100),
@@ -74,7 +77,14 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     engine,
     url: urlOf(app, config.port),
     ...(deadline ? { deadlineUrl: urlOf(deadline, config.deadlinePort ?? 0) } : {}),
+    /**
+     * Stops accepting, answers every waiting request at once (long-polls with nothing,
+     * streams closed), lets requests mid-write finish, then closes the engine. Waits are
+     * ended first: closing the listeners waits for every open request, and a long-poll
+     * left waiting held a shutdown for its whole wait (28–90 s).
+     */
     async close() {
+      engine.stopWaiting();
       await deadline?.close();
       await app.close();
       await onComplete.stop();

@@ -8,6 +8,7 @@ import { authenticator } from './auth.js';
 import { recordAuditTrail } from './authorization/audit-hook.js';
 import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
 import { registerErrorHandler } from './error-handler.js';
+import { closeConnectionsWhenQuiet } from './idle-connections.js';
 import { refuseNulCharacters } from './input-guards.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
@@ -41,6 +42,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   refuseNulCharacters(app);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', closeRefusedUpgrades);
+  closeConnectionsWhenQuiet(app);
   app.addHook('onRequest', authenticator(options.engine, options.auth));
   enforcePermissions(app, options.engine, 'drover', options.anonymous ?? ANONYMOUS_AREAS);
   recordAuditTrail(app, options.engine, 'drover');

@@ -40,7 +40,7 @@ function nulPath(value: unknown, root: string): string | undefined {
     const [current, path] = stack.pop()!;
     if (typeof current === 'string') {
       if (current.includes('\0')) return path;
-    } else if (current !== null && typeof current === 'object') {
+    } else if (isParsed(current)) {
       for (const [key, child] of Object.entries(current)) {
         if (key.includes('\0')) return path;
         stack.push([child, Array.isArray(current) ? `${path}[${key}]` : `${path}.${key}`]);
@@ -48,6 +48,17 @@ function nulPath(value: unknown, root: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Only what a parser built (arrays, plain objects) is walked: an upload's body is its
+ * request stream, whose object graph has cycles, and a raw Buffer's bytes are no strings.
+ */
+function isParsed(value: unknown): value is object {
+  if (Array.isArray(value)) return true;
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** A PostgreSQL data error (SQLSTATE 22xxx) as the 400 it is; any other error unchanged. */

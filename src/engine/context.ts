@@ -1,3 +1,4 @@
+import type { BlobStore } from '../store/blob-store.js';
 import type { Db, DialectName, Tx } from '../store/database.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './event-bus.js';
@@ -9,6 +10,8 @@ export interface EngineContext {
   dialect: DialectName;
   bus: EventBus;
   clock: Clock;
+  /** Where outputs' bytes are kept (files beside SQLite, large objects in PostgreSQL). */
+  blobs: BlobStore;
 }
 
 export type Emit = (event: DroverEvent) => void;

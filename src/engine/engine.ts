@@ -1,3 +1,4 @@
+import { blobStoreFor } from '../store/blob-store.js';
 import { openDatabase, type DatabaseOptions, type OpenDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { systemClock, type Clock } from './clock.js';
@@ -16,6 +17,10 @@ export interface EngineOptions extends DatabaseOptions {
   settings?: Partial<EngineSettings>;
   /** Run the reaper on a timer (servers do; tests call tick() themselves). */
   startReaper?: boolean;
+  /** SQLite: the directory of blob files (default `<database file>-blobs`). */
+  blobDir?: string;
+  /** PostgreSQL: where uploads are staged before they go into the database. */
+  stagingDir?: string;
 }
 
 /** Everything the faces need from the engine: one per server process. */
@@ -26,6 +31,10 @@ export interface Engine {
   dispatcher: Dispatcher;
   reaper: LeaseReaper;
   metrics: DispatchMetrics;
+  /** Fires when the server starts to stop: every request waiting for something ends. */
+  stopping: AbortSignal;
+  /** Ends every wait at once (long-polls answer "nothing"); the engine keeps working. */
+  stopWaiting(): void;
   close(): Promise<void>;
 }
 
@@ -43,16 +52,31 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dialect: database.dialect,
       bus,
       clock: options.clock ?? systemClock,
+      blobs: blobStoreFor(database.dialect, database.url, {
+        ...(options.blobDir !== undefined ? { blobDir: options.blobDir } : {}),
+        ...(options.stagingDir !== undefined ? { stagingDir: options.stagingDir } : {}),
+      }),
     };
     const settings = { ...DEFAULT_ENGINE_SETTINGS, ...options.settings };
     await ensureBuiltinJobTypes(ctx);
     database.optimize();
-    const optimizer = setInterval(() => database.optimize(), OPTIMIZE_INTERVAL_MS);
+    const sweep = (): void => void ctx.blobs.sweep(database.db).catch(() => undefined);
+    sweep();
+    const optimizer = setInterval(() => {
+      database.optimize();
+      // Files of deleted blobs (and uploads a crash left staged) go within the hour.
+      sweep();
+    }, OPTIMIZE_INTERVAL_MS);
     optimizer.unref();
     const metrics = new DispatchMetrics();
     const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
     const reaper = new LeaseReaper(ctx, settings);
     if (options.startReaper) reaper.start();
+    const stopping = new AbortController();
+    const stopWaiting = (): void => {
+      stopping.abort();
+      dispatcher.close();
+    };
     return {
       ctx,
       settings,
@@ -60,12 +84,16 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dispatcher,
       reaper,
       metrics,
+      stopping: stopping.signal,
+      stopWaiting,
       async close() {
         clearInterval(optimizer);
+        stopWaiting();
         await reaper.stop();
-        dispatcher.close();
-        await bus.close();
+        // Work still holding a connection commits, and its events go out, before the bus
+        // and the database close.
         await database.close();
+        await bus.close();
       },
     };
   } catch (error) {

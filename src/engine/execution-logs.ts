@@ -110,17 +110,21 @@ export async function followLog(
   });
   try {
     const page = await readLog(ctx, executionId, from, limit);
-    if (page.lines.length > 0 || !page.live || waitMs <= 0) return page;
+    if (page.lines.length > 0 || !page.live || waitMs <= 0 || signal?.aborted) return page;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, waitMs);
       void arrived.then(() => {
         clearTimeout(timer);
         resolve();
       });
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
     return await readLog(ctx, executionId, from, limit);
   } finally {

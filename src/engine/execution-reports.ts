@@ -251,7 +251,7 @@ export async function completeIn(
 ): Promise<void> {
   const execution = await start(ctx, tx, emit, settings, acquired);
   // A Seed job whose outputs break its manifest fails here, as Scale's post step fails it.
-  const refused = await settleSeedOutputs(tx, execution, ctx.clock());
+  const refused = await settleSeedOutputs(tx, ctx.blobs, execution, ctx.clock());
   if (refused) {
     await failExecution(ctx, tx, emit, execution, 'fail', {
       ...refused,

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
-import { insertBlob, readBlob } from '../store/blobs.js';
+import type { StagedBlob } from '../store/blob-staging.js';
+import type { StoredBlob } from '../store/blob-store.js';
 import { lockExecution } from '../store/executions.js';
 import { deleteProductFilesOfDeletedOutputs } from '../store/files.js';
 import { findJob } from '../store/jobs.js';
@@ -14,6 +15,7 @@ import {
 } from '../store/outputs.js';
 import { inTransaction, type EngineContext } from './context.js';
 import { registerProductFile } from './seed-outputs.js';
+import { DEFAULT_ENGINE_SETTINGS } from './settings.js';
 
 /*
  * Outputs: named, typed files a task left in its output directory, stored as blobs beside
@@ -48,11 +50,38 @@ export function checkOutputName(name: string): string {
   return name;
 }
 
+export const DEFAULT_UPLOAD_LIMIT = DEFAULT_ENGINE_SETTINGS.uploadLimit;
+
 export interface NewOutput {
   name: string;
   /** A media type; application/octet-stream when not known. */
   type?: string;
-  data: Uint8Array;
+  /** The bytes: a request body is streamed to the blob store, never held whole. */
+  content: Readable | Uint8Array;
+  /** Refuse (413) more bytes than this; DEFAULT_UPLOAD_LIMIT when absent. */
+  limit?: number;
+}
+
+/**
+ * Streams `content` to the blob store, then runs `work` (the transaction that writes the
+ * rows, and calls `ctx.blobs.commit`). Whatever happens, no staged or half-placed bytes
+ * are left behind unless that transaction committed.
+ */
+export async function withStagedUpload<T>(
+  ctx: EngineContext,
+  content: Readable | Uint8Array,
+  limit: number,
+  work: (staged: StagedBlob) => Promise<T>,
+): Promise<T> {
+  const staged = await ctx.blobs.stage(content, limit);
+  let committed = false;
+  try {
+    const result = await work(staged);
+    committed = true;
+    return result;
+  } finally {
+    await ctx.blobs.release(staged, committed);
+  }
 }
 
 export async function addOutput(
@@ -66,42 +95,42 @@ export async function addOutput(
   if (type.length > 255 || /[\r\n]/.test(type)) {
     throw invalid('output type must be a media type such as image/png', { field: 'type' });
   }
-  const sha256 = createHash('sha256').update(output.data).digest('hex');
-  const result = await inTransaction(ctx, async (tx) => {
-    const execution = await lockExecution(tx, ctx.dialect, executionId);
-    if (!execution) throw notFound('execution', executionId);
-    if (nodeId !== undefined && execution.node_id !== nodeId) {
-      return stale(`execution ${executionId} is held by node ${execution.node_id}, not ${nodeId}`);
-    }
-    if (!LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState)) {
-      return stale(`execution ${executionId} is ${execution.state}; its outputs are closed`);
-    }
-    const now = ctx.clock();
-    const blobId = await insertBlob(tx, output.data, now);
-    await supersedeOutputs(tx, execution.job_id, execution.task_id, name, now);
-    const id = await insertOutput(tx, {
-      job_id: execution.job_id,
-      execution_id: executionId,
-      name,
-      type,
-      size: output.data.byteLength,
-      sha256,
-      blob_id: blobId,
-      created_at: now,
-    });
-    // A Seed job's output matching a manifest output pattern is also a Scale file.
-    await deleteProductFilesOfDeletedOutputs(tx, execution.job_id, name, now);
-    const job = await findJob(tx, execution.job_id);
-    if (job) {
-      await registerProductFile(
-        tx,
-        job,
-        { name, type, size: output.data.byteLength, sha256, blobId },
-        now,
-      );
-    }
-    return { ok: (await findOutput(tx, id))! };
-  });
+  const limit = output.limit ?? DEFAULT_UPLOAD_LIMIT;
+  const result = await withStagedUpload(ctx, output.content, limit, (staged) =>
+    inTransaction(ctx, async (tx) => {
+      const execution = await lockExecution(tx, ctx.dialect, executionId);
+      if (!execution) throw notFound('execution', executionId);
+      if (nodeId !== undefined && execution.node_id !== nodeId) {
+        return stale(
+          `execution ${executionId} is held by node ${execution.node_id}, not ${nodeId}`,
+        );
+      }
+      if (!LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState)) {
+        return stale(`execution ${executionId} is ${execution.state}; its outputs are closed`);
+      }
+      const now = ctx.clock();
+      const { size, sha256 } = staged;
+      const blobId = await ctx.blobs.commit(tx, staged, now);
+      await supersedeOutputs(tx, execution.job_id, execution.task_id, name, now);
+      const id = await insertOutput(tx, {
+        job_id: execution.job_id,
+        execution_id: executionId,
+        name,
+        type,
+        size,
+        sha256,
+        blob_id: blobId,
+        created_at: now,
+      });
+      // A Seed job's output matching a manifest output pattern is also a Scale file.
+      await deleteProductFilesOfDeletedOutputs(tx, execution.job_id, name, now);
+      const job = await findJob(tx, execution.job_id);
+      if (job) {
+        await registerProductFile(tx, job, { name, type, size, sha256, blobId }, now);
+      }
+      return { ok: (await findOutput(tx, id))! };
+    }),
+  );
   if ('refused' in result) throw result.refused;
   return result.ok;
 }
@@ -118,10 +147,10 @@ export async function jobOutputs(ctx: EngineContext, jobId: number): Promise<Out
 export async function outputContent(
   ctx: EngineContext,
   outputId: number,
-): Promise<{ output: OutputRow; data: Uint8Array }> {
+): Promise<{ output: OutputRow; content: StoredBlob }> {
   const output = await findOutput(ctx.db, outputId);
   if (!output || output.deleted_at !== null) throw notFound('output', outputId);
-  const data = await readBlob(ctx.db, output.blob_id);
-  if (!data) throw notFound('output content', outputId);
-  return { output, data };
+  const content = await ctx.blobs.open(ctx.db, output.blob_id);
+  if (!content) throw notFound('output content', outputId);
+  return { output, content };
 }

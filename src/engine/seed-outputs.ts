@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { matchesGlob } from '../domain/glob.js';
-import { readBlob } from '../store/blobs.js';
+import type { BlobStore } from '../store/blob-store.js';
 import type { Executor } from '../store/database.js';
 import {
   deleteProductFilesOfExecution,
@@ -122,6 +122,7 @@ export interface OutputFailure {
  */
 export async function settleSeedOutputs(
   tx: Executor,
+  blobs: BlobStore,
   execution: ExecutionRow,
   now: number,
 ): Promise<OutputFailure | undefined> {
@@ -134,7 +135,7 @@ export async function settleSeedOutputs(
     checkOutputFiles(
       outputs.files ?? [],
       uploaded.map((o) => o.name),
-    ) ?? (await readJsonOutputs(tx, jsonEntries, uploaded));
+    ) ?? (await readJsonOutputs(tx, blobs, jsonEntries, uploaded));
   if ('errorName' in result) {
     await deleteProductFilesOfExecution(tx, execution.id, now);
     return result;
@@ -175,12 +176,13 @@ function checkOutputFiles(
 
 async function readJsonOutputs(
   tx: Executor,
+  blobs: BlobStore,
   entries: readonly OutputJsonEntry[],
   uploaded: readonly OutputRow[],
 ): Promise<{ values: Record<string, unknown> } | OutputFailure> {
   if (entries.length === 0) return { values: {} };
   const file = uploaded.find((o) => o.name === SEED_OUTPUTS_JSON);
-  const data = file ? await readBlob(tx, file.blob_id) : undefined;
+  const data = file ? await blobs.read(tx, file.blob_id) : undefined;
   return jsonOutputValues(entries, data && Buffer.from(data).toString('utf8'));
 }
 

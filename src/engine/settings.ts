@@ -8,6 +8,8 @@ export interface EngineSettings {
   reaperIntervalMs: number;
   /** The longest a node's acquire may wait for work. */
   maxAcquireWaitMs: number;
+  /** The largest output a node may upload, in bytes (413 past it). */
+  uploadLimit: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
@@ -15,4 +17,5 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   nodeTimeoutMs: 90_000,
   reaperIntervalMs: 5_000,
   maxAcquireWaitMs: 60_000,
+  uploadLimit: 1_000_000_000,
 };

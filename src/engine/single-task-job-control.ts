@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { DroverError } from '../domain/errors.js';
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
-import { insertBlob } from '../store/blobs.js';
 import type { Tx } from '../store/database.js';
 import { findExecution, liveExecutionsOfJob } from '../store/executions.js';
 import {
@@ -15,7 +14,7 @@ import type { JobRow, TaskRow } from '../store/schema.js';
 import { tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
-import { checkOutputName } from './outputs.js';
+import { checkOutputName, DEFAULT_UPLOAD_LIMIT, withStagedUpload } from './outputs.js';
 import type { EngineSettings } from './settings.js';
 import { changeJobState, endExecution, moveTasks } from './state-changes.js';
 import { dispatchTask } from './task-dispatch.js';
@@ -129,7 +128,9 @@ export async function withdrawJobWork(ctx: EngineContext, jobId: number): Promis
 export interface NamedOutput {
   name: string;
   type: string;
-  data: Uint8Array;
+  /** The bytes, streamed to the blob store (see addOutput). */
+  content: Readable | Uint8Array;
+  limit?: number;
 }
 
 /**
@@ -142,28 +143,32 @@ export async function addNamedOutput(
   output: NamedOutput,
 ): Promise<{ output: OutputRow } | { conflict: OutputRow }> {
   const name = checkOutputName(output.name);
-  const sha256 = createHash('sha256').update(output.data).digest('hex');
-  return inTransaction(ctx, async (tx) => {
-    const job = await lockedJob(ctx, tx, jobId);
-    const existing = await findOutputByNameAndType(tx, jobId, name, output.type);
-    if (existing) return { conflict: existing };
-    const task = await onlyTask(tx, job);
-    const execution =
-      task?.last_execution_id != null ? await findExecution(tx, task.last_execution_id) : undefined;
-    const now = ctx.clock();
-    const blobId = await insertBlob(tx, output.data, now);
-    const id = await insertOutput(tx, {
-      job_id: jobId,
-      execution_id: execution?.id ?? null,
-      name,
-      type: output.type,
-      size: output.data.byteLength,
-      sha256,
-      blob_id: blobId,
-      created_at: now,
-    });
-    return { output: (await findOutput(tx, id))! };
-  });
+  const limit = output.limit ?? DEFAULT_UPLOAD_LIMIT;
+  return withStagedUpload(ctx, output.content, limit, (staged) =>
+    inTransaction(ctx, async (tx) => {
+      const job = await lockedJob(ctx, tx, jobId);
+      const existing = await findOutputByNameAndType(tx, jobId, name, output.type);
+      if (existing) return { conflict: existing };
+      const task = await onlyTask(tx, job);
+      const execution =
+        task?.last_execution_id != null
+          ? await findExecution(tx, task.last_execution_id)
+          : undefined;
+      const now = ctx.clock();
+      const blobId = await ctx.blobs.commit(tx, staged, now);
+      const id = await insertOutput(tx, {
+        job_id: jobId,
+        execution_id: execution?.id ?? null,
+        name,
+        type: output.type,
+        size: staged.size,
+        sha256: staged.sha256,
+        blob_id: blobId,
+        created_at: now,
+      });
+      return { output: (await findOutput(tx, id))! };
+    }),
+  );
 }
 
 /** Marks one output deleted (its bytes stay readable by id). */

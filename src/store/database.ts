@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import { DrainingDialect } from './draining-dialect.js';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { preparingPool } from './postgres-prepared-statements.js';
 import type { Database } from './schema.js';
@@ -62,20 +63,22 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
 
 /** Adds the read-only connection to an open SQLite database; close() closes both. */
 function withSqliteReader(open: Omit<OpenDatabase, 'readDb'>): OpenDatabase {
-  const readDb = new Kysely<Database>({
-    dialect: new SqliteDialect({
+  const reader = new DrainingDialect(
+    new SqliteDialect({
       // Opened on first use: by then the writer has created the file and its WAL.
       database: async () => {
-        const reader = new SQLite(open.url, { readonly: true, fileMustExist: true });
-        reader.pragma('busy_timeout = 5000');
-        return reader;
+        const connection = new SQLite(open.url, { readonly: true, fileMustExist: true });
+        connection.pragma('busy_timeout = 5000');
+        return connection;
       },
     }),
-  });
+  );
+  const readDb = new Kysely<Database>({ dialect: reader });
   return {
     ...open,
     readDb,
     close: async () => {
+      await reader.drain();
       await readDb.destroy();
       await open.close();
     },
@@ -90,10 +93,8 @@ function openSqlite(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   sqlite.pragma('foreign_keys = ON');
   // Other processes (the CLI's `drover user add`) may write while the server runs.
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
-    ...statementCounting(),
-  });
+  const dialect = new DrainingDialect(new SqliteDialect({ database: cachingStatements(sqlite) }));
+  const db = new Kysely<Database>({ dialect, ...statementCounting() });
   // SQLite keeps no statistics unless asked; without them it picks poor indexes for
   // date-window lists (measured 320 ms against 20 ms over a million jobs).
   const optimize = (): void => void sqlite.pragma('optimize=0x10002');
@@ -103,7 +104,10 @@ function openSqlite(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
     schema: undefined,
     url: options.url,
     optimize,
-    close: () => db.destroy(),
+    close: async () => {
+      await dialect.drain();
+      await db.destroy();
+    },
   };
 }
 
@@ -119,10 +123,10 @@ function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   // database) is reported here; without a listener the error would end the process. The
   // pool has already let go of it, and the next query opens a new one.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({
-    dialect: new SchemaScopedPostgresDialect({ pool: preparingPool(pool) }, schema),
-    ...statementCounting(),
-  });
+  const dialect = new DrainingDialect(
+    new SchemaScopedPostgresDialect({ pool: preparingPool(pool) }, schema),
+  );
+  const db = new Kysely<Database>({ dialect, ...statementCounting() });
   // autovacuum keeps PostgreSQL's statistics.
   return {
     db,
@@ -130,6 +134,9 @@ function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
     schema,
     url: options.url,
     optimize: () => undefined,
-    close: () => db.destroy(),
+    close: async () => {
+      await dialect.drain();
+      await db.destroy();
+    },
   };
 }

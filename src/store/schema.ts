@@ -247,7 +247,10 @@ export interface BlobsTable {
   id: Generated<number>;
   size: number;
   sha256: string;
+  /** The bytes of rows written before 0012; empty when `file` or `large_object` holds them. */
   data: Uint8Array;
+  file: string | null;
+  large_object: number | null;
   created_at: number;
 }
 

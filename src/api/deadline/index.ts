@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/engine.js';
 import { BODY_LIMIT } from '../app.js';
 import { recordAuditTrail } from '../authorization/audit-hook.js';
 import { enforcePermissions } from '../authorization/enforce.js';
+import { closeConnectionsWhenQuiet } from '../idle-connections.js';
 import { refuseNulCharacters } from '../input-guards.js';
 import { basicAuthenticator } from './auth.js';
 import type { DeadlineContext } from './context.js';
@@ -39,6 +40,7 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
     // Kestrel answers HEAD with 405; Fastify would otherwise answer it like GET.
     exposeHeadRoutes: false,
   });
+  closeConnectionsWhenQuiet(app);
   // JSON whatever the Content-Type says (the 10.0 client sends x-www-form-urlencoded).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));

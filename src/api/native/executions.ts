@@ -5,6 +5,7 @@ import type { Engine } from '../../engine/engine.js';
 import { followLog } from '../../engine/execution-logs.js';
 import { getExecution } from '../../engine/queries.js';
 import { listExecutions } from '../../store/executions.js';
+import { waitSignal } from '../wait-signal.js';
 import { executionJson } from './representations.js';
 import { errorResponses, Execution, IdParams, Page, pageOf } from './schemas.js';
 
@@ -94,17 +95,16 @@ export function executionRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const q = request.query;
-        const abort = new AbortController();
-        request.raw.once('close', () => abort.abort());
+        const signal = waitSignal(reply, engine.stopping);
         const page = await followLog(
           ctx,
           request.params.id,
           q.from ?? 0,
           q.limit ?? 1000,
           q.follow ? (q.wait ?? 25) * 1000 : 0,
-          abort.signal,
+          signal,
         );
         return {
           ...page,

@@ -4,6 +4,7 @@ import { MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_CLAIM } from '../../engine/dispatcher.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/execution-batches.js';
+import { waitSignal } from '../wait-signal.js';
 import { FinishFields, finishReport } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
@@ -49,14 +50,13 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async (request) => {
-        const abort = new AbortController();
-        request.raw.once('close', () => abort.abort());
+      async (request, reply) => {
+        const signal = waitSignal(reply, engine.stopping);
         const taken = await dispatcher.claim(
           request.params.id,
           { max: request.body.max ?? 1, start: request.body.start ?? false },
           (request.body.wait ?? 0) * 1000,
-          abort.signal,
+          signal,
         );
         return { orders: taken.map(workOrderJson) };
       },

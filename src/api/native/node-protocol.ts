@@ -13,6 +13,7 @@ import {
 import { nodeHeartbeat, registerNode } from '../../engine/node-registry.js';
 import { reportProgress } from '../../engine/progress-reports.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
+import { waitSignal } from '../wait-signal.js';
 import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
 import { errorResponses, Execution, IdParams, Node } from './schemas.js';
@@ -102,12 +103,11 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const abort = new AbortController();
-        request.raw.once('close', () => abort.abort());
+        const signal = waitSignal(reply, engine.stopping);
         const acquired = await dispatcher.acquire(
           request.params.id,
           (request.query.wait ?? 0) * 1000,
-          abort.signal,
+          signal,
         );
         if (!acquired) return reply.status(204).send(null);
         return workOrderJson(acquired);

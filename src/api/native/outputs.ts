@@ -1,15 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { invalid } from '../../domain/errors.js';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { addOutput, jobOutputs, outputContent } from '../../engine/outputs.js';
 import type { OutputRow } from '../../store/outputs.js';
+import { streamBodies, uploadBody } from '../upload-body.js';
 import { iso } from './representations.js';
 import { errorResponses, IdParams } from './schemas.js';
-
-/** Largest output a node may upload; databases keep a blob in one value of at most ~1 GB. */
-export const OUTPUT_BODY_LIMIT = 1_000_000_000;
 
 export const Output = Type.Object(
   {
@@ -48,17 +45,13 @@ function contentDisposition(name: string): string {
 export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx } = engine;
   return async (app) => {
-    // Raw bytes; the parser lives in this plugin only, so other routes still refuse them.
-    app.addContentTypeParser(
-      'application/octet-stream',
-      { parseAs: 'buffer', bodyLimit: OUTPUT_BODY_LIMIT },
-      (_request, body, done) => done(null, body),
-    );
+    // Raw bytes, streamed; the parser lives in this plugin only, so other routes still
+    // refuse them.
+    streamBodies(app, 'application/octet-stream');
 
     app.post(
       '/executions/:id/outputs',
       {
-        bodyLimit: OUTPUT_BODY_LIMIT,
         schema: {
           tags: ['outputs'],
           summary: 'Upload one output file of a live execution (raw body, by the node holding it)',
@@ -72,14 +65,13 @@ export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const body = request.body as unknown;
-        if (!Buffer.isBuffer(body)) {
-          throw invalid('send the file as the body with Content-Type: application/octet-stream');
-        }
+        const limit = engine.settings.uploadLimit;
+        const content = uploadBody(request, limit);
         const { nodeId, name, type } = request.query;
         const row = await addOutput(ctx, request.params.id, nodeId, {
           name,
-          data: body,
+          content,
+          limit,
           ...(type !== undefined ? { type } : {}),
         });
         void reply.status(201).header('Location', `/api/v1/outputs/${row.id}/content`);
@@ -112,12 +104,12 @@ export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { output, data } = await outputContent(ctx, request.params.id);
+        const { output, content } = await outputContent(ctx, request.params.id);
         return reply
           .header('Content-Type', output.type)
           .header('Content-Disposition', contentDisposition(output.name))
-          .header('Content-Length', String(data.byteLength))
-          .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+          .header('Content-Length', String(content.size))
+          .send(content.stream());
       },
     );
   };

@@ -26,6 +26,9 @@ import { RouteTable } from './routing.js';
  * (a heartbeat that extends the leases of the work it holds).
  */
 
+/** How long a WebSocket peer has to answer the close frame when the server stops. */
+const WS_CLOSE_GRACE_MS = 1000;
+
 async function resolveNodeId(face: UfdlFace, request: FastifyRequest): Promise<void> {
   request.ufdlNodeId = undefined;
   const header = request.headers['node-id'];
@@ -82,6 +85,15 @@ export function ufdlApi(engine: Engine, auth: boolean): FastifyPluginAsync {
       await resolveNodeId(face, request);
     });
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    // The plugin's own preClose sends each socket a close frame; a peer that never answers
+    // it would hold the server's close() for ws's 30 s closing handshake.
+    app.addHook('preClose', (done) => {
+      const clients = app.websocketServer.clients;
+      setTimeout(() => {
+        for (const client of clients) client.terminate();
+      }, WS_CLOSE_GRACE_MS).unref();
+      done();
+    });
 
     await app.register(authRoutes(engine, key));
     const routes = new RouteTable();

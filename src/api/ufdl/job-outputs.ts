@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { purgeOutput, reinstateOutput } from '../../engine/output-deletion.js';
 import { markOutputRemoved } from '../../engine/single-task-job-control.js';
-import { readBlob } from '../../store/blobs.js';
 import { findOutput } from '../../store/outputs.js';
 import { listUfdlOutputs } from '../../store/ufdl-output-list.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';
@@ -159,10 +158,11 @@ export function jobOutputRoutes(face: UfdlFace, routes: RouteTable): void {
         'Job outputs are downloaded as stored and take no parameters.',
       );
     }
-    const data = (await readBlob(ctx.db, output.blob_id)) ?? new Uint8Array();
+    const content = await ctx.blobs.open(ctx.db, output.blob_id);
     return reply
       .header('Content-Type', 'application/data')
       .header('Content-Disposition', attachment(output.name))
-      .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      .header('Content-Length', String(content?.size ?? 0))
+      .send(content ? content.stream() : Buffer.alloc(0));
   });
 }

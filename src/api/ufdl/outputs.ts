@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { addNamedOutput, markOutputRemoved } from '../../engine/single-task-job-control.js';
-import { readBlob } from '../../store/blobs.js';
 import { findOutputByNameAndType } from '../../store/named-outputs.js';
-import { OUTPUT_BODY_LIMIT } from '../native/outputs.js';
+import { streamBodies, uploadBody } from '../upload-body.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';
 import { loadJob, pkOf, type UfdlFace } from './context.js';
 import { badName, jobFinished, jobNotStarted, UfdlError } from './errors.js';
@@ -29,11 +28,7 @@ function nameAndType(params: unknown): { name: string; type: string } {
 export async function outputRoutes(app: FastifyInstance, face: UfdlFace): Promise<void> {
   const { ctx } = face.engine;
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: OUTPUT_BODY_LIMIT },
-    (_r, body, done) => done(null, body),
-  );
+  streamBodies(app, '*');
   const routes = new RouteTable();
   const find = async (pk: number, name: string, type: string) => {
     const output = await findOutputByNameAndType(ctx.db, pk, name, type);
@@ -45,7 +40,6 @@ export async function outputRoutes(app: FastifyInstance, face: UfdlFace): Promis
     'POST',
     OUTPUT,
     {
-      bodyLimit: OUTPUT_BODY_LIMIT,
       handler: async (request) => {
         const pk = pkOf(request);
         const job = await loadJob(face, pk);
@@ -61,9 +55,10 @@ export async function outputRoutes(app: FastifyInstance, face: UfdlFace): Promis
         }
         if (job.start_time === null) throw jobNotStarted('add_output');
         if (phaseOf(job) === 'FINISHED') throw jobFinished('add_output');
-        const body = request.body;
-        const data = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-        const added = await addNamedOutput(ctx, pk, { name, type, data });
+        const limit = face.engine.settings.uploadLimit;
+        // No body at all (no Content-Type either) is an empty file, as DRF reads it.
+        const content = request.body === undefined ? new Uint8Array(0) : uploadBody(request, limit);
+        const added = await addNamedOutput(ctx, pk, { name, type, content, limit });
         if ('conflict' in added) {
           throw badName(name, `Job already has an output by this name/type (${name}/${type})`);
         }
@@ -82,10 +77,11 @@ export async function outputRoutes(app: FastifyInstance, face: UfdlFace): Promis
       await loadJob(face, pk);
       const { name, type } = nameAndType(request.params);
       const output = await find(pk, name, type);
-      const data = (await readBlob(ctx.db, output.blob_id)) ?? new Uint8Array();
+      const content = await ctx.blobs.open(ctx.db, output.blob_id);
       return reply
         .header('Content-Type', 'application/data')
-        .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        .header('Content-Length', String(content?.size ?? 0))
+        .send(content ? content.stream() : Buffer.alloc(0));
     },
     { slash: false },
   );

@@ -301,7 +301,7 @@ for (const database of TEST_DATABASES) {
         const newer = await addOutput(w.t.engine.ctx, execution!.id, node.nodeId, {
           name: 'model.tflite',
           type: 'Compressed<TextFile>',
-          data: Buffer.from('v2'),
+          content: Buffer.from('v2'),
         });
         expectDetail(
           await w.admin.call('DELETE', `/v1/job-outputs/${model.pk}/reinstate`),

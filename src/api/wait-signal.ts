@@ -1,0 +1,20 @@
+import type { FastifyReply } from 'fastify';
+
+/**
+ * The signal a waiting request (a long-poll) passes to the engine: it fires when the client
+ * hangs up before its answer is written, or when the server starts to stop. It listens on
+ * the response, not the request: Node emits the request's 'close' as soon as its body has
+ * been read, before any handler runs, so a listener added there never fired, and an
+ * aborted poll held its claim (and the server's shutdown) for the whole wait.
+ */
+export function waitSignal(reply: FastifyReply, stopping: AbortSignal): AbortSignal {
+  const hangUp = new AbortController();
+  const response = reply.raw;
+  if (response.destroyed) hangUp.abort();
+  else {
+    response.once('close', () => {
+      if (!response.writableFinished) hangUp.abort();
+    });
+  }
+  return AbortSignal.any([hangUp.signal, stopping]);
+}
