@@ -51,7 +51,8 @@ export type CounterState = keyof typeof TASK_COUNTER_COLUMNS;
 
 /**
  * Moves `n` tasks of a job from one counter to another, without recounting, and answers the
- * job's row as it now is (undefined when nothing moved). On PostgreSQL this update locks the
+ * job's row as it now is (undefined when nothing moved). `usedExes` execution numbers are
+ * spent in the same statement (queueings that ended before a node took them). On PostgreSQL this update locks the
  * job's row until commit, and its counters then include every change committed before it.
  */
 export async function shiftTaskCounters(
@@ -61,6 +62,7 @@ export async function shiftTaskCounters(
   to: CounterState,
   n: number,
   now: number,
+  usedExes = 0,
 ): Promise<JobRow | undefined> {
   if (from === to || n === 0) return undefined;
   const a = TASK_COUNTER_COLUMNS[from];
@@ -70,6 +72,7 @@ export async function shiftTaskCounters(
     .set((eb) => ({
       [a]: eb(a, '-', n),
       [b]: eb(b, '+', n),
+      ...(usedExes > 0 ? { num_exes: eb('num_exes', '+', usedExes) } : {}),
       last_modified: now,
     }))
     .where('id', '=', jobId)

@@ -107,7 +107,7 @@ export function jobV5(job: JobRow, c: JobContext) {
       : null,
     status,
     priority: priorityToScale(job.priority),
-    num_exes: scaleNumExes(job, status),
+    num_exes: scaleNumExes(job),
     timeout: job.task_timeout_s,
     max_tries: scaleMaxTries(job),
     cpus_required: job.req_cpus,
