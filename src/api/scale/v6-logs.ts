@@ -10,8 +10,9 @@ import { ID } from './v6-jobs.js';
 /*
  * GET /v6/job-executions/{id}/logs/{stdout|stderr|combined}/ served from Drover's log
  * batches. json is the shape of the Elasticsearch answer Scale passes through (clients read
- * hits.hits[]._source); txt joins the messages; html colours stderr. 204 when there is
- * nothing (yet). Drover's own "system" lines (the worker's notes) count as stderr.
+ * hits.hits[]._source); txt joins the messages; html colours stderr. Scale's logs are the
+ * process's own output, so the worker's lines (`drover: … runs …`) are left out of every
+ * route, and a process that printed nothing answers 204 as in Scale.
  */
 
 const MAX_LINES = 10_000;
@@ -51,7 +52,7 @@ export function v6LogRoutes(engine: Engine): FastifyPluginAsync {
         const format = formatOf(request.query as Record<string, unknown>, request.headers.accept);
         const page = await readLog(ctx, id, 0, MAX_LINES);
         const lines = page.lines
-          .map((l) => ({ ...l, stream: l.stream === 'stdout' ? 'stdout' : 'stderr' }))
+          .filter((l) => l.stream !== 'worker')
           .filter((l) => log === 'combined' || l.stream === log)
           .filter((l) => started === undefined || l.time >= started)
           .sort((a, b) => a.time - b.time || a.line - b.line);
