@@ -127,9 +127,6 @@ export const PERMISSIONS: Record<string, Rule> = {
   'POST /v6/jobs/cancel': r('owner'),
   'POST /v6/jobs/requeue': r('owner'),
   'GET /v6/jobs/:id': r('read'),
-  'PATCH /v6/jobs/:id': r('owner', { job: 'id' }),
-  'PUT /v6/jobs/:id': r('owner', { job: 'id' }),
-  'DELETE /v6/jobs/:id': r('owner', { job: 'id' }),
   'GET /v6/jobs/:id/input_files': r('read'),
   'GET /v6/jobs/:id/executions': r('read'),
   'GET /v6/jobs/:id/executions/:exe': r('read'),
@@ -255,7 +252,9 @@ export function routeKey(face: 'drover' | 'deadline', method: string, url: strin
     else if (ch === ')') depth--;
     else if (depth === 0) path += ch;
   }
-  path = path.replace(/^\/api\/v6(\/|$)/, '/v6$1').replace(/^\/v5\/jobs(\/|$)/, '/jobs$1');
+  path = path
+    .replace(/^\/api\/v6(\/|$)/, '/v6$1')
+    .replace(/^\/v5\/(jobs|job-executions)(\/|$)/, '/$1$2');
   if (path.length > 1) path = path.replace(/\/$/, '');
   const verb = method === 'HEAD' ? 'GET' : method;
   return `${face === 'deadline' ? 'deadline ' : ''}${verb} ${path}`;

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
 import { DroverError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
+import type { PermissionConfig } from '../authorization/enforce.js';
 import { asInputError } from '../input-guards.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
@@ -69,9 +70,48 @@ function scaleScope(engine: Engine, register: (app: FastifyInstance) => Promise<
       }
       return reply.status(404).send({ detail: 'Not found.' });
     });
+    const methods = collectRoutes(app);
     await register(app);
+    answerOtherMethods(app, methods);
   };
   return plugin;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods of every route registered on `app` from now on, by URL below app's prefix. */
+function collectRoutes(app: FastifyInstance): Map<string, Set<string>> {
+  const byUrl = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if ((route.config as PermissionConfig | undefined)?.methodNotAllowed) return;
+    let url = route.url!.startsWith(app.prefix) ? route.url!.slice(app.prefix.length) : route.url!;
+    // The prefix itself and its '/' are one route to Fastify (prefixTrailingSlash).
+    if (url === '') url = '/';
+    const set = byUrl.get(url) ?? new Set<string>();
+    for (const m of [route.method].flat()) set.add(m);
+    byUrl.set(url, set);
+  });
+  return byUrl;
+}
+
+/*
+ * Django REST framework answers a method a view does not have with 405, whatever the
+ * path's parameters; only a path no view has is 404. Each path Scale serves gets the other
+ * methods answering that, as routes of their own outside the permission table.
+ */
+function answerOtherMethods(app: FastifyInstance, byUrl: Map<string, Set<string>>): void {
+  for (const [url, served] of byUrl) {
+    const others = METHODS.filter((m) => !served.has(m));
+    if (others.length === 0) continue;
+    app.route({
+      method: others,
+      url,
+      config: { methodNotAllowed: true } satisfies PermissionConfig,
+      handler: async (request) => {
+        throw new ScaleError(405, `Method "${request.method}" not allowed.`);
+      },
+    });
+  }
 }
 
 export function scaleApi(engine: Engine): FastifyPluginAsync {
