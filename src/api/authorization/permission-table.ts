@@ -148,11 +148,15 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /v6/files': r('read'),
   'POST /v6/files': r('submit'),
   'GET /v6/files/:id': r('read'),
+  'GET /v6/queue/status': r('read'),
   'GET /jobs': r('read'),
   'GET /jobs/updates': r('read'),
   'GET /jobs/executions': r('read'),
   'GET /jobs/:id': r('read'),
   'PATCH /jobs/:id': r('owner', { job: 'id' }),
+  'GET /job-executions': r('read'),
+  'GET /job-executions/:id': r('read'),
+  'GET /job-executions/:id/logs/:log': r('read'),
 
   // UFDL. Its views keep their own finer checks (DRF's permission classes); a method a
   // view does not map is 405 for anyone (routing.ts marks those routes).

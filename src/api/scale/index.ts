@@ -3,12 +3,14 @@ import { DroverError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import type { PermissionConfig } from '../authorization/enforce.js';
 import { asInputError } from '../input-guards.js';
+import { legacyExecutionRoutes } from './legacy-executions.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
 import { v6CatalogRoutes } from './v6-catalog.js';
 import { v6JobTypeRoutes } from './v6-job-types.js';
 import { v6JobRoutes } from './v6-jobs.js';
 import { v6LogRoutes } from './v6-logs.js';
+import { v6QueueRoutes } from './v6-queue.js';
 
 /*
  * The Scale dialect: v6 services at /v6 and /api/v6 (where Scale's UI and goscale expect
@@ -120,14 +122,21 @@ export function scaleApi(engine: Engine): FastifyPluginAsync {
     await app.register(v6LogRoutes(engine));
     await app.register(v6JobTypeRoutes(engine));
     await app.register(v6CatalogRoutes(engine));
+    await app.register(v6QueueRoutes(engine));
   });
   const legacy = scaleScope(engine, async (app) => {
     await app.register(legacyJobRoutes(engine));
+  });
+  const legacyExecutions = scaleScope(engine, async (app) => {
+    await app.register(legacyExecutionRoutes(engine));
+    await app.register(v6LogRoutes(engine, ''));
   });
   return async (app) => {
     await app.register(v6, { prefix: '/v6' });
     await app.register(v6, { prefix: '/api/v6' });
     await app.register(legacy, { prefix: '/jobs' });
     await app.register(legacy, { prefix: '/v5/jobs' });
+    await app.register(legacyExecutions, { prefix: '/job-executions' });
+    await app.register(legacyExecutions, { prefix: '/v5/job-executions' });
   };
 }
