@@ -1,14 +1,21 @@
 import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../domain/execution-state.js';
 import { findExecution, lockExecution, updateExecution } from '../store/executions.js';
-import { appendLogBatch, readLogLines, type LogLine, type LogStream } from '../store/logs.js';
+import {
+  appendLogBatch,
+  LEGACY_WORKER_STREAM,
+  readLogLines,
+  type LogLine,
+  type LogStream,
+} from '../store/logs.js';
 import { inTransaction, type EngineContext } from './context.js';
 
 export const MAX_LINES_PER_BATCH = 5000;
 export const MAX_LINE_LENGTH = 64 * 1024;
 
 export interface IncomingLine {
-  stream: LogStream;
+  /** `system`: the worker's lines, as workers before the `worker` stream name them. */
+  stream: LogStream | typeof LEGACY_WORKER_STREAM;
   text: string;
   time?: number;
 }
@@ -49,7 +56,7 @@ export async function appendLog(
       executionId,
       firstLine,
       fresh.map((l) => ({
-        stream: l.stream,
+        stream: l.stream === LEGACY_WORKER_STREAM ? 'worker' : l.stream,
         time: l.time ?? now,
         text: l.text.length > MAX_LINE_LENGTH ? l.text.slice(0, MAX_LINE_LENGTH) : l.text,
       })),

@@ -29,6 +29,8 @@ import type { EngineContext, Emit } from './context.js';
 /** Event payloads list task ids only up to this many; past it they carry just the count. */
 const MAX_IDS_IN_EVENT = 200;
 
+const FINAL_TASK_STATES: readonly TaskState[] = ['COMPLETED', 'FAILED', 'CANCELED'];
+
 export async function changeJobState(
   ctx: EngineContext,
   tx: Tx,
@@ -104,6 +106,9 @@ export async function moveTasks(
       update.progress ??= 0;
     }
     await setTasksState(tx, ids, update);
+    // A queueing is an execution: one that ends before any node took it (canceled, or
+    // marked done by hand) spends its execution number, so the next claim numbers after it.
+    const unclaimedEnds = from === 'QUEUED' && FINAL_TASK_STATES.includes(to) ? ids.length : 0;
     job =
       (await shiftTaskCounters(
         tx,
@@ -112,6 +117,7 @@ export async function moveTasks(
         to as CounterState,
         ids.length,
         now,
+        unclaimedEnds,
       )) ?? job;
     emitTasksMoved(emit, jobId, ids, from, to);
   }

@@ -52,8 +52,10 @@ export type CounterState = keyof typeof TASK_COUNTER_COLUMNS;
 
 /**
  * Moves `n` tasks of a job from one counter to another, without recounting, and answers the
- * job's row as it now is (undefined when nothing moved). On PostgreSQL this update locks the
- * job's row until commit, and its counters then include every change committed before it.
+ * job's row as it now is (undefined when nothing moved). `usedExes` execution numbers are
+ * spent in the same statement (queueings that ended before a node took them). On
+ * PostgreSQL this update locks the job's row until commit, and its counters then include
+ * every change committed before it.
  */
 export async function shiftTaskCounters(
   tx: Executor,
@@ -62,12 +64,13 @@ export async function shiftTaskCounters(
   to: CounterState,
   n: number,
   now: number,
+  usedExes = 0,
 ): Promise<JobRow | undefined> {
   if (from === to || n === 0) return undefined;
   const key = `${from}>${to}`;
   let shift = COUNTER_SHIFTS.get(key);
   if (!shift) COUNTER_SHIFTS.set(key, (shift = counterShift(from, to)));
-  return shift.executeTakeFirst(tx, jobId, n, now);
+  return shift.executeTakeFirst(tx, jobId, n, now, usedExes);
 }
 
 /** One compiled update per pair of counters (their columns are the query's shape). */
@@ -76,12 +79,14 @@ const COUNTER_SHIFTS = new Map<string, ReturnType<typeof counterShift>>();
 function counterShift(from: CounterState, to: CounterState) {
   const a = TASK_COUNTER_COLUMNS[from];
   const b = TASK_COUNTER_COLUMNS[to];
-  return compiledQuery((db, jobId: number, n: number, now: number) =>
+  // num_exes moves by `usedExes` (0 for most shifts): one shape for every call.
+  return compiledQuery((db, jobId: number, n: number, now: number, usedExes: number) =>
     db
       .updateTable('jobs')
       .set((eb) => ({
         [a]: eb(a, '-', n),
         [b]: eb(b, '+', n),
+        num_exes: eb('num_exes', '+', usedExes),
         last_modified: now,
       }))
       .where('id', '=', jobId)

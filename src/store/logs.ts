@@ -1,6 +1,12 @@
 import type { Executor } from './database.js';
 
-export type LogStream = 'stdout' | 'stderr' | 'system';
+/**
+ * Where a line came from: the process's own stdout and stderr, or the worker running it
+ * (`drover: … runs …`, `drover: exited with code 0`). Older workers named the worker's
+ * lines `system`; they are stored and read as `worker`.
+ */
+export type LogStream = 'stdout' | 'stderr' | 'worker';
+export const LEGACY_WORKER_STREAM = 'system';
 export interface LogLine {
   /** 0-based position of the line in the execution's log. */
   line: number;
@@ -9,7 +15,7 @@ export interface LogLine {
   text: string;
 }
 
-type StoredLine = [LogStream, number, string];
+type StoredLine = [LogStream | typeof LEGACY_WORKER_STREAM, number, string];
 
 /**
  * Appends one batch of lines as one row. A batch is what a worker sends in one request,
@@ -55,7 +61,9 @@ export async function readLogLines(
     const stored = JSON.parse(batch.lines_json) as StoredLine[];
     stored.forEach(([stream, time, text], i) => {
       const line = batch.first_line + i;
-      if (line >= from && line < to) out.push({ line, stream, time, text });
+      if (line >= from && line < to) {
+        out.push({ line, stream: stream === LEGACY_WORKER_STREAM ? 'worker' : stream, time, text });
+      }
     });
   }
   return out;

@@ -158,6 +158,11 @@ export interface JobsTable {
   max_tries: number;
   /** 1: retry any failure while tries remain; 0: only errors marked should_be_retried. */
   retry_any_error: number;
+  /**
+   * The last execution number spent: a claim takes the next ones, and a task's queueing that
+   * ends before any node took it (canceled while QUEUED) spends one too, since a queueing is
+   * an execution for Scale. Execution numbers may therefore skip.
+   */
   num_exes: number;
   input_json: string;
   parameters_json: string;

@@ -8,7 +8,8 @@ import { CanceledError, sleep } from './server-client.js';
  * note says how many, so a chatty task cannot eat the worker's memory.
  */
 
-export type LogStream = 'stdout' | 'stderr' | 'system';
+/** The process's stdout and stderr, and the worker's own lines about running it. */
+export type LogStream = 'stdout' | 'stderr' | 'worker';
 interface Line {
   stream: LogStream;
   text: string;
@@ -88,7 +89,7 @@ export class LogShipper {
     while (this.buffer.length > 0 || this.dropped > 0) {
       if (this.dropped > 0) {
         this.buffer.unshift({
-          stream: 'system',
+          stream: 'worker',
           text: `drover worker: ${this.dropped} log lines dropped while the server could not be reached`,
           time: new Date().toISOString(),
         });

@@ -154,7 +154,7 @@ export class TaskRun {
       return this.launchFailed(logs, `the command could not be built: ${(error as Error).message}`);
     }
 
-    logs.add('system', `drover: ${this.options.nodeName} runs ${JSON.stringify(argv)}`);
+    logs.add('worker', `drover: ${this.options.nodeName} runs ${JSON.stringify(argv)}`);
     const progress = new ProgressReporter((value) => this.report('progress', { progress: value }));
     const readProgress = progressReader(definition.progressPattern);
     const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
@@ -194,13 +194,13 @@ export class TaskRun {
             this.timedOut = true;
             if (onTimeout === 'NOTIFY') {
               logs.add(
-                'system',
+                'worker',
                 `drover: the task ran past its timeout of ${timeoutSeconds} s; it runs on (timeout action NOTIFY)`,
               );
               return;
             }
             logs.add(
-              'system',
+              'worker',
               onTimeout === 'COMPLETE'
                 ? `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it and completing the task (timeout action COMPLETE)`
                 : `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it`,
@@ -222,19 +222,19 @@ export class TaskRun {
       return;
     }
     logs.add(
-      'system',
+      'worker',
       exit.code !== null
         ? `drover: exited with code ${exit.code}`
         : `drover: ended by signal ${exit.signal ?? 'unknown'}`,
     );
-    if (usage) logs.add('system', `drover: ${describeUsage(usage)}`);
+    if (usage) logs.add('worker', `drover: ${describeUsage(usage)}`);
 
     const uploads = await uploadOutputs(client, id, nodeId, outputDir, signal);
     for (const failure of uploads.failed) {
-      logs.add('system', `drover: output ${failure.name} was not uploaded: ${failure.reason}`);
+      logs.add('worker', `drover: output ${failure.name} was not uploaded: ${failure.reason}`);
     }
     if (uploads.uploaded.length > 0) {
-      logs.add('system', `drover: uploaded ${uploads.uploaded.length} output file(s)`);
+      logs.add('worker', `drover: uploaded ${uploads.uploaded.length} output file(s)`);
     }
     await progress.idle();
     await logs.close();
@@ -290,7 +290,7 @@ export class TaskRun {
   }
 
   private async launchFailed(logs: LogShipper, message: string): Promise<void> {
-    logs.add('system', `drover: ${message}`);
+    logs.add('worker', `drover: ${message}`);
     await logs.close();
     if (this.isWithdrawn) return;
     await this.finish({

@@ -368,6 +368,7 @@ for (const database of TEST_DATABASES) {
       const b2 = await t.request('POST', `/api/v1/executions/${id}/logs`, {
         nodeId,
         lines: [
+          // `system`: the worker's lines as workers before the `worker` stream name them.
           { stream: 'system', text: 'line 3' },
           { stream: 'stdout', text: 'line 4' },
         ],
@@ -382,7 +383,7 @@ for (const database of TEST_DATABASES) {
           [0, 'stdout', 'line 0'],
           [1, 'stderr', 'line 1'],
           [2, 'stdout', 'line 2'],
-          [3, 'system', 'line 3'],
+          [3, 'worker', 'line 3'],
           [4, 'stdout', 'line 4'],
         ],
       );

@@ -116,7 +116,7 @@ describe('drover wait and drover logs', () => {
     await finishTask(t, nodeId, first.execution.id);
     const second = await startTask(t, nodeId);
     await log(second.execution.id, [
-      ['system', 'started on log-node'],
+      ['worker', 'started on log-node'],
       ['stdout', 'frame 3'],
     ]);
 
@@ -131,13 +131,13 @@ describe('drover wait and drover logs', () => {
         'frame 3',
         '',
       ].join('\n'),
-      'warning: slow\nstarted on log-node\n',
+      'warning: slow\n[worker] started on log-node\n',
     );
     expectRun(
       await drover(t, ['logs', String(job.id), '--task', '1', '--no-headers']),
       0,
       'frame 3\n',
-      'started on log-node\n',
+      '[worker] started on log-node\n',
     );
     expectRun(
       await drover(t, ['logs', String(job.id), '--task', '7']),

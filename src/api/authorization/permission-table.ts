@@ -127,9 +127,6 @@ export const PERMISSIONS: Record<string, Rule> = {
   'POST /v6/jobs/cancel': r('owner'),
   'POST /v6/jobs/requeue': r('owner'),
   'GET /v6/jobs/:id': r('read'),
-  'PATCH /v6/jobs/:id': r('owner', { job: 'id' }),
-  'PUT /v6/jobs/:id': r('owner', { job: 'id' }),
-  'DELETE /v6/jobs/:id': r('owner', { job: 'id' }),
   'GET /v6/jobs/:id/input_files': r('read'),
   'GET /v6/jobs/:id/executions': r('read'),
   'GET /v6/jobs/:id/executions/:exe': r('read'),
@@ -151,11 +148,15 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /v6/files': r('read'),
   'POST /v6/files': r('submit'),
   'GET /v6/files/:id': r('read'),
+  'GET /v6/queue/status': r('read'),
   'GET /jobs': r('read'),
   'GET /jobs/updates': r('read'),
   'GET /jobs/executions': r('read'),
   'GET /jobs/:id': r('read'),
   'PATCH /jobs/:id': r('owner', { job: 'id' }),
+  'GET /job-executions': r('read'),
+  'GET /job-executions/:id': r('read'),
+  'GET /job-executions/:id/logs/:log': r('read'),
 
   // UFDL. Its views keep their own finer checks (DRF's permission classes); a method a
   // view does not map is 405 for anyone (routing.ts marks those routes).
@@ -255,7 +256,9 @@ export function routeKey(face: 'drover' | 'deadline', method: string, url: strin
     else if (ch === ')') depth--;
     else if (depth === 0) path += ch;
   }
-  path = path.replace(/^\/api\/v6(\/|$)/, '/v6$1').replace(/^\/v5\/jobs(\/|$)/, '/jobs$1');
+  path = path
+    .replace(/^\/api\/v6(\/|$)/, '/v6$1')
+    .replace(/^\/v5\/(jobs|job-executions)(\/|$)/, '/$1$2');
   if (path.length > 1) path = path.replace(/\/$/, '');
   const verb = method === 'HEAD' ? 'GET' : method;
   return `${face === 'deadline' ? 'deadline ' : ''}${verb} ${path}`;

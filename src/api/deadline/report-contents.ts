@@ -20,7 +20,7 @@ const BAR = '='.repeat(55);
 const SOURCE: Record<LogLine['stream'], string> = {
   stdout: 'STDOUT',
   stderr: 'STDERR',
-  system: 'INFO',
+  worker: 'INFO',
 };
 
 function section(name: string, body: string[]): string[] {

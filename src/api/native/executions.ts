@@ -11,7 +11,8 @@ import { errorResponses, Execution, IdParams, Page, pageOf } from './schemas.js'
 
 export const LogLine = Type.Object({
   line: Type.Integer(),
-  stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('system')]),
+  // The process's own output, or the worker's lines about running it.
+  stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('worker')]),
   time: Type.String({ format: 'date-time' }),
   text: Type.String(),
 });

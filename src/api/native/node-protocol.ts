@@ -243,9 +243,11 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             Type.Object({
               lines: Type.Array(
                 Type.Object({
+                  // `system` is what workers before the `worker` stream send.
                   stream: Type.Union([
                     Type.Literal('stdout'),
                     Type.Literal('stderr'),
+                    Type.Literal('worker'),
                     Type.Literal('system'),
                   ]),
                   text: Type.String(),

@@ -1,13 +1,16 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
 import { DroverError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
+import type { PermissionConfig } from '../authorization/enforce.js';
 import { asInputError } from '../input-guards.js';
+import { legacyExecutionRoutes } from './legacy-executions.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
 import { v6CatalogRoutes } from './v6-catalog.js';
 import { v6JobTypeRoutes } from './v6-job-types.js';
 import { v6JobRoutes } from './v6-jobs.js';
 import { v6LogRoutes } from './v6-logs.js';
+import { v6QueueRoutes } from './v6-queue.js';
 
 /*
  * The Scale dialect: v6 services at /v6 and /api/v6 (where Scale's UI and goscale expect
@@ -69,9 +72,48 @@ function scaleScope(engine: Engine, register: (app: FastifyInstance) => Promise<
       }
       return reply.status(404).send({ detail: 'Not found.' });
     });
+    const methods = collectRoutes(app);
     await register(app);
+    answerOtherMethods(app, methods);
   };
   return plugin;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods of every route registered on `app` from now on, by URL below app's prefix. */
+function collectRoutes(app: FastifyInstance): Map<string, Set<string>> {
+  const byUrl = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if ((route.config as PermissionConfig | undefined)?.methodNotAllowed) return;
+    let url = route.url!.startsWith(app.prefix) ? route.url!.slice(app.prefix.length) : route.url!;
+    // The prefix itself and its '/' are one route to Fastify (prefixTrailingSlash).
+    if (url === '') url = '/';
+    const set = byUrl.get(url) ?? new Set<string>();
+    for (const m of [route.method].flat()) set.add(m);
+    byUrl.set(url, set);
+  });
+  return byUrl;
+}
+
+/*
+ * Django REST framework answers a method a view does not have with 405, whatever the
+ * path's parameters; only a path no view has is 404. Each path Scale serves gets the other
+ * methods answering that, as routes of their own outside the permission table.
+ */
+function answerOtherMethods(app: FastifyInstance, byUrl: Map<string, Set<string>>): void {
+  for (const [url, served] of byUrl) {
+    const others = METHODS.filter((m) => !served.has(m));
+    if (others.length === 0) continue;
+    app.route({
+      method: others,
+      url,
+      config: { methodNotAllowed: true } satisfies PermissionConfig,
+      handler: async (request) => {
+        throw new ScaleError(405, `Method "${request.method}" not allowed.`);
+      },
+    });
+  }
 }
 
 export function scaleApi(engine: Engine): FastifyPluginAsync {
@@ -80,14 +122,21 @@ export function scaleApi(engine: Engine): FastifyPluginAsync {
     await app.register(v6LogRoutes(engine));
     await app.register(v6JobTypeRoutes(engine));
     await app.register(v6CatalogRoutes(engine));
+    await app.register(v6QueueRoutes(engine));
   });
   const legacy = scaleScope(engine, async (app) => {
     await app.register(legacyJobRoutes(engine));
+  });
+  const legacyExecutions = scaleScope(engine, async (app) => {
+    await app.register(legacyExecutionRoutes(engine));
+    await app.register(v6LogRoutes(engine, ''));
   });
   return async (app) => {
     await app.register(v6, { prefix: '/v6' });
     await app.register(v6, { prefix: '/api/v6' });
     await app.register(legacy, { prefix: '/jobs' });
     await app.register(legacy, { prefix: '/v5/jobs' });
+    await app.register(legacyExecutions, { prefix: '/job-executions' });
+    await app.register(legacyExecutions, { prefix: '/v5/job-executions' });
   };
 }

@@ -29,7 +29,7 @@ import { ID } from './v6-jobs.js';
  * cancel, /jobs/updates/, /jobs/executions/. Mounted at /jobs and /v5/jobs.
  */
 
-function jobTypeV5(c: JobContext, job: JobRow) {
+export function jobTypeV5(c: JobContext, job: JobRow) {
   const type = c.types.get(job.job_type_id)!;
   const document = seedDocumentOf(c.revisions.get(job.job_type_rev_id));
   return {
@@ -51,7 +51,7 @@ function jobTypeV5(c: JobContext, job: JobRow) {
   };
 }
 
-function exeV5(e: ExecutionRow, job: JobRow) {
+export function exeV5(e: ExecutionRow, job: JobRow) {
   return {
     id: e.id,
     status: EXECUTION_STATUS_TABLE[e.state] ?? 'RUNNING',
@@ -107,7 +107,7 @@ export function jobV5(job: JobRow, c: JobContext) {
       : null,
     status,
     priority: priorityToScale(job.priority),
-    num_exes: scaleNumExes(job, status),
+    num_exes: scaleNumExes(job),
     timeout: job.task_timeout_s,
     max_tries: scaleMaxTries(job),
     cpus_required: job.req_cpus,
@@ -304,16 +304,20 @@ export function legacyJobRoutes(engine: Engine): FastifyPluginAsync {
 
     app.get(`/${ID}/`, async (request) => details(Number((request.params as { id: string }).id)));
 
+    /*
+     * Scale's JobDetailsView.patch, message for message: util/rest.check_update refuses the
+     * body's fields other than status, then parse_string reads status (query string first,
+     * then body; null is missing), then only CANCELED is allowed, then the job is looked up.
+     */
     app.patch(`/${ID}/`, async (request) => {
       const id = Number((request.params as { id: string }).id);
       const body = request.body;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw badParameter('No fields specified for update.');
-      }
-      const extra = Object.keys(body).filter((k) => k !== 'status');
+      const fields =
+        typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.keys(body) : [];
+      const extra = fields.filter((k) => k !== 'status');
       if (extra.length > 0) throw badParameter(`Fields do not allow updates: ${extra.join(', ')}`);
-      const status = (body as { status?: unknown }).status;
-      if (status === undefined) throw badParameter('No fields specified for update.');
+      const status = statusOf(request, body);
+      if (status === undefined) throw badParameter('Missing required parameter: "status"');
       if (status !== 'CANCELED') {
         throw badParameter('Invalid or read-only status. Allowed values: CANCELED');
       }
@@ -326,4 +330,13 @@ export function legacyJobRoutes(engine: Engine): FastifyPluginAsync {
       return details(id);
     });
   };
+}
+
+/** `status` as Scale's _get_param reads it: the query's last value, else the body's; null is none. */
+function statusOf(request: FastifyRequest, body: unknown): unknown {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const fromQuery = query.status;
+  if (fromQuery !== undefined) return Array.isArray(fromQuery) ? fromQuery.at(-1) : fromQuery;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  return (body as { status?: unknown }).status ?? undefined;
 }

@@ -182,7 +182,7 @@ export function jobListItem(job: JobRow, c: JobContext) {
     node: showsNode && latest ? nodeBase(c.nodes.get(latest.node_id)) : null,
     error: status === 'FAILED' ? errorJson(errorFor(c.errors, job.error_name, type.name)) : null,
     max_tries: scaleMaxTries(job),
-    num_exes: scaleNumExes(job, status),
+    num_exes: scaleNumExes(job),
     input_file_size: sources?.input_file_size ?? null,
     input_files: c.inputFiles.get(job.id) ?? {},
     source_started: time(sources?.source_started),

@@ -74,10 +74,9 @@ export function executionStatesOf(statuses: readonly string[]): string[] {
 }
 
 /**
- * Scale counts queueings, not runs: a queued job has had one more execution than Drover
- * has dispatched, and a job queued once and canceled before it ran has had one.
+ * Scale counts queueings: the execution numbers the engine spent (claims, and queueings
+ * that ended before a node took them) plus the queueings still waiting for a node.
  */
-export function scaleNumExes(job: JobRow, status: ScaleStatus): number {
-  const n = job.num_exes + (status === 'QUEUED' ? 1 : 0);
-  return n === 0 && job.queued_at !== null ? 1 : n;
+export function scaleNumExes(job: JobRow): number {
+  return job.num_exes + job.tasks_queued;
 }

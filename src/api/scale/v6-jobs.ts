@@ -16,7 +16,7 @@ import { executionOfJob, listJobExecutions } from '../../store/scale-related.js'
 import { loadJobContext, withExecutions } from './job-context.js';
 import { bulkFilter, orderOf, v6ListFilter } from './job-filters.js';
 import { paginate } from './pagination.js';
-import { badParameter, notFoundError, Params, ScaleError } from './params.js';
+import { badParameter, notFoundError, Params } from './params.js';
 import {
   executionDetails,
   executionItem,
@@ -99,13 +99,6 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
     });
 
     app.get(`/jobs/${ID}/`, async (request) => details(jobId(request)));
-    app.route({
-      method: ['PATCH', 'PUT', 'DELETE'],
-      url: `/jobs/${ID}/`,
-      handler: async (request) => {
-        throw new ScaleError(405, `Method "${request.method}" not allowed.`);
-      },
-    });
 
     app.get(`/jobs/${ID}/input_files/`, async (request) => {
       const id = jobId(request);

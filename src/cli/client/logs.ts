@@ -24,8 +24,9 @@ import { nodeNames } from './show.js';
 
 /*
  * `drover logs ID`: the logs of a job's tasks, in task order, each headed by the task, its
- * frames and the execution. stdout lines go to stdout, stderr and system lines to stderr,
- * so `drover logs 7 > out.txt` keeps what the command printed. --follow long-polls the
+ * frames and the execution. stdout lines go to stdout, stderr lines to stderr, and the
+ * worker's own lines to stderr marked `[worker] `, so `drover logs 7 > out.txt` keeps what
+ * the command printed and a reader of stderr tells the command's words from the worker's. --follow long-polls the
  * server (GET /executions/:id/logs?follow=true) until the job ends.
  */
 
@@ -57,6 +58,7 @@ function textPrinter(headers: boolean, nodes: Map<number, string>): Printer {
     lines(_task, _execution, lines) {
       for (const l of lines) {
         if (l.stream === 'stdout') out(`${l.text}\n`);
+        else if (l.stream === 'worker') err(`[worker] ${l.text}\n`);
         else err(`${l.text}\n`);
       }
     },

@@ -192,8 +192,33 @@ for (const database of TEST_DATABASES) {
         400,
         'Invalid or read-only status. Allowed values: CANCELED',
       );
-      expectDetail(await patch(waiting.id, {}), 400);
+      // util/rest.py: fields it does not allow first, then status is read (query, then body).
+      const missing = 'Missing required parameter: "status"';
+      expectDetail(await patch(waiting.id, {}), 400, missing);
+      expectDetail(await patch(waiting.id, undefined), 400, missing);
+      expectDetail(await patch(waiting.id, { status: null }), 400, missing);
+      expectDetail(await patch(waiting.id, { foo: 1 }), 400, 'Fields do not allow updates: foo');
+      expectDetail(
+        await patch(waiting.id, { foo: 1, bar: 2, status: 'QUEUED' }),
+        400,
+        'Fields do not allow updates: foo, bar',
+      );
+      for (const status of [5, 'canceled', ['CANCELED'], '']) {
+        expectDetail(
+          await patch(waiting.id, { status }),
+          400,
+          'Invalid or read-only status. Allowed values: CANCELED',
+        );
+      }
+      expectDetail(
+        await t.request('PATCH', `/jobs/${waiting.id}/?status=QUEUED`, {}),
+        400,
+        'Invalid or read-only status. Allowed values: CANCELED',
+      );
+      // The job is looked up after the request is read: a bad request for no job is a 400.
+      expectDetail(await patch(99999, {}), 400, missing);
       expectDetail(await patch(99999, { status: 'CANCELED' }), 404, 'Not found.');
+      assert.notEqual((await t.request('GET', `/jobs/${waiting.id}/`)).body.status, 'CANCELED');
       const canceled = expectStatus(await patch(waiting.id, { status: 'CANCELED' }), 200).body;
       assert.equal(canceled.status, 'CANCELED');
       assert.ok('job_exes' in canceled, 'the body is the details');

@@ -79,10 +79,49 @@ describe('Scale job on a real drover worker', { timeout: 180_000 }, () => {
       JSON.stringify(messages),
     );
     assert.ok(messages.some(([s, m]: string[]) => s === 'stderr' && m === 'warn'));
+    assert.ok(
+      messages.every(([, m]: string[]) => !String(m).startsWith('drover:')),
+      `the worker's lines are not the job's: ${JSON.stringify(messages)}`,
+    );
     const txt = await e2e.api('GET', `${logs}/stdout/?format=txt`);
     assert.match(String(txt.body), /file=\/tmp\/in.txt n=4/);
     const html = await e2e.api('GET', `${logs}/stderr/?format=html`);
     assert.match(String(html.body), /<div class="stderr">warn<\/div>/);
+  });
+
+  it('a job that prints nothing answers 204 on every log route; the worker keeps its lines', async () => {
+    const type = await e2e.api('POST', '/v6/job-types/', {
+      manifest: manifest('e2e-silent', { job: { interface: { command: 'true', inputs: {} } } }),
+    });
+    assert.equal(type.status, 201, JSON.stringify(type.body));
+    const queued = await e2e.api('POST', '/v6/jobs/', { job_type_id: type.body.id, input: {} });
+    assert.equal(queued.status, 201, JSON.stringify(queued.body));
+    const job = await waitFor(
+      'the silent job to end',
+      60_000,
+      async () => {
+        const res = await e2e.api('GET', `/v6/jobs/${queued.body.id}/`);
+        return ['COMPLETED', 'FAILED'].includes(res.body.status) ? res.body : undefined;
+      },
+      () => worker.output(),
+    );
+    assert.equal(job.status, 'COMPLETED', worker.output());
+    const exe = job.execution.id;
+    // The worker's last line comes with its report of the end: once it is there, all is.
+    const native = await waitFor('the worker lines', 10_000, async () => {
+      const res = await e2e.api('GET', `/api/v1/executions/${exe}/logs`);
+      return res.body.lines.some((l: any) => /exited with code 0/.test(l.text))
+        ? res.body
+        : undefined;
+    });
+    assert.ok(native.lines.length > 0);
+    for (const l of native.lines) assert.equal(l.stream, 'worker', JSON.stringify(l));
+    for (const log of ['combined', 'stdout', 'stderr']) {
+      for (const format of ['json', 'txt']) {
+        const res = await e2e.api('GET', `/v6/job-executions/${exe}/logs/${log}/?format=${format}`);
+        assert.equal(res.status, 204, `${log} ${format}: ${JSON.stringify(res.body)}`);
+      }
+    }
   });
 
   it("fails with the job type's error of the manifest exit code", async () => {

@@ -200,6 +200,67 @@ for (const database of TEST_DATABASES) {
       assert.ok([set.FAILED.id, set.CANCELED.id].includes(order.job.id));
     });
 
+    it('a job canceled before any node took it, requeued: num_exes 2, max_tries 1 + 3, runs as execution 2', async () => {
+      // Older than the job: a bulk command goes newest first, so once a requeue of both has
+      // moved the marker, it has looked at the job.
+      const marker = await queue(t, { job_type_id: type.id, input: {} });
+      const job = await queue(t, { job_type_id: type.id, input: {} });
+      expectStatus(
+        await t.request('POST', '/v6/jobs/cancel/', { job_ids: [job.id, marker.id] }),
+        202,
+      );
+      await eventually(async () => {
+        assert.equal(await status(job.id), 'CANCELED');
+        assert.equal(await status(marker.id), 'CANCELED');
+      });
+      const canceled = (await t.request('GET', `/v6/jobs/${job.id}/`)).body;
+      assert.equal(canceled.num_exes, 1, 'queueing it was execution 1');
+      assert.equal(canceled.max_tries, 3);
+      expectStatus(
+        await t.request('POST', '/v6/jobs/requeue/', { job_ids: [job.id], priority: 1 }),
+        202,
+      );
+      await eventually(async () => assert.equal(await status(job.id), 'QUEUED'));
+      const requeued = (await t.request('GET', `/v6/jobs/${job.id}/`)).body;
+      assert.equal(requeued.num_exes, 2);
+      assert.equal(requeued.max_tries, 4, 'Scale: num_exes at the requeue (1) + max_tries (3)');
+      assert.equal(requeued.execution, null, 'execution 2 has not started');
+      const legacy = (await t.request('GET', `/jobs/${job.id}/`)).body;
+      assert.equal(legacy.num_exes, 2);
+      assert.equal(legacy.max_tries, 4);
+      // Priority 1 puts it before every other queued job of the suite.
+      const runner = (await registerNode(t, `requeue-runner-${job.id}`)).id;
+      const ran = await runOne(t, runner);
+      assert.equal(ran.job.id, job.id);
+      const done = (await t.request('GET', `/v6/jobs/${job.id}/`)).body;
+      assert.equal(done.status, 'COMPLETED');
+      assert.equal(done.num_exes, 2);
+      assert.equal(done.execution?.exe_num, 2, 'the run is execution 2, as in Scale');
+      const exes = (await t.request('GET', `/v6/jobs/${job.id}/executions/`)).body;
+      assert.deepEqual(
+        exes.results.map((e: any) => e.exe_num),
+        [2],
+      );
+      // Natively the job ran once, as execution 2.
+      const native = (await t.request('GET', `/api/v1/executions?job=${job.id}`)).body;
+      assert.deepEqual(
+        native.items.map((e: any) => e.exeNum),
+        [2],
+      );
+
+      // A COMPLETED job is left as it is: same tries, executions and modification time.
+      expectStatus(
+        await t.request('POST', '/v6/jobs/requeue/', { job_ids: [job.id, marker.id] }),
+        202,
+      );
+      await eventually(async () => assert.equal(await status(marker.id), 'QUEUED'));
+      const untouched = (await t.request('GET', `/v6/jobs/${job.id}/`)).body;
+      assert.equal(untouched.status, 'COMPLETED');
+      assert.equal(untouched.num_exes, 2);
+      assert.equal(untouched.max_tries, 4);
+      assert.equal(untouched.last_modified, done.last_modified);
+    });
+
     it('requeue by status and error category', async () => {
       expectStatus(await t.request('POST', '/v6/jobs/cancel/', {}), 202);
       await eventually(async () =>

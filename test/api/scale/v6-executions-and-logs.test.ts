@@ -138,6 +138,75 @@ for (const database of TEST_DATABASES) {
       expectDetail(await t.request('GET', `${logs}/other/`), 404, 'Not found.');
     });
 
+    it("serves the process's output only: the worker's lines stay out, a silent job is 204", async () => {
+      const silent = await createJobType(
+        t,
+        manifest('silent-seed', { job: { interface: { command: 'true', inputs: {} } } }),
+      );
+      /** Runs one job as `drover worker` does, with the worker's own lines around the output. */
+      const run = async (output: { stream: string; text: string }[]) => {
+        const job = await queue(t, { job_type_id: silent.id, input: {} });
+        const order = await acquire(t, nodeId);
+        assert.equal(order.job.id, job.id);
+        const exe = order.execution.id;
+        expectStatus(await t.request('POST', `/api/v1/executions/${exe}/start`, { nodeId }), 200);
+        const lines = [
+          { stream: 'worker', text: 'drover: exe-node runs ["/bin/sh","-c","true"]' },
+          ...output,
+          { stream: 'worker', text: 'drover: exited with code 0' },
+        ];
+        expectStatus(
+          await t.request('POST', `/api/v1/executions/${exe}/logs`, { nodeId, lines }),
+          200,
+        );
+        expectStatus(
+          await t.request('POST', `/api/v1/executions/${exe}/finish`, {
+            nodeId,
+            success: true,
+            exitCode: 0,
+          }),
+          200,
+        );
+        return exe as number;
+      };
+
+      const quiet = await run([]);
+      for (const log of ['combined', 'stdout', 'stderr']) {
+        for (const format of ['json', 'txt']) {
+          const res = await t.request(
+            'GET',
+            `/v6/job-executions/${quiet}/logs/${log}/?format=${format}`,
+          );
+          expectStatus(res, 204, `${log} ${format}`);
+        }
+      }
+      const native = expectStatus(
+        await t.request('GET', `/api/v1/executions/${quiet}/logs`),
+        200,
+      ).body;
+      assert.deepEqual(
+        native.lines.map((l: any) => [l.stream, l.text]),
+        [
+          ['worker', 'drover: exe-node runs ["/bin/sh","-c","true"]'],
+          ['worker', 'drover: exited with code 0'],
+        ],
+        "the native API keeps the worker's lines, marked as the worker's",
+      );
+
+      const chatty = await run([{ stream: 'stdout', text: 'only stdout' }]);
+      const logs = `/v6/job-executions/${chatty}/logs`;
+      const combined = expectStatus(await t.request('GET', `${logs}/combined/`), 200).body;
+      assert.deepEqual(
+        combined.hits.hits.map((h: any) => [h._source.stream, h._source.message]),
+        [['stdout', 'only stdout']],
+      );
+      assert.equal(combined.hits.total, 1);
+      expectStatus(await t.request('GET', `${logs}/stderr/`), 204);
+      expectStatus(await t.request('GET', `${logs}/stderr/?format=txt`), 204);
+      const txt = expectStatus(await t.request('GET', `${logs}/combined/?format=txt`), 200);
+      assert.equal(txt.body, 'only stdout');
+    });
+
     it('answers 204 for an execution that has not started', async () => {
       await queue(t, {
         job_type_id: echo.id,

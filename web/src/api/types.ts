@@ -126,7 +126,7 @@ export interface Execution {
 
 export interface LogLine {
   line: number;
-  stream: 'stdout' | 'stderr' | 'system';
+  stream: 'stdout' | 'stderr' | 'worker';
   time: string;
   text: string;
 }

@@ -81,6 +81,11 @@ export function LogView({ executionId }: { executionId: number }) {
           lines.map((l) => (
             <div key={l.line} className={`log-line ${l.stream}`}>
               <span className="log-no">{l.line}</span>
+              {l.stream === 'worker' && (
+                <span className="log-source" title="written by the worker, not by the task">
+                  worker
+                </span>
+              )}
               {l.text}
             </div>
           ))
