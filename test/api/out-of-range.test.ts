@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { JOB_BOUNDS } from '../../src/domain/job-bounds.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';
+import { manifest } from './scale/support.js';
 import { expectError, expectStatus, submit } from './support.js';
 
 /*
@@ -90,6 +91,22 @@ for (const database of TEST_DATABASES) {
       });
       assert.equal(res.status, 400, res.text);
       assert.match(res.text, /^Error: .*priority/i);
+      // And on update: a save of Props.Pri, and the machine limit commands.
+      const job = await t.dl('POST', '/api/jobs', {
+        JobInfo: { Plugin: 'CommandLine', Name: 'p' },
+        PluginInfo: { Executable: '/bin/true' },
+        AuxFiles: [],
+      });
+      assert.equal(job.status, 200, job.text);
+      for (const body of [
+        { Command: 'save', Job: { _id: job.body._id, Props: { Pri: 3e9 } } },
+        { Command: 'save', Job: { _id: job.body._id, Props: { Pri: -3e9 } } },
+        { Command: 'setjobmachinelimit', JobID: job.body._id, Limit: 3e9 },
+      ]) {
+        const update = await t.dl('PUT', '/api/jobs', body);
+        assert.equal(update.status, 400, `${JSON.stringify(body)}: ${update.text}`);
+        assert.match(update.text, /^Error: .*(priority|Pri|machineLimit)/);
+      }
       const nul = await t.dl('POST', '/api/jobs', {
         JobInfo: { Plugin: 'CommandLine', Name: 'a\u0000b' },
         PluginInfo: { Executable: '/bin/true' },
@@ -97,6 +114,93 @@ for (const database of TEST_DATABASES) {
       });
       assert.equal(nul.status, 400, nul.text);
       assert.match(nul.text, /^Error: .*NUL/);
+    });
+
+    it('job-type definitions: numbers past their bounds are a 400 on create and revise', async () => {
+      // The native schema stated these; the definition itself did not, so a UFDL import
+      // (no schema in front) stored a priority of 3e9 and a cpus of 1e20.
+      const definition = { command: ['echo'] };
+      const bad: [string, Record<string, unknown>][] = [
+        ['priority', { priority: 3e9 }],
+        ['maxTries', { maxTries: 3e9 }],
+        ['taskTimeout', { taskTimeout: 1e20 }],
+        ['resources.cpus', { resources: { cpus: 1e20 } }],
+      ];
+      const created = await t.request('POST', '/api/v1/job-types', {
+        name: 'bounded',
+        definition,
+      });
+      expectStatus(created, 201);
+      for (const [field, extra] of bad) {
+        const create = await t.request('POST', '/api/v1/job-types', {
+          name: `bounded-${field.replace('.', '-')}`,
+          definition: { ...definition, ...extra },
+        });
+        expectError(create, 400, 'VALIDATION', `native create ${field}`);
+        assert.match(create.body.message, new RegExp(field.replace('.', '\\.')));
+        const revise = await t.request('POST', `/api/v1/job-types/${created.body.id}/revisions`, {
+          definition: extra,
+        });
+        expectError(revise, 400, 'VALIDATION', `native revise ${field}`);
+        const imported = await t.request('POST', '/v1/job-templates/import', {
+          name: 'bounded',
+          definition: { ...definition, ...extra },
+        });
+        assert.equal(
+          imported.status,
+          400,
+          `UFDL import ${field}: ${JSON.stringify(imported.body)}`,
+        );
+        assert.match(imported.body.detail, new RegExp(field.replace('.', '\\.')));
+      }
+      // An output whose type is no string was stored, and then every GET of UFDL's job
+      // types was a 500 (found by the fuzz).
+      const output = await t.request('POST', '/v1/job-templates/import', {
+        name: 'bounded',
+        definition: { ...definition, outputs: [{ name: 'o', type: 3e9 }] },
+      });
+      assert.equal(output.status, 400, JSON.stringify(output.body));
+      assert.match(output.body.detail, /output "o" must have a type/);
+      assert.equal((await t.request('GET', '/v1/job-types/1')).status, 404);
+      // Scale: the manifest's timeout, the configuration's priority, max_tries, resources.
+      const scale = async (name: string, body: Record<string, unknown>, pattern: RegExp) => {
+        const res = await t.request('POST', '/v6/job-types/', body);
+        assert.equal(res.status, 400, `Scale ${name}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.detail, pattern);
+      };
+      await scale(
+        'timeout',
+        { manifest: manifest('b1', { job: { timeout: 3e9 } }) },
+        /taskTimeout/,
+      );
+      await scale('max_tries', { manifest: manifest('b2'), max_tries: 3e9 }, /max_?tries/i);
+      await scale(
+        'priority',
+        { manifest: manifest('b3'), configuration: { priority: 3e9 } },
+        /priority/,
+      );
+      await scale(
+        'resources',
+        {
+          manifest: manifest('b4', {
+            job: { resources: { scalar: [{ name: 'cpus', value: 1e20 }] } },
+          }),
+        },
+        /resources\.cpus/,
+      );
+      // The largest values in range are taken.
+      expectStatus(
+        await t.request('POST', '/api/v1/job-types', {
+          name: 'bounded-max',
+          definition: {
+            ...definition,
+            priority: JOB_BOUNDS.priority.maximum,
+            maxTries: JOB_BOUNDS.maxTries.maximum,
+            taskTimeout: JOB_BOUNDS.taskTimeout.maximum,
+          },
+        }),
+        201,
+      );
     });
   });
 }
