@@ -11,6 +11,9 @@ import { DroverError, invalid } from '../domain/errors.js';
  *   that later walks or re-serialises the value (JSON.stringify of stored data, a dialect's
  *   value coercion) ran out of stack: a 500 on Scale's and Deadline's submits (found by
  *   the fuzz). No document of any face needs more than a few dozen levels;
+ * - a number that is not finite: `?limit=1e400` is coerced by Ajv to Infinity, which then
+ *   passes `maximum` (a 500 on every paged native list, found by the fuzz), and a JSON
+ *   `1e400` parses to Infinity, which free-form fields would store as null;
  * - any other value PostgreSQL refuses as data (SQLSTATE class 22: a number out of range
  *   for its column, a malformed value), as a last line behind the schemas' bounds.
  */
@@ -19,10 +22,21 @@ import { DroverError, invalid } from '../domain/errors.js';
 export const MAX_JSON_DEPTH = 128;
 
 /**
- * Refuses a request whose body, query or params hold a NUL character, or whose body is
- * nested deeper than MAX_JSON_DEPTH, on every route.
+ * Refuses a request whose body, query or params hold a NUL character or a number that is
+ * not finite, or whose body is nested deeper than MAX_JSON_DEPTH, on every route.
  */
-export function refuseNulCharacters(app: FastifyInstance): void {
+export function guardInput(app: FastifyInstance): void {
+  // After validation: the query's numbers exist only once Ajv has coerced them.
+  app.addHook('preHandler', async (request) => {
+    for (const [where, value] of [
+      ['body', request.body],
+      ['querystring', request.query],
+      ['params', request.params],
+    ] as const) {
+      const path = find(value, where, (v) => typeof v === 'number' && !Number.isFinite(v));
+      if (path) throw invalid(`${path} is a number too large to be stored; send a smaller one`);
+    }
+  });
   app.addHook('preValidation', async (request) => {
     const depth = depthOf(request.body);
     if (depth > MAX_JSON_DEPTH) {
@@ -43,6 +57,21 @@ export function refuseNulCharacters(app: FastifyInstance): void {
       }
     }
   });
+}
+
+/** Where the first value that `bad` picks is (`body.a[0]`), walking without recursion. */
+function find(value: unknown, root: string, bad: (v: unknown) => boolean): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, root]];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (bad(current)) return path;
+    if (current !== null && typeof current === 'object') {
+      for (const [key, child] of Object.entries(current)) {
+        stack.push([child, Array.isArray(current) ? `${path}[${key}]` : `${path}.${key}`]);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Where the first NUL character is (`body.name`), walking without recursion. */
