@@ -90,6 +90,17 @@ for (const database of TEST_DATABASES) {
         '{"type":"command-line","parameters":{"executable":"echo"},"priority":1e400}',
       );
       expectError(body, 400, 'VALIDATION');
+      // A string Ajv coerces to an integer: "Infinity" in a list of ids.
+      const node = expectStatus(await t.request('POST', '/api/v1/nodes', { name: 'inf' }), 200);
+      const heartbeat = await t.request('POST', `/api/v1/nodes/${node.body.id}/heartbeat`, {
+        executions: ['Infinity'],
+      });
+      expectError(heartbeat, 400, 'VALIDATION');
+      assert.match(heartbeat.body.message, /body\.executions\[0\] is a number too large/);
+      const finishes = await t.request('POST', `/api/v1/nodes/${node.body.id}/finishes`, {
+        finishes: [{ executionId: '-Infinity', success: true }],
+      });
+      expectError(finishes, 400, 'VALIDATION');
       // Scale reads its own parameters: a page_size it cannot read is the default, as DRF's.
       const jobs = await t.request('GET', '/v6/jobs/?page_size=1e400');
       assert.equal(jobs.status, 200, JSON.stringify(jobs.body));
