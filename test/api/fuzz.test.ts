@@ -18,7 +18,8 @@ import { TEST_DATABASES } from '../helpers/databases.js';
  * empty bodies, and valid requests with one field changed. No answer may be a 5xx, except
  * Deadline's by-spec plain-text ones, and the server must be healthy afterwards.
  *
- * CI size: DROVER_FUZZ_RUNS requests per face (default 400; ~15 s per database here).
+ * CI size: DROVER_FUZZ_RUNS requests per face (default 400, a quarter of that with auth;
+ * about 25 s per database on a 2-core machine).
  * Reproduce a run with DROVER_FUZZ_SEED (printed below). The on-demand size, 100,000 per
  * face, is `npx tsx bench/fuzz.ts` (bench/README.md).
  */

@@ -111,8 +111,8 @@ export async function startFuzzTarget(
       routes.deadline.push({ method: r.method, url: r.url });
     }
     for (const r of registeredRoutes(t.app)) {
-      // WebSocket and event streams answer by staying open; they are fuzzed by their
-      // queries in the native face (GET /api/v1/events) only up to the status line.
+      // The event stream stays open: send() takes its status line as the answer. UFDL's job
+      // WebSocket is a plain GET here, since the fuzz sends no Upgrade header.
       routes[faceOf(r.url)].push({ method: r.method, url: r.url });
     }
     // The apps are built without a logger, so their error logs go nowhere; keep them, since
@@ -423,7 +423,14 @@ export interface FuzzResult {
 export async function fuzzFace(
   target: FuzzTarget,
   face: Face,
-  options: { runs: number; seed: number; concurrency?: number; batch?: number },
+  options: {
+    runs: number;
+    seed: number;
+    concurrency?: number;
+    batch?: number;
+    /** Called with each finding as it happens (a long run prints them at once). */
+    onFinding?: (finding: Finding) => void;
+  },
 ): Promise<FuzzResult> {
   const started = Date.now();
   const concurrency = options.concurrency ?? 4;
@@ -443,7 +450,10 @@ export async function fuzzFace(
         const { finding, status } = await send(target, request);
         const key = String(status);
         statuses[key] = (statuses[key] ?? 0) + 1;
-        if (finding) findings.push(finding);
+        if (finding) {
+          findings.push(finding);
+          options.onFinding?.(finding);
+        }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
