@@ -15,7 +15,8 @@ import { DroverError, invalid } from '../domain/errors.js';
  *   passes `maximum` (a 500 on every paged native list, found by the fuzz), and a JSON
  *   `1e400` parses to Infinity, which free-form fields would store as null;
  * - any other value PostgreSQL refuses as data (SQLSTATE class 22: a number out of range
- *   for its column, a malformed value), as a last line behind the schemas' bounds.
+ *   for its column, a malformed value) or as too large (class 54: a text too long for an
+ *   index entry), as a last line behind the schemas' bounds.
  */
 
 /** Deeper JSON is refused; the deepest real documents (UFDL filters, Seed manifests) use ~20. */
@@ -138,7 +139,7 @@ function textDepth(text: string): number {
 export function asInputError(error: unknown): unknown {
   if (error instanceof DroverError) return error;
   const e = error as { code?: unknown; severity?: unknown; message?: unknown };
-  if (typeof e?.code === 'string' && /^22/.test(e.code) && typeof e.severity === 'string') {
+  if (typeof e?.code === 'string' && /^(22|54)/.test(e.code) && typeof e.severity === 'string') {
     return invalid(`a value cannot be stored: ${String(e.message)}`);
   }
   return error;

@@ -122,6 +122,35 @@ for (const database of TEST_DATABASES) {
       assert.match(file.body.detail, /file_size/);
     });
 
+    it('Scale: long file texts and mistyped manifest errors are 400s (found by the fuzz)', async () => {
+      // A 100,000-character file name passed PostgreSQL's limit for an index entry (500);
+      // SQLite stored it. Scale's model allows 250.
+      const long = await t.request('POST', '/v6/files/', {
+        file_name: 'x'.repeat(100_000),
+        file_path: '/data/x',
+      });
+      assert.equal(long.status, 400, JSON.stringify(long.body).slice(0, 300));
+      assert.match(long.body.detail, /file_name may be at most 250 characters/);
+      const path = await t.request('POST', '/v6/files/', {
+        file_name: 'x',
+        file_path: '/' + 'p'.repeat(2000),
+      });
+      assert.equal(path.status, 400);
+      assert.match(path.body.detail, /file_path may be at most 1000 characters/);
+      // A manifest error whose title is no string reached the driver (500 on SQLite).
+      for (const [error, pattern] of [
+        [{ code: 1, name: 'e', title: {} }, /is not of type 'string'/],
+        [{ code: 3e9, name: 'e' }, /out of range for an exit code/],
+        [{ code: 1, name: 'e'.repeat(300) }, /not a string of 1 to 255 characters/],
+      ] as const) {
+        const res = await t.request('POST', '/v6/job-types/', {
+          manifest: manifest('errs', { job: { errors: [error] } }),
+        });
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.match(res.body.detail, pattern);
+      }
+    });
+
     it('Deadline: Priority 3e9 is a 400 with a plain message', async () => {
       const res = await t.dl('POST', '/api/jobs', {
         JobInfo: { Plugin: 'CommandLine', Name: 'p', Priority: 3e9 },
