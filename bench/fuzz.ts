@@ -54,6 +54,12 @@ for (const database of databases) {
           runs: count,
           seed,
           concurrency,
+          // A line every 10 batches, so a run stopped early still says how far it got.
+          onProgress: (sent, found, ms) => {
+            if (sent % 5000 === 0 && sent < count) {
+              console.log(`  ${face}: ${sent} sent, ${found} 5xx, ${(ms / 1000).toFixed(0)} s`);
+            }
+          },
           onFinding: (f) => {
             console.log(`  found: ${describeFinding(f)}`);
             console.log(`    ${target.serverErrors.at(-1) ?? '(nothing logged)'}`);

@@ -430,6 +430,8 @@ export async function fuzzFace(
     batch?: number;
     /** Called with each finding as it happens (a long run prints them at once). */
     onFinding?: (finding: Finding) => void;
+    /** Called after each batch with the requests sent so far. */
+    onProgress?: (sent: number, findings: number, ms: number) => void;
   },
 ): Promise<FuzzResult> {
   const started = Date.now();
@@ -458,6 +460,7 @@ export async function fuzzFace(
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     sent += count;
+    options.onProgress?.(sent, findings.length, Date.now() - started);
   }
   return { face, requests: sent, findings, statuses, ms: Date.now() - started };
 }
