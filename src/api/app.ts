@@ -9,7 +9,7 @@ import { recordAuditTrail } from './authorization/audit-hook.js';
 import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
 import { registerErrorHandler } from './error-handler.js';
 import { closeConnectionsWhenQuiet } from './idle-connections.js';
-import { refuseNulCharacters } from './input-guards.js';
+import { guardInput } from './input-guards.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
 import { scaleApi } from './scale/index.js';
@@ -39,7 +39,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerErrorHandler(app);
-  refuseNulCharacters(app);
+  guardInput(app);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', closeRefusedUpgrades);
   closeConnectionsWhenQuiet(app);

@@ -7,13 +7,44 @@ import { DroverError, invalid } from '../domain/errors.js';
  *
  * - a NUL character in any string: PostgreSQL's text cannot hold one (SQLite stores it, so
  *   without this check the two databases answered differently);
+ * - a body nested deeper than MAX_JSON_DEPTH: JSON.parse reads 5,000 levels, but the code
+ *   that later walks or re-serialises the value (JSON.stringify of stored data, a dialect's
+ *   value coercion) ran out of stack: a 500 on Scale's and Deadline's submits (found by
+ *   the fuzz). No document of any face needs more than a few dozen levels;
+ * - a number that is not finite: `?limit=1e400` is coerced by Ajv to Infinity, which then
+ *   passes `maximum` (a 500 on every paged native list, found by the fuzz), and a JSON
+ *   `1e400` parses to Infinity, which free-form fields would store as null;
  * - any other value PostgreSQL refuses as data (SQLSTATE class 22: a number out of range
- *   for its column, a malformed value), as a last line behind the schemas' bounds.
+ *   for its column, a malformed value) or as too large (class 54: a text too long for an
+ *   index entry), as a last line behind the schemas' bounds.
  */
 
-/** Refuses a request whose body, query or params hold a NUL character, on every route. */
-export function refuseNulCharacters(app: FastifyInstance): void {
+/** Deeper JSON is refused; the deepest real documents (UFDL filters, Seed manifests) use ~20. */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Refuses a request whose body, query or params hold a NUL character or a number that is
+ * not finite, or whose body is nested deeper than MAX_JSON_DEPTH, on every route.
+ */
+export function guardInput(app: FastifyInstance): void {
+  // After validation: the query's numbers exist only once Ajv has coerced them.
+  app.addHook('preHandler', async (request) => {
+    for (const [where, value] of [
+      ['body', request.body],
+      ['querystring', request.query],
+      ['params', request.params],
+    ] as const) {
+      const path = find(value, where, (v) => typeof v === 'number' && !Number.isFinite(v));
+      if (path) throw invalid(`${path} is a number too large to be stored; send a smaller one`);
+    }
+  });
   app.addHook('preValidation', async (request) => {
+    const depth = depthOf(request.body);
+    if (depth > MAX_JSON_DEPTH) {
+      throw invalid(
+        `the body is nested more than ${MAX_JSON_DEPTH} levels deep; send a flatter document`,
+      );
+    }
     for (const [where, value] of [
       ['body', request.body],
       ['query', request.query],
@@ -27,6 +58,21 @@ export function refuseNulCharacters(app: FastifyInstance): void {
       }
     }
   });
+}
+
+/** Where the first value that `bad` picks is (`body.a[0]`), walking without recursion. */
+function find(value: unknown, root: string, bad: (v: unknown) => boolean): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, root]];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (bad(current)) return path;
+    if (isParsed(current)) {
+      for (const [key, child] of Object.entries(current)) {
+        stack.push([child, Array.isArray(current) ? `${path}[${key}]` : `${path}.${key}`]);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Where the first NUL character is (`body.name`), walking without recursion. */
@@ -51,6 +97,25 @@ function nulPath(value: unknown, root: string): string | undefined {
 }
 
 /**
+ * How deeply a value nests (a scalar is 0), walking without recursion. A text body (Deadline
+ * reads its JSON later) is measured by its brackets outside strings, without parsing it.
+ */
+function depthOf(value: unknown): number {
+  if (typeof value === 'string') return textDepth(value);
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (!isParsed(current)) continue;
+    deepest = Math.max(deepest, depth + 1);
+    // Past the limit the exact depth does not matter: stop early on a huge value.
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
  * Only what a parser built (arrays, plain objects) is walked: an upload's body is its
  * request stream, whose object graph has cycles, and a raw Buffer's bytes are no strings.
  */
@@ -61,11 +126,31 @@ function isParsed(value: unknown): value is object {
   return prototype === Object.prototype || prototype === null;
 }
 
+function textDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // a backslash: skip what it escapes
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > MAX_JSON_DEPTH) return deepest;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return deepest;
+}
+
 /** A PostgreSQL data error (SQLSTATE 22xxx) as the 400 it is; any other error unchanged. */
 export function asInputError(error: unknown): unknown {
   if (error instanceof DroverError) return error;
   const e = error as { code?: unknown; severity?: unknown; message?: unknown };
-  if (typeof e?.code === 'string' && /^22/.test(e.code) && typeof e.severity === 'string') {
+  if (typeof e?.code === 'string' && /^(22|54)/.test(e.code) && typeof e.severity === 'string') {
     return invalid(`a value cannot be stored: ${String(e.message)}`);
   }
   return error;

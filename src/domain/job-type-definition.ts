@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import { JOB_BOUNDS, type BoundedJobField } from './job-bounds.js';
 
 /**
  * What a job type says about its jobs. A revision pins one of these; a job runs with the
@@ -84,43 +85,80 @@ export type DefinitionInput = Partial<
 };
 export type FieldInput = Omit<InterfaceField, 'required'> & { required?: boolean };
 
-/** Fills defaults and rejects a definition the engine could not run. */
+/** Resource amounts a definition may ask for: finite, and within what any column holds. */
+export const MAX_RESOURCE = 1e12;
+
+/**
+ * Fills defaults and rejects a definition the engine could not run. Every face that defines
+ * job types comes here (native, Scale manifests, UFDL template imports), and not all of
+ * them have a schema in front, so each part's shape is checked, not assumed: a number
+ * where a list belongs was a TypeError (500), and an output type that was no string was
+ * stored and broke every later read of UFDL's job types (found by the fuzz).
+ */
 export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalid('definition must be a JSON object', { field: 'definition' });
+  }
   const command = input.command ?? [];
   if (!Array.isArray(command) || command.some((a) => typeof a !== 'string')) {
     throw invalid('command must be an array of strings', { field: 'command' });
   }
   const seen = new Set<string>();
-  const fields = (list: FieldInput[] | undefined, kind: string): InterfaceField[] =>
-    (list ?? []).map((f) => {
+  const fields = (list: unknown, kind: string): InterfaceField[] =>
+    listOf<FieldInput>(list, `${kind}s`).map((f) => {
       checkName(`${kind} name`, f.name);
       if (seen.has(f.name)) throw invalid(`${kind} name "${f.name}" is used twice`);
       seen.add(f.name);
       if (!FIELD_TYPES.includes(f.type)) {
         throw invalid(
-          `${kind} "${f.name}" has type "${f.type}"; use one of ${FIELD_TYPES.join(', ')}`,
+          `${kind} "${f.name}" has type ${JSON.stringify(f.type)}; use one of ${FIELD_TYPES.join(', ')}`,
         );
       }
+      optional(f, 'required', 'boolean', `${kind} "${f.name}"`);
+      optional(f, 'multiple', 'boolean', `${kind} "${f.name}"`);
+      optional(f, 'description', 'string', `${kind} "${f.name}"`);
       return { ...f, required: f.required ?? true };
     });
+  if (input.resources !== undefined && !isRecord(input.resources)) {
+    throw invalid('resources must be a JSON object', { field: 'resources' });
+  }
   const resources = { ...NO_RESOURCES, ...input.resources };
   for (const [key, value] of Object.entries(resources)) {
-    if (typeof value !== 'number' || !(value >= 0)) {
-      throw invalid(`resources.${key} must be a number >= 0`, { field: `resources.${key}` });
+    if (typeof value !== 'number' || !(value >= 0) || value > MAX_RESOURCE) {
+      throw invalid(`resources.${key} must be a number from 0 to ${MAX_RESOURCE}`, {
+        field: `resources.${key}`,
+      });
     }
+  }
+  const outputs = listOf<OutputField>(input.outputs, 'outputs').map((o) => {
+    checkName('output name', o.name);
+    if (typeof o.type !== 'string' || o.type.length === 0) {
+      throw invalid(`output "${o.name}" must have a type, a non-empty string`, {
+        field: 'outputs',
+      });
+    }
+    optional(o, 'pattern', 'string', `output "${o.name}"`);
+    return o;
+  });
+  const env = input.env ?? {};
+  if (!isRecord(env) || Object.values(env).some((v) => typeof v !== 'string')) {
+    throw invalid('env must be an object of strings', { field: 'env' });
   }
   const definition: JobTypeDefinition = {
     command,
     inputs: fields(input.inputs, 'input'),
     parameters: fields(input.parameters, 'parameter'),
-    outputs: (input.outputs ?? []).map((o) => ({ ...o, name: checkName('output name', o.name) })),
+    outputs,
     resources,
-    taskTimeout: nonNegativeInteger('taskTimeout', input.taskTimeout ?? 0),
-    maxTries: positiveInteger('maxTries', input.maxTries ?? 3),
-    priority: integer('priority', input.priority ?? 50),
-    env: input.env ?? {},
+    taskTimeout: bounded('taskTimeout', input.taskTimeout ?? 0),
+    maxTries: bounded('maxTries', input.maxTries ?? 3),
+    priority: bounded('priority', input.priority ?? 50),
+    env,
   };
   if (input.progressPattern !== undefined) {
+    if (typeof input.progressPattern !== 'string') {
+      throw invalid('progressPattern must be a string', { field: 'progressPattern' });
+    }
     try {
       new RegExp(input.progressPattern);
     } catch (error) {
@@ -129,6 +167,26 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
     definition.progressPattern = input.progressPattern;
   }
   return definition;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A list of objects, or none; anything else is a 400 naming the field. */
+function listOf<T>(value: unknown, field: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every(isRecord)) {
+    throw invalid(`${field} must be a list of objects`, { field });
+  }
+  return value as T[];
+}
+
+function optional(item: object, key: string, type: 'string' | 'boolean', what: string): void {
+  const value = (item as Record<string, unknown>)[key];
+  if (value !== undefined && typeof value !== type) {
+    throw invalid(`${what}: ${key} must be a ${type}`, { field: key });
+  }
 }
 
 /** Checks submitted values against an interface: required present, each of its type. */
@@ -197,17 +255,18 @@ function describeType(field: InterfaceField): string {
   }[field.type];
 }
 
-function integer(field: string, value: unknown): number {
-  if (!Number.isInteger(value)) throw invalid(`${field} must be an integer`, { field });
-  return value as number;
-}
-function nonNegativeInteger(field: string, value: unknown): number {
-  const n = integer(field, value);
-  if (n < 0) throw invalid(`${field} must be >= 0`, { field });
-  return n;
-}
-function positiveInteger(field: string, value: unknown): number {
-  const n = integer(field, value);
-  if (n < 1) throw invalid(`${field} must be >= 1`, { field });
-  return n;
+/**
+ * A definition's defaults for its jobs take the jobs' own ranges (job-bounds.ts). The
+ * native schema states them, but UFDL template imports and Scale manifests reach here
+ * without one, and stored a priority of 3e9 (issue 12, point 3).
+ */
+function bounded(field: BoundedJobField, value: unknown): number {
+  const { minimum, maximum } = JOB_BOUNDS[field];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
+    throw invalid(
+      `${field} must be a whole number from ${minimum} to ${maximum}, got ${JSON.stringify(value)}`,
+      { field },
+    );
+  }
+  return value;
 }

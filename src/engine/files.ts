@@ -26,11 +26,36 @@ export interface FileTimes {
   dataEnded?: number;
 }
 
+/**
+ * Lengths as Scale's model has them (file_name 250, file_path 1000 characters). The name is
+ * indexed, and PostgreSQL refuses an index entry past 2,704 bytes: a 100,000-character
+ * name was a 500 there and stored on SQLite (found by the fuzz).
+ */
+export const FILE_TEXT_LIMITS = {
+  file_name: 250,
+  file_path: 1000,
+  media_type: 250,
+  workspace: 250,
+} as const;
+
 export async function registerFile(ctx: EngineContext, r: FileRegistration): Promise<FileRow> {
   if (!r.fileName || r.fileName.includes('/')) {
     throw invalid('file_name must be a file name without directories', { field: 'file_name' });
   }
   if (!r.path) throw invalid('file_path is required', { field: 'file_path' });
+  for (const [field, value] of [
+    ['file_name', r.fileName],
+    ['file_path', r.path],
+    ['media_type', r.mediaType],
+    ['workspace', r.workspace],
+  ] as const) {
+    if (value !== undefined && value.length > FILE_TEXT_LIMITS[field]) {
+      throw invalid(
+        `${field} may be at most ${FILE_TEXT_LIMITS[field]} characters, got ${value.length}`,
+        { field },
+      );
+    }
+  }
   const size = r.size ?? 0;
   if (!Number.isInteger(size) || size < 0) throw invalid('file_size must be an integer >= 0');
   return inTransaction(ctx, async (tx) => {

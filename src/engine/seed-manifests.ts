@@ -1,4 +1,5 @@
 import { DroverError, invalid } from '../domain/errors.js';
+import { INT32_MAX, INT32_MIN } from '../domain/job-bounds.js';
 import type { DefinitionInput, FieldInput } from '../domain/job-type-definition.js';
 import { priorityFromScale } from '../domain/priority.js';
 import { upsertJobTypeErrors } from '../store/job-type-errors.js';
@@ -171,6 +172,20 @@ export function validateManifest(manifest: unknown): SeedManifest {
   }
   for (const e of namedList(job.errors, 'errors', ['code', 'name'])) {
     if (!Number.isInteger(e.code)) bad(`${JSON.stringify(e.code)} is not of type 'integer'`);
+    // An exit code is stored as a 32-bit integer.
+    if ((e.code as number) < INT32_MIN || (e.code as number) > INT32_MAX) {
+      bad(`${String(e.code)} is out of range for an exit code`);
+    }
+    // The error's texts become columns: anything but a string was a driver error (500,
+    // found by the fuzz), and the name is indexed, so it is kept short.
+    if (typeof e.name !== 'string' || e.name.length === 0 || e.name.length > 255) {
+      bad(`${JSON.stringify(e.name).slice(0, 100)} is not a string of 1 to 255 characters`);
+    }
+    for (const key of ['title', 'description'] as const) {
+      if (e[key] !== undefined && typeof e[key] !== 'string') {
+        bad(`${JSON.stringify(e[key]).slice(0, 100)} is not of type 'string'`);
+      }
+    }
     if (e.category !== undefined && e.category !== 'data' && e.category !== 'job') {
       bad(`'${String(e.category)}' is not one of ['data', 'job']`);
     }

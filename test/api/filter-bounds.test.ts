@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MAX_JSON_DEPTH } from '../../src/api/input-guards.js';
 import { MAX_FILTER_EXPRESSIONS } from '../../src/api/ufdl/filter-spec.js';
 import { MAX_DEPENDENCIES } from '../../src/domain/job-bounds.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
+import { startDeadlineTestServer } from './deadline/support.js';
 import { expectError, expectStatus, submit } from './support.js';
 import { startUfdl, type UfdlWorld } from './ufdl/support.js';
 
@@ -38,7 +40,44 @@ for (const database of TEST_DATABASES) {
         'content-type': 'application/json',
       });
       assert.equal(res.status, 400, JSON.stringify(res.body).slice(0, 300));
-      assert.match(res.body.detail ?? JSON.stringify(res.body), /Unable to parse JSON/);
+      // Refused before the filter is read: no body may nest deeper than MAX_JSON_DEPTH.
+      assert.match(res.body.detail, new RegExp(`nested more than ${MAX_JSON_DEPTH} levels`));
+    });
+
+    it('a body nested 5,000 deep is a 400 on every face, not a stack overflow', async () => {
+      // Found by the fuzz: the Scale and Deadline submits re-serialised or coerced a deep
+      // value and ran out of stack (500). Written by hand, as JSON.stringify overflows too.
+      const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+      const dl = await startDeadlineTestServer(database);
+      try {
+        const scale = await dl.request(
+          'POST',
+          '/v6/jobs/',
+          `{"job_type_id":1,"input":{"files":{"F":${deep}}}}`,
+        );
+        assert.equal(scale.status, 400, JSON.stringify(scale.body));
+        assert.match(scale.body.detail, /nested more than/);
+        const native = await dl.request('POST', '/api/v1/jobs', `{"type":${deep}}`);
+        expectError(native, 400, 'VALIDATION');
+        assert.match(native.body.message, /nested more than/);
+        for (const body of [
+          `{"Command":${deep}}`,
+          `{"JobInfo":{"Plugin":"CommandLine"},"PluginInfo":{"Executable":${deep}},"AuxFiles":[]}`,
+        ]) {
+          const res = await dl.dl(body.includes('Command') ? 'PUT' : 'POST', '/api/jobs', body);
+          assert.equal(res.status, 400, res.text);
+          assert.match(res.text, /^Error: the body is nested more than/);
+        }
+        // Brackets inside strings are text, not depth.
+        const text = await dl.dl('POST', '/api/jobs', {
+          JobInfo: { Plugin: 'CommandLine', Name: '['.repeat(5000) },
+          PluginInfo: { Executable: '/bin/true' },
+          AuxFiles: [],
+        });
+        assert.equal(text.status, 200, text.text);
+      } finally {
+        await dl.close();
+      }
     });
 
     it('UFDL: a 40,000-wide `or` is a 400 naming the limit', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DroverError } from '../../src/domain/errors.js';
+import { JOB_BOUNDS } from '../../src/domain/job-bounds.js';
 import {
   NO_RESOURCES,
   checkName,
@@ -179,11 +180,17 @@ describe('normaliseDefinition rejections', () => {
   });
 
   for (const key of ['cpus', 'mem', 'disk', 'gpus'] as const) {
-    it(`resources.${key} negative, NaN or not a number`, () => {
-      for (const value of [-1, Number.NaN, '2' as unknown as number, null as unknown as number]) {
+    it(`resources.${key} negative, NaN, past 1e12 or not a number`, () => {
+      for (const value of [
+        -1,
+        Number.NaN,
+        1e20,
+        '2' as unknown as number,
+        null as unknown as number,
+      ]) {
         rejects(
           () => normaliseDefinition({ resources: { [key]: value } }),
-          new RegExp(`resources\\.${key} must be a number >= 0`),
+          new RegExp(`resources\\.${key} must be a number from 0 to 1000000000000`),
           `resources.${key}`,
         );
       }
@@ -198,44 +205,49 @@ describe('normaliseDefinition rejections', () => {
     );
   });
 
-  it('taskTimeout negative or not an integer', () => {
-    rejects(
-      () => normaliseDefinition({ taskTimeout: -1 }),
-      /taskTimeout must be >= 0/,
-      'taskTimeout',
+  // The job's own ranges (job-bounds.ts): a definition's values are its jobs' defaults.
+  const range = (field: keyof typeof JOB_BOUNDS) =>
+    new RegExp(
+      `${field} must be a whole number from ${JOB_BOUNDS[field].minimum} to ${JOB_BOUNDS[field].maximum}`,
     );
-    rejects(
-      () => normaliseDefinition({ taskTimeout: 1.5 }),
-      /taskTimeout must be an integer/,
-      'taskTimeout',
-    );
-    rejects(
-      () => normaliseDefinition({ taskTimeout: '5' as unknown as number }),
-      /taskTimeout must be an integer/,
-    );
+
+  it('taskTimeout negative, past its bound or not an integer', () => {
+    for (const value of [-1, 1.5, 3e9, '5' as unknown as number]) {
+      rejects(
+        () => normaliseDefinition({ taskTimeout: value }),
+        range('taskTimeout'),
+        'taskTimeout',
+      );
+    }
   });
 
-  it('maxTries below 1 or not an integer', () => {
-    rejects(() => normaliseDefinition({ maxTries: 0 }), /maxTries must be >= 1/, 'maxTries');
-    rejects(() => normaliseDefinition({ maxTries: -3 }), /maxTries must be >= 1/, 'maxTries');
-    rejects(
-      () => normaliseDefinition({ maxTries: 2.5 }),
-      /maxTries must be an integer/,
-      'maxTries',
-    );
+  it('maxTries below 1, past its bound or not an integer', () => {
+    for (const value of [0, -3, 2.5, 3e9]) {
+      rejects(() => normaliseDefinition({ maxTries: value }), range('maxTries'), 'maxTries');
+    }
   });
 
-  it('priority not an integer', () => {
-    rejects(
-      () => normaliseDefinition({ priority: 1.5 }),
-      /priority must be an integer/,
-      'priority',
-    );
-    rejects(
-      () => normaliseDefinition({ priority: Number.NaN }),
-      /priority must be an integer/,
-      'priority',
-    );
+  it('priority past its bound or not an integer', () => {
+    for (const value of [1.5, Number.NaN, 3e9, -3e9]) {
+      rejects(() => normaliseDefinition({ priority: value }), range('priority'), 'priority');
+    }
+  });
+
+  it('parts of the wrong shape: lists, outputs, env, progressPattern', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ inputs: 5 }, /inputs must be a list of objects/],
+      [{ parameters: [1] }, /parameters must be a list of objects/],
+      [{ outputs: 'o' }, /outputs must be a list of objects/],
+      [{ outputs: [{ name: 'o', type: 3 }] }, /output "o" must have a type/],
+      [{ outputs: [{ name: 'o', type: 'x', pattern: 1 }] }, /pattern must be a string/],
+      [{ inputs: [{ name: 'i', type: 'file', required: 'yes' }] }, /required must be a boolean/],
+      [{ env: { A: 1 } }, /env must be an object of strings/],
+      [{ resources: [] }, /resources must be a JSON object/],
+      [{ progressPattern: 5 }, /progressPattern must be a string/],
+    ];
+    for (const [input, message] of cases) {
+      rejects(() => normaliseDefinition(input as never), message);
+    }
   });
 
   it('progressPattern that is not a regular expression', () => {

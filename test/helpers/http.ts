@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import type { EngineOptions } from '../../src/engine/engine.js';
 import { startTestEngine, type TestDatabase, type TestEngine } from './databases.js';
@@ -5,6 +6,8 @@ import { startTestEngine, type TestDatabase, type TestEngine } from './databases
 export interface TestServer extends TestEngine {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The application behind `url` (the fuzz reads the routes it registered). */
+  app: FastifyInstance;
   /** fetch + JSON: returns status, parsed body (or text), and headers. */
   request(
     method: string,
@@ -31,6 +34,7 @@ export async function startTestServer(
   return {
     ...t,
     url,
+    app,
     async request(method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (body !== undefined) {

@@ -4,7 +4,7 @@ import { BODY_LIMIT } from '../app.js';
 import { recordAuditTrail } from '../authorization/audit-hook.js';
 import { enforcePermissions } from '../authorization/enforce.js';
 import { closeConnectionsWhenQuiet } from '../idle-connections.js';
-import { refuseNulCharacters } from '../input-guards.js';
+import { guardInput } from '../input-guards.js';
 import { basicAuthenticator } from './auth.js';
 import type { DeadlineContext } from './context.js';
 import { deadlineErrorOf } from './errors.js';
@@ -67,7 +67,7 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
   app.addHook('onRequest', basicAuthenticator(options.engine, options.auth));
   enforcePermissions(app, options.engine, 'deadline');
   recordAuditTrail(app, options.engine, 'deadline');
-  refuseNulCharacters(app);
+  guardInput(app);
 
   const dc: DeadlineContext = { engine: options.engine, archiveDir: options.archiveDir };
   app.get('/', async (_request, reply) => reply.type(TEXT).send(banner(options.version)));

@@ -86,7 +86,10 @@ export function jobTypeAndContractRoutes(face: UfdlFace, routes: RouteTable): vo
       for (const field of [...definition.inputs, ...definition.parameters]) {
         strings.add(UFDL_TYPE_OF_FIELD[field.type] ?? 'JSON');
       }
-      for (const output of definition.outputs) strings.add(output.type);
+      // Definitions stored before outputs were checked may hold any shape here.
+      for (const output of definition.outputs ?? []) {
+        if (typeof output?.type === 'string') strings.add(output.type);
+      }
     }
     return strings;
   };
