@@ -11,6 +11,7 @@ import { listIndexesSchema } from './migrations/0008-list-indexes.js';
 import { dispatchIndexSchema } from './migrations/0009-dispatch-index.js';
 import { nodeAccountsTokenExpirySchema } from './migrations/0010-node-accounts-token-expiry.js';
 import { auditEventsSchema } from './migrations/0011-audit-events.js';
+import { userGrantsSchema } from './migrations/0012-user-grants.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -26,6 +27,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0009-dispatch-index': dispatchIndexSchema(open.dialect),
     '0010-node-accounts-token-expiry': nodeAccountsTokenExpirySchema(open.dialect),
     '0011-audit-events': auditEventsSchema(open.dialect),
+    '0012-user-grants': userGrantsSchema(open.dialect),
   };
 }
 

@@ -18,7 +18,7 @@ export type Access =
   | 'read'
   /** Users and admins; what they create is theirs. */
   | 'submit'
-  /** Users and admins; a user only for jobs they own. */
+  /** Users and admins; a user only for jobs they own or a grant reaches (a pool they manage, or every job for a wrangler). */
   | 'owner'
   | 'admin'
   /** Node accounts and admins, a node account only as the node bound to it. */
@@ -119,6 +119,9 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/tokens': r('admin'),
   'POST /api/v1/tokens': r('admin'),
   'DELETE /api/v1/tokens/:id': r('admin'),
+  'GET /api/v1/grants': r('admin'),
+  'POST /api/v1/grants': r('admin'),
+  'DELETE /api/v1/grants/:id': r('admin'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),
