@@ -63,7 +63,7 @@ for (const target of targets) {
 
       const page = browser.page;
       await page.goto(`${e2e.url}/#/jobs`);
-      await page.evaluate((token) => localStorage.setItem('drover.token', token), alice);
+      await page.evaluate(`localStorage.setItem('drover.token', ${JSON.stringify(alice)})`);
       await page.goto(`${e2e.url}/#/jobs/${id}`);
       // The app reads the token as it starts; a change of hash alone does not restart it.
       await page.reload();
