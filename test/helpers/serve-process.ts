@@ -31,8 +31,13 @@ export interface Child {
   exited: Promise<void>;
 }
 
-/** Starts `drover serve` and waits until it says it is listening. */
-export async function startServe(dataDir: string, port: number, db?: string): Promise<Child> {
+/** Starts `drover serve` (with `extra` options) and waits until it says it is listening. */
+export async function startServe(
+  dataDir: string,
+  port: number,
+  db?: string,
+  extra: readonly string[] = [],
+): Promise<Child> {
   // --deadline-port 0: the Deadline listener's default port may be taken by anything else.
   const args = [
     'bin/drover.js',
@@ -45,7 +50,7 @@ export async function startServe(dataDir: string, port: number, db?: string): Pr
     '0',
   ];
   if (db) args.push('--db', db);
-  args.push('--log-level', 'warn');
+  args.push('--log-level', 'warn', ...extra);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
