@@ -12,7 +12,7 @@ export type Caller = 'anonymous' | 'user' | 'node' | 'admin';
 export type Access =
   /** Anyone, without credentials (health probes, the UI's files, the API document). */
   | 'public'
-  /** Anyone: the credentials travel in the body (UFDL's token views). */
+  /** Anyone: the credentials travel in the body (UFDL's token views, Scale's api-token-auth). */
   | 'login'
   /** Users and admins. */
   | 'read'
@@ -154,6 +154,8 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /v6/files': r('read'),
   'POST /v6/files': r('submit'),
   'GET /v6/files/:id': r('read'),
+  // Scale's login: the credentials travel in the body.
+  'POST /api-token-auth': r('login'),
   'GET /jobs': r('read'),
   'GET /jobs/updates': r('read'),
   'GET /jobs/executions': r('read'),

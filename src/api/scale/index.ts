@@ -4,6 +4,7 @@ import type { Engine } from '../../engine/engine.js';
 import { asInputError } from '../input-guards.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
+import { scaleTokenAuth } from './token-auth.js';
 import { v6CatalogRoutes } from './v6-catalog.js';
 import { v6JobTypeRoutes } from './v6-job-types.js';
 import { v6JobRoutes } from './v6-jobs.js';
@@ -11,7 +12,8 @@ import { v6LogRoutes } from './v6-logs.js';
 
 /*
  * The Scale dialect: v6 services at /v6 and /api/v6 (where Scale's UI and goscale expect
- * them behind a deployment prefix), the legacy job services at /jobs and /v5/jobs. Errors
+ * them behind a deployment prefix), the legacy job services at /jobs and /v5/jobs, and the
+ * login at /api-token-auth/. Errors
  * are DRF's {"detail": …}; a GET without its trailing slash is redirected as Django does.
  */
 
@@ -89,5 +91,6 @@ export function scaleApi(engine: Engine): FastifyPluginAsync {
     await app.register(v6, { prefix: '/api/v6' });
     await app.register(legacy, { prefix: '/jobs' });
     await app.register(legacy, { prefix: '/v5/jobs' });
+    await app.register(scaleTokenAuth(engine), { prefix: '/api-token-auth' });
   };
 }
