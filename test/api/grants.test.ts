@@ -209,6 +209,47 @@ for (const database of TEST_DATABASES) {
       assert.equal(after.status, 403, after.text);
       assert.equal(await stateOf(job), 'QUEUED');
     });
+    it('a Protected Deadline job is deleted or archived only by its user or an admin, grants or not', async () => {
+      const sub = await t.dl(
+        'POST',
+        '/api/jobs',
+        {
+          JobInfo: {
+            Plugin: 'CommandLine',
+            Name: 'guarded',
+            Protected: true,
+            Frames: '1',
+            Pool: 'comp',
+          },
+          PluginInfo: { Executable: '/bin/echo' },
+          AuxFiles: [],
+        },
+        { auth: basic('alice', 'alice-pw') },
+      );
+      assert.equal(sub.status, 200, sub.text);
+      const id = sub.body._id as string;
+      const job = expectStatus(
+        await t.request('GET', `/api/v1/jobs/${parseInt(id, 16)}`, undefined, h.root),
+        200,
+      ).body;
+      assert.equal(job.pool, 'comp');
+      for (const user of ['bob', 'carol']) {
+        const auth = basic(user, `${user}-pw`);
+        // The grant lets them change it...
+        const suspend = await t.dl('PUT', '/api/jobs', { Command: 'suspend', JobID: id }, { auth });
+        assert.equal(suspend.status, 200, suspend.text);
+        // ...but not remove it.
+        const del = await t.dl('DELETE', `/api/jobs?JobID=${id}`, undefined, { auth });
+        assert.equal(del.status, 403, del.text);
+        assert.match(del.text, /Protected: only its user \(alice\) or an admin may delete it/);
+        const archive = await t.dl('PUT', '/api/jobs', { Command: 'archive', JobID: id }, { auth });
+        assert.equal(archive.status, 403, archive.text);
+      }
+      const byAlice = await t.dl('DELETE', `/api/jobs?JobID=${id}`, undefined, {
+        auth: basic('alice', 'alice-pw'),
+      });
+      assert.equal(byAlice.status, 200, byAlice.text);
+    });
   });
 
   it(`grants survive a restart (${database.name})`, async () => {
