@@ -1,15 +1,21 @@
 import { insertAuditEvent, listAuditEvents } from '../store/audit.js';
 import type { AuditEventRow, AuditEventsTable } from '../store/schema.js';
-import { inTransaction, type EngineContext } from './context.js';
+import type { EngineContext } from './context.js';
 
 export type AuditEntry = Omit<AuditEventsTable, 'id' | 'at'>;
 
-/** Records the entry; one about a job is announced too, so the job's page shows it live. */
+/**
+ * Records the entry; one about a job is announced too, so the job's page shows it live.
+ * One insert commits by itself, so the event is delivered after it without a transaction:
+ * an explicit one here, still running from a response hook as a server closed, held its
+ * PostgreSQL connection and kept the pool from ending.
+ */
 export async function recordAuditEvent(ctx: EngineContext, entry: AuditEntry): Promise<void> {
-  await inTransaction(ctx, async (tx, emit) => {
-    const auditId = await insertAuditEvent(tx, { ...entry, at: ctx.clock() });
-    if (entry.job_id !== null) emit({ type: 'audit.recorded', jobId: entry.job_id, auditId });
-  });
+  const at = ctx.clock();
+  const auditId = await insertAuditEvent(ctx.db, { ...entry, at });
+  if (entry.job_id !== null) {
+    ctx.bus.deliver([{ type: 'audit.recorded', jobId: entry.job_id, auditId, at }]);
+  }
 }
 
 export async function auditEventsOf(
