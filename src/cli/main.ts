@@ -11,6 +11,7 @@ import {
   type Role,
 } from '../engine/accounts.js';
 import { startEngine } from '../engine/engine.js';
+import { grant, grantsOf, revokeGrant, type Grant, type GrantScope } from '../engine/grants.js';
 import { startServer, VERSION } from '../server.js';
 import { registerWorkerCommand } from '../worker/command.js';
 import { startLocalWorkers } from '../worker/local-workers.js';
@@ -119,6 +120,62 @@ export function buildProgram(): Command {
         process.stdout.write(`password of ${name} set\n`);
       });
     });
+
+  /** --pool NAME or --wrangler, exactly one. */
+  const scopeOf = (flags: Record<string, unknown>): GrantScope => {
+    const pool = flags.pool as string | undefined;
+    if ((pool === undefined) === (flags.wrangler !== true)) {
+      throw new Error(
+        'give exactly one of --pool NAME (manager of a pool) or --wrangler (every job)',
+      );
+    }
+    return pool === undefined ? { wrangler: true } : { pool };
+  };
+  const describeGrant = (g: Grant) =>
+    g.kind === 'wrangler'
+      ? `${g.user} is a wrangler (every job)`
+      : `${g.user} manages pool ${g.pool}`;
+  databaseOptions(
+    user
+      .command('grant <name>')
+      .description(
+        'let a user change every job of a pool, or every job (a wrangler), not only their own',
+      ),
+  )
+    .option('--pool <pool>', 'make the user a manager of this pool')
+    .option('--wrangler', 'let the user change every job')
+    .action(async (name: string, flags: Record<string, unknown>) => {
+      const scope = scopeOf(flags);
+      await withEngine(flags, async (engine) => {
+        const made = await grant(engine.ctx, name, scope, 'cli');
+        process.stdout.write(`granted: ${describeGrant(made)} (grant ${made.id})\n`);
+      });
+    });
+  databaseOptions(
+    user.command('revoke-grant <name>').description('take a grant back, at once on every replica'),
+  )
+    .option('--pool <pool>', 'the pool the user manages')
+    .option('--wrangler', 'the wrangler grant')
+    .action(async (name: string, flags: Record<string, unknown>) => {
+      const scope = scopeOf(flags);
+      await withEngine(flags, async (engine) => {
+        const gone = await revokeGrant(engine.ctx, name, scope);
+        process.stdout.write(`revoked: ${describeGrant(gone)}\n`);
+      });
+    });
+  databaseOptions(user.command('grants [name]').description('list grants (of one user)')).action(
+    async (name: string | undefined, flags: Record<string, unknown>) => {
+      await withEngine(flags, async (engine) => {
+        const rows = await grantsOf(engine.ctx, name);
+        process.stdout.write('ID\tUSER\tKIND\tPOOL\tGRANTED\tBY\n');
+        for (const g of rows) {
+          process.stdout.write(
+            `${g.id}\t${g.user}\t${g.kind}\t${g.pool ?? '-'}\t${new Date(g.createdAt).toISOString()}\t${g.createdBy}\n`,
+          );
+        }
+      });
+    },
+  );
 
   const token = program.command('token').description('manage API tokens');
   databaseOptions(token.command('create').description('create an API token; it is printed once'))

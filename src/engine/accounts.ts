@@ -4,6 +4,7 @@ import { DroverError, invalid } from '../domain/errors.js';
 import type { Executor } from '../store/database.js';
 import type { UserRow } from '../store/schema.js';
 import {
+  findUser,
   findUserByName,
   deleteToken,
   findUserByTokenHash,
@@ -33,9 +34,15 @@ async function hashPassword(password: string): Promise<string> {
   return `scrypt$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+let passwordChecks = 0;
+
+/** Password hashes computed by this process: /metrics shows it, so a login cache that stops working shows. */
+export const passwordChecksSoFar = (): number => passwordChecks;
+
 async function passwordMatches(password: string, stored: string): Promise<boolean> {
   const [scheme, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;
+  passwordChecks++;
   const expected = Buffer.from(key, 'base64');
   const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length);
   return timingSafeEqual(actual, expected);
@@ -131,9 +138,37 @@ export async function principalForPassword(
   name: string,
   password: string,
 ): Promise<Principal | undefined> {
+  return (await loginWithPassword(db, name, password))?.principal;
+}
+
+/** A verified password login, with the hash it was verified against (for a login cache). */
+export interface PasswordLogin {
+  principal: Principal;
+  passwordHash: string;
+}
+
+export async function loginWithPassword(
+  db: Executor,
+  name: string,
+  password: string,
+): Promise<PasswordLogin | undefined> {
   const user = await findUserByName(db, name);
   if (!user?.password_hash) return undefined;
-  return (await passwordMatches(password, user.password_hash)) ? toPrincipal(user) : undefined;
+  if (!(await passwordMatches(password, user.password_hash))) return undefined;
+  return { principal: toPrincipal(user), passwordHash: user.password_hash };
+}
+
+/**
+ * The account of a remembered login, read afresh: undefined once its password was changed
+ * (the stored hash differs) or the account is gone. One indexed read instead of a scrypt.
+ */
+export async function principalIfPasswordUnchanged(
+  db: Executor,
+  login: PasswordLogin,
+): Promise<Principal | undefined> {
+  const user = await findUser(db, login.principal.id);
+  if (!user || user.password_hash !== login.passwordHash) return undefined;
+  return toPrincipal(user);
 }
 
 function toPrincipal(user: UserRow): Principal {

@@ -4,8 +4,18 @@ import type { EngineContext } from './context.js';
 
 export type AuditEntry = Omit<AuditEventsTable, 'id' | 'at'>;
 
+/**
+ * Records the entry; one about a job is announced too, so the job's page shows it live.
+ * One insert commits by itself, so the event is delivered after it without a transaction:
+ * an explicit one here, still running from a response hook as a server closed, held its
+ * PostgreSQL connection and kept the pool from ending.
+ */
 export async function recordAuditEvent(ctx: EngineContext, entry: AuditEntry): Promise<void> {
-  await insertAuditEvent(ctx.db, { ...entry, at: ctx.clock() });
+  const at = ctx.clock();
+  const auditId = await insertAuditEvent(ctx.db, { ...entry, at });
+  if (entry.job_id !== null) {
+    ctx.bus.deliver([{ type: 'audit.recorded', jobId: entry.job_id, auditId, at }]);
+  }
 }
 
 export async function auditEventsOf(

@@ -110,17 +110,25 @@ export class PostgresEventBus extends LocalEventBus {
     this.#send();
   }
 
-  /** One send at a time: what commits meanwhile goes out together in the next one. */
+  /**
+   * One send at a time: what commits meanwhile goes out together in the next one. A failed
+   * send waits for the reconnection (#listen sends again): retrying at once on a client that
+   * can no longer query fails at once too, and that loop starved the process (an event
+   * delivered while the bus closed hung the close).
+   */
   #send(): void {
-    if (this.#sending || this.#unsent.length === 0 || !this.#client) return;
+    if (this.#closed || this.#sending || this.#unsent.length === 0 || !this.#client) return;
     const client = this.#client;
     const events = this.#unsent;
     this.#unsent = [];
     const payloads = packPayloads(events, this.#origin);
+    let sent = false;
     this.#sending = client
       .query('select pg_notify($1, p) from unnest($2::text[]) as p', [this.channel, payloads])
       .then(
-        () => undefined,
+        () => {
+          sent = true;
+        },
         () => {
           // The connection broke; the events go out again once it is back.
           this.#unsent = [...events, ...this.#unsent];
@@ -128,7 +136,7 @@ export class PostgresEventBus extends LocalEventBus {
       )
       .finally(() => {
         this.#sending = undefined;
-        this.#send();
+        if (sent) this.#send();
       });
   }
 

@@ -40,6 +40,8 @@ export type DroverEvent =
     }
   | { type: 'log.appended'; jobId: number; executionId: number; lines: number }
   | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
-  | { type: 'job-type.changed'; jobTypeId: number };
+  | { type: 'job-type.changed'; jobTypeId: number }
+  /** A request that changed (or tried to change) a job was written to the audit trail. */
+  | { type: 'audit.recorded'; jobId: number; auditId: number };
 
 export type EventListener = (event: DroverEvent & { at: number }) => void;

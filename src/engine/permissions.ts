@@ -5,32 +5,54 @@ import { bindNodeAccount, findNode } from '../store/nodes.js';
 import { findTask } from '../store/tasks.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
+import { reachOf, type Reach } from './grants.js';
 
 /*
  * Who may change what, the same for every face: a user may read everything and change
- * only the jobs they own (the submitting user); an admin may change anything; a node may
+ * the jobs they own (the submitting user), plus those their grants reach (every job of a
+ * pool they manage, every job for a wrangler); an admin may change anything; a node may
  * speak only for the node its account is bound to. Faces map their credentials onto a
  * Principal and call these; the route-level table (src/api/authorization) decides which
- * kind of caller may reach a route at all.
+ * kind of caller may reach a route at all. Grants are read from the database when a user
+ * acts on a job they do not own (never cached across requests), so a grant revoked on any
+ * replica stops working at once everywhere.
  */
 
 export interface JobOwnership {
   user_name: string;
+  pool: string;
 }
 
 export function isAdmin(principal: Principal | undefined): boolean {
   return principal?.role === 'admin';
 }
 
-export function mayChangeJob(principal: Principal | undefined, job: JobOwnership): boolean {
+/** Whether the caller may change the job without help from a grant. */
+function ownsOrAdmin(principal: Principal | undefined, job: JobOwnership): boolean | undefined {
   if (!principal || principal.role === 'node') return false;
-  return principal.role === 'admin' || job.user_name === principal.name;
+  if (principal.role === 'admin' || job.user_name === principal.name) return true;
+  return undefined;
 }
 
-function forbiddenJob(principal: Principal | undefined, jobId: number, owner: string) {
+const reaches = (reach: Reach, job: JobOwnership): boolean =>
+  reach.everyJob || (job.pool !== '' && reach.pools.has(job.pool));
+
+export async function mayChangeJob(
+  ctx: EngineContext,
+  principal: Principal | undefined,
+  job: JobOwnership,
+): Promise<boolean> {
+  const plain = ownsOrAdmin(principal, job);
+  if (plain !== undefined) return plain;
+  return reaches(await reachOf(ctx, principal!.id), job);
+}
+
+function forbiddenJob(principal: Principal | undefined, jobId: number, job: JobOwnership) {
+  const owner = job.user_name;
+  const pool = job.pool ? `, a manager of pool ${job.pool}` : '';
   return new DroverError(
     'FORBIDDEN',
-    `job ${jobId} belongs to ${owner}; ${principal?.name ?? 'an anonymous caller'} may not change it (ask ${owner} or an admin)`,
+    `job ${jobId} belongs to ${owner}; ${principal?.name ?? 'an anonymous caller'} may not change it (ask ${owner}${pool} or an admin)`,
   );
 }
 
@@ -42,7 +64,7 @@ export async function assertMayChangeJob(
 ): Promise<void> {
   if (isAdmin(principal)) return;
   const job = Number.isSafeInteger(jobId) ? await findJob(ctx.db, jobId) : undefined;
-  if (job && !mayChangeJob(principal, job)) throw forbiddenJob(principal, jobId, job.user_name);
+  if (job && !(await mayChangeJob(ctx, principal, job))) throw forbiddenJob(principal, jobId, job);
 }
 
 export async function assertMayChangeTask(
@@ -104,6 +126,15 @@ export async function changeableJobIds(
 ): Promise<number[]> {
   if (isAdmin(principal)) return [...ids];
   const jobs = await findJobs(ctx.db, ids);
-  const allowed = new Set(jobs.filter((j) => mayChangeJob(principal, j)).map((j) => j.id));
+  let reach: Reach | undefined;
+  const allowed = new Set<number>();
+  for (const job of jobs) {
+    let may = ownsOrAdmin(principal, job);
+    if (may === undefined) {
+      reach ??= await reachOf(ctx, principal!.id);
+      may = reaches(reach, job);
+    }
+    if (may) allowed.add(job.id);
+  }
   return ids.filter((id) => allowed.has(id));
 }

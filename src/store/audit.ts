@@ -4,8 +4,13 @@ import type { AuditEventRow, AuditEventsTable } from './schema.js';
 export async function insertAuditEvent(
   tx: Executor,
   row: Omit<AuditEventsTable, 'id'>,
-): Promise<void> {
-  await tx.insertInto('audit_events').values(row).execute();
+): Promise<number> {
+  const { id } = await tx
+    .insertInto('audit_events')
+    .values(row)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(id);
 }
 
 /** Newest first. */

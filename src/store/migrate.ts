@@ -12,6 +12,7 @@ import { dispatchIndexSchema } from './migrations/0009-dispatch-index.js';
 import { nodeAccountsTokenExpirySchema } from './migrations/0010-node-accounts-token-expiry.js';
 import { auditEventsSchema } from './migrations/0011-audit-events.js';
 import { blobStorageSchema } from './migrations/0012-blob-storage.js';
+import { userGrantsSchema } from './migrations/0013-user-grants.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -28,6 +29,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0010-node-accounts-token-expiry': nodeAccountsTokenExpirySchema(open.dialect),
     '0011-audit-events': auditEventsSchema(open.dialect),
     '0012-blob-storage': blobStorageSchema(open.dialect),
+    '0013-user-grants': userGrantsSchema(open.dialect),
   };
 }
 

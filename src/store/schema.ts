@@ -34,6 +34,20 @@ export interface AuditEventsTable {
   status: number;
 }
 
+/**
+ * What a user may change besides their own jobs: every job of a pool (`pool`), or every
+ * job (`wrangler`, pool '').
+ */
+export interface UserGrantsTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: 'pool' | 'wrangler';
+  pool: string;
+  created_at: number;
+  /** The admin who granted it. */
+  created_by: string;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   user_id: number;
@@ -309,6 +323,7 @@ export interface JobArchivesTable {
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  user_grants: UserGrantsTable;
   audit_events: AuditEventsTable;
   job_types: JobTypesTable;
   job_type_revisions: JobTypeRevisionsTable;
@@ -339,4 +354,5 @@ export type JobTypeRow = Selectable<JobTypesTable>;
 export type JobTypeRevisionRow = Selectable<JobTypeRevisionsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type UserGrantRow = Selectable<UserGrantsTable>;
 export type ErrorRow = Selectable<ErrorsTable>;

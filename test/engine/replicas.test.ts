@@ -195,6 +195,24 @@ describe(
       }
     });
 
+    // An audit entry is written after its response, so its event may come as the bus closes.
+    it(
+      'an event delivered while the bus closes does not hold the close up',
+      { timeout: 30_000 },
+      async () => {
+        const r = await twoReplicas();
+        try {
+          const closing = r.a.ctx.bus.close();
+          r.a.ctx.bus.deliver([{ type: 'audit.recorded', jobId: 1, auditId: 1, at: 0 }]);
+          await closing;
+          r.a.ctx.bus.deliver([{ type: 'audit.recorded', jobId: 1, auditId: 2, at: 0 }]);
+          // The engine (its pool too) still closes.
+        } finally {
+          await r.close();
+        }
+      },
+    );
+
     it('a node long-polling on B gets a job submitted through A without waiting out the poll', async () => {
       const r = await twoReplicas();
       try {

@@ -12,13 +12,13 @@ export type Caller = 'anonymous' | 'user' | 'node' | 'admin';
 export type Access =
   /** Anyone, without credentials (health probes, the UI's files, the API document). */
   | 'public'
-  /** Anyone: the credentials travel in the body (UFDL's token views). */
+  /** Anyone: the credentials travel in the body (UFDL's token views, Scale's api-token-auth). */
   | 'login'
   /** Users and admins. */
   | 'read'
   /** Users and admins; what they create is theirs. */
   | 'submit'
-  /** Users and admins; a user only for jobs they own. */
+  /** Users and admins; a user only for jobs they own or a grant reaches (a pool they manage, or every job for a wrangler). */
   | 'owner'
   | 'admin'
   /** Node accounts and admins, a node account only as the node bound to it. */
@@ -119,6 +119,9 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/tokens': r('admin'),
   'POST /api/v1/tokens': r('admin'),
   'DELETE /api/v1/tokens/:id': r('admin'),
+  'GET /api/v1/grants': r('admin'),
+  'POST /api/v1/grants': r('admin'),
+  'DELETE /api/v1/grants/:id': r('admin'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),
@@ -149,6 +152,8 @@ export const PERMISSIONS: Record<string, Rule> = {
   'POST /v6/files': r('submit'),
   'GET /v6/files/:id': r('read'),
   'GET /v6/queue/status': r('read'),
+  // Scale's login: the credentials travel in the body.
+  'POST /api-token-auth': r('login'),
   'GET /jobs': r('read'),
   'GET /jobs/updates': r('read'),
   'GET /jobs/executions': r('read'),

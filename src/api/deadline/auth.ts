@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { principalForPassword, type Principal } from '../../engine/accounts.js';
+import {
+  loginWithPassword,
+  principalIfPasswordUnchanged,
+  type PasswordLogin,
+  type Principal,
+} from '../../engine/accounts.js';
 import type { Engine } from '../../engine/engine.js';
 import { LOCAL_PRINCIPAL } from '../auth.js';
 
@@ -8,8 +13,12 @@ import { LOCAL_PRINCIPAL } from '../auth.js';
  * Deadline's optional Web Service authentication is HTTP Basic with a user's web-service
  * password; here, a Drover user's password. The 10.1+ Python client sends the header
  * before it is asked; the older urllib2 clients only after a 401 that carries
- * WWW-Authenticate, so every 401 carries it. A password check costs a deliberate scrypt, so
- * a successful login is remembered for a minute (by a hash of the header, never the text).
+ * WWW-Authenticate, so every 401 carries it. A password check costs a deliberate scrypt
+ * (tens of milliseconds of CPU), and the client sends the password with every call, so a
+ * successful login is remembered for a minute, keyed by a hash of the header (never the
+ * text). A remembered login is still checked against the account on every call, with one
+ * indexed read: a changed password (its stored hash differs) or a removed account is
+ * refused at once, on every replica.
  */
 
 export const REALM = 'Basic realm="Deadline"';
@@ -17,7 +26,7 @@ const REMEMBER_MS = 60_000;
 const REMEMBER_MAX = 1000;
 
 export function basicAuthenticator(engine: Engine, enabled: boolean) {
-  const remembered = new Map<string, { principal: Principal; until: number }>();
+  const remembered = new Map<string, { login: PasswordLogin; until: number }>();
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization ?? '';
     // Without auth only a caller that sends nothing is the local admin; sent credentials
@@ -28,21 +37,27 @@ export function basicAuthenticator(engine: Engine, enabled: boolean) {
     }
     const key = createHash('sha256').update(header).digest('hex');
     const known = remembered.get(key);
-    let principal = known && known.until > Date.now() ? known.principal : undefined;
+    let principal: Principal | undefined;
+    if (known && known.until > Date.now()) {
+      principal = await principalIfPasswordUnchanged(engine.ctx.db, known.login);
+      if (!principal) remembered.delete(key);
+    }
     if (!principal) {
       const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
       const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
       const colon = decoded.indexOf(':');
-      if (colon > 0) {
-        principal = await principalForPassword(
-          engine.ctx.db,
-          decoded.slice(0, colon),
-          decoded.slice(colon + 1),
-        );
-      }
-      if (principal) {
+      const login =
+        colon > 0
+          ? await loginWithPassword(
+              engine.ctx.db,
+              decoded.slice(0, colon),
+              decoded.slice(colon + 1),
+            )
+          : undefined;
+      if (login) {
+        principal = login.principal;
         if (remembered.size >= REMEMBER_MAX) remembered.clear();
-        remembered.set(key, { principal, until: Date.now() + REMEMBER_MS });
+        remembered.set(key, { login, until: Date.now() + REMEMBER_MS });
       }
     }
     if (!principal) {

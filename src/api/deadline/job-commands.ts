@@ -24,6 +24,7 @@ import { renderJob } from './job-json.js';
 import { jobOf } from './job-lookup.js';
 import { jobViews } from './job-views.js';
 import { pluginParameters } from './plugins.js';
+import { assertMayRemoveProtected } from './protection.js';
 import { dependencyIdsOf, sameIds, samePlugInfo } from './saved-dep-plug-info.js';
 import { SCHEDULE_PROPS, scheduleOfProps } from './schedule.js';
 import { ON_TIMEOUT_CODES, TIMEOUT_ACTION_OF } from './state-mapping.js';
@@ -100,7 +101,7 @@ export async function runJobCommand(
     throw badRequest(NO_JOB_ID);
   }
   const job = await jobOf(ctx, body.JobID);
-  // Owners change their jobs, admins any; a Protected job is no exception to that.
+  // Owners change their jobs, admins any, granted users those their grants reach.
   await assertMayChangeJob(ctx, principal, job.id);
   const state = job.state as JobState;
 
@@ -116,6 +117,7 @@ export async function runJobCommand(
 
   switch (command) {
     case 'archive':
+      assertMayRemoveProtected(principal, job, 'archive');
       await archiveJob(ctx, job.id, {
         directory: dc.archiveDir,
         fileName: archiveFileName(job),

@@ -9,6 +9,7 @@ import { runJobCommand } from './job-commands.js';
 import { renderJob } from './job-json.js';
 import { idOf, jobIdList, jobOf } from './job-lookup.js';
 import { allJobs, jobsByIds, jobViews } from './job-views.js';
+import { assertMayRemoveProtected } from './protection.js';
 import { jsonBody, queryFlag, queryOf } from './request-body.js';
 import { STATES_OF_NAME } from './state-mapping.js';
 import { jobDetails, jobStatistics } from './statistics.js';
@@ -119,6 +120,7 @@ export function jobRoutes(dc: DeadlineContext) {
       for (const text of ids) {
         const job = await jobOf(ctx, text, { deleted: true, archived: true });
         await assertMayChangeJob(ctx, request.principal, job.id);
+        assertMayRemoveProtected(request.principal, job, 'delete');
       }
       for (const text of ids) {
         const id = idOf(text);

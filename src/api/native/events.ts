@@ -6,7 +6,15 @@ import type { DroverEvent } from '../../engine/events.js';
 import { errorResponses } from './schemas.js';
 
 /** The families a client may ask for: the part of the event type before the dot. */
-export const EVENT_TOPICS = ['job', 'task', 'execution', 'log', 'node', 'job-type'] as const;
+export const EVENT_TOPICS = [
+  'job',
+  'task',
+  'execution',
+  'log',
+  'node',
+  'job-type',
+  'audit',
+] as const;
 
 /** A comment line now and then keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;

@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/engine.js';
 import { auditRoutes } from './audit.js';
 import { eventRoutes } from './events.js';
 import { executionRoutes } from './executions.js';
+import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
 import { jobListRoute } from './job-list.js';
 import { jobTypeRoutes } from './job-types.js';
@@ -31,6 +32,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));
     await app.register(tokenRoutes(engine));
+    await app.register(grantRoutes(engine));
     await app.register(auditRoutes(engine));
   };
 }

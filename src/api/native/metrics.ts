@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { passwordChecksSoFar } from '../../engine/accounts.js';
 import type { Engine } from '../../engine/engine.js';
 import { DispatchMetrics } from '../../engine/metrics.js';
 import { countJobsByState } from '../../store/jobs.js';
@@ -38,6 +39,9 @@ export function metricsRoute(engine: Engine): FastifyPluginAsync {
         `drover_dispatch_latency_seconds_bucket{le="+Inf"} ${m.dispatches}`,
         `drover_dispatch_latency_seconds_sum ${m.latencySum}`,
         `drover_dispatch_latency_seconds_count ${m.dispatches}`,
+        '# HELP drover_password_checks_total Password hashes (scrypt) computed by this process: logins, and Deadline Basic auth calls not served by its login cache.',
+        '# TYPE drover_password_checks_total counter',
+        `drover_password_checks_total ${passwordChecksSoFar()}`,
       ];
       return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
     });

@@ -6,6 +6,7 @@ import { asInputError } from '../input-guards.js';
 import { legacyExecutionRoutes } from './legacy-executions.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
+import { scaleTokenAuth } from './token-auth.js';
 import { v6CatalogRoutes } from './v6-catalog.js';
 import { v6JobTypeRoutes } from './v6-job-types.js';
 import { v6JobRoutes } from './v6-jobs.js';
@@ -14,7 +15,8 @@ import { v6QueueRoutes } from './v6-queue.js';
 
 /*
  * The Scale dialect: v6 services at /v6 and /api/v6 (where Scale's UI and goscale expect
- * them behind a deployment prefix), the legacy job services at /jobs and /v5/jobs. Errors
+ * them behind a deployment prefix), the legacy job services at /jobs and /v5/jobs, and the
+ * login at /api-token-auth/. Errors
  * are DRF's {"detail": …}; a GET without its trailing slash is redirected as Django does.
  */
 
@@ -138,5 +140,6 @@ export function scaleApi(engine: Engine): FastifyPluginAsync {
     await app.register(legacy, { prefix: '/v5/jobs' });
     await app.register(legacyExecutions, { prefix: '/job-executions' });
     await app.register(legacyExecutions, { prefix: '/v5/job-executions' });
+    await app.register(scaleTokenAuth(engine), { prefix: '/api-token-auth' });
   };
 }

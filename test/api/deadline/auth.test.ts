@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser } from '../../../src/engine/accounts.js';
+import { addUser, setPassword } from '../../../src/engine/accounts.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import {
   expectDeadlineError,
@@ -70,6 +70,32 @@ for (const database of TEST_DATABASES) {
     it('node accounts may not use the Web Service', async () => {
       const res = await t.dl('GET', '/api/jobs', undefined, { auth: basic('render-node', 'n0de') });
       expectDeadlineError(res, 403, /node account/);
+    });
+
+    /** The password hashes this process has computed, from /metrics. */
+    async function passwordChecks(): Promise<number> {
+      const res = await t.request('GET', '/metrics');
+      const line = /^drover_password_checks_total (\d+)$/m.exec(String(res.body));
+      assert.ok(line, 'drover_password_checks_total in /metrics');
+      return Number(line[1]);
+    }
+
+    it('repeated Basic logins cost one password hash; a changed password is refused at once', async () => {
+      await addUser(t.engine.ctx, 'wrangler', 'user', 'first-pw');
+      const old = { auth: basic('wrangler', 'first-pw') };
+      const before = await passwordChecks();
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await t.dl('GET', '/api/jobs?IdOnly=true', undefined, old)).status, 200);
+      }
+      assert.equal(await passwordChecks(), before + 1);
+
+      // As `drover user passwd` does, straight in the database (it may be another process).
+      await setPassword(t.engine.ctx, 'wrangler', 'second-pw');
+      const refused = await t.dl('GET', '/api/jobs?IdOnly=true', undefined, old);
+      expectDeadlineError(refused, 401, /Authentication/);
+      const fresh = { auth: basic('wrangler', 'second-pw') };
+      assert.equal((await t.dl('GET', '/api/jobs?IdOnly=true', undefined, fresh)).status, 200);
+      assert.equal((await t.dl('GET', '/api/jobs?IdOnly=true', undefined, old)).status, 401);
     });
   });
 }

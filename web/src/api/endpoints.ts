@@ -1,5 +1,6 @@
 import { query, request } from './client';
 import type {
+  AuditEvent,
   Counts,
   DroverNode,
   Execution,
@@ -69,5 +70,7 @@ export const api = {
   jobTypes: () => request<Page<JobType>>('GET', '/job-types?limit=1000'),
   jobTypeRevisions: (id: number) => request<JobTypeRevision[]>('GET', `/job-types/${id}/revisions`),
   counts: () => request<Counts>('GET', '/stats/counts'),
+  audit: (jobId: number, limit = 50) =>
+    request<{ items: AuditEvent[] }>('GET', `/audit${query({ jobId, limit })}`),
   throughput: (minutes = 60) => request<Throughput>('GET', `/stats/throughput?minutes=${minutes}`),
 };

@@ -8,7 +8,7 @@ import type { DroverEvent } from './types';
  * Reconnects with a growing delay; `connected` drives the "live" badge.
  */
 
-export type Topic = 'job' | 'task' | 'execution' | 'log' | 'node' | 'job-type';
+export type Topic = 'job' | 'task' | 'execution' | 'log' | 'node' | 'job-type' | 'audit';
 
 function parse(block: string): DroverEvent | undefined {
   const data = block

@@ -235,7 +235,26 @@ export type DroverEvent =
     }
   | { type: 'log.appended'; jobId: number; executionId: number; lines: number }
   | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
-  | { type: 'job-type.changed'; jobTypeId: number };
+  | { type: 'job-type.changed'; jobTypeId: number }
+  | { type: 'audit.recorded'; jobId: number; auditId: number };
+
+/** One entry of the audit trail (GET /api/v1/audit). */
+export interface AuditEvent {
+  id: number;
+  at: string;
+  actor: string;
+  role: string;
+  /** native, deadline, ufdl or scale */
+  face: string;
+  /** The command or action (suspend, delete, …), else METHOD and route. */
+  action: string;
+  method: string;
+  path: string;
+  jobId: number | null;
+  address: string;
+  status: number;
+  summary: string;
+}
 
 export const JOB_ACTIONS = [
   'suspend',

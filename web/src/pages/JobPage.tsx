@@ -6,6 +6,7 @@ import { BulkActions } from '../components/BulkActions';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { ExecutionsTable } from '../components/ExecutionsTable';
 import { JobDetails } from '../components/JobDetails';
+import { JobHistory } from '../components/JobHistory';
 import { LiveBadge } from '../components/LiveBadge';
 import { LogView } from '../components/LogView';
 import { Notice, type NoticeText } from '../components/Notice';
@@ -52,6 +53,7 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   const executions = useLoad(() => executionsPage(id, execOffset), [id, execOffset]);
   const outputs = useLoad(() => api.outputs(id), [id]);
   const nodes = useLoad(() => api.nodes(), []);
+  const history = useLoad(() => api.audit(id), [id]);
   const state = job.data?.state;
   const reasons = useLoad(
     () =>
@@ -75,9 +77,12 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   const reloadTasks = useThrottle(tasks.reload, 1500);
   const reloadExecutions = useThrottle(executions.reload, 700);
   const reloadOutputs = useThrottle(outputs.reload, 2000);
+  const reloadHistory = useThrottle(history.reload, 700);
   const live = useEvents(
-    ['job', 'task', 'execution'],
+    ['job', 'task', 'execution', 'audit'],
     (event: DroverEvent) => {
+      // Written once the request that changed the job is answered, through any face.
+      if (event.type === 'audit.recorded') reloadHistory();
       if (event.type.startsWith('job.')) reloadJob();
       if (event.type === 'task.state') {
         reloadJob();
@@ -262,6 +267,11 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
             onPage={setExecOffset}
           />
         )}
+      </section>
+      <section className="card">
+        <h2>History</h2>
+        <ErrorMessage error={history.error} onRetry={history.reload} />
+        <JobHistory entries={history.data?.items ?? []} />
       </section>
     </div>
   );
