@@ -116,14 +116,14 @@ function depthOf(value: unknown): number {
 }
 
 /**
- * Only what a parser built (arrays, plain objects) is walked: an upload's body is its
- * request stream, whose object graph has cycles, and a raw Buffer's bytes are no strings.
+ * Only what a parser built is walked: an upload's body is its request stream, whose object
+ * graph has cycles, and a raw Buffer's bytes are no strings. (A parsed query string is an
+ * object of a prototype of its own, so "plain objects only" would let it through.)
  */
 function isParsed(value: unknown): value is object {
-  if (Array.isArray(value)) return true;
   if (value === null || typeof value !== 'object') return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
+  if (ArrayBuffer.isView(value)) return false;
+  return typeof (value as { pipe?: unknown }).pipe !== 'function';
 }
 
 function textDepth(text: string): number {
