@@ -14,7 +14,7 @@ import type {
 import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { abortExecution, releaseExecution } from './execution-reports.js';
-import { GroupCommit, ItemFailure, writersFor } from './group-commit.js';
+import { GroupCommit, writersFor } from './group-commit.js';
 import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
 import { dispatchTasks } from './task-dispatch.js';
@@ -112,6 +112,7 @@ export class Dispatcher {
       (calls) => this.#writeClaims(calls),
       MAX_CLAIMS_PER_TRANSACTION,
       writersFor(ctx),
+      (call) => this.#claimAlone(call),
     );
   }
 
@@ -221,13 +222,7 @@ export class Dispatcher {
     return taken;
   }
 
-  async #claimIn(
-    tx: Tx,
-    emit: Emit,
-    nodeId: number,
-    options: ClaimOptions,
-    look: Look,
-  ): Promise<Acquired[]> {
+  async #claimIn(tx: Tx, emit: Emit, { nodeId, options, look }: ClaimCall): Promise<Acquired[]> {
     const ctx = this.ctx;
     const found = await nodeForClaim(tx, nodeId);
     if (!found) throw notFound('node', nodeId);
@@ -299,35 +294,18 @@ export class Dispatcher {
     return taken;
   }
 
-  /**
-   * Claims that arrive together share one transaction, taken one after the other in it.
-   * Should it throw (a node that does not exist), each claim is tried again alone, so that
-   * each gets its own answer.
-   */
-  async #writeClaims(calls: ClaimCall[]): Promise<(Acquired[] | ItemFailure)[]> {
-    try {
-      return await inTransaction(this.ctx, async (tx, emit) => {
-        const answers: Acquired[][] = [];
-        for (const { nodeId, options, look } of calls) {
-          answers.push(await this.#claimIn(tx, emit, nodeId, options, look));
-        }
-        return answers;
-      });
-    } catch {
-      const answers: (Acquired[] | ItemFailure)[] = [];
-      for (const { nodeId, options, look } of calls) {
-        try {
-          answers.push(
-            await inTransaction(this.ctx, (tx, emit) =>
-              this.#claimIn(tx, emit, nodeId, options, look),
-            ),
-          );
-        } catch (error) {
-          answers.push(new ItemFailure(error));
-        }
-      }
+  /** Claims that arrive together share one transaction, taken one after the other in it. */
+  #writeClaims(calls: ClaimCall[]): Promise<Acquired[][]> {
+    return inTransaction(this.ctx, async (tx, emit) => {
+      const answers: Acquired[][] = [];
+      for (const call of calls) answers.push(await this.#claimIn(tx, emit, call));
       return answers;
-    }
+    });
+  }
+
+  /** One claim in its own transaction (a group that threw is written again claim by claim). */
+  #claimAlone(call: ClaimCall): Promise<Acquired[]> {
+    return inTransaction(this.ctx, (tx, emit) => this.#claimIn(tx, emit, call));
   }
 
   #type(tx: Tx, id: number): Promise<JobTypeIdentity | undefined> {

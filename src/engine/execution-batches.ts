@@ -19,7 +19,7 @@ import {
   failReportedExecution,
   guard,
 } from './execution-reports.js';
-import { ItemFailure, groupCommitPerEngine } from './group-commit.js';
+import { groupCommitPerEngine } from './group-commit.js';
 import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
 import { emitExecutionMoved, emitTasksMoved } from './state-changes.js';
@@ -73,6 +73,7 @@ type Outcome = { ok: true; execution?: ExecutionRow } | { refused: DroverError }
 const finishWriter = groupCommitPerEngine<readonly NodeReport[], Outcome[]>(
   writeFinishes,
   MAX_FINISH_CALLS_PER_TRANSACTION,
+  finishCallAlone,
 );
 
 /**
@@ -112,34 +113,30 @@ export async function finishExecution(
   return outcome.execution;
 }
 
-/**
- * Should recording any report throw (an unknown error name, a lost connection), the whole
- * transaction is undone and each report is recorded again in its own transaction, so each
- * gets the answer it would have had alone; a call whose report throws anything but a
- * refusal fails alone.
- */
-async function writeFinishes(
+function writeFinishes(
   ctx: EngineContext,
   settings: EngineSettings,
   calls: (readonly NodeReport[])[],
-): Promise<(Outcome[] | ItemFailure)[]> {
-  try {
-    return await inTransaction(ctx, (tx, emit) => finishIn(ctx, tx, emit, settings, calls));
-  } catch {
-    const answers: (Outcome[] | ItemFailure)[] = [];
-    for (const call of calls) {
-      try {
-        const outcomes: Outcome[] = [];
-        for (const { nodeId, report } of call) {
-          outcomes.push(await finishAlone(ctx, settings, nodeId, report));
-        }
-        answers.push(outcomes);
-      } catch (error) {
-        answers.push(new ItemFailure(error));
-      }
-    }
-    return answers;
+): Promise<Outcome[][]> {
+  return inTransaction(ctx, (tx, emit) => finishIn(ctx, tx, emit, settings, calls));
+}
+
+/**
+ * Should recording any report throw (an unknown error name, a lost connection), the group's
+ * transaction is undone and each call is recorded again, each report in its own
+ * transaction, so each gets the answer it would have had alone; a call whose report throws
+ * anything but a refusal fails alone.
+ */
+async function finishCallAlone(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  call: readonly NodeReport[],
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const { nodeId, report } of call) {
+    outcomes.push(await finishAlone(ctx, settings, nodeId, report));
   }
+  return outcomes;
 }
 
 /** One finish in its own transaction. */

@@ -19,7 +19,7 @@ import type { ErrorRow, ExecutionRow } from '../store/schema.js';
 import { completeExecutionsOfJob } from '../store/task-completions.js';
 import { findTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
-import { groupCommitPerEngine, ItemFailure } from './group-commit.js';
+import { groupCommitPerEngine } from './group-commit.js';
 import { lockedJob } from './job-actions.js';
 import { settleSeedOutputs } from './seed-outputs.js';
 import type { EngineSettings } from './settings.js';
@@ -109,7 +109,11 @@ interface StartCall {
  * (GroupCommit): a lone start was 4 statements (begin, lock, update, commit), most of a
  * third of the single-task protocol's work.
  */
-const startWriter = groupCommitPerEngine<StartCall, Guarded<true>>(writeStarts);
+const startWriter = groupCommitPerEngine<StartCall, Guarded<true>>(
+  writeStarts,
+  undefined,
+  startAlone,
+);
 
 export async function startExecution(
   ctx: EngineContext,
@@ -123,29 +127,30 @@ export async function startExecution(
 
 /**
  * Live executions of their own node, with their lease, start in one update; any other
- * (already running, refused, reaped, unknown) takes the guarded one-call path. Should the
- * group's transaction throw, each call is tried alone so that each gets its own answer.
+ * (already running, refused, reaped, unknown) takes the guarded one-call path.
  */
-async function writeStarts(
+function writeStarts(
   ctx: EngineContext,
   settings: EngineSettings,
   calls: StartCall[],
-): Promise<(Guarded<true> | ItemFailure)[]> {
+): Promise<Guarded<true>[]> {
+  return inTransaction(ctx, (tx, emit) => startIn(ctx, tx, emit, settings, calls));
+}
+
+/** One start in its own transaction (a group that threw is written again call by call). */
+async function startAlone(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  { executionId, nodeId }: StartCall,
+): Promise<Guarded<true>> {
   try {
-    return await inTransaction(ctx, (tx, emit) => startIn(ctx, tx, emit, settings, calls));
-  } catch {
-    const answers: (Guarded<true> | ItemFailure)[] = [];
-    for (const { executionId, nodeId } of calls) {
-      try {
-        await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
-          await start(ctx, tx, emit, settings, execution);
-        });
-        answers.push({ ok: true });
-      } catch (error) {
-        answers.push(error instanceof DroverError ? { refused: error } : new ItemFailure(error));
-      }
-    }
-    return answers;
+    await report(ctx, executionId, nodeId, async (tx, emit, execution) => {
+      await start(ctx, tx, emit, settings, execution);
+    });
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof DroverError) return { refused: error };
+    throw error;
   }
 }
 

@@ -19,7 +19,8 @@ export class ItemFailure {
  * batch waiting on a row lock or a round trip does not hold up every other request.
  *
  * `write` answers one result per item, in order; when it throws, every item of that batch
- * fails with its error. An ItemFailure in its answer fails that item alone.
+ * fails with its error, or, given `alone`, is written again by itself. An ItemFailure in its
+ * answer fails that item alone.
  */
 export class GroupCommit<T, R> {
   #pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
@@ -30,6 +31,7 @@ export class GroupCommit<T, R> {
     private readonly write: (items: T[]) => Promise<(R | ItemFailure)[]>,
     private readonly maxBatch = 500,
     private readonly writers = 1,
+    private readonly alone?: (item: T) => Promise<R>,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -61,7 +63,15 @@ export class GroupCommit<T, R> {
             else b.resolve(result);
           });
         } catch (error) {
-          for (const b of batch) b.reject(error);
+          if (!this.alone) {
+            for (const b of batch) b.reject(error);
+            continue;
+          }
+          // One item may have spoilt the batch: each is written again on its own, and
+          // gets the answer it would have had alone.
+          for (const b of batch) {
+            await this.alone(b.item).then(b.resolve, b.reject);
+          }
         }
       }
     } finally {
@@ -88,12 +98,18 @@ export function writersFor(ctx: EngineContext): number {
 export function groupCommitPerEngine<T, R>(
   write: (ctx: EngineContext, settings: EngineSettings, items: T[]) => Promise<(R | ItemFailure)[]>,
   maxBatch?: number,
+  alone?: (ctx: EngineContext, settings: EngineSettings, item: T) => Promise<R>,
 ): (ctx: EngineContext, settings: EngineSettings) => GroupCommit<T, R> {
   const writers = new WeakMap<EngineContext, GroupCommit<T, R>>();
   return (ctx, settings) => {
     let writer = writers.get(ctx);
     if (!writer) {
-      writer = new GroupCommit((items) => write(ctx, settings, items), maxBatch, writersFor(ctx));
+      writer = new GroupCommit(
+        (items) => write(ctx, settings, items),
+        maxBatch,
+        writersFor(ctx),
+        alone && ((item) => alone(ctx, settings, item)),
+      );
       writers.set(ctx, writer);
     }
     return writer;
