@@ -11,14 +11,16 @@ import type {
   JobTypeRow,
   TaskRow,
 } from '../store/schema.js';
-import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../store/task-claims.js';
+import { claimGroup, dispatchableJobs, nodeForClaim, queuedTasksOf } from '../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { abortExecution, releaseExecution } from './execution-reports.js';
-import { GroupCommit, writersFor } from './group-commit.js';
+import { ItemFailure } from './group-commit.js';
 import { readOnce } from './read-once.js';
+import { changeJobState, emitExecutionMoved } from './state-changes.js';
 import type { EngineSettings } from './settings.js';
 import { dispatchTasks } from './task-dispatch.js';
 import { WaitQueue } from './wait-queue.js';
+import { writeLane, type LaneKind } from './write-lane.js';
 
 /** How stale a node's recorded heartbeat may get before an acquire refreshes it. */
 const HEARTBEAT_WRITE_MS = 5_000;
@@ -92,10 +94,23 @@ export class Dispatcher {
   readonly #revisions = new Map<number, JobTypeRevisionRow>();
   readonly #types = new Map<number, JobTypeIdentity>();
   /**
-   * Claims of every node share transactions (GroupCommit): in the single-task protocol
-   * with 8 nodes, a lone claim's begin and commit were 2 of its 8 statements.
+   * Claims of every node share transactions with each other and with the finishes and
+   * starts of the moment (the engine's WriteLane): in the single-task protocol with 8
+   * nodes, a lone claim's begin and commit were 2 of its 8 statements.
    */
-  readonly #claims: GroupCommit<ClaimCall, Acquired[]>;
+  readonly #claims: LaneKind<ClaimCall, Acquired[]> = {
+    order: 2,
+    max: MAX_CLAIMS_PER_TRANSACTION,
+    write: async (_ctx, _settings, tx, emit, calls) => {
+      if (this.ctx.dialect === 'postgres') return this.#claimGroupIn(tx, emit, calls);
+      const answers: Acquired[][] = [];
+      for (const call of calls) answers.push(await this.#claimIn(tx, emit, call));
+      return answers;
+    },
+    // A group that threw is written again claim by claim.
+    alone: (_ctx, _settings, call) =>
+      inTransaction(this.ctx, (tx, emit) => this.#claimIn(tx, emit, call)),
+  };
   dispatches = 0;
   /** Claims tried: each is a look at the queue (a transaction). */
   looks = 0;
@@ -108,12 +123,6 @@ export class Dispatcher {
     private readonly onDispatch?: (queuedMs: number) => void,
   ) {
     this.#unsubscribe = ctx.bus.subscribe((event) => this.#waiting.handle(event));
-    this.#claims = new GroupCommit(
-      (calls) => this.#writeClaims(calls),
-      MAX_CLAIMS_PER_TRANSACTION,
-      writersFor(ctx),
-      (call) => this.#claimAlone(call),
-    );
   }
 
   close(): void {
@@ -214,7 +223,11 @@ export class Dispatcher {
 
   async #look(nodeId: number, options: ClaimOptions, look: Look): Promise<Acquired[]> {
     this.looks++;
-    const taken = await this.#claims.submit({ nodeId, options, look });
+    const taken = await writeLane(this.ctx, this.settings).submit(this.#claims, {
+      nodeId,
+      options,
+      look,
+    });
     for (const one of taken) {
       this.dispatches++;
       this.onDispatch?.(one.queuedMs);
@@ -294,18 +307,88 @@ export class Dispatcher {
     return taken;
   }
 
-  /** Claims that arrive together share one transaction, taken one after the other in it. */
-  #writeClaims(calls: ClaimCall[]): Promise<Acquired[][]> {
-    return inTransaction(this.ctx, async (tx, emit) => {
-      const answers: Acquired[][] = [];
-      for (const call of calls) answers.push(await this.#claimIn(tx, emit, call));
-      return answers;
-    });
-  }
-
-  /** One claim in its own transaction (a group that threw is written again claim by claim). */
-  #claimAlone(call: ClaimCall): Promise<Acquired[]> {
-    return inTransaction(this.ctx, (tx, emit) => this.#claimIn(tx, emit, call));
+  /**
+   * PostgreSQL: the group's claims in one round trip (claimGroup), each walking the queue as
+   * #claimIn does; then the events and work orders of what each took. A group of N claims
+   * was 4N round trips, each a turn of a busy server's event loop, while the group's
+   * transaction held the row locks of every job it had claimed from.
+   */
+  async #claimGroupIn(
+    tx: Tx,
+    emit: Emit,
+    calls: readonly ClaimCall[],
+  ): Promise<(Acquired[] | ItemFailure)[]> {
+    const ctx = this.ctx;
+    const now = ctx.clock();
+    const results = await claimGroup(
+      tx,
+      calls.map(({ nodeId, options }) => ({
+        nodeId,
+        max: options.max ?? 1,
+        start: options.start ?? false,
+      })),
+      {
+        now,
+        leaseExpiresAt: now + this.settings.leaseMs,
+        heartbeatBefore: now - HEARTBEAT_WRITE_MS,
+        maxClaim: MAX_CLAIM,
+        maxSkippedJobs: MAX_SKIPPED_JOBS,
+        jobsPerLook: JOBS_PER_LOOK,
+      },
+    );
+    // Each job's row as the group left it (counters moved by every claim of it), taken out
+    // of QUEUED once, whichever claim took its first task.
+    const jobs = new Map<number, JobRow>();
+    for (const { taken } of results) for (const { job } of taken) jobs.set(job.id, job);
+    for (const [id, job] of jobs) {
+      if (job.state === 'QUEUED') jobs.set(id, await changeJobState(ctx, tx, emit, job, 'start'));
+    }
+    const answers: (Acquired[] | ItemFailure)[] = [];
+    for (const [i, result] of results.entries()) {
+      const { nodeId, options, look } = calls[i]!;
+      if (!result.found) {
+        answers.push(new ItemFailure(notFound('node', nodeId)));
+        continue;
+      }
+      if (result.priorState !== 'ONLINE') {
+        emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: result.enabled });
+      }
+      if (result.contended) look.contended = true;
+      const acquired: Acquired[] = [];
+      for (const { execution, task, job: claimed, queuedAt } of result.taken) {
+        const job = jobs.get(claimed.id)!;
+        const type = await this.#type(tx, job.job_type_id);
+        const revision = await this.#revision(tx, job.job_type_rev_id);
+        if (!type || !revision) throw notFound('job type', job.job_type_id);
+        emitExecutionMoved(emit, execution, null, 'ACQUIRED');
+        if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+        acquired.push({
+          execution,
+          task,
+          job,
+          type,
+          revision,
+          queuedMs: Math.max(0, now - queuedAt),
+        });
+      }
+      // One event per job a claim took tasks of, as dispatchTasks emits.
+      const byJob = new Map<number, number[]>();
+      for (const { task } of acquired) {
+        byJob.set(task.job_id, [...(byJob.get(task.job_id) ?? []), task.id]);
+      }
+      for (const [jobId, taskIds] of byJob) {
+        emit({
+          type: 'task.state',
+          jobId,
+          taskIds,
+          count: taskIds.length,
+          from: 'QUEUED',
+          to: 'RUNNING',
+        });
+      }
+      answers.push(acquired);
+    }
+    return answers;
   }
 
   #type(tx: Tx, id: number): Promise<JobTypeIdentity | undefined> {

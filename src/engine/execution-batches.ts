@@ -10,7 +10,7 @@ import { lockExecutions } from '../store/executions.js';
 import { manifestOfJob } from '../store/job-types.js';
 import type { ExecutionRow } from '../store/schema.js';
 import { completeExecutionsOfJob } from '../store/task-completions.js';
-import { inTransaction, type Emit, type EngineContext } from './context.js';
+import type { Emit, EngineContext } from './context.js';
 import type { Failure } from './execution-reports.js';
 import {
   completeExecution,
@@ -19,11 +19,11 @@ import {
   failReportedExecution,
   guard,
 } from './execution-reports.js';
-import { groupCommitPerEngine } from './group-commit.js';
 import { readOnce } from './read-once.js';
 import type { EngineSettings } from './settings.js';
 import { emitExecutionMoved, emitTasksMoved } from './state-changes.js';
 import { settleFreshJob } from './task-actions.js';
+import { writeLane, type LaneKind } from './write-lane.js';
 
 /** What a node reports about one execution it ran. */
 export interface FinishReport {
@@ -65,16 +65,18 @@ interface NodeReport {
 type Outcome = { ok: true; execution?: ExecutionRow } | { refused: DroverError };
 
 /**
- * Finish calls that arrive together, from any nodes, share one transaction (GroupCommit):
- * one commit and one round of events for the lot. In the single-task protocol a lone
- * finish cost 6 statements of its own on PostgreSQL (begin, lock, manifest, write, read,
- * commit); grouped, the lock, the write and the commit are shared by the group.
+ * Finish calls that arrive together, from any nodes, share one transaction with the claims
+ * and starts of the moment (the engine's WriteLane): one commit and one round of events for
+ * the lot. In the single-task protocol a lone finish cost 6 statements of its own on
+ * PostgreSQL (begin, lock, manifest, write, read, commit); grouped, the lock, the write and
+ * the commit are shared by the group.
  */
-const finishWriter = groupCommitPerEngine<readonly NodeReport[], Outcome[]>(
-  writeFinishes,
-  MAX_FINISH_CALLS_PER_TRANSACTION,
-  finishCallAlone,
-);
+const FINISHES: LaneKind<readonly NodeReport[], Outcome[]> = {
+  order: 0,
+  max: MAX_FINISH_CALLS_PER_TRANSACTION,
+  write: (ctx, settings, tx, emit, calls) => finishIn(ctx, tx, emit, settings, calls),
+  alone: finishCallAlone,
+};
 
 /**
  * Records several finishes of one node, in one transaction with the finishes that other
@@ -87,7 +89,8 @@ export async function finishExecutions(
   nodeId: number,
   reports: readonly FinishReport[],
 ): Promise<FinishResult[]> {
-  const outcomes = await finishWriter(ctx, settings).submit(
+  const outcomes = await writeLane(ctx, settings).submit(
+    FINISHES,
     reports.map((report) => ({ nodeId, report })),
   );
   return outcomes.map((o, i) => {
@@ -107,18 +110,10 @@ export async function finishExecution(
   nodeId: number | undefined,
   report: FinishReport,
 ): Promise<ExecutionRow | undefined> {
-  const [outcome] = await finishWriter(ctx, settings).submit([{ nodeId, report }]);
+  const [outcome] = await writeLane(ctx, settings).submit(FINISHES, [{ nodeId, report }]);
   if (!outcome) return undefined;
   if ('refused' in outcome) throw outcome.refused;
   return outcome.execution;
-}
-
-function writeFinishes(
-  ctx: EngineContext,
-  settings: EngineSettings,
-  calls: (readonly NodeReport[])[],
-): Promise<Outcome[][]> {
-  return inTransaction(ctx, (tx, emit) => finishIn(ctx, tx, emit, settings, calls));
 }
 
 /**

@@ -19,12 +19,12 @@ import type { ErrorRow, ExecutionRow } from '../store/schema.js';
 import { completeExecutionsOfJob } from '../store/task-completions.js';
 import { findTask } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
-import { groupCommitPerEngine } from './group-commit.js';
 import { lockedJob } from './job-actions.js';
 import { settleSeedOutputs } from './seed-outputs.js';
 import type { EngineSettings } from './settings.js';
 import { emitExecutionMoved, emitTasksMoved, endExecution, moveTasks } from './state-changes.js';
 import { settleFreshJob, settleJob } from './task-actions.js';
+import { writeLane, type LaneKind } from './write-lane.js';
 
 /*
  * What a node reports about an execution it holds. The execution id is the fencing token:
@@ -106,14 +106,16 @@ interface StartCall {
 
 /**
  * Start calls that arrive together, from any nodes, share one transaction and one write
- * (GroupCommit): a lone start was 4 statements (begin, lock, update, commit), most of a
- * third of the single-task protocol's work.
+ * with the claims and finishes of the moment (the engine's WriteLane): a lone start was 4
+ * statements (begin, lock, update, commit), most of a third of the single-task protocol's
+ * work.
  */
-const startWriter = groupCommitPerEngine<StartCall, Guarded<true>>(
-  writeStarts,
-  undefined,
-  startAlone,
-);
+const STARTS: LaneKind<StartCall, Guarded<true>> = {
+  order: 1,
+  max: 500,
+  write: startIn,
+  alone: startAlone,
+};
 
 export async function startExecution(
   ctx: EngineContext,
@@ -121,20 +123,8 @@ export async function startExecution(
   executionId: number,
   nodeId: number | undefined,
 ): Promise<void> {
-  const result = await startWriter(ctx, settings).submit({ executionId, nodeId });
+  const result = await writeLane(ctx, settings).submit(STARTS, { executionId, nodeId });
   if ('refused' in result) throw result.refused;
-}
-
-/**
- * Live executions of their own node, with their lease, start in one update; any other
- * (already running, refused, reaped, unknown) takes the guarded one-call path.
- */
-function writeStarts(
-  ctx: EngineContext,
-  settings: EngineSettings,
-  calls: StartCall[],
-): Promise<Guarded<true>[]> {
-  return inTransaction(ctx, (tx, emit) => startIn(ctx, tx, emit, settings, calls));
 }
 
 /** One start in its own transaction (a group that threw is written again call by call). */
@@ -154,11 +144,15 @@ async function startAlone(
   }
 }
 
+/**
+ * Live executions of their own node, with their lease, start in one update; any other
+ * (already running, refused, reaped, unknown) takes the guarded one-call path.
+ */
 async function startIn(
   ctx: EngineContext,
+  settings: EngineSettings,
   tx: Tx,
   emit: Emit,
-  settings: EngineSettings,
   calls: StartCall[],
 ): Promise<Guarded<true>[]> {
   const now = ctx.clock();

@@ -29,7 +29,8 @@ export class GroupCommit<T, R> {
 
   constructor(
     private readonly write: (items: T[]) => Promise<(R | ItemFailure)[]>,
-    private readonly maxBatch = 500,
+    /** The most items one batch takes, or whether `next` may join `batch`. */
+    private readonly maxBatch: number | ((batch: readonly T[], next: T) => boolean) = 500,
     private readonly writers = 1,
     private readonly alone?: (item: T) => Promise<R>,
   ) {}
@@ -50,11 +51,23 @@ export class GroupCommit<T, R> {
     });
   }
 
+  /** How many of the pending items the next batch takes (always at least one). */
+  #batchSize(): number {
+    const fits = this.maxBatch;
+    if (typeof fits === 'number') return fits;
+    const batch: T[] = [];
+    for (const { item } of this.#pending) {
+      if (batch.length > 0 && !fits(batch, item)) break;
+      batch.push(item);
+    }
+    return batch.length;
+  }
+
   async #drain(): Promise<void> {
     this.#writing++;
     try {
       while (this.#pending.length > 0) {
-        const batch = this.#pending.splice(0, this.maxBatch);
+        const batch = this.#pending.splice(0, this.#batchSize());
         try {
           const results = await this.write(batch.map((b) => b.item));
           batch.forEach((b, i) => {
