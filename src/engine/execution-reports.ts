@@ -7,12 +7,7 @@ import {
 } from '../domain/execution-state.js';
 import type { Tx } from '../store/database.js';
 import { findError } from '../store/error-catalog.js';
-import {
-  lockExecution,
-  lockExecutions,
-  startExecutionRows,
-  updateExecution,
-} from '../store/executions.js';
+import { lockExecution, startAcquiredExecutions, updateExecution } from '../store/executions.js';
 import { findJobTypeErrorByExitCode } from '../store/job-type-errors.js';
 import { findJobType } from '../store/job-types.js';
 import type { ErrorRow, ExecutionRow } from '../store/schema.js';
@@ -156,30 +151,27 @@ async function startIn(
   calls: StartCall[],
 ): Promise<Guarded<true>[]> {
   const now = ctx.clock();
-  const ids = [...new Set(calls.map((c) => c.executionId))];
-  const rows = new Map((await lockExecutions(tx, ctx.dialect, ids)).map((e) => [e.id, e]));
-  const starting = new Map<number, ExecutionRow>();
+  // The first call for each execution may start it; any other takes the guarded path below
+  // (a second start of a RUNNING execution of its own node is answered as the first was).
+  const first = new Map<number, StartCall>();
+  for (const call of calls) if (!first.has(call.executionId)) first.set(call.executionId, call);
+  const started = await startAcquiredExecutions(
+    tx,
+    [...first.values()].map((c) => ({ id: c.executionId, nodeId: c.nodeId ?? null })),
+    now,
+    now + settings.leaseMs,
+  );
+  const startedIds = new Set(started.map((e) => e.id));
   const answers: Guarded<true>[] = [];
-  for (const { executionId, nodeId } of calls) {
-    const execution = rows.get(executionId);
-    if (
-      execution?.state === 'ACQUIRED' &&
-      (nodeId === undefined || execution.node_id === nodeId) &&
-      execution.lease_expires_at >= now
-    ) {
-      starting.set(executionId, execution);
+  for (const call of calls) {
+    if (first.get(call.executionId) === call && startedIds.has(call.executionId)) {
       answers.push({ ok: true });
       continue;
     }
-    const checked = await guard(ctx, tx, emit, executionId, nodeId);
+    const checked = await guard(ctx, tx, emit, call.executionId, call.nodeId);
     answers.push('refused' in checked ? checked : { ok: true });
   }
-  if (starting.size > 0) {
-    await startExecutionRows(tx, [...starting.keys()], now, now + settings.leaseMs);
-    for (const execution of starting.values()) {
-      emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
-    }
-  }
+  for (const execution of started) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
   return answers;
 }
 

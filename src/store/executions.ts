@@ -27,27 +27,52 @@ export async function updateExecution(
   await tx.updateTable('executions').set(patch).where('id', '=', id).execute();
 }
 
-/** ACQUIRED executions start RUNNING, with a fresh lease, in one statement. */
-export async function startExecutionRows(
+/**
+ * ACQUIRED executions whose lease holds start RUNNING with a fresh lease, each only if it
+ * belongs to the node named with it (null: any node); answers those that started. One
+ * statement, with no read before it: on PostgreSQL, where a batch of starts was a locking
+ * read and then an update, that is a round trip fewer in every write-lane transaction.
+ */
+export async function startAcquiredExecutions(
   tx: Executor,
-  ids: readonly number[],
+  starts: readonly { id: number; nodeId: number | null }[],
   now: number,
   leaseExpiresAt: number,
-): Promise<void> {
-  await START_EXECUTIONS.execute(tx, [...ids], now, leaseExpiresAt);
+): Promise<ExecutionRow[]> {
+  if (starts.length === 0) return [];
+  return START_ACQUIRED.execute(
+    tx,
+    starts.map((s) => s.id),
+    starts.map((s) => s.nodeId),
+    now,
+    leaseExpiresAt,
+  );
 }
 
-const START_EXECUTIONS = compiledQuery((db, ids: number[], now: number, leaseExpiresAt: number) =>
-  db
-    .updateTable('executions')
-    .set({
-      state: 'RUNNING',
-      started_at: now,
-      lease_expires_at: leaseExpiresAt,
-      last_heartbeat: now,
-      last_modified: now,
-    })
-    .where('id', 'in', ids),
+const START_ACQUIRED = compiledQuery(
+  (db, ids: number[], nodeIds: (number | null)[], now: number, leaseExpiresAt: number) =>
+    db
+      .updateTable('executions')
+      .set({
+        state: 'RUNNING',
+        started_at: now,
+        lease_expires_at: leaseExpiresAt,
+        last_heartbeat: now,
+        last_modified: now,
+      })
+      .where((eb) =>
+        eb.or(
+          ids.map((id, i) =>
+            eb.and([
+              eb('id', '=', id),
+              eb('node_id', '=', sql<number>`coalesce(${nodeIds[i]}, node_id)`),
+            ]),
+          ),
+        ),
+      )
+      .where('state', '=', 'ACQUIRED')
+      .where('lease_expires_at', '>=', now)
+      .returningAll(),
 );
 
 export async function liveExecutionsOfTasks(
