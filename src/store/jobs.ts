@@ -65,18 +65,20 @@ export async function shiftTaskCounters(
   n: number,
   now: number,
   usedExes = 0,
+  /** Sets last_modified; the dispatch path's shifts do not (see JobsTable). */
+  touch = true,
 ): Promise<JobRow | undefined> {
   if (from === to || n === 0) return undefined;
-  const key = `${from}>${to}`;
+  const key = `${from}>${to}>${touch}`;
   let shift = COUNTER_SHIFTS.get(key);
-  if (!shift) COUNTER_SHIFTS.set(key, (shift = counterShift(from, to)));
+  if (!shift) COUNTER_SHIFTS.set(key, (shift = counterShift(from, to, touch)));
   return shift.executeTakeFirst(tx, jobId, n, now, usedExes);
 }
 
 /** One compiled update per pair of counters (their columns are the query's shape). */
 const COUNTER_SHIFTS = new Map<string, ReturnType<typeof counterShift>>();
 
-function counterShift(from: CounterState, to: CounterState) {
+function counterShift(from: CounterState, to: CounterState, touch: boolean) {
   const a = TASK_COUNTER_COLUMNS[from];
   const b = TASK_COUNTER_COLUMNS[to];
   // num_exes moves by `usedExes` (0 for most shifts): one shape for every call.
@@ -87,7 +89,7 @@ function counterShift(from: CounterState, to: CounterState) {
         [a]: eb(a, '-', n),
         [b]: eb(b, '+', n),
         num_exes: eb('num_exes', '+', usedExes),
-        last_modified: now,
+        ...(touch ? { last_modified: now } : {}),
       }))
       .where('id', '=', jobId)
       .returningAll(),

@@ -197,6 +197,13 @@ export interface JobsTable {
   started_at: number | null;
   ended_at: number | null;
   last_status_change: number;
+  /**
+   * The last change of the job itself: its state, settings, schedule, deletion. The task
+   * counters that dispatch and completions move do not touch it: it is indexed, and an
+   * update of an indexed column is never a HOT update on PostgreSQL, so each claim and each
+   * finish rewrote an entry in every one of the table's 30-odd indexes. A job's state
+   * change (its first claim, its last finish) still sets it.
+   */
   last_modified: number;
   deleted_at: number | null;
   archived_at: number | null;

@@ -213,7 +213,7 @@ function claimQuery(lockJob: 'for update' | 'for update skip locked') {
       select id from jobs where id = ${jobId} ${sql.raw(lockJob)}
     ), j as (
       update jobs set num_exes = num_exes + ${n}, tasks_queued = tasks_queued - ${n},
-        tasks_running = tasks_running + ${n}, last_modified = ${now}
+        tasks_running = tasks_running + ${n}
       where id in (select id from l) returning *
     ), x as (
       insert into executions (job_id, task_id, node_id, exe_num, state, lease_expires_at,
@@ -243,7 +243,7 @@ async function claimStepByStep(
   c: TaskClaim,
 ): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
   const n = c.taskIds.length;
-  const job = await CLAIM_JOB_COUNTERS.executeTakeFirst(tx, c.jobId, n, c.now);
+  const job = await CLAIM_JOB_COUNTERS.executeTakeFirst(tx, c.jobId, n);
   if (!job) throw new Error(`job ${c.jobId} vanished while its tasks were claimed`);
   const executions = await INSERT_EXECUTIONS.execute(
     tx,
@@ -267,14 +267,14 @@ async function claimStepByStep(
   return { executions: c.taskIds.map((id) => byTask.get(id)!), job };
 }
 
-const CLAIM_JOB_COUNTERS = compiledQuery((db, jobId: number, n: number, now: number) =>
+// Not last_modified: see JobsTable.
+const CLAIM_JOB_COUNTERS = compiledQuery((db, jobId: number, n: number) =>
   db
     .updateTable('jobs')
     .set((eb) => ({
       num_exes: eb('num_exes', '+', n),
       tasks_queued: eb('tasks_queued', '-', n),
       tasks_running: eb('tasks_running', '+', n),
-      last_modified: now,
     }))
     .where('id', '=', jobId)
     .returningAll(),

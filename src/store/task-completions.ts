@@ -61,7 +61,7 @@ export async function completeExecutionsOfJob(
   );
   const taskIds = moved.map((t) => t.id).sort((a, b) => a - b);
   const job =
-    (await shiftTaskCounters(tx, jobId, 'RUNNING', 'COMPLETED', taskIds.length, now)) ??
+    (await shiftTaskCounters(tx, jobId, 'RUNNING', 'COMPLETED', taskIds.length, now, 0, false)) ??
     (await findJob(tx, jobId));
   if (!job) throw new Error(`job ${jobId} vanished while its executions completed`);
   return { job, taskIds };
@@ -91,7 +91,7 @@ const COMPLETE_IN_ONE_STATEMENT = compiledQuery(
       returning id
     ), j as (
       update jobs set tasks_running = tasks_running - (select count(*) from t),
-        tasks_completed = tasks_completed + (select count(*) from t), last_modified = ${now}
+        tasks_completed = tasks_completed + (select count(*) from t)
       where id = ${jobId} returning *
     )
     select row_to_json(j) as job,

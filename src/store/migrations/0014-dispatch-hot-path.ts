@@ -2,7 +2,13 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 
 /*
- * PostgreSQL: the claims of a write-lane transaction in one call (`drover_claim`), so that a
+ * PostgreSQL only; SQLite needs neither.
+ *
+ * Jobs' pages keep a tenth free, so that the updates of a job's task counters, which touch
+ * no indexed column (see JobsTable.last_modified), can stay HOT: the new row version goes
+ * on the same page and none of the table's indexes is written.
+ *
+ * The claims of a write-lane transaction in one call (`drover_claim`), so that a
  * group of N claims costs one round trip instead of four per claim (the node, the jobs it
  * may take work from, their queued tasks, the write). It walks the queue exactly as the
  * SQLite path in engine/dispatcher.ts (#claimIn) does, statement for statement; the states
@@ -14,9 +20,10 @@ import type { DialectName } from '../database.js';
  * claim, whether it is enabled, whether the claim passed over tasks other transactions held,
  * and what it took: {e: execution, t: task, j: job, q: when the task was queued}.
  */
-export function claimFunctionSchema(dialect: DialectName) {
+export function dispatchHotPathSchema(dialect: DialectName) {
   async function up(db: Kysely<unknown>): Promise<void> {
     if (dialect !== 'postgres') return;
+    await sql`alter table jobs set (fillfactor = 90)`.execute(db);
     await sql`
       create function drover_claim(
         p_node_ids bigint[], p_maxes int[], p_starts boolean[], p_now bigint,
@@ -131,7 +138,7 @@ export function claimFunctionSchema(dialect: DialectName) {
               -- Never wait on the job's row: two groups of claims that each held a job the
               -- other wanted would deadlock (see store/task-claims.ts).
               update jobs set num_exes = num_exes + v_n, tasks_queued = tasks_queued - v_n,
-                  tasks_running = tasks_running + v_n, last_modified = p_now
+                  tasks_running = tasks_running + v_n
                 where id = (select l.id from jobs l where l.id = cand.id
                   for update skip locked)
                 returning * into v_job;
