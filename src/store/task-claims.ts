@@ -398,7 +398,7 @@ export interface ClaimWalk {
 
 /**
  * PostgreSQL: every claim of a group in one round trip, through `drover_claim` (migration
- * 0014), which walks the queue for each claim in turn exactly as the dispatcher's claim
+ * 0015), which walks the queue for each claim in turn exactly as the dispatcher's claim
  * does statement by statement on SQLite.
  */
 export async function claimGroup(
