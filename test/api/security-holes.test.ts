@@ -286,6 +286,30 @@ for (const database of TEST_DATABASES) {
         const dl = await t.dl('GET', '/api/jobs', undefined, { auth: basic('alice', 'typo') });
         assert.equal(dl.status, 401);
         assert.equal(dl.headers.get('www-authenticate'), 'Basic realm="Deadline"');
+        // The legacy Scale services, the event stream, UFDL's token views and its socket too.
+        assert.equal((await t.request('GET', '/jobs/', undefined, wrong)).status, 401);
+        const events = await fetch(`${t.url}/api/v1/events`, { headers: wrong });
+        await events.body?.cancel();
+        assert.equal(events.status, 401);
+        for (const view of ['verify', 'refresh']) {
+          const res = await t.request('POST', `/v1/auth/${view}`, {
+            token: 'a.b.c',
+            refresh: 'a.b.c',
+          });
+          assert.equal(res.status, 401, `${view}: ${JSON.stringify(res.body)}`);
+        }
+        const socket = await new Promise<number>((resolve) => {
+          const ws = new WebSocket(`${t.url.replace('http', 'ws')}/v1/jobs/1`, {
+            headers: { authorization: 'Bearer a.b.c' },
+          });
+          ws.once('open', () => {
+            ws.close();
+            resolve(101);
+          });
+          ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          ws.once('error', () => resolve(-1));
+        });
+        assert.equal(socket, 401);
         // Right credentials act as that user, not as the admin.
         const res = await t.request('POST', '/api/v1/nodes/1/disable', undefined, bearer(token));
         assert.equal(res.status, 403);
