@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { buildApp } from '../../src/api/app.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken, revokeToken, tokensOf } from '../../src/engine/accounts.js';
 import { startTestEngine, TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';
@@ -76,6 +76,18 @@ for (const database of TEST_DATABASES) {
         );
         // Browsers cannot send headers: the token may come as ?token=.
         assert.equal(await status(new WebSocket(`${url}?token=${w.user.access}`)), 101);
+        // A socket whose API token is revoked while it is open is closed.
+        const ctx = w.t.engine.ctx;
+        const token = await createToken(ctx, 'alice');
+        const ws = new WebSocket(`${url}?token=${token}`);
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+        const newest = Math.max(...(await tokensOf(ctx, 'alice')).map((r) => r.id));
+        await revokeToken(ctx, newest);
+        assert.equal(await closed, 1008);
       } finally {
         await w.close();
       }
