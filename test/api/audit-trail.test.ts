@@ -131,8 +131,15 @@ for (const database of TEST_DATABASES) {
         .join(',');
       const del = await t.dl('DELETE', `/api/jobs?JobID=${list}`, undefined, { auth });
       assert.equal(del.status, 200, del.text);
+      // A save names its job inside the document it sends back.
+      const hex = ids[0]!.toString(16).padStart(24, '0');
+      const [doc] = (await t.dl('GET', `/api/jobs?JobID=${hex}`, undefined, { auth })).body;
+      doc.Props.Pri = 60;
+      const saved = await t.dl('PUT', '/api/jobs', { Command: 'save', Job: doc }, { auth });
+      assert.equal(saved.status, 200, saved.text);
       await eventually(async () => {
-        assert.deepEqual((await historyOf(ids[0]!)).slice(0, 2), [
+        assert.deepEqual((await historyOf(ids[0]!)).slice(0, 3), [
+          ['alice', 'deadline', 'save', 200],
           ['bob', 'native', 'resume', 403],
           ['alice', 'native', 'suspend', 200],
         ]);

@@ -39,9 +39,11 @@ function deadlineJobIds(request: FastifyRequest): number[] {
       body = undefined;
     }
   }
-  const b = (body ?? {}) as { JobID?: unknown; JobIDs?: unknown };
+  const b = (body ?? {}) as { JobID?: unknown; JobIDs?: unknown; Job?: { _id?: unknown } };
   const fromQuery = (request.query as { JobID?: unknown } | undefined)?.JobID;
-  const named = b.JobIDs ?? b.JobID ?? fromQuery;
+  // A `save` names its job inside the document it sends back.
+  const saved = typeof b.Job === 'object' && b.Job !== null ? b.Job._id : undefined;
+  const named = b.JobIDs ?? b.JobID ?? saved ?? fromQuery;
   const texts = Array.isArray(named) ? named.map(String) : String(named ?? '').split(',');
   const ids = new Set<number>();
   for (const text of texts.slice(0, MAX_DEADLINE_JOBS)) {
