@@ -58,6 +58,7 @@ for (const target of targets) {
           name: 'comp shot_010',
           parameters: { executable: 'echo' },
           pool: 'comp',
+          protected: true,
         }),
       });
       assert.equal(submitted.status, 201);
@@ -71,6 +72,7 @@ for (const target of targets) {
       await page.reload();
       await page.getByRole('heading', { name: 'History' }).waitFor();
       await page.getByText('Nobody has changed this job yet.').waitFor();
+      await page.getByText('only alice or an admin may delete or archive it').waitFor();
       await page.locator('.live.on').waitFor();
 
       // Bob, a wrangler, suspends it through the Deadline face, as Deadline's client does.
