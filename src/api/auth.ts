@@ -25,6 +25,24 @@ export const invalidToken = (): DroverError =>
     'send "Authorization: Bearer <token>" with a valid token: this one is mistyped, expired or revoked; create one with `drover token create --user NAME`',
   );
 
+/** The token of a Bearer (or Token) header; undefined for none or another scheme. */
+export function tokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header ? /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+}
+
+/**
+ * Whether a long-lived request (an event stream) may go on: its token still names the same
+ * account, not revoked, expired or removed since the request began. Without a token (auth
+ * off, the local admin) nothing can be revoked.
+ */
+export async function stillSignedIn(engine: Engine, request: FastifyRequest): Promise<boolean> {
+  const token = tokenOf(request);
+  if (token === undefined) return true;
+  const principal = await principalForToken(engine.ctx, token);
+  return principal !== undefined && principal.id === request.principal?.id;
+}
+
 /**
  * Sets request.principal from the Bearer (or Token) header. Credentials that are sent are always
  * checked: a wrong token is 401 even with auth off, so a client cannot mistake a typo for
@@ -39,8 +57,8 @@ export function authenticator(engine: Engine, enabled: boolean) {
       return;
     }
     // `Token` is how Scale's clients (DRF's TokenAuthentication) send the same tokens.
-    const match = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header);
-    const principal = match?.[1] ? await principalForToken(engine.ctx, match[1]) : undefined;
+    const token = tokenOf(request);
+    const principal = token ? await principalForToken(engine.ctx, token) : undefined;
     if (!principal) throw invalidToken();
     request.principal = principal;
   };

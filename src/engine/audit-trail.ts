@@ -1,4 +1,4 @@
-import { insertAuditEvent, listAuditEvents } from '../store/audit.js';
+import { insertAuditEvent, insertAuditEvents, listAuditEvents } from '../store/audit.js';
 import type { AuditEventRow, AuditEventsTable } from '../store/schema.js';
 import type { EngineContext } from './context.js';
 
@@ -16,6 +16,27 @@ export async function recordAuditEvent(ctx: EngineContext, entry: AuditEntry): P
   if (entry.job_id !== null) {
     ctx.bus.deliver([{ type: 'audit.recorded', jobId: entry.job_id, auditId, at }]);
   }
+}
+
+/**
+ * Records one entry per job a request acted on (a bulk command, a task's action, a list of
+ * Deadline job ids), so each job's history shows it; a few statements for thousands of jobs.
+ */
+export async function recordJobAuditEvents(
+  ctx: EngineContext,
+  entry: Omit<AuditEntry, 'job_id'>,
+  jobIds: readonly number[],
+): Promise<void> {
+  if (jobIds.length === 0) return;
+  if (jobIds.length === 1) return recordAuditEvent(ctx, { ...entry, job_id: jobIds[0]! });
+  const at = ctx.clock();
+  const ids = await insertAuditEvents(
+    ctx.db,
+    jobIds.map((jobId) => ({ ...entry, job_id: jobId, at })),
+  );
+  ctx.bus.deliver(
+    ids.map((auditId, i) => ({ type: 'audit.recorded', jobId: jobIds[i]!, auditId, at })),
+  );
 }
 
 export async function auditEventsOf(

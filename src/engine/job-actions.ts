@@ -188,6 +188,8 @@ export interface JobChanges {
    * Tasks acquired from now on run with them; work already handed out keeps what it got.
    */
   parameters?: Record<string, unknown>;
+  /** Whether only the owner or an admin may delete, purge or archive the job (permissions.ts). */
+  protected?: boolean;
   /** Rewrites the dialect JSON under the job's lock (a dialect's own settings). */
   dialect?: (current: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -235,6 +237,10 @@ export async function updateJobSettings(
       if (value === undefined) continue;
       (patch as Record<string, unknown>)[column] = value;
       fields.push(key);
+    }
+    if (changes.protected !== undefined) {
+      patch.protected = changes.protected ? 1 : 0;
+      fields.push('protected');
     }
     if (changes.allowList !== undefined || changes.denyList !== undefined) {
       const names = changes.allowList?.length ? changes.allowList : (changes.denyList ?? []);

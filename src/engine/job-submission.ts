@@ -58,6 +58,8 @@ export interface SubmitJobSpec {
   schedule?: ScheduleInput;
   batchId?: number;
   eventId?: number;
+  /** Only the owner or an admin may delete, purge or archive it (permissions.ts). */
+  protected?: boolean;
   /** What a dialect keeps of the submission and shows back unchanged. */
   dialect?: Record<string, unknown>;
 }
@@ -213,6 +215,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
       last_modified: now,
       deleted_at: null,
       archived_at: null,
+      protected: spec.protected ? 1 : 0,
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
     await addDependencies(tx, jobId, dependencies);

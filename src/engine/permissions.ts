@@ -118,6 +118,55 @@ export async function assertActsForExecution(
   if (execution) await assertActsAsNode(ctx, principal, execution.node_id);
 }
 
+/*
+ * A protected job may be deleted, purged or archived only by its owner or an admin
+ * (Deadline's `Protected`: "only by the job's user or a super user"). It comes on top of the
+ * right to change the job, which the caller must have as well: grants (a pool's manager, a
+ * wrangler) do not reach past it, nor may they set or clear the flag.
+ */
+
+export type Removal = 'delete' | 'purge' | 'archive';
+
+export function assertMayRemove(
+  principal: Principal | undefined,
+  job: JobOwnership & { id: number; protected: number },
+  what: Removal,
+): void {
+  if (!job.protected || ownsOrAdmin(principal, job) === true) return;
+  throw new DroverError(
+    'FORBIDDEN',
+    `job ${job.id} is protected: only its owner (${job.user_name}) or an admin may ${what} it`,
+  );
+}
+
+/** As assertMayRemove, by id; a missing job is left to the caller. */
+export async function assertMayRemoveJob(
+  ctx: EngineContext,
+  principal: Principal | undefined,
+  jobId: number,
+  what: Removal,
+): Promise<void> {
+  if (isAdmin(principal)) return;
+  const job = Number.isSafeInteger(jobId) ? await findJob(ctx.db, jobId) : undefined;
+  if (job) assertMayRemove(principal, job, what);
+}
+
+/** Setting or clearing the flag is the owner's or an admin's; sending it unchanged is anyone's. */
+export async function assertMayProtectJob(
+  ctx: EngineContext,
+  principal: Principal | undefined,
+  jobId: number,
+  value: boolean,
+): Promise<void> {
+  if (isAdmin(principal)) return;
+  const job = Number.isSafeInteger(jobId) ? await findJob(ctx.db, jobId) : undefined;
+  if (!job || Boolean(job.protected) === value || ownsOrAdmin(principal, job) === true) return;
+  throw new DroverError(
+    'FORBIDDEN',
+    `only the owner of job ${jobId} (${job.user_name}) or an admin may ${value ? 'protect' : 'unprotect'} it`,
+  );
+}
+
 /** The jobs among `ids` that `principal` may change (bulk commands skip the others). */
 export async function changeableJobIds(
   ctx: EngineContext,

@@ -13,6 +13,26 @@ export async function insertAuditEvent(
   return Number(id);
 }
 
+/** Rows a single insert carries: 10 columns each, well under either database's limit. */
+const ROWS_PER_INSERT = 500;
+
+/** Inserts many entries, a few hundred rows per statement; returns their ids in order. */
+export async function insertAuditEvents(
+  tx: Executor,
+  rows: readonly Omit<AuditEventsTable, 'id'>[],
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const inserted = await tx
+      .insertInto('audit_events')
+      .values(rows.slice(i, i + ROWS_PER_INSERT))
+      .returning('id')
+      .execute();
+    ids.push(...inserted.map((r) => Number(r.id)));
+  }
+  return ids;
+}
+
 /** Newest first. */
 export async function listAuditEvents(
   db: Executor,

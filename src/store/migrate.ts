@@ -13,6 +13,7 @@ import { nodeAccountsTokenExpirySchema } from './migrations/0010-node-accounts-t
 import { auditEventsSchema } from './migrations/0011-audit-events.js';
 import { blobStorageSchema } from './migrations/0012-blob-storage.js';
 import { userGrantsSchema } from './migrations/0013-user-grants.js';
+import { jobProtectionSchema } from './migrations/0014-job-protection.js';
 import { dispatchHotPathSchema } from './migrations/0015-dispatch-hot-path.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
@@ -31,6 +32,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0011-audit-events': auditEventsSchema(open.dialect),
     '0012-blob-storage': blobStorageSchema(open.dialect),
     '0013-user-grants': userGrantsSchema(open.dialect),
+    '0014-job-protection': jobProtectionSchema(open.dialect),
     '0015-dispatch-hot-path': dispatchHotPathSchema(open.dialect),
   };
 }

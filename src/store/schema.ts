@@ -207,6 +207,11 @@ export interface JobsTable {
   last_modified: number;
   deleted_at: number | null;
   archived_at: number | null;
+  /**
+   * 1: only the job's owner or an admin may delete, purge or archive it, whichever face
+   * asks (Deadline's `Protected`; migration 0014). Grants do not reach past it.
+   */
+  protected: Generated<number>;
 }
 
 export interface JobNodeListTable {

@@ -241,7 +241,7 @@ for (const database of TEST_DATABASES) {
         // ...but not remove it.
         const del = await t.dl('DELETE', `/api/jobs?JobID=${id}`, undefined, { auth });
         assert.equal(del.status, 403, del.text);
-        assert.match(del.text, /Protected: only its user \(alice\) or an admin may delete it/);
+        assert.match(del.text, /is protected: only its owner \(alice\) or an admin may delete it/);
         const archive = await t.dl('PUT', '/api/jobs', { Command: 'archive', JobID: id }, { auth });
         assert.equal(archive.status, 403, archive.text);
       }

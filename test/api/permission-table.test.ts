@@ -147,7 +147,7 @@ for (const database of TEST_DATABASES) {
       assert.deepEqual(unused, [], 'table entries with no route');
     });
 
-    it('closes /docs and the UI to anonymous callers when the setting says so', async () => {
+    it('closes /metrics, /docs and the UI to anonymous callers when the setting says so', async () => {
       const closed = await buildApp({ engine: t.engine, auth: true, anonymous: ['metrics'] });
       try {
         const base = await listen(closed);
@@ -165,6 +165,22 @@ for (const database of TEST_DATABASES) {
         // fetch() keeps its connections alive; close() would wait out their 72 s timeout.
         closed.server.closeAllConnections();
         await closed.close();
+      }
+      // `none` closes /metrics too; a signed-in user still reads it.
+      const none = await buildApp({ engine: t.engine, auth: true, anonymous: [] });
+      try {
+        const base = await listen(none);
+        const metrics = async (headers: Record<string, string> = {}) => {
+          const res = await fetch(`${base}/metrics`, { headers });
+          await res.body?.cancel();
+          return res.status;
+        };
+        assert.equal(await metrics(), 401);
+        assert.equal(await metrics(bearer['other-user']), 200);
+        assert.equal(await metrics(bearer.node), 403);
+      } finally {
+        none.server.closeAllConnections();
+        await none.close();
       }
       // The default leaves all three open, as before.
       const open = await fetch(`${url}/docs/json`);

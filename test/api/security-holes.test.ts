@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { buildApp } from '../../src/api/app.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken, revokeToken, tokensOf } from '../../src/engine/accounts.js';
 import { startTestEngine, TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';
@@ -76,6 +76,18 @@ for (const database of TEST_DATABASES) {
         );
         // Browsers cannot send headers: the token may come as ?token=.
         assert.equal(await status(new WebSocket(`${url}?token=${w.user.access}`)), 101);
+        // A socket whose API token is revoked while it is open is closed.
+        const ctx = w.t.engine.ctx;
+        const token = await createToken(ctx, 'alice');
+        const ws = new WebSocket(`${url}?token=${token}`);
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+        const newest = Math.max(...(await tokensOf(ctx, 'alice')).map((r) => r.id));
+        await revokeToken(ctx, newest);
+        assert.equal(await closed, 1008);
       } finally {
         await w.close();
       }
@@ -286,6 +298,30 @@ for (const database of TEST_DATABASES) {
         const dl = await t.dl('GET', '/api/jobs', undefined, { auth: basic('alice', 'typo') });
         assert.equal(dl.status, 401);
         assert.equal(dl.headers.get('www-authenticate'), 'Basic realm="Deadline"');
+        // The legacy Scale services, the event stream, UFDL's token views and its socket too.
+        assert.equal((await t.request('GET', '/jobs/', undefined, wrong)).status, 401);
+        const events = await fetch(`${t.url}/api/v1/events`, { headers: wrong });
+        await events.body?.cancel();
+        assert.equal(events.status, 401);
+        for (const view of ['verify', 'refresh']) {
+          const res = await t.request('POST', `/v1/auth/${view}`, {
+            token: 'a.b.c',
+            refresh: 'a.b.c',
+          });
+          assert.equal(res.status, 401, `${view}: ${JSON.stringify(res.body)}`);
+        }
+        const socket = await new Promise<number>((resolve) => {
+          const ws = new WebSocket(`${t.url.replace('http', 'ws')}/v1/jobs/1`, {
+            headers: { authorization: 'Bearer a.b.c' },
+          });
+          ws.once('open', () => {
+            ws.close();
+            resolve(101);
+          });
+          ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          ws.once('error', () => resolve(-1));
+        });
+        assert.equal(socket, 401);
         // Right credentials act as that user, not as the admin.
         const res = await t.request('POST', '/api/v1/nodes/1/disable', undefined, bearer(token));
         assert.equal(res.status, 403);

@@ -117,5 +117,31 @@ for (const database of TEST_DATABASES) {
         'NOT_FOUND',
       );
     });
+
+    it('an open event stream ends once its token is revoked, on the replica that serves it', async () => {
+      const created = await t.request('POST', '/api/v1/tokens', { user: 'alice' }, admin);
+      const { token } = expectStatus(created, 201).body as { token: string };
+      // A bound, not a timing assertion: a stream that never ends fails here, not by hanging.
+      const res = await fetch(`${replicaUrl}/api/v1/events`, {
+        headers: bearer(token),
+        signal: AbortSignal.timeout(60_000),
+      });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      assert.match(first, /: connected/);
+      const list = expectStatus(
+        await t.request('GET', '/api/v1/tokens?user=alice', undefined, admin),
+        200,
+      );
+      const id = list.body.items.at(-1).id as number;
+      expectStatus(await t.request('DELETE', `/api/v1/tokens/${id}`, undefined, admin), 204);
+      let done = false;
+      while (!done) done = (await reader.read()).done;
+      assert.equal(
+        (await fetch(`${replicaUrl}/api/v1/events`, { headers: bearer(token) })).status,
+        401,
+      );
+    });
   });
 }

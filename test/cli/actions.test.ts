@@ -6,7 +6,7 @@ import { api, buildOnce, drover, expectRun, submitJob } from './support.js';
 
 const database = TEST_DATABASES[0]!;
 
-describe('drover suspend|resume|requeue|cancel|delete|undelete|purge', () => {
+describe('drover suspend|resume|requeue|cancel|delete|undelete|purge|protect|unprotect', () => {
   let t: TestServer;
   before(async () => {
     await buildOnce();
@@ -73,6 +73,18 @@ describe('drover suspend|resume|requeue|cancel|delete|undelete|purge', () => {
     expectRun(await drover(t, ['delete', String(a)]), 0, `job ${a} deleted\n`);
     expectRun(await drover(t, ['purge', String(a)]), 0, `job ${a} purged\n`);
     assert.equal((await t.request('GET', `/api/v1/jobs/${a}`)).status, 404);
+  });
+
+  it('protects and unprotects jobs, and submits a protected one', async () => {
+    const a = (await submitJob(t)).id as number;
+    expectRun(await drover(t, ['protect', String(a)]), 0, `job ${a} protected (QUEUED)\n`);
+    assert.equal((await api(t, 'GET', `/jobs/${a}`)).protected, true);
+    expectRun(await drover(t, ['unprotect', String(a)]), 0, `job ${a} unprotected (QUEUED)\n`);
+    assert.equal((await api(t, 'GET', `/jobs/${a}`)).protected, false);
+    const submitted = await drover(t, ['submit', '--protected', '--', 'echo', 'hi']);
+    expectRun(submitted, 0);
+    const id = Number(submitted.stdout.trim());
+    assert.equal((await api(t, 'GET', `/jobs/${id}`)).protected, true);
   });
 
   it('refuses ids that are not numbers before doing anything', async () => {

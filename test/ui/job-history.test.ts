@@ -21,6 +21,7 @@ for (const target of targets) {
     let cleanup: () => Promise<void>;
     let alice: string;
     let dave: string;
+    let bob: string;
 
     before(async () => {
       ensureUiBuilt();
@@ -38,6 +39,7 @@ for (const target of targets) {
       await grant(ctx, 'bob', { wrangler: true }, 'root');
       alice = await createToken(ctx, 'alice');
       dave = await createToken(ctx, 'dave');
+      bob = await createToken(ctx, 'bob');
       browser = await openBrowser();
     });
 
@@ -56,6 +58,7 @@ for (const target of targets) {
           name: 'comp shot_010',
           parameters: { executable: 'echo' },
           pool: 'comp',
+          protected: true,
         }),
       });
       assert.equal(submitted.status, 201);
@@ -69,6 +72,7 @@ for (const target of targets) {
       await page.reload();
       await page.getByRole('heading', { name: 'History' }).waitFor();
       await page.getByText('Nobody has changed this job yet.').waitFor();
+      await page.getByText('only alice or an admin may delete or archive it').waitFor();
       await page.locator('.live.on').waitFor();
 
       // Bob, a wrangler, suspends it through the Deadline face, as Deadline's client does.
@@ -95,10 +99,22 @@ for (const target of targets) {
       await history
         .getByText(/^dave tried to cancel it via the native API: refused \(403\) at \d\d:\d\d$/)
         .waitFor({ timeout: 10_000 });
+      // Bob cancels it with Scale's bulk command (filters: the ids and the state Scale calls a
+      // suspended job, BLOCKED); Scale answers 202 before it runs.
+      const bulk = await fetch(`${e2e.url}/v6/jobs/cancel/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ job_ids: [id], status: 'BLOCKED' }),
+      });
+      assert.equal(bulk.status, 202);
+      await history
+        .getByText(/^canceled by bob via Scale at \d\d:\d\d$/)
+        .waitFor({ timeout: 10_000 });
       const lines = await history.locator('li').allInnerTexts();
-      assert.equal(lines.length, 2);
-      assert.match(lines[0]!, /^dave tried to cancel/);
-      assert.match(lines[1]!, /^suspended by bob via Deadline/);
+      assert.equal(lines.length, 3);
+      assert.match(lines[0]!, /^canceled by bob via Scale/);
+      assert.match(lines[1]!, /^dave tried to cancel/);
+      assert.match(lines[2]!, /^suspended by bob via Deadline/);
       assert.deepEqual(browser.problems, []);
     });
   });

@@ -1,16 +1,27 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { recordAuditEvent } from '../../engine/audit-trail.js';
+import {
+  recordAuditEvent,
+  recordJobAuditEvents,
+  type AuditEntry,
+} from '../../engine/audit-trail.js';
 import type { Engine } from '../../engine/engine.js';
+import { findTask } from '../../store/tasks.js';
 import { PERMISSIONS, routeKey, type Rule } from './permission-table.js';
 
 /*
  * Writes the audit trail: every state-changing request a person makes (not the worker
  * protocol's steady stream of heartbeats and reports, nor logins), after it is answered,
  * refused ones included. Who, what, when, from which face and address, and the status.
+ * A request about jobs gets one entry per job, so each job's page shows it; one about
+ * nothing in particular (a grant, a node) one entry without a job.
  */
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UNAUDITED = new Set<Rule['access']>(['worker', 'ufdl-node', 'login']);
+/** Jobs one Deadline request may name that get an entry each (its lists are bounded by the body limit). */
+const MAX_DEADLINE_JOBS = 10_000;
+
+type Face = 'drover' | 'deadline';
 
 function faceOf(url: string): string {
   if (url.startsWith('/api/v1/')) return 'native';
@@ -18,8 +29,8 @@ function faceOf(url: string): string {
   return 'scale';
 }
 
-/** Deadline names jobs by 24 hex digits, in the body or the query. */
-function deadlineJobId(request: FastifyRequest): number | null {
+/** Deadline names jobs by 24 hex digits, one or a list, in the body or the query. */
+function deadlineJobIds(request: FastifyRequest): number[] {
   let body: unknown = request.body;
   if (typeof body === 'string') {
     try {
@@ -28,53 +39,75 @@ function deadlineJobId(request: FastifyRequest): number | null {
       body = undefined;
     }
   }
-  const fromBody = (body as { JobID?: unknown } | undefined)?.JobID;
+  const b = (body ?? {}) as { JobID?: unknown; JobIDs?: unknown; Job?: { _id?: unknown } };
   const fromQuery = (request.query as { JobID?: unknown } | undefined)?.JobID;
-  const text = String(fromBody ?? fromQuery ?? '')
-    .split(',')[0]!
-    .trim();
-  return /^[0-9a-f]{1,24}$/i.test(text) ? parseInt(text, 16) : null;
+  // A `save` names its job inside the document it sends back.
+  const saved = typeof b.Job === 'object' && b.Job !== null ? b.Job._id : undefined;
+  const named = b.JobIDs ?? b.JobID ?? saved ?? fromQuery;
+  const texts = Array.isArray(named) ? named.map(String) : String(named ?? '').split(',');
+  const ids = new Set<number>();
+  for (const text of texts.slice(0, MAX_DEADLINE_JOBS)) {
+    const trimmed = text.trim();
+    if (/^[0-9a-f]{1,24}$/i.test(trimmed)) ids.add(parseInt(trimmed, 16));
+  }
+  return [...ids].filter(Number.isSafeInteger);
 }
 
 function deadlineAction(request: FastifyRequest): string {
-  if (request.method === 'DELETE') return 'delete';
+  if (request.method === 'DELETE') {
+    const purge = String((request.query as { Purge?: unknown } | undefined)?.Purge);
+    return /^true$/i.test(purge) ? 'purge' : 'delete';
+  }
   const body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
   return /"Command"\s*:\s*"([A-Za-z]+)"/.exec(body ?? '')?.[1]?.toLowerCase() ?? request.method;
 }
 
-export function recordAuditTrail(
-  app: FastifyInstance,
-  engine: Engine,
-  face: 'drover' | 'deadline',
-): void {
+/** The entry for `request`, less its job: who, from where, which face, with what answer. */
+export function auditEntryOf(
+  request: FastifyRequest,
+  face: Face,
+  action: string,
+  status: number,
+): Omit<AuditEntry, 'job_id'> {
+  const url = request.routeOptions.url ?? request.url;
+  return {
+    actor: request.principal?.name ?? 'anonymous',
+    role: request.principal?.role ?? 'anonymous',
+    face: face === 'deadline' ? 'deadline' : faceOf(url),
+    action,
+    method: request.method,
+    path: request.url.split('?')[0] ?? request.url,
+    address: request.ip,
+    status,
+  };
+}
+
+/** The jobs a request names: in its path (a job, or a task's job), or Deadline's lists. */
+async function jobsOf(engine: Engine, request: FastifyRequest, face: Face, rule: Rule) {
+  if (face === 'deadline') return deadlineJobIds(request);
+  const params = (request.params ?? {}) as Record<string, string | undefined>;
+  const job = rule.job ? Number(params[rule.job]) : NaN;
+  if (Number.isSafeInteger(job)) return [job];
+  const taskId = rule.task ? Number(params[rule.task]) : NaN;
+  if (!Number.isSafeInteger(taskId)) return [];
+  const task = await findTask(engine.ctx.db, taskId);
+  return task ? [task.job_id] : [];
+}
+
+export function recordAuditTrail(app: FastifyInstance, engine: Engine, face: Face): void {
   app.addHook('onResponse', async (request, reply) => {
     const url = request.routeOptions.url;
     if (SAFE.has(request.method) || url === undefined) return;
     const rule = PERMISSIONS[routeKey(face, request.method, url)];
     if (!rule || UNAUDITED.has(rule.access)) return;
     const params = (request.params ?? {}) as Record<string, string | undefined>;
-    const jobParam = rule.job ? Number(params[rule.job]) : NaN;
-    const isDeadline = face === 'deadline';
-    const jobId = isDeadline
-      ? deadlineJobId(request)
-      : Number.isSafeInteger(jobParam)
-        ? jobParam
-        : null;
-    const action = isDeadline
-      ? deadlineAction(request)
-      : (params.action ?? `${request.method} ${url}`);
+    const action =
+      face === 'deadline' ? deadlineAction(request) : (params.action ?? `${request.method} ${url}`);
+    const entry = auditEntryOf(request, face, action, reply.statusCode);
     try {
-      await recordAuditEvent(engine.ctx, {
-        actor: request.principal?.name ?? 'anonymous',
-        role: request.principal?.role ?? 'anonymous',
-        face: isDeadline ? 'deadline' : faceOf(url),
-        action,
-        method: request.method,
-        path: request.url.split('?')[0] ?? request.url,
-        job_id: jobId,
-        address: request.ip,
-        status: reply.statusCode,
-      });
+      const jobs = await jobsOf(engine, request, face, rule);
+      if (jobs.length === 0) await recordAuditEvent(engine.ctx, { ...entry, job_id: null });
+      else await recordJobAuditEvents(engine.ctx, entry, jobs);
     } catch (error) {
       request.log.error({ err: error }, 'the audit trail could not be written');
     }

@@ -7,6 +7,7 @@ import {
   assertActsForExecution,
   assertMayChangeJob,
   assertMayChangeTask,
+  assertMayRemoveJob,
 } from '../../engine/permissions.js';
 import {
   ACCESS_CALLERS,
@@ -65,6 +66,11 @@ async function authorize(engine: Engine, request: FastifyRequest, rule: Rule): P
   const id = (name: string | undefined) => Number(name === undefined ? NaN : params[name]);
   const { ctx } = engine;
   if (rule.job) await assertMayChangeJob(ctx, principal, id(rule.job));
+  if (rule.job && rule.removes) {
+    // Read before validation: the query is still text here.
+    const purge = String((request.query as { purge?: unknown } | undefined)?.purge) === 'true';
+    await assertMayRemoveJob(ctx, principal, id(rule.job), purge ? 'purge' : 'delete');
+  }
   if (rule.task) await assertMayChangeTask(ctx, principal, id(rule.task));
   if (rule.execution) await assertActsForExecution(ctx, principal, id(rule.execution));
   // Any account reads any node; speaking for one needs the binding.

@@ -50,6 +50,8 @@ export interface Rule {
   node?: string;
   /** … of the execution, whose node the caller must speak for. */
   execution?: string;
+  /** The call deletes, purges or archives the job: a protected one is its owner's or an admin's. */
+  removes?: true;
   /** A public route that the `anonymous` setting may close (it is then `read`). */
   area?: 'metrics' | 'docs' | 'ui';
 }
@@ -83,7 +85,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'POST /api/v1/jobs': r('submit'),
   'GET /api/v1/jobs/:id': r('read'),
   'PATCH /api/v1/jobs/:id': r('owner', { job: 'id' }),
-  'DELETE /api/v1/jobs/:id': r('owner', { job: 'id' }),
+  'DELETE /api/v1/jobs/:id': r('owner', { job: 'id', removes: true }),
   'GET /api/v1/jobs/:id/waiting-reasons': r('read'),
   'GET /api/v1/jobs/:id/tasks': r('read'),
   'GET /api/v1/jobs/:id/outputs': r('read'),
@@ -172,19 +174,19 @@ export const PERMISSIONS: Record<string, Rule> = {
   'POST /v1/jobs/create': r('read'),
   // GET is also the job's WebSocket.
   'GET /v1/jobs/:pk': r('read'),
-  'PUT /v1/jobs/:pk': r('admin'),
-  'PATCH /v1/jobs/:pk': r('admin'),
-  'DELETE /v1/jobs/:pk': r('admin'),
-  'DELETE /v1/jobs/:pk/hard': r('admin'),
-  'DELETE /v1/jobs/:pk/reinstate': r('admin'),
-  'DELETE /v1/jobs/:pk/cancel': r('admin'),
+  'PUT /v1/jobs/:pk': r('admin', { job: 'pk' }),
+  'PATCH /v1/jobs/:pk': r('admin', { job: 'pk' }),
+  'DELETE /v1/jobs/:pk': r('admin', { job: 'pk', removes: true }),
+  'DELETE /v1/jobs/:pk/hard': r('admin', { job: 'pk', removes: true }),
+  'DELETE /v1/jobs/:pk/reinstate': r('admin', { job: 'pk' }),
+  'DELETE /v1/jobs/:pk/cancel': r('admin', { job: 'pk' }),
   'GET /v1/jobs/:pk/acquire': r('ufdl-node'),
   'DELETE /v1/jobs/:pk/release': r('ufdl-node'),
   'POST /v1/jobs/:pk/start': r('ufdl-node'),
   'POST /v1/jobs/:pk/progress/:progress': r('ufdl-node'),
   'POST /v1/jobs/:pk/finish': r('ufdl-node'),
   'DELETE /v1/jobs/:pk/reset': r('ufdl-node'),
-  'DELETE /v1/jobs/:pk/abort': r('admin'),
+  'DELETE /v1/jobs/:pk/abort': r('admin', { job: 'pk' }),
   'POST /v1/jobs/:pk/outputs/:name/:type': r('ufdl-node'),
   'GET /v1/jobs/:pk/outputs/:name/:type': r('read'),
   'DELETE /v1/jobs/:pk/outputs/:name/:type': r('admin'),

@@ -10,7 +10,11 @@ import {
   type JobChanges,
 } from '../../engine/job-actions.js';
 import { archiveJob, importArchive } from '../../engine/job-archives.js';
-import { assertMayChangeJob } from '../../engine/permissions.js';
+import {
+  assertMayChangeJob,
+  assertMayProtectJob,
+  assertMayRemove,
+} from '../../engine/permissions.js';
 import { findJobType } from '../../store/job-types.js';
 import { nodeListOf } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
@@ -24,7 +28,6 @@ import { renderJob } from './job-json.js';
 import { jobOf } from './job-lookup.js';
 import { jobViews } from './job-views.js';
 import { pluginParameters } from './plugins.js';
-import { assertMayRemoveProtected } from './protection.js';
 import { dependencyIdsOf, sameIds, samePlugInfo } from './saved-dep-plug-info.js';
 import { SCHEDULE_PROPS, scheduleOfProps } from './schedule.js';
 import { ON_TIMEOUT_CODES, TIMEOUT_ACTION_OF } from './state-mapping.js';
@@ -117,7 +120,7 @@ export async function runJobCommand(
 
   switch (command) {
     case 'archive':
-      assertMayRemoveProtected(principal, job, 'archive');
+      assertMayRemove(principal, job, 'archive');
       await archiveJob(ctx, job.id, {
         directory: dc.archiveDir,
         fileName: archiveFileName(job),
@@ -263,6 +266,11 @@ const HELD: Record<string, (v: unknown, c: JobChanges) => void> = {
     if (n === undefined || n < 0) throw badRequest('Props.MaxTime must be a number of seconds.');
     c.taskTimeout = Math.ceil(n);
   },
+  Protect: (v, c) => {
+    const b = asBool(v);
+    if (b === undefined) throw badRequest('Props.Protect must be true or false.');
+    c.protected = b;
+  },
 };
 /** Props that describe the job's shape or history: a save cannot change them. */
 const READ_ONLY = new Set(['Frames', 'Chunk', 'Tasks', 'User']);
@@ -337,6 +345,9 @@ async function saveCommand(
       SCHEDULE_PROPS.map((key) => [key, key in props ? props[key] : shown[key]]),
     );
     changes.schedule = scheduleOfProps(merged);
+  }
+  if (changes.protected !== undefined) {
+    await assertMayProtectJob(ctx, principal, job.id, changes.protected);
   }
   if (plugInfo) {
     const type = await findJobType(ctx.db, job.job_type_id);

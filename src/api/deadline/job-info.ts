@@ -215,6 +215,9 @@ export function parseJobInfo(
     if (errors !== undefined && errors > 0) spec.maxTries = errors;
   }
 
+  // The engine holds the flag: every face then refuses the job's removal to non-owners.
+  if (asBool(get('Protected')) === true) spec.protected = true;
+
   const schedule = scheduleOfJobInfo(jobInfo, get);
   if (schedule !== undefined) spec.schedule = schedule;
 

@@ -60,6 +60,9 @@ const list = (v: unknown): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** Saved Props the engine holds now; what a save left of them in the dialect JSON is stale. */
+const ENGINE_HELD_SAVES = new Set(['Timeout', 'Protect']);
+
 export function renderJob(view: JobView): Record<string, unknown> {
   const { job } = view;
   const dialect = dialectOf(job);
@@ -130,7 +133,7 @@ export function renderJob(view: JobView): Record<string, unknown> {
     Reload: bool('ForceReloadPlugin'),
     NoEvnt: bool('SuppressEvents'),
     OnComp: ON_COMPLETE_CODES[dialect.onComplete ?? onCompleteOfSafe(get('OnJobComplete'))],
-    Protect: bool('Protected'),
+    Protect: job.protected === 1,
     PathMap: [],
     AutoTime: bool('EnableAutoTimeout'),
     TimeScrpt: bool('EnableTimeoutsForScriptTasks'),
@@ -196,9 +199,9 @@ export function renderJob(view: JobView): Record<string, unknown> {
   for (let i = 0; i < 10; i++) props[`TaskEx${i}`] = str(`TaskExtraInfoName${i}`);
   // Props edited through `save` that the engine does not hold win over the JobInfo
   // (Timeout is held by the engine; its saved code only tells Both from Error; schedule
-  // Props kept here by saves from before the engine held schedules are stale).
+  // and Protect Props kept here by saves from before the engine held them are stale).
   for (const [k, v] of Object.entries(saved)) {
-    if (k in props && k !== 'Timeout' && !SCHEDULE_PROPS.includes(k)) props[k] = v;
+    if (k in props && !ENGINE_HELD_SAVES.has(k) && !SCHEDULE_PROPS.includes(k)) props[k] = v;
   }
 
   const unknown = unknownJobInfoKeys(info);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { JobState } from '../../domain/job-state.js';
 import { deleteJob, purgeJob } from '../../engine/job-actions.js';
-import { assertMayChangeJob } from '../../engine/permissions.js';
+import { assertMayChangeJob, assertMayRemove } from '../../engine/permissions.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';
 import { fromDeadlineId, toDeadlineId } from './ids.js';
@@ -9,7 +9,6 @@ import { runJobCommand } from './job-commands.js';
 import { renderJob } from './job-json.js';
 import { idOf, jobIdList, jobOf } from './job-lookup.js';
 import { allJobs, jobsByIds, jobViews } from './job-views.js';
-import { assertMayRemoveProtected } from './protection.js';
 import { jsonBody, queryFlag, queryOf } from './request-body.js';
 import { STATES_OF_NAME } from './state-mapping.js';
 import { jobDetails, jobStatistics } from './statistics.js';
@@ -120,7 +119,7 @@ export function jobRoutes(dc: DeadlineContext) {
       for (const text of ids) {
         const job = await jobOf(ctx, text, { deleted: true, archived: true });
         await assertMayChangeJob(ctx, request.principal, job.id);
-        assertMayRemoveProtected(request.principal, job, 'delete');
+        assertMayRemove(request.principal, job, purge ? 'purge' : 'delete');
       }
       for (const text of ids) {
         const id = idOf(text);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
 import type { DroverEvent } from '../../engine/events.js';
+import { stillSignedIn } from '../auth.js';
 import { errorResponses } from './schemas.js';
 
 /** The families a client may ask for: the part of the event type before the dot. */
@@ -18,6 +19,11 @@ export const EVENT_TOPICS = [
 
 /** A comment line now and then keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
+/**
+ * How often an open stream's token is read again: a token revoked or expired (or its user
+ * removed) while the stream is open ends the stream within this time, on every replica.
+ */
+const RECHECK_MS = 5_000;
 
 type Stamped = DroverEvent & { at: number };
 
@@ -87,8 +93,17 @@ export function eventRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         });
         const keepalive = setInterval(() => raw.write(': ping\n\n'), KEEPALIVE_MS);
         keepalive.unref();
+        const recheck = setInterval(() => {
+          stillSignedIn(engine, request).then(
+            (yes) => yes || raw.end(),
+            // A database hiccup is not a revocation; the next check decides.
+            (error: unknown) => request.log.warn({ err: error }, 'event stream recheck failed'),
+          );
+        }, RECHECK_MS);
+        recheck.unref();
         const stop = (): void => {
           clearInterval(keepalive);
+          clearInterval(recheck);
           unsubscribe();
           open.delete(raw);
         };

@@ -13,6 +13,7 @@ import {
   updateJobSettings,
 } from '../../engine/job-actions.js';
 import { submitJob } from '../../engine/job-submission.js';
+import { assertMayProtectJob } from '../../engine/permissions.js';
 import { getJobDetail } from '../../engine/queries.js';
 import { waitingReasons } from '../../engine/waiting-reasons.js';
 import { time } from './job-list.js';
@@ -68,6 +69,11 @@ const SubmitBody = Type.Object(
       }),
     ),
     schedule: Type.Optional(Schedule),
+    protected: Type.Optional(
+      Type.Boolean({
+        description: 'Only the owner or an admin may then delete, purge or archive it',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -75,6 +81,12 @@ const SubmitBody = Type.Object(
 const UpdateBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1 })),
+    protected: Type.Optional(
+      Type.Boolean({
+        description:
+          'Only the owner or an admin may delete, purge or archive a protected job, and only they may set or clear this',
+      }),
+    ),
     comment: Type.Optional(Type.String()),
     department: Type.Optional(Type.String()),
     priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
@@ -176,6 +188,9 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { schedule, ...rest } = request.body;
+        if (rest.protected !== undefined) {
+          await assertMayProtectJob(ctx, request.principal, request.params.id, rest.protected);
+        }
         await updateJobSettings(ctx, request.params.id, {
           ...rest,
           ...(schedule !== undefined

@@ -22,6 +22,7 @@ export function jobJson(
     state: row.state as Static<typeof Job>['state'],
     pendReason: row.pend_reason,
     deleted: row.deleted_at !== null,
+    protected: row.protected === 1,
     priority: row.priority,
     pool: row.pool,
     group: row.grp,

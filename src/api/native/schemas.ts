@@ -150,6 +150,9 @@ export const Job = Type.Object(
     state: JobState,
     pendReason: Nullable(Type.String()),
     deleted: Type.Boolean(),
+    protected: Type.Boolean({
+      description: 'Only its owner or an admin may delete, purge or archive it (any face)',
+    }),
     priority: Type.Integer(),
     pool: Type.String(),
     group: Type.String(),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { priorityFromScale } from '../../domain/priority.js';
-import { cancelJobs, requeueJobs } from '../../engine/bulk-job-commands.js';
+import { recordJobAuditEvents } from '../../engine/audit-trail.js';
+import { cancelJobs, requeueJobs, type BulkOutcome } from '../../engine/bulk-job-commands.js';
 import type { Engine } from '../../engine/engine.js';
 import { changeableJobIds } from '../../engine/permissions.js';
 import { getJob } from '../../engine/queries.js';
@@ -13,6 +14,7 @@ import { findErrorsByIds } from '../../store/job-type-errors.js';
 import { findJob } from '../../store/jobs.js';
 import { listScaleJobs, matchingJobIds } from '../../store/scale-job-list.js';
 import { executionOfJob, listJobExecutions } from '../../store/scale-related.js';
+import { auditEntryOf } from '../authorization/audit-hook.js';
 import { loadJobContext, withExecutions } from './job-context.js';
 import { bulkFilter, orderOf, v6ListFilter } from './job-filters.js';
 import { paginate } from './pagination.js';
@@ -181,14 +183,17 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
       return executionDetails(execution, job, await withExecutions(ctx, c, [execution]));
     });
 
+    /** Each job a bulk command changed gets its own audit entry, for its history. */
+    const audited = (request: FastifyRequest, action: string, outcome: BulkOutcome) =>
+      recordJobAuditEvents(ctx, auditEntryOf(request, 'drover', action, 202), outcome.changed);
+
     app.post('/jobs/cancel/', async (request, reply) => {
       const filter = await bulkFilter(ctx, params(request));
-      afterResponse(request, reply, async () =>
-        cancelJobs(
-          ctx,
-          await changeableJobIds(ctx, request.principal, await matchingJobIds(ctx.db, filter)),
-        ),
-      );
+      afterResponse(request, reply, async () => {
+        const ids = await matchingJobIds(ctx.db, filter);
+        const outcome = await cancelJobs(ctx, await changeableJobIds(ctx, request.principal, ids));
+        await audited(request, 'cancel', outcome);
+      });
       return reply.status(202).send();
     });
 
@@ -196,13 +201,15 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
       const p = params(request);
       const filter = await bulkFilter(ctx, p);
       const priority = p.int('priority');
-      afterResponse(request, reply, async () =>
-        requeueJobs(
+      afterResponse(request, reply, async () => {
+        const ids = await matchingJobIds(ctx.db, filter);
+        const outcome = await requeueJobs(
           ctx,
-          await changeableJobIds(ctx, request.principal, await matchingJobIds(ctx.db, filter)),
+          await changeableJobIds(ctx, request.principal, ids),
           priority ? priorityFromScale(priority) : undefined,
-        ),
-      );
+        );
+        await audited(request, 'requeue', outcome);
+      });
       return reply.status(202).send();
     });
   };

@@ -43,12 +43,8 @@ async function principalOfUser(engine: Engine, id: number): Promise<Principal | 
 export function ufdlAuthenticator(engine: Engine, enabled: boolean, key: () => Promise<Buffer>) {
   return async (request: FastifyRequest): Promise<void> => {
     request.principal = enabled ? undefined : LOCAL_PRINCIPAL;
-    const header = request.headers.authorization ?? socketToken(request);
-    if (header === undefined || header.trim() === '') return;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const token = match?.[1];
-    // Like simplejwt, a header of another scheme is not ours: the caller stays as it was.
-    if (!token) return;
+    const token = bearerToken(request);
+    if (token === undefined) return;
     if (looksLikeJwt(token)) {
       const claims = verifyToken(await key(), token, 'access', engine.ctx.clock());
       if (!claims) throw tokenNotValid();
@@ -61,6 +57,27 @@ export function ufdlAuthenticator(engine: Engine, enabled: boolean, key: () => P
     if (!principal) throw tokenNotValid();
     request.principal = principal;
   };
+}
+
+/** The token of the request's Bearer header (or a socket's `?token=`); undefined for none. */
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization ?? socketToken(request);
+  if (header === undefined || header.trim() === '') return undefined;
+  // Like simplejwt, a header of another scheme is not ours: the caller stays as it was.
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
+/**
+ * Whether an open socket's caller is still signed in: an API token not revoked or expired
+ * since, a JWT's user not removed. A JWT's own expiry is not checked again: UFDL's clients
+ * keep a job's socket open for as long as they watch it, past their 5-minute access token.
+ */
+export async function stillSignedIn(engine: Engine, request: FastifyRequest): Promise<boolean> {
+  const token = bearerToken(request);
+  if (token === undefined || request.principal === undefined) return true;
+  if (looksLikeJwt(token))
+    return (await findUser(engine.ctx.db, request.principal.id)) !== undefined;
+  return (await principalForToken(engine.ctx, token))?.id === request.principal.id;
 }
 
 /**

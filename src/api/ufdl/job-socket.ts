@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { DroverEvent } from '../../engine/events.js';
 import { findUfdlJob, type UfdlJobViewRow } from '../../store/ufdl-job-list.js';
+import { stillSignedIn } from './auth.js';
 import type { UfdlFace } from './context.js';
 import { ufdlDialectOf } from './job-json.js';
 import { LAST_TRANSITION_OF_PHASE, phaseOf } from './phase-mapping.js';
@@ -92,6 +93,9 @@ export function socketGate(face: UfdlFace) {
   };
 }
 
+/** How often an open socket's credentials are read again (as the native event stream's). */
+const RECHECK_MS = 5_000;
+
 export function jobSocket(face: UfdlFace) {
   const { ctx } = face.engine;
   return (socket: WebSocket, request: FastifyRequest): void => {
@@ -117,8 +121,20 @@ export function jobSocket(face: UfdlFace) {
         })
         .catch((error: unknown) => request.log.error({ err: error }, 'UFDL socket message failed'));
     });
-    socket.on('close', unsubscribe);
-    socket.on('error', unsubscribe);
+    // A token revoked (or its user removed) while the socket is open closes it.
+    const recheck = setInterval(() => {
+      stillSignedIn(face.engine, request).then(
+        (yes) => yes || socket.close(1008, 'credentials revoked'),
+        (error: unknown) => request.log.warn({ err: error }, 'UFDL socket recheck failed'),
+      );
+    }, RECHECK_MS);
+    recheck.unref();
+    const stop = (): void => {
+      clearInterval(recheck);
+      unsubscribe();
+    };
+    socket.on('close', stop);
+    socket.on('error', stop);
     chain = chain.then(async () => {
       const job = await findUfdlJob(ctx.db, pk);
       const last = job && LAST_TRANSITION_OF_PHASE[phaseOf(job)];

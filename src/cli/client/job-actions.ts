@@ -13,7 +13,7 @@ import {
 import type { Job } from './resources.js';
 
 /*
- * `drover suspend|resume|requeue|cancel|pend|release|delete|undelete|purge ID…`: one action
+ * `drover suspend|resume|requeue|cancel|pend|release|delete|undelete|purge|protect|unprotect ID…`: one action
  * on several jobs. Each job is reported on its own line; the exit status is 1 when any failed.
  */
 
@@ -24,6 +24,11 @@ interface JobActionSpec {
   done: string;
   run(client: ApiClient, id: number): Promise<Job | undefined>;
 }
+
+const protect =
+  (value: boolean) =>
+  (client: ApiClient, id: number): Promise<Job> =>
+    client.request<Job>('PATCH', `/jobs/${id}`, { body: { protected: value } });
 
 const post =
   (verb: string) =>
@@ -75,6 +80,18 @@ export const JOB_ACTION_COMMANDS: readonly JobActionSpec[] = [
       await client.request('DELETE', `/jobs/${id}`, { query: { purge: true } });
       return undefined;
     },
+  },
+  {
+    name: 'protect',
+    summary: 'let only their owner or an admin delete, purge or archive jobs',
+    done: 'protected',
+    run: protect(true),
+  },
+  {
+    name: 'unprotect',
+    summary: 'let whoever may change jobs delete them again',
+    done: 'unprotected',
+    run: protect(false),
   },
 ];
 

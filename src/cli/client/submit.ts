@@ -51,6 +51,7 @@ interface SubmitFlags {
   gpus?: number;
   suspended?: boolean;
   pending?: boolean;
+  protected?: boolean;
 }
 
 type Body = Record<string, unknown>;
@@ -120,6 +121,7 @@ function fieldsFromFlags(flags: SubmitFlags): Body {
   }
   if (flags.suspended) body.initialState = 'SUSPENDED';
   if (flags.pending) body.initialState = 'PENDING';
+  if (flags.protected) body.protected = true;
   return body;
 }
 
@@ -286,6 +288,7 @@ export function registerSubmitCommand(program: Command): void {
     .option('--gpus <n>', 'GPUs a task needs', optionParser(parseNumber('--gpus')))
     .option('--suspended', 'submit suspended (resume to run)')
     .option('--pending', 'submit pending (release to run)')
+    .option('--protected', 'only you or an admin may delete, purge or archive it')
     .action(
       action(async (commandLine: string[], flags: SubmitFlags, command: Command) => {
         const common = commonFlags(command);

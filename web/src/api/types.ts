@@ -53,6 +53,8 @@ export interface Job {
   state: JobState;
   pendReason: string | null;
   deleted: boolean;
+  /** Only its owner or an admin may delete, purge or archive it. */
+  protected: boolean;
   priority: number;
   pool: string;
   group: string;

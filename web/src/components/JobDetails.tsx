@@ -38,6 +38,9 @@ export function JobDetails({ job }: { job: Job }) {
       (job.nodeList.nodes ?? []).join(', '),
     ]);
   }
+  if (job.protected) {
+    items.push(['Protected', `only ${job.user} or an admin may delete or archive it`]);
+  }
   if (job.comment) items.push(['Comment', job.comment]);
   if (job.pendReason) items.push(['Pended', job.pendReason]);
   if (job.schedule) items.push(['Schedule', describeSchedule(job.schedule)]);
