@@ -20,7 +20,7 @@ export async function recordAuditEvent(ctx: EngineContext, entry: AuditEntry): P
 
 export async function auditEventsOf(
   ctx: EngineContext,
-  options: { jobId?: number; limit: number },
+  options: { jobId?: number; limit: number; oldestFirst?: boolean },
 ): Promise<AuditEventRow[]> {
   return listAuditEvents(ctx.db, options);
 }

@@ -13,12 +13,15 @@ export async function insertAuditEvent(
   return Number(id);
 }
 
-/** Newest first. */
+/** Newest first, or oldest first with `oldestFirst`. */
 export async function listAuditEvents(
   db: Executor,
-  options: { jobId?: number; limit: number },
+  options: { jobId?: number; limit: number; oldestFirst?: boolean },
 ): Promise<AuditEventRow[]> {
   let query = db.selectFrom('audit_events').selectAll();
   if (options.jobId !== undefined) query = query.where('job_id', '=', options.jobId);
-  return query.orderBy('id', 'desc').limit(options.limit).execute();
+  return query
+    .orderBy('id', options.oldestFirst ? 'asc' : 'desc')
+    .limit(options.limit)
+    .execute();
 }

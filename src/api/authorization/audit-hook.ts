@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAuditEvent } from '../../engine/audit-trail.js';
 import type { Engine } from '../../engine/engine.js';
+import { fromDeadlineId } from '../deadline/ids.js';
 import { PERMISSIONS, routeKey, type Rule } from './permission-table.js';
 
 /*
@@ -18,7 +19,7 @@ function faceOf(url: string): string {
   return 'scale';
 }
 
-/** Deadline names jobs by 24 hex digits, in the body or the query. */
+/** Deadline names jobs by 24 hex digits (or a native id), in the body or the query. */
 function deadlineJobId(request: FastifyRequest): number | null {
   let body: unknown = request.body;
   if (typeof body === 'string') {
@@ -30,10 +31,9 @@ function deadlineJobId(request: FastifyRequest): number | null {
   }
   const fromBody = (body as { JobID?: unknown } | undefined)?.JobID;
   const fromQuery = (request.query as { JobID?: unknown } | undefined)?.JobID;
-  const text = String(fromBody ?? fromQuery ?? '')
-    .split(',')[0]!
-    .trim();
-  return /^[0-9a-f]{1,24}$/i.test(text) ? parseInt(text, 16) : null;
+  const text = String(fromBody ?? fromQuery ?? '').split(',')[0];
+  // As the Deadline face reads it: a decimal native id is a job too, not hex digits.
+  return fromDeadlineId(text) ?? null;
 }
 
 function deadlineAction(request: FastifyRequest): string {
