@@ -1,0 +1,248 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TEST_DATABASES } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
+import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';
+import { createJobType, manifest } from './scale/support.js';
+import { expectStatus } from './support.js';
+
+/*
+ * Issue 13, "done when": a job submitted through each face (native, Deadline, UFDL, Scale) is
+ * suspended, resumed, requeued, canceled and requeued again through each other face, and
+ * after every step every face's reads of it (detail and lists) answer without a 5xx and
+ * agree on its state, each in its own terms. A face without an action says so below and
+ * the step is skipped:
+ *   - Deadline has no cancel (its `fail` marks a job Failed, `delete` removes it; neither is
+ *     a cancel, which Deadline shows as Failed).
+ *   - UFDL has only cancel: no suspension, and its `reset` is the node's retry of an errored
+ *     job, not a requeue by a user.
+ *   - Scale has no suspension of single jobs; its requeue acts on FAILED and CANCELED jobs
+ *     only, so the requeue of a queued job changes nothing, as the other faces' do.
+ * No worker runs: every state here is reachable without one.
+ */
+
+type State = 'QUEUED' | 'SUSPENDED' | 'CANCELED';
+type Action = 'suspend' | 'resume' | 'requeue' | 'cancel';
+type Face = 'native' | 'deadline' | 'ufdl' | 'scale';
+
+const FACES: Face[] = ['native', 'deadline', 'ufdl', 'scale'];
+const STEPS: { action: Action; then: State }[] = [
+  { action: 'suspend', then: 'SUSPENDED' },
+  { action: 'resume', then: 'QUEUED' },
+  { action: 'requeue', then: 'QUEUED' },
+  { action: 'cancel', then: 'CANCELED' },
+  { action: 'requeue', then: 'QUEUED' },
+];
+
+/** Each face's name of a state: Deadline's Stat and States name, Scale's status. */
+const DEADLINE_STAT: Record<State, number> = { QUEUED: 1, SUSPENDED: 2, CANCELED: 4 };
+const DEADLINE_STATES: Record<State, string> = {
+  QUEUED: 'Active',
+  SUSPENDED: 'Suspended',
+  CANCELED: 'Failed',
+};
+const DEADLINE_TASK_STAT: Record<State, number> = { QUEUED: 2, SUSPENDED: 3, CANCELED: 6 };
+const DEADLINE_CHUNKS: Record<State, string> = {
+  QUEUED: 'QueuedChunks',
+  SUSPENDED: 'SuspendedChunks',
+  CANCELED: 'FailedChunks',
+};
+const SCALE_STATUS: Record<State, string> = {
+  QUEUED: 'QUEUED',
+  SUSPENDED: 'BLOCKED',
+  CANCELED: 'CANCELED',
+};
+
+const hex = (id: number) => id.toString(16).padStart(24, '0');
+
+for (const database of TEST_DATABASES) {
+  describe(`every face's actions on every face's jobs (${database.name})`, () => {
+    let t: DeadlineTestServer;
+    let templatePk: number;
+    let scaleTypeId: number;
+
+    before(async () => {
+      t = await startDeadlineTestServer(database);
+      const type = expectStatus(
+        await t.request('POST', '/api/v1/job-types', {
+          name: 'ufdl-train',
+          definition: {
+            command: ['echo', '{input.dataset}'],
+            inputs: [{ name: 'dataset', type: 'integer' }],
+          },
+        }),
+        201,
+      ).body;
+      templatePk = type.id;
+      const scaleType = await createJobType(
+        t,
+        manifest('cross-face', {
+          job: {
+            interface: { command: 'echo hi', inputs: { files: [], json: [] } },
+          },
+        }),
+      );
+      scaleTypeId = scaleType.id;
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    const ok = (res: { status: number; body: any }, what: string, status = 200) => {
+      assert.equal(res.status, status, `${what}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+
+    async function submit(face: Face): Promise<number> {
+      switch (face) {
+        case 'native':
+          return ok(
+            await t.request('POST', '/api/v1/jobs', {
+              type: 'command-line',
+              parameters: { executable: 'echo' },
+              frames: '1-2',
+            }),
+            'native submit',
+            201,
+          ).id;
+        case 'deadline': {
+          const res = await t.dl('POST', '/api/jobs', {
+            JobInfo: { Plugin: 'CommandLine', Name: 'dl', Frames: '1-2' },
+            PluginInfo: { Executable: '/bin/true' },
+            AuxFiles: [],
+            IdOnly: true,
+          });
+          assert.equal(res.status, 200, res.text);
+          return parseInt(res.body._id, 16);
+        }
+        case 'ufdl':
+          return ok(
+            await t.request('POST', `/v1/job-templates/${templatePk}/create-job`, {
+              input_values: { dataset: { value: 7, type: 'PK<Dataset>' } },
+              parameter_values: {},
+              description: 'cross-face',
+            }),
+            'ufdl create-job',
+          ).pk;
+        case 'scale':
+          return ok(
+            await t.request('POST', '/v6/jobs/', {
+              job_type_id: scaleTypeId,
+              input: { version: '7', files: {}, json: {} },
+            }),
+            'scale queue',
+            201,
+          ).id;
+      }
+    }
+
+    /** Applies the action through the face; false when the face has no such action. */
+    async function act(face: Face, action: Action, id: number): Promise<boolean> {
+      switch (face) {
+        case 'native':
+          ok(await t.request('POST', `/api/v1/jobs/${id}/${action}`), `native ${action}`);
+          return true;
+        case 'deadline': {
+          if (action === 'cancel') return false;
+          const res = await t.dl('PUT', '/api/jobs', { Command: action, JobID: hex(id) });
+          assert.equal(res.status, 200, `deadline ${action}: ${res.text}`);
+          assert.equal(res.text, 'Success');
+          return true;
+        }
+        case 'ufdl':
+          if (action !== 'cancel') return false;
+          ok(await t.request('DELETE', `/v1/jobs/${id}/cancel`), 'ufdl cancel');
+          return true;
+        case 'scale': {
+          if (action === 'suspend' || action === 'resume') return false;
+          const res = await t.request('POST', `/v6/jobs/${action}/`, { job_ids: [id] });
+          ok(res, `scale ${action}`, 202);
+          return true;
+        }
+      }
+    }
+
+    async function get(path: string, what: string): Promise<any> {
+      const res = await t.request('GET', path);
+      assert.ok(res.status < 500, `${what}: GET ${path} answered ${res.status}`);
+      return ok(res, `${what}: GET ${path}`);
+    }
+
+    /** Every face's reads of the job agree that it is in `state`. */
+    async function readsAgree(id: number, state: State, what: string): Promise<void> {
+      const native = await get(`/api/v1/jobs/${id}`, what);
+      assert.equal(native.state, state, `${what}: native state`);
+      const nativeList = await get(`/api/v1/jobs?state=${state}&limit=200`, what);
+      assert.ok(
+        nativeList.items.some((j: any) => j.id === id),
+        `${what}: native list by state`,
+      );
+
+      const dlOne = await t.dl('GET', `/api/jobs?JobID=${hex(id)}`);
+      assert.equal(dlOne.status, 200, `${what}: Deadline job: ${dlOne.text}`);
+      assert.equal(dlOne.body[0].Stat, DEADLINE_STAT[state], `${what}: Deadline Stat`);
+      const dlStates = await t.dl('GET', `/api/jobs?States=${DEADLINE_STATES[state]}`);
+      assert.equal(dlStates.status, 200, `${what}: Deadline States list: ${dlStates.text}`);
+      assert.ok(
+        dlStates.body.some((j: any) => j._id === hex(id)),
+        `${what}: Deadline States=${DEADLINE_STATES[state]}`,
+      );
+      const tasks = (await get(`/api/v1/jobs/${id}/tasks?limit=100`, what)).items as any[];
+      assert.ok(tasks.length > 0, `${what}: native tasks`);
+      for (const task of tasks) assert.equal(task.state, state, `${what}: native task state`);
+      assert.equal(
+        dlOne.body[0][DEADLINE_CHUNKS[state]],
+        tasks.length,
+        `${what}: Deadline ${DEADLINE_CHUNKS[state]}`,
+      );
+      const dlTasks = await t.dl('GET', `/api/tasks?JobID=${hex(id)}`);
+      assert.equal(dlTasks.status, 200, `${what}: Deadline tasks: ${dlTasks.text}`);
+      assert.deepEqual(
+        dlTasks.body.Tasks.map((task: any) => task.Stat),
+        tasks.map(() => DEADLINE_TASK_STAT[state]),
+        `${what}: Deadline task Stat`,
+      );
+      const dlReports = await t.dl('GET', `/api/jobreports?JobID=${hex(id)}&Data=history`);
+      assert.equal(dlReports.status, 200, `${what}: Deadline history: ${dlReports.text}`);
+
+      const ufdl = await get(`/v1/jobs/${id}`, what);
+      assert.equal(ufdl.is_cancelled, state === 'CANCELED', `${what}: UFDL is_cancelled`);
+      assert.equal(ufdl.end_time, null, `${what}: UFDL end_time`);
+      const ufdlList = await t.request('POST', '/v1/jobs/list');
+      const listed = ok(ufdlList, `${what}: UFDL list`).find((j: any) => j.pk === id);
+      assert.deepEqual(listed, ufdl, `${what}: UFDL list and detail`);
+
+      const scale = await get(`/v6/jobs/${id}/`, what);
+      assert.equal(scale.status, SCALE_STATUS[state], `${what}: Scale status`);
+      const scaleList = await get(`/v6/jobs/?status=${SCALE_STATUS[state]}&page_size=1000`, what);
+      assert.ok(
+        scaleList.results.some((j: any) => j.id === id),
+        `${what}: Scale list by status`,
+      );
+      await get(`/v6/jobs/${id}/executions/`, what);
+      await get(`/v6/jobs/${id}/input_files/`, what);
+      const legacy = await get(`/jobs/${id}/`, what);
+      assert.equal(legacy.status, SCALE_STATUS[state], `${what}: Scale legacy status`);
+      for (const path of ['/jobs/', '/jobs/updates/', '/jobs/executions/', '/v6/queue/status/']) {
+        await get(path, what);
+      }
+    }
+
+    for (const from of FACES) {
+      for (const by of FACES.filter((f) => f !== from)) {
+        it(`a ${from} job through ${by}`, async () => {
+          const id = await submit(from);
+          await readsAgree(id, 'QUEUED', `${from} job submitted`);
+          for (const [n, step] of STEPS.entries()) {
+            if (!(await act(by, step.action, id))) continue;
+            const what = `${from} job, step ${n + 1}: ${step.action} through ${by}`;
+            // Scale's bulk commands run after their 202.
+            if (by === 'scale') await eventually(() => readsAgree(id, step.then, what));
+            else await readsAgree(id, step.then, what);
+          }
+        });
+      }
+    }
+  });
+}
