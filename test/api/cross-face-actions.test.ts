@@ -170,63 +170,83 @@ for (const database of TEST_DATABASES) {
     }
 
     /** Every face's reads of the job agree that it is in `state`. */
+    /** Every face's reads of the job agree that it is in `state`; all are sent at once. */
     async function readsAgree(id: number, state: State, what: string): Promise<void> {
-      const native = await get(`/api/v1/jobs/${id}`, what);
+      const [
+        native,
+        nativeList,
+        nativeTasks,
+        ufdl,
+        ufdlList,
+        scale,
+        scaleList,
+        legacy,
+        dlOne,
+        dlStates,
+        dlTasks,
+        dlHistory,
+      ] = await Promise.all([
+        get(`/api/v1/jobs/${id}`, what),
+        get(`/api/v1/jobs?state=${state}&limit=200`, what),
+        get(`/api/v1/jobs/${id}/tasks?limit=100`, what),
+        get(`/v1/jobs/${id}`, what),
+        t.request('POST', '/v1/jobs/list'),
+        get(`/v6/jobs/${id}/`, what),
+        get(`/v6/jobs/?status=${SCALE_STATUS[state]}&page_size=1000`, what),
+        get(`/jobs/${id}/`, what),
+        t.dl('GET', `/api/jobs?JobID=${hex(id)}`),
+        t.dl('GET', `/api/jobs?States=${DEADLINE_STATES[state]}`),
+        t.dl('GET', `/api/tasks?JobID=${hex(id)}`),
+        t.dl('GET', `/api/jobreports?JobID=${hex(id)}&Data=history`),
+        ...[
+          `/v6/jobs/${id}/executions/`,
+          `/v6/jobs/${id}/input_files/`,
+          '/jobs/',
+          '/jobs/updates/',
+          '/jobs/executions/',
+          '/v6/queue/status/',
+        ].map((path) => get(path, what)),
+      ]);
+
       assert.equal(native.state, state, `${what}: native state`);
-      const nativeList = await get(`/api/v1/jobs?state=${state}&limit=200`, what);
       assert.ok(
         nativeList.items.some((j: any) => j.id === id),
         `${what}: native list by state`,
       );
-
-      const dlOne = await t.dl('GET', `/api/jobs?JobID=${hex(id)}`);
-      assert.equal(dlOne.status, 200, `${what}: Deadline job: ${dlOne.text}`);
-      assert.equal(dlOne.body[0].Stat, DEADLINE_STAT[state], `${what}: Deadline Stat`);
-      const dlStates = await t.dl('GET', `/api/jobs?States=${DEADLINE_STATES[state]}`);
-      assert.equal(dlStates.status, 200, `${what}: Deadline States list: ${dlStates.text}`);
-      assert.ok(
-        dlStates.body.some((j: any) => j._id === hex(id)),
-        `${what}: Deadline States=${DEADLINE_STATES[state]}`,
-      );
-      const tasks = (await get(`/api/v1/jobs/${id}/tasks?limit=100`, what)).items as any[];
+      const tasks = nativeTasks.items as any[];
       assert.ok(tasks.length > 0, `${what}: native tasks`);
       for (const task of tasks) assert.equal(task.state, state, `${what}: native task state`);
+
+      for (const res of [dlOne, dlStates, dlTasks, dlHistory]) {
+        assert.equal(res.status, 200, `${what}: Deadline read: ${res.text}`);
+      }
+      assert.equal(dlOne.body[0].Stat, DEADLINE_STAT[state], `${what}: Deadline Stat`);
       assert.equal(
         dlOne.body[0][DEADLINE_CHUNKS[state]],
         tasks.length,
         `${what}: Deadline ${DEADLINE_CHUNKS[state]}`,
       );
-      const dlTasks = await t.dl('GET', `/api/tasks?JobID=${hex(id)}`);
-      assert.equal(dlTasks.status, 200, `${what}: Deadline tasks: ${dlTasks.text}`);
+      assert.ok(
+        dlStates.body.some((j: any) => j._id === hex(id)),
+        `${what}: Deadline States=${DEADLINE_STATES[state]}`,
+      );
       assert.deepEqual(
         dlTasks.body.Tasks.map((task: any) => task.Stat),
         tasks.map(() => DEADLINE_TASK_STAT[state]),
         `${what}: Deadline task Stat`,
       );
-      const dlReports = await t.dl('GET', `/api/jobreports?JobID=${hex(id)}&Data=history`);
-      assert.equal(dlReports.status, 200, `${what}: Deadline history: ${dlReports.text}`);
 
-      const ufdl = await get(`/v1/jobs/${id}`, what);
       assert.equal(ufdl.is_cancelled, state === 'CANCELED', `${what}: UFDL is_cancelled`);
       assert.equal(ufdl.end_time, null, `${what}: UFDL end_time`);
-      const ufdlList = await t.request('POST', '/v1/jobs/list');
       const listed = ok(ufdlList, `${what}: UFDL list`).find((j: any) => j.pk === id);
       assert.deepEqual(listed, ufdl, `${what}: UFDL list and detail`);
 
-      const scale = await get(`/v6/jobs/${id}/`, what);
       assert.equal(scale.status, SCALE_STATUS[state], `${what}: Scale status`);
-      const scaleList = await get(`/v6/jobs/?status=${SCALE_STATUS[state]}&page_size=1000`, what);
       assert.ok(
         scaleList.results.some((j: any) => j.id === id),
         `${what}: Scale list by status`,
       );
-      await get(`/v6/jobs/${id}/executions/`, what);
-      await get(`/v6/jobs/${id}/input_files/`, what);
-      const legacy = await get(`/jobs/${id}/`, what);
       assert.equal(legacy.status, SCALE_STATUS[state], `${what}: Scale legacy status`);
-      for (const path of ['/jobs/', '/jobs/updates/', '/jobs/executions/', '/v6/queue/status/']) {
-        await get(path, what);
-      }
     }
 
     for (const from of FACES) {
@@ -234,13 +254,26 @@ for (const database of TEST_DATABASES) {
         it(`a ${from} job through ${by}`, async () => {
           const id = await submit(from);
           await readsAgree(id, 'QUEUED', `${from} job submitted`);
+          const done: string[] = [];
           for (const [n, step] of STEPS.entries()) {
             if (!(await act(by, step.action, id))) continue;
             const what = `${from} job, step ${n + 1}: ${step.action} through ${by}`;
             // Scale's bulk commands run after their 202.
             if (by === 'scale') await eventually(() => readsAgree(id, step.then, what));
             else await readsAgree(id, step.then, what);
+            // Deadline's job history is the audit trail: every face's change is in it (auth is
+            // off, so the actor is the server's local principal).
+            done.push(`Job ${step.action} by local via ${by}`);
+            await eventually(async () => {
+              const res = await t.dl('GET', `/api/jobreports?JobID=${hex(id)}&Data=history`);
+              assert.deepEqual(
+                res.body.map((e: any) => e.Title).slice(1),
+                done,
+                `${what}: Deadline history`,
+              );
+            });
           }
+          assert.ok(done.length > 0);
         });
       }
     }

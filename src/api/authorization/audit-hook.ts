@@ -19,21 +19,59 @@ function faceOf(url: string): string {
   return 'scale';
 }
 
-/** Deadline names jobs by 24 hex digits (or a native id), in the body or the query. */
-function deadlineJobId(request: FastifyRequest): number | null {
+/** One request names at most this many jobs in the trail; a bigger bulk change is cut. */
+export const AUDITED_JOBS_PER_REQUEST = 1000;
+
+function parsedBody(request: FastifyRequest): Record<string, unknown> | undefined {
   let body: unknown = request.body;
   if (typeof body === 'string') {
     try {
       body = JSON.parse(body);
     } catch {
-      body = undefined;
+      return undefined;
     }
   }
-  const fromBody = (body as { JobID?: unknown } | undefined)?.JobID;
-  const fromQuery = (request.query as { JobID?: unknown } | undefined)?.JobID;
-  const text = String(fromBody ?? fromQuery ?? '').split(',')[0];
-  // As the Deadline face reads it: a decimal native id is a job too, not hex digits.
-  return fromDeadlineId(text) ?? null;
+  return body !== null && typeof body === 'object' && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : undefined;
+}
+
+const listOf = (value: unknown): unknown[] =>
+  Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
+
+/**
+ * Deadline names jobs by 24 hex digits (or a native id), in the body or the query, one or a
+ * list (`JobID` "a,b", undelete's `JobIDs`), read as the Deadline face reads them.
+ */
+function deadlineJobIds(request: FastifyRequest): number[] {
+  const body = parsedBody(request);
+  const query = request.query as { JobID?: unknown } | undefined;
+  const named = body?.JobID ?? body?.JobIDs ?? query?.JobID;
+  if (named === undefined || named === null) return [];
+  return listOf(named).flatMap((text) => fromDeadlineId(text) ?? []);
+}
+
+/** Scale's bulk cancel and requeue name their jobs in `job_ids` (a filter names none). */
+function scaleBulkJobIds(request: FastifyRequest, url: string): number[] {
+  if (!/\/v6\/jobs\/(cancel|requeue)\/?$/.test(url)) return [];
+  const ids = parsedBody(request)?.job_ids;
+  return Array.isArray(ids) ? ids.filter((id): id is number => Number.isSafeInteger(id)) : [];
+}
+
+/** A job command of Scale's or UFDL's routes by its name (`…/cancel/` is "cancel"). */
+const NAMED_COMMANDS: Record<string, string> = {
+  cancel: 'cancel',
+  requeue: 'requeue',
+  reinstate: 'reinstate',
+  hard: 'hard-delete',
+};
+
+function routeAction(method: string, url: string, rule: Rule): string {
+  const last = url.replace(/\/$/, '').split('/').at(-1) ?? '';
+  const named = NAMED_COMMANDS[last];
+  if (named) return named;
+  if (method === 'DELETE' && rule.job && last === `:${rule.job}`) return 'delete';
+  return `${method} ${url}`;
 }
 
 function deadlineAction(request: FastifyRequest): string {
@@ -55,26 +93,32 @@ export function recordAuditTrail(
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const jobParam = rule.job ? Number(params[rule.job]) : NaN;
     const isDeadline = face === 'deadline';
-    const jobId = isDeadline
-      ? deadlineJobId(request)
+    const named = isDeadline
+      ? deadlineJobIds(request)
       : Number.isSafeInteger(jobParam)
-        ? jobParam
-        : null;
+        ? [jobParam]
+        : scaleBulkJobIds(request, url);
+    // One event per job named, so each job's trail (and Deadline's job history) has it.
+    const jobIds: (number | null)[] = named.length
+      ? [...new Set(named)].slice(0, AUDITED_JOBS_PER_REQUEST)
+      : [null];
     const action = isDeadline
       ? deadlineAction(request)
-      : (params.action ?? `${request.method} ${url}`);
+      : (params.action ?? routeAction(request.method, url, rule));
     try {
-      await recordAuditEvent(engine.ctx, {
-        actor: request.principal?.name ?? 'anonymous',
-        role: request.principal?.role ?? 'anonymous',
-        face: isDeadline ? 'deadline' : faceOf(url),
-        action,
-        method: request.method,
-        path: request.url.split('?')[0] ?? request.url,
-        job_id: jobId,
-        address: request.ip,
-        status: reply.statusCode,
-      });
+      for (const jobId of jobIds) {
+        await recordAuditEvent(engine.ctx, {
+          actor: request.principal?.name ?? 'anonymous',
+          role: request.principal?.role ?? 'anonymous',
+          face: isDeadline ? 'deadline' : faceOf(url),
+          action,
+          method: request.method,
+          path: request.url.split('?')[0] ?? request.url,
+          job_id: jobId,
+          address: request.ip,
+          status: reply.statusCode,
+        });
+      }
     } catch (error) {
       request.log.error({ err: error }, 'the audit trail could not be written');
     }
