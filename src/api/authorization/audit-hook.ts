@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAuditEvent } from '../../engine/audit-trail.js';
 import type { Engine } from '../../engine/engine.js';
+import { findTask } from '../../store/tasks.js';
 import { fromDeadlineId } from '../deadline/ids.js';
 import { PERMISSIONS, routeKey, type Rule } from './permission-table.js';
 
@@ -93,11 +94,17 @@ export function recordAuditTrail(
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const jobParam = rule.job ? Number(params[rule.job]) : NaN;
     const isDeadline = face === 'deadline';
-    const named = isDeadline
+    const taskParam = rule.task ? Number(params[rule.task]) : NaN;
+    let named = isDeadline
       ? deadlineJobIds(request)
       : Number.isSafeInteger(jobParam)
         ? [jobParam]
         : scaleBulkJobIds(request, url);
+    if (Number.isSafeInteger(taskParam)) {
+      // A task action changes the task's job: the trail is kept by job.
+      const task = await findTask(engine.ctx.db, taskParam).catch(() => undefined);
+      if (task) named = [task.job_id];
+    }
     // One event per job named, so each job's trail (and Deadline's job history) has it.
     const jobIds: (number | null)[] = named.length
       ? [...new Set(named)].slice(0, AUDITED_JOBS_PER_REQUEST)

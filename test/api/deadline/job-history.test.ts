@@ -146,11 +146,30 @@ for (const database of TEST_DATABASES) {
           { auth: basic('alice') },
         ),
       );
+      // A task's change is its job's: native task actions and Deadline's task commands.
+      const tasks = expectStatus(
+        await t.request('GET', `/api/v1/jobs/${id}/tasks`, undefined, alice),
+        200,
+      ).body.items as any[];
+      expectStatus(
+        await t.request('POST', `/api/v1/tasks/${tasks[0].id}/suspend`, undefined, alice),
+        200,
+      );
+      expectSuccess(
+        await t.dl(
+          'PUT',
+          '/api/tasks',
+          { Command: 'resume', JobID: dlId, TaskList: 0 },
+          { auth: basic('alice') },
+        ),
+      );
       await eventually(async () => {
         const titles = (await history(dlId)).map((e) => e.Title);
-        assert.deepEqual(titles.slice(-2), [
+        assert.deepEqual(titles.slice(-4), [
           'Job complete by alice via deadline',
           'Job requeue by alice via deadline',
+          'Job suspend by alice via native',
+          'Job resume by alice via deadline',
         ]);
       });
     });
