@@ -42,12 +42,14 @@ const listOf = (value: unknown): unknown[] =>
 
 /**
  * Deadline names jobs by 24 hex digits (or a native id), in the body or the query, one or a
- * list (`JobID` "a,b", undelete's `JobIDs`), read as the Deadline face reads them.
+ * list (`JobID` "a,b", undelete's `JobIDs`, save's `Job._id`), read as the Deadline face
+ * reads them.
  */
 function deadlineJobIds(request: FastifyRequest): number[] {
   const body = parsedBody(request);
   const query = request.query as { JobID?: unknown } | undefined;
-  const named = body?.JobID ?? body?.JobIDs ?? query?.JobID;
+  const saved = body?.Job as { _id?: unknown } | undefined;
+  const named = body?.JobID ?? body?.JobIDs ?? saved?._id ?? query?.JobID;
   if (named === undefined || named === null) return [];
   return listOf(named).flatMap((text) => fromDeadlineId(text) ?? []);
 }
@@ -86,6 +88,12 @@ export function recordAuditTrail(
   engine: Engine,
   face: 'drover' | 'deadline',
 ): void {
+  // An event is dated when the request came, before the change it made: a job's history
+  // then reads "complete by alice" before the job's end, not after it.
+  const arrivals = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', async (request) => {
+    if (!SAFE.has(request.method)) arrivals.set(request, engine.ctx.clock());
+  });
   app.addHook('onResponse', async (request, reply) => {
     const url = request.routeOptions.url;
     if (SAFE.has(request.method) || url === undefined) return;
@@ -115,6 +123,7 @@ export function recordAuditTrail(
     try {
       for (const jobId of jobIds) {
         await recordAuditEvent(engine.ctx, {
+          at: arrivals.get(request) ?? engine.ctx.clock(),
           actor: request.principal?.name ?? 'anonymous',
           role: request.principal?.role ?? 'anonymous',
           face: isDeadline ? 'deadline' : faceOf(url),

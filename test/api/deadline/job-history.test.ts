@@ -74,6 +74,18 @@ for (const database of TEST_DATABASES) {
         },
       ]);
 
+      // A save names its job inside the document.
+      const [doc] = (
+        await t.dl('GET', `/api/jobs?JobID=${dlId}`, undefined, { auth: basic('alice') })
+      ).body;
+      expectSuccess(
+        await t.dl(
+          'PUT',
+          '/api/jobs',
+          { Command: 'save', Job: { ...doc, Props: { ...doc.Props, Cmmt: 'noted' } } },
+          { auth: basic('alice') },
+        ),
+      );
       // A Deadline suspend, by the decimal native id the Deadline face accepts too.
       expectSuccess(
         await t.dl(
@@ -106,6 +118,7 @@ for (const database of TEST_DATABASES) {
           entries.map((e) => [e.Title, e.User, e.Mach]),
           [
             ['Job submitted by alice', 'alice', ''],
+            ['Job save by alice via deadline', 'alice', '127.0.0.1'],
             ['Job suspend by alice via deadline', 'alice', '127.0.0.1'],
             ['Job resume by alice via native', 'alice', '127.0.0.1'],
             ['Job complete by alice via deadline', 'alice', '127.0.0.1'],
@@ -114,7 +127,7 @@ for (const database of TEST_DATABASES) {
         );
         assert.deepEqual(
           entries.map((e) => e._id),
-          [0, 1, 2, 3, 4].map((n) => `${dlId}_h${n}`),
+          [0, 1, 2, 3, 4, 5].map((n) => `${dlId}_h${n}`),
         );
         for (const e of entries) {
           assert.equal(e.Job, dlId);
@@ -134,7 +147,7 @@ for (const database of TEST_DATABASES) {
       ).body.items as any[];
       assert.deepEqual(
         audit.map((a) => a.action),
-        ['complete', 'cancel', 'resume', 'suspend'],
+        ['complete', 'cancel', 'resume', 'suspend', 'save'],
       );
 
       // A requeue undoes the end: the job is no longer completed.
