@@ -22,7 +22,7 @@ import { expectStatus } from './support.js';
  * No worker runs: every state here is reachable without one.
  */
 
-type State = 'QUEUED' | 'SUSPENDED' | 'CANCELED';
+type State = 'QUEUED' | 'RUNNING' | 'SUSPENDED' | 'CANCELED';
 type Action = 'suspend' | 'resume' | 'requeue' | 'cancel';
 type Face = 'native' | 'deadline' | 'ufdl' | 'scale';
 
@@ -36,23 +36,37 @@ const STEPS: { action: Action; then: State }[] = [
 ];
 
 /** Each face's name of a state: Deadline's Stat and States name, Scale's status. */
-const DEADLINE_STAT: Record<State, number> = { QUEUED: 1, SUSPENDED: 2, CANCELED: 4 };
+const DEADLINE_STAT: Record<State, number> = { QUEUED: 1, RUNNING: 1, SUSPENDED: 2, CANCELED: 4 };
 const DEADLINE_STATES: Record<State, string> = {
   QUEUED: 'Active',
+  RUNNING: 'Active',
   SUSPENDED: 'Suspended',
   CANCELED: 'Failed',
 };
-const DEADLINE_TASK_STAT: Record<State, number> = { QUEUED: 2, SUSPENDED: 3, CANCELED: 6 };
+const DEADLINE_TASK_STAT: Record<State, number> = {
+  QUEUED: 2,
+  RUNNING: 4,
+  SUSPENDED: 3,
+  CANCELED: 6,
+};
 const DEADLINE_CHUNKS: Record<State, string> = {
   QUEUED: 'QueuedChunks',
+  RUNNING: 'RenderingChunks',
   SUSPENDED: 'SuspendedChunks',
   CANCELED: 'FailedChunks',
 };
 const SCALE_STATUS: Record<State, string> = {
   QUEUED: 'QUEUED',
+  RUNNING: 'RUNNING',
   SUSPENDED: 'BLOCKED',
   CANCELED: 'CANCELED',
 };
+
+/** Scale requeues FAILED and CANCELED jobs only; every other requeue puts the job back. */
+function expected(prior: State, by: Face, step: (typeof STEPS)[number]): State {
+  if (by === 'scale' && step.action === 'requeue' && prior !== 'CANCELED') return prior;
+  return step.then;
+}
 
 const hex = (id: number) => id.toString(16).padStart(24, '0');
 
@@ -61,6 +75,7 @@ for (const database of TEST_DATABASES) {
     let t: DeadlineTestServer;
     let templatePk: number;
     let scaleTypeId: number;
+    let nodeId: number;
 
     before(async () => {
       t = await startDeadlineTestServer(database);
@@ -84,6 +99,7 @@ for (const database of TEST_DATABASES) {
         }),
       );
       scaleTypeId = scaleType.id;
+      nodeId = ok(await t.request('POST', '/api/v1/nodes', { name: 'render-01' }), 'node').id;
     });
     after(async () => {
       await t?.close();
@@ -192,10 +208,10 @@ for (const database of TEST_DATABASES) {
         get(`/v1/jobs/${id}`, what),
         t.request('POST', '/v1/jobs/list'),
         get(`/v6/jobs/${id}/`, what),
-        get(`/v6/jobs/?status=${SCALE_STATUS[state]}&page_size=1000`, what),
+        get(`/v6/jobs/?status=${SCALE_STATUS[state]}&job_ids=${id}`, what),
         get(`/jobs/${id}/`, what),
         t.dl('GET', `/api/jobs?JobID=${hex(id)}`),
-        t.dl('GET', `/api/jobs?States=${DEADLINE_STATES[state]}`),
+        t.dl('GET', `/api/jobs?States=${DEADLINE_STATES[state]}&IdOnly=true`),
         t.dl('GET', `/api/tasks?JobID=${hex(id)}`),
         t.dl('GET', `/api/jobreports?JobID=${hex(id)}&Data=history`),
         ...[
@@ -227,7 +243,7 @@ for (const database of TEST_DATABASES) {
         `${what}: Deadline ${DEADLINE_CHUNKS[state]}`,
       );
       assert.ok(
-        dlStates.body.some((j: any) => j._id === hex(id)),
+        dlStates.body.includes(hex(id)),
         `${what}: Deadline States=${DEADLINE_STATES[state]}`,
       );
       assert.deepEqual(
@@ -249,33 +265,66 @@ for (const database of TEST_DATABASES) {
       assert.equal(legacy.status, SCALE_STATUS[state], `${what}: Scale legacy status`);
     }
 
-    for (const from of FACES) {
-      for (const by of FACES.filter((f) => f !== from)) {
-        it(`a ${from} job through ${by}`, async () => {
-          const id = await submit(from);
-          await readsAgree(id, 'QUEUED', `${from} job submitted`);
-          const done: string[] = [];
-          for (const [n, step] of STEPS.entries()) {
-            if (!(await act(by, step.action, id))) continue;
-            const what = `${from} job, step ${n + 1}: ${step.action} through ${by}`;
-            // Scale's bulk commands run after their 202.
-            if (by === 'scale') await eventually(() => readsAgree(id, step.then, what));
-            else await readsAgree(id, step.then, what);
-            // Deadline's job history is the audit trail: every face's change is in it (auth is
-            // off, so the actor is the server's local principal).
-            done.push(`Job ${step.action} by local via ${by}`);
-            await eventually(async () => {
-              const res = await t.dl('GET', `/api/jobreports?JobID=${hex(id)}&Data=history`);
-              assert.deepEqual(
-                res.body.map((e: any) => e.Title).slice(1),
-                done,
-                `${what}: Deadline history`,
-              );
-            });
-          }
-          assert.ok(done.length > 0);
+    /** The steps through `by`, each followed by every face's reads and Deadline's history. */
+    async function walk(id: number, from: string, by: Face, first: State): Promise<void> {
+      await readsAgree(id, first, `${from} job submitted`);
+      const done: string[] = [];
+      let state = first;
+      for (const [n, step] of STEPS.entries()) {
+        if (!(await act(by, step.action, id))) continue;
+        const what = `${from} job, step ${n + 1}: ${step.action} through ${by}`;
+        state = expected(state, by, step);
+        const now = state;
+        // Scale's bulk commands run after their 202.
+        if (by === 'scale') await eventually(() => readsAgree(id, now, what));
+        else await readsAgree(id, now, what);
+        // Deadline's job history is the audit trail: every face's change is in it (auth is
+        // off, so the actor is the server's local principal).
+        done.push(`Job ${step.action} by local via ${by}`);
+        await eventually(async () => {
+          const res = await t.dl('GET', `/api/jobreports?JobID=${hex(id)}&Data=history`);
+          assert.deepEqual(
+            res.body.map((e: any) => e.Title).slice(1),
+            done,
+            `${what}: Deadline history`,
+          );
         });
       }
+      assert.ok(done.length > 0);
+    }
+
+    for (const from of FACES) {
+      for (const by of FACES.filter((f) => f !== from)) {
+        it(`a ${from} job through ${by}`, async () => walk(await submit(from), from, by, 'QUEUED'));
+      }
+    }
+
+    // A job whose task runs (taken and started through the node protocol, no worker).
+    for (const by of FACES) {
+      it(`a running job through ${by}`, async () => {
+        const res = await t.request('POST', '/api/v1/jobs', {
+          type: 'command-line',
+          parameters: { executable: 'echo' },
+          frames: '1',
+          // Ahead of the queued jobs of the other tests.
+          priority: 1_000_000_000,
+        });
+        const id = ok(res, 'native submit', 201).id;
+        const order = ok(
+          await t.request('POST', `/api/v1/nodes/${nodeId}/acquire?wait=0`),
+          'acquire',
+        );
+        assert.equal(order.job.id, id);
+        ok(
+          await t.request('POST', `/api/v1/executions/${order.execution.id}/start`, { nodeId }),
+          'start',
+        );
+        await walk(id, 'running', by, 'RUNNING');
+        // Out of the next running job's way.
+        if ((await t.request('GET', `/api/v1/jobs/${id}`)).body.state !== 'CANCELED') {
+          ok(await t.request('POST', `/api/v1/jobs/${id}/cancel`), 'cleanup cancel');
+        }
+      });
     }
   });
 }
