@@ -21,7 +21,7 @@ export async function recordAuditEvent(ctx: EngineContext, entry: AuditEntry): P
 
 export async function auditEventsOf(
   ctx: EngineContext,
-  options: { jobId?: number; limit: number; oldestFirst?: boolean },
+  options: { jobId?: number; limit: number },
 ): Promise<AuditEventRow[]> {
   return listAuditEvents(ctx.db, options);
 }

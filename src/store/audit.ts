@@ -13,15 +13,12 @@ export async function insertAuditEvent(
   return Number(id);
 }
 
-/** Newest first, or oldest first with `oldestFirst`. */
+/** Newest first. */
 export async function listAuditEvents(
   db: Executor,
-  options: { jobId?: number; limit: number; oldestFirst?: boolean },
+  options: { jobId?: number; limit: number },
 ): Promise<AuditEventRow[]> {
   let query = db.selectFrom('audit_events').selectAll();
   if (options.jobId !== undefined) query = query.where('job_id', '=', options.jobId);
-  return query
-    .orderBy('id', options.oldestFirst ? 'asc' : 'desc')
-    .limit(options.limit)
-    .execute();
+  return query.orderBy('id', 'desc').limit(options.limit).execute();
 }

@@ -14,7 +14,7 @@ import { deadlineDate } from './job-json.js';
  * with `Title` the entry's text, `User` who did it and `Mach` the address they came from.
  */
 
-/** The audit trail kept per job for this view; older entries beyond it are left out. */
+/** The changes shown per job: the latest ones; older changes beyond it are left out. */
 export const HISTORY_LIMIT = 1000;
 
 interface Entry {
@@ -39,11 +39,8 @@ export async function jobHistory(
   ctx: EngineContext,
   job: JobRow,
 ): Promise<Record<string, unknown>[]> {
-  const events = await auditEventsOf(ctx, {
-    jobId: job.id,
-    limit: HISTORY_LIMIT,
-    oldestFirst: true,
-  });
+  // The latest changes when there are more than the limit, shown oldest first.
+  const events = (await auditEventsOf(ctx, { jobId: job.id, limit: HISTORY_LIMIT })).reverse();
   const entries: Entry[] = [
     {
       at: job.created_at,
