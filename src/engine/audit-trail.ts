@@ -2,7 +2,8 @@ import { insertAuditEvent, insertAuditEvents, listAuditEvents } from '../store/a
 import type { AuditEventRow, AuditEventsTable } from '../store/schema.js';
 import type { EngineContext } from './context.js';
 
-export type AuditEntry = Omit<AuditEventsTable, 'id' | 'at'>;
+/** `at` defaults to now. */
+export type AuditEntry = Omit<AuditEventsTable, 'id' | 'at'> & { at?: number };
 
 /**
  * Records the entry; one about a job is announced too, so the job's page shows it live.
@@ -11,7 +12,7 @@ export type AuditEntry = Omit<AuditEventsTable, 'id' | 'at'>;
  * PostgreSQL connection and kept the pool from ending.
  */
 export async function recordAuditEvent(ctx: EngineContext, entry: AuditEntry): Promise<void> {
-  const at = ctx.clock();
+  const at = entry.at ?? ctx.clock();
   const auditId = await insertAuditEvent(ctx.db, { ...entry, at });
   if (entry.job_id !== null) {
     ctx.bus.deliver([{ type: 'audit.recorded', jobId: entry.job_id, auditId, at }]);
@@ -29,7 +30,7 @@ export async function recordJobAuditEvents(
 ): Promise<void> {
   if (jobIds.length === 0) return;
   if (jobIds.length === 1) return recordAuditEvent(ctx, { ...entry, job_id: jobIds[0]! });
-  const at = ctx.clock();
+  const at = entry.at ?? ctx.clock();
   const ids = await insertAuditEvents(
     ctx.db,
     jobIds.map((jobId) => ({ ...entry, job_id: jobId, at })),

@@ -6,14 +6,16 @@ import {
 } from '../../engine/audit-trail.js';
 import type { Engine } from '../../engine/engine.js';
 import { findTask } from '../../store/tasks.js';
+import { fromDeadlineId } from '../deadline/ids.js';
 import { PERMISSIONS, routeKey, type Rule } from './permission-table.js';
 
 /*
  * Writes the audit trail: every state-changing request a person makes (not the worker
  * protocol's steady stream of heartbeats and reports, nor logins), after it is answered,
  * refused ones included. Who, what, when, from which face and address, and the status.
- * A request about jobs gets one entry per job, so each job's page shows it; one about
- * nothing in particular (a grant, a node) one entry without a job.
+ * A request about jobs gets one entry per job, so each job's page (and Deadline's job
+ * history) shows it; one about nothing in particular (a grant, a node) one entry without a
+ * job. Scale's bulk commands also record each job they changed themselves (v6-jobs.ts).
  */
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -29,28 +31,42 @@ function faceOf(url: string): string {
   return 'scale';
 }
 
-/** Deadline names jobs by 24 hex digits, one or a list, in the body or the query. */
-function deadlineJobIds(request: FastifyRequest): number[] {
+function parsedBody(request: FastifyRequest): Record<string, unknown> | undefined {
   let body: unknown = request.body;
   if (typeof body === 'string') {
     try {
       body = JSON.parse(body);
     } catch {
-      body = undefined;
+      return undefined;
     }
   }
-  const b = (body ?? {}) as { JobID?: unknown; JobIDs?: unknown; Job?: { _id?: unknown } };
-  const fromQuery = (request.query as { JobID?: unknown } | undefined)?.JobID;
-  // A `save` names its job inside the document it sends back.
-  const saved = typeof b.Job === 'object' && b.Job !== null ? b.Job._id : undefined;
-  const named = b.JobIDs ?? b.JobID ?? saved ?? fromQuery;
-  const texts = Array.isArray(named) ? named.map(String) : String(named ?? '').split(',');
+  return body !== null && typeof body === 'object' && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * Deadline names jobs by 24 hex digits (or a native id), in the body or the query, one or a
+ * list (`JobID` "a,b", undelete's `JobIDs`, save's `Job._id`), read as the Deadline face
+ * reads them.
+ */
+function deadlineJobIds(request: FastifyRequest): number[] {
+  const body = parsedBody(request);
+  const query = request.query as { JobID?: unknown } | undefined;
+  const saved = body?.Job as { _id?: unknown } | undefined;
+  const named = body?.JobIDs ?? body?.JobID ?? saved?._id ?? query?.JobID;
+  if (named === undefined || named === null) return [];
+  const texts = Array.isArray(named)
+    ? named
+    : typeof named === 'string'
+      ? named.split(',')
+      : [named];
   const ids = new Set<number>();
   for (const text of texts.slice(0, MAX_DEADLINE_JOBS)) {
-    const trimmed = text.trim();
-    if (/^[0-9a-f]{1,24}$/i.test(trimmed)) ids.add(parseInt(trimmed, 16));
+    const id = fromDeadlineId(text);
+    if (id !== undefined) ids.add(id);
   }
-  return [...ids].filter(Number.isSafeInteger);
+  return [...ids];
 }
 
 function deadlineAction(request: FastifyRequest): string {
@@ -62,6 +78,22 @@ function deadlineAction(request: FastifyRequest): string {
   return /"Command"\s*:\s*"([A-Za-z]+)"/.exec(body ?? '')?.[1]?.toLowerCase() ?? request.method;
 }
 
+/** A job command of Scale's or UFDL's routes by its name (`…/cancel/` is "cancel"). */
+const NAMED_COMMANDS: Record<string, string> = {
+  cancel: 'cancel',
+  requeue: 'requeue',
+  reinstate: 'reinstate',
+  hard: 'hard-delete',
+};
+
+function routeAction(method: string, url: string, rule: Rule): string {
+  const last = url.replace(/\/$/, '').split('/').at(-1) ?? '';
+  const named = NAMED_COMMANDS[last];
+  if (named) return named;
+  if (method === 'DELETE' && rule.job && last === `:${rule.job}`) return 'delete';
+  return `${method} ${url}`;
+}
+
 /** The entry for `request`, less its job: who, from where, which face, with what answer. */
 export function auditEntryOf(
   request: FastifyRequest,
@@ -70,7 +102,9 @@ export function auditEntryOf(
   status: number,
 ): Omit<AuditEntry, 'job_id'> {
   const url = request.routeOptions.url ?? request.url;
+  const at = arrivals.get(request);
   return {
+    ...(at !== undefined ? { at } : {}),
     actor: request.principal?.name ?? 'anonymous',
     role: request.principal?.role ?? 'anonymous',
     face: face === 'deadline' ? 'deadline' : faceOf(url),
@@ -94,7 +128,16 @@ async function jobsOf(engine: Engine, request: FastifyRequest, face: Face, rule:
   return task ? [task.job_id] : [];
 }
 
+/**
+ * When each changing request came: its entries are dated then, before the change it made,
+ * so a job's history reads "complete by alice" before the job's end, not after it.
+ */
+const arrivals = new WeakMap<FastifyRequest, number>();
+
 export function recordAuditTrail(app: FastifyInstance, engine: Engine, face: Face): void {
+  app.addHook('onRequest', async (request) => {
+    if (!SAFE.has(request.method)) arrivals.set(request, engine.ctx.clock());
+  });
   app.addHook('onResponse', async (request, reply) => {
     const url = request.routeOptions.url;
     if (SAFE.has(request.method) || url === undefined) return;
@@ -102,7 +145,9 @@ export function recordAuditTrail(app: FastifyInstance, engine: Engine, face: Fac
     if (!rule || UNAUDITED.has(rule.access)) return;
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const action =
-      face === 'deadline' ? deadlineAction(request) : (params.action ?? `${request.method} ${url}`);
+      face === 'deadline'
+        ? deadlineAction(request)
+        : (params.action ?? routeAction(request.method, url, rule));
     const entry = auditEntryOf(request, face, action, reply.statusCode);
     try {
       const jobs = await jobsOf(engine, request, face, rule);

@@ -6,7 +6,8 @@ import type { JobRow } from '../../store/schema.js';
 import { findTaskByIndex } from '../../store/tasks.js';
 import type { DeadlineContext } from './context.js';
 import { deadlineDataOf, dialectOf } from './dialect-data.js';
-import { badRequest, DeadlineError, serverError } from './errors.js';
+import { badRequest, serverError } from './errors.js';
+import { jobHistory } from './history-json.js';
 import { fromDeadlineId, toDeadlineId } from './ids.js';
 import { jobOf } from './job-lookup.js';
 import { pluginOfType } from './plugins.js';
@@ -142,12 +143,7 @@ export function reportRoutes(dc: DeadlineContext) {
       const jobText = requireJobId(q);
       const data = dataOf(q, JOB_DATA);
       const job = await jobOf(ctx, jobText);
-      if (data === 'history') {
-        throw new DeadlineError(
-          501,
-          'Drover keeps no job history entries; the job reports (Data=all) show every attempt of every task.',
-        );
-      }
+      if (data === 'history') return jobHistory(ctx, job);
       const one = ONE_REPORT[data];
       if (one !== undefined) {
         // A JSON string: the Python client turns raw line breaks into spaces, escaped ones it keeps.

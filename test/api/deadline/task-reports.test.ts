@@ -423,11 +423,6 @@ for (const database of TEST_DATABASES) {
         500,
         /does not correspond to a Job/,
       );
-      expectDeadlineError(
-        await t.dl('GET', `/api/jobreports?JobID=${job._id}&Data=history`),
-        501,
-        /history/,
-      );
       // A deleted job is out of the repository.
       const gone = await submitDeadline(t, { Name: 'deleted' });
       expectSuccess(await t.dl('DELETE', `/api/jobs?JobID=${gone._id}`));

@@ -14,6 +14,8 @@ const PAST: Record<string, string> = {
   delete: 'deleted',
   undelete: 'undeleted',
   purge: 'purged',
+  'hard-delete': 'deleted for good',
+  reinstate: 'reinstated',
   archive: 'archived',
   retry: 'retried',
   reset: 'reset',
