@@ -13,6 +13,7 @@ import { nodeAccountsTokenExpirySchema } from './migrations/0010-node-accounts-t
 import { auditEventsSchema } from './migrations/0011-audit-events.js';
 import { blobStorageSchema } from './migrations/0012-blob-storage.js';
 import { userGrantsSchema } from './migrations/0013-user-grants.js';
+import { jobParentsSchema } from './migrations/0014-job-parents.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -30,6 +31,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0011-audit-events': auditEventsSchema(open.dialect),
     '0012-blob-storage': blobStorageSchema(open.dialect),
     '0013-user-grants': userGrantsSchema(open.dialect),
+    '0014-job-parents': jobParentsSchema(open.dialect),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /*
  * Terminology and conventions of the stored model:
@@ -200,6 +200,8 @@ export interface JobsTable {
   last_modified: number;
   deleted_at: number | null;
   archived_at: number | null;
+  /** The parent job this job is a child of (migration 0014); null or absent for none. */
+  parent_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface JobNodeListTable {
