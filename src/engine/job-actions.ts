@@ -29,7 +29,7 @@ import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { replaceDependencies } from './job-dependencies.js';
-import { isParentJob } from './job-families.js';
+import { followChildren, isParentJob } from './job-families.js';
 import { replaceSchedule } from './job-schedules.js';
 import {
   changeJobState,
@@ -341,21 +341,34 @@ export async function purgeJob(ctx: EngineContext, jobId: number): Promise<void>
     if (job.deleted_at === null) {
       throw new DroverError('CONFLICT', `job ${jobId} is not deleted; delete it before purging`);
     }
-    const dependents = await dependentsOf(tx, jobId);
-    await detachProductFilesOfJob(tx, jobId, ctx.clock());
-    await deleteBlobsOfJob(tx, jobId);
-    await deleteJobRow(tx, jobId);
-    emit({ type: 'job.deleted', jobId, purged: true });
-    // A purged dependency is gone for good: jobs that waited only on it may run now.
-    for (const id of dependents) {
-      const dependent = await lockJob(tx, ctx.dialect, id);
-      if (
-        dependent?.state === 'PENDING' &&
-        dependent.pend_reason === 'DEPENDENCIES' &&
-        (await unmetDependencies(tx, id)).length === 0
-      ) {
-        await releaseWhenDependenciesMet(ctx, tx, emit, dependent);
-      }
-    }
+    await purgeRows(ctx, tx, emit, job);
+    // A child purged alone leaves a parent whose state is its remaining children's.
+    if (job.parent_id !== null) await followChildren(ctx, tx, emit, job.parent_id);
   });
+}
+
+/** Purges a job and, for a parent, its children: a family goes together. */
+async function purgeRows(ctx: EngineContext, tx: Tx, emit: Emit, job: JobRow): Promise<void> {
+  const jobId = job.id;
+  if (isParentJob(job)) {
+    for (const child of await childrenOf(tx, jobId)) {
+      await purgeRows(ctx, tx, emit, await lockedJob(ctx, tx, child.id));
+    }
+  }
+  const dependents = await dependentsOf(tx, jobId);
+  await detachProductFilesOfJob(tx, jobId, ctx.clock());
+  await deleteBlobsOfJob(tx, jobId);
+  await deleteJobRow(tx, jobId);
+  emit({ type: 'job.deleted', jobId, purged: true });
+  // A purged dependency is gone for good: jobs that waited only on it may run now.
+  for (const id of dependents) {
+    const dependent = await lockJob(tx, ctx.dialect, id);
+    if (
+      dependent?.state === 'PENDING' &&
+      dependent.pend_reason === 'DEPENDENCIES' &&
+      (await unmetDependencies(tx, id)).length === 0
+    ) {
+      await releaseWhenDependenciesMet(ctx, tx, emit, dependent);
+    }
+  }
 }

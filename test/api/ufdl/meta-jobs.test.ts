@@ -184,6 +184,11 @@ for (const database of TEST_DATABASES) {
           assert.equal(c.is_cancelled, true, `child ${child.pk}`);
         }
         assert.equal((await nativeJob(w, parent.pk)).state, 'CANCELED');
+        // Hard delete of the parent takes the family with it.
+        expect(await w.admin.call('DELETE', `/v1/jobs/${parent.pk}/hard`), 200, 'hard');
+        for (const pk of [parent.pk, train.pk, predict.pk]) {
+          expectDetail(await w.user.call('GET', `/v1/jobs/${pk}`), 404, 'Not found.');
+        }
 
         // Missing child input: UFDL's invalid_job_input; unknown child override: bad name.
         expectDetail(
