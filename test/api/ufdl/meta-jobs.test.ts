@@ -7,6 +7,7 @@ import {
   expect,
   expectDetail,
   nativeJob,
+  nativeToken,
   registerNode,
   startUfdl,
   type UfdlClient,
@@ -166,6 +167,23 @@ for (const database of TEST_DATABASES) {
         const parent = await createPipeline(w, template.pk);
         const [train, predict] = await childrenOf(w, parent.pk);
         const node = await registerNode(w);
+        expect(await node.call('GET', `/v1/jobs/${train.pk}/acquire`), 200);
+        expect(
+          await node.call('POST', `/v1/jobs/${train.pk}/start`, { send_notification: 'e' }),
+          200,
+        );
+
+        // A native action on the parent is that action on its children.
+        const native = await nativeToken(w);
+        const act = (action: string) =>
+          w.t.request('POST', `/api/v1/jobs/${parent.pk}/${action}`, {}, native);
+        expect(await act('suspend'), 200, 'suspend parent');
+        assert.equal((await nativeJob(w, parent.pk)).state, 'SUSPENDED');
+        assert.equal((await nativeJob(w, predict.pk)).state, 'SUSPENDED');
+        expect(await act('resume'), 200, 'resume parent');
+        assert.equal((await nativeJob(w, parent.pk)).state, 'QUEUED');
+        // predict goes back to waiting on train, which is queued again.
+        assert.equal((await nativeJob(w, predict.pk)).state, 'PENDING');
         expect(await node.call('GET', `/v1/jobs/${train.pk}/acquire`), 200);
         expect(
           await node.call('POST', `/v1/jobs/${train.pk}/start`, { send_notification: 'e' }),
