@@ -1,3 +1,4 @@
+import { childFields, normaliseChildren, type ChildJob } from './child-jobs.js';
 import { invalid } from './errors.js';
 import { JOB_BOUNDS, type BoundedJobField } from './job-bounds.js';
 
@@ -23,6 +24,8 @@ export interface JobTypeDefinition {
   /** A regular expression whose first group is a percentage, read from the task's output. */
   progressPattern?: string;
   env: Record<string, string>;
+  /** A composite type (src/domain/child-jobs.ts): its jobs are parents of these. */
+  children?: ChildJob[];
 }
 
 export const FIELD_TYPES = [
@@ -77,8 +80,9 @@ export function checkName(what: string, name: unknown): string {
 
 /** A definition as submitted: everything but the command may be left to its default. */
 export type DefinitionInput = Partial<
-  Omit<JobTypeDefinition, 'inputs' | 'parameters' | 'resources'>
+  Omit<JobTypeDefinition, 'inputs' | 'parameters' | 'resources' | 'children'>
 > & {
+  children?: unknown;
   inputs?: FieldInput[];
   parameters?: FieldInput[];
   resources?: Partial<Resources>;
@@ -146,8 +150,9 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
   }
   const definition: JobTypeDefinition = {
     command,
-    inputs: fields(input.inputs, 'input'),
-    parameters: fields(input.parameters, 'parameter'),
+    // A composite type's interface is derived from its children (below).
+    inputs: input.children === undefined ? fields(input.inputs, 'input') : [],
+    parameters: input.children === undefined ? fields(input.parameters, 'parameter') : [],
     outputs,
     resources,
     taskTimeout: bounded('taskTimeout', input.taskTimeout ?? 0),
@@ -165,6 +170,24 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
       throw invalid(`progressPattern is not a regular expression: ${(error as Error).message}`);
     }
     definition.progressPattern = input.progressPattern;
+  }
+  if (input.children !== undefined) {
+    const children = normaliseChildren(input.children);
+    // An exported composite type carries its derived interface; anything else is refused.
+    const names = new Set(children.map((c) => c.name));
+    const own = [
+      ...listOf<FieldInput>(input.inputs, 'inputs'),
+      ...listOf<FieldInput>(input.parameters, 'parameters'),
+    ];
+    if (command.length > 0 || own.some((f) => !names.has(f.name) || f.type !== 'object')) {
+      throw invalid(
+        'a composite job type (children) has no command, inputs or parameters of its own: each child takes the input and parameter named after it',
+        { field: 'children' },
+      );
+    }
+    definition.children = children;
+    definition.inputs = childFields(children);
+    definition.parameters = childFields(children);
   }
   return definition;
 }

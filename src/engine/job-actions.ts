@@ -15,8 +15,10 @@ import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../store/executions.
 import { detachProductFilesOfJob } from '../store/files.js';
 import { findRevisionById } from '../store/job-types.js';
 import {
+  childrenOf,
   deleteJobRow,
   dependentsOf,
+  findJob,
   lockDependencyGraph,
   lockJob,
   setNodeList,
@@ -27,6 +29,7 @@ import type { JobRow, JobUpdate, TaskRow } from '../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { replaceDependencies } from './job-dependencies.js';
+import { followChildren, isParentJob } from './job-families.js';
 import { replaceSchedule } from './job-schedules.js';
 import {
   changeJobState,
@@ -115,6 +118,7 @@ async function applyRule(
   action: JobAction,
   error?: { name: string; message: string },
 ): Promise<JobRow> {
+  if (isParentJob(job)) return applyToChildren(ctx, tx, emit, job, action, error);
   const rule = RULES[action];
   let jobEvent = rule.jobEvent;
   let taskEvent = rule.taskEvent;
@@ -143,6 +147,35 @@ async function applyRule(
   if (pendReason !== null) patch.pend_reason = pendReason;
   if (error) Object.assign(patch, { error_name: error.name, error_message: error.message });
   return changeJobState(ctx, tx, emit, job, jobEvent, patch);
+}
+
+/**
+ * An action on a parent job is the action on each child it applies to; the parent then
+ * follows its children. One that applies to no child is illegal for the parent too.
+ */
+async function applyToChildren(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  parent: JobRow,
+  action: JobAction,
+  error?: { name: string; message: string },
+): Promise<JobRow> {
+  let applied = 0;
+  for (const child of await childrenOf(tx, parent.id)) {
+    const locked = await lockedJob(ctx, tx, child.id);
+    try {
+      await applyRule(ctx, tx, emit, locked, action, error);
+      applied += 1;
+    } catch (e) {
+      // applyRule asks the state table before it touches anything: a child in a state the
+      // action does not apply to (a finished one, for a cancel) is left as it is.
+      if (!(e instanceof DroverError && e.code === 'ILLEGAL_TRANSITION')) throw e;
+    }
+  }
+  if (applied === 0)
+    jobStateMachine.apply(parent.state as never, RULES[action].jobEvent, parent.id);
+  return (await findJob(tx, parent.id)) ?? parent;
 }
 
 async function stopLiveExecutions(
@@ -314,21 +347,34 @@ export async function purgeJob(ctx: EngineContext, jobId: number): Promise<void>
     if (job.deleted_at === null) {
       throw new DroverError('CONFLICT', `job ${jobId} is not deleted; delete it before purging`);
     }
-    const dependents = await dependentsOf(tx, jobId);
-    await detachProductFilesOfJob(tx, jobId, ctx.clock());
-    await deleteBlobsOfJob(tx, jobId);
-    await deleteJobRow(tx, jobId);
-    emit({ type: 'job.deleted', jobId, purged: true });
-    // A purged dependency is gone for good: jobs that waited only on it may run now.
-    for (const id of dependents) {
-      const dependent = await lockJob(tx, ctx.dialect, id);
-      if (
-        dependent?.state === 'PENDING' &&
-        dependent.pend_reason === 'DEPENDENCIES' &&
-        (await unmetDependencies(tx, id)).length === 0
-      ) {
-        await releaseWhenDependenciesMet(ctx, tx, emit, dependent);
-      }
-    }
+    await purgeRows(ctx, tx, emit, job);
+    // A child purged alone leaves a parent whose state is its remaining children's.
+    if (job.parent_id !== null) await followChildren(ctx, tx, emit, job.parent_id);
   });
+}
+
+/** Purges a job and, for a parent, its children: a family goes together. */
+async function purgeRows(ctx: EngineContext, tx: Tx, emit: Emit, job: JobRow): Promise<void> {
+  const jobId = job.id;
+  if (isParentJob(job)) {
+    for (const child of await childrenOf(tx, jobId)) {
+      await purgeRows(ctx, tx, emit, await lockedJob(ctx, tx, child.id));
+    }
+  }
+  const dependents = await dependentsOf(tx, jobId);
+  await detachProductFilesOfJob(tx, jobId, ctx.clock());
+  await deleteBlobsOfJob(tx, jobId);
+  await deleteJobRow(tx, jobId);
+  emit({ type: 'job.deleted', jobId, purged: true });
+  // A purged dependency is gone for good: jobs that waited only on it may run now.
+  for (const id of dependents) {
+    const dependent = await lockJob(tx, ctx.dialect, id);
+    if (
+      dependent?.state === 'PENDING' &&
+      dependent.pend_reason === 'DEPENDENCIES' &&
+      (await unmetDependencies(tx, id)).length === 0
+    ) {
+      await releaseWhenDependenciesMet(ctx, tx, emit, dependent);
+    }
+  }
 }

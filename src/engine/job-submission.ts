@@ -19,8 +19,9 @@ import { findJobTypeByName, findRevision } from '../store/job-types.js';
 import { addDependencies, insertJob, setNodeList } from '../store/jobs.js';
 import type { JobRow } from '../store/schema.js';
 import { insertTasks, newTaskRows } from '../store/tasks.js';
-import { inTransaction, type EngineContext } from './context.js';
+import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { existingJobs } from './job-dependencies.js';
+import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
 
 export interface SubmitJobSpec {
@@ -62,6 +63,8 @@ export interface SubmitJobSpec {
   protected?: boolean;
   /** What a dialect keeps of the submission and shows back unchanged. */
   dialect?: Record<string, unknown>;
+  /** For a composite type: a face's own comment and dialect JSON of each child, by name. */
+  childSpecs?: Record<string, { comment?: string; dialect?: Record<string, unknown> }>;
 }
 
 /** Tasks in one job: a 100,000-task job is built in about 2 s (SQLite) without a stall. */
@@ -149,8 +152,24 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
 }
 
 export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promise<number> {
-  return inTransaction(ctx, async (tx, emit) => {
+  return inTransaction(ctx, (tx, emit) => insertJobIn(ctx, tx, emit, spec, null));
+}
+
+/**
+ * Inserts one job, or for a composite type a parent without tasks and its children (each
+ * a job of its own, in the parent's pool, running after the siblings its definition names),
+ * all in the caller's transaction.
+ */
+async function insertJobIn(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  spec: SubmitJobSpec,
+  parentId: number | null,
+): Promise<number> {
+  {
     const p = await prepare(ctx, tx, spec);
+    const children = p.definition.children;
     const now = ctx.clock();
 
     const dependencies = [...new Set(spec.dependencies ?? [])];
@@ -164,7 +183,7 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
     else if (state === 'QUEUED' && waitsOnSchedule) [state, pendReason] = ['PENDING', 'SCHEDULE'];
 
     const listMode = spec.allowList?.length ? 'ALLOW' : spec.denyList?.length ? 'DENY' : 'NONE';
-    const count = p.taskCount;
+    const count = children ? 0 : p.taskCount;
     const jobId = await insertJob(tx, {
       job_type_id: p.type.id,
       job_type_rev_id: p.revision.id,
@@ -216,13 +235,57 @@ export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promis
       deleted_at: null,
       archived_at: null,
       protected: spec.protected ? 1 : 0,
+      parent_id: parentId,
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
     await addDependencies(tx, jobId, dependencies);
-    await insertTaskBatches(tx, jobId, p.runs, p.chunkSize, state, now);
     emit({ type: 'job.created', jobId, state, queued: state === 'QUEUED' ? count : 0 });
+    if (!children) {
+      await insertTaskBatches(tx, jobId, p.runs, p.chunkSize, state, now);
+      return jobId;
+    }
+    const ids = new Map<string, number>();
+    const parentName = spec.name?.trim() || p.type.title || p.type.name;
+    for (const child of children) {
+      const values = (from: Record<string, unknown>) => {
+        const v = from[child.name];
+        return v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? (v as Record<string, unknown>)
+          : {};
+      };
+      const id = await insertJobIn(
+        ctx,
+        tx,
+        emit,
+        {
+          type: child.type,
+          ...(child.version !== undefined ? { typeVersion: child.version } : {}),
+          name: `${parentName} / ${child.name}`,
+          user: spec.user,
+          comment: spec.childSpecs?.[child.name]?.comment ?? spec.comment ?? '',
+          department: spec.department ?? '',
+          priority: spec.priority ?? p.definition.priority,
+          ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
+          ...(spec.group !== undefined ? { group: spec.group } : {}),
+          ...(spec.maxTries !== undefined ? { maxTries: spec.maxTries } : {}),
+          inputs: values(p.inputs),
+          parameters: values(p.parameters),
+          // The parent's own dependencies hold back the children that start the family.
+          dependencies: child.after.length
+            ? child.after.map((name) => ids.get(name)!)
+            : dependencies,
+          ...(spec.initialState !== undefined ? { initialState: spec.initialState } : {}),
+          ...(spec.batchId !== undefined ? { batchId: spec.batchId } : {}),
+          dialect: spec.childSpecs?.[child.name]?.dialect ?? {},
+        },
+        jobId,
+      );
+      ids.set(child.name, id);
+    }
+    // The parent takes the state its children start in (all queued, waiting or suspended).
+    await followChildren(ctx, tx, emit, jobId);
     return jobId;
-  });
+  }
 }
 
 /**

@@ -1,10 +1,13 @@
 import { DroverError, invalid, notFound } from '../domain/errors.js';
 import { extendLeasesOf, liveExecutionsOfNode } from '../store/executions.js';
 import {
+  deleteNode,
   findNode,
   findNodeByName,
   findNodes,
   insertNode,
+  lockNode,
+  nodeHasExecutions,
   touchNodes,
   updateNode,
 } from '../store/nodes.js';
@@ -154,6 +157,27 @@ export async function setNodeEnabled(
     await updateNode(tx, nodeId, { enabled: enabled ? 1 : 0, last_modified: ctx.clock() });
     emit({ type: 'node.state', nodeId, state: node.state, enabled });
     return { ...node, enabled: enabled ? 1 : 0 };
+  });
+}
+
+/**
+ * Forgets a node. One that ever ran an execution stays: its executions' history names it
+ * (disable it instead); so does one another request holds, as the row lock decides.
+ */
+export async function removeNode(ctx: EngineContext, nodeId: number): Promise<NodeRow> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const node = await lockNode(tx, ctx.dialect, nodeId);
+    if (!node) throw notFound('node', nodeId);
+    if (await nodeHasExecutions(tx, nodeId)) {
+      throw new DroverError(
+        'CONFLICT',
+        `node ${nodeId} (${node.name}) has worked jobs and their history refers to it; disable it instead`,
+        { nodeId },
+      );
+    }
+    await deleteNode(tx, nodeId);
+    emit({ type: 'node.state', nodeId, state: 'OFFLINE', enabled: false });
+    return node;
   });
 }
 

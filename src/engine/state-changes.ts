@@ -19,6 +19,7 @@ import {
 import type { ExecutionRow, JobRow, JobUpdate, TaskRow, TasksTable } from '../store/schema.js';
 import { setTasksState, tasksInStates } from '../store/tasks.js';
 import type { EngineContext, Emit } from './context.js';
+import { followChildren } from './job-families.js';
 
 /*
  * The moves every action is made of. Each one asks the state tables first, writes the
@@ -66,6 +67,9 @@ export async function changeJobState(
   if (to !== from) emit({ type: 'job.state', jobId: job.id, from, to });
   const changed = { ...job, ...update } as JobRow;
   if (to === 'COMPLETED') await releaseDependents(ctx, tx, emit, job.id);
+  if (to !== from && job.parent_id !== null) {
+    await followChildren(ctx, tx, emit, job.parent_id);
+  }
   return changed;
 }
 

@@ -8,6 +8,7 @@ import type { JobRow } from '../store/schema.js';
 import { findTask, tasksInStates } from '../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from './context.js';
 import { lockedJob } from './job-actions.js';
+import { isParentJob } from './job-families.js';
 import { changeJobState, moveTasks, stopExecutions } from './state-changes.js';
 
 export const TASK_ACTIONS = [
@@ -93,6 +94,8 @@ export async function settleFreshJob(
   failure?: { error_name: string | null; error_message: string | null },
 ): Promise<JobRow> {
   const state = job.state;
+  // A parent job has no tasks: its state is its children's (job-families.ts).
+  if (isParentJob(job)) return job;
   if (
     job.tasks_completed === job.task_count &&
     (state === 'QUEUED' || state === 'RUNNING' || state === 'SUSPENDED')

@@ -268,3 +268,27 @@ export async function countJobsByState(db: Executor): Promise<Record<string, num
     .execute();
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
+
+/** The children of a parent job, in the order they were made. */
+export async function childrenOf(db: Executor, parentId: number): Promise<JobRow[]> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('parent_id', '=', parentId)
+    .orderBy('id')
+    .execute();
+}
+
+/** How many children of a parent job are in each state. */
+export async function childStateCounts(
+  db: Executor,
+  parentId: number,
+): Promise<Partial<Record<string, number>>> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('parent_id', '=', parentId)
+    .groupBy('state')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}

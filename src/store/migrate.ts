@@ -15,6 +15,7 @@ import { blobStorageSchema } from './migrations/0012-blob-storage.js';
 import { userGrantsSchema } from './migrations/0013-user-grants.js';
 import { jobProtectionSchema } from './migrations/0014-job-protection.js';
 import { dispatchHotPathSchema } from './migrations/0015-dispatch-hot-path.js';
+import { jobParentsSchema } from './migrations/0016-job-parents.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -34,6 +35,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0013-user-grants': userGrantsSchema(open.dialect),
     '0014-job-protection': jobProtectionSchema(open.dialect),
     '0015-dispatch-hot-path': dispatchHotPathSchema(open.dialect),
+    '0016-job-parents': jobParentsSchema(open.dialect),
   };
 }
 

@@ -93,3 +93,29 @@ export async function bindNodeAccount(tx: Executor, id: number, accountId: numbe
     .where('account_id', 'is', null)
     .execute();
 }
+
+/** Whether any execution, live or ended, names the node (its history refers to it). */
+export async function nodeHasExecutions(db: Executor, id: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('executions')
+    .select('id')
+    .where('node_id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function deleteNode(tx: Executor, id: number): Promise<void> {
+  await tx.updateTable('tasks').set({ node_id: null }).where('node_id', '=', id).execute();
+  await tx.deleteFrom('nodes').where('id', '=', id).execute();
+}
+
+/** Reads the node under a row lock on PostgreSQL (SQLite's write transaction is the lock). */
+export async function lockNode(
+  tx: Executor,
+  dialect: 'sqlite' | 'postgres',
+  id: number,
+): Promise<NodeRow | undefined> {
+  const q = tx.selectFrom('nodes').selectAll().where('id', '=', id);
+  return (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+}

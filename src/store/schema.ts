@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /*
  * Terminology and conventions of the stored model:
@@ -212,6 +212,8 @@ export interface JobsTable {
    * asks (Deadline's `Protected`; migration 0014). Grants do not reach past it.
    */
   protected: Generated<number>;
+  /** The parent job this job is a child of (migration 0016); null or absent for none. */
+  parent_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface JobNodeListTable {

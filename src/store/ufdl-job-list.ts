@@ -36,7 +36,7 @@ export const UFDL_JOB_COLUMNS: Record<string, { expr: RawBuilder<unknown>; kind:
       expr: sql`case when ${SINGLE} then j.job_type_id else null end`,
       kind: 'int',
     },
-    parent: { expr: sql`cast(null as bigint)`, kind: 'int' },
+    parent: { expr: sql`j.parent_id`, kind: 'int' },
     start_time: {
       expr: sql`case
         when not (${SINGLE}) then j.started_at
@@ -84,6 +84,7 @@ export interface UfdlJobViewRow {
   template_name: string;
   template_version: string;
   workable_template: number | null;
+  parent: number | null;
   start_time: number | null;
   end_time: number | null;
   error_reason: string | null;

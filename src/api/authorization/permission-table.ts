@@ -209,6 +209,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'PUT /v1/job-types/:pk': r('admin'),
   'PATCH /v1/job-types/:pk': r('admin'),
   'DELETE /v1/job-types/:pk': r('admin'),
+  'GET /v1/job-types/get-all-values/*': r('read'),
   'POST /v1/job-contracts/list': r('read'),
   'POST /v1/job-contracts/create': r('admin'),
   'GET /v1/job-contracts/:pk': r('read'),
@@ -230,6 +231,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /v1/nodes/:pk': r('read-or-worker'),
   'PUT /v1/nodes/:pk': r('read-or-worker', { node: 'pk' }),
   'PATCH /v1/nodes/:pk': r('read-or-worker', { node: 'pk' }),
+  'DELETE /v1/nodes/:pk': r('read-or-worker', { node: 'pk' }),
   'GET /v1/nodes/ping': r('ufdl-node'),
 
   // Deadline's Web Service (its own listener). Commands name their jobs in the body; the

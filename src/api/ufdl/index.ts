@@ -18,6 +18,7 @@ import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeRoutes } from './nodes.js';
 import { outputRoutes } from './outputs.js';
 import { RouteTable } from './routing.js';
+import { typeValueRoutes } from './type-values.js';
 
 /*
  * UFDL's job-server dialect, mounted at /v1 (README.md in this folder lists where it
@@ -104,6 +105,7 @@ export function ufdlApi(engine: Engine, auth: boolean): FastifyPluginAsync {
     jobTemplateActionRoutes(face, routes);
     jobOutputRoutes(face, routes);
     jobTypeAndContractRoutes(face, routes);
+    typeValueRoutes(face, routes);
     // The job's WebSocket shares its URL with retrieve (GET without an upgrade).
     routes.attachSocket(JOB, jobSocket(face), socketGate(face));
     routes.register(app);

@@ -61,6 +61,15 @@ export function outputInfo(row: OutputRow) {
   };
 }
 
+function childKeyed(values: Record<string, unknown>): Record<string, unknown> {
+  const flat: Record<string, unknown> = {};
+  for (const [child, own] of Object.entries(values)) {
+    if (own === null || typeof own !== 'object' || Array.isArray(own)) continue;
+    for (const [name, value] of Object.entries(own)) flat[`${child}:${name}`] = value;
+  }
+  return flat;
+}
+
 /** Renders jobs, reading their outputs and job-type revisions in one query each. */
 export async function renderJobs(ctx: EngineContext, rows: readonly UfdlJobViewRow[]) {
   const outputs = new Map<number, OutputRow[]>();
@@ -86,7 +95,9 @@ export async function renderJobs(ctx: EngineContext, rows: readonly UfdlJobViewR
       types: Record<string, string> | undefined,
       fields: JobTypeDefinition['inputs'] | undefined,
     ) => {
-      const values = JSON.parse(json) as Record<string, unknown>;
+      let values = JSON.parse(json) as Record<string, unknown>;
+      // A parent's values are its children's, shown under UFDL's `child:name` keys.
+      if (definition?.children) values = childKeyed(values);
       return Object.fromEntries(
         Object.entries(values).map(([name, value]) => {
           const fieldType = fields?.find((f) => f.name === name)?.type;
@@ -103,7 +114,7 @@ export async function renderJobs(ctx: EngineContext, rows: readonly UfdlJobViewR
         name: row.template_name,
         version: ufdlVersion(row.template_version),
       },
-      parent: null,
+      parent: row.parent === null ? null : Number(row.parent),
       start_time: ufdlTime(row.start_time),
       end_time: ufdlTime(row.end_time),
       error_reason: row.error_reason,

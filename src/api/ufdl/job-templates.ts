@@ -7,6 +7,7 @@ import { jobJson, type UfdlFace } from './context.js';
 import { UfdlError } from './errors.js';
 import { compareRows, matches, parseFilterSpec, type FieldCatalog } from './filter-spec.js';
 import type { NotificationOverride } from './job-json.js';
+import { metaJobParts } from './meta-create-job.js';
 import { UFDL_POOL } from './nodes.js';
 import type { RouteTable } from './routing.js';
 import { definitionOf, loadTemplate, TEMPLATE, templateJson } from './template-json.js';
@@ -173,13 +174,66 @@ export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable): void {
       }
       throw error;
     }
+    const definition = await definitionOf(ctx, row);
+    const description = typeof body.description === 'string' ? body.description : '';
+    const common = {
+      type: row.name,
+      typeVersion: row.version,
+      ...(description ? { name: description.slice(0, 500) } : {}),
+      user: request.principal!.name,
+      comment: description,
+      pool: UFDL_POOL,
+      maxTries: 1,
+    };
+    if (definition.children) {
+      const childOverrides: Record<string, NotificationOverride> = {};
+      const raw = body.child_notification_overrides;
+      if (raw !== undefined) {
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+          throw new UfdlError(
+            400,
+            'Unable to parse JSON: child_notification_overrides must be an object',
+          );
+        }
+        try {
+          for (const [name, value] of Object.entries(raw)) {
+            childOverrides[name] = notificationOverride(value);
+          }
+        } catch (error) {
+          if (error instanceof BodyError)
+            throw new UfdlError(400, `Unable to parse JSON: ${error.message}`);
+          throw error;
+        }
+      }
+      const parts = await metaJobParts(
+        ctx,
+        row,
+        definition.children,
+        inputValues,
+        parameterValues,
+        childOverrides,
+      );
+      const id = await submitJob(ctx, {
+        ...common,
+        inputs: parts.inputs,
+        parameters: parts.parameters,
+        childSpecs: parts.childSpecs,
+        dialect: {
+          ufdl: {
+            inputTypes: parts.inputTypes,
+            parameterTypes: parts.parameterTypes,
+            ...(override ? { notificationOverride: override } : {}),
+          },
+        },
+      });
+      return jobJson(face, id);
+    }
     if (body.child_notification_overrides !== undefined) {
       throw new UfdlError(
         406,
         `Job template ${row.name} is a workable template, and cannot have child notification overrides`,
       );
     }
-    const definition = await definitionOf(ctx, row);
     for (const input of definition.inputs) {
       if (input.required && !(input.name in inputValues)) {
         throw new UfdlError(406, `Invalid job input '${input.name}': a value is required`);
@@ -202,15 +256,8 @@ export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable): void {
       );
     const inputs = known(inputValues, definition.inputs);
     const parameters = known(parameterValues, definition.parameters);
-    const description = typeof body.description === 'string' ? body.description : '';
     const id = await submitJob(ctx, {
-      type: row.name,
-      typeVersion: row.version,
-      ...(description ? { name: description.slice(0, 500) } : {}),
-      user: request.principal!.name,
-      comment: description,
-      pool: UFDL_POOL,
-      maxTries: 1,
+      ...common,
       inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.value])),
       parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.value])),
       dialect: {

@@ -10,7 +10,7 @@ import {
 import { listUfdlJobs } from '../../store/ufdl-job-list.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';
 import { jobJson, loadJob, pkOf, type UfdlFace } from './context.js';
-import { UfdlFieldErrors } from './errors.js';
+import { illegalPhaseTransition, UfdlFieldErrors } from './errors.js';
 import { JOB_FIELDS, parseFilterSpec } from './filter-spec.js';
 import { renderJobs } from './job-json.js';
 import { phaseOf } from './phase-mapping.js';
@@ -99,7 +99,12 @@ export function jobRoutes(face: UfdlFace, routes: RouteTable): void {
   routes.add('DELETE', `${JOB}/cancel`, async (request) => {
     allow(request, isAdmin(request));
     const pk = pkOf(request);
-    const phase = phaseOf(await loadJob(face, pk));
+    const job = await loadJob(face, pk);
+    const phase = phaseOf(job);
+    if (phase !== 'FINISHED' && phase !== 'CANCELLED' && job.parent !== null) {
+      // UFDL cancels a meta-job's children with it, never one child alone.
+      throw illegalPhaseTransition(pk, phase, 'cancel', `Job is a child of job ${job.parent}`);
+    }
     if (phase !== 'FINISHED' && phase !== 'CANCELLED') {
       try {
         await applyJobAction(ctx, pk, 'cancel');

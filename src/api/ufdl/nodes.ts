@@ -4,11 +4,12 @@ import {
   describeNode,
   type NodeDescription,
 } from '../../engine/node-properties.js';
+import { removeNode } from '../../engine/node-registry.js';
 import { getNode } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';
 import type { NodeRow } from '../../store/schema.js';
-import { allow, isAuthenticated } from './auth.js';
+import { allow, isAdmin, isAuthenticated } from './auth.js';
 import type { UfdlFace } from './context.js';
 import { NOT_FOUND, UfdlFieldErrors } from './errors.js';
 import { compareRows, matches, parseFilterSpec, type FieldCatalog } from './filter-spec.js';
@@ -186,6 +187,16 @@ export function nodeRoutes(face: UfdlFace, routes: RouteTable): void {
   };
   routes.add('PUT', NODE, update(false));
   routes.add('PATCH', NODE, update(true));
+
+  // UFDL's NodeIsSelf (the Node-Id header names this node), or staff. Destroy is a real
+  // delete there too; a node its jobs still name fails UFDL's integrity check, here 406.
+  routes.add('DELETE', NODE, async (request, reply) => {
+    const pk = Number((request.params as { pk: string }).pk);
+    allow(request, isAdmin(request) || request.ufdlNodeId === pk);
+    const node = await load(request);
+    await removeNode(ctx, node.id);
+    return reply.status(204).send();
+  });
 
   // The Node-Id header already marked the node seen; ping only insists on one.
   routes.add('GET', '/nodes/ping', async (request, reply) => {
