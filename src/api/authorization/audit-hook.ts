@@ -15,7 +15,7 @@ import { PERMISSIONS, routeKey, type Rule } from './permission-table.js';
  * refused ones included. Who, what, when, from which face and address, and the status.
  * A request about jobs gets one entry per job, so each job's page (and Deadline's job
  * history) shows it; one about nothing in particular (a grant, a node) one entry without a
- * job. Scale's bulk commands also record each job they changed themselves (v6-jobs.ts).
+ * job. Scale's bulk commands record their jobs themselves, once they know them (v6-jobs.ts).
  */
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -67,6 +67,16 @@ function deadlineJobIds(request: FastifyRequest): number[] {
     if (id !== undefined) ids.add(id);
   }
   return [...ids];
+}
+
+/** The jobs Scale's bulk cancel and requeue name in `job_ids` (see v6-jobs.ts). */
+export function scaleBulkJobIds(request: FastifyRequest): number[] {
+  const url = request.routeOptions.url ?? '';
+  if (!/\/v6\/jobs\/(cancel|requeue)\/?$/.test(url)) return [];
+  const ids = parsedBody(request)?.job_ids;
+  return Array.isArray(ids)
+    ? [...new Set(ids.filter((id): id is number => Number.isSafeInteger(id)))]
+    : [];
 }
 
 function deadlineAction(request: FastifyRequest): string {

@@ -14,7 +14,7 @@ import { findErrorsByIds } from '../../store/job-type-errors.js';
 import { findJob } from '../../store/jobs.js';
 import { listScaleJobs, matchingJobIds } from '../../store/scale-job-list.js';
 import { executionOfJob, listJobExecutions } from '../../store/scale-related.js';
-import { auditEntryOf } from '../authorization/audit-hook.js';
+import { auditEntryOf, scaleBulkJobIds } from '../authorization/audit-hook.js';
 import { loadJobContext, withExecutions } from './job-context.js';
 import { bulkFilter, orderOf, v6ListFilter } from './job-filters.js';
 import { paginate } from './pagination.js';
@@ -183,16 +183,29 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
       return executionDetails(execution, job, await withExecutions(ctx, c, [execution]));
     });
 
-    /** Each job a bulk command changed gets its own audit entry, for its history. */
-    const audited = (request: FastifyRequest, action: string, outcome: BulkOutcome) =>
-      recordJobAuditEvents(ctx, auditEntryOf(request, 'drover', action, 202), outcome.changed);
+    /**
+     * Each job a bulk command acted on gets its own audit entry, for its history: each job
+     * it named in `job_ids` that the caller may change, whether or not its state let the
+     * command change it (a requeue of a QUEUED job), or else each job its filter matched
+     * and it changed.
+     */
+    const audited = (
+      request: FastifyRequest,
+      action: string,
+      changeable: readonly number[],
+      outcome: BulkOutcome,
+    ) => {
+      const named = new Set(scaleBulkJobIds(request));
+      const jobs = named.size > 0 ? changeable.filter((id) => named.has(id)) : outcome.changed;
+      return recordJobAuditEvents(ctx, auditEntryOf(request, 'drover', action, 202), jobs);
+    };
 
     app.post('/jobs/cancel/', async (request, reply) => {
       const filter = await bulkFilter(ctx, params(request));
       afterResponse(request, reply, async () => {
         const ids = await matchingJobIds(ctx.db, filter);
-        const outcome = await cancelJobs(ctx, await changeableJobIds(ctx, request.principal, ids));
-        await audited(request, 'cancel', outcome);
+        const changeable = await changeableJobIds(ctx, request.principal, ids);
+        await audited(request, 'cancel', changeable, await cancelJobs(ctx, changeable));
       });
       return reply.status(202).send();
     });
@@ -203,12 +216,13 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
       const priority = p.int('priority');
       afterResponse(request, reply, async () => {
         const ids = await matchingJobIds(ctx.db, filter);
+        const changeable = await changeableJobIds(ctx, request.principal, ids);
         const outcome = await requeueJobs(
           ctx,
-          await changeableJobIds(ctx, request.principal, ids),
+          changeable,
           priority ? priorityFromScale(priority) : undefined,
         );
-        await audited(request, 'requeue', outcome);
+        await audited(request, 'requeue', changeable, outcome);
       });
       return reply.status(202).send();
     });
