@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openWorkerCgroup } from '../../src/worker/cgroup.js';
 import { removeCgroup } from '../../src/worker/task-kill.js';
+import { TEST_DATABASES } from '../helpers/databases.js';
 import {
   ensureBuilt,
   executionsOf,
@@ -24,7 +25,8 @@ import {
  * within a few seconds none of them is left. A cancel kills the setsid child too. Then
  * many tasks and repeated kills: a frame's marker is never written by two executions
  * (DROVER_TEST_KILL_TASKS / DROVER_TEST_KILLS raise the counts: 2000 and 40 on demand).
- * Each runs with a cgroup per task (where this machine allows one) and without.
+ * Each runs with a cgroup per task (where this machine allows one) and without, on each
+ * database.
  */
 
 const cgroupAvailable = (() => {
@@ -55,9 +57,12 @@ async function pidsOf(dir: string, executionId: number): Promise<number[] | unde
 const kills = Number(process.env.DROVER_TEST_KILLS ?? 3);
 const killTasks = Number(process.env.DROVER_TEST_KILL_TASKS ?? 60);
 
-for (const mode of ['auto', 'off'] as const) {
+for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
+  (['auto', 'off'] as const).map((m) => [d, m] as const),
+)) {
   const skip = mode === 'auto' && !cgroupAvailable ? 'no writable cgroup v2 here' : false;
-  describe(`worker containment, cgroup ${mode}`, { timeout: 600_000, skip }, () => {
+  const title = `worker containment, cgroup ${mode} (${database.name})`;
+  describe(title, { timeout: Math.max(600_000, killTasks * 3000 + 300_000), skip }, () => {
     let e2e: E2eServer;
     const workers: WorkerProcess[] = [];
     const leftovers: number[] = [];
@@ -76,7 +81,7 @@ for (const mode of ['auto', 'off'] as const) {
 
     before(async () => {
       ensureBuilt();
-      e2e = await startE2eServer({ leaseSeconds: 2, reaperSeconds: 1 });
+      e2e = await startE2eServer({ leaseSeconds: 2, reaperSeconds: 1 }, database);
       dir = join(e2e.dataDir, 'tasks');
       mkdirSync(dir);
     });
