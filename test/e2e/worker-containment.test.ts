@@ -145,7 +145,7 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
       await worker.stop();
     });
 
-    it(`across ${killTasks} tasks and ${kills} worker kills, no frame is written twice`, async () => {
+    it(`across ${killTasks} tasks and ${kills} worker kills, no frame is written twice`, async (t) => {
       const markers = join(e2e.dataDir, `markers-${mode}`);
       const started = join(e2e.dataDir, `started-${mode}`);
       mkdirSync(markers);
@@ -200,6 +200,19 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
       assert.equal(job.tasks.completed, killTasks);
       const twice = readdirSync(markers).filter(
         (frame) => readFileSync(join(markers, frame), 'utf8').trim().split('\n').length > 1,
+      );
+      const byState: Record<string, number> = {};
+      for (let offset = 0; ; offset += 1000) {
+        const page = await e2e.api(
+          'GET',
+          `/api/v1/executions?job=${id}&limit=1000&offset=${offset}`,
+        );
+        for (const x of page.body.items as any[]) byState[x.state] = (byState[x.state] ?? 0) + 1;
+        if (page.body.items.length < 1000) break;
+      }
+      t.diagnostic(
+        `${killTasks} tasks, ${kills} kills, executions ${JSON.stringify(byState)}, ` +
+          `frames written twice: ${twice.length}`,
       );
       assert.deepEqual(twice, [], 'frames written by two executions');
       assert.equal(readdirSync(markers).length, killTasks);
