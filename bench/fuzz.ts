@@ -1,7 +1,7 @@
 /*
  * The fuzz suite at full size (issue 12): `npx tsx bench/fuzz.ts [--runs 100000]
  * [--auth-runs 2000] [--seed N] [--db sqlite|postgres|both] [--concurrency 4]
- * [--face native,scale,ufdl,deadline]`. Sends
+ * [--threads 2] [--face native,scale,ufdl,deadline]`. Sends
  * `--runs` hostile requests to each face (native, Scale, UFDL, Deadline) of a real server
  * on each database, then `--auth-runs` more per face with auth on, and prints per face the
  * requests, the 5xx found (each with the request that made it) and the time. Exits 1 if
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: process.env.DROVER_FUZZ_SEED ?? '1212' },
     db: { type: 'string', default: 'both' },
     concurrency: { type: 'string', default: '4' },
+    threads: { type: 'string', default: '2' },
     face: { type: 'string' },
   },
 });
@@ -34,11 +35,12 @@ const runs = Number(values.runs);
 const authRuns = Number(values['auth-runs']);
 const seed = Number(values.seed);
 const concurrency = Number(values.concurrency);
+const threads = Number(values.threads);
 const faces = values.face ? FACES.filter((f) => values.face!.split(',').includes(f)) : FACES;
 const databases = TEST_DATABASES.filter((d) => values.db === 'both' || d.name === values.db);
 
 console.log(
-  `fuzz: seed ${seed}, ${runs} requests per face, ${authRuns} with auth, concurrency ${concurrency}`,
+  `fuzz: seed ${seed}, ${runs} requests per face, ${authRuns} with auth, concurrency ${concurrency} in each of ${threads} client threads`,
 );
 let failed = false;
 for (const database of databases) {
@@ -54,6 +56,7 @@ for (const database of databases) {
           runs: count,
           seed,
           concurrency,
+          threads,
           // A line every 10 batches, so a run stopped early still says how far it got.
           onProgress: (sent, found, ms) => {
             if (sent % 5000 === 0 && sent < count) {

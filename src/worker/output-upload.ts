@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { ServerClient } from './server-client.js';
 
@@ -80,7 +80,16 @@ export async function uploadOutputs(
     try {
       if (!(await lstat(path)).isFile()) continue;
       await client.request('POST', `/executions/${executionId}/outputs?${query.toString()}`, {
-        raw: () => readFile(path),
+        raw: async () => {
+          const file = await open(path, 'r');
+          try {
+            const { size } = await file.stat();
+            return { stream: file.createReadStream(), length: size };
+          } catch (error) {
+            await file.close();
+            throw error;
+          }
+        },
         signal,
         timeoutMs: 10 * 60_000,
       });

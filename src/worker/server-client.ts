@@ -1,3 +1,8 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
 /*
  * The worker's HTTP client for the native API. Every call retries with exponential backoff
  * (capped) while the server cannot be reached or answers 5xx, so a server restart or a
@@ -28,14 +33,28 @@ export class CanceledError extends Error {
 
 export interface RequestOptions {
   body?: unknown;
-  /** A raw body (an output file); sent as application/octet-stream. */
-  raw?: () => Uint8Array | Promise<Uint8Array>;
+  /**
+   * A raw body (an output file), opened again for each attempt and streamed as
+   * application/octet-stream with its length, so a file of any size is never held whole.
+   */
+  raw?: () => Promise<RawBody>;
   /** Stop retrying (and abort the request in flight) when this fires. */
   signal?: AbortSignal;
   /** Give up after this many ms of failed attempts; default: never. */
   retryForMs?: number;
   /** Per-attempt timeout, ms. */
   timeoutMs?: number;
+}
+
+export interface RawBody {
+  stream: Readable;
+  length: number;
+}
+
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
 }
 
 export interface ServerClientOptions {
@@ -96,24 +115,28 @@ export class ServerClient {
   private async attempt<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    let body: string | Uint8Array | undefined;
-    if (options.raw) {
-      headers['content-type'] = 'application/octet-stream';
-      body = await options.raw();
-    } else if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
     const signals: AbortSignal[] = [];
     if (options.signal) signals.push(options.signal);
     if (options.timeoutMs !== undefined) signals.push(AbortSignal.timeout(options.timeoutMs));
-    const response = await fetch(this.base + path, {
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
-    });
-    const text = await response.text();
+    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    let response: Answer;
+    if (options.raw) {
+      response = await sendRaw(this.base + path, method, headers, await options.raw(), signal);
+    } else {
+      let body: string | undefined;
+      if (options.body !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(options.body);
+      }
+      const res = await fetch(this.base + path, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      response = { status: res.status, statusText: res.statusText, text: await res.text() };
+    }
+    const { text } = response;
     if (response.status >= 400) {
       let code = 'HTTP';
       let message = text || response.statusText;
@@ -130,6 +153,51 @@ export class ServerClient {
     if (response.status === 204 || text === '') return undefined as T;
     return JSON.parse(text) as T;
   }
+}
+
+/**
+ * A raw body over node:http, piped with backpressure: fetch (undici, Node 20) read a file
+ * stream ahead of the socket and held about the whole file in memory however it was given.
+ */
+function sendRaw(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  raw: RawBody,
+  signal: AbortSignal | undefined,
+): Promise<Answer> {
+  const request = (url.startsWith('https:') ? https : http).request(url, {
+    method,
+    headers: {
+      ...headers,
+      'content-type': 'application/octet-stream',
+      'content-length': String(raw.length),
+    },
+    ...(signal ? { signal } : {}),
+  });
+  // A file that changed size while it was sent fails the attempt rather than hanging it.
+  (request as { strictContentLength?: boolean }).strictContentLength = true;
+  const answer = new Promise<Answer>((resolve, reject) => {
+    request.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    request.on('error', reject);
+  });
+  // The server may answer (a 409, a 413) before it has read the whole file and close the
+  // connection; its answer is what counts then, not the write that failed.
+  const sent = pipeline(raw.stream, request).catch(() => undefined);
+  return Promise.all([answer, sent])
+    .then(([a]) => a)
+    .finally(() => raw.stream.destroy());
 }
 
 function describe(error: Error): string {

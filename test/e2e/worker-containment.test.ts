@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openWorkerCgroup } from '../../src/worker/cgroup.js';
 import { removeCgroup } from '../../src/worker/task-kill.js';
+import { TEST_DATABASES } from '../helpers/databases.js';
 import {
   ensureBuilt,
   executionsOf,
@@ -24,7 +25,8 @@ import {
  * within a few seconds none of them is left. A cancel kills the setsid child too. Then
  * many tasks and repeated kills: a frame's marker is never written by two executions
  * (DROVER_TEST_KILL_TASKS / DROVER_TEST_KILLS raise the counts: 2000 and 40 on demand).
- * Each runs with a cgroup per task (where this machine allows one) and without.
+ * Each runs with a cgroup per task (where this machine allows one) and without, on each
+ * database.
  */
 
 const cgroupAvailable = (() => {
@@ -55,9 +57,12 @@ async function pidsOf(dir: string, executionId: number): Promise<number[] | unde
 const kills = Number(process.env.DROVER_TEST_KILLS ?? 3);
 const killTasks = Number(process.env.DROVER_TEST_KILL_TASKS ?? 60);
 
-for (const mode of ['auto', 'off'] as const) {
+for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
+  (['auto', 'off'] as const).map((m) => [d, m] as const),
+)) {
   const skip = mode === 'auto' && !cgroupAvailable ? 'no writable cgroup v2 here' : false;
-  describe(`worker containment, cgroup ${mode}`, { timeout: 600_000, skip }, () => {
+  const title = `worker containment, cgroup ${mode} (${database.name})`;
+  describe(title, { timeout: Math.max(600_000, killTasks * 3000 + 300_000), skip }, () => {
     let e2e: E2eServer;
     const workers: WorkerProcess[] = [];
     const leftovers: number[] = [];
@@ -76,7 +81,7 @@ for (const mode of ['auto', 'off'] as const) {
 
     before(async () => {
       ensureBuilt();
-      e2e = await startE2eServer({ leaseSeconds: 2, reaperSeconds: 1 });
+      e2e = await startE2eServer({ leaseSeconds: 2, reaperSeconds: 1 }, database);
       dir = join(e2e.dataDir, 'tasks');
       mkdirSync(dir);
     });
@@ -140,7 +145,7 @@ for (const mode of ['auto', 'off'] as const) {
       await worker.stop();
     });
 
-    it(`across ${killTasks} tasks and ${kills} worker kills, no frame is written twice`, async () => {
+    it(`across ${killTasks} tasks and ${kills} worker kills, no frame is written twice`, async (t) => {
       const markers = join(e2e.dataDir, `markers-${mode}`);
       const started = join(e2e.dataDir, `started-${mode}`);
       mkdirSync(markers);
@@ -195,6 +200,19 @@ for (const mode of ['auto', 'off'] as const) {
       assert.equal(job.tasks.completed, killTasks);
       const twice = readdirSync(markers).filter(
         (frame) => readFileSync(join(markers, frame), 'utf8').trim().split('\n').length > 1,
+      );
+      const byState: Record<string, number> = {};
+      for (let offset = 0; ; offset += 1000) {
+        const page = await e2e.api(
+          'GET',
+          `/api/v1/executions?job=${id}&limit=1000&offset=${offset}`,
+        );
+        for (const x of page.body.items as any[]) byState[x.state] = (byState[x.state] ?? 0) + 1;
+        if (page.body.items.length < 1000) break;
+      }
+      t.diagnostic(
+        `${killTasks} tasks, ${kills} kills, executions ${JSON.stringify(byState)}, ` +
+          `frames written twice: ${twice.length}`,
       );
       assert.deepEqual(twice, [], 'frames written by two executions');
       assert.equal(readdirSync(markers).length, killTasks);

@@ -1,20 +1,23 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the fuzz reads whatever a route answers */
-import http from 'node:http';
-import fc from 'fast-check';
+import { Worker } from 'node:worker_threads';
 import { registeredRoutes } from '../../src/api/authorization/enforce.js';
 import { addUser, createToken } from '../../src/engine/accounts.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from '../api/deadline/support.js';
 import type { TestDatabase } from '../helpers/databases.js';
+import type { ClientThreadData, ClientThreadMessage } from './client-thread.js';
 import {
-  contentType,
-  hostileScalar,
-  hostileValue,
-  jsonText,
-  nearValid,
-  rawBody,
-  type Template,
-} from './inputs.js';
-import { seedWorld, type World } from './world.js';
+  BATCH,
+  drawBatch,
+  requestArb,
+  sendAll,
+  type Face,
+  type Finding,
+  type FuzzPlan,
+} from './requests.js';
+import { seedWorld } from './world.js';
+
+export { FACES, requestArb, send } from './requests.js';
+export type { Face, Finding, FuzzRequest } from './requests.js';
 
 /*
  * The fuzz harness: a real server (native, Scale and UFDL on one listener, Deadline on its
@@ -25,32 +28,8 @@ import { seedWorld, type World } from './world.js';
  * does not implement); so is a request that gets no answer.
  */
 
-export type Face = 'native' | 'scale' | 'ufdl' | 'deadline';
-export const FACES: Face[] = ['native', 'scale', 'ufdl', 'deadline'];
-
-export interface FuzzRequest {
-  face: Face;
-  /** The registered route, e.g. `POST /api/v1/jobs/:id/:action`. */
-  route: string;
-  method: string;
-  path: string;
-  contentType?: string | undefined;
-  authorization?: string | undefined;
-  body?: string | undefined;
-}
-
-export interface Finding {
-  request: FuzzRequest;
-  status: number | 'no answer';
-  text: string;
-}
-
-export interface FuzzTarget {
+export interface FuzzTarget extends FuzzPlan {
   t: DeadlineTestServer;
-  world: World;
-  routes: Record<Face, { method: string; url: string }[]>;
-  /** Authorization headers to draw from (with auth on: none, wrong, user's, admin's). */
-  credentials: Record<Face, (string | undefined)[]>;
   /** What the server logged as an error (stack first), the last 50: the cause of a finding. */
   serverErrors: string[];
   close(): Promise<void>;
@@ -132,280 +111,6 @@ export async function startFuzzTarget(
   }
 }
 
-const HOSTILE_SEGMENTS = [
-  '0',
-  '-1',
-  '1.5',
-  '1e3',
-  '0x1',
-  '3000000000',
-  '9223372036854775808',
-  '99999999999999999999',
-  'NaN',
-  'abc',
-  '%00',
-  '%zz',
-  '%F0%9F%98%80',
-  '%ED%A0%80',
-  '..',
-  '%2e%2e%2f',
-  '%20',
-  'x'.repeat(3000),
-  '000000000000000000000001',
-  'ffffffffffffffffffffffff',
-  '1_0',
-];
-
-const QUERY_KEYS = [
-  'limit',
-  'offset',
-  'page',
-  'page_size',
-  'order',
-  'state',
-  'status',
-  'job',
-  'jobId',
-  'job_id',
-  'job_type_id',
-  'job_type_name',
-  'batch_id',
-  'error_category',
-  'is_active',
-  'is_superseded',
-  'started',
-  'ended',
-  'name',
-  'topic',
-  'wait',
-  'user',
-  'deleted',
-  'format',
-  'cursor',
-  'JobID',
-  'TaskID',
-  'Data',
-  'States',
-  'IdOnly',
-  'Details',
-  'Statistics',
-  'Deleted',
-  'Purge',
-  'ReportID',
-  'keys',
-  'minutes',
-  'getAll',
-  'x',
-];
-
-function segment(world: World): fc.Arbitrary<string> {
-  return fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...world.pathValues) },
-    { weight: 2, arbitrary: fc.constantFrom(...HOSTILE_SEGMENTS) },
-    { weight: 1, arbitrary: fc.nat().map(String) },
-  );
-}
-
-/** A concrete path for a registered URL: `:id(^\d+)` and `*` filled. */
-function pathArb(url: string, world: World): fc.Arbitrary<string> {
-  let pattern = '';
-  let depth = 0;
-  for (const ch of url) {
-    if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (depth === 0) pattern += ch;
-  }
-  const holes = pattern.match(/:\w+|\*/g) ?? [];
-  return fc
-    .array(segment(world), { minLength: holes.length, maxLength: holes.length })
-    .map((values) => {
-      let i = 0;
-      return pattern.replace(/:\w+|\*/g, () => values[i++]!);
-    });
-}
-
-/**
- * A value as query text, percent-encoded; a lone surrogate as the bytes UTF-8 forbids. At
- * most 4,000 characters: past Node's 16 KB of head the answer is Node's own 431.
- */
-function queryValue(v: unknown): string {
-  const text = (typeof v === 'string' ? v : jsonText(v)).slice(0, 4000);
-  return text.replace(/[^]/gu, (ch) => {
-    try {
-      return encodeURIComponent(ch);
-    } catch {
-      return '%ED%A0%80';
-    }
-  });
-}
-
-const queryArb: fc.Arbitrary<string> = fc.oneof(
-  { weight: 2, arbitrary: fc.constant('') },
-  {
-    weight: 5,
-    arbitrary: fc
-      .array(
-        fc.tuple(
-          fc.constantFrom(...QUERY_KEYS),
-          fc.oneof(
-            hostileScalar,
-            fc.constantFrom<unknown>('1', '10', '-id', 'QUEUED', 'true', 'all', '0'),
-          ),
-        ),
-        { minLength: 1, maxLength: 4 },
-      )
-      .map((pairs) => '?' + pairs.map(([k, v]) => `${k}=${queryValue(v)}`).join('&')),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom(
-      '?%zz=1',
-      '?limit=1&limit=2',
-      '?limit[]=1',
-      '?offset=9223372036854775808',
-      '?page=99999999999999999999',
-      '?JobID=' + 'a,'.repeat(5000),
-      '?' + 'a=1&'.repeat(2000),
-    ),
-  },
-);
-
-function bodyArb(templates: readonly Template[]): fc.Arbitrary<string | undefined> {
-  return fc.oneof(
-    { weight: 2, arbitrary: fc.constant(undefined) },
-    { weight: 8, arbitrary: nearValid(templates).map(jsonText) },
-    { weight: 3, arbitrary: hostileValue.map(jsonText) },
-    { weight: 2, arbitrary: rawBody },
-  );
-}
-
-/** Requests to one face, drawn from the routes that face registered. */
-export function requestArb(target: FuzzTarget, face: Face): fc.Arbitrary<FuzzRequest> {
-  const { world } = target;
-  const routes = target.routes[face];
-  const keyOf = (route: { method: string; url: string }) =>
-    `${route.method} ${route.url.replace(/\(.*?\)/g, '')}`;
-  // Routes that take a body a valid request is known for are where the deep code is.
-  const weighted = routes.map((route) => ({
-    weight: world.templates[keyOf(route)] ? 4 : 1,
-    arbitrary: fc.constant(route),
-  }));
-  return fc.oneof(...weighted).chain((route) => {
-    const key = keyOf(route);
-    const templates = world.templates[key] ?? world.faceTemplates[face];
-    const sendsBody = !['GET', 'HEAD', 'OPTIONS'].includes(route.method);
-    return fc
-      .record({
-        path: pathArb(route.url, world),
-        query: queryArb,
-        body: sendsBody
-          ? bodyArb(templates)
-          : // A small body only: Node's server cuts its answer short when it does not read
-            // a large body of a GET (it answers first), whatever the application does.
-            fc.oneof(
-              { weight: 9, arbitrary: fc.constant(undefined) },
-              { weight: 1, arbitrary: rawBody.filter((b) => b.length < 10_000) },
-            ),
-        contentType,
-        authorization: fc.constantFrom(...target.credentials[face]),
-      })
-      .map((r): FuzzRequest => ({
-        face,
-        route: key,
-        method: route.method,
-        path: r.path + r.query,
-        contentType: r.body === undefined ? undefined : r.contentType,
-        authorization: r.authorization,
-        body: r.body,
-      }));
-  });
-}
-
-interface Answer {
-  status: number;
-  type: string | undefined;
-  text: string;
-}
-
-/**
- * One request over node:http rather than fetch: fetch refuses a GET with a body and
- * normalises `..` and `%2e` out of paths, and both are input the fuzz means to send. Each
- * on a connection of its own, so that one answer that ends its connection early (a 413
- * before the body is read) cannot cut another request short.
- */
-function exchange(base: string, request: FuzzRequest): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (request.contentType !== undefined) headers['content-type'] = request.contentType;
-  if (request.authorization !== undefined) headers.authorization = request.authorization;
-  const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
-  if (body) headers['content-length'] = String(body.length);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      base + request.path,
-      { method: request.method, headers, agent: false, timeout: 70_000 },
-      (res) => {
-        const type = res.headers['content-type'];
-        if (type?.startsWith('text/event-stream')) {
-          // A stream stays open: its status line is the answer.
-          res.destroy();
-          resolve({ status: res.statusCode ?? 0, type, text: '' });
-          return;
-        }
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    // A long-poll may wait up to 60 s by design; an answer later than that is a hang.
-    req.on('timeout', () => req.destroy(new Error('no answer within 70 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Deadline's own 5xx: a plain-text message naming the problem, as the seed describes. */
-function byDeadlineSpec(answer: Answer): boolean {
-  if (!answer.type?.startsWith('text/plain')) return false;
-  if (answer.status === 501) return true;
-  // The catch-all "exception within the Deadline code" is what an unexpected error becomes.
-  return (
-    answer.status === 500 &&
-    answer.text.startsWith('Error: ') &&
-    !/exception occurred/.test(answer.text)
-  );
-}
-
-/** Sends one request; a finding if the answer is a 5xx not by spec, or there is none. */
-export async function send(
-  target: FuzzTarget,
-  request: FuzzRequest,
-): Promise<{ finding?: Finding; status: number | 'no answer' }> {
-  const base = request.face === 'deadline' ? target.t.deadlineUrl : target.t.url;
-  let answer: Answer;
-  try {
-    answer = await exchange(base, request);
-  } catch (first) {
-    // The server may answer and close before a large body is written (413, 401): the
-    // write then fails with ECONNRESET or EPIPE. Once more; a second failure is a finding.
-    try {
-      answer = await exchange(base, request);
-    } catch (error) {
-      const text = `${String(first)}; again: ${String(error)}`;
-      return { finding: { request, status: 'no answer', text }, status: 'no answer' };
-    }
-  }
-  const { status } = answer;
-  if (status < 500 || (request.face === 'deadline' && byDeadlineSpec(answer))) return { status };
-  return { finding: { request, status, text: answer.text.slice(0, 500) }, status };
-}
-
 export interface FuzzResult {
   face: Face;
   requests: number;
@@ -414,11 +119,17 @@ export interface FuzzResult {
   ms: number;
 }
 
+const CLIENT_THREAD_BOOT = `import('tsx/esm/api').then((tsx) => {
+  tsx.register();
+  return import(${JSON.stringify(new URL('./client-thread.ts', import.meta.url).href)});
+});`;
+
 /**
- * Sends `runs` requests to one face, `concurrency` at a time, drawn from `seed`. The
- * requests are sampled rather than run as a property: a finding is reported with the
+ * Sends `runs` requests to one face, `concurrency` at a time per client, drawn from `seed`.
+ * The requests are sampled rather than run as a property: a finding is reported with the
  * request that made it (enough to replay it), and many in flight at once also exercise the
- * server's concurrent paths.
+ * server's concurrent paths. With `threads`, that many client threads draw and send the
+ * batches, leaving this thread's event loop to the server; the requests are the same.
  */
 export async function fuzzFace(
   target: FuzzTarget,
@@ -427,7 +138,7 @@ export async function fuzzFace(
     runs: number;
     seed: number;
     concurrency?: number;
-    batch?: number;
+    threads?: number;
     /** Called with each finding as it happens (a long run prints them at once). */
     onFinding?: (finding: Finding) => void;
     /** Called after each batch with the requests sent so far. */
@@ -436,31 +147,62 @@ export async function fuzzFace(
 ): Promise<FuzzResult> {
   const started = Date.now();
   const concurrency = options.concurrency ?? 4;
-  const batch = options.batch ?? 500;
-  const arb = requestArb(target, face);
   const findings: Finding[] = [];
   const statuses: Record<string, number> = {};
   let sent = 0;
-  for (let b = 0; sent < options.runs; b++) {
-    const count = Math.min(batch, options.runs - sent);
-    // One seed per batch, so a big run never holds all its requests in memory at once.
-    const requests = fc.sample(arb, { seed: options.seed + b * 7919, numRuns: count });
-    let next = 0;
-    const worker = async () => {
-      while (next < requests.length) {
-        const request = requests[next++]!;
-        const { finding, status } = await send(target, request);
-        const key = String(status);
-        statuses[key] = (statuses[key] ?? 0) + 1;
-        if (finding) {
-          findings.push(finding);
-          options.onFinding?.(finding);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+  const batchDone = (count: number, batchStatuses: Record<string, number>, found: Finding[]) => {
+    for (const [key, n] of Object.entries(batchStatuses)) statuses[key] = (statuses[key] ?? 0) + n;
+    for (const finding of found) {
+      findings.push(finding);
+      options.onFinding?.(finding);
+    }
     sent += count;
     options.onProgress?.(sent, findings.length, Date.now() - started);
+  };
+  const bases = { url: target.t.url, deadlineUrl: target.t.deadlineUrl };
+  if (options.threads) {
+    const data: Omit<ClientThreadData, 'nextBatch'> = {
+      plan: { world: target.world, routes: target.routes, credentials: target.credentials },
+      bases,
+      face,
+      runs: options.runs,
+      seed: options.seed,
+      concurrency,
+    };
+    const nextBatch = new SharedArrayBuffer(4);
+    await Promise.all(
+      Array.from(
+        { length: options.threads },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            // tsx's loader is not inherited by threads on Node 20: each registers its own.
+            const thread = new Worker(CLIENT_THREAD_BOOT, {
+              eval: true,
+              workerData: { ...data, nextBatch },
+            });
+            thread.on('message', (m: ClientThreadMessage) => {
+              if (m.kind === 'batch') batchDone(m.sent, m.statuses, m.findings);
+            });
+            thread.on('error', reject);
+            thread.on('exit', (code) =>
+              code === 0 ? resolve() : reject(new Error(`fuzz client thread exited ${code}`)),
+            );
+          }),
+      ),
+    );
+  } else {
+    const arb = requestArb(target, face);
+    for (let b = 0; sent < options.runs; b++) {
+      // A batch at a time, so a big run never holds all its requests in memory at once.
+      const requests = drawBatch(arb, options.seed, b, Math.min(BATCH, options.runs - sent));
+      const batchStatuses: Record<string, number> = {};
+      const found: Finding[] = [];
+      await sendAll(bases, requests, concurrency, (status, finding) => {
+        batchStatuses[String(status)] = (batchStatuses[String(status)] ?? 0) + 1;
+        if (finding) found.push(finding);
+      });
+      batchDone(requests.length, batchStatuses, found);
+    }
   }
   return { face, requests: sent, findings, statuses, ms: Date.now() - started };
 }

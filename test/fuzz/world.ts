@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the seeding reads whatever a route answers */
 import type { DeadlineTestServer } from '../api/deadline/support.js';
-import type { Face } from './harness.js';
 import type { Template } from './inputs.js';
+import type { Face } from './requests.js';
 
 /*
  * What the fuzz starts from: a few things of every kind made through each face (jobs,

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import type { TestDatabase } from '../helpers/databases.js';
 
 /* End-to-end support: a real server in this process, real `drover worker` processes. */
 
@@ -65,8 +66,13 @@ export interface E2eServer {
   close(): Promise<void>;
 }
 
-export async function startE2eServer(overrides: Partial<Config> = {}): Promise<E2eServer> {
+/** A real server over a fresh database: SQLite in its data directory, or `database`'s. */
+export async function startE2eServer(
+  overrides: Partial<Config> = {},
+  database?: TestDatabase,
+): Promise<E2eServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'drover-worker-e2e-'));
+  const fresh = database?.name === 'postgres' ? await database.fresh() : undefined;
   const config: Config = {
     host: '127.0.0.1',
     port: 0,
@@ -78,9 +84,10 @@ export async function startE2eServer(overrides: Partial<Config> = {}): Promise<E
     reaperSeconds: 1,
     logLevel: 'error',
     localWorkers: 0,
+    ...(fresh ? { db: fresh.options.url } : {}),
     ...overrides,
   };
-  const server = await startServer(config);
+  const server = await startServer(config, fresh?.options.schema);
   const url = server.url;
   return {
     server,
@@ -104,6 +111,7 @@ export async function startE2eServer(overrides: Partial<Config> = {}): Promise<E
     },
     async close() {
       await server.close();
+      await fresh?.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
