@@ -40,7 +40,10 @@ const MAX_ITEMS = 200;
  * counters, so on PostgreSQL a claim batch and a finish batch of the same job, written side
  * by side, queued on that job's row lock (a claim then gave up and looked again 5 ms later,
  * a finish waited for the other's commit). In one transaction they take the lock in turn
- * for free, and a batch of N calls costs one commit instead of one per kind.
+ * for free, and a batch of N calls costs one commit instead of one per kind. Measured on
+ * PostgreSQL (bench/peer.ts, single-task protocol, 50 nodes, 3,000 tasks, one quiet
+ * machine): a writer per kind, two of each at once, 296 tasks/s; this lane, 422; the same
+ * lane with two transactions at once, 296 again, since they then wait on each other's rows.
  */
 export class WriteLane {
   readonly #commit: GroupCommit<LaneItem, unknown>;
