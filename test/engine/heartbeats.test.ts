@@ -46,6 +46,23 @@ describe('group commit', () => {
     assert.equal(await second, 2);
   });
 
+  it('stops a batch at the first item that does not fit, keeping the order', async () => {
+    const batches: string[][] = [];
+    // At most two items of a kind per batch (as the write lane caps each kind).
+    const fits = (batch: readonly string[], next: string) =>
+      batch.filter((b) => b[0] === next[0]).length < 2;
+    const writer = new GroupCommit<string, string>(async (items) => {
+      batches.push(items);
+      return items;
+    }, fits);
+    const items = ['f1', 's1', 'f2', 'f3', 's2', 'c1'];
+    assert.deepEqual(await Promise.all(items.map((i) => writer.submit(i))), items);
+    assert.deepEqual(batches, [
+      ['f1', 's1', 'f2'],
+      ['f3', 's2', 'c1'],
+    ]);
+  });
+
   it('fails one item alone when the write answers an ItemFailure for it', async () => {
     const writer = new GroupCommit<number, number>(async (items) =>
       items.map((i) => (i === 2 ? new ItemFailure(new Error('not this one')) : i)),
