@@ -174,7 +174,7 @@ export class LargeObjectBlobStore implements BlobStore {
     const file = await open(staged.path, 'r');
     try {
       const buffer = Buffer.allocUnsafe(CHUNK);
-      for (let offset = 0; ; ) {
+      for (let offset = 0; ;) {
         const { bytesRead } = await file.read(buffer, 0, CHUNK, offset);
         if (bytesRead === 0) break;
         const piece = buffer.subarray(0, bytesRead);
