@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { CgroupSetting } from './cgroup.js';
 import { Containment } from './containment.js';
+import { LeaseFence } from './lease-fence.js';
 import { killOrphans } from './orphans.js';
 import { CanceledError, HttpError, ServerClient, sleep } from './server-client.js';
 import { TaskRun } from './task-run.js';
@@ -44,6 +45,9 @@ export interface WorkerOptions {
 /** The most tasks the server hands out in one claim. */
 const MAX_CLAIM = 100;
 
+/** How often the worker looks for tasks whose lease it could not renew in time. */
+const FENCE_CHECK_MS = 250;
+
 interface Registered {
   id: number;
   currentExecutions: number[];
@@ -59,6 +63,7 @@ export class Worker {
   private registering: Promise<number> | undefined;
   /** Runs started by the claim loop; it waits for them before it returns. */
   private readonly runs = new Set<Promise<void>>();
+  private readonly fence = new LeaseFence();
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ServerClient({
@@ -78,7 +83,7 @@ export class Worker {
       log: this.options.log,
     });
     await this.register();
-    this.loops = [this.heartbeatLoop(), this.claimLoop()];
+    this.loops = [this.heartbeatLoop(), this.claimLoop(), this.fenceLoop()];
   }
 
   /** Stop taking work, kill running commands and give their tasks back, then return. */
@@ -149,11 +154,18 @@ export class Worker {
       if (Date.now() - last < period) continue;
       last = Date.now();
       const ids = [...this.running.keys()];
+      const sentAt = performance.now();
       try {
-        const { stop } = await this.client.request<{ stop: number[] }>(
+        const { stop, leaseMs } = await this.client.request<{ stop: number[]; leaseMs?: number }>(
           'POST',
           `/nodes/${this.nodeId}/heartbeat`,
           { body: { executions: ids }, signal, retryForMs: 10_000, timeoutMs: 10_000 },
+        );
+        const stopped = new Set(stop);
+        this.fence.renewed(
+          ids.filter((id) => !stopped.has(id)),
+          sentAt,
+          leaseMs,
         );
         for (const id of stop) {
           void this.running.get(id)?.run.withdraw('the server withdrew it');
@@ -165,6 +177,29 @@ export class Worker {
         } else {
           this.options.log(`heartbeat failed: ${(error as Error).message}`);
         }
+      }
+    }
+  }
+
+  /**
+   * Stops each task whose lease the worker could not renew in time (LeaseFence): the
+   * heartbeat loop may itself be stuck in a request that the server does not answer.
+   */
+  private async fenceLoop(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      await sleep(FENCE_CHECK_MS, signal);
+      for (const { id, sinceMs } of this.fence.lapsed(performance.now())) {
+        const running = this.running.get(id);
+        if (!running) {
+          this.fence.forget(id);
+          continue;
+        }
+        this.fence.forget(id);
+        void running.run.withdraw(
+          `its lease ran out: no heartbeat renewed it for ${(sinceMs / 1000).toFixed(1)} s, ` +
+            'so the server may be running it elsewhere',
+        );
       }
     }
   }
@@ -185,6 +220,7 @@ export class Worker {
         continue;
       }
       let orders: WorkOrder[];
+      const sentAt = performance.now();
       try {
         ({ orders } = await this.client.request<{ orders: WorkOrder[] }>(
           'POST',
@@ -201,6 +237,10 @@ export class Worker {
         }
         continue;
       }
+      this.fence.claimed(
+        orders.map((o) => o.execution.id),
+        sentAt,
+      );
       for (const order of orders) {
         const run = this.runTask(order).finally(() => this.runs.delete(run));
         this.runs.add(run);
@@ -240,6 +280,7 @@ export class Worker {
       await done;
     } finally {
       this.running.delete(id);
+      this.fence.forget(id);
     }
   }
 }

@@ -79,13 +79,21 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
               stop: Type.Array(Type.Integer(), {
                 description: 'Executions to kill: withdrawn or lost',
               }),
+              leaseMs: Type.Integer({
+                description:
+                  'How long the leases this heartbeat renewed last, from when it was sent: a ' +
+                  'node that has not renewed a lease within it must stop that task, which the ' +
+                  'server may already have given to another node',
+              }),
             }),
             ...errorResponses,
           },
         },
       },
-      async (request) =>
-        nodeHeartbeat(ctx, settings, request.params.id, request.body.executions ?? []),
+      async (request) => ({
+        ...(await nodeHeartbeat(ctx, settings, request.params.id, request.body.executions ?? [])),
+        leaseMs: settings.leaseMs,
+      }),
     );
 
     app.post(
