@@ -1,8 +1,10 @@
 /**
- * The worker's own account of its leases. A lease was last renewed by a request the worker
- * sent at some moment (the claim that took the task, or a heartbeat the server answered
- * without withdrawing it), so the server holds it at least until that moment plus the
- * lease's length: the server renews from when the request reached it, which is later.
+ * The worker's own account of its leases. A lease was last renewed by a heartbeat the
+ * worker sent at some moment and the server answered without withdrawing the task, so the
+ * server holds it at least until that moment plus the lease's length: the server renews
+ * from when the request reached it, which is later. A claim counts from its answer (it may
+ * have waited on the server for work, and the lease starts when it took the task): a few
+ * milliseconds late, by the answer's way back.
  * Past that, the server may have given the task to another node, and a task that goes on
  * runs twice: a worker cut off from a busy or unreachable server kept running its tasks
  * to their end, while the server ran them again elsewhere (9 frames written twice in 38
@@ -15,9 +17,9 @@ export class LeaseFence {
   #leaseMs: number | undefined;
   readonly #renewedAt = new Map<number, number>();
 
-  /** Executions a claim sent at `sentAt` took. */
-  claimed(ids: readonly number[], sentAt: number): void {
-    for (const id of ids) this.#renewedAt.set(id, sentAt);
+  /** Executions a claim answered at `answeredAt` took. */
+  claimed(ids: readonly number[], answeredAt: number): void {
+    for (const id of ids) this.#renewedAt.set(id, answeredAt);
   }
 
   /** A heartbeat sent at `sentAt` renewed these executions' leases, of `leaseMs` each. */

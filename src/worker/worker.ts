@@ -45,6 +45,9 @@ export interface WorkerOptions {
 /** The most tasks the server hands out in one claim. */
 const MAX_CLAIM = 100;
 
+/** Heartbeats awaiting their answers at once (see heartbeatLoop). */
+const HEARTBEATS_IN_FLIGHT = 2;
+
 /** How often the worker looks for tasks whose lease it could not renew in time. */
 const FENCE_CHECK_MS = 250;
 
@@ -143,40 +146,54 @@ export class Worker {
     return node.id;
   }
 
+  /**
+   * A heartbeat goes out every period even while the one before still waits for its answer
+   * (two at most): the leases are renewed as often as the server expects, and the lease
+   * fence, which counts from each heartbeat's sending, tolerates as slow an answer as the
+   * server does (one period less than the lease). Waiting for each answer before the next
+   * period, a 2 s lease with 1 s heartbeats was fenced at answers slower than 0.5 s.
+   */
   private async heartbeatLoop(): Promise<void> {
     const signal = this.stopping.signal;
     let last = 0;
+    const inFlight = new Set<Promise<void>>();
     while (!signal.aborted) {
       await sleep(Math.min(this.options.busyHeartbeatMs, this.options.idleHeartbeatMs), signal);
       if (signal.aborted) break;
       const period =
         this.running.size > 0 ? this.options.busyHeartbeatMs : this.options.idleHeartbeatMs;
-      if (Date.now() - last < period) continue;
+      if (Date.now() - last < period || inFlight.size >= HEARTBEATS_IN_FLIGHT) continue;
       last = Date.now();
-      const ids = [...this.running.keys()];
-      const sentAt = performance.now();
-      try {
-        const { stop, leaseMs } = await this.client.request<{ stop: number[]; leaseMs?: number }>(
-          'POST',
-          `/nodes/${this.nodeId}/heartbeat`,
-          { body: { executions: ids }, signal, retryForMs: 10_000, timeoutMs: 10_000 },
-        );
-        const stopped = new Set(stop);
-        this.fence.renewed(
-          ids.filter((id) => !stopped.has(id)),
-          sentAt,
-          leaseMs,
-        );
-        for (const id of stop) {
-          void this.running.get(id)?.run.withdraw('the server withdrew it');
-        }
-      } catch (error) {
-        if (error instanceof CanceledError) break;
-        if (error instanceof HttpError && error.status === 404) {
-          await this.register().catch(() => undefined);
-        } else {
-          this.options.log(`heartbeat failed: ${(error as Error).message}`);
-        }
+      const beat: Promise<void> = this.heartbeat(signal).finally(() => inFlight.delete(beat));
+      inFlight.add(beat);
+    }
+    await Promise.all(inFlight);
+  }
+
+  private async heartbeat(signal: AbortSignal): Promise<void> {
+    const ids = [...this.running.keys()];
+    const sentAt = performance.now();
+    try {
+      const { stop, leaseMs } = await this.client.request<{ stop: number[]; leaseMs?: number }>(
+        'POST',
+        `/nodes/${this.nodeId}/heartbeat`,
+        { body: { executions: ids }, signal, retryForMs: 10_000, timeoutMs: 10_000 },
+      );
+      const stopped = new Set(stop);
+      this.fence.renewed(
+        ids.filter((id) => !stopped.has(id)),
+        sentAt,
+        leaseMs,
+      );
+      for (const id of stop) {
+        void this.running.get(id)?.run.withdraw('the server withdrew it');
+      }
+    } catch (error) {
+      if (error instanceof CanceledError) return;
+      if (error instanceof HttpError && error.status === 404) {
+        await this.register().catch(() => undefined);
+      } else {
+        this.options.log(`heartbeat failed: ${(error as Error).message}`);
       }
     }
   }
@@ -220,7 +237,6 @@ export class Worker {
         continue;
       }
       let orders: WorkOrder[];
-      const sentAt = performance.now();
       try {
         ({ orders } = await this.client.request<{ orders: WorkOrder[] }>(
           'POST',
@@ -237,9 +253,11 @@ export class Worker {
         }
         continue;
       }
+      // From the answer, not the sending: a claim waits on the server (long-poll) before it
+      // takes a task, and counted from its sending a 2 s lease had lapsed on arrival.
       this.fence.claimed(
         orders.map((o) => o.execution.id),
-        sentAt,
+        performance.now(),
       );
       for (const order of orders) {
         const run = this.runTask(order).finally(() => this.runs.delete(run));
