@@ -5,6 +5,7 @@
  * from when the request reached it, which is later. A claim counts from its answer (it may
  * have waited on the server for work, and the lease starts when it took the task): a few
  * milliseconds late, by the answer's way back.
+ *
  * Past that, the server may have given the task to another node, and a task that goes on
  * runs twice: a worker cut off from a busy or unreachable server kept running its tasks
  * to their end, while the server ran them again elsewhere (9 frames written twice in 38

@@ -207,12 +207,9 @@ export class Worker {
     while (!signal.aborted) {
       await sleep(FENCE_CHECK_MS, signal);
       for (const { id, sinceMs } of this.fence.lapsed(performance.now())) {
-        const running = this.running.get(id);
-        if (!running) {
-          this.fence.forget(id);
-          continue;
-        }
         this.fence.forget(id);
+        const running = this.running.get(id);
+        if (!running) continue;
         void running.run.withdraw(
           `its lease ran out: no heartbeat renewed it for ${(sinceMs / 1000).toFixed(1)} s, ` +
             'so the server may be running it elsewhere',
