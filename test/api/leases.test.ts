@@ -43,7 +43,7 @@ for (const database of TEST_DATABASES) {
       for (let i = 0; i < 3; i++) {
         t.clock.advance(800);
         const hb = await t.request('POST', `/api/v1/nodes/${a.id}/heartbeat`, { executions: [id] });
-        assert.deepEqual(hb.body, { stop: [] });
+        assert.deepEqual(hb.body, { stop: [], leaseMs: LEASE_MS });
         const reaped = await t.engine.reaper.tick();
         assert.equal(reaped.lost, 0);
       }
@@ -118,7 +118,7 @@ for (const database of TEST_DATABASES) {
       const hb = await t.request('POST', `/api/v1/nodes/${a.id}/heartbeat`, {
         executions: [first.execution.id],
       });
-      assert.deepEqual(hb.body, { stop: [first.execution.id] });
+      assert.deepEqual(hb.body, { stop: [first.execution.id], leaseMs: LEASE_MS });
 
       assert.deepEqual(await task(first.task.id), taskBefore);
       assert.deepEqual(await exe(first.execution.id), firstBefore);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_ENGINE_SETTINGS } from '../../src/engine/settings.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import {
@@ -175,7 +176,7 @@ for (const database of TEST_DATABASES) {
         executions: [id],
       });
       expectStatus(nodeHb, 200);
-      assert.deepEqual(nodeHb.body, { stop: [] });
+      assert.deepEqual(nodeHb.body, { stop: [], leaseMs: DEFAULT_ENGINE_SETTINGS.leaseMs });
       assert.equal((await exe(id)).leaseExpiresAt, new Date(t.clock.now + LEASE_MS).toISOString());
 
       t.clock.advance(1000);
@@ -321,14 +322,17 @@ for (const database of TEST_DATABASES) {
       const hb1 = await t.request('POST', `/api/v1/nodes/${nodeId}/heartbeat`, {
         executions: [x.execution.id, y.execution.id],
       });
-      assert.deepEqual(hb1.body, { stop: [] });
+      assert.deepEqual(hb1.body, { stop: [], leaseMs: DEFAULT_ENGINE_SETTINGS.leaseMs });
 
       expectStatus(await t.request('POST', `/api/v1/jobs/${doomed.id}/cancel`), 200);
       const hb2 = await t.request('POST', `/api/v1/nodes/${nodeId}/heartbeat`, {
         executions: [x.execution.id, y.execution.id],
       });
       expectStatus(hb2, 200);
-      assert.deepEqual(hb2.body, { stop: [x.execution.id] });
+      assert.deepEqual(hb2.body, {
+        stop: [x.execution.id],
+        leaseMs: DEFAULT_ENGINE_SETTINGS.leaseMs,
+      });
       assert.equal((await exe(x.execution.id)).state, 'CANCELED');
       assert.equal((await exe(y.execution.id)).state, 'RUNNING');
       // Execution reports about the withdrawn one are refused too.
@@ -342,7 +346,10 @@ for (const database of TEST_DATABASES) {
       const hb3 = await t.request('POST', `/api/v1/nodes/${other.id}/heartbeat`, {
         executions: [y.execution.id],
       });
-      assert.deepEqual(hb3.body, { stop: [y.execution.id] });
+      assert.deepEqual(hb3.body, {
+        stop: [y.execution.id],
+        leaseMs: DEFAULT_ENGINE_SETTINGS.leaseMs,
+      });
       assert.equal((await exe(y.execution.id)).state, 'RUNNING');
       await drain();
     });
