@@ -145,14 +145,21 @@ async function jobsOf(engine: Engine, request: FastifyRequest, face: Face, rule:
 const arrivals = new WeakMap<FastifyRequest, number>();
 
 export function recordAuditTrail(app: FastifyInstance, engine: Engine, face: Face): void {
+  // Only requests the trail records are dated: the worker protocol's stream of claims,
+  // starts and finishes (unaudited) passes by without a write to the map.
+  const audited = (request: FastifyRequest): Rule | undefined => {
+    const url = request.routeOptions.url;
+    if (SAFE.has(request.method) || url === undefined) return undefined;
+    const rule = PERMISSIONS[routeKey(face, request.method, url)];
+    return rule && !UNAUDITED.has(rule.access) ? rule : undefined;
+  };
   app.addHook('onRequest', async (request) => {
-    if (!SAFE.has(request.method)) arrivals.set(request, engine.ctx.clock());
+    if (audited(request)) arrivals.set(request, engine.ctx.clock());
   });
   app.addHook('onResponse', async (request, reply) => {
     const url = request.routeOptions.url;
-    if (SAFE.has(request.method) || url === undefined) return;
-    const rule = PERMISSIONS[routeKey(face, request.method, url)];
-    if (!rule || UNAUDITED.has(rule.access)) return;
+    const rule = audited(request);
+    if (!rule || url === undefined) return;
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const action =
       face === 'deadline'
