@@ -117,6 +117,8 @@ async function run(kind: 'sqlite' | 'postgres') {
     let empty = 0;
     takeStatementCounts();
     const started = performance.now();
+    /** When the last finish was answered; the other nodes then sit out a long-poll. */
+    let ended = 0;
     const deadline = Date.now() + DEADLINE_MS;
     await Promise.all(
       nodeIds.map(async (nodeId) => {
@@ -141,6 +143,7 @@ async function run(kind: 'sqlite' | 'postgres') {
             throw new Error(`finishes answered ${f.status}: ${JSON.stringify(f.body)}`);
           }
           finished += orders.length;
+          if (finished >= TASKS) ended ||= performance.now();
         }
         while (BATCH === 0 && finished < TASKS && Date.now() < deadline) {
           const t0 = performance.now();
@@ -161,10 +164,11 @@ async function run(kind: 'sqlite' | 'postgres') {
           });
           if (f.status !== 200) throw new Error(`finish answered ${f.status}`);
           finished++;
+          if (finished >= TASKS) ended ||= performance.now();
         }
       }),
     );
-    const elapsedMs = performance.now() - started;
+    const elapsedMs = (ended || performance.now()) - started;
     const statements = [...takeStatementCounts()].sort((a, b) => b[1].ms - a[1].ms);
     const statementCount = statements.reduce((sum, [, s]) => sum + s.count, 0);
     if (args.statements) {

@@ -77,12 +77,20 @@ function drover(kind: DbKind, mode: Mode) {
     const submitStart = performance.now();
     await submitTasks(client, TASKS, PER_JOB);
     const submitS = (performance.now() - submitStart) / 1000;
+    await server.profile('start');
     const cpuBefore = server.cpuSeconds();
+    const clientBefore = process.cpuUsage();
     const drained = await drain(TASKS);
-    const serverCpu = (server.cpuSeconds() - cpuBefore) / (drained.elapsedMs / 1000);
+    const nodesUsage = process.cpuUsage(clientBefore);
+    await server.profile('stop');
+    const seconds = drained.elapsedMs / 1000;
+    const serverCpu = (server.cpuSeconds() - cpuBefore) / seconds;
+    // The nodes' side: if it nears a whole core, the clients, not the server, set the pace.
+    const clientCpu = (nodesUsage.user + nodesUsage.system) / 1e6 / seconds;
     await expectAllJobsEnded(client);
     return {
       serverCpu,
+      clientCpu,
       tasksPerS: TASKS / (drained.elapsedMs / 1000),
       p50: percentile(drained.acquireMs, 50),
       p95: percentile(drained.acquireMs, 95),
@@ -123,6 +131,7 @@ async function compare(kind: DbKind, mode: Mode) {
       'acquire p95 ms': d.p95.toFixed(1),
       'empty acquires': d.empty,
       'server CPU %': (d.serverCpu * 100).toFixed(0),
+      'nodes CPU %': (d.clientCpu * 100).toFixed(0),
       'drover submit s': d.submitS.toFixed(1),
       'graphile jobs/s': Math.round(g.jobsPerS),
       'graphile add s': g.addS.toFixed(1),

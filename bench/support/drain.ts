@@ -39,6 +39,7 @@ async function drain(
 ): Promise<DrainResult> {
   const result: DrainResult = { elapsedMs: 0, acquireMs: [], empty: 0 };
   let finished = 0;
+  let ended = 0;
   const started = performance.now();
   await Promise.all(
     nodeIds.map(async (nodeId) => {
@@ -47,10 +48,14 @@ async function drain(
         // Not `finished += await …`: that would read `finished` before the await.
         const done = await step(nodeId, result);
         finished += done;
+        if (finished >= tasks && ended === 0) ended = performance.now();
       }
     }),
   );
-  result.elapsedMs = performance.now() - started;
+  // To the last finish answered: the other nodes are by then in a long-poll that sits out
+  // its wait (up to 1 s), which Graphile Worker's figure has no counterpart of. Counted, it
+  // was up to a third of a 10,000-task run.
+  result.elapsedMs = ended - started;
   return result;
 }
 
@@ -75,7 +80,11 @@ export function drainSingle(
   });
 }
 
-/** claims {max: batch, wait: 1, start: true} → finishes of all of them, in one call each. */
+/**
+ * claims {max: batch, start: true}, carrying the finishes of the node's last batch: one
+ * call per batch. A call that reports finishes takes what is there (wait 0), so that its
+ * answer is not held back by a long-poll; a node with nothing to report waits up to 1 s.
+ */
 export function drainBatched(
   client: HttpClient,
   nodeIds: number[],
@@ -83,13 +92,28 @@ export function drainBatched(
   batch: number,
   deadline: number,
 ): Promise<DrainResult> {
+  const toReport = new Map<number, WorkOrder[]>();
   return drain(tasks, nodeIds, deadline, async (nodeId, result) => {
+    const report = toReport.get(nodeId) ?? [];
     const t0 = performance.now();
-    const got = await client.request<Claimed>('POST', `/nodes/${nodeId}/claims`, {
-      max: batch,
-      wait: 1,
-      start: true,
-    });
+    const got = await client.request<Claimed & Partial<Finished>>(
+      'POST',
+      `/nodes/${nodeId}/claims`,
+      {
+        max: batch,
+        wait: report.length > 0 ? 0 : 1,
+        start: true,
+        ...(report.length > 0
+          ? {
+              finishes: report.map((o) => ({
+                executionId: o.execution.id,
+                success: true,
+                exitCode: 0,
+              })),
+            }
+          : {}),
+      },
+    );
     const ms = performance.now() - t0;
     if (got.status === 404 && !('orders' in got.body) && isMissingRoute(got.body)) {
       throw new NoBatchedProtocol(
@@ -99,18 +123,18 @@ export function drainBatched(
     }
     if (got.status !== 200)
       throw new Error(`claims answered ${got.status}: ${JSON.stringify(got.body)}`);
-    const orders = got.body.orders;
-    if (orders.length === 0) {
-      result.empty++;
-      return 0;
-    }
-    result.acquireMs.push(ms);
-    const done = await client.expect<Finished>(200, 'POST', `/nodes/${nodeId}/finishes`, {
-      finishes: orders.map((o) => ({ executionId: o.execution.id, success: true, exitCode: 0 })),
-    });
-    const refused = done.results.filter((r) => r.status !== 200);
+    const refused = (got.body.results ?? []).filter((r) => r.status !== 200);
     if (refused.length > 0) throw new Error(`finishes refused: ${JSON.stringify(refused)}`);
-    return orders.length;
+    if (report.length > 0 && got.body.results?.length !== report.length) {
+      throw new Error(
+        `the claim answered ${got.body.results?.length} of ${report.length} finishes`,
+      );
+    }
+    const orders = got.body.orders;
+    toReport.set(nodeId, orders);
+    if (orders.length > 0) result.acquireMs.push(ms);
+    else if (report.length === 0) result.empty++;
+    return report.length;
   });
 }
 

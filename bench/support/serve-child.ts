@@ -3,6 +3,9 @@
  * the figures are not taken from the clients. Started by server-process.ts; it reports its
  * URL over IPC, closes on a 'close' message, and exits if its parent goes away.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { resolveConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 
@@ -24,8 +27,32 @@ async function close(): Promise<void> {
   await server.close().catch(() => undefined);
   process.exit(0);
 }
+/*
+ * DROVER_BENCH_PROFILE_DIR: the parent asks for a CPU profile of the timed part of a run
+ * only ('profile-start' … 'profile-stop'), without the start-up, submit and warm-up that
+ * --cpu-prof would mix in.
+ */
+const profileDir = process.env.DROVER_BENCH_PROFILE_DIR;
+let profiler: Session | undefined;
+async function profile(message: string): Promise<void> {
+  if (message === 'profile-start') {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    const file = join(profileDir!, `drain-${process.pid}-${Date.now()}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    profiler.disconnect();
+    profiler = undefined;
+  }
+  process.send!({ profiled: message });
+}
 process.on('message', (message) => {
   if (message === 'close') void close();
+  else if (profileDir && (message === 'profile-start' || message === 'profile-stop'))
+    void profile(message);
 });
 process.on('disconnect', () => void close());
 process.send({ url: server.url });

@@ -12,6 +12,8 @@ export interface ServerProcess {
   pid: number;
   /** CPU seconds (user + system) the server process has used so far. */
   cpuSeconds(): number;
+  /** Starts or stops a CPU profile of the server (a no-op without DROVER_BENCH_PROFILE_DIR). */
+  profile(step: 'start' | 'stop'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,15 @@ export async function startServerProcess(database: Database): Promise<ServerProc
     api: `${url}/api/v1`,
     pid: child.pid!,
     cpuSeconds: () => processCpuSeconds(child.pid!),
+    profile: async (step) => {
+      if (!process.env.DROVER_BENCH_PROFILE_DIR) return;
+      const answered = nextMessage<{ profiled?: string }>(
+        child,
+        (m) => m.profiled === `profile-${step}`,
+      );
+      child.send(`profile-${step}`);
+      await answered;
+    },
     close,
   };
 }

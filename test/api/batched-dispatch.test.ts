@@ -28,25 +28,49 @@ async function finishes(t: TestServer, nodeId: number, items: Record<string, unk
   ).body.results as any[];
 }
 
-/** One node: claims a batch, already started, and reports its finishes in one call, until none is left. */
+const succeeded = (orders: any[]) =>
+  orders.map((o) => ({ executionId: o.execution.id, success: true, exitCode: 0 }));
+
+/**
+ * One node: claims a batch, already started, and reports its finishes in one call, until
+ * none is left. `carry`: the finishes ride on the next claim instead (one call per batch).
+ */
 async function drain(
   t: TestServer,
   nodeId: number,
+  carry: boolean,
 ): Promise<{ executionId: number; taskId: number }[]> {
   const got: { executionId: number; taskId: number }[] = [];
+  let toReport: any[] = [];
   for (;;) {
-    const orders = await claim(t, nodeId, { max: BATCH, start: true });
+    const body: Record<string, unknown> = { max: BATCH, start: true };
+    if (toReport.length > 0) body.finishes = succeeded(toReport);
+    const answer = expectStatus(
+      await t.request('POST', `/api/v1/nodes/${nodeId}/claims`, body),
+      200,
+      'claim',
+    ).body;
+    if (toReport.length > 0) {
+      assert.deepEqual(
+        answer.results.map((r: any) => [r.executionId, r.status]),
+        toReport.map((o) => [o.execution.id, 200]),
+      );
+    } else {
+      assert.equal(answer.results, undefined, 'no finishes, no results');
+    }
+    const orders = answer.orders as any[];
+    toReport = [];
     if (orders.length === 0) return got;
     for (const o of orders) {
       assert.equal(o.execution.state, 'RUNNING');
       assert.equal(o.execution.nodeId, nodeId);
       got.push({ executionId: o.execution.id, taskId: o.task.id });
     }
-    const results = await finishes(
-      t,
-      nodeId,
-      orders.map((o) => ({ executionId: o.execution.id, success: true, exitCode: 0 })),
-    );
+    if (carry) {
+      toReport = orders;
+      continue;
+    }
+    const results = await finishes(t, nodeId, succeeded(orders));
     assert.deepEqual(
       results.map((r) => r.status),
       orders.map(() => 200),
@@ -72,7 +96,8 @@ for (const database of TEST_DATABASES) {
           for (let n = 0; n < DRAIN_NODES; n++) {
             nodes.push(await register(t, `drain-${n}`, { slots: BATCH }));
           }
-          const got = (await Promise.all(nodes.map((n) => drain(t, n.id)))).flat();
+          // Half the nodes report their finishes on their next claim.
+          const got = (await Promise.all(nodes.map((n, i) => drain(t, n.id, i % 2 === 1)))).flat();
           assert.equal(got.length, DRAIN_TASKS);
           assert.equal(new Set(got.map((g) => g.taskId)).size, DRAIN_TASKS, 'a task went twice');
 
@@ -138,6 +163,86 @@ for (const database of TEST_DATABASES) {
           await t.request('POST', `/api/v1/nodes/${node.id}/finishes`, { finishes: [] }),
           400,
           'no finishes',
+        );
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('a claim that carries finishes records them first, each answered on its own, and takes the slots they freed', async () => {
+      const t = await startTestServer(database);
+      try {
+        const job = await submit(t, { name: 'carried', frames: '1-5' });
+        const node = await register(t, 'carrier', { slots: 2 });
+        const other = await register(t, 'other', { slots: 1 });
+        const first = await claim(t, node.id, { max: 2, start: true });
+        assert.equal(first.length, 2);
+        const theirs = await claim(t, other.id, { max: 1, start: true });
+        // One success, one failure, one report of another node's execution, one unknown.
+        const answer = expectStatus(
+          await t.request('POST', `/api/v1/nodes/${node.id}/claims`, {
+            max: 2,
+            start: true,
+            finishes: [
+              { executionId: first[0].execution.id, success: true, exitCode: 0 },
+              { executionId: first[1].execution.id, success: false, exitCode: 3 },
+              { executionId: theirs[0].execution.id, success: true },
+              { executionId: 999_999, success: true },
+            ],
+          }),
+          200,
+          'claim with finishes',
+        ).body;
+        assert.deepEqual(
+          answer.results.map((r: any) => r.status),
+          [200, 200, 409, 404],
+        );
+        // Both slots were freed by the finishes it carried, so it took two more tasks.
+        assert.equal(answer.orders.length, 2);
+        const executions = await allPages(t, `/api/v1/executions?jobId=${job.id}`);
+        const state = (id: number) => executions.find((e) => e.id === id)?.state;
+        assert.equal(state(first[0].execution.id), 'COMPLETED');
+        assert.equal(state(first[1].execution.id), 'FAILED');
+        assert.equal(state(theirs[0].execution.id), 'RUNNING', 'another node cannot finish it');
+
+        // Reported again, a finish is refused (409) and the claim still answers.
+        const again = expectStatus(
+          await t.request('POST', `/api/v1/nodes/${node.id}/claims`, {
+            max: 1,
+            finishes: [{ executionId: first[0].execution.id, success: true }],
+          }),
+          200,
+        ).body;
+        assert.deepEqual(
+          again.results.map((r: any) => r.status),
+          [409],
+        );
+        assert.equal(again.orders.length, 0, 'both slots are still busy');
+
+        // A malformed finish refuses the whole call, before anything is written.
+        expectStatus(
+          await t.request('POST', `/api/v1/nodes/${node.id}/claims`, {
+            max: 1,
+            finishes: [{ executionId: answer.orders[0].execution.id, success: 'yes' }],
+          }),
+          400,
+          'a bad finish item',
+        );
+        const after = await allPages(t, `/api/v1/executions?jobId=${job.id}`);
+        assert.equal(
+          after.find((e) => e.id === answer.orders[0].execution.id)?.state,
+          'RUNNING',
+          'nothing of a refused call is recorded',
+        );
+        expectStatus(
+          await t.request('POST', `/api/v1/nodes/${node.id}/claims`, {
+            finishes: Array.from({ length: 101 }, (_, i) => ({
+              executionId: i + 1,
+              success: true,
+            })),
+          }),
+          400,
+          'more finishes than one call may carry',
         );
       } finally {
         await t.close();

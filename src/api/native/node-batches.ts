@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_CLAIM } from '../../engine/dispatcher.js';
 import type { Engine } from '../../engine/engine.js';
@@ -13,6 +13,9 @@ import { WorkOrder, workOrderJson } from './work-orders.js';
  * The batched node protocol: a node with free slots takes several tasks in one call, and
  * reports several finishes in one call. Each call is one transaction, so a batch of ten
  * costs one commit where the single-task protocol (acquire → start → finish) costs thirty.
+ * A claim may carry the finishes of the node's last batch (report and take more in one
+ * call, as Deadline Cloud's UpdateWorkerSchedule does): a node that drains a queue of short
+ * tasks then makes one call per batch instead of two.
  */
 
 const FinishItem = Type.Intersect([
@@ -20,8 +23,24 @@ const FinishItem = Type.Intersect([
   FinishFields,
 ]);
 
+const FinishResults = Type.Array(
+  Type.Object({
+    executionId: Type.Integer(),
+    status: Type.Integer({ description: '200, or the status a lone finish would get' }),
+    code: Type.Optional(Type.String()),
+    message: Type.Optional(Type.String()),
+  }),
+);
+
 export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx, settings, dispatcher } = engine;
+  const reportFinishes = (nodeId: number, finishes: readonly Static<typeof FinishItem>[]) =>
+    finishExecutions(
+      ctx,
+      settings,
+      nodeId,
+      finishes.map((f) => finishReport(f.executionId, f)),
+    );
   return async (app) => {
     app.post(
       '/nodes/:id/claims',
@@ -41,24 +60,42 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
                   description: 'The executions are RUNNING at once: no start call is needed',
                 }),
               ),
+              finishes: Type.Optional(
+                Type.Array(FinishItem, {
+                  maxItems: MAX_FINISHES,
+                  description:
+                    'Ended commands to report first, as POST /nodes/{id}/finishes does; their slots count as free for this claim',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({ orders: Type.Array(WorkOrder) }),
+            200: Type.Object({
+              orders: Type.Array(WorkOrder),
+              results: Type.Optional(FinishResults),
+            }),
             ...errorResponses,
           },
         },
       },
       async (request, reply) => {
+        const nodeId = request.params.id;
+        const { finishes } = request.body;
+        // The finishes first, on their own: a claim written beside them in the same
+        // transaction would be lost with it should they fail. A claim that fails leaves the
+        // finishes recorded (reported again, each answers 409).
+        const results =
+          finishes && finishes.length > 0 ? await reportFinishes(nodeId, finishes) : undefined;
         const signal = waitSignal(reply, engine.stopping);
         const taken = await dispatcher.claim(
-          request.params.id,
+          nodeId,
           { max: request.body.max ?? 1, start: request.body.start ?? false },
           (request.body.wait ?? 0) * 1000,
           signal,
         );
-        return { orders: taken.map(workOrderJson) };
+        const orders = taken.map(workOrderJson);
+        return results ? { orders, results } : { orders };
       },
     );
 
@@ -75,31 +112,14 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({
-              results: Type.Array(
-                Type.Object({
-                  executionId: Type.Integer(),
-                  status: Type.Integer({
-                    description: '200, or the status a lone finish would get',
-                  }),
-                  code: Type.Optional(Type.String()),
-                  message: Type.Optional(Type.String()),
-                }),
-              ),
-            }),
+            200: Type.Object({ results: FinishResults }),
             ...errorResponses,
           },
         },
       },
-      async (request) => {
-        const results = await finishExecutions(
-          ctx,
-          settings,
-          request.params.id,
-          request.body.finishes.map((f) => finishReport(f.executionId, f)),
-        );
-        return { results };
-      },
+      async (request) => ({
+        results: await reportFinishes(request.params.id, request.body.finishes),
+      }),
     );
   };
 }
