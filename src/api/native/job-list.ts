@@ -105,7 +105,7 @@ async function listFilter(engine: Engine, q: Static<typeof ListQuery>): Promise<
   }
   const states = list(q.state)?.map((s) => s.toUpperCase());
   for (const s of states ?? []) {
-    if (!JobState.anyOf.some((l) => l.const === s)) {
+    if (!(JobState.enum as string[]).includes(s)) {
       throw invalid(`unknown state "${s}"`, { field: 'state' });
     }
   }

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 
@@ -9,8 +9,22 @@ import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 
 export const Id = Type.Integer({ minimum: 1, maximum: MAX_ID });
 export const IdParams = Type.Object({ id: Id });
-export const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/*
+ * A nullable scalar is JSON Schema's `type: [t, 'null']`, and a set of strings is an `enum`,
+ * not TypeBox's anyOf of branches: fast-json-stringify writes an anyOf by validating the
+ * value against each branch with Ajv in turn (a date-time regex for every timestamp, a
+ * branch per state), which made serialising a claim's ten work orders cost 2.2 times what
+ * JSON.stringify does. @fastify/swagger shows both forms the same way (`nullable: true`).
+ */
+export const Time = Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
+export const Nullable = <T extends TSchema>(schema: T) =>
+  typeof schema.type === 'string' && !['object', 'array'].includes(schema.type)
+    ? Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] })
+    : Type.Union([schema, Type.Null()]);
+export const StringEnum = <const T extends readonly string[]>(
+  values: T,
+  options: { description?: string; default?: T[number] } = {},
+) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
 export const ErrorBody = Type.Object(
   {
@@ -42,11 +56,15 @@ export const pageOf = <T extends TSchema>(item: T) =>
     offset: Type.Integer(),
   });
 
-export const JobState = Type.Union(
-  ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'].map((s) =>
-    Type.Literal(s),
-  ),
-);
+export const JobState = StringEnum([
+  'PENDING',
+  'QUEUED',
+  'RUNNING',
+  'SUSPENDED',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+] as const);
 export const TaskState = JobState;
 
 export const Resources = Type.Object({
