@@ -19,6 +19,8 @@ import type { ExecutionRow, JobRow, NodeRow, TaskRow } from './schema.js';
 export interface DispatchableJob {
   id: number;
   machine_limit: number;
+  /** NONE, or ALLOW / DENY: whether the node's name took part in choosing it. */
+  node_list_mode: string;
 }
 
 /**
@@ -47,7 +49,11 @@ export async function dispatchableJobs(
     [...excludeJobIds],
     limit,
   );
-  return rows.map((r) => ({ id: Number(r.id), machine_limit: Number(r.machine_limit) }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    machine_limit: Number(r.machine_limit),
+    node_list_mode: r.node_list_mode,
+  }));
 }
 
 const DISPATCHABLE_JOBS = {
@@ -78,7 +84,7 @@ function dispatchableJobsQuery(dialect: DialectName) {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
       const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
       return sql<DispatchableJob>`
-        select j.id, j.machine_limit from jobs as j ${indexed}
+        select j.id, j.machine_limit, j.node_list_mode from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and (j.pool = '' or j.pool in (${list(pools)}))
           and (j.grp = '' or j.grp in (${list(groups)}))
@@ -99,6 +105,24 @@ function dispatchableJobsQuery(dialect: DialectName) {
     },
   );
 }
+
+/**
+ * SQLite: whether any job that can hand out work has a machine limit or a node list, so
+ * that which jobs a node may take depends on the node itself (read through the partial
+ * index `jobs_node_specific`, migration 0018: one entry, not a walk of the queue).
+ */
+export async function nodeSpecificJobsExist(tx: Executor): Promise<boolean> {
+  return (await NODE_SPECIFIC_JOB.executeTakeFirst(tx)) !== undefined;
+}
+
+const NODE_SPECIFIC_JOB = compiledQuery(
+  () => sql<{ id: number }>`
+    select id from jobs indexed by jobs_node_specific
+    where state in ('QUEUED', 'RUNNING') and deleted_at is null
+      and (machine_limit > 0 or node_list_mode <> 'NONE')
+    limit 1
+  `,
+);
 
 /**
  * Up to `limit` QUEUED tasks of one job in task order. PostgreSQL locks them and skips

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SubmitJobSpec } from '../../src/engine/job-submission.js';
+import { submitJob } from '../../src/engine/job-submission.js';
+import { registerNode } from '../../src/engine/node-registry.js';
+import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
+
+/*
+ * Claims that arrive together share one transaction; on SQLite they also share their first
+ * look at the queue where nothing depends on the node (engine/dispatcher.ts, FirstLooks).
+ * Each claim must still get what it would have got alone, in dispatch order.
+ */
+
+const spec = (frames: string, more: Partial<SubmitJobSpec> = {}): SubmitJobSpec => ({
+  type: 'command-line',
+  user: 'alice',
+  frames,
+  parameters: { executable: 'echo' },
+  ...more,
+});
+
+for (const database of TEST_DATABASES) {
+  describe(`claims made together (${database.name})`, () => {
+    it('hand out the queue in dispatch order, each task once, across jobs that run dry', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const low = await submitJob(ctx, spec('1-10', { priority: 10 }));
+        const high = await submitJob(ctx, spec('1-4', { priority: 90 }));
+        const mid = await submitJob(ctx, spec('1-5', { priority: 50 }));
+        const nodes = [];
+        for (let n = 0; n < 8; n++)
+          nodes.push(await registerNode(ctx, { name: `n${n}`, slots: 3 }));
+        // Made in one turn, they join one transaction, in this order.
+        const claims = await Promise.all(nodes.map((n) => dispatcher.tryClaim(n.id, { max: 3 })));
+        const taken = claims.flat().map((a) => [a.job.id, a.task.task_index]);
+        const expected = [
+          ...[0, 1, 2, 3].map((i) => [high, i]),
+          ...[0, 1, 2, 3, 4].map((i) => [mid, i]),
+          ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => [low, i]),
+        ];
+        assert.deepEqual(taken, expected.slice(0, 19), 'all 19 tasks, best job first');
+        assert.deepEqual(
+          claims.map((c) => c.length),
+          [3, 3, 3, 3, 3, 3, 1, 0],
+        );
+      } finally {
+        await t.close();
+      }
+    });
+
+    it("a node's allow list is honoured when a node alike claims in the same transaction", async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const onlyN2 = await submitJob(ctx, spec('1-3', { priority: 90, allowList: ['n2'] }));
+        const open = await submitJob(ctx, spec('1-3', { priority: 50 }));
+        const n1 = await registerNode(ctx, { name: 'n1' });
+        const n2 = await registerNode(ctx, { name: 'n2' });
+        // n1 looks first and cannot see the better job; n2 must not take n1's view of the queue.
+        const [a1, a2] = await Promise.all([
+          dispatcher.tryClaim(n1.id, { max: 1 }),
+          dispatcher.tryClaim(n2.id, { max: 1 }),
+        ]);
+        assert.equal(a1[0]?.job.id, open);
+        assert.equal(a2[0]?.job.id, onlyN2);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('a machine limit counts for each node on its own in the same transaction', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const limited = await submitJob(ctx, spec('1-4', { priority: 90, machineLimit: 1 }));
+        const open = await submitJob(ctx, spec('1-3', { priority: 50 }));
+        const n1 = await registerNode(ctx, { name: 'n1', slots: 2 });
+        const n2 = await registerNode(ctx, { name: 'n2', slots: 2 });
+        const first = await dispatcher.tryClaim(n1.id, { max: 1 });
+        assert.equal(first[0]?.job.id, limited);
+        // n2 looks first: the limited job is full for it, but not for n1, which holds it.
+        const [a2, a1] = await Promise.all([
+          dispatcher.tryClaim(n2.id, { max: 1 }),
+          dispatcher.tryClaim(n1.id, { max: 1 }),
+        ]);
+        assert.equal(a2[0]?.job.id, open);
+        assert.equal(a1[0]?.job.id, limited);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
