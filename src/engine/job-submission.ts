@@ -1,3 +1,4 @@
+import type { ChildJob } from '../domain/child-jobs.js';
 import { invalid, notFound } from '../domain/errors.js';
 import { chunkRuns, planFrames } from '../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../domain/frame-list.js';
@@ -74,8 +75,16 @@ export const MAX_FRAMES_PER_JOB = 1_000_000;
 /** Tasks made and inserted between two turns of the event loop. */
 const TASK_BATCH = 2000;
 
-/** Checks a spec and turns it into the rows to insert; pure apart from reading the type. */
-async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
+/**
+ * Checks a spec and turns it into the rows to insert; pure apart from reading the type.
+ * `later` names inputs a sibling's output fills when it completes: not required now.
+ */
+async function prepare(
+  ctx: EngineContext,
+  tx: Tx,
+  spec: SubmitJobSpec,
+  later: ReadonlySet<string> = new Set(),
+) {
   const type = await findJobTypeByName(tx, spec.type, spec.typeVersion);
   if (!type) {
     throw invalid(
@@ -95,7 +104,11 @@ async function prepare(ctx: EngineContext, tx: Tx, spec: SubmitJobSpec) {
   const definition = JSON.parse(revision.definition_json) as JobTypeDefinition;
   const inputs = spec.inputs ?? {};
   const parameters = spec.parameters ?? {};
-  checkValues('input', definition.inputs, inputs);
+  checkValues(
+    'input',
+    definition.inputs.map((f) => (later.has(f.name) ? { ...f, required: false } : f)),
+    inputs,
+  );
   checkValues('parameter', definition.parameters, parameters);
 
   checkJobNumbers(spec);
@@ -165,10 +178,10 @@ async function insertJobIn(
   tx: Tx,
   emit: Emit,
   spec: SubmitJobSpec,
-  parentId: number | null,
+  parent: { id: number; child: ChildJob } | null,
 ): Promise<number> {
   {
-    const p = await prepare(ctx, tx, spec);
+    const p = await prepare(ctx, tx, spec, new Set(Object.keys(parent?.child.inputsFrom ?? {})));
     const children = p.definition.children;
     const now = ctx.clock();
 
@@ -235,7 +248,8 @@ async function insertJobIn(
       deleted_at: null,
       archived_at: null,
       protected: spec.protected ? 1 : 0,
-      parent_id: parentId,
+      parent_id: parent?.id ?? null,
+      child_name: parent?.child.name ?? null,
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
     await addDependencies(tx, jobId, dependencies);
@@ -278,7 +292,7 @@ async function insertJobIn(
           ...(spec.batchId !== undefined ? { batchId: spec.batchId } : {}),
           dialect: spec.childSpecs?.[child.name]?.dialect ?? {},
         },
-        jobId,
+        { id: jobId, child },
       );
       ids.set(child.name, id);
     }

@@ -18,6 +18,7 @@ import {
 } from '../store/jobs.js';
 import type { ExecutionRow, JobRow, JobUpdate, TaskRow, TasksTable } from '../store/schema.js';
 import { setTasksState, tasksInStates } from '../store/tasks.js';
+import { feedSiblings } from './child-inputs.js';
 import type { EngineContext, Emit } from './context.js';
 import { followChildren } from './job-families.js';
 
@@ -66,6 +67,9 @@ export async function changeJobState(
   await updateJob(tx, job.id, update);
   if (to !== from) emit({ type: 'job.state', jobId: job.id, from, to });
   const changed = { ...job, ...update } as JobRow;
+  // A child's outputs become its later siblings' inputs before they are released.
+  if (to === 'COMPLETED' && typeof job.child_name === 'string')
+    await feedSiblings(ctx, tx, emit, changed);
   if (to === 'COMPLETED') await releaseDependents(ctx, tx, emit, job.id);
   if (to !== from && job.parent_id !== null) {
     await followChildren(ctx, tx, emit, job.parent_id);

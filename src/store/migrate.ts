@@ -16,6 +16,7 @@ import { userGrantsSchema } from './migrations/0013-user-grants.js';
 import { jobProtectionSchema } from './migrations/0014-job-protection.js';
 import { dispatchHotPathSchema } from './migrations/0015-dispatch-hot-path.js';
 import { jobParentsSchema } from './migrations/0016-job-parents.js';
+import { jobChildNamesSchema } from './migrations/0017-job-child-names.js';
 import { claimWalkSchema } from './migrations/0018-claim-walk.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
@@ -37,6 +38,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0014-job-protection': jobProtectionSchema(open.dialect),
     '0015-dispatch-hot-path': dispatchHotPathSchema(open.dialect),
     '0016-job-parents': jobParentsSchema(open.dialect),
+    '0017-job-child-names': jobChildNamesSchema(open.dialect),
     '0018-claim-walk': claimWalkSchema(open.dialect),
   };
 }

@@ -95,3 +95,40 @@ export async function deleteOutputAndBlob(
   await tx.deleteFrom('outputs').where('id', '=', output.id).execute();
   await tx.deleteFrom('blobs').where('id', '=', output.blob_id).execute();
 }
+
+/** Outputs by id (those that exist), for any number of ids. */
+export async function findOutputsByIds(db: Executor, ids: readonly number[]): Promise<OutputRow[]> {
+  const rows: OutputRow[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const batch = ids.slice(i, i + 1000);
+    rows.push(...(await db.selectFrom('outputs').selectAll().where('id', 'in', batch).execute()));
+  }
+  return rows;
+}
+
+export type ChildOutputRow = OutputRow & { parent_id: number; child_name: string };
+
+/**
+ * The outputs of the completed children of these parent jobs, deleted ones included, with
+ * each child's name: UFDL shows them as its meta-job's own (`child:name`).
+ */
+export async function outputsOfCompletedChildren(
+  db: Executor,
+  parentIds: readonly number[],
+): Promise<ChildOutputRow[]> {
+  const rows: ChildOutputRow[] = [];
+  for (let i = 0; i < parentIds.length; i += 1000) {
+    const found = await db
+      .selectFrom('outputs as o')
+      .innerJoin('jobs as c', 'c.id', 'o.job_id')
+      .selectAll('o')
+      .select(['c.parent_id', 'c.child_name'])
+      .where('c.parent_id', 'in', parentIds.slice(i, i + 1000))
+      .where('c.child_name', 'is not', null)
+      .where('c.state', '=', 'COMPLETED')
+      .orderBy('o.id')
+      .execute();
+    rows.push(...(found as ChildOutputRow[]));
+  }
+  return rows;
+}

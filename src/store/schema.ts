@@ -214,6 +214,8 @@ export interface JobsTable {
   protected: Generated<number>;
   /** The parent job this job is a child of (migration 0016); null or absent for none. */
   parent_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A child's name among its siblings, its entry in the parent's type (migration 0017). */
+  child_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface JobNodeListTable {

@@ -102,6 +102,9 @@ export interface UfdlJobViewRow {
   execution_node: number | null;
   execution_progress: number | null;
   job_type_rev_id: number;
+  /** A child's name in its parent's type, and the revision of the parent's type. */
+  child_name: string | null;
+  parent_rev_id: number | null;
   input_json: string;
   parameters_json: string;
   dialect_json: string;
@@ -115,9 +118,11 @@ function baseQuery() {
       j.state as state, j.task_count as task_count, e.id as execution_id,
       e.state as execution_state, e.node_id as execution_node, e.progress as execution_progress,
       j.job_type_rev_id as job_type_rev_id, j.input_json as input_json,
-      j.parameters_json as parameters_json, j.dialect_json as dialect_json
+      j.parameters_json as parameters_json, j.dialect_json as dialect_json,
+      j.child_name as child_name, pj.job_type_rev_id as parent_rev_id
     from jobs j
     inner join job_types jt on jt.id = j.job_type_id
+    left join jobs pj on pj.id = j.parent_id
     left join tasks t on t.job_id = j.id and j.task_count = 1
     left join executions e on e.id = t.last_execution_id
     left join users u on u.name = j.user_name`;
@@ -176,5 +181,6 @@ function normalise(row: UfdlJobViewRow): UfdlJobViewRow {
     execution_node: num(row.execution_node),
     execution_progress: num(row.execution_progress),
     job_type_rev_id: Number(row.job_type_rev_id),
+    parent_rev_id: num(row.parent_rev_id),
   };
 }

@@ -18,6 +18,7 @@ import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeRoutes } from './nodes.js';
 import { outputRoutes } from './outputs.js';
 import { RouteTable } from './routing.js';
+import { JOB_TEMPLATES, WORKABLE_TEMPLATES } from './template-json.js';
 import { typeValueRoutes } from './type-values.js';
 
 /*
@@ -101,8 +102,10 @@ export function ufdlApi(engine: Engine, auth: boolean): FastifyPluginAsync {
     jobRoutes(face, routes);
     nodeProtocolRoutes(face, routes);
     nodeRoutes(face, routes);
-    jobTemplateRoutes(face, routes);
-    jobTemplateActionRoutes(face, routes);
+    for (const scope of [JOB_TEMPLATES, WORKABLE_TEMPLATES]) {
+      jobTemplateRoutes(face, routes, scope);
+      jobTemplateActionRoutes(face, routes, scope);
+    }
     jobOutputRoutes(face, routes);
     jobTypeAndContractRoutes(face, routes);
     typeValueRoutes(face, routes);

@@ -1,7 +1,11 @@
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import type { EngineContext } from '../../engine/context.js';
 import { findRevisionById } from '../../store/job-types.js';
-import { allOutputsOfJobs } from '../../store/named-outputs.js';
+import {
+  allOutputsOfJobs,
+  findOutputsByIds,
+  outputsOfCompletedChildren,
+} from '../../store/named-outputs.js';
 import type { OutputRow } from '../../store/outputs.js';
 import type { UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 
@@ -70,39 +74,78 @@ function childKeyed(values: Record<string, unknown>): Record<string, unknown> {
   return flat;
 }
 
+/** The output ids a fed input holds (src/engine/child-inputs.ts): one, or a list. */
+function outputIdsIn(value: unknown): number[] {
+  const all = Array.isArray(value) ? value : [value];
+  return all.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
 /** Renders jobs, reading their outputs and job-type revisions in one query each. */
 export async function renderJobs(ctx: EngineContext, rows: readonly UfdlJobViewRow[]) {
-  const outputs = new Map<number, OutputRow[]>();
+  const outputs = new Map<number, { pk: number; name: string; type: string }[]>();
+  const add = (jobId: number, o: { pk: number; name: string; type: string }) =>
+    outputs.set(jobId, [...(outputs.get(jobId) ?? []), o]);
   for (const o of await allOutputsOfJobs(
     ctx.db,
     rows.map((r) => r.pk),
   )) {
-    outputs.set(o.job_id, [...(outputs.get(o.job_id) ?? []), o]);
+    add(o.job_id, { pk: o.id, name: o.name, type: o.type });
+  }
+  // UFDL copies a finished child's outputs to its meta-job as `child:name`.
+  const parents = rows.filter((r) => r.task_count === 0).map((r) => r.pk);
+  for (const o of await outputsOfCompletedChildren(ctx.db, parents)) {
+    add(o.parent_id, { pk: o.id, name: `${o.child_name}:${o.name}`, type: o.type });
   }
   const definitions = new Map<number, JobTypeDefinition | undefined>();
-  for (const id of new Set(rows.map((r) => r.job_type_rev_id))) {
+  const revisions = rows.flatMap((r) =>
+    r.parent_rev_id === null ? [r.job_type_rev_id] : [r.job_type_rev_id, r.parent_rev_id],
+  );
+  for (const id of new Set(revisions)) {
     const revision = await findRevisionById(ctx.db, id);
     definitions.set(
       id,
       revision ? (JSON.parse(revision.definition_json) as JobTypeDefinition) : undefined,
     );
   }
+  // A child's inputs that a sibling's output filled show as UFDL's job_output<T>.
+  const fedInputs = (row: UfdlJobViewRow): string[] => {
+    if (row.child_name === null || row.parent_rev_id === null) return [];
+    const entry = definitions
+      .get(row.parent_rev_id)
+      ?.children?.find((c) => c.name === row.child_name);
+    return Object.keys(entry?.inputsFrom ?? {});
+  };
+  const fedIds = rows.flatMap((row) => {
+    const values = JSON.parse(row.input_json) as Record<string, unknown>;
+    return fedInputs(row).flatMap((name) => outputIdsIn(values[name]));
+  });
+  const fedTypes = new Map(
+    (await findOutputsByIds(ctx.db, [...new Set(fedIds)])).map((o) => [o.id, o.type]),
+  );
   return rows.map((row) => {
     const dialect = ufdlDialectOf(row);
     const definition = definitions.get(row.job_type_rev_id);
+    const fed = new Set(fedInputs(row));
     const typed = (
       json: string,
       types: Record<string, string> | undefined,
       fields: JobTypeDefinition['inputs'] | undefined,
+      fedHere: ReadonlySet<string>,
     ) => {
       let values = JSON.parse(json) as Record<string, unknown>;
       // A parent's values are its children's, shown under UFDL's `child:name` keys.
       if (definition?.children) values = childKeyed(values);
       return Object.fromEntries(
         Object.entries(values).map(([name, value]) => {
+          const outputType = fedHere.has(name)
+            ? fedTypes.get(outputIdsIn(value)[0] ?? 0)
+            : undefined;
           const fieldType = fields?.find((f) => f.name === name)?.type;
           const type =
-            types?.[name] ?? (fieldType ? UFDL_TYPE_OF_FIELD[fieldType] : undefined) ?? 'JSON';
+            types?.[name] ??
+            (outputType !== undefined ? `job_output<${outputType}>` : undefined) ??
+            (fieldType ? UFDL_TYPE_OF_FIELD[fieldType] : undefined) ??
+            'JSON';
           return [name, { value, type }];
         }),
       );
@@ -118,10 +161,15 @@ export async function renderJobs(ctx: EngineContext, rows: readonly UfdlJobViewR
       start_time: ufdlTime(row.start_time),
       end_time: ufdlTime(row.end_time),
       error_reason: row.error_reason,
-      input_values: typed(row.input_json, dialect.inputTypes, definition?.inputs),
-      parameter_values: typed(row.parameters_json, dialect.parameterTypes, definition?.parameters),
+      input_values: typed(row.input_json, dialect.inputTypes, definition?.inputs, fed),
+      parameter_values: typed(
+        row.parameters_json,
+        dialect.parameterTypes,
+        definition?.parameters,
+        new Set(),
+      ),
       node: row.node,
-      outputs: (outputs.get(row.pk) ?? []).map((o) => ({ pk: o.id, name: o.name, type: o.type })),
+      outputs: outputs.get(row.pk) ?? [],
       description: row.description,
       is_cancelled: row.is_cancelled === 1,
       creator: row.creator,

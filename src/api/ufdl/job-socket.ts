@@ -1,9 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { MAX_CHILD_JOBS } from '../../domain/child-jobs.js';
 import type { DroverEvent } from '../../engine/events.js';
-import { findUfdlJob, type UfdlJobViewRow } from '../../store/ufdl-job-list.js';
+import { isParentJob } from '../../engine/job-families.js';
+import { childrenOf } from '../../store/jobs.js';
+import { findUfdlJob, listUfdlJobs, type UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 import { stillSignedIn } from './auth.js';
 import type { UfdlFace } from './context.js';
+import type { Phase } from './errors.js';
 import { ufdlDialectOf } from './job-json.js';
 import { LAST_TRANSITION_OF_PHASE, phaseOf } from './phase-mapping.js';
 
@@ -47,22 +51,26 @@ export function transitionOf(event: DroverEvent, job: UfdlJobViewRow): Transitio
   }
 }
 
+/** A job's progress as UFDL keeps it: 0 to 1, 1 once finished. */
+const progressOf = (job: UfdlJobViewRow): number =>
+  job.state === 'COMPLETED'
+    ? 1
+    : job.execution_progress === null
+      ? 0
+      : job.execution_progress / 100;
+
 export function notificationData(
   job: UfdlJobViewRow,
   transition: Transition,
   transitionData: Record<string, unknown> = {},
+  progress: number = progressOf(job),
 ) {
   const phase = phaseOf(job);
   return {
     transition,
     description: job.description,
     pk: job.pk,
-    progress:
-      job.state === 'COMPLETED'
-        ? 1
-        : job.execution_progress === null
-          ? 0
-          : job.execution_progress / 100,
+    progress,
     cancelled: phase === 'CANCELLED',
     ...(job.node !== null ? { node: job.node } : {}),
     ...(phase === 'ERRORED' ? { error: job.error_reason ?? '' } : {}),
@@ -70,16 +78,34 @@ export function notificationData(
   };
 }
 
+/**
+ * A meta-job's transitions follow its phase, which its children move (UFDL's _start_meta,
+ * _finish_meta, _finish_with_error_meta, _reset_meta and cancel): the transition from the
+ * phase its watcher last saw to the phase it is in, if UFDL has one.
+ */
+export function parentTransition(from: Phase, to: Phase): Transition | undefined {
+  if (from === to) return undefined;
+  if (to === 'FINISHED') return 'finish';
+  if (to === 'ERRORED') return 'error';
+  if (to === 'CANCELLED') return 'cancel';
+  if (from === 'ERRORED') return 'reset';
+  if (from === 'CREATED' && to === 'STARTED') return 'start';
+  return undefined;
+}
+
 /** Transitions the job's creator asked to hear over the socket; undefined: all of them. */
 function socketTransitions(job: UfdlJobViewRow): Set<string> | undefined {
   const actions = ufdlDialectOf(job).notificationOverride?.actions;
   if (!actions) return undefined;
-  const chosen = Object.entries(actions)
-    .filter(([, list]) =>
-      list.some((n) => Object.keys(n).every((k) => k === 'suppress_for_parent')),
-    )
-    .map(([key]) => key.replace(/^on_/, ''));
-  return chosen.length > 0 ? new Set(chosen) : undefined;
+  const websocket = (n: Record<string, unknown>) =>
+    Object.keys(n).every((k) => k === 'suppress_for_parent');
+  const named = Object.entries(actions).filter(([, list]) => list.some(websocket));
+  if (named.length === 0) return undefined;
+  // UFDL skips a child's notifications marked suppress_for_parent, which is the default.
+  const heard = named.filter(([, list]) =>
+    list.some((n) => websocket(n) && (job.parent === null || n.suppress_for_parent === false)),
+  );
+  return new Set(heard.map(([key]) => key.replace(/^on_/, '')));
 }
 
 /** Refuses the handshake for a job that does not exist (UFDL closes before accepting). */
@@ -101,20 +127,53 @@ export function jobSocket(face: UfdlFace) {
   return (socket: WebSocket, request: FastifyRequest): void => {
     const pk = Number((request.params as { pk: string }).pk);
     let chain = Promise.resolve();
-    const send = (job: UfdlJobViewRow, transition: Transition, data?: Record<string, unknown>) => {
+    // A meta-job's watcher hears of its children too: their ids (all made with the parent),
+    // and the phase of the parent it was last told of.
+    let family: { children: Set<number>; phase: Phase } | undefined;
+    const send = (
+      job: UfdlJobViewRow,
+      transition: Transition,
+      data?: Record<string, unknown>,
+      progress?: number,
+    ) => {
       const wanted = socketTransitions(job);
       if (wanted && !wanted.has(transition)) return;
       if (socket.readyState === socket.OPEN) {
-        socket.send(JSON.stringify(notificationData(job, transition, data)));
+        socket.send(JSON.stringify(notificationData(job, transition, data, progress)));
+      }
+    };
+    /** UFDL's meta-job progress: the mean of its children's. */
+    const familyProgress = async (): Promise<number> => {
+      const children = await listUfdlJobs(ctx.db, ctx.dialect, {
+        conditions: [{ type: 'exact', column: 'parent', value: pk }],
+        order: [],
+        includeInactive: true,
+        limit: MAX_CHILD_JOBS,
+      });
+      const sum = children.reduce((total, child) => total + progressOf(child), 0);
+      return children.length === 0 ? 0 : sum / children.length;
+    };
+    const onParentEvent = async (job: UfdlJobViewRow, event: DroverEvent, known: Phase) => {
+      const phase = phaseOf(job);
+      const transition = parentTransition(known, phase);
+      if (family) family.phase = phase;
+      if (transition) send(job, transition, {}, await familyProgress());
+      if (event.type === 'task.progress' && event.jobId !== pk && phase === 'STARTED') {
+        const data = { triggered_by: event.jobId, progress: event.progress / 100 };
+        send(job, 'progress', data, await familyProgress());
       }
     };
     const unsubscribe = ctx.bus.subscribe((event) => {
-      if (!('jobId' in event) || event.jobId !== pk) return;
+      if (!('jobId' in event)) return;
+      // Of a child, only its progress concerns the parent: its phase moves come as the parent's.
+      const own = event.jobId === pk;
+      if (!own && !(family?.children.has(event.jobId) && event.type === 'task.progress')) return;
       // One at a time, so messages leave in the order the events came.
       chain = chain
         .then(async () => {
           const job = await findUfdlJob(ctx.db, pk);
           if (!job) return;
+          if (family) return onParentEvent(job, event, family.phase);
           const transition = transitionOf(event, job);
           if (!transition) return;
           send(job, transition, event.type === 'task.progress' ? (event.details ?? {}) : {});
@@ -137,8 +196,14 @@ export function jobSocket(face: UfdlFace) {
     socket.on('error', stop);
     chain = chain.then(async () => {
       const job = await findUfdlJob(ctx.db, pk);
-      const last = job && LAST_TRANSITION_OF_PHASE[phaseOf(job)];
-      if (job && last) send(job, last as Transition);
+      if (!job) return;
+      const phase = phaseOf(job);
+      if (isParentJob(job)) {
+        const children = await childrenOf(ctx.db, pk);
+        family = { children: new Set(children.map((c) => c.id)), phase };
+      }
+      const last = LAST_TRANSITION_OF_PHASE[phase];
+      if (last) send(job, last as Transition, {}, family ? await familyProgress() : undefined);
     });
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { ChildJob } from '../../domain/child-jobs.js';
 import { DroverError } from '../../domain/errors.js';
 import {
   normaliseDefinition,
@@ -17,8 +18,16 @@ import { allow, isAdmin, isAuthenticated } from './auth.js';
 import type { UfdlFace } from './context.js';
 import { badName, jsonParseFailure, UfdlError } from './errors.js';
 import { ufdlTime } from './job-json.js';
+import { childDefinition } from './meta-create-job.js';
 import type { RouteTable } from './routing.js';
-import { definitionOf, loadTemplate, TEMPLATE, templateJson, ufdlTypeOf } from './template-json.js';
+import {
+  definitionOf,
+  loadTemplate,
+  templateJson,
+  templatePath,
+  ufdlTypeOf,
+  type TemplateScope,
+} from './template-json.js';
 import { typeConstructorNames, UFDL_JOB_CONTRACTS } from './type-catalogue.js';
 
 /*
@@ -104,9 +113,18 @@ function jobTypeDocument(body: unknown): JobTypeDocument {
   };
 }
 
-export function jobTemplateActionRoutes(face: UfdlFace, routes: RouteTable): void {
+export function jobTemplateActionRoutes(
+  face: UfdlFace,
+  routes: RouteTable,
+  scope: TemplateScope,
+): void {
   const { ctx } = face.engine;
-  const load = (request: FastifyRequest) => loadTemplate(ctx, request);
+  const TEMPLATE = templatePath(scope);
+  const load = (request: FastifyRequest) => loadTemplate(ctx, request, scope);
+  softDeleteAndImportRoutes();
+  // What a template takes and gives: /v1/job-templates only (UFDL's workable-templates view
+  // had soft delete, create-job and import/export, not these).
+  if (scope.workableOnly) return;
 
   routes.add(
     'GET',
@@ -114,8 +132,12 @@ export function jobTemplateActionRoutes(face: UfdlFace, routes: RouteTable): voi
     async (request) => {
       allow(request, isAuthenticated(request));
       const definition = await definitionOf(ctx, await load(request));
+      // A meta template's parameters are its children's, named `child:name` (UFDL's naming).
+      const parameters = definition.children
+        ? await childParameters(definition.children)
+        : definition.parameters;
       return Object.fromEntries(
-        definition.parameters.map((p) => [
+        parameters.map((p) => [
           p.name,
           {
             types: { [ufdlTypeOf(p)]: schemaOf(p) },
@@ -132,12 +154,24 @@ export function jobTemplateActionRoutes(face: UfdlFace, routes: RouteTable): voi
     { slash: false },
   );
 
+  /** A workable template's definition; a meta template is UFDL's BadModelType (500 there). */
+  const workable = async (request: FastifyRequest) => {
+    const definition = await definitionOf(ctx, await load(request));
+    if (definition.children) {
+      throw new UfdlError(
+        406,
+        "Model should be of type 'WorkableTemplate' but was of type 'MetaTemplate'",
+      );
+    }
+    return definition;
+  };
+
   routes.add(
     'GET',
     `${TEMPLATE}/get-types`,
     async (request) => {
       allow(request, isAuthenticated(request));
-      await load(request);
+      await workable(request);
       return {};
     },
     { slash: false },
@@ -146,7 +180,7 @@ export function jobTemplateActionRoutes(face: UfdlFace, routes: RouteTable): voi
   // UFDL's pattern for get-outputs is not anchored at its end; a trailing slash is taken.
   const outputs = async (request: FastifyRequest) => {
     allow(request, isAuthenticated(request));
-    const definition = await definitionOf(ctx, await load(request));
+    const definition = await workable(request);
     return Object.fromEntries(definition.outputs.map((o) => [o.name, o.type]));
   };
   routes.add('GET', `${TEMPLATE}/get-outputs`, outputs);
@@ -179,53 +213,61 @@ export function jobTemplateActionRoutes(face: UfdlFace, routes: RouteTable): voi
     { slash: false },
   );
 
-  routes.add('DELETE', TEMPLATE, async (request, reply) => {
-    allow(request, isAdmin(request));
-    const row = await load(request);
-    await setJobTypeActive(ctx, row.id, false);
-    return reply.status(204).send();
-  });
+  function softDeleteAndImportRoutes(): void {
+    routes.add('DELETE', TEMPLATE, async (request, reply) => {
+      allow(request, isAdmin(request));
+      const row = await load(request);
+      await setJobTypeActive(ctx, row.id, false);
+      return reply.status(204).send();
+    });
 
-  routes.add('DELETE', `${TEMPLATE}/reinstate`, async (request) => {
-    allow(request, isAdmin(request));
-    const row = await load(request);
-    return templateJson(ctx, await setJobTypeActive(ctx, row.id, true));
-  });
+    routes.add('DELETE', `${TEMPLATE}/reinstate`, async (request) => {
+      allow(request, isAdmin(request));
+      const row = await load(request);
+      return templateJson(ctx, await setJobTypeActive(ctx, row.id, true));
+    });
 
-  routes.add('DELETE', `${TEMPLATE}/hard`, async (request) => {
-    allow(request, isAdmin(request));
-    const row = await load(request);
-    // UFDL soft-deletes before it deletes: the answer shows the template deleted.
-    const json = await templateJson(ctx, row);
-    await purgeJobType(ctx, row.id);
-    return { ...json, deletion_time: json.deletion_time ?? ufdlTime(ctx.clock()) };
-  });
+    routes.add('DELETE', `${TEMPLATE}/hard`, async (request) => {
+      allow(request, isAdmin(request));
+      const row = await load(request);
+      // UFDL soft-deletes before it deletes: the answer shows the template deleted.
+      const json = await templateJson(ctx, row);
+      await purgeJobType(ctx, row.id);
+      return { ...json, deletion_time: json.deletion_time ?? ufdlTime(ctx.clock()) };
+    });
 
-  routes.add('POST', '/job-templates/import', async (request) => {
-    allow(request, isAdmin(request));
-    const document = jobTypeDocument(request.body);
-    try {
-      return templateJson(ctx, await importJobType(document));
-    } catch (error) {
-      if (error instanceof DroverError && error.code === 'VALIDATION') {
-        throw new UfdlError(400, `Bad job template: ${error.message}`);
+    routes.add('POST', `${scope.prefix}/import`, async (request) => {
+      allow(request, isAdmin(request));
+      const document = jobTypeDocument(request.body);
+      if (scope.workableOnly && document.definition.children !== undefined) {
+        throw new UfdlError(
+          400,
+          'Bad job template: a workable template has no children; import a meta template at /v1/job-templates/import',
+        );
       }
-      throw error;
-    }
-  });
+      try {
+        return templateJson(ctx, await importJobType(document));
+      } catch (error) {
+        if (error instanceof DroverError && error.code === 'VALIDATION') {
+          throw new UfdlError(400, `Bad job template: ${error.message}`);
+        }
+        throw error;
+      }
+    });
 
-  routes.add('GET', `${TEMPLATE}/export`, async (request) => {
-    allow(request, isAdmin(request));
-    const row = await load(request);
-    return {
-      name: row.name,
-      version: row.version,
-      title: row.title,
-      description: row.description,
-      category: row.category,
-      definition: await definitionOf(ctx, row),
-    };
-  });
+    routes.add('GET', `${TEMPLATE}/export`, async (request) => {
+      allow(request, isAdmin(request));
+      const row = await load(request);
+      return {
+        name: row.name,
+        version: row.version,
+        title: row.title,
+        description: row.description,
+        category: row.category,
+        definition: await definitionOf(ctx, row),
+      };
+    });
+  }
 
   /**
    * UFDL replaces a template of the same name and version; here that is a new revision of
@@ -247,6 +289,16 @@ export function jobTemplateActionRoutes(face: UfdlFace, routes: RouteTable): voi
       definition: { progressPattern: undefined, ...whole },
     });
     return setJobTypeActive(ctx, existing.id, true);
+  }
+
+  async function childParameters(children: readonly ChildJob[]): Promise<InterfaceField[]> {
+    const all: InterfaceField[] = [];
+    for (const child of children) {
+      const definition = await childDefinition(ctx, child);
+      for (const p of definition?.parameters ?? [])
+        all.push({ ...p, name: `${child.name}:${p.name}` });
+    }
+    return all;
   }
 
   async function nextVersion(name: string): Promise<string> {

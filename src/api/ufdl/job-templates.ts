@@ -10,12 +10,20 @@ import type { NotificationOverride } from './job-json.js';
 import { metaJobParts } from './meta-create-job.js';
 import { UFDL_POOL } from './nodes.js';
 import type { RouteTable } from './routing.js';
-import { definitionOf, loadTemplate, TEMPLATE, templateJson } from './template-json.js';
+import {
+  definitionOf,
+  loadTemplate,
+  templateJson,
+  templatePath,
+  type TemplateScope,
+} from './template-json.js';
 
 /*
- * UFDL's job templates are Drover's job types; every one is workable (Drover has no meta
- * templates). create-job submits a job of the type with one task, in the pool of UFDL
- * nodes, with one try (UFDL does not retry: a failure is the job's end until reset).
+ * UFDL's job templates are Drover's job types: a composite type is a meta template, any
+ * other a workable one. create-job submits a job of the type with one task (a meta
+ * template: a parent and its children), in the pool of UFDL nodes, with one try (UFDL does
+ * not retry: a failure is the job's end until reset). The same routes serve
+ * /v1/workable-templates, where meta templates are not found.
  */
 
 const TRANSITIONS = [
@@ -40,6 +48,9 @@ const FIELDS: FieldCatalog = {
   executor_class: { column: 'executor_class', kind: 'text' },
   creation_time: { column: 'creation_time_ms', kind: 'time' },
   deletion_time: { column: 'deletion_time_ms', kind: 'time' },
+  // Django's reverse one-to-one of each kind of template: non-null for that kind.
+  workabletemplate: { column: 'workabletemplate', kind: 'int' },
+  metatemplate: { column: 'metatemplate', kind: 'int' },
 };
 
 class BodyError extends Error {}
@@ -102,33 +113,54 @@ function notificationOverride(value: unknown): NotificationOverride {
   return o as unknown as NotificationOverride;
 }
 
-export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable): void {
+export function jobTemplateRoutes(face: UfdlFace, routes: RouteTable, scope: TemplateScope): void {
   const { ctx } = face.engine;
-  const load = (request: FastifyRequest) => loadTemplate(ctx, request);
+  const TEMPLATE = templatePath(scope);
+  const load = (request: FastifyRequest) => loadTemplate(ctx, request, scope);
 
-  routes.add('POST', '/job-templates/list', async (request) => {
+  routes.add('POST', `${scope.prefix}/list`, async (request) => {
     allow(request, isAuthenticated(request));
     const spec = parseFilterSpec(FIELDS, request.body);
     const { rows } = await listJobTypes(ctx.db, { limit: 10_000, offset: 0 });
     const shaped = await Promise.all(
       rows
         .filter((r) => spec.includeInactive || r.is_active === 1)
-        .map(async (r) => ({
-          ...(await templateJson(ctx, r)),
-          creation_time_ms: r.created_at,
-          deletion_time_ms: r.is_active === 1 ? null : r.last_modified,
-        })),
+        .map(async (r) => {
+          const json = await templateJson(ctx, r);
+          const meta = !('type' in json);
+          return {
+            ...json,
+            creation_time_ms: r.created_at,
+            deletion_time_ms: r.is_active === 1 ? null : r.last_modified,
+            workabletemplate: meta ? null : r.id,
+            metatemplate: meta ? r.id : null,
+          };
+        }),
     );
     return shaped
+      .filter((t) => !scope.workableOnly || t.workabletemplate !== null)
       .filter((t) => spec.conditions.every((c) => matches(t, c)))
       .sort(compareRows([...spec.order, { column: 'pk', ascending: true }]))
-      .map(({ creation_time_ms: _c, deletion_time_ms: _d, ...t }) => t);
+      .map(
+        ({
+          creation_time_ms: _c,
+          deletion_time_ms: _d,
+          workabletemplate: _w,
+          metatemplate: _m,
+          ...t
+        }) => t,
+      );
   });
 
   routes.add('GET', TEMPLATE, async (request) => {
     allow(request, isAuthenticated(request));
     return templateJson(ctx, await load(request));
   });
+
+  // Templates are made by import; UFDL's create and update are AllowNone.
+  routes.add('POST', `${scope.prefix}/create`, async (request) => allow(request, false));
+  routes.add('PUT', TEMPLATE, async (request) => allow(request, false));
+  routes.add('PATCH', TEMPLATE, async (request) => allow(request, false));
 
   routes.add('POST', `${TEMPLATE}/create-job`, async (request) => {
     allow(request, isAuthenticated(request));

@@ -7,10 +7,11 @@ import {
   undeleteJob,
   updateJobSettings,
 } from '../../engine/job-actions.js';
+import { childrenOf } from '../../store/jobs.js';
 import { listUfdlJobs } from '../../store/ufdl-job-list.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';
 import { jobJson, loadJob, pkOf, type UfdlFace } from './context.js';
-import { illegalPhaseTransition, UfdlFieldErrors } from './errors.js';
+import { illegalPhaseTransition, UfdlError, UfdlFieldErrors } from './errors.js';
 import { JOB_FIELDS, parseFilterSpec } from './filter-spec.js';
 import { renderJobs } from './job-json.js';
 import { phaseOf } from './phase-mapping.js';
@@ -82,6 +83,15 @@ export function jobRoutes(face: UfdlFace, routes: RouteTable): void {
     allow(request, isAdmin(request));
     const pk = pkOf(request);
     await loadJob(face, pk);
+    // UFDL's children hold their parent by a foreign key that does not cascade: its database
+    // refuses to delete a meta-job whose children remain (a 500 there, 406 here).
+    const children = await childrenOf(ctx.db, pk);
+    if (children.length > 0) {
+      throw new UfdlError(
+        406,
+        `Job ${pk} is the parent of job${children.length > 1 ? 's' : ''} ${children.map((c) => c.id).join(', ')}: hard-delete its children first`,
+      );
+    }
     await deleteJob(ctx, pk);
     const json = await jobJson(face, pk);
     await purgeJob(ctx, pk);

@@ -35,7 +35,8 @@ function split(values: Typed, children: readonly ChildJob[]) {
   return byChild;
 }
 
-async function childDefinition(
+/** The definition a child entry names (its type's latest revision), if that type exists. */
+export async function childDefinition(
   ctx: EngineContext,
   child: ChildJob,
 ): Promise<JobTypeDefinition | undefined> {
@@ -71,7 +72,9 @@ export async function metaJobParts(
     const ownParameters = parameters[child.name] ?? {};
     const definition = await childDefinition(ctx, child);
     for (const input of definition?.inputs ?? []) {
-      if (input.required && !(input.name in own)) {
+      // An input a sibling's output fills is not asked for (UFDL: the dependency gives it).
+      const fed = input.name in (child.inputsFrom ?? {});
+      if (input.required && !fed && !(input.name in own)) {
         throw new UfdlError(
           406,
           `Invalid job input '${child.name}:${input.name}': a value is required`,

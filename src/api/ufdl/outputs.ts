@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { addNamedOutput, markOutputRemoved } from '../../engine/single-task-job-control.js';
-import { findOutputByNameAndType } from '../../store/named-outputs.js';
+import { findOutputByNameAndType, outputsOfCompletedChildren } from '../../store/named-outputs.js';
 import { streamBodies, uploadBody } from '../upload-body.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';
 import { loadJob, pkOf, type UfdlFace } from './context.js';
@@ -32,8 +32,20 @@ export async function outputRoutes(app: FastifyInstance, face: UfdlFace): Promis
   const routes = new RouteTable();
   const find = async (pk: number, name: string, type: string) => {
     const output = await findOutputByNameAndType(ctx.db, pk, name, type);
-    if (!output) throw badName(name, `Job has no output by this name/type (${name}/${type})`);
-    return output;
+    if (output) return output;
+    // A meta-job's outputs are its finished children's, named `child:name` (as UFDL copies them).
+    const at = name.indexOf(':');
+    const copied =
+      at > 0
+        ? (await outputsOfCompletedChildren(ctx.db, [pk])).findLast(
+            (o) =>
+              o.child_name === name.slice(0, at) &&
+              o.name === name.slice(at + 1) &&
+              o.type === type,
+          )
+        : undefined;
+    if (!copied) throw badName(name, `Job has no output by this name/type (${name}/${type})`);
+    return { ...copied, job_id: pk, name };
   };
 
   routes.add(
@@ -95,7 +107,9 @@ export async function outputRoutes(app: FastifyInstance, face: UfdlFace): Promis
       await loadJob(face, pk);
       const { name, type } = nameAndType(request.params);
       const output = await find(pk, name, type);
-      return outputInfo(await markOutputRemoved(ctx, output.id));
+      // A meta-job's copy is its child's output: deleting it deletes that output.
+      const removed = await markOutputRemoved(ctx, output.id);
+      return outputInfo({ ...removed, job_id: output.job_id, name: output.name });
     },
     { slash: false },
   );

@@ -18,8 +18,10 @@ import type { Phase } from './errors.js';
  * | FAILED                      | any                       | ERRORED    | its node  | execution start       | job end  | the error message     |
  * | CANCELED                    | any                       | CANCELLED  | its node  | execution start/null  | null     | "Cancelled"           |
  *
- * A job of several tasks (frames) is shown too, phase by job state alone (RUNNING is
- * STARTED), with node null; UFDL nodes cannot work it (template.workabletemplate is null).
+ * A job of several tasks (frames), or a parent of child jobs, is shown too: FINISHED,
+ * ERRORED or CANCELLED by its state, else STARTED once it has started (RUNNING, or
+ * suspended or queued with a start time), with node null; UFDL nodes cannot work it
+ * (template.workabletemplate is null).
  *
  * Back the other way, each UFDL action is an engine move: acquire → claimSingleTaskJob;
  * release → releaseExecution; start → startExecution; progress → reportProgress;
@@ -46,20 +48,16 @@ export const PHASE_TABLE: readonly PhaseRow[] = [
   { state: 'CANCELED', execution: 'any', phase: 'CANCELLED', acquired: true },
 ];
 
-type PhaseInput = Pick<UfdlJobViewRow, 'state' | 'task_count' | 'execution_state'>;
+type PhaseInput = Pick<UfdlJobViewRow, 'state' | 'task_count' | 'execution_state' | 'start_time'>;
 
 export function phaseOf(job: PhaseInput): Phase {
   if (job.task_count !== 1) {
-    return (
-      (
-        {
-          RUNNING: 'STARTED',
-          COMPLETED: 'FINISHED',
-          FAILED: 'ERRORED',
-          CANCELED: 'CANCELLED',
-        } as const
-      )[job.state as 'RUNNING'] ?? 'CREATED'
-    );
+    // A parent or a job of frames: ended by its state, else started once it first ran (a
+    // suspended parent stays STARTED, as UFDL's meta-job keeps its start_time).
+    const ended = ({ COMPLETED: 'FINISHED', FAILED: 'ERRORED', CANCELED: 'CANCELLED' } as const)[
+      job.state as 'COMPLETED'
+    ];
+    return ended ?? (job.state === 'RUNNING' || job.start_time !== null ? 'STARTED' : 'CREATED');
   }
   const live =
     job.execution_state === 'ACQUIRED' || job.execution_state === 'RUNNING'

@@ -7,13 +7,12 @@ import { NOT_FOUND } from './errors.js';
 import { UFDL_TYPE_OF_FIELD, ufdlTime, ufdlVersion } from './job-json.js';
 
 /*
- * A Drover job type as UFDL's workable template JSON. Every Drover job type is a workable
- * template (pk = job type id); a deactivated type is a deleted template, deleted when it
- * was last changed. Drover fields have no default value: an optional one shows the default
- * null (it may be left out), a required one none (it must be given).
+ * A Drover job type as UFDL's template JSON: a composite type (definition.children) is a
+ * meta template, any other a workable one (pk = job type id); a deactivated type is a
+ * deleted template, deleted when it was last changed. Drover fields have no default value:
+ * an optional one shows the default null (it may be left out), a required one none (it
+ * must be given).
  */
-
-export const TEMPLATE = '/job-templates/:pk(^\\d+)';
 
 export const ufdlTypeOf = (field: InterfaceField): string =>
   UFDL_TYPE_OF_FIELD[field.type] ?? 'JSON';
@@ -41,7 +40,8 @@ export async function definitionOf(
 
 export async function templateJson(ctx: EngineContext, row: JobTypeRow) {
   const definition = await definitionOf(ctx, row);
-  return {
+  // UFDL's serialiser has the same fields for every template, then a workable one's own.
+  const common = {
     pk: row.id,
     name: row.name,
     version: ufdlVersion(row.version),
@@ -52,6 +52,12 @@ export async function templateJson(ctx: EngineContext, row: JobTypeRow) {
     creator: null,
     creation_time: ufdlTime(row.created_at),
     deletion_time: row.is_active === 1 ? null : ufdlTime(row.last_modified),
+  };
+  // A meta template (a composite job type) adds nothing (UFDL: "not adding any additional
+  // information for meta-templates").
+  if (definition.children) return common;
+  return {
+    ...common,
     type: 'Job',
     executor_class: '',
     required_packages: '',
@@ -60,12 +66,33 @@ export async function templateJson(ctx: EngineContext, row: JobTypeRow) {
   };
 }
 
+/**
+ * Where templates are served: UFDL's /v1/job-templates (every template), and the
+ * /v1/workable-templates its TypeScript client and older servers use (workable ones only).
+ */
+export interface TemplateScope {
+  prefix: '/job-templates' | '/workable-templates';
+  workableOnly: boolean;
+}
+
+export const JOB_TEMPLATES: TemplateScope = { prefix: '/job-templates', workableOnly: false };
+export const WORKABLE_TEMPLATES: TemplateScope = {
+  prefix: '/workable-templates',
+  workableOnly: true,
+};
+
+/** The route of one template in a scope: `/job-templates/:pk`. */
+export const templatePath = (scope: TemplateScope): string => `${scope.prefix}/:pk(^\\d+)`;
+
 /** The template named by the route's pk, deleted ones included (as UFDL's get_object). */
 export async function loadTemplate(
   ctx: EngineContext,
   request: FastifyRequest,
+  scope: TemplateScope = JOB_TEMPLATES,
 ): Promise<JobTypeRow> {
   const row = await findJobType(ctx.db, Number((request.params as { pk: string }).pk));
   if (!row) throw NOT_FOUND();
+  // A meta template is not in the workable templates' query set.
+  if (scope.workableOnly && (await definitionOf(ctx, row)).children) throw NOT_FOUND();
   return row;
 }

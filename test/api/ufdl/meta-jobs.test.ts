@@ -202,7 +202,11 @@ for (const database of TEST_DATABASES) {
           assert.equal(c.is_cancelled, true, `child ${child.pk}`);
         }
         assert.equal((await nativeJob(w, parent.pk)).state, 'CANCELED');
-        // Hard delete of the parent takes the family with it.
+        // Hard delete: the children first (UFDL's database refuses the parent before them).
+        expect(await w.admin.call('DELETE', `/v1/jobs/${parent.pk}/hard`), 406, 'parent first');
+        for (const child of [train, predict]) {
+          expect(await w.admin.call('DELETE', `/v1/jobs/${child.pk}/hard`), 200, 'child');
+        }
         expect(await w.admin.call('DELETE', `/v1/jobs/${parent.pk}/hard`), 200, 'hard');
         for (const pk of [parent.pk, train.pk, predict.pk]) {
           expectDetail(await w.user.call('GET', `/v1/jobs/${pk}`), 404, 'Not found.');
