@@ -422,7 +422,7 @@ export interface ClaimWalk {
 
 /**
  * PostgreSQL: every claim of a group in one round trip, through `drover_claim` (migration
- * 0015), which walks the queue for each claim in turn exactly as the dispatcher's claim
+ * 0015, answering as of 0018), which walks the queue for each claim in turn exactly as the dispatcher's claim
  * does statement by statement on SQLite.
  */
 export async function claimGroup(
@@ -447,7 +447,9 @@ export async function claimGroup(
     priorState: r.o_prior_state,
     enabled: r.o_enabled === 1,
     contended: r.o_contended,
-    taken: r.o_taken.map(({ e, t, j, q }) => ({ execution: e, task: t, job: j, queuedAt: q })),
+    taken: r.o_taken.flatMap(({ j, x }) =>
+      x.map(({ e, t, q }) => ({ execution: e, task: t, job: j, queuedAt: q })),
+    ),
   }));
 }
 
@@ -456,7 +458,8 @@ interface ClaimGroupRow {
   o_prior_state: string | null;
   o_enabled: number;
   o_contended: boolean;
-  o_taken: { e: ExecutionRow; t: TaskRow; j: JobRow; q: number }[];
+  /** Per job it took tasks of, in the order taken (migration 0018). */
+  o_taken: { j: JobRow; x: { e: ExecutionRow; t: TaskRow; q: number }[] }[];
 }
 
 const CLAIM_GROUP = compiledQuery(
