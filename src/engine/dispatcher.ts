@@ -86,11 +86,6 @@ export interface ClaimOptions {
 }
 
 /**
- * Hands tasks to nodes. An idle node's claim waits (long-poll) until an event says work may
- * be there, so a submission reaches an idle node without any polling delay; an event wakes
- * as many waiting nodes as it made tasks claimable (WaitQueue), not all of them.
- */
-/**
  * SQLite: the first look at the queue of each claim in one transaction, shared by the claims
  * of nodes alike in what they may run (pools, groups, resources). In the single-task
  * protocol a transaction holds up to 32 claims, and each ran the same dispatchable-jobs
@@ -121,6 +116,11 @@ class FirstLooks {
   }
 }
 
+/**
+ * Hands tasks to nodes. An idle node's claim waits (long-poll) until an event says work may
+ * be there, so a submission reaches an idle node without any polling delay; an event wakes
+ * as many waiting nodes as it made tasks claimable (WaitQueue), not all of them.
+ */
 export class Dispatcher {
   readonly #waiting = new WaitQueue();
   readonly #unsubscribe: () => void;

@@ -19,8 +19,6 @@ import type { ExecutionRow, JobRow, NodeRow, TaskRow } from './schema.js';
 export interface DispatchableJob {
   id: number;
   machine_limit: number;
-  /** NONE, or ALLOW / DENY: whether the node's name took part in choosing it. */
-  node_list_mode: string;
 }
 
 /**
@@ -49,11 +47,7 @@ export async function dispatchableJobs(
     [...excludeJobIds],
     limit,
   );
-  return rows.map((r) => ({
-    id: Number(r.id),
-    machine_limit: Number(r.machine_limit),
-    node_list_mode: r.node_list_mode,
-  }));
+  return rows.map((r) => ({ id: Number(r.id), machine_limit: Number(r.machine_limit) }));
 }
 
 const DISPATCHABLE_JOBS = {
@@ -84,7 +78,7 @@ function dispatchableJobsQuery(dialect: DialectName) {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
       const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
       return sql<DispatchableJob>`
-        select j.id, j.machine_limit, j.node_list_mode from jobs as j ${indexed}
+        select j.id, j.machine_limit from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and (j.pool = '' or j.pool in (${list(pools)}))
           and (j.grp = '' or j.grp in (${list(groups)}))
