@@ -5,7 +5,7 @@ import { archiveFileName } from './api/deadline/archive-names.js';
 import { buildDeadlineApp } from './api/deadline/index.js';
 import { checkExposure, type Config } from './config.js';
 import { startEngine, type Engine } from './engine/engine.js';
-import { startOnCompleteActions } from './engine/on-complete.js';
+import { startOnCompleteActions } from './engine/jobs/on-complete.js';
 import { isPostgresUrl } from './store/database.js';
 
 export interface RunningServer {

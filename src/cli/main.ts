@@ -9,9 +9,15 @@ import {
   setPassword,
   tokensOf,
   type Role,
-} from '../engine/accounts.js';
+} from '../engine/accounts/accounts.js';
+import {
+  grant,
+  grantsOf,
+  revokeGrant,
+  type Grant,
+  type GrantScope,
+} from '../engine/accounts/grants.js';
 import { startEngine } from '../engine/engine.js';
-import { grant, grantsOf, revokeGrant, type Grant, type GrantScope } from '../engine/grants.js';
 import { startServer, VERSION } from '../server.js';
 import { registerWorkerCommand } from '../worker/command.js';
 import { startLocalWorkers } from '../worker/local-workers.js';

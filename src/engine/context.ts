@@ -1,8 +1,8 @@
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db, DialectName, Tx } from '../store/database.js';
 import type { Clock } from './clock.js';
-import type { EventBus } from './event-bus.js';
-import type { DroverEvent } from './events.js';
+import type { EventBus } from './events/event-bus.js';
+import type { DroverEvent } from './events/events.js';
 
 /** What every engine service needs: the database, the bus and the time. */
 export interface EngineContext {

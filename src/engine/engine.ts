@@ -3,11 +3,11 @@ import { openDatabase, type DatabaseOptions, type OpenDatabase } from '../store/
 import { migrateToLatest } from '../store/migrate.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EngineContext } from './context.js';
-import { Dispatcher } from './dispatcher.js';
-import { LocalEventBus, PostgresEventBus, type EventBus } from './event-bus.js';
-import { ensureBuiltinJobTypes } from './job-types.js';
-import { LeaseReaper } from './lease-reaper.js';
-import { DispatchMetrics } from './metrics.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { LeaseReaper } from './dispatch/lease-reaper.js';
+import { DispatchMetrics } from './dispatch/metrics.js';
+import { LocalEventBus, PostgresEventBus, type EventBus } from './events/event-bus.js';
+import { ensureBuiltinJobTypes } from './job-types/job-types.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 
 const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;

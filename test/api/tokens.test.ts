@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/api/app.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { startEngine } from '../../src/engine/engine.js';
-import { submitJob } from '../../src/engine/job-submission.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { openDatabase } from '../../src/store/database.js';
 import { findJob } from '../../src/store/jobs.js';
 import { migrateToLatest } from '../../src/store/migrate.js';

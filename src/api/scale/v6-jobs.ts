@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { priorityFromScale } from '../../domain/priority.js';
-import { recordJobAuditEvents } from '../../engine/audit-trail.js';
-import { cancelJobs, requeueJobs, type BulkOutcome } from '../../engine/bulk-job-commands.js';
+import { recordJobAuditEvents } from '../../engine/accounts/audit-trail.js';
+import { changeableJobIds } from '../../engine/accounts/permissions.js';
 import type { Engine } from '../../engine/engine.js';
-import { changeableJobIds } from '../../engine/permissions.js';
+import { cancelJobs, requeueJobs, type BulkOutcome } from '../../engine/jobs/bulk-job-commands.js';
 import { getJob } from '../../engine/queries.js';
-import { queueSeedJob } from '../../engine/seed-jobs.js';
-import { seedOutputData } from '../../engine/seed-outputs.js';
+import { queueSeedJob } from '../../formats/seed/seed-jobs.js';
+import { seedOutputData } from '../../formats/seed/seed-outputs.js';
 import { findBatches } from '../../store/events-and-batches.js';
 import { findExecution } from '../../store/executions.js';
 import { listJobInputFiles } from '../../store/files.js';

@@ -1,8 +1,8 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { assertActsAsNode } from '../../engine/accounts/permissions.js';
 import type { Engine } from '../../engine/engine.js';
-import { nodeHeartbeat } from '../../engine/node-registry.js';
-import { assertActsAsNode } from '../../engine/permissions.js';
+import { nodeHeartbeat } from '../../engine/nodes/node-registry.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { findNode } from '../../store/nodes.js';
 import { authRoutes, tokenKeys, ufdlAuthenticator } from './auth.js';
