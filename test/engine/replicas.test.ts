@@ -8,6 +8,7 @@ import type { DroverEvent } from '../../src/engine/events/events.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { findJob } from '../../src/store/jobs.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
 
@@ -28,6 +29,7 @@ async function twoReplicas(): Promise<{ a: Engine; b: Engine; close(): Promise<v
       url: t.engine.database.url,
       schema: t.engine.database.schema!,
       clock: t.clock.read,
+      formats: JOB_DEFINITION_FORMATS,
     });
   } catch (error) {
     await t.close();

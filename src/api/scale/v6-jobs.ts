@@ -13,7 +13,7 @@ import { listJobInputFiles } from '../../store/files.js';
 import { findErrorsByIds } from '../../store/job-type-errors.js';
 import { findJob } from '../../store/jobs.js';
 import { listScaleJobs, matchingJobIds } from '../../store/scale-job-list.js';
-import { executionOfJob, listJobExecutions } from '../../store/scale-related.js';
+import { executionOfJob, listJobExecutions, setJobDialect } from '../../store/scale-related.js';
 import { auditEntryOf, scaleBulkJobIds } from '../authorization/audit-hook.js';
 import { loadJobContext, withExecutions } from './job-context.js';
 import { bulkFilter, orderOf, v6ListFilter } from './job-filters.js';
@@ -221,6 +221,17 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
           ctx,
           changeable,
           priority ? priorityFromScale(priority) : undefined,
+          // Scale's max_tries counts across requeues: the tries before this one are kept.
+          async (job) => {
+            const dialect = JSON.parse(job.dialect_json) as Record<string, unknown>;
+            const scale = (dialect.scale ?? {}) as Record<string, unknown>;
+            await setJobDialect(
+              ctx.db,
+              job.id,
+              { ...dialect, scale: { ...scale, triesBefore: job.num_exes } },
+              ctx.clock(),
+            );
+          },
         );
         await audited(request, 'requeue', changeable, outcome);
       });

@@ -5,7 +5,6 @@ import {
   LIVE_EXECUTION_STATES,
   type ExecutionState,
 } from '../../domain/execution-state.js';
-import { settleSeedOutputs } from '../../formats/seed/seed-outputs.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { lockExecution, startAcquiredExecutions, updateExecution } from '../../store/executions.js';
@@ -16,6 +15,7 @@ import { completeExecutionsOfJob } from '../../store/task-completions.js';
 import { findTask } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
+import { settleOutputs } from '../job-types/job-definition-formats.js';
 import { lockedJob } from '../jobs/job-actions.js';
 import type { EngineSettings } from '../settings.js';
 import { emitExecutionMoved, emitTasksMoved, endExecution, moveTasks } from '../state-changes.js';
@@ -214,8 +214,8 @@ export async function executionHeartbeat(
 /**
  * The node reports success. `timedOut`: the task ran past its timeout and its job's
  * timeout action (COMPLETE or NOTIFY) still counts it as done; the flag is kept either way
- * once set. The outputs of a Seed job's execution must satisfy its manifest, else the
- * execution fails with Scale's error (`settleSeedOutputs`).
+ * once set. A job-definition format may refuse the execution's outputs (a Seed job's must
+ * satisfy its manifest), which fails it with the format's error (`settleOutputs`).
  */
 export async function completeExecution(
   ctx: EngineContext,
@@ -242,7 +242,7 @@ export async function completeIn(
 ): Promise<void> {
   const execution = await start(ctx, tx, emit, settings, acquired);
   // A Seed job whose outputs break its manifest fails here, as Scale's post step fails it.
-  const refused = await settleSeedOutputs(tx, ctx.blobs, execution, ctx.clock());
+  const refused = await settleOutputs(ctx.formats, tx, ctx.blobs, execution, ctx.clock());
   if (refused) {
     await failExecution(ctx, tx, emit, execution, 'fail', {
       ...refused,

@@ -1,11 +1,10 @@
 import { DroverError } from '../../domain/errors.js';
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
-import { seedDocument } from '../../formats/seed/seed-manifests.js';
 import { findJobType, findRevision } from '../../store/job-types.js';
 import { findJob } from '../../store/jobs.js';
-import { setJobDialect } from '../../store/scale-related.js';
 import type { JobRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
+import { formatMaxTries } from '../job-types/job-definition-formats.js';
 import { applyJobAction, updateJobSettings } from './job-actions.js';
 
 /*
@@ -54,11 +53,14 @@ export async function cancelJobs(ctx: EngineContext, ids: readonly number[]): Pr
  * tries (Scale: max_tries = num_exes + the job type's max_tries) and, if given, a new
  * priority (already on Drover's scale). A CANCELED job that was never queued goes back
  * to PENDING instead. Others (COMPLETED, QUEUED, RUNNING, PENDING, BLOCKED) stay as they are.
+ * `beforeRequeue` lets the caller note what its face keeps about a requeued job (Scale: the
+ * tries before it) just before its settings change.
  */
 export async function requeueJobs(
   ctx: EngineContext,
   ids: readonly number[],
   priority?: number,
+  beforeRequeue?: (job: JobRow) => Promise<void>,
 ): Promise<BulkOutcome> {
   return each(ctx, ids, async (job) => {
     if (job.state !== 'FAILED' && job.state !== 'CANCELED') return false;
@@ -70,19 +72,14 @@ export async function requeueJobs(
     }
     const type = await findJobType(ctx.db, job.job_type_id);
     const revision = type && (await findRevision(ctx.db, type.id, type.latest_revision));
-    const document = seedDocument(revision?.manifest_json ?? null);
     const definition = revision
       ? (JSON.parse(revision.definition_json) as JobTypeDefinition)
       : undefined;
-    const typeMaxTries = document?.max_tries ?? definition?.maxTries ?? job.max_tries;
-    const dialect = JSON.parse(job.dialect_json) as Record<string, unknown>;
-    const scale = (dialect.scale ?? {}) as Record<string, unknown>;
-    await setJobDialect(
-      ctx.db,
-      job.id,
-      { ...dialect, scale: { ...scale, triesBefore: job.num_exes } },
-      ctx.clock(),
-    );
+    const typeMaxTries =
+      formatMaxTries(ctx.formats, revision?.manifest_json ?? null) ??
+      definition?.maxTries ??
+      job.max_tries;
+    await beforeRequeue?.(job);
     await updateJobSettings(ctx, job.id, {
       maxTries: typeMaxTries,
       ...(priority ? { priority } : {}),

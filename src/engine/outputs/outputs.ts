@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DroverError, invalid, notFound } from '../../domain/errors.js';
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../../domain/execution-state.js';
-import { registerProductFile } from '../../formats/seed/seed-outputs.js';
 import type { StagedBlob } from '../../store/blob-staging.js';
 import type { StoredBlob } from '../../store/blob-store.js';
 import { lockExecution } from '../../store/executions.js';
@@ -15,6 +14,7 @@ import {
   type OutputRow,
 } from '../../store/outputs.js';
 import { inTransaction, type EngineContext } from '../context.js';
+import { outputUploaded } from '../job-types/job-definition-formats.js';
 import { DEFAULT_ENGINE_SETTINGS } from '../settings.js';
 
 /*
@@ -122,11 +122,12 @@ export async function addOutput(
         blob_id: blobId,
         created_at: now,
       });
-      // A Seed job's output matching a manifest output pattern is also a Scale file.
+      // The product files of the output this one replaced go; a format may register this one
+      // (a Seed job's output matching a manifest output pattern is also a Scale file).
       await deleteProductFilesOfDeletedOutputs(tx, execution.job_id, name, now);
       const job = await findJob(tx, execution.job_id);
       if (job) {
-        await registerProductFile(tx, job, { name, type, size, sha256, blobId }, now);
+        await outputUploaded(ctx.formats, tx, job, { name, type, size, sha256, blobId }, now);
       }
       return { ok: (await findOutput(tx, id))! };
     }),
