@@ -193,6 +193,19 @@ for (const database of TEST_DATABASES) {
         scheme: 'bearer',
       });
       assert.ok(!('/metrics' in doc.body.paths), '/metrics is hidden from the document');
+      // The dialects' routes answer as their systems do and are left out of the native document.
+      const paths = Object.keys(doc.body.paths);
+      assert.ok(paths.length > 30, `${paths.length} native paths`);
+      assert.deepEqual(
+        paths.filter((p) => !p.startsWith('/api/v1/')),
+        [],
+        'the document lists native paths only',
+      );
+      assert.deepEqual(
+        paths.filter((p) => p.endsWith('/')),
+        [],
+        'no trailing-slash duplicates',
+      );
     });
 
     it('takes the token scheme case-insensitively and any token of the user', async () => {
