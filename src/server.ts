@@ -5,7 +5,8 @@ import { archiveFileName } from './api/deadline/archive-names.js';
 import { buildDeadlineApp } from './api/deadline/index.js';
 import { checkExposure, type Config } from './config.js';
 import { startEngine, type Engine } from './engine/engine.js';
-import { startOnCompleteActions } from './engine/on-complete.js';
+import { startOnCompleteActions } from './engine/jobs/on-complete.js';
+import { JOB_DEFINITION_FORMATS } from './formats/index.js';
 import { isPostgresUrl } from './store/database.js';
 
 export interface RunningServer {
@@ -28,6 +29,7 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     ...(schema !== undefined ? { schema } : {}),
     ...(isPostgresUrl(config.db) ? {} : { synchronous: config.sqliteSync }),
     startReaper: true,
+    formats: JOB_DEFINITION_FORMATS,
     // PostgreSQL: uploads are staged here, on this replica, before they enter the database.
     stagingDir: join(config.dataDir, 'uploads'),
     settings: {

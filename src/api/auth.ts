@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { DroverError } from '../domain/errors.js';
-import { principalForToken, type Principal } from '../engine/accounts.js';
+import { principalForToken, type Principal } from '../engine/accounts/accounts.js';
 import type { Engine } from '../engine/engine.js';
 
 declare module 'fastify' {

@@ -9,9 +9,16 @@ import {
   setPassword,
   tokensOf,
   type Role,
-} from '../engine/accounts.js';
+} from '../engine/accounts/accounts.js';
+import {
+  grant,
+  grantsOf,
+  revokeGrant,
+  type Grant,
+  type GrantScope,
+} from '../engine/accounts/grants.js';
 import { startEngine } from '../engine/engine.js';
-import { grant, grantsOf, revokeGrant, type Grant, type GrantScope } from '../engine/grants.js';
+import { JOB_DEFINITION_FORMATS } from '../formats/index.js';
 import { startServer, VERSION } from '../server.js';
 import { registerWorkerCommand } from '../worker/command.js';
 import { startLocalWorkers } from '../worker/local-workers.js';
@@ -34,7 +41,7 @@ async function withEngine<T>(
     process.env,
     (flags.config as string | undefined) ?? process.env.DROVER_CONFIG,
   );
-  const engine = await startEngine({ url: config.db });
+  const engine = await startEngine({ url: config.db, formats: JOB_DEFINITION_FORMATS });
   try {
     return await work(engine);
   } finally {

@@ -4,9 +4,9 @@ import { checkName, type InterfaceField } from './job-type-definition.js';
 /**
  * A composite job type: each of its jobs is a parent of one child job per entry, made at
  * submission, and runs nothing itself. Its state follows its children's
- * (src/engine/job-families.ts). A child waits (PENDING on its dependencies) until the
+ * (src/engine/jobs/job-families.ts). A child waits (PENDING on its dependencies) until the
  * siblings it names in `after` have completed, and takes the outputs `inputsFrom` names
- * as inputs when they complete (src/engine/child-inputs.ts).
+ * as inputs when they complete (src/engine/jobs/child-inputs.ts).
  */
 export interface ChildJob {
   /** Unique among the siblings; the parent's input and parameter of the same name feed it. */

@@ -1,8 +1,9 @@
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db, DialectName, Tx } from '../store/database.js';
 import type { Clock } from './clock.js';
-import type { EventBus } from './event-bus.js';
-import type { DroverEvent } from './events.js';
+import type { EventBus } from './events/event-bus.js';
+import type { DroverEvent } from './events/events.js';
+import type { JobDefinitionFormat } from './job-types/job-definition-formats.js';
 
 /** What every engine service needs: the database, the bus and the time. */
 export interface EngineContext {
@@ -12,6 +13,8 @@ export interface EngineContext {
   clock: Clock;
   /** Where outputs' bytes are kept (files beside SQLite, large objects in PostgreSQL). */
   blobs: BlobStore;
+  /** The job-definition formats whose documents job types may hold (Seed manifests). */
+  formats: readonly JobDefinitionFormat[];
 }
 
 export type Emit = (event: DroverEvent) => void;

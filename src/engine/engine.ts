@@ -3,11 +3,12 @@ import { openDatabase, type DatabaseOptions, type OpenDatabase } from '../store/
 import { migrateToLatest } from '../store/migrate.js';
 import { systemClock, type Clock } from './clock.js';
 import type { EngineContext } from './context.js';
-import { Dispatcher } from './dispatcher.js';
-import { LocalEventBus, PostgresEventBus, type EventBus } from './event-bus.js';
-import { ensureBuiltinJobTypes } from './job-types.js';
-import { LeaseReaper } from './lease-reaper.js';
-import { DispatchMetrics } from './metrics.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { LeaseReaper } from './dispatch/lease-reaper.js';
+import { DispatchMetrics } from './dispatch/metrics.js';
+import { LocalEventBus, PostgresEventBus, type EventBus } from './events/event-bus.js';
+import type { JobDefinitionFormat } from './job-types/job-definition-formats.js';
+import { ensureBuiltinJobTypes } from './job-types/job-types.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 
 const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
@@ -21,6 +22,8 @@ export interface EngineOptions extends DatabaseOptions {
   blobDir?: string;
   /** PostgreSQL: where uploads are staged before they go into the database. */
   stagingDir?: string;
+  /** The job-definition formats this server speaks (src/formats/index.ts). */
+  formats: readonly JobDefinitionFormat[];
 }
 
 /** Everything the faces need from the engine: one per server process. */
@@ -56,6 +59,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         ...(options.blobDir !== undefined ? { blobDir: options.blobDir } : {}),
         ...(options.stagingDir !== undefined ? { stagingDir: options.stagingDir } : {}),
       }),
+      formats: options.formats,
     };
     const settings = { ...DEFAULT_ENGINE_SETTINGS, ...options.settings };
     await ensureBuiltinJobTypes(ctx);

@@ -18,9 +18,9 @@ import {
 } from '../store/jobs.js';
 import type { ExecutionRow, JobRow, JobUpdate, TaskRow, TasksTable } from '../store/schema.js';
 import { setTasksState, tasksInStates } from '../store/tasks.js';
-import { feedSiblings } from './child-inputs.js';
 import type { EngineContext, Emit } from './context.js';
-import { followChildren } from './job-families.js';
+import { feedSiblings } from './jobs/child-inputs.js';
+import { followChildren } from './jobs/job-families.js';
 
 /*
  * The moves every action is made of. Each one asks the state tables first, writes the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser, createToken } from '../../src/engine/accounts.js';
-import { auditEventsOf, recordJobAuditEvents } from '../../src/engine/audit-trail.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
+import { auditEventsOf, recordJobAuditEvents } from '../../src/engine/accounts/audit-trail.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import { expectError, expectStatus } from './support.js';
@@ -193,6 +193,19 @@ for (const database of TEST_DATABASES) {
         scheme: 'bearer',
       });
       assert.ok(!('/metrics' in doc.body.paths), '/metrics is hidden from the document');
+      // The dialects' routes answer as their systems do and are left out of the native document.
+      const paths = Object.keys(doc.body.paths);
+      assert.ok(paths.length > 30, `${paths.length} native paths`);
+      assert.deepEqual(
+        paths.filter((p) => !p.startsWith('/api/v1/')),
+        [],
+        'the document lists native paths only',
+      );
+      assert.deepEqual(
+        paths.filter((p) => p.endsWith('/')),
+        [],
+        'no trailing-slash duplicates',
+      );
     });
 
     it('takes the token scheme case-insensitively and any token of the user', async () => {

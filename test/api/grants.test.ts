@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/api/app.js';
 import { buildDeadlineApp } from '../../src/api/deadline/index.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';
@@ -44,6 +45,7 @@ for (const database of TEST_DATABASES) {
         url: t.engine.database.url,
         ...(t.engine.database.schema ? { schema: t.engine.database.schema } : {}),
         clock: t.clock.read,
+        formats: JOB_DEFINITION_FORMATS,
       });
       const app = await buildApp({ engine: replica, auth: true });
       await app.listen({ host: '127.0.0.1', port: 0 });
@@ -255,7 +257,7 @@ for (const database of TEST_DATABASES) {
   it(`grants survive a restart (${database.name})`, async () => {
     const { options, cleanup } = await database.fresh();
     const start = async () => {
-      const engine = await startEngine(options);
+      const engine = await startEngine({ ...options, formats: JOB_DEFINITION_FORMATS });
       const app = await buildApp({ engine, auth: true });
       const deadline = await buildDeadlineApp({ engine, auth: true, archiveDir: '/tmp' });
       await app.listen({ host: '127.0.0.1', port: 0 });

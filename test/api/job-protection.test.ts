@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PERMISSIONS } from '../../src/api/authorization/permission-table.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';
 import { expectError, expectStatus } from './support.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MAX_FRAMES_PER_JOB, MAX_TASKS_PER_JOB } from '../../src/engine/job-submission.js';
+import { MAX_FRAMES_PER_JOB, MAX_TASKS_PER_JOB } from '../../src/engine/jobs/job-submission.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import { expectError, expectStatus } from './support.js';

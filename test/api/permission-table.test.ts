@@ -10,7 +10,7 @@ import {
   type Rule,
 } from '../../src/api/authorization/permission-table.js';
 import { buildDeadlineApp } from '../../src/api/deadline/index.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { startTestEngine, TEST_DATABASES, type TestEngine } from '../helpers/databases.js';
 
 /*

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { buildApp } from '../../src/api/app.js';
-import { addUser, createToken, revokeToken, tokensOf } from '../../src/engine/accounts.js';
+import { addUser, createToken, revokeToken, tokensOf } from '../../src/engine/accounts/accounts.js';
 import { startTestEngine, TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from './deadline/support.js';

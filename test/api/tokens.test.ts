@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/api/app.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import { expectError, expectStatus } from './support.js';
@@ -30,6 +31,7 @@ for (const database of TEST_DATABASES) {
         url: t.engine.database.url,
         ...(t.engine.database.schema ? { schema: t.engine.database.schema } : {}),
         clock: t.clock.read,
+        formats: JOB_DEFINITION_FORMATS,
       });
       const app = await buildApp({ engine: replica, auth: true });
       await app.listen({ host: '127.0.0.1', port: 0 });

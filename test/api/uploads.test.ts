@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { purgeOutput } from '../../src/engine/output-deletion.js';
+import { purgeOutput } from '../../src/engine/outputs/output-deletion.js';
 import { FileBlobStore } from '../../src/store/blob-store.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';

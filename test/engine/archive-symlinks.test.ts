@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DroverError } from '../../src/domain/errors.js';
-import { archiveJob, importArchive } from '../../src/engine/job-archives.js';
-import { submitJob } from '../../src/engine/job-submission.js';
+import { archiveJob, importArchive } from '../../src/engine/jobs/job-archives.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { startTestEngine, TEST_DATABASES, type TestEngine } from '../helpers/databases.js';
 
 /*

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SubmitJobSpec } from '../../src/engine/job-submission.js';
-import { submitJob } from '../../src/engine/job-submission.js';
-import { registerNode } from '../../src/engine/node-registry.js';
+import type { SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 
 /*

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GroupCommit, ItemFailure } from '../../src/engine/group-commit.js';
-import { submitJob } from '../../src/engine/job-submission.js';
-import { nodeHeartbeat, registerNode } from '../../src/engine/node-registry.js';
-import { reportProgress } from '../../src/engine/progress-reports.js';
+import { GroupCommit, ItemFailure } from '../../src/engine/dispatch/group-commit.js';
+import { reportProgress } from '../../src/engine/executions/progress-reports.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { nodeHeartbeat, registerNode } from '../../src/engine/nodes/node-registry.js';
 import { findExecution } from '../../src/store/executions.js';
 import { findTask } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';

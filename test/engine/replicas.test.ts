@@ -3,11 +3,12 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { inTransaction } from '../../src/engine/context.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
-import { EVENTS_APPLICATION_NAME } from '../../src/engine/event-bus.js';
-import type { DroverEvent } from '../../src/engine/events.js';
-import { completeExecution } from '../../src/engine/execution-reports.js';
-import { submitJob } from '../../src/engine/job-submission.js';
-import { registerNode } from '../../src/engine/node-registry.js';
+import { EVENTS_APPLICATION_NAME } from '../../src/engine/events/event-bus.js';
+import type { DroverEvent } from '../../src/engine/events/events.js';
+import { completeExecution } from '../../src/engine/executions/execution-reports.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { findJob } from '../../src/store/jobs.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
 
@@ -28,6 +29,7 @@ async function twoReplicas(): Promise<{ a: Engine; b: Engine; close(): Promise<v
       url: t.engine.database.url,
       schema: t.engine.database.schema!,
       clock: t.clock.read,
+      formats: JOB_DEFINITION_FORMATS,
     });
   } catch (error) {
     await t.close();

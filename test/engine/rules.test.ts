@@ -3,24 +3,29 @@ import { describe, it } from 'node:test';
 import { DroverError } from '../../src/domain/errors.js';
 import type { ManualClock } from '../../src/engine/clock.js';
 import type { Engine } from '../../src/engine/engine.js';
-import type { DroverEvent } from '../../src/engine/events.js';
-import { appendLog, readLog } from '../../src/engine/execution-logs.js';
+import type { DroverEvent } from '../../src/engine/events/events.js';
+import { appendLog, readLog } from '../../src/engine/executions/execution-logs.js';
 import {
   completeExecution,
   failReportedExecution,
   startExecution,
   type Failure,
-} from '../../src/engine/execution-reports.js';
-import { applyJobAction, deleteJob, purgeJob, undeleteJob } from '../../src/engine/job-actions.js';
-import { submitJob, type SubmitJobSpec } from '../../src/engine/job-submission.js';
+} from '../../src/engine/executions/execution-reports.js';
+import {
+  applyJobAction,
+  deleteJob,
+  purgeJob,
+  undeleteJob,
+} from '../../src/engine/jobs/job-actions.js';
+import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
+import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import {
   nodeHeartbeat,
   registerNode,
   setNodeEnabled,
   type NodeRegistration,
-} from '../../src/engine/node-registry.js';
+} from '../../src/engine/nodes/node-registry.js';
 import type { EngineSettings } from '../../src/engine/settings.js';
-import { waitingReasons } from '../../src/engine/waiting-reasons.js';
 import { findExecution, listExecutions } from '../../src/store/executions.js';
 import { findJob } from '../../src/store/jobs.js';
 import { findNode } from '../../src/store/nodes.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { completeExecution } from '../../src/engine/execution-reports.js';
-import { submitJob } from '../../src/engine/job-submission.js';
-import { registerNode } from '../../src/engine/node-registry.js';
+import { completeExecution } from '../../src/engine/executions/execution-reports.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { findJob } from '../../src/store/jobs.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 

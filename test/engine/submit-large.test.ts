@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import type { DroverEvent } from '../../src/engine/events.js';
-import { submitJob } from '../../src/engine/job-submission.js';
-import { registerNode } from '../../src/engine/node-registry.js';
+import type { DroverEvent } from '../../src/engine/events/events.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { findJob } from '../../src/store/jobs.js';
 import { findTaskByIndex, listTasks } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';

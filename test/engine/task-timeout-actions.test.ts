@@ -5,10 +5,10 @@ import {
   completeExecution,
   failReportedExecution,
   startExecution,
-} from '../../src/engine/execution-reports.js';
-import { updateJobSettings } from '../../src/engine/job-actions.js';
-import { submitJob, type SubmitJobSpec } from '../../src/engine/job-submission.js';
-import { nodeHeartbeat, registerNode } from '../../src/engine/node-registry.js';
+} from '../../src/engine/executions/execution-reports.js';
+import { updateJobSettings } from '../../src/engine/jobs/job-actions.js';
+import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
+import { nodeHeartbeat, registerNode } from '../../src/engine/nodes/node-registry.js';
 import { findExecution } from '../../src/store/executions.js';
 import { findJob } from '../../src/store/jobs.js';
 import type { ExecutionRow } from '../../src/store/schema.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyJobAction, deleteJob, purgeJob } from '../../src/engine/job-actions.js';
-import { submitJob } from '../../src/engine/job-submission.js';
+import { applyJobAction, deleteJob, purgeJob } from '../../src/engine/jobs/job-actions.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { findJob } from '../../src/store/jobs.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 

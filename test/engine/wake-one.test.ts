@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { submitJob } from '../../src/engine/job-submission.js';
-import { registerNode } from '../../src/engine/node-registry.js';
-import { WaitQueue, wakeFor } from '../../src/engine/wait-queue.js';
+import { WaitQueue, wakeFor } from '../../src/engine/dispatch/wait-queue.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the fuzz reads whatever a route answers */
 import { Worker } from 'node:worker_threads';
 import { registeredRoutes } from '../../src/api/authorization/enforce.js';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { startDeadlineTestServer, type DeadlineTestServer } from '../api/deadline/support.js';
 import type { TestDatabase } from '../helpers/databases.js';
 import type { ClientThreadData, ClientThreadMessage } from './client-thread.js';

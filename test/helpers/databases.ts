@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ManualClock } from '../../src/engine/clock.js';
 import { startEngine, type Engine, type EngineOptions } from '../../src/engine/engine.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 
 /** The databases every storage, engine and API suite runs against. */
 export interface TestDatabase {
@@ -62,7 +63,12 @@ export async function startTestEngine(
 ): Promise<TestEngine> {
   const { options: db, cleanup } = await database.fresh();
   const clock = new ManualClock();
-  const engine = await startEngine({ ...db, clock: clock.read, ...options });
+  const engine = await startEngine({
+    ...db,
+    clock: clock.read,
+    formats: JOB_DEFINITION_FORMATS,
+    ...options,
+  });
   return {
     engine,
     clock,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { startEngine } from '../../src/engine/engine.js';
-import { submitJob } from '../../src/engine/job-submission.js';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { findJob } from '../../src/store/jobs.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
@@ -41,7 +42,7 @@ for (const database of TEST_DATABASES) {
   describe(`migration 0014-job-protection (${database.name})`, () => {
     it('protects the jobs the Deadline face protected before it', async () => {
       const { options, cleanup } = await database.fresh();
-      const engine = await startEngine(options);
+      const engine = await startEngine({ ...options, formats: JOB_DEFINITION_FORMATS });
       const ids: number[] = [];
       try {
         const dialects = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser, createToken } from '../../src/engine/accounts.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
 import { startE2eServer, type E2eServer } from '../worker/support.js';
 import { ensureUiBuilt, openBrowser, type Browser } from './support.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser, createToken } from '../../src/engine/accounts.js';
-import { grant } from '../../src/engine/grants.js';
+import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
+import { grant } from '../../src/engine/accounts/grants.js';
 import { freePort, targets } from '../helpers/serve-process.js';
 import { startE2eServer, type E2eServer } from '../worker/support.js';
 import { ensureUiBuilt, openBrowser, type Browser } from './support.js';

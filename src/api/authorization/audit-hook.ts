@@ -3,7 +3,7 @@ import {
   recordAuditEvent,
   recordJobAuditEvents,
   type AuditEntry,
-} from '../../engine/audit-trail.js';
+} from '../../engine/accounts/audit-trail.js';
 import type { Engine } from '../../engine/engine.js';
 import { findTask } from '../../store/tasks.js';
 import { fromDeadlineId } from '../deadline/ids.js';

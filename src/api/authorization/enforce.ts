@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import { ANONYMOUS_AREAS, type AnonymousArea } from '../../config.js';
 import { DroverError } from '../../domain/errors.js';
-import type { Engine } from '../../engine/engine.js';
 import {
   assertActsAsNode,
   assertActsForExecution,
   assertMayChangeJob,
   assertMayChangeTask,
   assertMayRemoveJob,
-} from '../../engine/permissions.js';
+} from '../../engine/accounts/permissions.js';
+import type { Engine } from '../../engine/engine.js';
 import {
   ACCESS_CALLERS,
   PERMISSIONS,

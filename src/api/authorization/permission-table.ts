@@ -2,7 +2,7 @@
  * The one table of who may call what, for every route of every face. Each route names an
  * access level; levels say which kinds of caller may reach the route, and a rule may name
  * the path parameter that holds the job, task, node or execution the call acts on, so the
- * caller's ownership of it (src/engine/permissions.ts) is checked before anything else.
+ * caller's ownership of it (src/engine/accounts/permissions.ts) is checked before anything else.
  * A route that is not in the table cannot be registered (enforce.ts), and
  * test/api/permission-table.test.ts calls every route with every kind of caller.
  */

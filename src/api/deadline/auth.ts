@@ -5,7 +5,7 @@ import {
   principalIfPasswordUnchanged,
   type PasswordLogin,
   type Principal,
-} from '../../engine/accounts.js';
+} from '../../engine/accounts/accounts.js';
 import type { Engine } from '../../engine/engine.js';
 import { LOCAL_PRINCIPAL } from '../auth.js';
 

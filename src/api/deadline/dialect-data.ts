@@ -4,7 +4,7 @@ import { isRecord } from './values.js';
 /*
  * What this face keeps of a submission in the job's dialect JSON (the engine stores it and
  * never reads inside `deadline`). `onComplete` sits beside it at the top level because the
- * engine acts on it whichever face changes the job (src/engine/on-complete.ts).
+ * engine acts on it whichever face changes the job (src/engine/jobs/on-complete.ts).
  */
 
 export interface DeadlineData {

@@ -1,4 +1,4 @@
-import { auditEventsOf } from '../../engine/audit-trail.js';
+import { auditEventsOf } from '../../engine/accounts/audit-trail.js';
 import type { EngineContext } from '../../engine/context.js';
 import type { AuditEventRow, JobRow } from '../../store/schema.js';
 import { toDeadlineId } from './ids.js';

@@ -1,20 +1,20 @@
 import type { JobState } from '../../domain/job-state.js';
 import { priorityFromDeadline } from '../../domain/priority.js';
-import type { Principal } from '../../engine/accounts.js';
-import { appendJobFrameRange, setJobFrameRange } from '../../engine/frame-range-changes.js';
+import type { Principal } from '../../engine/accounts/accounts.js';
+import {
+  assertMayChangeJob,
+  assertMayProtectJob,
+  assertMayRemove,
+} from '../../engine/accounts/permissions.js';
 import {
   applyJobAction,
   undeleteJob,
   updateJobSettings,
   type JobAction,
   type JobChanges,
-} from '../../engine/job-actions.js';
-import { archiveJob, importArchive } from '../../engine/job-archives.js';
-import {
-  assertMayChangeJob,
-  assertMayProtectJob,
-  assertMayRemove,
-} from '../../engine/permissions.js';
+} from '../../engine/jobs/job-actions.js';
+import { archiveJob, importArchive } from '../../engine/jobs/job-archives.js';
+import { appendJobFrameRange, setJobFrameRange } from '../../engine/tasks/frame-range-changes.js';
 import { findJobType } from '../../store/job-types.js';
 import { nodeListOf } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';

@@ -1,4 +1,4 @@
-import type { SubmitJobSpec } from '../../engine/job-submission.js';
+import type { SubmitJobSpec } from '../../engine/jobs/job-submission.js';
 import type { DialectData } from './dialect-data.js';
 import { badRequest } from './errors.js';
 import { fromDeadlineId } from './ids.js';

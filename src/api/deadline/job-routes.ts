@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { JobState } from '../../domain/job-state.js';
-import { deleteJob, purgeJob } from '../../engine/job-actions.js';
-import { assertMayChangeJob, assertMayRemove } from '../../engine/permissions.js';
+import { assertMayChangeJob, assertMayRemove } from '../../engine/accounts/permissions.js';
+import { deleteJob, purgeJob } from '../../engine/jobs/job-actions.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';
 import { fromDeadlineId, toDeadlineId } from './ids.js';

@@ -1,6 +1,6 @@
 import { DroverError } from '../../domain/errors.js';
 import type { EngineContext } from '../../engine/context.js';
-import { createJobType } from '../../engine/job-types.js';
+import { createJobType } from '../../engine/job-types/job-types.js';
 import { findJobTypeByName } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
 import { COMMAND_LINE_PLUGIN, COMMAND_LINE_TYPE, commandLineParameters } from './command-line.js';

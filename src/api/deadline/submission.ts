@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
-import type { Principal } from '../../engine/accounts.js';
-import { submitJob } from '../../engine/job-submission.js';
+import type { Principal } from '../../engine/accounts/accounts.js';
+import { submitJob } from '../../engine/jobs/job-submission.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest } from './errors.js';
 import { parseJobInfo } from './job-info.js';

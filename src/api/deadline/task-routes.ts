@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../../domain/task-state.js';
-import { assertMayChangeJob } from '../../engine/permissions.js';
-import { applyTaskAction, type TaskAction } from '../../engine/task-actions.js';
+import { assertMayChangeJob } from '../../engine/accounts/permissions.js';
+import { applyTaskAction, type TaskAction } from '../../engine/tasks/task-actions.js';
 import { tasksWithFacts } from '../../store/execution-statistics.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { auditEventsOf } from '../../engine/audit-trail.js';
+import { auditEventsOf } from '../../engine/accounts/audit-trail.js';
 import type { Engine } from '../../engine/engine.js';
 import { iso } from './representations.js';
 import { errorResponses, Nullable } from './schemas.js';

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
-import type { DroverEvent } from '../../engine/events.js';
+import type { DroverEvent } from '../../engine/events/events.js';
 import { stillSignedIn } from '../auth.js';
 import { errorResponses } from './schemas.js';
 

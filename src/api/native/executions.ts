@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
-import { followLog } from '../../engine/execution-logs.js';
+import { followLog } from '../../engine/executions/execution-logs.js';
 import { getExecution } from '../../engine/queries.js';
 import { listExecutions } from '../../store/executions.js';
 import { waitSignal } from '../wait-signal.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { grant, grantsOf, revokeGrantById, type Grant } from '../../engine/accounts/grants.js';
 import type { Engine } from '../../engine/engine.js';
-import { grant, grantsOf, revokeGrantById, type Grant } from '../../engine/grants.js';
 import { iso } from './representations.js';
 import { errorResponses, IdParams, Nullable } from './schemas.js';
 

@@ -3,7 +3,11 @@ import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
-import { createJobType, reviseJobType, setJobTypeActive } from '../../engine/job-types.js';
+import {
+  createJobType,
+  reviseJobType,
+  setJobTypeActive,
+} from '../../engine/job-types/job-types.js';
 import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';

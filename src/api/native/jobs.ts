@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DroverError } from '../../domain/errors.js';
 import { JOB_BOUNDS, MAX_DEPENDENCIES, MAX_ID } from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
+import { assertMayProtectJob } from '../../engine/accounts/permissions.js';
 import type { Engine } from '../../engine/engine.js';
 import {
   applyJobAction,
@@ -11,11 +12,10 @@ import {
   purgeJob,
   undeleteJob,
   updateJobSettings,
-} from '../../engine/job-actions.js';
-import { submitJob } from '../../engine/job-submission.js';
-import { assertMayProtectJob } from '../../engine/permissions.js';
+} from '../../engine/jobs/job-actions.js';
+import { submitJob } from '../../engine/jobs/job-submission.js';
+import { waitingReasons } from '../../engine/jobs/waiting-reasons.js';
 import { getJobDetail } from '../../engine/queries.js';
-import { waitingReasons } from '../../engine/waiting-reasons.js';
 import { time } from './job-list.js';
 import { jobJson } from './representations.js';
 import {

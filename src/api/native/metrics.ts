@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { passwordChecksSoFar } from '../../engine/accounts.js';
+import { passwordChecksSoFar } from '../../engine/accounts/accounts.js';
+import { DispatchMetrics } from '../../engine/dispatch/metrics.js';
 import type { Engine } from '../../engine/engine.js';
-import { DispatchMetrics } from '../../engine/metrics.js';
 import { countJobsByState } from '../../store/jobs.js';
 import { countNodesByState } from '../../store/nodes.js';
 import { countTasksByState } from '../../store/tasks.js';

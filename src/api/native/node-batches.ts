@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
-import { MAX_CLAIM } from '../../engine/dispatcher.js';
+import { MAX_CLAIM } from '../../engine/dispatch/dispatcher.js';
 import type { Engine } from '../../engine/engine.js';
-import { finishExecutions, MAX_FINISHES } from '../../engine/execution-batches.js';
+import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
 import { waitSignal } from '../wait-signal.js';
 import { FinishFields, finishReport } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';

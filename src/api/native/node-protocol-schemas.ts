@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
-import type { FinishReport } from '../../engine/execution-batches.js';
+import type { FinishReport } from '../../engine/executions/execution-batches.js';
 
 /** Every report names the node that makes it. */
 export const NodeRef = Type.Object({ nodeId: Type.Integer({ minimum: 1, maximum: MAX_ID }) });

@@ -2,16 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
-import { finishExecution } from '../../engine/execution-batches.js';
-import { appendLog, MAX_LINES_PER_BATCH } from '../../engine/execution-logs.js';
+import { finishExecution } from '../../engine/executions/execution-batches.js';
+import { appendLog, MAX_LINES_PER_BATCH } from '../../engine/executions/execution-logs.js';
 import {
   abortExecution,
   executionHeartbeat,
   releaseExecution,
   startExecution,
-} from '../../engine/execution-reports.js';
-import { nodeHeartbeat, registerNode } from '../../engine/node-registry.js';
-import { reportProgress } from '../../engine/progress-reports.js';
+} from '../../engine/executions/execution-reports.js';
+import { reportProgress } from '../../engine/executions/progress-reports.js';
+import { nodeHeartbeat, registerNode } from '../../engine/nodes/node-registry.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { waitSignal } from '../wait-signal.js';
 import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';

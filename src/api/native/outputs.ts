@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
-import { addOutput, jobOutputs, outputContent } from '../../engine/outputs.js';
+import { addOutput, jobOutputs, outputContent } from '../../engine/outputs/outputs.js';
 import type { OutputRow } from '../../store/outputs.js';
 import { streamBodies, uploadBody } from '../upload-body.js';
 import { iso } from './representations.js';

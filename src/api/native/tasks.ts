@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { getJob, getTask } from '../../engine/queries.js';
-import { applyTaskAction, TASK_ACTIONS } from '../../engine/task-actions.js';
+import { applyTaskAction, TASK_ACTIONS } from '../../engine/tasks/task-actions.js';
 import { listTasks } from '../../store/tasks.js';
 import { taskJson } from './representations.js';
 import { errorResponses, IdParams, Page, pageOf, Task, TaskState } from './schemas.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { parseSpan } from '../../domain/durations.js';
-import { createToken, revokeToken, tokensOf } from '../../engine/accounts.js';
+import { createToken, revokeToken, tokensOf } from '../../engine/accounts/accounts.js';
 import type { Engine } from '../../engine/engine.js';
 import { iso } from './representations.js';
 import { errorResponses, IdParams, Time } from './schemas.js';

@@ -3,6 +3,7 @@ import { DroverError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import type { PermissionConfig } from '../authorization/enforce.js';
 import { asInputError } from '../input-guards.js';
+import { keepOutOfNativeDocs } from '../native-docs.js';
 import { legacyExecutionRoutes } from './legacy-executions.js';
 import { legacyJobRoutes } from './legacy-jobs.js';
 import { ScaleError } from './params.js';
@@ -134,6 +135,7 @@ export function scaleApi(engine: Engine): FastifyPluginAsync {
     await app.register(v6LogRoutes(engine, ''));
   });
   return async (app) => {
+    keepOutOfNativeDocs(app);
     await app.register(v6, { prefix: '/v6' });
     await app.register(v6, { prefix: '/api/v6' });
     await app.register(legacy, { prefix: '/jobs' });

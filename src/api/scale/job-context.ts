@@ -1,7 +1,7 @@
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import type { EngineContext } from '../../engine/context.js';
-import type { ScaleJobDocument } from '../../engine/seed-jobs.js';
-import { seedDocument, type SeedJobTypeDocument } from '../../engine/seed-manifests.js';
+import type { ScaleJobDocument } from '../../formats/seed/seed-jobs.js';
+import { seedDocument, type SeedJobTypeDocument } from '../../formats/seed/seed-manifests.js';
 import {
   findBatches,
   findTriggerEvents,

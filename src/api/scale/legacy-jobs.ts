@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { priorityToScale } from '../../domain/priority.js';
 import type { Engine } from '../../engine/engine.js';
-import { applyJobAction } from '../../engine/job-actions.js';
-import type { DataV6 } from '../../engine/seed-data.js';
-import { seedOutputValues } from '../../engine/seed-outputs.js';
+import { applyJobAction } from '../../engine/jobs/job-actions.js';
+import type { DataV6 } from '../../formats/seed/seed-data.js';
+import { seedOutputValues } from '../../formats/seed/seed-outputs.js';
 import { findFiles, type FileRow, type ProductFileRow } from '../../store/files.js';
 import { findJob } from '../../store/jobs.js';
 import { listScaleJobs } from '../../store/scale-job-list.js';

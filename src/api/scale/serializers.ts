@@ -1,6 +1,6 @@
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import { priorityToScale } from '../../domain/priority.js';
-import { DEFAULT_CONFIGURATION, type DataV6 } from '../../engine/seed-data.js';
+import { DEFAULT_CONFIGURATION, type DataV6 } from '../../formats/seed/seed-data.js';
 import type { BatchRow, TriggerEventRow } from '../../store/events-and-batches.js';
 import type { FileRow } from '../../store/files.js';
 import type {

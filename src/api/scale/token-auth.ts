@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { createToken, principalForPassword } from '../../engine/accounts.js';
+import { createToken, principalForPassword } from '../../engine/accounts/accounts.js';
 import type { Engine } from '../../engine/engine.js';
 
 /*

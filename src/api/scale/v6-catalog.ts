@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { inTransaction } from '../../engine/context.js';
 import type { Engine } from '../../engine/engine.js';
-import { registerFile, type FileTimes } from '../../engine/files.js';
+import { registerFile, type FileTimes } from '../../engine/outputs/files.js';
 import { findBatches, insertBatch, listBatches } from '../../store/events-and-batches.js';
 import { findFile, listFiles } from '../../store/files.js';
 import { findErrorById, listErrorsPage } from '../../store/job-type-errors.js';

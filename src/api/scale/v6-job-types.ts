@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
-import { saveSeedJobType } from '../../engine/seed-manifests.js';
+import { saveSeedJobType } from '../../formats/seed/seed-manifests.js';
 import { findJobTypeByName, findRevision, listRevisions } from '../../store/job-types.js';
 import { listJobTypesPage } from '../../store/scale-related.js';
 import type { JobTypeRow } from '../../store/schema.js';

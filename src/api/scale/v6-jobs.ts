@@ -1,19 +1,19 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { priorityFromScale } from '../../domain/priority.js';
-import { recordJobAuditEvents } from '../../engine/audit-trail.js';
-import { cancelJobs, requeueJobs, type BulkOutcome } from '../../engine/bulk-job-commands.js';
+import { recordJobAuditEvents } from '../../engine/accounts/audit-trail.js';
+import { changeableJobIds } from '../../engine/accounts/permissions.js';
 import type { Engine } from '../../engine/engine.js';
-import { changeableJobIds } from '../../engine/permissions.js';
+import { cancelJobs, requeueJobs, type BulkOutcome } from '../../engine/jobs/bulk-job-commands.js';
 import { getJob } from '../../engine/queries.js';
-import { queueSeedJob } from '../../engine/seed-jobs.js';
-import { seedOutputData } from '../../engine/seed-outputs.js';
+import { queueSeedJob } from '../../formats/seed/seed-jobs.js';
+import { seedOutputData } from '../../formats/seed/seed-outputs.js';
 import { findBatches } from '../../store/events-and-batches.js';
 import { findExecution } from '../../store/executions.js';
 import { listJobInputFiles } from '../../store/files.js';
 import { findErrorsByIds } from '../../store/job-type-errors.js';
 import { findJob } from '../../store/jobs.js';
 import { listScaleJobs, matchingJobIds } from '../../store/scale-job-list.js';
-import { executionOfJob, listJobExecutions } from '../../store/scale-related.js';
+import { executionOfJob, listJobExecutions, setJobDialect } from '../../store/scale-related.js';
 import { auditEntryOf, scaleBulkJobIds } from '../authorization/audit-hook.js';
 import { loadJobContext, withExecutions } from './job-context.js';
 import { bulkFilter, orderOf, v6ListFilter } from './job-filters.js';
@@ -221,6 +221,17 @@ export function v6JobRoutes(engine: Engine): FastifyPluginAsync {
           ctx,
           changeable,
           priority ? priorityFromScale(priority) : undefined,
+          // Scale's max_tries counts across requeues: the tries before this one are kept.
+          async (job) => {
+            const dialect = JSON.parse(job.dialect_json) as Record<string, unknown>;
+            const scale = (dialect.scale ?? {}) as Record<string, unknown>;
+            await setJobDialect(
+              ctx.db,
+              job.id,
+              { ...dialect, scale: { ...scale, triesBefore: job.num_exes } },
+              ctx.clock(),
+            );
+          },
         );
         await audited(request, 'requeue', changeable, outcome);
       });

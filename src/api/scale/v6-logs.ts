@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
-import { readLog } from '../../engine/execution-logs.js';
+import { readLog } from '../../engine/executions/execution-logs.js';
 import { findExecution } from '../../store/executions.js';
 import { findNode } from '../../store/nodes.js';
 import { notFoundError, Params, ScaleError, scaleTime } from './params.js';

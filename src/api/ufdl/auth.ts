@@ -1,8 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { principalForPassword, principalForToken, type Principal } from '../../engine/accounts.js';
+import {
+  principalForPassword,
+  principalForToken,
+  type Principal,
+} from '../../engine/accounts/accounts.js';
+import { serverSecret } from '../../engine/accounts/server-secrets.js';
 import type { Engine } from '../../engine/engine.js';
-import { serverSecret } from '../../engine/server-secrets.js';
 import { findUser } from '../../store/users.js';
 import { LOCAL_PRINCIPAL } from '../auth.js';
 import { notAuthenticated, permissionDenied, tokenNotValid, UfdlError } from './errors.js';

@@ -1,10 +1,11 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { assertActsAsNode } from '../../engine/accounts/permissions.js';
 import type { Engine } from '../../engine/engine.js';
-import { nodeHeartbeat } from '../../engine/node-registry.js';
-import { assertActsAsNode } from '../../engine/permissions.js';
+import { nodeHeartbeat } from '../../engine/nodes/node-registry.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { findNode } from '../../store/nodes.js';
+import { keepOutOfNativeDocs } from '../native-docs.js';
 import { authRoutes, tokenKeys, ufdlAuthenticator } from './auth.js';
 import type { UfdlFace } from './context.js';
 import { badNodeId, ufdlErrorOf } from './errors.js';
@@ -56,6 +57,7 @@ async function resolveNodeId(face: UfdlFace, request: FastifyRequest): Promise<v
 
 export function ufdlApi(engine: Engine, auth: boolean): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
+    keepOutOfNativeDocs(app);
     const face: UfdlFace = { engine, auth };
     const key = tokenKeys(engine);
     const authenticate = ufdlAuthenticator(engine, auth, key);

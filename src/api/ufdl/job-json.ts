@@ -74,7 +74,7 @@ function childKeyed(values: Record<string, unknown>): Record<string, unknown> {
   return flat;
 }
 
-/** The output ids a fed input holds (src/engine/child-inputs.ts): one, or a list. */
+/** The output ids a fed input holds (src/engine/jobs/child-inputs.ts): one, or a list. */
 function outputIdsIn(value: unknown): number[] {
   const all = Array.isArray(value) ? value : [value];
   return all.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { purgeOutput, reinstateOutput } from '../../engine/output-deletion.js';
-import { markOutputRemoved } from '../../engine/single-task-job-control.js';
+import { markOutputRemoved } from '../../engine/dispatch/single-task-job-control.js';
+import { purgeOutput, reinstateOutput } from '../../engine/outputs/output-deletion.js';
 import { findOutput } from '../../store/outputs.js';
 import { listUfdlOutputs } from '../../store/ufdl-output-list.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';

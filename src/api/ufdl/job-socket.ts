@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { MAX_CHILD_JOBS } from '../../domain/child-jobs.js';
-import type { DroverEvent } from '../../engine/events.js';
-import { isParentJob } from '../../engine/job-families.js';
+import type { DroverEvent } from '../../engine/events/events.js';
+import { isParentJob } from '../../engine/jobs/job-families.js';
 import { childrenOf } from '../../store/jobs.js';
 import { findUfdlJob, listUfdlJobs, type UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 import { stillSignedIn } from './auth.js';

@@ -11,7 +11,7 @@ import {
   purgeJobType,
   reviseJobType,
   setJobTypeActive,
-} from '../../engine/job-types.js';
+} from '../../engine/job-types/job-types.js';
 import { findJobTypeByName, listJobTypes } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
-import { submitJob } from '../../engine/job-submission.js';
+import { submitJob } from '../../engine/jobs/job-submission.js';
 import { listJobTypes } from '../../store/job-types.js';
 import { allow, isAuthenticated } from './auth.js';
 import { jobJson, type UfdlFace } from './context.js';

@@ -6,7 +6,7 @@ import {
   purgeJob,
   undeleteJob,
   updateJobSettings,
-} from '../../engine/job-actions.js';
+} from '../../engine/jobs/job-actions.js';
 import { childrenOf } from '../../store/jobs.js';
 import { listUfdlJobs } from '../../store/ufdl-job-list.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';

@@ -1,7 +1,7 @@
 import type { ChildJob } from '../../domain/child-jobs.js';
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import type { EngineContext } from '../../engine/context.js';
-import type { SubmitJobSpec } from '../../engine/job-submission.js';
+import type { SubmitJobSpec } from '../../engine/jobs/job-submission.js';
 import { findJobTypeByName, findRevision } from '../../store/job-types.js';
 import { UfdlError } from './errors.js';
 import type { NotificationOverride } from './job-json.js';

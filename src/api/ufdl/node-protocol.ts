@@ -1,16 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import {
+  claimSingleTaskJob,
+  resetFailedJob,
+  withdrawJobWork,
+} from '../../engine/dispatch/single-task-job-control.js';
+import {
   completeExecution,
   failReportedExecution,
   releaseExecution,
   startExecution,
-} from '../../engine/execution-reports.js';
-import { reportProgress } from '../../engine/progress-reports.js';
-import {
-  claimSingleTaskJob,
-  resetFailedJob,
-  withdrawJobWork,
-} from '../../engine/single-task-job-control.js';
+} from '../../engine/executions/execution-reports.js';
+import { reportProgress } from '../../engine/executions/progress-reports.js';
 import type { UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 import { allow, isAdmin } from './auth.js';
 import { currentJobOf, jobJson, loadJob, objectBody, pkOf, type UfdlFace } from './context.js';

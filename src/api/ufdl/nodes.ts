@@ -3,8 +3,8 @@ import {
   createDescribedNode,
   describeNode,
   type NodeDescription,
-} from '../../engine/node-properties.js';
-import { removeNode } from '../../engine/node-registry.js';
+} from '../../engine/nodes/node-properties.js';
+import { removeNode } from '../../engine/nodes/node-registry.js';
 import { getNode } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';

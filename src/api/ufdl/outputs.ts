@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { addNamedOutput, markOutputRemoved } from '../../engine/single-task-job-control.js';
+import {
+  addNamedOutput,
+  markOutputRemoved,
+} from '../../engine/dispatch/single-task-job-control.js';
 import { findOutputByNameAndType, outputsOfCompletedChildren } from '../../store/named-outputs.js';
 import { streamBodies, uploadBody } from '../upload-body.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';

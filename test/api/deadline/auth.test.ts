@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser, setPassword } from '../../../src/engine/accounts.js';
+import { addUser, setPassword } from '../../../src/engine/accounts/accounts.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import {
   expectDeadlineError,

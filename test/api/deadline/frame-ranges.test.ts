@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { chunkFrames, parseFrameList } from '../../../src/domain/frame-list.js';
-import { appendJobFrameRange, setJobFrameRange } from '../../../src/engine/frame-range-changes.js';
-import { submitJob } from '../../../src/engine/job-submission.js';
+import { submitJob } from '../../../src/engine/jobs/job-submission.js';
+import {
+  appendJobFrameRange,
+  setJobFrameRange,
+} from '../../../src/engine/tasks/frame-range-changes.js';
 import { findJob } from '../../../src/store/jobs.js';
 import { tasksOfJob } from '../../../src/store/task-frames.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../../helpers/databases.js';

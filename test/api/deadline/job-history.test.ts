@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser, createToken } from '../../../src/engine/accounts.js';
+import { addUser, createToken } from '../../../src/engine/accounts/accounts.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { eventually } from '../../helpers/eventually.js';
 import { expectStatus } from '../support.js';

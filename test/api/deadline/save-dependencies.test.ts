@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { DroverEvent } from '../../../src/engine/events.js';
+import type { DroverEvent } from '../../../src/engine/events/events.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { acquire, register, submit } from '../support.js';
 import {

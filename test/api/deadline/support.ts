@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { archiveFileName } from '../../../src/api/deadline/archive-names.js';
 import { buildDeadlineApp } from '../../../src/api/deadline/index.js';
 import type { EngineOptions } from '../../../src/engine/engine.js';
-import { startOnCompleteActions } from '../../../src/engine/on-complete.js';
+import { startOnCompleteActions } from '../../../src/engine/jobs/on-complete.js';
 import type { TestDatabase } from '../../helpers/databases.js';
 import { startTestServer, type TestServer } from '../../helpers/http.js';
 

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser } from '../../../src/engine/accounts.js';
+import { addUser } from '../../../src/engine/accounts/accounts.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { startTestServer } from '../../helpers/http.js';
 import {
@@ -82,7 +82,7 @@ for (const database of TEST_DATABASES) {
           'refresh still valid',
         );
         // A Drover API token is a Bearer token too.
-        const { createToken } = await import('../../../src/engine/accounts.js');
+        const { createToken } = await import('../../../src/engine/accounts/accounts.js');
         const drover = await createToken(w.t.engine.ctx, 'alice');
         expect(
           await w.t.request('POST', '/v1/jobs/list', undefined, {

@@ -164,7 +164,7 @@ for (const database of TEST_DATABASES) {
         );
         expectDetail(await create({ input_values: {}, extra: 1 }), 400, /'extra' was unexpected/);
         // A template whose parameter has no default: 400 missing_parameter.
-        const { createJobType } = await import('../../../src/engine/job-types.js');
+        const { createJobType } = await import('../../../src/engine/job-types/job-types.js');
         const strict = await createJobType(w.t.engine.ctx, {
           name: 'strict',
           definition: { command: ['x'], parameters: [{ name: 'lr', type: 'number' }] },

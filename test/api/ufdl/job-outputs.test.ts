@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addOutput } from '../../../src/engine/outputs.js';
+import { addOutput } from '../../../src/engine/outputs/outputs.js';
 import { liveExecutionsOfJob } from '../../../src/store/executions.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import {

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createJobType } from '../../../src/engine/job-types.js';
+import { createJobType } from '../../../src/engine/job-types/job-types.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import {
   expect,

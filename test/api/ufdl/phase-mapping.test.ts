@@ -7,10 +7,10 @@ import {
   completeExecution,
   failReportedExecution,
   startExecution,
-} from '../../../src/engine/execution-reports.js';
-import { applyJobAction } from '../../../src/engine/job-actions.js';
-import { submitJob } from '../../../src/engine/job-submission.js';
-import { registerNode } from '../../../src/engine/node-registry.js';
+} from '../../../src/engine/executions/execution-reports.js';
+import { applyJobAction } from '../../../src/engine/jobs/job-actions.js';
+import { submitJob } from '../../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../../src/engine/nodes/node-registry.js';
 import { findUfdlJob } from '../../../src/store/ufdl-job-list.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { expect, startUfdl } from './support.js';

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import { addUser } from '../../../src/engine/accounts.js';
+import { addUser } from '../../../src/engine/accounts/accounts.js';
 import type { TestDatabase } from '../../helpers/databases.js';
 import { startTestServer, type TestServer } from '../../helpers/http.js';
 
@@ -138,7 +138,7 @@ export async function defineTemplate(w: UfdlWorld, name = 'train'): Promise<numb
   });
   // The native API takes a Drover token; a UFDL access token is not one. Use the engine.
   if (res.status === 201) return res.body.id;
-  const { createJobType } = await import('../../../src/engine/job-types.js');
+  const { createJobType } = await import('../../../src/engine/job-types/job-types.js');
   const row = await createJobType(w.t.engine.ctx, {
     name,
     definition: {
@@ -201,7 +201,7 @@ export async function registerNode(w: UfdlWorld, ip = '10.0.0.5', index = 0): Pr
 
 /** Native view of a job (through a Drover token for the admin). */
 export async function nativeJob(w: UfdlWorld, pk: number): Promise<any> {
-  const { createToken } = await import('../../../src/engine/accounts.js');
+  const { createToken } = await import('../../../src/engine/accounts/accounts.js');
   const token = await createToken(w.t.engine.ctx, 'staff');
   return expect(
     await w.t.request('GET', `/api/v1/jobs/${pk}`, undefined, { authorization: `Bearer ${token}` }),
@@ -211,7 +211,7 @@ export async function nativeJob(w: UfdlWorld, pk: number): Promise<any> {
 }
 
 export async function nativeToken(w: UfdlWorld): Promise<Record<string, string>> {
-  const { createToken } = await import('../../../src/engine/accounts.js');
+  const { createToken } = await import('../../../src/engine/accounts/accounts.js');
   return { authorization: `Bearer ${await createToken(w.t.engine.ctx, 'staff')}` };
 }
 

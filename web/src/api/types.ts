@@ -210,7 +210,7 @@ export interface Throughput {
   minutes: Array<{ start: string; completed: number }>;
 }
 
-/** What the server sends on /api/v1/events (src/engine/events.ts). */
+/** What the server sends on /api/v1/events (src/engine/events/events.ts). */
 export type DroverEvent =
   | { type: 'job.created'; jobId: number; state: string }
   | { type: 'job.state'; jobId: number; from: string; to: string }

@@ -1,0 +1,184 @@
+import type { Readable } from 'node:stream';
+import { DroverError } from '../../domain/errors.js';
+import { LIVE_EXECUTION_STATES, type ExecutionState } from '../../domain/execution-state.js';
+import type { Tx } from '../../store/database.js';
+import { findExecution, liveExecutionsOfJob } from '../../store/executions.js';
+import {
+  findOutputByNameAndType,
+  markOutputDeleted,
+  markOutputsOfJobDeleted,
+} from '../../store/named-outputs.js';
+import { findNode, updateNode } from '../../store/nodes.js';
+import { findOutput, insertOutput, type OutputRow } from '../../store/outputs.js';
+import type { JobRow, TaskRow } from '../../store/schema.js';
+import { tasksInStates } from '../../store/tasks.js';
+import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { lockedJob } from '../jobs/job-actions.js';
+import { checkOutputName, DEFAULT_UPLOAD_LIMIT, withStagedUpload } from '../outputs/outputs.js';
+import type { EngineSettings } from '../settings.js';
+import { changeJobState, endExecution, moveTasks } from '../state-changes.js';
+import { dispatchTask } from './task-dispatch.js';
+
+/*
+ * Control of jobs that have exactly one task, by a node that names the job it wants
+ * (UFDL's nodes pick a job from a list and claim it, where Drover's own workers ask the
+ * dispatcher for whatever is next). The claim is the same dispatch the dispatcher makes —
+ * an ACQUIRED execution with a lease, the task RUNNING, the job RUNNING — so every other
+ * face sees a claimed job exactly as one its own workers took.
+ */
+
+export type ClaimResult =
+  | { kind: 'acquired'; executionId: number }
+  | { kind: 'held-by-self'; executionId: number }
+  | { kind: 'held-by-other'; nodeId: number }
+  | { kind: 'refused'; reason: string };
+
+async function onlyTask(tx: Tx, job: JobRow): Promise<TaskRow | undefined> {
+  if (job.task_count !== 1) return undefined;
+  const tasks = await tasksInStates(tx, job.id, [
+    'PENDING',
+    'QUEUED',
+    'RUNNING',
+    'SUSPENDED',
+    'COMPLETED',
+    'FAILED',
+    'CANCELED',
+  ]);
+  return tasks[0];
+}
+
+/**
+ * Hands the job's one task to `nodeId`. Pools, groups, resources and the allow list are
+ * not consulted: the node chose the job itself. The job must be dispatchable (QUEUED or
+ * RUNNING, not deleted) and its task QUEUED.
+ */
+export async function claimSingleTaskJob(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  jobId: number,
+  nodeId: number,
+): Promise<ClaimResult> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const job = await lockedJob(ctx, tx, jobId);
+    const live = await liveExecutionsOfJob(tx, jobId);
+    const held = live[0];
+    if (held && held.node_id === nodeId) return { kind: 'held-by-self', executionId: held.id };
+    if (held) return { kind: 'held-by-other', nodeId: held.node_id };
+    const task = await onlyTask(tx, job);
+    if (!task) return { kind: 'refused', reason: `job ${jobId} has ${job.task_count} tasks` };
+    if (job.deleted_at !== null) return { kind: 'refused', reason: `job ${jobId} is deleted` };
+    if (job.state !== 'QUEUED' && job.state !== 'RUNNING') {
+      return { kind: 'refused', reason: `job ${jobId} is ${job.state}` };
+    }
+    if (task.state !== 'QUEUED') {
+      return { kind: 'refused', reason: `the task of job ${jobId} is ${task.state}` };
+    }
+    const node = await findNode(tx, nodeId);
+    if (!node) return { kind: 'refused', reason: `node ${nodeId} does not exist` };
+    if (node.enabled !== 1) return { kind: 'refused', reason: `node ${nodeId} is disabled` };
+    const now = ctx.clock();
+    await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE' });
+    const { execution } = await dispatchTask(ctx, tx, emit, task, nodeId, settings.leaseMs);
+    return { kind: 'acquired', executionId: execution.id };
+  });
+}
+
+/** A FAILED job back in the queue with its tries forgotten; its outputs are marked deleted. */
+export async function resetFailedJob(ctx: EngineContext, jobId: number): Promise<void> {
+  await inTransaction(ctx, async (tx, emit) => {
+    const job = await lockedJob(ctx, tx, jobId);
+    await requeueFailed(ctx, tx, emit, job);
+  });
+}
+
+async function requeueFailed(ctx: EngineContext, tx: Tx, emit: Emit, job: JobRow): Promise<void> {
+  if (job.state !== 'FAILED') {
+    throw new DroverError('ILLEGAL_TRANSITION', `job ${job.id} is ${job.state}, not FAILED`);
+  }
+  const failed = await tasksInStates(tx, job.id, ['FAILED']);
+  await moveTasks(ctx, tx, emit, job.id, failed, 'resume-failed', { tries: 0 });
+  await changeJobState(ctx, tx, emit, job, 'resume-failed');
+  await markOutputsOfJobDeleted(tx, job.id, ctx.clock());
+}
+
+/**
+ * Takes the job away from whichever node holds it and puts it back in the queue as if it
+ * had never been started: live executions are withdrawn (no try counted), a FAILED job is
+ * queued again, outputs are marked deleted. Ended jobs (COMPLETED, CANCELED) refuse.
+ */
+export async function withdrawJobWork(ctx: EngineContext, jobId: number): Promise<void> {
+  await inTransaction(ctx, async (tx, emit) => {
+    const job = await lockedJob(ctx, tx, jobId);
+    if (job.state === 'COMPLETED' || job.state === 'CANCELED') {
+      throw new DroverError('ILLEGAL_TRANSITION', `job ${jobId} is ${job.state}`);
+    }
+    if (job.state === 'FAILED') return requeueFailed(ctx, tx, emit, job);
+    for (const execution of await liveExecutionsOfJob(tx, jobId)) {
+      await endExecution(ctx, tx, emit, execution, 'stop', {
+        error_name: null,
+        error_message: 'withdrawn by the server',
+      });
+    }
+    const running = await tasksInStates(tx, jobId, ['RUNNING']);
+    await moveTasks(ctx, tx, emit, jobId, running, 'retry');
+    await markOutputsOfJobDeleted(tx, jobId, ctx.clock());
+  });
+}
+
+export interface NamedOutput {
+  name: string;
+  type: string;
+  /** The bytes, streamed to the blob store (see addOutput). */
+  content: Readable | Uint8Array;
+  limit?: number;
+}
+
+/**
+ * Adds an output named by (name, type) to a job, attached to its task's last execution.
+ * A name and type already used — by a deleted output too — is refused: `conflict`.
+ */
+export async function addNamedOutput(
+  ctx: EngineContext,
+  jobId: number,
+  output: NamedOutput,
+): Promise<{ output: OutputRow } | { conflict: OutputRow }> {
+  const name = checkOutputName(output.name);
+  const limit = output.limit ?? DEFAULT_UPLOAD_LIMIT;
+  return withStagedUpload(ctx, output.content, limit, (staged) =>
+    inTransaction(ctx, async (tx) => {
+      const job = await lockedJob(ctx, tx, jobId);
+      const existing = await findOutputByNameAndType(tx, jobId, name, output.type);
+      if (existing) return { conflict: existing };
+      const task = await onlyTask(tx, job);
+      const execution =
+        task?.last_execution_id != null
+          ? await findExecution(tx, task.last_execution_id)
+          : undefined;
+      const now = ctx.clock();
+      const blobId = await ctx.blobs.commit(tx, staged, now);
+      const id = await insertOutput(tx, {
+        job_id: jobId,
+        execution_id: execution?.id ?? null,
+        name,
+        type: output.type,
+        size: staged.size,
+        sha256: staged.sha256,
+        blob_id: blobId,
+        created_at: now,
+      });
+      return { output: (await findOutput(tx, id))! };
+    }),
+  );
+}
+
+/** Marks one output deleted (its bytes stay readable by id). */
+export async function markOutputRemoved(ctx: EngineContext, outputId: number): Promise<OutputRow> {
+  return inTransaction(ctx, async (tx) => {
+    await markOutputDeleted(tx, outputId, ctx.clock());
+    return (await findOutput(tx, outputId))!;
+  });
+}
+
+/** Whether an execution is one that still holds its task. */
+export const isLive = (state: string | null): boolean =>
+  state !== null && LIVE_EXECUTION_STATES.includes(state as ExecutionState);

@@ -1,0 +1,83 @@
+import { DroverError, invalid } from '../../domain/errors.js';
+import { updateExecution } from '../../store/executions.js';
+import type { ExecutionRow } from '../../store/schema.js';
+import { updateTask } from '../../store/tasks.js';
+import { inTransaction, type EngineContext } from '../context.js';
+import { groupCommitPerEngine } from '../dispatch/group-commit.js';
+import type { EngineSettings } from '../settings.js';
+import { guard, type Guarded } from './execution-reports.js';
+
+interface Progress {
+  executionId: number;
+  nodeId: number | undefined;
+  percent: number;
+  details: Record<string, unknown> | undefined;
+}
+
+const progressWriter = groupCommitPerEngine(writeProgress);
+
+/**
+ * Progress in percent (0–100); it also extends the lease. Reports that arrive while a
+ * batch of them is being written go together in the next transaction (GroupCommit), each
+ * answered after that commit, so a farm's progress costs a few commits a second.
+ */
+export async function reportProgress(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  executionId: number,
+  nodeId: number | undefined,
+  percent: number,
+  details?: Record<string, unknown>,
+): Promise<void> {
+  if (!(percent >= 0 && percent <= 100)) throw invalid('progress must be between 0 and 100');
+  const refused = await progressWriter(ctx, settings).submit({
+    executionId,
+    nodeId,
+    percent,
+    details,
+  });
+  if (refused) throw refused;
+}
+
+async function writeProgress(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  items: readonly Progress[],
+): Promise<(DroverError | null)[]> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const results: (DroverError | null)[] = [];
+    for (const item of items) {
+      let checked: Guarded<ExecutionRow>;
+      try {
+        checked = await guard(ctx, tx, emit, item.executionId, item.nodeId);
+      } catch (error) {
+        // Not found: a read that found nothing leaves the transaction usable.
+        if (!(error instanceof DroverError)) throw error;
+        results.push(error);
+        continue;
+      }
+      if ('refused' in checked) {
+        results.push(checked.refused);
+        continue;
+      }
+      const execution = checked.ok;
+      const now = ctx.clock();
+      await updateExecution(tx, execution.id, {
+        progress: item.percent,
+        lease_expires_at: now + settings.leaseMs,
+        last_heartbeat: now,
+        last_modified: now,
+      });
+      await updateTask(tx, execution.task_id, { progress: item.percent, last_modified: now });
+      emit({
+        type: 'task.progress',
+        jobId: execution.job_id,
+        taskId: execution.task_id,
+        progress: item.percent,
+        ...(item.details !== undefined ? { details: item.details } : {}),
+      });
+      results.push(null);
+    }
+    return results;
+  });
+}

@@ -1,0 +1,120 @@
+import { invalid } from '../../domain/errors.js';
+import { MAX_DEPENDENCIES } from '../../domain/job-bounds.js';
+import type { Tx } from '../../store/database.js';
+import {
+  dependenciesOf,
+  dependencyEdgesFrom,
+  findJobs,
+  setDependencies,
+  unmetDependencies,
+  updateJob,
+} from '../../store/jobs.js';
+import type { JobRow } from '../../store/schema.js';
+import { tasksInStates } from '../../store/tasks.js';
+import type { Emit, EngineContext } from '../context.js';
+import { changeJobState, moveTasks, releaseWhenDependenciesMet } from '../state-changes.js';
+
+/*
+ * Replacing the dependencies of a job that exists. The job's state follows the new list the
+ * way it would have followed it at submission, as far as that can be without undoing work:
+ *
+ * - PENDING on DEPENDENCIES whose new dependencies are all complete is released, exactly as
+ *   when its last dependency completes (or waits on its schedule if that lies ahead);
+ * - PENDING on SCHEDULE that gets an incomplete dependency waits on it first, as at
+ *   submission; PENDING by hand stays pended by hand (a release by hand ignores them);
+ * - QUEUED with every task still queued (nothing started, suspended or done) that gets an
+ *   incomplete dependency goes back to PENDING on DEPENDENCIES, tasks and all;
+ * - any other job keeps its state: running and finished tasks are not withdrawn, and the
+ *   new list counts when the job next waits on it (a resume of a suspended job checks it).
+ */
+
+/** Reads the jobs `ids` names; one that does not exist is a validation error. */
+export async function existingJobs(tx: Tx, ids: readonly number[]): Promise<JobRow[]> {
+  if (ids.length > MAX_DEPENDENCIES) {
+    throw invalid(`a job may depend on at most ${MAX_DEPENDENCIES} jobs, got ${ids.length}`, {
+      field: 'dependencies',
+    });
+  }
+  const found = await findJobs(tx, ids);
+  if (found.length !== ids.length) {
+    const known = new Set(found.map((j) => j.id));
+    const missing = ids.filter((id) => !known.has(id));
+    throw invalid(`dependencies refer to jobs that do not exist: ${missing.join(', ')}`, {
+      field: 'dependencies',
+    });
+  }
+  return found;
+}
+
+/**
+ * Sets `job`'s dependencies to `ids` and moves its state as described above. The caller holds
+ * lockDependencyGraph and then the job's lock, in that order: the new rows' foreign keys lock
+ * the jobs they name, so a change that took the graph lock after its job's could deadlock
+ * with one that holds the graph lock and names that job. Returns false, having touched
+ * nothing, when the list is the same.
+ */
+export async function replaceDependencies(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+  ids: readonly number[],
+): Promise<boolean> {
+  const next = [...new Set(ids)].sort((a, b) => a - b);
+  if (next.includes(job.id)) {
+    throw invalid(`a job cannot depend on itself (job ${job.id})`, { field: 'dependencies' });
+  }
+  const current = await dependenciesOf(tx, job.id);
+  if (current.length === next.length && current.every((id, i) => id === next[i])) return false;
+  await existingJobs(tx, next);
+  await refuseCycle(tx, job.id, next);
+  await setDependencies(tx, job.id, next);
+
+  const unmet = await unmetDependencies(tx, job.id);
+  if (job.state === 'PENDING') {
+    if (unmet.length === 0 && job.pend_reason === 'DEPENDENCIES') {
+      await releaseWhenDependenciesMet(ctx, tx, emit, job);
+    } else if (unmet.length > 0 && job.pend_reason === 'SCHEDULE') {
+      await updateJob(tx, job.id, { pend_reason: 'DEPENDENCIES', last_modified: ctx.clock() });
+      emit({ type: 'job.updated', jobId: job.id, fields: ['pendReason'] });
+    }
+  } else if (job.state === 'QUEUED' && unmet.length > 0 && job.tasks_queued === job.task_count) {
+    await moveTasks(ctx, tx, emit, job.id, await tasksInStates(tx, job.id, ['QUEUED']), 'pend');
+    await changeJobState(ctx, tx, emit, job, 'pend', { pend_reason: 'DEPENDENCIES' });
+  }
+  return true;
+}
+
+/** Query size for walking the graph: well inside both databases' parameter limits. */
+const WALK_BATCH = 500;
+
+/** Refuses `on` if any of them waits on `jobId`, directly or through other jobs. */
+async function refuseCycle(tx: Tx, jobId: number, on: readonly number[]): Promise<void> {
+  // Each job reached, and the job that waits on it on the way from `jobId`.
+  const reachedFrom = new Map<number, number>(on.map((id) => [id, jobId]));
+  let frontier = [...on];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (let i = 0; i < frontier.length; i += WALK_BATCH) {
+      for (const edge of await dependencyEdgesFrom(tx, frontier.slice(i, i + WALK_BATCH))) {
+        if (edge.dependsOnId === jobId) {
+          const cycle = [jobId];
+          for (let at = edge.jobId; at !== jobId; at = reachedFrom.get(at) ?? jobId) {
+            cycle.splice(1, 0, at);
+          }
+          cycle.push(jobId);
+          const [first, second, ...rest] = cycle;
+          const through = rest.map((id) => `, which waits on job ${id}`).join('');
+          throw invalid(
+            `dependencies would make a cycle: job ${first} would wait on job ${second}${through}`,
+            { field: 'dependencies', cycle },
+          );
+        }
+        if (reachedFrom.has(edge.dependsOnId)) continue;
+        reachedFrom.set(edge.dependsOnId, edge.jobId);
+        next.push(edge.dependsOnId);
+      }
+    }
+    frontier = next;
+  }
+}

@@ -1,0 +1,334 @@
+import type { ChildJob } from '../../domain/child-jobs.js';
+import { invalid, notFound } from '../../domain/errors.js';
+import { chunkRuns, planFrames } from '../../domain/frame-chunks.js';
+import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
+import { checkJobNumbers } from '../../domain/job-bounds.js';
+import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
+import {
+  checkValues,
+  type JobTypeDefinition,
+  type Resources,
+} from '../../domain/job-type-definition.js';
+import {
+  DEFAULT_TASK_TIMEOUT_ACTION,
+  isTaskTimeoutAction,
+  TASK_TIMEOUT_ACTIONS,
+  type TaskTimeoutAction,
+} from '../../domain/task-timeout-action.js';
+import type { Tx } from '../../store/database.js';
+import { findJobTypeByName, findRevision } from '../../store/job-types.js';
+import { addDependencies, insertJob, setNodeList } from '../../store/jobs.js';
+import type { JobRow } from '../../store/schema.js';
+import { insertTasks, newTaskRows } from '../../store/tasks.js';
+import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { existingJobs } from './job-dependencies.js';
+import { followChildren } from './job-families.js';
+import { acceptSchedule, scheduleColumns } from './job-schedules.js';
+
+export interface SubmitJobSpec {
+  type: string;
+  typeVersion?: string;
+  name?: string;
+  user: string;
+  comment?: string;
+  department?: string;
+  priority?: number;
+  pool?: string;
+  group?: string;
+  /** A frame list; none means one task without frames. */
+  frames?: string | null;
+  chunkSize?: number;
+  inputs?: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  /** Most nodes that may work on the job at once; 0 = no limit. */
+  machineLimit?: number;
+  allowList?: string[];
+  denyList?: string[];
+  resources?: Partial<Resources>;
+  taskTimeout?: number;
+  /** What a task past taskTimeout does: FAIL (default), COMPLETE or NOTIFY. */
+  taskTimeoutAction?: TaskTimeoutAction;
+  jobTimeout?: number;
+  maxTries?: number;
+  /** Retry any failure while tries remain (default), or only errors marked retryable. */
+  retryAnyError?: boolean;
+  dependencies?: number[];
+  initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
+  /** Held PENDING until this time (ms): a once schedule without a stop. */
+  scheduledAt?: number;
+  /** When the job may run (src/domain/job-schedule.ts); give this or scheduledAt. */
+  schedule?: ScheduleInput;
+  batchId?: number;
+  eventId?: number;
+  /** Only the owner or an admin may delete, purge or archive it (permissions.ts). */
+  protected?: boolean;
+  /** What a dialect keeps of the submission and shows back unchanged. */
+  dialect?: Record<string, unknown>;
+  /** For a composite type: a face's own comment and dialect JSON of each child, by name. */
+  childSpecs?: Record<string, { comment?: string; dialect?: Record<string, unknown> }>;
+}
+
+/** Tasks in one job: a 100,000-task job is built in about 2 s (SQLite) without a stall. */
+export const MAX_TASKS_PER_JOB = 100_000;
+/** Frames one job's list may write, counted before expanding it. */
+export const MAX_FRAMES_PER_JOB = 1_000_000;
+/** Tasks made and inserted between two turns of the event loop. */
+const TASK_BATCH = 2000;
+
+/**
+ * Checks a spec and turns it into the rows to insert; pure apart from reading the type.
+ * `later` names inputs a sibling's output fills when it completes: not required now.
+ */
+async function prepare(
+  ctx: EngineContext,
+  tx: Tx,
+  spec: SubmitJobSpec,
+  later: ReadonlySet<string> = new Set(),
+) {
+  const type = await findJobTypeByName(tx, spec.type, spec.typeVersion);
+  if (!type) {
+    throw invalid(
+      `job type "${spec.type}"${spec.typeVersion ? ` version ${spec.typeVersion}` : ''} does not exist`,
+      { field: 'type' },
+    );
+  }
+  if (type.is_active !== 1) {
+    // Deprecated in Scale, deleted in UFDL: every face stops taking new jobs of it.
+    throw invalid(
+      `job type "${type.name}" version ${type.version} is inactive; reactivate it to submit jobs of it`,
+      { field: 'type' },
+    );
+  }
+  const revision = await findRevision(tx, type.id, type.latest_revision);
+  if (!revision) throw notFound('job type revision', `${type.name}/${type.latest_revision}`);
+  const definition = JSON.parse(revision.definition_json) as JobTypeDefinition;
+  const inputs = spec.inputs ?? {};
+  const parameters = spec.parameters ?? {};
+  checkValues(
+    'input',
+    definition.inputs.map((f) => (later.has(f.name) ? { ...f, required: false } : f)),
+    inputs,
+  );
+  checkValues('parameter', definition.parameters, parameters);
+
+  checkJobNumbers(spec);
+  const chunkSize = spec.chunkSize ?? 1;
+  const frameText = spec.frames?.trim() ?? '';
+  // Counted from the list before any task is made (no frames: one task without frames).
+  let runs: FrameRun[] | undefined;
+  let taskCount = 1;
+  if (frameText !== '') {
+    try {
+      const plan = planFrames(frameText, chunkSize, {
+        maxFrames: MAX_FRAMES_PER_JOB,
+        maxTasks: MAX_TASKS_PER_JOB,
+      });
+      runs = plan.runs;
+      taskCount = plan.tasks;
+    } catch (error) {
+      if (error instanceof FrameListError) throw invalid(error.message, { field: 'frames' });
+      throw error;
+    }
+  }
+  if ((spec.allowList?.length ?? 0) > 0 && (spec.denyList?.length ?? 0) > 0) {
+    throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
+  }
+  const taskTimeoutAction = spec.taskTimeoutAction ?? DEFAULT_TASK_TIMEOUT_ACTION;
+  if (!isTaskTimeoutAction(taskTimeoutAction)) {
+    throw invalid(`taskTimeoutAction must be one of ${TASK_TIMEOUT_ACTIONS.join(', ')}`, {
+      field: 'taskTimeoutAction',
+    });
+  }
+  if (spec.schedule !== undefined && spec.scheduledAt !== undefined) {
+    throw invalid('give either schedule or scheduledAt (a once schedule), not both', {
+      field: 'scheduledAt',
+    });
+  }
+  let schedule: JobSchedule | null = null;
+  if (spec.schedule !== undefined) schedule = acceptSchedule(spec.schedule, ctx.clock());
+  else if (spec.scheduledAt !== undefined) schedule = { kind: 'once', start: spec.scheduledAt };
+  const resources = { ...definition.resources, ...spec.resources };
+  return {
+    schedule,
+    taskTimeoutAction,
+    type,
+    revision,
+    definition,
+    inputs,
+    parameters,
+    chunkSize,
+    frameText,
+    runs,
+    taskCount,
+    resources,
+  };
+}
+
+export async function submitJob(ctx: EngineContext, spec: SubmitJobSpec): Promise<number> {
+  return inTransaction(ctx, (tx, emit) => insertJobIn(ctx, tx, emit, spec, null));
+}
+
+/**
+ * Inserts one job, or for a composite type a parent without tasks and its children (each
+ * a job of its own, in the parent's pool, running after the siblings its definition names),
+ * all in the caller's transaction.
+ */
+async function insertJobIn(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  spec: SubmitJobSpec,
+  parent: { id: number; child: ChildJob } | null,
+): Promise<number> {
+  {
+    const p = await prepare(ctx, tx, spec, new Set(Object.keys(parent?.child.inputsFrom ?? {})));
+    const children = p.definition.children;
+    const now = ctx.clock();
+
+    const dependencies = [...new Set(spec.dependencies ?? [])];
+    const found = await existingJobs(tx, dependencies);
+    const waitsOnDependencies = found.some((j: JobRow) => j.state !== 'COMPLETED');
+    const waitsOnSchedule = p.schedule !== null && scheduleHolds(p.schedule, now);
+    let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';
+    let pendReason: string | null = state === 'PENDING' ? 'MANUAL' : null;
+    if (state === 'QUEUED' && waitsOnDependencies)
+      [state, pendReason] = ['PENDING', 'DEPENDENCIES'];
+    else if (state === 'QUEUED' && waitsOnSchedule) [state, pendReason] = ['PENDING', 'SCHEDULE'];
+
+    const listMode = spec.allowList?.length ? 'ALLOW' : spec.denyList?.length ? 'DENY' : 'NONE';
+    const count = children ? 0 : p.taskCount;
+    const jobId = await insertJob(tx, {
+      job_type_id: p.type.id,
+      job_type_rev_id: p.revision.id,
+      name: spec.name?.trim() || p.type.title || p.type.name,
+      user_name: spec.user,
+      comment: spec.comment ?? '',
+      department: spec.department ?? '',
+      batch_id: spec.batchId ?? null,
+      event_id: spec.eventId ?? null,
+      state,
+      pend_reason: pendReason,
+      priority: spec.priority ?? p.definition.priority,
+      pool: spec.pool ?? '',
+      grp: spec.group ?? '',
+      frames: p.frameText,
+      chunk_size: p.chunkSize,
+      task_count: count,
+      tasks_pending: state === 'PENDING' ? count : 0,
+      tasks_queued: state === 'QUEUED' ? count : 0,
+      tasks_running: 0,
+      tasks_suspended: state === 'SUSPENDED' ? count : 0,
+      tasks_completed: 0,
+      tasks_failed: 0,
+      tasks_canceled: 0,
+      machine_limit: spec.machineLimit ?? 0,
+      node_list_mode: listMode,
+      req_cpus: p.resources.cpus,
+      req_mem: p.resources.mem,
+      req_disk: p.resources.disk,
+      req_gpus: p.resources.gpus,
+      task_timeout_s: spec.taskTimeout ?? p.definition.taskTimeout,
+      task_timeout_action: p.taskTimeoutAction,
+      job_timeout_s: spec.jobTimeout ?? 0,
+      max_tries: spec.maxTries ?? p.definition.maxTries,
+      retry_any_error: spec.retryAnyError === false ? 0 : 1,
+      num_exes: 0,
+      input_json: JSON.stringify(p.inputs),
+      parameters_json: JSON.stringify(p.parameters),
+      dialect_json: JSON.stringify(spec.dialect ?? {}),
+      error_name: null,
+      error_message: null,
+      ...scheduleColumns(p.schedule, now),
+      created_at: now,
+      queued_at: state === 'QUEUED' ? now : null,
+      started_at: null,
+      ended_at: null,
+      last_status_change: now,
+      last_modified: now,
+      deleted_at: null,
+      archived_at: null,
+      protected: spec.protected ? 1 : 0,
+      parent_id: parent?.id ?? null,
+      child_name: parent?.child.name ?? null,
+    });
+    await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
+    await addDependencies(tx, jobId, dependencies);
+    emit({ type: 'job.created', jobId, state, queued: state === 'QUEUED' ? count : 0 });
+    if (!children) {
+      await insertTaskBatches(tx, jobId, p.runs, p.chunkSize, state, now);
+      return jobId;
+    }
+    const ids = new Map<string, number>();
+    const parentName = spec.name?.trim() || p.type.title || p.type.name;
+    for (const child of children) {
+      const values = (from: Record<string, unknown>) => {
+        const v = from[child.name];
+        return v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? (v as Record<string, unknown>)
+          : {};
+      };
+      const id = await insertJobIn(
+        ctx,
+        tx,
+        emit,
+        {
+          type: child.type,
+          ...(child.version !== undefined ? { typeVersion: child.version } : {}),
+          name: `${parentName} / ${child.name}`,
+          user: spec.user,
+          comment: spec.childSpecs?.[child.name]?.comment ?? spec.comment ?? '',
+          department: spec.department ?? '',
+          priority: spec.priority ?? p.definition.priority,
+          ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
+          ...(spec.group !== undefined ? { group: spec.group } : {}),
+          ...(spec.maxTries !== undefined ? { maxTries: spec.maxTries } : {}),
+          inputs: values(p.inputs),
+          parameters: values(p.parameters),
+          // The parent's own dependencies hold back the children that start the family.
+          dependencies: child.after.length
+            ? child.after.map((name) => ids.get(name)!)
+            : dependencies,
+          ...(spec.initialState !== undefined ? { initialState: spec.initialState } : {}),
+          ...(spec.batchId !== undefined ? { batchId: spec.batchId } : {}),
+          dialect: spec.childSpecs?.[child.name]?.dialect ?? {},
+        },
+        { id: jobId, child },
+      );
+      ids.set(child.name, id);
+    }
+    // The parent takes the state its children start in (all queued, waiting or suspended).
+    await followChildren(ctx, tx, emit, jobId);
+    return jobId;
+  }
+}
+
+/**
+ * Makes and inserts the tasks a batch at a time, yielding to the event loop between batches:
+ * on SQLite each insert runs synchronously, and 100,000 tasks in one go kept every other
+ * request (health checks included) waiting for seconds.
+ */
+async function insertTaskBatches(
+  tx: Tx,
+  jobId: number,
+  runs: FrameRun[] | undefined,
+  chunkSize: number,
+  state: string,
+  now: number,
+): Promise<void> {
+  if (!runs) {
+    await insertTasks(tx, newTaskRows(jobId, [{ label: '', start: 0, end: 0 }], 0, state, now));
+    return;
+  }
+  let batch: { label: string; start: number; end: number }[] = [];
+  let index = 0;
+  for (const chunk of chunkRuns(runs, chunkSize)) {
+    batch.push(chunk);
+    if (batch.length === TASK_BATCH) {
+      await insertTasks(tx, newTaskRows(jobId, batch, index, state, now));
+      index += batch.length;
+      batch = [];
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  if (batch.length > 0) await insertTasks(tx, newTaskRows(jobId, batch, index, state, now));
+}

@@ -1,0 +1,137 @@
+import { notFound } from '../../domain/errors.js';
+import { nextScheduleEvent, parseStoredSchedule } from '../../domain/job-schedule.js';
+import { otherNodesOnJob } from '../../store/executions.js';
+import { findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
+import { activeNodes } from '../../store/nodes.js';
+import type { EngineContext } from '../context.js';
+
+export interface WaitingReason {
+  code:
+    | 'NOT_QUEUED'
+    | 'DELETED'
+    | 'DEPENDENCIES_PENDING'
+    | 'SCHEDULED'
+    | 'OUTSIDE_SCHEDULE'
+    | 'PENDED_BY_HAND'
+    | 'NO_NODE_ONLINE'
+    | 'NO_NODE_IN_POOL_OR_GROUP'
+    | 'NO_NODE_ALLOWED'
+    | 'RESOURCES_TOO_LARGE'
+    | 'MACHINE_LIMIT_REACHED'
+    | 'NODES_BUSY';
+  message: string;
+}
+
+/**
+ * Why a job that is waiting is not running, in words an operator can act on. An empty list
+ * for a queued job means a suitable node is free and should take it at its next acquire.
+ */
+export async function waitingReasons(ctx: EngineContext, jobId: number): Promise<WaitingReason[]> {
+  const job = await findJob(ctx.db, jobId);
+  if (!job) throw notFound('job', jobId);
+  const reasons: WaitingReason[] = [];
+  if (job.deleted_at !== null) reasons.push({ code: 'DELETED', message: 'the job is deleted' });
+  if (job.state === 'PENDING') {
+    if (job.pend_reason === 'DEPENDENCIES') {
+      const unmet = await unmetDependencies(ctx.db, jobId);
+      reasons.push({
+        code: 'DEPENDENCIES_PENDING',
+        message: `waiting for job${unmet.length === 1 ? '' : 's'} ${unmet.join(', ')} to complete`,
+      });
+    } else if (job.pend_reason === 'SCHEDULE') {
+      const at = nextStartAt(ctx, job);
+      reasons.push({
+        code: 'SCHEDULED',
+        message: at
+          ? `scheduled: next start at ${at}`
+          : 'scheduled, but its schedule has no start left; change the schedule or release the job by hand',
+      });
+    } else {
+      reasons.push({ code: 'PENDED_BY_HAND', message: 'pended by hand; release it to run' });
+    }
+    return reasons;
+  }
+  if (job.state === 'SUSPENDED' && job.suspend_reason === 'SCHEDULE') {
+    const at = nextStartAt(ctx, job);
+    reasons.push({
+      code: 'OUTSIDE_SCHEDULE',
+      message: at
+        ? `outside its schedule window until ${at}`
+        : 'outside its schedule window, which has ended; change the schedule to run it again',
+    });
+    return reasons;
+  }
+  if (job.state !== 'QUEUED' && job.state !== 'RUNNING') {
+    reasons.push({ code: 'NOT_QUEUED', message: `the job is ${job.state}` });
+    return reasons;
+  }
+  if (job.tasks_queued === 0) return reasons;
+
+  const nodes = await activeNodes(ctx.db);
+  if (nodes.length === 0) {
+    reasons.push({ code: 'NO_NODE_ONLINE', message: 'no enabled node is online' });
+    return reasons;
+  }
+  const inPool = nodes.filter((n) => {
+    const pools = JSON.parse(n.pools_json) as string[];
+    const groups = JSON.parse(n.groups_json) as string[];
+    return (
+      (job.pool === '' || pools.includes(job.pool)) && (job.grp === '' || groups.includes(job.grp))
+    );
+  });
+  if (inPool.length === 0) {
+    reasons.push({
+      code: 'NO_NODE_IN_POOL_OR_GROUP',
+      message: `no online node is in pool "${job.pool || 'any'}" and group "${job.grp || 'any'}"`,
+    });
+    return reasons;
+  }
+  const list = await nodeListOf(ctx.db, jobId);
+  const allowed = inPool.filter((n) =>
+    job.node_list_mode === 'ALLOW'
+      ? list.includes(n.name)
+      : job.node_list_mode === 'DENY'
+        ? !list.includes(n.name)
+        : true,
+  );
+  if (allowed.length === 0) {
+    reasons.push({
+      code: 'NO_NODE_ALLOWED',
+      message: `the job's ${job.node_list_mode === 'ALLOW' ? 'allow' : 'deny'} list (${list.join(', ')}) admits no online node of its pool and group`,
+    });
+    return reasons;
+  }
+  const fits = allowed.filter(
+    (n) =>
+      n.cpus >= job.req_cpus &&
+      n.mem >= job.req_mem &&
+      n.disk >= job.req_disk &&
+      n.gpus >= job.req_gpus,
+  );
+  if (fits.length === 0) {
+    reasons.push({
+      code: 'RESOURCES_TOO_LARGE',
+      message: `the job needs cpus ${job.req_cpus}, mem ${job.req_mem} MiB, disk ${job.req_disk} MiB, gpus ${job.req_gpus}; no allowed node has that much`,
+    });
+    return reasons;
+  }
+  if (job.machine_limit > 0 && (await otherNodesOnJob(ctx.db, jobId, -1)) >= job.machine_limit) {
+    reasons.push({
+      code: 'MACHINE_LIMIT_REACHED',
+      message: `${job.machine_limit} node(s) already work on it, its machine limit`,
+    });
+    return reasons;
+  }
+  reasons.push({
+    code: 'NODES_BUSY',
+    message: `${fits.length} node(s) could run it; they are busy with other work or of higher priority`,
+  });
+  return reasons;
+}
+
+/** When the job's schedule next starts (ISO 8601), or null if it never does again. */
+function nextStartAt(ctx: EngineContext, job: { schedule_json: string | null }): string | null {
+  const schedule = parseStoredSchedule(job.schedule_json);
+  const next = schedule && nextScheduleEvent(schedule, ctx.clock(), 'start');
+  return next ? new Date(next.at).toISOString() : null;
+}

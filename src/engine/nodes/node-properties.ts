@@ -1,0 +1,73 @@
+import { notFound } from '../../domain/errors.js';
+import { findNode, findNodeByName, insertNode, updateNode } from '../../store/nodes.js';
+import type { NodeRow } from '../../store/schema.js';
+import { inTransaction, type EngineContext } from '../context.js';
+
+/*
+ * Nodes that another face describes in its own terms (UFDL: ip, GPU index, memory) and may
+ * rename: registerNode keys nodes by name, these change a node found by id.
+ */
+
+export interface NodeDescription {
+  name: string;
+  hostname: string;
+  mem: number;
+  gpus: number;
+  pools: string[];
+  props: Record<string, unknown>;
+}
+
+/** `accountId`: the account the new node is bound to (none when an admin creates it). */
+export async function createDescribedNode(
+  ctx: EngineContext,
+  d: NodeDescription,
+  accountId: number | null = null,
+): Promise<NodeRow | undefined> {
+  return inTransaction(ctx, async (tx, emit) => {
+    if (await findNodeByName(tx, d.name)) return undefined;
+    const now = ctx.clock();
+    const id = await insertNode(tx, {
+      name: d.name,
+      hostname: d.hostname,
+      state: 'ONLINE',
+      enabled: 1,
+      pools_json: JSON.stringify(d.pools),
+      groups_json: '[]',
+      cpus: 1,
+      mem: d.mem,
+      disk: 0,
+      gpus: d.gpus,
+      slots: 1,
+      props_json: JSON.stringify(d.props),
+      last_heartbeat: now,
+      created_at: now,
+      last_modified: now,
+      account_id: accountId,
+    });
+    emit({ type: 'node.state', nodeId: id, state: 'ONLINE', enabled: true });
+    return (await findNode(tx, id))!;
+  });
+}
+
+/** Rewrites a node's description; `undefined` when the new name belongs to another node. */
+export async function describeNode(
+  ctx: EngineContext,
+  nodeId: number,
+  d: NodeDescription,
+): Promise<NodeRow | undefined> {
+  return inTransaction(ctx, async (tx) => {
+    const node = await findNode(tx, nodeId);
+    if (!node) throw notFound('node', nodeId);
+    const other = await findNodeByName(tx, d.name);
+    if (other && other.id !== nodeId) return undefined;
+    await updateNode(tx, nodeId, {
+      name: d.name,
+      hostname: d.hostname,
+      mem: d.mem,
+      gpus: d.gpus,
+      props_json: JSON.stringify(d.props),
+      last_modified: ctx.clock(),
+    });
+    return (await findNode(tx, nodeId))!;
+  });
+}

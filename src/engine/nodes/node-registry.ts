@@ -1,0 +1,186 @@
+import { DroverError, invalid, notFound } from '../../domain/errors.js';
+import { extendLeasesOf, liveExecutionsOfNode } from '../../store/executions.js';
+import {
+  deleteNode,
+  findNode,
+  findNodeByName,
+  findNodes,
+  insertNode,
+  lockNode,
+  nodeHasExecutions,
+  touchNodes,
+  updateNode,
+} from '../../store/nodes.js';
+import type { NodeRow } from '../../store/schema.js';
+import type { Principal } from '../accounts/accounts.js';
+import { inTransaction, type EngineContext } from '../context.js';
+import { groupCommitPerEngine } from '../dispatch/group-commit.js';
+import type { EngineSettings } from '../settings.js';
+
+export interface NodeRegistration {
+  name: string;
+  hostname?: string;
+  pools?: string[];
+  groups?: string[];
+  cpus?: number;
+  mem?: number;
+  disk?: number;
+  gpus?: number;
+  slots?: number;
+  /** What a dialect keeps about the node (UFDL's ip, index, driver version…). */
+  props?: Record<string, unknown>;
+}
+
+/**
+ * Registers a node by name; registering again updates it (a restarted worker keeps its id).
+ * `account`: who registers it. A non-admin account binds the node to itself, and may not
+ * register again a name bound to another account (that would take over its id and work).
+ */
+export async function registerNode(
+  ctx: EngineContext,
+  r: NodeRegistration,
+  account?: Principal,
+): Promise<NodeRow> {
+  const binds = account !== undefined && account.role !== 'admin';
+  const slots = r.slots ?? 1;
+  if (!Number.isInteger(slots) || slots < 1) throw invalid('slots must be an integer >= 1');
+  return inTransaction(ctx, async (tx, emit) => {
+    const now = ctx.clock();
+    const fields = {
+      hostname: r.hostname ?? r.name,
+      state: 'ONLINE' as const,
+      pools_json: JSON.stringify(r.pools ?? []),
+      groups_json: JSON.stringify(r.groups ?? []),
+      cpus: r.cpus ?? 1,
+      mem: r.mem ?? 0,
+      disk: r.disk ?? 0,
+      gpus: r.gpus ?? 0,
+      slots,
+      props_json: JSON.stringify(r.props ?? {}),
+      last_heartbeat: now,
+      last_modified: now,
+    };
+    const existing = await findNodeByName(tx, r.name);
+    let id: number;
+    if (existing) {
+      const bound = existing.account_id ?? null;
+      if (binds && bound !== null && bound !== account.id) {
+        throw new DroverError(
+          'FORBIDDEN',
+          `node ${r.name} is bound to another account; register under another name, or ask an admin`,
+        );
+      }
+      id = existing.id;
+      await updateNode(tx, id, { ...fields, ...(binds ? { account_id: account.id } : {}) });
+    } else {
+      id = await insertNode(tx, {
+        ...fields,
+        name: r.name,
+        enabled: 1,
+        created_at: now,
+        account_id: binds ? account.id : null,
+      });
+    }
+    const node = (await findNode(tx, id))!;
+    emit({ type: 'node.state', nodeId: id, state: node.state, enabled: node.enabled === 1 });
+    return node;
+  });
+}
+
+export interface HeartbeatResult {
+  /** Executions the node reported that it must stop: withdrawn, or their lease is gone. */
+  stop: number[];
+}
+
+interface Heartbeat {
+  nodeId: number;
+  executionIds: readonly number[];
+}
+
+const heartbeatWriter = groupCommitPerEngine(writeHeartbeats);
+
+/**
+ * A node's heartbeat: it is alive, and so are the executions it lists, whose leases are
+ * extended. Anything it lists that is no longer live must stop. Heartbeats that arrive
+ * together are written together (GroupCommit): one transaction for the lot.
+ */
+export async function nodeHeartbeat(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  nodeId: number,
+  executionIds: readonly number[],
+): Promise<HeartbeatResult> {
+  const result = await heartbeatWriter(ctx, settings).submit({ nodeId, executionIds });
+  if (result instanceof Error) throw result;
+  return result;
+}
+
+async function writeHeartbeats(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  beats: readonly Heartbeat[],
+): Promise<(HeartbeatResult | Error)[]> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const now = ctx.clock();
+    const nodes = new Map(
+      (await findNodes(tx, [...new Set(beats.map((b) => b.nodeId))])).map((n) => [n.id, n]),
+    );
+    await touchNodes(tx, [...nodes.keys()], now);
+    for (const node of nodes.values()) {
+      if (node.state !== 'ONLINE') {
+        emit({ type: 'node.state', nodeId: node.id, state: 'ONLINE', enabled: node.enabled === 1 });
+      }
+    }
+    const held = beats.flatMap((b) =>
+      nodes.has(b.nodeId) ? b.executionIds.map((id) => ({ id, nodeId: b.nodeId })) : [],
+    );
+    // By execution and node: a node that lists another node's execution must hear stop,
+    // even when that node's own heartbeat in the same batch kept it alive.
+    const extended = await extendLeasesOf(tx, held, now, now + settings.leaseMs);
+    const alive = new Set(extended.map((e) => `${e.id}/${e.nodeId}`));
+    return beats.map((b) =>
+      nodes.has(b.nodeId)
+        ? { stop: b.executionIds.filter((id) => !alive.has(`${id}/${b.nodeId}`)) }
+        : notFound('node', b.nodeId),
+    );
+  });
+}
+
+export async function setNodeEnabled(
+  ctx: EngineContext,
+  nodeId: number,
+  enabled: boolean,
+): Promise<NodeRow> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const node = await findNode(tx, nodeId);
+    if (!node) throw notFound('node', nodeId);
+    await updateNode(tx, nodeId, { enabled: enabled ? 1 : 0, last_modified: ctx.clock() });
+    emit({ type: 'node.state', nodeId, state: node.state, enabled });
+    return { ...node, enabled: enabled ? 1 : 0 };
+  });
+}
+
+/**
+ * Forgets a node. One that ever ran an execution stays: its executions' history names it
+ * (disable it instead); so does one another request holds, as the row lock decides.
+ */
+export async function removeNode(ctx: EngineContext, nodeId: number): Promise<NodeRow> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const node = await lockNode(tx, ctx.dialect, nodeId);
+    if (!node) throw notFound('node', nodeId);
+    if (await nodeHasExecutions(tx, nodeId)) {
+      throw new DroverError(
+        'CONFLICT',
+        `node ${nodeId} (${node.name}) has worked jobs and their history refers to it; disable it instead`,
+        { nodeId },
+      );
+    }
+    await deleteNode(tx, nodeId);
+    emit({ type: 'node.state', nodeId, state: 'OFFLINE', enabled: false });
+    return node;
+  });
+}
+
+export async function currentExecutionsOfNode(ctx: EngineContext, nodeId: number) {
+  return liveExecutionsOfNode(ctx.db, nodeId);
+}
