@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
+import { JOB_STATES } from '../../domain/job-state.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 
 /*
@@ -56,15 +57,7 @@ export const pageOf = <T extends TSchema>(item: T) =>
     offset: Type.Integer(),
   });
 
-export const JobState = StringEnum([
-  'PENDING',
-  'QUEUED',
-  'RUNNING',
-  'SUSPENDED',
-  'COMPLETED',
-  'FAILED',
-  'CANCELED',
-] as const);
+export const JobState = StringEnum(JOB_STATES);
 export const TaskState = JobState;
 
 export const Resources = Type.Object({
