@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
-import { JOB_STATES } from '../../domain/job-state.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
+import { JOB_STATES } from '../../domain/job-state.js';
 
 /*
  * The native API's schemas: they validate requests and, through @fastify/swagger, are the
