@@ -29,6 +29,20 @@ export const JOB_BOUNDS = {
   chunkSize: { minimum: 1, maximum: 1_000_000 },
 } as const satisfies Record<string, Bound>;
 
+/**
+ * A machine limit's release percentage (Deadline's "release at task progress"): -1 for never,
+ * or 0 to 100.
+ */
+export function checkMachineLimitRelease(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !(value === -1 || (value >= 0 && value <= 100))) {
+    throw invalid(
+      `machineLimitRelease must be -1 (never) or a percentage from 0 to 100, got ${String(value)}`,
+      { field: 'machineLimitRelease' },
+    );
+  }
+}
+
 /** Jobs one job may wait on: each is a bound variable of one query (SQLite allows 32,766). */
 export const MAX_DEPENDENCIES = 10_000;
 

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
-import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor, Tx } from './database.js';
-import type { ExecutionRow, ExecutionsTable, NodeRow, TaskRow } from './schema.js';
+import type { ExecutionRow, ExecutionsTable } from './schema.js';
 
 export async function findExecution(db: Executor, id: number): Promise<ExecutionRow | undefined> {
   return db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
@@ -194,103 +193,23 @@ export async function executionsPastTimeout(
 }
 
 /**
- * The dispatch query: the best QUEUED task this node may run, or nothing.
- *
- * Order is job priority (higher first), then submission time, then task index. A task is
- * eligible when its job is dispatchable and not deleted, the node is in the job's pool and
- * group (an empty one means any), the node's resources cover the job's request, and the
- * job's allow/deny list admits the node, and the job is below its machine limit (or the
- * node already works on it). The caller checks the machine limit again after it locks the
- * job, because counting rows here cannot see concurrent acquirers.
- *
- * PostgreSQL skips tasks another acquirer has locked (FOR UPDATE SKIP LOCKED), so acquirers
- * never wait on each other; with SQLite the whole acquire is one transaction at a time.
+ * Distinct nodes holding live executions of a job, other than `nodeId`: what counts against
+ * its machine limit. An execution that has reached `releaseAt` percent (>= 0) no longer counts.
  */
-export async function findDispatchableTask(
-  tx: Tx,
-  dialect: DialectName,
-  node: NodeRow,
-  pools: string[],
-  groups: string[],
-  excludeJobIds: readonly number[],
-): Promise<{ task: TaskRow; machineLimit: number } | undefined> {
-  let q = tx
-    .selectFrom('tasks as t')
-    .innerJoin('jobs as j', 'j.id', 't.job_id')
-    .selectAll('t')
-    .select('j.machine_limit as job_machine_limit')
-    .where('t.state', '=', 'QUEUED')
-    .where('j.state', 'in', DISPATCHABLE_JOB_STATES)
-    .where('j.deleted_at', 'is', null)
-    .where('j.tasks_queued', '>', 0)
-    .where((eb) => eb.or([eb('j.pool', '=', ''), eb('j.pool', 'in', pools.length ? pools : [''])]))
-    .where((eb) => eb.or([eb('j.grp', '=', ''), eb('j.grp', 'in', groups.length ? groups : [''])]))
-    .where('j.req_cpus', '<=', node.cpus)
-    .where('j.req_mem', '<=', node.mem)
-    .where('j.req_disk', '<=', node.disk)
-    .where('j.req_gpus', '<=', node.gpus)
-    .where(({ eb, or, and, exists, not, selectFrom }) => {
-      const listed = exists(
-        selectFrom('job_node_list as l')
-          .select(sql`1`.as('one'))
-          .whereRef('l.job_id', '=', 'j.id')
-          .where('l.node_name', '=', node.name),
-      );
-      return or([
-        eb('j.node_list_mode', '=', 'NONE'),
-        and([eb('j.node_list_mode', '=', 'ALLOW'), listed]),
-        and([eb('j.node_list_mode', '=', 'DENY'), not(listed)]),
-      ]);
-    });
-  // Jobs at their machine limit (for this node) are left out here, so that many of them
-  // ahead in the order cannot starve a node; the caller re-checks under the job's lock.
-  q = q.where(({ eb, or, exists, selectFrom }) =>
-    or([
-      eb('j.machine_limit', '=', 0),
-      exists(
-        selectFrom('executions as x')
-          .select(sql`1`.as('one'))
-          .whereRef('x.job_id', '=', 'j.id')
-          .where('x.node_id', '=', node.id)
-          .where('x.state', 'in', LIVE_EXECUTION_STATES),
-      ),
-      eb(
-        selectFrom('executions as x')
-          .select((x) => x.fn.count<number>('x.node_id').distinct().as('n'))
-          .whereRef('x.job_id', '=', 'j.id')
-          .where('x.node_id', '!=', node.id)
-          .where('x.state', 'in', LIVE_EXECUTION_STATES),
-        '<',
-        eb.ref('j.machine_limit'),
-      ),
-    ]),
-  );
-  if (excludeJobIds.length > 0) q = q.where('j.id', 'not in', excludeJobIds);
-  q = q
-    .orderBy('j.priority', 'desc')
-    .orderBy('j.created_at')
-    .orderBy('j.id')
-    .orderBy('t.task_index')
-    .limit(1);
-  const row = await (dialect === 'postgres' ? q.forUpdate('t').skipLocked() : q).executeTakeFirst();
-  if (!row) return undefined;
-  const { job_machine_limit, ...task } = row;
-  return { task, machineLimit: job_machine_limit };
-}
-
-/** Distinct nodes holding live executions of a job, other than `nodeId`. */
 export async function otherNodesOnJob(
   db: Executor,
   jobId: number,
   nodeId: number,
+  releaseAt: number,
 ): Promise<number> {
-  const row = await db
+  let q = db
     .selectFrom('executions')
     .select((eb) => eb.fn.count<number>('node_id').distinct().as('n'))
     .where('job_id', '=', jobId)
     .where('state', 'in', LIVE_EXECUTION_STATES)
-    .where('node_id', '!=', nodeId)
-    .executeTakeFirstOrThrow();
+    .where('node_id', '!=', nodeId);
+  if (releaseAt >= 0) q = q.where('progress', '<', releaseAt);
+  const row = await q.executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

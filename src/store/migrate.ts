@@ -17,7 +17,8 @@ import { jobProtectionSchema } from './migrations/0014-job-protection.js';
 import { dispatchHotPathSchema } from './migrations/0015-dispatch-hot-path.js';
 import { jobParentsSchema } from './migrations/0016-job-parents.js';
 import { jobChildNamesSchema } from './migrations/0017-job-child-names.js';
-import { claimWalkSchema } from './migrations/0018-claim-walk.js';
+import { machineLimitReleaseSchema } from './migrations/0018-machine-limit-release.js';
+import { claimWalkSchema } from './migrations/0019-claim-walk.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -39,7 +40,8 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0015-dispatch-hot-path': dispatchHotPathSchema(open.dialect),
     '0016-job-parents': jobParentsSchema(open.dialect),
     '0017-job-child-names': jobChildNamesSchema(open.dialect),
-    '0018-claim-walk': claimWalkSchema(open.dialect),
+    '0018-machine-limit-release': machineLimitReleaseSchema(open.dialect),
+    '0019-claim-walk': claimWalkSchema(open.dialect),
   };
 }
 

@@ -160,6 +160,11 @@ export interface JobsTable {
   tasks_failed: number;
   tasks_canceled: number;
   machine_limit: number;
+  /**
+   * Progress (percent) at which a node's task stops counting against machine_limit (Deadline's
+   * release percentage); -1: never (migration 0018).
+   */
+  machine_limit_release: Generated<number>;
   node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
   req_cpus: number;
   req_mem: number;

@@ -91,7 +91,9 @@ function dispatchableJobsQuery(dialect: DialectName) {
             or exists (select 1 from executions x
               where x.job_id = j.id and x.node_id = ${nodeId} and x.state in (${live}))
             or (select count(distinct x.node_id) from executions x
-              where x.job_id = j.id and x.node_id <> ${nodeId} and x.state in (${live})) < j.machine_limit)
+              where x.job_id = j.id and x.node_id <> ${nodeId} and x.state in (${live})
+                and (j.machine_limit_release < 0 or x.progress < j.machine_limit_release))
+              < j.machine_limit)
           ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
         order by j.priority desc, j.created_at, j.id
         limit ${limit}
@@ -103,7 +105,7 @@ function dispatchableJobsQuery(dialect: DialectName) {
 /**
  * SQLite: whether any job that can hand out work has a machine limit or a node list, so
  * that which jobs a node may take depends on the node itself (read through the partial
- * index `jobs_node_specific`, migration 0018: one entry, not a walk of the queue).
+ * index `jobs_node_specific`, migration 0019: one entry, not a walk of the queue).
  */
 export async function nodeSpecificJobsExist(tx: Executor): Promise<boolean> {
   return (await NODE_SPECIFIC_JOB.executeTakeFirst(tx)) !== undefined;
@@ -416,8 +418,8 @@ export interface ClaimWalk {
 
 /**
  * PostgreSQL: every claim of a group in one round trip, through `drover_claim` (migration
- * 0015, answering as of 0018), which walks the queue for each claim in turn exactly as the dispatcher's claim
- * does statement by statement on SQLite.
+ * 0015, as rewritten in 0019), which walks the queue for each claim in turn exactly as the
+ * dispatcher's claim does statement by statement on SQLite.
  */
 export async function claimGroup(
   tx: Executor,
@@ -452,7 +454,7 @@ interface ClaimGroupRow {
   o_prior_state: string | null;
   o_enabled: number;
   o_contended: boolean;
-  /** Per job it took tasks of, in the order taken (migration 0018). */
+  /** Per job it took tasks of, in the order taken (migration 0019). */
   o_taken: { j: JobRow; x: { e: ExecutionRow; t: TaskRow; q: number }[] }[];
 }
 

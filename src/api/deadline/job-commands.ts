@@ -154,6 +154,8 @@ export async function runJobCommand(
       if (body.Progress !== undefined && progress === undefined) {
         throw badRequest('Progress must be a number.');
       }
+      // The release percentage; Deadline's -1 (or any negative) means never.
+      if (progress !== undefined) changes.machineLimitRelease = progress < 0 ? -1 : progress;
       await setMachineList(dc, job, {
         ...(body.SlaveList !== undefined ? { names: asList(body.SlaveList) } : {}),
         ...(white !== undefined ? { white } : {}),

@@ -174,6 +174,8 @@ export function parseJobInfo(
   if (group !== undefined) spec.group = group;
   const limit = int('MachineLimit', 0);
   if (limit !== undefined) spec.machineLimit = limit;
+  const release = asNumber(get('MachineLimitProgress'));
+  if (release !== undefined) spec.machineLimitRelease = release < 0 ? -1 : release;
 
   const allow = [...asList(get('Whitelist')), ...asList(get('Allowlist'))];
   const deny = [...asList(get('Blacklist')), ...asList(get('Denylist'))];

@@ -41,6 +41,7 @@ export function jobJson(
     progress:
       row.task_count === 0 ? 0 : Math.round((1000 * row.tasks_completed) / row.task_count) / 10,
     machineLimit: row.machine_limit,
+    machineLimitRelease: row.machine_limit_release,
     nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
     resources: { cpus: row.req_cpus, mem: row.req_mem, disk: row.req_disk, gpus: row.req_gpus },

@@ -60,6 +60,13 @@ export const pageOf = <T extends TSchema>(item: T) =>
 export const JobState = StringEnum(JOB_STATES);
 export const TaskState = JobState;
 
+export const MachineLimitRelease = Type.Number({
+  minimum: -1,
+  maximum: 100,
+  description:
+    "A node's task stops counting against the machine limit once it reports this progress (percent); -1: never",
+});
+
 export const Resources = Type.Object({
   cpus: Type.Number({ minimum: 0 }),
   mem: Type.Number({ minimum: 0, description: 'MiB' }),
@@ -172,6 +179,7 @@ export const Job = Type.Object(
     tasks: TaskCounts,
     progress: Type.Number({ description: 'Percent of tasks completed' }),
     machineLimit: Type.Integer(),
+    machineLimitRelease: MachineLimitRelease,
     nodeList: Type.Object({
       mode: Type.Union([Type.Literal('NONE'), Type.Literal('ALLOW'), Type.Literal('DENY')]),
       /** Only in a single job's representation. */

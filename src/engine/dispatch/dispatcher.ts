@@ -450,7 +450,7 @@ export class Dispatcher {
     if (!job) return true;
     return (
       !(await nodeHoldsJob(tx, jobId, nodeId)) &&
-      (await otherNodesOnJob(tx, jobId, nodeId)) >= job.machine_limit
+      (await otherNodesOnJob(tx, jobId, nodeId, job.machine_limit_release)) >= job.machine_limit
     );
   }
 }

@@ -1,5 +1,5 @@
 import { DroverError, invalid, notFound } from '../../domain/errors.js';
-import { checkJobNumbers } from '../../domain/job-bounds.js';
+import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import { jobStateMachine, type JobEvent } from '../../domain/job-state.js';
 import { checkValues, type JobTypeDefinition } from '../../domain/job-type-definition.js';
@@ -197,6 +197,8 @@ export interface JobChanges {
   pool?: string;
   group?: string;
   machineLimit?: number;
+  /** Progress (percent) at which a node's task stops counting against the limit; -1: never. */
+  machineLimitRelease?: number;
   allowList?: string[];
   denyList?: string[];
   maxTries?: number;
@@ -235,6 +237,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   pool: 'pool',
   group: 'grp',
   machineLimit: 'machine_limit',
+  machineLimitRelease: 'machine_limit_release',
   maxTries: 'max_tries',
   taskTimeout: 'task_timeout_s',
   taskTimeoutAction: 'task_timeout_action',
@@ -251,6 +254,7 @@ export async function updateJobSettings(
   await inTransaction(ctx, async (tx, emit) => {
     if (changes.dependencies !== undefined) await lockDependencyGraph(tx, ctx.dialect);
     checkJobNumbers(changes);
+    checkMachineLimitRelease(changes.machineLimitRelease);
     const job = await lockedJob(ctx, tx, jobId);
     if (changes.allowList?.length && changes.denyList?.length) {
       throw invalid('give either allowList or denyList, not both', { field: 'allowList' });

@@ -2,7 +2,7 @@ import type { ChildJob } from '../../domain/child-jobs.js';
 import { invalid, notFound } from '../../domain/errors.js';
 import { chunkRuns, planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
-import { checkJobNumbers } from '../../domain/job-bounds.js';
+import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
 import {
   checkValues,
@@ -42,6 +42,8 @@ export interface SubmitJobSpec {
   parameters?: Record<string, unknown>;
   /** Most nodes that may work on the job at once; 0 = no limit. */
   machineLimit?: number;
+  /** Progress (percent) at which a node's task stops counting against the limit; -1: never. */
+  machineLimitRelease?: number;
   allowList?: string[];
   denyList?: string[];
   resources?: Partial<Resources>;
@@ -112,6 +114,7 @@ async function prepare(
   checkValues('parameter', definition.parameters, parameters);
 
   checkJobNumbers(spec);
+  checkMachineLimitRelease(spec.machineLimitRelease);
   const chunkSize = spec.chunkSize ?? 1;
   const frameText = spec.frames?.trim() ?? '';
   // Counted from the list before any task is made (no frames: one task without frames).
@@ -222,6 +225,7 @@ async function insertJobIn(
       tasks_failed: 0,
       tasks_canceled: 0,
       machine_limit: spec.machineLimit ?? 0,
+      machine_limit_release: spec.machineLimitRelease ?? -1,
       node_list_mode: listMode,
       req_cpus: p.resources.cpus,
       req_mem: p.resources.mem,

@@ -115,7 +115,10 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     });
     return reasons;
   }
-  if (job.machine_limit > 0 && (await otherNodesOnJob(ctx.db, jobId, -1)) >= job.machine_limit) {
+  if (
+    job.machine_limit > 0 &&
+    (await otherNodesOnJob(ctx.db, jobId, -1, job.machine_limit_release)) >= job.machine_limit
+  ) {
     reasons.push({
       code: 'MACHINE_LIMIT_REACHED',
       message: `${job.machine_limit} node(s) already work on it, its machine limit`,

@@ -14,7 +14,8 @@ import type { DialectName } from '../database.js';
  *   from one job: building them was 19% of its CPU, and the server parsed them all again.
  *   It now answers each job it took tasks of once, as json (text, never binary jsonb):
  *   o_taken is [{j: job, x: [{e: execution, t: task, q: when queued}…]}…].
- * The walk itself is unchanged, statement for statement.
+ * The walk is otherwise unchanged, statement for statement, except that a machine limit
+ * leaves out the nodes whose task has passed the job's release percentage (0018).
  *
  * SQLite: the claims of one transaction share their first look at the queue where no job
  * that can hand out work has a machine limit or a node list (engine/dispatcher.ts,
@@ -48,6 +49,7 @@ export function claimWalkSchema(dialect: DialectName) {
           v_queued bigint[];
           v_n int;
           v_limit int;
+          v_release double precision;
           v_job jobs;
           v_part json;
           v_parts json[];
@@ -108,7 +110,8 @@ export function claimWalkSchema(dialect: DialectName) {
                     or exists (select 1 from executions x where x.job_id = j.id
                       and x.node_id = nd.id and x.state in ('ACQUIRED', 'RUNNING'))
                     or (select count(distinct x.node_id) from executions x where x.job_id = j.id
-                      and x.node_id <> nd.id and x.state in ('ACQUIRED', 'RUNNING'))
+                      and x.node_id <> nd.id and x.state in ('ACQUIRED', 'RUNNING')
+                      and (j.machine_limit_release < 0 or x.progress < j.machine_limit_release))
                       < j.machine_limit)
                   and j.id <> all(v_skipped)
                 order by j.priority desc, j.created_at, j.id
@@ -119,13 +122,15 @@ export function claimWalkSchema(dialect: DialectName) {
                 v_skipped := v_skipped || cand.id;
                 if cand.machine_limit > 0 then
                   -- Under the job's lock, concurrent claims count each other.
-                  select machine_limit into v_limit from jobs where id = cand.id for update;
+                  select machine_limit, machine_limit_release into v_limit, v_release
+                    from jobs where id = cand.id for update;
                   if not found then continue; end if;
                   if not exists (select 1 from executions x where x.job_id = cand.id
                       and x.node_id = nd.id and x.state in ('ACQUIRED', 'RUNNING'))
                     and (select count(distinct x.node_id) from executions x
                       where x.job_id = cand.id and x.node_id <> nd.id
-                      and x.state in ('ACQUIRED', 'RUNNING')) >= v_limit then
+                      and x.state in ('ACQUIRED', 'RUNNING')
+                      and (v_release < 0 or x.progress < v_release)) >= v_limit then
                     continue;
                   end if;
                 end if;
