@@ -18,6 +18,7 @@ import { dispatchHotPathSchema } from './migrations/0015-dispatch-hot-path.js';
 import { jobParentsSchema } from './migrations/0016-job-parents.js';
 import { jobChildNamesSchema } from './migrations/0017-job-child-names.js';
 import { claimWalkSchema } from './migrations/0018-claim-walk.js';
+import { notificationOutboxSchema } from './migrations/0019-notification-outbox.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -40,6 +41,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0016-job-parents': jobParentsSchema(open.dialect),
     '0017-job-child-names': jobChildNamesSchema(open.dialect),
     '0018-claim-walk': claimWalkSchema(open.dialect),
+    '0019-notification-outbox': notificationOutboxSchema(open.dialect),
   };
 }
 
