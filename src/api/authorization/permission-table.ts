@@ -128,6 +128,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/notification-rules': r('read'),
   'POST /api/v1/notification-rules': r('submit'),
   'GET /api/v1/notification-rules/:id': r('read'),
+  'GET /api/v1/notification-rules/:id/deliveries': r('read'),
   'PATCH /api/v1/notification-rules/:id': r('submit'),
   'DELETE /api/v1/notification-rules/:id': r('submit'),
 

@@ -9,6 +9,7 @@ import {
 import type { Engine } from '../../engine/engine.js';
 import {
   createNotificationRule,
+  deliveriesOfRule,
   deleteNotificationRuleOf,
   notificationRule,
   notificationRulesOf,
@@ -115,6 +116,55 @@ export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebo
         },
       },
       async (request) => render(await notificationRule(ctx, request.principal!, request.params.id)),
+    );
+
+    app.get(
+      '/notification-rules/:id/deliveries',
+      {
+        schema: {
+          tags: ['notifications'],
+          summary: "The rule's most recent notifications and how their delivery went, newest first",
+          params: IdParams,
+          querystring: Type.Object(
+            { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  id: Type.Integer(),
+                  event: Type.String(),
+                  jobId: Type.Integer(),
+                  state: StringEnum(['PENDING', 'DELIVERED', 'FAILED']),
+                  attempts: Type.Integer(),
+                  nextAttemptAt: Time,
+                  lastError: Nullable(Type.String()),
+                  createdAt: Time,
+                  deliveredAt: Time,
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const rows = await deliveriesOfRule(
+          ctx,
+          request.principal!,
+          request.params.id,
+          request.query.limit ?? 100,
+        );
+        return {
+          items: rows.map((d) => ({
+            ...d,
+            nextAttemptAt: iso(d.nextAttemptAt),
+            createdAt: iso(d.createdAt),
+            deliveredAt: iso(d.deliveredAt),
+          })),
+        };
+      },
     );
 
     app.patch(

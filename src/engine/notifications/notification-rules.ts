@@ -8,6 +8,7 @@ import {
   type NotificationChannel,
   type NotificationEvent,
 } from '../../domain/notifications.js';
+import { notificationsOfRule } from '../../store/notification-outbox.js';
 import {
   countNotificationRules,
   deleteNotificationRule,
@@ -184,4 +185,38 @@ export async function deleteNotificationRuleOf(
 ): Promise<void> {
   await ruleFor(ctx, caller, id);
   await deleteNotificationRule(ctx.db, id);
+}
+
+export interface Delivery {
+  id: number;
+  event: string;
+  jobId: number;
+  state: 'PENDING' | 'DELIVERED' | 'FAILED';
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+/** The rule's most recent notifications and how their delivery went, newest first. */
+export async function deliveriesOfRule(
+  ctx: EngineContext,
+  caller: Principal,
+  id: number,
+  limit: number,
+): Promise<Delivery[]> {
+  await ruleFor(ctx, caller, id);
+  const rows = await notificationsOfRule(ctx.db, id, limit);
+  return rows.map((r) => ({
+    id: r.id,
+    event: r.event,
+    jobId: r.job_id,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.state === 'PENDING' ? r.next_attempt_at : null,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    deliveredAt: r.delivered_at,
+  }));
 }
