@@ -70,7 +70,7 @@ export async function changeJobState(
   const changed = { ...job, ...update } as JobRow;
   // The job's end and its notifications commit together, or not at all.
   if (to !== from && FINAL_JOB_STATES.includes(to)) {
-    await enqueueJobEndNotifications(tx, changed, now);
+    await enqueueJobEndNotifications(tx, emit, changed, now);
   }
   // A child's outputs become its later siblings' inputs before they are released.
   if (to === 'COMPLETED' && typeof job.child_name === 'string')

@@ -15,6 +15,7 @@ import { changeJobState } from '../../src/engine/state-changes.js';
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { findJob } from '../../src/store/jobs.js';
 import { TEST_DATABASES, type TestDatabase } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
 import { startSmtpSink, WebhookReceiver } from '../helpers/notification-sinks.js';
 
 /*
@@ -341,6 +342,31 @@ for (const database of TEST_DATABASES) {
         assert.equal(new Set(ids).size, 12);
       } finally {
         await other.close();
+        await farm.close();
+      }
+    });
+
+    it('a job end that wrote notifications wakes the deliverer; one that wrote none is silent', async () => {
+      fresh();
+      // The timer would not tick within the test: only the wake-up can deliver.
+      const farm = await startFarm(database, {
+        startDeliverer: true,
+        settings: { ...SETTINGS, notificationIntervalMs: 3_600_000 },
+      });
+      const queued: number[] = [];
+      const unsubscribe = farm.engine.ctx.bus.subscribe((event) => {
+        if (event.type === 'notification.queued') queued.push(event.jobId);
+      });
+      try {
+        await applyJobAction(farm.engine.ctx, await submit(farm.engine, 'bob'), 'cancel');
+        await webhookRule(farm.engine, user('alice'), receiver.url);
+        const alices = await submit(farm.engine, 'alice');
+        await applyJobAction(farm.engine.ctx, alices, 'cancel');
+        await eventually(() => assert.equal(receiver.received.length, 1));
+        assert.deepEqual(queued, [alices], "bob's job, with no rule, woke nobody");
+        assert.equal(JSON.parse(receiver.received[0]!.body).job.id, alices);
+      } finally {
+        unsubscribe();
         await farm.close();
       }
     });

@@ -39,14 +39,15 @@ export class NotificationDeliverer {
     private readonly email: EmailSender | undefined,
   ) {}
 
-  /** Ticks on a timer, and at once after a job ends (its rows may be due now). */
+  /**
+   * Ticks on a timer (retries, rows a dead replica left), and at once when a job's end wrote
+   * notifications: a farm without rules sees no work here but the timer's.
+   */
   start(): void {
     this.#timer = setInterval(() => this.#kick(), this.settings.notificationIntervalMs);
     this.#timer.unref();
     this.#unsubscribe = this.ctx.bus.subscribe((event) => {
-      if (event.type === 'job.state' && ['COMPLETED', 'FAILED', 'CANCELED'].includes(event.to)) {
-        this.#kick();
-      }
+      if (event.type === 'notification.queued') this.#kick();
     });
   }
 

@@ -2,6 +2,7 @@ import { EVENT_OF_JOB_STATE, type NotificationPayload } from '../../domain/notif
 import type { Tx } from '../../store/database.js';
 import { enqueueNotifications } from '../../store/notification-outbox.js';
 import type { JobRow } from '../../store/schema.js';
+import type { Emit } from '../context.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -10,7 +11,12 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  * of the rules that listen, so the notification commits or rolls back with the end. One
  * indexed insert-select per job end, nothing per task.
  */
-export async function enqueueJobEndNotifications(tx: Tx, job: JobRow, now: number): Promise<void> {
+export async function enqueueJobEndNotifications(
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+  now: number,
+): Promise<void> {
   const event = EVENT_OF_JOB_STATE[job.state];
   if (event === undefined) return;
   const payload: NotificationPayload = {
@@ -29,11 +35,13 @@ export async function enqueueJobEndNotifications(tx: Tx, job: JobRow, now: numbe
       errorMessage: job.error_message,
     },
   };
-  await enqueueNotifications(tx, {
+  const count = await enqueueNotifications(tx, {
     owner: job.user_name,
     event,
     jobId: job.id,
     payload: JSON.stringify(payload),
     now,
   });
+  // Wakes the deliverers (on every replica) after the commit; nothing when no rule matched.
+  if (count > 0) emit({ type: 'notification.queued', jobId: job.id, count });
 }
