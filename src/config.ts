@@ -32,6 +32,10 @@ export interface Config {
   archiveDir?: string;
   /** The largest output upload, in MB (10^6 bytes); optional, 1000 by default. */
   maxUploadMb?: number;
+  /** smtp:// or smtps:// URL of the server email notifications go through; none: no email. */
+  smtpUrl?: string;
+  /** The From address of email notifications. */
+  smtpFrom?: string;
 }
 
 export const ANONYMOUS_AREAS = ['metrics', 'docs', 'ui'] as const;
@@ -70,6 +74,13 @@ const bool = (name: string) => (raw: string) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new Error(`${name} must be true or false, got "${raw}"`);
+};
+
+const smtpUrl = (raw: string) => {
+  if (!/^smtps?:\/\/[^/\s]+/.test(raw)) {
+    throw new Error('smtp-url must look like smtp://user:pass@host:587 or smtps://host:465');
+  }
+  return raw;
 };
 
 export const SERVE_OPTIONS: OptionSpec[] = [
@@ -190,6 +201,24 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     description: 'largest output a worker may upload, in MB (413 past it)',
     parse: int('max-upload-mb'),
     defaultValue: () => 1000,
+  },
+  {
+    key: 'smtpUrl',
+    flag: '--smtp-url <url>',
+    env: 'DROVER_SMTP_URL',
+    description:
+      'SMTP server for email notifications: smtp://user:pass@host:587 or smtps://…; none by default',
+    parse: smtpUrl,
+    defaultValue: () => undefined,
+    secret: true,
+  },
+  {
+    key: 'smtpFrom',
+    flag: '--smtp-from <address>',
+    env: 'DROVER_SMTP_FROM',
+    description: 'From address of email notifications',
+    parse: String,
+    defaultValue: () => 'drover@localhost',
   },
 ];
 

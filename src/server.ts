@@ -29,6 +29,10 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     ...(schema !== undefined ? { schema } : {}),
     ...(isPostgresUrl(config.db) ? {} : { synchronous: config.sqliteSync }),
     startReaper: true,
+    startDeliverer: true,
+    ...(config.smtpUrl
+      ? { smtp: { url: config.smtpUrl, from: config.smtpFrom ?? 'drover@localhost' } }
+      : {}),
     formats: JOB_DEFINITION_FORMATS,
     // PostgreSQL: uploads are staged here, on this replica, before they enter the database.
     stagingDir: join(config.dataDir, 'uploads'),

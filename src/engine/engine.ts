@@ -9,6 +9,8 @@ import { DispatchMetrics } from './dispatch/metrics.js';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './events/event-bus.js';
 import type { JobDefinitionFormat } from './job-types/job-definition-formats.js';
 import { ensureBuiltinJobTypes } from './job-types/job-types.js';
+import { smtpEmailSender, type SmtpSettings } from './notifications/email-sender.js';
+import { NotificationDeliverer } from './notifications/notification-deliverer.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 
 const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
@@ -24,6 +26,10 @@ export interface EngineOptions extends DatabaseOptions {
   stagingDir?: string;
   /** The job-definition formats this server speaks (src/formats/index.ts). */
   formats: readonly JobDefinitionFormat[];
+  /** Send notifications from the outbox on a timer (servers do; tests call tick()). */
+  startDeliverer?: boolean;
+  /** The SMTP server email notifications go through; without it email rules are refused. */
+  smtp?: SmtpSettings;
 }
 
 /** Everything the faces need from the engine: one per server process. */
@@ -34,6 +40,9 @@ export interface Engine {
   dispatcher: Dispatcher;
   reaper: LeaseReaper;
   metrics: DispatchMetrics;
+  notifications: NotificationDeliverer;
+  /** Whether email notifications can be sent (an SMTP server is configured). */
+  emailConfigured: boolean;
   /** Fires when the server starts to stop: every request waiting for something ends. */
   stopping: AbortSignal;
   /** Ends every wait at once (long-polls answer "nothing"); the engine keeps working. */
@@ -76,6 +85,11 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
     const reaper = new LeaseReaper(ctx, settings);
     if (options.startReaper) reaper.start();
+    const email = options.smtp
+      ? smtpEmailSender(options.smtp, settings.notificationTimeoutMs)
+      : undefined;
+    const notifications = new NotificationDeliverer(ctx, settings, email);
+    if (options.startDeliverer) notifications.start();
     const stopping = new AbortController();
     const stopWaiting = (): void => {
       stopping.abort();
@@ -88,12 +102,15 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dispatcher,
       reaper,
       metrics,
+      notifications,
+      emailConfigured: email !== undefined,
       stopping: stopping.signal,
       stopWaiting,
       async close() {
         clearInterval(optimizer);
         stopWaiting();
         await reaper.stop();
+        await notifications.stop();
         // Work still holding a connection commits, and its events go out, before the bus
         // and the database close.
         await database.close();

@@ -10,6 +10,16 @@ export interface EngineSettings {
   maxAcquireWaitMs: number;
   /** The largest output a node may upload, in bytes (413 past it). */
   uploadLimit: number;
+  /** How often the notification deliverer looks for due rows besides being woken. */
+  notificationIntervalMs: number;
+  /** The wait after a failed delivery's first attempt; it doubles with each attempt. */
+  notificationRetryBaseMs: number;
+  /** The longest wait between two attempts. */
+  notificationRetryMaxMs: number;
+  /** Attempts before a notification is marked FAILED. */
+  notificationMaxAttempts: number;
+  /** The longest a webhook or SMTP server may take to answer one attempt. */
+  notificationTimeoutMs: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
@@ -18,4 +28,9 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   reaperIntervalMs: 5_000,
   maxAcquireWaitMs: 60_000,
   uploadLimit: 1_000_000_000,
+  notificationIntervalMs: 2_000,
+  notificationRetryBaseMs: 5_000,
+  notificationRetryMaxMs: 15 * 60_000,
+  notificationMaxAttempts: 8,
+  notificationTimeoutMs: 10_000,
 };

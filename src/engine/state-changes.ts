@@ -21,6 +21,7 @@ import { setTasksState, tasksInStates } from '../store/tasks.js';
 import type { EngineContext, Emit } from './context.js';
 import { feedSiblings } from './jobs/child-inputs.js';
 import { followChildren } from './jobs/job-families.js';
+import { enqueueJobEndNotifications } from './notifications/notification-hook.js';
 
 /*
  * The moves every action is made of. Each one asks the state tables first, writes the
@@ -67,6 +68,10 @@ export async function changeJobState(
   await updateJob(tx, job.id, update);
   if (to !== from) emit({ type: 'job.state', jobId: job.id, from, to });
   const changed = { ...job, ...update } as JobRow;
+  // The job's end and its notifications commit together, or not at all.
+  if (to !== from && FINAL_JOB_STATES.includes(to)) {
+    await enqueueJobEndNotifications(tx, emit, changed, now);
+  }
   // A child's outputs become its later siblings' inputs before they are released.
   if (to === 'COMPLETED' && typeof job.child_name === 'string')
     await feedSiblings(ctx, tx, emit, changed);

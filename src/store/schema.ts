@@ -341,6 +341,40 @@ export interface JobArchivesTable {
   created_at: number;
 }
 
+/** A rule: which job events to announce, and where (migration 0020). */
+export interface NotificationRulesTable {
+  id: Generated<number>;
+  /** The user whose jobs it watches; null: every job (an admin's global rule). */
+  owner: string | null;
+  name: string;
+  /** JSON array of event names (src/domain/notifications.ts). */
+  events: string;
+  channel: 'webhook' | 'email';
+  /** The webhook's URL or the email address. */
+  target: string;
+  /** The webhook's HMAC key; null for email. */
+  secret: string | null;
+  enabled: Generated<number>;
+  created_at: number;
+  created_by: string;
+}
+
+/** One notification to send, written with the state change it announces (migration 0020). */
+export interface NotificationOutboxTable {
+  id: Generated<number>;
+  rule_id: number;
+  event: string;
+  job_id: number;
+  payload: string;
+  state: 'PENDING' | 'DELIVERED' | 'FAILED';
+  attempts: Generated<number>;
+  /** When it is due; a claim pushes it past the claim's lease. */
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -363,6 +397,8 @@ export interface Database {
   files: FilesTable;
   job_input_files: JobInputFilesTable;
   job_archives: JobArchivesTable;
+  notification_rules: NotificationRulesTable;
+  notification_outbox: NotificationOutboxTable;
 }
 
 export type JobRow = Selectable<JobsTable>;
@@ -377,3 +413,5 @@ export type UserRow = Selectable<UsersTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type UserGrantRow = Selectable<UserGrantsTable>;
 export type ErrorRow = Selectable<ErrorsTable>;
+export type NotificationRuleRow = Selectable<NotificationRulesTable>;
+export type NotificationOutboxRow = Selectable<NotificationOutboxTable>;

@@ -124,6 +124,13 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/grants': r('admin'),
   'POST /api/v1/grants': r('admin'),
   'DELETE /api/v1/grants/:id': r('admin'),
+  // A user's own rules, an admin's global ones: the engine checks whose rule it is.
+  'GET /api/v1/notification-rules': r('read'),
+  'POST /api/v1/notification-rules': r('submit'),
+  'GET /api/v1/notification-rules/:id': r('read'),
+  'GET /api/v1/notification-rules/:id/deliveries': r('read'),
+  'PATCH /api/v1/notification-rules/:id': r('submit'),
+  'DELETE /api/v1/notification-rules/:id': r('submit'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),

@@ -15,6 +15,7 @@ export const EVENT_TOPICS = [
   'node',
   'job-type',
   'audit',
+  'notification',
 ] as const;
 
 /** A comment line now and then keeps proxies from closing an idle stream. */

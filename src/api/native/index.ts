@@ -11,6 +11,7 @@ import { jobRoutes } from './jobs.js';
 import { nodeBatchRoutes } from './node-batches.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeRoutes } from './nodes.js';
+import { notificationRuleRoutes } from './notification-rules.js';
 import { outputRoutes } from './outputs.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
@@ -34,5 +35,6 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(tokenRoutes(engine));
     await app.register(grantRoutes(engine));
     await app.register(auditRoutes(engine));
+    await app.register(notificationRuleRoutes(engine));
   };
 }

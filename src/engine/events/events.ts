@@ -42,6 +42,8 @@ export type DroverEvent =
   | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
   | { type: 'job-type.changed'; jobTypeId: number }
   /** A request that changed (or tried to change) a job was written to the audit trail. */
-  | { type: 'audit.recorded'; jobId: number; auditId: number };
+  | { type: 'audit.recorded'; jobId: number; auditId: number }
+  /** A job's end wrote `count` notifications to the outbox: deliverers look now. */
+  | { type: 'notification.queued'; jobId: number; count: number };
 
 export type EventListener = (event: DroverEvent & { at: number }) => void;
