@@ -31,7 +31,11 @@ export interface TaskRunOptions {
   log: (message: string) => void;
 }
 
-type Phase = 'preparing' | 'running' | 'reporting' | 'done';
+/**
+ * 'ended': the command has exited (on its own, or killed by a withdrawal) and its outcome
+ * is being gathered: leftovers killed, outputs uploaded, log flushed.
+ */
+type Phase = 'preparing' | 'running' | 'ended' | 'reporting' | 'done';
 
 /** What the server answers to a finish report: the execution as it ended. */
 interface FinishedExecution {
@@ -75,6 +79,25 @@ export class TaskRun {
 
   get isWithdrawn(): boolean {
     return this.withdrawn !== undefined;
+  }
+
+  /**
+   * Whether the command has exited. From then on whatever it did is done, and only its
+   * report is left: giving the task back would run its side effects a second time.
+   */
+  get commandEnded(): boolean {
+    return this.phase === 'ended' || this.phase === 'reporting' || this.phase === 'done';
+  }
+
+  /**
+   * The worker could not renew the lease in time (LeaseFence): the server may soon give the
+   * task to another node, so the command must not go on. One that has already exited is
+   * left to report how it ended: its work is done, and the server, which holds the lease
+   * a little longer than the worker counts, may still take the report.
+   */
+  leaseLapsed(reason: string): void {
+    if (this.commandEnded) return;
+    void this.withdraw(reason);
   }
 
   private kill(): Promise<void> {
@@ -210,6 +233,9 @@ export class TaskRun {
         : undefined;
 
     const exit = await launched.exited;
+    // Set in the same turn as the exit is seen, so that a stop decided after it (shutdown(),
+    // leaseLapsed()) reports the outcome rather than withdrawing what already ran.
+    if (this.phase === 'running') this.phase = 'ended';
     clearTimeout(timer);
     // Nothing the command started may outlive it: daemons, setsid children, double forks.
     scope.killAll();
@@ -324,11 +350,14 @@ export class TaskRun {
   }
 
   /**
-   * The worker is stopping: kill the command and give the task back (no try counted), unless
-   * it has ended already and its finish is being reported.
+   * The worker is stopping: kill the command and give the task back (no try counted). A
+   * command that has already exited is not given back but reported as it ended: it has
+   * done its work (written its files, sent its mail), and the task given back ran it all
+   * again elsewhere (the worker-containment run wrote a frame twice on PostgreSQL, where
+   * the log flush after the exit takes long enough for a stop to land in it).
    */
   async shutdown(running: Promise<void>): Promise<void> {
-    if (this.phase === 'reporting' || this.phase === 'done') return running;
+    if (this.commandEnded && !this.isWithdrawn) return running;
     await this.withdraw('the worker is stopping');
     await running;
     await this.options.client

@@ -59,6 +59,11 @@ interface Registered {
 export class Worker {
   private readonly client: ServerClient;
   private readonly stopping = new AbortController();
+  /**
+   * Ends the heartbeats and the fence, after `stopping` and once every run has ended: a
+   * run that reports its command's end while the worker stops keeps its lease meanwhile.
+   */
+  private readonly finished = new AbortController();
   private readonly running = new Map<number, { run: TaskRun; done: Promise<void> }>();
   private nodeId: number | undefined;
   private containment: Containment | undefined;
@@ -94,6 +99,7 @@ export class Worker {
     if (this.stopping.signal.aborted) return;
     this.stopping.abort();
     await Promise.all([...this.running.values()].map(({ run, done }) => run.shutdown(done)));
+    this.finished.abort();
     await Promise.all(this.loops);
     this.containment?.close();
   }
@@ -154,7 +160,7 @@ export class Worker {
    * period, a 2 s lease with 1 s heartbeats was fenced at answers slower than 0.5 s.
    */
   private async heartbeatLoop(): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.finished.signal;
     let last = 0;
     const inFlight = new Set<Promise<void>>();
     while (!signal.aborted) {
@@ -203,17 +209,17 @@ export class Worker {
    * heartbeat loop may itself be stuck in a request that the server does not answer.
    */
   private async fenceLoop(): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.finished.signal;
     while (!signal.aborted) {
       await sleep(FENCE_CHECK_MS, signal);
       for (const { id, sinceMs } of this.fence.lapsed(performance.now())) {
         this.fence.forget(id);
-        const running = this.running.get(id);
-        if (!running) continue;
-        void running.run.withdraw(
-          `its lease ran out: no heartbeat renewed it for ${(sinceMs / 1000).toFixed(1)} s, ` +
-            'so the server may be running it elsewhere',
-        );
+        this.running
+          .get(id)
+          ?.run.leaseLapsed(
+            `its lease ran out: no heartbeat renewed it for ${(sinceMs / 1000).toFixed(1)} s, ` +
+              'so the server may be running it elsewhere',
+          );
       }
     }
   }
