@@ -55,12 +55,15 @@ export class TaskRun {
   private killing: Promise<void> | undefined;
   private withdrawn: string | undefined;
   private timedOut = false;
+  /** Between SIGTERM and SIGKILL when the command is killed. */
+  private graceMs: number;
 
   constructor(
     private readonly order: WorkOrder,
     private readonly options: TaskRunOptions,
   ) {
     this.executionId = order.execution.id;
+    this.graceMs = options.killGraceMs;
   }
 
   /**
@@ -91,18 +94,21 @@ export class TaskRun {
 
   /**
    * The worker could not renew the lease in time (LeaseFence): the server may soon give the
-   * task to another node, so the command must not go on. One that has already exited is
-   * left to report how it ended: its work is done, and the server, which holds the lease
-   * a little longer than the worker counts, may still take the report.
+   * task to another node, so the command is killed at once, SIGKILL without grace, since a
+   * command that handled SIGTERM could run on past the lease for the whole grace. One that
+   * has already exited is left to report how it ended: its work is done, and the server,
+   * whose lease ends after the worker's count of it, may still take the report.
    */
   leaseLapsed(reason: string): void {
     if (this.commandEnded) return;
+    this.graceMs = 0;
     void this.withdraw(reason);
+    this.scope?.killAll();
   }
 
   private kill(): Promise<void> {
     if (!this.launched || !this.scope) return Promise.resolve();
-    this.killing ??= killTree(this.launched, this.scope, this.options.killGraceMs);
+    this.killing ??= killTree(this.launched, this.scope, this.graceMs);
     return this.killing;
   }
 

@@ -45,12 +45,29 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({ orders: Type.Array(WorkOrder) }),
+            200: Type.Object({
+              orders: Type.Array(WorkOrder),
+              leaseMs: Type.Optional(
+                Type.Integer({ description: 'With orders: how long a lease lasts' }),
+              ),
+              waitedMs: Type.Optional(
+                Type.Integer({
+                  description:
+                    'With orders: how long after this claim arrived their leases began (its ' +
+                    'long-poll wait). A node that has not renewed a lease within waitedMs + ' +
+                    'leaseMs of sending the claim must stop that task.',
+                }),
+              ),
+            }),
             ...errorResponses,
           },
         },
       },
       async (request, reply) => {
+        // Before any wait: the node counts its leases from its sending of the claim, and
+        // this is later. Counted from the answer instead, they ended for the node later
+        // than for the server, by the commit and the way back (0.7 s under load).
+        const received = ctx.clock();
         const signal = waitSignal(reply, engine.stopping);
         const taken = await dispatcher.claim(
           request.params.id,
@@ -58,7 +75,14 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           (request.body.wait ?? 0) * 1000,
           signal,
         );
-        return { orders: taken.map(workOrderJson) };
+        const orders = taken.map(workOrderJson);
+        if (taken.length === 0) return { orders };
+        const ends = Math.min(...taken.map((a) => a.execution.lease_expires_at));
+        return {
+          orders,
+          leaseMs: settings.leaseMs,
+          waitedMs: Math.max(0, ends - settings.leaseMs - received),
+        };
       },
     );
 
