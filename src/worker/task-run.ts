@@ -6,7 +6,7 @@ import { buildArgv, buildEnv, type TemplateValues } from './command-template.js'
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { uploadOutputs } from './output-upload.js';
-import { killTree, launch, type Launched } from './process-tree.js';
+import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
@@ -85,11 +85,13 @@ export class TaskRun {
   }
 
   /**
-   * Whether the command has exited. From then on whatever it did is done, and only its
-   * report is left: giving the task back would run its side effects a second time.
+   * Whether the command has exited, even if the worker has not yet heard (a zombie). From
+   * then on whatever it did is done, and only its report is left: giving the task back
+   * would run its side effects a second time.
    */
   get commandEnded(): boolean {
-    return this.phase === 'ended' || this.phase === 'reporting' || this.phase === 'done';
+    if (this.phase === 'ended' || this.phase === 'reporting' || this.phase === 'done') return true;
+    return this.phase === 'running' && !!this.launched && exitedUncollected(this.launched.pid);
   }
 
   /**
