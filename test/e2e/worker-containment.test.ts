@@ -104,8 +104,10 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
       );
     }
 
-    it('a worker killed with SIGKILL leaves no process of its task behind', async () => {
+    it('a worker killed with SIGKILL leaves no process of its task behind', async (t) => {
       const worker = newWorker(`containment-kill-${mode}`);
+      // Should this fail before the kill, the worker must not go on taking the next tests' work.
+      t.after(() => worker.stop());
       const id = await submitScript(e2e, escapes(dir));
       const execution = await runningExecution(id, worker);
       const pids = await waitFor('the task to start its sleepers', 30_000, () =>
@@ -124,8 +126,9 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
       await e2e.api('POST', `/api/v1/jobs/${id}/cancel`);
     });
 
-    it('a cancel kills the setsid child and the double-forked grandchild too', async () => {
+    it('a cancel kills the setsid child and the double-forked grandchild too', async (t) => {
       const worker = newWorker(`containment-cancel-${mode}`);
+      t.after(() => worker.stop());
       const id = await submitScript(e2e, escapes(dir));
       const execution = await runningExecution(id, worker);
       const pids = await waitFor('the task to start its sleepers', 30_000, () =>
@@ -145,7 +148,6 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
       } else {
         assert.match(worker.output(), /no cgroup \(turned off/);
       }
-      await worker.stop();
     });
 
     // On PostgreSQL this run wrote one frame twice in one CI run of three (December 5), a
