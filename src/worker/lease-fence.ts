@@ -8,13 +8,13 @@
  * that took or renewed it arrived, which is after the worker sent it. So the worker counts
  * each lease from the sending of that request: a heartbeat's answer says how long leases
  * last (`leaseMs`), a claim's also how long it waited on the server before it took its
- * tasks (`waitedMs`, its long-poll).
- * Counted from the answer, as a claim once was, the server's end came first by the commit
- * and the way back (0.7 s under load). Neither clock is read by the other side; only
- * lengths cross the wire, so the two machines' clocks need not agree.
+ * tasks (`waitedMs`, its long-poll). Counted from the answer, as a claim once was, the
+ * server's end came first by the commit and the way back (0.7 s under load). Neither clock
+ * is read by the other side; only lengths cross the wire, so the two machines' clocks need
+ * not agree (they only need to run at the same rate).
  *
  * The worker then stops the task a margin before that end (a quarter of the lease, at most
- * 5 s), with SIGKILL (TaskRun.leaseLapsed): the fence is checked every few hundred ms, the
+ * 5 s), with SIGKILL (TaskRun.leaseLapsed): the fence is looked at every 100 ms, the
  * worker's event loop may be late, and a command given SIGTERM's grace could outlive the
  * lease by all of it. The server requeues a task no sooner than its lease's end, when its
  * reaper (or a late report of the node) finds it over, so the command is dead before any
