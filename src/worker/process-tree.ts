@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TaskScope } from './containment.js';
@@ -117,4 +117,22 @@ export async function killTree(
   clearTimeout(timer);
   scope.killAll();
   if (first === 'grace') await launched.exited;
+}
+
+/**
+ * Whether the process has exited though Node has not yet collected it: a zombie in /proc
+ * (Linux). Its end is then settled, whatever signal comes. Node collects a child only when
+ * its event loop gets to the SIGCHLD, which under load is tens or hundreds of milliseconds
+ * after the exit. False where /proc cannot tell.
+ */
+export function exitedUncollected(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "pid (comm) state …", and comm may itself hold parentheses.
+  const state = stat.slice(stat.lastIndexOf(')') + 2)[0];
+  return state === 'Z' || state === 'X';
 }

@@ -6,7 +6,7 @@ import { buildArgv, buildEnv, type TemplateValues } from './command-template.js'
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { uploadOutputs } from './output-upload.js';
-import { killTree, launch, type Launched } from './process-tree.js';
+import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
@@ -31,7 +31,11 @@ export interface TaskRunOptions {
   log: (message: string) => void;
 }
 
-type Phase = 'preparing' | 'running' | 'reporting' | 'done';
+/**
+ * 'ended': the command has exited (on its own, or killed by a withdrawal) and its outcome
+ * is being gathered: leftovers killed, outputs uploaded, log flushed.
+ */
+type Phase = 'preparing' | 'running' | 'ended' | 'reporting' | 'done';
 
 /** What the server answers to a finish report: the execution as it ended. */
 interface FinishedExecution {
@@ -51,12 +55,15 @@ export class TaskRun {
   private killing: Promise<void> | undefined;
   private withdrawn: string | undefined;
   private timedOut = false;
+  /** Between SIGTERM and SIGKILL when the command is killed. */
+  private graceMs: number;
 
   constructor(
     private readonly order: WorkOrder,
     private readonly options: TaskRunOptions,
   ) {
     this.executionId = order.execution.id;
+    this.graceMs = options.killGraceMs;
   }
 
   /**
@@ -77,9 +84,33 @@ export class TaskRun {
     return this.withdrawn !== undefined;
   }
 
+  /**
+   * Whether the command has exited, even if the worker has not yet heard (a zombie). From
+   * then on whatever it did is done, and only its report is left: giving the task back
+   * would run its side effects a second time.
+   */
+  get commandEnded(): boolean {
+    if (this.phase === 'ended' || this.phase === 'reporting' || this.phase === 'done') return true;
+    return this.phase === 'running' && !!this.launched && exitedUncollected(this.launched.pid);
+  }
+
+  /**
+   * The worker could not renew the lease in time (LeaseFence): the server may soon give the
+   * task to another node, so the command is killed at once, SIGKILL without grace, since a
+   * command that handled SIGTERM could run on past the lease for the whole grace. One that
+   * has already exited is left to report how it ended: its work is done, and the server,
+   * whose lease ends after the worker's count of it, may still take the report.
+   */
+  leaseLapsed(reason: string): void {
+    if (this.commandEnded) return;
+    this.graceMs = 0;
+    void this.withdraw(reason);
+    this.scope?.killAll();
+  }
+
   private kill(): Promise<void> {
     if (!this.launched || !this.scope) return Promise.resolve();
-    this.killing ??= killTree(this.launched, this.scope, this.options.killGraceMs);
+    this.killing ??= killTree(this.launched, this.scope, this.graceMs);
     return this.killing;
   }
 
@@ -210,6 +241,9 @@ export class TaskRun {
         : undefined;
 
     const exit = await launched.exited;
+    // Set in the same turn as the exit is seen, so that a stop decided after it (shutdown(),
+    // leaseLapsed()) reports the outcome rather than withdrawing what already ran.
+    if (this.phase === 'running') this.phase = 'ended';
     clearTimeout(timer);
     // Nothing the command started may outlive it: daemons, setsid children, double forks.
     scope.killAll();
@@ -324,11 +358,14 @@ export class TaskRun {
   }
 
   /**
-   * The worker is stopping: kill the command and give the task back (no try counted), unless
-   * it has ended already and its finish is being reported.
+   * The worker is stopping: kill the command and give the task back (no try counted). A
+   * command that has already exited is not given back but reported as it ended: it has
+   * done its work (written its files, sent its mail), and the task given back ran it all
+   * again elsewhere (the worker-containment run wrote a frame twice on PostgreSQL, where
+   * the log flush after the exit takes long enough for a stop to land in it).
    */
   async shutdown(running: Promise<void>): Promise<void> {
-    if (this.phase === 'reporting' || this.phase === 'done') return running;
+    if (this.commandEnded && !this.isWithdrawn) return running;
     await this.withdraw('the worker is stopping');
     await running;
     await this.options.client

@@ -48,8 +48,12 @@ const MAX_CLAIM = 100;
 /** Heartbeats awaiting their answers at once (see heartbeatLoop). */
 const HEARTBEATS_IN_FLIGHT = 2;
 
-/** How often the worker looks for tasks whose lease it could not renew in time. */
-const FENCE_CHECK_MS = 250;
+/**
+ * How often the worker looks for tasks whose lease it could not renew in time: well inside
+ * the fence's margin (a quarter of a 2 s lease at the least), so that the margin is left
+ * for the event loop's delays.
+ */
+const FENCE_CHECK_MS = 100;
 
 interface Registered {
   id: number;
@@ -59,6 +63,11 @@ interface Registered {
 export class Worker {
   private readonly client: ServerClient;
   private readonly stopping = new AbortController();
+  /**
+   * Ends the heartbeats and the fence, after `stopping` and once every run has ended: a
+   * run that reports its command's end while the worker stops keeps its lease meanwhile.
+   */
+  private readonly finished = new AbortController();
   private readonly running = new Map<number, { run: TaskRun; done: Promise<void> }>();
   private nodeId: number | undefined;
   private containment: Containment | undefined;
@@ -94,6 +103,7 @@ export class Worker {
     if (this.stopping.signal.aborted) return;
     this.stopping.abort();
     await Promise.all([...this.running.values()].map(({ run, done }) => run.shutdown(done)));
+    this.finished.abort();
     await Promise.all(this.loops);
     this.containment?.close();
   }
@@ -149,12 +159,13 @@ export class Worker {
   /**
    * A heartbeat goes out every period even while the one before still waits for its answer
    * (two at most): the leases are renewed as often as the server expects, and the lease
-   * fence, which counts from each heartbeat's sending, tolerates as slow an answer as the
-   * server does (one period less than the lease). Waiting for each answer before the next
-   * period, a 2 s lease with 1 s heartbeats was fenced at answers slower than 0.5 s.
+   * fence, which counts from each heartbeat's sending, tolerates answers as slow as the
+   * lease less one period and its margin (a 60 s lease, 54 s). Waiting for each answer
+   * before the next period, a 2 s lease with 1 s heartbeats was fenced at answers slower
+   * than 0.5 s.
    */
   private async heartbeatLoop(): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.finished.signal;
     let last = 0;
     const inFlight = new Set<Promise<void>>();
     while (!signal.aborted) {
@@ -203,17 +214,17 @@ export class Worker {
    * heartbeat loop may itself be stuck in a request that the server does not answer.
    */
   private async fenceLoop(): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.finished.signal;
     while (!signal.aborted) {
       await sleep(FENCE_CHECK_MS, signal);
       for (const { id, sinceMs } of this.fence.lapsed(performance.now())) {
         this.fence.forget(id);
-        const running = this.running.get(id);
-        if (!running) continue;
-        void running.run.withdraw(
-          `its lease ran out: no heartbeat renewed it for ${(sinceMs / 1000).toFixed(1)} s, ` +
-            'so the server may be running it elsewhere',
-        );
+        this.running
+          .get(id)
+          ?.run.leaseLapsed(
+            `its lease ran out: not renewed for ${(sinceMs / 1000).toFixed(1)} s, so the ` +
+              'server may soon run it elsewhere',
+          );
       }
     }
   }
@@ -233,13 +244,14 @@ export class Worker {
         await Promise.race([...ends, aborted(signal)]);
         continue;
       }
-      let orders: WorkOrder[];
+      let answer: { orders: WorkOrder[]; leaseMs?: number; waitedMs?: number };
+      const sentAt = performance.now();
       try {
-        ({ orders } = await this.client.request<{ orders: WorkOrder[] }>(
-          'POST',
-          `/nodes/${this.nodeId}/claims`,
-          { body: { max: Math.min(free, MAX_CLAIM), wait }, signal, timeoutMs: (wait + 30) * 1000 },
-        ));
+        answer = await this.client.request<typeof answer>('POST', `/nodes/${this.nodeId}/claims`, {
+          body: { max: Math.min(free, MAX_CLAIM), wait },
+          signal,
+          timeoutMs: (wait + 30) * 1000,
+        });
       } catch (error) {
         if (error instanceof CanceledError) break;
         if (error instanceof HttpError && error.status === 404) {
@@ -250,11 +262,12 @@ export class Worker {
         }
         continue;
       }
-      // From the answer, not the sending: a claim waits on the server (long-poll) before it
-      // takes a task, and counted from its sending a 2 s lease had lapsed on arrival.
+      const { orders } = answer;
+      // The leases began when the claim took its tasks, after its long-poll wait.
       this.fence.claimed(
         orders.map((o) => o.execution.id),
-        performance.now(),
+        { sentAt, answeredAt: performance.now() },
+        answer,
       );
       for (const order of orders) {
         const run = this.runTask(order).finally(() => this.runs.delete(run));

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import {
   acquire,
@@ -189,6 +190,51 @@ for (const database of TEST_DATABASES) {
       assert.equal(j.state, 'FAILED');
       assert.equal(j.error.name, 'node-lost');
       assert.equal(await acquire(t, b.id), undefined);
+    });
+  });
+}
+
+/*
+ * A node counts its leases from its sending of the request that took or renewed them (the
+ * server dates them later, on arrival or after), so it stops a task before the server may
+ * give it to another node. A claim's answer says how long a lease lasts and how long the
+ * claim waited on the server before it took its tasks.
+ */
+for (const database of TEST_DATABASES) {
+  describe(`native API: a claim dates its leases for the node (${database.name})`, () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer(database, { settings: { leaseMs: LEASE_MS } });
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    const claim = (nodeId: number, body: Record<string, unknown>) =>
+      t.request('POST', `/api/v1/nodes/${nodeId}/claims`, body);
+
+    it('leaseMs always, and waitedMs: the long-poll wait before the tasks were taken', async () => {
+      const node = await register(t, 'claims-dated', { slots: 2 });
+      assert.deepEqual(expectStatus(await claim(node.id, { max: 2 }), 200).body, { orders: [] });
+
+      const waiting = claim(node.id, { max: 2, wait: 30 });
+      await eventually(() => assert.equal(t.engine.dispatcher.parked, 1));
+      t.clock.advance(1500);
+      await submit(t, { name: 'woke the claim' });
+      const woken = expectStatus(await waiting, 200).body;
+      assert.equal(woken.orders.length, 1);
+      assert.equal(woken.leaseMs, LEASE_MS);
+      assert.equal(woken.waitedMs, 1500);
+      assert.equal(
+        woken.orders[0].execution.leaseExpiresAt,
+        new Date(t.clock.now + LEASE_MS).toISOString(),
+      );
+
+      await submit(t, { name: 'there already' });
+      const atOnce = expectStatus(await claim(node.id, { max: 1, wait: 30 }), 200).body;
+      assert.equal(atOnce.orders.length, 1);
+      assert.equal(atOnce.leaseMs, LEASE_MS);
+      assert.equal(atOnce.waitedMs, 0);
     });
   });
 }

@@ -17,7 +17,7 @@ import {
 
 /*
  * Issue 3, "done when" 2: a worker killed with SIGKILL in the middle of a task. Its lease
- * runs out (2 s here), the reaper fails the execution as node-lost and requeues the task,
+ * runs out (4 s here), the reaper fails the execution as node-lost and requeues the task,
  * and the other worker runs it to completion.
  */
 
@@ -28,7 +28,7 @@ describe('a worker killed mid-task', { timeout: 120_000 }, () => {
 
   before(async () => {
     ensureBuilt();
-    e2e = await startE2eServer({ leaseSeconds: 2, reaperSeconds: 1 });
+    e2e = await startE2eServer({ leaseSeconds: 4, reaperSeconds: 1 });
     pidDir = join(e2e.dataDir, 'pids');
     mkdirSync(pidDir);
     workers = [1, 2].map((i) => startWorker(e2e.url, `crash-${i}`, join(e2e.dataDir, `w${i}`)));

@@ -67,7 +67,9 @@ describe('a worker cut off from its server', { timeout: 180_000 }, () => {
 
   before(async () => {
     ensureBuilt();
-    e2e = await startE2eServer({ leaseSeconds: 2, reaperSeconds: 1 });
+    // 4 s: the worker stops a task a quarter of the lease before its end, and a loaded
+    // machine answers heartbeats late; a 2 s lease was fenced before the proxy cut anything.
+    e2e = await startE2eServer({ leaseSeconds: 4, reaperSeconds: 1 });
     dir = join(e2e.dataDir, 'marks');
     mkdirSync(dir);
     proxy = blackHoleProxy(new URL(e2e.url));
@@ -88,12 +90,17 @@ describe('a worker cut off from its server', { timeout: 180_000 }, () => {
        if [ ! -e ${dir}/ran ]; then touch ${dir}/ran; sleep 300; fi
        touch ${dir}/marker-$DROVER_EXECUTION_ID`,
     );
-    const first = await waitFor('the task to run', 30_000, async () => {
-      const [execution] = await executionsOf(e2e, id);
-      return execution?.state === 'RUNNING' && existsSync(join(dir, `pid-${execution.id}`))
-        ? execution
-        : undefined;
-    });
+    const first = await waitFor(
+      'the task to run',
+      30_000,
+      async () => {
+        const [execution] = await executionsOf(e2e, id);
+        return execution?.state === 'RUNNING' && existsSync(join(dir, `pid-${execution.id}`))
+          ? execution
+          : undefined;
+      },
+      worker.output,
+    );
     const pid = Number(readFileSync(join(dir, `pid-${first.id}`), 'utf8'));
     // A heartbeat has renewed the lease, and told the worker how long a lease lasts.
     await waitFor('a heartbeat', 30_000, async () => {

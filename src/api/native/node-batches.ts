@@ -74,12 +74,27 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             200: Type.Object({
               orders: Type.Array(WorkOrder),
               results: Type.Optional(FinishResults),
+              leaseMs: Type.Optional(
+                Type.Integer({ description: 'With orders: how long a lease lasts' }),
+              ),
+              waitedMs: Type.Optional(
+                Type.Integer({
+                  description:
+                    'With orders: how long after this claim arrived their leases began (its ' +
+                    'long-poll wait). A node that has not renewed a lease within waitedMs + ' +
+                    'leaseMs of sending the claim must stop that task.',
+                }),
+              ),
             }),
             ...errorResponses,
           },
         },
       },
       async (request, reply) => {
+        // Before any wait: the node counts its leases from its sending of the claim, and
+        // this is later. Counted from the answer instead, they ended for the node later
+        // than for the server, by the commit and the way back (0.7 s under load).
+        const received = ctx.clock();
         const nodeId = request.params.id;
         const { finishes } = request.body;
         // The finishes first, on their own: a claim written beside them in the same
@@ -95,7 +110,15 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           signal,
         );
         const orders = taken.map(workOrderJson);
-        return results ? { orders, results } : { orders };
+        const finished = results ? { results } : {};
+        if (taken.length === 0) return { orders, ...finished };
+        const ends = Math.min(...taken.map((a) => a.execution.lease_expires_at));
+        return {
+          orders,
+          ...finished,
+          leaseMs: settings.leaseMs,
+          waitedMs: Math.max(0, ends - settings.leaseMs - received),
+        };
       },
     );
 
