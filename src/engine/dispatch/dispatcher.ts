@@ -99,6 +99,8 @@ export interface ClaimOptions {
 class FirstLooks {
   readonly #looks = new Map<string, DispatchableJob[]>();
   #shared: Promise<boolean> | undefined;
+  /** Known once the first `get` has asked; until then, and when false, nothing is kept. */
+  #sharing = false;
 
   constructor(private readonly tx: Tx) {}
 
@@ -107,12 +109,12 @@ class FirstLooks {
   }
 
   async get(profile: string): Promise<DispatchableJob[] | undefined> {
-    this.#shared ??= nodeSpecificJobsExist(this.tx).then((exist) => !exist);
+    this.#shared ??= nodeSpecificJobsExist(this.tx).then((exist) => (this.#sharing = !exist));
     return (await this.#shared) ? this.#looks.get(profile) : undefined;
   }
 
   set(profile: string, jobs: DispatchableJob[]): void {
-    this.#looks.set(profile, jobs);
+    if (this.#sharing) this.#looks.set(profile, jobs);
   }
 }
 
@@ -143,7 +145,9 @@ export class Dispatcher {
     write: async (_ctx, _settings, tx, emit, calls) => {
       if (this.ctx.dialect === 'postgres') return this.#claimGroupIn(tx, emit, calls);
       const answers: Acquired[][] = [];
-      const firstLooks = new FirstLooks(tx);
+      // A lone claim has no one to share its look with: asking whether it may would be one
+      // statement more on the path of pickup latency, for nothing.
+      const firstLooks = calls.length > 1 ? new FirstLooks(tx) : undefined;
       for (const call of calls) answers.push(await this.#claimIn(tx, emit, call, firstLooks));
       return answers;
     },
