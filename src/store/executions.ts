@@ -103,12 +103,16 @@ export async function liveExecutionsOfJob(db: Executor, jobId: number): Promise<
 }
 
 export async function liveExecutionsOfNode(db: Executor, nodeId: number): Promise<ExecutionRow[]> {
-  return db
-    .selectFrom('executions')
-    .selectAll()
-    .where('node_id', '=', nodeId)
-    .where('state', 'in', LIVE_EXECUTION_STATES)
-    .execute();
+  return (
+    db
+      .selectFrom('executions')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      // `ended_at is null` reaches the partial index executions_live (migration 0021).
+      .where('ended_at', 'is', null)
+      .where('state', 'in', LIVE_EXECUTION_STATES)
+      .execute()
+  );
 }
 
 export async function listExecutions(
@@ -163,6 +167,9 @@ export async function expiredLeases(db: Executor, now: number, limit: number): P
   const rows = await db
     .selectFrom('executions')
     .select('id')
+    // The live rows only, by the partial index executions_live: the lease is in no index,
+    // so that renewing it writes none (migration 0021).
+    .where('ended_at', 'is', null)
     .where('state', 'in', LIVE_EXECUTION_STATES)
     .where('lease_expires_at', '<', now)
     .limit(limit)

@@ -10,14 +10,17 @@ import type { KyselyConfig, LogEvent } from 'kysely';
 export interface StatementCount {
   count: number;
   ms: number;
+  /** The parameters it last ran with: enough to EXPLAIN it as it ran. */
+  parameters: readonly unknown[];
 }
 
 const counts = new Map<string, StatementCount>();
 
 function count(event: LogEvent): void {
-  const found = counts.get(event.query.sql) ?? { count: 0, ms: 0 };
+  const found = counts.get(event.query.sql) ?? { count: 0, ms: 0, parameters: [] };
   found.count++;
   found.ms += event.queryDurationMillis;
+  found.parameters = event.query.parameters;
   counts.set(event.query.sql, found);
 }
 

@@ -378,6 +378,8 @@ const NODE_FOR_CLAIM = compiledQuery((db, nodeId: number) =>
         .selectFrom('executions as x')
         .select((x) => x.fn.countAll<number>().as('live'))
         .whereRef('x.node_id', '=', 'n.id')
+        // Reaches the partial index executions_live (migration 0021).
+        .where('x.ended_at', 'is', null)
         .where('x.state', 'in', LIVE_EXECUTION_STATES)
         .as('live'),
     )
