@@ -1,4 +1,12 @@
 import { notFound } from '../../domain/errors.js';
+import { claimGroup } from '../../store/claim-groups.js';
+import {
+  dispatchableJobs,
+  nodeForClaim,
+  nodeSpecificJobsExist,
+  queuedTasksOf,
+  type DispatchableJob,
+} from '../../store/claim-looks.js';
 import type { Tx } from '../../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../../store/executions.js';
 import { findJobType, findRevisionById } from '../../store/job-types.js';
@@ -12,14 +20,6 @@ import type {
   NodeRow,
   TaskRow,
 } from '../../store/schema.js';
-import {
-  claimGroup,
-  dispatchableJobs,
-  nodeForClaim,
-  nodeSpecificJobsExist,
-  queuedTasksOf,
-  type DispatchableJob,
-} from '../../store/task-claims.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
 import type { EngineSettings } from '../settings.js';
