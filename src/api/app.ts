@@ -12,6 +12,7 @@ import { closeConnectionsWhenQuiet } from './idle-connections.js';
 import { guardInput } from './input-guards.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
+import { noteEarlyAnswers, parserRefusals } from './parser-refusals.js';
 import { scaleApi } from './scale/index.js';
 import { ufdlApi } from './ufdl/index.js';
 import { registerWebUi } from './web-ui.js';
@@ -36,9 +37,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One line per request buries what matters on a busy farm; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // Refused before routing, so no face is known: the native shape, with the `detail`
+    // that Scale's and UFDL's clients read.
+    clientErrorHandler: parserRefusals((status, message) => ({
+      type: 'application/json; charset=utf-8',
+      body: JSON.stringify({
+        error: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION',
+        message,
+        detail: message,
+      }),
+    })),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerErrorHandler(app);
+  noteEarlyAnswers(app);
   guardInput(app);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', closeRefusedUpgrades);

@@ -101,7 +101,9 @@ export async function moveTasks(
   for (const task of tasks) {
     const from = task.state as TaskState;
     taskStateMachine.apply(from, event, task.id);
-    groups.set(from, [...(groups.get(from) ?? []), task]);
+    const group = groups.get(from);
+    if (group) group.push(task);
+    else groups.set(from, [task]);
   }
   for (const [from, group] of groups) {
     const to = taskStateMachine.apply(from, event);

@@ -81,7 +81,27 @@ export interface TaskWithFacts extends TaskRow {
   last_ended: number | null;
 }
 
+/**
+ * Task indexes bound per query: a selection of thousands (Deadline's TaskList) in one `IN`
+ * passed SQLite's limit of 32,766 bound variables and was a 500.
+ */
+const INDEXES_PER_QUERY = 1000;
+
+/** The tasks of a job, or those of `indexes` (in chunks), in task order, with their facts. */
 export async function tasksWithFacts(
+  db: Executor,
+  jobId: number,
+  indexes?: readonly number[],
+): Promise<TaskWithFacts[]> {
+  if (!indexes || indexes.length <= INDEXES_PER_QUERY) return tasksWithFactsIn(db, jobId, indexes);
+  const found: TaskWithFacts[] = [];
+  for (let i = 0; i < indexes.length; i += INDEXES_PER_QUERY) {
+    found.push(...(await tasksWithFactsIn(db, jobId, indexes.slice(i, i + INDEXES_PER_QUERY))));
+  }
+  return found.sort((a, b) => a.task_index - b.task_index);
+}
+
+async function tasksWithFactsIn(
   db: Executor,
   jobId: number,
   indexes?: readonly number[],

@@ -152,7 +152,17 @@ export async function resetQueuedTries(tx: Executor, jobId: number, now: number)
     .execute();
 }
 
+/** The tasks of `ids` that exist, by id; read in chunks below SQLite's variable limit. */
 export async function findTasks(db: Executor, ids: readonly number[]): Promise<TaskRow[]> {
-  if (ids.length === 0) return [];
-  return db.selectFrom('tasks').selectAll().where('id', 'in', ids).orderBy('id').execute();
+  const found: TaskRow[] = [];
+  for (let i = 0; i < ids.length; i += INSERT_BATCH) {
+    found.push(
+      ...(await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('id', 'in', ids.slice(i, i + INSERT_BATCH))
+        .execute()),
+    );
+  }
+  return found.sort((a, b) => a.id - b.id);
 }

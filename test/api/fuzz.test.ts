@@ -68,4 +68,27 @@ for (const database of TEST_DATABASES) {
       });
     });
   }
+
+  describe(`fuzz: the health check (${database.name})`, () => {
+    it("uses an admin of its own, whatever the fuzz did to the fuzz's admin", async () => {
+      const target = await startFuzzTarget(database, { auth: true });
+      try {
+        const headers = target.world.adminHeaders;
+        // What fuzzed requests may do as the fuzz's admin: revoke its own tokens.
+        const tokens = await target.t.request('GET', '/api/v1/tokens', undefined, headers);
+        assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+        const items = (tokens.body.items ?? tokens.body) as { id: number; user: string }[];
+        for (const token of items.filter((x) => x.user === 'fuzz-admin')) {
+          await target.t.request('DELETE', `/api/v1/tokens/${token.id}`, undefined, headers);
+        }
+        const refused = await target.t.request('GET', '/api/v1/jobs', undefined, headers);
+        assert.equal(refused.status, 401, "the fuzz's admin token is gone");
+        assert.deepEqual(await checkHealthy(target), []);
+        // Each check makes its own; a second one works as well.
+        assert.deepEqual(await checkHealthy(target), []);
+      } finally {
+        await target.close();
+      }
+    });
+  });
 }

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openWorkerCgroup } from '../../src/worker/cgroup.js';
@@ -23,10 +23,10 @@ import {
  * Issue 12, point 1: no process of a task outlives its worker. A real `drover worker` is
  * killed with SIGKILL while its task runs a setsid child and a double-forked grandchild;
  * within a few seconds none of them is left. A cancel kills the setsid child too. Then
- * many tasks and repeated kills: a frame's marker is never written by two executions
- * (DROVER_TEST_KILL_TASKS / DROVER_TEST_KILLS raise the counts: 2000 and 40 on demand).
- * Each runs with a cgroup per task (where this machine allows one) and without, on each
- * database.
+ * many tasks and repeated kills: a frame's marker is never written by two executions, and
+ * no process of the tasks is left at the end (DROVER_TEST_KILL_TASKS / DROVER_TEST_KILLS
+ * raise the counts: 2000 and 40 on demand). Each runs with a cgroup per task (where this
+ * machine allows one) and without, on each database.
  */
 
 const cgroupAvailable = (() => {
@@ -54,6 +54,25 @@ async function pidsOf(dir: string, executionId: number): Promise<number[] | unde
   return pids.every((pid) => pid > 0) ? pids : undefined;
 }
 
+/**
+ * Processes whose command line or environment carries `mark`, found in /proc: what is left
+ * of the tasks, whatever session or parent they escaped to.
+ */
+function processesMarked(mark: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (cmdline.includes(mark) || environ.includes(mark)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
 const kills = Number(process.env.DROVER_TEST_KILLS ?? 3);
 const killTasks = Number(process.env.DROVER_TEST_KILL_TASKS ?? 60);
 
@@ -68,14 +87,15 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
     const leftovers: number[] = [];
     let dir: string;
     let n = 0;
-    const newWorker = (name: string): WorkerProcess => {
-      const worker = startWorker(e2e.url, name, join(e2e.dataDir, `w${++n}`), [
-        '--cgroup',
-        mode,
-        '--slots',
-        '2',
-      ]);
+    const workDirs = new Map<WorkerProcess, string>();
+    /** A worker with its own work directory; `open` puts its tasks' gate file `go` there. */
+    const newWorker = (name: string, open = true): WorkerProcess => {
+      const workDir = join(e2e.dataDir, `w${++n}`);
+      mkdirSync(workDir, { recursive: true });
+      if (open) writeFileSync(join(workDir, 'go'), '');
+      const worker = startWorker(e2e.url, name, workDir, ['--cgroup', mode, '--slots', '2']);
       workers.push(worker);
+      workDirs.set(worker, workDir);
       return worker;
     };
 
@@ -150,126 +170,139 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
       }
     });
 
-    // On PostgreSQL this run wrote one frame twice in one CI run of three (December 5), a
-    // race not yet found; until it is, it runs there on demand (DROVER_TEST_KILL_PG=1).
-    const onDemand =
-      database.name === 'postgres' && !process.env.DROVER_TEST_KILL_PG
-        ? 'on PostgreSQL only with DROVER_TEST_KILL_PG=1 (a double write under investigation)'
-        : false;
-    it(
-      `across ${killTasks} tasks and ${kills} worker kills, no frame is written twice`,
-      { skip: onDemand },
-      async (t) => {
-        const markers = join(e2e.dataDir, `markers-${mode}`);
-        const started = join(e2e.dataDir, `started-${mode}`);
-        mkdirSync(markers);
-        mkdirSync(started);
-        // The marker is the task's last act; a task whose worker died before it got there
-        // must never get there (that was the orphan that ran frames twice).
-        const id = await submitScript(
-          e2e,
-          [
-            `touch ${started}/$DROVER_EXECUTION_ID`,
-            'sleep 1.5',
-            `echo $DROVER_EXECUTION_ID >> ${markers}/$DROVER_START`,
-          ].join('\n'),
-          { frames: `1-${killTasks}`, chunkSize: 1, maxTries: kills + 3 },
+    it(`across ${killTasks} tasks and ${kills} worker kills, no frame is written twice`, async (t) => {
+      const markers = join(e2e.dataDir, `markers-${mode}`);
+      mkdirSync(markers);
+      // Carried by every process of these tasks (the shell's command line, its children's
+      // environment), so that /proc tells at the end whether any of them is left.
+      const mark = `drover-containment-${process.pid}-${mode}`;
+      // The task waits at a gate, its worker's file `go` (its cwd is the execution's
+      // directory inside the worker's work directory), then writes its marker as its last
+      // act. A worker without `go` holds its tasks there; the test kills it only when every
+      // task it has begun is at the gate (`ready`, not `passed`), so none is between its
+      // marker and its exit: a kill there runs the task again, a window that no containment
+      // can close. `passed` is written before `go` is looked at again, so a task that slips
+      // through as the gate shuts is seen.
+      const id = await submitScript(
+        e2e,
+        [
+          `export DROVER_TEST_MARK=${mark}`,
+          'touch ready',
+          'while :; do',
+          '  if [ -e ../go ]; then touch passed; [ -e ../go ] && break; rm -f passed; fi',
+          '  sleep 0.05',
+          'done',
+          `echo $DROVER_EXECUTION_ID >> ${markers}/$DROVER_START`,
+        ].join('\n'),
+        { frames: `1-${killTasks}`, chunkSize: 1, maxTries: kills + 3 },
+      );
+      const gate = (worker: WorkerProcess, open: boolean): void => {
+        const go = join(workDirs.get(worker)!, 'go');
+        if (open) writeFileSync(go, '');
+        else rmSync(go, { force: true });
+      };
+      // Every task the worker has begun waits at its gate (and at least one, if `some`).
+      const atTheGate = (worker: WorkerProcess, some: boolean): boolean => {
+        const workDir = workDirs.get(worker)!;
+        const begun = readdirSync(workDir).filter((entry) => /^\d+$/.test(entry));
+        if (some && begun.length === 0) return false;
+        return begun.every(
+          (entry) =>
+            existsSync(join(workDir, entry, 'ready')) &&
+            !existsSync(join(workDir, entry, 'passed')),
         );
-        // Whether every task the worker has begun began less than `ms` ago, so that it is
-        // inside its sleep, not between its marker and its exit: a worker killed there, or
-        // a stop that kills the command there, runs the task again (a window that no
-        // containment can close). An execution whose start report is not in yet
-        // (ACQUIRED) may have run its command for a while too.
-        const inTheMiddle = async (worker: WorkerProcess, ms: number): Promise<boolean> => {
-          const node = (await e2e.api('GET', '/api/v1/nodes?limit=1000')).body;
-          const nodeId = (node.items ?? node).find?.((x: any) => x.name === worker.name)?.id;
-          if (nodeId === undefined) return false;
-          const live = await e2e.api(
-            'GET',
-            `/api/v1/executions?job=${id}&node=${nodeId}&state=RUNNING&state=ACQUIRED&limit=1000`,
+      };
+      let steady = newWorker(`containment-steady-${mode}`, true);
+      for (let k = 0; k < kills; k++) {
+        // The steady worker holds its tasks meanwhile, so the queue keeps work for the victim.
+        gate(steady, false);
+        const victim = newWorker(`containment-victim-${mode}-${k}`, false);
+        await waitFor(
+          'the victim to hold its tasks at the gate',
+          60_000,
+          async () => atTheGate(victim, true),
+          () => victim.output(),
+        );
+        // The scan of /proc at the end sees these tasks while they run.
+        assert.ok(processesMarked(mark).length > 0, 'the tasks are found by their mark');
+        victim.child.kill('SIGKILL');
+        await victim.exited;
+        if (k === Math.floor(kills / 2)) {
+          // The steady worker goes too (normally), so that a restarted one picks up.
+          await waitFor(
+            'the steady worker to hold its tasks at the gate',
+            60_000,
+            async () => atTheGate(steady, false),
+            () => steady.output(),
           );
-          const begun = (live.body.items as any[]).filter((x) =>
-            existsSync(join(started, String(x.id))),
-          );
-          if (begun.length === 0) return false;
-          return begun.every(
-            (x) => Date.now() - statSync(join(started, String(x.id))).mtimeMs < ms,
-          );
-        };
-        let steady = newWorker(`containment-steady-${mode}`);
-        for (let k = 0; k < kills; k++) {
-          const victim = newWorker(`containment-victim-${mode}-${k}`);
-          await waitFor('the victim to be in the middle of its tasks', 60_000, () =>
-            inTheMiddle(victim, 700),
-          );
-          victim.child.kill('SIGKILL');
-          await victim.exited;
-          if (k === Math.floor(kills / 2)) {
-            // The steady worker goes too (normally), so that a restarted one picks up. Its
-            // two slots run out of step, so it is given more room than a fresh victim.
-            await waitFor('the steady worker to be in the middle of its tasks', 60_000, () =>
-              inTheMiddle(steady, 1100),
+          await steady.stop();
+          steady = newWorker(`containment-steady-${mode}`, true);
+        } else {
+          gate(steady, true);
+        }
+      }
+      const job = await waitFor(
+        'the job to complete',
+        killTasks * 3000 + 60_000,
+        async () => {
+          const j = await jobState(e2e, id);
+          if (j.state === 'FAILED' || j.state === 'CANCELED') throw new Error(j.state);
+          return j.state === 'COMPLETED' ? j : undefined;
+        },
+        () => steady.output(),
+      );
+      assert.equal(job.tasks.completed, killTasks);
+      const twice = readdirSync(markers).filter(
+        (frame) => readFileSync(join(markers, frame), 'utf8').trim().split('\n').length > 1,
+      );
+      const byState: Record<string, number> = {};
+      const executions = new Map<number, any>();
+      for (let offset = 0; ; offset += 1000) {
+        const page = await e2e.api(
+          'GET',
+          `/api/v1/executions?job=${id}&limit=1000&offset=${offset}`,
+        );
+        for (const x of page.body.items as any[]) {
+          byState[x.state] = (byState[x.state] ?? 0) + 1;
+          executions.set(x.id, x);
+        }
+        if (page.body.items.length < 1000) break;
+      }
+      const fenced = workers.reduce(
+        (sum, w) => sum + (w.output().match(/its lease ran out/g)?.length ?? 0),
+        0,
+      );
+      t.diagnostic(
+        `${killTasks} tasks, ${kills} kills, executions ${JSON.stringify(byState)}, ` +
+          `stopped by the lease fence: ${fenced}, frames written twice: ${twice.length}`,
+      );
+      // Each execution that wrote a doubled frame, and what its worker said about it.
+      const story = twice.flatMap((frame) =>
+        readFileSync(join(markers, frame), 'utf8')
+          .trim()
+          .split('\n')
+          .map(Number)
+          .map((x) => {
+            const e = executions.get(x);
+            const said = workers.flatMap((w) =>
+              w
+                .output()
+                .split('\n')
+                .filter((line) => new RegExp(`execution ${x}\\b`).test(line))
+                .map((line) => `    ${w.name}: ${line}`),
             );
-            await steady.stop();
-            steady = newWorker(`containment-steady-${mode}`);
-          }
-        }
-        const job = await waitFor(
-          'the job to complete',
-          killTasks * 3000 + 60_000,
-          async () => {
-            const j = await jobState(e2e, id);
-            if (j.state === 'FAILED' || j.state === 'CANCELED') throw new Error(j.state);
-            return j.state === 'COMPLETED' ? j : undefined;
-          },
-          () => steady.output(),
-        );
-        assert.equal(job.tasks.completed, killTasks);
-        const twice = readdirSync(markers).filter(
-          (frame) => readFileSync(join(markers, frame), 'utf8').trim().split('\n').length > 1,
-        );
-        const byState: Record<string, number> = {};
-        const executions = new Map<number, any>();
-        for (let offset = 0; ; offset += 1000) {
-          const page = await e2e.api(
-            'GET',
-            `/api/v1/executions?job=${id}&limit=1000&offset=${offset}`,
-          );
-          for (const x of page.body.items as any[]) {
-            byState[x.state] = (byState[x.state] ?? 0) + 1;
-            executions.set(x.id, x);
-          }
-          if (page.body.items.length < 1000) break;
-        }
-        const fenced = workers.reduce(
-          (sum, w) => sum + (w.output().match(/its lease ran out/g)?.length ?? 0),
-          0,
-        );
-        t.diagnostic(
-          `${killTasks} tasks, ${kills} kills, executions ${JSON.stringify(byState)}, ` +
-            `stopped by the lease fence: ${fenced}, frames written twice: ${twice.length}`,
-        );
-        // Each execution that wrote a doubled frame, and what its worker said about it.
-        const story = twice.flatMap((frame) =>
-          readFileSync(join(markers, frame), 'utf8')
-            .trim()
-            .split('\n')
-            .map(Number)
-            .map((x) => {
-              const e = executions.get(x);
-              const said = workers.flatMap((w) =>
-                w
-                  .output()
-                  .split('\n')
-                  .filter((line) => new RegExp(`execution ${x}\\b`).test(line))
-                  .map((line) => `    ${w.name}: ${line}`),
-              );
-              return [`frame ${frame}, execution ${x}: ${JSON.stringify(e)}`, ...said].join('\n');
-            }),
-        );
-        assert.deepEqual(twice, [], `frames written by two executions:\n${story.join('\n')}`);
-        assert.equal(readdirSync(markers).length, killTasks);
-      },
-    );
+            return [`frame ${frame}, execution ${x}: ${JSON.stringify(e)}`, ...said].join('\n');
+          }),
+      );
+      assert.deepEqual(twice, [], `frames written by two executions:\n${story.join('\n')}`);
+      assert.equal(readdirSync(markers).length, killTasks);
+      // No process of any of these tasks is left, whichever worker ran it.
+      await waitFor(
+        'no process of the tasks to be left',
+        5_000,
+        async () => processesMarked(mark).length === 0,
+        () => `left: ${processesMarked(mark).join(', ')}`,
+      );
+    });
   });
 }

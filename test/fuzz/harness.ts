@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the fuzz reads whatever a route answers */
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { registeredRoutes } from '../../src/api/authorization/enforce.js';
 import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
@@ -30,6 +31,8 @@ export type { Face, Finding, FuzzRequest } from './requests.js';
 
 export interface FuzzTarget extends FuzzPlan {
   t: DeadlineTestServer;
+  /** Whether the server asks for credentials. */
+  auth: boolean;
   /** What the server logged as an error (stack first), the last 50: the cause of a finding. */
   serverErrors: string[];
   close(): Promise<void>;
@@ -104,7 +107,7 @@ export async function startFuzzTarget(
         if (serverErrors.length > 50) serverErrors.shift();
       }) as typeof app.log.error;
     }
-    return { t, world, routes, credentials, serverErrors, close: () => t.close() };
+    return { t, auth, world, routes, credentials, serverErrors, close: () => t.close() };
   } catch (error) {
     await t.close();
     throw error;
@@ -215,11 +218,34 @@ export function describeFinding(f: Finding): string {
   return `${f.status} ${r.face} ${r.method} ${r.path.slice(0, 200)} [${r.route}] ct=${r.contentType ?? '-'}${body}${size} -> ${f.text.slice(0, 300)}`;
 }
 
+let healthChecks = 0;
+
+/**
+ * An admin made for the check, through the engine: the fuzz's own admin may have had its
+ * tokens revoked or its settings changed by fuzzed requests (as an admin may), and a check
+ * made as it would then report the fuzz's doing, not the server's health.
+ */
+async function adminForTheCheck(
+  target: FuzzTarget,
+): Promise<{ headers: Record<string, string>; basic?: string }> {
+  if (!target.auth) return { headers: {} };
+  const ctx = target.t.engine.ctx;
+  const name = `fuzz-health-${++healthChecks}-${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await addUser(ctx, name, 'admin', password);
+  const token = await createToken(ctx, name, 'health-check');
+  return {
+    headers: { authorization: `Bearer ${token}` },
+    basic: 'Basic ' + Buffer.from(`${name}:${password}`).toString('base64'),
+  };
+}
+
 /** The server still answers: health, and a normal submit that the list then shows. */
 export async function checkHealthy(target: FuzzTarget): Promise<string[]> {
   const problems: string[] = [];
   const { t } = target;
-  const headers = target.world.adminHeaders;
+  const admin = await adminForTheCheck(target);
+  const headers = admin.headers;
   // The fuzz may have deactivated or revised the built-in job type, as an admin may: turn
   // it back on and back to its first definition.
   const types = await t.request('GET', '/api/v1/job-types?name=command-line', undefined, headers);
@@ -263,9 +289,7 @@ export async function checkHealthy(target: FuzzTarget): Promise<string[]> {
     problems.push(`list: ${list.status} ${JSON.stringify(list.body).slice(0, 300)}`);
   }
   const dl = await t.dl('GET', `/api/jobs?JobID=${job.body.id}`, undefined, {
-    ...(headers.authorization
-      ? { auth: 'Basic ' + Buffer.from('fuzz-admin:admin-pw').toString('base64') }
-      : {}),
+    ...(admin.basic ? { auth: admin.basic } : {}),
   });
   if (dl.status !== 200) problems.push(`deadline get: ${dl.status} ${dl.text.slice(0, 200)}`);
   return problems;

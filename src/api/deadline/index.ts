@@ -5,6 +5,7 @@ import { recordAuditTrail } from '../authorization/audit-hook.js';
 import { enforcePermissions } from '../authorization/enforce.js';
 import { closeConnectionsWhenQuiet } from '../idle-connections.js';
 import { guardInput } from '../input-guards.js';
+import { noteEarlyAnswers, parserRefusals } from '../parser-refusals.js';
 import { basicAuthenticator } from './auth.js';
 import type { DeadlineContext } from './context.js';
 import { deadlineErrorOf } from './errors.js';
@@ -39,7 +40,12 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
     bodyLimit: BODY_LIMIT,
     // Kestrel answers HEAD with 405; Fastify would otherwise answer it like GET.
     exposeHeadRoutes: false,
+    clientErrorHandler: parserRefusals((_status, message) => ({
+      type: TEXT,
+      body: `Error: ${message}`,
+    })),
   });
+  noteEarlyAnswers(app);
   closeConnectionsWhenQuiet(app);
   // JSON whatever the Content-Type says (the 10.0 client sends x-www-form-urlencoded).
   app.removeAllContentTypeParsers();

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../../domain/task-state.js';
 import { assertMayChangeJob } from '../../engine/accounts/permissions.js';
+import type { EngineContext } from '../../engine/context.js';
+import { MAX_TASKS_PER_JOB } from '../../engine/jobs/job-submission.js';
 import { applyTaskAction, type TaskAction } from '../../engine/tasks/task-actions.js';
-import { tasksWithFacts } from '../../store/execution-statistics.js';
+import { tasksWithFacts, type TaskWithFacts } from '../../store/execution-statistics.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';
 import { toDeadlineId } from './ids.js';
@@ -29,15 +31,41 @@ const COMMANDS: Record<string, { action: TaskAction; event: TaskEvent }> = {
   releasepending: { action: 'release', event: 'release' },
 };
 
+/**
+ * The task ids of a TaskID or TaskList, each once. A job has at most MAX_TASKS_PER_JOB tasks,
+ * so a list naming more cannot be met; it is refused before any of it is read.
+ */
 function taskIndexes(value: unknown): number[] {
   const items = Array.isArray(value) ? value : asList(value);
-  return items.map((item) => {
+  const indexes = new Set<number>();
+  for (const item of items) {
     const n = asInt(item);
     if (n === undefined || n < 0) {
       throw badRequest(`"${asString(item) ?? ''}" is not a task ID (a whole number).`);
     }
-    return n;
-  });
+    indexes.add(n);
+    if (indexes.size > MAX_TASKS_PER_JOB) {
+      throw badRequest(
+        `The task list names more than ${MAX_TASKS_PER_JOB} tasks; a job has at most ${MAX_TASKS_PER_JOB}.`,
+      );
+    }
+  }
+  return [...indexes];
+}
+
+/** The tasks of `indexes`, or Deadline's 500 naming the first that the job does not have. */
+async function tasksNamed(
+  ctx: EngineContext,
+  jobId: number,
+  indexes: readonly number[],
+): Promise<TaskWithFacts[]> {
+  const tasks = await tasksWithFacts(ctx.db, jobId, indexes);
+  if (tasks.length < indexes.length) {
+    const found = new Set(tasks.map((t) => t.task_index));
+    const missing = indexes.find((index) => !found.has(index));
+    throw serverError(`Job ${toDeadlineId(jobId)} has no task ${missing}.`);
+  }
+  return tasks;
 }
 
 export function taskRoutes(dc: DeadlineContext) {
@@ -50,13 +78,7 @@ export function taskRoutes(dc: DeadlineContext) {
       const job = await jobOf(ctx, jobText);
       const taskText = q('TaskID');
       if (taskText !== undefined) {
-        const indexes = taskIndexes(taskText);
-        const tasks = await tasksWithFacts(ctx.db, job.id, indexes);
-        for (const index of indexes) {
-          if (!tasks.some((t) => t.task_index === index)) {
-            throw serverError(`Job ${toDeadlineId(job.id)} has no task ${index}.`);
-          }
-        }
+        const tasks = await tasksNamed(ctx, job.id, taskIndexes(taskText));
         const rendered = tasks.map(renderTask);
         return rendered.length === 1 ? rendered[0] : rendered;
       }
@@ -88,13 +110,7 @@ export function taskRoutes(dc: DeadlineContext) {
       if (body.TaskList === undefined || body.TaskList === null) {
         await applyTaskAction(ctx, job.id, 'all', command.action);
       } else {
-        const indexes = taskIndexes(body.TaskList);
-        const tasks = await tasksWithFacts(ctx.db, job.id, indexes);
-        for (const index of indexes) {
-          if (!tasks.some((t) => t.task_index === index)) {
-            throw serverError(`Job ${toDeadlineId(job.id)} has no task ${index}.`);
-          }
-        }
+        const tasks = await tasksNamed(ctx, job.id, taskIndexes(body.TaskList));
         const sources = taskStateMachine.sources(command.event);
         const movable = tasks
           .filter((t) => sources.includes(t.state as TaskState))

@@ -193,6 +193,14 @@ export class Dispatcher {
     const deadline = Date.now() + Math.min(waitMs, this.settings.maxAcquireWaitMs);
     let hops = 0;
     for (;;) {
+      // A wait that ended because the client hung up or the server is stopping ends here,
+      // with no further look: after close() the database may be closed, and a look then
+      // threw out of a claim already answered (shutdown.test.ts, once under load). A wake
+      // this waiter was given goes on to the next in line.
+      if (signal?.aborted || this.#closed) {
+        if (hops > 0 && !this.#closed) this.#waiting.wake(1, hops - 1);
+        return [];
+      }
       // Wait in line before looking, so an event between the look and the wait is not missed.
       let woken: ((hops: number) => void) | undefined;
       let wokenWith: number | undefined;

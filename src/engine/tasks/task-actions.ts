@@ -5,7 +5,7 @@ import type { Tx } from '../../store/database.js';
 import { liveExecutionsOfTasks } from '../../store/executions.js';
 import { findJob } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
-import { findTask, tasksInStates } from '../../store/tasks.js';
+import { findTasks, tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { lockedJob } from '../jobs/job-actions.js';
 import { isParentJob } from '../jobs/job-families.js';
@@ -49,8 +49,11 @@ export async function applyTaskAction(
     if (taskIds === 'all') {
       tasks.push(...(await tasksInStates(tx, jobId, taskStateMachine.sources(event))));
     } else {
-      for (const id of taskIds) {
-        const task = await findTask(tx, id);
+      // One read for the whole selection (in chunks), not one per task: a Deadline TaskList
+      // may name thousands.
+      const byId = new Map((await findTasks(tx, taskIds)).map((t) => [t.id, t]));
+      for (const id of new Set(taskIds)) {
+        const task = byId.get(id);
         if (!task || task.job_id !== jobId) throw notFound('task', id);
         taskStateMachine.apply(task.state as TaskState, event, task.id);
         tasks.push(task);

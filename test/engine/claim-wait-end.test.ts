@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
+
+/*
+ * A long-poll claim that ends because its client hung up, or because the server is stopping,
+ * must not look at the queue again: after the engine's close() the database may be gone,
+ * and such a look made test/e2e/shutdown.test.ts fail once under load. `dispatcher.looks`
+ * counts every look (each is a query of the queue), so it must not move once the wait ends.
+ */
+
+const WAIT_MS = 30_000;
+
+for (const database of TEST_DATABASES) {
+  describe(`a waiting claim that is told to stop (${database.name})`, () => {
+    it('ends without a look when its client hangs up, answers nothing, and takes no task', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const node = await registerNode(ctx, { name: 'n1' });
+        const hangUp = new AbortController();
+        const claim = dispatcher.claim(node.id, { max: 1 }, WAIT_MS, hangUp.signal);
+        await eventually(() => assert.equal(dispatcher.parked, 1));
+        const looks = dispatcher.looks;
+        hangUp.abort();
+        assert.deepEqual(await claim, []);
+        assert.equal(dispatcher.looks, looks, 'no look at the queue after the hang-up');
+        assert.equal(dispatcher.parked, 0);
+
+        // Work that comes later goes to the next claim, not to the one that hung up.
+        await submitJob(ctx, {
+          type: 'command-line',
+          user: 'alice',
+          parameters: { executable: 'echo' },
+        });
+        const next = await dispatcher.claim(node.id, { max: 1 }, 0);
+        assert.equal(next.length, 1);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('a claim whose client is already gone does not look at all', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const node = await registerNode(ctx, { name: 'n1' });
+        const looks = dispatcher.looks;
+        assert.deepEqual(await dispatcher.claim(node.id, {}, WAIT_MS, AbortSignal.abort()), []);
+        assert.equal(dispatcher.looks, looks);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('ends every waiting claim without a look when the engine closes, with no error', async () => {
+      const t = await startTestEngine(database);
+      let closed = false;
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const claims = [];
+        for (let n = 0; n < 4; n++) {
+          const node = await registerNode(ctx, { name: `n${n}`, slots: 2 });
+          // Half as a server request would wait (with the engine's stopping signal), half bare.
+          const signal = n % 2 === 0 ? t.engine.stopping : undefined;
+          claims.push(dispatcher.claim(node.id, { max: 2 }, WAIT_MS, signal));
+        }
+        await eventually(() => assert.equal(dispatcher.parked, 4));
+        const looks = dispatcher.looks;
+        await t.close();
+        closed = true;
+        const settled = await Promise.allSettled(claims);
+        for (const outcome of settled) {
+          assert.equal(
+            outcome.status,
+            'fulfilled',
+            String((outcome as PromiseRejectedResult).reason),
+          );
+          assert.deepEqual((outcome as PromiseFulfilledResult<unknown>).value, []);
+        }
+        assert.equal(dispatcher.looks, looks, 'no look at the queue after close');
+        // A claim that arrives after close answers empty without touching the closed store.
+        const late = await dispatcher.claim(1, { max: 1 }, WAIT_MS);
+        assert.deepEqual(late, []);
+        assert.equal(dispatcher.looks, looks);
+      } finally {
+        if (!closed) await t.close();
+      }
+    });
+  });
+}
