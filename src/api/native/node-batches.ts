@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
-import { MAX_CLAIM } from '../../engine/dispatch/dispatcher.js';
+import { MAX_CLAIM } from '../../engine/dispatch/claim-walk.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
 import { waitSignal } from '../wait-signal.js';

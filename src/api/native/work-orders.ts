@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { Acquired } from '../../engine/dispatch/dispatcher.js';
+import type { Acquired } from '../../engine/dispatch/claim-walk.js';
 import { executionJson, jobJson, taskJson } from './representations.js';
 import { Execution, Job, Task } from './schemas.js';
 

@@ -1,43 +1,28 @@
 import { notFound } from '../../domain/errors.js';
-import { claimGroup } from '../../store/claim-groups.js';
-import {
-  dispatchableJobs,
-  nodeForClaim,
-  nodeSpecificJobsExist,
-  queuedTasksOf,
-  type DispatchableJob,
-} from '../../store/claim-looks.js';
+import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../../store/claim-looks.js';
 import type { Tx } from '../../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../../store/executions.js';
-import { findJobType, findRevisionById } from '../../store/job-types.js';
 import { lockJob } from '../../store/jobs.js';
 import { updateNode } from '../../store/nodes.js';
-import type {
-  ExecutionRow,
-  JobRow,
-  JobTypeRevisionRow,
-  JobTypeRow,
-  NodeRow,
-  TaskRow,
-} from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
 import type { EngineSettings } from '../settings.js';
-import { changeJobState, emitExecutionMoved } from '../state-changes.js';
-import { ItemFailure } from './group-commit.js';
-import { readOnce } from './read-once.js';
+import { claimGroupIn } from './claim-group.js';
+import {
+  HEARTBEAT_WRITE_MS,
+  JOBS_PER_LOOK,
+  JobTypeRows,
+  MAX_CLAIM,
+  MAX_SKIPPED_JOBS,
+  type Acquired,
+  type ClaimCall,
+  type ClaimOptions,
+  type Look,
+} from './claim-walk.js';
+import { FirstLooks } from './first-looks.js';
 import { dispatchTasks } from './task-dispatch.js';
 import { WaitQueue } from './wait-queue.js';
 import { writeLane, type LaneKind } from './write-lane.js';
-
-/** How stale a node's recorded heartbeat may get before an acquire refreshes it. */
-const HEARTBEAT_WRITE_MS = 5_000;
-
-/** Jobs a node may pass over in one claim (machine limit, tasks locked by others). */
-const MAX_SKIPPED_JOBS = 20;
-
-/** Jobs read per look at the queue; most claims are served by the first. */
-const JOBS_PER_LOOK = 4;
 
 /** How soon a claim that found only tasks locked by other claims looks again. */
 const CONTENDED_RETRY_MS = 5;
@@ -47,76 +32,6 @@ const CONTENDED_RETRY_MS = 5;
  * its jobs' row locks) until the last of the group is done.
  */
 const MAX_CLAIMS_PER_TRANSACTION = 32;
-
-/** A claim waiting for the group's transaction. */
-interface ClaimCall {
-  nodeId: number;
-  options: ClaimOptions;
-  look: Look;
-}
-
-/** The most tasks one claim may take. */
-export const MAX_CLAIM = 100;
-
-/** Everything a node needs to run one task, made from the claim's own rows. */
-export interface Acquired {
-  execution: ExecutionRow;
-  task: TaskRow;
-  job: JobRow;
-  type: JobTypeIdentity;
-  revision: JobTypeRevisionRow;
-  /** Milliseconds the task waited in the queue before this dispatch. */
-  queuedMs: number;
-}
-
-/** What a work order tells of its job type; a type's name and version never change. */
-type JobTypeIdentity = Pick<JobTypeRow, 'id' | 'name' | 'version'>;
-
-/** What one look at the queue saw besides what it took. */
-interface Look {
-  /** It passed over a job whose queued tasks were all locked by other claims. */
-  contended: boolean;
-}
-
-export interface ClaimOptions {
-  /** Up to this many tasks (at most the node's free slots). */
-  max?: number;
-  /** The executions start RUNNING: the node runs them at once and sends no start. */
-  start?: boolean;
-}
-
-/**
- * SQLite: the first look at the queue of each claim in one transaction, shared by the claims
- * of nodes alike in what they may run (pools, groups, resources). In the single-task
- * protocol a transaction holds up to 32 claims, and each ran the same dispatchable-jobs
- * query (11% of the server's time in bench/peer.ts --mode single). Within the claims of a
- * transaction the queue only shrinks (the finishes and starts that could add to it ran
- * first), so a look taken earlier names the same jobs in the same order, some perhaps
- * drained; a claim that finds one drained moves on, and looks afresh past the list. While
- * any dispatchable job has a machine limit or a node list, what a node may take depends on
- * the node itself (including jobs its look left out), and nothing is shared.
- */
-class FirstLooks {
-  readonly #looks = new Map<string, DispatchableJob[]>();
-  #shared: Promise<boolean> | undefined;
-  /** Known once the first `get` has asked; until then, and when false, nothing is kept. */
-  #sharing = false;
-
-  constructor(private readonly tx: Tx) {}
-
-  static profile(node: NodeRow, pools: readonly string[], groups: readonly string[]): string {
-    return JSON.stringify([pools, groups, node.cpus, node.mem, node.disk, node.gpus]);
-  }
-
-  async get(profile: string): Promise<DispatchableJob[] | undefined> {
-    this.#shared ??= nodeSpecificJobsExist(this.tx).then((exist) => (this.#sharing = !exist));
-    return (await this.#shared) ? this.#looks.get(profile) : undefined;
-  }
-
-  set(profile: string, jobs: DispatchableJob[]): void {
-    if (this.#sharing) this.#looks.set(profile, jobs);
-  }
-}
 
 /**
  * Hands tasks to nodes. An idle node's claim waits (long-poll) until an event says work may
@@ -128,12 +43,7 @@ export class Dispatcher {
   readonly #unsubscribe: () => void;
   /** Closed: waiting claims end at once (the server is stopping). */
   #closed = false;
-  /**
-   * Job-type revisions never change once written, nor do a type's name and version, so
-   * each is read once: two reads fewer per claim, each a round trip on PostgreSQL.
-   */
-  readonly #revisions = new Map<number, JobTypeRevisionRow>();
-  readonly #types = new Map<number, JobTypeIdentity>();
+  readonly #rows = new JobTypeRows();
   /**
    * Claims of every node share transactions with each other and with the finishes and
    * starts of the moment (the engine's WriteLane): in the single-task protocol with 8
@@ -143,7 +53,8 @@ export class Dispatcher {
     order: 2,
     max: MAX_CLAIMS_PER_TRANSACTION,
     write: async (_ctx, _settings, tx, emit, calls) => {
-      if (this.ctx.dialect === 'postgres') return this.#claimGroupIn(tx, emit, calls);
+      if (this.ctx.dialect === 'postgres')
+        return claimGroupIn(this.ctx, this.settings, this.#rows, tx, emit, calls);
       const answers: Acquired[][] = [];
       // A lone claim has no one to share its look with: asking whether it may would be one
       // statement more on the path of pickup latency, for nothing.
@@ -348,8 +259,8 @@ export class Dispatcher {
           continue;
         }
         const { dispatched, job } = claimed;
-        const type = await this.#type(tx, job.job_type_id);
-        const revision = await this.#revision(tx, job.job_type_rev_id);
+        const type = await this.#rows.type(tx, job.job_type_id);
+        const revision = await this.#rows.revision(tx, job.job_type_rev_id);
         if (!type || !revision) throw notFound('job type', job.job_type_id);
         // `dispatched` is in the order of `tasks`, whose rows still say when each was queued.
         dispatched.forEach(({ execution, task }, i) => {
@@ -360,101 +271,6 @@ export class Dispatcher {
       }
     }
     return taken;
-  }
-
-  /**
-   * PostgreSQL: the group's claims in one round trip (claimGroup), each walking the queue as
-   * #claimIn does; then the events and work orders of what each took. A group of N claims
-   * was 4N round trips, each a turn of a busy server's event loop, while the group's
-   * transaction held the row locks of every job it had claimed from.
-   */
-  async #claimGroupIn(
-    tx: Tx,
-    emit: Emit,
-    calls: readonly ClaimCall[],
-  ): Promise<(Acquired[] | ItemFailure)[]> {
-    const ctx = this.ctx;
-    const now = ctx.clock();
-    const results = await claimGroup(
-      tx,
-      calls.map(({ nodeId, options }) => ({
-        nodeId,
-        max: options.max ?? 1,
-        start: options.start ?? false,
-      })),
-      {
-        now,
-        leaseExpiresAt: now + this.settings.leaseMs,
-        heartbeatBefore: now - HEARTBEAT_WRITE_MS,
-        maxClaim: MAX_CLAIM,
-        maxSkippedJobs: MAX_SKIPPED_JOBS,
-        jobsPerLook: JOBS_PER_LOOK,
-      },
-    );
-    // Each job's row as the group left it (counters moved by every claim of it), taken out
-    // of QUEUED once, whichever claim took its first task.
-    const jobs = new Map<number, JobRow>();
-    for (const { taken } of results) for (const { job } of taken) jobs.set(job.id, job);
-    for (const [id, job] of jobs) {
-      if (job.state === 'QUEUED') jobs.set(id, await changeJobState(ctx, tx, emit, job, 'start'));
-    }
-    const answers: (Acquired[] | ItemFailure)[] = [];
-    for (const [i, result] of results.entries()) {
-      const { nodeId, options, look } = calls[i]!;
-      if (!result.found) {
-        answers.push(new ItemFailure(notFound('node', nodeId)));
-        continue;
-      }
-      if (result.priorState !== 'ONLINE') {
-        emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: result.enabled });
-      }
-      if (result.contended) look.contended = true;
-      const acquired: Acquired[] = [];
-      for (const { execution, task, job: claimed, queuedAt } of result.taken) {
-        const job = jobs.get(claimed.id)!;
-        const type = await this.#type(tx, job.job_type_id);
-        const revision = await this.#revision(tx, job.job_type_rev_id);
-        if (!type || !revision) throw notFound('job type', job.job_type_id);
-        emitExecutionMoved(emit, execution, null, 'ACQUIRED');
-        if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
-        acquired.push({
-          execution,
-          task,
-          job,
-          type,
-          revision,
-          queuedMs: Math.max(0, now - queuedAt),
-        });
-      }
-      // One event per job a claim took tasks of, as dispatchTasks emits.
-      const byJob = new Map<number, number[]>();
-      for (const { task } of acquired) {
-        byJob.set(task.job_id, [...(byJob.get(task.job_id) ?? []), task.id]);
-      }
-      for (const [jobId, taskIds] of byJob) {
-        emit({
-          type: 'task.state',
-          jobId,
-          taskIds,
-          count: taskIds.length,
-          from: 'QUEUED',
-          to: 'RUNNING',
-        });
-      }
-      answers.push(acquired);
-    }
-    return answers;
-  }
-
-  #type(tx: Tx, id: number): Promise<JobTypeIdentity | undefined> {
-    return readOnce(this.#types, id, async () => {
-      const row = await findJobType(tx, id);
-      return row && { id: row.id, name: row.name, version: row.version };
-    });
-  }
-
-  #revision(tx: Tx, id: number): Promise<JobTypeRevisionRow | undefined> {
-    return readOnce(this.#revisions, id, () => findRevisionById(tx, id));
   }
 
   async #overMachineLimit(tx: Tx, jobId: number, nodeId: number): Promise<boolean> {

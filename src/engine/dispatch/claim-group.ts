@@ -1,0 +1,103 @@
+import { notFound } from '../../domain/errors.js';
+import { claimGroup } from '../../store/claim-groups.js';
+import type { Tx } from '../../store/database.js';
+import type { JobRow } from '../../store/schema.js';
+import type { Emit, EngineContext } from '../context.js';
+import type { EngineSettings } from '../settings.js';
+import { changeJobState, emitExecutionMoved } from '../state-changes.js';
+import {
+  HEARTBEAT_WRITE_MS,
+  JOBS_PER_LOOK,
+  MAX_CLAIM,
+  MAX_SKIPPED_JOBS,
+  type Acquired,
+  type ClaimCall,
+  type JobTypeRows,
+} from './claim-walk.js';
+import { ItemFailure } from './group-commit.js';
+
+/**
+ * PostgreSQL: the group's claims in one round trip (claimGroup), each walking the queue as the
+ * dispatcher's #claimIn does; then the events and work orders of what each took. A group of N claims
+ * was 4N round trips, each a turn of a busy server's event loop, while the group's
+ * transaction held the row locks of every job it had claimed from.
+ */
+export async function claimGroupIn(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  rows: JobTypeRows,
+  tx: Tx,
+  emit: Emit,
+  calls: readonly ClaimCall[],
+): Promise<(Acquired[] | ItemFailure)[]> {
+  const now = ctx.clock();
+  const results = await claimGroup(
+    tx,
+    calls.map(({ nodeId, options }) => ({
+      nodeId,
+      max: options.max ?? 1,
+      start: options.start ?? false,
+    })),
+    {
+      now,
+      leaseExpiresAt: now + settings.leaseMs,
+      heartbeatBefore: now - HEARTBEAT_WRITE_MS,
+      maxClaim: MAX_CLAIM,
+      maxSkippedJobs: MAX_SKIPPED_JOBS,
+      jobsPerLook: JOBS_PER_LOOK,
+    },
+  );
+  // Each job's row as the group left it (counters moved by every claim of it), taken out
+  // of QUEUED once, whichever claim took its first task.
+  const jobs = new Map<number, JobRow>();
+  for (const { taken } of results) for (const { job } of taken) jobs.set(job.id, job);
+  for (const [id, job] of jobs) {
+    if (job.state === 'QUEUED') jobs.set(id, await changeJobState(ctx, tx, emit, job, 'start'));
+  }
+  const answers: (Acquired[] | ItemFailure)[] = [];
+  for (const [i, result] of results.entries()) {
+    const { nodeId, options, look } = calls[i]!;
+    if (!result.found) {
+      answers.push(new ItemFailure(notFound('node', nodeId)));
+      continue;
+    }
+    if (result.priorState !== 'ONLINE') {
+      emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: result.enabled });
+    }
+    if (result.contended) look.contended = true;
+    const acquired: Acquired[] = [];
+    for (const { execution, task, job: claimed, queuedAt } of result.taken) {
+      const job = jobs.get(claimed.id)!;
+      const type = await rows.type(tx, job.job_type_id);
+      const revision = await rows.revision(tx, job.job_type_rev_id);
+      if (!type || !revision) throw notFound('job type', job.job_type_id);
+      emitExecutionMoved(emit, execution, null, 'ACQUIRED');
+      if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+      acquired.push({
+        execution,
+        task,
+        job,
+        type,
+        revision,
+        queuedMs: Math.max(0, now - queuedAt),
+      });
+    }
+    // One event per job a claim took tasks of, as dispatchTasks emits.
+    const byJob = new Map<number, number[]>();
+    for (const { task } of acquired) {
+      byJob.set(task.job_id, [...(byJob.get(task.job_id) ?? []), task.id]);
+    }
+    for (const [jobId, taskIds] of byJob) {
+      emit({
+        type: 'task.state',
+        jobId,
+        taskIds,
+        count: taskIds.length,
+        from: 'QUEUED',
+        to: 'RUNNING',
+      });
+    }
+    answers.push(acquired);
+  }
+  return answers;
+}

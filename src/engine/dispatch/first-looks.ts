@@ -1,0 +1,37 @@
+import type { DispatchableJob } from '../../store/claim-looks.js';
+import { nodeSpecificJobsExist } from '../../store/claim-looks.js';
+import type { Tx } from '../../store/database.js';
+import type { NodeRow } from '../../store/schema.js';
+
+/**
+ * SQLite: the first look at the queue of each claim in one transaction, shared by the claims
+ * of nodes alike in what they may run (pools, groups, resources). In the single-task
+ * protocol a transaction holds up to 32 claims, and each ran the same dispatchable-jobs
+ * query (11% of the server's time in bench/peer.ts --mode single). Within the claims of a
+ * transaction the queue only shrinks (the finishes and starts that could add to it ran
+ * first), so a look taken earlier names the same jobs in the same order, some perhaps
+ * drained; a claim that finds one drained moves on, and looks afresh past the list. While
+ * any dispatchable job has a machine limit or a node list, what a node may take depends on
+ * the node itself (including jobs its look left out), and nothing is shared.
+ */
+export class FirstLooks {
+  readonly #looks = new Map<string, DispatchableJob[]>();
+  #shared: Promise<boolean> | undefined;
+  /** Known once the first `get` has asked; until then, and when false, nothing is kept. */
+  #sharing = false;
+
+  constructor(private readonly tx: Tx) {}
+
+  static profile(node: NodeRow, pools: readonly string[], groups: readonly string[]): string {
+    return JSON.stringify([pools, groups, node.cpus, node.mem, node.disk, node.gpus]);
+  }
+
+  async get(profile: string): Promise<DispatchableJob[] | undefined> {
+    this.#shared ??= nodeSpecificJobsExist(this.tx).then((exist) => (this.#sharing = !exist));
+    return (await this.#shared) ? this.#looks.get(profile) : undefined;
+  }
+
+  set(profile: string, jobs: DispatchableJob[]): void {
+    if (this.#sharing) this.#looks.set(profile, jobs);
+  }
+}
