@@ -12,9 +12,18 @@ export async function findJob(db: Executor, id: number): Promise<JobRow | undefi
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Ids bound per query: one `IN` list of more passed SQLite's 32,766 variables (a 500). */
+const IDS_PER_QUERY = 1000;
+
+/** The jobs of `ids` that exist, in id order, read in chunks whatever the list's length. */
 export async function findJobs(db: Executor, ids: readonly number[]): Promise<JobRow[]> {
-  if (ids.length === 0) return [];
-  return db.selectFrom('jobs').selectAll().where('id', 'in', ids).orderBy('id').execute();
+  const unique = [...new Set(ids)];
+  const found: JobRow[] = [];
+  for (let i = 0; i < unique.length; i += IDS_PER_QUERY) {
+    const chunk = unique.slice(i, i + IDS_PER_QUERY);
+    found.push(...(await db.selectFrom('jobs').selectAll().where('id', 'in', chunk).execute()));
+  }
+  return found.sort((a, b) => a.id - b.id);
 }
 
 /**
