@@ -39,3 +39,23 @@ export function deadlineDataOf(dialect: DialectData): DeadlineData | undefined {
   const d = dialect.deadline;
   return isRecord(d) ? d : undefined;
 }
+
+/** Applies `edit` to the Deadline part of a dialect JSON, creating it for foreign jobs. */
+export function withDeadline(
+  current: DialectData,
+  edit: (data: NonNullable<DialectData['deadline']>) => void,
+): DialectData {
+  const existing = deadlineDataOf(current);
+  const data = existing
+    ? { ...existing, props: { ...(existing.props ?? {}) } }
+    : { plugin: '', jobInfo: {}, pluginInfo: {}, aux: [], white: false, props: {} };
+  edit(data);
+  // A job submitted elsewhere keeps showing its own plugin.
+  const next: DialectData = { ...current, deadline: data };
+  if (!existing && data.plugin === '') {
+    const rest: Partial<typeof data> = { ...data };
+    delete rest.plugin;
+    next.deadline = rest as NonNullable<DialectData['deadline']>;
+  }
+  return next;
+}
