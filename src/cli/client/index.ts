@@ -6,12 +6,13 @@ import { registerNodesCommand } from './nodes.js';
 import { registerOutputsCommand } from './outputs.js';
 import { registerShowCommand } from './show.js';
 import { registerSubmitCommand } from './submit.js';
+import { registerTaskCommand } from './tasks.js';
 import { registerTypesCommand } from './types.js';
 import { registerWaitCommand } from './wait.js';
 
 /**
  * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
- * nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ * task, nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
@@ -21,6 +22,7 @@ export function registerClientCommands(program: Command): void {
   registerWaitCommand(program);
   registerOutputsCommand(program);
   registerJobActionCommands(program);
+  registerTaskCommand(program);
   registerNodesCommand(program);
   registerTypesCommand(program);
 }

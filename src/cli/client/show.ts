@@ -121,7 +121,7 @@ const taskColumns = (names: Map<number, string>): Column<Task>[] => [
   { header: 'DURATION', value: (t) => elapsed(t.startedAt, t.endedAt) },
 ];
 
-const executionColumns = (
+export const executionColumns = (
   names: Map<number, string>,
   taskIndex: Map<number, number>,
 ): Column<Execution>[] => [
