@@ -4,6 +4,7 @@ import { registerJobsCommand } from './jobs.js';
 import { registerLogsCommand } from './logs.js';
 import { registerNodesCommand } from './nodes.js';
 import { registerOutputsCommand } from './outputs.js';
+import { registerRetryCommand } from './retry.js';
 import { registerShowCommand } from './show.js';
 import { registerSubmitCommand } from './submit.js';
 import { registerTaskCommand } from './tasks.js';
@@ -12,7 +13,7 @@ import { registerWaitCommand } from './wait.js';
 
 /**
  * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
- * task, nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ * retry, task, nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
@@ -22,6 +23,7 @@ export function registerClientCommands(program: Command): void {
   registerWaitCommand(program);
   registerOutputsCommand(program);
   registerJobActionCommands(program);
+  registerRetryCommand(program);
   registerTaskCommand(program);
   registerNodesCommand(program);
   registerTypesCommand(program);
