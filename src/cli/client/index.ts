@@ -3,6 +3,7 @@ import { registerJobActionCommands } from './job-actions.js';
 import { registerJobsCommand } from './jobs.js';
 import { registerLogsCommand } from './logs.js';
 import { registerNodesCommand } from './nodes.js';
+import { registerModifyCommand } from './modify.js';
 import { registerOutputsCommand } from './outputs.js';
 import { registerRetryCommand } from './retry.js';
 import { registerShowCommand } from './show.js';
@@ -13,7 +14,7 @@ import { registerWaitCommand } from './wait.js';
 
 /**
  * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
- * retry, task, nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ * retry, modify, task, nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
@@ -24,6 +25,7 @@ export function registerClientCommands(program: Command): void {
   registerOutputsCommand(program);
   registerJobActionCommands(program);
   registerRetryCommand(program);
+  registerModifyCommand(program);
   registerTaskCommand(program);
   registerNodesCommand(program);
   registerTypesCommand(program);
