@@ -18,9 +18,10 @@ export interface CommonFlags {
 export function withClientOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--server <url>', `Drover server URL (default ${DEFAULT_SERVER})`).env(
-        'DROVER_SERVER',
-      ),
+      new Option(
+        '--server <url>',
+        `Drover server URL, or host:port for http (default ${DEFAULT_SERVER})`,
+      ).env('DROVER_SERVER'),
     )
     .addOption(new Option('--token <token>', 'API token').env('DROVER_TOKEN'))
     .option('--json', 'print JSON for scripts');

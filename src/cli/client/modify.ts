@@ -13,7 +13,7 @@ import {
   printJson,
   withClientOptions,
 } from './command-support.js';
-import { duration } from './format.js';
+import { timeoutSeconds } from './format.js';
 import type { Job } from './resources.js';
 
 /*
@@ -35,8 +35,6 @@ interface ModifyFlags {
   dependsOn?: number[];
   comment?: string;
 }
-
-const timeout = (seconds: number): string => (seconds > 0 ? duration(seconds * 1000) : 'none');
 
 /** Each setting: its flag, its PATCH field and how it reads in the report. */
 const SETTINGS: ReadonlyArray<{
@@ -60,13 +58,13 @@ const SETTINGS: ReadonlyArray<{
     flag: 'taskTimeout',
     field: 'taskTimeout',
     label: 'task timeout',
-    show: (v) => timeout(v as number),
+    show: (v) => timeoutSeconds(v as number),
   },
   {
     flag: 'jobTimeout',
     field: 'jobTimeout',
     label: 'job timeout',
-    show: (v) => timeout(v as number),
+    show: (v) => timeoutSeconds(v as number),
   },
   {
     flag: 'dependsOn',
