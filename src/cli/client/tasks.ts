@@ -290,9 +290,8 @@ export function registerTaskCommand(program: Command): void {
     .command('task')
     .summary('list, show, read and act on the tasks of a job')
     .description(
-      'The tasks of a job, named by index as `drover task list` shows them:\n' +
-        '  drover task list JOB, drover task show JOB TASK, drover task logs JOB TASK,\n' +
-        '  drover task suspend|resume|requeue|complete|fail JOB TASKS (4, 3-7 or 1,4,9-12).',
+      'The tasks of a job, named by their index as `drover task list` shows them (from 0).\n' +
+        'The actions take TASKS as an index (4), a range (3-7) or a list (1,4,9-12).',
     );
   registerList(task);
   registerShow(task);
