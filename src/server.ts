@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import { archiveFileName } from './api/deadline/archive-names.js';
 import { buildDeadlineApp } from './api/deadline/index.js';
-import { checkExposure, type Config } from './config.js';
+import { checkExposure, SERVE_OPTIONS, type Config } from './config.js';
 import { startEngine, type Engine } from './engine/engine.js';
 import { startOnCompleteActions } from './engine/jobs/on-complete.js';
 import { JOB_DEFINITION_FORMATS } from './formats/index.js';
@@ -20,6 +20,43 @@ export interface RunningServer {
 }
 
 export const VERSION = '0.1.0';
+
+/** What listens on each port setting, and whether it can be turned off with 0. */
+const FACES: Record<'port' | 'deadlinePort', { what: string; canBeOff: boolean }> = {
+  port: { what: 'the native API and web UI listener', canBeOff: false },
+  deadlinePort: { what: 'the Deadline Web Service listener', canBeOff: true },
+};
+
+/**
+ * Listens, and turns a port that is taken into a sentence that names the face and the
+ * option that moves it (or turns it off) instead of a bare EADDRINUSE: the second face's
+ * default port (8081) is often taken by something else on a workstation.
+ */
+async function listenAs(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  key: keyof typeof FACES,
+): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    const face = FACES[key];
+    const option = SERVE_OPTIONS.find((o) => o.key === key)!;
+    const flag = option.flag.split(' ')[0]!;
+    const problem =
+      code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is taken`
+        : `port ${port} on ${host} may not be opened by this user`;
+    throw new Error(
+      `${problem}: it is ${face.what}; move it with ${flag} N (${option.env})` +
+        (face.canBeOff ? ` or turn it off with ${flag} 0` : ''),
+      { cause: error },
+    );
+  }
+}
 
 /** Starts one replica: engine (migrations included), reaper, HTTP. */
 export async function startServer(config: Config, schema?: string): Promise<RunningServer> {
@@ -55,7 +92,7 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
       logLevel: config.logLevel,
       version: VERSION,
     });
-    await app.listen({ host: config.host, port: config.port });
+    await listenAs(app, config.host, config.port, 'port');
     if (config.deadlinePort) {
       deadline = await buildDeadlineApp({
         engine,
@@ -64,7 +101,7 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
         logLevel: config.logLevel,
         version: VERSION,
       });
-      await deadline.listen({ host: config.host, port: config.deadlinePort });
+      await listenAs(deadline, config.host, config.deadlinePort, 'deadlinePort');
     }
   } catch (error) {
     await deadline?.close();

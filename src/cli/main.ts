@@ -23,6 +23,7 @@ import { startServer, VERSION } from '../server.js';
 import { registerWorkerCommand } from '../worker/command.js';
 import { startLocalWorkers } from '../worker/local-workers.js';
 import { registerClientCommands } from './client/index.js';
+import { registerCompletionCommand } from './completion.js';
 
 /** Options every command that opens the database directly shares with `serve`. */
 function databaseOptions(command: Command): Command {
@@ -231,6 +232,7 @@ export function buildProgram(): Command {
 
   registerWorkerCommand(program);
   registerClientCommands(program);
+  registerCompletionCommand(program);
   return program;
 }
 

@@ -35,14 +35,14 @@ describe('drover nodes and drover types', () => {
     });
     await api(t, 'POST', '/nodes', { name: 'render-02', hostname: 'r2.farm', cpus: 4, mem: 8192 });
     const header =
-      'ID  NAME       HOSTNAME  STATE   POOLS    GROUPS  RUNNING  CPUS        MEM  GPUS  LAST HEARTBEAT';
+      'ID  NAME       HOSTNAME  STATE   POOLS    GROUPS  RUNNING  CPUS       MEM  GPUS  LAST HEARTBEAT';
     expectRun(
       await drover(t, ['nodes']),
       0,
       [
         header,
-        ' 1  render-01  r1.farm   ONLINE  gpu,cpu  a           0/2    16  65536 MiB     2  2026-01-01 00:00:00',
-        ' 2  render-02  r2.farm   ONLINE  -        -           0/1     4   8192 MiB     0  2026-01-01 00:00:00',
+        ' 1  render-01  r1.farm   ONLINE  gpu,cpu  a           0/2    16  64.0 GiB     2  2026-01-01 00:00:00',
+        ' 2  render-02  r2.farm   ONLINE  -        -           0/1     4   8.0 GiB     0  2026-01-01 00:00:00',
         '',
       ].join('\n'),
     );

@@ -145,7 +145,7 @@ describe('drover show', () => {
       run.stdout.includes(
         [
           'Max tries:        3',
-          'Task timeout:     600s',
+          'Task timeout:     10m 00s',
           'On task timeout:  COMPLETE (kill it, complete the task)',
           'Submitted:',
         ].join('\n'),

@@ -12,7 +12,14 @@ import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
 import { iso, jobTypeJson } from './representations.js';
-import { errorResponses, IdParams, JobType, JobTypeDefinition, Page, pageOf } from './schemas.js';
+import {
+  errorResponses,
+  IdParams,
+  JobType,
+  JobTypeDefinition,
+  pageQuery,
+  pageOf,
+} from './schemas.js';
 
 const Revision = Type.Object({
   revision: Type.Integer(),
@@ -105,7 +112,10 @@ export function jobTypeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['job types'],
           summary: 'Job types',
-          querystring: Type.Intersect([Page, Type.Object({ name: Type.Optional(Type.String()) })]),
+          querystring: Type.Intersect([
+            pageQuery(100),
+            Type.Object({ name: Type.Optional(Type.String()) }),
+          ]),
           response: { 200: pageOf(JobType), ...errorResponses },
         },
       },

@@ -6,7 +6,7 @@ import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';
 import { nodeJson } from './representations.js';
-import { errorResponses, IdParams, Node, Page, pageOf } from './schemas.js';
+import { errorResponses, IdParams, Node, pageQuery, pageOf } from './schemas.js';
 
 export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx } = engine;
@@ -18,7 +18,7 @@ export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           tags: ['nodes'],
           summary: 'Every worker node',
           querystring: Type.Intersect([
-            Page,
+            pageQuery(100),
             Type.Object({
               state: Type.Optional(
                 Type.Array(Type.Union([Type.Literal('ONLINE'), Type.Literal('OFFLINE')])),

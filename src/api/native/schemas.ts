@@ -44,10 +44,29 @@ export const errorResponses = {
   409: ErrorBody,
 };
 
-export const Page = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX, default: 0 })),
-});
+/** The most items any native list route answers in one page. */
+export const MAX_PAGE = 1000;
+
+/**
+ * `limit` and `offset` of a list route whose page is `defaultLimit` items unless asked.
+ * The schema's default is the one applied: the validator fills it in before the handler
+ * runs, so a handler's own fallback would never be reached (the tasks route once said 1000
+ * and answered 50).
+ */
+export const pageQuery = (defaultLimit: number) =>
+  Type.Object({
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_PAGE,
+        default: defaultLimit,
+        description: `Items in the page: ${defaultLimit} unless given, at most ${MAX_PAGE}`,
+      }),
+    ),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX, default: 0 })),
+  });
+
+export const Page = pageQuery(50);
 
 export const pageOf = <T extends TSchema>(item: T) =>
   Type.Object({

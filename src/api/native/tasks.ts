@@ -6,7 +6,7 @@ import { getJob, getTask } from '../../engine/queries.js';
 import { applyTaskAction, TASK_ACTIONS } from '../../engine/tasks/task-actions.js';
 import { listTasks } from '../../store/tasks.js';
 import { taskJson } from './representations.js';
-import { errorResponses, IdParams, Page, pageOf, Task, TaskState } from './schemas.js';
+import { errorResponses, IdParams, pageQuery, pageOf, Task, TaskState } from './schemas.js';
 
 export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx } = engine;
@@ -19,7 +19,7 @@ export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           summary: "A job's tasks in index order",
           params: IdParams,
           querystring: Type.Intersect([
-            Page,
+            pageQuery(1000),
             Type.Object({ state: Type.Optional(Type.Array(TaskState)) }),
           ]),
           response: { 200: pageOf(Task), ...errorResponses },

@@ -58,12 +58,35 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The server's base URL from what was typed: `host:port` (or a bare host) means http, as
+ * `curl` reads it; a URL keeps its scheme, which must be http or https.
+ */
+export function serverUrl(text: string): string {
+  const typed = text.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(typed)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
+    throw new CliError(
+      `--server "${text}" is not an http:// or https:// URL; give one, or host:port for http`,
+    );
+  }
+  const full = scheme === undefined ? `http://${typed}` : typed;
+  let url: URL;
+  try {
+    url = new URL(full);
+  } catch {
+    throw new CliError(`--server "${text}" is not a URL or host:port (e.g. render-01:8080)`);
+  }
+  if (!url.hostname) throw new CliError(`--server "${text}" names no host`);
+  return full.replace(/\/+$/, '');
+}
+
 export class ApiClient {
   readonly server: string;
   private readonly token: string | undefined;
 
   constructor(settings: ClientSettings) {
-    this.server = settings.server.replace(/\/+$/, '');
+    this.server = serverUrl(settings.server);
     this.token = settings.token || undefined;
   }
 

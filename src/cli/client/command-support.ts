@@ -18,9 +18,10 @@ export interface CommonFlags {
 export function withClientOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--server <url>', `Drover server URL (default ${DEFAULT_SERVER})`).env(
-        'DROVER_SERVER',
-      ),
+      new Option(
+        '--server <url>',
+        `Drover server URL, or host:port for http (default ${DEFAULT_SERVER})`,
+      ).env('DROVER_SERVER'),
     )
     .addOption(new Option('--token <token>', 'API token').env('DROVER_TOKEN'))
     .option('--json', 'print JSON for scripts');
@@ -134,5 +135,28 @@ export function optionParser<T>(parse: (text: string) => T) {
       if (error instanceof CliError) throw new InvalidArgumentError(error.message);
       throw error;
     }
+  };
+}
+
+const SPAN_SECONDS: Record<string, number> = { w: 604_800, d: 86_400, h: 3600, m: 60, s: 1 };
+
+/**
+ * A timeout in whole seconds: `90` (seconds), `45m`, `2h`, `1h30m`, `1d12h`; `0` or `none`
+ * for no timeout.
+ */
+export function parseSeconds(name: string) {
+  return (text: string): number => {
+    const t = text.trim().toLowerCase();
+    if (t === 'none' || /^\d+$/.test(t)) return t === 'none' ? 0 : Number(t);
+    if (/^(\d+[wdhms])+$/.test(t)) {
+      let seconds = 0;
+      for (const [, n, unit] of t.matchAll(/(\d+)([wdhms])/g)) {
+        seconds += Number(n) * SPAN_SECONDS[unit!]!;
+      }
+      return seconds;
+    }
+    throw new CliError(
+      `${name} must be seconds (90) or a span such as 45m, 2h or 1h30m (0 or none: no timeout), not "${text}"`,
+    );
   };
 }

@@ -48,14 +48,16 @@ export function details(pairs: ReadonlyArray<readonly [string, unknown]>): strin
   return shown.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${cell(v as string)}`).join('\n') + '\n';
 }
 
-/** 1h 02m, 3m 07s, 12s, 850ms. */
+/** 2d 03h, 1h 02m, 3m 07s, 12s, 850ms. */
 export function duration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '-';
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
+  if (d > 0) return `${d}d ${String(h).padStart(2, '0')}h`;
   if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
   if (m > 0) return `${m}m ${String(sec).padStart(2, '0')}s`;
   return `${sec}s`;
@@ -105,6 +107,14 @@ export function bytes(n: number | undefined): string {
   }
   return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** A size the API gives in MiB (node memory, a task's needs), as bytes() writes it. */
+export const mebibytes = (n: number | undefined): string =>
+  n === undefined ? '-' : bytes(n * 1024 * 1024);
+
+/** A timeout in seconds; 0 is none. */
+export const timeoutSeconds = (seconds: number): string =>
+  seconds > 0 ? duration(seconds * 1000) : 'none';
 
 export const plural = (n: number, word: string, many = `${word}s`): string =>
   `${n} ${n === 1 ? word : many}`;

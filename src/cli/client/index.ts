@@ -2,16 +2,19 @@ import type { Command } from 'commander';
 import { registerJobActionCommands } from './job-actions.js';
 import { registerJobsCommand } from './jobs.js';
 import { registerLogsCommand } from './logs.js';
+import { registerModifyCommand } from './modify.js';
 import { registerNodesCommand } from './nodes.js';
 import { registerOutputsCommand } from './outputs.js';
+import { registerRetryCommand } from './retry.js';
 import { registerShowCommand } from './show.js';
 import { registerSubmitCommand } from './submit.js';
+import { registerTaskCommand } from './tasks.js';
 import { registerTypesCommand } from './types.js';
 import { registerWaitCommand } from './wait.js';
 
 /**
  * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
- * nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ * retry, modify, task, nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
@@ -21,6 +24,9 @@ export function registerClientCommands(program: Command): void {
   registerWaitCommand(program);
   registerOutputsCommand(program);
   registerJobActionCommands(program);
+  registerRetryCommand(program);
+  registerModifyCommand(program);
+  registerTaskCommand(program);
   registerNodesCommand(program);
   registerTypesCommand(program);
 }

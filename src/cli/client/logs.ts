@@ -42,12 +42,12 @@ interface LogsFlags {
   headers: boolean;
 }
 
-interface Printer {
+export interface Printer {
   header(task: Task, execution: Execution): void;
   lines(task: Task, execution: Execution, lines: readonly LogLine[]): void;
 }
 
-function textPrinter(headers: boolean, nodes: Map<number, string>): Printer {
+export function textPrinter(headers: boolean, nodes: Map<number, string>): Printer {
   return {
     header(task, execution) {
       if (!headers) return;
@@ -66,7 +66,7 @@ function textPrinter(headers: boolean, nodes: Map<number, string>): Printer {
 }
 
 /** One JSON object a line, for scripts (`jq`), also while following. */
-const jsonPrinter: Printer = {
+export const jsonPrinter: Printer = {
   header() {},
   lines(task, execution, lines) {
     for (const l of lines) {
@@ -88,7 +88,7 @@ async function tasksOf(client: ApiClient, jobId: number, index?: number): Promis
 }
 
 /** Prints an execution's log from `from` to what is there now; returns where it stopped. */
-async function printLog(
+export async function printLog(
   client: ApiClient,
   printer: Printer,
   task: Task,

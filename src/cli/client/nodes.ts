@@ -9,7 +9,7 @@ import {
   printJson,
   withClientOptions,
 } from './command-support.js';
-import { table, timestamp, type Column } from './format.js';
+import { mebibytes, table, timestamp, type Column } from './format.js';
 import type { Node } from './resources.js';
 
 /* `drover nodes`: the worker nodes; `drover nodes enable|disable ID…`. */
@@ -23,7 +23,7 @@ const NODE_COLUMNS: readonly Column<Node>[] = [
   { header: 'GROUPS', value: (n) => n.groups.join(',') || '-' },
   { header: 'RUNNING', value: (n) => `${n.currentExecutions.length}/${n.slots}`, right: true },
   { header: 'CPUS', value: (n) => n.resources.cpus, right: true },
-  { header: 'MEM', value: (n) => `${n.resources.mem} MiB`, right: true },
+  { header: 'MEM', value: (n) => mebibytes(n.resources.mem), right: true },
   { header: 'GPUS', value: (n) => n.resources.gpus, right: true },
   { header: 'LAST HEARTBEAT', value: (n) => timestamp(n.lastHeartbeat) },
 ];

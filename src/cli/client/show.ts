@@ -13,7 +13,17 @@ import {
   printJson,
   withClientOptions,
 } from './command-support.js';
-import { bytes, details, elapsed, fraction, table, timestamp, type Column } from './format.js';
+import {
+  bytes,
+  details,
+  elapsed,
+  fraction,
+  mebibytes,
+  table,
+  timeoutSeconds,
+  timestamp,
+  type Column,
+} from './format.js';
 import type { Execution, Job, Node, Output, Page, Task, WaitingReason } from './resources.js';
 
 /* `drover show ID`: one job's details, tasks, executions, waiting reasons and outputs. */
@@ -58,9 +68,9 @@ function jobDetails(job: Job): string {
   const r = job.resources;
   const needs = [
     r.cpus ? `${r.cpus} cpus` : '',
-    r.mem ? `${r.mem} MiB` : '',
+    r.mem ? `${mebibytes(r.mem)} memory` : '',
     r.gpus ? `${r.gpus} gpus` : '',
-    r.disk ? `${r.disk} MiB disk` : '',
+    r.disk ? `${mebibytes(r.disk)} disk` : '',
   ].filter(Boolean);
   return details([
     ['Job', `${job.id}  ${job.name}`],
@@ -87,14 +97,14 @@ function jobDetails(job: Job): string {
     ['Machine limit', job.machineLimit || undefined],
     ['Needs', needs.length ? needs.join(', ') : undefined],
     ['Max tries', job.maxTries],
-    ['Task timeout', timeoutShown ? (job.taskTimeout ? `${job.taskTimeout}s` : 'none') : undefined],
+    ['Task timeout', timeoutShown ? timeoutSeconds(job.taskTimeout) : undefined],
     [
       'On task timeout',
       timeoutShown
         ? `${job.taskTimeoutAction} (${TASK_TIMEOUT_ACTION_TEXT[job.taskTimeoutAction]})`
         : undefined,
     ],
-    ['Job timeout', job.jobTimeout ? `${job.jobTimeout}s` : undefined],
+    ['Job timeout', job.jobTimeout ? timeoutSeconds(job.jobTimeout) : undefined],
     [
       'Error',
       job.error
@@ -121,7 +131,7 @@ const taskColumns = (names: Map<number, string>): Column<Task>[] => [
   { header: 'DURATION', value: (t) => elapsed(t.startedAt, t.endedAt) },
 ];
 
-const executionColumns = (
+export const executionColumns = (
   names: Map<number, string>,
   taskIndex: Map<number, number>,
 ): Column<Execution>[] => [
