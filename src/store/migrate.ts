@@ -20,6 +20,7 @@ import { jobChildNamesSchema } from './migrations/0017-job-child-names.js';
 import { machineLimitReleaseSchema } from './migrations/0018-machine-limit-release.js';
 import { claimWalkSchema } from './migrations/0019-claim-walk.js';
 import { notificationOutboxSchema } from './migrations/0020-notification-outbox.js';
+import { taskParametersSchema } from './migrations/0021-task-parameters.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -44,6 +45,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0018-machine-limit-release': machineLimitReleaseSchema(open.dialect),
     '0019-claim-walk': claimWalkSchema(open.dialect),
     '0020-notification-outbox': notificationOutboxSchema(open.dialect),
+    '0021-task-parameters': taskParametersSchema(open.dialect),
   };
 }
 
