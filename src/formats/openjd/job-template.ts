@@ -33,6 +33,8 @@ export const MAX_STEPS = 100;
 
 export interface StepTemplate {
   name: string;
+  /** Its place in the document's `steps`, for paths in messages. */
+  index: number;
   /** Names of the steps it runs after. */
   dependsOn: string[];
   parameterSpace?: ParameterSpace;
@@ -255,6 +257,7 @@ function check(problems: Problems, doc: unknown): JobTemplate | undefined {
     if (!script || stepName === undefined) return;
     steps.push({
       name: stepName,
+      index: i,
       dependsOn,
       script,
       stepEnvironments,
