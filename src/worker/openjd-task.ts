@@ -1,0 +1,30 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import {
+  OPENJD_STEP_TYPE,
+  prepareTask,
+  stepRunOf,
+  type PreparedTask,
+} from '../formats/openjd/openjd-run.js';
+import type { WorkOrder } from './work-order.js';
+
+/**
+ * For a task of an OpenJD step: writes its embedded files into the session directory
+ * (the task's working directory) and answers the resolved command. Undefined for any other
+ * job type, whose command comes from the type's definition.
+ */
+export async function prepareOpenjdTask(
+  order: WorkOrder,
+  sessionDir: string,
+): Promise<PreparedTask | undefined> {
+  if (order.jobType.name !== OPENJD_STEP_TYPE) return undefined;
+  const run = stepRunOf(order.job.parameters);
+  if (!run) throw new Error('the OpenJD step job has no step to run');
+  const prepared = prepareTask(run, order.task.parameters ?? {}, sessionDir);
+  for (const file of prepared.files) {
+    // Written before every run of the action (§6); a retry finds the file read-only.
+    await chmod(file.path, 0o600).catch(() => undefined);
+    await writeFile(file.path, file.data, { mode: 0o600 });
+    await chmod(file.path, file.mode);
+  }
+  return prepared;
+}
