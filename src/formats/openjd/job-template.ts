@@ -76,12 +76,13 @@ const STEP_KEYS = [
 
 /** Reads a template given as a document (JSON or YAML text) or as an already parsed object. */
 export function readTemplateDocument(input: unknown): unknown {
-  if (typeof input !== 'string') return input;
   const problems = new Problems();
-  if (Buffer.byteLength(input) > MAX_TEMPLATE_BYTES) {
+  const size = Buffer.byteLength(typeof input === 'string' ? input : (JSON.stringify(input) ?? ''));
+  if (size > MAX_TEMPLATE_BYTES) {
     problems.add('', `the document is larger than ${MAX_TEMPLATE_BYTES} bytes`);
     problems.throwIfAny('the job template');
   }
+  if (typeof input !== 'string') return input;
   try {
     // JSON is YAML 1.2; the alias bound stops a document that expands without end.
     return YAML.parse(input, { maxAliasCount: 100, prettyErrors: true });

@@ -267,7 +267,11 @@ export class SpaceError extends Error {
 }
 
 /** A parameter's values (resolved with the job parameters in `symbols`), chunked if asked. */
-function valuesOf(p: TaskParameterDefinition, symbols: ReadonlyMap<string, string>): string[] {
+function valuesOf(
+  p: TaskParameterDefinition,
+  symbols: ReadonlyMap<string, string>,
+  max: number,
+): string[] {
   const resolve = (s: string) => {
     try {
       return resolveFormatString(s, symbols);
@@ -280,7 +284,8 @@ function valuesOf(p: TaskParameterDefinition, symbols: ReadonlyMap<string, strin
   let values: string[];
   if (typeof p.range === 'string') {
     try {
-      values = parseRangeExpr(resolve(p.range), MAX_RANGE_LIST * 1000).map(String);
+      // One parameter of more values than tasks may be made would make too many tasks.
+      values = parseRangeExpr(resolve(p.range), max).map(String);
     } catch (error) {
       if (error instanceof RangeExprError) throw new SpaceError(p.name, error.message);
       throw error;
@@ -343,7 +348,7 @@ export function expandParameterSpace(
   maxTasks: number,
 ): Point[] {
   if (!space) return [{}];
-  const values = new Map(space.parameters.map((p) => [p.name, valuesOf(p, symbols)]));
+  const values = new Map(space.parameters.map((p) => [p.name, valuesOf(p, symbols, maxTasks)]));
   let count: number;
   try {
     count = countPoints(space.combination, new Map([...values].map(([k, v]) => [k, v.length])));
