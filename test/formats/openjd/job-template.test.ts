@@ -110,6 +110,16 @@ describe('OpenJD job templates: refused with the path and the rule', () => {
       /must be "jobtemplate-2023-09"/,
     );
     assert.throws(() => readTemplateDocument('steps: [unclosed'), /not a JSON or YAML document/);
+    // A YAML document that expands without end through aliases is refused, not expanded.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]']
+      .concat(
+        Array.from({ length: 8 }, (_, i) => {
+          const prev = i === 0 ? 'a' : `b${i - 1}`;
+          return `b${i}: &b${i} [${Array(10).fill(`*${prev}`).join(', ')}]`;
+        }),
+      )
+      .join('\n');
+    assert.throws(() => readTemplateDocument(bomb), /not a JSON or YAML document/);
     assert.throws(
       () => readTemplateDocument('x'.repeat(1024 * 1024 + 1)),
       /larger than 1048576 bytes/,
