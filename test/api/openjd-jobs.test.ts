@@ -47,6 +47,8 @@ for (const database of TEST_DATABASES) {
           parameters: { OutputDir: '/tmp/out', Frames: '1-3', Shot: 'sh020' },
           priority: 70,
           pool: 'first',
+          machineLimit: 2,
+          protected: true,
         }),
         201,
       );
@@ -62,6 +64,10 @@ for (const database of TEST_DATABASES) {
       assert.equal(render.type.name, 'openjd-step');
       assert.equal(render.parentId, parent.id);
       assert.equal(render.priority, 70);
+      // What governs running tasks reaches each step's job.
+      assert.equal(render.machineLimit, 2);
+      assert.equal(encode.machineLimit, 2);
+      assert.equal(encode.protected, true);
       assert.equal(render.taskTimeout, 120);
       assert.equal(render.resources.cpus, 1);
       assert.equal(render.state, 'QUEUED');
@@ -183,6 +189,14 @@ for (const database of TEST_DATABASES) {
       assert.match(res.body.message, /give none of type, frames/);
       res = expectError(await submitTemplate({ type: 'command-line' }), 400);
       assert.match(res.body.message, /give none of type/);
+      res = expectError(
+        await submitTemplate({
+          parameters: { OutputDir: '/o' },
+          scheduledAt: '2030-01-01T00:00:00Z',
+        }),
+        400,
+      );
+      assert.match(res.body.message, /schedules are not supported for OpenJD jobs yet/);
       res = expectError(await t.request('POST', '/api/v1/jobs', { name: 'x' }), 400);
       assert.match(res.body.message, /give a job type \(type\) or an OpenJD job template/);
 

@@ -1,4 +1,5 @@
 import type { BuiltinJobType } from '../../domain/builtin-job-types.js';
+import { invalid } from '../../domain/errors.js';
 import { NO_RESOURCES, type Resources } from '../../domain/job-type-definition.js';
 import type { EngineContext } from '../../engine/context.js';
 import {
@@ -114,11 +115,33 @@ function stepResources(problems: Problems, path: string, step: StepTemplate): Pa
   return out;
 }
 
+/** The settings that govern running tasks: the steps' jobs take them from the submission. */
+function perStep(settings: OpenjdJobSettings): Partial<SubmitJobSpec> {
+  const keys = [
+    'machineLimit',
+    'machineLimitRelease',
+    'allowList',
+    'denyList',
+    'taskTimeoutAction',
+    'jobTimeout',
+    'retryAnyError',
+    'protected',
+  ] as const;
+  return Object.fromEntries(
+    keys.flatMap((k) => (settings[k] === undefined ? [] : [[k, settings[k]]])),
+  );
+}
+
 /** Validates the template and values, and submits the parent job with a child per step. */
 export async function submitOpenjdJob(
   ctx: EngineContext,
   input: { template: unknown; parameters?: Record<string, unknown>; settings: OpenjdJobSettings },
 ): Promise<number> {
+  const { settings } = input;
+  if (settings.schedule !== undefined || settings.scheduledAt !== undefined) {
+    // A parent's state is its steps', so a schedule would have to hold each step.
+    throw invalid('schedules are not supported for OpenJD jobs yet', { field: 'schedule' });
+  }
   const doc = readTemplateDocument(input.template);
   const template = checkJobTemplate(doc);
   const problems = new Problems();
@@ -196,15 +219,16 @@ export async function submitOpenjdJob(
         parameters: { openjd: run },
         tasks: points.map((parameters) => ({ parameters })),
         taskTimeout: step.script.onRun.timeout ?? 0,
+        ...perStep(settings),
         ...(Object.keys(resources).length > 0 ? { resources } : {}),
       },
     });
   }
   problems.throwIfAny('the submission');
   return submitJob(ctx, {
-    ...input.settings,
+    ...settings,
     type: OPENJD_JOB_TYPE,
-    name: input.settings.name?.trim() || name,
+    name: settings.name?.trim() || name,
     children,
     dialect: { openjd: { template: doc, parameters: Object.fromEntries(values) } },
   });
