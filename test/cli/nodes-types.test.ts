@@ -94,7 +94,7 @@ describe('drover nodes and drover types', () => {
     expectRun(json, 0);
     assert.deepEqual(
       JSON.parse(json.stdout).map((jt: any) => jt.name),
-      ['command-line', 'shell-script'],
+      ['command-line', 'openjd-job', 'openjd-step', 'shell-script'],
     );
   });
 
