@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
+  cancelInfo,
   OPENJD_STEP_TYPE,
   prepareTask,
   stepRunOf,
@@ -27,4 +30,17 @@ export async function prepareOpenjdTask(
     await chmod(file.path, file.mode);
   }
   return prepared;
+}
+
+/**
+ * OpenJD's NOTIFY_THEN_TERMINATE: before the first signal, cancel_info.json tells the command
+ * when its grace ends. Written synchronously, so that it is there before SIGTERM is sent.
+ */
+export function noteCancel(sessionDir: string, graceMs: number): void {
+  if (graceMs <= 0) return;
+  try {
+    writeFileSync(join(sessionDir, 'cancel_info.json'), cancelInfo(Date.now(), graceMs));
+  } catch {
+    // The signals matter more than the note; a directory gone has no reader left.
+  }
 }

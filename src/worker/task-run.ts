@@ -1,13 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
-import { cancelInfo } from '../formats/openjd/openjd-run.js';
 import { describeUsage } from './cgroup.js';
 import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
-import { prepareOpenjdTask } from './openjd-task.js';
+import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { progressReader } from './progress.js';
@@ -115,14 +113,7 @@ export class TaskRun {
 
   private kill(): Promise<void> {
     if (!this.launched || !this.scope) return Promise.resolve();
-    if (this.notifyCancel && this.killing === undefined && this.graceMs > 0) {
-      // OpenJD's NOTIFY_THEN_TERMINATE: the command may read when its grace ends.
-      try {
-        writeFileSync(join(this.dir, 'cancel_info.json'), cancelInfo(Date.now(), this.graceMs));
-      } catch {
-        // The signals matter more than the note; a directory gone has no reader left.
-      }
-    }
+    if (this.notifyCancel && this.killing === undefined) noteCancel(this.dir, this.graceMs);
     this.killing ??= killTree(this.launched, this.scope, this.graceMs);
     return this.killing;
   }

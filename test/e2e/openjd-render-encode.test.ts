@@ -142,6 +142,51 @@ for (const database of TEST_DATABASES) {
           assert.match(stdout[0], /^mode 400 camera (front|side)$/);
         }
       });
+
+      it('tells a command canceled by NOTIFY_THEN_TERMINATE when its grace ends', async () => {
+        const template = {
+          specificationVersion: 'jobtemplate-2023-09',
+          name: 'Slow',
+          steps: [
+            {
+              name: 'Sleep',
+              script: {
+                actions: {
+                  onRun: {
+                    command: 'bash',
+                    args: ['{{Task.File.Run}}'],
+                    timeout: 1,
+                    cancelation: { mode: 'NOTIFY_THEN_TERMINATE', notifyPeriodInSeconds: 60 },
+                  },
+                },
+                embeddedFiles: [
+                  {
+                    name: 'Run',
+                    type: 'TEXT',
+                    data: "trap 'cat {{Session.WorkingDirectory}}/cancel_info.json; echo; exit 3' TERM\nsleep 60 &\nwait\n",
+                  },
+                ],
+              },
+            },
+          ],
+        };
+        const res = await e2e.api('POST', '/api/v1/jobs', { template, maxTries: 1 });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        const parentId = res.body.id as number;
+        await waitFor(
+          'the slow job to fail on its timeout',
+          60_000,
+          async () => (await jobState(e2e, parentId)).state === 'FAILED',
+          () => workers.map((w) => w.output()).join('\n'),
+        );
+        const steps = (await e2e.api('GET', `/api/v1/jobs?parent=${parentId}`)).body.items as any[];
+        const [execution] = await executionsOf(e2e, steps[0].id);
+        assert.equal(execution.timedOut, true);
+        const log = (await e2e.api('GET', `/api/v1/executions/${execution.id}/logs`)).body;
+        const stdout = log.lines.filter((l: any) => l.stream === 'stdout').map((l: any) => l.text);
+        // Written before the first signal, the grace the worker gives (its own, shorter).
+        assert.match(stdout[0], /^\{"NotifyEnd":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}$/);
+      });
     },
   );
 }
