@@ -28,6 +28,8 @@ export interface JobFilter {
   pools?: string[];
   groups?: string[];
   batchIds?: number[];
+  /** Only the children of this parent job. */
+  parentId?: number;
   /** Case-insensitive substring of the job name. */
   text?: string;
   createdAfter?: number;
@@ -96,6 +98,7 @@ function applyFilter(query: JobQuery, dialect: DialectName, f: JobFilter): JobQu
   if (f.pools?.length) q = q.where('pool', 'in', f.pools);
   if (f.groups?.length) q = q.where('grp', 'in', f.groups);
   if (f.batchIds?.length) q = q.where('batch_id', 'in', f.batchIds);
+  if (f.parentId !== undefined) q = q.where('parent_id', '=', f.parentId);
   if (f.text) q = nameSearch(q, dialect, f.text);
   if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
   if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);

@@ -241,6 +241,8 @@ export interface TasksTable {
   frames: string;
   frame_start: number;
   frame_end: number;
+  /** The task's own parameter values, a JSON object of strings; null for frame tasks. */
+  parameters_json: string | null;
   state: string;
   tries: number;
   progress: number;

@@ -6,10 +6,15 @@ export type NewTask = Omit<TasksTable, 'id'>;
 // SQLite binds at most 32766 parameters per statement; 14 columns × 1000 rows stays well under.
 const INSERT_BATCH = 1000;
 
-/** Fresh task rows for chunks of frames, numbered from `firstIndex`. */
+/** Fresh task rows for chunks of frames (or points with parameters), numbered from `firstIndex`. */
 export function newTaskRows(
   jobId: number,
-  chunks: readonly { label: string; start: number; end: number }[],
+  chunks: readonly {
+    label: string;
+    start: number;
+    end: number;
+    parameters?: Record<string, string>;
+  }[],
   firstIndex: number,
   state: string,
   now: number,
@@ -20,6 +25,7 @@ export function newTaskRows(
     frames: chunk.label,
     frame_start: chunk.start,
     frame_end: chunk.end,
+    parameters_json: chunk.parameters ? JSON.stringify(chunk.parameters) : null,
     state,
     tries: 0,
     progress: 0,
@@ -165,4 +171,16 @@ export async function findTasks(db: Executor, ids: readonly number[]): Promise<T
     );
   }
   return found.sort((a, b) => a.id - b.id);
+}
+
+/** Whether the job's tasks are points with parameters (not frames of a frame list). */
+export async function hasParameterTasks(db: Executor, jobId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('tasks')
+    .select('id')
+    .where('job_id', '=', jobId)
+    .where('parameters_json', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }

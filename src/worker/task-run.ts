@@ -5,6 +5,7 @@ import { describeUsage } from './cgroup.js';
 import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
+import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { progressReader } from './progress.js';
@@ -57,6 +58,8 @@ export class TaskRun {
   private timedOut = false;
   /** Between SIGTERM and SIGKILL when the command is killed. */
   private graceMs: number;
+  /** An OpenJD action canceled by NOTIFY_THEN_TERMINATE. */
+  private notifyCancel = false;
 
   constructor(
     private readonly order: WorkOrder,
@@ -110,6 +113,7 @@ export class TaskRun {
 
   private kill(): Promise<void> {
     if (!this.launched || !this.scope) return Promise.resolve();
+    if (this.notifyCancel && this.killing === undefined) noteCancel(this.dir, this.graceMs);
     this.killing ??= killTree(this.launched, this.scope, this.graceMs);
     return this.killing;
   }
@@ -177,7 +181,12 @@ export class TaskRun {
     let argv: string[];
     let env: NodeJS.ProcessEnv;
     try {
-      argv = buildArgv(definition.command, values);
+      const openjd = await prepareOpenjdTask(order, this.dir);
+      if (openjd) {
+        this.graceMs = Math.min(this.graceMs, openjd.graceMs);
+        this.notifyCancel = openjd.notify;
+      }
+      argv = openjd?.argv ?? buildArgv(definition.command, values);
       const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: this.options.nodeName };
       for (const name of PRIVATE_ENV) delete base[name];
       env = buildEnv(base, definition.env, values);

@@ -3,7 +3,14 @@ import type { JobTypeDefinition } from '../domain/job-type-definition.js';
 /** What an acquire answers (the parts of it the worker reads). */
 export interface WorkOrder {
   execution: { id: number; leaseExpiresAt: string | null };
-  task: { id: number; frames: string; frameStart: number; frameEnd: number };
+  task: {
+    id: number;
+    frames: string;
+    frameStart: number;
+    frameEnd: number;
+    /** The task's own parameter values (an OpenJD task's Task.Param.*); absent for frames. */
+    parameters?: Record<string, string>;
+  };
   job: {
     id: number;
     name: string;

@@ -101,24 +101,32 @@ for (const database of TEST_DATABASES) {
 
     it('lists job types with total and pagination', async () => {
       const all = expectStatus(await t.request('GET', '/api/v1/job-types'), 200);
-      assert.equal(all.body.total, 4); // two built-ins, render 1 and render 2
-      assert.equal(all.body.items.length, 4);
+      // Two built-ins, the two OpenJD types, render 1 and render 2.
+      assert.equal(all.body.total, 6);
+      assert.equal(all.body.items.length, 6);
       const names = all.body.items.map((j: any) => `${j.name}@${j.version}`).sort();
-      assert.deepEqual(names, ['command-line@1', 'render@1', 'render@2', 'shell-script@1']);
+      assert.deepEqual(names, [
+        'command-line@1',
+        'openjd-job@1',
+        'openjd-step@1',
+        'render@1',
+        'render@2',
+        'shell-script@1',
+      ]);
 
       const byName = expectStatus(await t.request('GET', '/api/v1/job-types?name=render'), 200);
       assert.equal(byName.body.total, 2);
       assert.ok(byName.body.items.every((j: any) => j.name === 'render'));
 
-      const page1 = expectStatus(await t.request('GET', '/api/v1/job-types?limit=3&offset=0'), 200);
-      const page2 = expectStatus(await t.request('GET', '/api/v1/job-types?limit=3&offset=3'), 200);
-      assert.equal(page1.body.items.length, 3);
-      assert.equal(page2.body.items.length, 1);
-      assert.equal(page1.body.total, 4);
-      assert.equal(page2.body.limit, 3);
-      assert.equal(page2.body.offset, 3);
+      const page1 = expectStatus(await t.request('GET', '/api/v1/job-types?limit=4&offset=0'), 200);
+      const page2 = expectStatus(await t.request('GET', '/api/v1/job-types?limit=4&offset=4'), 200);
+      assert.equal(page1.body.items.length, 4);
+      assert.equal(page2.body.items.length, 2);
+      assert.equal(page1.body.total, 6);
+      assert.equal(page2.body.limit, 4);
+      assert.equal(page2.body.offset, 4);
       const ids = [...page1.body.items, ...page2.body.items].map((j: any) => j.id);
-      assert.equal(new Set(ids).size, 4);
+      assert.equal(new Set(ids).size, 6);
     });
 
     it('revises a job type; jobs submitted before keep revision 1', async () => {
@@ -310,7 +318,7 @@ for (const database of TEST_DATABASES) {
 
       // Nothing was created by the refused requests.
       const all = expectStatus(await t.request('GET', '/api/v1/job-types'), 200);
-      assert.equal(all.body.total, 4);
+      assert.equal(all.body.total, 6);
     });
   });
 }

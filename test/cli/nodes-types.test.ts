@@ -84,6 +84,8 @@ describe('drover nodes and drover types', () => {
       [
         'NAME          VERSION  TITLE         CATEGORY  REVISION  BUILT-IN',
         'command-line  1        Command line  builtin          1  yes',
+        'openjd-job    1        OpenJD job    openjd           1  yes',
+        'openjd-step   1        OpenJD step   openjd           1  yes',
         'shell-script  1        Shell script  builtin          1  yes',
         '',
       ].join('\n'),
@@ -92,7 +94,7 @@ describe('drover nodes and drover types', () => {
     expectRun(json, 0);
     assert.deepEqual(
       JSON.parse(json.stdout).map((jt: any) => jt.name),
-      ['command-line', 'shell-script'],
+      ['command-line', 'openjd-job', 'openjd-step', 'shell-script'],
     );
   });
 

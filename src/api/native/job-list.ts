@@ -38,6 +38,9 @@ const ListQuery = Type.Intersect([
     pool: Type.Optional(CommaList),
     group: Type.Optional(CommaList),
     batch: Type.Optional(Type.Array(Type.Integer())),
+    parent: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Only the child jobs of this parent job' }),
+    ),
     q: Type.Optional(
       Type.String({ description: 'Case-insensitive substring of the job name (% and _ literal)' }),
     ),
@@ -116,6 +119,7 @@ async function listFilter(engine: Engine, q: Static<typeof ListQuery>): Promise<
     ...(list(q.pool) ? { pools: list(q.pool)! } : {}),
     ...(list(q.group) ? { groups: list(q.group)! } : {}),
     ...(q.batch ? { batchIds: q.batch } : {}),
+    ...(q.parent !== undefined ? { parentId: q.parent } : {}),
     ...(q.q ? { text: q.q } : {}),
     createdAfter: time('createdAfter', q.createdAfter),
     createdBefore: time('createdBefore', q.createdBefore),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { DroverError } from '../../domain/errors.js';
+import { DroverError, invalid } from '../../domain/errors.js';
 import { JOB_BOUNDS, MAX_DEPENDENCIES, MAX_ID } from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import { assertMayProtectJob } from '../../engine/accounts/permissions.js';
@@ -16,6 +16,8 @@ import {
 import { submitJob } from '../../engine/jobs/job-submission.js';
 import { waitingReasons } from '../../engine/jobs/waiting-reasons.js';
 import { getJobDetail } from '../../engine/queries.js';
+import { MAX_TEMPLATE_BYTES } from '../../formats/openjd/job-template.js';
+import { submitOpenjdJob } from '../../formats/openjd/openjd-jobs.js';
 import { time } from './job-list.js';
 import { jobJson } from './representations.js';
 import {
@@ -30,7 +32,18 @@ import {
 
 const SubmitBody = Type.Object(
   {
-    type: Type.String({ minLength: 1, description: 'Job type name, e.g. command-line' }),
+    type: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Job type name, e.g. command-line; required unless a template is given',
+      }),
+    ),
+    template: Type.Optional(
+      Type.Union([Type.String({ maxLength: MAX_TEMPLATE_BYTES }), Type.Object({})], {
+        description:
+          'An Open Job Description job template (jobtemplate-2023-09), as JSON or YAML text or as an object, instead of type: parameters are then its job parameter values, and its steps become child jobs (docs/openjd.md)',
+      }),
+    ),
     typeVersion: Type.Optional(Type.String()),
     name: Type.Optional(Type.String({ maxLength: 500 })),
     user: Type.Optional(Type.String({ minLength: 1, description: 'Admins may submit for others' })),
@@ -119,6 +132,16 @@ const UpdateBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** What an OpenJD template says itself, so a submission with one may not give it. */
+const TEMPLATE_DEFINES = [
+  'typeVersion',
+  'frames',
+  'chunkSize',
+  'inputs',
+  'resources',
+  'taskTimeout',
+] as const;
+
 /** A schedule from the API: a once schedule's date-times become instants. */
 function scheduleInput(schedule: Static<typeof Schedule>): ScheduleInput {
   const { start, stop, ...rest } = schedule;
@@ -148,13 +171,38 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         if (body.user && body.user !== principal.name && principal.role !== 'admin') {
           throw new DroverError('FORBIDDEN', 'only admins may submit jobs for another user');
         }
-        const { scheduledAt, schedule, user, ...rest } = body;
-        const id = await submitJob(ctx, {
+        const { scheduledAt, schedule, user, template, type, parameters, ...rest } = body;
+        const common = {
           ...rest,
           user: user ?? principal.name,
           ...(scheduledAt !== undefined ? { scheduledAt: time('scheduledAt', scheduledAt)! } : {}),
           ...(schedule !== undefined ? { schedule: scheduleInput(schedule) } : {}),
-        });
+        };
+        let id: number;
+        if (template !== undefined) {
+          const own = TEMPLATE_DEFINES.filter((k) => body[k] !== undefined);
+          if (type !== undefined || own.length > 0) {
+            throw invalid(
+              `with a template, give none of ${['type', ...own].join(', ')}: the template defines them`,
+              { field: type !== undefined ? 'type' : own[0] },
+            );
+          }
+          id = await submitOpenjdJob(ctx, {
+            template,
+            ...(parameters !== undefined ? { parameters } : {}),
+            settings: common,
+          });
+        } else if (type === undefined) {
+          throw invalid('give a job type (type) or an OpenJD job template (template)', {
+            field: 'type',
+          });
+        } else {
+          id = await submitJob(ctx, {
+            ...common,
+            type,
+            ...(parameters !== undefined ? { parameters } : {}),
+          });
+        }
         const detail = await getJobDetail(ctx, id);
         void reply.status(201).header('Location', `/api/v1/jobs/${id}`);
         return jobJson(detail.job, detail.type, detail);

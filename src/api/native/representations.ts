@@ -44,6 +44,7 @@ export function jobJson(
     machineLimitRelease: row.machine_limit_release,
     nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
+    ...(row.parent_id !== null ? { parentId: row.parent_id, childName: row.child_name } : {}),
     resources: { cpus: row.req_cpus, mem: row.req_mem, disk: row.req_disk, gpus: row.req_gpus },
     taskTimeout: row.task_timeout_s,
     taskTimeoutAction: taskTimeoutActionOf(row.task_timeout_action),
@@ -87,6 +88,9 @@ export function taskJson(row: TaskRow): Static<typeof Task> {
     frames: row.frames,
     frameStart: row.frame_start,
     frameEnd: row.frame_end,
+    ...(row.parameters_json !== null
+      ? { parameters: JSON.parse(row.parameters_json) as Record<string, string> }
+      : {}),
     state: row.state as Static<typeof Task>['state'],
     tries: row.tries,
     progress: row.progress,

@@ -205,6 +205,15 @@ export const Job = Type.Object(
       nodes: Type.Optional(Type.Array(Type.String())),
     }),
     dependencies: Type.Optional(Type.Array(Type.Integer(), { description: 'Single job only' })),
+    parentId: Type.Optional(
+      Type.Integer({
+        description:
+          "The parent job of a child job (a composite type's child, an OpenJD step); absent for other jobs",
+      }),
+    ),
+    childName: Type.Optional(
+      Nullable(Type.String({ description: "The child's name in its parent (the step's name)" })),
+    ),
     resources: Resources,
     taskTimeout: Type.Integer(),
     taskTimeoutAction: TaskTimeoutAction,
@@ -244,6 +253,12 @@ export const Task = Type.Object(
     frames: Type.String(),
     frameStart: Type.Integer(),
     frameEnd: Type.Integer(),
+    parameters: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description:
+          "The task's own parameter values (an OpenJD task's Task.Param.*); absent for tasks that are frames",
+      }),
+    ),
     state: TaskState,
     tries: Type.Integer(),
     progress: Type.Number(),

@@ -1,3 +1,4 @@
+import type { BuiltinJobType } from '../../domain/builtin-job-types.js';
 import type { BlobStore } from '../../store/blob-store.js';
 import type { Executor } from '../../store/database.js';
 import type { ExecutionRow, JobRow } from '../../store/schema.js';
@@ -27,6 +28,11 @@ export interface OutputFailure {
 
 export interface JobDefinitionFormat {
   readonly name: string;
+  /**
+   * Job types the format's jobs are made of (an OpenJD job and its steps), added at start
+   * as the built-in ones are, and like them never deleted.
+   */
+  readonly jobTypes?: readonly BuiltinJobType[];
   /** The tries a job of this type gets when requeued with a fresh allowance. */
   maxTries(document: string | null): number | undefined;
   /** In the upload's transaction, once an output of the job is stored. */

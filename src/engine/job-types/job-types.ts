@@ -140,9 +140,9 @@ export async function purgeJobType(ctx: EngineContext, id: number): Promise<JobT
   });
 }
 
-/** Adds the built-in job types a fresh database lacks. */
+/** Adds the built-in job types, and those the formats bring, that a database lacks. */
 export async function ensureBuiltinJobTypes(ctx: EngineContext): Promise<void> {
-  for (const builtin of BUILTIN_JOB_TYPES) {
+  for (const builtin of [...BUILTIN_JOB_TYPES, ...ctx.formats.flatMap((f) => f.jobTypes ?? [])]) {
     if (await findJobTypeByName(ctx.db, builtin.name, builtin.version)) continue;
     try {
       await createJobType(ctx, { ...builtin, isSystem: true });

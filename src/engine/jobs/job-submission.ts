@@ -1,6 +1,6 @@
-import type { ChildJob } from '../../domain/child-jobs.js';
+import { MAX_CHILD_JOBS, type ChildJob } from '../../domain/child-jobs.js';
 import { invalid, notFound } from '../../domain/errors.js';
-import { chunkRuns, planFrames } from '../../domain/frame-chunks.js';
+import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
 import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
@@ -19,11 +19,11 @@ import type { Tx } from '../../store/database.js';
 import { findJobTypeByName, findRevision } from '../../store/job-types.js';
 import { addDependencies, insertJob, setNodeList } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
-import { insertTasks, newTaskRows } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { existingJobs } from './job-dependencies.js';
 import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
+import { insertFrameTasks, insertParameterTasks } from './task-batches.js';
 
 export interface SubmitJobSpec {
   type: string;
@@ -68,14 +68,29 @@ export interface SubmitJobSpec {
   dialect?: Record<string, unknown>;
   /** For a composite type: a face's own comment and dialect JSON of each child, by name. */
   childSpecs?: Record<string, { comment?: string; dialect?: Record<string, unknown> }>;
+  /**
+   * Tasks given one by one, each with its own parameter values, instead of frames: the
+   * points of a format's parameter space (src/formats/openjd/). One task per entry.
+   */
+  tasks?: { parameters: Record<string, string> }[];
+  /**
+   * Children made with the job, for a type that names none of its own (a format's
+   * multi-step job): each a job of its own, running after the earlier siblings `after`
+   * names, as a composite type's children do. The job itself then has no tasks.
+   */
+  children?: InlineChild[];
+}
+
+export interface InlineChild {
+  name: string;
+  after: string[];
+  spec: Omit<SubmitJobSpec, 'user' | 'children' | 'dependencies'>;
 }
 
 /** Tasks in one job: a 100,000-task job is built in about 2 s (SQLite) without a stall. */
 export const MAX_TASKS_PER_JOB = 100_000;
 /** Frames one job's list may write, counted before expanding it. */
 export const MAX_FRAMES_PER_JOB = 1_000_000;
-/** Tasks made and inserted between two turns of the event loop. */
-const TASK_BATCH = 2000;
 
 /**
  * Checks a spec and turns it into the rows to insert; pure apart from reading the type.
@@ -120,7 +135,16 @@ async function prepare(
   // Counted from the list before any task is made (no frames: one task without frames).
   let runs: FrameRun[] | undefined;
   let taskCount = 1;
-  if (frameText !== '') {
+  if (spec.tasks !== undefined) {
+    if (frameText !== '')
+      throw invalid('give either frames or tasks, not both', { field: 'frames' });
+    if (spec.tasks.length === 0 || spec.tasks.length > MAX_TASKS_PER_JOB) {
+      throw invalid(`a job has 1 to ${MAX_TASKS_PER_JOB} tasks, got ${spec.tasks.length}`, {
+        field: 'tasks',
+      });
+    }
+    taskCount = spec.tasks.length;
+  } else if (frameText !== '') {
     try {
       const plan = planFrames(frameText, chunkSize, {
         maxFrames: MAX_FRAMES_PER_JOB,
@@ -185,7 +209,12 @@ async function insertJobIn(
 ): Promise<number> {
   {
     const p = await prepare(ctx, tx, spec, new Set(Object.keys(parent?.child.inputsFrom ?? {})));
-    const children = p.definition.children;
+    if (p.definition.children && spec.children) {
+      throw invalid(`job type "${p.type.name}" makes its own children; give none`, {
+        field: 'children',
+      });
+    }
+    const children = p.definition.children ?? inlineChildren(spec);
     const now = ctx.clock();
 
     const dependencies = [...new Set(spec.dependencies ?? [])];
@@ -259,9 +288,11 @@ async function insertJobIn(
     await addDependencies(tx, jobId, dependencies);
     emit({ type: 'job.created', jobId, state, queued: state === 'QUEUED' ? count : 0 });
     if (!children) {
-      await insertTaskBatches(tx, jobId, p.runs, p.chunkSize, state, now);
+      if (spec.tasks) await insertParameterTasks(tx, jobId, spec.tasks, state, now);
+      else await insertFrameTasks(tx, jobId, p.runs, p.chunkSize, state, now);
       return jobId;
     }
+    const inline = new Map((spec.children ?? []).map((c) => [c.name, c.spec]));
     const ids = new Map<string, number>();
     const parentName = spec.name?.trim() || p.type.title || p.type.name;
     for (const child of children) {
@@ -271,14 +302,16 @@ async function insertJobIn(
           ? (v as Record<string, unknown>)
           : {};
       };
+      const own = inline.get(child.name);
       const id = await insertJobIn(
         ctx,
         tx,
         emit,
         {
+          ...own,
           type: child.type,
           ...(child.version !== undefined ? { typeVersion: child.version } : {}),
-          name: `${parentName} / ${child.name}`,
+          name: own?.name ?? `${parentName} / ${child.name}`,
           user: spec.user,
           comment: spec.childSpecs?.[child.name]?.comment ?? spec.comment ?? '',
           department: spec.department ?? '',
@@ -286,15 +319,15 @@ async function insertJobIn(
           ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
           ...(spec.group !== undefined ? { group: spec.group } : {}),
           ...(spec.maxTries !== undefined ? { maxTries: spec.maxTries } : {}),
-          inputs: values(p.inputs),
-          parameters: values(p.parameters),
+          inputs: own?.inputs ?? values(p.inputs),
+          parameters: own?.parameters ?? values(p.parameters),
           // The parent's own dependencies hold back the children that start the family.
           dependencies: child.after.length
             ? child.after.map((name) => ids.get(name)!)
             : dependencies,
           ...(spec.initialState !== undefined ? { initialState: spec.initialState } : {}),
           ...(spec.batchId !== undefined ? { batchId: spec.batchId } : {}),
-          dialect: spec.childSpecs?.[child.name]?.dialect ?? {},
+          dialect: own?.dialect ?? spec.childSpecs?.[child.name]?.dialect ?? {},
         },
         { id: jobId, child },
       );
@@ -306,33 +339,22 @@ async function insertJobIn(
   }
 }
 
-/**
- * Makes and inserts the tasks a batch at a time, yielding to the event loop between batches:
- * on SQLite each insert runs synchronously, and 100,000 tasks in one go kept every other
- * request (health checks included) waiting for seconds.
- */
-async function insertTaskBatches(
-  tx: Tx,
-  jobId: number,
-  runs: FrameRun[] | undefined,
-  chunkSize: number,
-  state: string,
-  now: number,
-): Promise<void> {
-  if (!runs) {
-    await insertTasks(tx, newTaskRows(jobId, [{ label: '', start: 0, end: 0 }], 0, state, now));
-    return;
+/** A type without children of its own takes the spec's; a composite type refuses them. */
+function inlineChildren(spec: SubmitJobSpec): ChildJob[] | undefined {
+  if (!spec.children) return undefined;
+  if (spec.children.length === 0 || spec.children.length > MAX_CHILD_JOBS) {
+    throw invalid(`a job has 1 to ${MAX_CHILD_JOBS} children`, { field: 'children' });
   }
-  let batch: { label: string; start: number; end: number }[] = [];
-  let index = 0;
-  for (const chunk of chunkRuns(runs, chunkSize)) {
-    batch.push(chunk);
-    if (batch.length === TASK_BATCH) {
-      await insertTasks(tx, newTaskRows(jobId, batch, index, state, now));
-      index += batch.length;
-      batch = [];
-      await new Promise((resolve) => setImmediate(resolve));
+  const seen = new Set<string>();
+  return spec.children.map((c) => {
+    if (seen.has(c.name)) throw invalid(`child "${c.name}" is named twice`, { field: 'children' });
+    const unknown = c.after.find((a) => !seen.has(a));
+    if (unknown !== undefined) {
+      throw invalid(`child "${c.name}" runs after "${unknown}", which is not an earlier child`, {
+        field: 'children',
+      });
     }
-  }
-  if (batch.length > 0) await insertTasks(tx, newTaskRows(jobId, batch, index, state, now));
+    seen.add(c.name);
+    return { name: c.name, type: c.spec.type, after: c.after };
+  });
 }

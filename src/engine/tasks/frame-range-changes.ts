@@ -7,11 +7,13 @@ import {
 } from '../../domain/frame-list.js';
 import { checkJobNumbers } from '../../domain/job-bounds.js';
 import type { TaskState } from '../../domain/task-state.js';
+import type { Tx } from '../../store/database.js';
 import { liveExecutionsOfJob } from '../../store/executions.js';
 import { recountTasks, updateJob } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import { deleteTasksFrom, tasksOfJob } from '../../store/task-frames.js';
 import {
+  hasParameterTasks,
   insertTasks,
   maxTaskIndex,
   newTaskRows,
@@ -42,6 +44,18 @@ function parse(text: string): number[] {
   }
 }
 
+/** A job whose tasks are points of a parameter space has no frame list to change. */
+async function refuseParameterTasks(tx: Tx, jobId: number): Promise<void> {
+  if (await hasParameterTasks(tx, jobId)) {
+    throw invalid(
+      "the job's tasks are points of a parameter space, not frames; it has no frame range",
+      {
+        field: 'frames',
+      },
+    );
+  }
+}
+
 /** The state new tasks take in a job: held with it, queued otherwise. */
 function newTaskState(job: JobRow): TaskState {
   if (job.state === 'PENDING') return 'PENDING';
@@ -61,6 +75,7 @@ export async function setJobFrameRange(
 ): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
     const job = await lockedJob(ctx, tx, jobId);
+    await refuseParameterTasks(tx, jobId);
     const chunk = chunkSize ?? job.chunk_size;
     checkJobNumbers({ chunkSize: chunk });
     const text = frames.trim();
@@ -100,6 +115,7 @@ export async function appendJobFrameRange(
 ): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
     const job = await lockedJob(ctx, tx, jobId);
+    await refuseParameterTasks(tx, jobId);
     const text = frames.trim();
     if (text === '') throw invalid('the frame list is empty', { field: 'frames' });
     const existing = new Set(job.frames.trim() === '' ? [] : parse(job.frames));

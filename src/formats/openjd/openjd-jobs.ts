@@ -1,0 +1,235 @@
+import type { BuiltinJobType } from '../../domain/builtin-job-types.js';
+import { invalid } from '../../domain/errors.js';
+import { NO_RESOURCES, type Resources } from '../../domain/job-type-definition.js';
+import type { EngineContext } from '../../engine/context.js';
+import {
+  MAX_TASKS_PER_JOB,
+  submitJob,
+  type InlineChild,
+  type SubmitJobSpec,
+} from '../../engine/jobs/job-submission.js';
+import { FormatStringError, resolveFormatString } from './format-strings.js';
+import { jobParameterValues } from './job-parameters.js';
+import { checkJobTemplate, readTemplateDocument, type StepTemplate } from './job-template.js';
+import { OPENJD_STEP_TYPE, type StepRun } from './openjd-run.js';
+import { expandParameterSpace, SpaceError } from './parameter-space.js';
+import { at, Problems } from './template-problems.js';
+
+/*
+ * An OpenJD job as Drover jobs: a parent job (type openjd-job) without tasks of its own,
+ * and one child job per step (type openjd-step), each running after the steps it depends
+ * on through job dependencies. A step's tasks are the points of its parameter space, each
+ * task holding its parameter values; the step job holds what the worker needs to run a
+ * task (openjd-run.ts): the onRun action, the embedded files, and the job parameters'
+ * values as the symbols Param.X and RawParam.X. The parent keeps the template and the
+ * values as submitted.
+ */
+
+export const OPENJD_JOB_TYPE = 'openjd-job';
+
+const common = {
+  inputs: [],
+  outputs: [],
+  resources: NO_RESOURCES,
+  taskTimeout: 0,
+  maxTries: 3,
+  priority: 50,
+  env: {},
+};
+
+export const OPENJD_JOB_TYPES: readonly BuiltinJobType[] = [
+  {
+    name: OPENJD_JOB_TYPE,
+    version: '1',
+    title: 'OpenJD job',
+    description:
+      'A job made from an Open Job Description template: its steps are its child jobs, submitted with POST /api/v1/jobs {template, parameters}.',
+    category: 'openjd',
+    definition: { ...common, command: [], parameters: [] },
+  },
+  {
+    name: OPENJD_STEP_TYPE,
+    version: '1',
+    title: 'OpenJD step',
+    description:
+      "One step of an OpenJD job: each task runs the step's onRun action with its task parameters.",
+    category: 'openjd',
+    definition: {
+      ...common,
+      command: [],
+      parameters: [{ name: 'openjd', type: 'object', required: true }],
+    },
+  },
+];
+
+/** The job-level settings a submission may give beside the template. */
+export type OpenjdJobSettings = Omit<
+  SubmitJobSpec,
+  | 'type'
+  | 'typeVersion'
+  | 'frames'
+  | 'chunkSize'
+  | 'inputs'
+  | 'parameters'
+  | 'resources'
+  | 'taskTimeout'
+  | 'tasks'
+  | 'children'
+  | 'childSpecs'
+>;
+
+const MAX_JOB_NAME = 128;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const AMOUNTS: Record<string, { key: keyof Resources; scale: number }> = {
+  'amount.worker.vcpu': { key: 'cpus', scale: 1 },
+  'amount.worker.memory': { key: 'mem', scale: 1 },
+  'amount.worker.gpu': { key: 'gpus', scale: 1 },
+  'amount.worker.disk.scratch': { key: 'disk', scale: 1024 },
+};
+
+/** A step's amounts as the resources a node must have; what cannot be enforced is refused. */
+function stepResources(problems: Problems, path: string, step: StepTemplate): Partial<Resources> {
+  const out: Partial<Resources> = {};
+  const req = step.hostRequirements;
+  if (!req) return out;
+  req.amounts.forEach((a, i) => {
+    const p = at(at(path, 'amounts'), i);
+    const known = AMOUNTS[a.name.toLowerCase()];
+    if (!known) {
+      problems.add(
+        at(p, 'name'),
+        `${a.name} is not matched yet; this server matches ${Object.keys(AMOUNTS).join(', ')}`,
+      );
+    } else if (a.max !== undefined) {
+      problems.add(at(p, 'max'), 'upper bounds of amounts are not enforced yet; give min only');
+    } else if (a.min !== undefined) out[known.key] = a.min * known.scale;
+  });
+  req.attributes.forEach((a, i) => {
+    problems.add(
+      at(at(at(path, 'attributes'), i), 'name'),
+      `attribute requirements (${a.name}) are not matched against workers yet`,
+    );
+  });
+  return out;
+}
+
+/** The settings that govern running tasks: the steps' jobs take them from the submission. */
+function perStep(settings: OpenjdJobSettings): Partial<SubmitJobSpec> {
+  const keys = [
+    'machineLimit',
+    'machineLimitRelease',
+    'allowList',
+    'denyList',
+    'taskTimeoutAction',
+    'jobTimeout',
+    'retryAnyError',
+    'protected',
+  ] as const;
+  return Object.fromEntries(
+    keys.flatMap((k) => (settings[k] === undefined ? [] : [[k, settings[k]]])),
+  );
+}
+
+/** Validates the template and values, and submits the parent job with a child per step. */
+export async function submitOpenjdJob(
+  ctx: EngineContext,
+  input: { template: unknown; parameters?: Record<string, unknown>; settings: OpenjdJobSettings },
+): Promise<number> {
+  const { settings } = input;
+  if (settings.schedule !== undefined || settings.scheduledAt !== undefined) {
+    // A parent's state is its steps', so a schedule would have to hold each step.
+    throw invalid('schedules are not supported for OpenJD jobs yet', { field: 'schedule' });
+  }
+  const doc = readTemplateDocument(input.template);
+  const template = checkJobTemplate(doc);
+  const problems = new Problems();
+  const values = jobParameterValues(
+    problems,
+    template.parameterDefinitions,
+    input.parameters ?? {},
+  );
+  problems.throwIfAny('the submission');
+
+  const symbols = new Map<string, string>();
+  for (const [name, value] of values) {
+    // No path mapping rules yet: a PATH parameter's mapped value is its value as given.
+    symbols.set(`Param.${name}`, value);
+    symbols.set(`RawParam.${name}`, value);
+  }
+  let name = '';
+  try {
+    name = resolveFormatString(template.name, symbols);
+  } catch (error) {
+    if (!(error instanceof FormatStringError)) throw error;
+    problems.add('name', error.message);
+  }
+  if ([...name].length > MAX_JOB_NAME || name.length === 0 || CONTROL.test(name)) {
+    problems.add(
+      'name',
+      `resolves to "${name}": a job name is 1 to ${MAX_JOB_NAME} characters without control characters`,
+    );
+  }
+  if (template.jobEnvironments.length > 0) {
+    problems.add(
+      'jobEnvironments',
+      'environments are not run by Drover workers yet (docs/openjd.md)',
+    );
+  }
+  let total = 0;
+  const children: InlineChild[] = [];
+  for (const step of template.steps) {
+    const path = at('steps', step.index);
+    if (step.stepEnvironments.length > 0) {
+      problems.add(
+        at(path, 'stepEnvironments'),
+        'environments are not run by Drover workers yet (docs/openjd.md)',
+      );
+    }
+    const resources = stepResources(problems, at(path, 'hostRequirements'), step);
+    let points: Record<string, string>[];
+    try {
+      points = expandParameterSpace(step.parameterSpace, symbols, MAX_TASKS_PER_JOB - total);
+    } catch (error) {
+      if (!(error instanceof SpaceError)) throw error;
+      const where = step.parameterSpace?.parameters.findIndex((p) => p.name === error.path) ?? -1;
+      const p = at(path, 'parameterSpace');
+      problems.add(
+        where === -1
+          ? at(p, 'combination')
+          : at(at(at(p, 'taskParameterDefinitions'), where), 'range'),
+        error.message,
+      );
+      continue;
+    }
+    total += points.length;
+    const run: StepRun = {
+      step: step.name,
+      onRun: step.script.onRun,
+      embeddedFiles: step.script.embeddedFiles,
+      symbols: Object.fromEntries(symbols),
+    };
+    children.push({
+      name: step.name,
+      after: step.dependsOn,
+      spec: {
+        type: OPENJD_STEP_TYPE,
+        name: `${name} / ${step.name}`,
+        parameters: { openjd: run },
+        tasks: points.map((parameters) => ({ parameters })),
+        taskTimeout: step.script.onRun.timeout ?? 0,
+        ...perStep(settings),
+        ...(Object.keys(resources).length > 0 ? { resources } : {}),
+      },
+    });
+  }
+  problems.throwIfAny('the submission');
+  return submitJob(ctx, {
+    ...settings,
+    type: OPENJD_JOB_TYPE,
+    name: settings.name?.trim() || name,
+    children,
+    dialect: { openjd: { template: doc, parameters: Object.fromEntries(values) } },
+  });
+}

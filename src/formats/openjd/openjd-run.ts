@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { resolveFormatString } from './format-strings.js';
+import type { Action, EmbeddedFile } from './template-scripts.js';
+
+/*
+ * How a worker runs one task of an OpenJD step (2023-09 §5-6, §7.3): the embedded files
+ * are written into the session's working directory first, read-only for the worker's user
+ * and executable when `runnable`; then the onRun action's command and args are resolved
+ * with the job parameters (Param.*, RawParam.*), the task's own (Task.Param.*,
+ * Task.RawParam.*), the files' paths (Task.File.*) and Session.WorkingDirectory. Each
+ * task is a session of its own for now: no environments, no session kept between tasks.
+ * Pure apart from naming files: the worker does the writing.
+ */
+
+export const OPENJD_STEP_TYPE = 'openjd-step';
+
+/** What a step job's `openjd` parameter holds: all a worker needs to run its tasks. */
+export interface StepRun {
+  step: string;
+  onRun: Action;
+  embeddedFiles: EmbeddedFile[];
+  /** Param.X and RawParam.X of every job parameter. */
+  symbols: Record<string, string>;
+}
+
+export interface PreparedTask {
+  argv: string[];
+  files: { path: string; data: string; mode: number }[];
+  /** Milliseconds between SIGTERM and SIGKILL when the task is canceled. */
+  graceMs: number;
+  /** NOTIFY_THEN_TERMINATE writes cancel_info.json before the first signal. */
+  notify: boolean;
+}
+
+/** OpenJD's onRun notify period when the template gives none (§5.3.2). */
+const DEFAULT_NOTIFY_SECONDS = 120;
+
+/** The step's run from a work order's job parameters, if it is an OpenJD step. */
+export function stepRunOf(parameters: Record<string, unknown>): StepRun | undefined {
+  const run = parameters.openjd as StepRun | undefined;
+  if (!run || typeof run !== 'object' || !run.onRun || typeof run.onRun.command !== 'string') {
+    return undefined;
+  }
+  return run;
+}
+
+export function prepareTask(
+  run: StepRun,
+  taskParameters: Record<string, string>,
+  sessionDir: string,
+): PreparedTask {
+  const symbols = new Map(Object.entries(run.symbols));
+  symbols.set('Session.WorkingDirectory', sessionDir);
+  symbols.set('Session.HasPathMappingRules', 'false');
+  symbols.set('Session.PathMappingRulesFile', join(sessionDir, 'path-mapping.json'));
+  for (const [name, value] of Object.entries(taskParameters)) {
+    symbols.set(`Task.Param.${name}`, value);
+    symbols.set(`Task.RawParam.${name}`, value);
+  }
+  const named = run.embeddedFiles.map((f) => ({
+    file: f,
+    path: join(sessionDir, f.filename ?? `${f.name}-${randomBytes(6).toString('hex')}`),
+  }));
+  for (const { file, path } of named) symbols.set(`Task.File.${file.name}`, path);
+  const files = named.map(({ file, path }) => ({
+    path,
+    data: resolveFormatString(file.data, symbols),
+    mode: file.runnable ? 0o500 : 0o400,
+  }));
+  const argv = [run.onRun.command, ...run.onRun.args].map((a) => resolveFormatString(a, symbols));
+  const c = run.onRun.cancelation;
+  const graceMs =
+    c.mode === 'TERMINATE' ? 0 : (c.notifyPeriodInSeconds ?? DEFAULT_NOTIFY_SECONDS) * 1000;
+  return { argv, files, graceMs, notify: c.mode === 'NOTIFY_THEN_TERMINATE' };
+}
+
+/** cancel_info.json (§5.3.2): when the notify period ends, in UTC to the second. */
+export function cancelInfo(now: number, graceMs: number): string {
+  const end = new Date(now + graceMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return JSON.stringify({ NotifyEnd: end });
+}

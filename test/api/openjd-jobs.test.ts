@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { setJobFrameRange } from '../../src/engine/tasks/frame-range-changes.js';
+import { TEST_DATABASES } from '../helpers/databases.js';
+import { startTestServer, type TestServer } from '../helpers/http.js';
+import {
+  acquire,
+  expectError,
+  expectStatus,
+  getJob,
+  register,
+  report,
+  runAll,
+  tasksOf,
+} from './support.js';
+
+/* POST /api/v1/jobs {template, parameters}: an OpenJD job as a parent with a job per step. */
+
+const TEMPLATE = readFileSync(
+  new URL('../formats/openjd/fixtures/render-encode.yaml', import.meta.url),
+  'utf8',
+);
+
+for (const database of TEST_DATABASES) {
+  describe(`native API: OpenJD job templates (${database.name})`, () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer(database);
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    const submitTemplate = (body: Record<string, unknown>) =>
+      t.request('POST', '/api/v1/jobs', { template: TEMPLATE, ...body });
+    const stepsOf = async (parentId: number) => {
+      const res = expectStatus(await t.request('GET', `/api/v1/jobs?parent=${parentId}`), 200);
+      const items = res.body.items as { childName: string; state: string; id: number }[];
+      const byName = new Map<string, any>(items.map((j) => [j.childName, j])); // eslint-disable-line @typescript-eslint/no-explicit-any
+      return { render: byName.get('Render'), encode: byName.get('Encode'), all: items };
+    };
+
+    it('makes a parent and a job per step, the second waiting on the first', async () => {
+      const res = expectStatus(
+        await submitTemplate({
+          parameters: { OutputDir: '/tmp/out', Frames: '1-3', Shot: 'sh020' },
+          priority: 70,
+          pool: 'first',
+          machineLimit: 2,
+          protected: true,
+        }),
+        201,
+      );
+      const parent = res.body;
+      assert.equal(parent.type.name, 'openjd-job');
+      assert.equal(parent.name, 'Render sh020');
+      assert.equal(parent.tasks.total, 0);
+      assert.equal(parent.state, 'QUEUED');
+
+      const { render, encode, all } = await stepsOf(parent.id);
+      assert.equal(all.length, 2);
+      assert.equal(render.name, 'Render sh020 / Render');
+      assert.equal(render.type.name, 'openjd-step');
+      assert.equal(render.parentId, parent.id);
+      assert.equal(render.priority, 70);
+      // What governs running tasks reaches each step's job.
+      assert.equal(render.machineLimit, 2);
+      assert.equal(encode.machineLimit, 2);
+      assert.equal(encode.protected, true);
+      assert.equal(render.taskTimeout, 120);
+      assert.equal(render.resources.cpus, 1);
+      assert.equal(render.state, 'QUEUED');
+      assert.equal(render.tasks.total, 6);
+      assert.equal(encode.state, 'PENDING');
+      assert.equal(encode.pendReason, 'DEPENDENCIES');
+      assert.deepEqual((await getJob(t, encode.id)).dependencies, [render.id]);
+
+      // Each task is one point of Frame * Camera, with its values.
+      const points = (await tasksOf(t, render.id)).map((x) => x.parameters);
+      assert.deepEqual(points, [
+        { Frame: '1', Camera: 'front' },
+        { Frame: '1', Camera: 'side' },
+        { Frame: '2', Camera: 'front' },
+        { Frame: '2', Camera: 'side' },
+        { Frame: '3', Camera: 'front' },
+        { Frame: '3', Camera: 'side' },
+      ]);
+      assert.deepEqual(
+        (await tasksOf(t, encode.id)).map((x) => x.parameters),
+        [{ Camera: 'front' }, { Camera: 'side' }],
+      );
+    });
+
+    it('dispatches the steps in dependency order, and the parent follows its children', async () => {
+      const parent = expectStatus(
+        await submitTemplate({ parameters: { OutputDir: '/tmp/out', Frames: '7' }, pool: 'oj' }),
+        201,
+      ).body;
+      const { render, encode } = await stepsOf(parent.id);
+      const node = await register(t, 'openjd-node', { pools: ['oj'] });
+
+      // Only the render step's tasks are handed out while it runs.
+      const order = await acquire(t, node.id);
+      assert.equal(order.job.id, render.id);
+      assert.deepEqual(order.task.parameters, { Frame: '7', Camera: 'front' });
+      assert.equal(order.job.parameters.openjd.onRun.command, 'bash');
+      assert.equal(order.job.parameters.openjd.symbols['Param.Frames'], '7');
+      assert.equal(order.job.parameters.openjd.symbols['RawParam.OutputDir'], '/tmp/out');
+      assert.equal(order.jobType.name, 'openjd-step');
+      expectStatus(await report(t, order.execution.id, 'start', { nodeId: node.id }), 200);
+      assert.equal((await getJob(t, parent.id)).state, 'RUNNING');
+      expectStatus(
+        await report(t, order.execution.id, 'finish', {
+          nodeId: node.id,
+          success: true,
+          exitCode: 0,
+        }),
+        200,
+      );
+      const second = await acquire(t, node.id);
+      assert.equal(second.job.id, render.id);
+      expectStatus(await report(t, second.execution.id, 'start', { nodeId: node.id }), 200);
+      assert.equal((await getJob(t, encode.id)).state, 'PENDING');
+      expectStatus(
+        await report(t, second.execution.id, 'finish', {
+          nodeId: node.id,
+          success: true,
+          exitCode: 0,
+        }),
+        200,
+      );
+      // Render complete: encode is released and runs.
+      assert.equal((await getJob(t, render.id)).state, 'COMPLETED');
+      assert.equal((await getJob(t, encode.id)).state, 'QUEUED');
+      assert.equal(await runAll(t, node.id), 2);
+      assert.equal((await getJob(t, encode.id)).state, 'COMPLETED');
+      assert.equal((await getJob(t, parent.id)).state, 'COMPLETED');
+    });
+
+    it('an action on the parent reaches every step', async () => {
+      const parent = expectStatus(
+        await submitTemplate({ parameters: { OutputDir: '/tmp/out' } }),
+        201,
+      ).body;
+      expectStatus(await t.request('POST', `/api/v1/jobs/${parent.id}/suspend`), 200);
+      let steps = await stepsOf(parent.id);
+      assert.equal(steps.render.state, 'SUSPENDED');
+      assert.equal((await getJob(t, parent.id)).state, 'SUSPENDED');
+      expectStatus(await t.request('POST', `/api/v1/jobs/${parent.id}/cancel`), 200);
+      steps = await stepsOf(parent.id);
+      assert.deepEqual(
+        steps.all.map((j) => j.state),
+        ['CANCELED', 'CANCELED'],
+      );
+      assert.equal((await getJob(t, parent.id)).state, 'CANCELED');
+      // A step's tasks are no frames: its frame range (Deadline's SetJobFrameRange) cannot change.
+      await assert.rejects(
+        setJobFrameRange(t.engine.ctx, steps.render.id, '1-5'),
+        /points of a parameter space, not frames/,
+      );
+    });
+
+    it('refuses bad submissions with the path and the rule', async () => {
+      let res = expectError(await submitTemplate({}), 400, 'VALIDATION');
+      assert.match(res.body.message, /parameters\.OutputDir: needs a value/);
+
+      res = expectError(
+        await submitTemplate({ parameters: { OutputDir: '/o', Fps: 23, Extra: 1 } }),
+        400,
+      );
+      assert.match(res.body.message, /parameters\.Fps: 23 is not one of allowedValues 24, 25, 30/);
+      assert.match(res.body.message, /parameters\.Extra: the template defines no job parameter/);
+
+      // A range that only the parameter values make wrong is refused at its path.
+      res = expectError(
+        await submitTemplate({ parameters: { OutputDir: '/o', Frames: '5-1:0' } }),
+        400,
+      );
+      assert.match(
+        res.body.message,
+        /steps\[0\]\.parameterSpace\.taskParameterDefinitions\[0\]\.range: "5-1:0": the step must not be zero/,
+      );
+
+      res = expectError(
+        await submitTemplate({ parameters: { OutputDir: '/o' }, frames: '1-10' }),
+        400,
+      );
+      assert.match(res.body.message, /give none of type, frames/);
+      res = expectError(await submitTemplate({ type: 'command-line' }), 400);
+      assert.match(res.body.message, /give none of type/);
+      res = expectError(
+        await submitTemplate({
+          parameters: { OutputDir: '/o' },
+          scheduledAt: '2030-01-01T00:00:00Z',
+        }),
+        400,
+      );
+      assert.match(res.body.message, /schedules are not supported for OpenJD jobs yet/);
+      res = expectError(await t.request('POST', '/api/v1/jobs', { name: 'x' }), 400);
+      assert.match(res.body.message, /give a job type \(type\) or an OpenJD job template/);
+
+      res = expectError(
+        await t.request('POST', '/api/v1/jobs', {
+          template: TEMPLATE.replace('dependsOn: Render', 'dependsOn: Denoise'),
+          parameters: { OutputDir: '/o' },
+        }),
+        400,
+      );
+      assert.match(
+        res.body.message,
+        /steps\[1\]\.dependencies\[0\]\.dependsOn: no step is named "Denoise"/,
+      );
+
+      // Environments are checked, but not run by workers yet: refused, not ignored.
+      const withEnv = `${TEMPLATE}jobEnvironments:\n  - name: Env\n    variables:\n      A: "1"\n`;
+      res = expectError(
+        await t.request('POST', '/api/v1/jobs', {
+          template: withEnv,
+          parameters: { OutputDir: '/o' },
+        }),
+        400,
+      );
+      assert.match(
+        res.body.message,
+        /jobEnvironments: environments are not run by Drover workers yet/,
+      );
+
+      // As a JSON object too, and nothing was made by any refused submission.
+      const before = expectStatus(await t.request('GET', '/api/v1/jobs?type=openjd-step'), 200);
+      res = expectError(
+        await t.request('POST', '/api/v1/jobs', {
+          template: { specificationVersion: 'jobtemplate-2023-09', name: 'x', steps: [] },
+        }),
+        400,
+      );
+      assert.match(res.body.message, /steps: must have at least 1 element/);
+      const after = expectStatus(await t.request('GET', '/api/v1/jobs?type=openjd-step'), 200);
+      assert.equal(after.body.total, before.body.total);
+    });
+  });
+}
