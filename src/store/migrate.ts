@@ -21,6 +21,7 @@ import { machineLimitReleaseSchema } from './migrations/0018-machine-limit-relea
 import { claimWalkSchema } from './migrations/0019-claim-walk.js';
 import { notificationOutboxSchema } from './migrations/0020-notification-outbox.js';
 import { liveExecutionsSchema } from './migrations/0021-live-executions.js';
+import { executionUsageSchema } from './migrations/0022-execution-usage.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -46,6 +47,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0019-claim-walk': claimWalkSchema(open.dialect),
     '0020-notification-outbox': notificationOutboxSchema(open.dialect),
     '0021-live-executions': liveExecutionsSchema(open.dialect),
+    '0022-execution-usage': executionUsageSchema(open.dialect),
   };
 }
 

@@ -271,6 +271,11 @@ export interface ExecutionsTable {
   ended_at: number | null;
   last_heartbeat: number;
   last_modified: number;
+  /** What the node measured at the command's end (0022); null where it measured nothing. */
+  cpu_seconds: number | null;
+  wall_seconds: number | null;
+  peak_memory_bytes: number | null;
+  gpu_seconds: number | null;
 }
 
 export interface LogBatchesTable {

@@ -115,6 +115,12 @@ export function executionJson(row: ExecutionRow): Static<typeof Execution> {
     createdAt: iso(row.created_at),
     startedAt: iso(row.started_at),
     endedAt: iso(row.ended_at),
+    usage: {
+      cpuSeconds: row.cpu_seconds,
+      wallSeconds: row.wall_seconds,
+      peakMemoryBytes: row.peak_memory_bytes,
+      gpuSeconds: row.gpu_seconds,
+    },
   };
 }
 

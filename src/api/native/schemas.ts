@@ -256,6 +256,14 @@ export const Task = Type.Object(
   { $id: 'Task' },
 );
 
+/** What the node measured at the command's end; null where it measured nothing. */
+export const ExecutionUsage = Type.Object({
+  cpuSeconds: Nullable(Type.Number({ description: 'User + system CPU time of the whole task' })),
+  wallSeconds: Nullable(Type.Number()),
+  peakMemoryBytes: Nullable(Type.Integer({ description: 'Peak resident memory' })),
+  gpuSeconds: Nullable(Type.Number()),
+});
+
 export const Execution = Type.Object(
   {
     id: Type.Integer(),
@@ -273,6 +281,7 @@ export const Execution = Type.Object(
     createdAt: Time,
     startedAt: Time,
     endedAt: Time,
+    usage: ExecutionUsage,
   },
   { $id: 'Execution' },
 );
