@@ -22,6 +22,7 @@ import { claimWalkSchema } from './migrations/0019-claim-walk.js';
 import { notificationOutboxSchema } from './migrations/0020-notification-outbox.js';
 import { liveExecutionsSchema } from './migrations/0021-live-executions.js';
 import { executionUsageSchema } from './migrations/0022-execution-usage.js';
+import { nodeTelemetrySchema } from './migrations/0023-node-telemetry.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -48,6 +49,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0020-notification-outbox': notificationOutboxSchema(open.dialect),
     '0021-live-executions': liveExecutionsSchema(open.dialect),
     '0022-execution-usage': executionUsageSchema(open.dialect),
+    '0023-node-telemetry': nodeTelemetrySchema(open.dialect),
   };
 }
 

@@ -108,6 +108,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   // Registration binds the node's name to the account (checked by the engine).
   'POST /api/v1/nodes': r('worker'),
   'GET /api/v1/nodes/:id': r('read-or-worker', { node: 'id' }),
+  'GET /api/v1/nodes/:id/telemetry': r('read'),
   'POST /api/v1/nodes/:id/enable': r('admin'),
   'POST /api/v1/nodes/:id/disable': r('admin'),
   'POST /api/v1/nodes/:id/heartbeat': r('worker', { node: 'id' }),

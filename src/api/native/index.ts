@@ -10,6 +10,7 @@ import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
 import { nodeBatchRoutes } from './node-batches.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
+import { nodeTelemetryRoutes } from './node-telemetry.js';
 import { nodeRoutes } from './nodes.js';
 import { notificationRuleRoutes } from './notification-rules.js';
 import { outputRoutes } from './outputs.js';
@@ -27,6 +28,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(taskRoutes(engine));
     await app.register(executionRoutes(engine));
     await app.register(nodeRoutes(engine));
+    await app.register(nodeTelemetryRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
     await app.register(nodeBatchRoutes(engine));
     await app.register(outputRoutes(engine));

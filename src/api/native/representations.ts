@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
+import type { NodeTelemetry } from '../../domain/node-telemetry.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Execution, Job, JobType, Node, Schedule, Task } from './schemas.js';
@@ -138,6 +139,13 @@ export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<type
     currentExecutions,
     lastHeartbeat: iso(row.last_heartbeat),
     createdAt: iso(row.created_at),
+    telemetry:
+      row.telemetry_json && row.telemetry_at
+        ? {
+            ...(JSON.parse(row.telemetry_json) as NodeTelemetry),
+            reportedAt: new Date(row.telemetry_at).toISOString(),
+          }
+        : null,
   };
 }
 

@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 import { JOB_STATES } from '../../domain/job-state.js';
+import { LatestTelemetry } from './telemetry-schemas.js';
 
 /*
  * The native API's schemas: they validate requests and, through @fastify/swagger, are the
@@ -300,6 +301,7 @@ export const Node = Type.Object(
     currentExecutions: Type.Array(Type.Integer()),
     lastHeartbeat: Time,
     createdAt: Time,
+    telemetry: LatestTelemetry,
   },
   { $id: 'Node' },
 );

@@ -1,6 +1,10 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { VERSION } from '../../src/domain/version.js';
 import { openWorkerCgroup } from '../../src/worker/cgroup.js';
 import { removeCgroup } from '../../src/worker/task-kill.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
@@ -11,14 +15,16 @@ import {
   startE2eServer,
   startWorker,
   submitScript,
+  waitFor,
   type E2eServer,
   type WorkerProcess,
 } from '../worker/support.js';
 
 /*
- * Issue 17, telemetry per execution: a real `drover worker` runs a task that holds 200 MB
- * resident and burns CPU for a second; the execution records its CPU time, peak memory and
- * wall time. With a cgroup per task (where this machine allows one: CPU from cpu.stat, and
+ * Issue 17, telemetry from a real `drover worker`. Per node: its heartbeats carry the
+ * machine's figures, which the node shows. Per execution: a task that holds 200 MB
+ * resident and burns CPU for a second records its CPU time, peak memory and wall time,
+ * with a cgroup per task (where this machine allows one: CPU from cpu.stat, and
  * memory.peak where the memory controller is delegated) and without (sampled from /proc).
  */
 
@@ -29,6 +35,8 @@ const cgroupAvailable = (() => {
 })();
 
 const MB = 1024 * 1024;
+
+const hasNvidiaSmi = spawnSync('nvidia-smi', ['-L']).error === undefined;
 
 /**
  * The task: a Node process whose resident set reaches 200 MB in all (it allocates 200 MB
@@ -55,7 +63,12 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
     before(async () => {
       ensureBuilt();
       e2e = await startE2eServer({}, database);
-      worker = startWorker(e2e.url, `usage-${mode}`, join(e2e.dataDir, 'w'), ['--cgroup', mode]);
+      worker = startWorker(e2e.url, `usage-${mode}`, join(e2e.dataDir, 'w'), [
+        '--cgroup',
+        mode,
+        '--telemetry-seconds',
+        '5',
+      ]);
     });
 
     after(async () => {
@@ -83,6 +96,30 @@ for (const [database, mode] of TEST_DATABASES.flatMap((d) =>
       // The task's own view is the same as the execution's.
       const one = await e2e.api('GET', `/api/v1/executions/${execution.id}`);
       assert.deepEqual(one.body.usage, usage);
+    });
+
+    it("the node shows the machine's telemetry, and its history has a point", async () => {
+      const node = await waitFor(
+        'the node to report telemetry',
+        30_000,
+        async () => {
+          const list = (await e2e.api('GET', '/api/v1/nodes')).body.items as any[];
+          const found = list.find((n) => n.name === `usage-${mode}`);
+          return found?.telemetry ? found : undefined;
+        },
+        () => worker.output(),
+      );
+      const t = node.telemetry;
+      assert.equal(t.memTotalBytes, os.totalmem());
+      assert.ok(t.memUsedBytes > 0 && t.diskFreeBytes > 0, JSON.stringify(t));
+      assert.equal(t.version, VERSION);
+      assert.ok(t.uptimeSeconds > 0);
+      // This machine has no nvidia-smi unless it has one; never a GPU made up.
+      if (!hasNvidiaSmi) assert.equal(t.gpus, undefined);
+      const points = await e2e.api('GET', `/api/v1/nodes/${node.id}/telemetry?step=5m`);
+      assert.equal(points.status, 200);
+      assert.ok(points.body.items.length >= 1);
+      assert.equal(points.body.items[0].memTotalBytes, os.totalmem());
     });
   });
 }
