@@ -17,6 +17,7 @@ import { outputRoutes } from './outputs.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
+import { usageRoutes } from './usage.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
 export function nativeApi(engine: Engine): FastifyPluginAsync {
@@ -29,6 +30,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(executionRoutes(engine));
     await app.register(nodeRoutes(engine));
     await app.register(nodeTelemetryRoutes(engine));
+    await app.register(usageRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
     await app.register(nodeBatchRoutes(engine));
     await app.register(outputRoutes(engine));
