@@ -71,3 +71,33 @@ export async function migrateToLatest(open: OpenDatabase): Promise<string[]> {
   }
   return (result.results ?? []).map((r) => r.migrationName);
 }
+
+/**
+ * Migrations this build knows that the database has not run (`pending`), and ones the
+ * database ran that this build does not know (`unknown`: a newer build migrated it).
+ */
+export async function migrationState(
+  open: OpenDatabase,
+): Promise<{ pending: string[]; unknown: string[] }> {
+  const known = Object.keys(migrations(open));
+  const table =
+    open.schema !== undefined
+      ? sql.id(open.schema, 'kysely_migration')
+      : sql.id('kysely_migration');
+  let ran: string[] = [];
+  try {
+    const rows = await sql<{ name: string }>`select name from ${table}`.execute(open.db);
+    ran = rows.rows.map((r) => r.name);
+  } catch (error) {
+    // No migration table yet: nothing has run. Anything else (the database is gone) is the
+    // caller's to report.
+    if (!/kysely_migration|no such table|does not exist/i.test((error as Error).message))
+      throw error;
+  }
+  const done = new Set(ran);
+  const knownSet = new Set(known);
+  return {
+    pending: known.filter((name) => !done.has(name)),
+    unknown: ran.filter((name) => !knownSet.has(name)),
+  };
+}
