@@ -104,16 +104,8 @@ export class UsageMeter {
 
   /** The command's process group and every descendant of the command, from all of /proc. */
   private tree(): ProcStat[] | undefined {
-    let entries: string[];
-    try {
-      entries = readdirSync('/proc');
-    } catch {
-      return undefined;
-    }
-    const all = entries
-      .filter((e) => /^\d+$/.test(e))
-      .map((e) => readStat(Number(e)))
-      .filter((s) => s !== undefined);
+    const all = allProcesses();
+    if (!all) return undefined;
     const children = new Map<number, ProcStat[]>();
     for (const stat of all) {
       const list = children.get(stat.ppid) ?? [];
@@ -133,6 +125,29 @@ export class UsageMeter {
     }
     return [...found.values()];
   }
+}
+
+/**
+ * Every process's stat, read at most once per half a sampling period however many tasks
+ * run without a cgroup: each meter would otherwise read all of /proc on its own.
+ */
+let scanned: { at: number; stats: ProcStat[] } | undefined;
+
+function allProcesses(): ProcStat[] | undefined {
+  const now = performance.now();
+  if (scanned && now - scanned.at < SAMPLE_MS / 2) return scanned.stats;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const stats = entries
+    .filter((e) => /^\d+$/.test(e))
+    .map((e) => readStat(Number(e)))
+    .filter((s) => s !== undefined);
+  scanned = { at: now, stats };
+  return stats;
 }
 
 /** /proc/<pid>/stat, or undefined when the process is gone. */
