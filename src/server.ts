@@ -4,6 +4,7 @@ import { buildApp } from './api/app.js';
 import { archiveFileName } from './api/deadline/archive-names.js';
 import { buildDeadlineApp } from './api/deadline/index.js';
 import { checkExposure, SERVE_OPTIONS, type Config } from './config.js';
+import { VERSION } from './domain/version.js';
 import { startEngine, type Engine } from './engine/engine.js';
 import { startOnCompleteActions } from './engine/jobs/on-complete.js';
 import { JOB_DEFINITION_FORMATS } from './formats/index.js';
@@ -19,7 +20,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** What listens on each port setting, and whether it can be turned off with 0. */
 const FACES: Record<'port' | 'deadlinePort', { what: string; canBeOff: boolean }> = {

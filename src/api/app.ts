@@ -8,6 +8,7 @@ import { authenticator } from './auth.js';
 import { recordAuditTrail } from './authorization/audit-hook.js';
 import { closeRefusedUpgrades, enforcePermissions } from './authorization/enforce.js';
 import { registerErrorHandler } from './error-handler.js';
+import { HttpMetrics } from './http-metrics.js';
 import { closeConnectionsWhenQuiet } from './idle-connections.js';
 import { guardInput } from './input-guards.js';
 import { nativeApi } from './native/index.js';
@@ -58,6 +59,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', authenticator(options.engine, options.auth));
   enforcePermissions(app, options.engine, 'drover', options.anonymous ?? ANONYMOUS_AREAS);
   recordAuditTrail(app, options.engine, 'drover');
+  const http = new HttpMetrics();
+  http.watch(app);
 
   await app.register(swagger, {
     openapi: {
@@ -74,7 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(nativeApi(options.engine), { prefix: '/api/v1' });
-  await app.register(metricsRoute(options.engine));
+  await app.register(metricsRoute(options.engine, http));
   await app.register(scaleApi(options.engine));
   await app.register(ufdlApi(options.engine, options.auth), { prefix: '/v1' });
   // Last: the UI's fallback only answers what no API route took.

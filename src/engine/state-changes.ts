@@ -1,4 +1,5 @@
 import { executionStateMachine, type ExecutionState } from '../domain/execution-state.js';
+import type { ExecutionUsageColumns } from '../domain/execution-usage.js';
 import { nextScheduleEvent, parseStoredSchedule, scheduleHolds } from '../domain/job-schedule.js';
 import {
   FINAL_JOB_STATES,
@@ -166,7 +167,15 @@ export async function endExecution(
   execution: ExecutionRow,
   event: 'stop' | 'lose' | 'fail' | 'complete' | 'release',
   patch: Partial<
-    Pick<ExecutionRow, 'exit_code' | 'error_name' | 'error_message' | 'timed_out' | 'progress'>
+    Pick<
+      ExecutionRow,
+      | 'exit_code'
+      | 'error_name'
+      | 'error_message'
+      | 'timed_out'
+      | 'progress'
+      | keyof ExecutionUsageColumns
+    >
   > = {},
 ): Promise<ExecutionState> {
   const from = execution.state as ExecutionState;

@@ -21,6 +21,8 @@ import { machineLimitReleaseSchema } from './migrations/0018-machine-limit-relea
 import { claimWalkSchema } from './migrations/0019-claim-walk.js';
 import { notificationOutboxSchema } from './migrations/0020-notification-outbox.js';
 import { liveExecutionsSchema } from './migrations/0021-live-executions.js';
+import { executionUsageSchema } from './migrations/0022-execution-usage.js';
+import { nodeTelemetrySchema } from './migrations/0023-node-telemetry.js';
 import { taskParametersSchema } from './migrations/0024-task-parameters.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
@@ -47,7 +49,8 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0019-claim-walk': claimWalkSchema(open.dialect),
     '0020-notification-outbox': notificationOutboxSchema(open.dialect),
     '0021-live-executions': liveExecutionsSchema(open.dialect),
-    // 0022 and 0023 are the telemetry branch's, merged after this one.
+    '0022-execution-usage': executionUsageSchema(open.dialect),
+    '0023-node-telemetry': nodeTelemetrySchema(open.dialect),
     '0024-task-parameters': taskParametersSchema(open.dialect),
   };
 }
@@ -69,4 +72,34 @@ export async function migrateToLatest(open: OpenDatabase): Promise<string[]> {
     );
   }
   return (result.results ?? []).map((r) => r.migrationName);
+}
+
+/**
+ * Migrations this build knows that the database has not run (`pending`), and ones the
+ * database ran that this build does not know (`unknown`: a newer build migrated it).
+ */
+export async function migrationState(
+  open: OpenDatabase,
+): Promise<{ pending: string[]; unknown: string[] }> {
+  const known = Object.keys(migrations(open));
+  const table =
+    open.schema !== undefined
+      ? sql.id(open.schema, 'kysely_migration')
+      : sql.id('kysely_migration');
+  let ran: string[] = [];
+  try {
+    const rows = await sql<{ name: string }>`select name from ${table}`.execute(open.db);
+    ran = rows.rows.map((r) => r.name);
+  } catch (error) {
+    // No migration table yet: nothing has run. Anything else (the database is gone) is the
+    // caller's to report.
+    if (!/kysely_migration|no such table|does not exist/i.test((error as Error).message))
+      throw error;
+  }
+  const done = new Set(ran);
+  const knownSet = new Set(known);
+  return {
+    pending: known.filter((name) => !done.has(name)),
+    unknown: ran.filter((name) => !knownSet.has(name)),
+  };
 }

@@ -107,6 +107,7 @@ export async function nodeHasExecutions(db: Executor, id: number): Promise<boole
 
 export async function deleteNode(tx: Executor, id: number): Promise<void> {
   await tx.updateTable('tasks').set({ node_id: null }).where('node_id', '=', id).execute();
+  await tx.deleteFrom('node_telemetry').where('node_id', '=', id).execute();
   await tx.deleteFrom('nodes').where('id', '=', id).execute();
 }
 

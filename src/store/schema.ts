@@ -131,6 +131,24 @@ export interface NodesTable {
   last_modified: number;
   /** The account the node acts as; only it (or an admin) may speak for the node. */
   account_id?: number | null;
+  /** The latest telemetry the node reported (0023), as validated JSON, and when. */
+  telemetry_json?: string | null;
+  telemetry_at?: number | null;
+}
+
+/** A point of a node's telemetry history: the mean of `samples` reports over a step. */
+export interface NodeTelemetryTable {
+  node_id: number;
+  step_s: number;
+  bucket_at: number;
+  samples: number;
+  cpu_percent: number | null;
+  mem_used_bytes: number | null;
+  mem_total_bytes: number | null;
+  load1: number | null;
+  disk_free_bytes: number | null;
+  gpu_percent: number | null;
+  gpu_mem_used_bytes: number | null;
 }
 
 export interface JobsTable {
@@ -273,6 +291,11 @@ export interface ExecutionsTable {
   ended_at: number | null;
   last_heartbeat: number;
   last_modified: number;
+  /** What the node measured at the command's end (0022); null where it measured nothing. */
+  cpu_seconds: number | null;
+  wall_seconds: number | null;
+  peak_memory_bytes: number | null;
+  gpu_seconds: number | null;
 }
 
 export interface LogBatchesTable {
@@ -388,6 +411,7 @@ export interface Database {
   batches: BatchesTable;
   trigger_events: TriggerEventsTable;
   nodes: NodesTable;
+  node_telemetry: NodeTelemetryTable;
   jobs: JobsTable;
   job_node_list: JobNodeListTable;
   job_dependencies: JobDependenciesTable;

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
+import type { ExecutionUsageColumns } from '../domain/execution-usage.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor } from './database.js';
+import { recordExecutionUsage } from './execution-usage.js';
 import { completeExecutionRows } from './executions.js';
 import { findJob, shiftTaskCounters } from './jobs.js';
 import type { JobRow } from './schema.js';
@@ -11,6 +13,8 @@ export interface Completion {
   taskId: number;
   exitCode: number | null;
   timedOut: number;
+  /** What the node measured; all null when it sent nothing. */
+  usage: ExecutionUsageColumns;
 }
 
 /**
@@ -38,6 +42,10 @@ export async function completeExecutionsOfJob(
       completions.map((c) => c.executionId),
       completions.map((c) => c.exitCode),
       completions.map((c) => c.timedOut),
+      completions.map((c) => c.usage.cpu_seconds),
+      completions.map((c) => c.usage.wall_seconds),
+      completions.map((c) => c.usage.peak_memory_bytes),
+      completions.map((c) => c.usage.gpu_seconds),
     );
     if (!rows[0]) throw new Error(`job ${jobId} vanished while its executions completed`);
     return { job: rows[0].job, taskIds: rows[0].task_ids.map(Number) };
@@ -52,6 +60,12 @@ export async function completeExecutionsOfJob(
   for (const { ids, ...patch } of groups.values()) {
     await completeExecutionRows(tx, ids, patch, now);
   }
+  // Figures differ per execution, so they cannot share the grouped writes above: one more
+  // statement for the lot, and none when no node measured anything.
+  await recordExecutionUsage(
+    tx,
+    completions.map((c) => ({ executionId: c.executionId, ...c.usage })),
+  );
   // A group of finishes holds at most a few thousand reports (execution-batches.ts): well
   // inside SQLite's limit of 32,766 bound variables.
   const moved = await COMPLETE_RUNNING_TASKS.execute(
@@ -75,13 +89,22 @@ const COMPLETE_IN_ONE_STATEMENT = compiledQuery(
     executionIds: number[],
     exitCodes: (number | null)[],
     timedOuts: number[],
+    cpuSeconds: (number | null)[],
+    wallSeconds: (number | null)[],
+    peakMemoryBytes: (number | null)[],
+    gpuSeconds: (number | null)[],
   ) => sql<{ job: JobRow; task_ids: (number | string)[] }>`
     with x as (
       update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
         timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
-        ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now}
+        ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now},
+        cpu_seconds = v.cpu_seconds, wall_seconds = v.wall_seconds,
+        peak_memory_bytes = v.peak_memory_bytes, gpu_seconds = v.gpu_seconds
       from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
-        cast(${timedOuts} as integer[])) as v(id, exit_code, timed_out)
+        cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
+        cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
+        cast(${gpuSeconds} as double precision[]))
+        as v(id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes, gpu_seconds)
       where e.id = v.id
       returning e.task_id
     ), t as (

@@ -184,3 +184,46 @@ export async function hasParameterTasks(db: Executor, jobId: number): Promise<bo
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * Tasks by pool and state (of jobs not deleted), from the jobs' counters: the `maxPools`
+ * pools with most tasks, and the rest summed under `(other)`, so the series stay bounded
+ * whatever pools users make up.
+ */
+export async function countTasksByPoolAndState(
+  db: Executor,
+  maxPools: number,
+): Promise<{ pool: string; counts: Record<string, number> }[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select((eb) => [
+      'pool',
+      eb.fn.sum<number>('tasks_pending').as('PENDING'),
+      eb.fn.sum<number>('tasks_queued').as('QUEUED'),
+      eb.fn.sum<number>('tasks_running').as('RUNNING'),
+      eb.fn.sum<number>('tasks_suspended').as('SUSPENDED'),
+      eb.fn.sum<number>('tasks_completed').as('COMPLETED'),
+      eb.fn.sum<number>('tasks_failed').as('FAILED'),
+      eb.fn.sum<number>('tasks_canceled').as('CANCELED'),
+      eb.fn.sum<number>('task_count').as('total'),
+    ])
+    .where('deleted_at', 'is', null)
+    .groupBy('pool')
+    .execute();
+  const pools = rows
+    .map(({ pool, total, ...counts }) => ({
+      pool,
+      total: Number(total ?? 0),
+      counts: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v ?? 0)])),
+    }))
+    .sort((a, b) => b.total - a.total || a.pool.localeCompare(b.pool));
+  const kept = pools.slice(0, maxPools).map(({ pool, counts }) => ({ pool, counts }));
+  const rest = pools.slice(maxPools);
+  if (rest.length > 0) {
+    const counts: Record<string, number> = {};
+    for (const p of rest)
+      for (const [k, v] of Object.entries(p.counts)) counts[k] = (counts[k] ?? 0) + v;
+    kept.push({ pool: '(other)', counts });
+  }
+  return kept;
+}

@@ -40,6 +40,7 @@ interface Flags {
   cgroup: string;
   pollSeconds: number;
   heartbeatSeconds: number;
+  telemetrySeconds: number;
 }
 
 /** `drover worker`: registers this machine as a node and runs tasks. */
@@ -129,6 +130,15 @@ export function registerWorkerCommand(program: Command): void {
         .argParser(number('heartbeat-seconds'))
         .default(5),
     )
+    .addOption(
+      new Option(
+        '--telemetry-seconds <n>',
+        "how often the machine's CPU, memory, load, disk and GPU use go to the server (0: never; at least 5)",
+      )
+        .env('DROVER_TELEMETRY_SECONDS')
+        .argParser(number('telemetry-seconds'))
+        .default(10),
+    )
     .action(async (flags: Flags) => {
       const workDir = resolve(flags.workDir);
       const log = (message: string): void => {
@@ -151,6 +161,7 @@ export function registerWorkerCommand(program: Command): void {
         pollSeconds: Math.min(flags.pollSeconds, 60),
         busyHeartbeatMs: Math.min(1000, flags.heartbeatSeconds * 1000),
         idleHeartbeatMs: Math.max(flags.heartbeatSeconds * 1000, 100),
+        telemetryMs: flags.telemetrySeconds > 0 ? Math.max(flags.telemetrySeconds, 5) * 1000 : 0,
         log,
       };
       const worker = new Worker(options);

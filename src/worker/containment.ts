@@ -113,6 +113,11 @@ export class TaskScope {
     signalTask(this.target, 'SIGKILL');
   }
 
+  /** The task's cgroup directory, when it has one. */
+  get cgroupDir(): string | undefined {
+    return this.target.cgroup;
+  }
+
   /** CPU time and peak memory of the whole task; only with a cgroup. */
   usage(): ReturnType<typeof readUsage> {
     return this.target.cgroup ? readUsage(this.target.cgroup) : undefined;

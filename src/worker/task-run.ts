@@ -10,6 +10,7 @@ import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
+import { UsageMeter } from './usage-meter.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
 
 /*
@@ -214,9 +215,11 @@ export class TaskRun {
       );
     }
     const launched = this.launched;
+    const meter = new UsageMeter(launched.pid, scope.cgroupDir);
     this.phase = 'running';
     await writeFile(join(this.dir, 'pid'), String(launched.pid)).catch(() => undefined);
     if (this.isWithdrawn) {
+      meter.stop();
       await this.kill();
       return;
     }
@@ -253,10 +256,12 @@ export class TaskRun {
     // Set in the same turn as the exit is seen, so that a stop decided after it (shutdown(),
     // leaseLapsed()) reports the outcome rather than withdrawing what already ran.
     if (this.phase === 'running') this.phase = 'ended';
+    meter.stop();
     clearTimeout(timer);
     // Nothing the command started may outlive it: daemons, setsid children, double forks.
     scope.killAll();
     const usage = scope.usage();
+    const measured = meter.usage(usage);
     // A grandchild may hold the pipes open; do not wait for it forever.
     await Promise.race([launched.streamsClosed, delay(2000)]);
     await this.killing;
@@ -329,6 +334,7 @@ export class TaskRun {
     }
     // NOTIFY: the command ran to its own end; its outcome stands, flagged as timed out.
     if (this.timedOut && onTimeout === 'NOTIFY') finish.timedOut = true;
+    finish.usage = measured;
     await this.finish(finish);
   }
 

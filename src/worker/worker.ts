@@ -1,7 +1,9 @@
 import os from 'node:os';
+import type { NodeTelemetry } from '../domain/node-telemetry.js';
 import type { CgroupSetting } from './cgroup.js';
 import { Containment } from './containment.js';
 import { LeaseFence } from './lease-fence.js';
+import { MachineTelemetry } from './machine-telemetry.js';
 import { killOrphans } from './orphans.js';
 import { CanceledError, HttpError, ServerClient, sleep } from './server-client.js';
 import { TaskRun } from './task-run.js';
@@ -39,6 +41,8 @@ export interface WorkerOptions {
   /** Heartbeat period while tasks run (kills withdrawn tasks this fast) and while idle. */
   busyHeartbeatMs: number;
   idleHeartbeatMs: number;
+  /** How often the machine's telemetry goes with a heartbeat; 0: never. */
+  telemetryMs: number;
   log: (message: string) => void;
 }
 
@@ -76,6 +80,9 @@ export class Worker {
   /** Runs started by the claim loop; it waits for them before it returns. */
   private readonly runs = new Set<Promise<void>>();
   private readonly fence = new LeaseFence();
+  private readonly telemetry: MachineTelemetry;
+  /** A reading not yet sent. */
+  private telemetryDue: NodeTelemetry | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ServerClient({
@@ -84,6 +91,7 @@ export class Worker {
       onRetry: (message) => options.log(message),
       onRecovered: (message) => options.log(message),
     });
+    this.telemetry = new MachineTelemetry(options.workDir);
   }
 
   /** Registers and starts the loops; resolves once registered. */
@@ -95,7 +103,7 @@ export class Worker {
       log: this.options.log,
     });
     await this.register();
-    this.loops = [this.heartbeatLoop(), this.claimLoop(), this.fenceLoop()];
+    this.loops = [this.heartbeatLoop(), this.claimLoop(), this.fenceLoop(), this.telemetryLoop()];
   }
 
   /** Stop taking work, kill running commands and give their tasks back, then return. */
@@ -181,14 +189,35 @@ export class Worker {
     await Promise.all(inFlight);
   }
 
+  /**
+   * Reads the machine every telemetryMs, apart from the heartbeats (nvidia-smi may take a
+   * while), for the next heartbeat to carry.
+   */
+  private async telemetryLoop(): Promise<void> {
+    const signal = this.finished.signal;
+    const period = this.options.telemetryMs;
+    if (period <= 0) return;
+    while (!signal.aborted) {
+      this.telemetryDue = await this.telemetry.read().catch(() => undefined);
+      await sleep(period, signal);
+    }
+  }
+
   private async heartbeat(signal: AbortSignal): Promise<void> {
     const ids = [...this.running.keys()];
     const sentAt = performance.now();
+    const telemetry = this.telemetryDue;
+    this.telemetryDue = undefined;
     try {
       const { stop, leaseMs } = await this.client.request<{ stop: number[]; leaseMs?: number }>(
         'POST',
         `/nodes/${this.nodeId}/heartbeat`,
-        { body: { executions: ids }, signal, retryForMs: 10_000, timeoutMs: 10_000 },
+        {
+          body: { executions: ids, ...(telemetry ? { telemetry } : {}) },
+          signal,
+          retryForMs: 10_000,
+          timeoutMs: 10_000,
+        },
       );
       const stopped = new Set(stop);
       this.fence.renewed(

@@ -108,6 +108,9 @@ export const PERMISSIONS: Record<string, Rule> = {
   // Registration binds the node's name to the account (checked by the engine).
   'POST /api/v1/nodes': r('worker'),
   'GET /api/v1/nodes/:id': r('read-or-worker', { node: 'id' }),
+  'GET /api/v1/nodes/:id/telemetry': r('read'),
+  // Everyone's usage for an admin, a user's own jobs' for a user (the engine narrows it).
+  'GET /api/v1/usage': r('read'),
   'POST /api/v1/nodes/:id/enable': r('admin'),
   'POST /api/v1/nodes/:id/disable': r('admin'),
   'POST /api/v1/nodes/:id/heartbeat': r('worker', { node: 'id' }),

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { Engine } from '../../engine/engine.js';
+import { migrationState } from '../../store/migrate.js';
 
 export function healthRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -22,29 +23,58 @@ export function healthRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['health'],
-          summary: 'The database answers; safe to send traffic',
+          summary:
+            "Safe to send traffic: the database answers, its schema is this build's, and (PostgreSQL) the event bus is connected; 503 says what is wrong",
           response: {
             200: Type.Object({ status: Type.String(), database: Type.String() }),
             503: Type.Object({
               status: Type.String(),
               database: Type.String(),
-              message: Type.String(),
+              message: Type.String({ description: 'Every problem, one sentence each' }),
+              problems: Type.Array(Type.String()),
             }),
           },
         },
       },
       async (_request, reply) => {
-        try {
-          await sql`select 1`.execute(engine.ctx.db);
-          return { status: 'ready', database: engine.ctx.dialect };
-        } catch (error) {
-          return reply.status(503).send({
-            status: 'unavailable',
-            database: engine.ctx.dialect,
-            message: `the database does not answer: ${(error as Error).message}`,
-          });
-        }
+        const problems = await readinessProblems(engine);
+        if (problems.length === 0) return { status: 'ready', database: engine.ctx.dialect };
+        return reply.status(503).send({
+          status: 'unavailable',
+          database: engine.ctx.dialect,
+          message: problems.join('; '),
+          problems,
+        });
       },
     );
   };
+}
+
+/** What keeps this replica from serving: the database, its schema, the event bus. */
+async function readinessProblems(engine: Engine): Promise<string[]> {
+  const problems: string[] = [];
+  try {
+    await sql`select 1`.execute(engine.ctx.db);
+  } catch (error) {
+    // Nothing below can be asked of a database that does not answer.
+    return [`the database does not answer: ${(error as Error).message}`];
+  }
+  try {
+    const { pending, unknown } = await migrationState(engine.database);
+    if (pending.length > 0) {
+      problems.push(
+        `migrations pending: ${pending.join(', ')} (run \`drover migrate\`, or restart the server)`,
+      );
+    }
+    if (unknown.length > 0) {
+      problems.push(
+        `the database was migrated by a newer Drover (${unknown.join(', ')}); run that version`,
+      );
+    }
+  } catch (error) {
+    problems.push(`the migrations cannot be read: ${(error as Error).message}`);
+  }
+  const bus = engine.ctx.bus.down;
+  if (bus) problems.push(bus);
+  return problems;
 }

@@ -10,12 +10,14 @@ import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
 import { nodeBatchRoutes } from './node-batches.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
+import { nodeTelemetryRoutes } from './node-telemetry.js';
 import { nodeRoutes } from './nodes.js';
 import { notificationRuleRoutes } from './notification-rules.js';
 import { outputRoutes } from './outputs.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
+import { usageRoutes } from './usage.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
 export function nativeApi(engine: Engine): FastifyPluginAsync {
@@ -27,6 +29,8 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(taskRoutes(engine));
     await app.register(executionRoutes(engine));
     await app.register(nodeRoutes(engine));
+    await app.register(nodeTelemetryRoutes(engine));
+    await app.register(usageRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
     await app.register(nodeBatchRoutes(engine));
     await app.register(outputRoutes(engine));

@@ -4,18 +4,23 @@ import { DispatchMetrics } from '../../engine/dispatch/metrics.js';
 import type { Engine } from '../../engine/engine.js';
 import { countJobsByState } from '../../store/jobs.js';
 import { countNodesByState } from '../../store/nodes.js';
-import { countTasksByState } from '../../store/tasks.js';
+import { countTasksByPoolAndState, countTasksByState } from '../../store/tasks.js';
+import { escape, type HttpMetrics } from '../http-metrics.js';
 
 const STATES = ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'];
 
+/** Pools shown by name in drover_pool_tasks; the others are summed as pool "(other)". */
+const MAX_POOLS = 50;
+
 /** Prometheus text format: state gauges read from the database, dispatch figures of this replica. */
-export function metricsRoute(engine: Engine): FastifyPluginAsync {
+export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginAsync {
   return async (app) => {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      const [jobs, tasks, nodes] = await Promise.all([
+      const [jobs, tasks, nodes, pools] = await Promise.all([
         countJobsByState(engine.ctx.db),
         countTasksByState(engine.ctx.db),
         countNodesByState(engine.ctx.db),
+        countTasksByPoolAndState(engine.ctx.db, MAX_POOLS),
       ]);
       const m = engine.metrics;
       const lines: string[] = [
@@ -25,6 +30,13 @@ export function metricsRoute(engine: Engine): FastifyPluginAsync {
         '# HELP drover_tasks Tasks by state (of jobs not deleted).',
         '# TYPE drover_tasks gauge',
         ...STATES.map((s) => `drover_tasks{state="${s}"} ${tasks[s] ?? 0}`),
+        `# HELP drover_pool_tasks Tasks by pool ("" for none; the ${MAX_POOLS} largest pools, the rest as "(other)") and state.`,
+        '# TYPE drover_pool_tasks gauge',
+        ...pools.flatMap(({ pool, counts }) =>
+          STATES.map(
+            (s) => `drover_pool_tasks{pool="${escape(pool)}",state="${s}"} ${counts[s] ?? 0}`,
+          ),
+        ),
         '# HELP drover_nodes Worker nodes by state.',
         '# TYPE drover_nodes gauge',
         ...['ONLINE', 'OFFLINE'].map((s) => `drover_nodes{state="${s}"} ${nodes[s] ?? 0}`),
@@ -42,6 +54,7 @@ export function metricsRoute(engine: Engine): FastifyPluginAsync {
         '# HELP drover_password_checks_total Password hashes (scrypt) computed by this process: logins, and Deadline Basic auth calls not served by its login cache.',
         '# TYPE drover_password_checks_total counter',
         `drover_password_checks_total ${passwordChecksSoFar()}`,
+        ...(http?.render() ?? []),
       ];
       return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
     });

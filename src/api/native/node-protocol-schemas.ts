@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { USAGE_BOUNDS } from '../../domain/execution-usage.js';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { FinishReport } from '../../engine/executions/execution-batches.js';
 
@@ -26,6 +27,27 @@ export const FinishFields = Type.Object({
         'The command ran past the task timeout. With success: it was killed and counted done (COMPLETE) or ran on to its end (NOTIFY); the execution is flagged timed out',
     }),
   ),
+  usage: Type.Optional(
+    Type.Object(
+      {
+        cpuSeconds: Type.Optional(
+          Type.Number({ ...USAGE_BOUNDS.cpuSeconds, description: 'User + system CPU time' }),
+        ),
+        wallSeconds: Type.Optional(
+          Type.Number({ ...USAGE_BOUNDS.wallSeconds, description: 'From launch to exit' }),
+        ),
+        peakMemoryBytes: Type.Optional(
+          Type.Integer({ ...USAGE_BOUNDS.peakMemoryBytes, description: 'Peak resident memory' }),
+        ),
+        gpuSeconds: Type.Optional(Type.Number({ ...USAGE_BOUNDS.gpuSeconds })),
+      },
+      {
+        additionalProperties: false,
+        description:
+          'What the command used, of all its processes, as the node measured it; leave out what it could not measure',
+      },
+    ),
+  ),
 });
 
 /** A finish as the engine takes it, from the fields a node sent. */
@@ -35,6 +57,7 @@ export function finishReport(executionId: number, f: Static<typeof FinishFields>
     success: f.success,
     ...(f.exitCode !== undefined ? { exitCode: f.exitCode } : {}),
     ...(f.timedOut !== undefined ? { timedOut: f.timedOut } : {}),
+    ...(f.usage ? { usage: f.usage } : {}),
     ...(f.error
       ? {
           failure: {

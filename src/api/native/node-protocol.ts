@@ -17,6 +17,7 @@ import { waitSignal } from '../wait-signal.js';
 import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
 import { errorResponses, Execution, IdParams, Node } from './schemas.js';
+import { TelemetryReport } from './telemetry-schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
 
 /*
@@ -73,6 +74,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             executions: Type.Optional(
               Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: 1024 }),
             ),
+            telemetry: Type.Optional(TelemetryReport),
           }),
           response: {
             200: Type.Object({
@@ -91,7 +93,13 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => ({
-        ...(await nodeHeartbeat(ctx, settings, request.params.id, request.body.executions ?? [])),
+        ...(await nodeHeartbeat(
+          ctx,
+          settings,
+          request.params.id,
+          request.body.executions ?? [],
+          request.body.telemetry,
+        )),
         leaseMs: settings.leaseMs,
       }),
     );

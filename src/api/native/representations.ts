@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
+import type { NodeTelemetry } from '../../domain/node-telemetry.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Execution, Job, JobType, Node, Schedule, Task } from './schemas.js';
@@ -119,6 +120,12 @@ export function executionJson(row: ExecutionRow): Static<typeof Execution> {
     createdAt: iso(row.created_at),
     startedAt: iso(row.started_at),
     endedAt: iso(row.ended_at),
+    usage: {
+      cpuSeconds: row.cpu_seconds,
+      wallSeconds: row.wall_seconds,
+      peakMemoryBytes: row.peak_memory_bytes,
+      gpuSeconds: row.gpu_seconds,
+    },
   };
 }
 
@@ -136,6 +143,13 @@ export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<type
     currentExecutions,
     lastHeartbeat: iso(row.last_heartbeat),
     createdAt: iso(row.created_at),
+    telemetry:
+      row.telemetry_json && row.telemetry_at
+        ? {
+            ...(JSON.parse(row.telemetry_json) as NodeTelemetry),
+            reportedAt: new Date(row.telemetry_at).toISOString(),
+          }
+        : null,
   };
 }
 

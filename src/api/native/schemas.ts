@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 import { JOB_STATES } from '../../domain/job-state.js';
+import { LatestTelemetry } from './telemetry-schemas.js';
 
 /*
  * The native API's schemas: they validate requests and, through @fastify/swagger, are the
@@ -271,6 +272,14 @@ export const Task = Type.Object(
   { $id: 'Task' },
 );
 
+/** What the node measured at the command's end; null where it measured nothing. */
+export const ExecutionUsage = Type.Object({
+  cpuSeconds: Nullable(Type.Number({ description: 'User + system CPU time of the whole task' })),
+  wallSeconds: Nullable(Type.Number()),
+  peakMemoryBytes: Nullable(Type.Integer({ description: 'Peak resident memory' })),
+  gpuSeconds: Nullable(Type.Number()),
+});
+
 export const Execution = Type.Object(
   {
     id: Type.Integer(),
@@ -288,6 +297,7 @@ export const Execution = Type.Object(
     createdAt: Time,
     startedAt: Time,
     endedAt: Time,
+    usage: ExecutionUsage,
   },
   { $id: 'Execution' },
 );
@@ -306,6 +316,7 @@ export const Node = Type.Object(
     currentExecutions: Type.Array(Type.Integer()),
     lastHeartbeat: Time,
     createdAt: Time,
+    telemetry: LatestTelemetry,
   },
   { $id: 'Node' },
 );

@@ -10,11 +10,12 @@ import { registerShowCommand } from './show.js';
 import { registerSubmitCommand } from './submit.js';
 import { registerTaskCommand } from './tasks.js';
 import { registerTypesCommand } from './types.js';
+import { registerUsageCommand } from './usage.js';
 import { registerWaitCommand } from './wait.js';
 
 /**
  * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
- * retry, modify, task, nodes and types. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ * retry, modify, task, nodes, types and usage. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
@@ -29,4 +30,5 @@ export function registerClientCommands(program: Command): void {
   registerTaskCommand(program);
   registerNodesCommand(program);
   registerTypesCommand(program);
+  registerUsageCommand(program);
 }

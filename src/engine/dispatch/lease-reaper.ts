@@ -12,6 +12,7 @@ import {
 } from '../executions/execution-reports.js';
 import { applyJobAction, lockedJob } from '../jobs/job-actions.js';
 import { followSchedule } from '../jobs/job-schedules.js';
+import { pruneNodeTelemetry } from '../nodes/node-telemetry.js';
 import type { EngineSettings } from '../settings.js';
 
 /** Rows handled per kind per tick; the next tick takes the rest. */
@@ -26,11 +27,14 @@ export interface ReapResult {
   released: number;
   /** Jobs their schedule suspended. */
   suspended: number;
+  /** Points of node telemetry history past their retention, deleted. */
+  telemetryPruned: number;
 }
 
 /**
  * Enforces time on the server side: expired leases (the node is gone), tasks and jobs past
- * their time limits, silent nodes, and schedule starts and stops that came due. Every
+ * their time limits, silent nodes, schedule starts and stops that came due, and the
+ * retention of node telemetry history. Every
  * replica runs one; each row is re-checked under its lock, so two reapers never apply the
  * same change twice.
  */
@@ -108,7 +112,8 @@ export class LeaseReaper {
       if (done === 'started') released++;
       else if (done === 'stopped') suspended++;
     }
-    return { lost, timedOut, jobsTimedOut, nodesOffline, released, suspended };
+    const telemetryPruned = await pruneNodeTelemetry(this.ctx, now);
+    return { lost, timedOut, jobsTimedOut, nodesOffline, released, suspended, telemetryPruned };
   }
 
   /**

@@ -15,6 +15,8 @@ export interface EventBus {
   deliver(events: Stamped[]): void;
   subscribe(listener: EventListener): () => void;
   close(): Promise<void>;
+  /** Why events cannot reach the other replicas now; undefined when they can. */
+  readonly down?: string | undefined;
 }
 
 export class LocalEventBus implements EventBus {
@@ -171,6 +173,11 @@ export class PostgresEventBus extends LocalEventBus {
       this.#listen().catch(() => setTimeout(retry, 1000).unref());
     };
     setTimeout(retry, 200).unref();
+  }
+
+  get down(): string | undefined {
+    if (this.#closed) return 'the event bus is closed';
+    return this.#client ? undefined : 'the LISTEN connection to PostgreSQL is down (reconnecting)';
   }
 
   override async close(): Promise<void> {

@@ -4,6 +4,7 @@ import {
   LIVE_EXECUTION_STATES,
   type ExecutionState,
 } from '../../domain/execution-state.js';
+import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
 import { taskStateMachine } from '../../domain/task-state.js';
 import type { Tx } from '../../store/database.js';
 import { lockExecutions } from '../../store/executions.js';
@@ -33,6 +34,8 @@ export interface FinishReport {
   /** With success: false. */
   failure?: Failure;
   timedOut?: boolean;
+  /** What the node measured of the command (CPU, wall, peak memory, GPU). */
+  usage?: ExecutionUsage;
 }
 
 /** Each report's fate: 200 recorded, 409 refused (the lease is gone), 404, or 400. */
@@ -145,6 +148,7 @@ async function finishAlone(
     if (r.success) {
       await completeExecution(ctx, settings, r.executionId, nodeId, exitCodeOf(r), {
         timedOut: r.timedOut ?? false,
+        usage: r.usage,
       });
     } else {
       await failReportedExecution(ctx, r.executionId, nodeId, failureOf(r));
@@ -265,6 +269,7 @@ async function finishOne(
   if (r.success) {
     await completeIn(ctx, tx, emit, settings, checked.ok, exitCodeOf(r), {
       timedOut: r.timedOut ?? false,
+      usage: r.usage,
     });
   } else {
     await failExecution(ctx, tx, emit, checked.ok, 'fail', failureOf(r));
@@ -292,6 +297,7 @@ async function completeMany(
       exitCode: exitCodeOf(report),
       // A NOTIFY execution flagged while it ran stays flagged.
       timedOut: report.timedOut ? 1 : execution.timed_out,
+      usage: usageColumns(report.usage),
     };
   });
   // The job's row is written last (one statement for everything on PostgreSQL), so the row
@@ -313,6 +319,7 @@ async function completeMany(
     progress: 100,
     exit_code: completions[i]!.exitCode,
     timed_out: completions[i]!.timedOut,
+    ...completions[i]!.usage,
     started_at: execution.started_at ?? now,
     ended_at: now,
     last_heartbeat: now,
@@ -329,7 +336,12 @@ function exitCodeOf(r: FinishReport): number | null {
 }
 
 function failureOf(r: FinishReport): Failure {
-  return { ...r.failure, exitCode: r.exitCode ?? null, timedOut: r.timedOut ?? false };
+  return {
+    ...r.failure,
+    exitCode: r.exitCode ?? null,
+    timedOut: r.timedOut ?? false,
+    ...(r.usage ? { usage: r.usage } : {}),
+  };
 }
 
 function answer(executionId: number, error: DroverError): FinishResult {

@@ -5,6 +5,7 @@ import {
   LIVE_EXECUTION_STATES,
   type ExecutionState,
 } from '../../domain/execution-state.js';
+import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { lockExecution, startAcquiredExecutions, updateExecution } from '../../store/executions.js';
@@ -38,6 +39,8 @@ export interface Failure {
   message?: string;
   exitCode?: number | null;
   timedOut?: boolean;
+  /** What the node measured of the command before it failed. */
+  usage?: ExecutionUsage;
 }
 
 const DEFAULT_ERROR: Record<ErrorCategory, string> = {
@@ -223,7 +226,7 @@ export async function completeExecution(
   executionId: number,
   nodeId: number | undefined,
   exitCode: number | null = 0,
-  options: { timedOut?: boolean } = {},
+  options: { timedOut?: boolean; usage?: ExecutionUsage | undefined } = {},
 ): Promise<void> {
   await report(ctx, executionId, nodeId, (tx, emit, acquired) =>
     completeIn(ctx, tx, emit, settings, acquired, exitCode, options),
@@ -238,7 +241,7 @@ export async function completeIn(
   settings: EngineSettings,
   acquired: ExecutionRow,
   exitCode: number | null,
-  options: { timedOut?: boolean },
+  options: { timedOut?: boolean; usage?: ExecutionUsage | undefined },
 ): Promise<void> {
   const execution = await start(ctx, tx, emit, settings, acquired);
   // A Seed job whose outputs break its manifest fails here, as Scale's post step fails it.
@@ -248,13 +251,18 @@ export async function completeIn(
       ...refused,
       exitCode,
       ...(options.timedOut ? { timedOut: true } : {}),
+      ...(options.usage ? { usage: options.usage } : {}),
     });
     return;
   }
-  await endCompleted(ctx, tx, emit, execution, {
-    exit_code: exitCode,
-    ...(options.timedOut ? { timed_out: 1 } : {}),
-  });
+  await endCompleted(
+    ctx,
+    tx,
+    emit,
+    execution,
+    { exit_code: exitCode, ...(options.timedOut ? { timed_out: 1 } : {}) },
+    options.usage,
+  );
 }
 
 /**
@@ -277,6 +285,7 @@ async function endCompleted(
   emit: Emit,
   execution: ExecutionRow,
   patch: Partial<Pick<ExecutionRow, 'exit_code' | 'timed_out'>>,
+  usage?: ExecutionUsage,
 ): Promise<void> {
   const from = execution.state as ExecutionState;
   executionStateMachine.apply(from, 'complete', execution.id);
@@ -292,6 +301,7 @@ async function endCompleted(
         taskId: execution.task_id,
         exitCode: patch.exit_code !== undefined ? patch.exit_code : execution.exit_code,
         timedOut: patch.timed_out ?? execution.timed_out,
+        usage: usageColumns(usage),
       },
     ],
     ctx.clock(),
@@ -350,6 +360,7 @@ export async function failExecution(
     error_message: message,
     // A NOTIFY execution flagged while it ran stays flagged whatever ends it.
     timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
+    ...(failure.usage ? usageColumns(failure.usage) : {}),
   });
   const task = await findTask(tx, execution.task_id);
   if (!task || task.state !== 'RUNNING') return;

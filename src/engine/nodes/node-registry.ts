@@ -1,4 +1,5 @@
 import { DroverError, invalid, notFound } from '../../domain/errors.js';
+import { checkTelemetry, type NodeTelemetry } from '../../domain/node-telemetry.js';
 import { extendLeasesOf, liveExecutionsOfNode } from '../../store/executions.js';
 import {
   deleteNode,
@@ -16,6 +17,7 @@ import type { Principal } from '../accounts/accounts.js';
 import { inTransaction, type EngineContext } from '../context.js';
 import { groupCommitPerEngine } from '../dispatch/group-commit.js';
 import type { EngineSettings } from '../settings.js';
+import { recordTelemetry } from './node-telemetry.js';
 
 export interface NodeRegistration {
   name: string;
@@ -95,22 +97,26 @@ export interface HeartbeatResult {
 interface Heartbeat {
   nodeId: number;
   executionIds: readonly number[];
+  telemetry?: NodeTelemetry | undefined;
 }
 
 const heartbeatWriter = groupCommitPerEngine(writeHeartbeats);
 
 /**
  * A node's heartbeat: it is alive, and so are the executions it lists, whose leases are
- * extended. Anything it lists that is no longer live must stop. Heartbeats that arrive
- * together are written together (GroupCommit): one transaction for the lot.
+ * extended. Anything it lists that is no longer live must stop. It may carry the machine's
+ * telemetry (node-telemetry.ts). Heartbeats that arrive together are written together
+ * (GroupCommit): one transaction for the lot.
  */
 export async function nodeHeartbeat(
   ctx: EngineContext,
   settings: EngineSettings,
   nodeId: number,
   executionIds: readonly number[],
+  telemetry?: NodeTelemetry,
 ): Promise<HeartbeatResult> {
-  const result = await heartbeatWriter(ctx, settings).submit({ nodeId, executionIds });
+  if (telemetry) checkTelemetry(telemetry);
+  const result = await heartbeatWriter(ctx, settings).submit({ nodeId, executionIds, telemetry });
   if (result instanceof Error) throw result;
   return result;
 }
@@ -126,6 +132,13 @@ async function writeHeartbeats(
       (await findNodes(tx, [...new Set(beats.map((b) => b.nodeId))])).map((n) => [n.id, n]),
     );
     await touchNodes(tx, [...nodes.keys()], now);
+    for (const beat of beats) {
+      const node = nodes.get(beat.nodeId);
+      if (!node || !beat.telemetry) continue;
+      if (await recordTelemetry(tx, node.id, node.telemetry_at ?? null, beat.telemetry, now)) {
+        node.telemetry_at = now;
+      }
+    }
     for (const node of nodes.values()) {
       if (node.state !== 'ONLINE') {
         emit({ type: 'node.state', nodeId: node.id, state: 'ONLINE', enabled: node.enabled === 1 });
