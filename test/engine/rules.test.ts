@@ -4,12 +4,12 @@ import { DroverError } from '../../src/domain/errors.js';
 import type { ManualClock } from '../../src/engine/clock.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { DroverEvent } from '../../src/engine/events/events.js';
+import type { Failure } from '../../src/engine/executions/execution-failures.js';
 import { appendLog, readLog } from '../../src/engine/executions/execution-logs.js';
 import {
   completeExecution,
   failReportedExecution,
   startExecution,
-  type Failure,
 } from '../../src/engine/executions/execution-reports.js';
 import {
   applyJobAction,

@@ -4,11 +4,10 @@ import { executionsPastTimeout, expiredLeases, lockExecution } from '../../store
 import { jobsPastTimeout, lockJob, schedulesDue } from '../../store/jobs.js';
 import { markSilentNodesOffline } from '../../store/nodes.js';
 import { inTransaction, type EngineContext } from '../context.js';
+import { failExecution, type Failure } from '../executions/execution-failures.js';
 import {
   completeTimedOutExecution,
-  failExecution,
   flagTimedOutExecution,
-  type Failure,
 } from '../executions/execution-reports.js';
 import { applyJobAction, lockedJob } from '../jobs/job-actions.js';
 import { followSchedule } from '../jobs/job-schedules.js';

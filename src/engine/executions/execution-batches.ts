@@ -17,11 +17,10 @@ import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
 import type { EngineSettings } from '../settings.js';
 import { emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 import { settleFreshJob } from '../tasks/task-actions.js';
-import type { Failure } from './execution-reports.js';
+import { failExecution, type Failure } from './execution-failures.js';
 import {
   completeExecution,
   completeIn,
-  failExecution,
   failReportedExecution,
   guard,
 } from './execution-reports.js';

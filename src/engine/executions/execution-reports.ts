@@ -1,5 +1,4 @@
-import type { ErrorCategory } from '../../domain/error-categories.js';
-import { DroverError, invalid, notFound } from '../../domain/errors.js';
+import { DroverError, notFound } from '../../domain/errors.js';
 import {
   executionStateMachine,
   LIVE_EXECUTION_STATES,
@@ -7,11 +6,8 @@ import {
 } from '../../domain/execution-state.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
 import type { Tx } from '../../store/database.js';
-import { findError } from '../../store/error-catalog.js';
 import { lockExecution, startAcquiredExecutions, updateExecution } from '../../store/executions.js';
-import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
-import { findJobType } from '../../store/job-types.js';
-import type { ErrorRow, ExecutionRow } from '../../store/schema.js';
+import type { ExecutionRow } from '../../store/schema.js';
 import { completeExecutionsOfJob } from '../../store/task-completions.js';
 import { findTask } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
@@ -20,7 +16,8 @@ import { settleOutputs } from '../job-types/job-definition-formats.js';
 import { lockedJob } from '../jobs/job-actions.js';
 import type { EngineSettings } from '../settings.js';
 import { emitExecutionMoved, emitTasksMoved, endExecution, moveTasks } from '../state-changes.js';
-import { settleFreshJob, settleJob } from '../tasks/task-actions.js';
+import { settleFreshJob } from '../tasks/task-actions.js';
+import { failExecution, type Failure } from './execution-failures.js';
 
 /*
  * What a node reports about an execution it holds. The execution id is the fencing token:
@@ -28,26 +25,6 @@ import { settleFreshJob, settleJob } from '../tasks/task-actions.js';
  * lease ran out is refused with 409 and changes nothing — except that an expired lease is
  * reaped on the spot, so the task goes back to the queue at once.
  */
-
-export interface Failure {
-  /**
-   * A registered error name; by default the job type's error for a non-zero `exitCode`,
-   * else the category's generic error.
-   */
-  errorName?: string;
-  category?: ErrorCategory;
-  message?: string;
-  exitCode?: number | null;
-  timedOut?: boolean;
-  /** What the node measured of the command before it failed. */
-  usage?: ExecutionUsage;
-}
-
-const DEFAULT_ERROR: Record<ErrorCategory, string> = {
-  SYSTEM: 'unknown',
-  ALGORITHM: 'algorithm-unknown',
-  DATA: 'algorithm-unknown',
-};
 
 export type Guarded<T> = { ok: T } | { refused: DroverError };
 
@@ -334,74 +311,6 @@ export async function failReportedExecution(
   await report(ctx, executionId, nodeId, (tx, emit, execution) =>
     failExecution(ctx, tx, emit, execution, 'fail', failure),
   );
-}
-
-/**
- * Ends a live execution without success and decides its task's fate: back to the queue
- * while tries remain (and the error allows a retry), else FAILED, which fails the job.
- */
-export async function failExecution(
-  ctx: EngineContext,
-  tx: Tx,
-  emit: Emit,
-  execution: ExecutionRow,
-  event: 'fail' | 'lose',
-  failure: Failure,
-): Promise<void> {
-  const job = await lockedJob(ctx, tx, execution.job_id);
-  const jobType = await findJobType(tx, job.job_type_id);
-  const error =
-    (await errorOfExitCode(tx, failure, jobType?.name)) ??
-    (await namedError(tx, failure, jobType?.name));
-  const message = failure.message ?? error.title;
-  await endExecution(ctx, tx, emit, execution, event, {
-    exit_code: failure.exitCode ?? null,
-    error_name: error.name,
-    error_message: message,
-    // A NOTIFY execution flagged while it ran stays flagged whatever ends it.
-    timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
-    ...(failure.usage ? usageColumns(failure.usage) : {}),
-  });
-  const task = await findTask(tx, execution.task_id);
-  if (!task || task.state !== 'RUNNING') return;
-  const tries = task.tries + 1;
-  const retryable = job.retry_any_error === 1 || error.should_be_retried === 1;
-  if (tries < job.max_tries && retryable) {
-    await moveTasks(ctx, tx, emit, job.id, [task], 'retry', { tries });
-  } else {
-    await moveTasks(ctx, tx, emit, job.id, [task], 'fail', { tries });
-  }
-  await settleJob(ctx, tx, emit, job, { error_name: error.name, error_message: message });
-}
-
-async function namedError(
-  tx: Tx,
-  failure: Failure,
-  jobTypeName: string | undefined,
-): Promise<ErrorRow> {
-  const errorName = failure.errorName ?? DEFAULT_ERROR[failure.category ?? 'ALGORITHM'];
-  const error = await findError(tx, errorName, jobTypeName);
-  if (!error) throw invalid(`unknown error name "${errorName}"`, { field: 'errorName' });
-  return error;
-}
-
-/**
- * A job type may name its own errors by the command's exit code (a Seed manifest's
- * `errors[]`). They decide a failure the node reports with a non-zero exit code and no error
- * name, unless the node calls it a SYSTEM failure (then the command's code did not decide
- * it). An unmapped code falls back to the category's generic error, as before.
- */
-async function errorOfExitCode(
-  tx: Tx,
-  failure: Failure,
-  jobTypeName: string | undefined,
-): Promise<ErrorRow | undefined> {
-  const code = failure.exitCode;
-  if (failure.errorName !== undefined || failure.category === 'SYSTEM') return undefined;
-  if (jobTypeName === undefined || code === undefined || code === null || code === 0) {
-    return undefined;
-  }
-  return findJobTypeErrorByExitCode(tx, jobTypeName, code);
 }
 
 /** The node gives back a task it acquired but did not start; no try is counted. */

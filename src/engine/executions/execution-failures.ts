@@ -1,0 +1,109 @@
+import type { ErrorCategory } from '../../domain/error-categories.js';
+import { invalid } from '../../domain/errors.js';
+import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
+import type { Tx } from '../../store/database.js';
+import { findError } from '../../store/error-catalog.js';
+import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
+import { findJobType } from '../../store/job-types.js';
+import type { ErrorRow, ExecutionRow } from '../../store/schema.js';
+import { findTask } from '../../store/tasks.js';
+import type { Emit, EngineContext } from '../context.js';
+import { lockedJob } from '../jobs/job-actions.js';
+import { endExecution, moveTasks } from '../state-changes.js';
+import { settleJob } from '../tasks/task-actions.js';
+
+/*
+ * How an execution that did not succeed ends, and what becomes of its task: the error it is
+ * recorded with (named by the node, mapped from its exit code by the job type, or the
+ * category's default), then a retry while tries remain and the error allows it, else the
+ * task fails and so does its job. The node's reports (execution-reports.ts), the reaper and
+ * timeouts all end failures here.
+ */
+
+export interface Failure {
+  /**
+   * A registered error name; by default the job type's error for a non-zero `exitCode`,
+   * else the category's generic error.
+   */
+  errorName?: string;
+  category?: ErrorCategory;
+  message?: string;
+  exitCode?: number | null;
+  timedOut?: boolean;
+  /** What the node measured of the command before it failed. */
+  usage?: ExecutionUsage;
+}
+
+const DEFAULT_ERROR: Record<ErrorCategory, string> = {
+  SYSTEM: 'unknown',
+  ALGORITHM: 'algorithm-unknown',
+  DATA: 'algorithm-unknown',
+};
+
+/**
+ * Ends a live execution without success and decides its task's fate: back to the queue
+ * while tries remain (and the error allows a retry), else FAILED, which fails the job.
+ */
+export async function failExecution(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  execution: ExecutionRow,
+  event: 'fail' | 'lose',
+  failure: Failure,
+): Promise<void> {
+  const job = await lockedJob(ctx, tx, execution.job_id);
+  const jobType = await findJobType(tx, job.job_type_id);
+  const error =
+    (await errorOfExitCode(tx, failure, jobType?.name)) ??
+    (await namedError(tx, failure, jobType?.name));
+  const message = failure.message ?? error.title;
+  await endExecution(ctx, tx, emit, execution, event, {
+    exit_code: failure.exitCode ?? null,
+    error_name: error.name,
+    error_message: message,
+    // A NOTIFY execution flagged while it ran stays flagged whatever ends it.
+    timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
+    ...(failure.usage ? usageColumns(failure.usage) : {}),
+  });
+  const task = await findTask(tx, execution.task_id);
+  if (!task || task.state !== 'RUNNING') return;
+  const tries = task.tries + 1;
+  const retryable = job.retry_any_error === 1 || error.should_be_retried === 1;
+  if (tries < job.max_tries && retryable) {
+    await moveTasks(ctx, tx, emit, job.id, [task], 'retry', { tries });
+  } else {
+    await moveTasks(ctx, tx, emit, job.id, [task], 'fail', { tries });
+  }
+  await settleJob(ctx, tx, emit, job, { error_name: error.name, error_message: message });
+}
+
+async function namedError(
+  tx: Tx,
+  failure: Failure,
+  jobTypeName: string | undefined,
+): Promise<ErrorRow> {
+  const errorName = failure.errorName ?? DEFAULT_ERROR[failure.category ?? 'ALGORITHM'];
+  const error = await findError(tx, errorName, jobTypeName);
+  if (!error) throw invalid(`unknown error name "${errorName}"`, { field: 'errorName' });
+  return error;
+}
+
+/**
+ * A job type may name its own errors by the command's exit code (a Seed manifest's
+ * `errors[]`). They decide a failure the node reports with a non-zero exit code and no error
+ * name, unless the node calls it a SYSTEM failure (then the command's code did not decide
+ * it). An unmapped code falls back to the category's generic error, as before.
+ */
+async function errorOfExitCode(
+  tx: Tx,
+  failure: Failure,
+  jobTypeName: string | undefined,
+): Promise<ErrorRow | undefined> {
+  const code = failure.exitCode;
+  if (failure.errorName !== undefined || failure.category === 'SYSTEM') return undefined;
+  if (jobTypeName === undefined || code === undefined || code === null || code === 0) {
+    return undefined;
+  }
+  return findJobTypeErrorByExitCode(tx, jobTypeName, code);
+}
