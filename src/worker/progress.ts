@@ -1,7 +1,8 @@
 /*
- * Reads progress from a task's output. A job type may give its own regular expression
- * (definition.progressPattern) whose first group is a percentage; otherwise lines such as
- * `PROGRESS: 42`, `Progress: 42%` or `progress=42.5` are understood.
+ * A task's progress: read from its output, and sent to the server. A job type may give its
+ * own regular expression (definition.progressPattern) whose first group is a percentage;
+ * otherwise lines such as `PROGRESS: 42`, `Progress: 42%` or `progress=42.5` are
+ * understood.
  */
 
 export const DEFAULT_PROGRESS_PATTERN = /\bprogress\s*[:=]?\s*(\d+(?:\.\d+)?)\s*%?/i;
@@ -24,4 +25,34 @@ export function progressReader(pattern?: string): ProgressReader {
     if (!Number.isFinite(value)) return undefined;
     return Math.min(100, Math.max(0, value));
   };
+}
+
+/** Sends the latest progress, one request at a time; 409s are handled by whoever sees them. */
+export class ProgressReporter {
+  private latest: number | undefined;
+  private sent: number | undefined;
+  private sending: Promise<void> | undefined;
+
+  constructor(private readonly send: (value: number) => Promise<unknown>) {}
+
+  set(value: number): void {
+    this.latest = value;
+    this.sending ??= this.loop().finally(() => (this.sending = undefined));
+  }
+
+  async idle(): Promise<void> {
+    await this.sending;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.latest !== undefined && this.latest !== this.sent) {
+      const value = this.latest;
+      try {
+        await this.send(value);
+      } catch {
+        return;
+      }
+      this.sent = value;
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { LogShipper } from './log-shipper.js';
 import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
-import { progressReader } from './progress.js';
+import { ProgressReporter, progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
 import { UsageMeter } from './usage-meter.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
@@ -404,36 +404,6 @@ export class TaskRun {
         void this.withdraw(`the server refused its ${what} (${error.message})`);
       }
       throw error;
-    }
-  }
-}
-
-/** Sends the latest progress, one request at a time; 409s are handled by whoever sees them. */
-class ProgressReporter {
-  private latest: number | undefined;
-  private sent: number | undefined;
-  private sending: Promise<void> | undefined;
-
-  constructor(private readonly send: (value: number) => Promise<unknown>) {}
-
-  set(value: number): void {
-    this.latest = value;
-    this.sending ??= this.loop().finally(() => (this.sending = undefined));
-  }
-
-  async idle(): Promise<void> {
-    await this.sending;
-  }
-
-  private async loop(): Promise<void> {
-    while (this.latest !== undefined && this.latest !== this.sent) {
-      const value = this.latest;
-      try {
-        await this.send(value);
-      } catch {
-        return;
-      }
-      this.sent = value;
     }
   }
 }
