@@ -5,7 +5,7 @@
  * query should read a few index entries whatever the depth of the queue.
  *
  *   npx tsx bench/backlog.ts [--db sqlite|postgres|both] [--tasks 1000000]
- *                            [--tasks-per-job 200000] [--cycles 300] [--budget 900] [--quick]
+ *                            [--tasks-per-job 100000] [--cycles 300] [--budget 900] [--quick]
  *
  * The server runs in a child process. On PostgreSQL the database is VACUUM ANALYZEd after
  * the fill, as autovacuum would do within a minute of it.
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
   options: {
     db: { type: 'string', default: 'both' },
     tasks: { type: 'string' },
-    'tasks-per-job': { type: 'string', default: '200000' },
+    'tasks-per-job': { type: 'string', default: '100000' },
     cycles: { type: 'string' },
     budget: { type: 'string', default: '900' },
     quick: { type: 'boolean', default: false },
