@@ -1,5 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Executor } from './database.js';
-import type { TaskRow, TasksTable } from './schema.js';
+import type { Database, TaskRow, TasksTable } from './schema.js';
 
 export type NewTask = Omit<TasksTable, 'id'>;
 
@@ -130,18 +131,23 @@ export async function maxTaskIndex(db: Executor, jobId: number): Promise<number>
   return row?.m === null || row?.m === undefined ? -1 : Number(row.m);
 }
 
+/** The jobs' task counters summed, one column per task state. */
+function taskStateSums(eb: ExpressionBuilder<Database, 'jobs'>) {
+  return [
+    eb.fn.sum<number>('tasks_pending').as('PENDING'),
+    eb.fn.sum<number>('tasks_queued').as('QUEUED'),
+    eb.fn.sum<number>('tasks_running').as('RUNNING'),
+    eb.fn.sum<number>('tasks_suspended').as('SUSPENDED'),
+    eb.fn.sum<number>('tasks_completed').as('COMPLETED'),
+    eb.fn.sum<number>('tasks_failed').as('FAILED'),
+    eb.fn.sum<number>('tasks_canceled').as('CANCELED'),
+  ];
+}
+
 export async function countTasksByState(db: Executor): Promise<Record<string, number>> {
   const rows = await db
     .selectFrom('jobs')
-    .select((eb) => [
-      eb.fn.sum<number>('tasks_pending').as('PENDING'),
-      eb.fn.sum<number>('tasks_queued').as('QUEUED'),
-      eb.fn.sum<number>('tasks_running').as('RUNNING'),
-      eb.fn.sum<number>('tasks_suspended').as('SUSPENDED'),
-      eb.fn.sum<number>('tasks_completed').as('COMPLETED'),
-      eb.fn.sum<number>('tasks_failed').as('FAILED'),
-      eb.fn.sum<number>('tasks_canceled').as('CANCELED'),
-    ])
+    .select((eb) => taskStateSums(eb))
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return Object.fromEntries(Object.entries(rows ?? {}).map(([k, v]) => [k, Number(v ?? 0)]));
@@ -196,17 +202,7 @@ export async function countTasksByPoolAndState(
 ): Promise<{ pool: string; counts: Record<string, number> }[]> {
   const rows = await db
     .selectFrom('jobs')
-    .select((eb) => [
-      'pool',
-      eb.fn.sum<number>('tasks_pending').as('PENDING'),
-      eb.fn.sum<number>('tasks_queued').as('QUEUED'),
-      eb.fn.sum<number>('tasks_running').as('RUNNING'),
-      eb.fn.sum<number>('tasks_suspended').as('SUSPENDED'),
-      eb.fn.sum<number>('tasks_completed').as('COMPLETED'),
-      eb.fn.sum<number>('tasks_failed').as('FAILED'),
-      eb.fn.sum<number>('tasks_canceled').as('CANCELED'),
-      eb.fn.sum<number>('task_count').as('total'),
-    ])
+    .select((eb) => ['pool', ...taskStateSums(eb), eb.fn.sum<number>('task_count').as('total')])
     .where('deleted_at', 'is', null)
     .groupBy('pool')
     .execute();
