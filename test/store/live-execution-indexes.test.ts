@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { startExecution } from '../../src/engine/executions/execution-reports.js';
 import { reportProgress } from '../../src/engine/executions/progress-reports.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
@@ -30,26 +30,17 @@ function statementLike(ran: [string, readonly unknown[]][], ...parts: string[]) 
 
 async function planOf(t: TestEngine, text: string, parameters: readonly unknown[]) {
   const { ctx } = t.engine;
+  const explain = (prefix: string) => CompiledQuery.raw(`${prefix} ${text}`, [...parameters]);
   if (ctx.dialect === 'sqlite') {
-    const rows = await ctx.db.executeQuery<{ detail: string }>({
-      sql: `explain query plan ${text}`,
-      parameters,
-      query: { kind: 'RawNode', sqlFragments: [], parameters: [] } as never,
-      queryId: { queryId: 'explain' },
-    });
-    return rows.rows.map((r) => r.detail).join('\n');
+    const { rows } = await ctx.db.executeQuery(explain('explain query plan'));
+    return rows.map((r) => (r as { detail: string }).detail).join('\n');
   }
   // PostgreSQL's planner scans a table of a few rows rather than use any index: told not
   // to, it shows whether the index can serve the query at all.
   return ctx.db.transaction().execute(async (tx) => {
     await sql`set local enable_seqscan = off`.execute(tx);
-    const rows = await tx.executeQuery<{ 'QUERY PLAN': string }>({
-      sql: `explain ${text}`,
-      parameters,
-      query: { kind: 'RawNode', sqlFragments: [], parameters: [] } as never,
-      queryId: { queryId: 'explain' },
-    });
-    return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+    const { rows } = await tx.executeQuery(explain('explain'));
+    return rows.map((r) => (r as { 'QUERY PLAN': string })['QUERY PLAN']).join('\n');
   });
 }
 
