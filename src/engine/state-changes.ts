@@ -11,7 +11,6 @@ import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task
 import type { Tx } from '../store/database.js';
 import { updateExecution } from '../store/executions.js';
 import {
-  dependentsReadyToRelease,
   lockJob,
   shiftTaskCounters,
   updateJob,
@@ -21,6 +20,7 @@ import type { ExecutionRow, JobRow, JobUpdate, TaskRow, TasksTable } from '../st
 import { setTasksState, tasksInStates } from '../store/tasks.js';
 import type { EngineContext, Emit } from './context.js';
 import { feedSiblings } from './jobs/child-inputs.js';
+import { settleDependents } from './jobs/dependency-failure.js';
 import { followChildren } from './jobs/job-families.js';
 import { enqueueJobEndNotifications } from './notifications/notification-hook.js';
 
@@ -76,7 +76,7 @@ export async function changeJobState(
   // A child's outputs become its later siblings' inputs before they are released.
   if (to === 'COMPLETED' && typeof job.child_name === 'string')
     await feedSiblings(ctx, tx, emit, changed);
-  if (to === 'COMPLETED') await releaseDependents(ctx, tx, emit, job.id);
+  if (to !== from && FINAL_JOB_STATES.includes(to)) await settleDependents(ctx, tx, emit, changed);
   if (to !== from && job.parent_id !== null) {
     await followChildren(ctx, tx, emit, job.parent_id);
   }
@@ -221,20 +221,6 @@ export async function stopExecutions(
       error_name: null,
       error_message: 'withdrawn by the server',
     });
-  }
-}
-
-/** Jobs waiting only on `jobId` are released once it completes. */
-async function releaseDependents(
-  ctx: EngineContext,
-  tx: Tx,
-  emit: Emit,
-  jobId: number,
-): Promise<void> {
-  for (const id of await dependentsReadyToRelease(tx, jobId)) {
-    const job = await lockJob(tx, ctx.dialect, id);
-    if (!job || job.state !== 'PENDING') continue;
-    await releaseWhenDependenciesMet(ctx, tx, emit, job);
   }
 }
 

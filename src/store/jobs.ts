@@ -205,20 +205,49 @@ export async function dependentsOf(db: Executor, jobId: number): Promise<number[
   return rows.map((r) => Number(r.job_id));
 }
 
-/** Dependencies of a job that are not COMPLETED yet (deleted ones included: they block). */
+/*
+ * A dependency is met when it COMPLETED, or, for a job whose policy on a failed dependency
+ * is RUN, when it ended in any way (src/domain/dependency-failure.ts).
+ */
+const ENDED_UNCOMPLETED = ['FAILED', 'CANCELED'];
+
+/** Dependencies of a job that are not met yet (deleted ones included: they block). */
 export async function unmetDependencies(db: Executor, jobId: number): Promise<number[]> {
   const rows = await db
     .selectFrom('job_dependencies as d')
     .innerJoin('jobs as j', 'j.id', 'd.depends_on_id')
+    .innerJoin('jobs as me', 'me.id', 'd.job_id')
     .select('j.id')
     .where('d.job_id', '=', jobId)
     .where('j.state', '!=', 'COMPLETED')
+    .where((eb) =>
+      eb.or([
+        eb('me.on_dependency_failure', '!=', 'RUN'),
+        eb('j.state', 'not in', ENDED_UNCOMPLETED),
+      ]),
+    )
     .orderBy('j.id')
     .execute();
   return rows.map((r) => Number(r.id));
 }
 
-/** Jobs waiting on `jobId` whose every dependency is now complete. */
+/** A job's dependencies that FAILED or were CANCELED, with their state. */
+export async function failedDependencies(
+  db: Executor,
+  jobId: number,
+): Promise<Array<{ id: number; state: string }>> {
+  const rows = await db
+    .selectFrom('job_dependencies as d')
+    .innerJoin('jobs as j', 'j.id', 'd.depends_on_id')
+    .select(['j.id', 'j.state'])
+    .where('d.job_id', '=', jobId)
+    .where('j.state', 'in', ENDED_UNCOMPLETED)
+    .orderBy('j.id')
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id), state: r.state }));
+}
+
+/** Jobs waiting on `jobId` whose every dependency is now met. */
 export async function dependentsReadyToRelease(db: Executor, jobId: number): Promise<number[]> {
   const rows = await db
     .selectFrom('job_dependencies as d')
@@ -234,10 +263,31 @@ export async function dependentsReadyToRelease(db: Executor, jobId: number): Pro
             .innerJoin('jobs as j2', 'j2.id', 'd2.depends_on_id')
             .select(sql`1`.as('one'))
             .whereRef('d2.job_id', '=', 'j.id')
-            .where('j2.state', '!=', 'COMPLETED'),
+            .where('j2.state', '!=', 'COMPLETED')
+            .where((eb) =>
+              eb.or([
+                eb('j.on_dependency_failure', '!=', 'RUN'),
+                eb('j2.state', 'not in', ENDED_UNCOMPLETED),
+              ]),
+            ),
         ),
       ),
     )
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/** Jobs PENDING on dependencies that wait on `jobId` and are canceled when it fails. */
+export async function dependentsToCancel(db: Executor, jobId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('job_dependencies as d')
+    .innerJoin('jobs as j', 'j.id', 'd.job_id')
+    .select('j.id')
+    .where('d.depends_on_id', '=', jobId)
+    .where('j.state', '=', 'PENDING')
+    .where('j.pend_reason', '=', 'DEPENDENCIES')
+    .where('j.on_dependency_failure', '=', 'CANCEL')
+    .orderBy('j.id')
     .execute();
   return rows.map((r) => Number(r.id));
 }

@@ -196,6 +196,11 @@ export interface JobsTable {
   /** 1: retry any failure while tries remain; 0: only errors marked should_be_retried. */
   retry_any_error: number;
   /**
+   * What the job does when a dependency FAILED or was CANCELED: CANCEL, WAIT or RUN
+   * (src/domain/dependency-failure.ts; migration 0027).
+   */
+  on_dependency_failure: Generated<string>;
+  /**
    * The last execution number spent: a claim takes the next ones, and a task's queueing that
    * ends before any node took it (canceled while QUEUED) spends one too, since a queueing is
    * an execution for Scale. Execution numbers may therefore skip.

@@ -192,10 +192,10 @@ for (const database of TEST_DATABASES) {
         assert.equal(await f.jobState(c), 'QUEUED');
       }));
 
-    it('a dependency that fails keeps the job PENDING', () =>
+    it('a dependency that fails keeps a job whose policy is WAIT PENDING', () =>
       withFarm(database, async (f) => {
         const a = await f.submit({ maxTries: 1 });
-        const c = await f.submit({ dependencies: [a] });
+        const c = await f.submit({ dependencies: [a], onDependencyFailure: 'WAIT' });
         const n = await f.node('n1', { slots: 2 });
         await f.fail(await f.mustTake(n));
         assert.equal(await f.jobState(a), 'FAILED');
@@ -206,10 +206,10 @@ for (const database of TEST_DATABASES) {
         await f.nothingFor(n, 'after a reaper tick');
       }));
 
-    it('a dependency that is canceled keeps the job PENDING', () =>
+    it('a dependency that is canceled keeps a job whose policy is WAIT PENDING', () =>
       withFarm(database, async (f) => {
         const a = await f.submit();
-        const c = await f.submit({ dependencies: [a] });
+        const c = await f.submit({ dependencies: [a], onDependencyFailure: 'WAIT' });
         await applyJobAction(f.ctx, a, 'cancel');
         assert.equal(await f.jobState(c), 'PENDING');
         await f.nothingFor(await f.node('n1'));

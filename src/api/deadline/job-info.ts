@@ -196,6 +196,8 @@ export function parseJobInfo(
     return id;
   });
   if (dependencies.length > 0) spec.dependencies = dependencies;
+  // Deadline's dependents of a failed job stay pending unless told to resume anyway.
+  spec.onDependencyFailure = asBool(get('ResumeOnFailedDependencies')) ? 'RUN' : 'WAIT';
 
   const initial = asString(get('InitialStatus'))?.trim().toLowerCase();
   if (initial === 'suspended') spec.initialState = 'SUSPENDED';

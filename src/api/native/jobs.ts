@@ -26,6 +26,7 @@ import {
   Job,
   MachineLimitRelease,
   Resources,
+  OnDependencyFailure,
   Schedule,
   TaskTimeoutAction,
 } from './schemas.js';
@@ -74,6 +75,7 @@ const SubmitBody = Type.Object(
     dependencies: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: MAX_DEPENDENCIES }),
     ),
+    onDependencyFailure: Type.Optional(OnDependencyFailure),
     initialState: Type.Optional(
       Type.Union([Type.Literal('QUEUED'), Type.Literal('SUSPENDED'), Type.Literal('PENDING')]),
     ),
@@ -120,6 +122,12 @@ const UpdateBody = Type.Object(
         maxItems: MAX_DEPENDENCIES,
         description:
           'Replaces the ids of the jobs this job waits on ([] for none). Every id must exist, not be the job itself, and not wait on this job (directly or through others). A PENDING job waiting on dependencies whose new ones are all complete is released; a QUEUED job whose tasks are all still queued that gets an incomplete one goes back to PENDING; any other job keeps its state.',
+      }),
+    ),
+    onDependencyFailure: Type.Optional(
+      Type.Union([Type.Literal('CANCEL'), Type.Literal('WAIT'), Type.Literal('RUN')], {
+        description:
+          'A new policy for a failed or canceled dependency, applied at once to a job PENDING on one (CANCEL cancels it, RUN releases it); on a parent, to its children too',
       }),
     ),
     schedule: Type.Optional(

@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import { dependencyFailurePolicyOf } from '../../domain/dependency-failure.js';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
@@ -51,6 +52,7 @@ export function jobJson(
     taskTimeoutAction: taskTimeoutActionOf(row.task_timeout_action),
     jobTimeout: row.job_timeout_s,
     maxTries: row.max_tries,
+    onDependencyFailure: dependencyFailurePolicyOf(row.on_dependency_failure),
     inputs: JSON.parse(row.input_json) as Record<string, unknown>,
     parameters: JSON.parse(row.parameters_json) as Record<string, unknown>,
     error: row.error_name === null ? null : { name: row.error_name, message: row.error_message },

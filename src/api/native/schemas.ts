@@ -113,6 +113,14 @@ export const TaskTimeoutAction = Type.Union(
   },
 );
 
+export const OnDependencyFailure = Type.Union(
+  [Type.Literal('CANCEL'), Type.Literal('WAIT'), Type.Literal('RUN')],
+  {
+    description:
+      'What the job does when a job it depends on FAILED or was CANCELED: CANCEL it too (the default, and in turn the jobs waiting on it), WAIT until that job is retried and completes, or RUN anyway (an ended dependency counts as met)',
+  },
+);
+
 const TimeOfDay = (what: string) =>
   Type.String({ description: `${what}: HH:MM or HH:MM:SS in the server's local time zone` });
 
@@ -220,6 +228,7 @@ export const Job = Type.Object(
     taskTimeoutAction: TaskTimeoutAction,
     jobTimeout: Type.Integer(),
     maxTries: Type.Integer(),
+    onDependencyFailure: OnDependencyFailure,
     inputs: Type.Record(Type.String(), Type.Unknown()),
     parameters: Type.Record(Type.String(), Type.Unknown()),
     error: JobError,

@@ -14,6 +14,7 @@ import {
   withClientOptions,
 } from './command-support.js';
 import { timeoutSeconds } from './format.js';
+import { parseFailurePolicy } from './submit.js';
 import type { Job } from './resources.js';
 
 /*
@@ -33,6 +34,7 @@ interface ModifyFlags {
   taskTimeout?: number;
   jobTimeout?: number;
   dependsOn?: number[];
+  onDependencyFailure?: string;
   comment?: string;
 }
 
@@ -71,6 +73,12 @@ const SETTINGS: ReadonlyArray<{
     field: 'dependencies',
     label: 'depends on',
     show: (v) => ((v as number[] | undefined)?.length ? (v as number[]).join(', ') : 'none'),
+  },
+  {
+    flag: 'onDependencyFailure',
+    field: 'onDependencyFailure',
+    label: 'on dependency failure',
+    show: String,
   },
   { flag: 'comment', field: 'comment', label: 'comment', show: (v) => JSON.stringify(v) },
 ];
@@ -118,6 +126,11 @@ export function registerModifyCommand(program: Command): void {
       'the jobs this one waits on, replacing the list (comma list; none for none)',
       optionParser(dependencyList),
     )
+    .option(
+      '--on-dependency-failure <policy>',
+      'when a dependency fails or is canceled: CANCEL, WAIT or RUN',
+      optionParser((text: string) => parseFailurePolicy('--on-dependency-failure', text)),
+    )
     .option('--comment <text>', 'the comment')
     .action(
       action(async (jobText: string, flags: ModifyFlags, command: Command) => {
@@ -128,7 +141,7 @@ export function registerModifyCommand(program: Command): void {
         for (const s of SETTINGS) if (flags[s.flag] !== undefined) body[s.field] = flags[s.flag];
         if (Object.keys(body).length === 0) {
           throw new CliError(
-            'give at least one setting to change: --name, --priority, --pool, --group, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --comment',
+            'give at least one setting to change: --name, --priority, --pool, --group, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --on-dependency-failure, --comment',
           );
         }
         const before = await client.get<Job>(`/jobs/${id}`);

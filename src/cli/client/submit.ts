@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
+import {
+  DEPENDENCY_FAILURE_POLICIES,
+  type DependencyFailurePolicy,
+} from '../../domain/dependency-failure.js';
 import { TASK_TIMEOUT_ACTIONS, type TaskTimeoutAction } from '../../domain/task-timeout-action.js';
 import { CliError, type ApiClient } from './api-client.js';
 import {
@@ -43,6 +47,7 @@ interface SubmitFlags {
   taskTimeoutAction?: TaskTimeoutAction;
   jobTimeout?: number;
   dependsOn?: number[];
+  onDependencyFailure?: DependencyFailurePolicy;
   machineLimit?: number;
   allow?: string[];
   deny?: string[];
@@ -77,6 +82,15 @@ export function parseAssignments(what: string, texts: readonly string[]): Record
   return result;
 }
 
+/** CANCEL, WAIT or RUN in any case, or an error that lists them. */
+export function parseFailurePolicy(what: string, value: string): DependencyFailurePolicy {
+  const policy = DEPENDENCY_FAILURE_POLICIES.find((p) => p === value.trim().toUpperCase());
+  if (policy) return policy;
+  throw new CliError(
+    `${what} must be CANCEL (cancel this job too), WAIT (until the dependency is retried and completes) or RUN (run anyway), not ${JSON.stringify(value)}`,
+  );
+}
+
 /** FAIL, COMPLETE or NOTIFY in any case, or an error that lists them. */
 export function parseTaskTimeoutAction(what: string, value: unknown): TaskTimeoutAction {
   const action = TASK_TIMEOUT_ACTIONS.find(
@@ -108,6 +122,7 @@ function fieldsFromFlags(flags: SubmitFlags): Body {
   set('taskTimeoutAction', flags.taskTimeoutAction);
   set('jobTimeout', flags.jobTimeout);
   set('dependencies', flags.dependsOn);
+  set('onDependencyFailure', flags.onDependencyFailure);
   set('machineLimit', flags.machineLimit);
   set('allowList', flags.allow);
   set('denyList', flags.deny);
@@ -275,6 +290,12 @@ export function registerSubmitCommand(program: Command): void {
       '--depends-on <ids>',
       'jobs that must complete first (comma list)',
       optionParser((t: string, p: number[] = []) => [...p, ...parseIds([t])]),
+    )
+    .option(
+      '--on-dependency-failure <policy>',
+      'when a job it depends on fails or is canceled: CANCEL this one too (the default), ' +
+        'WAIT until that job is retried and completes, or RUN anyway',
+      optionParser((text: string) => parseFailurePolicy('--on-dependency-failure', text)),
     )
     .option(
       '--machine-limit <n>',

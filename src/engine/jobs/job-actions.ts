@@ -36,7 +36,8 @@ import {
   releaseWhenDependenciesMet,
   stopExecutions,
 } from '../state-changes.js';
-import { replaceDependencies } from './job-dependencies.js';
+import { meetFailedDependencies } from './dependency-failure.js';
+import { replaceDependencies, replaceFailurePolicy } from './job-dependencies.js';
 import { followChildren, isParentJob } from './job-families.js';
 import { replaceSchedule } from './job-schedules.js';
 
@@ -146,7 +147,10 @@ async function applyRule(
   const patch = rule.jobPatch?.(job) ?? {};
   if (pendReason !== null) patch.pend_reason = pendReason;
   if (error) Object.assign(patch, { error_name: error.name, error_message: error.message });
-  return changeJobState(ctx, tx, emit, job, jobEvent, patch);
+  const changed = await changeJobState(ctx, tx, emit, job, jobEvent, patch);
+  if (pendReason !== 'DEPENDENCIES') return changed;
+  await meetFailedDependencies(ctx, tx, emit, changed);
+  return (await findJob(tx, job.id)) ?? changed;
 }
 
 /**
@@ -213,6 +217,8 @@ export interface JobChanges {
    * (job-dependencies.ts says when). The same list again changes nothing.
    */
   dependencies?: number[];
+  /** What the job does when a dependency fails or is canceled (job-dependencies.ts). */
+  onDependencyFailure?: string;
   /**
    * Replaces the job's schedule (null removes it); the job moves to where the new schedule
    * says it should be now (job-schedules.ts says how). The same schedule again changes nothing.
@@ -309,6 +315,12 @@ export async function updateJobSettings(
       (await replaceDependencies(ctx, tx, emit, job, changes.dependencies))
     ) {
       fields.push('dependencies');
+    }
+    if (
+      changes.onDependencyFailure !== undefined &&
+      (await replaceFailurePolicy(ctx, tx, emit, jobId, changes.onDependencyFailure))
+    ) {
+      fields.push('onDependencyFailure');
     }
     if (
       changes.schedule !== undefined &&

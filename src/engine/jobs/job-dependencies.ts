@@ -1,10 +1,17 @@
+import {
+  DEPENDENCY_FAILURE_POLICIES,
+  isDependencyFailurePolicy,
+} from '../../domain/dependency-failure.js';
 import { invalid } from '../../domain/errors.js';
 import { MAX_DEPENDENCIES } from '../../domain/job-bounds.js';
 import type { Tx } from '../../store/database.js';
 import {
+  childrenOf,
   dependenciesOf,
   dependencyEdgesFrom,
+  findJob,
   findJobs,
+  lockJob,
   setDependencies,
   unmetDependencies,
   updateJob,
@@ -13,6 +20,8 @@ import type { JobRow } from '../../store/schema.js';
 import { tasksInStates } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
 import { changeJobState, moveTasks, releaseWhenDependenciesMet } from '../state-changes.js';
+import { meetFailedDependencies } from './dependency-failure.js';
+import { isParentJob } from './job-families.js';
 
 /*
  * Replacing the dependencies of a job that exists. The job's state follows the new list the
@@ -81,6 +90,42 @@ export async function replaceDependencies(
   } else if (job.state === 'QUEUED' && unmet.length > 0 && job.tasks_queued === job.task_count) {
     await moveTasks(ctx, tx, emit, job.id, await tasksInStates(tx, job.id, ['QUEUED']), 'pend');
     await changeJobState(ctx, tx, emit, job, 'pend', { pend_reason: 'DEPENDENCIES' });
+  }
+  const now = await findJob(tx, job.id);
+  if (now) await meetFailedDependencies(ctx, tx, emit, now);
+  return true;
+}
+
+/**
+ * Sets what the job (a parent: and its children) does when a dependency fails, and applies
+ * it at once to a job waiting on one that already failed: CANCEL cancels it, RUN releases
+ * it when nothing else holds it. Returns false, having touched nothing, when it is the same.
+ */
+export async function replaceFailurePolicy(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  jobId: number,
+  policy: string,
+): Promise<boolean> {
+  if (!isDependencyFailurePolicy(policy)) {
+    throw invalid(`onDependencyFailure must be one of ${DEPENDENCY_FAILURE_POLICIES.join(', ')}`, {
+      field: 'onDependencyFailure',
+    });
+  }
+  const job = await lockJob(tx, ctx.dialect, jobId);
+  if (!job || job.on_dependency_failure === policy) return false;
+  await updateJob(tx, jobId, { on_dependency_failure: policy, last_modified: ctx.clock() });
+  for (const child of isParentJob(job) ? await childrenOf(tx, jobId) : []) {
+    await replaceFailurePolicy(ctx, tx, emit, child.id, policy);
+  }
+  const changed = { ...job, on_dependency_failure: policy };
+  if (changed.state !== 'PENDING' || changed.pend_reason !== 'DEPENDENCIES') return true;
+  if (isParentJob(changed)) return true;
+  if ((await unmetDependencies(tx, jobId)).length === 0) {
+    await releaseWhenDependenciesMet(ctx, tx, emit, changed);
+  } else {
+    await meetFailedDependencies(ctx, tx, emit, changed);
   }
   return true;
 }

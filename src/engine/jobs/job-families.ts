@@ -10,10 +10,12 @@ import { changeJobState } from '../state-changes.js';
  * state is their children's, derived here each time a child's state changes, and an action
  * on a parent is that action on its children (job-actions.ts).
  *
- * - any child FAILED: the parent FAILED, naming the child;
+ * - any child FAILED and none left queued or running: the parent FAILED, naming the child
+ *   (the others ended, or wait on the failed one under policy WAIT, or are held by hand);
  * - every child COMPLETED: COMPLETED (jobs waiting on the parent are released then);
  * - every child ended, one at least CANCELED: CANCELED;
- * - any child RUNNING, or some done and more to come: RUNNING;
+ * - any child RUNNING, or some done or failed and more to come: RUNNING (a failed child's siblings
+ *   that do not depend on it carry on);
  * - every child left SUSPENDED: SUSPENDED; every child left PENDING: PENDING;
  * - otherwise (children queued): QUEUED.
  */
@@ -26,10 +28,11 @@ export function parentStateOf(counts: Counts): JobState | undefined {
   if (total === 0) return undefined;
   const ended = n('COMPLETED') + n('FAILED') + n('CANCELED');
   const open = total - ended;
-  if (n('FAILED') > 0) return 'FAILED';
+  const moving = n('QUEUED') + n('RUNNING');
+  if (n('FAILED') > 0 && moving === 0) return 'FAILED';
   if (n('COMPLETED') === total) return 'COMPLETED';
   if (open === 0) return 'CANCELED';
-  if (n('RUNNING') > 0 || n('COMPLETED') > 0) return 'RUNNING';
+  if (n('RUNNING') > 0 || n('COMPLETED') > 0 || n('FAILED') > 0) return 'RUNNING';
   if (n('SUSPENDED') === open) return 'SUSPENDED';
   if (n('PENDING') === open) return 'PENDING';
   return 'QUEUED';

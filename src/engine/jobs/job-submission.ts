@@ -1,8 +1,15 @@
 import { MAX_CHILD_JOBS, type ChildJob } from '../../domain/child-jobs.js';
+import {
+  DEFAULT_DEPENDENCY_FAILURE_POLICY,
+  DEPENDENCY_FAILURE_POLICIES,
+  isDependencyFailurePolicy,
+  type DependencyFailurePolicy,
+} from '../../domain/dependency-failure.js';
 import { invalid, notFound } from '../../domain/errors.js';
 import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
 import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
+import { FINAL_JOB_STATES, type JobState } from '../../domain/job-state.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
 import {
   checkValues,
@@ -17,9 +24,10 @@ import {
 } from '../../domain/task-timeout-action.js';
 import type { Tx } from '../../store/database.js';
 import { findJobTypeByName, findRevision } from '../../store/job-types.js';
-import { addDependencies, insertJob, setNodeList } from '../../store/jobs.js';
+import { addDependencies, findJob, insertJob, setNodeList } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { meetFailedDependencies } from './dependency-failure.js';
 import { existingJobs } from './job-dependencies.js';
 import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
@@ -55,6 +63,8 @@ export interface SubmitJobSpec {
   /** Retry any failure while tries remain (default), or only errors marked retryable. */
   retryAnyError?: boolean;
   dependencies?: number[];
+  /** What the job does when a dependency fails or is canceled; default CANCEL. */
+  onDependencyFailure?: DependencyFailurePolicy;
   initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
   /** Held PENDING until this time (ms): a once schedule without a stop. */
   scheduledAt?: number;
@@ -161,6 +171,14 @@ async function prepare(
     throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
   }
   const taskTimeoutAction = spec.taskTimeoutAction ?? DEFAULT_TASK_TIMEOUT_ACTION;
+  if (
+    spec.onDependencyFailure !== undefined &&
+    !isDependencyFailurePolicy(spec.onDependencyFailure)
+  ) {
+    throw invalid(`onDependencyFailure must be one of ${DEPENDENCY_FAILURE_POLICIES.join(', ')}`, {
+      field: 'onDependencyFailure',
+    });
+  }
   if (!isTaskTimeoutAction(taskTimeoutAction)) {
     throw invalid(`taskTimeoutAction must be one of ${TASK_TIMEOUT_ACTIONS.join(', ')}`, {
       field: 'taskTimeoutAction',
@@ -219,7 +237,9 @@ async function insertJobIn(
 
     const dependencies = [...new Set(spec.dependencies ?? [])];
     const found = await existingJobs(tx, dependencies);
-    const waitsOnDependencies = found.some((j: JobRow) => j.state !== 'COMPLETED');
+    // Under RUN a dependency that ended in any way is met (src/domain/dependency-failure.ts).
+    const met = spec.onDependencyFailure === 'RUN' ? FINAL_JOB_STATES : ['COMPLETED'];
+    const waitsOnDependencies = found.some((j: JobRow) => !met.includes(j.state as JobState));
     const waitsOnSchedule = p.schedule !== null && scheduleHolds(p.schedule, now);
     let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';
     let pendReason: string | null = state === 'PENDING' ? 'MANUAL' : null;
@@ -265,6 +285,7 @@ async function insertJobIn(
       job_timeout_s: spec.jobTimeout ?? 0,
       max_tries: spec.maxTries ?? p.definition.maxTries,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
+      on_dependency_failure: spec.onDependencyFailure ?? DEFAULT_DEPENDENCY_FAILURE_POLICY,
       num_exes: 0,
       input_json: JSON.stringify(p.inputs),
       parameters_json: JSON.stringify(p.parameters),
@@ -290,6 +311,10 @@ async function insertJobIn(
     if (!children) {
       if (spec.tasks) await insertParameterTasks(tx, jobId, spec.tasks, state, now);
       else await insertFrameTasks(tx, jobId, p.runs, p.chunkSize, state, now);
+      if (pendReason === 'DEPENDENCIES') {
+        const job = await findJob(tx, jobId);
+        if (job) await meetFailedDependencies(ctx, tx, emit, job);
+      }
       return jobId;
     }
     const inline = new Map((spec.children ?? []).map((c) => [c.name, c.spec]));
@@ -319,6 +344,9 @@ async function insertJobIn(
           ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
           ...(spec.group !== undefined ? { group: spec.group } : {}),
           ...(spec.maxTries !== undefined ? { maxTries: spec.maxTries } : {}),
+          ...(spec.onDependencyFailure !== undefined
+            ? { onDependencyFailure: spec.onDependencyFailure }
+            : {}),
           inputs: own?.inputs ?? values(p.inputs),
           parameters: own?.parameters ?? values(p.parameters),
           // The parent's own dependencies hold back the children that start the family.

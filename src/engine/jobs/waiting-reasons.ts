@@ -1,7 +1,12 @@
+import {
+  dependencyFailurePolicyOf,
+  DEPENDENCY_FAILURE_TEXT,
+} from '../../domain/dependency-failure.js';
 import { notFound } from '../../domain/errors.js';
 import { nextScheduleEvent, parseStoredSchedule } from '../../domain/job-schedule.js';
 import { otherNodesOnJob } from '../../store/executions.js';
-import { findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
+import { failedDependencies, findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
+import type { JobRow } from '../../store/schema.js';
 import { activeNodes } from '../../store/nodes.js';
 import type { EngineContext } from '../context.js';
 
@@ -10,6 +15,7 @@ export interface WaitingReason {
     | 'NOT_QUEUED'
     | 'DELETED'
     | 'DEPENDENCIES_PENDING'
+    | 'DEPENDENCY_FAILED'
     | 'SCHEDULED'
     | 'OUTSIDE_SCHEDULE'
     | 'PENDED_BY_HAND'
@@ -33,11 +39,7 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
   if (job.deleted_at !== null) reasons.push({ code: 'DELETED', message: 'the job is deleted' });
   if (job.state === 'PENDING') {
     if (job.pend_reason === 'DEPENDENCIES') {
-      const unmet = await unmetDependencies(ctx.db, jobId);
-      reasons.push({
-        code: 'DEPENDENCIES_PENDING',
-        message: `waiting for job${unmet.length === 1 ? '' : 's'} ${unmet.join(', ')} to complete`,
-      });
+      reasons.push(...(await dependencyReasons(ctx, job)));
     } else if (job.pend_reason === 'SCHEDULE') {
       const at = nextStartAt(ctx, job);
       reasons.push({
@@ -62,7 +64,8 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     return reasons;
   }
   if (job.state !== 'QUEUED' && job.state !== 'RUNNING') {
-    reasons.push({ code: 'NOT_QUEUED', message: `the job is ${job.state}` });
+    const why = job.state === 'CANCELED' && job.error_message ? ` (${job.error_message})` : '';
+    reasons.push({ code: 'NOT_QUEUED', message: `the job is ${job.state}${why}` });
     return reasons;
   }
   if (job.tasks_queued === 0) return reasons;
@@ -137,4 +140,31 @@ function nextStartAt(ctx: EngineContext, job: { schedule_json: string | null }):
   const schedule = parseStoredSchedule(job.schedule_json);
   const next = schedule && nextScheduleEvent(schedule, ctx.clock(), 'start');
   return next ? new Date(next.at).toISOString() : null;
+}
+
+/**
+ * A job waiting on its dependencies: the ones still to complete, and apart the ones that
+ * failed or were canceled, with what the job's policy makes it do about them.
+ */
+async function dependencyReasons(ctx: EngineContext, job: JobRow): Promise<WaitingReason[]> {
+  const unmet = await unmetDependencies(ctx.db, job.id);
+  const failed = (await failedDependencies(ctx.db, job.id)).filter((d) => unmet.includes(d.id));
+  const failedIds = new Set(failed.map((d) => d.id));
+  const waiting = unmet.filter((id) => !failedIds.has(id));
+  const reasons: WaitingReason[] = [];
+  if (waiting.length > 0) {
+    reasons.push({
+      code: 'DEPENDENCIES_PENDING',
+      message: `waiting for job${waiting.length === 1 ? '' : 's'} ${waiting.join(', ')} to complete`,
+    });
+  }
+  if (failed.length > 0) {
+    const policy = dependencyFailurePolicyOf(job.on_dependency_failure);
+    const what = failed.map((d) => `job ${d.id} ${d.state}`).join(', ');
+    reasons.push({
+      code: 'DEPENDENCY_FAILED',
+      message: `${what}; on a failed dependency this job does: ${policy} (${DEPENDENCY_FAILURE_TEXT[policy]})${policy === 'WAIT' ? ': retry or requeue it, or change the policy or dependencies' : ''}`,
+    });
+  }
+  return reasons;
 }
