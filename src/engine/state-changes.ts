@@ -10,12 +10,7 @@ import {
 import { taskStateMachine, type TaskEvent, type TaskState } from '../domain/task-state.js';
 import type { Tx } from '../store/database.js';
 import { updateExecution } from '../store/executions.js';
-import {
-  lockJob,
-  shiftTaskCounters,
-  updateJob,
-  type CounterState,
-} from '../store/jobs.js';
+import { shiftTaskCounters, updateJob, type CounterState } from '../store/jobs.js';
 import type { ExecutionRow, JobRow, JobUpdate, TaskRow, TasksTable } from '../store/schema.js';
 import { setTasksState, tasksInStates } from '../store/tasks.js';
 import type { EngineContext, Emit } from './context.js';

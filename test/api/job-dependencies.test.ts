@@ -100,6 +100,49 @@ for (const database of TEST_DATABASES) {
       assert.equal(res.body.tasks.running, 1);
     });
 
+    it('onDependencyFailure: submitted, shown, changed, and refused when unknown', async () => {
+      const a = await submit(t, { name: 'fails' });
+      const canceled = await submit(t, { name: 'cancel', dependencies: [a.id] });
+      assert.equal(canceled.onDependencyFailure, 'CANCEL', 'the default');
+      const waits = await submit(t, {
+        name: 'wait',
+        dependencies: [a.id],
+        onDependencyFailure: 'WAIT',
+      });
+      assert.equal(waits.onDependencyFailure, 'WAIT');
+      expectStatus(await t.request('POST', `/api/v1/jobs/${a.id}/fail`), 200);
+
+      const gone = await getJob(t, canceled.id);
+      assert.equal(gone.state, 'CANCELED');
+      assert.equal(gone.error.name, 'dependency-failed');
+      assert.match(gone.error.message, new RegExp(`job ${a.id} \\(fails\\).* failed`));
+      const reasons = expectStatus(
+        await t.request('GET', `/api/v1/jobs/${waits.id}/waiting-reasons`),
+        200,
+      ).body.reasons;
+      assert.equal(reasons[0].code, 'DEPENDENCY_FAILED');
+      assert.match(reasons[0].message, /until it is retried and completes/);
+
+      const res = expectStatus(await patch(waits.id, { onDependencyFailure: 'RUN' }), 200);
+      assert.equal(res.body.onDependencyFailure, 'RUN');
+      assert.equal(res.body.state, 'QUEUED');
+
+      for (const bad of ['cancel', 'LATER', 3, null]) {
+        const r = expectError(
+          await t.request('POST', '/api/v1/jobs', {
+            type: 'command-line',
+            parameters: { executable: 'echo' },
+            onDependencyFailure: bad,
+          }),
+          400,
+          'VALIDATION',
+          JSON.stringify(bad),
+        );
+        assert.match(r.body.message, /onDependencyFailure/);
+        expectError(await patch(a.id, { onDependencyFailure: bad }), 400, 'VALIDATION');
+      }
+    });
+
     it('the OpenAPI document describes the field', async () => {
       const doc = expectStatus(await t.request('GET', '/docs/json'), 200).body;
       const body =

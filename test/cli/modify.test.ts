@@ -97,6 +97,24 @@ for (const database of TEST_DATABASES) {
       );
     });
 
+    it('--on-dependency-failure changes the policy, and moves a job waiting on a failed one', async () => {
+      const first = (await submitJob(t)).id as number;
+      const job = (await submitJob(t, { dependencies: [first], onDependencyFailure: 'WAIT' }))
+        .id as number;
+      await api(t, 'POST', `/jobs/${first}/fail`);
+      expectRun(
+        await drover(t, ['modify', String(job), '--on-dependency-failure', 'run']),
+        0,
+        `job ${job} modified\n  on dependency failure: WAIT → RUN\n  state: PENDING → QUEUED\n`,
+      );
+      expectRun(
+        await drover(t, ['modify', String(job), '--on-dependency-failure', 'later']),
+        1,
+        '',
+        /--on-dependency-failure must be CANCEL .*, WAIT .* or RUN .*, not "later"/,
+      );
+    });
+
     it("refuses bad input, printing the server's message for what only it checks", async () => {
       const id = String((await submitJob(t)).id);
       expectRun(

@@ -14,8 +14,8 @@ import {
   withClientOptions,
 } from './command-support.js';
 import { timeoutSeconds } from './format.js';
-import { parseFailurePolicy } from './submit.js';
 import type { Job } from './resources.js';
+import { parseFailurePolicy } from './submit.js';
 
 /*
  * `drover modify JOB --priority 80 --pool gpu …`: one PATCH /jobs/:id with the settings given,

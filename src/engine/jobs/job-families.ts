@@ -14,8 +14,8 @@ import { changeJobState } from '../state-changes.js';
  *   (the others ended, or wait on the failed one under policy WAIT, or are held by hand);
  * - every child COMPLETED: COMPLETED (jobs waiting on the parent are released then);
  * - every child ended, one at least CANCELED: CANCELED;
- * - any child RUNNING, or some done or failed and more to come: RUNNING (a failed child's siblings
- *   that do not depend on it carry on);
+ * - any child RUNNING, or some done or failed and more to come: RUNNING (a failed child's
+ *   siblings that do not depend on it carry on);
  * - every child left SUSPENDED: SUSPENDED; every child left PENDING: PENDING;
  * - otherwise (children queued): QUEUED.
  */

@@ -9,8 +9,8 @@ import { invalid, notFound } from '../../domain/errors.js';
 import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
 import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
-import { FINAL_JOB_STATES, type JobState } from '../../domain/job-state.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
+import { FINAL_JOB_STATES, type JobState } from '../../domain/job-state.js';
 import {
   checkValues,
   type JobTypeDefinition,

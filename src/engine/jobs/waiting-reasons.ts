@@ -6,8 +6,8 @@ import { notFound } from '../../domain/errors.js';
 import { nextScheduleEvent, parseStoredSchedule } from '../../domain/job-schedule.js';
 import { otherNodesOnJob } from '../../store/executions.js';
 import { failedDependencies, findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
-import type { JobRow } from '../../store/schema.js';
 import { activeNodes } from '../../store/nodes.js';
+import type { JobRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
 
 export interface WaitingReason {

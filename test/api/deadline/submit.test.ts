@@ -155,6 +155,23 @@ for (const database of TEST_DATABASES) {
       assert.equal((await nativeJob(t, second._id)).state, 'QUEUED');
     });
 
+    it('a failed dependency: pending, or released with ResumeOnFailedDependencies', async () => {
+      const first = await submitDeadline(t, { Name: 'first' });
+      const waits = await submitDeadline(t, { Name: 'waits', JobDependencies: first._id });
+      const resumes = await submitDeadline(t, {
+        Name: 'resumes',
+        JobDependencies: first._id,
+        ResumeOnFailedDependencies: 'true',
+      });
+      assert.equal(resumes.Props.DepFail, true);
+      assert.equal((await nativeJob(t, waits._id)).onDependencyFailure, 'WAIT');
+      assert.equal((await nativeJob(t, resumes._id)).onDependencyFailure, 'RUN');
+      const failed = await t.dl('PUT', '/api/jobs', { Command: 'fail', JobID: first._id });
+      assert.equal(failed.text, 'Success');
+      assert.equal((await nativeJob(t, waits._id)).state, 'PENDING', "Deadline's dependents wait");
+      assert.equal((await nativeJob(t, resumes._id)).state, 'QUEUED');
+    });
+
     it('ScheduledType Once holds the job pending until its time', async () => {
       const job = await submitDeadline(t, {
         Name: 'later',
