@@ -16,6 +16,7 @@ import { setTasksState, tasksInStates } from '../store/tasks.js';
 import type { EngineContext, Emit } from './context.js';
 import { feedSiblings } from './jobs/child-inputs.js';
 import { settleDependents } from './jobs/dependency-failure.js';
+import { syncFrameHolds } from './jobs/frame-dependencies.js';
 import { followChildren } from './jobs/job-families.js';
 import { enqueueJobEndNotifications } from './notifications/notification-hook.js';
 
@@ -250,5 +251,7 @@ export async function releaseJob(
 ): Promise<JobRow> {
   const pending = await tasksInStates(tx, job.id, ['PENDING']);
   await moveTasks(ctx, tx, emit, job.id, pending, 'release');
-  return changeJobState(ctx, tx, emit, job, 'release');
+  const released = await changeJobState(ctx, tx, emit, job, 'release');
+  await syncFrameHolds(ctx, tx, emit, released);
+  return released;
 }

@@ -143,18 +143,52 @@ export async function nodeListOf(db: Executor, jobId: number): Promise<string[]>
   return rows.map((r) => r.node_name);
 }
 
-export async function addDependencies(tx: Executor, jobId: number, on: number[]): Promise<void> {
+/** Adds edges from `jobId` to `on`; `byFrame` edges are counted on the jobs they name. */
+export async function addDependencies(
+  tx: Executor,
+  jobId: number,
+  on: number[],
+  byFrame = false,
+): Promise<void> {
   const unique = [...new Set(on)];
   if (unique.length === 0) return;
   await tx
     .insertInto('job_dependencies')
-    .values(unique.map((depends_on_id) => ({ job_id: jobId, depends_on_id })))
+    .values(
+      unique.map((depends_on_id) => ({ job_id: jobId, depends_on_id, by_frame: byFrame ? 1 : 0 })),
+    )
     .execute();
+  if (byFrame) await countFrameDependents(tx, unique, 1);
 }
 
-export async function setDependencies(tx: Executor, jobId: number, on: number[]): Promise<void> {
+export async function setDependencies(
+  tx: Executor,
+  jobId: number,
+  on: number[],
+  byFrame = false,
+): Promise<void> {
+  const old = await tx
+    .selectFrom('job_dependencies')
+    .select('depends_on_id')
+    .where('job_id', '=', jobId)
+    .where('by_frame', '=', 1)
+    .execute();
+  await countFrameDependents(
+    tx,
+    old.map((r) => Number(r.depends_on_id)),
+    -1,
+  );
   await tx.deleteFrom('job_dependencies').where('job_id', '=', jobId).execute();
-  await addDependencies(tx, jobId, on);
+  await addDependencies(tx, jobId, on, byFrame);
+}
+
+async function countFrameDependents(tx: Executor, ids: number[], by: 1 | -1): Promise<void> {
+  if (ids.length === 0) return;
+  await tx
+    .updateTable('jobs')
+    .set((eb) => ({ frame_dependents: eb('frame_dependents', '+', by) }))
+    .where('id', 'in', ids)
+    .execute();
 }
 
 export async function dependenciesOf(db: Executor, jobId: number): Promise<number[]> {
@@ -219,6 +253,7 @@ export async function unmetDependencies(db: Executor, jobId: number): Promise<nu
     .innerJoin('jobs as me', 'me.id', 'd.job_id')
     .select('j.id')
     .where('d.job_id', '=', jobId)
+    .where('d.by_frame', '=', 0)
     .where('j.state', '!=', 'COMPLETED')
     .where((eb) =>
       eb.or([
@@ -254,6 +289,7 @@ export async function dependentsReadyToRelease(db: Executor, jobId: number): Pro
     .innerJoin('jobs as j', 'j.id', 'd.job_id')
     .select('j.id')
     .where('d.depends_on_id', '=', jobId)
+    .where('d.by_frame', '=', 0)
     .where('j.state', '=', 'PENDING')
     .where('j.pend_reason', '=', 'DEPENDENCIES')
     .where(({ not, exists, selectFrom }) =>
@@ -263,6 +299,7 @@ export async function dependentsReadyToRelease(db: Executor, jobId: number): Pro
             .innerJoin('jobs as j2', 'j2.id', 'd2.depends_on_id')
             .select(sql`1`.as('one'))
             .whereRef('d2.job_id', '=', 'j.id')
+            .where('d2.by_frame', '=', 0)
             .where('j2.state', '!=', 'COMPLETED')
             .where((eb) =>
               eb.or([
@@ -277,16 +314,23 @@ export async function dependentsReadyToRelease(db: Executor, jobId: number): Pro
   return rows.map((r) => Number(r.id));
 }
 
-/** Jobs PENDING on dependencies that wait on `jobId` and are canceled when it fails. */
+/**
+ * Jobs waiting on `jobId` that are canceled when it fails: PENDING on their dependencies,
+ * or, frame by frame, also QUEUED or RUNNING (their tasks wait on its frames).
+ */
 export async function dependentsToCancel(db: Executor, jobId: number): Promise<number[]> {
   const rows = await db
     .selectFrom('job_dependencies as d')
     .innerJoin('jobs as j', 'j.id', 'd.job_id')
     .select('j.id')
     .where('d.depends_on_id', '=', jobId)
-    .where('j.state', '=', 'PENDING')
-    .where('j.pend_reason', '=', 'DEPENDENCIES')
     .where('j.on_dependency_failure', '=', 'CANCEL')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('j.state', '=', 'PENDING'), eb('j.pend_reason', '=', 'DEPENDENCIES')]),
+        eb.and([eb('d.by_frame', '=', 1), eb('j.state', 'in', ['QUEUED', 'RUNNING'])]),
+      ]),
+    )
     .orderBy('j.id')
     .execute();
   return rows.map((r) => Number(r.id));

@@ -200,6 +200,14 @@ export interface JobsTable {
    * (src/domain/dependency-failure.ts; migration 0027).
    */
   on_dependency_failure: Generated<string>;
+  /** 1: its dependencies hold each task only until the same frames are done (0027). */
+  frame_dependent: Generated<number>;
+  /**
+   * How many frame-by-frame edges point at this job (0027): a completion looks for tasks to
+   * release only when it is above 0. A purged dependent may leave it too high, which costs
+   * a query that finds nothing.
+   */
+  frame_dependents: Generated<number>;
   /**
    * The last execution number spent: a claim takes the next ones, and a task's queueing that
    * ends before any node took it (canceled while QUEUED) spends one too, since a queueing is
@@ -254,6 +262,8 @@ export interface JobNodeListTable {
 export interface JobDependenciesTable {
   job_id: number;
   depends_on_id: number;
+  /** 1: frame by frame (Deadline's IsFrameDependent; migration 0027). */
+  by_frame: Generated<number>;
 }
 
 export interface TasksTable {

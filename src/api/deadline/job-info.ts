@@ -198,6 +198,16 @@ export function parseJobInfo(
   if (dependencies.length > 0) spec.dependencies = dependencies;
   // Deadline's dependents of a failed job stay pending unless told to resume anyway.
   spec.onDependencyFailure = asBool(get('ResumeOnFailedDependencies')) ? 'RUN' : 'WAIT';
+  if (asBool(get('IsFrameDependent'))) {
+    for (const key of ['FrameDependencyOffsetStart', 'FrameDependencyOffsetEnd']) {
+      if ((asNumber(get(key)) ?? 0) !== 0) {
+        throw badRequest(
+          `JobInfo ${key} is not supported yet: frame dependencies match the same frames`,
+        );
+      }
+    }
+    spec.frameDependent = true;
+  }
 
   const initial = asString(get('InitialStatus'))?.trim().toLowerCase();
   if (initial === 'suspended') spec.initialState = 'SUSPENDED';

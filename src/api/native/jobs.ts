@@ -76,6 +76,12 @@ const SubmitBody = Type.Object(
       Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: MAX_DEPENDENCIES }),
     ),
     onDependencyFailure: Type.Optional(OnDependencyFailure),
+    frameDependent: Type.Optional(
+      Type.Boolean({
+        description:
+          "Wait on the dependencies frame by frame (Deadline's IsFrameDependent): the job is queued, and each task is held only until the dependencies' tasks covering its frames complete",
+      }),
+    ),
     initialState: Type.Optional(
       Type.Union([Type.Literal('QUEUED'), Type.Literal('SUSPENDED'), Type.Literal('PENDING')]),
     ),

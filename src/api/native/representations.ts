@@ -53,6 +53,7 @@ export function jobJson(
     jobTimeout: row.job_timeout_s,
     maxTries: row.max_tries,
     onDependencyFailure: dependencyFailurePolicyOf(row.on_dependency_failure),
+    frameDependent: row.frame_dependent === 1,
     inputs: JSON.parse(row.input_json) as Record<string, unknown>,
     parameters: JSON.parse(row.parameters_json) as Record<string, unknown>,
     error: row.error_name === null ? null : { name: row.error_name, message: row.error_message },

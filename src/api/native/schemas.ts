@@ -229,6 +229,9 @@ export const Job = Type.Object(
     jobTimeout: Type.Integer(),
     maxTries: Type.Integer(),
     onDependencyFailure: OnDependencyFailure,
+    frameDependent: Type.Boolean({
+      description: 'Its dependencies hold each task only until the same frames are done',
+    }),
     inputs: Type.Record(Type.String(), Type.Unknown()),
     parameters: Type.Record(Type.String(), Type.Unknown()),
     error: JobError,

@@ -310,7 +310,7 @@ async function completeMany(
     emitExecutionMoved(emit, execution, 'RUNNING', 'COMPLETED');
   }
   emitTasksMoved(emit, jobId, taskIds, 'RUNNING', 'COMPLETED');
-  await settleFreshJob(ctx, tx, emit, job);
+  await settleFreshJob(ctx, tx, emit, job, undefined, taskIds);
   // The rows as completeExecutionsOfJob wrote them, from the rows locked before it.
   return items.map(({ execution }, i) => ({
     ...execution,

@@ -285,7 +285,7 @@ async function endCompleted(
   );
   emitExecutionMoved(emit, execution, from, 'COMPLETED');
   emitTasksMoved(emit, execution.job_id, taskIds, 'RUNNING', 'COMPLETED');
-  await settleFreshJob(ctx, tx, emit, job);
+  await settleFreshJob(ctx, tx, emit, job, undefined, taskIds);
 }
 
 /**

@@ -11,7 +11,14 @@ import {
 import type { JobRow } from '../../store/schema.js';
 import { tasksInStates } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
-import { changeJobState, moveTasks, releaseWhenDependenciesMet } from '../state-changes.js';
+import { liveExecutionsOfTasks } from '../../store/executions.js';
+import {
+  changeJobState,
+  moveTasks,
+  releaseWhenDependenciesMet,
+  stopExecutions,
+} from '../state-changes.js';
+import { releaseFrameTasks } from './frame-dependencies.js';
 import { isParentJob } from './job-families.js';
 
 /*
@@ -36,6 +43,7 @@ export async function settleDependents(
     if (!job || job.state !== 'PENDING') continue;
     await releaseWhenDependenciesMet(ctx, tx, emit, job);
   }
+  await releaseFrameTasks(ctx, tx, emit, ended);
   if (ended.state === 'COMPLETED') return;
   for (const id of await dependentsToCancel(tx, ended.id)) {
     const job = await lockJob(tx, ctx.dialect, id);
@@ -53,12 +61,18 @@ export async function meetFailedDependencies(
   emit: Emit,
   job: JobRow,
 ): Promise<void> {
-  if (job.state !== 'PENDING' || job.pend_reason !== 'DEPENDENCIES') return;
+  if (!waitsOnDependencies(job)) return;
   if (dependencyFailurePolicyOf(job.on_dependency_failure) !== 'CANCEL') return;
   const [failed] = await failedDependencies(tx, job.id);
   if (!failed) return;
   const dependency = await findJob(tx, failed.id);
   if (dependency) await cancelForDependency(ctx, tx, emit, job, dependency);
+}
+
+/** PENDING on its dependencies, or QUEUED or RUNNING with tasks waiting frame by frame. */
+function waitsOnDependencies(job: JobRow): boolean {
+  if (job.state === 'PENDING') return job.pend_reason === 'DEPENDENCIES';
+  return job.frame_dependent === 1 && (job.state === 'QUEUED' || job.state === 'RUNNING');
 }
 
 async function cancelForDependency(
@@ -68,9 +82,13 @@ async function cancelForDependency(
   job: JobRow,
   dependency: JobRow,
 ): Promise<void> {
-  if (job.state !== 'PENDING' || job.pend_reason !== 'DEPENDENCIES' || isParentJob(job)) return;
-  // A PENDING job runs nothing: its tasks wait, so none has an execution to stop.
+  if (!waitsOnDependencies(job) || isParentJob(job)) return;
   const tasks = await tasksInStates(tx, job.id, taskStateMachine.sources('cancel'));
+  // Only a job waiting frame by frame may have tasks running; they stop as on any cancel.
+  const running = tasks.filter((t) => t.state === 'RUNNING').map((t) => t.id);
+  if (running.length > 0) {
+    await stopExecutions(ctx, tx, emit, await liveExecutionsOfTasks(tx, running));
+  }
   await moveTasks(ctx, tx, emit, job.id, tasks, 'cancel');
   const how = dependency.state === 'FAILED' ? 'failed' : 'was canceled';
   await changeJobState(ctx, tx, emit, job, 'cancel', {

@@ -37,6 +37,7 @@ import {
   stopExecutions,
 } from '../state-changes.js';
 import { meetFailedDependencies } from './dependency-failure.js';
+import { syncFrameHolds } from './frame-dependencies.js';
 import { replaceDependencies, replaceFailurePolicy } from './job-dependencies.js';
 import { followChildren, isParentJob } from './job-families.js';
 import { replaceSchedule } from './job-schedules.js';
@@ -148,7 +149,8 @@ async function applyRule(
   if (pendReason !== null) patch.pend_reason = pendReason;
   if (error) Object.assign(patch, { error_name: error.name, error_message: error.message });
   const changed = await changeJobState(ctx, tx, emit, job, jobEvent, patch);
-  if (pendReason !== 'DEPENDENCIES') return changed;
+  if (pendReason !== 'DEPENDENCIES' && changed.frame_dependent !== 1) return changed;
+  await syncFrameHolds(ctx, tx, emit, changed);
   await meetFailedDependencies(ctx, tx, emit, changed);
   return (await findJob(tx, job.id)) ?? changed;
 }

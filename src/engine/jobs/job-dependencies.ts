@@ -21,6 +21,7 @@ import { tasksInStates } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
 import { changeJobState, moveTasks, releaseWhenDependenciesMet } from '../state-changes.js';
 import { meetFailedDependencies } from './dependency-failure.js';
+import { syncFrameHolds } from './frame-dependencies.js';
 import { isParentJob } from './job-families.js';
 
 /*
@@ -77,7 +78,7 @@ export async function replaceDependencies(
   if (current.length === next.length && current.every((id, i) => id === next[i])) return false;
   await existingJobs(tx, next);
   await refuseCycle(tx, job.id, next);
-  await setDependencies(tx, job.id, next);
+  await setDependencies(tx, job.id, next, job.frame_dependent === 1);
 
   const unmet = await unmetDependencies(tx, job.id);
   if (job.state === 'PENDING') {
@@ -92,6 +93,7 @@ export async function replaceDependencies(
     await changeJobState(ctx, tx, emit, job, 'pend', { pend_reason: 'DEPENDENCIES' });
   }
   const now = await findJob(tx, job.id);
+  if (now) await syncFrameHolds(ctx, tx, emit, now);
   if (now) await meetFailedDependencies(ctx, tx, emit, now);
   return true;
 }

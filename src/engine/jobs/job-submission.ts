@@ -28,6 +28,7 @@ import { addDependencies, findJob, insertJob, setNodeList } from '../../store/jo
 import type { JobRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { meetFailedDependencies } from './dependency-failure.js';
+import { syncFrameHolds } from './frame-dependencies.js';
 import { existingJobs } from './job-dependencies.js';
 import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
@@ -63,6 +64,11 @@ export interface SubmitJobSpec {
   /** Retry any failure while tries remain (default), or only errors marked retryable. */
   retryAnyError?: boolean;
   dependencies?: number[];
+  /**
+   * Its dependencies hold each task only until the tasks covering the same frames complete
+   * (Deadline's IsFrameDependent; frame-dependencies.ts), not the whole job.
+   */
+  frameDependent?: boolean;
   /** What the job does when a dependency fails or is canceled; default CANCEL. */
   onDependencyFailure?: DependencyFailurePolicy;
   initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
@@ -239,7 +245,8 @@ async function insertJobIn(
     const found = await existingJobs(tx, dependencies);
     // Under RUN a dependency that ended in any way is met (src/domain/dependency-failure.ts).
     const met = spec.onDependencyFailure === 'RUN' ? FINAL_JOB_STATES : ['COMPLETED'];
-    const waitsOnDependencies = found.some((j: JobRow) => !met.includes(j.state as JobState));
+    const waitsOnDependencies =
+      !spec.frameDependent && found.some((j: JobRow) => !met.includes(j.state as JobState));
     const waitsOnSchedule = p.schedule !== null && scheduleHolds(p.schedule, now);
     let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';
     let pendReason: string | null = state === 'PENDING' ? 'MANUAL' : null;
@@ -286,6 +293,7 @@ async function insertJobIn(
       max_tries: spec.maxTries ?? p.definition.maxTries,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       on_dependency_failure: spec.onDependencyFailure ?? DEFAULT_DEPENDENCY_FAILURE_POLICY,
+      frame_dependent: spec.frameDependent && dependencies.length > 0 ? 1 : 0,
       num_exes: 0,
       input_json: JSON.stringify(p.inputs),
       parameters_json: JSON.stringify(p.parameters),
@@ -306,13 +314,14 @@ async function insertJobIn(
       child_name: parent?.child.name ?? null,
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
-    await addDependencies(tx, jobId, dependencies);
+    await addDependencies(tx, jobId, dependencies, spec.frameDependent === true);
     emit({ type: 'job.created', jobId, state, queued: state === 'QUEUED' ? count : 0 });
     if (!children) {
       if (spec.tasks) await insertParameterTasks(tx, jobId, spec.tasks, state, now);
       else await insertFrameTasks(tx, jobId, p.runs, p.chunkSize, state, now);
-      if (pendReason === 'DEPENDENCIES') {
+      if (dependencies.length > 0) {
         const job = await findJob(tx, jobId);
+        if (job) await syncFrameHolds(ctx, tx, emit, job);
         if (job) await meetFailedDependencies(ctx, tx, emit, job);
       }
       return jobId;

@@ -5,7 +5,13 @@ import {
 import { notFound } from '../../domain/errors.js';
 import { nextScheduleEvent, parseStoredSchedule } from '../../domain/job-schedule.js';
 import { otherNodesOnJob } from '../../store/executions.js';
-import { failedDependencies, findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
+import {
+  dependenciesOf,
+  failedDependencies,
+  findJob,
+  nodeListOf,
+  unmetDependencies,
+} from '../../store/jobs.js';
 import { activeNodes } from '../../store/nodes.js';
 import type { JobRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
@@ -16,6 +22,7 @@ export interface WaitingReason {
     | 'DELETED'
     | 'DEPENDENCIES_PENDING'
     | 'DEPENDENCY_FAILED'
+    | 'FRAMES_PENDING'
     | 'SCHEDULED'
     | 'OUTSIDE_SCHEDULE'
     | 'PENDED_BY_HAND'
@@ -67,6 +74,16 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     const why = job.state === 'CANCELED' && job.error_message ? ` (${job.error_message})` : '';
     reasons.push({ code: 'NOT_QUEUED', message: `the job is ${job.state}${why}` });
     return reasons;
+  }
+  if (job.frame_dependent === 1 && job.tasks_pending > 0) {
+    const on = await dependenciesOf(ctx.db, jobId);
+    reasons.push({
+      code: 'FRAMES_PENDING',
+      message: `${job.tasks_pending} task(s) wait for the same frames of job${on.length === 1 ? '' : 's'} ${on.join(', ')} to complete`,
+    });
+    reasons.push(
+      ...(await dependencyReasons(ctx, job)).filter((r) => r.code !== 'DEPENDENCIES_PENDING'),
+    );
   }
   if (job.tasks_queued === 0) return reasons;
 
@@ -148,7 +165,11 @@ function nextStartAt(ctx: EngineContext, job: { schedule_json: string | null }):
  */
 async function dependencyReasons(ctx: EngineContext, job: JobRow): Promise<WaitingReason[]> {
   const unmet = await unmetDependencies(ctx.db, job.id);
-  const failed = (await failedDependencies(ctx.db, job.id)).filter((d) => unmet.includes(d.id));
+  // A job waiting frame by frame counts its failed dependencies, which hold its tasks.
+  const failed = (await failedDependencies(ctx.db, job.id)).filter(
+    (d) =>
+      unmet.includes(d.id) || (job.frame_dependent === 1 && job.on_dependency_failure !== 'RUN'),
+  );
   const failedIds = new Set(failed.map((d) => d.id));
   const waiting = unmet.filter((id) => !failedIds.has(id));
   const reasons: WaitingReason[] = [];

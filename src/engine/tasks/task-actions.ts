@@ -8,6 +8,7 @@ import type { JobRow } from '../../store/schema.js';
 import { findTasks, tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { lockedJob } from '../jobs/job-actions.js';
+import { releaseFrameTasks, syncFrameHolds } from '../jobs/frame-dependencies.js';
 import { isParentJob } from '../jobs/job-families.js';
 import { changeJobState, moveTasks, stopExecutions } from '../state-changes.js';
 
@@ -70,6 +71,10 @@ export async function applyTaskAction(
       event,
       action === 'reset' || action === 'requeue' ? { tries: 0 } : {},
     );
+    // Tasks back in the queue wait again on frames not done yet; a release by hand does not.
+    if (job.frame_dependent === 1 && ['requeue', 'resume', 'reset'].includes(action)) {
+      await syncFrameHolds(ctx, tx, emit, (await findJob(tx, jobId)) ?? job);
+    }
     await settleJob(ctx, tx, emit, job);
   });
 }
@@ -95,7 +100,10 @@ export async function settleFreshJob(
   emit: Emit,
   job: JobRow,
   failure?: { error_name: string | null; error_message: string | null },
+  done?: readonly number[],
 ): Promise<JobRow> {
+  // Tasks that just completed release the same frames of jobs waiting on them frame by frame.
+  if (job.frame_dependents > 0) await releaseFrameTasks(ctx, tx, emit, job, done);
   const state = job.state;
   // A parent job has no tasks: its state is its children's (job-families.ts).
   if (isParentJob(job)) return job;
