@@ -143,6 +143,40 @@ for (const database of TEST_DATABASES) {
       }
     });
 
+    it('frameDependent: a queued job whose tasks wait on the same frames', async () => {
+      const a = await submit(t, { name: 'a', frames: '1-10', chunkSize: 5 });
+      const b = await submit(t, {
+        name: 'b',
+        frames: '1-10',
+        dependencies: [a.id],
+        frameDependent: true,
+      });
+      assert.equal(b.state, 'QUEUED');
+      assert.equal(b.frameDependent, true);
+      assert.equal(b.tasks.pending, 10);
+      const reasons = expectStatus(
+        await t.request('GET', `/api/v1/jobs/${b.id}/waiting-reasons`),
+        200,
+      ).body.reasons;
+      assert.equal(reasons[0].code, 'FRAMES_PENDING');
+      const [first] = await tasksOf(t, a.id);
+      expectStatus(await t.request('POST', `/api/v1/tasks/${first.id}/complete`), 200);
+      assert.deepEqual(
+        (await tasksOf(t, b.id)).map((x) => x.state),
+        [...Array(5).fill('QUEUED'), ...Array(5).fill('PENDING')],
+      );
+      const r = expectError(
+        await t.request('POST', '/api/v1/jobs', {
+          type: 'command-line',
+          parameters: { executable: 'echo' },
+          frameDependent: 'yes',
+        }),
+        400,
+        'VALIDATION',
+      );
+      assert.match(r.body.message, /frameDependent/);
+    });
+
     it('the OpenAPI document describes the field', async () => {
       const doc = expectStatus(await t.request('GET', '/docs/json'), 200).body;
       const body =

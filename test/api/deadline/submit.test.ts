@@ -172,6 +172,35 @@ for (const database of TEST_DATABASES) {
       assert.equal((await nativeJob(t, resumes._id)).state, 'QUEUED');
     });
 
+    it('IsFrameDependent: queued, each frame held until the same frame of its dependency', async () => {
+      const first = await submitDeadline(t, { Name: 'first', Frames: '1-4', ChunkSize: 2 });
+      const frames = await submitDeadline(t, {
+        Name: 'frames',
+        Frames: '1-4',
+        JobDependencies: first._id,
+        IsFrameDependent: 'true',
+      });
+      let native = await nativeJob(t, frames._id);
+      assert.equal(native.frameDependent, true);
+      assert.equal(native.state, 'QUEUED');
+      assert.equal(native.tasks.pending, 4);
+      const done = await t.dl('PUT', '/api/jobs', { Command: 'complete', JobID: first._id });
+      assert.equal(done.text, 'Success');
+      native = await nativeJob(t, frames._id);
+      assert.equal(native.tasks.queued, 4);
+      const offset = await t.dl('POST', '/api/jobs', {
+        JobInfo: {
+          Plugin: 'CommandLine',
+          JobDependencies: first._id,
+          IsFrameDependent: 'true',
+          FrameDependencyOffsetStart: '-1',
+        },
+        PluginInfo: { Executable: '/bin/true' },
+        AuxFiles: [],
+      });
+      expectDeadlineError(offset, 400, /FrameDependencyOffsetStart is not supported yet/);
+    });
+
     it('ScheduledType Once holds the job pending until its time', async () => {
       const job = await submitDeadline(t, {
         Name: 'later',
