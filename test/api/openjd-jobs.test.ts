@@ -238,5 +238,75 @@ for (const database of TEST_DATABASES) {
       const after = expectStatus(await t.request('GET', '/api/v1/jobs?type=openjd-step'), 200);
       assert.equal(after.body.total, before.body.total);
     });
+
+    it('frameDependent: a step waits only for the same frames of a step sharing its Frame', async () => {
+      const template = {
+        specificationVersion: 'jobtemplate-2023-09',
+        extensions: ['TASK_CHUNKING'],
+        name: 'frames',
+        steps: [
+          {
+            name: 'Render',
+            parameterSpace: {
+              taskParameterDefinitions: [{ name: 'Frame', type: 'INT', range: '1-20' }],
+            },
+            script: { actions: { onRun: { command: 'echo', args: ['{{Task.Param.Frame}}'] } } },
+          },
+          {
+            name: 'Denoise',
+            dependencies: [{ dependsOn: 'Render' }],
+            parameterSpace: {
+              taskParameterDefinitions: [
+                {
+                  name: 'Frame',
+                  type: 'CHUNK[INT]',
+                  range: '1-20',
+                  chunks: { defaultTaskCount: 5, rangeConstraint: 'CONTIGUOUS' },
+                },
+              ],
+            },
+            script: { actions: { onRun: { command: 'echo', args: ['{{Task.Param.Frame}}'] } } },
+          },
+          {
+            name: 'Encode',
+            dependencies: [{ dependsOn: 'Denoise' }],
+            script: { actions: { onRun: { command: 'echo', args: ['encode'] } } },
+          },
+        ],
+      };
+      const parent = expectStatus(
+        await t.request('POST', '/api/v1/jobs', { template, frameDependent: true }),
+        201,
+      ).body;
+      const res = expectStatus(await t.request('GET', `/api/v1/jobs?parent=${parent.id}`), 200);
+      const steps = new Map<
+        string,
+        any
+      > // eslint-disable-line @typescript-eslint/no-explicit-any
+      (res.body.items.map((j: { childName: string }) => [j.childName, j]));
+      const [render, denoise, encode] = ['Render', 'Denoise', 'Encode'].map((n) => steps.get(n));
+      assert.equal(denoise.state, 'QUEUED', 'Denoise waits frame by frame, not as a whole');
+      assert.equal(denoise.frameDependent, true);
+      assert.equal(denoise.tasks.pending, 4);
+      assert.equal(encode.state, 'PENDING', 'Encode has no Frame: it waits for all of Denoise');
+      assert.equal(encode.frameDependent, false);
+
+      // Render's frames 1-5 done: Denoise's chunk 1-5 runs, the others still wait.
+      const renderTasks = await tasksOf(t, render.id);
+      for (const task of renderTasks.slice(0, 5)) {
+        expectStatus(await t.request('POST', `/api/v1/tasks/${task.id}/complete`), 200);
+      }
+      const denoiseTasks = await tasksOf(t, denoise.id);
+      assert.deepEqual(
+        denoiseTasks.map((x) => [x.parameters.Frame, x.state]),
+        [
+          ['1-5', 'QUEUED'],
+          ['6-10', 'PENDING'],
+          ['11-15', 'PENDING'],
+          ['16-20', 'PENDING'],
+        ],
+      );
+      assert.equal((await getJob(t, encode.id)).state, 'PENDING');
+    });
   });
 }

@@ -4,6 +4,7 @@ import {
 } from '../../domain/dependency-failure.js';
 import { invalid } from '../../domain/errors.js';
 import { MAX_DEPENDENCIES } from '../../domain/job-bounds.js';
+import { FINAL_JOB_STATES } from '../../domain/job-state.js';
 import type { Tx } from '../../store/database.js';
 import {
   childrenOf,
@@ -130,6 +131,44 @@ export async function replaceFailurePolicy(
     await meetFailedDependencies(ctx, tx, emit, changed);
   }
   return true;
+}
+
+/**
+ * A submission's dependencies, checked: which are waited on frame by frame (all with
+ * `frameDependent`, else those of `frameDependencies`), and whether the others hold the job
+ * PENDING (under RUN a dependency that ended in any way is met).
+ */
+export async function submissionDependencies(
+  tx: Tx,
+  spec: {
+    dependencies?: number[];
+    frameDependent?: boolean;
+    frameDependencies?: number[];
+    onDependencyFailure?: string;
+  },
+): Promise<{ dependencies: number[]; byFrame: Set<number>; waitsOnDependencies: boolean }> {
+  if (
+    spec.onDependencyFailure !== undefined &&
+    !isDependencyFailurePolicy(spec.onDependencyFailure)
+  ) {
+    throw invalid(`onDependencyFailure must be one of ${DEPENDENCY_FAILURE_POLICIES.join(', ')}`, {
+      field: 'onDependencyFailure',
+    });
+  }
+  const dependencies = [...new Set(spec.dependencies ?? [])];
+  const byFrame = new Set(
+    spec.frameDependent
+      ? dependencies
+      : (spec.frameDependencies ?? []).filter((id) => dependencies.includes(id)),
+  );
+  const whole = (await existingJobs(tx, dependencies)).filter((j) => !byFrame.has(j.id));
+  const met: readonly string[] =
+    spec.onDependencyFailure === 'RUN' ? FINAL_JOB_STATES : ['COMPLETED'];
+  return {
+    dependencies,
+    byFrame,
+    waitsOnDependencies: whole.some((j) => !met.includes(j.state)),
+  };
 }
 
 /** Query size for walking the graph: well inside both databases' parameter limits. */

@@ -1,8 +1,6 @@
 import { MAX_CHILD_JOBS, type ChildJob } from '../../domain/child-jobs.js';
 import {
   DEFAULT_DEPENDENCY_FAILURE_POLICY,
-  DEPENDENCY_FAILURE_POLICIES,
-  isDependencyFailurePolicy,
   type DependencyFailurePolicy,
 } from '../../domain/dependency-failure.js';
 import { invalid, notFound } from '../../domain/errors.js';
@@ -10,7 +8,6 @@ import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
 import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
-import { FINAL_JOB_STATES, type JobState } from '../../domain/job-state.js';
 import {
   checkValues,
   type JobTypeDefinition,
@@ -25,11 +22,10 @@ import {
 import type { Tx } from '../../store/database.js';
 import { findJobTypeByName, findRevision } from '../../store/job-types.js';
 import { addDependencies, findJob, insertJob, setNodeList } from '../../store/jobs.js';
-import type { JobRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { meetFailedDependencies } from './dependency-failure.js';
 import { syncFrameHolds } from './frame-dependencies.js';
-import { existingJobs } from './job-dependencies.js';
+import { submissionDependencies } from './job-dependencies.js';
 import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
 import { insertFrameTasks, insertParameterTasks } from './task-batches.js';
@@ -69,6 +65,8 @@ export interface SubmitJobSpec {
    * (Deadline's IsFrameDependent; frame-dependencies.ts), not the whole job.
    */
   frameDependent?: boolean;
+  /** Of `dependencies`, the ones waited on frame by frame when not all are (a format's). */
+  frameDependencies?: number[];
   /** What the job does when a dependency fails or is canceled; default CANCEL. */
   onDependencyFailure?: DependencyFailurePolicy;
   initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
@@ -88,7 +86,7 @@ export interface SubmitJobSpec {
    * Tasks given one by one, each with its own parameter values, instead of frames: the
    * points of a format's parameter space (src/formats/openjd/). One task per entry.
    */
-  tasks?: { parameters: Record<string, string> }[];
+  tasks?: { parameters: Record<string, string>; frames?: { start: number; end: number } }[];
   /**
    * Children made with the job, for a type that names none of its own (a format's
    * multi-step job): each a job of its own, running after the earlier siblings `after`
@@ -100,6 +98,8 @@ export interface SubmitJobSpec {
 export interface InlineChild {
   name: string;
   after: string[];
+  /** Of `after`, the siblings waited on frame by frame (frame-dependencies.ts). */
+  afterByFrame?: string[];
   spec: Omit<SubmitJobSpec, 'user' | 'children' | 'dependencies'>;
 }
 
@@ -177,14 +177,6 @@ async function prepare(
     throw invalid('give either allowList or denyList, not both', { field: 'allowList' });
   }
   const taskTimeoutAction = spec.taskTimeoutAction ?? DEFAULT_TASK_TIMEOUT_ACTION;
-  if (
-    spec.onDependencyFailure !== undefined &&
-    !isDependencyFailurePolicy(spec.onDependencyFailure)
-  ) {
-    throw invalid(`onDependencyFailure must be one of ${DEPENDENCY_FAILURE_POLICIES.join(', ')}`, {
-      field: 'onDependencyFailure',
-    });
-  }
   if (!isTaskTimeoutAction(taskTimeoutAction)) {
     throw invalid(`taskTimeoutAction must be one of ${TASK_TIMEOUT_ACTIONS.join(', ')}`, {
       field: 'taskTimeoutAction',
@@ -241,12 +233,7 @@ async function insertJobIn(
     const children = p.definition.children ?? inlineChildren(spec);
     const now = ctx.clock();
 
-    const dependencies = [...new Set(spec.dependencies ?? [])];
-    const found = await existingJobs(tx, dependencies);
-    // Under RUN a dependency that ended in any way is met (src/domain/dependency-failure.ts).
-    const met = spec.onDependencyFailure === 'RUN' ? FINAL_JOB_STATES : ['COMPLETED'];
-    const waitsOnDependencies =
-      !spec.frameDependent && found.some((j: JobRow) => !met.includes(j.state as JobState));
+    const { dependencies, byFrame, waitsOnDependencies } = await submissionDependencies(tx, spec);
     const waitsOnSchedule = p.schedule !== null && scheduleHolds(p.schedule, now);
     let state: 'PENDING' | 'QUEUED' | 'SUSPENDED' = spec.initialState ?? 'QUEUED';
     let pendReason: string | null = state === 'PENDING' ? 'MANUAL' : null;
@@ -293,7 +280,7 @@ async function insertJobIn(
       max_tries: spec.maxTries ?? p.definition.maxTries,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       on_dependency_failure: spec.onDependencyFailure ?? DEFAULT_DEPENDENCY_FAILURE_POLICY,
-      frame_dependent: spec.frameDependent && dependencies.length > 0 ? 1 : 0,
+      frame_dependent: byFrame.size > 0 ? 1 : 0,
       num_exes: 0,
       input_json: JSON.stringify(p.inputs),
       parameters_json: JSON.stringify(p.parameters),
@@ -314,7 +301,12 @@ async function insertJobIn(
       child_name: parent?.child.name ?? null,
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
-    await addDependencies(tx, jobId, dependencies, spec.frameDependent === true);
+    await addDependencies(
+      tx,
+      jobId,
+      dependencies.filter((id) => !byFrame.has(id)),
+    );
+    await addDependencies(tx, jobId, [...byFrame], true);
     emit({ type: 'job.created', jobId, state, queued: state === 'QUEUED' ? count : 0 });
     if (!children) {
       if (spec.tasks) await insertParameterTasks(tx, jobId, spec.tasks, state, now);
@@ -362,6 +354,15 @@ async function insertJobIn(
           dependencies: child.after.length
             ? child.after.map((name) => ids.get(name)!)
             : dependencies,
+          ...(child.after.length
+            ? {
+                frameDependencies: (
+                  spec.children?.find((c) => c.name === child.name)?.afterByFrame ?? []
+                ).map((name) => ids.get(name)!),
+              }
+            : spec.frameDependent
+              ? { frameDependent: true }
+              : {}),
           ...(spec.initialState !== undefined ? { initialState: spec.initialState } : {}),
           ...(spec.batchId !== undefined ? { batchId: spec.batchId } : {}),
           dialect: own?.dialect ?? spec.childSpecs?.[child.name]?.dialect ?? {},

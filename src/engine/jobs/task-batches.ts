@@ -10,14 +10,20 @@ const TASK_BATCH = 2000;
 export async function insertParameterTasks(
   tx: Tx,
   jobId: number,
-  tasks: readonly { parameters: Record<string, string> }[],
+  tasks: readonly { parameters: Record<string, string>; frames?: { start: number; end: number } }[],
   state: string,
   now: number,
 ): Promise<void> {
   for (let i = 0; i < tasks.length; i += TASK_BATCH) {
     const batch = tasks
       .slice(i, i + TASK_BATCH)
-      .map((t) => ({ label: '', start: 0, end: 0, parameters: t.parameters }));
+      // A task's frames, when a format gives them, are what frame-by-frame dependencies compare.
+      .map((t) => ({
+        label: '',
+        start: t.frames?.start ?? 0,
+        end: t.frames?.end ?? 0,
+        parameters: t.parameters,
+      }));
     await insertTasks(tx, newTaskRows(jobId, batch, i, state, now));
     if (i + TASK_BATCH < tasks.length) await new Promise((resolve) => setImmediate(resolve));
   }

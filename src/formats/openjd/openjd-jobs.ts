@@ -13,6 +13,7 @@ import { jobParameterValues } from './job-parameters.js';
 import { checkJobTemplate, readTemplateDocument, type StepTemplate } from './job-template.js';
 import { OPENJD_STEP_TYPE, type StepRun } from './openjd-run.js';
 import { expandParameterSpace, SpaceError } from './parameter-space.js';
+import { frameByFrameSteps, frameParameter, framesOf } from './step-frames.js';
 import { at, Problems } from './template-problems.js';
 
 /*
@@ -210,14 +211,20 @@ export async function submitOpenjdJob(
       embeddedFiles: step.script.embeddedFiles,
       symbols: Object.fromEntries(symbols),
     };
+    // Asked to, tasks wait only for the same frames of the steps they depend on.
+    const frame = settings.frameDependent ? frameParameter(step.parameterSpace) : undefined;
     children.push({
       name: step.name,
       after: step.dependsOn,
+      ...(settings.frameDependent ? { afterByFrame: frameByFrameSteps(step, template.steps) } : {}),
       spec: {
         type: OPENJD_STEP_TYPE,
         name: `${name} / ${step.name}`,
         parameters: { openjd: run },
-        tasks: points.map((parameters) => ({ parameters })),
+        tasks: points.map((parameters) => {
+          const frames = frame === undefined ? undefined : framesOf(parameters[frame]);
+          return frames ? { parameters, frames } : { parameters };
+        }),
         taskTimeout: step.script.onRun.timeout ?? 0,
         ...perStep(settings),
         ...(Object.keys(resources).length > 0 ? { resources } : {}),
