@@ -279,15 +279,14 @@ for (const database of TEST_DATABASES) {
         201,
       ).body;
       const res = expectStatus(await t.request('GET', `/api/v1/jobs?parent=${parent.id}`), 200);
-      const steps = new Map<
-        string,
-        any
-      > // eslint-disable-line @typescript-eslint/no-explicit-any
-      (res.body.items.map((j: { childName: string }) => [j.childName, j]));
-      const [render, denoise, encode] = ['Render', 'Denoise', 'Encode'].map((n) => steps.get(n));
+      type Step = { childName: string; state: string; id: number; [key: string]: unknown };
+      const steps = new Map<string, Step>(res.body.items.map((j: Step) => [j.childName, j]));
+      const render = steps.get('Render')!;
+      const denoise = steps.get('Denoise')!;
+      const encode = steps.get('Encode')!;
       assert.equal(denoise.state, 'QUEUED', 'Denoise waits frame by frame, not as a whole');
       assert.equal(denoise.frameDependent, true);
-      assert.equal(denoise.tasks.pending, 4);
+      assert.equal((denoise.tasks as { pending: number }).pending, 4);
       assert.equal(encode.state, 'PENDING', 'Encode has no Frame: it waits for all of Denoise');
       assert.equal(encode.frameDependent, false);
 

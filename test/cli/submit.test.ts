@@ -53,6 +53,8 @@ describe('drover submit', () => {
       '--max-tries', '2',
       '--timeout', '600',
       '--depends-on', String(dep),
+      '--frame-dependent',
+      '--on-dependency-failure', 'wait',
       '--machine-limit', '2',
       '--deny', 'bad-1,bad-2',
       '--suspended',
@@ -72,6 +74,8 @@ describe('drover submit', () => {
     assert.equal(job.maxTries, 2);
     assert.equal(job.taskTimeout, 600);
     assert.deepEqual(job.dependencies, [dep]);
+    assert.equal(job.frameDependent, true);
+    assert.equal(job.onDependencyFailure, 'WAIT');
     assert.equal(job.machineLimit, 2);
     assert.deepEqual(job.nodeList, { mode: 'DENY', nodes: ['bad-1', 'bad-2'] });
     assert.equal(job.state, 'SUSPENDED');

@@ -48,6 +48,7 @@ interface SubmitFlags {
   jobTimeout?: number;
   dependsOn?: number[];
   onDependencyFailure?: DependencyFailurePolicy;
+  frameDependent?: boolean;
   machineLimit?: number;
   allow?: string[];
   deny?: string[];
@@ -123,6 +124,7 @@ function fieldsFromFlags(flags: SubmitFlags): Body {
   set('jobTimeout', flags.jobTimeout);
   set('dependencies', flags.dependsOn);
   set('onDependencyFailure', flags.onDependencyFailure);
+  set('frameDependent', flags.frameDependent);
   set('machineLimit', flags.machineLimit);
   set('allowList', flags.allow);
   set('denyList', flags.deny);
@@ -290,6 +292,10 @@ export function registerSubmitCommand(program: Command): void {
       '--depends-on <ids>',
       'jobs that must complete first (comma list)',
       optionParser((t: string, p: number[] = []) => [...p, ...parseIds([t])]),
+    )
+    .option(
+      '--frame-dependent',
+      'each task waits only for the same frames of the --depends-on jobs, not for all of them',
     )
     .option(
       '--on-dependency-failure <policy>',

@@ -1,6 +1,7 @@
 import { dependencyFailurePolicyOf } from '../../domain/dependency-failure.js';
 import { taskStateMachine } from '../../domain/task-state.js';
 import type { Tx } from '../../store/database.js';
+import { liveExecutionsOfTasks } from '../../store/executions.js';
 import {
   dependentsReadyToRelease,
   dependentsToCancel,
@@ -11,7 +12,6 @@ import {
 import type { JobRow } from '../../store/schema.js';
 import { tasksInStates } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
-import { liveExecutionsOfTasks } from '../../store/executions.js';
 import {
   changeJobState,
   moveTasks,

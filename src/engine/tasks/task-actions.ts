@@ -7,8 +7,8 @@ import { findJob } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import { findTasks, tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
-import { lockedJob } from '../jobs/job-actions.js';
 import { releaseFrameTasks, syncFrameHolds } from '../jobs/frame-dependencies.js';
+import { lockedJob } from '../jobs/job-actions.js';
 import { isParentJob } from '../jobs/job-families.js';
 import { changeJobState, moveTasks, stopExecutions } from '../state-changes.js';
 
