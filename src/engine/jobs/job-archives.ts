@@ -184,6 +184,8 @@ export async function importArchive(
       batch_id: null,
       event_id: null,
       num_exes: 0,
+      // The jobs that waited on it frame by frame lost their edges when it was archived.
+      frame_dependents: 0,
       deleted_at: null,
       archived_at: null,
       last_modified: now,
@@ -200,10 +202,13 @@ export async function importArchive(
     );
     await setNodeList(tx, jobId, archive.nodeList);
     const present = await findJobs(tx, archive.dependencies);
+    // A job that waited frame by frame does so again (every edge of such a job is by frame,
+    // but for OpenJD steps, which are never archived alone).
     await addDependencies(
       tx,
       jobId,
       present.map((j) => j.id),
+      row.frame_dependent === 1,
     );
     await recountTasks(tx, jobId, now);
     emit({ type: 'job.created', jobId, state });

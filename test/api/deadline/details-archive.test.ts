@@ -120,6 +120,32 @@ for (const database of TEST_DATABASES) {
       assert.equal(existsSync(join(t.archiveDir, file)), false);
     });
 
+    it('an imported frame-dependent job waits frame by frame again', async () => {
+      const first = await submitDeadline(t, { Name: 'first', Frames: '1-2' });
+      const job = await submitDeadline(t, {
+        Name: 'frames',
+        Frames: '1-2',
+        JobDependencies: first._id,
+        IsFrameDependent: 'true',
+      });
+      expectSuccess(await t.dl('PUT', '/api/jobs', commandBody('archive', job._id)));
+      expectSuccess(await t.dl('DELETE', `/api/jobs?Purge=true&JobID=${job._id}`));
+      const file = readdirSync(t.archiveDir).find((f) => f.includes(job._id));
+      assert.ok(file);
+      const back = await t.dl('PUT', '/api/jobs', {
+        Command: 'import',
+        File: [join(t.archiveDir, file)],
+        DeleteFile: true,
+      });
+      const id = back.body.Imported[0];
+      let native = await nativeJob(t, id);
+      assert.equal(native.frameDependent, true);
+      assert.equal(native.tasks.pending, 2);
+      expectSuccess(await t.dl('PUT', '/api/jobs', commandBody('complete', first._id)));
+      native = await nativeJob(t, id);
+      assert.equal(native.tasks.queued, 2, 'the restored edge releases its frames');
+    });
+
     it('import refuses paths outside the archive directory and files that are not archives', async () => {
       writeFileSync(join(t.archiveDir, 'junk.json'), '{"hello": 1}');
       const res = await t.dl('PUT', '/api/jobs', {
