@@ -30,6 +30,8 @@ export interface EngineOptions extends DatabaseOptions {
   startDeliverer?: boolean;
   /** The SMTP server email notifications go through; without it email rules are refused. */
   smtp?: SmtpSettings;
+  /** Hosts webhooks may call (`host` or `*.domain`); undefined: any. */
+  webhookHosts?: readonly string[];
 }
 
 /** Everything the faces need from the engine: one per server process. */
@@ -43,6 +45,8 @@ export interface Engine {
   notifications: NotificationDeliverer;
   /** Whether email notifications can be sent (an SMTP server is configured). */
   emailConfigured: boolean;
+  /** The webhook host allow-list; undefined: any host. */
+  webhookHosts: readonly string[] | undefined;
   /** Fires when the server starts to stop: every request waiting for something ends. */
   stopping: AbortSignal;
   /** Ends every wait at once (long-polls answer "nothing"); the engine keeps working. */
@@ -88,7 +92,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     const email = options.smtp
       ? smtpEmailSender(options.smtp, settings.notificationTimeoutMs)
       : undefined;
-    const notifications = new NotificationDeliverer(ctx, settings, email);
+    const notifications = new NotificationDeliverer(ctx, settings, email, options.webhookHosts);
     if (options.startDeliverer) notifications.start();
     const stopping = new AbortController();
     const stopWaiting = (): void => {
@@ -104,6 +108,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       metrics,
       notifications,
       emailConfigured: email !== undefined,
+      webhookHosts: options.webhookHosts,
       stopping: stopping.signal,
       stopWaiting,
       async close() {
