@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { NODE_STATUSES } from '../../domain/node-status.js';
 import { passwordChecksSoFar } from '../../engine/accounts/accounts.js';
 import { DispatchMetrics } from '../../engine/dispatch/metrics.js';
 import type { Engine } from '../../engine/engine.js';
 import { countJobsByState } from '../../store/jobs.js';
-import { countNodesByState } from '../../store/nodes.js';
+import { countNodesByStatus } from '../../store/nodes.js';
 import { countTasksByPoolAndState } from '../../store/tasks.js';
 import { escape, type HttpMetrics } from '../http-metrics.js';
 
@@ -18,7 +19,7 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
       const [jobs, nodes, pools] = await Promise.all([
         countJobsByState(engine.ctx.db),
-        countNodesByState(engine.ctx.db),
+        countNodesByStatus(engine.ctx.db),
         countTasksByPoolAndState(engine.ctx.db, MAX_POOLS),
       ]);
       // Every job not deleted is in one pool ("" included), and the pools past MAX_POOLS are
@@ -42,9 +43,9 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
             (s) => `drover_pool_tasks{pool="${escape(pool)}",state="${s}"} ${counts[s] ?? 0}`,
           ),
         ),
-        '# HELP drover_nodes Worker nodes by state.',
+        '# HELP drover_nodes Worker nodes by status: IDLE, BUSY, DISABLED (reporting, takes no new work), OFFLINE (silent).',
         '# TYPE drover_nodes gauge',
-        ...['ONLINE', 'OFFLINE'].map((s) => `drover_nodes{state="${s}"} ${nodes[s] ?? 0}`),
+        ...NODE_STATUSES.map((s) => `drover_nodes{state="${s}"} ${nodes[s]}`),
         '# HELP drover_dispatches_total Tasks handed to nodes by this replica.',
         '# TYPE drover_dispatches_total counter',
         `drover_dispatches_total ${m.dispatches}`,

@@ -1,3 +1,4 @@
+import { nodeStatus } from '../../domain/node-status.js';
 import type { Static } from '@sinclair/typebox';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
@@ -135,6 +136,7 @@ export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<type
     name: row.name,
     hostname: row.hostname,
     state: row.state,
+    status: nodeStatus(row, currentExecutions.length),
     enabled: row.enabled === 1,
     pools: JSON.parse(row.pools_json) as string[],
     groups: JSON.parse(row.groups_json) as string[],
