@@ -11,6 +11,7 @@ import type { JobDefinitionFormat } from './job-types/job-definition-formats.js'
 import { ensureBuiltinJobTypes } from './job-types/job-types.js';
 import { smtpEmailSender, type SmtpSettings } from './notifications/email-sender.js';
 import { NotificationDeliverer } from './notifications/notification-deliverer.js';
+import { FarmMetrics, ObservedBus } from './metrics/farm-metrics.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 
 const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
@@ -42,6 +43,8 @@ export interface Engine {
   dispatcher: Dispatcher;
   reaper: LeaseReaper;
   metrics: DispatchMetrics;
+  /** Queue waits, run times and failures by pool and job type, as this replica works. */
+  farm: FarmMetrics;
   notifications: NotificationDeliverer;
   /** Whether email notifications can be sent (an SMTP server is configured). */
   emailConfigured: boolean;
@@ -63,10 +66,12 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       database.dialect === 'postgres'
         ? await PostgresEventBus.connect(options.url, database.schema!)
         : new LocalEventBus();
+    const farm = new FarmMetrics(database.db);
     const ctx: EngineContext = {
       db: database.db,
       dialect: database.dialect,
-      bus,
+      // The engine's commits go through it: what they deliver is this replica's own work.
+      bus: new ObservedBus(bus, farm),
       clock: options.clock ?? systemClock,
       blobs: blobStoreFor(database.dialect, database.url, {
         ...(options.blobDir !== undefined ? { blobDir: options.blobDir } : {}),
@@ -86,7 +91,11 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     }, OPTIMIZE_INTERVAL_MS);
     optimizer.unref();
     const metrics = new DispatchMetrics();
-    const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
+    const dispatcher = new Dispatcher(ctx, settings, (one) => {
+      metrics.recordDispatch(one.queuedMs);
+      farm.recordDispatch(one);
+    });
+    farm.start();
     const reaper = new LeaseReaper(ctx, settings);
     if (options.startReaper) reaper.start();
     const email = options.smtp
@@ -106,6 +115,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dispatcher,
       reaper,
       metrics,
+      farm,
       notifications,
       emailConfigured: email !== undefined,
       webhookHosts: options.webhookHosts,
@@ -116,6 +126,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         stopWaiting();
         await reaper.stop();
         await notifications.stop();
+        await farm.stop();
         // Work still holding a connection commits, and its events go out, before the bus
         // and the database close.
         await database.close();

@@ -5,8 +5,10 @@ import { DispatchMetrics } from '../../engine/dispatch/metrics.js';
 import type { Engine } from '../../engine/engine.js';
 import { countJobsByState } from '../../store/jobs.js';
 import { countNodesByStatus } from '../../store/nodes.js';
+import { latestNodeTelemetry } from '../../store/execution-metrics.js';
 import { countTasksByPoolAndState } from '../../store/tasks.js';
 import { escape, type HttpMetrics } from '../http-metrics.js';
+import { MAX_NODE_SERIES, nodeGauges } from './node-gauges.js';
 
 const STATES = ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'];
 
@@ -17,10 +19,13 @@ const MAX_POOLS = 50;
 export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginAsync {
   return async (app) => {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      const [jobs, nodes, pools] = await Promise.all([
+      const [jobs, nodes, pools, telemetry] = await Promise.all([
         countJobsByState(engine.ctx.db),
         countNodesByStatus(engine.ctx.db),
         countTasksByPoolAndState(engine.ctx.db, MAX_POOLS),
+        latestNodeTelemetry(engine.ctx.db, MAX_NODE_SERIES),
+        // Every end committed before the scrape is in its series.
+        engine.farm.flush(),
       ]);
       // Every job not deleted is in one pool ("" included), and the pools past MAX_POOLS are
       // summed as "(other)": the totals are the pools' sums, without a second scan of jobs.
@@ -60,6 +65,8 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
         '# HELP drover_password_checks_total Password hashes (scrypt) computed by this process: logins, and Deadline Basic auth calls not served by its login cache.',
         '# TYPE drover_password_checks_total counter',
         `drover_password_checks_total ${passwordChecksSoFar()}`,
+        ...engine.farm.render(),
+        ...nodeGauges(telemetry),
         ...(http?.render() ?? []),
       ];
       return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
