@@ -9,9 +9,9 @@ import { DispatchMetrics } from './dispatch/metrics.js';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './events/event-bus.js';
 import type { JobDefinitionFormat } from './job-types/job-definition-formats.js';
 import { ensureBuiltinJobTypes } from './job-types/job-types.js';
+import { FarmMetrics, ObservedBus } from './metrics/farm-metrics.js';
 import { smtpEmailSender, type SmtpSettings } from './notifications/email-sender.js';
 import { NotificationDeliverer } from './notifications/notification-deliverer.js';
-import { FarmMetrics, ObservedBus } from './metrics/farm-metrics.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 
 const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BoundedHistogram } from '../../src/engine/metrics/labeled-series.js';
 import { startEngine } from '../../src/engine/engine.js';
+import { BoundedHistogram } from '../../src/engine/metrics/labeled-series.js';
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';

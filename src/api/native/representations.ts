@@ -1,6 +1,6 @@
-import { nodeStatus } from '../../domain/node-status.js';
 import type { Static } from '@sinclair/typebox';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
+import { nodeStatus } from '../../domain/node-status.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
