@@ -254,3 +254,18 @@ export async function notificationsOfRule(
     .limit(limit)
     .execute();
 }
+
+/** Notifications waiting to be sent (PENDING) and given up on (FAILED), by the due index. */
+export async function countUnsentNotifications(
+  db: Executor,
+): Promise<{ PENDING: number; FAILED: number }> {
+  const rows = await db
+    .selectFrom('notification_outbox')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('state', 'in', ['PENDING', 'FAILED'])
+    .groupBy('state')
+    .execute();
+  const counts = { PENDING: 0, FAILED: 0 };
+  for (const r of rows) counts[r.state as 'PENDING' | 'FAILED'] = Number(r.n);
+  return counts;
+}

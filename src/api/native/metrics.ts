@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.js';
 import { latestNodeTelemetry } from '../../store/execution-metrics.js';
 import { countJobsByState } from '../../store/jobs.js';
 import { countNodesByStatus } from '../../store/nodes.js';
+import { countUnsentNotifications } from '../../store/notification-outbox.js';
 import { countTasksByPoolAndState } from '../../store/tasks.js';
 import { escape, type HttpMetrics } from '../http-metrics.js';
 import { MAX_NODE_SERIES, nodeGauges } from './node-gauges.js';
@@ -19,14 +20,15 @@ const MAX_POOLS = 50;
 export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginAsync {
   return async (app) => {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      const [jobs, nodes, pools, telemetry] = await Promise.all([
+      const [jobs, nodes, pools, telemetry, unsent] = await Promise.all([
         countJobsByState(engine.ctx.db),
         countNodesByStatus(engine.ctx.db),
         countTasksByPoolAndState(engine.ctx.db, MAX_POOLS),
         latestNodeTelemetry(engine.ctx.db, MAX_NODE_SERIES),
-        // Every end committed before the scrape is in its series.
-        engine.farm.flush(),
+        countUnsentNotifications(engine.ctx.db),
       ]);
+      // Every end committed before the scrape is in its series.
+      await engine.farm.flush();
       // Every job not deleted is in one pool ("" included), and the pools past MAX_POOLS are
       // summed as "(other)": the totals are the pools' sums, without a second scan of jobs.
       const tasks: Record<string, number> = {};
@@ -65,6 +67,10 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
         '# HELP drover_password_checks_total Password hashes (scrypt) computed by this process: logins, and Deadline Basic auth calls not served by its login cache.',
         '# TYPE drover_password_checks_total counter',
         `drover_password_checks_total ${passwordChecksSoFar()}`,
+        '# HELP drover_notifications Notifications waiting to be sent (PENDING) and given up on (FAILED).',
+        '# TYPE drover_notifications gauge',
+        `drover_notifications{state="PENDING"} ${unsent.PENDING}`,
+        `drover_notifications{state="FAILED"} ${unsent.FAILED}`,
         ...engine.farm.render(),
         ...nodeGauges(telemetry),
         ...(http?.render() ?? []),
