@@ -144,6 +144,8 @@ export interface DroverNode {
   name: string;
   hostname: string;
   state: string;
+  /** What it is doing: IDLE, BUSY, DISABLED (takes no new work) or OFFLINE (silent). */
+  status: 'IDLE' | 'BUSY' | 'DISABLED' | 'OFFLINE';
   enabled: boolean;
   pools: string[];
   groups: string[];

@@ -56,7 +56,7 @@ export function NodesPage() {
             <tr>
               <th>Name</th>
               <th>Host</th>
-              <th>State</th>
+              <th>Status</th>
               <th>Pools</th>
               <th>Groups</th>
               <th>Resources</th>
@@ -71,7 +71,7 @@ export function NodesPage() {
                 <td>{n.name}</td>
                 <td>{n.hostname}</td>
                 <td>
-                  <StateBadge state={n.enabled ? n.state : 'DISABLED'} />
+                  <StateBadge state={n.status} />
                 </td>
                 <td>{n.pools.join(', ') || <span className="muted">any</span>}</td>
                 <td>{n.groups.join(', ') || <span className="muted">any</span>}</td>
