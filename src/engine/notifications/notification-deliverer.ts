@@ -88,7 +88,8 @@ export class NotificationDeliverer {
   /** Announces queue waits that came due, then claims the due rows and attempts each once. */
   async tick(): Promise<DeliveryResult> {
     const result: DeliveryResult = { delivered: 0, retried: 0, failed: 0 };
-    await announceQueueWaits(this.ctx);
+    // A scan that fails (the database away) must not keep due notifications from going out.
+    await announceQueueWaits(this.ctx).catch(() => undefined);
     const now = this.ctx.clock();
     // Longer than an attempt can last, so a live sender never loses its claim.
     const leaseUntil = now + 3 * this.settings.notificationTimeoutMs;
