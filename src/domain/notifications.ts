@@ -35,6 +35,8 @@ export const EVENT_OF_JOB_STATE: Readonly<Record<string, NotificationEvent>> = {
 };
 
 export const MAX_RULES_PER_OWNER = 50;
+/** Rules on one job (Deadline's NotificationEmails takes 10 addresses). */
+export const MAX_RULES_PER_JOB = 10;
 export const MAX_TARGET_LENGTH = 2000;
 export const MAX_RULE_NAME_LENGTH = 100;
 

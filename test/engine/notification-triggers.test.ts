@@ -256,6 +256,29 @@ for (const database of TEST_DATABASES) {
           bodies(receiver).map((b) => b.job.id),
           [watched],
         );
+        // Rules on a job have their own cap of 10.
+        for (let i = 1; i < 10; i++) {
+          await rule(engine, user('alice'), {
+            events: ['job.failed'],
+            jobId: watched,
+            target: receiver.url,
+          });
+        }
+        await assert.rejects(
+          rule(engine, user('alice'), {
+            events: ['job.failed'],
+            jobId: watched,
+            target: receiver.url,
+          }),
+          /job \d+ has 10 rules already/,
+        );
+        const rows = await engine.ctx.db
+          .selectFrom('notification_rules')
+          .select('job_id')
+          .where('owner', '=', 'alice')
+          .execute();
+        assert.equal(rows.length, 10);
+        await rule(engine, user('alice'), { events: ['job.failed'], target: receiver.url });
       } finally {
         await farm.close();
       }

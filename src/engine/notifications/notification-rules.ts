@@ -6,6 +6,7 @@ import {
   checkThresholds,
   checkWebhookTarget,
   FARM_EVENTS,
+  MAX_RULES_PER_JOB,
   MAX_RULES_PER_OWNER,
   type NotificationChannel,
   type NotificationEvent,
@@ -152,14 +153,14 @@ export async function createNotificationRule(
   let owner = input.global ? null : caller.name;
   if (input.jobId !== undefined) owner = await ownerOfWatchedJob(ctx, caller, input);
   const id = await inTransaction(ctx, async (tx) => {
-    // A rule on one job goes with the job; only rules on all jobs count against the cap.
-    if (
-      input.jobId === undefined &&
-      (await countNotificationRules(tx, owner)) >= MAX_RULES_PER_OWNER
-    ) {
+    // A rule on one job goes with the job: rules on a job have their own, smaller cap.
+    const cap = input.jobId === undefined ? MAX_RULES_PER_OWNER : MAX_RULES_PER_JOB;
+    if ((await countNotificationRules(tx, owner, input.jobId)) >= cap) {
       throw new DroverError(
         'CONFLICT',
-        `${owner === null ? 'there are' : `${owner} has`} ${MAX_RULES_PER_OWNER} rules already, the most allowed; delete one first`,
+        input.jobId === undefined
+          ? `${owner === null ? 'there are' : `${owner} has`} ${cap} rules already, the most allowed; delete one first`
+          : `job ${input.jobId} has ${cap} rules already, the most allowed; delete one first`,
       );
     }
     return insertNotificationRule(tx, {
