@@ -36,6 +36,8 @@ export interface Config {
   smtpUrl?: string;
   /** The From address of email notifications. */
   smtpFrom?: string;
+  /** Hosts webhook rules may call (`host` or `*.domain`); undefined: any host. */
+  webhookHosts?: string[];
 }
 
 export const ANONYMOUS_AREAS = ['metrics', 'docs', 'ui'] as const;
@@ -81,6 +83,22 @@ const smtpUrl = (raw: string) => {
     throw new Error('smtp-url must look like smtp://user:pass@host:587 or smtps://host:465');
   }
   return raw;
+};
+
+const hostList = (raw: string): string[] => {
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of hosts) {
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(host) && !/^\[[0-9a-f:.]+\]$/.test(host)) {
+      throw new Error(
+        `webhook-hosts: "${host}" is not a host name; give e.g. hooks.example.com,*.corp.example`,
+      );
+    }
+  }
+  if (hosts.length === 0) throw new Error('webhook-hosts: name at least one host');
+  return hosts;
 };
 
 export const SERVE_OPTIONS: OptionSpec[] = [
@@ -219,6 +237,15 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     description: 'From address of email notifications',
     parse: String,
     defaultValue: () => 'drover@localhost',
+  },
+  {
+    key: 'webhookHosts',
+    flag: '--webhook-hosts <list>',
+    env: 'DROVER_WEBHOOK_HOSTS',
+    description:
+      'hosts webhook notifications may call, comma-separated (host or *.domain); any by default',
+    parse: hostList,
+    defaultValue: () => undefined,
   },
 ];
 

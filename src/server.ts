@@ -71,6 +71,7 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     ...(config.smtpUrl
       ? { smtp: { url: config.smtpUrl, from: config.smtpFrom ?? 'drover@localhost' } }
       : {}),
+    ...(config.webhookHosts ? { webhookHosts: config.webhookHosts } : {}),
     formats: JOB_DEFINITION_FORMATS,
     // PostgreSQL: uploads are staged here, on this replica, before they enter the database.
     stagingDir: join(config.dataDir, 'uploads'),

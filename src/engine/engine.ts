@@ -9,6 +9,7 @@ import { DispatchMetrics } from './dispatch/metrics.js';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './events/event-bus.js';
 import type { JobDefinitionFormat } from './job-types/job-definition-formats.js';
 import { ensureBuiltinJobTypes } from './job-types/job-types.js';
+import { FarmMetrics, ObservedBus } from './metrics/farm-metrics.js';
 import { smtpEmailSender, type SmtpSettings } from './notifications/email-sender.js';
 import { NotificationDeliverer } from './notifications/notification-deliverer.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
@@ -30,6 +31,8 @@ export interface EngineOptions extends DatabaseOptions {
   startDeliverer?: boolean;
   /** The SMTP server email notifications go through; without it email rules are refused. */
   smtp?: SmtpSettings;
+  /** Hosts webhooks may call (`host` or `*.domain`); undefined: any. */
+  webhookHosts?: readonly string[];
 }
 
 /** Everything the faces need from the engine: one per server process. */
@@ -40,9 +43,13 @@ export interface Engine {
   dispatcher: Dispatcher;
   reaper: LeaseReaper;
   metrics: DispatchMetrics;
+  /** Queue waits, run times and failures by pool and job type, as this replica works. */
+  farm: FarmMetrics;
   notifications: NotificationDeliverer;
   /** Whether email notifications can be sent (an SMTP server is configured). */
   emailConfigured: boolean;
+  /** The webhook host allow-list; undefined: any host. */
+  webhookHosts: readonly string[] | undefined;
   /** Fires when the server starts to stop: every request waiting for something ends. */
   stopping: AbortSignal;
   /** Ends every wait at once (long-polls answer "nothing"); the engine keeps working. */
@@ -59,10 +66,12 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       database.dialect === 'postgres'
         ? await PostgresEventBus.connect(options.url, database.schema!)
         : new LocalEventBus();
+    const farm = new FarmMetrics(database.db);
     const ctx: EngineContext = {
       db: database.db,
       dialect: database.dialect,
-      bus,
+      // The engine's commits go through it: what they deliver is this replica's own work.
+      bus: new ObservedBus(bus, farm),
       clock: options.clock ?? systemClock,
       blobs: blobStoreFor(database.dialect, database.url, {
         ...(options.blobDir !== undefined ? { blobDir: options.blobDir } : {}),
@@ -82,13 +91,17 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     }, OPTIMIZE_INTERVAL_MS);
     optimizer.unref();
     const metrics = new DispatchMetrics();
-    const dispatcher = new Dispatcher(ctx, settings, (ms) => metrics.recordDispatch(ms));
+    const dispatcher = new Dispatcher(ctx, settings, (one) => {
+      metrics.recordDispatch(one.queuedMs);
+      farm.recordDispatch(one);
+    });
+    farm.start();
     const reaper = new LeaseReaper(ctx, settings);
     if (options.startReaper) reaper.start();
     const email = options.smtp
       ? smtpEmailSender(options.smtp, settings.notificationTimeoutMs)
       : undefined;
-    const notifications = new NotificationDeliverer(ctx, settings, email);
+    const notifications = new NotificationDeliverer(ctx, settings, email, options.webhookHosts);
     if (options.startDeliverer) notifications.start();
     const stopping = new AbortController();
     const stopWaiting = (): void => {
@@ -102,8 +115,10 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       dispatcher,
       reaper,
       metrics,
+      farm,
       notifications,
       emailConfigured: email !== undefined,
+      webhookHosts: options.webhookHosts,
       stopping: stopping.signal,
       stopWaiting,
       async close() {
@@ -111,6 +126,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         stopWaiting();
         await reaper.stop();
         await notifications.stop();
+        await farm.stop();
         // Work still holding a connection commits, and its events go out, before the bus
         // and the database close.
         await database.close();

@@ -30,32 +30,48 @@ export async function failedExecutionCounts(
 export interface ExecutionStateSummary {
   state: string;
   count: number;
-  /** Sum, least and most of ended_at − started_at over executions that started and ended. */
+  /**
+   * Sum, least and most of the run time over executions that started and ended: the wall
+   * time the node measured, else ended_at − started_at (as /api/v1/usage counts it).
+   */
   totalMs: number;
   minMs: number | null;
   maxMs: number | null;
   firstStart: number | null;
   lastEnd: number | null;
+  /** CPU seconds the nodes measured. */
+  cpuSeconds: number;
+  /** The mean share of its machine a measured execution used, percent; null: none measured. */
+  cpuPercent: number | null;
+  /** The largest peak memory measured; null when none was. */
+  peakMemoryBytes: number | null;
 }
 
 export async function executionSummaryOfJob(
   db: Executor,
   jobId: number,
 ): Promise<ExecutionStateSummary[]> {
-  const duration = sql<number>`(ended_at - started_at)`;
+  const duration = sql<number>`coalesce(e.wall_seconds * 1000, e.ended_at - e.started_at)`;
+  // The machine's share each measured execution used, as Deadline shows CPU usage; nullif
+  // keeps a zero wall time from dividing (PostgreSQL refuses a division by zero).
+  const cpuPercent = sql<number>`100.0 * e.cpu_seconds / nullif(coalesce(e.wall_seconds, (e.ended_at - e.started_at) / 1000.0) * (case when n.cpus > 0 then n.cpus else 1 end), 0)`;
   const rows = await db
-    .selectFrom('executions')
+    .selectFrom('executions as e')
+    .leftJoin('nodes as n', 'n.id', 'e.node_id')
     .select((eb) => [
-      'state',
+      'e.state',
       eb.fn.countAll<number>().as('n'),
       eb.fn.sum<number>(duration).as('total'),
       eb.fn.min<number>(duration).as('least'),
       eb.fn.max<number>(duration).as('most'),
-      eb.fn.min<number>('started_at').as('first_start'),
-      eb.fn.max<number>('ended_at').as('last_end'),
+      eb.fn.min<number>('e.started_at').as('first_start'),
+      eb.fn.max<number>('e.ended_at').as('last_end'),
+      eb.fn.sum<number>('e.cpu_seconds').as('cpu'),
+      eb.fn.avg<number>(cpuPercent).as('cpu_percent'),
+      eb.fn.max<number>('e.peak_memory_bytes').as('peak'),
     ])
-    .where('job_id', '=', jobId)
-    .groupBy('state')
+    .where('e.job_id', '=', jobId)
+    .groupBy('e.state')
     .execute();
   const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
   return rows.map((r) => ({
@@ -66,6 +82,9 @@ export async function executionSummaryOfJob(
     maxMs: num(r.most),
     firstStart: num(r.first_start),
     lastEnd: num(r.last_end),
+    cpuSeconds: num(r.cpu) ?? 0,
+    cpuPercent: num(r.cpu_percent),
+    peakMemoryBytes: num(r.peak),
   }));
 }
 
@@ -79,6 +98,12 @@ export interface TaskWithFacts extends TaskRow {
   /** Milliseconds its latest execution ran (to now while it runs). */
   last_started: number | null;
   last_ended: number | null;
+  /** What the node measured of its latest execution, and the node's size. */
+  last_cpu_seconds: number | null;
+  last_wall_seconds: number | null;
+  last_peak_memory_bytes: number | null;
+  node_cpus: number | null;
+  node_mem: number | null;
 }
 
 /**
@@ -113,8 +138,13 @@ async function tasksWithFactsIn(
     .selectAll('t')
     .select((eb) => [
       'n.name as node_name',
+      'n.cpus as node_cpus',
+      'n.mem as node_mem',
       'e.started_at as last_started',
       'e.ended_at as last_ended',
+      'e.cpu_seconds as last_cpu_seconds',
+      'e.wall_seconds as last_wall_seconds',
+      'e.peak_memory_bytes as last_peak_memory_bytes',
       eb
         .selectFrom('executions as f')
         .select((f) => f.fn.countAll<number>().as('c'))
@@ -137,6 +167,11 @@ async function tasksWithFactsIn(
       r.first_start === null || r.first_start === undefined ? null : Number(r.first_start),
     last_started: r.last_started ?? null,
     last_ended: r.last_ended ?? null,
+    last_cpu_seconds: r.last_cpu_seconds ?? null,
+    last_wall_seconds: r.last_wall_seconds ?? null,
+    last_peak_memory_bytes: r.last_peak_memory_bytes ?? null,
+    node_cpus: r.node_cpus ?? null,
+    node_mem: r.node_mem ?? null,
     node_name: r.node_name ?? null,
   })) as TaskWithFacts[];
 }

@@ -138,6 +138,9 @@ export interface EndedExecution extends ExecutionRow {
   node_name: string;
   task_index: number;
   task_frames: string;
+  /** The node's size, for usage as a share of it; null when the node was removed. */
+  node_cpus: number | null;
+  node_mem: number | null;
 }
 
 /**
@@ -154,13 +157,24 @@ export async function endedExecutionsOfJob(
     .innerJoin('tasks as t', 't.id', 'e.task_id')
     .leftJoin('nodes as n', 'n.id', 'e.node_id')
     .selectAll('e')
-    .select(['n.name as node_name', 't.task_index', 't.frames as task_frames'])
+    .select([
+      'n.name as node_name',
+      'n.cpus as node_cpus',
+      'n.mem as node_mem',
+      't.task_index',
+      't.frames as task_frames',
+    ])
     .where('e.job_id', '=', jobId)
     .where('e.state', 'not in', LIVE_EXECUTION_STATES);
   if (filter.taskIndex !== undefined) q = q.where('t.task_index', '=', filter.taskIndex);
   if (filter.executionId !== undefined) q = q.where('e.id', '=', filter.executionId);
   const rows = await q.orderBy('e.ended_at').orderBy('e.id').execute();
-  return rows.map((r) => ({ ...r, node_name: r.node_name ?? '' }));
+  return rows.map((r) => ({
+    ...r,
+    node_name: r.node_name ?? '',
+    node_cpus: r.node_cpus ?? null,
+    node_mem: r.node_mem ?? null,
+  }));
 }
 
 export async function expiredLeases(db: Executor, now: number, limit: number): Promise<number[]> {

@@ -25,6 +25,7 @@ import { executionUsageSchema } from './migrations/0022-execution-usage.js';
 import { nodeTelemetrySchema } from './migrations/0023-node-telemetry.js';
 import { taskParametersSchema } from './migrations/0024-task-parameters.js';
 import { dependencyFailureSchema } from './migrations/0027-dependency-failure.js';
+import { notificationTriggersSchema } from './migrations/0028-notification-triggers.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -54,6 +55,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0023-node-telemetry': nodeTelemetrySchema(open.dialect),
     '0024-task-parameters': taskParametersSchema(open.dialect),
     '0027-dependency-failure': dependencyFailureSchema(open.dialect),
+    '0028-notification-triggers': notificationTriggersSchema(open.dialect),
   };
 }
 

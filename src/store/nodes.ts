@@ -1,3 +1,4 @@
+import { NODE_STATUSES, nodeStatus, type NodeStatus } from '../domain/node-status.js';
 import type { Executor } from './database.js';
 import type { NodeRow, NodesTable } from './schema.js';
 
@@ -58,6 +59,40 @@ export async function markSilentNodesOffline(
     .where('last_heartbeat', '<', before)
     .returningAll()
     .execute();
+}
+
+/**
+ * Nodes by what they are doing (src/domain/node-status.ts), in one grouped read: the live
+ * execution test is the partial index executions_live (node_id where ended_at is null).
+ */
+export async function countNodesByStatus(db: Executor): Promise<Record<NodeStatus, number>> {
+  const rows = await db
+    .selectFrom('nodes as n')
+    .select((eb) => [
+      'n.state',
+      'n.enabled',
+      eb
+        .case()
+        .when(
+          eb.exists(
+            eb
+              .selectFrom('executions as e')
+              .select('e.id')
+              .whereRef('e.node_id', '=', 'n.id')
+              .where('e.ended_at', 'is', null),
+          ),
+        )
+        .then(1)
+        .else(0)
+        .end()
+        .as('busy'),
+      eb.fn.countAll<number>().as('n'),
+    ])
+    .groupBy(['n.state', 'n.enabled', 'busy'])
+    .execute();
+  const counts = Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>;
+  for (const r of rows) counts[nodeStatus(r, Number(r.busy))] += Number(r.n);
+  return counts;
 }
 
 export async function countNodesByState(db: Executor): Promise<Record<string, number>> {

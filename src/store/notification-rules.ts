@@ -36,12 +36,19 @@ export async function listNotificationRules(
   return query.orderBy('id').execute();
 }
 
-export async function countNotificationRules(db: Executor, owner: string | null): Promise<number> {
-  const { n } = await db
+/** Rules of one owner on all their jobs (null: global ones), or on the one job `jobId`. */
+export async function countNotificationRules(
+  db: Executor,
+  owner: string | null,
+  jobId?: number,
+): Promise<number> {
+  let query = db
     .selectFrom('notification_rules')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('owner', owner === null ? 'is' : '=', owner)
-    .executeTakeFirstOrThrow();
+    .where('owner', owner === null ? 'is' : '=', owner);
+  query =
+    jobId === undefined ? query.where('job_id', 'is', null) : query.where('job_id', '=', jobId);
+  const { n } = await query.executeTakeFirstOrThrow();
   return Number(n);
 }
 

@@ -397,6 +397,12 @@ export interface NotificationRulesTable {
   enabled: Generated<number>;
   created_at: number;
   created_by: string;
+  /** task.failed: fires when a task's failures reach this many (0028); null otherwise. */
+  task_failures?: number | null;
+  /** job.queue-wait: fires when a job has been QUEUED this many seconds (0028). */
+  queue_wait_s?: number | null;
+  /** The one job the rule watches (Deadline's NotificationEmails); null: all of the owner's. */
+  job_id?: number | null;
 }
 
 /** One notification to send, written with the state change it announces (migration 0020). */
@@ -404,7 +410,12 @@ export interface NotificationOutboxTable {
   id: Generated<number>;
   rule_id: number;
   event: string;
-  job_id: number;
+  /** The job the event is about; null for a node's event (0028). */
+  job_id: number | null;
+  task_id?: number | null;
+  node_id?: number | null;
+  /** Set by events a scan finds (a queue wait): one row per rule and key (0028). */
+  dedupe_key?: string | null;
   payload: string;
   state: 'PENDING' | 'DELIVERED' | 'FAILED';
   attempts: Generated<number>;

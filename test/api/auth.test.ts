@@ -176,7 +176,7 @@ for (const database of TEST_DATABASES) {
       assert.equal(value('drover_jobs{state="COMPLETED"}'), 0);
       assert.equal(value('drover_dispatches_total'), 1);
       assert.equal(value('drover_tasks{state="COMPLETED"}'), 1);
-      assert.equal(value('drover_nodes{state="ONLINE"}'), 1);
+      assert.equal(value('drover_nodes{state="IDLE"}'), 1);
       assert.equal(value('drover_dispatch_latency_seconds_count'), 1);
 
       const doc = await t.request('GET', '/docs/json');

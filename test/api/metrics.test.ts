@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startEngine } from '../../src/engine/engine.js';
+import { BoundedHistogram } from '../../src/engine/metrics/labeled-series.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import { parsePrometheusText, type Family } from '../helpers/prometheus-text.js';
-import { acquire, expectStatus, register, submit } from './support.js';
+import { acquire, expectStatus, register, report, submit } from './support.js';
 
 /*
  * Issue 17, metrics: /metrics parses as Prometheus text (a strict reader, test/helpers),
@@ -83,6 +87,102 @@ for (const database of TEST_DATABASES) {
       }
     });
 
+    it('has queue waits and run times by pool and job type, failures by category, node gauges', async () => {
+      const own = await startTestServer(database);
+      const other =
+        database.name === 'postgres'
+          ? await startEngine({
+              url: own.engine.database.url,
+              ...(own.engine.database.schema ? { schema: own.engine.database.schema } : {}),
+              clock: own.clock.read,
+              formats: JOB_DEFINITION_FORMATS,
+            })
+          : undefined;
+      try {
+        const node = await register(own, 'gauge-node', { pools: ['comp'] });
+        const beat = await own.request('POST', `/api/v1/nodes/${node.id}/heartbeat`, {
+          telemetry: {
+            cpuPercent: 37.5,
+            memUsedBytes: 2 ** 30,
+            memTotalBytes: 2 ** 34,
+            load1: 1.5,
+            gpus: [{ index: 0, utilizationPercent: 80, memUsedBytes: 2 ** 29 }],
+          },
+        });
+        expectStatus(beat, 200);
+        await submit(own, { name: 'c', pool: 'comp', frames: '1-2', chunkSize: 1, maxTries: 1 });
+        const ended: number[] = [];
+        const unsubscribe = other?.ctx.bus.subscribe((e) => {
+          if (e.type === 'execution.state' && (e.to === 'COMPLETED' || e.to === 'FAILED')) {
+            ended.push(e.executionId);
+          }
+        });
+        own.clock.advance(12_000);
+        const first = await acquire(own, node.id);
+        const nodeId = node.id;
+        expectStatus(await report(own, first.execution.id, 'start', { nodeId }), 200);
+        own.clock.advance(45_000);
+        const done = { nodeId, success: true, exitCode: 0 };
+        expectStatus(await report(own, first.execution.id, 'finish', done), 200);
+        const second = await acquire(own, node.id);
+        expectStatus(await report(own, second.execution.id, 'start', { nodeId }), 200);
+        const failed = { nodeId, success: false, exitCode: 3, error: { category: 'SYSTEM' } };
+        expectStatus(await report(own, second.execution.id, 'finish', failed), 200);
+
+        const res = expectStatus(await own.request('GET', '/metrics'), 200);
+        const m = parsePrometheusText(res.body as string);
+        const comp = { pool: 'comp', job_type: 'command-line' };
+        const wait = m.get('drover_task_queue_wait_seconds');
+        assert.equal(wait?.type, 'histogram');
+        // Waits of 12 s and 57 s.
+        assert.equal(byLabels(wait, { ...comp, le: '10' }), 0);
+        assert.equal(byLabels(wait, { ...comp, le: '30' }), 1);
+        assert.equal(byLabels(wait, { ...comp, le: '60' }), 2);
+        assert.equal(
+          wait?.samples.find((s) => s.name.endsWith('_sum') && s.labels.pool === 'comp')?.value,
+          69,
+        );
+        const run = m.get('drover_task_run_duration_seconds');
+        assert.equal(run?.type, 'histogram');
+        assert.equal(byLabels(run, { ...comp, le: '30' }), 0);
+        assert.equal(byLabels(run, { ...comp, le: '60' }), 1);
+        assert.equal(byLabels(run, { ...comp, le: '+Inf' }), 1, 'the failed run is not a run time');
+        const failures = m.get('drover_execution_failures_total');
+        assert.equal(failures?.type, 'counter');
+        assert.equal(byLabels(failures, { ...comp, category: 'SYSTEM' }), 1);
+        assert.equal(byLabels(m.get('drover_nodes'), { state: 'IDLE' }), 1);
+        const g = { node: 'gauge-node' };
+        assert.equal(byLabels(m.get('drover_node_cpu_percent'), g), 37.5);
+        assert.equal(byLabels(m.get('drover_node_memory_used_bytes'), g), 2 ** 30);
+        assert.equal(byLabels(m.get('drover_node_memory_total_bytes'), g), 2 ** 34);
+        assert.equal(byLabels(m.get('drover_node_load1'), g), 1.5);
+        assert.equal(
+          byLabels(m.get('drover_node_gpu_utilization_percent'), { ...g, gpu: '0' }),
+          80,
+        );
+        assert.equal(
+          m.get('drover_node_gpu_memory_total_bytes')?.samples.length,
+          0,
+          'not reported, not invented',
+        );
+        assert.equal(m.get('drover_node_disk_free_bytes')?.samples.length, 0);
+
+        if (other) {
+          // The other replica heard both ends over the bus, and counts neither: summed over
+          // replicas, each end counts once.
+          await eventually(() => assert.equal(ended.length, 2));
+          unsubscribe?.();
+          await other.farm.flush();
+          const theirs = parsePrometheusText(`${other.farm.render().join('\n')}\n`);
+          assert.equal(theirs.get('drover_task_run_duration_seconds')?.samples.length, 0);
+          assert.equal(theirs.get('drover_execution_failures_total')?.samples.length, 0);
+        }
+      } finally {
+        await other?.close();
+        await own.close();
+      }
+    });
+
     it('keeps pools to the largest 50 and the rest as "(other)"', async () => {
       for (let i = 0; i < 55; i++) {
         await submit(t, {
@@ -106,6 +206,21 @@ for (const database of TEST_DATABASES) {
   });
 }
 
+describe('bounded series', () => {
+  it('count label sets past the cap as "(other)", and render strict text', () => {
+    const h = new BoundedHistogram('x_seconds', 'X.', ['pool', 'job_type'], 2, [1, 10]);
+    h.observe({ pool: 'a', job_type: 't' }, 0.5);
+    h.observe({ pool: 'b', job_type: 't' }, 5);
+    h.observe({ pool: 'c', job_type: 't' }, 50);
+    h.observe({ pool: 'd "quoted"', job_type: 't' }, 2);
+    const family = parsePrometheusText(`${h.render().join('\n')}\n`).get('x_seconds')!;
+    const pools = new Set(family.samples.map((s) => s.labels.pool));
+    assert.deepEqual([...pools].sort(), ['(other)', 'a', 'b']);
+    assert.equal(byLabels(family, { pool: '(other)', le: '+Inf' }), 2);
+    assert.equal(byLabels(family, { pool: '(other)', le: '10' }), 1);
+  });
+});
+
 describe('the Prometheus text reader', () => {
   const family = (samples: string) =>
     `# HELP x_seconds X.\n# TYPE x_seconds histogram\n${samples}\n`;
@@ -117,5 +232,23 @@ describe('the Prometheus text reader', () => {
     assert.throws(() => parsePrometheusText(family(ok.replace('le="1"} 1', 'le="1"} 5'))), /falls/);
     assert.throws(() => parsePrometheusText('y 1\n'), /before any TYPE/);
     assert.throws(() => parsePrometheusText(family(ok.replace('le="1"', 'le="1",9bad="x"'))));
+  });
+
+  it('refuses what promtool lints: counters without _total, repeats, mixed label names', () => {
+    const counter = (name: string, samples: string) =>
+      `# HELP ${name} C.\n# TYPE ${name} counter\n${samples}\n`;
+    assert.equal(
+      parsePrometheusText(counter('c_total', 'c_total{a="1"} 1\nc_total{a="2"} 2')).size,
+      1,
+    );
+    assert.throws(() => parsePrometheusText(counter('c', 'c 1')), /_total/);
+    assert.throws(
+      () => parsePrometheusText(counter('c_total', 'c_total{a="1"} 1\nc_total{a="1"} 2')),
+      /twice/,
+    );
+    assert.throws(
+      () => parsePrometheusText(counter('c_total', 'c_total{a="1"} 1\nc_total{b="1"} 2')),
+      /different label names/,
+    );
   });
 });

@@ -35,21 +35,21 @@ describe('drover nodes and drover types', () => {
     });
     await api(t, 'POST', '/nodes', { name: 'render-02', hostname: 'r2.farm', cpus: 4, mem: 8192 });
     const header =
-      'ID  NAME       HOSTNAME  STATE   POOLS    GROUPS  RUNNING  CPUS       MEM  GPUS  LAST HEARTBEAT';
+      'ID  NAME       HOSTNAME  STATUS  POOLS    GROUPS  RUNNING  CPUS       MEM  GPUS  LAST HEARTBEAT';
     expectRun(
       await drover(t, ['nodes']),
       0,
       [
         header,
-        ' 1  render-01  r1.farm   ONLINE  gpu,cpu  a           0/2    16  64.0 GiB     2  2026-01-01 00:00:00',
-        ' 2  render-02  r2.farm   ONLINE  -        -           0/1     4   8.0 GiB     0  2026-01-01 00:00:00',
+        ' 1  render-01  r1.farm   IDLE    gpu,cpu  a           0/2    16  64.0 GiB     2  2026-01-01 00:00:00',
+        ' 2  render-02  r2.farm   IDLE    -        -           0/1     4   8.0 GiB     0  2026-01-01 00:00:00',
         '',
       ].join('\n'),
     );
     expectRun(await drover(t, ['nodes', 'disable', 'render-02']), 0, 'node render-02 disabled\n');
     assert.equal((await api(t, 'GET', '/nodes/2')).enabled, false);
     const list = await drover(t, ['nodes']);
-    expectRun(list, 0, /^ 2 {2}render-02 {2}r2\.farm {3}ONLINE \(disabled\) {2}/m);
+    expectRun(list, 0, /^ 2 {2}render-02 {2}r2\.farm {3}DISABLED {2}/m);
     expectRun(await drover(t, ['nodes', 'enable', '2']), 0, 'node render-02 enabled\n');
     assert.equal((await api(t, 'GET', '/nodes/2')).enabled, true);
 

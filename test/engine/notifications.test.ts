@@ -238,7 +238,7 @@ for (const database of TEST_DATABASES) {
         assert.deepEqual(sent, ['alice:ok', 'alice:ok', 'bob:ok']);
         const rows = await outbox(farm.engine);
         assert.deepEqual(
-          rows.map((r) => r.job_id).sort((a, b) => a - b),
+          rows.map((r) => r.job_id!).sort((a, b) => a - b),
           [bobs, alices, alices].sort((a, b) => a - b),
         );
       } finally {
@@ -355,7 +355,7 @@ for (const database of TEST_DATABASES) {
       });
       const queued: number[] = [];
       const unsubscribe = farm.engine.ctx.bus.subscribe((event) => {
-        if (event.type === 'notification.queued') queued.push(event.jobId);
+        if (event.type === 'notification.queued') queued.push(event.jobId!);
       });
       try {
         await applyJobAction(farm.engine.ctx, await submit(farm.engine, 'bob'), 'cancel');

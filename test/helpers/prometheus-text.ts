@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 /*
  * A strict reader of Prometheus's text exposition format (0.0.4), for tests: every sample
  * belongs to a family announced by HELP and TYPE, names and labels are well formed, a
- * histogram's buckets rise to +Inf and +Inf equals its count. Throws on the first fault.
+ * histogram's buckets rise to +Inf and +Inf equals its count. Beyond the format, what
+ * promtool's lint asks: a counter's name ends in _total, no series appears twice, and a
+ * family's samples all carry the same label names. Throws on the first fault.
  */
 
 export interface Sample {
@@ -55,6 +57,7 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     current.samples.push(sample);
   }
   for (const family of families.values()) {
+    checkFamily(family);
     if (family.type === 'histogram') checkHistogram(family);
   }
   return families;
@@ -77,6 +80,24 @@ function parseSample(line: string, where: string): Sample {
   const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
   assert.ok(raw === 'NaN' || !Number.isNaN(value), `bad value: ${where}`);
   return { name: m[1]!, labels, value };
+}
+
+function checkFamily(family: Family): void {
+  if (family.type === 'counter') {
+    assert.match(family.name, /_total$/, `counter ${family.name} must end in _total`);
+  }
+  const seen = new Set<string>();
+  let names: string | undefined;
+  for (const s of family.samples) {
+    const sorted = Object.keys(s.labels).sort();
+    const key = `${s.name}${JSON.stringify(sorted.map((k) => [k, s.labels[k]]))}`;
+    assert.ok(!seen.has(key), `${family.name}: the series ${key} appears twice`);
+    seen.add(key);
+    // A histogram's _sum and _count lack `le`; compare the names without it.
+    const these = JSON.stringify(sorted.filter((k) => k !== 'le'));
+    names ??= these;
+    assert.equal(these, names, `${family.name}: samples with different label names`);
+  }
 }
 
 /** Per series (labels but `le`): buckets in rising `le`, counts not falling, +Inf = count. */

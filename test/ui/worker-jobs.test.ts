@@ -164,6 +164,15 @@ describe('web UI with real workers', { timeout: 180_000 }, () => {
 
     await page.goto(`${e2e.url}/#/nodes`);
     await page.getByText('render-02').waitFor();
+    // Each node's status as the API derives it: these workers are running or between tasks.
+    const statuses = await page
+      .locator('tr[data-node] .badge')
+      .evaluateAll((badges) => badges.map((b) => b.getAttribute('data-state')));
+    assert.ok(statuses.length >= 2, `${statuses.length} nodes shown`);
+    for (const s of statuses) assert.ok(s === 'BUSY' || s === 'IDLE', `node status ${s}`);
+    // What the workers reported with their heartbeats: CPU and memory of this machine.
+    const usage = page.locator('tr[data-node] [data-usage]').first();
+    assert.match((await usage.textContent()) ?? '', /^\d+% CPU · [\d.]+ \w+ \/ [\d.]+ \w+/);
     await screenshot(page, 'nodes');
   });
 

@@ -4,6 +4,7 @@ import { toDeadlineId } from './ids.js';
 import { deadlineDate } from './job-json.js';
 import { REPORT_TYPE, REPORT_TYPE_OF, REQUEUE_ERROR_NAMES } from './state-mapping.js';
 import { taskFrames } from './task-json.js';
+import { usageFields } from './usage-figures.js';
 
 /*
  * A job or task report of Deadline 10 (reference §4), one per ended execution. The field
@@ -51,6 +52,7 @@ export function renderReport(
   job: JobRow,
   plugin: string,
 ): Record<string, unknown> {
+  const usage = usageFields(execution, { cpus: execution.node_cpus, mem: execution.node_mem });
   return {
     Job: toDeadlineId(job.id),
     Type: reportTypeOf(execution),
@@ -65,12 +67,14 @@ export function renderReport(
     TaskStartTime: deadlineDate(execution.started_at),
     TaskTime: taskSeconds(execution),
     LogErr: '',
-    AverageCpu: 0,
+    // From the node's measurement (usage-figures.ts); Drover measures no averages of RAM,
+    // no peak of CPU and no clock cycles.
+    AverageCpu: usage.cpu,
     PeakCpu: 0,
     AverageRam: 0,
     RamAvgPer: 0,
-    PeakRam: 0,
-    RamPeakPer: 0,
+    PeakRam: usage.ramPeak,
+    RamPeakPer: usage.ramPeakPer,
     UsedClock: 0,
     TotalClock: 0,
     _id: toDeadlineId(execution.id),

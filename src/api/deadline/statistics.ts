@@ -1,7 +1,10 @@
 import { parseFrameList } from '../../domain/frame-list.js';
 import type { JobState } from '../../domain/job-state.js';
 import type { EngineContext } from '../../engine/context.js';
-import { executionSummaryOfJob } from '../../store/execution-statistics.js';
+import {
+  executionSummaryOfJob,
+  type ExecutionStateSummary,
+} from '../../store/execution-statistics.js';
 import { tasksInStates } from '../../store/tasks.js';
 import { toDeadlineId } from './ids.js';
 import { deadlineDate, renderJob, type JobView } from './job-json.js';
@@ -9,8 +12,10 @@ import { JOB_STATUS_TEXT } from './state-mapping.js';
 
 /*
  * Job Statistics and Job Details are computed from the job's executions: render time is
- * what completed executions took (ended − started), frame time is that over the frames of
- * completed tasks. Deadline writes durations as "d:hh:mm:ss"; callers split them on ':'.
+ * what completed executions took (the wall time their node measured, else ended − started,
+ * as /api/v1/usage counts it), frame time is that over the frames of completed tasks. CPU
+ * time, CPU usage (the mean share of its machine an execution used) and peak RAM are the
+ * nodes' measurements of every ended execution, failed ones included: they used the farm. Deadline writes durations as "d:hh:mm:ss"; callers split them on ':'.
  * The numeric *Seconds keys are Drover's, for scripts that want the exact figure.
  */
 
@@ -31,6 +36,10 @@ interface Figures {
   completedExecutions: number;
   failedExecutions: number;
   frames: number;
+  cpuSeconds: number;
+  /** Percent, one decimal; 0 when no execution was measured. */
+  cpuPercent: number;
+  peakRamBytes: number;
 }
 
 async function figures(ctx: EngineContext, view: JobView): Promise<Figures> {
@@ -60,6 +69,22 @@ async function figures(ctx: EngineContext, view: JobView): Promise<Figures> {
     completedExecutions: count,
     failedExecutions: failed?.count ?? 0,
     frames,
+    ...usageOf(summary),
+  };
+}
+
+/** CPU and RAM over the ended executions; a live one has not reported its usage yet. */
+function usageOf(summary: ExecutionStateSummary[]) {
+  const ended = summary.filter((s) => s.state === 'COMPLETED' || s.state === 'FAILED');
+  const measured = ended.filter((s) => s.cpuPercent !== null);
+  const weight = measured.reduce((n, s) => n + s.count, 0);
+  const cpuPercent = weight
+    ? measured.reduce((sum, s) => sum + s.cpuPercent! * s.count, 0) / weight
+    : 0;
+  return {
+    cpuSeconds: ended.reduce((n, s) => n + s.cpuSeconds, 0),
+    cpuPercent: Math.round(Math.min(100, cpuPercent) * 10) / 10,
+    peakRamBytes: Math.max(0, ...ended.map((s) => s.peakMemoryBytes ?? 0)),
   };
 }
 
@@ -102,6 +127,11 @@ export async function jobStatistics(
     AvgTaskRendSeconds: seconds(f.averageTaskMs),
     RendTimeSeconds: seconds(f.renderMs),
     ElapsedTimeSeconds: seconds(f.elapsedMs),
+    // Drover's keys (Deadline's own for these are not known): from the nodes' measurements.
+    TotalCpuTime: duration(f.cpuSeconds * 1000),
+    TotalCpuTimeSeconds: Math.round(f.cpuSeconds * 1000) / 1000,
+    AvgCpuUsage: f.cpuPercent,
+    PeakRamUsage: f.peakRamBytes,
   };
 }
 
@@ -150,6 +180,9 @@ export async function jobDetails(
       'Elapsed Time': duration(f.elapsedMs),
       'Completed Frames': String(f.frames),
       Errors: String(f.failedExecutions),
+      'Total CPU Time': duration(f.cpuSeconds * 1000),
+      'Average CPU Usage': `${f.cpuPercent} %`,
+      'Peak RAM Usage': `${(f.peakRamBytes / 2 ** 20).toFixed(1)} MB`,
     },
   };
 }

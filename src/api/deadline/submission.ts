@@ -4,6 +4,7 @@ import { submitJob } from '../../engine/jobs/job-submission.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest } from './errors.js';
 import { parseJobInfo } from './job-info.js';
+import { notificationEmailsOf, watchJobByEmail } from './notification-emails.js';
 import { jobTypeForPlugin, pluginParameters } from './plugins.js';
 import { asString, isRecord } from './values.js';
 
@@ -44,7 +45,8 @@ export async function submitOne(
     throw badRequest(`only admins may submit jobs for another user (UserName ${user})`);
   }
   const dependencies = [...(submission.spec.dependencies ?? []), ...extraDependencies];
-  return submitJob(ctx, {
+  const emails = notificationEmailsOf(dc, body.JobInfo);
+  const jobId = await submitJob(ctx, {
     ...submission.spec,
     ...(dependencies.length > 0 ? { dependencies } : {}),
     type: type.name,
@@ -52,4 +54,6 @@ export async function submitOne(
     parameters,
     dialect: submission.dialect,
   });
+  await watchJobByEmail(dc, principal, jobId, emails);
+  return jobId;
 }

@@ -1,11 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { NODE_STATUSES } from '../../domain/node-status.js';
 import { passwordChecksSoFar } from '../../engine/accounts/accounts.js';
 import { DispatchMetrics } from '../../engine/dispatch/metrics.js';
 import type { Engine } from '../../engine/engine.js';
+import { latestNodeTelemetry } from '../../store/execution-metrics.js';
 import { countJobsByState } from '../../store/jobs.js';
-import { countNodesByState } from '../../store/nodes.js';
+import { countNodesByStatus } from '../../store/nodes.js';
+import { countUnsentNotifications } from '../../store/notification-outbox.js';
 import { countTasksByPoolAndState } from '../../store/tasks.js';
 import { escape, type HttpMetrics } from '../http-metrics.js';
+import { MAX_NODE_SERIES, nodeGauges } from './node-gauges.js';
 
 const STATES = ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'];
 
@@ -16,11 +20,15 @@ const MAX_POOLS = 50;
 export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginAsync {
   return async (app) => {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      const [jobs, nodes, pools] = await Promise.all([
+      const [jobs, nodes, pools, telemetry, unsent] = await Promise.all([
         countJobsByState(engine.ctx.db),
-        countNodesByState(engine.ctx.db),
+        countNodesByStatus(engine.ctx.db),
         countTasksByPoolAndState(engine.ctx.db, MAX_POOLS),
+        latestNodeTelemetry(engine.ctx.db, MAX_NODE_SERIES),
+        countUnsentNotifications(engine.ctx.db),
       ]);
+      // Every end committed before the scrape is in its series.
+      await engine.farm.flush();
       // Every job not deleted is in one pool ("" included), and the pools past MAX_POOLS are
       // summed as "(other)": the totals are the pools' sums, without a second scan of jobs.
       const tasks: Record<string, number> = {};
@@ -42,9 +50,9 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
             (s) => `drover_pool_tasks{pool="${escape(pool)}",state="${s}"} ${counts[s] ?? 0}`,
           ),
         ),
-        '# HELP drover_nodes Worker nodes by state.',
+        '# HELP drover_nodes Worker nodes by status: IDLE, BUSY, DISABLED (reporting, takes no new work), OFFLINE (silent).',
         '# TYPE drover_nodes gauge',
-        ...['ONLINE', 'OFFLINE'].map((s) => `drover_nodes{state="${s}"} ${nodes[s] ?? 0}`),
+        ...NODE_STATUSES.map((s) => `drover_nodes{state="${s}"} ${nodes[s]}`),
         '# HELP drover_dispatches_total Tasks handed to nodes by this replica.',
         '# TYPE drover_dispatches_total counter',
         `drover_dispatches_total ${m.dispatches}`,
@@ -59,6 +67,12 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
         '# HELP drover_password_checks_total Password hashes (scrypt) computed by this process: logins, and Deadline Basic auth calls not served by its login cache.',
         '# TYPE drover_password_checks_total counter',
         `drover_password_checks_total ${passwordChecksSoFar()}`,
+        '# HELP drover_notifications Notifications waiting to be sent (PENDING) and given up on (FAILED).',
+        '# TYPE drover_notifications gauge',
+        `drover_notifications{state="PENDING"} ${unsent.PENDING}`,
+        `drover_notifications{state="FAILED"} ${unsent.FAILED}`,
+        ...engine.farm.render(),
+        ...nodeGauges(telemetry),
         ...(http?.render() ?? []),
       ];
       return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);

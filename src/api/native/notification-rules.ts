@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
+  MAX_QUEUE_WAIT_S,
   MAX_RULE_NAME_LENGTH,
   MAX_TARGET_LENGTH,
+  MAX_TASK_FAILURES,
   NOTIFICATION_CHANNELS,
   NOTIFICATION_EVENTS,
 } from '../../domain/notifications.js';
@@ -28,7 +30,17 @@ const Name = Type.String({ minLength: 1, maxLength: MAX_RULE_NAME_LENGTH });
 const Events = Type.Array(StringEnum(NOTIFICATION_EVENTS), {
   minItems: 1,
   maxItems: NOTIFICATION_EVENTS.length,
-  description: `Job events that fire the rule: ${NOTIFICATION_EVENTS.join(', ')}`,
+  description: `Events that fire the rule: ${NOTIFICATION_EVENTS.join(', ')} (node.lost: global rules only)`,
+});
+const TaskFailures = Type.Integer({
+  minimum: 1,
+  maximum: MAX_TASK_FAILURES,
+  description: 'task.failed: fire when a task has failed this many times',
+});
+const QueueWaitSeconds = Type.Integer({
+  minimum: 1,
+  maximum: MAX_QUEUE_WAIT_S,
+  description: 'job.queue-wait: fire when a job has waited QUEUED this long without starting',
 });
 const Target = Type.String({
   minLength: 1,
@@ -49,6 +61,9 @@ const RuleBody = Type.Object({
   channel: StringEnum(NOTIFICATION_CHANNELS),
   target: Type.String(),
   enabled: Type.Boolean(),
+  taskFailures: Nullable(Type.Integer()),
+  queueWaitSeconds: Nullable(Type.Integer()),
+  jobId: Nullable(Type.Integer({ description: 'The one job it watches; null: all' })),
   createdAt: Time,
   createdBy: Type.String(),
 });
@@ -57,7 +72,10 @@ const render = (rule: NotificationRule) => ({ ...rule, createdAt: iso(rule.creat
 
 export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx } = engine;
-  const options = () => ({ emailConfigured: engine.emailConfigured });
+  const options = () => ({
+    emailConfigured: engine.emailConfigured,
+    webhookHosts: engine.webhookHosts,
+  });
   return async (app) => {
     app.get(
       '/notification-rules',
@@ -90,6 +108,14 @@ export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebo
                 Type.Boolean({ description: 'Admins only: fire for every job, not just yours' }),
               ),
               enabled: Type.Optional(Type.Boolean()),
+              taskFailures: Type.Optional(TaskFailures),
+              queueWaitSeconds: Type.Optional(QueueWaitSeconds),
+              jobId: Type.Optional(
+                Type.Integer({
+                  minimum: 1,
+                  description: "Watch this one job only (yours; an admin: anyone's)",
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -135,7 +161,9 @@ export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebo
                 Type.Object({
                   id: Type.Integer(),
                   event: Type.String(),
-                  jobId: Type.Integer(),
+                  jobId: Nullable(Type.Integer()),
+                  nodeId: Nullable(Type.Integer()),
+                  taskId: Nullable(Type.Integer()),
                   state: StringEnum(['PENDING', 'DELIVERED', 'FAILED']),
                   attempts: Type.Integer(),
                   nextAttemptAt: Time,
@@ -181,6 +209,8 @@ export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebo
               target: Type.Optional(Target),
               secret: Type.Optional(Secret),
               enabled: Type.Optional(Type.Boolean()),
+              taskFailures: Type.Optional(TaskFailures),
+              queueWaitSeconds: Type.Optional(QueueWaitSeconds),
             },
             { additionalProperties: false, minProperties: 1 },
           ),

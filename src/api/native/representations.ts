@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { dependencyFailurePolicyOf } from '../../domain/dependency-failure.js';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
+import { nodeStatus } from '../../domain/node-status.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
@@ -138,6 +139,7 @@ export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<type
     name: row.name,
     hostname: row.hostname,
     state: row.state,
+    status: nodeStatus(row, currentExecutions.length),
     enabled: row.enabled === 1,
     pools: JSON.parse(row.pools_json) as string[],
     groups: JSON.parse(row.groups_json) as string[],

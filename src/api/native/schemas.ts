@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 import { JOB_STATES } from '../../domain/job-state.js';
+import { NODE_STATUSES } from '../../domain/node-status.js';
 import { LatestTelemetry } from './telemetry-schemas.js';
 
 /*
@@ -319,7 +320,11 @@ export const Node = Type.Object(
     id: Type.Integer(),
     name: Type.String(),
     hostname: Type.String(),
-    state: Type.String(),
+    state: Type.String({ description: 'ONLINE while it reports, OFFLINE once silent' }),
+    status: StringEnum(NODE_STATUSES, {
+      description:
+        'What it is doing: OFFLINE (silent), DISABLED (takes no new work), BUSY (runs an execution), IDLE',
+    }),
     enabled: Type.Boolean(),
     pools: Type.Array(Type.String()),
     groups: Type.Array(Type.String()),

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
 import { countJobsByState } from '../../store/jobs.js';
-import { countNodesByState } from '../../store/nodes.js';
+import { countNodesByState, countNodesByStatus } from '../../store/nodes.js';
 import { MINUTE_MS, tasksCompletedPerMinute } from '../../store/task-throughput.js';
 import { countTasksByState } from '../../store/tasks.js';
 import { iso } from './representations.js';
@@ -21,18 +21,26 @@ export function statsRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           tags: ['stats'],
           summary: 'Jobs and tasks by state (deleted jobs excluded) and nodes by state',
           response: {
-            200: Type.Object({ jobs: Counts, tasks: Counts, nodes: Counts }),
+            200: Type.Object({
+              jobs: Counts,
+              tasks: Counts,
+              nodes: Counts,
+              nodeStatuses: Type.Record(Type.String(), Type.Integer(), {
+                description: 'Nodes by status: IDLE, BUSY, DISABLED, OFFLINE',
+              }),
+            }),
             ...errorResponses,
           },
         },
       },
       async () => {
-        const [jobs, tasks, nodes] = await Promise.all([
+        const [jobs, tasks, nodes, nodeStatuses] = await Promise.all([
           countJobsByState(ctx.db),
           countTasksByState(ctx.db),
           countNodesByState(ctx.db),
+          countNodesByStatus(ctx.db),
         ]);
-        return { jobs, tasks, nodes };
+        return { jobs, tasks, nodes, nodeStatuses };
       },
     );
 

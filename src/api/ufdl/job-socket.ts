@@ -164,7 +164,7 @@ export function jobSocket(face: UfdlFace) {
       }
     };
     const unsubscribe = ctx.bus.subscribe((event) => {
-      if (!('jobId' in event)) return;
+      if (!('jobId' in event) || event.jobId === null) return;
       // Of a child, only its progress concerns the parent: its phase moves come as the parent's.
       const own = event.jobId === pk;
       if (!own && !(family?.children.has(event.jobId) && event.type === 'task.progress')) return;

@@ -18,7 +18,8 @@ const NODE_COLUMNS: readonly Column<Node>[] = [
   { header: 'ID', value: (n) => n.id, right: true },
   { header: 'NAME', value: (n) => n.name, max: 30 },
   { header: 'HOSTNAME', value: (n) => n.hostname, max: 30 },
-  { header: 'STATE', value: (n) => (n.enabled ? n.state : `${n.state} (disabled)`) },
+  // OFFLINE, DISABLED, BUSY or IDLE (src/domain/node-status.ts).
+  { header: 'STATUS', value: (n) => n.status },
   { header: 'POOLS', value: (n) => n.pools.join(',') || '-' },
   { header: 'GROUPS', value: (n) => n.groups.join(',') || '-' },
   { header: 'RUNNING', value: (n) => `${n.currentExecutions.length}/${n.slots}`, right: true },

@@ -75,7 +75,7 @@ export class Dispatcher {
   constructor(
     private readonly ctx: EngineContext,
     private readonly settings: EngineSettings,
-    private readonly onDispatch?: (queuedMs: number) => void,
+    private readonly onDispatch?: (one: Acquired) => void,
   ) {
     this.#unsubscribe = ctx.bus.subscribe((event) => this.#waiting.handle(event));
   }
@@ -193,7 +193,7 @@ export class Dispatcher {
     });
     for (const one of taken) {
       this.dispatches++;
-      this.onDispatch?.(one.queuedMs);
+      this.onDispatch?.(one);
     }
     return taken;
   }

@@ -12,6 +12,7 @@ import {
 import { applyJobAction, lockedJob } from '../jobs/job-actions.js';
 import { followSchedule } from '../jobs/job-schedules.js';
 import { pruneNodeTelemetry } from '../nodes/node-telemetry.js';
+import { enqueueNodeLostNotifications } from '../notifications/notification-hook.js';
 import type { EngineSettings } from '../settings.js';
 
 /** Rows handled per kind per tick; the next tick takes the rest. */
@@ -96,6 +97,7 @@ export class LeaseReaper {
           state: 'OFFLINE',
           enabled: node.enabled === 1,
         });
+        await enqueueNodeLostNotifications(tx, emit, node, now);
       }
       return silent.length;
     });

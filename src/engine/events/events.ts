@@ -43,7 +43,7 @@ export type DroverEvent =
   | { type: 'job-type.changed'; jobTypeId: number }
   /** A request that changed (or tried to change) a job was written to the audit trail. */
   | { type: 'audit.recorded'; jobId: number; auditId: number }
-  /** A job's end wrote `count` notifications to the outbox: deliverers look now. */
-  | { type: 'notification.queued'; jobId: number; count: number };
+  /** An event wrote `count` notifications to the outbox: deliverers look now. */
+  | { type: 'notification.queued'; jobId: number | null; count: number };
 
 export type EventListener = (event: DroverEvent & { at: number }) => void;

@@ -9,6 +9,7 @@ import type { ErrorRow, ExecutionRow } from '../../store/schema.js';
 import { findTask } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
 import { lockedJob } from '../jobs/job-actions.js';
+import { enqueueTaskFailureNotifications } from '../notifications/notification-hook.js';
 import { endExecution, moveTasks } from '../state-changes.js';
 import { settleJob } from '../tasks/task-actions.js';
 
@@ -70,11 +71,21 @@ export async function failExecution(
   if (!task || task.state !== 'RUNNING') return;
   const tries = task.tries + 1;
   const retryable = job.retry_any_error === 1 || error.should_be_retried === 1;
-  if (tries < job.max_tries && retryable) {
-    await moveTasks(ctx, tx, emit, job.id, [task], 'retry', { tries });
-  } else {
-    await moveTasks(ctx, tx, emit, job.id, [task], 'fail', { tries });
-  }
+  const retried = tries < job.max_tries && retryable;
+  await moveTasks(ctx, tx, emit, job.id, [task], retried ? 'retry' : 'fail', { tries });
+  await enqueueTaskFailureNotifications(
+    tx,
+    emit,
+    job,
+    task,
+    {
+      failures: tries,
+      state: retried ? 'QUEUED' : 'FAILED',
+      errorName: error.name,
+      errorMessage: message,
+    },
+    ctx.clock(),
+  );
   await settleJob(ctx, tx, emit, job, { error_name: error.name, error_message: message });
 }
 

@@ -1,4 +1,9 @@
-import { emailOf, retryDelayMs, type NotificationPayload } from '../../domain/notifications.js';
+import {
+  emailOf,
+  retryDelayMs,
+  webhookHostAllowed,
+  type NotificationPayload,
+} from '../../domain/notifications.js';
 import {
   claimDueNotifications,
   rescheduleNotification,
@@ -9,7 +14,11 @@ import type { NotificationOutboxRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
 import type { EngineSettings } from '../settings.js';
 import type { EmailSender } from './email-sender.js';
+import { announceQueueWaits } from './queue-wait-scan.js';
 import { postWebhook } from './webhook-sender.js';
+
+/** A failure no retry can mend: the notification is marked FAILED at once. */
+class NotSendable extends Error {}
 
 /** Rows claimed per tick; the next tick takes the rest. */
 const BATCH = 20;
@@ -37,6 +46,7 @@ export class NotificationDeliverer {
     private readonly ctx: EngineContext,
     private readonly settings: EngineSettings,
     private readonly email: EmailSender | undefined,
+    private readonly webhookHosts?: readonly string[],
   ) {}
 
   /**
@@ -75,9 +85,11 @@ export class NotificationDeliverer {
       });
   }
 
-  /** Claims the due rows and attempts each once. */
+  /** Announces queue waits that came due, then claims the due rows and attempts each once. */
   async tick(): Promise<DeliveryResult> {
     const result: DeliveryResult = { delivered: 0, retried: 0, failed: 0 };
+    // A scan that fails (the database away) must not keep due notifications from going out.
+    await announceQueueWaits(this.ctx).catch(() => undefined);
     const now = this.ctx.clock();
     // Longer than an attempt can last, so a live sender never loses its claim.
     const leaseUntil = now + 3 * this.settings.notificationTimeoutMs;
@@ -98,7 +110,7 @@ export class NotificationDeliverer {
     } catch (error) {
       const message = ((error as Error).message || String(error)).slice(0, 500);
       const now = this.ctx.clock();
-      if (row.attempts >= this.settings.notificationMaxAttempts) {
+      if (row.attempts >= this.settings.notificationMaxAttempts || error instanceof NotSendable) {
         await settleNotification(db, row.id, row.attempts, {
           state: 'FAILED',
           at: now,
@@ -127,6 +139,10 @@ export class NotificationDeliverer {
     if (!rule) return;
     const payload = { deliveryId: row.id, ...(JSON.parse(row.payload) as NotificationPayload) };
     if (rule.channel === 'webhook') {
+      // The list may have changed since the rule was made: it holds at every send.
+      if (!webhookHostAllowed(rule.target, this.webhookHosts)) {
+        throw new NotSendable(`POST ${rule.target}: host is not on the webhook allow-list`);
+      }
       await postWebhook(
         rule.target,
         rule.secret ?? '',

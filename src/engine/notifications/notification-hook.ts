@@ -1,16 +1,38 @@
-import { EVENT_OF_JOB_STATE, type NotificationPayload } from '../../domain/notifications.js';
+import {
+  EVENT_OF_JOB_STATE,
+  type NotificationEvent,
+  type NotificationPayload,
+} from '../../domain/notifications.js';
 import type { Tx } from '../../store/database.js';
 import { enqueueNotifications } from '../../store/notification-outbox.js';
-import type { JobRow } from '../../store/schema.js';
+import type { JobRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Emit } from '../context.js';
+
+/*
+ * The events that write notifications, each inside the transaction of the change it
+ * announces, so a notification commits or rolls back with it. Each costs one indexed
+ * insert-select over the rules; nothing when no rule listens.
+ */
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/**
- * Called by changeJobState inside the transaction that ends a job: writes the outbox rows
- * of the rules that listen, so the notification commits or rolls back with the end. One
- * indexed insert-select per job end, nothing per task.
- */
+/** The job as every notification about it shows it. */
+export function jobOfPayload(job: JobRow): NonNullable<NotificationPayload['job']> {
+  return {
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    user: job.user_name,
+    pool: job.pool,
+    submittedAt: iso(job.created_at),
+    startedAt: iso(job.started_at),
+    endedAt: iso(job.ended_at),
+    errorName: job.error_name,
+    errorMessage: job.error_message,
+  };
+}
+
+/** Called by changeJobState when a job ends (COMPLETED, FAILED, CANCELED). */
 export async function enqueueJobEndNotifications(
   tx: Tx,
   emit: Emit,
@@ -22,26 +44,82 @@ export async function enqueueJobEndNotifications(
   const payload: NotificationPayload = {
     event,
     at: new Date(now).toISOString(),
-    job: {
-      id: job.id,
-      name: job.name,
-      state: job.state,
-      user: job.user_name,
-      pool: job.pool,
-      submittedAt: iso(job.created_at),
-      startedAt: iso(job.started_at),
-      endedAt: iso(job.ended_at),
-      errorName: job.error_name,
-      errorMessage: job.error_message,
+    job: jobOfPayload(job),
+  };
+  await enqueue(tx, emit, event, job.user_name, job.id, payload, now);
+}
+
+/**
+ * Called when an execution's failure has counted against its task: rules whose threshold
+ * is exactly this count fire, so each fires once per task (again only if a requeue resets
+ * the count and it climbs back).
+ */
+export async function enqueueTaskFailureNotifications(
+  tx: Tx,
+  emit: Emit,
+  job: JobRow,
+  task: Pick<TaskRow, 'id' | 'task_index' | 'frames'>,
+  outcome: { failures: number; state: string; errorName: string; errorMessage: string },
+  now: number,
+): Promise<void> {
+  const payload: NotificationPayload = {
+    event: 'task.failed',
+    at: new Date(now).toISOString(),
+    job: jobOfPayload(job),
+    task: {
+      id: task.id,
+      index: task.task_index,
+      frames: task.frames,
+      failures: outcome.failures,
+      state: outcome.state,
+      errorName: outcome.errorName,
+      errorMessage: outcome.errorMessage,
     },
   };
+  await enqueue(tx, emit, 'task.failed', job.user_name, job.id, payload, now, {
+    taskId: task.id,
+    taskFailures: outcome.failures,
+  });
+}
+
+/** Called by the reaper for each node it marks OFFLINE: global rules hear it. */
+export async function enqueueNodeLostNotifications(
+  tx: Tx,
+  emit: Emit,
+  node: NodeRow,
+  now: number,
+): Promise<void> {
+  const payload: NotificationPayload = {
+    event: 'node.lost',
+    at: new Date(now).toISOString(),
+    node: {
+      id: node.id,
+      name: node.name,
+      hostname: node.hostname,
+      lastHeartbeatAt: iso(node.last_heartbeat),
+    },
+  };
+  await enqueue(tx, emit, 'node.lost', null, null, payload, now, { nodeId: node.id });
+}
+
+async function enqueue(
+  tx: Tx,
+  emit: Emit,
+  event: NotificationEvent,
+  owner: string | null,
+  jobId: number | null,
+  payload: NotificationPayload,
+  now: number,
+  more: { taskId?: number; nodeId?: number; taskFailures?: number } = {},
+): Promise<void> {
   const count = await enqueueNotifications(tx, {
-    owner: job.user_name,
+    owner,
     event,
-    jobId: job.id,
+    jobId,
     payload: JSON.stringify(payload),
     now,
+    ...more,
   });
   // Wakes the deliverers (on every replica) after the commit; nothing when no rule matched.
-  if (count > 0) emit({ type: 'notification.queued', jobId: job.id, count });
+  if (count > 0) emit({ type: 'notification.queued', jobId, count });
 }

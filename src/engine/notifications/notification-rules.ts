@@ -3,11 +3,15 @@ import { DroverError, invalid, notFound } from '../../domain/errors.js';
 import {
   checkEmailAddress,
   checkEvents,
-  checkWebhookUrl,
+  checkThresholds,
+  checkWebhookTarget,
+  FARM_EVENTS,
+  MAX_RULES_PER_JOB,
   MAX_RULES_PER_OWNER,
   type NotificationChannel,
   type NotificationEvent,
 } from '../../domain/notifications.js';
+import { findJob } from '../../store/jobs.js';
 import { notificationsOfRule } from '../../store/notification-outbox.js';
 import {
   countNotificationRules,
@@ -35,6 +39,12 @@ export interface NotificationRule {
   channel: NotificationChannel;
   target: string;
   enabled: boolean;
+  /** task.failed: the count of a task's failures that fires it. */
+  taskFailures: number | null;
+  /** job.queue-wait: the seconds a job may wait QUEUED before it fires. */
+  queueWaitSeconds: number | null;
+  /** The one job it watches; null: every job of its owner (or every job, global). */
+  jobId: number | null;
   createdAt: number;
   createdBy: string;
 }
@@ -49,13 +59,19 @@ export interface RuleInput {
   /** An admin's rule for every job (only admins may). */
   global?: boolean;
   enabled?: boolean;
+  taskFailures?: number;
+  queueWaitSeconds?: number;
+  /** Watch this one job only (its owner's rule; Deadline's NotificationEmails). */
+  jobId?: number;
 }
 
-export type RulePatch = Partial<Omit<RuleInput, 'channel' | 'global'>>;
+export type RulePatch = Partial<Omit<RuleInput, 'channel' | 'global' | 'jobId'>>;
 
 export interface RuleOptions {
   /** Whether an SMTP server is configured: email rules are refused without one. */
   emailConfigured: boolean;
+  /** The webhook host allow-list; undefined: any host. */
+  webhookHosts?: readonly string[] | undefined;
 }
 
 const toRule = (row: NotificationRuleRow): NotificationRule => ({
@@ -66,12 +82,15 @@ const toRule = (row: NotificationRuleRow): NotificationRule => ({
   channel: row.channel,
   target: row.target,
   enabled: row.enabled === 1,
+  taskFailures: row.task_failures ?? null,
+  queueWaitSeconds: row.queue_wait_s ?? null,
+  jobId: row.job_id ?? null,
   createdAt: row.created_at,
   createdBy: row.created_by,
 });
 
 function checkTarget(channel: NotificationChannel, target: string, options: RuleOptions): string {
-  if (channel === 'webhook') return checkWebhookUrl(target);
+  if (channel === 'webhook') return checkWebhookTarget(target, options.webhookHosts);
   if (!options.emailConfigured) {
     throw invalid(
       'email rules need an SMTP server: start the server with --smtp-url (DROVER_SMTP_URL), or use a webhook',
@@ -81,6 +100,37 @@ function checkTarget(channel: NotificationChannel, target: string, options: Rule
 }
 
 const newSecret = (): string => randomBytes(24).toString('hex');
+
+/** Node events concern the whole farm: only a global rule (an admin's) hears them. */
+function checkFarmEvents(events: readonly NotificationEvent[], global: boolean): void {
+  const farm = events.filter((e) => FARM_EVENTS.includes(e));
+  if (farm.length > 0 && !global) {
+    throw invalid(
+      `${farm.join(', ')} concerns the whole farm: only a global rule (an admin's, "global": true) hears it`,
+    );
+  }
+}
+
+/**
+ * A rule on one job belongs to the job's owner, so it fires as their rules do. A user may
+ * watch only their own jobs; an admin any job.
+ */
+async function ownerOfWatchedJob(
+  ctx: EngineContext,
+  caller: Principal,
+  input: RuleInput,
+): Promise<string> {
+  if (input.global) throw invalid('a rule on one job ("jobId") cannot also be global');
+  const job = await findJob(ctx.db, input.jobId!);
+  if (!job || job.deleted_at !== null) throw notFound('job', input.jobId!);
+  if (caller.role !== 'admin' && job.user_name !== caller.name) {
+    throw new DroverError(
+      'FORBIDDEN',
+      `job ${job.id} belongs to another user; you may watch only your own jobs`,
+    );
+  }
+  return job.user_name;
+}
 
 /** Creates a rule; the answer carries the webhook's secret, the only time it is shown. */
 export async function createNotificationRule(
@@ -95,15 +145,22 @@ export async function createNotificationRule(
       'only an admin may create a global rule; leave out "global" for a rule on your own jobs',
     );
   }
-  const owner = input.global ? null : caller.name;
   const events = checkEvents(input.events);
+  checkFarmEvents(events, input.global === true);
+  const thresholds = checkThresholds(events, input);
   const target = checkTarget(input.channel, input.target, options);
   const secret = input.channel === 'webhook' ? (input.secret ?? newSecret()) : null;
+  let owner = input.global ? null : caller.name;
+  if (input.jobId !== undefined) owner = await ownerOfWatchedJob(ctx, caller, input);
   const id = await inTransaction(ctx, async (tx) => {
-    if ((await countNotificationRules(tx, owner)) >= MAX_RULES_PER_OWNER) {
+    // A rule on one job goes with the job: rules on a job have their own, smaller cap.
+    const cap = input.jobId === undefined ? MAX_RULES_PER_OWNER : MAX_RULES_PER_JOB;
+    if ((await countNotificationRules(tx, owner, input.jobId)) >= cap) {
       throw new DroverError(
         'CONFLICT',
-        `${owner === null ? 'there are' : `${owner} has`} ${MAX_RULES_PER_OWNER} rules already, the most allowed; delete one first`,
+        input.jobId === undefined
+          ? `${owner === null ? 'there are' : `${owner} has`} ${cap} rules already, the most allowed; delete one first`
+          : `job ${input.jobId} has ${cap} rules already, the most allowed; delete one first`,
       );
     }
     return insertNotificationRule(tx, {
@@ -114,6 +171,9 @@ export async function createNotificationRule(
       target,
       secret,
       enabled: input.enabled === false ? 0 : 1,
+      task_failures: thresholds.taskFailures,
+      queue_wait_s: thresholds.queueWaitSeconds,
+      job_id: input.jobId ?? null,
       created_at: ctx.clock(),
       created_by: caller.name,
     });
@@ -166,9 +226,23 @@ export async function updateNotificationRuleOf(
   if (patch.secret !== undefined && row.channel !== 'webhook') {
     throw invalid('only a webhook rule has a secret');
   }
+  const events =
+    patch.events !== undefined
+      ? checkEvents(patch.events)
+      : (JSON.parse(row.events) as NotificationEvent[]);
+  checkFarmEvents(events, row.owner === null);
+  // Thresholds follow the events: one the new events do not use is dropped with them.
+  const thresholds = checkThresholds(events, {
+    taskFailures:
+      patch.taskFailures ?? (events.includes('task.failed') ? row.task_failures : undefined),
+    queueWaitSeconds:
+      patch.queueWaitSeconds ?? (events.includes('job.queue-wait') ? row.queue_wait_s : undefined),
+  });
   await updateNotificationRule(ctx.db, id, {
     ...(patch.name !== undefined ? { name: patch.name } : {}),
-    ...(patch.events !== undefined ? { events: JSON.stringify(checkEvents(patch.events)) } : {}),
+    events: JSON.stringify(events),
+    task_failures: thresholds.taskFailures,
+    queue_wait_s: thresholds.queueWaitSeconds,
     ...(patch.target !== undefined
       ? { target: checkTarget(row.channel, patch.target, options) }
       : {}),
@@ -190,7 +264,9 @@ export async function deleteNotificationRuleOf(
 export interface Delivery {
   id: number;
   event: string;
-  jobId: number;
+  jobId: number | null;
+  nodeId: number | null;
+  taskId: number | null;
   state: 'PENDING' | 'DELIVERED' | 'FAILED';
   attempts: number;
   nextAttemptAt: number | null;
@@ -212,6 +288,8 @@ export async function deliveriesOfRule(
     id: r.id,
     event: r.event,
     jobId: r.job_id,
+    nodeId: r.node_id ?? null,
+    taskId: r.task_id ?? null,
     state: r.state,
     attempts: r.attempts,
     nextAttemptAt: r.state === 'PENDING' ? r.next_attempt_at : null,

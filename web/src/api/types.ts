@@ -144,6 +144,8 @@ export interface DroverNode {
   name: string;
   hostname: string;
   state: string;
+  /** What it is doing: IDLE, BUSY, DISABLED (takes no new work) or OFFLINE (silent). */
+  status: 'IDLE' | 'BUSY' | 'DISABLED' | 'OFFLINE';
   enabled: boolean;
   pools: string[];
   groups: string[];
@@ -152,6 +154,17 @@ export interface DroverNode {
   currentExecutions: number[];
   lastHeartbeat: string | null;
   createdAt: string | null;
+  /** The machine as the node last reported it; figures it cannot read are left out. */
+  telemetry?: NodeTelemetry | null;
+}
+
+export interface NodeTelemetry {
+  cpuPercent?: number;
+  memUsedBytes?: number;
+  memTotalBytes?: number;
+  load1?: number;
+  gpus?: { index: number; utilizationPercent?: number }[];
+  reportedAt: string;
 }
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';

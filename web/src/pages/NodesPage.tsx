@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverNode, Execution } from '../api/types';
+import type { DroverNode, Execution, NodeTelemetry } from '../api/types';
 import { describeError, ErrorMessage } from '../components/ErrorMessage';
 import { LiveBadge } from '../components/LiveBadge';
 import { Notice, type NoticeText } from '../components/Notice';
@@ -9,6 +9,22 @@ import { StateBadge } from '../components/StateBadge';
 import { ago, formatBytes } from '../lib/format';
 import { useLoad, useNow, useThrottle } from '../lib/hooks';
 import { href } from '../lib/router';
+
+/** CPU, memory and GPU use as the node last reported them; a dash when it reported none. */
+function usageOf(t: NodeTelemetry | null | undefined): string {
+  if (!t) return '—';
+  const parts: string[] = [];
+  if (t.cpuPercent !== undefined) parts.push(`${Math.round(t.cpuPercent)}% CPU`);
+  if (t.memUsedBytes !== undefined && t.memTotalBytes) {
+    parts.push(`${formatBytes(t.memUsedBytes)} / ${formatBytes(t.memTotalBytes)}`);
+  }
+  for (const g of t.gpus ?? []) {
+    if (g.utilizationPercent !== undefined) {
+      parts.push(`GPU ${g.index} ${Math.round(g.utilizationPercent)}%`);
+    }
+  }
+  return parts.join(' · ') || '—';
+}
 
 /** Nodes with what they are running: the executions' jobs and tasks, looked up together. */
 async function loadNodes(): Promise<{ nodes: DroverNode[]; running: Map<number, Execution> }> {
@@ -56,10 +72,11 @@ export function NodesPage() {
             <tr>
               <th>Name</th>
               <th>Host</th>
-              <th>State</th>
+              <th>Status</th>
               <th>Pools</th>
               <th>Groups</th>
               <th>Resources</th>
+              <th>Usage</th>
               <th>Running</th>
               <th>Last heartbeat</th>
               <th />
@@ -71,7 +88,7 @@ export function NodesPage() {
                 <td>{n.name}</td>
                 <td>{n.hostname}</td>
                 <td>
-                  <StateBadge state={n.enabled ? n.state : 'DISABLED'} />
+                  <StateBadge state={n.status} />
                 </td>
                 <td>{n.pools.join(', ') || <span className="muted">any</span>}</td>
                 <td>{n.groups.join(', ') || <span className="muted">any</span>}</td>
@@ -79,6 +96,9 @@ export function NodesPage() {
                   {n.resources.cpus} CPU · {formatBytes(n.resources.mem * 1024 * 1024)}
                   {n.resources.gpus ? ` · ${n.resources.gpus} GPU` : ''} · {n.slots}{' '}
                   {n.slots === 1 ? 'slot' : 'slots'}
+                </td>
+                <td className="time" data-usage>
+                  {usageOf(n.telemetry)}
                 </td>
                 <td>
                   {n.currentExecutions.length === 0 ? (
