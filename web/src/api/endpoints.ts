@@ -46,11 +46,16 @@ export const api = {
   setPriority: (id: number, priority: number) => request<Job>('PATCH', `/jobs/${id}`, { priority }),
   updateJob: (id: number, changes: Record<string, unknown>) =>
     request<Job>('PATCH', `/jobs/${id}`, changes),
-  deleteJob: (id: number) => request<void>('DELETE', `/jobs/${id}`),
+  deleteJob: (id: number, purge = false) =>
+    request<void>('DELETE', `/jobs/${id}${purge ? '?purge=true' : ''}`),
   waitingReasons: (id: number) =>
     request<{ reasons: WaitingReason[] }>('GET', `/jobs/${id}/waiting-reasons`),
   tasks: (jobId: number, offset: number, limit = 1000) =>
     request<Page<Task>>('GET', `/jobs/${jobId}/tasks${query({ offset, limit })}`),
+  failedTasks: (jobId: number, limit = 1) =>
+    request<Page<Task>>('GET', `/jobs/${jobId}/tasks${query({ state: ['FAILED'], limit })}`),
+  logRange: (id: number, from: number, limit: number) =>
+    request<LogPage>('GET', `/executions/${id}/logs${query({ from, limit })}`),
   taskAction: (taskId: number, action: TaskAction) =>
     request<Task>('POST', `/tasks/${taskId}/${action}`),
   executions: (filter: { job?: number; task?: number; node?: number }, offset = 0, limit = 50) =>

@@ -261,6 +261,7 @@ export interface AuditEvent {
 export const JOB_ACTIONS = [
   'suspend',
   'resume',
+  'resume-failed',
   'requeue',
   'cancel',
   'pend',

@@ -5,6 +5,7 @@ import type { DroverEvent, Execution, Job, Page, Task } from '../api/types';
 import { BulkActions } from '../components/BulkActions';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { ExecutionsTable } from '../components/ExecutionsTable';
+import { FailureBanner, useFirstFailure } from '../components/FailureBanner';
 import { JobDetails } from '../components/JobDetails';
 import { JobHistory } from '../components/JobHistory';
 import { LiveBadge } from '../components/LiveBadge';
@@ -67,6 +68,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
     [JSON.stringify(job.data?.dependencies ?? [])],
   );
 
+  const failure = useFirstFailure(job.data);
+
   const nodeName = useCallback(
     (nodeId: number) => nodes.data?.items.find((n) => n.id === nodeId)?.name ?? `node ${nodeId}`,
     [nodes.data],
@@ -114,10 +117,13 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
     id,
   );
 
-  // The task shown: the one asked for, else the first running one (to watch its log).
+  // The task shown: the one asked for, else the first running one (to watch its log), else
+  // the first failed one (to read why).
+  const firstFailed = failure.data?.task;
   const selectedTask =
     (taskParam !== undefined ? byId.get(taskParam) : undefined) ??
-    taskList.find((t) => t.state === 'RUNNING');
+    taskList.find((t) => t.state === 'RUNNING') ??
+    (firstFailed ? (byId.get(firstFailed.id) ?? firstFailed) : undefined);
   const executionId = exeParam ?? selectedTask?.lastExecutionId ?? undefined;
 
   const select = (params: Record<string, string>) =>
@@ -157,8 +163,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
       </div>
       <div className="toolbar">
         <BulkActions
-          ids={[j.id]}
-          exclude={j.deleted ? ['delete'] : ['undelete']}
+          jobs={[j]}
+          hideInvalid
           onDone={(text, failed) => {
             setNotice({ text, failed });
             job.reload();
@@ -168,12 +174,17 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
       </div>
       <Notice notice={notice} onClose={() => setNotice(undefined)} />
       <ErrorMessage error={job.error} onRetry={job.reload} />
-      {j.error && (
-        <div className="error">
-          {j.error.name}
-          {j.error.message ? `: ${j.error.message}` : ''}
-        </div>
-      )}
+      <FailureBanner
+        job={j}
+        failure={failure.data}
+        nodeName={nodeName}
+        onOpen={(f) =>
+          select({
+            task: String(f.task.id),
+            ...(f.execution ? { exe: String(f.execution.id) } : {}),
+          })
+        }
+      />
       {(reasons.data?.reasons.length ?? 0) > 0 && (
         <div className="waiting" data-testid="waiting-reasons">
           <strong>Why it is not running:</strong>

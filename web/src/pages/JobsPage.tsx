@@ -1,9 +1,9 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { JobQuery } from '../api/endpoints';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
 import type { DroverEvent, Job } from '../api/types';
-import { BulkActions } from '../components/BulkActions';
+import { BulkActions, type ActionJob } from '../components/BulkActions';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { filtersFrom, JobFilters, type Filters } from '../components/JobFilters';
 import { LiveBadge } from '../components/LiveBadge';
@@ -54,7 +54,8 @@ export function JobsPage({ route }: { route: Route }) {
   const sort = params.get('sort') ?? '-id';
   const limit = Number(params.get('size') ?? 50) || 50;
   const offset = Math.max(0, Number(params.get('offset') ?? 0) || 0);
-  const [selected, setSelected] = useState<Set<number>>(new Set());
+  // Selected jobs as last seen, so that actions follow their states across pages.
+  const [selected, setSelected] = useState<Map<number, ActionJob>>(new Map());
   const [notice, setNotice] = useState<NoticeText>();
 
   const update = useCallback((patch: Record<string, string | undefined>, resetPage = true) => {
@@ -94,21 +95,31 @@ export function JobsPage({ route }: { route: Route }) {
     else if ('jobId' in event && visible.has(event.jobId)) refresh();
   });
 
-  const rows: Job[] = jobs.data?.items ?? [];
+  const rows: Job[] = useMemo(() => jobs.data?.items ?? [], [jobs.data]);
+  useEffect(
+    () =>
+      setSelected((old) => {
+        if (!rows.some((j) => old.has(j.id))) return old;
+        const next = new Map(old);
+        for (const j of rows) if (next.has(j.id)) next.set(j.id, j);
+        return next;
+      }),
+    [rows],
+  );
   const allOnPage = rows.length > 0 && rows.every((j) => selected.has(j.id));
-  const toggle = (id: number) =>
+  const toggle = (job: Job) =>
     setSelected((old) => {
-      const next = new Set(old);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
+      const next = new Map(old);
+      if (next.has(job.id)) next.delete(job.id);
+      else next.set(job.id, job);
       return next;
     });
   const togglePage = () =>
     setSelected((old) => {
-      const next = new Set(old);
+      const next = new Map(old);
       for (const j of rows) {
         if (allOnPage) next.delete(j.id);
-        else next.add(j.id);
+        else next.set(j.id, j);
       }
       return next;
     });
@@ -129,7 +140,7 @@ export function JobsPage({ route }: { route: Route }) {
           {selected.size > 0 ? (
             <>
               {selected.size} selected{' '}
-              <button type="button" className="link" onClick={() => setSelected(new Set())}>
+              <button type="button" className="link" onClick={() => setSelected(new Map())}>
                 clear
               </button>
             </>
@@ -138,7 +149,7 @@ export function JobsPage({ route }: { route: Route }) {
           )}
         </span>
         <BulkActions
-          ids={[...selected]}
+          jobs={[...selected.values()]}
           onDone={(text, failed) => {
             setNotice({ text, failed });
             jobs.reload();
@@ -181,7 +192,7 @@ export function JobsPage({ route }: { route: Route }) {
                     type="checkbox"
                     aria-label={`Select job ${job.id}`}
                     checked={selected.has(job.id)}
-                    onChange={() => toggle(job.id)}
+                    onChange={() => toggle(job)}
                   />
                 </td>
                 <td className="num">{job.id}</td>
