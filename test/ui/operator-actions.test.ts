@@ -31,7 +31,16 @@ for (const database of TEST_DATABASES) {
     let e2e: E2eServer;
     let browser: Browser;
     let page: Page;
-    const ids: Record<string, number> = {};
+    type Seeded =
+      | 'failed'
+      | 'failed2'
+      | 'failed3'
+      | 'completed'
+      | 'suspended'
+      | 'queued1'
+      | 'queued2'
+      | 'doomed';
+    const ids = {} as Record<Seeded, number>;
 
     const api = (method: string, path: string, body?: unknown) =>
       e2e.api(method, `/api/v1${path}`, body);

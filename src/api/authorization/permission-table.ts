@@ -120,6 +120,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/outputs/:id/content': r('read'),
   'GET /api/v1/stats/counts': r('read'),
   'GET /api/v1/stats/throughput': r('read'),
+  'GET /api/v1/stats/jobs': r('read'),
   'GET /api/v1/audit': r('read'),
   'GET /api/v1/tokens': r('admin'),
   'POST /api/v1/tokens': r('admin'),
