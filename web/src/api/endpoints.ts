@@ -6,6 +6,7 @@ import type {
   Execution,
   Job,
   JobAction,
+  JobStats,
   JobType,
   JobTypeRevision,
   LogPage,
@@ -77,5 +78,7 @@ export const api = {
   counts: () => request<Counts>('GET', '/stats/counts'),
   audit: (jobId: number, limit = 50) =>
     request<{ items: AuditEvent[] }>('GET', `/audit${query({ jobId, limit })}`),
+  jobStats: (ids: number[]) =>
+    request<{ items: JobStats[] }>('GET', `/stats/jobs${query({ ids: ids.join(',') })}`),
   throughput: (minutes = 60) => request<Throughput>('GET', `/stats/throughput?minutes=${minutes}`),
 };

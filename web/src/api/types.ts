@@ -91,6 +91,14 @@ export interface Job {
   archivedAt: string | null;
 }
 
+/** GET /stats/jobs: what a jobs table's Errors and ETA columns are made of. */
+export interface JobStats {
+  jobId: number;
+  errors: number;
+  sampled: number;
+  meanTaskMs: number | null;
+}
+
 export interface Task {
   id: number;
   jobId: number;

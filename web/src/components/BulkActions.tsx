@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState, type MutableRefObject } from 'react';
 import { applyToJobs, jobCount, summarise, type BulkAction } from '../api/bulk';
 import type { Job } from '../api/types';
 import { allows, CONFIRMED, type JobCommand } from '../lib/job-actions';
@@ -44,10 +44,13 @@ export function BulkActions({
   jobs,
   onDone,
   hideInvalid = false,
+  trigger,
 }: {
   jobs: ActionJob[];
   onDone: (message: string, failed: boolean) => void;
   hideInvalid?: boolean;
+  /** Set to a function that runs an action as its button would (for keyboard shortcuts). */
+  trigger?: MutableRefObject<((action: JobCommand, among?: ActionJob[]) => void) | undefined>;
 }) {
   const [busy, setBusy] = useState(false);
   const [priority, setPriority] = useState('');
@@ -61,11 +64,11 @@ export function BulkActions({
     onDone(summarise(action, result), result.refused.length > 0);
   };
 
-  const run = (action: JobCommand) => {
-    const eligible = jobs.filter((j) => allows(j, action));
+  const run = (action: JobCommand, among: ActionJob[] = jobs) => {
+    const eligible = among.filter((j) => allows(j, action));
     if (eligible.length === 0) return;
     const ids = eligible.map((j) => j.id);
-    const skipped = jobs.length - eligible.length;
+    const skipped = among.length - eligible.length;
     const question = QUESTIONS[action];
     if (!CONFIRMED.has(action) || !question) {
       void apply(action, ids, skipped);
@@ -80,6 +83,10 @@ export function BulkActions({
       onConfirm: () => void apply(action, ids, skipped),
     });
   };
+
+  useEffect(() => {
+    if (trigger) trigger.current = busy ? undefined : run;
+  });
 
   const setPriorityOf = () => {
     const value = Number(priority);
