@@ -122,6 +122,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/stats/throughput': r('read'),
   'GET /api/v1/stats/jobs': r('read'),
   'GET /api/v1/audit': r('read'),
+  'GET /api/v1/whoami': r('read'),
   'GET /api/v1/tokens': r('admin'),
   'POST /api/v1/tokens': r('admin'),
   'DELETE /api/v1/tokens/:id': r('admin'),

@@ -14,8 +14,10 @@ import type {
   Page,
   Task,
   TaskAction,
+  TelemetryPoint,
   Throughput,
   WaitingReason,
+  Whoami,
 } from './types';
 
 /* One function per native route the UI uses. */
@@ -70,7 +72,15 @@ export const api = {
       { signal },
     ),
   outputs: (jobId: number) => request<{ items: Output[] }>('GET', `/jobs/${jobId}/outputs`),
-  nodes: () => request<Page<DroverNode>>('GET', '/nodes?limit=1000'),
+  nodes: (offset = 0, limit = 100) =>
+    request<Page<DroverNode>>('GET', `/nodes${query({ offset, limit })}`),
+  task: (id: number) => request<Task>('GET', `/tasks/${id}`),
+  telemetry: (nodeId: number, from: string, limit: number) =>
+    request<{ step: string; items: TelemetryPoint[] }>(
+      'GET',
+      `/nodes/${nodeId}/telemetry${query({ step: '10s', from, limit })}`,
+    ),
+  whoami: () => request<Whoami>('GET', '/whoami'),
   setNodeEnabled: (id: number, enabled: boolean) =>
     request<DroverNode>('POST', `/nodes/${id}/${enabled ? 'enable' : 'disable'}`),
   jobTypes: () => request<Page<JobType>>('GET', '/job-types?limit=1000'),

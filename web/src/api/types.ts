@@ -160,6 +160,27 @@ export interface DroverNode {
   currentExecutions: number[];
   lastHeartbeat: string | null;
   createdAt: string | null;
+  /** The node's latest report of its machine, if it sent one. */
+  telemetry?: {
+    cpuPercent?: number;
+    memUsedBytes?: number;
+    memTotalBytes?: number;
+    reportedAt: string;
+  } | null;
+}
+
+/** A point of GET /nodes/{id}/telemetry: means over one step. */
+export interface TelemetryPoint {
+  at: string;
+  samples: number;
+  cpuPercent: number | null;
+  memUsedBytes: number | null;
+  memTotalBytes: number | null;
+}
+
+export interface Whoami {
+  name: string;
+  role: 'admin' | 'user' | 'node';
 }
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';

@@ -53,7 +53,7 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   useEffect(() => setTaskList(tasks.data ?? []), [tasks.data]);
   const executions = useLoad(() => executionsPage(id, execOffset), [id, execOffset]);
   const outputs = useLoad(() => api.outputs(id), [id]);
-  const nodes = useLoad(() => api.nodes(), []);
+  const nodes = useLoad(() => api.nodes(0, 1000), []);
   const history = useLoad(() => api.audit(id), [id]);
   const state = job.data?.state;
   const reasons = useLoad(
