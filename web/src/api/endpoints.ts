@@ -34,6 +34,8 @@ export interface JobQuery {
   startedBefore?: string;
   endedAfter?: string;
   endedBefore?: string;
+  dependsOn?: number;
+  dependencyOf?: number;
   deleted?: 'exclude' | 'include' | 'only';
   sort?: string;
   limit?: number;

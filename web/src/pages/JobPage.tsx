@@ -14,6 +14,7 @@ import { Notice, type NoticeText } from '../components/Notice';
 import { OutputsList } from '../components/OutputsList';
 import { Pager } from '../components/Pager';
 import { ProgressBar } from '../components/ProgressBar';
+import { RelatedJobs } from '../components/RelatedJobs';
 import { StateBadge } from '../components/StateBadge';
 import { STATE_COLOURS, TaskGrid } from '../components/TaskGrid';
 import { TaskPanel } from '../components/TaskPanel';
@@ -62,10 +63,6 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
         ? api.waitingReasons(id)
         : Promise.resolve({ reasons: [] }),
     [id, state],
-  );
-  const dependencies = useLoad(
-    () => Promise.all((job.data?.dependencies ?? []).slice(0, 50).map((d) => api.job(d))),
-    [JSON.stringify(job.data?.dependencies ?? [])],
   );
 
   const failure = useFirstFailure(job.data);
@@ -214,21 +211,18 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
               job.reload();
             }}
           />
-          {(j.dependencies?.length ?? 0) > 0 && (
-            <>
-              <h3>Depends on</h3>
-              <ul className="deps">
-                {(dependencies.data ?? []).map((d) => (
-                  <li key={d.id}>
-                    <a href={href(`/jobs/${d.id}`)}>
-                      #{d.id} {d.name}
-                    </a>{' '}
-                    <StateBadge state={d.state} deleted={d.deleted} />
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
+          <RelatedJobs
+            jobId={j.id}
+            relation="dependencyOf"
+            title="Depends on"
+            version={`${j.lastModified} ${j.state}`}
+          />
+          <RelatedJobs
+            jobId={j.id}
+            relation="dependsOn"
+            title="Needed by"
+            version={`${j.lastModified} ${j.state}`}
+          />
           <h3>Outputs</h3>
           <ErrorMessage error={outputs.error} />
           <OutputsList outputs={outputs.data?.items ?? []} />
