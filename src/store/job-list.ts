@@ -30,6 +30,10 @@ export interface JobFilter {
   batchIds?: number[];
   /** Only the children of this parent job. */
   parentId?: number;
+  /** Only the jobs that wait on this job (its dependents). */
+  dependsOn?: number;
+  /** Only the jobs this job waits on (its dependencies). */
+  dependencyOf?: number;
   /** Case-insensitive substring of the job name. */
   text?: string;
   createdAfter?: number;
@@ -99,6 +103,27 @@ function applyFilter(query: JobQuery, dialect: DialectName, f: JobFilter): JobQu
   if (f.groups?.length) q = q.where('grp', 'in', f.groups);
   if (f.batchIds?.length) q = q.where('batch_id', 'in', f.batchIds);
   if (f.parentId !== undefined) q = q.where('parent_id', '=', f.parentId);
+  // Both read job_dependencies by an index: its primary key (job_id, …) or _depends_on.
+  if (f.dependsOn !== undefined) {
+    const target = f.dependsOn;
+    q = q.where((eb) =>
+      eb(
+        'id',
+        'in',
+        eb.selectFrom('job_dependencies').select('job_id').where('depends_on_id', '=', target),
+      ),
+    );
+  }
+  if (f.dependencyOf !== undefined) {
+    const source = f.dependencyOf;
+    q = q.where((eb) =>
+      eb(
+        'id',
+        'in',
+        eb.selectFrom('job_dependencies').select('depends_on_id').where('job_id', '=', source),
+      ),
+    );
+  }
   if (f.text) q = nameSearch(q, dialect, f.text);
   if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
   if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);

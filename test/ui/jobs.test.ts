@@ -140,14 +140,15 @@ describe('web UI: jobs page', { timeout: 120_000 }, () => {
       async () => (await stateOf(a)) === 'QUEUED' && (await stateOf(b)) === 'QUEUED',
     );
 
-    // A job that cannot take the action is named with the server's reason.
+    // Jobs whose state does not allow the action are left alone, and the message says so.
     const pending = ids.get('fx sim ocean')!;
     await page.getByLabel(`Select job ${pending}`).check();
-    await page.locator('.toolbar').getByRole('button', { name: 'Release' }).click();
+    await page.locator('.toolbar').getByRole('button', { name: 'Release (1)' }).click();
     await page.locator('.notice').waitFor();
     const notice = (await page.locator('.notice').textContent()) ?? '';
     assert.match(notice, /Released 1 job\./);
-    assert.match(notice, /2 jobs refused — job \d+: /);
+    assert.match(notice, /Left 2 jobs alone: their state does not allow it\./);
+    assert.equal((await e2e.api('GET', `/api/v1/jobs/${a}`)).body.state, 'QUEUED');
     await page.getByRole('button', { name: 'clear' }).click();
   });
 
@@ -183,6 +184,7 @@ describe('web UI: jobs page', { timeout: 120_000 }, () => {
     const id = ids.get('editorial export')!;
     await page.getByLabel(`Select job ${id}`).check();
     await page.locator('.toolbar').getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete 1 job' }).click();
     await page.getByText('Deleted 1 job.').waitFor();
     await page.locator(`tr[data-job="${id}"]`).waitFor({ state: 'detached' });
     await page.getByLabel('Deleted jobs').selectOption('only');

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { getToken, onUnauthenticated, setToken } from './api/client';
+import { ThemeToggle } from './components/ThemeToggle';
 import { href, useRoute } from './lib/router';
 import { JobPage } from './pages/JobPage';
 import { JobTypesPage } from './pages/JobTypesPage';
@@ -79,6 +80,7 @@ export function App() {
           ))}
         </nav>
         <span className="spacer" />
+        <ThemeToggle />
         <a href="/docs" className="muted" target="_blank" rel="noreferrer">
           API
         </a>

@@ -18,6 +18,7 @@ import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
 import { usageRoutes } from './usage.js';
+import { whoamiRoutes } from './whoami.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
 export function nativeApi(engine: Engine): FastifyPluginAsync {
@@ -37,6 +38,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));
     await app.register(tokenRoutes(engine));
+    await app.register(whoamiRoutes(engine));
     await app.register(grantRoutes(engine));
     await app.register(auditRoutes(engine));
     await app.register(notificationRuleRoutes(engine));

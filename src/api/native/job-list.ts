@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { decodeCursor } from '../../store/job-list-cursor.js';
 import {
@@ -40,6 +41,20 @@ const ListQuery = Type.Intersect([
     batch: Type.Optional(Type.Array(Type.Integer())),
     parent: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Only the child jobs of this parent job' }),
+    ),
+    dependsOn: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ID,
+        description: 'Only the jobs that wait on this job',
+      }),
+    ),
+    dependencyOf: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ID,
+        description: 'Only the jobs this job waits on',
+      }),
     ),
     q: Type.Optional(
       Type.String({ description: 'Case-insensitive substring of the job name (% and _ literal)' }),
@@ -120,6 +135,8 @@ async function listFilter(engine: Engine, q: Static<typeof ListQuery>): Promise<
     ...(list(q.group) ? { groups: list(q.group)! } : {}),
     ...(q.batch ? { batchIds: q.batch } : {}),
     ...(q.parent !== undefined ? { parentId: q.parent } : {}),
+    ...(q.dependsOn !== undefined ? { dependsOn: q.dependsOn } : {}),
+    ...(q.dependencyOf !== undefined ? { dependencyOf: q.dependencyOf } : {}),
     ...(q.q ? { text: q.q } : {}),
     createdAfter: time('createdAfter', q.createdAfter),
     createdBefore: time('createdBefore', q.createdBefore),

@@ -1,14 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
+import { jobTimings } from '../../store/job-timings.js';
 import { countJobsByState } from '../../store/jobs.js';
 import { countNodesByState, countNodesByStatus } from '../../store/nodes.js';
 import { MINUTE_MS, tasksCompletedPerMinute } from '../../store/task-throughput.js';
 import { countTasksByState } from '../../store/tasks.js';
 import { iso } from './representations.js';
-import { errorResponses } from './schemas.js';
+import { errorResponses, Nullable } from './schemas.js';
 
 const Counts = Type.Record(Type.String(), Type.Integer());
+
+/** A page of a jobs table at a time: as many ids as its largest page. */
+const MAX_TIMING_IDS = 100;
 
 /** Figures for an overview page: counts by state and recent throughput. */
 export function statsRoutes(engine: Engine): FastifyPluginAsyncTypebox {
@@ -77,6 +81,52 @@ export function statsRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             start: iso((first + i) * MINUTE_MS)!,
             completed: byMinute.get(first + i) ?? 0,
           })),
+        };
+      },
+    );
+
+    app.get(
+      '/stats/jobs',
+      {
+        schema: {
+          tags: ['stats'],
+          summary:
+            'For the given jobs: failed tries, and the mean duration of their newest completed tries (up to 200 each), for an ETA',
+          querystring: Type.Object(
+            {
+              ids: Type.String({
+                pattern: `^[1-9][0-9]{0,15}(,[1-9][0-9]{0,15}){0,${MAX_TIMING_IDS - 1}}$`,
+                description: `Job ids, comma-separated, at most ${MAX_TIMING_IDS}`,
+              }),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  jobId: Type.Integer(),
+                  errors: Type.Integer({ description: 'Failed executions' }),
+                  sampled: Type.Integer({
+                    description: 'Completed executions the mean is taken over',
+                  }),
+                  meanTaskMs: Nullable(Type.Number({ description: 'Null when none completed' })),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        // An id of no job reads as no tries: a row deleted meanwhile is no error.
+        const ids = [...new Set(request.query.ids.split(',').map(Number))];
+        const timings = await jobTimings(ctx.db, ids);
+        return {
+          items: ids.map((jobId) => {
+            const t = timings.get(jobId)!;
+            return { jobId, errors: t.errors, sampled: t.sampled, meanTaskMs: t.meanMs };
+          }),
         };
       },
     );

@@ -6,6 +6,7 @@ import type {
   Execution,
   Job,
   JobAction,
+  JobStats,
   JobType,
   JobTypeRevision,
   LogPage,
@@ -13,8 +14,10 @@ import type {
   Page,
   Task,
   TaskAction,
+  TelemetryPoint,
   Throughput,
   WaitingReason,
+  Whoami,
 } from './types';
 
 /* One function per native route the UI uses. */
@@ -31,6 +34,8 @@ export interface JobQuery {
   startedBefore?: string;
   endedAfter?: string;
   endedBefore?: string;
+  dependsOn?: number;
+  dependencyOf?: number;
   deleted?: 'exclude' | 'include' | 'only';
   sort?: string;
   limit?: number;
@@ -46,11 +51,16 @@ export const api = {
   setPriority: (id: number, priority: number) => request<Job>('PATCH', `/jobs/${id}`, { priority }),
   updateJob: (id: number, changes: Record<string, unknown>) =>
     request<Job>('PATCH', `/jobs/${id}`, changes),
-  deleteJob: (id: number) => request<void>('DELETE', `/jobs/${id}`),
+  deleteJob: (id: number, purge = false) =>
+    request<void>('DELETE', `/jobs/${id}${purge ? '?purge=true' : ''}`),
   waitingReasons: (id: number) =>
     request<{ reasons: WaitingReason[] }>('GET', `/jobs/${id}/waiting-reasons`),
   tasks: (jobId: number, offset: number, limit = 1000) =>
     request<Page<Task>>('GET', `/jobs/${jobId}/tasks${query({ offset, limit })}`),
+  failedTasks: (jobId: number, limit = 1) =>
+    request<Page<Task>>('GET', `/jobs/${jobId}/tasks${query({ state: ['FAILED'], limit })}`),
+  logRange: (id: number, from: number, limit: number) =>
+    request<LogPage>('GET', `/executions/${id}/logs${query({ from, limit })}`),
   taskAction: (taskId: number, action: TaskAction) =>
     request<Task>('POST', `/tasks/${taskId}/${action}`),
   executions: (filter: { job?: number; task?: number; node?: number }, offset = 0, limit = 50) =>
@@ -64,7 +74,15 @@ export const api = {
       { signal },
     ),
   outputs: (jobId: number) => request<{ items: Output[] }>('GET', `/jobs/${jobId}/outputs`),
-  nodes: () => request<Page<DroverNode>>('GET', '/nodes?limit=1000'),
+  nodes: (offset = 0, limit = 100) =>
+    request<Page<DroverNode>>('GET', `/nodes${query({ offset, limit })}`),
+  task: (id: number) => request<Task>('GET', `/tasks/${id}`),
+  telemetry: (nodeId: number, from: string, limit: number) =>
+    request<{ step: string; items: TelemetryPoint[] }>(
+      'GET',
+      `/nodes/${nodeId}/telemetry${query({ step: '10s', from, limit })}`,
+    ),
+  whoami: () => request<Whoami>('GET', '/whoami'),
   setNodeEnabled: (id: number, enabled: boolean) =>
     request<DroverNode>('POST', `/nodes/${id}/${enabled ? 'enable' : 'disable'}`),
   jobTypes: () => request<Page<JobType>>('GET', '/job-types?limit=1000'),
@@ -72,5 +90,7 @@ export const api = {
   counts: () => request<Counts>('GET', '/stats/counts'),
   audit: (jobId: number, limit = 50) =>
     request<{ items: AuditEvent[] }>('GET', `/audit${query({ jobId, limit })}`),
+  jobStats: (ids: number[]) =>
+    request<{ items: JobStats[] }>('GET', `/stats/jobs${query({ ids: ids.join(',') })}`),
   throughput: (minutes = 60) => request<Throughput>('GET', `/stats/throughput?minutes=${minutes}`),
 };

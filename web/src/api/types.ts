@@ -91,6 +91,14 @@ export interface Job {
   archivedAt: string | null;
 }
 
+/** GET /stats/jobs: what a jobs table's Errors and ETA columns are made of. */
+export interface JobStats {
+  jobId: number;
+  errors: number;
+  sampled: number;
+  meanTaskMs: number | null;
+}
+
 export interface Task {
   id: number;
   jobId: number;
@@ -165,6 +173,20 @@ export interface NodeTelemetry {
   load1?: number;
   gpus?: { index: number; utilizationPercent?: number }[];
   reportedAt: string;
+}
+
+/** A point of GET /nodes/{id}/telemetry: means over one step. */
+export interface TelemetryPoint {
+  at: string;
+  samples: number;
+  cpuPercent: number | null;
+  memUsedBytes: number | null;
+  memTotalBytes: number | null;
+}
+
+export interface Whoami {
+  name: string;
+  role: 'admin' | 'user' | 'node';
 }
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
@@ -274,6 +296,7 @@ export interface AuditEvent {
 export const JOB_ACTIONS = [
   'suspend',
   'resume',
+  'resume-failed',
   'requeue',
   'cancel',
   'pend',

@@ -5,6 +5,7 @@ import type { DroverEvent, Execution, Job, Page, Task } from '../api/types';
 import { BulkActions } from '../components/BulkActions';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { ExecutionsTable } from '../components/ExecutionsTable';
+import { FailureBanner, useFirstFailure } from '../components/FailureBanner';
 import { JobDetails } from '../components/JobDetails';
 import { JobHistory } from '../components/JobHistory';
 import { LiveBadge } from '../components/LiveBadge';
@@ -13,6 +14,7 @@ import { Notice, type NoticeText } from '../components/Notice';
 import { OutputsList } from '../components/OutputsList';
 import { Pager } from '../components/Pager';
 import { ProgressBar } from '../components/ProgressBar';
+import { RelatedJobs } from '../components/RelatedJobs';
 import { StateBadge } from '../components/StateBadge';
 import { STATE_COLOURS, TaskGrid } from '../components/TaskGrid';
 import { TaskPanel } from '../components/TaskPanel';
@@ -52,7 +54,7 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   useEffect(() => setTaskList(tasks.data ?? []), [tasks.data]);
   const executions = useLoad(() => executionsPage(id, execOffset), [id, execOffset]);
   const outputs = useLoad(() => api.outputs(id), [id]);
-  const nodes = useLoad(() => api.nodes(), []);
+  const nodes = useLoad(() => api.nodes(0, 1000), []);
   const history = useLoad(() => api.audit(id), [id]);
   const state = job.data?.state;
   const reasons = useLoad(
@@ -62,10 +64,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
         : Promise.resolve({ reasons: [] }),
     [id, state],
   );
-  const dependencies = useLoad(
-    () => Promise.all((job.data?.dependencies ?? []).slice(0, 50).map((d) => api.job(d))),
-    [JSON.stringify(job.data?.dependencies ?? [])],
-  );
+
+  const failure = useFirstFailure(job.data);
 
   const nodeName = useCallback(
     (nodeId: number) => nodes.data?.items.find((n) => n.id === nodeId)?.name ?? `node ${nodeId}`,
@@ -114,10 +114,13 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
     id,
   );
 
-  // The task shown: the one asked for, else the first running one (to watch its log).
+  // The task shown: the one asked for, else the first running one (to watch its log), else
+  // the first failed one (to read why).
+  const firstFailed = failure.data?.task;
   const selectedTask =
     (taskParam !== undefined ? byId.get(taskParam) : undefined) ??
-    taskList.find((t) => t.state === 'RUNNING');
+    taskList.find((t) => t.state === 'RUNNING') ??
+    (firstFailed ? (byId.get(firstFailed.id) ?? firstFailed) : undefined);
   const executionId = exeParam ?? selectedTask?.lastExecutionId ?? undefined;
 
   const select = (params: Record<string, string>) =>
@@ -157,8 +160,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
       </div>
       <div className="toolbar">
         <BulkActions
-          ids={[j.id]}
-          exclude={j.deleted ? ['delete'] : ['undelete']}
+          jobs={[j]}
+          hideInvalid
           onDone={(text, failed) => {
             setNotice({ text, failed });
             job.reload();
@@ -168,12 +171,17 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
       </div>
       <Notice notice={notice} onClose={() => setNotice(undefined)} />
       <ErrorMessage error={job.error} onRetry={job.reload} />
-      {j.error && (
-        <div className="error">
-          {j.error.name}
-          {j.error.message ? `: ${j.error.message}` : ''}
-        </div>
-      )}
+      <FailureBanner
+        job={j}
+        failure={failure.data}
+        nodeName={nodeName}
+        onOpen={(f) =>
+          select({
+            task: String(f.task.id),
+            ...(f.execution ? { exe: String(f.execution.id) } : {}),
+          })
+        }
+      />
       {(reasons.data?.reasons.length ?? 0) > 0 && (
         <div className="waiting" data-testid="waiting-reasons">
           <strong>Why it is not running:</strong>
@@ -203,21 +211,18 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
               job.reload();
             }}
           />
-          {(j.dependencies?.length ?? 0) > 0 && (
-            <>
-              <h3>Depends on</h3>
-              <ul className="deps">
-                {(dependencies.data ?? []).map((d) => (
-                  <li key={d.id}>
-                    <a href={href(`/jobs/${d.id}`)}>
-                      #{d.id} {d.name}
-                    </a>{' '}
-                    <StateBadge state={d.state} deleted={d.deleted} />
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
+          <RelatedJobs
+            jobId={j.id}
+            relation="dependencyOf"
+            title="Depends on"
+            version={`${j.lastModified} ${j.state}`}
+          />
+          <RelatedJobs
+            jobId={j.id}
+            relation="dependsOn"
+            title="Needed by"
+            version={`${j.lastModified} ${j.state}`}
+          />
           <h3>Outputs</h3>
           <ErrorMessage error={outputs.error} />
           <OutputsList outputs={outputs.data?.items ?? []} />

@@ -1,33 +1,21 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { JobQuery } from '../api/endpoints';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverEvent, Job } from '../api/types';
-import { BulkActions } from '../components/BulkActions';
+import type { DroverEvent, Job, JobStats } from '../api/types';
+import { BulkActions, type ActionJob } from '../components/BulkActions';
+import { ColumnChooser, useColumns } from '../components/ColumnChooser';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { filtersFrom, JobFilters, type Filters } from '../components/JobFilters';
+import { COLUMNS, JobsTable } from '../components/JobsTable';
 import { LiveBadge } from '../components/LiveBadge';
 import { Notice, type NoticeText } from '../components/Notice';
 import { Pager } from '../components/Pager';
-import { ProgressBar } from '../components/ProgressBar';
-import { StateBadge } from '../components/StateBadge';
-import { formatTime } from '../lib/format';
-import { useLoad, useThrottle } from '../lib/hooks';
+import { ShortcutHelp } from '../components/ShortcutHelp';
+import { useLoad, useNow, useThrottle } from '../lib/hooks';
+import type { JobCommand } from '../lib/job-actions';
 import { href, navigate, type Route } from '../lib/router';
-
-const COLUMNS: Array<{ label: string; sort?: string; className?: string }> = [
-  { label: 'ID', sort: 'id', className: 'num' },
-  { label: 'Name', sort: 'name' },
-  { label: 'Type' },
-  { label: 'User', sort: 'user_name' },
-  { label: 'State', sort: 'state' },
-  { label: 'Progress' },
-  { label: 'Priority', sort: 'priority', className: 'num' },
-  { label: 'Pool', sort: 'pool' },
-  { label: 'Submitted', sort: 'created_at' },
-  { label: 'Started', sort: 'started_at' },
-  { label: 'Ended', sort: 'ended_at' },
-];
+import { useShortcuts } from '../lib/shortcuts';
 
 function toQuery(f: Filters, sort: string, offset: number, limit: number): JobQuery {
   const range = (suffix: 'After' | 'Before', value: string) =>
@@ -47,6 +35,14 @@ function toQuery(f: Filters, sort: string, offset: number, limit: number): JobQu
   };
 }
 
+/** /stats/jobs takes at most 100 ids; a page of 200 asks twice. */
+async function statsOf(ids: number[]): Promise<Map<number, JobStats>> {
+  const chunks = [];
+  for (let i = 0; i < ids.length; i += 100) chunks.push(ids.slice(i, i + 100));
+  const answers = await Promise.all(chunks.map((c) => api.jobStats(c)));
+  return new Map(answers.flatMap((a) => a.items).map((s) => [s.jobId, s]));
+}
+
 /** Every job, filtered, sorted and paged by the server; rows follow the event stream. */
 export function JobsPage({ route }: { route: Route }) {
   const params = route.params;
@@ -54,8 +50,16 @@ export function JobsPage({ route }: { route: Route }) {
   const sort = params.get('sort') ?? '-id';
   const limit = Number(params.get('size') ?? 50) || 50;
   const offset = Math.max(0, Number(params.get('offset') ?? 0) || 0);
-  const [selected, setSelected] = useState<Set<number>>(new Set());
+  // Selected jobs as last seen, so that actions follow their states across pages.
+  const [selected, setSelected] = useState<Map<number, ActionJob>>(new Map());
   const [notice, setNotice] = useState<NoticeText>();
+  const [cursor, setCursor] = useState(-1);
+  const [anchor, setAnchor] = useState<number>();
+  const [help, setHelp] = useState(false);
+  const closeHelp = useCallback(() => setHelp(false), []);
+  const trigger = useRef<(action: JobCommand, among?: ActionJob[]) => void>(undefined);
+  const columns = useColumns(COLUMNS);
+  const now = useNow(5000);
 
   const update = useCallback((patch: Record<string, string | undefined>, resetPage = true) => {
     const next = new URLSearchParams(location.hash.split('?')[1] ?? '');
@@ -86,42 +90,103 @@ export function JobsPage({ route }: { route: Route }) {
     () => [...new Set((types.data?.items ?? []).map((t) => t.name))].sort(),
     [types.data],
   );
+  const rows: Job[] = useMemo(() => jobs.data?.items ?? [], [jobs.data]);
+  const idsKey = rows.map((j) => j.id).join(',');
+  const stats = useLoad(
+    () => (idsKey ? statsOf(idsKey.split(',').map(Number)) : Promise.resolve(new Map())),
+    [idsKey],
+  );
 
+  // Errors and ETAs change with every try; they follow at a calmer pace than states.
+  const refreshStats = useThrottle(stats.reload, 5000);
   const refresh = useThrottle(jobs.reload, 1000);
-  const visible = useMemo(() => new Set(jobs.data?.items.map((j) => j.id)), [jobs.data]);
+  const visible = useMemo(() => new Set(rows.map((j) => j.id)), [rows]);
   const live = useEvents(['job', 'task'], (event: DroverEvent) => {
     if (event.type === 'job.created' || event.type === 'job.undeleted') refresh();
-    else if ('jobId' in event && visible.has(event.jobId)) refresh();
+    else if ('jobId' in event && visible.has(event.jobId)) {
+      refresh();
+      if (event.type === 'task.state') refreshStats();
+    }
   });
 
-  const rows: Job[] = jobs.data?.items ?? [];
-  const allOnPage = rows.length > 0 && rows.every((j) => selected.has(j.id));
-  const toggle = (id: number) =>
+  useEffect(() => {
+    setCursor((c) => Math.min(c, rows.length - 1));
     setSelected((old) => {
-      const next = new Set(old);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
+      if (!rows.some((j) => old.has(j.id))) return old;
+      const next = new Map(old);
+      for (const j of rows) if (next.has(j.id)) next.set(j.id, j);
       return next;
     });
+  }, [rows]);
+
+  /** A click selects or unselects a row; with shift, every row from the last click to it. */
+  const toggle = (index: number, shift = false) => {
+    const job = rows[index];
+    if (!job) return;
+    setSelected((old) => {
+      const next = new Map(old);
+      const on = !next.has(job.id);
+      const from = shift && anchor !== undefined ? Math.min(anchor, index) : index;
+      const to = shift && anchor !== undefined ? Math.max(anchor, index) : index;
+      for (const j of rows.slice(from, to + 1)) {
+        if (on) next.set(j.id, j);
+        else next.delete(j.id);
+      }
+      return next;
+    });
+    setAnchor(index);
+    setCursor(index);
+  };
   const togglePage = () =>
     setSelected((old) => {
-      const next = new Set(old);
+      const all = rows.length > 0 && rows.every((j) => old.has(j.id));
+      const next = new Map(old);
       for (const j of rows) {
-        if (allOnPage) next.delete(j.id);
-        else next.add(j.id);
+        if (all) next.delete(j.id);
+        else next.set(j.id, j);
       }
       return next;
     });
 
+  /** s and r act on the selection, or on the cursor's row when nothing is selected. */
+  const act = (action: JobCommand) => {
+    const current = rows[cursor];
+    if (selected.size > 0) trigger.current?.(action);
+    else if (current) trigger.current?.(action, [current]);
+  };
+  useShortcuts({
+    j: () => setCursor((c) => Math.min(rows.length - 1, c + 1)),
+    k: () => setCursor((c) => Math.max(0, c - 1)),
+    x: () => toggle(cursor),
+    Enter: () => {
+      if (rows[cursor]) navigate(`/jobs/${rows[cursor].id}`);
+    },
+    s: () => act('suspend'),
+    r: () => act('resume'),
+    '/': () =>
+      document.querySelector<HTMLInputElement>('input[aria-label="Search job names"]')?.focus(),
+    '?': () => setHelp((h) => !h),
+  });
+  useEffect(() => {
+    document.querySelector('tr.cursor')?.scrollIntoView({ block: 'nearest' });
+  }, [cursor]);
+
   const sortBy = (field: string) =>
     update({ sort: sort === `-${field}` ? field : sort === field ? `-${field}` : `-${field}` });
-  const arrow = (field: string) => (sort === field ? ' ▲' : sort === `-${field}` ? ' ▼' : '');
 
   return (
     <div className="page">
       <div className="page-head">
         <h1>Jobs</h1>
         <LiveBadge live={live} />
+        <button
+          type="button"
+          className="link shortcuts-hint"
+          onClick={() => setHelp(true)}
+          title="Keyboard shortcuts (?)"
+        >
+          ? shortcuts
+        </button>
       </div>
       <JobFilters filters={filters} types={typeNames} onChange={onFilters} />
       <div className="toolbar">
@@ -129,7 +194,7 @@ export function JobsPage({ route }: { route: Route }) {
           {selected.size > 0 ? (
             <>
               {selected.size} selected{' '}
-              <button type="button" className="link" onClick={() => setSelected(new Set())}>
+              <button type="button" className="link" onClick={() => setSelected(new Map())}>
                 clear
               </button>
             </>
@@ -138,83 +203,37 @@ export function JobsPage({ route }: { route: Route }) {
           )}
         </span>
         <BulkActions
-          ids={[...selected]}
+          jobs={[...selected.values()]}
+          trigger={trigger}
           onDone={(text, failed) => {
             setNotice({ text, failed });
             jobs.reload();
           }}
         />
+        <ColumnChooser columns={COLUMNS} shown={columns.shown} onToggle={columns.toggle} />
       </div>
       <Notice notice={notice} onClose={() => setNotice(undefined)} />
       <ErrorMessage error={jobs.error} onRetry={jobs.reload} />
-      <div className="table-wrap">
-        <table className="jobs" aria-busy={jobs.loading}>
-          <thead>
-            <tr>
-              <th className="check">
-                <input
-                  type="checkbox"
-                  aria-label="Select all on this page"
-                  checked={allOnPage}
-                  onChange={togglePage}
-                />
-              </th>
-              {COLUMNS.map((c) => (
-                <th key={c.label} className={c.className}>
-                  {c.sort ? (
-                    <button type="button" className="sort" onClick={() => sortBy(c.sort!)}>
-                      {c.label}
-                      {arrow(c.sort)}
-                    </button>
-                  ) : (
-                    c.label
-                  )}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((job) => (
-              <tr key={job.id} className={selected.has(job.id) ? 'selected' : ''} data-job={job.id}>
-                <td className="check">
-                  <input
-                    type="checkbox"
-                    aria-label={`Select job ${job.id}`}
-                    checked={selected.has(job.id)}
-                    onChange={() => toggle(job.id)}
-                  />
-                </td>
-                <td className="num">{job.id}</td>
-                <td className="name">
-                  <a href={href(`/jobs/${job.id}`)} title={job.name}>
-                    {job.name || <span className="muted">(no name)</span>}
-                  </a>
-                </td>
-                <td>{job.type.name}</td>
-                <td>{job.user}</td>
-                <td>
-                  <StateBadge state={job.state} deleted={job.deleted} />
-                </td>
-                <td>
-                  <ProgressBar tasks={job.tasks} />
-                </td>
-                <td className="num">{job.priority}</td>
-                <td>{job.pool || <span className="muted">—</span>}</td>
-                <td className="time">{formatTime(job.createdAt)}</td>
-                <td className="time">{formatTime(job.startedAt)}</td>
-                <td className="time">{formatTime(job.endedAt)}</td>
-              </tr>
-            ))}
-            {!jobs.loading && rows.length === 0 && !jobs.error && (
-              <tr>
-                <td colSpan={COLUMNS.length + 1} className="empty">
-                  No jobs match these filters. <a href={href('/submit')}>Submit a job</a>
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <JobsTable
+        rows={rows}
+        columns={columns.visible}
+        stats={stats.data ?? new Map()}
+        now={now}
+        selected={new Set(selected.keys())}
+        cursor={cursor}
+        loading={jobs.loading}
+        sort={sort}
+        onSort={sortBy}
+        onToggle={toggle}
+        onTogglePage={togglePage}
+        empty={
+          jobs.error ? null : (
+            <>
+              No jobs match these filters. <a href={href('/submit')}>Submit a job</a>
+            </>
+          )
+        }
+      />
       {jobs.data && (
         <Pager
           total={jobs.data.total}
@@ -226,6 +245,7 @@ export function JobsPage({ route }: { route: Route }) {
           onSize={(n) => update({ size: n === 50 ? undefined : String(n) })}
         />
       )}
+      <ShortcutHelp open={help} onClose={closeHelp} />
     </div>
   );
 }

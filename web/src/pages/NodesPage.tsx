@@ -1,14 +1,17 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverNode, Execution, NodeTelemetry } from '../api/types';
+import type { DroverNode, NodeTelemetry } from '../api/types';
 import { describeError, ErrorMessage } from '../components/ErrorMessage';
 import { LiveBadge } from '../components/LiveBadge';
+import { NodeUsage } from '../components/NodeUsage';
 import { Notice, type NoticeText } from '../components/Notice';
+import { Pager } from '../components/Pager';
 import { StateBadge } from '../components/StateBadge';
 import { ago, formatBytes } from '../lib/format';
 import { useLoad, useNow, useThrottle } from '../lib/hooks';
 import { href } from '../lib/router';
+import { runningTask, taskLabel, type RunningTask } from '../lib/running-tasks';
 
 /** CPU, memory and GPU use as the node last reported them; a dash when it reported none. */
 function usageOf(t: NodeTelemetry | null | undefined): string {
@@ -26,20 +29,47 @@ function usageOf(t: NodeTelemetry | null | undefined): string {
   return parts.join(' · ') || '—';
 }
 
-/** Nodes with what they are running: the executions' jobs and tasks, looked up together. */
-async function loadNodes(): Promise<{ nodes: DroverNode[]; running: Map<number, Execution> }> {
-  const nodes = (await api.nodes()).items;
-  const ids = nodes.flatMap((n) => n.currentExecutions);
-  const executions = await Promise.all(ids.map((e) => api.execution(e).catch(() => undefined)));
-  const running = new Map<number, Execution>();
-  for (const e of executions) if (e) running.set(e.id, e);
-  return { nodes, running };
+/** A page of nodes with what they run, each execution named by its job and task. */
+async function loadNodes(offset: number, limit: number) {
+  const page = await api.nodes(offset, limit);
+  const ids = page.items.flatMap((n) => n.currentExecutions);
+  const found = await Promise.all(ids.map((e) => runningTask(e)));
+  const running = new Map<number, RunningTask>();
+  for (const t of found) if (t) running.set(t.executionId, t);
+  return { page, running };
 }
 
+/**
+ * An empty list means "only jobs with none", not "any": a node without pools takes only
+ * jobs without a pool (the dispatcher's `j.pool = '' or j.pool in (…)`), and so for groups.
+ */
+function Memberships({ names, what }: { names: string[]; what: 'pool' | 'group' }) {
+  if (names.length > 0) return <>{names.join(', ')}</>;
+  return (
+    <span
+      className="muted"
+      title={`This node belongs to no ${what}: it takes only jobs that name no ${what}.`}
+    >
+      no {what}: {what}-less jobs only
+    </span>
+  );
+}
+
+const USAGE_EVERY_MS = 30_000;
+
 export function NodesPage() {
-  const data = useLoad(loadNodes, []);
+  const [offset, setOffset] = useState(0);
+  const [limit, setLimit] = useState(50);
+  const data = useLoad(() => loadNodes(offset, limit), [offset, limit]);
+  const me = useLoad(() => api.whoami(), []);
+  const isAdmin = me.data?.role === 'admin';
   const [notice, setNotice] = useState<NoticeText>();
   const [busy, setBusy] = useState<number>();
+  const [usageTick, setUsageTick] = useState(0);
+  useEffect(() => {
+    const id = setInterval(() => setUsageTick((t) => t + 1), USAGE_EVERY_MS);
+    return () => clearInterval(id);
+  }, []);
   useNow(5000);
   const refresh = useThrottle(data.reload, 1000);
   const live = useEvents(['node', 'execution'], refresh);
@@ -57,7 +87,8 @@ export function NodesPage() {
     }
   };
 
-  const nodes = data.data?.nodes ?? [];
+  const nodes = data.data?.page.items ?? [];
+  const columns = isAdmin ? 10 : 9;
   return (
     <div className="page">
       <div className="page-head">
@@ -67,7 +98,7 @@ export function NodesPage() {
       <Notice notice={notice} onClose={() => setNotice(undefined)} />
       <ErrorMessage error={data.error} onRetry={data.reload} />
       <div className="table-wrap">
-        <table>
+        <table className="nodes">
           <thead>
             <tr>
               <th>Name</th>
@@ -77,9 +108,10 @@ export function NodesPage() {
               <th>Groups</th>
               <th>Resources</th>
               <th>Usage</th>
+              <th>Use (10 min)</th>
               <th>Running</th>
               <th>Last heartbeat</th>
-              <th />
+              {isAdmin && <th />}
             </tr>
           </thead>
           <tbody>
@@ -90,53 +122,63 @@ export function NodesPage() {
                 <td>
                   <StateBadge state={n.status} />
                 </td>
-                <td>{n.pools.join(', ') || <span className="muted">any</span>}</td>
-                <td>{n.groups.join(', ') || <span className="muted">any</span>}</td>
+                <td data-column="pools">
+                  <Memberships names={n.pools} what="pool" />
+                </td>
+                <td data-column="groups">
+                  <Memberships names={n.groups} what="group" />
+                </td>
                 <td className="time">
                   {n.resources.cpus} CPU · {formatBytes(n.resources.mem * 1024 * 1024)}
-                  {n.resources.gpus ? ` · ${n.resources.gpus} GPU` : ''} · {n.slots}{' '}
-                  {n.slots === 1 ? 'slot' : 'slots'}
+                  {n.resources.gpus ? ` · ${n.resources.gpus} GPU` : ''}
                 </td>
                 <td className="time" data-usage>
                   {usageOf(n.telemetry)}
                 </td>
                 <td>
-                  {n.currentExecutions.length === 0 ? (
-                    <span className="muted">idle</span>
-                  ) : (
-                    n.currentExecutions.map((id) => {
-                      const e = data.data?.running.get(id);
-                      return e ? (
-                        <a
-                          key={id}
-                          href={href(`/jobs/${e.jobId}`, {
-                            task: String(e.taskId),
-                            exe: String(id),
-                          })}
-                        >
-                          job {e.jobId} task {e.taskId}{' '}
-                        </a>
-                      ) : (
-                        <span key={id}>execution {id} </span>
-                      );
-                    })
-                  )}
+                  <NodeUsage nodeId={n.id} tick={usageTick} />
+                </td>
+                <td data-column="running">
+                  <span className="muted slots">
+                    {n.currentExecutions.length}/{n.slots} {n.slots === 1 ? 'slot' : 'slots'}
+                  </span>
+                  {n.currentExecutions.map((id) => {
+                    const t = data.data?.running.get(id);
+                    return t ? (
+                      <a
+                        key={id}
+                        className="running-task"
+                        href={href(`/jobs/${t.jobId}`, {
+                          task: String(t.taskId),
+                          exe: String(id),
+                        })}
+                      >
+                        {taskLabel(t)}
+                      </a>
+                    ) : (
+                      <span key={id} className="running-task">
+                        execution {id}
+                      </span>
+                    );
+                  })}
                 </td>
                 <td className="time">{ago(n.lastHeartbeat)}</td>
-                <td>
-                  <button
-                    type="button"
-                    disabled={busy === n.id}
-                    onClick={() => void setEnabled(n, !n.enabled)}
-                  >
-                    {n.enabled ? 'Disable' : 'Enable'}
-                  </button>
-                </td>
+                {isAdmin && (
+                  <td>
+                    <button
+                      type="button"
+                      disabled={busy === n.id}
+                      onClick={() => void setEnabled(n, !n.enabled)}
+                    >
+                      {n.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
             {!data.loading && nodes.length === 0 && (
               <tr>
-                <td colSpan={9} className="empty">
+                <td colSpan={columns} className="empty">
                   No node has registered. Start one with{' '}
                   <code>drover worker --server {location.origin}</code>, or run the server with{' '}
                   <code>--local-workers 1</code>.
@@ -146,6 +188,19 @@ export function NodesPage() {
           </tbody>
         </table>
       </div>
+      {data.data && data.data.page.total > 25 && (
+        <Pager
+          total={data.data.page.total}
+          shown={nodes.length}
+          offset={offset}
+          limit={limit}
+          onPage={setOffset}
+          onSize={(n) => {
+            setLimit(n);
+            setOffset(0);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -11,7 +11,7 @@ async function loadOverview() {
   const [counts, throughput, nodes] = await Promise.all([
     api.counts(),
     api.throughput(60),
-    api.nodes(),
+    api.nodes(0, 1000),
   ]);
   const active = nodes.items.filter((n) => n.state === 'ONLINE' && n.enabled).length;
   const busy = nodes.items.filter((n) => n.currentExecutions.length > 0).length;
