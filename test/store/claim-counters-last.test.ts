@@ -129,12 +129,13 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         assert.equal((await first.ran).claims[0]!.taken.length, 3);
         // The second completes b's two tasks, then claims for b: its counters wait.
         let secondDone = false;
-        let secondPid: number | undefined;
+        let pidKnown!: (pid: number) => void;
+        const secondPid = new Promise<number>((resolve) => (pidKnown = resolve));
         const second = ctx.db
           .transaction()
           .execute(async (tx) => {
             const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
-            secondPid = rows[0]!.pid;
+            pidKnown(rows[0]!.pid);
             const taskIds = await completeExecutionsLeavingCounters(
               tx,
               finished.map((e) => ({
@@ -154,10 +155,10 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
             return claimGroup(tx, claims([b, 2]), WALK(now), [{ jobId, count: taskIds.length }]);
           })
           .finally(() => (secondDone = true));
+        const pid = await secondPid;
         await eventually(async () => {
-          assert.ok(secondPid);
           const { rows } = await sql<{ wait: string | null }>`
-            select wait_event_type as wait from pg_stat_activity where pid = ${secondPid}
+            select wait_event_type as wait from pg_stat_activity where pid = ${pid}
           `.execute(ctx.db);
           assert.equal(rows[0]?.wait, 'Lock', 'the second transaction waits on the job’s row');
         });
