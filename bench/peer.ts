@@ -16,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import { freshDatabase, PG_URL } from './fresh-database.js';
 import { databaseKinds, positive, type DbKind } from './support/cli.js';
+import { databaseCpu } from './support/database-cpu.js';
 import { drainBatched, drainSingle } from './support/drain.js';
 import { expectAllJobsEnded, registerNodes, submitTasks } from './support/drover-client.js';
 import {
@@ -62,7 +63,7 @@ type Mode = 'single' | 'batched';
 const PEER: Record<Mode, GraphileProfile> = { single: 'defaults', batched: 'tuned' };
 
 function drover(kind: DbKind, mode: Mode) {
-  return withServer(kind, NODES + 8, async (server, client) => {
+  return withServer(kind, NODES + 8, async (server, client, database) => {
     const slots = mode === 'batched' ? BATCH : 1;
     const nodeIds = await registerNodes(client, NODES, { slots });
     const drain = async (tasks: number) => {
@@ -80,7 +81,9 @@ function drover(kind: DbKind, mode: Mode) {
     await server.profile('start');
     const cpuBefore = server.cpuSeconds();
     const clientBefore = process.cpuUsage();
+    const dbCpu = await databaseCpu(database.url);
     const drained = await drain(TASKS);
+    const dbCpuS = await dbCpu.stop();
     const nodesUsage = process.cpuUsage(clientBefore);
     await server.profile('stop');
     const seconds = drained.elapsedMs / 1000;
@@ -91,6 +94,7 @@ function drover(kind: DbKind, mode: Mode) {
     return {
       serverCpu,
       clientCpu,
+      dbCpuMsPerTask: (dbCpuS * 1000) / TASKS,
       tasksPerS: TASKS / (drained.elapsedMs / 1000),
       p50: percentile(drained.acquireMs, 50),
       p95: percentile(drained.acquireMs, 95),
@@ -107,7 +111,11 @@ async function graphile(profile: GraphileProfile) {
     // Untimed, as on Drover's side: the first jobs warm the worker up.
     await runGraphile(database.url, WARMUP, profile, Date.now() + DRAIN_MS);
     const result = await runGraphile(database.url, TASKS, profile, Date.now() + DRAIN_MS);
-    return { jobsPerS: TASKS / (result.elapsedMs / 1000), addS: result.addMs / 1000 };
+    return {
+      jobsPerS: TASKS / (result.elapsedMs / 1000),
+      addS: result.addMs / 1000,
+      dbCpuMsPerJob: (result.dbCpuS * 1000) / TASKS,
+    };
   } finally {
     await database.cleanup();
   }
@@ -133,8 +141,10 @@ async function compare(kind: DbKind, mode: Mode) {
       'server CPU %': (d.serverCpu * 100).toFixed(0),
       'nodes CPU %': (d.clientCpu * 100).toFixed(0),
       'drover submit s': d.submitS.toFixed(1),
+      'drover db ms/task': kind === 'postgres' ? d.dbCpuMsPerTask.toFixed(2) : '-',
       'graphile jobs/s': Math.round(g.jobsPerS),
       'graphile add s': g.addS.toFixed(1),
+      'graphile db ms/job': g.dbCpuMsPerJob.toFixed(2),
       'drover/graphile': ratios.at(-1)!.toFixed(2),
     });
   }

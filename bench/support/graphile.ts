@@ -1,5 +1,6 @@
 import graphile from 'graphile-worker';
 import pg from 'pg';
+import { databaseCpu } from './database-cpu.js';
 
 /*
  * Graphile Worker draining `jobs` no-op jobs, the peer Drover's dispatch is compared with.
@@ -30,6 +31,8 @@ export interface GraphileResult {
   /** From the first job's start to the last completion committed. */
   elapsedMs: number;
   addMs: number;
+  /** CPU seconds of the database's backends over the drain (and the runner's start). */
+  dbCpuS: number;
 }
 
 export async function runGraphile(
@@ -64,6 +67,7 @@ export async function runGraphile(
   let allHandled!: () => void;
   const handledAll = new Promise<void>((resolve) => (allHandled = resolve));
   const { concurrency, preset } = GRAPHILE_PROFILES[profile];
+  const dbCpu = await databaseCpu(connectionString);
   const runner = await graphile.run({
     pgPool,
     concurrency,
@@ -96,7 +100,8 @@ export async function runGraphile(
       if (Date.now() > deadline) throw new Error('graphile-worker: jobs left in the table');
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    return { elapsedMs: performance.now() - first, addMs };
+    const elapsedMs = performance.now() - first;
+    return { elapsedMs, addMs, dbCpuS: await dbCpu.stop() };
   } finally {
     await watcher.end();
     await runner.stop();

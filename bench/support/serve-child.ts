@@ -8,6 +8,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
+import { takeStatementCounts } from '../../src/store/statement-counts.js';
 
 const [dbUrl, dataDir] = process.argv.slice(2);
 if (!dbUrl || !dataDir || !process.send) {
@@ -35,6 +36,13 @@ async function close(): Promise<void> {
 const profileDir = process.env.DROVER_BENCH_PROFILE_DIR;
 let profiler: Session | undefined;
 async function profile(message: string): Promise<void> {
+  // With DROVER_COUNT_STATEMENTS=1, the statements of the timed part go to stderr.
+  if (message === 'profile-start') takeStatementCounts();
+  else printStatements();
+  if (!profileDir) {
+    process.send!({ profiled: message });
+    return;
+  }
   if (message === 'profile-start') {
     profiler = new Session();
     profiler.connect();
@@ -49,10 +57,18 @@ async function profile(message: string): Promise<void> {
   }
   process.send!({ profiled: message });
 }
+function printStatements(): void {
+  if (process.env.DROVER_COUNT_STATEMENTS !== '1') return;
+  const rows = [...takeStatementCounts()].sort(([, a], [, b]) => b.ms - a.ms).slice(0, 25);
+  for (const [text, { count, ms }] of rows) {
+    process.stderr.write(
+      `${String(count).padStart(7)} ${ms.toFixed(0).padStart(7)} ms  ${text.replace(/\s+/g, ' ').slice(0, 120)}\n`,
+    );
+  }
+}
 process.on('message', (message) => {
   if (message === 'close') void close();
-  else if (profileDir && (message === 'profile-start' || message === 'profile-stop'))
-    void profile(message);
+  else if (message === 'profile-start' || message === 'profile-stop') void profile(message);
 });
 process.on('disconnect', () => void close());
 process.send({ url: server.url });

@@ -48,7 +48,8 @@ export async function startServerProcess(database: Database): Promise<ServerProc
     pid: child.pid!,
     cpuSeconds: () => processCpuSeconds(child.pid!),
     profile: async (step) => {
-      if (!process.env.DROVER_BENCH_PROFILE_DIR) return;
+      const counting = process.env.DROVER_COUNT_STATEMENTS === '1';
+      if (!process.env.DROVER_BENCH_PROFILE_DIR && !counting) return;
       const answered = nextMessage<{ profiled?: string }>(
         child,
         (m) => m.profiled === `profile-${step}`,

@@ -35,16 +35,25 @@ export interface ClaimWalk {
   jobsPerLook: number;
 }
 
+/** Tasks of a job that the transaction completed, whose counters have not moved yet. */
+export interface CompletedCounts {
+  jobId: number;
+  count: number;
+}
+
 /**
  * PostgreSQL: every claim of a group in one round trip, through `drover_claim` (migration
- * 0015, as rewritten in 0019), which walks the queue for each claim in turn exactly as the
- * dispatcher's claim does statement by statement on SQLite.
+ * 0015, as rewritten in 0019 and 0030), which walks the queue for each claim in turn as the
+ * dispatcher's claim does statement by statement on SQLite; then moves the counters of
+ * every job it claimed from or that `completed` names, in id order, and answers the rows of
+ * the latter as they now are.
  */
 export async function claimGroup(
   tx: Executor,
   claims: readonly GroupClaim[],
   walk: ClaimWalk,
-): Promise<GroupClaimResult[]> {
+  completed: readonly CompletedCounts[] = [],
+): Promise<{ claims: GroupClaimResult[]; completedJobs: JobRow[] }> {
   const rows = await CLAIM_GROUP.execute(
     tx,
     claims.map((c) => c.nodeId),
@@ -56,8 +65,12 @@ export async function claimGroup(
     walk.maxClaim,
     walk.maxSkippedJobs,
     walk.jobsPerLook,
+    completed.map((c) => c.jobId),
+    completed.map((c) => c.count),
   );
-  return rows.map((r) => ({
+  // Row 0 answers the completed jobs; the claims follow in order.
+  const completedJobs = (rows[0]?.o_taken ?? []) as unknown as JobRow[];
+  const results = rows.slice(1).map((r) => ({
     found: r.o_found,
     priorState: r.o_prior_state,
     enabled: r.o_enabled === 1,
@@ -66,6 +79,7 @@ export async function claimGroup(
       x.map(({ e, t, q }) => ({ execution: e, task: t, job: j, queuedAt: q })),
     ),
   }));
+  return { claims: results, completedJobs };
 }
 
 interface ClaimGroupRow {
@@ -89,11 +103,14 @@ const CLAIM_GROUP = compiledQuery(
     maxClaim: number,
     maxSkippedJobs: number,
     jobsPerLook: number,
+    completedJobIds: number[],
+    completedCounts: number[],
   ) => sql<ClaimGroupRow>`
       select * from drover_claim(cast(${nodeIds} as bigint[]), cast(${maxes} as int[]),
         cast(${starts} as boolean[]), cast(${now} as bigint),
         cast(${leaseExpiresAt} as bigint), cast(${heartbeatBefore} as bigint),
-        cast(${maxClaim} as int), cast(${maxSkippedJobs} as int), cast(${jobsPerLook} as int))
+        cast(${maxClaim} as int), cast(${maxSkippedJobs} as int), cast(${jobsPerLook} as int),
+        cast(${completedJobIds} as bigint[]), cast(${completedCounts} as int[]))
       order by o_claim
     `,
 );

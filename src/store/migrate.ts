@@ -26,6 +26,7 @@ import { nodeTelemetrySchema } from './migrations/0023-node-telemetry.js';
 import { taskParametersSchema } from './migrations/0024-task-parameters.js';
 import { dependencyFailureSchema } from './migrations/0027-dependency-failure.js';
 import { notificationTriggersSchema } from './migrations/0028-notification-triggers.js';
+import { claimCountersLastSchema } from './migrations/0030-claim-counters-last.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -56,6 +57,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0024-task-parameters': taskParametersSchema(open.dialect),
     '0027-dependency-failure': dependencyFailureSchema(open.dialect),
     '0028-notification-triggers': notificationTriggersSchema(open.dialect),
+    '0030-claim-counters-last': claimCountersLastSchema(open.dialect),
   };
 }
 

@@ -81,6 +81,79 @@ export async function completeExecutionsOfJob(
   return { job, taskIds };
 }
 
+/**
+ * PostgreSQL, in the write lane: the writes of completeExecutionsOfJob but the job's
+ * counters, which the lane moves at the end of its transaction with its claims' (LaneEnd),
+ * so that the job's row is not locked from here to the commit. Answers the ids of the tasks
+ * that moved.
+ */
+export async function completeExecutionsLeavingCounters(
+  tx: Executor,
+  completions: readonly Completion[],
+  now: number,
+): Promise<number[]> {
+  const rows = await COMPLETE_BUT_COUNTERS.execute(
+    tx,
+    now,
+    completions.map((c) => c.executionId),
+    completions.map((c) => c.exitCode),
+    completions.map((c) => c.timedOut),
+    completions.map((c) => c.usage.cpu_seconds),
+    completions.map((c) => c.usage.wall_seconds),
+    completions.map((c) => c.usage.peak_memory_bytes),
+    completions.map((c) => c.usage.gpu_seconds),
+  );
+  return (rows[0]?.task_ids ?? []).map(Number);
+}
+
+/** The executions' update of the statements below, shared by both. */
+const COMPLETE_EXECUTIONS = (
+  now: number,
+  executionIds: number[],
+  exitCodes: (number | null)[],
+  timedOuts: number[],
+  cpuSeconds: (number | null)[],
+  wallSeconds: (number | null)[],
+  peakMemoryBytes: (number | null)[],
+  gpuSeconds: (number | null)[],
+) => sql`
+  update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
+    timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
+    ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now},
+    cpu_seconds = v.cpu_seconds, wall_seconds = v.wall_seconds,
+    peak_memory_bytes = v.peak_memory_bytes, gpu_seconds = v.gpu_seconds
+  from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
+    cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
+    cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
+    cast(${gpuSeconds} as double precision[]))
+    as v(id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes, gpu_seconds)
+  where e.id = v.id
+  returning e.task_id
+`;
+
+const COMPLETE_BUT_COUNTERS = compiledQuery(
+  (
+    _db,
+    now: number,
+    executionIds: number[],
+    exitCodes: (number | null)[],
+    timedOuts: number[],
+    cpuSeconds: (number | null)[],
+    wallSeconds: (number | null)[],
+    peakMemoryBytes: (number | null)[],
+    gpuSeconds: (number | null)[],
+  ) => sql<{ task_ids: (number | string)[] }>`
+    with x as (${COMPLETE_EXECUTIONS(now, executionIds, exitCodes, timedOuts, cpuSeconds, wallSeconds, peakMemoryBytes, gpuSeconds)}),
+    t as (
+      update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
+        last_status_change = ${now}, last_modified = ${now}
+      where id in (select task_id from x) and state = 'RUNNING'
+      returning id
+    )
+    select coalesce(array_agg(id order by id), '{}') as task_ids from t
+  `,
+);
+
 const COMPLETE_IN_ONE_STATEMENT = compiledQuery(
   (
     _db,
@@ -94,20 +167,8 @@ const COMPLETE_IN_ONE_STATEMENT = compiledQuery(
     peakMemoryBytes: (number | null)[],
     gpuSeconds: (number | null)[],
   ) => sql<{ job: JobRow; task_ids: (number | string)[] }>`
-    with x as (
-      update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
-        timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
-        ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now},
-        cpu_seconds = v.cpu_seconds, wall_seconds = v.wall_seconds,
-        peak_memory_bytes = v.peak_memory_bytes, gpu_seconds = v.gpu_seconds
-      from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
-        cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
-        cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
-        cast(${gpuSeconds} as double precision[]))
-        as v(id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes, gpu_seconds)
-      where e.id = v.id
-      returning e.task_id
-    ), t as (
+    with x as (${COMPLETE_EXECUTIONS(now, executionIds, exitCodes, timedOuts, cpuSeconds, wallSeconds, peakMemoryBytes, gpuSeconds)}),
+    t as (
       update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
         last_status_change = ${now}, last_modified = ${now}
       where id in (select task_id from x) and state = 'RUNNING'

@@ -199,7 +199,7 @@ for (const database of TEST_DATABASES) {
         );
         // Both slots were freed by the finishes it carried, so it took two more tasks.
         assert.equal(answer.orders.length, 2);
-        const executions = await allPages(t, `/api/v1/executions?jobId=${job.id}`);
+        const executions = await allPages(t, `/api/v1/executions?job=${job.id}`);
         const state = (id: number) => executions.find((e) => e.id === id)?.state;
         assert.equal(state(first[0].execution.id), 'COMPLETED');
         assert.equal(state(first[1].execution.id), 'FAILED');
@@ -228,7 +228,7 @@ for (const database of TEST_DATABASES) {
           400,
           'a bad finish item',
         );
-        const after = await allPages(t, `/api/v1/executions?jobId=${job.id}`);
+        const after = await allPages(t, `/api/v1/executions?job=${job.id}`);
         assert.equal(
           after.find((e) => e.id === answer.orders[0].execution.id)?.state,
           'RUNNING',
@@ -304,7 +304,7 @@ for (const database of TEST_DATABASES) {
         assert.ok(done.every((r) => r.status === 200));
         const after = expectStatus(await t.request('GET', `/api/v1/jobs/${job.id}`), 200).body;
         assert.equal(after.state, 'COMPLETED');
-        const executions = await allPages(t, `/api/v1/executions?jobId=${job.id}`);
+        const executions = await allPages(t, `/api/v1/executions?job=${job.id}`);
         assert.deepEqual(
           executions.map((e) => [e.nodeId === dead.id ? 'dead' : 'alive', e.state]).sort(),
           [
@@ -402,6 +402,59 @@ for (const database of TEST_DATABASES) {
             [b, 'RUNNING'],
             [c, 'FAILED'],
           ],
+        );
+      } finally {
+        await t.close();
+      }
+    });
+
+    // PostgreSQL writes the node protocol in two transactions at once, whose claims move
+    // their jobs' counters only at the end (migration 0030): claims of one node that land
+    // in both must still count each other's slots, and finishes beside them must leave the
+    // counters exact.
+    it('claims of one node sent at once never take more than its free slots, beside other nodes finishing the same job', async () => {
+      const t = await startTestServer(database);
+      try {
+        const job = await submit(t, { name: 'crowded', frames: '1-200' });
+        const node = await register(t, 'four', { slots: 4 });
+        const others = [];
+        for (let i = 0; i < 6; i++) others.push(await register(t, `other-${i}`, { slots: 2 }));
+        let stop = false;
+        const busy = others.map(async (o) => {
+          while (!stop) {
+            const orders = await claim(t, o.id, { max: 2, start: true });
+            if (orders.length === 0) return;
+            await finishes(t, o.id, succeeded(orders));
+          }
+        });
+        let mine = 0;
+        for (let round = 0; round < 12; round++) {
+          const answers = await Promise.all(
+            Array.from({ length: 6 }, () => claim(t, node.id, { max: 4, start: true })),
+          );
+          const orders = answers.flat();
+          assert.ok(orders.length <= 4, `round ${round}: ${orders.length} tasks on 4 slots`);
+          const live = expectStatus(await t.request('GET', `/api/v1/nodes/${node.id}`), 200).body
+            .currentExecutions;
+          assert.ok(live.length <= 4, `round ${round}: ${live.length} live on 4 slots`);
+          mine += orders.length;
+          if (orders.length > 0) await finishes(t, node.id, succeeded(orders));
+        }
+        stop = true;
+        await Promise.all(busy);
+        assert.ok(mine > 0, 'the node got work');
+        // Whatever is left, drained by one node; then the counters add up.
+        const rest = await drain(t, node.id, false);
+        const done = expectStatus(await t.request('GET', `/api/v1/jobs/${job.id}`), 200).body;
+        assert.equal(done.state, 'COMPLETED', `${rest.length} drained at the end`);
+        assert.deepEqual(
+          [done.tasks.completed, done.tasks.running, done.tasks.queued, done.tasks.failed],
+          [200, 0, 0, 0],
+        );
+        const executions = await allPages(t, `/api/v1/executions?job=${job.id}`);
+        assert.deepEqual(
+          executions.map((e) => e.exeNum).sort((x: number, y: number) => x - y),
+          Array.from({ length: 200 }, (_, i) => i + 1),
         );
       } finally {
         await t.close();

@@ -15,12 +15,14 @@ import {
   type JobTypeRows,
 } from './claim-walk.js';
 import { ItemFailure } from './group-commit.js';
+import type { LaneEnd } from './lane-end.js';
 
 /**
  * PostgreSQL: the group's claims in one round trip (claimGroup), each walking the queue as the
- * dispatcher's #claimIn does; then the events and work orders of what each took. A group of N claims
- * was 4N round trips, each a turn of a busy server's event loop, while the group's
- * transaction held the row locks of every job it had claimed from.
+ * dispatcher's #claimIn does, with the counters the transaction's finishes left in `end`;
+ * then the events and work orders of what each took, and the finished jobs settled. A group
+ * of N claims was 4N round trips, each a turn of a busy server's event loop, while the
+ * group's transaction held the row locks of every job it had claimed from.
  */
 export async function claimGroupIn(
   ctx: EngineContext,
@@ -29,9 +31,11 @@ export async function claimGroupIn(
   tx: Tx,
   emit: Emit,
   calls: readonly ClaimCall[],
+  end: LaneEnd,
 ): Promise<(Acquired[] | ItemFailure)[]> {
   const now = ctx.clock();
-  const results = await claimGroup(
+  const completed = end.take();
+  const { claims: results, completedJobs } = await claimGroup(
     tx,
     calls.map(({ nodeId, options }) => ({
       nodeId,
@@ -46,14 +50,20 @@ export async function claimGroupIn(
       maxSkippedJobs: MAX_SKIPPED_JOBS,
       jobsPerLook: JOBS_PER_LOOK,
     },
+    completed.counts,
   );
   // Each job's row as the group left it (counters moved by every claim of it), taken out
   // of QUEUED once, whichever claim took its first task.
-  const jobs = new Map<number, JobRow>();
-  for (const { taken } of results) for (const { job } of taken) jobs.set(job.id, job);
-  for (const [id, job] of jobs) {
-    if (job.state === 'QUEUED') jobs.set(id, await changeJobState(ctx, tx, emit, job, 'start'));
+  const claimed = new Map<number, JobRow>();
+  for (const { taken } of results) for (const { job } of taken) claimed.set(job.id, job);
+  for (const [id, job] of claimed) {
+    if (job.state === 'QUEUED') claimed.set(id, await changeJobState(ctx, tx, emit, job, 'start'));
   }
+  const jobs = new Map<number, JobRow>([
+    ...completedJobs.map((j) => [j.id, j] as const),
+    ...claimed,
+  ]);
+  await completed.settle(jobs);
   const answers: (Acquired[] | ItemFailure)[] = [];
   for (const [i, result] of results.entries()) {
     const { nodeId, options, look } = calls[i]!;

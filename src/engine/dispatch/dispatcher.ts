@@ -52,9 +52,9 @@ export class Dispatcher {
   readonly #claims: LaneKind<ClaimCall, Acquired[]> = {
     order: 2,
     max: MAX_CLAIMS_PER_TRANSACTION,
-    write: async (_ctx, _settings, tx, emit, calls) => {
+    write: async (_ctx, _settings, tx, emit, calls, end) => {
       if (this.ctx.dialect === 'postgres')
-        return claimGroupIn(this.ctx, this.settings, this.#rows, tx, emit, calls);
+        return claimGroupIn(this.ctx, this.settings, this.#rows, tx, emit, calls, end);
       const answers: Acquired[][] = [];
       // A lone claim has no one to share its look with: asking whether it may would be one
       // statement more on the path of pickup latency, for nothing.

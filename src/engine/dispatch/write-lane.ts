@@ -2,6 +2,7 @@ import type { Tx } from '../../store/database.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import type { EngineSettings } from '../settings.js';
 import { GroupCommit, type ItemFailure } from './group-commit.js';
+import { LaneEnd } from './lane-end.js';
 
 /**
  * One kind of write of the node protocol (claims, starts, finishes) that shares the
@@ -19,6 +20,8 @@ export interface LaneKind<T, R> {
     tx: Tx,
     emit: Emit,
     items: T[],
+    /** PostgreSQL: the job counters moved at the transaction's end. */
+    end: LaneEnd,
   ): Promise<(R | ItemFailure)[]>;
   alone(ctx: EngineContext, settings: EngineSettings, item: T): Promise<R>;
 }
@@ -54,7 +57,7 @@ export class WriteLane {
       (batch, next) =>
         batch.length < MAX_ITEMS &&
         batch.filter((b) => b.kind === next.kind).length < next.kind.max,
-      1,
+      ctx.dialect === 'postgres' ? Number(process.env.DROVER_LANES ?? 2) : 1,
       ({ kind, item }) => kind.alone(ctx, settings, item),
     );
   }
@@ -70,6 +73,7 @@ function writeTogether(
   items: LaneItem[],
 ): Promise<unknown[]> {
   return inTransaction(ctx, async (tx, emit) => {
+    const end = new LaneEnd();
     const byKind = new Map<LaneKind<unknown, unknown>, number[]>();
     items.forEach(({ kind }, i) => {
       const indexes = byKind.get(kind) ?? [];
@@ -84,9 +88,11 @@ function writeTogether(
         tx,
         emit,
         indexes.map((i) => items[i]!.item),
+        end,
       );
       indexes.forEach((itemIndex, k) => (results[itemIndex] = written[k]));
     }
+    await end.flush(tx);
     return results;
   });
 }

@@ -9,9 +9,13 @@ import { taskStateMachine } from '../../domain/task-state.js';
 import type { Tx } from '../../store/database.js';
 import { lockExecutions } from '../../store/executions.js';
 import { manifestOfJob } from '../../store/job-types.js';
-import type { ExecutionRow } from '../../store/schema.js';
-import { completeExecutionsOfJob } from '../../store/task-completions.js';
+import type { ExecutionRow, JobRow } from '../../store/schema.js';
+import {
+  completeExecutionsLeavingCounters,
+  completeExecutionsOfJob,
+} from '../../store/task-completions.js';
 import type { Emit, EngineContext } from '../context.js';
+import type { LaneEnd } from '../dispatch/lane-end.js';
 import { readOnce } from '../dispatch/read-once.js';
 import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
 import type { EngineSettings } from '../settings.js';
@@ -76,7 +80,7 @@ type Outcome = { ok: true; execution?: ExecutionRow } | { refused: DroverError }
 const FINISHES: LaneKind<readonly NodeReport[], Outcome[]> = {
   order: 0,
   max: MAX_FINISH_CALLS_PER_TRANSACTION,
-  write: (ctx, settings, tx, emit, calls) => finishIn(ctx, tx, emit, settings, calls),
+  write: (ctx, settings, tx, emit, calls, end) => finishIn(ctx, tx, emit, settings, calls, end),
   alone: finishCallAlone,
 };
 
@@ -187,6 +191,7 @@ async function finishIn(
   emit: Emit,
   settings: EngineSettings,
   calls: (readonly NodeReport[])[],
+  end: LaneEnd,
 ): Promise<Outcome[][]> {
   const now = ctx.clock();
   const ids = [...new Set(calls.flatMap((c) => c.map((r) => r.report.executionId)))];
@@ -233,12 +238,14 @@ async function finishIn(
       for (const item of items) slow.push({ ...item, nodeId: item.execution.node_id });
       continue;
     }
-    const completed = await completeMany(ctx, tx, emit, jobId, items, now);
+    const completed = await completeMany(ctx, tx, emit, jobId, items, now, end);
     items.forEach((item, i) => {
       outcomes[item.call]![item.index] = { ok: true, execution: completed[i] };
     });
   }
   slow.sort((a, b) => a.call - b.call || a.index - b.index);
+  // A failure reads its job's counters and may end the job: they must be whole first.
+  if (slow.length > 0) await end.flush(tx);
   for (const { call, index, nodeId, report } of slow) {
     outcomes[call]![index] = await finishOne(ctx, tx, emit, settings, nodeId, report);
   }
@@ -284,6 +291,7 @@ async function completeMany(
   jobId: number,
   items: readonly Fast[],
   now: number,
+  end: LaneEnd,
 ): Promise<ExecutionRow[]> {
   taskStateMachine.apply('RUNNING', 'complete');
   const completions = items.map(({ report, execution }) => {
@@ -299,18 +307,23 @@ async function completeMany(
       usage: usageColumns(report.usage),
     };
   });
-  // The job's row is written last (one statement for everything on PostgreSQL), so the row
-  // lock every finish and claim of this job queues on is held for that statement and the
-  // commit. Taken first, as it once was, it serialised whole transactions: in
-  // bench/dispatch.ts (PostgreSQL, batched) most backends were found waiting on
-  // `select … from jobs … for update`.
-  const { job, taskIds } = await completeExecutionsOfJob(tx, ctx.dialect, jobId, completions, now);
+  // The job's row is written last, so the row lock every finish and claim of this job
+  // queues on is held for as short a time as can be. Taken first, as it once was, it
+  // serialised whole transactions: in bench/dispatch.ts (PostgreSQL, batched) most backends
+  // were found waiting on `select … from jobs … for update`. On PostgreSQL it moves at the
+  // end of the lane's transaction (LaneEnd), so that two transactions can run at once.
+  const done =
+    ctx.dialect === 'postgres'
+      ? { taskIds: await completeExecutionsLeavingCounters(tx, completions, now), job: undefined }
+      : await completeExecutionsOfJob(tx, ctx.dialect, jobId, completions, now);
   for (const { execution } of items) {
     if (execution.state === 'ACQUIRED') emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
     emitExecutionMoved(emit, execution, 'RUNNING', 'COMPLETED');
   }
-  emitTasksMoved(emit, jobId, taskIds, 'RUNNING', 'COMPLETED');
-  await settleFreshJob(ctx, tx, emit, job, undefined, taskIds);
+  emitTasksMoved(emit, jobId, done.taskIds, 'RUNNING', 'COMPLETED');
+  const settle = (job: JobRow) => settleFreshJob(ctx, tx, emit, job, undefined, done.taskIds);
+  if (done.job) await settle(done.job);
+  else end.completed(jobId, done.taskIds.length, settle);
   // The rows as completeExecutionsOfJob wrote them, from the rows locked before it.
   return items.map(({ execution }, i) => ({
     ...execution,

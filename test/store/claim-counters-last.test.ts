@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { claimGroup, type GroupClaim } from '../../src/store/claim-groups.js';
+import type { Tx } from '../../src/store/database.js';
+import { completeExecutionsLeavingCounters } from '../../src/store/task-completions.js';
+import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
+
+/*
+ * Migration 0030 (PostgreSQL): `drover_claim` chooses tasks without touching their jobs'
+ * rows and moves every job's counters at its end, in id order, so that two transactions of
+ * the write lane can run at once. These tests hold one transaction open while another
+ * runs, and check what each may and may not do: a node's slots are counted once across
+ * both, a job's counters wait for the row and come out exact, and a claim never waits for
+ * a job's row that another transaction holds.
+ */
+
+const WALK = (now: number) => ({
+  now,
+  leaseExpiresAt: now + 60_000,
+  heartbeatBefore: now - 5_000,
+  maxClaim: 100,
+  maxSkippedJobs: 20,
+  jobsPerLook: 4,
+});
+
+/** Every held transaction's release: a failed test releases them before it closes. */
+const releases: (() => void)[] = [];
+
+/** A transaction held open until `release` is called; `ran` is what `work` answered. */
+function held<T>(t: TestEngine, work: (tx: Tx) => Promise<T>) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  releases.push(release);
+  let answered!: (value: T) => void;
+  const ran = new Promise<T>((resolve) => (answered = resolve));
+  const done = t.engine.ctx.db.transaction().execute(async (tx) => {
+    answered(await work(tx));
+    await released;
+  });
+  return { ran, release, done };
+}
+
+const claims = (...list: [number, number][]): GroupClaim[] =>
+  list.map(([nodeId, max]) => ({ nodeId, max, start: true }));
+
+async function counters(t: TestEngine, jobId: number) {
+  return t.engine.ctx.db
+    .selectFrom('jobs')
+    .select(['num_exes', 'tasks_queued', 'tasks_running', 'tasks_completed'])
+    .where('id', '=', jobId)
+    .executeTakeFirstOrThrow();
+}
+
+async function setUp(t: TestEngine) {
+  const { ctx } = t.engine;
+  const jobId = await submitJob(ctx, {
+    type: 'command-line',
+    user: 'alice',
+    frames: '1-10',
+    parameters: { executable: 'true' },
+  });
+  const a = await registerNode(ctx, { name: 'a', slots: 4 });
+  const b = await registerNode(ctx, { name: 'b', slots: 4 });
+  return { jobId, a: a.id, b: b.id };
+}
+
+for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
+  describe(`claims move their counters last (${database.name})`, () => {
+    it('two transactions claiming for one node share its slots: the second takes nothing', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        const { jobId, a } = await setUp(t);
+        // A job ahead of the other, with two tasks: the first claim takes them and holds
+        // that job's row; the second claim finds the other job free.
+        const ahead = await submitJob(ctx, {
+          type: 'command-line',
+          user: 'alice',
+          frames: '1-2',
+          priority: 90,
+          parameters: { executable: 'true' },
+        });
+        const now = ctx.clock();
+        const first = held(t, (tx) => claimGroup(tx, claims([a, 2]), WALK(now)));
+        const [mine] = (await first.ran).claims;
+        assert.deepEqual(
+          mine!.taken.map((x) => x.job.id),
+          [ahead, ahead],
+        );
+        const second = await ctx.db
+          .transaction()
+          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(now)));
+        assert.equal(second.claims[0]!.taken.length, 0, 'two of four slots are taken already');
+        assert.equal(second.claims[0]!.contended, true, 'so its dispatcher looks again');
+        first.release();
+        await first.done;
+        const again = await ctx.db
+          .transaction()
+          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(now)));
+        assert.deepEqual(
+          again.claims[0]!.taken.map((x) => x.job.id),
+          [jobId, jobId],
+          'the two free slots',
+        );
+      } finally {
+        for (const release of releases.splice(0)) release();
+        await t.close();
+      }
+    });
+
+    it('a transaction’s completions wait for the job’s row and leave exact counters and execution numbers', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        const { jobId, a, b } = await setUp(t);
+        const now = ctx.clock();
+        const byB = await ctx.db
+          .transaction()
+          .execute((tx) => claimGroup(tx, claims([b, 2]), WALK(now)));
+        const finished = byB.claims[0]!.taken.map((x) => x.execution);
+        assert.equal(finished.length, 2);
+
+        // The first transaction claims from the job and holds its row until released.
+        const first = held(t, (tx) => claimGroup(tx, claims([a, 3]), WALK(now)));
+        assert.equal((await first.ran).claims[0]!.taken.length, 3);
+        // The second completes b's two tasks, then claims for b: its counters wait.
+        let secondDone = false;
+        let pidKnown!: (pid: number) => void;
+        const secondPid = new Promise<number>((resolve) => (pidKnown = resolve));
+        const second = ctx.db
+          .transaction()
+          .execute(async (tx) => {
+            const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
+            pidKnown(rows[0]!.pid);
+            const taskIds = await completeExecutionsLeavingCounters(
+              tx,
+              finished.map((e) => ({
+                executionId: e.id,
+                taskId: e.task_id,
+                exitCode: 0,
+                timedOut: 0,
+                usage: {
+                  cpu_seconds: null,
+                  wall_seconds: null,
+                  peak_memory_bytes: null,
+                  gpu_seconds: null,
+                },
+              })),
+              now,
+            );
+            return claimGroup(tx, claims([b, 2]), WALK(now), [{ jobId, count: taskIds.length }]);
+          })
+          .finally(() => (secondDone = true));
+        const pid = await secondPid;
+        await eventually(async () => {
+          const { rows } = await sql<{ wait: string | null }>`
+            select wait_event_type as wait from pg_stat_activity where pid = ${pid}
+          `.execute(ctx.db);
+          assert.equal(rows[0]?.wait, 'Lock', 'the second transaction waits on the job’s row');
+        });
+        assert.equal(secondDone, false);
+        first.release();
+        await first.done;
+        const { claims: got, completedJobs } = await second;
+        assert.equal(got[0]!.taken.length, 2);
+        assert.equal(completedJobs.length, 1);
+        assert.equal(completedJobs[0]!.tasks_completed, 2);
+        assert.deepEqual(await counters(t, jobId), {
+          num_exes: 7,
+          tasks_queued: 3,
+          tasks_running: 5,
+          tasks_completed: 2,
+        });
+        const numbers = await ctx.db
+          .selectFrom('executions')
+          .select('exe_num')
+          .where('job_id', '=', jobId)
+          .orderBy('exe_num')
+          .execute();
+        assert.deepEqual(
+          numbers.map((r) => r.exe_num),
+          [1, 2, 3, 4, 5, 6, 7],
+        );
+      } finally {
+        for (const release of releases.splice(0)) release();
+        await t.close();
+      }
+    });
+
+    it('a claim never waits for a job’s row that another transaction holds: it gives the tasks back', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        const { jobId, a } = await setUp(t);
+        const holder = held(t, (tx) =>
+          sql`select id from jobs where id = ${jobId} for update`.execute(tx),
+        );
+        await holder.ran;
+        const got = await ctx.db
+          .transaction()
+          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(ctx.clock())));
+        assert.equal(got.claims[0]!.taken.length, 0);
+        assert.equal(got.claims[0]!.contended, true);
+        holder.release();
+        await holder.done;
+        assert.deepEqual(await counters(t, jobId), {
+          num_exes: 0,
+          tasks_queued: 10,
+          tasks_running: 0,
+          tasks_completed: 0,
+        });
+        const live = await ctx.db.selectFrom('executions').select('id').execute();
+        assert.deepEqual(live, [], 'no execution was left behind');
+        const queued = await ctx.db
+          .selectFrom('tasks')
+          .select('id')
+          .where('job_id', '=', jobId)
+          .where('state', '=', 'QUEUED')
+          .execute();
+        assert.equal(queued.length, 10);
+      } finally {
+        for (const release of releases.splice(0)) release();
+        await t.close();
+      }
+    });
+  });
+}
