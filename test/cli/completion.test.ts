@@ -92,7 +92,10 @@ describe('drover completion', () => {
     // The value of an option is not a subcommand: `--server task` stays at the top.
     assert.deepEqual(await bashOffers('drover', 'jobs', '--server', 'task', '--j'), ['--json']);
     // `-f` takes a file in submit (the file may be called task); in logs it is --follow.
-    assert.deepEqual(await bashOffers('drover', 'submit', '-f', 'task', '--fr'), ['--frames']);
+    assert.deepEqual(await bashOffers('drover', 'submit', '-f', 'task', '--fra'), [
+      '--frames',
+      '--frame-dependent',
+    ]);
     assert.deepEqual(await bashOffers('drover', 'logs', '-f', '7', '--all'), ['--all-tries']);
     assert.deepEqual(await bashOffers('drover', 'modify', '--pri'), ['--priority']);
   });
