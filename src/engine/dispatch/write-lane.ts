@@ -35,9 +35,21 @@ interface LaneItem {
 const MAX_ITEMS = 200;
 
 /**
- * The node protocol's writes, of every node and every kind, in one transaction at a time
- * (a GroupCommit of one writer): the finishes, starts and claims that arrive together are
- * written together, finishes first, and are answered after one commit.
+ * PostgreSQL: the lane's transactions at once. DROVER_LANE_TRANSACTIONS overrides it, for
+ * benchmarks only (bench/README.md).
+ */
+const POSTGRES_TRANSACTIONS = transactionsAtOnce(process.env.DROVER_LANE_TRANSACTIONS);
+
+function transactionsAtOnce(setting: string | undefined): number {
+  const n = Number(setting ?? 2);
+  return Number.isInteger(n) && n >= 1 && n <= 8 ? n : 2;
+}
+
+/**
+ * The node protocol's writes, of every node and every kind, in one transaction at a time on
+ * SQLite and two on PostgreSQL (a GroupCommit of TRANSACTIONS writers): the finishes, starts
+ * and claims that arrive together are written together, finishes first, and are answered
+ * after one commit.
  *
  * One lane rather than a writer per kind: claims and finishes both move their job's
  * counters, so on PostgreSQL a claim batch and a finish batch of the same job, written side
@@ -45,8 +57,15 @@ const MAX_ITEMS = 200;
  * a finish waited for the other's commit). In one transaction they take the lock in turn
  * for free, and a batch of N calls costs one commit instead of one per kind. Measured on
  * PostgreSQL (bench/peer.ts, single-task protocol, 50 nodes, 3,000 tasks, one quiet
- * machine): a writer per kind, two of each at once, 296 tasks/s; this lane, 422; the same
- * lane with two transactions at once, 296 again, since they then wait on each other's rows.
+ * machine): a writer per kind, two of each at once, 296 tasks/s; this lane, 422.
+ *
+ * Two transactions at once were no faster (296 again) while each locked its jobs' rows at
+ * its first finish or claim and held them to its commit. They now move every job counter at
+ * their end (LaneEnd, migration 0030), so the second transaction's finishes, starts and walk
+ * of the queue run while the first one's counters and commit do. On PostgreSQL the server
+ * spends most of a transaction waiting for round trips (begin, finishes, starts, the claim,
+ * commit; 79% of its event loop idle in a CPU profile of the drain), which the second
+ * transaction fills: TRANSACTIONS_MEASURED.
  */
 export class WriteLane {
   readonly #commit: GroupCommit<LaneItem, unknown>;
@@ -57,7 +76,7 @@ export class WriteLane {
       (batch, next) =>
         batch.length < MAX_ITEMS &&
         batch.filter((b) => b.kind === next.kind).length < next.kind.max,
-      ctx.dialect === 'postgres' ? Number(process.env.DROVER_LANES ?? 2) : 1,
+      ctx.dialect === 'postgres' ? POSTGRES_TRANSACTIONS : 1,
       ({ kind, item }) => kind.alone(ctx, settings, item),
     );
   }
