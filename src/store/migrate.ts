@@ -24,6 +24,7 @@ import { liveExecutionsSchema } from './migrations/0021-live-executions.js';
 import { executionUsageSchema } from './migrations/0022-execution-usage.js';
 import { nodeTelemetrySchema } from './migrations/0023-node-telemetry.js';
 import { taskParametersSchema } from './migrations/0024-task-parameters.js';
+import { limitsSchema } from './migrations/0025-limits.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -52,6 +53,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0022-execution-usage': executionUsageSchema(open.dialect),
     '0023-node-telemetry': nodeTelemetrySchema(open.dialect),
     '0024-task-parameters': taskParametersSchema(open.dialect),
+    '0025-limits': limitsSchema(open.dialect),
   };
 }
 

@@ -184,6 +184,8 @@ export interface JobsTable {
    */
   machine_limit_release: Generated<number>;
   node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
+  /** 1: the job names limits (job_limits), which the claim then checks (migration 0025). */
+  uses_limits: Generated<number>;
   req_cpus: number;
   req_mem: number;
   req_disk: number;
@@ -244,6 +246,30 @@ export interface JobsTable {
 export interface JobNodeListTable {
   job_id: number;
   node_name: string;
+}
+
+/** A limit (migration 0025): a count shared by the running tasks of the jobs naming it. */
+export interface LimitsTable {
+  id: Generated<number>;
+  name: string;
+  max_count: number;
+  /** TASK: each running task takes one; MACHINE: each node running any of them takes one. */
+  per: 'TASK' | 'MACHINE';
+  node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
+  description: string;
+  created_at: number;
+  last_modified: number;
+}
+
+export interface LimitNodesTable {
+  limit_id: number;
+  node_name: string;
+}
+
+/** The limits a job names, by name: one not made yet holds the job back until it is. */
+export interface JobLimitsTable {
+  job_id: number;
+  limit_name: string;
 }
 
 export interface JobDependenciesTable {
@@ -414,6 +440,9 @@ export interface Database {
   node_telemetry: NodeTelemetryTable;
   jobs: JobsTable;
   job_node_list: JobNodeListTable;
+  limits: LimitsTable;
+  limit_nodes: LimitNodesTable;
+  job_limits: JobLimitsTable;
   job_dependencies: JobDependenciesTable;
   tasks: TasksTable;
   executions: ExecutionsTable;
@@ -433,6 +462,7 @@ export type JobUpdate = Updateable<JobsTable>;
 export type TaskRow = Selectable<TasksTable>;
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type NodeRow = Selectable<NodesTable>;
+export type LimitRow = Selectable<LimitsTable>;
 export type JobTypeRow = Selectable<JobTypesTable>;
 export type JobTypeRevisionRow = Selectable<JobTypeRevisionsTable>;
 export type UserRow = Selectable<UsersTable>;

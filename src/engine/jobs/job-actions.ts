@@ -3,6 +3,7 @@ import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-boun
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import { jobStateMachine, type JobEvent } from '../../domain/job-state.js';
 import { checkValues, type JobTypeDefinition } from '../../domain/job-type-definition.js';
+import { limitNames } from '../../domain/limits.js';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../../domain/task-state.js';
 import {
   isTaskTimeoutAction,
@@ -25,9 +26,11 @@ import {
   unmetDependencies,
   updateJob,
 } from '../../store/jobs.js';
+import { setJobLimits } from '../../store/limits.js';
 import type { JobRow, JobUpdate, TaskRow } from '../../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { checkLimitsExist } from '../limits/limits.js';
 import {
   changeJobState,
   moveTasks,
@@ -201,6 +204,10 @@ export interface JobChanges {
   machineLimitRelease?: number;
   allowList?: string[];
   denyList?: string[];
+  /** Replaces the limits the job names (docs/scheduling.md). */
+  limits?: string[];
+  /** Keep names no limit has yet (Deadline's LimitGroups); otherwise they are refused. */
+  acceptUnknownLimits?: boolean;
   maxTries?: number;
   taskTimeout?: number;
   /** FAIL, COMPLETE or NOTIFY; running executions follow the new action from now on. */
@@ -288,6 +295,12 @@ export async function updateJobSettings(
           : 'NONE';
       await setNodeList(tx, jobId, names);
       fields.push('nodeList');
+    }
+    if (changes.limits !== undefined) {
+      const names = limitNames(changes.limits);
+      if (!changes.acceptUnknownLimits) await checkLimitsExist(tx, names);
+      await setJobLimits(tx, jobId, names);
+      fields.push('limits');
     }
     if (changes.parameters !== undefined) {
       const revision = await findRevisionById(tx, job.job_type_rev_id);

@@ -9,6 +9,7 @@ import {
   type JobTypeDefinition,
   type Resources,
 } from '../../domain/job-type-definition.js';
+import { limitNames } from '../../domain/limits.js';
 import {
   DEFAULT_TASK_TIMEOUT_ACTION,
   isTaskTimeoutAction,
@@ -18,8 +19,10 @@ import {
 import type { Tx } from '../../store/database.js';
 import { findJobTypeByName, findRevision } from '../../store/job-types.js';
 import { addDependencies, insertJob, setNodeList } from '../../store/jobs.js';
+import { setJobLimits } from '../../store/limits.js';
 import type { JobRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { checkLimitsExist } from '../limits/limits.js';
 import { existingJobs } from './job-dependencies.js';
 import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
@@ -46,6 +49,13 @@ export interface SubmitJobSpec {
   machineLimitRelease?: number;
   allowList?: string[];
   denyList?: string[];
+  /** Limits its running tasks take (docs/scheduling.md); names matched in lower case. */
+  limits?: string[];
+  /**
+   * Keep limit names no limit has yet (the job waits until one is made), as Deadline's
+   * LimitGroups do; otherwise an unknown name is refused.
+   */
+  acceptUnknownLimits?: boolean;
   resources?: Partial<Resources>;
   taskTimeout?: number;
   /** What a task past taskTimeout does: FAIL (default), COMPLETE or NOTIFY. */
@@ -130,6 +140,8 @@ async function prepare(
 
   checkJobNumbers(spec);
   checkMachineLimitRelease(spec.machineLimitRelease);
+  const limits = limitNames(spec.limits ?? []);
+  if (!spec.acceptUnknownLimits) await checkLimitsExist(tx, limits);
   const chunkSize = spec.chunkSize ?? 1;
   const frameText = spec.frames?.trim() ?? '';
   // Counted from the list before any task is made (no frames: one task without frames).
@@ -176,6 +188,7 @@ async function prepare(
   else if (spec.scheduledAt !== undefined) schedule = { kind: 'once', start: spec.scheduledAt };
   const resources = { ...definition.resources, ...spec.resources };
   return {
+    limits,
     schedule,
     taskTimeoutAction,
     type,
@@ -285,6 +298,7 @@ async function insertJobIn(
       child_name: parent?.child.name ?? null,
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
+    if (p.limits.length > 0) await setJobLimits(tx, jobId, p.limits);
     await addDependencies(tx, jobId, dependencies);
     emit({ type: 'job.created', jobId, state, queued: state === 'QUEUED' ? count : 0 });
     if (!children) {
@@ -319,6 +333,9 @@ async function insertJobIn(
           ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
           ...(spec.group !== undefined ? { group: spec.group } : {}),
           ...(spec.maxTries !== undefined ? { maxTries: spec.maxTries } : {}),
+          // The children run the parent's work, so they take its limits.
+          ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),
+          ...(spec.acceptUnknownLimits ? { acceptUnknownLimits: true } : {}),
           inputs: own?.inputs ?? values(p.inputs),
           parameters: own?.parameters ?? values(p.parameters),
           // The parent's own dependencies hold back the children that start the family.

@@ -4,6 +4,7 @@ import { otherNodesOnJob } from '../../store/executions.js';
 import { findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
 import { activeNodes } from '../../store/nodes.js';
 import type { EngineContext } from '../context.js';
+import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
 
 export interface WaitingReason {
   code:
@@ -18,6 +19,7 @@ export interface WaitingReason {
     | 'NO_NODE_ALLOWED'
     | 'RESOURCES_TOO_LARGE'
     | 'MACHINE_LIMIT_REACHED'
+    | LimitWait['code']
     | 'NODES_BUSY';
   message: string;
 }
@@ -114,6 +116,10 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
       message: `the job needs cpus ${job.req_cpus}, mem ${job.req_mem} MiB, disk ${job.req_disk} MiB, gpus ${job.req_gpus}; no allowed node has that much`,
     });
     return reasons;
+  }
+  if (job.uses_limits !== 0) {
+    const waits = await limitWaits(ctx.db, jobId, fits);
+    if (waits.length > 0) return [...reasons, ...waits];
   }
   if (
     job.machine_limit > 0 &&
