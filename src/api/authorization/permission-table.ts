@@ -134,6 +134,11 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/notification-rules/:id/deliveries': r('read'),
   'PATCH /api/v1/notification-rules/:id': r('submit'),
   'DELETE /api/v1/notification-rules/:id': r('submit'),
+  'GET /api/v1/limits': r('read'),
+  'POST /api/v1/limits': r('admin'),
+  'GET /api/v1/limits/:name': r('read'),
+  'PATCH /api/v1/limits/:name': r('admin'),
+  'DELETE /api/v1/limits/:name': r('admin'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),

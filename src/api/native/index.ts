@@ -8,6 +8,7 @@ import { healthRoutes } from './health.js';
 import { jobListRoute } from './job-list.js';
 import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
+import { limitRoutes } from './limits.js';
 import { nodeBatchRoutes } from './node-batches.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeTelemetryRoutes } from './node-telemetry.js';
@@ -40,5 +41,6 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(grantRoutes(engine));
     await app.register(auditRoutes(engine));
     await app.register(notificationRuleRoutes(engine));
+    await app.register(limitRoutes(engine));
   };
 }

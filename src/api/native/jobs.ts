@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DroverError, invalid } from '../../domain/errors.js';
 import { JOB_BOUNDS, MAX_DEPENDENCIES, MAX_ID } from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
+import { LIMIT_NAME_PATTERN, MAX_LIMITS_PER_JOB } from '../../domain/limits.js';
 import { assertMayProtectJob } from '../../engine/accounts/permissions.js';
 import type { Engine } from '../../engine/engine.js';
 import {
@@ -62,6 +63,13 @@ const SubmitBody = Type.Object(
     machineLimitRelease: Type.Optional(MachineLimitRelease),
     allowList: Type.Optional(Type.Array(Type.String())),
     denyList: Type.Optional(Type.Array(Type.String())),
+    limits: Type.Optional(
+      Type.Array(Type.String({ pattern: LIMIT_NAME_PATTERN }), {
+        maxItems: MAX_LIMITS_PER_JOB,
+        description:
+          'Names of limits (licences) each running task takes; each must exist (POST /api/v1/limits)',
+      }),
+    ),
     resources: Type.Optional(Type.Partial(Resources)),
     taskTimeout: Type.Optional(
       Type.Integer({ ...JOB_BOUNDS.taskTimeout, description: 'Seconds; 0 = none' }),
@@ -111,6 +119,13 @@ const UpdateBody = Type.Object(
     machineLimitRelease: Type.Optional(MachineLimitRelease),
     allowList: Type.Optional(Type.Array(Type.String())),
     denyList: Type.Optional(Type.Array(Type.String())),
+    limits: Type.Optional(
+      Type.Array(Type.String({ pattern: LIMIT_NAME_PATTERN }), {
+        maxItems: MAX_LIMITS_PER_JOB,
+        description:
+          'Replaces the names of limits (licences) each running task takes; [] for none; each must exist (POST /api/v1/limits)',
+      }),
+    ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
     taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
     taskTimeoutAction: Type.Optional(TaskTimeoutAction),

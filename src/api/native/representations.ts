@@ -11,7 +11,7 @@ export const iso = (ms: number | null): string | null =>
 export function jobJson(
   row: JobRow,
   type: Pick<JobTypeRow, 'id' | 'name' | 'version'>,
-  extra: { nodes?: string[]; dependencies?: number[] } = {},
+  extra: { nodes?: string[]; dependencies?: number[]; limits?: string[] } = {},
 ): Static<typeof Job> {
   return {
     id: row.id,
@@ -45,6 +45,7 @@ export function jobJson(
     machineLimitRelease: row.machine_limit_release,
     nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
+    ...(extra.limits ? { limits: extra.limits } : {}),
     ...(row.parent_id !== null ? { parentId: row.parent_id, childName: row.child_name } : {}),
     resources: { cpus: row.req_cpus, mem: row.req_mem, disk: row.req_disk, gpus: row.req_gpus },
     taskTimeout: row.task_timeout_s,

@@ -206,6 +206,11 @@ export const Job = Type.Object(
       nodes: Type.Optional(Type.Array(Type.String())),
     }),
     dependencies: Type.Optional(Type.Array(Type.Integer(), { description: 'Single job only' })),
+    limits: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Single job only: the limits its running tasks take (docs/scheduling.md)',
+      }),
+    ),
     parentId: Type.Optional(
       Type.Integer({
         description:
