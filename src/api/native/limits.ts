@@ -42,7 +42,7 @@ const Nodes = Type.Array(Type.String({ minLength: 1, maxLength: MAX_NODE_NAME_LE
 });
 const Description = Type.String({ maxLength: MAX_LIMIT_DESCRIPTION });
 
-const Limit = Type.Object({
+export const Limit = Type.Object({
   name: Type.String(),
   maxCount: Type.Integer(),
   per: StringEnum(LIMIT_PER),

@@ -3,6 +3,7 @@ import { CliError } from './api-client.js';
 import {
   action,
   clientOf,
+  commaList,
   commonFlags,
   optionParser,
   out,
@@ -33,6 +34,7 @@ interface ModifyFlags {
   taskTimeout?: number;
   jobTimeout?: number;
   dependsOn?: number[];
+  limits?: string[];
   comment?: string;
 }
 
@@ -72,8 +74,17 @@ const SETTINGS: ReadonlyArray<{
     label: 'depends on',
     show: (v) => ((v as number[] | undefined)?.length ? (v as number[]).join(', ') : 'none'),
   },
+  {
+    flag: 'limits',
+    field: 'limits',
+    label: 'limits',
+    show: (v) => ((v as string[] | undefined)?.length ? (v as string[]).join(', ') : 'none'),
+  },
   { flag: 'comment', field: 'comment', label: 'comment', show: (v) => JSON.stringify(v) },
 ];
+
+const nameList = (text: string): string[] =>
+  ['', 'none'].includes(text.trim().toLowerCase()) ? [] : commaList(text);
 
 const dependencyList = (text: string): number[] =>
   ['', 'none'].includes(text.trim().toLowerCase()) ? [] : parseIds([text]);
@@ -118,6 +129,11 @@ export function registerModifyCommand(program: Command): void {
       'the jobs this one waits on, replacing the list (comma list; none for none)',
       optionParser(dependencyList),
     )
+    .option(
+      '--limits <names>',
+      'the limits (licences) each task takes, replacing the list (comma list; none for none)',
+      nameList,
+    )
     .option('--comment <text>', 'the comment')
     .action(
       action(async (jobText: string, flags: ModifyFlags, command: Command) => {
@@ -128,7 +144,7 @@ export function registerModifyCommand(program: Command): void {
         for (const s of SETTINGS) if (flags[s.flag] !== undefined) body[s.field] = flags[s.flag];
         if (Object.keys(body).length === 0) {
           throw new CliError(
-            'give at least one setting to change: --name, --priority, --pool, --group, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --comment',
+            'give at least one setting to change: --name, --priority, --pool, --group, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --limits, --comment',
           );
         }
         const before = await client.get<Job>(`/jobs/${id}`);
