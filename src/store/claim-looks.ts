@@ -29,8 +29,8 @@ export interface DispatchableJob {
  * Up to `limit` jobs with queued tasks that this node may run, best first: priority (higher
  * first), then submission time. The node must be in the job's pool and group (empty means
  * any), cover its resources, be admitted by its allow/deny list, and the job must be below
- * its machine limit unless the node already works on it, and every limit it names must have
- * room for the node (limits.ts). The caller re-checks the machine limit under the job's
+ * its machine limit unless the node already works on it, every limit it names must have
+ * room for the node (limits.ts), and the node must not be blocked from it (node-blocks.ts). The caller re-checks the machine limit under the job's
  * lock, and the limits' room, since counting rows here cannot see concurrent claims.
  */
 export async function dispatchableJobs(
@@ -104,6 +104,8 @@ function dispatchableJobsQuery(dialect: DialectName) {
                 and (j.machine_limit_release < 0 or x.progress < j.machine_limit_release))
               < j.machine_limit)
           and ${limitsOpen(nodeId, nodeName)}
+          and (j.blocked_nodes = 0 or not exists (select 1 from job_node_failures b
+            where b.job_id = j.id and b.node_id = ${nodeId} and b.blocked = 1))
           ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
         order by j.priority desc, j.created_at, j.id
         limit ${limit}
@@ -113,9 +115,10 @@ function dispatchableJobsQuery(dialect: DialectName) {
 }
 
 /**
- * SQLite: whether any job that can hand out work has a machine limit, a node list or limits, so
+ * SQLite: whether any job that can hand out work has a machine limit, a node list, limits or
+ * blocked nodes, so
  * that which jobs a node may take depends on the node itself (read through the partial
- * index `jobs_node_specific`, migrations 0019 and 0025: one entry, not a walk of the queue).
+ * index `jobs_node_specific`, migrations 0019, 0025, 0026: one entry, not a walk of the queue).
  */
 export async function nodeSpecificJobsExist(tx: Executor): Promise<boolean> {
   return (await NODE_SPECIFIC_JOB.executeTakeFirst(tx)) !== undefined;
@@ -125,7 +128,8 @@ const NODE_SPECIFIC_JOB = compiledQuery(
   () => sql<{ id: number }>`
     select id from jobs indexed by jobs_node_specific
     where state in ('QUEUED', 'RUNNING') and deleted_at is null
-      and (machine_limit > 0 or node_list_mode <> 'NONE' or uses_limits <> 0)
+      and (machine_limit > 0 or node_list_mode <> 'NONE' or uses_limits <> 0
+        or blocked_nodes > 0)
     limit 1
   `,
 );

@@ -186,6 +186,10 @@ export interface JobsTable {
   node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
   /** 1: the job names limits (job_limits), which the claim then checks (migration 0025). */
   uses_limits: Generated<number>;
+  /** Failures of the job on one node that block the node from it; 0: never (migration 0026). */
+  bad_node_failures: Generated<number>;
+  /** How many nodes are blocked from the job (job_node_failures.blocked). */
+  blocked_nodes: Generated<number>;
   req_cpus: number;
   req_mem: number;
   req_disk: number;
@@ -270,6 +274,15 @@ export interface LimitNodesTable {
 export interface JobLimitsTable {
   job_id: number;
   limit_name: string;
+}
+
+/** A node's failures of a job, and whether they block it from the job (migration 0026). */
+export interface JobNodeFailuresTable {
+  job_id: number;
+  node_id: number;
+  failures: number;
+  blocked: number;
+  last_failure_at: number;
 }
 
 export interface JobDependenciesTable {
@@ -443,6 +456,7 @@ export interface Database {
   limits: LimitsTable;
   limit_nodes: LimitNodesTable;
   job_limits: JobLimitsTable;
+  job_node_failures: JobNodeFailuresTable;
   job_dependencies: JobDependenciesTable;
   tasks: TasksTable;
   executions: ExecutionsTable;

@@ -87,6 +87,8 @@ export const PERMISSIONS: Record<string, Rule> = {
   'PATCH /api/v1/jobs/:id': r('owner', { job: 'id' }),
   'DELETE /api/v1/jobs/:id': r('owner', { job: 'id', removes: true }),
   'GET /api/v1/jobs/:id/waiting-reasons': r('read'),
+  'GET /api/v1/jobs/:id/node-failures': r('read'),
+  'DELETE /api/v1/jobs/:id/node-failures': r('owner', { job: 'id' }),
   'GET /api/v1/jobs/:id/tasks': r('read'),
   'GET /api/v1/jobs/:id/outputs': r('read'),
   'POST /api/v1/jobs/:id/:action': r('owner', { job: 'id' }),

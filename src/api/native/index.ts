@@ -6,6 +6,7 @@ import { executionRoutes } from './executions.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
 import { jobListRoute } from './job-list.js';
+import { jobNodeFailureRoutes } from './job-node-failures.js';
 import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
 import { limitRoutes } from './limits.js';
@@ -42,5 +43,6 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(auditRoutes(engine));
     await app.register(notificationRuleRoutes(engine));
     await app.register(limitRoutes(engine));
+    await app.register(jobNodeFailureRoutes(engine));
   };
 }

@@ -79,6 +79,13 @@ const SubmitBody = Type.Object(
       Type.Integer({ ...JOB_BOUNDS.jobTimeout, description: 'Seconds; 0 = none' }),
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    badNodeFailures: Type.Optional(
+      Type.Integer({
+        ...JOB_BOUNDS.badNodeFailures,
+        description:
+          'Failures of the job on one node after which the node stops taking it (default 3; 0: never)',
+      }),
+    ),
     dependencies: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: MAX_DEPENDENCIES }),
     ),
@@ -127,6 +134,13 @@ const UpdateBody = Type.Object(
       }),
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    badNodeFailures: Type.Optional(
+      Type.Integer({
+        ...JOB_BOUNDS.badNodeFailures,
+        description:
+          'Failures of the job on one node after which the node stops taking it (default 3; 0: never)',
+      }),
+    ),
     taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
     taskTimeoutAction: Type.Optional(TaskTimeoutAction),
     jobTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.jobTimeout)),

@@ -43,6 +43,8 @@ export function jobJson(
       row.task_count === 0 ? 0 : Math.round((1000 * row.tasks_completed) / row.task_count) / 10,
     machineLimit: row.machine_limit,
     machineLimitRelease: row.machine_limit_release,
+    badNodeFailures: row.bad_node_failures,
+    blockedNodes: row.blocked_nodes,
     nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
     ...(extra.limits ? { limits: extra.limits } : {}),

@@ -200,6 +200,12 @@ export const Job = Type.Object(
     progress: Type.Number({ description: 'Percent of tasks completed' }),
     machineLimit: Type.Integer(),
     machineLimitRelease: MachineLimitRelease,
+    badNodeFailures: Type.Integer({
+      description: 'Failures on one node after which the node stops taking the job; 0: never',
+    }),
+    blockedNodes: Type.Integer({
+      description: 'Nodes blocked from the job (GET /api/v1/jobs/:id/node-failures)',
+    }),
     nodeList: Type.Object({
       mode: Type.Union([Type.Literal('NONE'), Type.Literal('ALLOW'), Type.Literal('DENY')]),
       /** Only in a single job's representation. */

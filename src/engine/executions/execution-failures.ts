@@ -5,6 +5,7 @@ import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
 import { findJobType } from '../../store/job-types.js';
+import { countNodeFailure } from '../../store/node-blocks.js';
 import type { ErrorRow, ExecutionRow } from '../../store/schema.js';
 import { findTask } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
@@ -17,7 +18,8 @@ import { settleJob } from '../tasks/task-actions.js';
  * recorded with (named by the node, mapped from its exit code by the job type, or the
  * category's default), then a retry while tries remain and the error allows it, else the
  * task fails and so does its job. The node's reports (execution-reports.ts), the reaper and
- * timeouts all end failures here.
+ * timeouts all end failures here, so here each failure counts against its node, which
+ * past the job's bad-node count stops taking the job (store/node-blocks.ts).
  */
 
 export interface Failure {
@@ -66,6 +68,13 @@ export async function failExecution(
     timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
     ...(failure.usage ? usageColumns(failure.usage) : {}),
   });
+  if (
+    job.bad_node_failures > 0 &&
+    (await countNodeFailure(tx, job.id, execution.node_id, job.bad_node_failures, ctx.clock()))
+  ) {
+    // The node no longer takes the job: waiting reasons and lists show it.
+    emit({ type: 'job.updated', jobId: job.id, fields: ['blockedNodes'] });
+  }
   const task = await findTask(tx, execution.task_id);
   if (!task || task.state !== 'RUNNING') return;
   const tries = task.tries + 1;

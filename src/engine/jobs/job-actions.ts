@@ -3,7 +3,6 @@ import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-boun
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import { jobStateMachine, type JobEvent } from '../../domain/job-state.js';
 import { checkValues, type JobTypeDefinition } from '../../domain/job-type-definition.js';
-import { limitNames } from '../../domain/limits.js';
 import { taskStateMachine, type TaskEvent, type TaskState } from '../../domain/task-state.js';
 import {
   isTaskTimeoutAction,
@@ -26,11 +25,10 @@ import {
   unmetDependencies,
   updateJob,
 } from '../../store/jobs.js';
-import { setJobLimits } from '../../store/limits.js';
 import type { JobRow, JobUpdate, TaskRow } from '../../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
-import { checkLimitsExist } from '../limits/limits.js';
+import { replaceJobLimits } from '../limits/limits.js';
 import {
   changeJobState,
   moveTasks,
@@ -209,6 +207,8 @@ export interface JobChanges {
   /** Keep names no limit has yet (Deadline's LimitGroups); otherwise they are refused. */
   acceptUnknownLimits?: boolean;
   maxTries?: number;
+  /** Failures on one node that block it from the job; 0: never. Blocks made stay. */
+  badNodeFailures?: number;
   taskTimeout?: number;
   /** FAIL, COMPLETE or NOTIFY; running executions follow the new action from now on. */
   taskTimeoutAction?: TaskTimeoutAction;
@@ -246,6 +246,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   machineLimit: 'machine_limit',
   machineLimitRelease: 'machine_limit_release',
   maxTries: 'max_tries',
+  badNodeFailures: 'bad_node_failures',
   taskTimeout: 'task_timeout_s',
   taskTimeoutAction: 'task_timeout_action',
   jobTimeout: 'job_timeout_s',
@@ -297,9 +298,7 @@ export async function updateJobSettings(
       fields.push('nodeList');
     }
     if (changes.limits !== undefined) {
-      const names = limitNames(changes.limits);
-      if (!changes.acceptUnknownLimits) await checkLimitsExist(tx, names);
-      await setJobLimits(tx, jobId, names);
+      await replaceJobLimits(tx, jobId, changes.limits, changes.acceptUnknownLimits ?? false);
       fields.push('limits');
     }
     if (changes.parameters !== undefined) {

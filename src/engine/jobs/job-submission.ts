@@ -2,7 +2,11 @@ import { MAX_CHILD_JOBS, type ChildJob } from '../../domain/child-jobs.js';
 import { invalid, notFound } from '../../domain/errors.js';
 import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
-import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
+import {
+  checkJobNumbers,
+  checkMachineLimitRelease,
+  DEFAULT_BAD_NODE_FAILURES,
+} from '../../domain/job-bounds.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
 import {
   checkValues,
@@ -62,6 +66,8 @@ export interface SubmitJobSpec {
   taskTimeoutAction?: TaskTimeoutAction;
   jobTimeout?: number;
   maxTries?: number;
+  /** Failures of the job on one node that block the node from it (default 3; 0: never). */
+  badNodeFailures?: number;
   /** Retry any failure while tries remain (default), or only errors marked retryable. */
   retryAnyError?: boolean;
   dependencies?: number[];
@@ -277,6 +283,7 @@ async function insertJobIn(
       task_timeout_action: p.taskTimeoutAction,
       job_timeout_s: spec.jobTimeout ?? 0,
       max_tries: spec.maxTries ?? p.definition.maxTries,
+      bad_node_failures: spec.badNodeFailures ?? DEFAULT_BAD_NODE_FAILURES,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       num_exes: 0,
       input_json: JSON.stringify(p.inputs),
@@ -333,6 +340,7 @@ async function insertJobIn(
           ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
           ...(spec.group !== undefined ? { group: spec.group } : {}),
           ...(spec.maxTries !== undefined ? { maxTries: spec.maxTries } : {}),
+          ...(spec.badNodeFailures !== undefined ? { badNodeFailures: spec.badNodeFailures } : {}),
           // The children run the parent's work, so they take its limits.
           ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),
           ...(spec.acceptUnknownLimits ? { acceptUnknownLimits: true } : {}),

@@ -2,6 +2,7 @@ import { notFound } from '../../domain/errors.js';
 import { nextScheduleEvent, parseStoredSchedule } from '../../domain/job-schedule.js';
 import { otherNodesOnJob } from '../../store/executions.js';
 import { findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
+import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { activeNodes } from '../../store/nodes.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
@@ -19,6 +20,7 @@ export interface WaitingReason {
     | 'NO_NODE_ALLOWED'
     | 'RESOURCES_TOO_LARGE'
     | 'MACHINE_LIMIT_REACHED'
+    | 'NODES_BLOCKED'
     | LimitWait['code']
     | 'NODES_BUSY';
   message: string;
@@ -117,8 +119,22 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     });
     return reasons;
   }
+  let usable = fits;
+  if (job.blocked_nodes > 0) {
+    const blocked = new Set(
+      (await nodeFailuresOf(ctx.db, jobId)).filter((b) => b.blocked).map((b) => b.nodeId),
+    );
+    usable = fits.filter((n) => !blocked.has(n.id));
+    if (usable.length === 0) {
+      reasons.push({
+        code: 'NODES_BLOCKED',
+        message: `every node that could run it failed it ${job.bad_node_failures} times and is blocked from it (${fits.map((n) => n.name).join(', ')}); clear them at /api/v1/jobs/${jobId}/node-failures`,
+      });
+      return reasons;
+    }
+  }
   if (job.uses_limits !== 0) {
-    const waits = await limitWaits(ctx.db, jobId, fits);
+    const waits = await limitWaits(ctx.db, jobId, usable);
     if (waits.length > 0) return [...reasons, ...waits];
   }
   if (
@@ -133,7 +149,7 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
   }
   reasons.push({
     code: 'NODES_BUSY',
-    message: `${fits.length} node(s) could run it; they are busy with other work or of higher priority`,
+    message: `${usable.length} node(s) could run it; they are busy with other work or of higher priority`,
   });
   return reasons;
 }

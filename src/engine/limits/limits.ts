@@ -2,6 +2,7 @@ import { DroverError, invalid, notFound } from '../../domain/errors.js';
 import {
   LIMIT_PER,
   limitName,
+  limitNames,
   MAX_LIMIT_COUNT,
   MAX_LIMIT_DESCRIPTION,
   MAX_LIMIT_NODES,
@@ -18,6 +19,7 @@ import {
   limitUse,
   listLimits as listLimitRows,
   lockLimit,
+  setJobLimits,
   setLimitNodes,
   updateLimit as updateLimitRow,
   type LimitFields,
@@ -125,6 +127,18 @@ export async function checkLimitsExist(db: Executor | Tx, names: readonly string
       });
     }
   }
+}
+
+/** Replaces the limits a job names (a change of the job's settings, under its lock). */
+export async function replaceJobLimits(
+  tx: Tx,
+  jobId: number,
+  names: readonly string[],
+  acceptUnknown: boolean,
+): Promise<void> {
+  const checked = limitNames(names);
+  if (!acceptUnknown) await checkLimitsExist(tx, checked);
+  await setJobLimits(tx, jobId, checked);
 }
 
 export async function getLimit(ctx: EngineContext, rawName: string): Promise<LimitView> {
