@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { failReportedExecution } from '../../src/engine/executions/execution-reports.js';
 import { clearJobNodeFailures, jobNodeFailures } from '../../src/engine/jobs/bad-nodes.js';
@@ -76,6 +77,13 @@ for (const database of TEST_DATABASES) {
         assert.deepEqual(await jobNodeFailures(t.engine.ctx, job), []);
         await f.fail(instead!);
         assert.equal((await f.take(n1))?.job_id, job, 'cleared: n1 takes the job again');
+
+        // UFDL's claim of a named single-task job refuses a node blocked from it.
+        const single = await f.submit({ badNodeFailures: 1, priority: 95 });
+        const n5 = await f.node('n5');
+        await f.failOn(n5, single, 1);
+        const claim = await claimSingleTaskJob(t.engine.ctx, t.engine.settings, single, n5);
+        assert.equal(claim.kind, 'refused');
       } finally {
         await t.close();
       }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DroverError } from '../../src/domain/errors.js';
+import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { updateJobSettings } from '../../src/engine/jobs/job-actions.js';
@@ -154,6 +155,16 @@ for (const database of TEST_DATABASES) {
         assert.equal(await f.take(n2), undefined, 'a deleted limit holds its jobs back');
         await updateJobSettings(t.engine.ctx, again, { limits: [] });
         assert.equal((await f.take(n2))?.job_id, again);
+      }));
+
+    it("UFDL's claim of a named job refuses a job that takes limits", () =>
+      withEngine(database, async (t, f) => {
+        await createLimit(t.engine.ctx, { name: 'nuke', maxCount: 0 });
+        const job = await f.submit({ limits: ['nuke'] });
+        const n1 = await f.node('n1');
+        const result = await claimSingleTaskJob(t.engine.ctx, t.engine.settings, job, n1);
+        assert.equal(result.kind, 'refused');
+        assert.equal(await f.running('nuke'), 0);
       }));
 
     it('20 concurrent acquirers never take more than the count', () =>
