@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { compiledQuery } from './compiled-queries.js';
 import type { Executor, Tx } from './database.js';
 import type { LimitRow } from './schema.js';
 
@@ -151,13 +152,6 @@ export function inUse(limit: LimitRow, use: LimitUse): number {
   return limit.per === 'MACHINE' ? use.nodes : use.tasks;
 }
 
-async function nodeHolds(db: Executor, name: string, nodeId: number): Promise<boolean> {
-  const { rows } = await sql`
-    select 1 as held from ${runningOf(name)} and t.node_id = ${nodeId} limit 1
-  `.execute(db);
-  return rows.length > 0;
-}
-
 /** Whether a limit's node list lets this node use it. */
 export async function limitAdmits(db: Executor, limit: LimitRow, nodeName: string) {
   if (limit.node_list_mode === 'NONE') return true;
@@ -174,7 +168,8 @@ export async function limitAdmits(db: Executor, limit: LimitRow, nodeName: strin
  * How many more tasks of the job this node may start within the job's limits: 0 when one
  * is missing, refuses the node or is full; a per-machine limit the node has room for, or
  * already holds, bounds nothing. SQLite's claim, inside the claiming transaction (one
- * writer at a time, so nothing counts concurrently); PostgreSQL's is drover_limits_room.
+ * writer at a time, so nothing counts concurrently), in one statement; PostgreSQL's is
+ * drover_limits_room.
  */
 export async function limitRoom(
   db: Executor,
@@ -182,19 +177,43 @@ export async function limitRoom(
   node: { id: number; name: string },
 ): Promise<number> {
   let room = Number.MAX_SAFE_INTEGER;
-  for (const name of await jobLimitNames(db, jobId)) {
-    const limit = await findLimitByName(db, name);
-    if (!limit || !(await limitAdmits(db, limit, node.name))) return 0;
-    if (limit.per === 'MACHINE') {
-      if (await nodeHolds(db, name, node.id)) continue;
-      if ((await limitUse(db, name)).nodes >= limit.max_count) return 0;
+  for (const r of await LIMIT_ROOM.execute(db, jobId, node.id, node.name)) {
+    if (r.id === null) return 0;
+    const listed = Number(r.listed) === 1;
+    if (r.node_list_mode === 'ALLOW' ? !listed : r.node_list_mode === 'DENY' && listed) return 0;
+    if (r.per === 'MACHINE') {
+      if (Number(r.holds) !== 1 && Number(r.nodes) >= r.max_count) return 0;
     } else {
-      room = Math.min(room, limit.max_count - (await limitUse(db, name)).tasks);
+      room = Math.min(room, r.max_count - Number(r.tasks));
       if (room <= 0) return 0;
     }
   }
   return room;
 }
+
+const LIMIT_ROOM = compiledQuery((_db, jobId: number, nodeId: number, nodeName: string) => {
+  const running = sql`job_limits o join tasks t on t.job_id = o.job_id and t.state = 'RUNNING'
+    where o.limit_name = lm.name`;
+  return sql<{
+    id: number | null;
+    per: string;
+    max_count: number;
+    node_list_mode: string;
+    listed: number | boolean;
+    tasks: number | string;
+    nodes: number | string;
+    holds: number | boolean;
+  }>`
+    select lm.id, lm.per, lm.max_count, lm.node_list_mode,
+      exists (select 1 from limit_nodes ln where ln.limit_id = lm.id
+        and ln.node_name = ${nodeName}) as listed,
+      (select count(*) from ${running}) as tasks,
+      (select count(distinct t.node_id) from ${running}) as nodes,
+      exists (select 1 from ${running} and t.node_id = ${nodeId}) as holds
+    from job_limits jl left join limits lm on lm.name = jl.limit_name
+    where jl.job_id = ${jobId}
+  `;
+});
 
 /**
  * The walk's test of a job's limits for a node, as SQL on `j` (no locks: the claim counts
