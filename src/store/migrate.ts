@@ -25,7 +25,7 @@ import { executionUsageSchema } from './migrations/0022-execution-usage.js';
 import { nodeTelemetrySchema } from './migrations/0023-node-telemetry.js';
 import { taskParametersSchema } from './migrations/0024-task-parameters.js';
 import { limitsSchema } from './migrations/0025-limits.js';
-import { badNodesSchema } from './migrations/0026-bad-nodes.js';
+import { badNodesAndRetryDelaysSchema } from './migrations/0026-bad-nodes-and-retry-delays.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -55,7 +55,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0023-node-telemetry': nodeTelemetrySchema(open.dialect),
     '0024-task-parameters': taskParametersSchema(open.dialect),
     '0025-limits': limitsSchema(open.dialect),
-    '0026-bad-nodes': badNodesSchema(open.dialect),
+    '0026-bad-nodes-and-retry-delays': badNodesAndRetryDelaysSchema(open.dialect),
   };
 }
 

@@ -190,6 +190,8 @@ export interface JobsTable {
   bad_node_failures: Generated<number>;
   /** How many nodes are blocked from the job (job_node_failures.blocked). */
   blocked_nodes: Generated<number>;
+  /** How long a failed task waits before its next try (domain/retry-delay.ts); null: none. */
+  retry_delay_json: string | null;
   req_cpus: number;
   req_mem: number;
   req_disk: number;
@@ -309,6 +311,8 @@ export interface TasksTable {
   ended_at: number | null;
   last_status_change: number;
   last_modified: number;
+  /** A failed task waiting PENDING to retry: when it is queued again (migration 0026). */
+  retry_at: number | null;
 }
 
 export interface ExecutionsTable {

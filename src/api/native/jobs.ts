@@ -26,6 +26,7 @@ import {
   IdParams,
   Job,
   MachineLimitRelease,
+  RetryDelayInput,
   Resources,
   Schedule,
   TaskTimeoutAction,
@@ -79,6 +80,7 @@ const SubmitBody = Type.Object(
       Type.Integer({ ...JOB_BOUNDS.jobTimeout, description: 'Seconds; 0 = none' }),
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    retryDelay: Type.Optional(RetryDelayInput),
     badNodeFailures: Type.Optional(
       Type.Integer({
         ...JOB_BOUNDS.badNodeFailures,
@@ -134,6 +136,7 @@ const UpdateBody = Type.Object(
       }),
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    retryDelay: Type.Optional(RetryDelayInput),
     badNodeFailures: Type.Optional(
       Type.Integer({
         ...JOB_BOUNDS.badNodeFailures,

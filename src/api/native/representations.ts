@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
+import { storedRetryDelay } from '../../domain/retry-delay.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Execution, Job, JobType, Node, Schedule, Task } from './schemas.js';
@@ -45,6 +46,7 @@ export function jobJson(
     machineLimitRelease: row.machine_limit_release,
     badNodeFailures: row.bad_node_failures,
     blockedNodes: row.blocked_nodes,
+    retryDelay: storedRetryDelay(row.retry_delay_json),
     nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
     ...(extra.limits ? { limits: extra.limits } : {}),

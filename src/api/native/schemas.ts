@@ -2,6 +2,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 import { JOB_STATES } from '../../domain/job-state.js';
+import {
+  MAX_JITTER,
+  MAX_RETRY_DELAY_SECONDS,
+  RETRY_DELAY_MODES,
+} from '../../domain/retry-delay.js';
 import { LatestTelemetry } from './telemetry-schemas.js';
 
 /*
@@ -79,6 +84,21 @@ export const pageOf = <T extends TSchema>(item: T) =>
 
 export const JobState = StringEnum(JOB_STATES);
 export const TaskState = JobState;
+
+/** A retry delay as a request gives it (domain/retry-delay.ts checks the rest). */
+export const RetryDelayInput = Type.Object(
+  {
+    mode: StringEnum(RETRY_DELAY_MODES),
+    seconds: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS })),
+    maxSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS })),
+    jitter: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_JITTER })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'How long a failed task waits before its next try: NONE (default), FIXED (seconds) or EXPONENTIAL (seconds, doubled per try, up to maxSeconds); jitter: ± that fraction',
+  },
+);
 
 export const MachineLimitRelease = Type.Number({
   minimum: -1,
@@ -203,6 +223,15 @@ export const Job = Type.Object(
     badNodeFailures: Type.Integer({
       description: 'Failures on one node after which the node stops taking the job; 0: never',
     }),
+    retryDelay: Type.Object(
+      {
+        mode: StringEnum(RETRY_DELAY_MODES),
+        seconds: Type.Number(),
+        maxSeconds: Type.Number(),
+        jitter: Type.Number(),
+      },
+      { description: 'How long a failed task waits before its next try (docs/scheduling.md)' },
+    ),
     blockedNodes: Type.Integer({
       description: 'Nodes blocked from the job (GET /api/v1/jobs/:id/node-failures)',
     }),

@@ -1,6 +1,7 @@
 import type { ErrorCategory } from '../../domain/error-categories.js';
 import { invalid } from '../../domain/errors.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
+import { retryDelayMs, storedRetryDelay } from '../../domain/retry-delay.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
@@ -79,7 +80,14 @@ export async function failExecution(
   if (!task || task.state !== 'RUNNING') return;
   const tries = task.tries + 1;
   const retryable = job.retry_any_error === 1 || error.should_be_retried === 1;
-  if (tries < job.max_tries && retryable) {
+  const delay = retryDelayMs(storedRetryDelay(job.retry_delay_json), tries);
+  if (tries < job.max_tries && retryable && delay > 0) {
+    // It waits PENDING until the reaper queues it again (tasks/retry-release.ts).
+    await moveTasks(ctx, tx, emit, job.id, [task], 'pend', {
+      tries,
+      retry_at: ctx.clock() + delay,
+    });
+  } else if (tries < job.max_tries && retryable) {
     await moveTasks(ctx, tx, emit, job.id, [task], 'retry', { tries });
   } else {
     await moveTasks(ctx, tx, emit, job.id, [task], 'fail', { tries });

@@ -28,7 +28,6 @@ import {
 import type { JobRow, JobUpdate, TaskRow } from '../../store/schema.js';
 import { resetQueuedTries, tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
-import { replaceJobLimits } from '../limits/limits.js';
 import {
   changeJobState,
   moveTasks,
@@ -40,6 +39,7 @@ import {
 import { replaceDependencies } from './job-dependencies.js';
 import { followChildren, isParentJob } from './job-families.js';
 import { replaceSchedule } from './job-schedules.js';
+import { changeScheduling } from './scheduling-changes.js';
 
 export const JOB_ACTIONS = [
   'suspend',
@@ -209,6 +209,8 @@ export interface JobChanges {
   maxTries?: number;
   /** Failures on one node that block it from the job; 0: never. Blocks made stay. */
   badNodeFailures?: number;
+  /** Retry delay of failures from now on (domain/retry-delay.ts); NONE for none. */
+  retryDelay?: unknown;
   taskTimeout?: number;
   /** FAIL, COMPLETE or NOTIFY; running executions follow the new action from now on. */
   taskTimeoutAction?: TaskTimeoutAction;
@@ -297,10 +299,7 @@ export async function updateJobSettings(
       await setNodeList(tx, jobId, names);
       fields.push('nodeList');
     }
-    if (changes.limits !== undefined) {
-      await replaceJobLimits(tx, jobId, changes.limits, changes.acceptUnknownLimits ?? false);
-      fields.push('limits');
-    }
+    fields.push(...(await changeScheduling(tx, jobId, changes, patch)));
     if (changes.parameters !== undefined) {
       const revision = await findRevisionById(tx, job.job_type_rev_id);
       if (!revision) throw notFound('job type revision', job.job_type_rev_id);

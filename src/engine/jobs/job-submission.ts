@@ -14,6 +14,7 @@ import {
   type Resources,
 } from '../../domain/job-type-definition.js';
 import { limitNames } from '../../domain/limits.js';
+import { retryDelayJson } from '../../domain/retry-delay.js';
 import {
   DEFAULT_TASK_TIMEOUT_ACTION,
   isTaskTimeoutAction,
@@ -68,6 +69,8 @@ export interface SubmitJobSpec {
   maxTries?: number;
   /** Failures of the job on one node that block the node from it (default 3; 0: never). */
   badNodeFailures?: number;
+  /** How long a failed task waits before its next try (domain/retry-delay.ts); none by default. */
+  retryDelay?: unknown;
   /** Retry any failure while tries remain (default), or only errors marked retryable. */
   retryAnyError?: boolean;
   dependencies?: number[];
@@ -194,6 +197,7 @@ async function prepare(
   else if (spec.scheduledAt !== undefined) schedule = { kind: 'once', start: spec.scheduledAt };
   const resources = { ...definition.resources, ...spec.resources };
   return {
+    retryDelay: retryDelayJson(spec.retryDelay),
     limits,
     schedule,
     taskTimeoutAction,
@@ -284,6 +288,7 @@ async function insertJobIn(
       job_timeout_s: spec.jobTimeout ?? 0,
       max_tries: spec.maxTries ?? p.definition.maxTries,
       bad_node_failures: spec.badNodeFailures ?? DEFAULT_BAD_NODE_FAILURES,
+      retry_delay_json: p.retryDelay,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       num_exes: 0,
       input_json: JSON.stringify(p.inputs),
@@ -341,6 +346,7 @@ async function insertJobIn(
           ...(spec.group !== undefined ? { group: spec.group } : {}),
           ...(spec.maxTries !== undefined ? { maxTries: spec.maxTries } : {}),
           ...(spec.badNodeFailures !== undefined ? { badNodeFailures: spec.badNodeFailures } : {}),
+          ...(spec.retryDelay !== undefined ? { retryDelay: spec.retryDelay } : {}),
           // The children run the parent's work, so they take its limits.
           ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),
           ...(spec.acceptUnknownLimits ? { acceptUnknownLimits: true } : {}),

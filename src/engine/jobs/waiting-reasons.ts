@@ -4,6 +4,7 @@ import { otherNodesOnJob } from '../../store/executions.js';
 import { findJob, nodeListOf, unmetDependencies } from '../../store/jobs.js';
 import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { activeNodes } from '../../store/nodes.js';
+import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
 
@@ -21,6 +22,7 @@ export interface WaitingReason {
     | 'RESOURCES_TOO_LARGE'
     | 'MACHINE_LIMIT_REACHED'
     | 'NODES_BLOCKED'
+    | 'RETRY_DELAYED'
     | LimitWait['code']
     | 'NODES_BUSY';
   message: string;
@@ -69,7 +71,16 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     reasons.push({ code: 'NOT_QUEUED', message: `the job is ${job.state}` });
     return reasons;
   }
-  if (job.tasks_queued === 0) return reasons;
+  if (job.tasks_queued === 0) {
+    const retries = job.retry_delay_json === null ? undefined : await waitingRetries(ctx.db, jobId);
+    if (retries?.next != null) {
+      reasons.push({
+        code: 'RETRY_DELAYED',
+        message: `${retries.count} failed task(s) wait to retry; the next at ${new Date(retries.next).toISOString()}`,
+      });
+    }
+    return reasons;
+  }
 
   const nodes = await activeNodes(ctx.db);
   if (nodes.length === 0) {

@@ -2,6 +2,10 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 
 /*
+ * Retry delays (docs/scheduling.md): a job's `retry_delay_json` (null: none) says how long
+ * a failed task waits; the task waits PENDING with `tasks.retry_at` set, and the reaper
+ * queues it again when that time comes, through the partial index `tasks_retry_at`.
+ *
  * Bad nodes (docs/scheduling.md): a node that fails `jobs.bad_node_failures` executions of
  * one job (0: never) stops taking that job, as Flamenco's blocklist does (3 by default).
  * job_node_failures counts each node's failures of each job, and `blocked` marks those
@@ -22,8 +26,13 @@ const ANCHOR = 'and (j.uses_limits = 0 or drover_limits_open(j.id, nd.id, nd.nam
 const BLOCK_TEST = `and (j.blocked_nodes = 0 or not exists (select 1 from job_node_failures b
                     where b.job_id = j.id and b.node_id = nd.id and b.blocked = 1))`;
 
-export function badNodesSchema(dialect: DialectName) {
+export function badNodesAndRetryDelaysSchema(dialect: DialectName) {
   async function up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('retry_delay_json', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('retry_at', 'bigint').execute();
+    await sql`create index tasks_retry_at on tasks (retry_at) where retry_at is not null`.execute(
+      db,
+    );
     await db.schema
       .createTable('job_node_failures')
       .addColumn('job_id', 'bigint', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
@@ -59,7 +68,7 @@ export function badNodesSchema(dialect: DialectName) {
     const found = def.split(ANCHOR).length - 1;
     if (rows.length !== 1 || found !== 1) {
       throw new Error(
-        `0026-bad-nodes: expected one drover_claim holding "${ANCHOR}" once, found ${rows.length} function(s) and ${found} occurrence(s)`,
+        `0026-bad-nodes-and-retry-delays: expected one drover_claim holding "${ANCHOR}" once, found ${rows.length} function(s) and ${found} occurrence(s)`,
       );
     }
     await sql.raw(def.replace(ANCHOR, `${ANCHOR}\n                  ${BLOCK_TEST}`)).execute(db);
