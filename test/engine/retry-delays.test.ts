@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failReportedExecution } from '../../src/engine/executions/execution-reports.js';
+import { createJobType } from '../../src/engine/job-types/job-types.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { findJob } from '../../src/store/jobs.js';
 import { findTask } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
 
@@ -104,6 +106,33 @@ for (const database of TEST_DATABASES) {
         await failReportedExecution(ctx, first!.execution.id, n1, { message: 'x', exitCode: 1 });
         const again = await t.engine.dispatcher.tryAcquire(n1);
         assert.equal(again?.execution.job_id, job);
+      }));
+
+    it("a job type's retry delay is the default of its jobs; a job's own wins", () =>
+      withEngine(database, async (t) => {
+        const ctx = t.engine.ctx;
+        await createJobType(ctx, {
+          name: 'flaky',
+          definition: { command: ['false'], retryDelay: { mode: 'FIXED', seconds: 7 } },
+        });
+        const job = (retryDelay?: unknown) =>
+          submitJob(ctx, { type: 'flaky', user: 'alice', retryDelay }).then((id) =>
+            findJob(ctx.db, id),
+          );
+        assert.deepEqual(JSON.parse((await job())!.retry_delay_json!), {
+          mode: 'FIXED',
+          seconds: 7,
+          maxSeconds: 7,
+          jitter: 0,
+        });
+        assert.equal((await job({ mode: 'NONE' }))!.retry_delay_json, null);
+        await assert.rejects(
+          createJobType(ctx, {
+            name: 'bad',
+            definition: { command: ['false'], retryDelay: { mode: 'SOON' } },
+          }),
+          /retryDelay/,
+        );
       }));
 
     it('refuses a malformed delay', async () => {

@@ -393,6 +393,7 @@ export const JobTypeDefinition = Type.Object({
   resources: Type.Optional(Type.Partial(Resources)),
   taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
   maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+  retryDelay: Type.Optional(RetryDelayInput),
   priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
   progressPattern: Type.Optional(Type.String()),
   env: Type.Optional(Type.Record(Type.String(), Type.String())),

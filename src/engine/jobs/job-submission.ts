@@ -197,7 +197,7 @@ async function prepare(
   else if (spec.scheduledAt !== undefined) schedule = { kind: 'once', start: spec.scheduledAt };
   const resources = { ...definition.resources, ...spec.resources };
   return {
-    retryDelay: retryDelayJson(spec.retryDelay),
+    retryDelay: retryDelayJson(spec.retryDelay ?? definition.retryDelay),
     limits,
     schedule,
     taskTimeoutAction,
