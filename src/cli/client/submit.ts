@@ -52,6 +52,7 @@ interface SubmitFlags {
   machineLimit?: number;
   allow?: string[];
   deny?: string[];
+  limit?: string[];
   cpus?: number;
   mem?: number;
   gpus?: number;
@@ -128,6 +129,7 @@ function fieldsFromFlags(flags: SubmitFlags): Body {
   set('machineLimit', flags.machineLimit);
   set('allowList', flags.allow);
   set('denyList', flags.deny);
+  set('limits', flags.limit);
   const resources: Body = {};
   if (flags.cpus !== undefined) resources.cpus = flags.cpus;
   if (flags.mem !== undefined) resources.mem = flags.mem;
@@ -310,6 +312,7 @@ export function registerSubmitCommand(program: Command): void {
     )
     .option('--allow <nodes>', 'only these nodes (comma list)', commaList)
     .option('--deny <nodes>', 'never these nodes (comma list)', commaList)
+    .option('--limit <names>', 'limits (licences) each task takes (comma list)', commaList)
     .option('--cpus <n>', 'CPUs a task needs', optionParser(parseNumber('--cpus')))
     .option('--mem <MiB>', 'memory a task needs, MiB', optionParser(parseNumber('--mem')))
     .option('--gpus <n>', 'GPUs a task needs', optionParser(parseNumber('--gpus')))
