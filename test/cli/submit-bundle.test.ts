@@ -87,7 +87,11 @@ for (const database of TEST_DATABASES) {
     };
 
     it('submits the template with the saved values, -p winning, PATH values made absolute', async () => {
-      const path = bundle('render', { 'template.yaml': TEMPLATE, 'parameter_values.yaml': VALUES });
+      const path = bundle('render', {
+        'template.yaml': TEMPLATE,
+        'parameter_values.yaml': VALUES,
+        'asset_references.yaml': 'assetReferences:\n  inputs:\n    filenames: []\n',
+      });
       const run = await drover(t, [
         'submit',
         '--bundle',
@@ -97,7 +101,12 @@ for (const database of TEST_DATABASES) {
         '-p',
         'Shot=sh020',
       ]);
-      expectRun(run, 0, /^\d+\n$/);
+      expectRun(
+        run,
+        0,
+        /^\d+\n$/,
+        `drover: note: ${join(path, 'asset_references.yaml')} is not read (Drover has no job attachments)\n`,
+      );
       const parent = await api(t, 'GET', `/jobs/${Number(run.stdout)}`);
       assert.equal(parent.type.name, 'openjd-job');
       assert.equal(parent.name, 'Bundle sh020');

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { CliError } from './api-client.js';
+import { err } from './command-support.js';
 
 /*
  * A Deadline Cloud job bundle folder read into an OpenJD submission (docs/openjd.md,
@@ -174,6 +175,13 @@ export function readJobBundle(dir: string, overrides: Record<string, unknown>, c
     const def = defs.get(name);
     if (!def) throw unknownName(name, '-p', defs);
     parameters[name] = absolutePath(def, value, cwd);
+  }
+  for (const ext of ['yaml', 'yml', 'json']) {
+    const path = join(dir, `asset_references.${ext}`);
+    // Job attachments move files through Deadline's S3 bucket; Drover's workers see the
+    // paths themselves, so the file has nothing to do here. Said, not silently skipped.
+    if (existsSync(path))
+      err(`drover: note: ${path} is not read (Drover has no job attachments)\n`);
   }
   return { template: template.text, parameters, ...settings };
 }
