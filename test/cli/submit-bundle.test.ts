@@ -58,6 +58,8 @@ const VALUES = `parameterValues:
     value: 70
   - name: deadline:targetTaskRunStatus
     value: SUSPENDED
+  - name: deadline:maxRetriesPerTask
+    value: 2
 `;
 
 for (const database of TEST_DATABASES) {
@@ -110,9 +112,10 @@ for (const database of TEST_DATABASES) {
       const parent = await api(t, 'GET', `/jobs/${Number(run.stdout)}`);
       assert.equal(parent.type.name, 'openjd-job');
       assert.equal(parent.name, 'Bundle sh020');
-      // deadline:priority and deadline:targetTaskRunStatus are the job's settings.
+      // The deadline:* settings are the job's.
       assert.equal(parent.priority, 70);
       assert.equal(parent.state, 'SUSPENDED');
+      assert.equal(parent.maxTries, 3, 'two retries after the first try');
       const step = await stepOf(parent.id);
       assert.equal(step.tasks.total, 4, '-p Frames=2-5 beat the saved 1-3');
       const symbols = step.parameters.openjd.symbols;
