@@ -29,6 +29,7 @@ import { badNodesAndRetryDelaysSchema } from './migrations/0026-bad-nodes-and-re
 import { dependencyFailureSchema } from './migrations/0027-dependency-failure.js';
 import { notificationTriggersSchema } from './migrations/0028-notification-triggers.js';
 import { claimCountersLastSchema } from './migrations/0030-claim-counters-last.js';
+import { executionStatusMessageSchema } from './migrations/0031-execution-status-message.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -62,6 +63,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0027-dependency-failure': dependencyFailureSchema(open.dialect),
     '0028-notification-triggers': notificationTriggersSchema(open.dialect),
     '0030-claim-counters-last': claimCountersLastSchema(open.dialect),
+    '0031-execution-status-message': executionStatusMessageSchema(open.dialect),
   };
 }
 

@@ -354,6 +354,8 @@ export interface ExecutionsTable {
   wall_seconds: number | null;
   peak_memory_bytes: number | null;
   gpu_seconds: number | null;
+  /** What the command last said it is doing (OpenJD `openjd_status`; 0031). */
+  status_message: string | null;
 }
 
 export interface LogBatchesTable {

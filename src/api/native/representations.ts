@@ -90,7 +90,8 @@ export function scheduleJson(json: string | null): Static<typeof Schedule> | nul
   };
 }
 
-export function taskJson(row: TaskRow): Static<typeof Task> {
+/** `statusMessage`: its last execution's, where the caller looked it up (statusMessagesOf). */
+export function taskJson(row: TaskRow, statusMessage?: string | null): Static<typeof Task> {
   return {
     id: row.id,
     jobId: row.job_id,
@@ -106,6 +107,7 @@ export function taskJson(row: TaskRow): Static<typeof Task> {
     progress: row.progress,
     nodeId: row.node_id,
     lastExecutionId: row.last_execution_id,
+    ...(statusMessage != null ? { statusMessage } : {}),
     startedAt: iso(row.started_at),
     endedAt: iso(row.ended_at),
     lastStatusChange: iso(row.last_status_change),
@@ -121,6 +123,7 @@ export function executionJson(row: ExecutionRow): Static<typeof Execution> {
     exeNum: row.exe_num,
     state: row.state,
     progress: row.progress,
+    statusMessage: row.status_message ?? null,
     exitCode: row.exit_code,
     error: row.error_name === null ? null : { name: row.error_name, message: row.error_message },
     timedOut: row.timed_out === 1,

@@ -28,6 +28,8 @@ export type DroverEvent =
       progress: number;
       /** What the node attached to its report (UFDL forwards it to the job's watchers). */
       details?: Record<string, unknown>;
+      /** What the command says it is doing, when the report carried it. */
+      status?: string;
     }
   | {
       type: 'execution.state';
