@@ -26,7 +26,7 @@ const commaList = (raw: string): string[] =>
 
 /**
  * --server, given once or more, each a URL or a comma list of them: the replicas to fail
- * over between. A URL without a scheme means http.
+ * over between, in order. A URL without a scheme means http.
  */
 const serverList = (raw: string, previous: string[] | undefined): string[] => {
   const urls = commaList(raw).map((entry) => {
@@ -43,7 +43,8 @@ const serverList = (raw: string, previous: string[] | undefined): string[] => {
     return url.replace(/\/+$/, '');
   });
   if (urls.length === 0) throw new InvalidArgumentError('--server needs at least one URL');
-  return [...(previous ?? []), ...urls];
+  // The same replica twice would only make a fail-over land where it failed.
+  return [...new Set([...(previous ?? []), ...urls])];
 };
 
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';
