@@ -142,7 +142,9 @@ export class Worker {
       timeoutMs: 30_000,
     });
     this.nodeId = node.id;
-    o.log(`registered with ${this.client.server} as node ${node.id} (${o.name}, ${o.slots} slot(s))`);
+    o.log(
+      `registered with ${this.client.server} as node ${node.id} (${o.name}, ${o.slots} slot(s))`,
+    );
     // Executions the server thinks we hold but we do not run: a previous life of this
     // worker held them. Fail them now (as the lease would later) so the slots free at once.
     for (const id of node.currentExecutions) {

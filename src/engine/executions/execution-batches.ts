@@ -22,13 +22,13 @@ import type { EngineSettings } from '../settings.js';
 import { emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 import { settleFreshJob } from '../tasks/task-actions.js';
 import { failExecution, type Failure } from './execution-failures.js';
-import { repeatedFinish } from './finish-repeats.js';
 import {
   completeExecution,
   completeIn,
   failReportedExecution,
   guard,
 } from './execution-reports.js';
+import { repeatedFinish } from './finish-repeats.js';
 
 /** What a node reports about one execution it ran. */
 export interface FinishReport {
