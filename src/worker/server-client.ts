@@ -187,7 +187,10 @@ export class ServerClient {
         code = parsed.error ?? code;
         message = parsed.message ?? message;
       } catch {
-        // not JSON: keep the text
+        // Not JSON: a proxy's error page, say. Its status line says enough; the page, line
+        // by line, would fill the log.
+        const line = text.replace(/\s+/g, ' ').trim();
+        message = line === '' || line.startsWith('<') ? response.statusText : line.slice(0, 200);
       }
       const Kind = response.status === 409 ? StaleLeaseError : HttpError;
       throw new Kind(response.status, code, `${response.status} ${code}: ${message}`);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { nginxInstalled, startNginx, type Nginx } from '../helpers/nginx.js';
 import { freePort, kill9, startServe, targets, type Child } from '../helpers/serve-process.js';
 import { ensureBuilt, ROOT, waitFor } from '../worker/support.js';
 
@@ -19,7 +20,6 @@ import { ensureBuilt, ROOT, waitFor } from '../worker/support.js';
 
 const DOC = readFileSync(join(ROOT, 'docs/deployment.md'), 'utf8');
 const postgres = targets.find((t) => t.name === 'postgres');
-const nginx = spawnSync('nginx', ['-v']).status === 0;
 
 /** The fenced blocks of `lang` in the document. */
 function blocks(lang: string): string[] {
@@ -91,7 +91,11 @@ describe('docs/deployment.md', () => {
 describe(
   'docs/deployment.md followed: two replicas behind nginx, a worker, a job',
   {
-    skip: !postgres ? 'DROVER_TEST_PG is not set' : !nginx ? 'nginx is not installed' : false,
+    skip: !postgres
+      ? 'DROVER_TEST_PG is not set'
+      : !nginxInstalled
+        ? 'nginx is not installed'
+        : false,
     timeout: 180_000,
   },
   () => {
@@ -99,7 +103,7 @@ describe(
     let dir: string;
     let a: Child | undefined;
     let b: Child | undefined;
-    let balancer: ChildProcess | undefined;
+    let balancer: Nginx | undefined;
     let worker: ChildProcess | undefined;
     let workerOutput = '';
 
@@ -114,7 +118,7 @@ describe(
         worker.kill('SIGTERM');
         await new Promise((r) => worker!.once('exit', r));
       }
-      balancer?.kill('SIGTERM');
+      await balancer?.stop();
       await kill9(a);
       await kill9(b);
       await database?.cleanup();
@@ -146,28 +150,7 @@ describe(
       let conf = replaceOnce(site, 'listen 80;', `listen 127.0.0.1:${listen};`);
       conf = replaceOnce(conf, 'server 10.0.0.11:8080', `server 127.0.0.1:${ports[0]}`);
       conf = replaceOnce(conf, 'server 10.0.0.12:8080', `server 127.0.0.1:${ports[1]}`);
-      mkdirSync(join(dir, 'nginx'));
-      writeFileSync(join(dir, 'nginx/drover.conf'), conf);
-      writeFileSync(
-        join(dir, 'nginx/nginx.conf'),
-        [
-          'daemon off;',
-          'master_process off;',
-          `pid ${dir}/nginx/nginx.pid;`,
-          `error_log ${dir}/nginx/error.log;`,
-          'events {}',
-          'http {',
-          '  access_log off;',
-          `  client_body_temp_path ${dir}/nginx/body;`,
-          `  proxy_temp_path ${dir}/nginx/proxy;`,
-          `  include ${dir}/nginx/drover.conf;`,
-          '}',
-        ].join('\n'),
-      );
-      const nginxArgs = ['-p', join(dir, 'nginx'), '-c', join(dir, 'nginx/nginx.conf')];
-      const checked = spawnSync('nginx', ['-t', ...nginxArgs], { encoding: 'utf8' });
-      assert.equal(checked.status, 0, `nginx -t: ${checked.stderr}`);
-      balancer = spawn('nginx', nginxArgs, { stdio: 'ignore' });
+      balancer = startNginx(join(dir, 'nginx'), conf);
       const front = `http://127.0.0.1:${listen}`;
       await waitFor('nginx to pass /api/v1/ready', 20_000, async () => {
         const res = await fetch(`${front}/api/v1/ready`).catch(() => undefined);

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { nginxInstalled, startNginx, type Nginx } from '../helpers/nginx.js';
 import { freePort, kill9, startServe, targets, type Child } from '../helpers/serve-process.js';
 import { ensureBuilt, ROOT, startWorker, waitFor, type WorkerProcess } from '../worker/support.js';
 
@@ -171,6 +172,65 @@ describe(
         explain(),
       );
       assert.match(worker.output(), /execution \d+: completed/, explain());
+    });
+  },
+);
+
+describe(
+  'a worker whose first server is a balancer with no replica behind it',
+  { skip: nginxInstalled ? false : 'nginx is not installed', timeout: 120_000 },
+  () => {
+    const dirs: string[] = [];
+    let serve: Child | undefined;
+    let balancer: Nginx | undefined;
+    let worker: WorkerProcess | undefined;
+
+    after(async () => {
+      await worker?.stop();
+      await balancer?.stop();
+      await kill9(serve);
+      for (const path of dirs) rmSync(path, { recursive: true, force: true });
+    });
+
+    it('moves on at its 502 and runs the job through the next server', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'drover-failover-502-'));
+      dirs.push(dir);
+      serve = await startServe(join(dir, 'serve'), await freePort(), undefined, [
+        '--local-workers',
+        '0',
+      ]);
+      const url = serve.url.replace(/\/+$/, '');
+      // Nothing listens on the upstream's port: nginx answers every request 502.
+      const [front, dead] = [await freePort(), await freePort()];
+      balancer = startNginx(
+        join(dir, 'nginx'),
+        `upstream gone { server 127.0.0.1:${dead}; }\n` +
+          `server { listen 127.0.0.1:${front}; location / { proxy_pass http://gone; } }\n`,
+      );
+      const balancerUrl = `http://127.0.0.1:${front}`;
+      await waitFor('nginx to answer 502', 20_000, async () => {
+        const res = await fetch(`${balancerUrl}/api/v1/ready`).catch(() => undefined);
+        return res?.status === 502;
+      });
+
+      worker = startWorker(balancerUrl, 'failover-502', join(dir, 'work'), ['--server', url]);
+      const explain = (): string => `--- worker ---\n${worker?.output() ?? ''}`;
+      const job = await api(url, 'POST', '/api/v1/jobs', {
+        type: 'shell-script',
+        parameters: { script: 'echo through the second server' },
+      });
+      await waitFor(
+        'the job to complete',
+        60_000,
+        async () => (await api(url, 'GET', `/api/v1/jobs/${job.id}`)).state === 'COMPLETED',
+        explain,
+      );
+      assert.match(
+        worker.output(),
+        new RegExp(`${balancerUrl} failed \\(502 HTTP: Bad Gateway\\); moving to ${url}`),
+        explain(),
+      );
+      assert.match(worker.output(), new RegExp(`registered with ${url} as node`), explain());
     });
   },
 );
