@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { haproxyInstalled, startHaproxy, type Haproxy } from '../helpers/haproxy.js';
 import { nginxInstalled, startNginx, type Nginx } from '../helpers/nginx.js';
 import { freePort, kill9, startServe, targets, type Child } from '../helpers/serve-process.js';
 import { ensureBuilt, ROOT, waitFor } from '../worker/support.js';
@@ -13,7 +14,8 @@ import { ensureBuilt, ROOT, waitFor } from '../worker/support.js';
  * Issue 18: docs/deployment.md works as written. Every `drover` command in it exists with
  * the flags it gives. On PostgreSQL, with nginx installed, the recipe is followed: migrate,
  * an admin and a node token made with the commands it shows, two replicas started with
- * its environment file, its nginx config (checked by `nginx -t`, then run) in front, a
+ * its environment file, its nginx config (checked by `nginx -t`, then run) in front (and
+ * its HAProxy config, checked by `haproxy -c` and run, where HAProxy is installed), a
  * worker configured as its unit file says, and a job submitted and waited for through the
  * balancer with the CLI; then one replica is killed and the balancer still answers ready.
  */
@@ -104,6 +106,7 @@ describe(
     let a: Child | undefined;
     let b: Child | undefined;
     let balancer: Nginx | undefined;
+    let haproxy: Haproxy | undefined;
     let worker: ChildProcess | undefined;
     let workerOutput = '';
 
@@ -119,6 +122,7 @@ describe(
         await new Promise((r) => worker!.once('exit', r));
       }
       await balancer?.stop();
+      await haproxy?.stop();
       await kill9(a);
       await kill9(b);
       await database?.cleanup();
@@ -156,6 +160,23 @@ describe(
         const res = await fetch(`${front}/api/v1/ready`).catch(() => undefined);
         return res?.status === 200;
       });
+
+      // The HAProxy alternative, where it is installed: checked, run, polling readiness.
+      let haproxyUrl: string | undefined;
+      if (haproxyInstalled) {
+        const [sections] = blocks('haproxy');
+        assert.ok(sections, 'no HAProxy config in the document');
+        const port = await freePort();
+        let cfg = replaceOnce(sections, 'bind :80', `bind 127.0.0.1:${port}`);
+        cfg = replaceOnce(cfg, 'server a 10.0.0.11:8080', `server a 127.0.0.1:${ports[0]}`);
+        cfg = replaceOnce(cfg, 'server b 10.0.0.12:8080', `server b 127.0.0.1:${ports[1]}`);
+        haproxy = startHaproxy(join(dir, 'haproxy'), cfg);
+        haproxyUrl = `http://127.0.0.1:${port}`;
+        await waitFor('HAProxy to pass /api/v1/ready', 20_000, async () => {
+          const res = await fetch(`${haproxyUrl}/api/v1/ready`).catch(() => undefined);
+          return res?.status === 200;
+        });
+      }
 
       // 6: a worker as the unit file starts it: everything from its environment file.
       const workerEnv = envFile('DROVER_SLOTS');
@@ -206,6 +227,12 @@ describe(
         assert.equal(res.status, 200, `ready through nginx with replica A dead (${i})`);
       }
       assert.match(drover(['show', id], cli), /COMPLETED/);
+      if (haproxyUrl) {
+        for (let i = 0; i < 4; i++) {
+          const res = await fetch(`${haproxyUrl}/api/v1/ready`);
+          assert.equal(res.status, 200, `ready through HAProxy with replica A dead (${i})`);
+        }
+      }
     });
   },
 );
