@@ -4,10 +4,14 @@
  *
  *   npx tsx bench/dispatch.ts [--db sqlite|postgres|both] [--nodes 8] [--tasks 2000]
  *                             [--tasks-per-job 100] [--batch 0] [--statements]
+ *                             [--limit N]
  *
  * --batch N: each node claims up to N tasks at once, already started, and reports their
  * finishes in one call (the batched protocol); 0 is acquire → start → finish.
  * --statements: also print the statements each task cost, by text (always counted).
+ * --limit N: every job names one limit (docs/scheduling.md) of N per task, so each claim
+ * counts and (PostgreSQL) locks it; N at least --nodes times the slots measures what the
+ * check costs, a smaller N what waiting for it costs too. 0: no limit (the default).
  *
  * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test) names a
  * server and a database to connect to; the benchmark creates a fresh database beside it
@@ -27,6 +31,7 @@ const { values: args } = parseArgs({
     'tasks-per-job': { type: 'string', default: '100' },
     batch: { type: 'string', default: '0' },
     statements: { type: 'boolean', default: false },
+    limit: { type: 'string', default: '0' },
   },
 });
 // The server runs in this process: its statements are counted (src/store/statement-counts.ts).
@@ -36,6 +41,7 @@ const TASKS = Number(args.tasks);
 const PER_JOB = Math.max(1, Math.min(Number(args['tasks-per-job']), TASKS));
 /** 0: the single-task protocol; N: claims of N started tasks, their finishes in one call. */
 const BATCH = Number(args.batch);
+const LIMIT = Number(args.limit);
 /** Every loop gives up after this long, so a stuck server ends the run. */
 const DEADLINE_MS = 10 * 60_000;
 
@@ -84,6 +90,11 @@ async function run(kind: 'sqlite' | 'postgres') {
   const server = await startServer(config);
   const base = `${server.url}/api/v1`;
   try {
+    if (LIMIT > 0) {
+      const r = await call(base, 'POST', '/limits', { name: 'bench', maxCount: LIMIT });
+      if (r.status !== 201)
+        throw new Error(`limit answered ${r.status}: ${JSON.stringify(r.body)}`);
+    }
     // Submit: M tasks as jobs of PER_JOB frames each.
     const submitStart = performance.now();
     let submitted = 0;
@@ -95,6 +106,7 @@ async function run(kind: 'sqlite' | 'postgres') {
         frames: `1-${count}`,
         chunkSize: 1,
         parameters: { executable: 'true', arguments: [] },
+        ...(LIMIT > 0 ? { limits: ['bench'] } : {}),
       });
       if (r.status !== 201)
         throw new Error(`submit answered ${r.status}: ${JSON.stringify(r.body)}`);

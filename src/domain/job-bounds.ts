@@ -27,6 +27,8 @@ export const JOB_BOUNDS = {
   jobTimeout: { minimum: 0, maximum: 2_000_000 },
   maxTries: { minimum: 1, maximum: 1000 },
   chunkSize: { minimum: 1, maximum: 1_000_000 },
+  // Failures of a job on one node that block the node from it; 0: never.
+  badNodeFailures: { minimum: 0, maximum: 1000 },
 } as const satisfies Record<string, Bound>;
 
 /**
@@ -42,6 +44,9 @@ export function checkMachineLimitRelease(value: unknown): void {
     );
   }
 }
+
+/** Flamenco's default: a node that fails a job 3 times stops taking it. */
+export const DEFAULT_BAD_NODE_FAILURES = 3;
 
 /** Jobs one job may wait on: each is a bound variable of one query (SQLite allows 32,766). */
 export const MAX_DEPENDENCIES = 10_000;

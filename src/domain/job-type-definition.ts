@@ -1,6 +1,7 @@
 import { childFields, normaliseChildren, type ChildJob } from './child-jobs.js';
 import { invalid } from './errors.js';
 import { JOB_BOUNDS, type BoundedJobField } from './job-bounds.js';
+import { checkRetryDelay, type RetryDelay } from './retry-delay.js';
 
 /**
  * What a job type says about its jobs. A revision pins one of these; a job runs with the
@@ -20,6 +21,8 @@ export interface JobTypeDefinition {
   /** Seconds a task may run before it is killed; 0 means no limit. */
   taskTimeout: number;
   maxTries: number;
+  /** The retry delay of its jobs that give none (retry-delay.ts); none when absent. */
+  retryDelay?: RetryDelay;
   priority: number;
   /** A regular expression whose first group is a percentage, read from the task's output. */
   progressPattern?: string;
@@ -80,8 +83,9 @@ export function checkName(what: string, name: unknown): string {
 
 /** A definition as submitted: everything but the command may be left to its default. */
 export type DefinitionInput = Partial<
-  Omit<JobTypeDefinition, 'inputs' | 'parameters' | 'resources' | 'children'>
+  Omit<JobTypeDefinition, 'inputs' | 'parameters' | 'resources' | 'children' | 'retryDelay'>
 > & {
+  retryDelay?: unknown;
   children?: unknown;
   inputs?: FieldInput[];
   parameters?: FieldInput[];
@@ -160,6 +164,10 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
     priority: bounded('priority', input.priority ?? 50),
     env,
   };
+  if (input.retryDelay !== undefined) {
+    const delay = checkRetryDelay(input.retryDelay);
+    if (delay.mode !== 'NONE') definition.retryDelay = delay;
+  }
   if (input.progressPattern !== undefined) {
     if (typeof input.progressPattern !== 'string') {
       throw invalid('progressPattern must be a string', { field: 'progressPattern' });

@@ -2,6 +2,7 @@ import { notFound } from '../domain/errors.js';
 import { findExecution, liveExecutionsOfNode } from '../store/executions.js';
 import { findJobType } from '../store/job-types.js';
 import { dependenciesOf, findJob, nodeListOf } from '../store/jobs.js';
+import { jobLimitNames } from '../store/limits.js';
 import { findNode } from '../store/nodes.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../store/schema.js';
 import { findTask } from '../store/tasks.js';
@@ -15,12 +16,13 @@ export async function getJob(ctx: EngineContext, id: number): Promise<JobRow> {
 
 export async function getJobDetail(ctx: EngineContext, id: number) {
   const job = await getJob(ctx, id);
-  const [type, nodes, dependencies] = await Promise.all([
+  const [type, nodes, dependencies, limits] = await Promise.all([
     getJobType(ctx, job.job_type_id),
     nodeListOf(ctx.db, id),
     dependenciesOf(ctx.db, id),
+    job.uses_limits !== 0 ? jobLimitNames(ctx.db, id) : [],
   ]);
-  return { job, type, nodes, dependencies };
+  return { job, type, nodes, dependencies, limits };
 }
 
 export async function getTask(ctx: EngineContext, id: number): Promise<TaskRow> {

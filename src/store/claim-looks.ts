@@ -3,6 +3,7 @@ import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor, Tx } from './database.js';
+import { limitsOpen } from './limits.js';
 import type { NodeRow, TaskRow } from './schema.js';
 
 /*
@@ -20,14 +21,17 @@ import type { NodeRow, TaskRow } from './schema.js';
 export interface DispatchableJob {
   id: number;
   machine_limit: number;
+  /** 1: it names limits, whose room the claim counts again (limits.ts). */
+  uses_limits: number;
 }
 
 /**
  * Up to `limit` jobs with queued tasks that this node may run, best first: priority (higher
  * first), then submission time. The node must be in the job's pool and group (empty means
  * any), cover its resources, be admitted by its allow/deny list, and the job must be below
- * its machine limit unless the node already works on it. The caller re-checks the machine
- * limit under the job's lock, since counting rows here cannot see concurrent claims.
+ * its machine limit unless the node already works on it, every limit it names must have
+ * room for the node (limits.ts), and the node must not be blocked from it (node-blocks.ts). The caller re-checks the machine limit under the job's
+ * lock, and the limits' room, since counting rows here cannot see concurrent claims.
  */
 export async function dispatchableJobs(
   db: Executor,
@@ -48,7 +52,11 @@ export async function dispatchableJobs(
     [...excludeJobIds],
     limit,
   );
-  return rows.map((r) => ({ id: Number(r.id), machine_limit: Number(r.machine_limit) }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    machine_limit: Number(r.machine_limit),
+    uses_limits: Number(r.uses_limits),
+  }));
 }
 
 const DISPATCHABLE_JOBS = {
@@ -79,7 +87,7 @@ function dispatchableJobsQuery(dialect: DialectName) {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
       const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
       return sql<DispatchableJob>`
-        select j.id, j.machine_limit from jobs as j ${indexed}
+        select j.id, j.machine_limit, j.uses_limits from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and (j.pool = '' or j.pool in (${list(pools)}))
           and (j.grp = '' or j.grp in (${list(groups)}))
@@ -95,6 +103,9 @@ function dispatchableJobsQuery(dialect: DialectName) {
               where x.job_id = j.id and x.node_id <> ${nodeId} and x.state in (${live})
                 and (j.machine_limit_release < 0 or x.progress < j.machine_limit_release))
               < j.machine_limit)
+          and ${limitsOpen(nodeId, nodeName)}
+          and (j.blocked_nodes = 0 or not exists (select 1 from job_node_failures b
+            where b.job_id = j.id and b.node_id = ${nodeId} and b.blocked = 1))
           ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
         order by j.priority desc, j.created_at, j.id
         limit ${limit}
@@ -104,9 +115,10 @@ function dispatchableJobsQuery(dialect: DialectName) {
 }
 
 /**
- * SQLite: whether any job that can hand out work has a machine limit or a node list, so
+ * SQLite: whether any job that can hand out work has a machine limit, a node list, limits or
+ * blocked nodes, so
  * that which jobs a node may take depends on the node itself (read through the partial
- * index `jobs_node_specific`, migration 0019: one entry, not a walk of the queue).
+ * index `jobs_node_specific`, migrations 0019, 0025, 0026: one entry, not a walk of the queue).
  */
 export async function nodeSpecificJobsExist(tx: Executor): Promise<boolean> {
   return (await NODE_SPECIFIC_JOB.executeTakeFirst(tx)) !== undefined;
@@ -116,7 +128,8 @@ const NODE_SPECIFIC_JOB = compiledQuery(
   () => sql<{ id: number }>`
     select id from jobs indexed by jobs_node_specific
     where state in ('QUEUED', 'RUNNING') and deleted_at is null
-      and (machine_limit > 0 or node_list_mode <> 'NONE')
+      and (machine_limit > 0 or node_list_mode <> 'NONE' or uses_limits <> 0
+        or blocked_nodes > 0)
     limit 1
   `,
 );

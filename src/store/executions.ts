@@ -336,3 +336,19 @@ export async function extendLeasesOf(
   }
   return extended;
 }
+
+/** The status messages of these executions that have one, by execution id. */
+export async function statusMessagesOf(
+  db: Executor,
+  ids: readonly number[],
+): Promise<Map<number, string>> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('executions')
+    .select(['id', 'status_message'])
+    .where('id', 'in', wanted)
+    .where('status_message', 'is not', null)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.status_message!]));
+}

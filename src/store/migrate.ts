@@ -24,9 +24,12 @@ import { liveExecutionsSchema } from './migrations/0021-live-executions.js';
 import { executionUsageSchema } from './migrations/0022-execution-usage.js';
 import { nodeTelemetrySchema } from './migrations/0023-node-telemetry.js';
 import { taskParametersSchema } from './migrations/0024-task-parameters.js';
+import { limitsSchema } from './migrations/0025-limits.js';
+import { badNodesAndRetryDelaysSchema } from './migrations/0026-bad-nodes-and-retry-delays.js';
 import { dependencyFailureSchema } from './migrations/0027-dependency-failure.js';
 import { notificationTriggersSchema } from './migrations/0028-notification-triggers.js';
 import { claimCountersLastSchema } from './migrations/0030-claim-counters-last.js';
+import { executionStatusMessageSchema } from './migrations/0031-execution-status-message.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -55,9 +58,12 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0022-execution-usage': executionUsageSchema(open.dialect),
     '0023-node-telemetry': nodeTelemetrySchema(open.dialect),
     '0024-task-parameters': taskParametersSchema(open.dialect),
+    '0025-limits': limitsSchema(open.dialect),
+    '0026-bad-nodes-and-retry-delays': badNodesAndRetryDelaysSchema(open.dialect),
     '0027-dependency-failure': dependencyFailureSchema(open.dialect),
     '0028-notification-triggers': notificationTriggersSchema(open.dialect),
     '0030-claim-counters-last': claimCountersLastSchema(open.dialect),
+    '0031-execution-status-message': executionStatusMessageSchema(open.dialect),
   };
 }
 

@@ -184,6 +184,14 @@ export interface JobsTable {
    */
   machine_limit_release: Generated<number>;
   node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
+  /** 1: the job names limits (job_limits), which the claim then checks (migration 0025). */
+  uses_limits: Generated<number>;
+  /** Failures of the job on one node that block the node from it; 0: never (migration 0026). */
+  bad_node_failures: Generated<number>;
+  /** How many nodes are blocked from the job (job_node_failures.blocked). */
+  blocked_nodes: Generated<number>;
+  /** How long a failed task waits before its next try (domain/retry-delay.ts); null: none. */
+  retry_delay_json: string | null;
   req_cpus: number;
   req_mem: number;
   req_disk: number;
@@ -259,6 +267,39 @@ export interface JobNodeListTable {
   node_name: string;
 }
 
+/** A limit (migration 0025): a count shared by the running tasks of the jobs naming it. */
+export interface LimitsTable {
+  id: Generated<number>;
+  name: string;
+  max_count: number;
+  /** TASK: each running task takes one; MACHINE: each node running any of them takes one. */
+  per: 'TASK' | 'MACHINE';
+  node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
+  description: string;
+  created_at: number;
+  last_modified: number;
+}
+
+export interface LimitNodesTable {
+  limit_id: number;
+  node_name: string;
+}
+
+/** The limits a job names, by name: one not made yet holds the job back until it is. */
+export interface JobLimitsTable {
+  job_id: number;
+  limit_name: string;
+}
+
+/** A node's failures of a job, and whether they block it from the job (migration 0026). */
+export interface JobNodeFailuresTable {
+  job_id: number;
+  node_id: number;
+  failures: number;
+  blocked: number;
+  last_failure_at: number;
+}
+
 export interface JobDependenciesTable {
   job_id: number;
   depends_on_id: number;
@@ -285,6 +326,8 @@ export interface TasksTable {
   ended_at: number | null;
   last_status_change: number;
   last_modified: number;
+  /** A failed task waiting PENDING to retry: when it is queued again (migration 0026). */
+  retry_at: number | null;
 }
 
 export interface ExecutionsTable {
@@ -311,6 +354,8 @@ export interface ExecutionsTable {
   wall_seconds: number | null;
   peak_memory_bytes: number | null;
   gpu_seconds: number | null;
+  /** What the command last said it is doing (OpenJD `openjd_status`; 0031). */
+  status_message: string | null;
 }
 
 export interface LogBatchesTable {
@@ -440,6 +485,10 @@ export interface Database {
   node_telemetry: NodeTelemetryTable;
   jobs: JobsTable;
   job_node_list: JobNodeListTable;
+  limits: LimitsTable;
+  limit_nodes: LimitNodesTable;
+  job_limits: JobLimitsTable;
+  job_node_failures: JobNodeFailuresTable;
   job_dependencies: JobDependenciesTable;
   tasks: TasksTable;
   executions: ExecutionsTable;
@@ -459,6 +508,7 @@ export type JobUpdate = Updateable<JobsTable>;
 export type TaskRow = Selectable<TasksTable>;
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type NodeRow = Selectable<NodesTable>;
+export type LimitRow = Selectable<LimitsTable>;
 export type JobTypeRow = Selectable<JobTypesTable>;
 export type JobTypeRevisionRow = Selectable<JobTypeRevisionsTable>;
 export type UserRow = Selectable<UsersTable>;

@@ -24,8 +24,33 @@ const commaList = (raw: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/**
+ * --server, given once or more, each a URL or a comma list of them: the replicas to fail
+ * over between, in order. A URL without a scheme means http.
+ */
+const serverList = (raw: string, previous: string[] | undefined): string[] => {
+  const urls = commaList(raw).map((entry) => {
+    const url = entry.includes('://') ? entry : `http://${entry}`;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new InvalidArgumentError(`"${entry}" is not a server URL (like http://host:8080)`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new InvalidArgumentError(`"${entry}": a server URL is http:// or https://`);
+    }
+    return url.replace(/\/+$/, '');
+  });
+  if (urls.length === 0) throw new InvalidArgumentError('--server needs at least one URL');
+  // The same replica twice would only make a fail-over land where it failed.
+  return [...new Set([...(previous ?? []), ...urls])];
+};
+
+const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+
 interface Flags {
-  server: string;
+  server?: string[];
   token?: string;
   name: string;
   pools: string[];
@@ -49,9 +74,12 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('run tasks from a Drover server on this machine (a worker node)')
     .addOption(
-      new Option('--server <url>', 'the Drover server')
+      new Option(
+        '--server <url>',
+        `the Drover server; repeat it or give a comma list for replicas to fail over between (default: ${DEFAULT_SERVER})`,
+      )
         .env('DROVER_SERVER')
-        .default('http://127.0.0.1:8080'),
+        .argParser(serverList),
     )
     .addOption(
       new Option('--token <token>', 'API token (role node) when auth is on').env('DROVER_TOKEN'),
@@ -145,7 +173,7 @@ export function registerWorkerCommand(program: Command): void {
         process.stdout.write(`${new Date().toISOString()} worker ${flags.name}: ${message}\n`);
       };
       const options: WorkerOptions = {
-        server: flags.server,
+        servers: flags.server ?? [DEFAULT_SERVER],
         token: flags.token,
         name: flags.name,
         pools: flags.pools,
@@ -181,7 +209,7 @@ export function registerWorkerCommand(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       log(
-        `starting: server ${options.server}, work dir ${workDir}, cpus ${options.cpus}, mem ${options.mem} MiB, gpus ${options.gpus}, disk ${options.disk} MiB`,
+        `starting: server ${options.servers.join(', ')}, work dir ${workDir}, cpus ${options.cpus}, mem ${options.mem} MiB, gpus ${options.gpus}, disk ${options.disk} MiB`,
       );
       await worker.start();
       // The loops run until a signal stops the worker.

@@ -27,15 +27,18 @@ export function progressReader(pattern?: string): ProgressReader {
   };
 }
 
-/** Sends the latest progress, one request at a time; 409s are handled by whoever sees them. */
-export class ProgressReporter {
-  private latest: number | undefined;
-  private sent: number | undefined;
+/**
+ * Sends the latest value (a progress, a status message), one request at a time; values set
+ * meanwhile are skipped but the last. 409s are handled by whoever sees them.
+ */
+export class ProgressReporter<T = number> {
+  private latest: T | undefined;
+  private sent: T | undefined;
   private sending: Promise<void> | undefined;
 
-  constructor(private readonly send: (value: number) => Promise<unknown>) {}
+  constructor(private readonly send: (value: T) => Promise<unknown>) {}
 
-  set(value: number): void {
+  set(value: T): void {
     this.latest = value;
     this.sending ??= this.loop().finally(() => (this.sending = undefined));
   }

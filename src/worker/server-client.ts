@@ -8,6 +8,11 @@ import { pipeline } from 'node:stream/promises';
  * (capped) while the server cannot be reached or answers 5xx, so a server restart or a
  * network blip costs a delay, never a task. A 409 means the lease is gone: the caller
  * kills the command and forgets the execution.
+ *
+ * Given several servers (replicas on one PostgreSQL database), it talks to one at a time
+ * and moves to the next, round robin, when a call cannot reach it, times out or gets a
+ * 502/503/504 (a balancer or a replica that is going away): the replicas share the
+ * database, so a lease taken through one is renewed and finished through any other.
  */
 
 export class HttpError extends Error {
@@ -58,26 +63,51 @@ interface Answer {
 }
 
 export interface ServerClientOptions {
-  server: string;
+  /** One server, or the replicas of one farm in order of preference. */
+  servers: readonly string[];
   token?: string | undefined;
   /** Called with a message when a request fails and will be retried. */
   onRetry?: (message: string) => void;
   /** Called once when the server answers again after failed attempts. */
   onRecovered?: (message: string) => void;
+  /** Called when the client moves to the next server. */
+  onFailover?: (message: string) => void;
   /** Backoff bounds, ms. */
   minDelayMs?: number;
   maxDelayMs?: number;
 }
 
+/** Answers that say "this server, not the request": another replica may well answer. */
+const FAIL_OVER_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+
 export class ServerClient {
-  private readonly base: string;
+  private readonly servers: readonly string[];
+  private current = 0;
   private readonly minDelay: number;
   private readonly maxDelay: number;
 
   constructor(private readonly options: ServerClientOptions) {
-    this.base = options.server.replace(/\/+$/, '') + '/api/v1';
+    if (options.servers.length === 0) throw new Error('no server given');
+    this.servers = options.servers.map((s) => s.replace(/\/+$/, ''));
     this.minDelay = options.minDelayMs ?? 200;
     this.maxDelay = options.maxDelayMs ?? 5000;
+  }
+
+  /** The server calls go to now. */
+  get server(): string {
+    return this.servers[this.current]!;
+  }
+
+  /**
+   * Moves to the next server after a call to `failed` could not get through, unless a
+   * concurrent call has already moved on (two calls failing together must not skip one).
+   */
+  private failOver(failed: number, why: string): void {
+    if (this.servers.length < 2 || this.current !== failed) return;
+    this.current = (failed + 1) % this.servers.length;
+    this.options.onFailover?.(
+      `${this.servers[failed]} failed (${why}); moving to ${this.servers[this.current]}`,
+    );
   }
 
   /** Sends one request, retrying on connection errors and 5xx; 204 answers undefined. */
@@ -87,12 +117,13 @@ export class ServerClient {
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw new CanceledError(`${method} ${path} canceled`);
       let failure: string;
+      const used = this.current;
       try {
-        const answer = await this.attempt<T>(method, path, options);
+        const answer = await this.attempt<T>(this.servers[used]!, method, path, options);
         if (attempt > 1) {
           const seconds = ((Date.now() - started) / 1000).toFixed(1);
           this.options.onRecovered?.(
-            `the server answers again (${method} ${path} after ${seconds} s)`,
+            `the server answers again (${method} ${path} on ${this.servers[used]} after ${seconds} s)`,
           );
         }
         return answer;
@@ -100,6 +131,11 @@ export class ServerClient {
         if (error instanceof HttpError && error.status < 500) throw error;
         if (options.signal?.aborted) throw new CanceledError(`${method} ${path} canceled`);
         failure = error instanceof Error ? describe(error) : String(error);
+        // A 500 is this request's trouble, which another replica would share; anything
+        // else (no connection, a timeout, a balancer's 502/503/504) is the server's.
+        if (!(error instanceof HttpError) || FAIL_OVER_STATUSES.has(error.status)) {
+          this.failOver(used, failure);
+        }
       }
       if (options.retryForMs !== undefined && Date.now() - started >= options.retryForMs) {
         throw new Error(`${method} ${path} failed: ${failure}`);
@@ -112,7 +148,13 @@ export class ServerClient {
     }
   }
 
-  private async attempt<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+  private async attempt<T>(
+    server: string,
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): Promise<T> {
+    const url = `${server}/api/v1${path}`;
     const headers: Record<string, string> = {};
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     const signals: AbortSignal[] = [];
@@ -121,14 +163,14 @@ export class ServerClient {
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
     let response: Answer;
     if (options.raw) {
-      response = await sendRaw(this.base + path, method, headers, await options.raw(), signal);
+      response = await sendRaw(url, method, headers, await options.raw(), signal);
     } else {
       let body: string | undefined;
       if (options.body !== undefined) {
         headers['content-type'] = 'application/json';
         body = JSON.stringify(options.body);
       }
-      const res = await fetch(this.base + path, {
+      const res = await fetch(url, {
         method,
         headers,
         ...(body !== undefined ? { body } : {}),
@@ -145,7 +187,10 @@ export class ServerClient {
         code = parsed.error ?? code;
         message = parsed.message ?? message;
       } catch {
-        // not JSON: keep the text
+        // Not JSON: a proxy's error page, say. Its status line says enough; the page, line
+        // by line, would fill the log.
+        const line = text.replace(/\s+/g, ' ').trim();
+        message = line === '' || line.startsWith('<') ? response.statusText : line.slice(0, 200);
       }
       const Kind = response.status === 409 ? StaleLeaseError : HttpError;
       throw new Kind(response.status, code, `${response.status} ${code}: ${message}`);

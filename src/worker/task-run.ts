@@ -5,6 +5,7 @@ import { describeUsage } from './cgroup.js';
 import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
+import { readOpenjdMessage } from './openjd-messages.js';
 import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
@@ -45,6 +46,10 @@ interface FinishedExecution {
   error?: { name: string; message: string | null } | null;
 }
 
+/** As the server bounds them (node-protocol-schemas.ts, progress-reports.ts). */
+const MAX_ERROR_MESSAGE = 10_000;
+const MAX_STATUS_MESSAGE = 1000;
+
 /** Env vars of the worker that a task must not inherit. */
 const PRIVATE_ENV = ['DROVER_TOKEN'];
 
@@ -61,6 +66,8 @@ export class TaskRun {
   private graceMs: number;
   /** An OpenJD action canceled by NOTIFY_THEN_TERMINATE. */
   private notifyCancel = false;
+  /** The last `openjd_fail:` message of an OpenJD action: the failure's message if it fails. */
+  private failMessage: string | undefined;
 
   constructor(
     private readonly order: WorkOrder,
@@ -181,8 +188,9 @@ export class TaskRun {
 
     let argv: string[];
     let env: NodeJS.ProcessEnv;
+    let openjd: Awaited<ReturnType<typeof prepareOpenjdTask>>;
     try {
-      const openjd = await prepareOpenjdTask(order, this.dir);
+      openjd = await prepareOpenjdTask(order, this.dir);
       if (openjd) {
         this.graceMs = Math.min(this.graceMs, openjd.graceMs);
         this.notifyCancel = openjd.notify;
@@ -197,9 +205,21 @@ export class TaskRun {
 
     logs.add('worker', `drover: ${this.options.nodeName} runs ${JSON.stringify(argv)}`);
     const progress = new ProgressReporter((value) => this.report('progress', { progress: value }));
+    const status = new ProgressReporter<string>((text) =>
+      this.report('progress', { status: text.slice(0, MAX_STATUS_MESSAGE) }),
+    );
     const readProgress = progressReader(definition.progressPattern);
     const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
       logs.add(stream, line);
+      if (openjd) {
+        // An OpenJD action says how it is doing with its own messages, and only with them.
+        const message = readOpenjdMessage(line);
+        if (message?.kind === 'progress') progress.set(message.percent);
+        else if (message?.kind === 'status') status.set(message.text);
+        else if (message?.kind === 'fail') this.failMessage = message.text;
+        else if (message?.kind === 'malformed') logs.add('worker', `drover: ${message.note}`);
+        return;
+      }
       const value = readProgress(line);
       if (value !== undefined) progress.set(value);
     };
@@ -285,6 +305,7 @@ export class TaskRun {
       logs.add('worker', `drover: uploaded ${uploads.uploaded.length} output file(s)`);
     }
     await progress.idle();
+    await status.idle();
     await logs.close();
     await started;
     if (this.isWithdrawn) return;
@@ -319,17 +340,17 @@ export class TaskRun {
           message: `${uploads.failed.length} output file(s) could not be uploaded, first ${uploads.failed[0]!.name}: ${uploads.failed[0]!.reason}`,
         },
       };
-    } else if (exit.code !== null) {
+    } else {
+      const how =
+        exit.code !== null
+          ? `exited with code ${exit.code}`
+          : `ended by signal ${exit.signal ?? 'unknown'}`;
+      // OpenJD: the action's own openjd_fail message says why; the exit code still decides.
+      const message = this.failMessage === undefined ? how : `${this.failMessage} (${how})`;
       finish = {
         success: false,
         exitCode: exit.code,
-        error: { category: 'ALGORITHM', message: `exited with code ${exit.code}` },
-      };
-    } else {
-      finish = {
-        success: false,
-        exitCode: null,
-        error: { category: 'ALGORITHM', message: `ended by signal ${exit.signal ?? 'unknown'}` },
+        error: { category: 'ALGORITHM', message: message.slice(0, MAX_ERROR_MESSAGE) },
       };
     }
     // NOTIFY: the command ran to its own end; its outcome stands, flagged as timed out.

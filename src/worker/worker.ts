@@ -19,7 +19,8 @@ import type { WorkOrder } from './work-order.js';
  */
 
 export interface WorkerOptions {
-  server: string;
+  /** One server, or several replicas of one farm to fail over between (ServerClient). */
+  servers: readonly string[];
   token?: string | undefined;
   name: string;
   pools: string[];
@@ -86,10 +87,11 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ServerClient({
-      server: options.server,
+      servers: options.servers,
       token: options.token,
       onRetry: (message) => options.log(message),
       onRecovered: (message) => options.log(message),
+      onFailover: (message) => options.log(message),
     });
     this.telemetry = new MachineTelemetry(options.workDir);
   }
@@ -140,7 +142,9 @@ export class Worker {
       timeoutMs: 30_000,
     });
     this.nodeId = node.id;
-    o.log(`registered with ${o.server} as node ${node.id} (${o.name}, ${o.slots} slot(s))`);
+    o.log(
+      `registered with ${this.client.server} as node ${node.id} (${o.name}, ${o.slots} slot(s))`,
+    );
     // Executions the server thinks we hold but we do not run: a previous life of this
     // worker held them. Fail them now (as the lease would later) so the slots free at once.
     for (const id of node.currentExecutions) {

@@ -249,6 +249,40 @@ for (const database of TEST_DATABASES) {
         400,
         'VALIDATION',
       );
+      // A report carries progress, a status message or both; the message is bounded.
+      const empty = await t.request('POST', `/api/v1/executions/${id}/progress`, {
+        nodeId: node.id,
+      });
+      expectError(empty, 400, 'VALIDATION');
+      assert.match(empty.body.message, /needs progress, status or both/);
+      expectError(
+        await t.request('POST', `/api/v1/executions/${id}/progress`, {
+          nodeId: node.id,
+          status: 'x'.repeat(1001),
+        }),
+        400,
+        'VALIDATION',
+      );
+      expectStatus(
+        await t.request('POST', `/api/v1/executions/${id}/progress`, {
+          nodeId: node.id,
+          progress: 40,
+        }),
+        200,
+      );
+      expectStatus(
+        await t.request('POST', `/api/v1/executions/${id}/progress`, {
+          nodeId: node.id,
+          status: 'loading assets',
+        }),
+        200,
+      );
+      const reported = expectStatus(await t.request('GET', `/api/v1/executions/${id}`), 200).body;
+      assert.equal(reported.statusMessage, 'loading assets');
+      assert.equal(reported.progress, 40, 'a status alone leaves the progress as it was');
+      const task = expectStatus(await t.request('GET', `/api/v1/tasks/${order.task.id}`), 200).body;
+      assert.equal(task.statusMessage, 'loading assets');
+      assert.equal(task.progress, 40);
       const badError = await t.request('POST', `/api/v1/executions/${id}/finish`, {
         nodeId: node.id,
         success: false,

@@ -204,9 +204,23 @@ for (const database of TEST_DATABASES) {
         ['COMPLETED'],
       );
 
-      // Any report after the end is refused.
+      // Any report after the end is refused, but the same finish sent again (its answer
+      // was lost; a worker sends it again, maybe to another replica) is answered as before.
       expectError(await report(t, id, 'heartbeat', { nodeId }), 409, 'STALE_LEASE');
-      expectError(await report(t, id, 'finish', { nodeId, success: true }), 409, 'STALE_LEASE');
+      const again = expectStatus(await report(t, id, 'finish', { nodeId, success: true }), 200);
+      assert.deepEqual(again.body, await exe(id));
+      expectError(
+        await report(t, id, 'finish', { nodeId, success: false, exitCode: 1 }),
+        409,
+        'STALE_LEASE',
+      );
+      expectError(
+        await report(t, id, 'finish', { nodeId, success: true, exitCode: 2 }),
+        409,
+        'STALE_LEASE',
+      );
+      assert.deepEqual(await exe(id), again.body, 'the repeats changed nothing');
+      assert.equal((await getJob(t, job.id)).tasks.completed, 1);
     });
 
     it('a failure with exit code 3 and maxTries 2: two failed executions, then the job fails', async () => {
@@ -228,6 +242,15 @@ for (const database of TEST_DATABASES) {
       let tk = await task(first.task.id);
       assert.equal(tk.state, 'QUEUED');
       assert.equal(tk.tries, 1);
+      // The same failure sent again is answered as before and counts no second try.
+      const f1again = await report(t, first.execution.id, 'finish', {
+        nodeId,
+        success: false,
+        exitCode: 3,
+      });
+      expectStatus(f1again, 200);
+      assert.deepEqual(f1again.body, f1.body);
+      assert.equal((await task(first.task.id)).tries, 1);
       assert.equal((await getJob(t, job.id)).state, 'RUNNING');
 
       const second = await acquire(t, nodeId);
@@ -550,14 +573,13 @@ for (const database of TEST_DATABASES) {
         }),
         report(t, d!, 'finish', { nodeId: nodes[3]!.id, success: true, exitCode: 0 }),
       ]);
-      // One of the two finishes of a wins; the other finds it ended.
+      // One of the two finishes of a wins; the other finds it ended as it says, and is
+      // answered as a repeat of the first.
       assert.deepEqual(
-        finishes
-          .slice(0, 2)
-          .map((r) => r.status)
-          .sort(),
-        [200, 409],
+        finishes.slice(0, 2).map((r) => r.status),
+        [200, 200],
       );
+      assert.deepEqual(finishes[0]!.body, finishes[1]!.body);
       expectError(finishes[2]!, 409, 'STALE_LEASE');
       expectStatus(finishes[3]!, 200);
       expectStatus(finishes[4]!, 200);

@@ -234,6 +234,11 @@ for (const database of TEST_DATABASES) {
         nodeId,
         lines: [{ stream: 'stdout', text: 'second try' }],
       });
+      // What the command said it was doing (OpenJD's openjd_status), shown with the task.
+      await api(t, 'POST', `/executions/${second.execution.id}/progress`, {
+        nodeId,
+        status: 'writing frames',
+      });
       await finishTask(t, nodeId, second.execution.id);
 
       expectRun(
@@ -261,7 +266,7 @@ for (const database of TEST_DATABASES) {
       expectRun(show, 0);
       assert.match(show.stdout, new RegExp(`^Task: +0 of job ${id} \\(task id \\d+\\)\\n`));
       assert.match(show.stdout, /\nState: +COMPLETED\n/);
-      assert.match(show.stdout, /\nNode: +task-node\n/);
+      assert.match(show.stdout, /\nStatus: +writing frames\nNode: +task-node\n/);
       assert.match(show.stdout, /\nExecutions \(2\)\nEXECUTION +TASK +EXE# +NODE +STATE/);
       assert.match(show.stdout, /ALGORITHM|exit code 3/);
       const json = JSON.parse((await drover(t, ['task', 'show', id, '0', '--json'])).stdout);

@@ -87,6 +87,8 @@ export const PERMISSIONS: Record<string, Rule> = {
   'PATCH /api/v1/jobs/:id': r('owner', { job: 'id' }),
   'DELETE /api/v1/jobs/:id': r('owner', { job: 'id', removes: true }),
   'GET /api/v1/jobs/:id/waiting-reasons': r('read'),
+  'GET /api/v1/jobs/:id/node-failures': r('read'),
+  'DELETE /api/v1/jobs/:id/node-failures': r('owner', { job: 'id' }),
   'GET /api/v1/jobs/:id/tasks': r('read'),
   'GET /api/v1/jobs/:id/outputs': r('read'),
   'POST /api/v1/jobs/:id/:action': r('owner', { job: 'id' }),
@@ -136,6 +138,11 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/notification-rules/:id/deliveries': r('read'),
   'PATCH /api/v1/notification-rules/:id': r('submit'),
   'DELETE /api/v1/notification-rules/:id': r('submit'),
+  'GET /api/v1/limits': r('read'),
+  'POST /api/v1/limits': r('admin'),
+  'GET /api/v1/limits/:name': r('read'),
+  'PATCH /api/v1/limits/:name': r('admin'),
+  'DELETE /api/v1/limits/:name': r('admin'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),

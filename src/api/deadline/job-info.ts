@@ -184,6 +184,12 @@ export function parseJobInfo(
       'JobInfo may give an allow list (Whitelist) or a deny list (Blacklist), not both',
     );
   }
+  // Deadline takes limit names no limit has yet; such a job waits until one is made.
+  const limits = asList(get('LimitGroups'));
+  if (limits.length > 0) {
+    spec.limits = limits;
+    spec.acceptUnknownLimits = true;
+  }
   if (allow.length > 0) spec.allowList = allow;
   if (deny.length > 0) spec.denyList = deny;
   const white =

@@ -28,6 +28,8 @@ export interface JobView {
   typeName: string;
   nodes: string[];
   dependencies: number[];
+  /** The limits the engine holds for the job (LimitGroups, in lower case). */
+  limits: string[];
   /** Failed executions of the job (Deadline's Errs). */
   errors: number;
 }
@@ -172,7 +174,7 @@ export function renderJob(view: JobView): Record<string, unknown> {
     NotUser:
       get('NotificationTargets') !== undefined ? list(get('NotificationTargets')) : [job.user_name],
     NotNote: str('NotificationNote'),
-    Limits: list(get('LimitGroups')),
+    Limits: view.limits,
     ListedSlaves: view.nodes,
     White: white,
     MachLmt: job.machine_limit,

@@ -50,6 +50,10 @@ const HELD: Record<string, (v: unknown, c: JobChanges) => void> = {
     if (n === undefined || n < 0) throw badRequest('Props.MaxTime must be a number of seconds.');
     c.taskTimeout = Math.ceil(n);
   },
+  Limits: (v, c) => {
+    c.limits = asList(v);
+    c.acceptUnknownLimits = true;
+  },
   Protect: (v, c) => {
     const b = asBool(v);
     if (b === undefined) throw badRequest('Props.Protect must be true or false.');

@@ -3,6 +3,7 @@ import { failedExecutionCounts } from '../../store/execution-statistics.js';
 import { listJobPage, type JobFilter, type JobSort } from '../../store/job-list.js';
 import { findJobType } from '../../store/job-types.js';
 import { dependenciesOf, findJobs, nodeListOf } from '../../store/jobs.js';
+import { jobLimitNames } from '../../store/limits.js';
 import type { JobRow } from '../../store/schema.js';
 import type { JobView } from './job-json.js';
 
@@ -18,15 +19,17 @@ export async function jobViews(ctx: EngineContext, rows: readonly JobRow[]): Pro
   }
   const views: JobView[] = [];
   for (const job of rows) {
-    const [nodes, dependencies] = await Promise.all([
+    const [nodes, dependencies, limits] = await Promise.all([
       nodeListOf(ctx.db, job.id),
       dependenciesOf(ctx.db, job.id),
+      job.uses_limits !== 0 ? jobLimitNames(ctx.db, job.id) : [],
     ]);
     views.push({
       job,
       typeName: typeNames.get(job.job_type_id) ?? 'unknown',
       nodes,
       dependencies,
+      limits,
       errors: errors.get(job.id) ?? 0,
     });
   }

@@ -6,8 +6,10 @@ import { executionRoutes } from './executions.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
 import { jobListRoute } from './job-list.js';
+import { jobNodeFailureRoutes } from './job-node-failures.js';
 import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
+import { limitRoutes } from './limits.js';
 import { nodeBatchRoutes } from './node-batches.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeTelemetryRoutes } from './node-telemetry.js';
@@ -42,5 +44,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(grantRoutes(engine));
     await app.register(auditRoutes(engine));
     await app.register(notificationRuleRoutes(engine));
+    await app.register(limitRoutes(engine));
+    await app.register(jobNodeFailureRoutes(engine));
   };
 }

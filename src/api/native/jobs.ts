@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DroverError, invalid } from '../../domain/errors.js';
 import { JOB_BOUNDS, MAX_DEPENDENCIES, MAX_ID } from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
+import { LIMIT_NAME_PATTERN, MAX_LIMITS_PER_JOB } from '../../domain/limits.js';
 import { assertMayProtectJob } from '../../engine/accounts/permissions.js';
 import type { Engine } from '../../engine/engine.js';
 import {
@@ -25,6 +26,7 @@ import {
   IdParams,
   Job,
   MachineLimitRelease,
+  RetryDelayInput,
   Resources,
   OnDependencyFailure,
   Schedule,
@@ -63,6 +65,13 @@ const SubmitBody = Type.Object(
     machineLimitRelease: Type.Optional(MachineLimitRelease),
     allowList: Type.Optional(Type.Array(Type.String())),
     denyList: Type.Optional(Type.Array(Type.String())),
+    limits: Type.Optional(
+      Type.Array(Type.String({ pattern: LIMIT_NAME_PATTERN }), {
+        maxItems: MAX_LIMITS_PER_JOB,
+        description:
+          'Names of limits (licences) each running task takes; each must exist (POST /api/v1/limits)',
+      }),
+    ),
     resources: Type.Optional(Type.Partial(Resources)),
     taskTimeout: Type.Optional(
       Type.Integer({ ...JOB_BOUNDS.taskTimeout, description: 'Seconds; 0 = none' }),
@@ -72,6 +81,14 @@ const SubmitBody = Type.Object(
       Type.Integer({ ...JOB_BOUNDS.jobTimeout, description: 'Seconds; 0 = none' }),
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    retryDelay: Type.Optional(RetryDelayInput),
+    badNodeFailures: Type.Optional(
+      Type.Integer({
+        ...JOB_BOUNDS.badNodeFailures,
+        description:
+          'Failures of the job on one node after which the node stops taking it (default 3; 0: never)',
+      }),
+    ),
     dependencies: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: MAX_DEPENDENCIES }),
     ),
@@ -119,7 +136,22 @@ const UpdateBody = Type.Object(
     machineLimitRelease: Type.Optional(MachineLimitRelease),
     allowList: Type.Optional(Type.Array(Type.String())),
     denyList: Type.Optional(Type.Array(Type.String())),
+    limits: Type.Optional(
+      Type.Array(Type.String({ pattern: LIMIT_NAME_PATTERN }), {
+        maxItems: MAX_LIMITS_PER_JOB,
+        description:
+          'Replaces the names of limits (licences) each running task takes; [] for none; each must exist (POST /api/v1/limits)',
+      }),
+    ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+    retryDelay: Type.Optional(RetryDelayInput),
+    badNodeFailures: Type.Optional(
+      Type.Integer({
+        ...JOB_BOUNDS.badNodeFailures,
+        description:
+          'Failures of the job on one node after which the node stops taking it (default 3; 0: never)',
+      }),
+    ),
     taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
     taskTimeoutAction: Type.Optional(TaskTimeoutAction),
     jobTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.jobTimeout)),

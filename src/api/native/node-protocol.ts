@@ -10,7 +10,7 @@ import {
   releaseExecution,
   startExecution,
 } from '../../engine/executions/execution-reports.js';
-import { reportProgress } from '../../engine/executions/progress-reports.js';
+import { MAX_STATUS_MESSAGE, reportProgress } from '../../engine/executions/progress-reports.js';
 import { nodeHeartbeat, registerNode } from '../../engine/nodes/node-registry.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { waitSignal } from '../wait-signal.js';
@@ -152,11 +152,20 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['node protocol'],
-          summary: 'Progress in percent; extends the lease',
+          summary: 'Progress in percent, a status message, or both; extends the lease',
           params: IdParams,
           body: Type.Intersect([
             NodeRef,
-            Type.Object({ progress: Type.Number({ minimum: 0, maximum: 100 }) }),
+            Type.Object({
+              progress: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+              status: Type.Optional(
+                Type.String({
+                  maxLength: MAX_STATUS_MESSAGE,
+                  description:
+                    "What the command says it is doing (OpenJD's openjd_status); the execution's and its task's statusMessage",
+                }),
+              ),
+            }),
           ]),
           response: ok,
         },
@@ -168,6 +177,8 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           request.params.id,
           request.body.nodeId,
           request.body.progress,
+          undefined,
+          request.body.status,
         );
         return { ok: true };
       },

@@ -3,6 +3,7 @@ import { dependencyFailurePolicyOf } from '../../domain/dependency-failure.js';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import { nodeStatus } from '../../domain/node-status.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
+import { storedRetryDelay } from '../../domain/retry-delay.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Execution, Job, JobType, Node, Schedule, Task } from './schemas.js';
@@ -13,7 +14,7 @@ export const iso = (ms: number | null): string | null =>
 export function jobJson(
   row: JobRow,
   type: Pick<JobTypeRow, 'id' | 'name' | 'version'>,
-  extra: { nodes?: string[]; dependencies?: number[] } = {},
+  extra: { nodes?: string[]; dependencies?: number[]; limits?: string[] } = {},
 ): Static<typeof Job> {
   return {
     id: row.id,
@@ -45,8 +46,12 @@ export function jobJson(
       row.task_count === 0 ? 0 : Math.round((1000 * row.tasks_completed) / row.task_count) / 10,
     machineLimit: row.machine_limit,
     machineLimitRelease: row.machine_limit_release,
+    badNodeFailures: row.bad_node_failures,
+    blockedNodes: row.blocked_nodes,
+    retryDelay: storedRetryDelay(row.retry_delay_json),
     nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
+    ...(extra.limits ? { limits: extra.limits } : {}),
     ...(row.parent_id !== null ? { parentId: row.parent_id, childName: row.child_name } : {}),
     resources: { cpus: row.req_cpus, mem: row.req_mem, disk: row.req_disk, gpus: row.req_gpus },
     taskTimeout: row.task_timeout_s,
@@ -85,7 +90,8 @@ export function scheduleJson(json: string | null): Static<typeof Schedule> | nul
   };
 }
 
-export function taskJson(row: TaskRow): Static<typeof Task> {
+/** `statusMessage`: its last execution's, where the caller looked it up (statusMessagesOf). */
+export function taskJson(row: TaskRow, statusMessage?: string | null): Static<typeof Task> {
   return {
     id: row.id,
     jobId: row.job_id,
@@ -101,6 +107,7 @@ export function taskJson(row: TaskRow): Static<typeof Task> {
     progress: row.progress,
     nodeId: row.node_id,
     lastExecutionId: row.last_execution_id,
+    ...(statusMessage != null ? { statusMessage } : {}),
     startedAt: iso(row.started_at),
     endedAt: iso(row.ended_at),
     lastStatusChange: iso(row.last_status_change),
@@ -116,6 +123,7 @@ export function executionJson(row: ExecutionRow): Static<typeof Execution> {
     exeNum: row.exe_num,
     state: row.state,
     progress: row.progress,
+    statusMessage: row.status_message ?? null,
     exitCode: row.exit_code,
     error: row.error_name === null ? null : { name: row.error_name, message: row.error_message },
     timedOut: row.timed_out === 1,

@@ -3,6 +3,11 @@ import { INT32_MAX, JOB_BOUNDS, MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 import { JOB_STATES } from '../../domain/job-state.js';
 import { NODE_STATUSES } from '../../domain/node-status.js';
+import {
+  MAX_JITTER,
+  MAX_RETRY_DELAY_SECONDS,
+  RETRY_DELAY_MODES,
+} from '../../domain/retry-delay.js';
 import { LatestTelemetry } from './telemetry-schemas.js';
 
 /*
@@ -80,6 +85,21 @@ export const pageOf = <T extends TSchema>(item: T) =>
 
 export const JobState = StringEnum(JOB_STATES);
 export const TaskState = JobState;
+
+/** A retry delay as a request gives it (domain/retry-delay.ts checks the rest). */
+export const RetryDelayInput = Type.Object(
+  {
+    mode: StringEnum(RETRY_DELAY_MODES),
+    seconds: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS })),
+    maxSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS })),
+    jitter: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_JITTER })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'How long a failed task waits before its next try: NONE (default), FIXED (seconds) or EXPONENTIAL (seconds, doubled per try, up to maxSeconds); jitter: ± that fraction',
+  },
+);
 
 export const MachineLimitRelease = Type.Number({
   minimum: -1,
@@ -209,12 +229,32 @@ export const Job = Type.Object(
     progress: Type.Number({ description: 'Percent of tasks completed' }),
     machineLimit: Type.Integer(),
     machineLimitRelease: MachineLimitRelease,
+    badNodeFailures: Type.Integer({
+      description: 'Failures on one node after which the node stops taking the job; 0: never',
+    }),
+    retryDelay: Type.Object(
+      {
+        mode: StringEnum(RETRY_DELAY_MODES),
+        seconds: Type.Number(),
+        maxSeconds: Type.Number(),
+        jitter: Type.Number(),
+      },
+      { description: 'How long a failed task waits before its next try (docs/scheduling.md)' },
+    ),
+    blockedNodes: Type.Integer({
+      description: 'Nodes blocked from the job (GET /api/v1/jobs/:id/node-failures)',
+    }),
     nodeList: Type.Object({
       mode: Type.Union([Type.Literal('NONE'), Type.Literal('ALLOW'), Type.Literal('DENY')]),
       /** Only in a single job's representation. */
       nodes: Type.Optional(Type.Array(Type.String())),
     }),
     dependencies: Type.Optional(Type.Array(Type.Integer(), { description: 'Single job only' })),
+    limits: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Single job only: the limits its running tasks take (docs/scheduling.md)',
+      }),
+    ),
     parentId: Type.Optional(
       Type.Integer({
         description:
@@ -278,6 +318,7 @@ export const Task = Type.Object(
     progress: Type.Number(),
     nodeId: Nullable(Type.Integer()),
     lastExecutionId: Nullable(Type.Integer()),
+    statusMessage: Type.Optional(Type.String({ description: "Its last execution's, if any" })),
     startedAt: Time,
     endedAt: Time,
     lastStatusChange: Time,
@@ -302,6 +343,7 @@ export const Execution = Type.Object(
     exeNum: Type.Integer(),
     state: Type.String(),
     progress: Type.Number(),
+    statusMessage: Nullable(Type.String({ description: 'What the command says it does' })),
     exitCode: Nullable(Type.Integer()),
     error: Nullable(Type.Object({ name: Type.String(), message: Nullable(Type.String()) })),
     timedOut: Type.Boolean(),
@@ -370,6 +412,7 @@ export const JobTypeDefinition = Type.Object({
   resources: Type.Optional(Type.Partial(Resources)),
   taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
   maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+  retryDelay: Type.Optional(RetryDelayInput),
   priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
   progressPattern: Type.Optional(Type.String()),
   env: Type.Optional(Type.Record(Type.String(), Type.String())),

@@ -4,6 +4,7 @@ import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { getJob, getTask } from '../../engine/queries.js';
 import { applyTaskAction, TASK_ACTIONS } from '../../engine/tasks/task-actions.js';
+import { statusMessagesOf } from '../../store/executions.js';
 import { listTasks } from '../../store/tasks.js';
 import { taskJson } from './representations.js';
 import { errorResponses, IdParams, pageQuery, pageOf, Task, TaskState } from './schemas.js';
@@ -34,7 +35,14 @@ export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           limit,
           offset,
         });
-        return { items: rows.map(taskJson), total, limit, offset };
+        const messages = await statusMessagesOf(
+          ctx.db,
+          rows.flatMap((r) => (r.last_execution_id === null ? [] : [r.last_execution_id])),
+        );
+        const items = rows.map((r) =>
+          taskJson(r, r.last_execution_id === null ? null : messages.get(r.last_execution_id)),
+        );
+        return { items, total, limit, offset };
       },
     );
 
@@ -48,7 +56,12 @@ export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           response: { 200: Task, ...errorResponses },
         },
       },
-      async (request) => taskJson(await getTask(ctx, request.params.id)),
+      async (request) => {
+        const task = await getTask(ctx, request.params.id);
+        if (task.last_execution_id === null) return taskJson(task);
+        const messages = await statusMessagesOf(ctx.db, [task.last_execution_id]);
+        return taskJson(task, messages.get(task.last_execution_id));
+      },
     );
 
     app.post(

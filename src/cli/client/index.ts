@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerJobActionCommands } from './job-actions.js';
 import { registerJobsCommand } from './jobs.js';
+import { registerLimitCommand } from './limits.js';
 import { registerLogsCommand } from './logs.js';
 import { registerModifyCommand } from './modify.js';
 import { registerNodesCommand } from './nodes.js';
@@ -16,7 +17,7 @@ import { registerWaitCommand } from './wait.js';
 
 /**
  * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
- * retry, modify, task, nodes, types, usage and notify. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ * retry, modify, task, nodes, types, usage, notify and limit. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
@@ -33,4 +34,5 @@ export function registerClientCommands(program: Command): void {
   registerTypesCommand(program);
   registerUsageCommand(program);
   registerNotifyCommand(program);
+  registerLimitCommand(program);
 }

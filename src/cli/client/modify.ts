@@ -3,6 +3,7 @@ import { CliError } from './api-client.js';
 import {
   action,
   clientOf,
+  commaList,
   commonFlags,
   optionParser,
   out,
@@ -35,6 +36,7 @@ interface ModifyFlags {
   jobTimeout?: number;
   dependsOn?: number[];
   onDependencyFailure?: string;
+  limits?: string[];
   comment?: string;
 }
 
@@ -80,8 +82,17 @@ const SETTINGS: ReadonlyArray<{
     label: 'on dependency failure',
     show: String,
   },
+  {
+    flag: 'limits',
+    field: 'limits',
+    label: 'limits',
+    show: (v) => ((v as string[] | undefined)?.length ? (v as string[]).join(', ') : 'none'),
+  },
   { flag: 'comment', field: 'comment', label: 'comment', show: (v) => JSON.stringify(v) },
 ];
+
+const nameList = (text: string): string[] =>
+  ['', 'none'].includes(text.trim().toLowerCase()) ? [] : commaList(text);
 
 const dependencyList = (text: string): number[] =>
   ['', 'none'].includes(text.trim().toLowerCase()) ? [] : parseIds([text]);
@@ -131,6 +142,11 @@ export function registerModifyCommand(program: Command): void {
       'when a dependency fails or is canceled: CANCEL, WAIT or RUN',
       optionParser((text: string) => parseFailurePolicy('--on-dependency-failure', text)),
     )
+    .option(
+      '--limits <names>',
+      'the limits (licences) each task takes, replacing the list (comma list; none for none)',
+      nameList,
+    )
     .option('--comment <text>', 'the comment')
     .action(
       action(async (jobText: string, flags: ModifyFlags, command: Command) => {
@@ -141,7 +157,7 @@ export function registerModifyCommand(program: Command): void {
         for (const s of SETTINGS) if (flags[s.flag] !== undefined) body[s.field] = flags[s.flag];
         if (Object.keys(body).length === 0) {
           throw new CliError(
-            'give at least one setting to change: --name, --priority, --pool, --group, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --on-dependency-failure, --comment',
+            'give at least one setting to change: --name, --priority, --pool, --group, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --on-dependency-failure, --limits, --comment',
           );
         }
         const before = await client.get<Job>(`/jobs/${id}`);

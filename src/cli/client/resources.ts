@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { LogLine as LogLineSchema } from '../../api/native/executions.js';
+import type { Limit as LimitSchema } from '../../api/native/limits.js';
 import type { Output as OutputSchema } from '../../api/native/outputs.js';
 import type {
   Execution as ExecutionSchema,
@@ -35,6 +36,7 @@ export type Node = Static<typeof NodeSchema>;
 export type JobType = Static<typeof JobTypeSchema>;
 export type LogLine = Static<typeof LogLineSchema>;
 export type Output = Static<typeof OutputSchema>;
+export type Limit = Static<typeof LimitSchema>;
 
 export interface LogPage {
   lines: LogLine[];

@@ -21,6 +21,7 @@ import {
   printJson,
   withClientOptions,
 } from './command-support.js';
+import { readJobBundle } from './job-bundle.js';
 import type { Job } from './resources.js';
 
 /*
@@ -30,6 +31,7 @@ import type { Job } from './resources.js';
 
 interface SubmitFlags {
   file?: string;
+  bundle?: string;
   type?: string;
   typeVersion?: string;
   param?: string[];
@@ -52,6 +54,7 @@ interface SubmitFlags {
   machineLimit?: number;
   allow?: string[];
   deny?: string[];
+  limit?: string[];
   cpus?: number;
   mem?: number;
   gpus?: number;
@@ -128,6 +131,7 @@ function fieldsFromFlags(flags: SubmitFlags): Body {
   set('machineLimit', flags.machineLimit);
   set('allowList', flags.allow);
   set('denyList', flags.deny);
+  set('limits', flags.limit);
   const resources: Body = {};
   if (flags.cpus !== undefined) resources.cpus = flags.cpus;
   if (flags.mem !== undefined) resources.mem = flags.mem;
@@ -189,6 +193,16 @@ function jobsToSubmit(commandLine: readonly string[], flags: SubmitFlags): Body[
     return merged;
   };
 
+  if (flags.bundle !== undefined) {
+    if (commandLine.length || flags.file !== undefined || flags.type !== undefined) {
+      throw new CliError('give --bundle alone: not with --file, --type or a command line');
+    }
+    if (Object.keys(inputs).length) {
+      throw new CliError('a job bundle takes no --input; give its job parameters with -p');
+    }
+    const bundle = readJobBundle(flags.bundle, params, process.cwd());
+    return [{ ...bundle, ...fields }];
+  }
   if (flags.file !== undefined) {
     if (commandLine.length) {
       throw new CliError('give either --file or a command line after --, not both');
@@ -250,11 +264,17 @@ export function registerSubmitCommand(program: Command): void {
           '  drover submit --frames 1-100 --chunk 10 -- render scene.blend -f {start}-{end}\n' +
           'or submit job files (the native submit body, one job or a list):\n' +
           '  drover submit --file job.yaml\n' +
+          'or a Deadline Cloud job bundle (an OpenJD template and its parameter values):\n' +
+          '  drover submit --bundle ./blender_render -p Frames=1-10\n' +
           'or a job of another type:  drover submit --type shell-script --param script="echo hi"',
       )
       .argument('[command...]', 'executable and arguments (frame tokens {start} {end} {frames})'),
   )
     .option('-f, --file <path>', 'a JSON or YAML job file; - reads stdin')
+    .option(
+      '--bundle <dir>',
+      'a Deadline Cloud job bundle folder (template.yaml, parameter_values.yaml); -p sets its job parameters',
+    )
     .option('--type <name>', 'job type (default command-line)')
     .option('--type-version <version>', 'job type version')
     .option(
@@ -310,6 +330,7 @@ export function registerSubmitCommand(program: Command): void {
     )
     .option('--allow <nodes>', 'only these nodes (comma list)', commaList)
     .option('--deny <nodes>', 'never these nodes (comma list)', commaList)
+    .option('--limit <names>', 'limits (licences) each task takes (comma list)', commaList)
     .option('--cpus <n>', 'CPUs a task needs', optionParser(parseNumber('--cpus')))
     .option('--mem <MiB>', 'memory a task needs, MiB', optionParser(parseNumber('--mem')))
     .option('--gpus <n>', 'GPUs a task needs', optionParser(parseNumber('--gpus')))

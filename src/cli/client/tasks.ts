@@ -164,6 +164,7 @@ function registerShow(task: Command): void {
           ['State', t.state],
           ['Tries', t.tries],
           ['Progress', `${Math.floor(t.progress)}%`],
+          ['Status', t.statusMessage],
           ['Node', t.nodeId === null ? undefined : (names.get(t.nodeId) ?? `node ${t.nodeId}`)],
           ['Started', t.startedAt ? timestamp(t.startedAt) : undefined],
           ['Ended', t.endedAt ? timestamp(t.endedAt) : undefined],

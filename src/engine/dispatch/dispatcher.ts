@@ -3,6 +3,7 @@ import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../../store/claim
 import type { Tx } from '../../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../../store/executions.js';
 import { lockJob } from '../../store/jobs.js';
+import { limitRoom } from '../../store/limits.js';
 import { updateNode } from '../../store/nodes.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
@@ -242,7 +243,13 @@ export class Dispatcher {
         ) {
           continue;
         }
-        const tasks = await queuedTasksOf(tx, ctx.dialect, candidate.id, want - taken.length);
+        // The look may be shared or older than a claim of this transaction: count again.
+        const room =
+          candidate.uses_limits === 0
+            ? want - taken.length
+            : Math.min(want - taken.length, await limitRoom(tx, candidate.id, node));
+        if (room <= 0) continue;
+        const tasks = await queuedTasksOf(tx, ctx.dialect, candidate.id, room);
         if (tasks.length === 0) {
           // A reused look may name a job that an earlier claim of this transaction drained.
           if (!reused) look.contended = true;

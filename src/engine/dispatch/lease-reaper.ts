@@ -14,6 +14,7 @@ import { followSchedule } from '../jobs/job-schedules.js';
 import { pruneNodeTelemetry } from '../nodes/node-telemetry.js';
 import { enqueueNodeLostNotifications } from '../notifications/notification-hook.js';
 import type { EngineSettings } from '../settings.js';
+import { releaseDueRetries } from '../tasks/retry-release.js';
 
 /** Rows handled per kind per tick; the next tick takes the rest. */
 const BATCH = 200;
@@ -29,6 +30,8 @@ export interface ReapResult {
   suspended: number;
   /** Points of node telemetry history past their retention, deleted. */
   telemetryPruned: number;
+  /** Failed tasks queued again once their retry delay passed. */
+  retried: number;
 }
 
 /**
@@ -114,7 +117,17 @@ export class LeaseReaper {
       else if (done === 'stopped') suspended++;
     }
     const telemetryPruned = await pruneNodeTelemetry(this.ctx, now);
-    return { lost, timedOut, jobsTimedOut, nodesOffline, released, suspended, telemetryPruned };
+    const retried = await releaseDueRetries(this.ctx, now, BATCH);
+    return {
+      lost,
+      timedOut,
+      jobsTimedOut,
+      nodesOffline,
+      released,
+      suspended,
+      telemetryPruned,
+      retried,
+    };
   }
 
   /**

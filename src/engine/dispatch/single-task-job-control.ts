@@ -8,6 +8,7 @@ import {
   markOutputDeleted,
   markOutputsOfJobDeleted,
 } from '../../store/named-outputs.js';
+import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { findNode, updateNode } from '../../store/nodes.js';
 import { findOutput, insertOutput, type OutputRow } from '../../store/outputs.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
@@ -72,6 +73,19 @@ export async function claimSingleTaskJob(
     }
     if (task.state !== 'QUEUED') {
       return { kind: 'refused', reason: `the task of job ${jobId} is ${task.state}` };
+    }
+    if (job.uses_limits !== 0) {
+      // Counting a licence needs the claim's locks (store/limits.ts); the queue has them.
+      return { kind: 'refused', reason: `job ${jobId} takes limits; acquire it from the queue` };
+    }
+    if (
+      job.blocked_nodes > 0 &&
+      (await nodeFailuresOf(tx, jobId)).some((b) => b.nodeId === nodeId && b.blocked)
+    ) {
+      return {
+        kind: 'refused',
+        reason: `node ${nodeId} failed job ${jobId} and is blocked from it`,
+      };
     }
     const node = await findNode(tx, nodeId);
     if (!node) return { kind: 'refused', reason: `node ${nodeId} does not exist` };

@@ -22,6 +22,7 @@ export function wakeFor(event: DroverEvent): { count: number } | { node: number 
       return LIVE.has(event.to) && !LIVE.has(event.from) ? 'all' : null;
     case 'job.updated':
     case 'job.undeleted':
+    case 'limit.changed':
       // Pool, priority, limits or the node list changed: who may run what is anyone's guess.
       return 'all';
     case 'execution.state':

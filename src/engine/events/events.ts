@@ -28,6 +28,8 @@ export type DroverEvent =
       progress: number;
       /** What the node attached to its report (UFDL forwards it to the job's watchers). */
       details?: Record<string, unknown>;
+      /** What the command says it is doing, when the report carried it. */
+      status?: string;
     }
   | {
       type: 'execution.state';
@@ -41,6 +43,8 @@ export type DroverEvent =
   | { type: 'log.appended'; jobId: number; executionId: number; lines: number }
   | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
   | { type: 'job-type.changed'; jobTypeId: number }
+  /** A limit was made, changed or deleted: jobs naming it may run now, or no longer. */
+  | { type: 'limit.changed'; name: string }
   /** A request that changed (or tried to change) a job was written to the audit trail. */
   | { type: 'audit.recorded'; jobId: number; auditId: number }
   /** An event wrote `count` notifications to the outbox: deliverers look now. */

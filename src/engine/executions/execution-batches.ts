@@ -28,6 +28,7 @@ import {
   failReportedExecution,
   guard,
 } from './execution-reports.js';
+import { repeatedFinish } from './finish-repeats.js';
 
 /** What a node reports about one execution it ran. */
 export interface FinishReport {
@@ -108,7 +109,8 @@ export async function finishExecutions(
 /**
  * One finish call: grouped with the others of the moment, answered as if it were alone.
  * Answers the execution's row as it now is when the write knew it (the common success),
- * so that the caller need not read it again.
+ * so that the caller need not read it again. A repeat of a finish already recorded is
+ * answered with the row too (finish-repeats.ts).
  */
 export async function finishExecution(
   ctx: EngineContext,
@@ -118,7 +120,11 @@ export async function finishExecution(
 ): Promise<ExecutionRow | undefined> {
   const [outcome] = await writeLane(ctx, settings).submit(FINISHES, [{ nodeId, report }]);
   if (!outcome) return undefined;
-  if ('refused' in outcome) throw outcome.refused;
+  if ('refused' in outcome) {
+    const repeated = await repeatedFinish(ctx, nodeId, report, outcome.refused);
+    if (repeated) return repeated;
+    throw outcome.refused;
+  }
   return outcome.execution;
 }
 

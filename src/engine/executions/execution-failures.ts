@@ -1,10 +1,12 @@
 import type { ErrorCategory } from '../../domain/error-categories.js';
 import { invalid } from '../../domain/errors.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
+import { retryDelayMs, storedRetryDelay } from '../../domain/retry-delay.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
 import { findJobType } from '../../store/job-types.js';
+import { countNodeFailure } from '../../store/node-blocks.js';
 import type { ErrorRow, ExecutionRow } from '../../store/schema.js';
 import { findTask } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
@@ -18,7 +20,8 @@ import { settleJob } from '../tasks/task-actions.js';
  * recorded with (named by the node, mapped from its exit code by the job type, or the
  * category's default), then a retry while tries remain and the error allows it, else the
  * task fails and so does its job. The node's reports (execution-reports.ts), the reaper and
- * timeouts all end failures here.
+ * timeouts all end failures here, so here each failure counts against its node, which
+ * past the job's bad-node count stops taking the job (store/node-blocks.ts).
  */
 
 export interface Failure {
@@ -67,12 +70,28 @@ export async function failExecution(
     timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
     ...(failure.usage ? usageColumns(failure.usage) : {}),
   });
+  if (
+    job.bad_node_failures > 0 &&
+    (await countNodeFailure(tx, job.id, execution.node_id, job.bad_node_failures, ctx.clock()))
+  ) {
+    // The node no longer takes the job: waiting reasons and lists show it.
+    emit({ type: 'job.updated', jobId: job.id, fields: ['blockedNodes'] });
+  }
   const task = await findTask(tx, execution.task_id);
   if (!task || task.state !== 'RUNNING') return;
   const tries = task.tries + 1;
   const retryable = job.retry_any_error === 1 || error.should_be_retried === 1;
+  const delay = retryDelayMs(storedRetryDelay(job.retry_delay_json), tries);
   const retried = tries < job.max_tries && retryable;
-  await moveTasks(ctx, tx, emit, job.id, [task], retried ? 'retry' : 'fail', { tries });
+  if (retried && delay > 0) {
+    // It waits PENDING until the reaper queues it again (tasks/retry-release.ts).
+    await moveTasks(ctx, tx, emit, job.id, [task], 'pend', {
+      tries,
+      retry_at: ctx.clock() + delay,
+    });
+  } else {
+    await moveTasks(ctx, tx, emit, job.id, [task], retried ? 'retry' : 'fail', { tries });
+  }
   await enqueueTaskFailureNotifications(
     tx,
     emit,
@@ -80,7 +99,7 @@ export async function failExecution(
     task,
     {
       failures: tries,
-      state: retried ? 'QUEUED' : 'FAILED',
+      state: retried ? (delay > 0 ? 'PENDING' : 'QUEUED') : 'FAILED',
       errorName: error.name,
       errorMessage: message,
     },

@@ -41,6 +41,7 @@ import { syncFrameHolds } from './frame-dependencies.js';
 import { replaceDependencies, replaceFailurePolicy } from './job-dependencies.js';
 import { followChildren, isParentJob } from './job-families.js';
 import { replaceSchedule } from './job-schedules.js';
+import { changeScheduling } from './scheduling-changes.js';
 
 export const JOB_ACTIONS = [
   'suspend',
@@ -207,7 +208,15 @@ export interface JobChanges {
   machineLimitRelease?: number;
   allowList?: string[];
   denyList?: string[];
+  /** Replaces the limits the job names (docs/scheduling.md). */
+  limits?: string[];
+  /** Keep names no limit has yet (Deadline's LimitGroups); otherwise they are refused. */
+  acceptUnknownLimits?: boolean;
   maxTries?: number;
+  /** Failures on one node that block it from the job; 0: never. Blocks made stay. */
+  badNodeFailures?: number;
+  /** Retry delay of failures from now on (domain/retry-delay.ts); NONE for none. */
+  retryDelay?: unknown;
   taskTimeout?: number;
   /** FAIL, COMPLETE or NOTIFY; running executions follow the new action from now on. */
   taskTimeoutAction?: TaskTimeoutAction;
@@ -247,6 +256,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   machineLimit: 'machine_limit',
   machineLimitRelease: 'machine_limit_release',
   maxTries: 'max_tries',
+  badNodeFailures: 'bad_node_failures',
   taskTimeout: 'task_timeout_s',
   taskTimeoutAction: 'task_timeout_action',
   jobTimeout: 'job_timeout_s',
@@ -297,6 +307,7 @@ export async function updateJobSettings(
       await setNodeList(tx, jobId, names);
       fields.push('nodeList');
     }
+    fields.push(...(await changeScheduling(tx, jobId, changes, patch)));
     if (changes.parameters !== undefined) {
       const revision = await findRevisionById(tx, job.job_type_rev_id);
       if (!revision) throw notFound('job type revision', job.job_type_rev_id);

@@ -6,13 +6,19 @@ import {
 import { invalid, notFound } from '../../domain/errors.js';
 import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
-import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
+import {
+  checkJobNumbers,
+  checkMachineLimitRelease,
+  DEFAULT_BAD_NODE_FAILURES,
+} from '../../domain/job-bounds.js';
 import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
 import {
   checkValues,
   type JobTypeDefinition,
   type Resources,
 } from '../../domain/job-type-definition.js';
+import { limitNames } from '../../domain/limits.js';
+import { retryDelayJson } from '../../domain/retry-delay.js';
 import {
   DEFAULT_TASK_TIMEOUT_ACTION,
   isTaskTimeoutAction,
@@ -22,10 +28,13 @@ import {
 import type { Tx } from '../../store/database.js';
 import { findJobTypeByName, findRevision } from '../../store/job-types.js';
 import { addDependencies, findJob, insertJob, setNodeList } from '../../store/jobs.js';
+import { setJobLimits } from '../../store/limits.js';
+import type { JobRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { checkLimitsExist } from '../limits/limits.js';
 import { meetFailedDependencies } from './dependency-failure.js';
 import { syncFrameHolds } from './frame-dependencies.js';
-import { submissionDependencies } from './job-dependencies.js';
+import { existingJobs, submissionDependencies } from './job-dependencies.js';
 import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
 import { insertFrameTasks, insertParameterTasks } from './task-batches.js';
@@ -51,12 +60,23 @@ export interface SubmitJobSpec {
   machineLimitRelease?: number;
   allowList?: string[];
   denyList?: string[];
+  /** Limits its running tasks take (docs/scheduling.md); names matched in lower case. */
+  limits?: string[];
+  /**
+   * Keep limit names no limit has yet (the job waits until one is made), as Deadline's
+   * LimitGroups do; otherwise an unknown name is refused.
+   */
+  acceptUnknownLimits?: boolean;
   resources?: Partial<Resources>;
   taskTimeout?: number;
   /** What a task past taskTimeout does: FAIL (default), COMPLETE or NOTIFY. */
   taskTimeoutAction?: TaskTimeoutAction;
   jobTimeout?: number;
   maxTries?: number;
+  /** Failures of the job on one node that block the node from it (default 3; 0: never). */
+  badNodeFailures?: number;
+  /** How long a failed task waits before its next try (domain/retry-delay.ts); none by default. */
+  retryDelay?: unknown;
   /** Retry any failure while tries remain (default), or only errors marked retryable. */
   retryAnyError?: boolean;
   dependencies?: number[];
@@ -146,6 +166,8 @@ async function prepare(
 
   checkJobNumbers(spec);
   checkMachineLimitRelease(spec.machineLimitRelease);
+  const limits = limitNames(spec.limits ?? []);
+  if (!spec.acceptUnknownLimits) await checkLimitsExist(tx, limits);
   const chunkSize = spec.chunkSize ?? 1;
   const frameText = spec.frames?.trim() ?? '';
   // Counted from the list before any task is made (no frames: one task without frames).
@@ -192,6 +214,8 @@ async function prepare(
   else if (spec.scheduledAt !== undefined) schedule = { kind: 'once', start: spec.scheduledAt };
   const resources = { ...definition.resources, ...spec.resources };
   return {
+    retryDelay: retryDelayJson(spec.retryDelay ?? definition.retryDelay),
+    limits,
     schedule,
     taskTimeoutAction,
     type,
@@ -278,6 +302,8 @@ async function insertJobIn(
       task_timeout_action: p.taskTimeoutAction,
       job_timeout_s: spec.jobTimeout ?? 0,
       max_tries: spec.maxTries ?? p.definition.maxTries,
+      bad_node_failures: spec.badNodeFailures ?? DEFAULT_BAD_NODE_FAILURES,
+      retry_delay_json: p.retryDelay,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       on_dependency_failure: spec.onDependencyFailure ?? DEFAULT_DEPENDENCY_FAILURE_POLICY,
       frame_dependent: byFrame.size > 0 ? 1 : 0,
@@ -301,6 +327,7 @@ async function insertJobIn(
       child_name: parent?.child.name ?? null,
     });
     await setNodeList(tx, jobId, spec.allowList?.length ? spec.allowList : (spec.denyList ?? []));
+    if (p.limits.length > 0) await setJobLimits(tx, jobId, p.limits);
     await addDependencies(
       tx,
       jobId,
@@ -348,6 +375,11 @@ async function insertJobIn(
           ...(spec.onDependencyFailure !== undefined
             ? { onDependencyFailure: spec.onDependencyFailure }
             : {}),
+          ...(spec.badNodeFailures !== undefined ? { badNodeFailures: spec.badNodeFailures } : {}),
+          ...(spec.retryDelay !== undefined ? { retryDelay: spec.retryDelay } : {}),
+          // The children run the parent's work, so they take its limits.
+          ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),
+          ...(spec.acceptUnknownLimits ? { acceptUnknownLimits: true } : {}),
           inputs: own?.inputs ?? values(p.inputs),
           parameters: own?.parameters ?? values(p.parameters),
           // The parent's own dependencies hold back the children that start the family.

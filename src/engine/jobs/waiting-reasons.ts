@@ -12,9 +12,12 @@ import {
   nodeListOf,
   unmetDependencies,
 } from '../../store/jobs.js';
+import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { activeNodes } from '../../store/nodes.js';
 import type { JobRow } from '../../store/schema.js';
+import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
+import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
 
 export interface WaitingReason {
   code:
@@ -31,6 +34,9 @@ export interface WaitingReason {
     | 'NO_NODE_ALLOWED'
     | 'RESOURCES_TOO_LARGE'
     | 'MACHINE_LIMIT_REACHED'
+    | 'NODES_BLOCKED'
+    | 'RETRY_DELAYED'
+    | LimitWait['code']
     | 'NODES_BUSY';
   message: string;
 }
@@ -85,7 +91,16 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
       ...(await dependencyReasons(ctx, job)).filter((r) => r.code !== 'DEPENDENCIES_PENDING'),
     );
   }
-  if (job.tasks_queued === 0) return reasons;
+  if (job.tasks_queued === 0) {
+    const retries = job.retry_delay_json === null ? undefined : await waitingRetries(ctx.db, jobId);
+    if (retries?.next != null) {
+      reasons.push({
+        code: 'RETRY_DELAYED',
+        message: `${retries.count} failed task(s) wait to retry; the next at ${new Date(retries.next).toISOString()}`,
+      });
+    }
+    return reasons;
+  }
 
   const nodes = await activeNodes(ctx.db);
   if (nodes.length === 0) {
@@ -135,6 +150,24 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     });
     return reasons;
   }
+  let usable = fits;
+  if (job.blocked_nodes > 0) {
+    const blocked = new Set(
+      (await nodeFailuresOf(ctx.db, jobId)).filter((b) => b.blocked).map((b) => b.nodeId),
+    );
+    usable = fits.filter((n) => !blocked.has(n.id));
+    if (usable.length === 0) {
+      reasons.push({
+        code: 'NODES_BLOCKED',
+        message: `every node that could run it failed it ${job.bad_node_failures} times and is blocked from it (${fits.map((n) => n.name).join(', ')}); clear them at /api/v1/jobs/${jobId}/node-failures`,
+      });
+      return reasons;
+    }
+  }
+  if (job.uses_limits !== 0) {
+    const waits = await limitWaits(ctx.db, jobId, usable);
+    if (waits.length > 0) return [...reasons, ...waits];
+  }
   if (
     job.machine_limit > 0 &&
     (await otherNodesOnJob(ctx.db, jobId, -1, job.machine_limit_release)) >= job.machine_limit
@@ -147,7 +180,7 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
   }
   reasons.push({
     code: 'NODES_BUSY',
-    message: `${fits.length} node(s) could run it; they are busy with other work or of higher priority`,
+    message: `${usable.length} node(s) could run it; they are busy with other work or of higher priority`,
   });
   return reasons;
 }

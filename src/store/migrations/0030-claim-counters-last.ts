@@ -61,6 +61,7 @@ export function claimCountersLastSchema(dialect: DialectName) {
         v_release double precision;
         v_start boolean;
         v_more boolean;
+        v_room int;
         v_jobs bigint[];
         v_dropped bigint[] := '{}';
         -- Advisory locks are the database's, not the schema's: each schema keys its own.
@@ -111,7 +112,7 @@ export function claimCountersLastSchema(dialect: DialectName) {
           while cardinality(v_skipped) <= p_max_skipped loop
             v_more := false;
             for cand in
-              select j.id, j.machine_limit, j.tasks_queued from jobs as j
+              select j.id, j.machine_limit, j.tasks_queued, j.uses_limits from jobs as j
               where j.state in ('QUEUED', 'RUNNING') and j.deleted_at is null
                 and j.tasks_queued > 0
                 and (j.pool = '' or j.pool = any(v_pools))
@@ -132,6 +133,9 @@ export function claimCountersLastSchema(dialect: DialectName) {
                     and x.state in ('ACQUIRED', 'RUNNING')
                     and (j.machine_limit_release < 0 or x.progress < j.machine_limit_release))
                     < j.machine_limit)
+                and (j.uses_limits = 0 or drover_limits_open(j.id, nd.id, nd.name))
+                and (j.blocked_nodes = 0 or not exists (select 1 from job_node_failures b
+                    where b.job_id = j.id and b.node_id = nd.id and b.blocked = 1))
                 and j.id <> all(v_skipped)
               order by j.priority desc, j.created_at, j.id
               limit p_jobs_per_look
@@ -163,12 +167,28 @@ export function claimCountersLastSchema(dialect: DialectName) {
                   continue;
                 end if;
               end if;
+              v_room := v_want - v_taken;
+              if cand.uses_limits <> 0 then
+                -- Under the limits' locks (0025), concurrent transactions count each other;
+                -- this group's own choices are not RUNNING yet, so it counts those itself:
+                -- every task it chose of a job sharing a limit with this one.
+                v_n := drover_limits_room(cand.id, nd.id, nd.name);
+                if v_n < 0 then
+                  r_contended[i] := true;
+                  continue;
+                end if;
+                v_room := least(v_room, v_n - (select count(*) from unnest(c_job) u
+                  where u in (select o.job_id from job_limits jl
+                    join job_limits o on o.limit_name = jl.limit_name
+                    where jl.job_id = cand.id)));
+                if v_room <= 0 then continue; end if;
+              end if;
               select array_agg(s.id order by s.task_index),
                   array_agg(s.last_status_change order by s.task_index)
                 into v_ids, v_queued
                 from (select t.id, t.task_index, t.last_status_change from tasks t
                   where t.job_id = cand.id and t.state = 'QUEUED' and t.id <> all(c_task)
-                  order by t.task_index limit v_want - v_taken
+                  order by t.task_index limit v_room
                   for update skip locked) s;
               if v_ids is null then
                 -- Tasks left that this group did not choose are held by another transaction.
