@@ -34,22 +34,18 @@ interface LaneItem {
 /** The most items of all kinds one transaction takes. */
 const MAX_ITEMS = 200;
 
-/**
- * PostgreSQL: the lane's transactions at once. DROVER_LANE_TRANSACTIONS overrides it, for
- * benchmarks only (bench/README.md).
- */
+/** PostgreSQL: the lane's transactions at once (1; see WriteLane). */
 const POSTGRES_TRANSACTIONS = transactionsAtOnce(process.env.DROVER_LANE_TRANSACTIONS);
 
 function transactionsAtOnce(setting: string | undefined): number {
-  const n = Number(setting ?? 2);
-  return Number.isInteger(n) && n >= 1 && n <= 8 ? n : 2;
+  const n = Number(setting ?? 1);
+  return Number.isInteger(n) && n >= 1 && n <= 8 ? n : 1;
 }
 
 /**
- * The node protocol's writes, of every node and every kind, in one transaction at a time on
- * SQLite and two on PostgreSQL (a GroupCommit of TRANSACTIONS writers): the finishes, starts
- * and claims that arrive together are written together, finishes first, and are answered
- * after one commit.
+ * The node protocol's writes, of every node and every kind, in one transaction at a time (a
+ * GroupCommit of one writer): the finishes, starts and claims that arrive together are
+ * written together, finishes first, and are answered after one commit.
  *
  * One lane rather than a writer per kind: claims and finishes both move their job's
  * counters, so on PostgreSQL a claim batch and a finish batch of the same job, written side
@@ -59,13 +55,15 @@ function transactionsAtOnce(setting: string | undefined): number {
  * PostgreSQL (bench/peer.ts, single-task protocol, 50 nodes, 3,000 tasks, one quiet
  * machine): a writer per kind, two of each at once, 296 tasks/s; this lane, 422.
  *
- * Two transactions at once were no faster (296 again) while each locked its jobs' rows at
- * its first finish or claim and held them to its commit. They now move every job counter at
- * their end (LaneEnd, migration 0030), so the second transaction's finishes, starts and walk
- * of the queue run while the first one's counters and commit do. On PostgreSQL the server
- * spends most of a transaction waiting for round trips (begin, finishes, starts, the claim,
- * commit; 79% of its event loop idle in a CPU profile of the drain), which the second
- * transaction fills: TRANSACTIONS_MEASURED.
+ * On PostgreSQL a transaction moves its jobs' counters at its end (LaneEnd, migration
+ * 0030), so that it holds their rows for its last statement and its commit only: a second
+ * transaction at once, or a replica's, waits on them for no longer than that. Two at once
+ * were then still no faster on a quiet 2-core machine (bench/peer.ts, 5,000 tasks, 50
+ * nodes, alternating, two rounds): single-task 906 and 882 tasks/s with one, 874 and 779
+ * with two; batched 3,610 and 3,820 with one, 3,242 and 3,690 with two; and the database
+ * spent 0.50–0.54 ms of CPU per task with one against 0.65–0.74 with two (claims that find
+ * each other's rows locked look again). DROVER_LANE_TRANSACTIONS tries more, for
+ * benchmarks on bigger machines (bench/README.md).
  */
 export class WriteLane {
   readonly #commit: GroupCommit<LaneItem, unknown>;
