@@ -8,8 +8,8 @@ export type Settle = (job: JobRow) => Promise<JobRow>;
 /**
  * PostgreSQL: the job counters that a write-lane transaction's finishes have yet to move,
  * moved at its end with its claims' (migration 0030), so that the transaction holds its jobs'
- * rows for its last statement and its commit only, and a second transaction can run beside
- * it (write-lane.ts). The finishes write their executions and tasks at once and leave their
+ * rows for its last statement and its commit only: another transaction that needs them (a
+ * replica's lane, an operator's action) waits no longer than that (write-lane.ts). The finishes write their executions and tasks at once and leave their
  * counts here; the group of claims takes them (claim-group.ts), or, when the transaction
  * claimed nothing, `flush` moves them alone, through the same function, in the same order.
  * Each job's settling waits for its row.

@@ -317,7 +317,7 @@ async function completeMany(
   // queues on is held for as short a time as can be. Taken first, as it once was, it
   // serialised whole transactions: in bench/dispatch.ts (PostgreSQL, batched) most backends
   // were found waiting on `select … from jobs … for update`. On PostgreSQL it moves at the
-  // end of the lane's transaction (LaneEnd), so that two transactions can run at once.
+  // end of the lane's transaction (LaneEnd), with the counters of its claims.
   const done =
     ctx.dialect === 'postgres'
       ? { taskIds: await completeExecutionsLeavingCounters(tx, completions, now), job: undefined }
