@@ -35,18 +35,7 @@ export async function completeExecutionsOfJob(
   now: number,
 ): Promise<{ job: JobRow; taskIds: number[] }> {
   if (dialect === 'postgres') {
-    const rows = await COMPLETE_IN_ONE_STATEMENT.execute(
-      tx,
-      jobId,
-      now,
-      completions.map((c) => c.executionId),
-      completions.map((c) => c.exitCode),
-      completions.map((c) => c.timedOut),
-      completions.map((c) => c.usage.cpu_seconds),
-      completions.map((c) => c.usage.wall_seconds),
-      completions.map((c) => c.usage.peak_memory_bytes),
-      completions.map((c) => c.usage.gpu_seconds),
-    );
+    const rows = await COMPLETE_IN_ONE_STATEMENT.execute(tx, jobId, now, ...columnsOf(completions));
     if (!rows[0]) throw new Error(`job ${jobId} vanished while its executions completed`);
     return { job: rows[0].job, taskIds: rows[0].task_ids.map(Number) };
   }
@@ -92,9 +81,13 @@ export async function completeExecutionsLeavingCounters(
   completions: readonly Completion[],
   now: number,
 ): Promise<number[]> {
-  const rows = await COMPLETE_BUT_COUNTERS.execute(
-    tx,
-    now,
+  const rows = await COMPLETE_BUT_COUNTERS.execute(tx, now, ...columnsOf(completions));
+  return (rows[0]?.task_ids ?? []).map(Number);
+}
+
+/** The completions as the statements below take them: one array per column. */
+function columnsOf(completions: readonly Completion[]) {
+  return [
     completions.map((c) => c.executionId),
     completions.map((c) => c.exitCode),
     completions.map((c) => c.timedOut),
@@ -102,8 +95,7 @@ export async function completeExecutionsLeavingCounters(
     completions.map((c) => c.usage.wall_seconds),
     completions.map((c) => c.usage.peak_memory_bytes),
     completions.map((c) => c.usage.gpu_seconds),
-  );
-  return (rows[0]?.task_ids ?? []).map(Number);
+  ] as const;
 }
 
 /** The executions' update of the statements below, shared by both. */
