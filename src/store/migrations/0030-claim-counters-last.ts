@@ -27,7 +27,9 @@ import type { DialectName } from '../database.js';
  * contended, and its dispatcher looks again). A lock on the node's row could be awaited:
  * a heartbeat locks its node's row and then its executions, which a lane's finishes hold. A machine limit's concurrent claims in other transactions count
  * each other under a transaction-scoped advisory lock per job, tried and never awaited (a
- * job whose lock is held is passed over as contended, as a locked task is).
+ * job whose lock is held is passed over as contended, as a locked task is). The limits'
+ * and blocked nodes' tests that 0025 and 0026 wrote into the old function are here too; a
+ * limit's room also counts this group's choices of the jobs that share the limit.
  */
 export function claimCountersLastSchema(dialect: DialectName) {
   async function up(db: Kysely<unknown>): Promise<void> {
