@@ -98,74 +98,58 @@ function columnsOf(completions: readonly Completion[]) {
   ] as const;
 }
 
-/** The executions' update of the statements below, shared by both. */
-const COMPLETE_EXECUTIONS = (
+type Columns = ReturnType<typeof columnsOf>;
+
+/**
+ * The executions completed (`x`) and their tasks that were RUNNING (`t`): the common part of
+ * both statements below, as the first two of their `with` queries.
+ */
+const COMPLETE_EXECUTIONS_AND_TASKS = (
   now: number,
-  executionIds: number[],
-  exitCodes: (number | null)[],
-  timedOuts: number[],
-  cpuSeconds: (number | null)[],
-  wallSeconds: (number | null)[],
-  peakMemoryBytes: (number | null)[],
-  gpuSeconds: (number | null)[],
+  [
+    executionIds,
+    exitCodes,
+    timedOuts,
+    cpuSeconds,
+    wallSeconds,
+    peakMemoryBytes,
+    gpuSeconds,
+  ]: Columns,
 ) => sql`
-  update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
-    timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
-    ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now},
-    cpu_seconds = v.cpu_seconds, wall_seconds = v.wall_seconds,
-    peak_memory_bytes = v.peak_memory_bytes, gpu_seconds = v.gpu_seconds
-  from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
-    cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
-    cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
-    cast(${gpuSeconds} as double precision[]))
-    as v(id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes, gpu_seconds)
-  where e.id = v.id
-  returning e.task_id
+  x as (
+    update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
+      timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
+      ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now},
+      cpu_seconds = v.cpu_seconds, wall_seconds = v.wall_seconds,
+      peak_memory_bytes = v.peak_memory_bytes, gpu_seconds = v.gpu_seconds
+    from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
+      cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
+      cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
+      cast(${gpuSeconds} as double precision[]))
+      as v(id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes, gpu_seconds)
+    where e.id = v.id
+    returning e.task_id
+  ), t as (
+    update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
+      last_status_change = ${now}, last_modified = ${now}
+    where id in (select task_id from x) and state = 'RUNNING'
+    returning id
+  )
 `;
 
 const COMPLETE_BUT_COUNTERS = compiledQuery(
-  (
-    _db,
-    now: number,
-    executionIds: number[],
-    exitCodes: (number | null)[],
-    timedOuts: number[],
-    cpuSeconds: (number | null)[],
-    wallSeconds: (number | null)[],
-    peakMemoryBytes: (number | null)[],
-    gpuSeconds: (number | null)[],
-  ) => sql<{ task_ids: (number | string)[] }>`
-    with x as (${COMPLETE_EXECUTIONS(now, executionIds, exitCodes, timedOuts, cpuSeconds, wallSeconds, peakMemoryBytes, gpuSeconds)}),
-    t as (
-      update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
-        last_status_change = ${now}, last_modified = ${now}
-      where id in (select task_id from x) and state = 'RUNNING'
-      returning id
-    )
+  (_db, now: number, ...columns: Columns) => sql<{ task_ids: (number | string)[] }>`
+    with ${COMPLETE_EXECUTIONS_AND_TASKS(now, columns)}
     select coalesce(array_agg(id order by id), '{}') as task_ids from t
   `,
 );
 
 const COMPLETE_IN_ONE_STATEMENT = compiledQuery(
-  (
-    _db,
-    jobId: number,
-    now: number,
-    executionIds: number[],
-    exitCodes: (number | null)[],
-    timedOuts: number[],
-    cpuSeconds: (number | null)[],
-    wallSeconds: (number | null)[],
-    peakMemoryBytes: (number | null)[],
-    gpuSeconds: (number | null)[],
-  ) => sql<{ job: JobRow; task_ids: (number | string)[] }>`
-    with x as (${COMPLETE_EXECUTIONS(now, executionIds, exitCodes, timedOuts, cpuSeconds, wallSeconds, peakMemoryBytes, gpuSeconds)}),
-    t as (
-      update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
-        last_status_change = ${now}, last_modified = ${now}
-      where id in (select task_id from x) and state = 'RUNNING'
-      returning id
-    ), j as (
+  (_db, jobId: number, now: number, ...columns: Columns) => sql<{
+    job: JobRow;
+    task_ids: (number | string)[];
+  }>`
+    with ${COMPLETE_EXECUTIONS_AND_TASKS(now, columns)}, j as (
       update jobs set tasks_running = tasks_running - (select count(*) from t),
         tasks_completed = tasks_completed + (select count(*) from t)
       where id = ${jobId} returning *
