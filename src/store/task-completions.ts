@@ -5,7 +5,7 @@ import type { DialectName, Executor } from './database.js';
 import { recordExecutionUsage } from './execution-usage.js';
 import { completeExecutionRows } from './executions.js';
 import { findJob, shiftTaskCounters } from './jobs.js';
-import type { JobRow } from './schema.js';
+import type { ExecutionRow, JobRow } from './schema.js';
 
 /** A live execution that ended well, as its node reported it. */
 export interface Completion {
@@ -70,20 +70,108 @@ export async function completeExecutionsOfJob(
   return { job, taskIds };
 }
 
-/**
- * PostgreSQL, in the write lane: the writes of completeExecutionsOfJob but the job's
- * counters, which the lane moves at the end of its transaction with its claims' (LaneEnd),
- * so that the job's row is not locked from here to the commit. Answers the ids of the tasks
- * that moved.
- */
-export async function completeExecutionsLeavingCounters(
-  tx: Executor,
-  completions: readonly Completion[],
-  now: number,
-): Promise<number[]> {
-  const rows = await COMPLETE_BUT_COUNTERS.execute(tx, now, ...columnsOf(completions));
-  return (rows[0]?.task_ids ?? []).map(Number);
+/** A success as a node reported it, recorded only while the execution is its own and live. */
+export interface ReportedCompletion {
+  executionId: number;
+  nodeId: number;
+  exitCode: number | null;
+  /** The node says the command ran past its timeout (a flag already set stays set). */
+  timedOut: boolean;
+  usage: ExecutionUsageColumns;
 }
+
+/** An execution completeLiveExecutionsLeavingCounters completed. */
+export interface CompletedExecution {
+  /** The row as it now is. */
+  execution: ExecutionRow;
+  /** Its state before: ACQUIRED or RUNNING. */
+  was: 'ACQUIRED' | 'RUNNING';
+  /** Whether its task moved from RUNNING to COMPLETED. */
+  taskMoved: boolean;
+}
+
+/**
+ * PostgreSQL, in the write lane: the fast path of a group of finishes in one statement. It
+ * locks the reported executions that are still live, of the node that reports them, with
+ * their lease, of jobs without a Seed manifest, and records their success as
+ * completeExecutionsOfJob does but for the job's counters, which the lane moves at the end of
+ * its transaction with its claims' (LaneEnd); any other report is left alone for the caller's
+ * one-report path, which reads it again. Those tests were made in JavaScript on rows read by
+ * a `select … for update` first: one round trip more in every lane transaction with a
+ * finish, while the lane writes one transaction at a time (write-lane.ts).
+ */
+export async function completeLiveExecutionsLeavingCounters(
+  tx: Executor,
+  completions: readonly ReportedCompletion[],
+  now: number,
+): Promise<CompletedExecution[]> {
+  if (completions.length === 0) return [];
+  const rows = await COMPLETE_LIVE_BUT_COUNTERS.execute(
+    tx,
+    now,
+    completions.map((c) => c.executionId),
+    completions.map((c) => c.nodeId),
+    completions.map((c) => c.exitCode),
+    completions.map((c) => (c.timedOut ? 1 : 0)),
+    completions.map((c) => c.usage.cpu_seconds),
+    completions.map((c) => c.usage.wall_seconds),
+    completions.map((c) => c.usage.peak_memory_bytes),
+    completions.map((c) => c.usage.gpu_seconds),
+  );
+  return rows.map(({ was_state, task_moved, ...execution }) => ({
+    execution,
+    was: was_state,
+    taskMoved: task_moved,
+  }));
+}
+
+/*
+ * The executions are locked in id order (the lock's rows are sorted before they are
+ * locked), as lockExecutions did, so two transactions lock shared executions in one order.
+ * A row locked meanwhile by another transaction is tested again on its newest version
+ * (PostgreSQL's read-committed recheck), so an execution the reaper just ended is left to
+ * the one-report path, which refuses it. A NOTIFY execution flagged while it ran stays
+ * flagged (`greatest`).
+ */
+const COMPLETE_LIVE_BUT_COUNTERS = compiledQuery(
+  (
+    _db,
+    now: number,
+    executionIds: number[],
+    nodeIds: number[],
+    exitCodes: (number | null)[],
+    timedOuts: number[],
+    cpuSeconds: (number | null)[],
+    wallSeconds: (number | null)[],
+    peakMemoryBytes: (number | null)[],
+    gpuSeconds: (number | null)[],
+  ) => sql<ExecutionRow & { was_state: 'ACQUIRED' | 'RUNNING'; task_moved: boolean }>`
+    with r as (
+      select * from unnest(cast(${executionIds} as bigint[]), cast(${nodeIds} as bigint[]),
+        cast(${exitCodes} as integer[]), cast(${timedOuts} as integer[]),
+        cast(${cpuSeconds} as double precision[]), cast(${wallSeconds} as double precision[]),
+        cast(${peakMemoryBytes} as bigint[]), cast(${gpuSeconds} as double precision[]))
+        as r(id, node_id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes,
+          gpu_seconds)
+    ), v as (
+      select e.id, e.state as was_state, r.exit_code, greatest(r.timed_out, e.timed_out)
+        as timed_out, r.cpu_seconds, r.wall_seconds, r.peak_memory_bytes, r.gpu_seconds
+      from executions e join r on r.id = e.id
+      where e.node_id = r.node_id and e.ended_at is null and e.state in ('ACQUIRED', 'RUNNING')
+        and e.lease_expires_at >= ${now}
+        and not exists (
+          select 1 from jobs j join job_type_revisions jr on jr.id = j.job_type_rev_id
+          where j.id = e.job_id and jr.manifest_json is not null)
+      order by e.id
+      for update of e
+    ), x as (
+      update executions e set ${COMPLETED_EXECUTION(now)}
+      from v where e.id = v.id
+      returning e.*, v.was_state
+    ), ${COMPLETED_TASKS(now)}
+    select x.*, x.task_id in (select id from t) as task_moved from x order by x.id
+  `,
+);
 
 /** The completions as the statements below take them: one array per column. */
 function columnsOf(completions: readonly Completion[]) {
@@ -100,10 +188,25 @@ function columnsOf(completions: readonly Completion[]) {
 
 type Columns = ReturnType<typeof columnsOf>;
 
-/**
- * The executions completed (`x`) and their tasks that were RUNNING (`t`): the common part of
- * both statements below, as the first two of their `with` queries.
- */
+/** An execution that ended well, as `v`'s row of what its node reported sets it. */
+const COMPLETED_EXECUTION = (now: number) => sql`
+  state = 'COMPLETED', progress = 100, exit_code = v.exit_code, timed_out = v.timed_out,
+  started_at = coalesce(e.started_at, ${now}), ended_at = ${now}, last_heartbeat = ${now},
+  last_modified = ${now}, cpu_seconds = v.cpu_seconds, wall_seconds = v.wall_seconds,
+  peak_memory_bytes = v.peak_memory_bytes, gpu_seconds = v.gpu_seconds
+`;
+
+/** The tasks of the executions completed in `x` that were RUNNING, completed (`t`). */
+const COMPLETED_TASKS = (now: number) => sql`
+  t as (
+    update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
+      last_status_change = ${now}, last_modified = ${now}
+    where id in (select task_id from x) and state = 'RUNNING'
+    returning id
+  )
+`;
+
+/** The executions completed (`x`) and their tasks (`t`), as executions ids and columns. */
 const COMPLETE_EXECUTIONS_AND_TASKS = (
   now: number,
   [
@@ -117,11 +220,7 @@ const COMPLETE_EXECUTIONS_AND_TASKS = (
   ]: Columns,
 ) => sql`
   x as (
-    update executions e set state = 'COMPLETED', progress = 100, exit_code = v.exit_code,
-      timed_out = v.timed_out, started_at = coalesce(e.started_at, ${now}),
-      ended_at = ${now}, last_heartbeat = ${now}, last_modified = ${now},
-      cpu_seconds = v.cpu_seconds, wall_seconds = v.wall_seconds,
-      peak_memory_bytes = v.peak_memory_bytes, gpu_seconds = v.gpu_seconds
+    update executions e set ${COMPLETED_EXECUTION(now)}
     from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
       cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
       cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
@@ -129,20 +228,8 @@ const COMPLETE_EXECUTIONS_AND_TASKS = (
       as v(id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes, gpu_seconds)
     where e.id = v.id
     returning e.task_id
-  ), t as (
-    update tasks set state = 'COMPLETED', progress = 100, ended_at = ${now},
-      last_status_change = ${now}, last_modified = ${now}
-    where id in (select task_id from x) and state = 'RUNNING'
-    returning id
-  )
+  ), ${COMPLETED_TASKS(now)}
 `;
-
-const COMPLETE_BUT_COUNTERS = compiledQuery(
-  (_db, now: number, ...columns: Columns) => sql<{ task_ids: (number | string)[] }>`
-    with ${COMPLETE_EXECUTIONS_AND_TASKS(now, columns)}
-    select coalesce(array_agg(id order by id), '{}') as task_ids from t
-  `,
-);
 
 const COMPLETE_IN_ONE_STATEMENT = compiledQuery(
   (_db, jobId: number, now: number, ...columns: Columns) => sql<{

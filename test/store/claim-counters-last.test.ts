@@ -5,7 +5,7 @@ import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { claimGroup, type GroupClaim } from '../../src/store/claim-groups.js';
 import type { Tx } from '../../src/store/database.js';
-import { completeExecutionsLeavingCounters } from '../../src/store/task-completions.js';
+import { completeLiveExecutionsLeavingCounters } from '../../src/store/task-completions.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -136,13 +136,13 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
           .execute(async (tx) => {
             const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
             pidKnown(rows[0]!.pid);
-            const taskIds = await completeExecutionsLeavingCounters(
+            const completed = await completeLiveExecutionsLeavingCounters(
               tx,
               finished.map((e) => ({
                 executionId: e.id,
-                taskId: e.task_id,
+                nodeId: e.node_id,
                 exitCode: 0,
-                timedOut: 0,
+                timedOut: false,
                 usage: {
                   cpu_seconds: null,
                   wall_seconds: null,
@@ -152,7 +152,8 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
               })),
               now,
             );
-            return claimGroup(tx, claims([b, 2]), WALK(now), [{ jobId, count: taskIds.length }]);
+            assert.equal(completed.filter((c) => c.taskMoved).length, 2);
+            return claimGroup(tx, claims([b, 2]), WALK(now), [{ jobId, count: completed.length }]);
           })
           .finally(() => (secondDone = true));
         const pid = await secondPid;

@@ -9,10 +9,11 @@ import { taskStateMachine } from '../../domain/task-state.js';
 import type { Tx } from '../../store/database.js';
 import { lockExecutions } from '../../store/executions.js';
 import { manifestOfJob } from '../../store/job-types.js';
-import type { ExecutionRow, JobRow } from '../../store/schema.js';
+import type { ExecutionRow } from '../../store/schema.js';
 import {
-  completeExecutionsLeavingCounters,
   completeExecutionsOfJob,
+  completeLiveExecutionsLeavingCounters,
+  type CompletedExecution,
 } from '../../store/task-completions.js';
 import type { Emit, EngineContext } from '../context.js';
 import type { LaneEnd } from '../dispatch/lane-end.js';
@@ -183,13 +184,18 @@ interface Slow {
   report: FinishReport;
 }
 
+/** A node's first report of an execution in the group, a success: the fast path may take it. */
+interface Candidate extends Slow {
+  nodeId: number;
+}
+
 /**
  * The common case, successes of live executions of jobs without a Seed manifest, is
  * recorded per job in a few statements whatever the number of finishes: 8 statements for
- * ten finishes of one job, where one finish at a time took about 9 each. Those go first,
- * from the rows read at the start. Everything else (failures, stale tokens, Seed outputs
- * to check, a second call's report of the same execution) then takes the one-report path,
- * which reads its execution again, since a failure may end other executions of its job.
+ * ten finishes of one job, where one finish at a time took about 9 each. Those go first.
+ * Everything else (failures, stale tokens, Seed outputs to check, a second call's report of
+ * the same execution) then takes the one-report path, which reads its execution again,
+ * since a failure may end other executions of its job.
  */
 async function finishIn(
   ctx: EngineContext,
@@ -200,10 +206,8 @@ async function finishIn(
   end: LaneEnd,
 ): Promise<Outcome[][]> {
   const now = ctx.clock();
-  const ids = [...new Set(calls.flatMap((c) => c.map((r) => r.report.executionId)))];
-  const rows = new Map((await lockExecutions(tx, ctx.dialect, ids)).map((e) => [e.id, e]));
   const outcomes: Outcome[][] = calls.map(() => []);
-  const fast = new Map<number, Fast[]>();
+  const candidates: Candidate[] = [];
   const slow: Slow[] = [];
   /** The call that first reported each execution. */
   const firstCall = new Map<number, number>();
@@ -215,48 +219,117 @@ async function finishIn(
         outcomes[call]![index] = {
           refused: new DroverError('STALE_LEASE', `execution ${id} is reported twice in one batch`),
         };
-        continue;
-      }
-      if (first === undefined) firstCall.set(id, call);
-      const execution = rows.get(id);
-      if (!execution) {
-        outcomes[call]![index] = { refused: notFound('execution', id) };
-      } else if (
-        first === undefined &&
-        report.success &&
-        nodeId !== undefined &&
-        execution.node_id === nodeId &&
-        LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState) &&
-        execution.lease_expires_at >= now
-      ) {
-        const items = fast.get(execution.job_id) ?? [];
-        items.push({ call, index, report, execution });
-        fast.set(execution.job_id, items);
+      } else if (first === undefined && report.success && nodeId !== undefined) {
+        candidates.push({ call, index, nodeId, report });
       } else {
         slow.push({ call, index, nodeId, report });
       }
+      if (first === undefined) firstCall.set(id, call);
     }
   }
-  // Jobs in id order: two transactions that lock the same jobs lock them in the same order.
-  for (const jobId of [...fast.keys()].sort((a, b) => a - b)) {
-    const items = fast.get(jobId)!;
-    if (await hasManifest(ctx, tx, jobId)) {
-      for (const item of items) slow.push({ ...item, nodeId: item.execution.node_id });
-      continue;
-    }
-    const completed = await completeMany(ctx, tx, emit, jobId, items, now, end);
-    items.forEach((item, i) => {
-      outcomes[item.call]![item.index] = { ok: true, execution: completed[i] };
-    });
+  const fastIn = ctx.dialect === 'postgres' ? completeFastInPostgres : completeFastInSqlite;
+  const done = await fastIn(ctx, tx, emit, candidates, now, end);
+  for (const c of candidates) {
+    const execution = done.get(c.report.executionId);
+    if (execution) outcomes[c.call]![c.index] = { ok: true, execution };
+    else slow.push(c);
   }
+  if (slow.length === 0) return outcomes;
   slow.sort((a, b) => a.call - b.call || a.index - b.index);
   // A failure reads its job's counters and may end the job: they must be whole first.
-  if (slow.length > 0) await end.flush(tx);
+  await end.flush(tx);
+  const found = new Set(
+    (
+      await lockExecutions(tx, ctx.dialect, [...new Set(slow.map((s) => s.report.executionId))])
+    ).map((e) => e.id),
+  );
   for (const { call, index, nodeId, report } of slow) {
-    outcomes[call]![index] = await finishOne(ctx, tx, emit, settings, nodeId, report);
+    outcomes[call]![index] = found.has(report.executionId)
+      ? await finishOne(ctx, tx, emit, settings, nodeId, report)
+      : { refused: notFound('execution', report.executionId) };
   }
   return outcomes;
 }
+
+/** The fast path's executions, by id, as they now are; the rest take the one-report path. */
+type FastPath = (
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  candidates: readonly Candidate[],
+  now: number,
+  end: LaneEnd,
+) => Promise<Map<number, ExecutionRow>>;
+
+/**
+ * PostgreSQL: one statement tests, locks and completes them all
+ * (completeLiveExecutionsLeavingCounters), and the jobs' counters move at the lane's end.
+ */
+const completeFastInPostgres: FastPath = async (ctx, tx, emit, candidates, now, end) => {
+  const completed = await completeLiveExecutionsLeavingCounters(
+    tx,
+    candidates.map(({ nodeId, report }) => ({
+      executionId: report.executionId,
+      nodeId,
+      exitCode: exitCodeOf(report),
+      timedOut: report.timedOut ?? false,
+      usage: usageColumns(report.usage),
+    })),
+    now,
+  );
+  const byJob = new Map<number, CompletedExecution[]>();
+  for (const c of completed) {
+    const of = byJob.get(c.execution.job_id) ?? [];
+    of.push(c);
+    byJob.set(c.execution.job_id, of);
+  }
+  for (const [jobId, executions] of [...byJob].sort(([a], [b]) => a - b)) {
+    taskStateMachine.apply('RUNNING', 'complete');
+    for (const { execution, was } of executions) {
+      if (was === 'ACQUIRED') executionStateMachine.apply(was, 'start', execution.id);
+      executionStateMachine.apply('RUNNING', 'complete', execution.id);
+      if (was === 'ACQUIRED') emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+      emitExecutionMoved(emit, execution, 'RUNNING', 'COMPLETED');
+    }
+    const taskIds = executions
+      .filter((e) => e.taskMoved)
+      .map((e) => e.execution.task_id)
+      .sort((a, b) => a - b);
+    emitTasksMoved(emit, jobId, taskIds, 'RUNNING', 'COMPLETED');
+    end.completed(jobId, taskIds.length, (job) =>
+      settleFreshJob(ctx, tx, emit, job, undefined, taskIds),
+    );
+  }
+  return new Map(completed.map((c) => [c.execution.id, c.execution]));
+};
+
+/** SQLite: the rows read first, tested here, and written per job. */
+const completeFastInSqlite: FastPath = async (ctx, tx, emit, candidates, now) => {
+  const ids = candidates.map((c) => c.report.executionId);
+  const rows = new Map((await lockExecutions(tx, ctx.dialect, ids)).map((e) => [e.id, e]));
+  const fast = new Map<number, Fast[]>();
+  for (const { call, index, nodeId, report } of candidates) {
+    const execution = rows.get(report.executionId);
+    if (
+      execution &&
+      execution.node_id === nodeId &&
+      LIVE_EXECUTION_STATES.includes(execution.state as ExecutionState) &&
+      execution.lease_expires_at >= now
+    ) {
+      const items = fast.get(execution.job_id) ?? [];
+      items.push({ call, index, report, execution });
+      fast.set(execution.job_id, items);
+    }
+  }
+  const done = new Map<number, ExecutionRow>();
+  for (const jobId of [...fast.keys()].sort((a, b) => a - b)) {
+    const items = fast.get(jobId)!;
+    if (await hasManifest(ctx, tx, jobId)) continue;
+    const completed = await completeMany(ctx, tx, emit, jobId, items, now);
+    items.forEach((item, i) => done.set(item.execution.id, completed[i]!));
+  }
+  return done;
+};
 
 /** Whether each job has a Seed manifest, per engine: a job's revision never changes. */
 const manifests = new WeakMap<EngineContext, Map<number, boolean>>();
@@ -289,7 +362,7 @@ async function finishOne(
   return { ok: true };
 }
 
-/** Successes of one job's live executions: the same changes as completeIn, batched. */
+/** SQLite: successes of one job's live executions, the same changes as completeIn, batched. */
 async function completeMany(
   ctx: EngineContext,
   tx: Tx,
@@ -297,7 +370,6 @@ async function completeMany(
   jobId: number,
   items: readonly Fast[],
   now: number,
-  end: LaneEnd,
 ): Promise<ExecutionRow[]> {
   taskStateMachine.apply('RUNNING', 'complete');
   const completions = items.map(({ report, execution }) => {
@@ -314,22 +386,15 @@ async function completeMany(
     };
   });
   // The job's row is written last, so the row lock every finish and claim of this job
-  // queues on is held for as short a time as can be. Taken first, as it once was, it
-  // serialised whole transactions: in bench/dispatch.ts (PostgreSQL, batched) most backends
-  // were found waiting on `select … from jobs … for update`. On PostgreSQL it moves at the
-  // end of the lane's transaction (LaneEnd), with the counters of its claims.
-  const done =
-    ctx.dialect === 'postgres'
-      ? { taskIds: await completeExecutionsLeavingCounters(tx, completions, now), job: undefined }
-      : await completeExecutionsOfJob(tx, ctx.dialect, jobId, completions, now);
+  // queues on is held for as short a time as can be (on PostgreSQL, where that lock
+  // matters, the lane moves it at its end: completeFastInPostgres).
+  const done = await completeExecutionsOfJob(tx, ctx.dialect, jobId, completions, now);
   for (const { execution } of items) {
     if (execution.state === 'ACQUIRED') emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
     emitExecutionMoved(emit, execution, 'RUNNING', 'COMPLETED');
   }
   emitTasksMoved(emit, jobId, done.taskIds, 'RUNNING', 'COMPLETED');
-  const settle = (job: JobRow) => settleFreshJob(ctx, tx, emit, job, undefined, done.taskIds);
-  if (done.job) await settle(done.job);
-  else end.completed(jobId, done.taskIds.length, settle);
+  await settleFreshJob(ctx, tx, emit, done.job, undefined, done.taskIds);
   // The rows as completeExecutionsOfJob wrote them, from the rows locked before it.
   return items.map(({ execution }, i) => ({
     ...execution,
