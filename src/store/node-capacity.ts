@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
 import { parseGpuIds } from '../domain/gpu-ids.js';
 import { compiledQuery } from './compiled-queries.js';
-import type { Executor } from './database.js';
+import type { DialectName, Executor } from './database.js';
 import type { NodeRow } from './schema.js';
 
 /*
@@ -98,4 +98,27 @@ export async function setExecutionGpus(
 
 const SET_GPUS = compiledQuery((db, executionId: number, gpuIds: string) =>
   db.updateTable('executions').set({ gpu_ids: gpuIds }).where('id', '=', executionId),
+);
+
+/**
+ * PostgreSQL: the advisory lock drover_claim takes on a node (migration 0030), tried and
+ * never awaited, so that a claim outside it (UFDL's claim of a named job) counts the node's
+ * capacity and gives GPU indexes without a concurrent claim of the same node doing the same.
+ * SQLite runs one writing transaction at a time: always true.
+ */
+export async function tryNodeClaimLock(
+  db: Executor,
+  dialect: DialectName,
+  nodeId: number,
+): Promise<boolean> {
+  if (dialect !== 'postgres') return true;
+  const row = await NODE_CLAIM_LOCK.executeTakeFirst(db, nodeId);
+  return row?.ok === true;
+}
+
+const NODE_CLAIM_LOCK = compiledQuery(
+  (_db, nodeId: number) => sql<{ ok: boolean }>`
+    select pg_try_advisory_xact_lock(hashtext(current_schema() || '/drover_claim/node'),
+      cast(${nodeId} % 2147483647 as int)) as ok
+  `,
 );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
@@ -107,6 +108,23 @@ for (const database of TEST_DATABASES) {
           got.map((e) => e.job_id),
           [heavy, heavy, plain, plain],
         );
+      }));
+
+    it("UFDL's claim of a named job counts capacity and gives GPU indexes too", () =>
+      withEngine(database, async (t, f) => {
+        const node = await f.node('n1', { gpus: 2, slots: 4 });
+        const held = await f.claim(node, 1);
+        assert.equal(held.length, 0);
+        const a = await f.submit({ resources: { gpus: 1 } });
+        const b = await f.submit({ resources: { gpus: 1 } });
+        const c = await f.submit({ resources: { gpus: 1 } });
+        const claim = (job: number) =>
+          claimSingleTaskJob(t.engine.ctx, t.engine.settings, job, node);
+        assert.equal((await claim(a)).kind, 'acquired');
+        assert.equal((await claim(b)).kind, 'acquired');
+        const third = await claim(c);
+        assert.equal(third.kind, 'refused');
+        assert.deepEqual((await f.live(node)).map((l) => l.gpus).sort(), ['0', '1']);
       }));
 
     it('GPU indexes are never given twice, however many claims race for them', () =>
