@@ -69,6 +69,15 @@ export interface Resources {
 
 export const NO_RESOURCES: Resources = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
 
+/**
+ * Whether a job asking these per task is placed by capacity (the sum over a node's running
+ * tasks must fit the node) rather than by slots alone. Disk is scratch space checked per
+ * task, not summed.
+ */
+export function usesCapacity(r: Resources): boolean {
+  return r.cpus > 0 || r.mem > 0 || r.gpus > 0;
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function checkName(what: string, name: unknown): string {

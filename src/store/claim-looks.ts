@@ -23,6 +23,8 @@ export interface DispatchableJob {
   machine_limit: number;
   /** 1: it names limits, whose room the claim counts again (limits.ts). */
   uses_limits: number;
+  /** 1: it asks cpus, memory or gpus, whose room on the node the claim counts (0035). */
+  uses_capacity: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function dispatchableJobs(
     id: Number(r.id),
     machine_limit: Number(r.machine_limit),
     uses_limits: Number(r.uses_limits),
+    uses_capacity: Number(r.uses_capacity),
   }));
 }
 
@@ -87,7 +90,7 @@ function dispatchableJobsQuery(dialect: DialectName) {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
       const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
       return sql<DispatchableJob>`
-        select j.id, j.machine_limit, j.uses_limits from jobs as j ${indexed}
+        select j.id, j.machine_limit, j.uses_limits, j.uses_capacity from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and (j.pool = '' or j.pool in (${list(pools)}))
           and (j.grp = '' or j.grp in (${list(groups)}))

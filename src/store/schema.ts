@@ -186,6 +186,11 @@ export interface JobsTable {
   node_list_mode: 'NONE' | 'ALLOW' | 'DENY';
   /** 1: the job names limits (job_limits), which the claim then checks (migration 0025). */
   uses_limits: Generated<number>;
+  /**
+   * 1: the job asks cpus, memory or gpus per task, which the claim sums over a node's live
+   * executions (migration 0035); 0: slots alone.
+   */
+  uses_capacity: Generated<number>;
   /** Failures of the job on one node that block the node from it; 0: never (migration 0026). */
   bad_node_failures: Generated<number>;
   /** How many nodes are blocked from the job (job_node_failures.blocked). */
@@ -356,6 +361,8 @@ export interface ExecutionsTable {
   gpu_seconds: number | null;
   /** What the command last said it is doing (OpenJD `openjd_status`; 0031). */
   status_message: string | null;
+  /** The node's GPU indexes given to it, '0,2'; '' for none (0035). */
+  gpu_ids: string;
 }
 
 export interface LogBatchesTable {

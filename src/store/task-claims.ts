@@ -192,6 +192,7 @@ const INSERT_EXECUTIONS = compiledQuery(
           ended_at: null,
           last_heartbeat: now,
           last_modified: now,
+          gpu_ids: '',
         })),
       )
       .returningAll(),

@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gpuEnvironment } from '../domain/gpu-ids.js';
 import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
 import { describeUsage } from './cgroup.js';
 import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
@@ -199,6 +200,8 @@ export class TaskRun {
       const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: this.options.nodeName };
       for (const name of PRIVATE_ENV) delete base[name];
       env = buildEnv(base, definition.env, values);
+      // Last, so that a job type's env cannot show the task GPUs another task was given.
+      if (order.execution.gpus) Object.assign(env, gpuEnvironment(order.execution.gpus));
     } catch (error) {
       return this.launchFailed(logs, `the command could not be built: ${(error as Error).message}`);
     }

@@ -2,7 +2,12 @@ import type { JobTypeDefinition } from '../domain/job-type-definition.js';
 
 /** What an acquire answers (the parts of it the worker reads). */
 export interface WorkOrder {
-  execution: { id: number; leaseExpiresAt: string | null };
+  execution: {
+    id: number;
+    leaseExpiresAt: string | null;
+    /** The node's GPU indexes given to this task; absent when its job asks no gpus. */
+    gpus?: number[];
+  };
   task: {
     id: number;
     frames: string;

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { dependencyFailurePolicyOf } from '../../domain/dependency-failure.js';
+import { parseGpuIds } from '../../domain/gpu-ids.js';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import { nodeStatus } from '../../domain/node-status.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
@@ -138,6 +139,7 @@ export function executionJson(row: ExecutionRow): Static<typeof Execution> {
       peakMemoryBytes: row.peak_memory_bytes,
       gpuSeconds: row.gpu_seconds,
     },
+    ...(row.gpu_ids ? { gpus: parseGpuIds(row.gpu_ids) } : {}),
   };
 }
 

@@ -353,6 +353,12 @@ export const Execution = Type.Object(
     startedAt: Time,
     endedAt: Time,
     usage: ExecutionUsage,
+    gpus: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0 }), {
+        description:
+          "The node's GPU indexes given to this execution (a job asking gpus); the worker shows the task only these",
+      }),
+    ),
   },
   { $id: 'Execution' },
 );

@@ -4,6 +4,7 @@ import type { Tx } from '../../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../../store/executions.js';
 import { lockJob } from '../../store/jobs.js';
 import { limitRoom } from '../../store/limits.js';
+import { capacityRoom } from '../../store/node-capacity.js';
 import { updateNode } from '../../store/nodes.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
@@ -21,7 +22,7 @@ import {
   type Look,
 } from './claim-walk.js';
 import { FirstLooks } from './first-looks.js';
-import { dispatchTasks } from './task-dispatch.js';
+import { dispatchTasks, giveGpus } from './task-dispatch.js';
 import { WaitQueue } from './wait-queue.js';
 import { writeLane, type LaneKind } from './write-lane.js';
 
@@ -244,10 +245,16 @@ export class Dispatcher {
           continue;
         }
         // The look may be shared or older than a claim of this transaction: count again.
-        const room =
+        let room =
           candidate.uses_limits === 0
             ? want - taken.length
             : Math.min(want - taken.length, await limitRoom(tx, candidate.id, node));
+        // Capacity is counted afresh in this transaction, which includes this group's claims.
+        const capacity =
+          candidate.uses_capacity === 0 || room <= 0
+            ? undefined
+            : await capacityRoom(tx, node, candidate.id);
+        if (capacity) room = Math.min(room, capacity.room);
         if (room <= 0) continue;
         const tasks = await queuedTasksOf(tx, ctx.dialect, candidate.id, room);
         if (tasks.length === 0) {
@@ -266,6 +273,9 @@ export class Dispatcher {
           continue;
         }
         const { dispatched, job } = claimed;
+        if (capacity && capacity.gpusPerTask > 0) {
+          await giveGpus(tx, dispatched, capacity.free.gpuIds, capacity.gpusPerTask);
+        }
         const type = await this.#rows.type(tx, job.job_type_id);
         const revision = await this.#rows.revision(tx, job.job_type_rev_id);
         if (!type || !revision) throw notFound('job type', job.job_type_id);

@@ -9,6 +9,7 @@ import {
   markOutputsOfJobDeleted,
 } from '../../store/named-outputs.js';
 import { nodeFailuresOf } from '../../store/node-blocks.js';
+import { capacityRoom, tryNodeClaimLock } from '../../store/node-capacity.js';
 import { findNode, updateNode } from '../../store/nodes.js';
 import { findOutput, insertOutput, type OutputRow } from '../../store/outputs.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
@@ -18,7 +19,7 @@ import { lockedJob } from '../jobs/job-actions.js';
 import { checkOutputName, DEFAULT_UPLOAD_LIMIT, withStagedUpload } from '../outputs/outputs.js';
 import type { EngineSettings } from '../settings.js';
 import { changeJobState, endExecution, moveTasks } from '../state-changes.js';
-import { dispatchTask } from './task-dispatch.js';
+import { dispatchTask, giveGpus } from './task-dispatch.js';
 
 /*
  * Control of jobs that have exactly one task, by a node that names the job it wants
@@ -90,9 +91,27 @@ export async function claimSingleTaskJob(
     const node = await findNode(tx, nodeId);
     if (!node) return { kind: 'refused', reason: `node ${nodeId} does not exist` };
     if (node.enabled !== 1) return { kind: 'refused', reason: `node ${nodeId} is disabled` };
+    let capacity: Awaited<ReturnType<typeof capacityRoom>> | undefined;
+    if (job.uses_capacity !== 0) {
+      // Under the node's claim lock, as the queue's claims count: never awaited (a claim of
+      // the node holds it for milliseconds), so the node asks again.
+      if (!(await tryNodeClaimLock(tx, ctx.dialect, nodeId))) {
+        return { kind: 'refused', reason: `node ${nodeId} is claiming other work; try again` };
+      }
+      capacity = await capacityRoom(tx, node, jobId);
+      if (capacity.room < 1) {
+        return {
+          kind: 'refused',
+          reason: `node ${nodeId} has no room for job ${jobId} (cpus ${job.req_cpus}, mem ${job.req_mem} MiB, gpus ${job.req_gpus}) beside what it runs`,
+        };
+      }
+    }
     const now = ctx.clock();
     await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE' });
     const { execution } = await dispatchTask(ctx, tx, emit, task, nodeId, settings.leaseMs);
+    if (capacity && capacity.gpusPerTask > 0) {
+      await giveGpus(tx, [{ execution, task }], capacity.free.gpuIds, capacity.gpusPerTask);
+    }
     return { kind: 'acquired', executionId: execution.id };
   });
 }

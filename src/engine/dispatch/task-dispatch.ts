@@ -1,5 +1,6 @@
 import { taskStateMachine, type TaskState } from '../../domain/task-state.js';
 import type { Tx } from '../../store/database.js';
+import { setExecutionGpus } from '../../store/node-capacity.js';
 import type { ExecutionRow, JobRow, TaskRow } from '../../store/schema.js';
 import { claimTasks } from '../../store/task-claims.js';
 import type { Emit, EngineContext } from '../context.js';
@@ -84,4 +85,21 @@ export async function dispatchTask(
   const claimed = await dispatchTasks(ctx, tx, emit, task.job_id, [task], nodeId, { leaseMs });
   // Without skipLockedJob the claim waits for the job's row, and always takes the task.
   return { execution: claimed!.dispatched[0]!.execution, job: claimed!.job };
+}
+
+/**
+ * SQLite: each task of a claim its own GPU indexes, in order from those free; the room the
+ * claim counted guarantees there are enough. PostgreSQL gives them inside drover_claim.
+ */
+export async function giveGpus(
+  tx: Tx,
+  dispatched: readonly Dispatched[],
+  free: readonly number[],
+  perTask: number,
+): Promise<void> {
+  for (const [i, { execution }] of dispatched.entries()) {
+    const ids = free.slice(i * perTask, (i + 1) * perTask).join(',');
+    await setExecutionGpus(tx, execution.id, ids);
+    execution.gpu_ids = ids;
+  }
 }

@@ -16,6 +16,7 @@ import {
   checkValues,
   type JobTypeDefinition,
   type Resources,
+  usesCapacity,
 } from '../../domain/job-type-definition.js';
 import { limitNames } from '../../domain/limits.js';
 import { retryDelayJson } from '../../domain/retry-delay.js';
@@ -297,6 +298,7 @@ async function insertJobIn(
       req_mem: p.resources.mem,
       req_disk: p.resources.disk,
       req_gpus: p.resources.gpus,
+      uses_capacity: usesCapacity(p.resources) ? 1 : 0,
       task_timeout_s: spec.taskTimeout ?? p.definition.taskTimeout,
       task_timeout_action: p.taskTimeoutAction,
       job_timeout_s: spec.jobTimeout ?? 0,

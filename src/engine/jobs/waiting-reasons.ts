@@ -13,8 +13,9 @@ import {
   unmetDependencies,
 } from '../../store/jobs.js';
 import { nodeFailuresOf } from '../../store/node-blocks.js';
+import { freeCapacity, tasksThatFit, type FreeCapacity } from '../../store/node-capacity.js';
 import { activeNodes } from '../../store/nodes.js';
-import type { JobRow } from '../../store/schema.js';
+import type { JobRow, NodeRow } from '../../store/schema.js';
 import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
@@ -37,6 +38,7 @@ export interface WaitingReason {
     | 'NODES_BLOCKED'
     | 'RETRY_DELAYED'
     | LimitWait['code']
+    | 'CAPACITY_FULL'
     | 'NODES_BUSY';
   message: string;
 }
@@ -178,11 +180,43 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     });
     return reasons;
   }
+  if (job.uses_capacity !== 0) {
+    const full = await capacityFull(ctx, job, usable);
+    if (full) return [...reasons, full];
+  }
   reasons.push({
     code: 'NODES_BUSY',
     message: `${usable.length} node(s) could run it; they are busy with other work or of higher priority`,
   });
   return reasons;
+}
+
+/**
+ * A job placed by capacity whose task fits none of the nodes that could run it, as they are
+ * loaded now: what it asks and the node with the most room, so the operator sees how far off
+ * it is.
+ */
+async function capacityFull(
+  ctx: EngineContext,
+  job: JobRow,
+  nodes: readonly NodeRow[],
+): Promise<WaitingReason | undefined> {
+  let best: { node: NodeRow; free: FreeCapacity } | undefined;
+  for (const node of nodes) {
+    const free = await freeCapacity(ctx.db, node);
+    if (tasksThatFit(free, job) > 0) return undefined;
+    if (!best || free.cpus > best.free.cpus) best = { node, free };
+  }
+  if (!best) return undefined;
+  const f = best.free;
+  return {
+    code: 'CAPACITY_FULL',
+    message: `no node has room for a task of it (cpus ${job.req_cpus}, mem ${job.req_mem} MiB, gpus ${job.req_gpus} per task) beside what it runs; the most free, ${best.node.name}, has cpus ${round(f.cpus)}, mem ${round(f.mem)} MiB, gpus ${round(f.gpus)}`,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 /** When the job's schedule next starts (ISO 8601), or null if it never does again. */
