@@ -1,9 +1,9 @@
 import type { Executor } from './database.js';
-import { withScaleTables, type JobJsonOutputsTable } from './scale-schema.js';
+import { withSourceTables, type JobJsonOutputsTable } from './source-tables.js';
 
 /** Keeps a job's json outputs; a later successful execution's replace an earlier one's. */
 export async function saveJobJsonOutputs(tx: Executor, row: JobJsonOutputsTable): Promise<void> {
-  await withScaleTables(tx)
+  await withSourceTables(tx)
     .insertInto('job_json_outputs')
     .values(row)
     .onConflict((oc) =>
@@ -21,7 +21,7 @@ export async function jsonOutputsOfJob(
   db: Executor,
   jobId: number,
 ): Promise<Record<string, unknown>> {
-  const row = await withScaleTables(db)
+  const row = await withSourceTables(db)
     .selectFrom('job_json_outputs')
     .select('values_json')
     .where('job_id', '=', jobId)

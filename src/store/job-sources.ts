@@ -1,10 +1,10 @@
 import type { Executor } from './database.js';
-import { withScaleTables, type JobSourcesTable } from './scale-schema.js';
+import { withSourceTables, type JobSourcesTable } from './source-tables.js';
 
 export type JobSources = JobSourcesTable;
 
 export async function insertJobSources(tx: Executor, row: JobSources): Promise<void> {
-  await withScaleTables(tx).insertInto('job_sources').values(row).execute();
+  await withSourceTables(tx).insertInto('job_sources').values(row).execute();
 }
 
 export async function sourcesOfJobs(
@@ -12,7 +12,7 @@ export async function sourcesOfJobs(
   jobIds: readonly number[],
 ): Promise<Map<number, JobSources>> {
   if (jobIds.length === 0) return new Map();
-  const rows = await withScaleTables(db)
+  const rows = await withSourceTables(db)
     .selectFrom('job_sources')
     .selectAll()
     .where('job_id', 'in', jobIds)

@@ -8,18 +8,18 @@ import {
   type BatchRow,
   type TriggerEventRow,
 } from '../../store/events-and-batches.js';
+import { blockedJobIds } from '../../store/failed-dependencies.js';
 import { inputFileNamesOfJobs } from '../../store/files.js';
 import { sourcesOfJobs, type JobSources } from '../../store/job-sources.js';
 import { findErrorsByNames } from '../../store/job-type-errors.js';
 import { activeNodes } from '../../store/nodes.js';
-import { blockedJobIds } from '../../store/scale-job-list.js';
 import {
   jobTypesByIds,
   latestExecutionsOfJobs,
   latestRevisions,
   nodesByIds,
   revisionsByIds,
-} from '../../store/scale-related.js';
+} from '../../store/rows-by-ids.js';
 import type {
   ErrorRow,
   ExecutionRow,

@@ -6,7 +6,7 @@ import {
   type ScaleJobFilter,
   type ScaleSort,
   type ScaleSortField,
-} from '../../store/scale-job-list.js';
+} from './job-list.js';
 import { badParameter, type Params } from './params.js';
 import { conditionsOf } from './status-mapping.js';
 

@@ -6,8 +6,7 @@ import type { DataV6 } from '../../formats/seed/seed-data.js';
 import { seedOutputValues } from '../../formats/seed/seed-outputs.js';
 import { findFiles, type FileRow, type ProductFileRow } from '../../store/files.js';
 import { findJob } from '../../store/jobs.js';
-import { listScaleJobs } from '../../store/scale-job-list.js';
-import { executionsOfJob } from '../../store/scale-related.js';
+import { executionsOfJob } from '../../store/rows-by-ids.js';
 import type { ExecutionRow, JobRow } from '../../store/schema.js';
 import {
   errorFor,
@@ -18,6 +17,7 @@ import {
   type JobContext,
 } from './job-context.js';
 import { legacyListFilter, orderOf } from './job-filters.js';
+import { listScaleJobs } from './job-list.js';
 import { paginate } from './pagination.js';
 import { badParameter, notFoundError, Params, scaleTime as time } from './params.js';
 import { eventJson, fileJson, scaleMaxTries } from './serializers.js';

@@ -1,5 +1,5 @@
-import type { JobStateCondition } from '../../store/scale-job-list.js';
 import type { JobRow } from '../../store/schema.js';
+import type { JobStateCondition } from './job-list.js';
 
 /*
  * Scale's job statuses against Drover's engine, both ways, in one table. A row reads

@@ -10,13 +10,15 @@ import { seedOutputData } from '../../formats/seed/seed-outputs.js';
 import { findBatches } from '../../store/events-and-batches.js';
 import { findExecution } from '../../store/executions.js';
 import { listJobInputFiles } from '../../store/files.js';
+import { setJobDialect } from '../../store/job-dialect-data.js';
 import { findErrorsByIds } from '../../store/job-type-errors.js';
 import { findJob } from '../../store/jobs.js';
-import { listScaleJobs, matchingJobIds } from '../../store/scale-job-list.js';
-import { executionOfJob, listJobExecutions, setJobDialect } from '../../store/scale-related.js';
+import { executionOfJob } from '../../store/rows-by-ids.js';
 import { auditEntryOf, scaleBulkJobIds } from '../authorization/audit-hook.js';
+import { listJobExecutions } from './execution-and-type-lists.js';
 import { loadJobContext, withExecutions } from './job-context.js';
 import { bulkFilter, orderOf, v6ListFilter } from './job-filters.js';
+import { listScaleJobs, matchingJobIds } from './job-list.js';
 import { paginate } from './pagination.js';
 import { badParameter, notFoundError, Params } from './params.js';
 import {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { priorityToScale } from '../../domain/priority.js';
 import type { Engine } from '../../engine/engine.js';
-import { queueGroups } from '../../store/scale-queue.js';
-import { jobTypesByIds } from '../../store/scale-related.js';
+import { queueGroups } from '../../store/queue-groups.js';
+import { jobTypesByIds } from '../../store/rows-by-ids.js';
 import { loadJobTypeContext } from './job-context.js';
 import { paginate } from './pagination.js';
 import { scaleTime as time } from './params.js';

@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
-import { findUfdlJob, type UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 import { NOT_FOUND, UfdlError } from './errors.js';
 import { renderJobs } from './job-json.js';
+import { findUfdlJob, type UfdlJobViewRow } from './job-view.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

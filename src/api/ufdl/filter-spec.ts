@@ -1,5 +1,5 @@
-import type { UfdlColumnKind, UfdlCondition, UfdlOrder } from '../../store/ufdl-job-list.js';
 import { UfdlError } from './errors.js';
+import type { UfdlColumnKind, UfdlCondition, UfdlOrder } from './filter-tree.js';
 
 /*
  * UFDL's FilterSpec (ufdl-json-messages core/filter): an optional body of the list actions,

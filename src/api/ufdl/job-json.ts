@@ -7,7 +7,7 @@ import {
   outputsOfCompletedChildren,
 } from '../../store/named-outputs.js';
 import type { OutputRow } from '../../store/outputs.js';
-import type { UfdlJobViewRow } from '../../store/ufdl-job-list.js';
+import type { UfdlJobViewRow } from './job-view.js';
 
 /* The UFDL JSON of jobs and job outputs (reference §2, §8). */
 

@@ -2,13 +2,13 @@ import type { FastifyRequest } from 'fastify';
 import { markOutputRemoved } from '../../engine/dispatch/single-task-job-control.js';
 import { purgeOutput, reinstateOutput } from '../../engine/outputs/output-deletion.js';
 import { findOutput } from '../../store/outputs.js';
-import { listUfdlOutputs } from '../../store/ufdl-output-list.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';
 import { pkOf, type UfdlFace } from './context.js';
 import { badArgumentType, badArgumentValue, NOT_FOUND, UfdlError } from './errors.js';
 import { parseFilterSpec, type FieldCatalog } from './filter-spec.js';
 import { outputInfo } from './job-json.js';
 import { LIST_LIMIT } from './jobs.js';
+import { listUfdlOutputs } from './output-list.js';
 import type { RouteTable } from './routing.js';
 
 /*

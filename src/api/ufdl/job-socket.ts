@@ -4,11 +4,11 @@ import { MAX_CHILD_JOBS } from '../../domain/child-jobs.js';
 import type { DroverEvent } from '../../engine/events/events.js';
 import { isParentJob } from '../../engine/jobs/job-families.js';
 import { childrenOf } from '../../store/jobs.js';
-import { findUfdlJob, listUfdlJobs, type UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 import { stillSignedIn } from './auth.js';
 import type { UfdlFace } from './context.js';
 import type { Phase } from './errors.js';
 import { ufdlDialectOf } from './job-json.js';
+import { findUfdlJob, listUfdlJobs, type UfdlJobViewRow } from './job-view.js';
 import { LAST_TRANSITION_OF_PHASE, phaseOf } from './phase-mapping.js';
 
 /*

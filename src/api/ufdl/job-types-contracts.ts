@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
+import { dialectMapValuesInUse, outputTypesInUse } from '../../store/dialect-json-values.js';
 import { findRevision, listJobTypes } from '../../store/job-types.js';
-import { ufdlTypeStringsInUse } from '../../store/ufdl-type-strings.js';
 import { allow, isAuthenticated } from './auth.js';
 import { pkOf, type UfdlFace } from './context.js';
 import { NOT_FOUND } from './errors.js';
@@ -77,7 +77,15 @@ export function jobTypeAndContractRoutes(face: UfdlFace, routes: RouteTable): vo
 
   /** Every UFDL type string this installation's templates, jobs and outputs carry. */
   const typeStringsInUse = async (): Promise<Set<string>> => {
-    const strings = new Set(await ufdlTypeStringsInUse(ctx.db, ctx.dialect));
+    // The types UFDL's clients gave this installation: of the inputs and parameters of the
+    // jobs made through UFDL's create-job (meta-create-job.ts keeps them), and of outputs.
+    const strings = new Set([
+      ...(await dialectMapValuesInUse(ctx.db, ctx.dialect, 'ufdl', [
+        'inputTypes',
+        'parameterTypes',
+      ])),
+      ...(await outputTypesInUse(ctx.db)),
+    ]);
     const { rows } = await listJobTypes(ctx.db, { limit: 10_000, offset: 0 });
     for (const row of rows) {
       const revision = await findRevision(ctx.db, row.id, row.latest_revision);

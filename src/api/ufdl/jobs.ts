@@ -8,12 +8,12 @@ import {
   updateJobSettings,
 } from '../../engine/jobs/job-actions.js';
 import { childrenOf } from '../../store/jobs.js';
-import { listUfdlJobs } from '../../store/ufdl-job-list.js';
 import { allow, isAdmin, isAuthenticated } from './auth.js';
 import { jobJson, loadJob, pkOf, type UfdlFace } from './context.js';
 import { illegalPhaseTransition, UfdlError, UfdlFieldErrors } from './errors.js';
 import { JOB_FIELDS, parseFilterSpec } from './filter-spec.js';
 import { renderJobs } from './job-json.js';
+import { listUfdlJobs } from './job-view.js';
 import { phaseOf } from './phase-mapping.js';
 import type { RouteTable } from './routing.js';
 

@@ -11,7 +11,6 @@ import {
   startExecution,
 } from '../../engine/executions/execution-reports.js';
 import { reportProgress } from '../../engine/executions/progress-reports.js';
-import type { UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 import { allow, isAdmin } from './auth.js';
 import { currentJobOf, jobJson, loadJob, objectBody, pkOf, type UfdlFace } from './context.js';
 import {
@@ -21,6 +20,7 @@ import {
   nodeAlreadyWorking,
   UfdlError,
 } from './errors.js';
+import type { UfdlJobViewRow } from './job-view.js';
 import { JOB } from './jobs.js';
 import { phaseOf } from './phase-mapping.js';
 import type { RouteTable } from './routing.js';

@@ -1,5 +1,5 @@
-import type { UfdlJobViewRow } from '../../store/ufdl-job-list.js';
 import type { Phase } from './errors.js';
+import type { UfdlJobViewRow } from './job-view.js';
 
 /*
  * UFDL's lifecycle phase of a Drover job, both ways. UFDL derives the phase from

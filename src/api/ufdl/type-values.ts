@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import { listUfdlOutputs } from '../../store/ufdl-output-list.js';
 import { allow, isAuthenticated } from './auth.js';
 import type { UfdlFace } from './context.js';
 import { UfdlError } from './errors.js';
 import { outputInfo } from './job-json.js';
 import { LIST_LIMIT } from './jobs.js';
+import { listUfdlOutputs } from './output-list.js';
 import type { RouteTable } from './routing.js';
 import { typeConstructorNames, UFDL_JOB_TYPES } from './type-catalogue.js';
 

@@ -9,15 +9,11 @@ import {
   TASK_TIMEOUT_ACTIONS,
   type TaskTimeoutAction,
 } from '../../domain/task-timeout-action.js';
-import { deleteBlobsOfJob } from '../../store/blobs.js';
 import type { Tx } from '../../store/database.js';
-import { liveExecutionsOfJob, liveExecutionsOfTasks } from '../../store/executions.js';
-import { detachProductFilesOfJob } from '../../store/files.js';
+import { liveExecutionsOfTasks } from '../../store/executions.js';
 import { findRevisionById } from '../../store/job-types.js';
 import {
   childrenOf,
-  deleteJobRow,
-  dependentsOf,
   findJob,
   lockDependencyGraph,
   lockJob,
@@ -33,13 +29,12 @@ import {
   moveTasks,
   outsideSchedule,
   releaseJob,
-  releaseWhenDependenciesMet,
   stopExecutions,
 } from '../state-changes.js';
 import { meetFailedDependencies } from './dependency-failure.js';
 import { syncFrameHolds } from './frame-dependencies.js';
 import { replaceDependencies, replaceFailurePolicy } from './job-dependencies.js';
-import { followChildren, isParentJob } from './job-families.js';
+import { isParentJob } from './job-families.js';
 import { replaceSchedule } from './job-schedules.js';
 import { changeScheduling } from './scheduling-changes.js';
 
@@ -346,64 +341,4 @@ export async function updateJobSettings(
   });
 }
 
-/** Soft delete: hidden from lists and never dispatched until undeleted; running work stops. */
-export async function deleteJob(ctx: EngineContext, jobId: number): Promise<void> {
-  await inTransaction(ctx, async (tx, emit) => {
-    const job = await lockedJob(ctx, tx, jobId);
-    if (job.deleted_at !== null) return;
-    const live = await liveExecutionsOfJob(tx, jobId);
-    await stopExecutions(ctx, tx, emit, live);
-    const running = await tasksInStates(tx, jobId, ['RUNNING']);
-    await moveTasks(ctx, tx, emit, jobId, running, 'retry');
-    await updateJob(tx, jobId, { deleted_at: ctx.clock(), last_modified: ctx.clock() });
-    emit({ type: 'job.deleted', jobId, purged: false });
-  });
-}
-
-export async function undeleteJob(ctx: EngineContext, jobId: number): Promise<void> {
-  await inTransaction(ctx, async (tx, emit) => {
-    const job = await lockedJob(ctx, tx, jobId);
-    if (job.deleted_at === null) return;
-    await updateJob(tx, jobId, { deleted_at: null, last_modified: ctx.clock() });
-    emit({ type: 'job.undeleted', jobId });
-  });
-}
-
-/** Removes a deleted job and everything it owns for good. */
-export async function purgeJob(ctx: EngineContext, jobId: number): Promise<void> {
-  await inTransaction(ctx, async (tx, emit) => {
-    const job = await lockedJob(ctx, tx, jobId);
-    if (job.deleted_at === null) {
-      throw new DroverError('CONFLICT', `job ${jobId} is not deleted; delete it before purging`);
-    }
-    await purgeRows(ctx, tx, emit, job);
-    // A child purged alone leaves a parent whose state is its remaining children's.
-    if (job.parent_id !== null) await followChildren(ctx, tx, emit, job.parent_id);
-  });
-}
-
-/** Purges a job and, for a parent, its children: a family goes together. */
-async function purgeRows(ctx: EngineContext, tx: Tx, emit: Emit, job: JobRow): Promise<void> {
-  const jobId = job.id;
-  if (isParentJob(job)) {
-    for (const child of await childrenOf(tx, jobId)) {
-      await purgeRows(ctx, tx, emit, await lockedJob(ctx, tx, child.id));
-    }
-  }
-  const dependents = await dependentsOf(tx, jobId);
-  await detachProductFilesOfJob(tx, jobId, ctx.clock());
-  await deleteBlobsOfJob(tx, jobId);
-  await deleteJobRow(tx, jobId);
-  emit({ type: 'job.deleted', jobId, purged: true });
-  // A purged dependency is gone for good: jobs that waited only on it may run now.
-  for (const id of dependents) {
-    const dependent = await lockJob(tx, ctx.dialect, id);
-    if (
-      dependent?.state === 'PENDING' &&
-      dependent.pend_reason === 'DEPENDENCIES' &&
-      (await unmetDependencies(tx, id)).length === 0
-    ) {
-      await releaseWhenDependenciesMet(ctx, tx, emit, dependent);
-    }
-  }
-}
+export { deleteJob, purgeJob, undeleteJob } from './job-deletion.js';

@@ -1,8 +1,5 @@
 import { MAX_CHILD_JOBS, type ChildJob } from '../../domain/child-jobs.js';
-import {
-  DEFAULT_DEPENDENCY_FAILURE_POLICY,
-  type DependencyFailurePolicy,
-} from '../../domain/dependency-failure.js';
+import { DEFAULT_DEPENDENCY_FAILURE_POLICY } from '../../domain/dependency-failure.js';
 import { invalid, notFound } from '../../domain/errors.js';
 import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
@@ -11,11 +8,10 @@ import {
   checkMachineLimitRelease,
   DEFAULT_BAD_NODE_FAILURES,
 } from '../../domain/job-bounds.js';
-import { scheduleHolds, type JobSchedule, type ScheduleInput } from '../../domain/job-schedule.js';
+import { scheduleHolds, type JobSchedule } from '../../domain/job-schedule.js';
 import {
   checkValues,
   type JobTypeDefinition,
-  type Resources,
   usesCapacity,
 } from '../../domain/job-type-definition.js';
 import { limitNames } from '../../domain/limits.js';
@@ -24,7 +20,6 @@ import {
   DEFAULT_TASK_TIMEOUT_ACTION,
   isTaskTimeoutAction,
   TASK_TIMEOUT_ACTIONS,
-  type TaskTimeoutAction,
 } from '../../domain/task-timeout-action.js';
 import type { Tx } from '../../store/database.js';
 import { findJobTypeByName, findRevision } from '../../store/job-types.js';
@@ -37,91 +32,10 @@ import { syncFrameHolds } from './frame-dependencies.js';
 import { submissionDependencies } from './job-dependencies.js';
 import { followChildren } from './job-families.js';
 import { acceptSchedule, scheduleColumns } from './job-schedules.js';
+import type { SubmitJobSpec } from './job-submission-spec.js';
 import { insertFrameTasks, insertParameterTasks } from './task-batches.js';
 
-export interface SubmitJobSpec {
-  type: string;
-  typeVersion?: string;
-  name?: string;
-  user: string;
-  comment?: string;
-  department?: string;
-  priority?: number;
-  pool?: string;
-  group?: string;
-  /** A frame list; none means one task without frames. */
-  frames?: string | null;
-  chunkSize?: number;
-  inputs?: Record<string, unknown>;
-  parameters?: Record<string, unknown>;
-  /** Most nodes that may work on the job at once; 0 = no limit. */
-  machineLimit?: number;
-  /** Progress (percent) at which a node's task stops counting against the limit; -1: never. */
-  machineLimitRelease?: number;
-  allowList?: string[];
-  denyList?: string[];
-  /** Limits its running tasks take (docs/scheduling.md); names matched in lower case. */
-  limits?: string[];
-  /**
-   * Keep limit names no limit has yet (the job waits until one is made), as Deadline's
-   * LimitGroups do; otherwise an unknown name is refused.
-   */
-  acceptUnknownLimits?: boolean;
-  resources?: Partial<Resources>;
-  taskTimeout?: number;
-  /** What a task past taskTimeout does: FAIL (default), COMPLETE or NOTIFY. */
-  taskTimeoutAction?: TaskTimeoutAction;
-  jobTimeout?: number;
-  maxTries?: number;
-  /** Failures of the job on one node that block the node from it (default 3; 0: never). */
-  badNodeFailures?: number;
-  /** How long a failed task waits before its next try (domain/retry-delay.ts); none by default. */
-  retryDelay?: unknown;
-  /** Retry any failure while tries remain (default), or only errors marked retryable. */
-  retryAnyError?: boolean;
-  dependencies?: number[];
-  /**
-   * Its dependencies hold each task only until the tasks covering the same frames complete
-   * (Deadline's IsFrameDependent; frame-dependencies.ts), not the whole job.
-   */
-  frameDependent?: boolean;
-  /** Of `dependencies`, the ones waited on frame by frame when not all are (a format's). */
-  frameDependencies?: number[];
-  /** What the job does when a dependency fails or is canceled; default CANCEL. */
-  onDependencyFailure?: DependencyFailurePolicy;
-  initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
-  /** Held PENDING until this time (ms): a once schedule without a stop. */
-  scheduledAt?: number;
-  /** When the job may run (src/domain/job-schedule.ts); give this or scheduledAt. */
-  schedule?: ScheduleInput;
-  batchId?: number;
-  eventId?: number;
-  /** Only the owner or an admin may delete, purge or archive it (permissions.ts). */
-  protected?: boolean;
-  /** What a dialect keeps of the submission and shows back unchanged. */
-  dialect?: Record<string, unknown>;
-  /** For a composite type: a face's own comment and dialect JSON of each child, by name. */
-  childSpecs?: Record<string, { comment?: string; dialect?: Record<string, unknown> }>;
-  /**
-   * Tasks given one by one, each with its own parameter values, instead of frames: the
-   * points of a format's parameter space (src/formats/openjd/). One task per entry.
-   */
-  tasks?: { parameters: Record<string, string>; frames?: { start: number; end: number } }[];
-  /**
-   * Children made with the job, for a type that names none of its own (a format's
-   * multi-step job): each a job of its own, running after the earlier siblings `after`
-   * names, as a composite type's children do. The job itself then has no tasks.
-   */
-  children?: InlineChild[];
-}
-
-export interface InlineChild {
-  name: string;
-  after: string[];
-  /** Of `after`, the siblings waited on frame by frame (frame-dependencies.ts). */
-  afterByFrame?: string[];
-  spec: Omit<SubmitJobSpec, 'user' | 'children' | 'dependencies'>;
-}
+export type { InlineChild, SubmitJobSpec } from './job-submission-spec.js';
 
 /** Tasks in one job: a 100,000-task job is built in about 2 s (SQLite) without a stall. */
 export const MAX_TASKS_PER_JOB = 100_000;

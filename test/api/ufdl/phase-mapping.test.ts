@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Phase } from '../../../src/api/ufdl/errors.js';
+import { findUfdlJob } from '../../../src/api/ufdl/job-view.js';
 import { phaseOf, PHASE_TABLE } from '../../../src/api/ufdl/phase-mapping.js';
 import {
   completeExecution,
@@ -11,7 +12,6 @@ import {
 import { applyJobAction } from '../../../src/engine/jobs/job-actions.js';
 import { submitJob } from '../../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../../src/engine/nodes/node-registry.js';
-import { findUfdlJob } from '../../../src/store/ufdl-job-list.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import { expect, startUfdl } from './support.js';
 

@@ -23,13 +23,16 @@ export interface JobJsonOutputsTable {
   created_at: number;
 }
 
-/** The shared schema plus the tables migrations 0002-scale and 0006-job-json-outputs add. */
-export interface ScaleDatabase extends Database {
+/**
+ * The shared schema plus the tables migrations 0002 and 0006 add: where a job's input files
+ * came from, and the JSON values a job's outputs hold.
+ */
+export interface SourceDatabase extends Database {
   job_sources: JobSourcesTable;
   job_json_outputs: JobJsonOutputsTable;
 }
 
-export type ScaleExecutor = Kysely<ScaleDatabase> | Transaction<ScaleDatabase>;
+export type SourceExecutor = Kysely<SourceDatabase> | Transaction<SourceDatabase>;
 
-/** The same connection, typed with the tables of migration 0003 as well. */
-export const withScaleTables = (db: Executor): ScaleExecutor => db as unknown as ScaleExecutor;
+/** The same connection, typed with those tables as well. */
+export const withSourceTables = (db: Executor): SourceExecutor => db as unknown as SourceExecutor;

@@ -1,8 +1,11 @@
-import { sql, type SqlBool } from 'kysely';
+import { sql } from 'kysely';
 import type { Executor } from './database.js';
 import type { ExecutionRow, JobTypeRevisionRow, JobTypeRow, NodeRow } from './schema.js';
 
-/* Batch reads behind the Scale serializers: one query per related table per page. */
+/*
+ * Batch reads of the rows a page of jobs refers to (job types, revisions, nodes, executions):
+ * one query per related table per page, for the faces that render related rows inline.
+ */
 
 export async function jobTypesByIds(
   db: Executor,
@@ -101,46 +104,6 @@ export async function executionOfJob(
     .executeTakeFirst();
 }
 
-export interface JobExecutionFilter {
-  states?: string[];
-  nodeIds?: number[];
-  errorNames?: string[];
-  errorCategories?: string[];
-}
-
-/** A job's executions, most recent first. */
-export async function listJobExecutions(
-  db: Executor,
-  jobId: number,
-  filter: JobExecutionFilter,
-  page: { limit: number; offset: number },
-): Promise<{ rows: ExecutionRow[]; total: number }> {
-  let base = db.selectFrom('executions as e').where('e.job_id', '=', jobId);
-  if (filter.states)
-    base = base.where('e.state', 'in', filter.states.length ? filter.states : ['']);
-  if (filter.nodeIds)
-    base = base.where('e.node_id', 'in', filter.nodeIds.length ? filter.nodeIds : [-1]);
-  if (filter.errorNames)
-    base = base.where('e.error_name', 'in', filter.errorNames.length ? filter.errorNames : ['']);
-  if (filter.errorCategories) {
-    const categories = filter.errorCategories.length ? filter.errorCategories : [''];
-    base = base.where(
-      sql<SqlBool>`exists (select 1 from errors er where er.name = e.error_name and er.category in (${sql.join(categories)}))`,
-    );
-  }
-  const [rows, count] = await Promise.all([
-    base
-      .selectAll('e')
-      .orderBy('e.exe_num', 'desc')
-      .orderBy('e.id', 'desc')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.n) };
-}
-
 /** Every execution of a job, oldest first. */
 export async function executionsOfJob(db: Executor, jobId: number): Promise<ExecutionRow[]> {
   return db
@@ -150,42 +113,4 @@ export async function executionsOfJob(db: Executor, jobId: number): Promise<Exec
     .orderBy('exe_num')
     .orderBy('id')
     .execute();
-}
-
-/** Updates what a dialect keeps of a job's submission. */
-export async function setJobDialect(
-  tx: Executor,
-  jobId: number,
-  dialect: Record<string, unknown>,
-  now: number,
-): Promise<void> {
-  await tx
-    .updateTable('jobs')
-    .set({ dialect_json: JSON.stringify(dialect), last_modified: now })
-    .where('id', '=', jobId)
-    .execute();
-}
-
-/** Job types, by name and version, for Scale's job type list. */
-export async function listJobTypesPage(
-  db: Executor,
-  filter: { names?: string[]; isActive?: boolean; isSystem?: boolean; ids?: number[] },
-  page: { limit: number; offset: number },
-): Promise<{ rows: JobTypeRow[]; total: number }> {
-  let base = db.selectFrom('job_types');
-  if (filter.names?.length) base = base.where('name', 'in', filter.names);
-  if (filter.ids) base = base.where('id', 'in', filter.ids.length ? filter.ids : [-1]);
-  if (filter.isActive !== undefined) base = base.where('is_active', '=', filter.isActive ? 1 : 0);
-  if (filter.isSystem !== undefined) base = base.where('is_system', '=', filter.isSystem ? 1 : 0);
-  const [rows, count] = await Promise.all([
-    base
-      .selectAll()
-      .orderBy('name')
-      .orderBy('version')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.n) };
 }
