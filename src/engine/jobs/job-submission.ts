@@ -7,6 +7,7 @@ import { invalid, notFound } from '../../domain/errors.js';
 import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
 import {
+  checkAdaptiveAndOffsets,
   checkJobNumbers,
   checkMachineLimitRelease,
   DEFAULT_BAD_NODE_FAILURES,
@@ -84,6 +85,20 @@ export interface SubmitJobSpec {
    * (Deadline's IsFrameDependent; frame-dependencies.ts), not the whole job.
    */
   frameDependent?: boolean;
+  /**
+   * With frame-by-frame dependencies, frame N waits for frames N+start..N+end of them
+   * (Deadline's FrameDependencyOffsetStart/End); 0 and 0 by default.
+   */
+  frameOffsetStart?: number;
+  frameOffsetEnd?: number;
+  /**
+   * Adaptive chunking (src/engine/tasks/adaptive-chunks.ts): the first tasks take
+   * `chunkSize` frames, and the unclaimed ones are re-chunked toward this many seconds
+   * each as tasks complete. 0 or absent: fixed chunks.
+   */
+  targetTaskSeconds?: number;
+  /** With targetTaskSeconds: a chunk never spans a gap in the frames (OpenJD CONTIGUOUS). */
+  contiguousChunks?: boolean;
   /** Of `dependencies`, the ones waited on frame by frame when not all are (a format's). */
   frameDependencies?: number[];
   /** What the job does when a dependency fails or is canceled; default CANCEL. */
@@ -168,6 +183,7 @@ async function prepare(
   const limits = limitNames(spec.limits ?? []);
   if (!spec.acceptUnknownLimits) await checkLimitsExist(tx, limits);
   const chunkSize = spec.chunkSize ?? 1;
+  checkAdaptiveAndOffsets(spec);
   const frameText = spec.frames?.trim() ?? '';
   // Counted from the list before any task is made (no frames: one task without frames).
   let runs: FrameRun[] | undefined;
@@ -306,6 +322,10 @@ async function insertJobIn(
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       on_dependency_failure: spec.onDependencyFailure ?? DEFAULT_DEPENDENCY_FAILURE_POLICY,
       frame_dependent: byFrame.size > 0 ? 1 : 0,
+      frame_offset_start: spec.frameOffsetStart ?? 0,
+      frame_offset_end: spec.frameOffsetEnd ?? 0,
+      target_task_seconds: spec.targetTaskSeconds ?? 0,
+      chunk_contiguous: spec.contiguousChunks ? 1 : 0,
       num_exes: 0,
       input_json: JSON.stringify(p.inputs),
       parameters_json: JSON.stringify(p.parameters),
@@ -375,6 +395,10 @@ async function insertJobIn(
             ? { onDependencyFailure: spec.onDependencyFailure }
             : {}),
           ...(spec.badNodeFailures !== undefined ? { badNodeFailures: spec.badNodeFailures } : {}),
+          ...(spec.frameOffsetStart !== undefined
+            ? { frameOffsetStart: spec.frameOffsetStart }
+            : {}),
+          ...(spec.frameOffsetEnd !== undefined ? { frameOffsetEnd: spec.frameOffsetEnd } : {}),
           ...(spec.retryDelay !== undefined ? { retryDelay: spec.retryDelay } : {}),
           // The children run the parent's work, so they take its limits.
           ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),
