@@ -6,6 +6,7 @@ import {
   startExecution,
 } from '../../src/engine/executions/execution-reports.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
+import { submitOpenjdJob } from '../../src/formats/openjd/openjd-jobs.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { findJob } from '../../src/store/jobs.js';
 import { findTask, listTasks } from '../../src/store/tasks.js';
@@ -27,7 +28,10 @@ async function runOne(t: TestEngine, nodeId: number, msPerFrame: number) {
   if (!claim) return undefined;
   const task = await findTask(ctx.db, claim.execution.task_id);
   assert.ok(task);
-  const frames = parseFrameList(task.frames);
+  const chunk = task.parameters_json
+    ? (JSON.parse(task.parameters_json) as Record<string, string>).Frame
+    : undefined;
+  const frames = parseFrameList(chunk ?? task.frames);
   await startExecution(ctx, t.engine.settings, claim.execution.id, nodeId);
   t.clock.advance(frames.length * msPerFrame);
   await completeExecution(ctx, t.engine.settings, claim.execution.id, nodeId, 0);
@@ -137,6 +141,69 @@ for (const database of TEST_DATABASES) {
           ran.some((f) => f.length > 1),
           'the chunks grew from 1 while the nodes worked',
         );
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('an OpenJD CHUNK[INT] with targetRuntimeSeconds: contiguous chunks toward it', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const ctx = t.engine.ctx;
+        const parent = await submitOpenjdJob(ctx, {
+          template: {
+            specificationVersion: 'jobtemplate-2023-09',
+            extensions: ['TASK_CHUNKING'],
+            name: 'Chunks',
+            steps: [
+              {
+                name: 'Render',
+                parameterSpace: {
+                  taskParameterDefinitions: [
+                    {
+                      name: 'Frame',
+                      type: 'CHUNK[INT]',
+                      range: '1-30,41-60',
+                      chunks: {
+                        defaultTaskCount: 1,
+                        targetRuntimeSeconds: 8,
+                        rangeConstraint: 'CONTIGUOUS',
+                      },
+                    },
+                  ],
+                },
+                script: { actions: { onRun: { command: 'true', args: ['{{Task.Param.Frame}}'] } } },
+              },
+            ],
+          },
+          settings: { user: 'alice' },
+        });
+        const step = await ctx.db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('parent_id', '=', parent)
+          .executeTakeFirstOrThrow();
+        assert.equal(step.target_task_seconds, 8);
+        assert.equal(step.chunk_contiguous, 1);
+        const node = (await registerNode(ctx, { name: 'n1' })).id;
+        const ran: number[][] = [];
+        for (;;) {
+          const frames = await runOne(t, node, 1000);
+          if (!frames) break;
+          ran.push(frames);
+        }
+        assert.deepEqual(
+          ran.flat().sort((a, b) => a - b),
+          [
+            ...Array.from({ length: 30 }, (_, i) => i + 1),
+            ...Array.from({ length: 20 }, (_, i) => i + 41),
+          ],
+        );
+        assert.equal(ran[0]!.length, 1);
+        assert.equal(ran[1]!.length, 8, `chunks: ${ran.map((f) => f.length).join(' ')}`);
+        for (const f of ran) {
+          assert.equal(f[f.length - 1]! - f[0]!, f.length - 1, `contiguous: ${f.join(',')}`);
+        }
       } finally {
         await t.close();
       }

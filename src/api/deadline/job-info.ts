@@ -1,5 +1,5 @@
-import type { SubmitJobSpec } from '../../engine/jobs/job-submission.js';
 import { MAX_FRAME_OFFSET } from '../../domain/job-bounds.js';
+import type { SubmitJobSpec } from '../../engine/jobs/job-submission.js';
 import type { DialectData } from './dialect-data.js';
 import { badRequest } from './errors.js';
 import { fromDeadlineId } from './ids.js';

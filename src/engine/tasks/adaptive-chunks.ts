@@ -150,8 +150,13 @@ async function writeTail(
     const row = rows[task.task_index - first];
     if (!row) continue;
     // The state stays (a held task stays held until syncFrameHolds looks again).
-    const { state: _state, ...rest } = row;
-    await updateTask(tx, task.id, rest);
+    await updateTask(tx, task.id, {
+      frames: row.frames,
+      frame_start: row.frame_start,
+      frame_end: row.frame_end,
+      parameters_json: row.parameters_json,
+      last_modified: now,
+    });
   }
   if (rows.length < tail.length) await deleteTailFrom(tx, jobId, first + rows.length);
   else await insertTasks(tx, rows.slice(tail.length));
