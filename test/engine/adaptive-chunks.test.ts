@@ -6,8 +6,8 @@ import {
   startExecution,
 } from '../../src/engine/executions/execution-reports.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
-import { submitOpenjdJob } from '../../src/formats/openjd/openjd-jobs.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { submitOpenjdJob } from '../../src/formats/openjd/openjd-jobs.js';
 import { findJob } from '../../src/store/jobs.js';
 import { findTask, listTasks } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
