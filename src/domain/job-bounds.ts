@@ -71,3 +71,51 @@ export function checkJobNumbers(fields: Partial<Record<BoundedJobField, unknown>
     }
   }
 }
+
+/** Bounds of a frame offset: a frame waits at most this many frames away. */
+export const MAX_FRAME_OFFSET = 100_000;
+/** Longest target duration of an adaptive chunk: a day. */
+export const MAX_TARGET_TASK_SECONDS = 86_400;
+
+/** Frame offsets (Deadline's) and an adaptive chunk target of a submission, checked. */
+export function checkAdaptiveAndOffsets(spec: {
+  frameOffsetStart?: number | undefined;
+  frameOffsetEnd?: number | undefined;
+  targetTaskSeconds?: number | undefined;
+  frameDependent?: boolean | undefined;
+  frameDependencies?: readonly number[] | undefined;
+}): void {
+  const { frameOffsetStart: start = 0, frameOffsetEnd: end = 0, targetTaskSeconds = 0 } = spec;
+  for (const [field, v] of [
+    ['frameOffsetStart', start],
+    ['frameOffsetEnd', end],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || Math.abs(v) > MAX_FRAME_OFFSET) {
+      throw invalid(
+        `${field} must be an integer from -${MAX_FRAME_OFFSET} to ${MAX_FRAME_OFFSET}`,
+        {
+          field,
+        },
+      );
+    }
+  }
+  if (start > end) {
+    throw invalid(`frameOffsetStart (${start}) must not be above frameOffsetEnd (${end})`, {
+      field: 'frameOffsetStart',
+    });
+  }
+  if ((start !== 0 || end !== 0) && !spec.frameDependent && spec.frameDependencies === undefined) {
+    throw invalid('frame offsets apply to frame-by-frame dependencies: give frameDependent too', {
+      field: 'frameOffsetStart',
+    });
+  }
+  if (
+    !Number.isSafeInteger(targetTaskSeconds) ||
+    targetTaskSeconds < 0 ||
+    targetTaskSeconds > MAX_TARGET_TASK_SECONDS
+  ) {
+    throw invalid(`targetTaskSeconds must be an integer from 0 to ${MAX_TARGET_TASK_SECONDS}`, {
+      field: 'targetTaskSeconds',
+    });
+  }
+}

@@ -13,6 +13,7 @@ import { FarmMetrics, ObservedBus } from './metrics/farm-metrics.js';
 import { smtpEmailSender, type SmtpSettings } from './notifications/email-sender.js';
 import { NotificationDeliverer } from './notifications/notification-deliverer.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
+import { startAdaptiveChunking } from './tasks/adaptive-chunks.js';
 
 const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -46,6 +47,8 @@ export interface Engine {
   /** Queue waits, run times and failures by pool and job type, as this replica works. */
   farm: FarmMetrics;
   notifications: NotificationDeliverer;
+  /** Re-chunks adaptive jobs as their tasks complete; `idle()` waits for work under way. */
+  chunking: { idle(): Promise<void> };
   /** Whether email notifications can be sent (an SMTP server is configured). */
   emailConfigured: boolean;
   /** The webhook host allow-list; undefined: any host. */
@@ -103,6 +106,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       : undefined;
     const notifications = new NotificationDeliverer(ctx, settings, email, options.webhookHosts);
     if (options.startDeliverer) notifications.start();
+    const chunking = startAdaptiveChunking(ctx);
     const stopping = new AbortController();
     const stopWaiting = (): void => {
       stopping.abort();
@@ -117,6 +121,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       metrics,
       farm,
       notifications,
+      chunking,
       emailConfigured: email !== undefined,
       webhookHosts: options.webhookHosts,
       stopping: stopping.signal,
@@ -126,6 +131,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         stopWaiting();
         await reaper.stop();
         await notifications.stop();
+        await chunking.stop();
         await farm.stop();
         // Work still holding a connection commits, and its events go out, before the bus
         // and the database close.

@@ -102,6 +102,8 @@ export interface TaskWithFacts extends TaskRow {
   last_cpu_seconds: number | null;
   last_wall_seconds: number | null;
   last_peak_memory_bytes: number | null;
+  /** What the command of its latest execution last said it is doing (openjd_status). */
+  last_status_message: string | null;
   node_cpus: number | null;
   node_mem: number | null;
 }
@@ -145,6 +147,7 @@ async function tasksWithFactsIn(
       'e.cpu_seconds as last_cpu_seconds',
       'e.wall_seconds as last_wall_seconds',
       'e.peak_memory_bytes as last_peak_memory_bytes',
+      'e.status_message as last_status_message',
       eb
         .selectFrom('executions as f')
         .select((f) => f.fn.countAll<number>().as('c'))
@@ -170,6 +173,7 @@ async function tasksWithFactsIn(
     last_cpu_seconds: r.last_cpu_seconds ?? null,
     last_wall_seconds: r.last_wall_seconds ?? null,
     last_peak_memory_bytes: r.last_peak_memory_bytes ?? null,
+    last_status_message: r.last_status_message ?? null,
     node_cpus: r.node_cpus ?? null,
     node_mem: r.node_mem ?? null,
     node_name: r.node_name ?? null,

@@ -5,7 +5,8 @@ import type { Database, TaskRow } from './schema.js';
 /*
  * Frame-by-frame dependencies (src/engine/jobs/frame-dependencies.ts): a task of a job is
  * held while a task of a job it depends on frame by frame overlaps its frames and has not
- * COMPLETED. Frames are compared as the tasks' [frame_start, frame_end] spans, so a task of
+ * COMPLETED, shifted by the job's frame offsets: with offsets -1 and +1, frame 7 waits for
+ * frames 6 to 8 of its dependencies. Frames are compared as the tasks' [frame_start, frame_end] spans, so a task of
  * scattered frames ("1-1,6-6") waits on every task between them: later than needed at
  * worst, never earlier. A dependency that ended FAILED or CANCELED holds nothing for a job
  * whose policy is RUN.
@@ -24,8 +25,9 @@ function heldByFrames(eb: Eb): Expression<SqlBool> {
       .whereRef('d.job_id', '=', 't.job_id')
       .where('d.by_frame', '=', 1)
       .where('u.state', '!=', 'COMPLETED')
-      .whereRef('u.frame_start', '<=', 't.frame_end')
-      .whereRef('u.frame_end', '>=', 't.frame_start')
+      // Frame N waits for N+start..N+end (Deadline's offsets; both 0 unless given).
+      .where('u.frame_start', '<=', eb('t.frame_end', '+', eb.ref('b.frame_offset_end')))
+      .where('u.frame_end', '>=', eb('t.frame_start', '+', eb.ref('b.frame_offset_start')))
       .where((e) =>
         e.or([
           e('b.on_dependency_failure', '!=', 'RUN'),
@@ -50,7 +52,14 @@ export async function tasksByFrameHold(
     .where('t.job_id', '=', jobId)
     .where('t.state', '=', state);
   if (within) {
-    q = q.where('t.frame_start', '<=', within.end).where('t.frame_end', '>=', within.start);
+    // Tasks whose frames, shifted by the offsets, overlap the frames that were done.
+    q = q
+      .where((eb) =>
+        eb('t.frame_start', '<=', eb(eb.val(within.end), '-', eb.ref('b.frame_offset_start'))),
+      )
+      .where((eb) =>
+        eb('t.frame_end', '>=', eb(eb.val(within.start), '-', eb.ref('b.frame_offset_end'))),
+      );
   }
   q = q.where((eb) => (held ? heldByFrames(eb) : eb.not(heldByFrames(eb))));
   return q.orderBy('t.task_index').execute();

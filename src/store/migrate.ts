@@ -30,6 +30,7 @@ import { dependencyFailureSchema } from './migrations/0027-dependency-failure.js
 import { notificationTriggersSchema } from './migrations/0028-notification-triggers.js';
 import { claimCountersLastSchema } from './migrations/0030-claim-counters-last.js';
 import { executionStatusMessageSchema } from './migrations/0031-execution-status-message.js';
+import { adaptiveChunksAndFrameOffsetsSchema } from './migrations/0034-adaptive-chunks-and-frame-offsets.js';
 import { capacitySchema } from './migrations/0035-capacity.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
@@ -65,6 +66,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0028-notification-triggers': notificationTriggersSchema(open.dialect),
     '0030-claim-counters-last': claimCountersLastSchema(open.dialect),
     '0031-execution-status-message': executionStatusMessageSchema(open.dialect),
+    '0034-adaptive-chunks-and-frame-offsets': adaptiveChunksAndFrameOffsetsSchema(open.dialect),
     '0035-capacity': capacitySchema(open.dialect),
   };
 }

@@ -76,6 +76,13 @@ export interface JobsTable {
    * a query that finds nothing.
    */
   frame_dependents: Generated<number>;
+  /** Above 0: the unclaimed tasks are re-chunked toward this many seconds each (0034). */
+  target_task_seconds: Generated<number>;
+  /** 1: an adaptive chunk is a run of consecutive frames (OpenJD CONTIGUOUS; 0034). */
+  chunk_contiguous: Generated<number>;
+  /** A frame-dependent job's frame N waits for N+start..N+end of its dependencies (0034). */
+  frame_offset_start: Generated<number>;
+  frame_offset_end: Generated<number>;
   /**
    * The last execution number spent: a claim takes the next ones, and a task's queueing that
    * ends before any node took it (canceled while QUEUED) spends one too, since a queueing is

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
+import { ensureUiBuilt, openBrowser } from '../ui/support.js';
 import {
   ensureBuilt,
   executionsOf,
@@ -60,6 +61,7 @@ for (const database of TEST_DATABASES) {
 
     before(async () => {
       ensureBuilt();
+      ensureUiBuilt();
       e2e = await startE2eServer({}, database);
       worker = startWorker(e2e.url, 'openjd-messages', join(e2e.dataDir, 'w'));
     });
@@ -95,6 +97,17 @@ for (const database of TEST_DATABASES) {
         () => worker.output(),
       );
       assert.equal(running.state, 'RUNNING');
+      // The web UI's task panel shows it: the running task is the one open.
+      const browser = await openBrowser();
+      try {
+        await browser.page.goto(`${e2e.url}/#/jobs/${step.id}`);
+        const status = browser.page.locator(`.task-panel[data-task="${first.id}"] .task-status`);
+        await status.waitFor();
+        assert.equal(await status.textContent(), 'waiting for go');
+        assert.deepEqual(browser.problems, []);
+      } finally {
+        await browser.close();
+      }
       writeFileSync(goFile, '');
 
       const parent = await waitFor(

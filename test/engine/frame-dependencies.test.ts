@@ -192,5 +192,58 @@ for (const database of TEST_DATABASES) {
         await t.close();
       }
     });
+
+    it("offsets (Deadline's FrameDependencyOffsetStart/End): frame N waits for N-1..N+1", async () => {
+      const t = await startTestEngine(database);
+      try {
+        const f = farm(t);
+        const a = await f.submit({ name: 'A', frames: '1-6', chunkSize: 2, priority: 90 });
+        const b = await f.submit({
+          name: 'B',
+          frames: '1-6',
+          chunkSize: 1,
+          dependencies: [a],
+          frameDependent: true,
+          frameOffsetStart: -1,
+          frameOffsetEnd: 1,
+        });
+        const rowB = await f.job(b);
+        assert.equal(rowB.frame_offset_start, -1);
+        assert.equal(rowB.frame_offset_end, 1);
+        const node = (await registerNode(f.ctx, { name: 'n1' })).id;
+        await f.run(node, a, 1);
+        // Frames 1-2 of A are done: B's frame 1 (needs 0-2) runs, frame 2 (needs 1-3) waits.
+        let states = await f.states(b);
+        assert.equal(states['1-1'], 'QUEUED');
+        assert.equal(states['2-2'], 'PENDING', 'frame 3 of A is not done');
+        await f.run(node, a, 3);
+        states = await f.states(b);
+        assert.deepEqual(
+          [states['2-2'], states['3-3'], states['4-4'], states['5-5']],
+          ['QUEUED', 'QUEUED', 'PENDING', 'PENDING'],
+          'frame 4 needs frame 5 of A, frame 5 needs 4-6',
+        );
+        await f.run(node, a, 5);
+        assert.ok(Object.values(await f.states(b)).every((s) => s === 'QUEUED'));
+
+        await assert.rejects(
+          f.submit({
+            name: 'bad',
+            frames: '1-2',
+            dependencies: [a],
+            frameDependent: true,
+            frameOffsetStart: 2,
+            frameOffsetEnd: 1,
+          }),
+          /frameOffsetStart \(2\) must not be above frameOffsetEnd \(1\)/,
+        );
+        await assert.rejects(
+          f.submit({ name: 'bad', frames: '1-2', dependencies: [a], frameOffsetEnd: 1 }),
+          /give frameDependent too/,
+        );
+      } finally {
+        await t.close();
+      }
+    });
   });
 }

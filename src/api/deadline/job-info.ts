@@ -1,3 +1,4 @@
+import { MAX_FRAME_OFFSET } from '../../domain/job-bounds.js';
 import type { SubmitJobSpec } from '../../engine/jobs/job-submission.js';
 import type { DialectData } from './dialect-data.js';
 import { badRequest } from './errors.js';
@@ -205,14 +206,27 @@ export function parseJobInfo(
   // Deadline's dependents of a failed job stay pending unless told to resume anyway.
   spec.onDependencyFailure = asBool(get('ResumeOnFailedDependencies')) ? 'RUN' : 'WAIT';
   if (asBool(get('IsFrameDependent'))) {
-    for (const key of ['FrameDependencyOffsetStart', 'FrameDependencyOffsetEnd']) {
-      if ((asNumber(get(key)) ?? 0) !== 0) {
+    spec.frameDependent = true;
+    // Frame N waits for frames N+start..N+end of the jobs it depends on.
+    const start = asNumber(get('FrameDependencyOffsetStart')) ?? 0;
+    const end = asNumber(get('FrameDependencyOffsetEnd')) ?? 0;
+    for (const [key, v] of [
+      ['FrameDependencyOffsetStart', start],
+      ['FrameDependencyOffsetEnd', end],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || Math.abs(v) > MAX_FRAME_OFFSET) {
         throw badRequest(
-          `JobInfo ${key} is not supported yet: frame dependencies match the same frames`,
+          `JobInfo ${key} must be an integer from -${MAX_FRAME_OFFSET} to ${MAX_FRAME_OFFSET}`,
         );
       }
     }
-    spec.frameDependent = true;
+    if (start > end) {
+      throw badRequest(
+        `JobInfo FrameDependencyOffsetStart (${start}) must not be above FrameDependencyOffsetEnd (${end})`,
+      );
+    }
+    if (start !== 0) spec.frameOffsetStart = start;
+    if (end !== 0) spec.frameOffsetEnd = end;
   }
 
   const initial = asString(get('InitialStatus'))?.trim().toLowerCase();

@@ -36,7 +36,9 @@ export function renderTask(task: TaskWithFacts): Record<string, unknown> {
     Slave: task.node_name ?? '',
     Stat: TASK_STAT_OF[task.state as TaskState] ?? 1,
     Prog: `${Math.round(task.state === 'COMPLETED' ? 100 : task.progress)} %`,
-    RndStat: running ? 'Rendering' : '',
+    // Deadline's render status is what the plugin last said (SetStatusMessage), as
+    // OpenJD's openjd_status is.
+    RndStat: task.last_status_message ?? (running ? 'Rendering' : ''),
     Errs: task.errors,
     Start: deadlineDate(task.first_start),
     StartRen: deadlineDate(task.last_started ?? (running ? task.started_at : null)),

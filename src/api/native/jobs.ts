@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { DroverError, invalid } from '../../domain/errors.js';
-import { JOB_BOUNDS, MAX_DEPENDENCIES, MAX_ID } from '../../domain/job-bounds.js';
+import {
+  JOB_BOUNDS,
+  MAX_DEPENDENCIES,
+  MAX_FRAME_OFFSET,
+  MAX_ID,
+  MAX_TARGET_TASK_SECONDS,
+} from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import { LIMIT_NAME_PATTERN, MAX_LIMITS_PER_JOB } from '../../domain/limits.js';
 import { assertMayProtectJob } from '../../engine/accounts/permissions.js';
@@ -99,6 +105,29 @@ const SubmitBody = Type.Object(
           "Wait on the dependencies frame by frame (Deadline's IsFrameDependent): the job is queued, and each task is held only until the dependencies' tasks covering its frames complete",
       }),
     ),
+    frameOffsetStart: Type.Optional(
+      Type.Integer({
+        minimum: -MAX_FRAME_OFFSET,
+        maximum: MAX_FRAME_OFFSET,
+        description:
+          "With frameDependent: frame N waits for frames N+frameOffsetStart to N+frameOffsetEnd of the dependencies (Deadline's FrameDependencyOffsetStart); default 0",
+      }),
+    ),
+    frameOffsetEnd: Type.Optional(
+      Type.Integer({
+        minimum: -MAX_FRAME_OFFSET,
+        maximum: MAX_FRAME_OFFSET,
+        description: "Deadline's FrameDependencyOffsetEnd; default 0",
+      }),
+    ),
+    targetTaskSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_TARGET_TASK_SECONDS,
+        description:
+          'Adaptive chunking: the first tasks take chunkSize frames, then the tasks no node has taken are re-chunked toward this duration, measured from the tasks completed so far; 0: fixed chunks',
+      }),
+    ),
     initialState: Type.Optional(
       Type.Union([Type.Literal('QUEUED'), Type.Literal('SUSPENDED'), Type.Literal('PENDING')]),
     ),
@@ -183,6 +212,7 @@ const TEMPLATE_DEFINES = [
   'typeVersion',
   'frames',
   'chunkSize',
+  'targetTaskSeconds',
   'inputs',
   'resources',
   'taskTimeout',

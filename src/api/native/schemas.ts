@@ -273,6 +273,13 @@ export const Job = Type.Object(
     frameDependent: Type.Boolean({
       description: 'Its dependencies hold each task only until the same frames are done',
     }),
+    frameOffsetStart: Type.Integer({
+      description: 'With frameDependent: frame N waits for N+frameOffsetStart..N+frameOffsetEnd',
+    }),
+    frameOffsetEnd: Type.Integer(),
+    targetTaskSeconds: Type.Integer({
+      description: 'Adaptive chunking toward this many seconds per task; 0: fixed chunks',
+    }),
     inputs: Type.Record(Type.String(), Type.Unknown()),
     parameters: Type.Record(Type.String(), Type.Unknown()),
     error: JobError,

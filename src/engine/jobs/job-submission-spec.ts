@@ -51,6 +51,20 @@ export interface SubmitJobSpec {
    * (Deadline's IsFrameDependent; frame-dependencies.ts), not the whole job.
    */
   frameDependent?: boolean;
+  /**
+   * With frame-by-frame dependencies, frame N waits for frames N+start..N+end of them
+   * (Deadline's FrameDependencyOffsetStart/End); 0 and 0 by default.
+   */
+  frameOffsetStart?: number;
+  frameOffsetEnd?: number;
+  /**
+   * Adaptive chunking (src/engine/tasks/adaptive-chunks.ts): the first tasks take
+   * `chunkSize` frames, and the unclaimed ones are re-chunked toward this many seconds
+   * each as tasks complete. 0 or absent: fixed chunks.
+   */
+  targetTaskSeconds?: number;
+  /** With targetTaskSeconds: a chunk never spans a gap in the frames (OpenJD CONTIGUOUS). */
+  contiguousChunks?: boolean;
   /** Of `dependencies`, the ones waited on frame by frame when not all are (a format's). */
   frameDependencies?: number[];
   /** What the job does when a dependency fails or is canceled; default CANCEL. */

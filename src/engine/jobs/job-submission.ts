@@ -4,6 +4,7 @@ import { invalid, notFound } from '../../domain/errors.js';
 import { planFrames } from '../../domain/frame-chunks.js';
 import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
 import {
+  checkAdaptiveAndOffsets,
   checkJobNumbers,
   checkMachineLimitRelease,
   DEFAULT_BAD_NODE_FAILURES,
@@ -83,6 +84,7 @@ async function prepare(
   const limits = limitNames(spec.limits ?? []);
   if (!spec.acceptUnknownLimits) await checkLimitsExist(tx, limits);
   const chunkSize = spec.chunkSize ?? 1;
+  checkAdaptiveAndOffsets(spec);
   const frameText = spec.frames?.trim() ?? '';
   // Counted from the list before any task is made (no frames: one task without frames).
   let runs: FrameRun[] | undefined;
@@ -222,6 +224,10 @@ async function insertJobIn(
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       on_dependency_failure: spec.onDependencyFailure ?? DEFAULT_DEPENDENCY_FAILURE_POLICY,
       frame_dependent: byFrame.size > 0 ? 1 : 0,
+      frame_offset_start: spec.frameOffsetStart ?? 0,
+      frame_offset_end: spec.frameOffsetEnd ?? 0,
+      target_task_seconds: spec.targetTaskSeconds ?? 0,
+      chunk_contiguous: spec.contiguousChunks ? 1 : 0,
       num_exes: 0,
       input_json: JSON.stringify(p.inputs),
       parameters_json: JSON.stringify(p.parameters),
@@ -291,6 +297,10 @@ async function insertJobIn(
             ? { onDependencyFailure: spec.onDependencyFailure }
             : {}),
           ...(spec.badNodeFailures !== undefined ? { badNodeFailures: spec.badNodeFailures } : {}),
+          ...(spec.frameOffsetStart !== undefined
+            ? { frameOffsetStart: spec.frameOffsetStart }
+            : {}),
+          ...(spec.frameOffsetEnd !== undefined ? { frameOffsetEnd: spec.frameOffsetEnd } : {}),
           ...(spec.retryDelay !== undefined ? { retryDelay: spec.retryDelay } : {}),
           // The children run the parent's work, so they take its limits.
           ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),

@@ -1,5 +1,6 @@
 import type { BuiltinJobType } from '../../domain/builtin-job-types.js';
 import { invalid } from '../../domain/errors.js';
+import { MAX_TARGET_TASK_SECONDS } from '../../domain/job-bounds.js';
 import { NO_RESOURCES, type Resources } from '../../domain/job-type-definition.js';
 import type { EngineContext } from '../../engine/context.js';
 import {
@@ -116,6 +117,45 @@ function stepResources(problems: Problems, path: string, step: StepTemplate): Pa
   return out;
 }
 
+/**
+ * A step whose parameter space is one CHUNK[INT] with `targetRuntimeSeconds` above 0 has
+ * adaptive chunks (src/engine/tasks/adaptive-chunks.ts). With other task parameters beside
+ * it the chunks keep `defaultTaskCount`, which the specification allows: adaptive
+ * chunking is a worker's option there.
+ */
+function adaptiveChunks(
+  problems: Problems,
+  path: string,
+  step: StepTemplate,
+  symbols: ReadonlyMap<string, string>,
+): { targetTaskSeconds: number; contiguousChunks: boolean } | undefined {
+  const params = step.parameterSpace?.parameters ?? [];
+  const chunked = params[0];
+  const target = chunked?.chunks?.targetRuntimeSeconds;
+  if (params.length !== 1 || chunked?.type !== 'CHUNK[INT]' || target === undefined)
+    return undefined;
+  let seconds: number;
+  try {
+    seconds = Number(resolveFormatString(target, symbols));
+  } catch (error) {
+    if (!(error instanceof FormatStringError)) throw error;
+    problems.add(at(at(at(path, 'taskParameterDefinitions'), 0), 'chunks'), error.message);
+    return undefined;
+  }
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_TARGET_TASK_SECONDS) {
+    problems.add(
+      at(at(at(at(path, 'taskParameterDefinitions'), 0), 'chunks'), 'targetRuntimeSeconds'),
+      `resolves to "${target}": an integer from 0 to ${MAX_TARGET_TASK_SECONDS} is needed`,
+    );
+    return undefined;
+  }
+  if (seconds === 0) return undefined;
+  return {
+    targetTaskSeconds: seconds,
+    contiguousChunks: chunked.chunks?.rangeConstraint !== 'NONCONTIGUOUS',
+  };
+}
+
 /** The settings that govern running tasks: the steps' jobs take them from the submission. */
 function perStep(settings: OpenjdJobSettings): Partial<SubmitJobSpec> {
   const keys = [
@@ -211,8 +251,11 @@ export async function submitOpenjdJob(
       embeddedFiles: step.script.embeddedFiles,
       symbols: Object.fromEntries(symbols),
     };
-    // Asked to, tasks wait only for the same frames of the steps they depend on.
-    const frame = settings.frameDependent ? frameParameter(step.parameterSpace) : undefined;
+    const adaptive = adaptiveChunks(problems, at(path, 'parameterSpace'), step, symbols);
+    // Asked to, tasks wait only for the same frames of the steps they depend on; adaptive
+    // chunks carry their frames too, which re-chunking reads.
+    const frame =
+      settings.frameDependent || adaptive ? frameParameter(step.parameterSpace) : undefined;
     children.push({
       name: step.name,
       after: step.dependsOn,
@@ -226,6 +269,7 @@ export async function submitOpenjdJob(
           return frames ? { parameters, frames } : { parameters };
         }),
         taskTimeout: step.script.onRun.timeout ?? 0,
+        ...(adaptive ?? {}),
         ...perStep(settings),
         ...(Object.keys(resources).length > 0 ? { resources } : {}),
       },

@@ -188,17 +188,30 @@ for (const database of TEST_DATABASES) {
       assert.equal(done.text, 'Success');
       native = await nativeJob(t, frames._id);
       assert.equal(native.tasks.queued, 4);
-      const offset = await t.dl('POST', '/api/jobs', {
+      const offsetJob = await submitDeadline(t, {
+        Name: 'offsets',
+        Frames: '1-4',
+        JobDependencies: first._id,
+        IsFrameDependent: 'true',
+        FrameDependencyOffsetStart: '-1',
+        FrameDependencyOffsetEnd: '2',
+      });
+      native = await nativeJob(t, offsetJob._id);
+      assert.equal(native.frameOffsetStart, -1);
+      assert.equal(native.frameOffsetEnd, 2);
+      assert.equal(offsetJob.Props.DepFrameStart, -1);
+      assert.equal(offsetJob.Props.DepFrameEnd, 2);
+      const reversed = await t.dl('POST', '/api/jobs', {
         JobInfo: {
           Plugin: 'CommandLine',
           JobDependencies: first._id,
           IsFrameDependent: 'true',
-          FrameDependencyOffsetStart: '-1',
+          FrameDependencyOffsetStart: '3',
         },
         PluginInfo: { Executable: '/bin/true' },
         AuxFiles: [],
       });
-      expectDeadlineError(offset, 400, /FrameDependencyOffsetStart is not supported yet/);
+      expectDeadlineError(reversed, 400, /FrameDependencyOffsetStart \(3\) must not be above/);
     });
 
     it('ScheduledType Once holds the job pending until its time', async () => {

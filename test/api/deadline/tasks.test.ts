@@ -54,6 +54,17 @@ for (const database of TEST_DATABASES) {
       assert.equal(running.body.Stat, 4);
       assert.equal(running.body.Slave, 'render-01');
       assert.notEqual(running.body.StartRen, '0001-01-01T00:00:00Z');
+      assert.equal(running.body.RndStat, 'Rendering');
+      // What the command says it does (openjd_status) is Deadline's render status.
+      const said = await report(t, order.execution.id, 'progress', {
+        nodeId: node.id,
+        progress: 40,
+        status: 'loading assets',
+      });
+      assert.equal(said.status, 200, JSON.stringify(said.body));
+      const status = await t.dl('GET', `/api/tasks?JobID=${job._id}&TaskID=0`);
+      assert.equal(status.body.RndStat, 'loading assets');
+      assert.equal(status.body.Prog, '40 %');
       const shown = (await t.dl('GET', `/api/jobs?JobID=${job._id}`)).body[0];
       assert.equal(shown.RenderingChunks, 1);
       assert.equal(shown.Stat, 1);

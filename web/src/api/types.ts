@@ -114,6 +114,8 @@ export interface Task {
   startedAt: string | null;
   endedAt: string | null;
   lastStatusChange: string | null;
+  /** What its last execution's command said it is doing (OpenJD's openjd_status). */
+  statusMessage?: string;
 }
 
 export interface Execution {

@@ -40,6 +40,11 @@ export function TaskPanel({
           {formatTime(task.startedAt)} · {elapsed(task.startedAt, task.endedAt)}
         </span>
       </div>
+      {task.statusMessage !== undefined && (
+        <div className="task-status" data-testid="task-status">
+          {task.statusMessage}
+        </div>
+      )}
       <div className="actions small">
         {TASK_ACTIONS.map((action) => (
           <button key={action} type="button" disabled={busy} onClick={() => void run(action)}>
