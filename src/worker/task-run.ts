@@ -6,6 +6,7 @@ import { buildArgv, buildEnv, type TemplateValues } from './command-template.js'
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { readOpenjdMessage } from './openjd-messages.js';
+import type { SessionTicket } from './openjd-sessions.js';
 import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
@@ -68,13 +69,18 @@ export class TaskRun {
   private notifyCancel = false;
   /** The last `openjd_fail:` message of an OpenJD action: the failure's message if it fails. */
   private failMessage: string | undefined;
+  /** Where the command runs: the OpenJD session's directory, else the execution's. */
+  private cwd: string;
 
   constructor(
     private readonly order: WorkOrder,
     private readonly options: TaskRunOptions,
+    /** An OpenJD step with environments: the session its task runs in (openjd-sessions.ts). */
+    private readonly session?: SessionTicket,
   ) {
     this.executionId = order.execution.id;
     this.graceMs = options.killGraceMs;
+    this.cwd = this.dir;
   }
 
   /**
@@ -121,7 +127,7 @@ export class TaskRun {
 
   private kill(): Promise<void> {
     if (!this.launched || !this.scope) return Promise.resolve();
-    if (this.notifyCancel && this.killing === undefined) noteCancel(this.dir, this.graceMs);
+    if (this.notifyCancel && this.killing === undefined) noteCancel(this.cwd, this.graceMs);
     this.killing ??= killTree(this.launched, this.scope, this.graceMs);
     return this.killing;
   }
@@ -139,6 +145,7 @@ export class TaskRun {
       await this.kill();
     } finally {
       this.phase = 'done';
+      this.session?.release();
       this.scope?.killAll();
       await this.scope?.release();
       await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
@@ -186,11 +193,16 @@ export class TaskRun {
       outputDir,
     };
 
+    if (this.session) {
+      const failed = await this.session.open({ signal, log: (s, line) => logs.add(s, line) });
+      if (failed !== undefined) return this.launchFailed(logs, failed, 'ALGORITHM');
+      this.cwd = this.session.session.dir;
+    }
     let argv: string[];
     let env: NodeJS.ProcessEnv;
     let openjd: Awaited<ReturnType<typeof prepareOpenjdTask>>;
     try {
-      openjd = await prepareOpenjdTask(order, this.dir);
+      openjd = await prepareOpenjdTask(order, this.cwd);
       if (openjd) {
         this.graceMs = Math.min(this.graceMs, openjd.graceMs);
         this.notifyCancel = openjd.notify;
@@ -199,6 +211,7 @@ export class TaskRun {
       const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: this.options.nodeName };
       for (const name of PRIVATE_ENV) delete base[name];
       env = buildEnv(base, definition.env, values);
+      if (this.session) env = this.session.session.env(env);
     } catch (error) {
       return this.launchFailed(logs, `the command could not be built: ${(error as Error).message}`);
     }
@@ -226,7 +239,7 @@ export class TaskRun {
     const scope = this.options.containment.scope(id);
     this.scope = scope;
     try {
-      this.launched = await launch(argv, { cwd: this.dir, env, onLine, scope });
+      this.launched = await launch(argv, { cwd: this.cwd, env, onLine, scope });
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       return this.launchFailed(
@@ -359,14 +372,21 @@ export class TaskRun {
     await this.finish(finish);
   }
 
-  private async launchFailed(logs: LogShipper, message: string): Promise<void> {
+  /** SYSTEM: the command could not start; ALGORITHM: an OpenJD environment's onEnter failed. */
+  private async launchFailed(
+    logs: LogShipper,
+    message: string,
+    category: 'SYSTEM' | 'ALGORITHM' = 'SYSTEM',
+  ): Promise<void> {
     logs.add('worker', `drover: ${message}`);
     await logs.close();
     if (this.isWithdrawn) return;
-    await this.finish({
-      success: false,
-      error: { name: 'task-launch', category: 'SYSTEM', message },
-    });
+    const text = message.slice(0, MAX_ERROR_MESSAGE);
+    const error =
+      category === 'SYSTEM'
+        ? { name: 'task-launch', category, message: text }
+        : { category, message: text };
+    await this.finish({ success: false, error });
   }
 
   private async finish(body: Record<string, unknown>): Promise<void> {
