@@ -242,7 +242,7 @@ for (const database of TEST_DATABASES) {
         '          data: "setup {{Session.WorkingDirectory}}"',
         '',
       ].join('\n');
-      let res = expectStatus(
+      const res = expectStatus(
         await t.request('POST', '/api/v1/jobs', {
           template: `${TEMPLATE}${env}`,
           parameters: { OutputDir: '/o' },
