@@ -2,13 +2,14 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
 import { describeUsage } from './cgroup.js';
-import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
+import { buildArgv, buildEnv, workerBaseEnv, type TemplateValues } from './command-template.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { readOpenjdMessage } from './openjd-messages.js';
 import type { SessionTicket } from './openjd-sessions.js';
 import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
+import { finishReport, MAX_ERROR_MESSAGE } from './task-outcome.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { ProgressReporter, progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
@@ -47,12 +48,8 @@ interface FinishedExecution {
   error?: { name: string; message: string | null } | null;
 }
 
-/** As the server bounds them (node-protocol-schemas.ts, progress-reports.ts). */
-const MAX_ERROR_MESSAGE = 10_000;
+/** As the server bounds it (progress-reports.ts). */
 const MAX_STATUS_MESSAGE = 1000;
-
-/** Env vars of the worker that a task must not inherit. */
-const PRIVATE_ENV = ['DROVER_TOKEN'];
 
 export class TaskRun {
   readonly executionId: number;
@@ -208,9 +205,7 @@ export class TaskRun {
         this.notifyCancel = openjd.notify;
       }
       argv = openjd?.argv ?? buildArgv(definition.command, values);
-      const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: this.options.nodeName };
-      for (const name of PRIVATE_ENV) delete base[name];
-      env = buildEnv(base, definition.env, values);
+      env = buildEnv(workerBaseEnv(this.options.nodeName), definition.env, values);
       if (this.session) env = this.session.session.env(env);
     } catch (error) {
       return this.launchFailed(logs, `the command could not be built: ${(error as Error).message}`);
@@ -323,51 +318,14 @@ export class TaskRun {
     await started;
     if (this.isWithdrawn) return;
 
-    let finish: Record<string, unknown>;
-    if (this.timedOut && onTimeout === 'COMPLETE') {
-      // Killed by us, so normally no exit code; the server then records none.
-      finish = {
-        success: true,
-        timedOut: true,
-        ...(exit.code !== null ? { exitCode: exit.code } : {}),
-      };
-    } else if (this.timedOut && onTimeout === 'FAIL') {
-      finish = {
-        success: false,
-        timedOut: true,
-        exitCode: exit.code,
-        error: {
-          name: 'timeout',
-          message: `ran longer than the task timeout of ${timeoutSeconds} s and was killed`,
-        },
-      };
-    } else if (exit.code === 0 && uploads.failed.length === 0) {
-      finish = { success: true, exitCode: 0 };
-    } else if (exit.code === 0) {
-      finish = {
-        success: false,
-        exitCode: 0,
-        error: {
-          name: 'filesystem-io',
-          category: 'SYSTEM',
-          message: `${uploads.failed.length} output file(s) could not be uploaded, first ${uploads.failed[0]!.name}: ${uploads.failed[0]!.reason}`,
-        },
-      };
-    } else {
-      const how =
-        exit.code !== null
-          ? `exited with code ${exit.code}`
-          : `ended by signal ${exit.signal ?? 'unknown'}`;
-      // OpenJD: the action's own openjd_fail message says why; the exit code still decides.
-      const message = this.failMessage === undefined ? how : `${this.failMessage} (${how})`;
-      finish = {
-        success: false,
-        exitCode: exit.code,
-        error: { category: 'ALGORITHM', message: message.slice(0, MAX_ERROR_MESSAGE) },
-      };
-    }
-    // NOTIFY: the command ran to its own end; its outcome stands, flagged as timed out.
-    if (this.timedOut && onTimeout === 'NOTIFY') finish.timedOut = true;
+    const finish = finishReport({
+      exit,
+      timedOut: this.timedOut,
+      onTimeout,
+      timeoutSeconds,
+      uploadsFailed: uploads.failed,
+      failMessage: this.failMessage,
+    });
     finish.usage = measured;
     await this.finish(finish);
   }

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { NodeTelemetry } from '../domain/node-telemetry.js';
 import type { CgroupSetting } from './cgroup.js';
+import { workerBaseEnv } from './command-template.js';
 import { Containment } from './containment.js';
 import { LeaseFence } from './lease-fence.js';
 import { MachineTelemetry } from './machine-telemetry.js';
@@ -111,7 +112,7 @@ export class Worker {
       workDir: this.options.workDir,
       containment: this.containment,
       killGraceMs: this.options.killGraceMs,
-      baseEnv: taskBaseEnv(this.options.name),
+      baseEnv: workerBaseEnv(this.options.name),
       log: this.options.log,
     });
     await this.register();
@@ -366,13 +367,6 @@ export class Worker {
       this.fence.forget(id);
     }
   }
-}
-
-/** The environment a task's command starts from: the worker's, without its secrets. */
-export function taskBaseEnv(nodeName: string): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: nodeName };
-  delete base.DROVER_TOKEN;
-  return base;
 }
 
 /** Resolves when the signal fires. */
