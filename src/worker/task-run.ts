@@ -9,10 +9,10 @@ import { readOpenjdMessage } from './openjd-messages.js';
 import type { SessionTicket } from './openjd-sessions.js';
 import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
-import { finishReport, MAX_ERROR_MESSAGE } from './task-outcome.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { ProgressReporter, progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
+import { finishReport, MAX_ERROR_MESSAGE } from './task-outcome.js';
 import { UsageMeter } from './usage-meter.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
 

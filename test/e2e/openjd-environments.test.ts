@@ -70,7 +70,19 @@ const STEP_ENV = {
   name: 'Blender',
   variables: { STEP_VAR: 'step' },
   script: {
-    actions: { onEnter: append('enter step $LICENSE'), onExit: append('exit step $STEP_VAR') },
+    // onEnter runs an embedded file, written into the session directory before it runs.
+    actions: {
+      onEnter: { command: '{{Env.File.Enter}}' },
+      onExit: append('exit step $STEP_VAR'),
+    },
+    embeddedFiles: [
+      {
+        name: 'Enter',
+        type: 'TEXT',
+        runnable: true,
+        data: '#!/bin/bash\necho "enter step $LICENSE in {{Session.WorkingDirectory}}" >> "{{Param.Log}}"\n',
+      },
+    ],
   },
 };
 
