@@ -155,13 +155,16 @@ for (const database of TEST_DATABASES) {
           () => `${lines(log).join('\n')}\n${worker.output()}`,
         );
         const tasks = [1, 2, 3, 4].map((f) => `task ${f} from-variables from-openjd-env step`);
-        assert.deepEqual(lines(log), [
-          'enter job from-variables',
-          'enter step from-openjd-env',
-          ...tasks,
-          'exit step step',
-          'exit job from-variables',
-        ]);
+        const [enterJob, enterStep, ...rest] = lines(log);
+        assert.equal(enterJob, 'enter job from-variables');
+        // Entered by the embedded file, in the session's own directory.
+        assert.match(enterStep!, /^enter step from-openjd-env in .*\/w\/session-\d+-\d+$/);
+        assert.deepEqual(rest, [...tasks, 'exit step step', 'exit job from-variables']);
+        // The session directory goes with the session, once its onExit actions have run.
+        const dir = enterStep!.replace(/^.* in /, '');
+        await waitFor('the session directory to be removed', 30_000, async () =>
+          existsSync(dir) ? undefined : true,
+        );
       });
 
       it('fails the task when an onEnter fails, and exits what was entered', async () => {
