@@ -124,6 +124,16 @@ export function buildArgv(template: readonly string[], values: TemplateValues): 
   return argv;
 }
 
+/** Env vars of the worker that a task (or an OpenJD environment's action) must not inherit. */
+const PRIVATE_ENV = ['DROVER_TOKEN'];
+
+/** The environment every command starts from: the worker's, without its secrets. */
+export function workerBaseEnv(nodeName: string): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: nodeName };
+  for (const name of PRIVATE_ENV) delete base[name];
+  return base;
+}
+
 /** The environment of one task: the worker's own, the job type's, and DROVER_* facts. */
 export function buildEnv(
   base: NodeJS.ProcessEnv,

@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import { gpuEnvironment } from '../domain/gpu-ids.js';
 import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
 import { describeUsage } from './cgroup.js';
-import { buildArgv, buildEnv, type TemplateValues } from './command-template.js';
+import { buildArgv, buildEnv, workerBaseEnv, type TemplateValues } from './command-template.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { readOpenjdMessage } from './openjd-messages.js';
+import type { SessionTicket } from './openjd-sessions.js';
 import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { ProgressReporter, progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
+import { finishReport, MAX_ERROR_MESSAGE } from './task-outcome.js';
 import { UsageMeter } from './usage-meter.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
 
@@ -47,12 +49,8 @@ interface FinishedExecution {
   error?: { name: string; message: string | null } | null;
 }
 
-/** As the server bounds them (node-protocol-schemas.ts, progress-reports.ts). */
-const MAX_ERROR_MESSAGE = 10_000;
+/** As the server bounds it (progress-reports.ts). */
 const MAX_STATUS_MESSAGE = 1000;
-
-/** Env vars of the worker that a task must not inherit. */
-const PRIVATE_ENV = ['DROVER_TOKEN'];
 
 export class TaskRun {
   readonly executionId: number;
@@ -69,13 +67,18 @@ export class TaskRun {
   private notifyCancel = false;
   /** The last `openjd_fail:` message of an OpenJD action: the failure's message if it fails. */
   private failMessage: string | undefined;
+  /** Where the command runs: the OpenJD session's directory, else the execution's. */
+  private cwd: string;
 
   constructor(
     private readonly order: WorkOrder,
     private readonly options: TaskRunOptions,
+    /** An OpenJD step with environments: the session its task runs in (openjd-sessions.ts). */
+    private readonly session?: SessionTicket,
   ) {
     this.executionId = order.execution.id;
     this.graceMs = options.killGraceMs;
+    this.cwd = this.dir;
   }
 
   /**
@@ -122,7 +125,7 @@ export class TaskRun {
 
   private kill(): Promise<void> {
     if (!this.launched || !this.scope) return Promise.resolve();
-    if (this.notifyCancel && this.killing === undefined) noteCancel(this.dir, this.graceMs);
+    if (this.notifyCancel && this.killing === undefined) noteCancel(this.cwd, this.graceMs);
     this.killing ??= killTree(this.launched, this.scope, this.graceMs);
     return this.killing;
   }
@@ -140,6 +143,7 @@ export class TaskRun {
       await this.kill();
     } finally {
       this.phase = 'done';
+      this.session?.release();
       this.scope?.killAll();
       await this.scope?.release();
       await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
@@ -187,19 +191,23 @@ export class TaskRun {
       outputDir,
     };
 
+    if (this.session) {
+      const failed = await this.session.open({ signal, log: (s, line) => logs.add(s, line) });
+      if (failed !== undefined) return this.launchFailed(logs, failed, 'ALGORITHM');
+      this.cwd = this.session.session.dir;
+    }
     let argv: string[];
     let env: NodeJS.ProcessEnv;
     let openjd: Awaited<ReturnType<typeof prepareOpenjdTask>>;
     try {
-      openjd = await prepareOpenjdTask(order, this.dir);
+      openjd = await prepareOpenjdTask(order, this.cwd);
       if (openjd) {
         this.graceMs = Math.min(this.graceMs, openjd.graceMs);
         this.notifyCancel = openjd.notify;
       }
       argv = openjd?.argv ?? buildArgv(definition.command, values);
-      const base: NodeJS.ProcessEnv = { ...process.env, DROVER_NODE_NAME: this.options.nodeName };
-      for (const name of PRIVATE_ENV) delete base[name];
-      env = buildEnv(base, definition.env, values);
+      env = buildEnv(workerBaseEnv(this.options.nodeName), definition.env, values);
+      if (this.session) env = this.session.session.env(env);
       // Last, so that a job type's env cannot show the task GPUs another task was given.
       if (order.execution.gpus) Object.assign(env, gpuEnvironment(order.execution.gpus));
     } catch (error) {
@@ -229,7 +237,7 @@ export class TaskRun {
     const scope = this.options.containment.scope(id);
     this.scope = scope;
     try {
-      this.launched = await launch(argv, { cwd: this.dir, env, onLine, scope });
+      this.launched = await launch(argv, { cwd: this.cwd, env, onLine, scope });
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       return this.launchFailed(
@@ -313,63 +321,33 @@ export class TaskRun {
     await started;
     if (this.isWithdrawn) return;
 
-    let finish: Record<string, unknown>;
-    if (this.timedOut && onTimeout === 'COMPLETE') {
-      // Killed by us, so normally no exit code; the server then records none.
-      finish = {
-        success: true,
-        timedOut: true,
-        ...(exit.code !== null ? { exitCode: exit.code } : {}),
-      };
-    } else if (this.timedOut && onTimeout === 'FAIL') {
-      finish = {
-        success: false,
-        timedOut: true,
-        exitCode: exit.code,
-        error: {
-          name: 'timeout',
-          message: `ran longer than the task timeout of ${timeoutSeconds} s and was killed`,
-        },
-      };
-    } else if (exit.code === 0 && uploads.failed.length === 0) {
-      finish = { success: true, exitCode: 0 };
-    } else if (exit.code === 0) {
-      finish = {
-        success: false,
-        exitCode: 0,
-        error: {
-          name: 'filesystem-io',
-          category: 'SYSTEM',
-          message: `${uploads.failed.length} output file(s) could not be uploaded, first ${uploads.failed[0]!.name}: ${uploads.failed[0]!.reason}`,
-        },
-      };
-    } else {
-      const how =
-        exit.code !== null
-          ? `exited with code ${exit.code}`
-          : `ended by signal ${exit.signal ?? 'unknown'}`;
-      // OpenJD: the action's own openjd_fail message says why; the exit code still decides.
-      const message = this.failMessage === undefined ? how : `${this.failMessage} (${how})`;
-      finish = {
-        success: false,
-        exitCode: exit.code,
-        error: { category: 'ALGORITHM', message: message.slice(0, MAX_ERROR_MESSAGE) },
-      };
-    }
-    // NOTIFY: the command ran to its own end; its outcome stands, flagged as timed out.
-    if (this.timedOut && onTimeout === 'NOTIFY') finish.timedOut = true;
+    const finish = finishReport({
+      exit,
+      timedOut: this.timedOut,
+      onTimeout,
+      timeoutSeconds,
+      uploadsFailed: uploads.failed,
+      failMessage: this.failMessage,
+    });
     finish.usage = measured;
     await this.finish(finish);
   }
 
-  private async launchFailed(logs: LogShipper, message: string): Promise<void> {
+  /** SYSTEM: the command could not start; ALGORITHM: an OpenJD environment's onEnter failed. */
+  private async launchFailed(
+    logs: LogShipper,
+    message: string,
+    category: 'SYSTEM' | 'ALGORITHM' = 'SYSTEM',
+  ): Promise<void> {
     logs.add('worker', `drover: ${message}`);
     await logs.close();
     if (this.isWithdrawn) return;
-    await this.finish({
-      success: false,
-      error: { name: 'task-launch', category: 'SYSTEM', message },
-    });
+    const text = message.slice(0, MAX_ERROR_MESSAGE);
+    const error =
+      category === 'SYSTEM'
+        ? { name: 'task-launch', category, message: text }
+        : { category, message: text };
+    await this.finish({ success: false, error });
   }
 
   private async finish(body: Record<string, unknown>): Promise<void> {

@@ -1,9 +1,11 @@
 import os from 'node:os';
 import type { NodeTelemetry } from '../domain/node-telemetry.js';
 import type { CgroupSetting } from './cgroup.js';
+import { workerBaseEnv } from './command-template.js';
 import { Containment } from './containment.js';
 import { LeaseFence } from './lease-fence.js';
 import { MachineTelemetry } from './machine-telemetry.js';
+import { OpenjdSessions } from './openjd-sessions.js';
 import { killOrphans } from './orphans.js';
 import { CanceledError, HttpError, ServerClient, sleep } from './server-client.js';
 import { TaskRun } from './task-run.js';
@@ -84,6 +86,8 @@ export class Worker {
   private readonly telemetry: MachineTelemetry;
   /** A reading not yet sent. */
   private telemetryDue: NodeTelemetry | undefined;
+  /** OpenJD sessions of steps with environments, kept between their tasks. */
+  private sessions: OpenjdSessions | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ServerClient({
@@ -104,6 +108,13 @@ export class Worker {
       cgroup: this.options.cgroup,
       log: this.options.log,
     });
+    this.sessions = new OpenjdSessions({
+      workDir: this.options.workDir,
+      containment: this.containment,
+      killGraceMs: this.options.killGraceMs,
+      baseEnv: workerBaseEnv(this.options.name),
+      log: this.options.log,
+    });
     await this.register();
     this.loops = [this.heartbeatLoop(), this.claimLoop(), this.fenceLoop(), this.telemetryLoop()];
   }
@@ -113,6 +124,9 @@ export class Worker {
     if (this.stopping.signal.aborted) return;
     this.stopping.abort();
     await Promise.all([...this.running.values()].map(({ run, done }) => run.shutdown(done)));
+    // The claim loop takes no more tasks: the sessions have none left, and exit.
+    await Promise.all(this.runs);
+    await this.sessions?.endAll();
     this.finished.abort();
     await Promise.all(this.loops);
     this.containment?.close();
@@ -296,6 +310,8 @@ export class Worker {
         continue;
       }
       const { orders } = answer;
+      // A long-poll wait with nothing for this worker: its steps have no more tasks here.
+      if (orders.length === 0) void this.sessions?.endIdle();
       // The leases began when the claim took its tasks, after its long-poll wait.
       this.fence.claimed(
         orders.map((o) => o.execution.id),
@@ -326,15 +342,22 @@ export class Worker {
     o.log(
       `execution ${id}: job ${order.job.id} "${order.job.name}" (${order.jobType.name}), frames ${order.task.frames || '-'}`,
     );
-    const run = new TaskRun(order, {
-      client: this.client,
-      nodeId: this.nodeId!,
-      nodeName: o.name,
-      workDir: o.workDir,
-      killGraceMs: o.killGraceMs,
-      containment: this.containment!,
-      log: o.log,
-    });
+    // Before it counts among the running: the slots left beside it decide which idle
+    // sessions stay.
+    const session = this.sessions?.reserve(order, o.slots - this.running.size - 1);
+    const run = new TaskRun(
+      order,
+      {
+        client: this.client,
+        nodeId: this.nodeId!,
+        nodeName: o.name,
+        workDir: o.workDir,
+        killGraceMs: o.killGraceMs,
+        containment: this.containment!,
+        log: o.log,
+      },
+      session,
+    );
     const done = run.run();
     this.running.set(id, { run, done });
     try {

@@ -212,20 +212,6 @@ for (const database of TEST_DATABASES) {
         /steps\[1\]\.dependencies\[0\]\.dependsOn: no step is named "Denoise"/,
       );
 
-      // Environments are checked, but not run by workers yet: refused, not ignored.
-      const withEnv = `${TEMPLATE}jobEnvironments:\n  - name: Env\n    variables:\n      A: "1"\n`;
-      res = expectError(
-        await t.request('POST', '/api/v1/jobs', {
-          template: withEnv,
-          parameters: { OutputDir: '/o' },
-        }),
-        400,
-      );
-      assert.match(
-        res.body.message,
-        /jobEnvironments: environments are not run by Drover workers yet/,
-      );
-
       // As a JSON object too, and nothing was made by any refused submission.
       const before = expectStatus(await t.request('GET', '/api/v1/jobs?type=openjd-step'), 200);
       res = expectError(
@@ -237,6 +223,83 @@ for (const database of TEST_DATABASES) {
       assert.match(res.body.message, /steps: must have at least 1 element/);
       const after = expectStatus(await t.request('GET', '/api/v1/jobs?type=openjd-step'), 200);
       assert.equal(after.body.total, before.body.total);
+    });
+
+    it('takes environments, resolved by the worker, and refuses bad ones by path', async () => {
+      const env = [
+        'jobEnvironments:',
+        '  - name: Farm',
+        '    variables:',
+        '      OUT: "{{Param.OutputDir}}"',
+        '    script:',
+        '      actions:',
+        '        onEnter:',
+        '          command: echo',
+        '          args: ["{{Env.File.Setup}}"]',
+        '      embeddedFiles:',
+        '        - name: Setup',
+        '          type: TEXT',
+        '          data: "setup {{Session.WorkingDirectory}}"',
+        '',
+      ].join('\n');
+      const res = expectStatus(
+        await t.request('POST', '/api/v1/jobs', {
+          template: `${TEMPLATE}${env}`,
+          parameters: { OutputDir: '/o' },
+        }),
+        201,
+      );
+      const { all } = await stepsOf(res.body.id as number);
+      assert.equal(all.length, 2);
+      // Every step's job carries the job's environments, as written: the worker resolves
+      // them in its session (Session.WorkingDirectory, Env.File.X).
+      for (const step of all) {
+        const job = await getJob(t, step.id);
+        const run = (job.parameters as any).openjd; // eslint-disable-line @typescript-eslint/no-explicit-any
+        assert.equal(run.jobEnvironments[0].name, 'Farm');
+        assert.deepEqual(run.jobEnvironments[0].variables, { OUT: '{{Param.OutputDir}}' });
+        assert.equal(run.jobEnvironments[0].onEnter.args[0], '{{Env.File.Setup}}');
+        assert.equal(run.stepEnvironments, undefined);
+      }
+
+      const bad = async (yaml: string, message: RegExp) => {
+        const r = expectError(
+          await t.request('POST', '/api/v1/jobs', {
+            template: `${TEMPLATE}${yaml}`,
+            parameters: { OutputDir: '/o' },
+          }),
+          400,
+        );
+        assert.match(r.body.message as string, message);
+      };
+      await bad(
+        'jobEnvironments:\n  - name: A\n    variables: {X: "1"}\n  - name: A\n    variables: {Y: "1"}\n',
+        /jobEnvironments\[1\]\.name: "A" is also the name of/,
+      );
+      await bad(
+        'jobEnvironments:\n  - name: A\n    variables: {"1X": "1"}\n',
+        /jobEnvironments\[0\]\.variables\.1X: is not a variable name/,
+      );
+      await bad(
+        'jobEnvironments:\n  - name: A\n',
+        /jobEnvironments\[0\]: needs a script, variables, or both/,
+      );
+      await bad(
+        'jobEnvironments:\n  - name: A\n    script:\n      actions: {}\n',
+        /jobEnvironments\[0\]\.script\.actions: needs onEnter, onExit, or both/,
+      );
+      await bad(
+        'jobEnvironments:\n  - name: A\n    script:\n      actions:\n        onEnter: {command: "{{Env.File.Nope}}"}\n',
+        /jobEnvironments\[0\]\.script\.actions\.onEnter\.command: .*no file "Nope"/,
+      );
+      await bad(
+        'jobEnvironments:\n  - name: A\n    script:\n      actions:\n        onExit: {command: "{{Task.Param.Frame}}"}\n',
+        /jobEnvironments\[0\]\.script\.actions\.onExit\.command: /,
+      );
+      await bad(
+        'jobEnvironments:\n  - name: A\n    script:\n      actions:\n        onEnter: {command: x, timeout: 0}\n',
+        /jobEnvironments\[0\]\.script\.actions\.onEnter\.timeout: must be a positive integer/,
+      );
     });
 
     it('frameDependent: a step waits only for the same frames of a step sharing its Frame', async () => {

@@ -212,22 +212,10 @@ export async function submitOpenjdJob(
       `resolves to "${name}": a job name is 1 to ${MAX_JOB_NAME} characters without control characters`,
     );
   }
-  if (template.jobEnvironments.length > 0) {
-    problems.add(
-      'jobEnvironments',
-      'environments are not run by Drover workers yet (docs/openjd.md)',
-    );
-  }
   let total = 0;
   const children: InlineChild[] = [];
   for (const step of template.steps) {
     const path = at('steps', step.index);
-    if (step.stepEnvironments.length > 0) {
-      problems.add(
-        at(path, 'stepEnvironments'),
-        'environments are not run by Drover workers yet (docs/openjd.md)',
-      );
-    }
     const resources = stepResources(problems, at(path, 'hostRequirements'), step);
     let points: Record<string, string>[];
     try {
@@ -250,6 +238,10 @@ export async function submitOpenjdJob(
       onRun: step.script.onRun,
       embeddedFiles: step.script.embeddedFiles,
       symbols: Object.fromEntries(symbols),
+      // Resolved on the worker, which alone knows Session.WorkingDirectory and Env.File.X;
+      // the template check has made sure that every name they use is defined.
+      ...(template.jobEnvironments.length > 0 ? { jobEnvironments: template.jobEnvironments } : {}),
+      ...(step.stepEnvironments.length > 0 ? { stepEnvironments: step.stepEnvironments } : {}),
     };
     const adaptive = adaptiveChunks(problems, at(path, 'parameterSpace'), step, symbols);
     // Asked to, tasks wait only for the same frames of the steps they depend on; adaptive

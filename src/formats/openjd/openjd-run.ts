@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { resolveFormatString } from './format-strings.js';
-import type { Action, EmbeddedFile } from './template-scripts.js';
+import type { Action, EmbeddedFile, Environment } from './template-scripts.js';
 
 /*
  * How a worker runs one task of an OpenJD step (2023-09 §5-6, §7.3): the embedded files
  * are written into the session's working directory first, read-only for the worker's user
  * and executable when `runnable`; then the onRun action's command and args are resolved
  * with the job parameters (Param.*, RawParam.*), the task's own (Task.Param.*,
- * Task.RawParam.*), the files' paths (Task.File.*) and Session.WorkingDirectory. Each
- * task is a session of its own for now: no environments, no session kept between tasks.
+ * Task.RawParam.*), the files' paths (Task.File.*) and Session.WorkingDirectory. The
+ * session directory is the one of the worker's session for the step, which enters the
+ * step's environments before its first task (openjd-environments.ts).
  * Pure apart from naming files: the worker does the writing.
  */
 
@@ -22,6 +23,10 @@ export interface StepRun {
   embeddedFiles: EmbeddedFile[];
   /** Param.X and RawParam.X of every job parameter. */
   symbols: Record<string, string>;
+  /** The job's environments, entered first in a session; absent when none. */
+  jobEnvironments?: Environment[];
+  /** The step's own, entered after the job's. */
+  stepEnvironments?: Environment[];
 }
 
 export interface PreparedTask {
@@ -45,15 +50,26 @@ export function stepRunOf(parameters: Record<string, unknown>): StepRun | undefi
   return run;
 }
 
+/** The job parameters and Session.* values: what every action of a session may name. */
+export function sessionSymbols(run: StepRun, sessionDir: string): Map<string, string> {
+  const symbols = new Map(Object.entries(run.symbols));
+  symbols.set('Session.WorkingDirectory', sessionDir);
+  symbols.set('Session.HasPathMappingRules', 'false');
+  symbols.set('Session.PathMappingRulesFile', join(sessionDir, 'path-mapping.json'));
+  return symbols;
+}
+
+/** Whether tasks of this step run in a session that enters environments. */
+export function hasEnvironments(run: StepRun): boolean {
+  return (run.jobEnvironments?.length ?? 0) + (run.stepEnvironments?.length ?? 0) > 0;
+}
+
 export function prepareTask(
   run: StepRun,
   taskParameters: Record<string, string>,
   sessionDir: string,
 ): PreparedTask {
-  const symbols = new Map(Object.entries(run.symbols));
-  symbols.set('Session.WorkingDirectory', sessionDir);
-  symbols.set('Session.HasPathMappingRules', 'false');
-  symbols.set('Session.PathMappingRulesFile', join(sessionDir, 'path-mapping.json'));
+  const symbols = sessionSymbols(run, sessionDir);
   for (const [name, value] of Object.entries(taskParameters)) {
     symbols.set(`Task.Param.${name}`, value);
     symbols.set(`Task.RawParam.${name}`, value);

@@ -287,13 +287,19 @@ export function checkEnvironment(
       envFiles: fileNames(isRecord(s) ? s.embeddedFiles : undefined),
     };
     if (!isRecord(s) || !isRecord(s.actions))
-      problems.add(at(spath, 'actions'), 'must be an object with onEnter');
+      problems.add(at(spath, 'actions'), 'must be an object with onEnter or onExit');
     else {
       onlyKeys(problems, spath, s, ['actions', 'embeddedFiles']);
       onlyKeys(problems, at(spath, 'actions'), s.actions, ['onEnter', 'onExit']);
       const apath = at(spath, 'actions');
-      const onEnter = checkAction(problems, at(apath, 'onEnter'), s.actions.onEnter, scope);
-      if (onEnter) env.onEnter = onEnter;
+      // <EnvironmentActions> (§4.1): onEnter, onExit, or both.
+      if (s.actions.onEnter === undefined && s.actions.onExit === undefined) {
+        problems.add(apath, 'needs onEnter, onExit, or both');
+      }
+      if (s.actions.onEnter !== undefined) {
+        const onEnter = checkAction(problems, at(apath, 'onEnter'), s.actions.onEnter, scope);
+        if (onEnter) env.onEnter = onEnter;
+      }
       if (s.actions.onExit !== undefined) {
         const onExit = checkAction(problems, at(apath, 'onExit'), s.actions.onExit, scope);
         if (onExit) env.onExit = onExit;

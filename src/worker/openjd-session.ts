@@ -1,0 +1,230 @@
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import {
+  prepareAction,
+  prepareEnvironment,
+  sessionEnvironments,
+  type EnteredEnvironment,
+  type PreparedAction,
+  type SessionEnvironment,
+} from '../formats/openjd/openjd-environments.js';
+import type { StepRun } from '../formats/openjd/openjd-run.js';
+import type { Action } from '../formats/openjd/template-scripts.js';
+import type { Containment } from './containment.js';
+import { readOpenjdMessage } from './openjd-messages.js';
+import { noteCancel } from './openjd-task.js';
+import { killTree, launch } from './process-tree.js';
+
+/*
+ * An OpenJD session on this worker (as openjd-sessions runs one): for a step with
+ * environments, the first task the worker takes enters the job's environments, then the
+ * step's, each setting its `variables` and running its onEnter; the step's further tasks on
+ * this worker run in the same session directory with the environment variables the
+ * environments set (their `variables`, and the `openjd_env`/`openjd_unset_env` lines of
+ * their onEnter); when the worker has no more tasks of that step (openjd-sessions.ts), the
+ * environments are exited in reverse, each onExit seeing its own environment's variables.
+ * An onEnter that fails fails the task that entered and tears the session down: the
+ * environments entered before it are exited.
+ */
+
+export type SessionLine = (stream: 'stdout' | 'stderr' | 'worker', line: string) => void;
+
+/** What one action of a session is run with. */
+export interface ActionHooks {
+  log: SessionLine;
+  /** Aborted when the action must stop (the task withdrawn, the worker stopping). */
+  signal: AbortSignal;
+}
+
+export interface SessionDeps {
+  containment: Containment;
+  /** The worker's grace between SIGTERM and SIGKILL; an action's shorter one wins. */
+  killGraceMs: number;
+  /** The environment of every action before the session's own variables. */
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+export class SessionEnterError extends Error {}
+
+interface Entered {
+  source: SessionEnvironment;
+  prepared: EnteredEnvironment;
+  /** Its variables, then what its onEnter set (a string) or unset (null), in order. */
+  changes: Map<string, string | null>;
+}
+
+/** Environment actions have no execution: their containment scopes count down from -1. */
+let nextActionScope = -1;
+
+export class OpenjdSession {
+  /** A task of the step runs in it now. */
+  busy = true;
+  /** The onEnter of an environment failed, or the task entering was withdrawn. */
+  broken = false;
+  lastUsed = Date.now();
+  private entering: Promise<void> | undefined;
+  private readonly entered: Entered[] = [];
+
+  constructor(
+    /** The step job's id: tasks of the same step share a session. */
+    readonly key: number,
+    readonly dir: string,
+    private readonly run: StepRun,
+    private readonly deps: SessionDeps,
+  ) {}
+
+  /** Enters the environments once; throws SessionEnterError with the reason if one fails. */
+  enter(hooks: ActionHooks): Promise<void> {
+    this.entering ??= this.enterAll(hooks);
+    return this.entering;
+  }
+
+  private async enterAll(hooks: ActionHooks): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+    await mkdir(this.dir, { recursive: true });
+    for (const source of sessionEnvironments(this.run)) {
+      const { environment, label } = source;
+      hooks.log('worker', `drover: entering environment ${label}`);
+      let prepared: EnteredEnvironment;
+      try {
+        prepared = prepareEnvironment(this.run, environment, this.dir);
+        await writeFiles(prepared.files);
+      } catch (error) {
+        this.broken = true;
+        throw new SessionEnterError(
+          `environment ${label} could not be entered: ${(error as Error).message}`,
+        );
+      }
+      // Its variables are set before its onEnter runs, which sees them (openjd-sessions).
+      const entry: Entered = {
+        source,
+        prepared,
+        changes: new Map(Object.entries(prepared.variables)),
+      };
+      this.entered.push(entry);
+      if (!environment.onEnter) continue;
+      const failure = await this.runAction(entry, environment.onEnter, hooks, true);
+      if (failure !== undefined) {
+        this.broken = true;
+        // The one that failed is not exited: only those whose onEnter succeeded.
+        this.entered.pop();
+        throw new SessionEnterError(`the onEnter of environment ${label} failed: ${failure}`);
+      }
+    }
+  }
+
+  /** The environment variables of the session's actions: base, then each environment's. */
+  env(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const env = { ...base };
+    for (const { changes } of this.entered) {
+      for (const [name, value] of changes) {
+        if (value === null) delete env[name];
+        else env[name] = value;
+      }
+    }
+    return env;
+  }
+
+  /** Exits the environments entered, innermost first, and removes the directory. Never throws. */
+  async exit(hooks: ActionHooks): Promise<void> {
+    await this.entering?.catch(() => undefined);
+    while (this.entered.length > 0) {
+      const entry = this.entered[this.entered.length - 1]!;
+      const onExit = entry.source.environment.onExit;
+      if (onExit) {
+        hooks.log('worker', `drover: exiting environment ${entry.source.label}`);
+        // Its own variables still apply to its onExit; they go once it has run.
+        const failure = await this.runAction(entry, onExit, hooks, false).catch(
+          (error: Error) => error.message,
+        );
+        if (failure !== undefined) {
+          hooks.log('worker', `drover: the onExit of ${entry.source.label} failed: ${failure}`);
+        }
+      }
+      this.entered.pop();
+    }
+    await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** Runs one action; undefined when it succeeded, else why it failed. */
+  private async runAction(
+    entry: Entered,
+    action: Action,
+    hooks: ActionHooks,
+    entering: boolean,
+  ): Promise<string | undefined> {
+    let prepared: PreparedAction;
+    try {
+      prepared = prepareAction(entry.prepared, action);
+    } catch (error) {
+      return `its command could not be built: ${(error as Error).message}`;
+    }
+    if (hooks.signal.aborted) return 'canceled before it ran';
+    let failMessage: string | undefined;
+    const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
+      hooks.log(stream, line);
+      const message = readOpenjdMessage(line);
+      if (message?.kind === 'fail') failMessage = message.text;
+      else if (message?.kind === 'malformed') hooks.log('worker', `drover: ${message.note}`);
+      else if (entering && message?.kind === 'env') entry.changes.set(message.name, message.value);
+      else if (entering && message?.kind === 'unset_env') entry.changes.set(message.name, null);
+    };
+    const scope = this.deps.containment.scope(nextActionScope--);
+    const graceMs = Math.min(this.deps.killGraceMs, prepared.graceMs);
+    hooks.log('worker', `drover: runs ${JSON.stringify(prepared.argv)}`);
+    let launched;
+    try {
+      launched = await launch(prepared.argv, {
+        cwd: this.dir,
+        env: this.env(this.deps.baseEnv),
+        onLine,
+        scope,
+      });
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      await scope.release();
+      return `cannot run ${JSON.stringify(prepared.argv[0])}: ${e.code ?? e.message}`;
+    }
+    let killing: Promise<void> | undefined;
+    const kill = (): void => {
+      if (prepared.notify && killing === undefined) noteCancel(this.dir, graceMs);
+      killing ??= killTree(launched, scope, graceMs);
+    };
+    let timedOut = false;
+    const timer =
+      prepared.timeout === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            kill();
+          }, prepared.timeout * 1000);
+    hooks.signal.addEventListener('abort', kill, { once: true });
+    if (hooks.signal.aborted) kill();
+    const exit = await launched.exited;
+    clearTimeout(timer);
+    hooks.signal.removeEventListener('abort', kill);
+    scope.killAll();
+    await Promise.race([launched.streamsClosed, delay(2000)]);
+    await killing;
+    await scope.release();
+    if (timedOut) return `ran longer than its timeout of ${prepared.timeout} s and was killed`;
+    if (hooks.signal.aborted) return 'canceled';
+    if (exit.code === 0) return undefined;
+    const how =
+      exit.code !== null
+        ? `exited with code ${exit.code}`
+        : `ended by signal ${exit.signal ?? 'unknown'}`;
+    return failMessage === undefined ? how : `${failMessage} (${how})`;
+  }
+}
+
+async function writeFiles(files: EnteredEnvironment['files']): Promise<void> {
+  for (const file of files) {
+    await chmod(file.path, 0o600).catch(() => undefined);
+    await writeFile(file.path, file.data, { mode: 0o600 });
+    await chmod(file.path, file.mode);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import { hasEnvironments, OPENJD_STEP_TYPE, stepRunOf } from '../formats/openjd/openjd-run.js';
+import {
+  OpenjdSession,
+  SessionEnterError,
+  type ActionHooks,
+  type SessionDeps,
+} from './openjd-session.js';
+import type { WorkOrder } from './work-order.js';
+
+/*
+ * The OpenJD sessions a worker holds (openjd-session.ts), one per step it runs tasks of at
+ * once, for steps with environments. A task of a step takes an idle session of that step if
+ * there is one, else opens a new one. A session ends (its environments are exited) when its
+ * step has no more tasks for this worker:
+ *   - a task of another step or job needs its slot: idle sessions beyond the slots left free
+ *     by the running tasks are ended, least recently used first, before that task runs;
+ *   - a claim came back empty after its long-poll wait: every idle session ends;
+ *   - the worker stops: every session ends once its task has been stopped.
+ * Steps without environments keep running each task on its own, as before.
+ */
+
+export interface SessionsOptions extends SessionDeps {
+  workDir: string;
+  log: (message: string) => void;
+}
+
+/** A task's hold on its session; release() when the task is over. */
+export interface SessionTicket {
+  session: OpenjdSession;
+  /**
+   * Once the sessions ended to make room for this task have exited, enters the session's
+   * environments if this task is its first: undefined when ready, else why it failed.
+   */
+  open(hooks: ActionHooks): Promise<string | undefined>;
+  release(): void;
+}
+
+export class OpenjdSessions {
+  private readonly sessions = new Set<OpenjdSession>();
+  private readonly ending = new Set<Promise<void>>();
+  /** Never aborted: an onExit runs to its end or its own timeout, even when the worker stops. */
+  private readonly signal = new AbortController().signal;
+  private counter = 0;
+
+  constructor(private readonly options: SessionsOptions) {}
+
+  /**
+   * Synchronously (several orders of one claim are placed in the same turn): the session
+   * this order runs in, and the idle ones ended to leave `slotsLeft` slots for others.
+   * Undefined for an order that needs no session.
+   */
+  reserve(order: WorkOrder, slotsLeft: number): SessionTicket | undefined {
+    const run =
+      order.jobType.name === OPENJD_STEP_TYPE ? stepRunOf(order.job.parameters) : undefined;
+    const key = order.job.id;
+    let session: OpenjdSession | undefined;
+    if (run && hasEnvironments(run)) {
+      session = [...this.sessions].find((s) => s.key === key && !s.busy && !s.broken);
+    }
+    const idle = [...this.sessions]
+      .filter((s) => !s.busy && s !== session)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
+    const ends = idle.slice(0, Math.max(0, idle.length - Math.max(0, slotsLeft)));
+    const ready = Promise.all(ends.map((s) => this.end(s, 'its slot is needed by another task')));
+    if (!run || !hasEnvironments(run)) return undefined;
+    if (session) session.busy = true;
+    else {
+      session = new OpenjdSession(
+        key,
+        join(this.options.workDir, `session-${key}-${++this.counter}`),
+        run,
+        this.options,
+      );
+      this.sessions.add(session);
+      this.options.log(`session ${key}: opened for step job ${key}`);
+    }
+    const held = session;
+    return {
+      session: held,
+      open: async (hooks) => {
+        await ready;
+        try {
+          await held.enter(hooks);
+          return undefined;
+        } catch (error) {
+          held.broken = true;
+          if (error instanceof SessionEnterError) return error.message;
+          return `the session could not be opened: ${(error as Error).message}`;
+        }
+      },
+      release: () => {
+        held.busy = false;
+        held.lastUsed = Date.now();
+        if (held.broken) void this.end(held, 'an environment could not be entered');
+      },
+    };
+  }
+
+  /** The queue had nothing for this worker: the idle sessions end. */
+  endIdle(): Promise<void> {
+    const idle = [...this.sessions].filter((s) => !s.busy);
+    return Promise.all(idle.map((s) => this.end(s, 'no more tasks of its step'))).then(
+      () => undefined,
+    );
+  }
+
+  /** The worker stops, its tasks already stopped: every session ends. */
+  async endAll(): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => this.end(s, 'the worker is stopping')));
+    await Promise.all(this.ending);
+  }
+
+  private end(session: OpenjdSession, why: string): Promise<void> {
+    if (!this.sessions.delete(session)) return Promise.resolve();
+    const { log } = this.options;
+    log(`session ${session.key}: ending (${why})`);
+    const hooks: ActionHooks = {
+      signal: this.signal,
+      log: (stream, line) => log(`session ${session.key}: ${stream}: ${line}`),
+    };
+    const done = session.exit(hooks).finally(() => this.ending.delete(done));
+    this.ending.add(done);
+    return done;
+  }
+}
