@@ -30,6 +30,7 @@ import { dependencyFailureSchema } from './migrations/0027-dependency-failure.js
 import { notificationTriggersSchema } from './migrations/0028-notification-triggers.js';
 import { claimCountersLastSchema } from './migrations/0030-claim-counters-last.js';
 import { executionStatusMessageSchema } from './migrations/0031-execution-status-message.js';
+import { nodeQuarantineSchema } from './migrations/0036-node-quarantine.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -64,6 +65,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0028-notification-triggers': notificationTriggersSchema(open.dialect),
     '0030-claim-counters-last': claimCountersLastSchema(open.dialect),
     '0031-execution-status-message': executionStatusMessageSchema(open.dialect),
+    '0036-node-quarantine': nodeQuarantineSchema(open.dialect),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
+import { clearNodeQuarantine } from '../../engine/nodes/node-quarantine.js';
 import { setNodeEnabled } from '../../engine/nodes/node-registry.js';
 import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
@@ -85,5 +86,23 @@ export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       );
     }
+
+    app.delete(
+      '/nodes/:id/quarantine',
+      {
+        schema: {
+          tags: ['nodes'],
+          summary:
+            'Lift the quarantine its failure rate put the node in: it takes work again, and its failures until now no longer count (409 when it is not quarantined)',
+          params: IdParams,
+          response: { 200: Node, ...errorResponses },
+        },
+      },
+      async (request) => {
+        await clearNodeQuarantine(ctx, request.params.id);
+        const { node, executions } = await getNodeWithWork(ctx, request.params.id);
+        return nodeJson(node, executions);
+      },
+    );
   };
 }

@@ -365,9 +365,22 @@ export const Node = Type.Object(
     state: Type.String({ description: 'ONLINE while it reports, OFFLINE once silent' }),
     status: StringEnum(NODE_STATUSES, {
       description:
-        'What it is doing: OFFLINE (silent), DISABLED (takes no new work), BUSY (runs an execution), IDLE',
+        'What it is doing: OFFLINE (silent), QUARANTINED (its failure rate took it out of the farm), DISABLED (takes no new work), BUSY (runs an execution), IDLE',
     }),
     enabled: Type.Boolean(),
+    quarantine: Type.Union(
+      [
+        Type.Object({
+          since: Type.String({ format: 'date-time' }),
+          reason: Type.String(),
+        }),
+        Type.Null(),
+      ],
+      {
+        description:
+          'Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine',
+      },
+    ),
     pools: Type.Array(Type.String()),
     groups: Type.Array(Type.String()),
     resources: Resources,

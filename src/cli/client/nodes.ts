@@ -12,13 +12,16 @@ import {
 import { mebibytes, table, timestamp, type Column } from './format.js';
 import type { Node } from './resources.js';
 
-/* `drover nodes`: the worker nodes; `drover nodes enable|disable ID…`. */
+/*
+ * `drover nodes`: the worker nodes; `drover nodes enable|disable|unquarantine ID…`;
+ * `drover nodes why-idle ID`.
+ */
 
 const NODE_COLUMNS: readonly Column<Node>[] = [
   { header: 'ID', value: (n) => n.id, right: true },
   { header: 'NAME', value: (n) => n.name, max: 30 },
   { header: 'HOSTNAME', value: (n) => n.hostname, max: 30 },
-  // OFFLINE, DISABLED, BUSY or IDLE (src/domain/node-status.ts).
+  // OFFLINE, QUARANTINED, DISABLED, BUSY or IDLE (src/domain/node-status.ts).
   { header: 'STATUS', value: (n) => n.status },
   { header: 'POOLS', value: (n) => n.pools.join(',') || '-' },
   { header: 'GROUPS', value: (n) => n.groups.join(',') || '-' },
@@ -57,15 +60,16 @@ export function registerNodesCommand(program: Command): void {
     }),
   );
 
-  for (const verb of ['enable', 'disable'] as const) {
+  const descriptions = {
+    enable: 'let nodes take work (lifts a quarantine too)',
+    disable: 'stop giving nodes work (running tasks finish)',
+    unquarantine: 'lift the quarantine their failure rate put nodes in',
+  };
+  for (const verb of ['enable', 'disable', 'unquarantine'] as const) {
     withClientOptions(
       nodes
         .command(verb)
-        .description(
-          verb === 'enable'
-            ? 'let nodes take work'
-            : 'stop giving nodes work (running tasks finish)',
-        )
+        .description(descriptions[verb])
         .argument('<nodes...>', 'node ids or names'),
     ).action(
       action(async (texts: string[], _flags: unknown, command: Command) => {
@@ -79,9 +83,15 @@ export function registerNodesCommand(program: Command): void {
         for (const text of texts) {
           try {
             const id = await resolveNode(client, all, text);
-            const node = await client.post<Node>(`/nodes/${id}/${verb}`);
+            const node =
+              verb === 'unquarantine'
+                ? await client.request<Node>('DELETE', `/nodes/${id}/quarantine`, {})
+                : await client.post<Node>(`/nodes/${id}/${verb}`);
             results.push({ node: text, ok: true, result: node });
-            if (!common.json) out(`node ${node.name} ${verb}d\n`);
+            if (!common.json)
+              out(
+                `node ${node.name} ${verb === 'unquarantine' ? 'let out of quarantine' : `${verb}d`}\n`,
+              );
           } catch (error) {
             if (!(error instanceof ApiError)) throw error;
             failed = true;
