@@ -108,4 +108,48 @@ export function registerNodesCommand(program: Command): void {
       }),
     );
   }
+  withClientOptions(
+    nodes
+      .command('why-idle')
+      .description(
+        'why a node takes no work: what stops the node, then what stops it from taking each queued job',
+      )
+      .argument('<node>', 'node id or name')
+      .option('--limit <n>', 'queued jobs to explain, 1 to 100', '20'),
+  ).action(
+    action(async (text: string, flags: { limit: string }, command: Command) => {
+      const common = commonFlags(command);
+      const client = clientOf(common);
+      const id = await resolveNode(client, undefined, text);
+      const answer = await client.get<IdleReasons>(`/nodes/${id}/idle-reasons`, {
+        limit: flags.limit,
+      });
+      if (common.json) return printJson(answer);
+      const lines = [`node ${answer.nodeName} is ${answer.status}`];
+      for (const r of answer.reasons) lines.push(`  ${r.code}: ${r.message}`);
+      if (answer.jobs.length === 0) lines.push('no job has queued tasks');
+      for (const j of answer.jobs) {
+        const head = `job ${j.jobId} ${j.name} (priority ${j.priority})`;
+        if (j.reasons.length === 0) lines.push(`${head}: it may take it at its next claim`);
+        else for (const r of j.reasons) lines.push(`${head}: ${r.code}: ${r.message}`);
+      }
+      if (answer.queuedJobs > answer.jobs.length) {
+        lines.push(`… and ${answer.queuedJobs - answer.jobs.length} more queued job(s)`);
+      }
+      out(lines.join('\n') + '\n');
+    }),
+  );
+}
+
+interface IdleReasons {
+  nodeName: string;
+  status: string;
+  reasons: { code: string; message: string }[];
+  jobs: {
+    jobId: number;
+    name: string;
+    priority: number;
+    reasons: { code: string; message: string }[];
+  }[];
+  queuedJobs: number;
 }
