@@ -426,6 +426,27 @@ export const JobTypeDefinition = Type.Object({
   taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
   maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
   retryDelay: Type.Optional(RetryDelayInput),
+  retryRules: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          exitCodes: Type.Optional(Type.Array(Type.Integer(), { minItems: 1, maxItems: 64 })),
+          categories: Type.Optional(
+            Type.Array(StringEnum(['SYSTEM', 'DATA', 'ALGORITHM']), { minItems: 1, maxItems: 3 }),
+          ),
+          retry: Type.Boolean(),
+          node: Type.Optional(StringEnum(['ANY', 'OTHER'])),
+          maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        maxItems: 32,
+        description:
+          'By exit code and error category, whether a failed task is retried, on any node or another one (the failing node is blocked from the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules)',
+      },
+    ),
+  ),
   priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
   progressPattern: Type.Optional(Type.String()),
   env: Type.Optional(Type.Record(Type.String(), Type.String())),
