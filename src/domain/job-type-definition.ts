@@ -59,6 +59,11 @@ export interface OutputField {
   type: string;
   /** A glob, relative to the output directory, of the files this output collects. */
   pattern?: string;
+  /**
+   * With a pattern: whether a task that finishes well must have uploaded a non-empty file
+   * matching it (default true; docs/scheduling.md#output-rules).
+   */
+  required?: boolean;
 }
 
 export interface Resources {
@@ -153,6 +158,7 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
       });
     }
     optional(o, 'pattern', 'string', `output "${o.name}"`);
+    optional(o, 'required', 'boolean', `output "${o.name}"`);
     return o;
   });
   const env = input.env ?? {};

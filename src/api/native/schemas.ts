@@ -419,6 +419,12 @@ export const JobTypeDefinition = Type.Object({
         name: Type.String(),
         type: Type.String(),
         pattern: Type.Optional(Type.String()),
+        required: Type.Optional(
+          Type.Boolean({
+            description:
+              'With a pattern: a task that finishes well must have uploaded a non-empty file matching it, else it fails with the DATA error output-missing and is retried (default true)',
+          }),
+        ),
       }),
     ),
   ),

@@ -18,6 +18,7 @@ import type { Emit, EngineContext } from '../context.js';
 import type { LaneEnd } from '../dispatch/lane-end.js';
 import { readOnce } from '../dispatch/read-once.js';
 import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
+import { declaredOutputs } from '../outputs/declared-outputs.js';
 import type { EngineSettings } from '../settings.js';
 import { emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 import { settleFreshJob } from '../tasks/task-actions.js';
@@ -240,7 +241,8 @@ async function finishIn(
   // Jobs in id order: two transactions that lock the same jobs lock them in the same order.
   for (const jobId of [...fast.keys()].sort((a, b) => a - b)) {
     const items = fast.get(jobId)!;
-    if (await hasManifest(ctx, tx, jobId)) {
+    // Seed jobs and jobs with declared outputs have their outputs judged one by one.
+    if ((await hasManifest(ctx, tx, jobId)) || (await declaredOutputs(ctx, tx, jobId)).length > 0) {
       for (const item of items) slow.push({ ...item, nodeId: item.execution.node_id });
       continue;
     }

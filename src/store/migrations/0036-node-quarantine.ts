@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { OUTPUT_MISSING_ERROR as E } from '../../domain/error-categories.js';
 import type { DialectName } from '../database.js';
 
 /*
@@ -10,6 +11,9 @@ import type { DialectName } from '../database.js';
  *
  * The scan reads the executions that ended within its window, grouped by node: the partial
  * index `executions_ended` makes that a range read, whatever the history's length.
+ *
+ * Output rules (docs/scheduling.md#output-rules) fail a task whose declared outputs are
+ * missing with the built-in DATA error `output-missing`, seeded here.
  */
 export function nodeQuarantineSchema(_dialect: DialectName) {
   async function up(db: Kysely<unknown>): Promise<void> {
@@ -19,6 +23,21 @@ export function nodeQuarantineSchema(_dialect: DialectName) {
     await sql`create index executions_ended on executions (ended_at) where ended_at is not null`.execute(
       db,
     );
+    const now = Date.now();
+    await db
+      .insertInto('errors' as never)
+      .values({
+        name: E.name,
+        job_type_name: null,
+        title: E.title,
+        description: E.description,
+        category: E.category,
+        is_builtin: 1,
+        should_be_retried: E.shouldBeRetried ? 1 : 0,
+        created_at: now,
+        last_modified: now,
+      } as never)
+      .execute();
   }
   return { up };
 }
