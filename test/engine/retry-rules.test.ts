@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failReportedExecution } from '../../src/engine/executions/execution-reports.js';
+import { createJobType } from '../../src/engine/job-types/job-types.js';
 import { jobNodeFailures } from '../../src/engine/jobs/bad-nodes.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
-import { createJobType } from '../../src/engine/job-types/job-types.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { findTask } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';

@@ -1,12 +1,12 @@
 import type { ErrorCategory } from '../../domain/error-categories.js';
 import { invalid } from '../../domain/errors.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
+import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import { retryDelayMs, storedRetryDelay } from '../../domain/retry-delay.js';
+import { matchingRule } from '../../domain/retry-rules.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
-import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
-import { matchingRule } from '../../domain/retry-rules.js';
 import { findJobType, findRevisionById } from '../../store/job-types.js';
 import { countNodeFailure } from '../../store/node-blocks.js';
 import type { ErrorRow, ExecutionRow } from '../../store/schema.js';

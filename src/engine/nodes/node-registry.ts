@@ -1,6 +1,7 @@
 import { DroverError, invalid, notFound } from '../../domain/errors.js';
 import { checkTelemetry, type NodeTelemetry } from '../../domain/node-telemetry.js';
 import { extendLeasesOf, liveExecutionsOfNode } from '../../store/executions.js';
+import { clearQuarantineMark } from '../../store/node-quarantine.js';
 import {
   deleteNode,
   findNode,
@@ -12,7 +13,6 @@ import {
   touchNodes,
   updateNode,
 } from '../../store/nodes.js';
-import { clearQuarantineMark } from '../../store/node-quarantine.js';
 import type { NodeRow } from '../../store/schema.js';
 import type { Principal } from '../accounts/accounts.js';
 import { inTransaction, type EngineContext } from '../context.js';

@@ -1,8 +1,8 @@
-import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import { matchesGlob } from '../../domain/glob.js';
+import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import type { Executor } from '../../store/database.js';
-import { findJob } from '../../store/jobs.js';
 import { findRevisionById } from '../../store/job-types.js';
+import { findJob } from '../../store/jobs.js';
 import { listOutputsOfExecution } from '../../store/outputs.js';
 import type { ExecutionRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
