@@ -7,12 +7,14 @@ import { createLimit } from '../../src/engine/limits/limits.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
+import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { expectStatus } from './support.js';
 
 /*
  * "Why is node X idle" (docs/scheduling.md#why-is-a-node-idle): GET /nodes/{id}/idle-reasons
  * names, for each queued job in the claim's order, what stops this node from taking it (a
- * full licence, a block from the job, a pool), and what stops the node itself.
+ * full licence, a block from the job, a pool), and what stops the node itself; /metrics
+ * shows the limit's use.
  */
 
 for (const database of TEST_DATABASES) {
@@ -75,6 +77,19 @@ for (const database of TEST_DATABASES) {
       assert.equal(answer.jobs[0].reasons[0].message, 'waiting for licence nuke (1/1 in use)');
       assert.match(answer.jobs[1].reasons[0].message, /pool "farm-b"/);
       assert.match(answer.jobs[2].reasons[0].message, /failed the job 1 times and is blocked/);
+      // /metrics shows the limit's use and count, labelled by its name.
+      const metrics = parsePrometheusText(
+        expectStatus(await t.request('GET', '/metrics'), 200).body as string,
+      );
+      for (const [series, value] of [
+        ['drover_limit_in_use', 1],
+        ['drover_limit_max', 1],
+      ] as const) {
+        assert.deepEqual(
+          metrics.get(series)!.samples.map((x) => [x.labels.limit, x.value]),
+          [['nuke', value]],
+        );
+      }
       // What the answer says it may take, it takes.
       assert.equal((await t.engine.dispatcher.tryAcquire(n1))?.execution.job_id, free);
 
