@@ -33,3 +33,16 @@ export const BUILTIN_ERRORS: readonly BuiltinError[] = [
   algorithm('missing-required-output', 'Missing Required Output', 'A required output is missing.'),
   algorithm('unexpected-multiple-outputs', 'Unexpected Multiple Outputs', 'Too many outputs.'),
 ];
+
+/**
+ * Errors added after the first migration, each seeded by the migration named: a finished
+ * task whose declared outputs are missing or empty (0036), a DATA error retried as a bad
+ * frame.
+ */
+export const OUTPUT_MISSING_ERROR: BuiltinError = {
+  name: 'output-missing',
+  title: 'Output Missing',
+  description: 'A declared output of the task is missing or empty.',
+  category: 'DATA',
+  shouldBeRetried: true,
+};

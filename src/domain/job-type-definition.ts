@@ -2,6 +2,7 @@ import { childFields, normaliseChildren, type ChildJob } from './child-jobs.js';
 import { invalid } from './errors.js';
 import { JOB_BOUNDS, type BoundedJobField } from './job-bounds.js';
 import { checkRetryDelay, type RetryDelay } from './retry-delay.js';
+import { checkRetryRules, type RetryRule } from './retry-rules.js';
 
 /**
  * What a job type says about its jobs. A revision pins one of these; a job runs with the
@@ -23,6 +24,8 @@ export interface JobTypeDefinition {
   maxTries: number;
   /** The retry delay of its jobs that give none (retry-delay.ts); none when absent. */
   retryDelay?: RetryDelay;
+  /** Whether and where a failed task is retried, by exit code and category (retry-rules.ts). */
+  retryRules?: RetryRule[];
   priority: number;
   /** A regular expression whose first group is a percentage, read from the task's output. */
   progressPattern?: string;
@@ -56,6 +59,11 @@ export interface OutputField {
   type: string;
   /** A glob, relative to the output directory, of the files this output collects. */
   pattern?: string;
+  /**
+   * With a pattern: whether a task that finishes well must have uploaded a non-empty file
+   * matching it (default true; docs/scheduling.md#output-rules).
+   */
+  required?: boolean;
 }
 
 export interface Resources {
@@ -92,9 +100,13 @@ export function checkName(what: string, name: unknown): string {
 
 /** A definition as submitted: everything but the command may be left to its default. */
 export type DefinitionInput = Partial<
-  Omit<JobTypeDefinition, 'inputs' | 'parameters' | 'resources' | 'children' | 'retryDelay'>
+  Omit<
+    JobTypeDefinition,
+    'inputs' | 'parameters' | 'resources' | 'children' | 'retryDelay' | 'retryRules'
+  >
 > & {
   retryDelay?: unknown;
+  retryRules?: unknown;
   children?: unknown;
   inputs?: FieldInput[];
   parameters?: FieldInput[];
@@ -155,6 +167,7 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
       });
     }
     optional(o, 'pattern', 'string', `output "${o.name}"`);
+    optional(o, 'required', 'boolean', `output "${o.name}"`);
     return o;
   });
   const env = input.env ?? {};
@@ -176,6 +189,10 @@ export function normaliseDefinition(input: DefinitionInput): JobTypeDefinition {
   if (input.retryDelay !== undefined) {
     const delay = checkRetryDelay(input.retryDelay);
     if (delay.mode !== 'NONE') definition.retryDelay = delay;
+  }
+  if (input.retryRules !== undefined) {
+    const rules = checkRetryRules(input.retryRules);
+    if (rules.length > 0) definition.retryRules = rules;
   }
   if (input.progressPattern !== undefined) {
     if (typeof input.progressPattern !== 'string') {

@@ -15,11 +15,13 @@ export const NOTIFICATION_EVENTS = [
   'job.queue-wait',
   /** A node stopped reporting and was marked OFFLINE; global rules only. */
   'node.lost',
+  /** A node was quarantined for its failure rate (docs/scheduling.md); global rules only. */
+  'node.quarantined',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /** Events about the farm rather than a user's jobs: only global (admin) rules hear them. */
-export const FARM_EVENTS: readonly NotificationEvent[] = ['node.lost'];
+export const FARM_EVENTS: readonly NotificationEvent[] = ['node.lost', 'node.quarantined'];
 
 export const MAX_TASK_FAILURES = 100;
 export const MAX_QUEUE_WAIT_S = 30 * 24 * 3600;
@@ -61,8 +63,14 @@ export interface NotificationPayload {
   };
   /** job.queue-wait: how long the job has waited, in seconds, and the rule's limit. */
   queueWait?: { waitedSeconds: number; limitSeconds: number; queuedAt: string };
-  /** node.lost: the node, and when it was last heard from. */
-  node?: { id: number; name: string; hostname: string; lastHeartbeatAt: string | null };
+  /** node.lost and node.quarantined: the node, when it was last heard from, and why it was quarantined. */
+  node?: {
+    id: number;
+    name: string;
+    hostname: string;
+    lastHeartbeatAt: string | null;
+    quarantineReason?: string;
+  };
   /** Absent for a node's event. */
   job?: {
     id: number;
@@ -184,6 +192,17 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): nu
 /** The subject and text of an email notification. */
 export function emailOf(payload: NotificationPayload): { subject: string; text: string } {
   const { job, node, task, queueWait } = payload;
+  if (node?.quarantineReason !== undefined) {
+    return {
+      subject: `[Drover] node ${node.name} quarantined`,
+      text:
+        [
+          `Node ${node.id} "${node.name}" (${node.hostname}) was quarantined at ${payload.at}: it takes no new work until an operator clears it.`,
+          `Why: ${node.quarantineReason}`,
+          `Clear it: drover nodes unquarantine ${node.id}`,
+        ].join('\n') + '\n',
+    };
+  }
   if (node) {
     return {
       subject: `[Drover] node ${node.name} lost`,

@@ -1,3 +1,5 @@
+import { DEFAULT_QUARANTINE_RULE, type QuarantineRule } from '../domain/node-quarantine.js';
+
 /** Timings of the engine; tests shorten them, operators rarely need to. */
 export interface EngineSettings {
   /** How long an acquisition or heartbeat keeps a lease. */
@@ -20,6 +22,8 @@ export interface EngineSettings {
   notificationMaxAttempts: number;
   /** The longest a webhook or SMTP server may take to answer one attempt. */
   notificationTimeoutMs: number;
+  /** When a node's failure rate quarantines it (docs/scheduling.md#quarantine). */
+  quarantine: QuarantineRule;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
@@ -33,4 +37,5 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   notificationRetryMaxMs: 15 * 60_000,
   notificationMaxAttempts: 8,
   notificationTimeoutMs: 10_000,
+  quarantine: DEFAULT_QUARANTINE_RULE,
 };

@@ -32,6 +32,7 @@ import { claimCountersLastSchema } from './migrations/0030-claim-counters-last.j
 import { executionStatusMessageSchema } from './migrations/0031-execution-status-message.js';
 import { adaptiveChunksAndFrameOffsetsSchema } from './migrations/0034-adaptive-chunks-and-frame-offsets.js';
 import { capacitySchema } from './migrations/0035-capacity.js';
+import { nodeQuarantineSchema } from './migrations/0036-node-quarantine.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -68,6 +69,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0031-execution-status-message': executionStatusMessageSchema(open.dialect),
     '0034-adaptive-chunks-and-frame-offsets': adaptiveChunksAndFrameOffsetsSchema(open.dialect),
     '0035-capacity': capacitySchema(open.dialect),
+    '0036-node-quarantine': nodeQuarantineSchema(open.dialect),
   };
 }
 

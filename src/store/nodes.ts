@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { NODE_STATUSES, nodeStatus, type NodeStatus } from '../domain/node-status.js';
 import type { Executor } from './database.js';
 import type { NodeRow, NodesTable } from './schema.js';
@@ -71,6 +72,7 @@ export async function countNodesByStatus(db: Executor): Promise<Record<NodeStatu
     .select((eb) => [
       'n.state',
       'n.enabled',
+      sql<number>`case when n.quarantined_at is null then 0 else 1 end`.as('quarantined'),
       eb
         .case()
         .when(
@@ -88,10 +90,13 @@ export async function countNodesByStatus(db: Executor): Promise<Record<NodeStatu
         .as('busy'),
       eb.fn.countAll<number>().as('n'),
     ])
-    .groupBy(['n.state', 'n.enabled', 'busy'])
+    .groupBy(['n.state', 'n.enabled', 'quarantined', 'busy'])
     .execute();
   const counts = Object.fromEntries(NODE_STATUSES.map((s) => [s, 0])) as Record<NodeStatus, number>;
-  for (const r of rows) counts[nodeStatus(r, Number(r.busy))] += Number(r.n);
+  for (const r of rows) {
+    const node = { ...r, quarantined_at: Number(r.quarantined) === 1 ? 1 : null };
+    counts[nodeStatus(node, Number(r.busy))] += Number(r.n);
+  }
   return counts;
 }
 

@@ -131,6 +131,11 @@ export interface NodesTable {
   /** The latest telemetry the node reported (0023), as validated JSON, and when. */
   telemetry_json?: string | null;
   telemetry_at?: number | null;
+  /** Set while the node is quarantined for its failure rate (0036), with the reason. */
+  quarantined_at?: number | null;
+  quarantine_reason?: string | null;
+  /** When an operator last cleared a quarantine: failures before it no longer count. */
+  quarantine_cleared_at?: number | null;
 }
 
 /** A point of a node's telemetry history: the mean of `samples` reports over a step. */

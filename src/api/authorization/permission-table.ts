@@ -115,6 +115,8 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/usage': r('read'),
   'POST /api/v1/nodes/:id/enable': r('admin'),
   'POST /api/v1/nodes/:id/disable': r('admin'),
+  'DELETE /api/v1/nodes/:id/quarantine': r('admin'),
+  'GET /api/v1/nodes/:id/idle-reasons': r('read'),
   'POST /api/v1/nodes/:id/heartbeat': r('worker', { node: 'id' }),
   'POST /api/v1/nodes/:id/acquire': r('worker', { node: 'id' }),
   'POST /api/v1/nodes/:id/claims': r('worker', { node: 'id' }),

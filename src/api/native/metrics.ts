@@ -9,6 +9,7 @@ import { countNodesByStatus } from '../../store/nodes.js';
 import { countUnsentNotifications } from '../../store/notification-outbox.js';
 import { countTasksByPoolAndState } from '../../store/tasks.js';
 import { escape, type HttpMetrics } from '../http-metrics.js';
+import { limitGauges } from './limit-gauges.js';
 import { MAX_NODE_SERIES, nodeGauges } from './node-gauges.js';
 
 const STATES = ['PENDING', 'QUEUED', 'RUNNING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'CANCELED'];
@@ -20,12 +21,13 @@ const MAX_POOLS = 50;
 export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginAsync {
   return async (app) => {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      const [jobs, nodes, pools, telemetry, unsent] = await Promise.all([
+      const [jobs, nodes, pools, telemetry, unsent, limits] = await Promise.all([
         countJobsByState(engine.ctx.db),
         countNodesByStatus(engine.ctx.db),
         countTasksByPoolAndState(engine.ctx.db, MAX_POOLS),
         latestNodeTelemetry(engine.ctx.db, MAX_NODE_SERIES),
         countUnsentNotifications(engine.ctx.db),
+        limitGauges(engine.ctx.db),
       ]);
       // Every end committed before the scrape is in its series.
       await engine.farm.flush();
@@ -50,7 +52,7 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
             (s) => `drover_pool_tasks{pool="${escape(pool)}",state="${s}"} ${counts[s] ?? 0}`,
           ),
         ),
-        '# HELP drover_nodes Worker nodes by status: IDLE, BUSY, DISABLED (reporting, takes no new work), OFFLINE (silent).',
+        '# HELP drover_nodes Worker nodes by status: IDLE, BUSY, DISABLED (reporting, takes no new work), QUARANTINED (disabled by its failure rate), OFFLINE (silent).',
         '# TYPE drover_nodes gauge',
         ...NODE_STATUSES.map((s) => `drover_nodes{state="${s}"} ${nodes[s]}`),
         '# HELP drover_dispatches_total Tasks handed to nodes by this replica.',
@@ -73,6 +75,7 @@ export function metricsRoute(engine: Engine, http?: HttpMetrics): FastifyPluginA
         `drover_notifications{state="FAILED"} ${unsent.FAILED}`,
         ...engine.farm.render(),
         ...nodeGauges(telemetry),
+        ...limits,
         ...(http?.render() ?? []),
       ];
       return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);

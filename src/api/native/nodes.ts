@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
+import { idleReasons, MAX_IDLE_REASON_JOBS } from '../../engine/nodes/idle-reasons.js';
+import { clearNodeQuarantine } from '../../engine/nodes/node-quarantine.js';
 import { setNodeEnabled } from '../../engine/nodes/node-registry.js';
 import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
@@ -85,5 +87,65 @@ export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       );
     }
+
+    app.delete(
+      '/nodes/:id/quarantine',
+      {
+        schema: {
+          tags: ['nodes'],
+          summary:
+            'Lift the quarantine its failure rate put the node in: it takes work again, and its failures until now no longer count (409 when it is not quarantined)',
+          params: IdParams,
+          response: { 200: Node, ...errorResponses },
+        },
+      },
+      async (request) => {
+        await clearNodeQuarantine(ctx, request.params.id);
+        const { node, executions } = await getNodeWithWork(ctx, request.params.id);
+        return nodeJson(node, executions);
+      },
+    );
+
+    const Reason = Type.Object({ code: Type.String(), message: Type.String() });
+    app.get(
+      '/nodes/:id/idle-reasons',
+      {
+        schema: {
+          tags: ['nodes'],
+          summary:
+            "Why a node is idle: what stops the node itself, then what stops it from taking each queued job, in the claim's order (a job with no reason is one it takes at its next claim); the mirror of /jobs/{id}/waiting-reasons",
+          params: IdParams,
+          querystring: Type.Object({
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: MAX_IDLE_REASON_JOBS,
+                default: 20,
+                description: 'How many queued jobs to explain, first in the claim order',
+              }),
+            ),
+          }),
+          response: {
+            200: Type.Object({
+              nodeId: Type.Integer(),
+              nodeName: Type.String(),
+              status: Type.String(),
+              reasons: Type.Array(Reason),
+              jobs: Type.Array(
+                Type.Object({
+                  jobId: Type.Integer(),
+                  name: Type.String(),
+                  priority: Type.Integer(),
+                  reasons: Type.Array(Reason),
+                }),
+              ),
+              queuedJobs: Type.Integer(),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => idleReasons(ctx, request.params.id, request.query.limit ?? 20),
+    );
   };
 }

@@ -30,7 +30,7 @@ const Name = Type.String({ minLength: 1, maxLength: MAX_RULE_NAME_LENGTH });
 const Events = Type.Array(StringEnum(NOTIFICATION_EVENTS), {
   minItems: 1,
   maxItems: NOTIFICATION_EVENTS.length,
-  description: `Events that fire the rule: ${NOTIFICATION_EVENTS.join(', ')} (node.lost: global rules only)`,
+  description: `Events that fire the rule: ${NOTIFICATION_EVENTS.join(', ')} (node.lost, node.quarantined: global rules only)`,
 });
 const TaskFailures = Type.Integer({
   minimum: 1,

@@ -154,6 +154,10 @@ export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<type
     state: row.state,
     status: nodeStatus(row, currentExecutions.length),
     enabled: row.enabled === 1,
+    quarantine:
+      row.quarantined_at !== null && row.quarantined_at !== undefined
+        ? { since: new Date(row.quarantined_at).toISOString(), reason: row.quarantine_reason ?? '' }
+        : null,
     pools: JSON.parse(row.pools_json) as string[],
     groups: JSON.parse(row.groups_json) as string[],
     resources: { cpus: row.cpus, mem: row.mem, disk: row.disk, gpus: row.gpus },

@@ -378,9 +378,22 @@ export const Node = Type.Object(
     state: Type.String({ description: 'ONLINE while it reports, OFFLINE once silent' }),
     status: StringEnum(NODE_STATUSES, {
       description:
-        'What it is doing: OFFLINE (silent), DISABLED (takes no new work), BUSY (runs an execution), IDLE',
+        'What it is doing: OFFLINE (silent), QUARANTINED (its failure rate took it out of the farm), DISABLED (takes no new work), BUSY (runs an execution), IDLE',
     }),
     enabled: Type.Boolean(),
+    quarantine: Type.Union(
+      [
+        Type.Object({
+          since: Type.String({ format: 'date-time' }),
+          reason: Type.String(),
+        }),
+        Type.Null(),
+      ],
+      {
+        description:
+          'Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine',
+      },
+    ),
     pools: Type.Array(Type.String()),
     groups: Type.Array(Type.String()),
     resources: Resources,
@@ -419,6 +432,12 @@ export const JobTypeDefinition = Type.Object({
         name: Type.String(),
         type: Type.String(),
         pattern: Type.Optional(Type.String()),
+        required: Type.Optional(
+          Type.Boolean({
+            description:
+              'With a pattern: a task that finishes well must have uploaded a non-empty file matching it, else it fails with the DATA error output-missing and is retried (default true)',
+          }),
+        ),
       }),
     ),
   ),
@@ -426,6 +445,27 @@ export const JobTypeDefinition = Type.Object({
   taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
   maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
   retryDelay: Type.Optional(RetryDelayInput),
+  retryRules: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          exitCodes: Type.Optional(Type.Array(Type.Integer(), { minItems: 1, maxItems: 64 })),
+          categories: Type.Optional(
+            Type.Array(StringEnum(['SYSTEM', 'DATA', 'ALGORITHM']), { minItems: 1, maxItems: 3 }),
+          ),
+          retry: Type.Boolean(),
+          node: Type.Optional(StringEnum(['ANY', 'OTHER'])),
+          maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        maxItems: 32,
+        description:
+          'By exit code and error category, whether a failed task is retried, on any node or another one (the failing node is blocked from the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules)',
+      },
+    ),
+  ),
   priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
   progressPattern: Type.Optional(Type.String()),
   env: Type.Optional(Type.Record(Type.String(), Type.String())),

@@ -12,13 +12,16 @@ import {
 import { mebibytes, table, timestamp, type Column } from './format.js';
 import type { Node } from './resources.js';
 
-/* `drover nodes`: the worker nodes; `drover nodes enable|disable ID…`. */
+/*
+ * `drover nodes`: the worker nodes; `drover nodes enable|disable|unquarantine ID…`;
+ * `drover nodes why-idle ID`.
+ */
 
 const NODE_COLUMNS: readonly Column<Node>[] = [
   { header: 'ID', value: (n) => n.id, right: true },
   { header: 'NAME', value: (n) => n.name, max: 30 },
   { header: 'HOSTNAME', value: (n) => n.hostname, max: 30 },
-  // OFFLINE, DISABLED, BUSY or IDLE (src/domain/node-status.ts).
+  // OFFLINE, QUARANTINED, DISABLED, BUSY or IDLE (src/domain/node-status.ts).
   { header: 'STATUS', value: (n) => n.status },
   { header: 'POOLS', value: (n) => n.pools.join(',') || '-' },
   { header: 'GROUPS', value: (n) => n.groups.join(',') || '-' },
@@ -57,15 +60,16 @@ export function registerNodesCommand(program: Command): void {
     }),
   );
 
-  for (const verb of ['enable', 'disable'] as const) {
+  const descriptions = {
+    enable: 'let nodes take work (lifts a quarantine too)',
+    disable: 'stop giving nodes work (running tasks finish)',
+    unquarantine: 'lift the quarantine their failure rate put nodes in',
+  };
+  for (const verb of ['enable', 'disable', 'unquarantine'] as const) {
     withClientOptions(
       nodes
         .command(verb)
-        .description(
-          verb === 'enable'
-            ? 'let nodes take work'
-            : 'stop giving nodes work (running tasks finish)',
-        )
+        .description(descriptions[verb])
         .argument('<nodes...>', 'node ids or names'),
     ).action(
       action(async (texts: string[], _flags: unknown, command: Command) => {
@@ -79,9 +83,15 @@ export function registerNodesCommand(program: Command): void {
         for (const text of texts) {
           try {
             const id = await resolveNode(client, all, text);
-            const node = await client.post<Node>(`/nodes/${id}/${verb}`);
+            const node =
+              verb === 'unquarantine'
+                ? await client.request<Node>('DELETE', `/nodes/${id}/quarantine`, {})
+                : await client.post<Node>(`/nodes/${id}/${verb}`);
             results.push({ node: text, ok: true, result: node });
-            if (!common.json) out(`node ${node.name} ${verb}d\n`);
+            if (!common.json)
+              out(
+                `node ${node.name} ${verb === 'unquarantine' ? 'let out of quarantine' : `${verb}d`}\n`,
+              );
           } catch (error) {
             if (!(error instanceof ApiError)) throw error;
             failed = true;
@@ -98,4 +108,48 @@ export function registerNodesCommand(program: Command): void {
       }),
     );
   }
+  withClientOptions(
+    nodes
+      .command('why-idle')
+      .description(
+        'why a node takes no work: what stops the node, then what stops it from taking each queued job',
+      )
+      .argument('<node>', 'node id or name')
+      .option('--limit <n>', 'queued jobs to explain, 1 to 100', '20'),
+  ).action(
+    action(async (text: string, flags: { limit: string }, command: Command) => {
+      const common = commonFlags(command);
+      const client = clientOf(common);
+      const id = await resolveNode(client, undefined, text);
+      const answer = await client.get<IdleReasons>(`/nodes/${id}/idle-reasons`, {
+        limit: flags.limit,
+      });
+      if (common.json) return printJson(answer);
+      const lines = [`node ${answer.nodeName} is ${answer.status}`];
+      for (const r of answer.reasons) lines.push(`  ${r.code}: ${r.message}`);
+      if (answer.jobs.length === 0) lines.push('no job has queued tasks');
+      for (const j of answer.jobs) {
+        const head = `job ${j.jobId} ${j.name} (priority ${j.priority})`;
+        if (j.reasons.length === 0) lines.push(`${head}: it may take it at its next claim`);
+        else for (const r of j.reasons) lines.push(`${head}: ${r.code}: ${r.message}`);
+      }
+      if (answer.queuedJobs > answer.jobs.length) {
+        lines.push(`… and ${answer.queuedJobs - answer.jobs.length} more queued job(s)`);
+      }
+      out(lines.join('\n') + '\n');
+    }),
+  );
+}
+
+interface IdleReasons {
+  nodeName: string;
+  status: string;
+  reasons: { code: string; message: string }[];
+  jobs: {
+    jobId: number;
+    name: string;
+    priority: number;
+    reasons: { code: string; message: string }[];
+  }[];
+  queuedJobs: number;
 }

@@ -54,6 +54,7 @@ const EVENTS = [
   'task.failed',
   'job.queue-wait',
   'node.lost',
+  'node.quarantined',
 ];
 
 /** What a rule listens to, with its thresholds: `task.failed(3), job.queue-wait(1800s)`. */

@@ -11,6 +11,7 @@ import {
 } from '../executions/execution-reports.js';
 import { applyJobAction, lockedJob } from '../jobs/job-actions.js';
 import { followSchedule } from '../jobs/job-schedules.js';
+import { scanForQuarantine } from '../nodes/node-quarantine.js';
 import { pruneNodeTelemetry } from '../nodes/node-telemetry.js';
 import { enqueueNodeLostNotifications } from '../notifications/notification-hook.js';
 import type { EngineSettings } from '../settings.js';
@@ -32,12 +33,14 @@ export interface ReapResult {
   telemetryPruned: number;
   /** Failed tasks queued again once their retry delay passed. */
   retried: number;
+  /** Nodes quarantined for their failure rate (nodes/node-quarantine.ts). */
+  quarantined: number;
 }
 
 /**
  * Enforces time on the server side: expired leases (the node is gone), tasks and jobs past
- * their time limits, silent nodes, schedule starts and stops that came due, and the
- * retention of node telemetry history. Every
+ * their time limits, silent nodes, schedule starts and stops that came due, the
+ * retention of node telemetry history, and nodes whose failure rate quarantines them. Every
  * replica runs one; each row is re-checked under its lock, so two reapers never apply the
  * same change twice.
  */
@@ -118,6 +121,7 @@ export class LeaseReaper {
     }
     const telemetryPruned = await pruneNodeTelemetry(this.ctx, now);
     const retried = await releaseDueRetries(this.ctx, now, BATCH);
+    const quarantined = (await scanForQuarantine(this.ctx, this.settings.quarantine, now)).length;
     return {
       lost,
       timedOut,
@@ -127,6 +131,7 @@ export class LeaseReaper {
       suspended,
       telemetryPruned,
       retried,
+      quarantined,
     };
   }
 

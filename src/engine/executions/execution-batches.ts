@@ -19,6 +19,7 @@ import type { Emit, EngineContext } from '../context.js';
 import type { LaneEnd } from '../dispatch/lane-end.js';
 import { readOnce } from '../dispatch/read-once.js';
 import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
+import { declaredOutputs } from '../outputs/declared-outputs.js';
 import type { EngineSettings } from '../settings.js';
 import { emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 import { settleFreshJob } from '../tasks/task-actions.js';
@@ -324,7 +325,10 @@ const completeFastInSqlite: FastPath = async (ctx, tx, emit, candidates, now) =>
   const done = new Map<number, ExecutionRow>();
   for (const jobId of [...fast.keys()].sort((a, b) => a - b)) {
     const items = fast.get(jobId)!;
-    if (await hasManifest(ctx, tx, jobId)) continue;
+    // Seed jobs and jobs with declared outputs have their outputs judged one by one.
+    if ((await hasManifest(ctx, tx, jobId)) || (await declaredOutputs(ctx, tx, jobId)).length > 0) {
+      continue;
+    }
     const completed = await completeMany(ctx, tx, emit, jobId, items, now);
     items.forEach((item, i) => done.set(item.execution.id, completed[i]!));
   }

@@ -1,11 +1,13 @@
 import type { ErrorCategory } from '../../domain/error-categories.js';
 import { invalid } from '../../domain/errors.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
+import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import { retryDelayMs, storedRetryDelay } from '../../domain/retry-delay.js';
+import { matchingRule } from '../../domain/retry-rules.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
-import { findJobType } from '../../store/job-types.js';
+import { findJobType, findRevisionById } from '../../store/job-types.js';
 import { countNodeFailure } from '../../store/node-blocks.js';
 import type { ErrorRow, ExecutionRow } from '../../store/schema.js';
 import { findTask } from '../../store/tasks.js';
@@ -18,8 +20,8 @@ import { settleJob } from '../tasks/task-actions.js';
 /*
  * How an execution that did not succeed ends, and what becomes of its task: the error it is
  * recorded with (named by the node, mapped from its exit code by the job type, or the
- * category's default), then a retry while tries remain and the error allows it, else the
- * task fails and so does its job. The node's reports (execution-reports.ts), the reaper and
+ * category's default), then a retry while tries remain and the job type's retry rules (or,
+ * when none matches, the error) allow it, else the task fails and so does its job. The node's reports (execution-reports.ts), the reaper and
  * timeouts all end failures here, so here each failure counts against its node, which
  * past the job's bad-node count stops taking the job (store/node-blocks.ts).
  */
@@ -70,9 +72,20 @@ export async function failExecution(
     timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
     ...(failure.usage ? usageColumns(failure.usage) : {}),
   });
+  // The job type's retry rules (domain/retry-rules.ts): the first that matches decides.
+  const revision = await findRevisionById(tx, job.job_type_rev_id);
+  const rules = revision
+    ? (JSON.parse(revision.definition_json) as JobTypeDefinition).retryRules
+    : undefined;
+  const rule = matchingRule(rules, {
+    exitCode: failure.exitCode ?? null,
+    category: error.category,
+  });
+  // A rule retrying on another node blocks the failing node from the job at once.
+  const threshold = rule?.node === 'OTHER' ? 1 : job.bad_node_failures;
   if (
-    job.bad_node_failures > 0 &&
-    (await countNodeFailure(tx, job.id, execution.node_id, job.bad_node_failures, ctx.clock()))
+    threshold > 0 &&
+    (await countNodeFailure(tx, job.id, execution.node_id, threshold, ctx.clock()))
   ) {
     // The node no longer takes the job: waiting reasons and lists show it.
     emit({ type: 'job.updated', jobId: job.id, fields: ['blockedNodes'] });
@@ -80,9 +93,10 @@ export async function failExecution(
   const task = await findTask(tx, execution.task_id);
   if (!task || task.state !== 'RUNNING') return;
   const tries = task.tries + 1;
-  const retryable = job.retry_any_error === 1 || error.should_be_retried === 1;
+  const retryable = rule ? rule.retry : job.retry_any_error === 1 || error.should_be_retried === 1;
+  const maxTries = Math.min(job.max_tries, rule?.maxTries ?? job.max_tries);
   const delay = retryDelayMs(storedRetryDelay(job.retry_delay_json), tries);
-  const retried = tries < job.max_tries && retryable;
+  const retried = tries < maxTries && retryable;
   if (retried && delay > 0) {
     // It waits PENDING until the reaper queues it again (tasks/retry-release.ts).
     await moveTasks(ctx, tx, emit, job.id, [task], 'pend', {

@@ -14,6 +14,7 @@ import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
 import { settleOutputs } from '../job-types/job-definition-formats.js';
 import { lockedJob } from '../jobs/job-actions.js';
+import { checkDeclaredOutputs } from '../outputs/declared-outputs.js';
 import type { EngineSettings } from '../settings.js';
 import { emitExecutionMoved, emitTasksMoved, endExecution, moveTasks } from '../state-changes.js';
 import { settleFreshJob } from '../tasks/task-actions.js';
@@ -222,7 +223,10 @@ export async function completeIn(
 ): Promise<void> {
   const execution = await start(ctx, tx, emit, settings, acquired);
   // A Seed job whose outputs break its manifest fails here, as Scale's post step fails it.
-  const refused = await settleOutputs(ctx.formats, tx, ctx.blobs, execution, ctx.clock());
+  // Or one whose declared outputs are missing or empty (outputs/declared-outputs.ts).
+  const refused =
+    (await checkDeclaredOutputs(ctx, tx, execution)) ??
+    (await settleOutputs(ctx.formats, tx, ctx.blobs, execution, ctx.clock()));
   if (refused) {
     await failExecution(ctx, tx, emit, execution, 'fail', {
       ...refused,

@@ -1,6 +1,7 @@
 import { DroverError, invalid, notFound } from '../../domain/errors.js';
 import { checkTelemetry, type NodeTelemetry } from '../../domain/node-telemetry.js';
 import { extendLeasesOf, liveExecutionsOfNode } from '../../store/executions.js';
+import { clearQuarantineMark } from '../../store/node-quarantine.js';
 import {
   deleteNode,
   findNode,
@@ -167,9 +168,12 @@ export async function setNodeEnabled(
   return inTransaction(ctx, async (tx, emit) => {
     const node = await findNode(tx, nodeId);
     if (!node) throw notFound('node', nodeId);
-    await updateNode(tx, nodeId, { enabled: enabled ? 1 : 0, last_modified: ctx.clock() });
+    // Enabling a quarantined node lifts its quarantine too, so the two never disagree.
+    if (!enabled || !(await clearQuarantineMark(tx, nodeId, ctx.clock()))) {
+      await updateNode(tx, nodeId, { enabled: enabled ? 1 : 0, last_modified: ctx.clock() });
+    }
     emit({ type: 'node.state', nodeId, state: node.state, enabled });
-    return { ...node, enabled: enabled ? 1 : 0 };
+    return (await findNode(tx, nodeId))!;
   });
 }
 

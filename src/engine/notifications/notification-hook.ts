@@ -102,6 +102,28 @@ export async function enqueueNodeLostNotifications(
   await enqueue(tx, emit, 'node.lost', null, null, payload, now, { nodeId: node.id });
 }
 
+/** Called when the quarantine scan takes a node out of the farm: global rules hear it. */
+export async function enqueueNodeQuarantinedNotifications(
+  tx: Tx,
+  emit: Emit,
+  node: NodeRow,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const payload: NotificationPayload = {
+    event: 'node.quarantined',
+    at: new Date(now).toISOString(),
+    node: {
+      id: node.id,
+      name: node.name,
+      hostname: node.hostname,
+      lastHeartbeatAt: iso(node.last_heartbeat),
+      quarantineReason: reason,
+    },
+  };
+  await enqueue(tx, emit, 'node.quarantined', null, null, payload, now, { nodeId: node.id });
+}
+
 async function enqueue(
   tx: Tx,
   emit: Emit,
