@@ -171,8 +171,13 @@ describe('web UI with real workers', { timeout: 180_000 }, () => {
     assert.ok(statuses.length >= 2, `${statuses.length} nodes shown`);
     for (const s of statuses) assert.ok(s === 'BUSY' || s === 'IDLE', `node status ${s}`);
     // What the workers reported with their heartbeats: CPU and memory of this machine.
-    const usage = page.locator('tr[data-node] [data-usage]').first();
-    assert.match((await usage.textContent()) ?? '', /^\d+% CPU · [\d.]+ \w+ \/ [\d.]+ \w+/);
+    const usage = page.locator('tr[data-node] td[data-column="usage"]').first();
+    await usage.locator('[data-usage="mem"]').waitFor();
+    assert.match((await usage.textContent()) ?? '', /^CPU\d+%Mem\d+%/);
+    assert.match(
+      (await usage.locator('[data-usage="mem"]').getAttribute('title')) ?? '',
+      /^[\d.]+ \w+ \/ [\d.]+ \w+$/,
+    );
     await screenshot(page, 'nodes');
   });
 
