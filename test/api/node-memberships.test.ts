@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
