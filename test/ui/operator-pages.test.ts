@@ -23,7 +23,7 @@ import { ensureUiBuilt, openBrowser, screenshot, VIEWPORT, type Browser } from '
  */
 
 for (const database of TEST_DATABASES) {
-  describe(`web UI: operator pages (${database.name})`, { timeout: 240_000 }, () => {
+  describe(`web UI: operator pages (${database.name})`, { timeout: 480_000 }, () => {
     let e2e: E2eServer;
     let worker: WorkerProcess;
     let browser: Browser;
