@@ -163,12 +163,11 @@ for (const database of TEST_DATABASES) {
       await edit.getByLabel('Max').fill('3');
       await edit.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Saved limit nuke.').waitFor();
-      assert.equal(await row.locator('[data-use]').getAttribute('data-use'), '1/3');
+      await row.locator('[data-use="1/3"]').waitFor();
       assert.equal((await call(admin, 'GET', '/limits/nuke')).body.maxCount, 3);
 
       await signIn(alice, '/limits');
-      await row.waitFor();
-      assert.equal(await row.locator('[data-use]').getAttribute('data-use'), '1/3');
+      await row.locator('[data-use="1/3"]').waitFor();
       assert.equal(await page.getByRole('button', { name: 'Edit' }).count(), 0);
       assert.equal(await page.getByRole('form', { name: 'New limit' }).count(), 0);
       assert.equal((await call(alice, 'PATCH', '/limits/nuke', { maxCount: 9 })).status, 403);
@@ -242,10 +241,14 @@ for (const database of TEST_DATABASES) {
         [820, 1180, 'tablet'],
       ] as const) {
         await page.setViewportSize({ width, height });
-        for (const path of ['/jobs', '/nodes', `/jobs/${failing}`]) {
+        for (const [path, drawn] of [
+          ['/jobs', 'tr[data-job]'],
+          ['/nodes', 'tr[data-node] [data-usage="cpu"]'],
+          [`/jobs/${failing}`, '[data-section="usage"] dl'],
+        ] as const) {
           await signIn(admin, path);
-          await page.locator('main h1').waitFor();
-          await page.waitForLoadState('networkidle');
+          // The event stream stays open, so the network is never idle: wait for the content.
+          await page.locator(drawn).first().waitFor();
           const spill = await page.evaluate<number>(
             'document.documentElement.scrollWidth - window.innerWidth',
           );
