@@ -17,6 +17,8 @@ export interface UsageQuery {
   to: number;
   /** Only the jobs of this user. */
   userName?: string | undefined;
+  /** Only the executions of this job. */
+  jobId?: number | undefined;
   limit: number;
 }
 
@@ -60,7 +62,7 @@ export async function usageByGroup(
 ): Promise<{ rows: UsageRow[]; totals: Omit<UsageRow, 'key'> }> {
   const where = sql`e.ended_at >= ${q.from} and e.ended_at < ${q.to}${
     q.userName !== undefined ? sql` and j.user_name = ${q.userName}` : sql``
-  }`;
+  }${q.jobId !== undefined ? sql` and e.job_id = ${q.jobId}` : sql``}`;
   // The job type is joined only when it is the key.
   const from = sql`executions e join jobs j on j.id = e.job_id${
     q.group === 'jobType' ? sql` join job_types t on t.id = j.job_type_id` : sql``

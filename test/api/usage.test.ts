@@ -213,8 +213,25 @@ for (const database of TEST_DATABASES) {
       assert.equal(res.totals.executions, 5);
     });
 
+    it("narrows to one job with ?job=, and to nothing for a job not the user's", async () => {
+      const a1 = expectStatus(await usage('root', `group=job&job=${jobIds.A1}`), 200).body;
+      assert.deepEqual(
+        a1.items.map((i: any) => i.key),
+        [String(jobIds.A1)],
+      );
+      assert.equal(a1.totals.cpuHours, 1.5);
+      assert.equal(a1.totals.executions, a1.items[0].executions);
+      const mine = expectStatus(await usage('alice', `group=job&job=${jobIds.A1}`), 200).body;
+      assert.equal(mine.totals.cpuHours, 1.5);
+      const others = expectStatus(await usage('bob', `group=job&job=${jobIds.A1}`), 200).body;
+      assert.deepEqual(others.items, []);
+      assert.equal(others.totals.executions, 0);
+    });
+
     it('refuses bad queries with a message that says what to send', async () => {
       for (const [query, pattern] of [
+        ['group=job&job=0', /job/],
+        ['group=job&job=x', /job/],
         ['group=shows', /group/],
         ['group=user&limit=0', /limit/],
         ['group=user&format=xml', /format/],

@@ -18,9 +18,9 @@ import { ensureUiBuilt, openBrowser, type Browser } from './support.js';
 /*
  * Issue 18, the nodes page for an operator, in a real Chromium with auth on: what a node
  * runs named as "job 8 · task 6 (frames 13–14)", a node without pools said to take only
- * pool-less jobs, CPU and memory sparklines from the telemetry the server keeps (a real
- * worker's, and figures a node reported through the API), and enable/disable for admins
- * only.
+ * pool-less jobs, CPU, memory and GPU sparklines with the last figures in one cell, from the
+ * telemetry the server keeps (a real worker's, and figures a node reported through the API),
+ * and enable/disable and pools and groups editable by admins only.
  */
 
 for (const database of TEST_DATABASES) {
@@ -70,12 +70,20 @@ for (const database of TEST_DATABASES) {
       gate = join(e2e.dataDir, 'gate');
 
       // A node that reports its machine through the API and takes no pool.
-      const registered = await call(admin, 'POST', '/nodes', { name: 'spare-01' });
+      const registered = await call(admin, 'POST', '/nodes', { name: 'spare-01', gpus: 2 });
       assert.equal(registered.status, 200, JSON.stringify(registered.body));
       spare = registered.body.id;
       const beat = await call(admin, 'POST', `/nodes/${spare}/heartbeat`, {
         executions: [],
-        telemetry: { cpuPercent: 42, memUsedBytes: 2 * 2 ** 30, memTotalBytes: 8 * 2 ** 30 },
+        telemetry: {
+          cpuPercent: 42,
+          memUsedBytes: 2 * 2 ** 30,
+          memTotalBytes: 8 * 2 ** 30,
+          gpus: [
+            { index: 0, utilizationPercent: 70 },
+            { index: 1, utilizationPercent: 30 },
+          ],
+        },
       });
       assert.equal(beat.status, 200, JSON.stringify(beat.body));
 
@@ -154,11 +162,59 @@ for (const database of TEST_DATABASES) {
       await signIn(admin);
       await row(spare).getByRole('img', { name: 'CPU 42% now' }).waitFor();
       await row(spare).getByRole('img', { name: 'Memory 25% now' }).waitFor();
+      // One cell holds the lines and the figures last reported; GPUs only for a node with them.
+      const usage = row(spare).locator('td[data-column="usage"]');
+      assert.deepEqual(
+        await usage
+          .locator('[data-usage]')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-usage'))),
+        ['cpu', 'mem', 'gpu'],
+      );
+      await usage.getByRole('img', { name: 'GPU 70% 30% now' }).waitFor();
+      assert.equal(
+        await usage.locator('[data-usage="gpu"] svg').getAttribute('data-points'),
+        '1',
+        'the GPU mean of the one report kept',
+      );
+      assert.equal(await row(spare).locator('td[data-usage]').count(), 0, 'no separate column');
       // The real worker's own reports.
       const cpu = row(render).locator('[data-usage="cpu"] svg');
       await cpu.waitFor();
       assert.ok(Number(await cpu.getAttribute('data-points')) >= 1);
       assert.match((await cpu.getAttribute('aria-label')) ?? '', /^CPU \d+% now$/);
+      assert.deepEqual(browser.problems, []);
+    });
+
+    it('lets an admin change the pools and groups a node serves', async () => {
+      // spare-01 reports once more, so that it is still online for the next test.
+      const beat = await call(admin, 'POST', `/nodes/${spare}/heartbeat`, { executions: [] });
+      assert.equal(beat.status, 200, JSON.stringify(beat.body));
+      await signIn(admin);
+      await row(spare).getByRole('button', { name: 'Pools & groups' }).click();
+      const form = page.getByRole('form', { name: 'Pools and groups of spare-01' });
+      await form.getByLabel('Pools').fill('nuke, comp');
+      await form.getByLabel('Groups').fill('lighting');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved spare-01: pools comp, nuke; groups lighting.').waitFor();
+      const saved = (await call(admin, 'GET', `/nodes/${spare}`)).body;
+      assert.deepEqual([saved.pools, saved.groups], [['comp', 'nuke'], ['lighting']]);
+      await waitFor('the row to follow', 10_000, async () => {
+        const text = await row(spare).locator('td[data-column="pools"]').textContent();
+        return text === 'comp, nuke';
+      });
+
+      // The server's refusal is shown in the form.
+      await row(spare).getByRole('button', { name: 'Pools & groups' }).click();
+      await form.getByLabel('Pools').fill('x'.repeat(129));
+      await form.getByRole('button', { name: 'Save' }).click();
+      assert.match((await form.getByRole('alert').textContent()) ?? '', /pools/);
+      await form.getByRole('button', { name: 'Cancel' }).click();
+      // Back to none: pool-less jobs only.
+      await row(spare).getByRole('button', { name: 'Pools & groups' }).click();
+      await form.getByLabel('Pools').fill('');
+      await form.getByLabel('Groups').fill('');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved spare-01: pools none; groups none.').waitFor();
       assert.deepEqual(browser.problems, []);
     });
 
@@ -175,6 +231,8 @@ for (const database of TEST_DATABASES) {
       await signIn(user);
       await row(render).locator('a.running-task').waitFor();
       assert.equal(await page.getByRole('button', { name: /^(Enable|Disable)$/ }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: 'Pools & groups' }).count(), 0);
+      assert.equal((await call(user, 'PATCH', `/nodes/${spare}`, { pools: ['x'] })).status, 403);
       // The server refuses it too: the missing button is not the only guard.
       assert.equal((await call(user, 'POST', `/nodes/${spare}/disable`)).status, 403);
       assert.deepEqual(browser.problems, []);

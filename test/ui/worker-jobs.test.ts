@@ -171,8 +171,16 @@ describe('web UI with real workers', { timeout: 180_000 }, () => {
     assert.ok(statuses.length >= 2, `${statuses.length} nodes shown`);
     for (const s of statuses) assert.ok(s === 'BUSY' || s === 'IDLE', `node status ${s}`);
     // What the workers reported with their heartbeats: CPU and memory of this machine.
-    const usage = page.locator('tr[data-node] [data-usage]').first();
-    assert.match((await usage.textContent()) ?? '', /^\d+% CPU · [\d.]+ \w+ \/ [\d.]+ \w+/);
+    const usage = page.locator('tr[data-node] td[data-column="usage"]').first();
+    await usage.locator('[data-usage="mem"]').waitFor();
+    for (const kind of ['cpu', 'mem']) {
+      const figure = usage.locator(`[data-usage="${kind}"] .usage-figure`);
+      assert.match((await figure.textContent()) ?? '', /^\d+%$/, kind);
+    }
+    assert.match(
+      (await usage.locator('[data-usage="mem"]').getAttribute('title')) ?? '',
+      /^[\d.]+ \w+ \/ [\d.]+ \w+$/,
+    );
     await screenshot(page, 'nodes');
   });
 

@@ -5,8 +5,10 @@ import { href, useRoute } from './lib/router';
 import { JobPage } from './pages/JobPage';
 import { JobTypesPage } from './pages/JobTypesPage';
 import { JobsPage } from './pages/JobsPage';
+import { LimitsPage } from './pages/LimitsPage';
 import { LoginPage } from './pages/LoginPage';
 import { NodesPage } from './pages/NodesPage';
+import { NotificationsPage } from './pages/NotificationsPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { SubmitPage } from './pages/SubmitPage';
 
@@ -14,6 +16,8 @@ const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/jobs', label: 'Jobs' },
   { path: '/nodes', label: 'Nodes' },
+  { path: '/limits', label: 'Limits' },
+  { path: '/notifications', label: 'Notifications' },
   { path: '/job-types', label: 'Job types' },
   { path: '/submit', label: 'Submit' },
 ];
@@ -52,6 +56,8 @@ export function App() {
   else if (route.path === '/jobs') page = <JobsPage route={route} />;
   else if (jobMatch) page = <JobPage key={jobMatch[1]} id={Number(jobMatch[1])} route={route} />;
   else if (route.path === '/nodes') page = <NodesPage />;
+  else if (route.path === '/limits') page = <LimitsPage />;
+  else if (route.path === '/notifications') page = <NotificationsPage />;
   else if (route.path === '/job-types') page = <JobTypesPage route={route} />;
   else if (route.path === '/submit') page = <SubmitPage />;
   else {

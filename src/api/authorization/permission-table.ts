@@ -113,6 +113,7 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/nodes/:id/telemetry': r('read'),
   // Everyone's usage for an admin, a user's own jobs' for a user (the engine narrows it).
   'GET /api/v1/usage': r('read'),
+  'PATCH /api/v1/nodes/:id': r('admin'),
   'POST /api/v1/nodes/:id/enable': r('admin'),
   'POST /api/v1/nodes/:id/disable': r('admin'),
   'DELETE /api/v1/nodes/:id/quarantine': r('admin'),

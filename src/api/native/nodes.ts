@@ -3,12 +3,33 @@ import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
 import { idleReasons, MAX_IDLE_REASON_JOBS } from '../../engine/nodes/idle-reasons.js';
 import { clearNodeQuarantine } from '../../engine/nodes/node-quarantine.js';
+import { setNodeMemberships } from '../../engine/nodes/node-properties.js';
 import { setNodeEnabled } from '../../engine/nodes/node-registry.js';
 import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';
 import { nodeJson } from './representations.js';
 import { errorResponses, IdParams, Node, pageQuery, pageOf } from './schemas.js';
+
+/* Pool and group names as a job names them: no commas (lists are comma-separated), no edge blanks. */
+const MembershipNames = (what: string) =>
+  Type.Array(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[^,\\s]([^,]*[^,\\s])?$',
+      description: `A ${what} name: no commas, no leading or trailing blanks`,
+    }),
+    { maxItems: 64, description: `Every ${what} the node serves; [] takes only ${what}-less jobs` },
+  );
+
+const NodeChanges = Type.Object(
+  {
+    pools: Type.Optional(MembershipNames('pool')),
+    groups: Type.Optional(MembershipNames('group')),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 
 export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx } = engine;
@@ -61,6 +82,25 @@ export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
+        const { node, executions } = await getNodeWithWork(ctx, request.params.id);
+        return nodeJson(node, executions);
+      },
+    );
+
+    app.patch(
+      '/nodes/:id',
+      {
+        schema: {
+          tags: ['nodes'],
+          summary:
+            "Change the pools and groups a node serves (admins; the worker's own lists replace them when it registers again)",
+          params: IdParams,
+          body: NodeChanges,
+          response: { 200: Node, ...errorResponses },
+        },
+      },
+      async (request) => {
+        await setNodeMemberships(ctx, request.params.id, request.body);
         const { node, executions } = await getNodeWithWork(ctx, request.params.id);
         return nodeJson(node, executions);
       },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import {
   MAX_USAGE_GROUPS,
@@ -38,6 +39,9 @@ const Query = Type.Object(
       StringEnum(['json', 'csv'] as const, { description: 'Or ask with Accept: text/csv' }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_USAGE_GROUPS, default: 1000 })),
+    job: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'Only the executions of this job' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -78,6 +82,7 @@ export function usageRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           from,
           to,
           limit: q.limit ?? 1000,
+          ...(q.job !== undefined ? { jobId: q.job } : {}),
         });
         const csv =
           q.format === 'csv' || (q.format === undefined && wantsCsv(request.headers.accept));

@@ -35,7 +35,7 @@ export interface UsageReport {
 export async function usageReport(
   ctx: EngineContext,
   principal: Principal,
-  query: { group: UsageGroup; from: number; to: number; limit: number },
+  query: { group: UsageGroup; from: number; to: number; limit: number; jobId?: number },
 ): Promise<UsageReport> {
   if (!(query.from < query.to)) throw invalid('from must be before to');
   if (query.to - query.from > MAX_USAGE_RANGE_MS) {

@@ -71,3 +71,38 @@ export async function describeNode(
     return (await findNode(tx, nodeId))!;
   });
 }
+
+export interface NodeMemberships {
+  pools?: string[] | undefined;
+  groups?: string[] | undefined;
+}
+
+/**
+ * An admin's change of the pools and groups a node serves (PATCH /api/v1/nodes/:id). The
+ * dispatcher reads them from the row on every claim, so the change holds from the next one.
+ * A worker that registers again sends its own --pool/--group lists, which replace these.
+ */
+export async function setNodeMemberships(
+  ctx: EngineContext,
+  nodeId: number,
+  m: NodeMemberships,
+): Promise<NodeRow> {
+  return inTransaction(ctx, async (tx, emit) => {
+    const node = await findNode(tx, nodeId);
+    if (!node) throw notFound('node', nodeId);
+    const tidy = (names: string[]) => [...new Set(names.map((n) => n.trim()))].sort();
+    await updateNode(tx, nodeId, {
+      ...(m.pools !== undefined ? { pools_json: JSON.stringify(tidy(m.pools)) } : {}),
+      ...(m.groups !== undefined ? { groups_json: JSON.stringify(tidy(m.groups)) } : {}),
+      last_modified: ctx.clock(),
+    });
+    const updated = (await findNode(tx, nodeId))!;
+    emit({
+      type: 'node.state',
+      nodeId,
+      state: updated.state,
+      enabled: updated.enabled === 1,
+    });
+    return updated;
+  });
+}

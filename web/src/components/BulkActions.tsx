@@ -4,7 +4,7 @@ import type { Job } from '../api/types';
 import { allows, CONFIRMED, type JobCommand } from '../lib/job-actions';
 import { ConfirmDialog, type Confirmation } from './ConfirmDialog';
 
-const ACTIONS: Array<{ action: JobCommand; label: string; danger?: boolean }> = [
+export const ACTIONS: Array<{ action: JobCommand; label: string; danger?: boolean }> = [
   { action: 'suspend', label: 'Suspend' },
   { action: 'resume', label: 'Resume' },
   { action: 'retry', label: 'Retry failed tasks' },

@@ -13,6 +13,7 @@ export function Pager({
   limit,
   onPage,
   onSize,
+  sizes = SIZES,
 }: {
   total: number;
   exact?: boolean;
@@ -22,6 +23,8 @@ export function Pager({
   limit: number;
   onPage: (offset: number) => void;
   onSize?: (limit: number) => void;
+  /** The page sizes offered. */
+  sizes?: number[];
 }) {
   const page = Math.floor(offset / limit) + 1;
   const pages = Math.max(1, Math.ceil(total / limit));
@@ -72,7 +75,7 @@ export function Pager({
           value={limit}
           onChange={(e) => onSize(Number(e.target.value))}
         >
-          {SIZES.map((n) => (
+          {sizes.map((n) => (
             <option key={n} value={n}>
               {n} / page
             </option>

@@ -21,7 +21,7 @@ export function useShortcuts(keys: Record<string, () => void>): void {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
       // A modal dialog (a confirmation) takes the keyboard while it is open.
-      if (document.querySelector('[aria-modal="true"]')) return;
+      if (document.querySelector('[aria-modal="true"], [role="menu"]')) return;
       const action = current.current[e.key];
       if (!action) return;
       e.preventDefault();

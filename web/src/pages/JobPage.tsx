@@ -2,12 +2,14 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
 import type { DroverEvent, Execution, Job, Page, Task } from '../api/types';
+import { BadNodes } from '../components/BadNodes';
 import { BulkActions } from '../components/BulkActions';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { ExecutionsTable } from '../components/ExecutionsTable';
 import { FailureBanner, useFirstFailure } from '../components/FailureBanner';
 import { JobDetails } from '../components/JobDetails';
 import { JobHistory } from '../components/JobHistory';
+import { JobUsage } from '../components/JobUsage';
 import { LiveBadge } from '../components/LiveBadge';
 import { LogView } from '../components/LogView';
 import { Notice, type NoticeText } from '../components/Notice';
@@ -126,6 +128,11 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   const select = (params: Record<string, string>) =>
     navigate(`/jobs/${id}`, new URLSearchParams(params), true);
 
+  // Usage and bad nodes change when an execution ends: the executions' page says when.
+  const endedVersion = `${executions.data?.total ?? 0} ${
+    executions.data?.items.filter((e) => e.endedAt).length ?? 0
+  }`;
+
   const j: Job | undefined = job.data;
   if (job.error && !j) {
     return (
@@ -226,6 +233,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           <h3>Outputs</h3>
           <ErrorMessage error={outputs.error} />
           <OutputsList outputs={outputs.data?.items ?? []} />
+          <JobUsage jobId={j.id} since={j.createdAt} version={endedVersion} />
+          <BadNodes jobId={j.id} version={endedVersion} onNotice={setNotice} />
         </section>
         <section className="card tasks-card">
           <h2>

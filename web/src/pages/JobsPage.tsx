@@ -6,11 +6,13 @@ import type { DroverEvent, Job, JobStats } from '../api/types';
 import { BulkActions, type ActionJob } from '../components/BulkActions';
 import { ColumnChooser, useColumns } from '../components/ColumnChooser';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { JobContextMenu, type MenuAt } from '../components/JobContextMenu';
 import { filtersFrom, JobFilters, type Filters } from '../components/JobFilters';
 import { COLUMNS, JobsTable } from '../components/JobsTable';
 import { LiveBadge } from '../components/LiveBadge';
 import { Notice, type NoticeText } from '../components/Notice';
 import { Pager } from '../components/Pager';
+import { SavedViews } from '../components/SavedViews';
 import { ShortcutHelp } from '../components/ShortcutHelp';
 import { useLoad, useNow, useThrottle } from '../lib/hooks';
 import type { JobCommand } from '../lib/job-actions';
@@ -35,6 +37,9 @@ function toQuery(f: Filters, sort: string, offset: number, limit: number): JobQu
   };
 }
 
+/** Past 200 a page scrolls in its own box and draws only its visible rows (JobsTable). */
+const PAGE_SIZES = [25, 50, 100, 200, 500, 1000];
+
 /** /stats/jobs takes at most 100 ids; a page of 200 asks twice. */
 async function statsOf(ids: number[]): Promise<Map<number, JobStats>> {
   const chunks = [];
@@ -57,6 +62,8 @@ export function JobsPage({ route }: { route: Route }) {
   const [anchor, setAnchor] = useState<number>();
   const [help, setHelp] = useState(false);
   const closeHelp = useCallback(() => setHelp(false), []);
+  const [menu, setMenu] = useState<MenuAt>();
+  const closeMenu = useCallback(() => setMenu(undefined), []);
   const trigger = useRef<(action: JobCommand, among?: ActionJob[]) => void>(undefined);
   const columns = useColumns(COLUMNS);
   const now = useNow(5000);
@@ -167,9 +174,17 @@ export function JobsPage({ route }: { route: Route }) {
       document.querySelector<HTMLInputElement>('input[aria-label="Search job names"]')?.focus(),
     '?': () => setHelp((h) => !h),
   });
-  useEffect(() => {
-    document.querySelector('tr.cursor')?.scrollIntoView({ block: 'nearest' });
-  }, [cursor]);
+  /** A right click acts on the selection when the row is in it, else on the row alone. */
+  const openMenu = (index: number, e: React.MouseEvent) => {
+    const job = rows[index];
+    if (!job) return;
+    setCursor(index);
+    setMenu({
+      x: e.clientX,
+      y: e.clientY,
+      jobs: selected.has(job.id) ? [...selected.values()] : [job],
+    });
+  };
 
   const sortBy = (field: string) =>
     update({ sort: sort === `-${field}` ? field : sort === field ? `-${field}` : `-${field}` });
@@ -189,6 +204,7 @@ export function JobsPage({ route }: { route: Route }) {
         </button>
       </div>
       <JobFilters filters={filters} types={typeNames} onChange={onFilters} />
+      <SavedViews params={params} />
       <div className="toolbar">
         <span className="selection">
           {selected.size > 0 ? (
@@ -226,6 +242,7 @@ export function JobsPage({ route }: { route: Route }) {
         onSort={sortBy}
         onToggle={toggle}
         onTogglePage={togglePage}
+        onMenu={openMenu}
         empty={
           jobs.error ? null : (
             <>
@@ -243,8 +260,14 @@ export function JobsPage({ route }: { route: Route }) {
           limit={limit}
           onPage={(o) => update({ offset: o ? String(o) : undefined }, false)}
           onSize={(n) => update({ size: n === 50 ? undefined : String(n) })}
+          sizes={PAGE_SIZES}
         />
       )}
+      <JobContextMenu
+        at={menu}
+        onClose={closeMenu}
+        onAction={(action, among) => trigger.current?.(action, among)}
+      />
       <ShortcutHelp open={help} onClose={closeHelp} />
     </div>
   );

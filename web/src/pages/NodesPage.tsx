@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverNode, NodeTelemetry } from '../api/types';
+import type { DroverNode } from '../api/types';
 import { describeError, ErrorMessage } from '../components/ErrorMessage';
 import { LiveBadge } from '../components/LiveBadge';
+import { NodeMembershipsForm } from '../components/NodeMembershipsForm';
 import { NodeUsage } from '../components/NodeUsage';
 import { Notice, type NoticeText } from '../components/Notice';
 import { Pager } from '../components/Pager';
@@ -12,22 +13,6 @@ import { ago, formatBytes } from '../lib/format';
 import { useLoad, useNow, useThrottle } from '../lib/hooks';
 import { href } from '../lib/router';
 import { runningTask, taskLabel, type RunningTask } from '../lib/running-tasks';
-
-/** CPU, memory and GPU use as the node last reported them; a dash when it reported none. */
-function usageOf(t: NodeTelemetry | null | undefined): string {
-  if (!t) return '—';
-  const parts: string[] = [];
-  if (t.cpuPercent !== undefined) parts.push(`${Math.round(t.cpuPercent)}% CPU`);
-  if (t.memUsedBytes !== undefined && t.memTotalBytes) {
-    parts.push(`${formatBytes(t.memUsedBytes)} / ${formatBytes(t.memTotalBytes)}`);
-  }
-  for (const g of t.gpus ?? []) {
-    if (g.utilizationPercent !== undefined) {
-      parts.push(`GPU ${g.index} ${Math.round(g.utilizationPercent)}%`);
-    }
-  }
-  return parts.join(' · ') || '—';
-}
 
 /** A page of nodes with what they run, each execution named by its job and task. */
 async function loadNodes(offset: number, limit: number) {
@@ -65,6 +50,7 @@ export function NodesPage() {
   const isAdmin = me.data?.role === 'admin';
   const [notice, setNotice] = useState<NoticeText>();
   const [busy, setBusy] = useState<number>();
+  const [editing, setEditing] = useState<number>();
   const [usageTick, setUsageTick] = useState(0);
   useEffect(() => {
     const id = setInterval(() => setUsageTick((t) => t + 1), USAGE_EVERY_MS);
@@ -88,7 +74,7 @@ export function NodesPage() {
   };
 
   const nodes = data.data?.page.items ?? [];
-  const columns = isAdmin ? 10 : 9;
+  const columns = isAdmin ? 9 : 8;
   return (
     <div className="page">
       <div className="page-head">
@@ -107,8 +93,7 @@ export function NodesPage() {
               <th>Pools</th>
               <th>Groups</th>
               <th>Resources</th>
-              <th>Usage</th>
-              <th>Use (10 min)</th>
+              <th title="Sparklines of the last 10 minutes; figures as last reported">Usage</th>
               <th>Running</th>
               <th>Last heartbeat</th>
               {isAdmin && <th />}
@@ -116,65 +101,94 @@ export function NodesPage() {
           </thead>
           <tbody>
             {nodes.map((n) => (
-              <tr key={n.id} data-node={n.id}>
-                <td>{n.name}</td>
-                <td>{n.hostname}</td>
-                <td>
-                  <StateBadge state={n.status} />
-                </td>
-                <td data-column="pools">
-                  <Memberships names={n.pools} what="pool" />
-                </td>
-                <td data-column="groups">
-                  <Memberships names={n.groups} what="group" />
-                </td>
-                <td className="time">
-                  {n.resources.cpus} CPU · {formatBytes(n.resources.mem * 1024 * 1024)}
-                  {n.resources.gpus ? ` · ${n.resources.gpus} GPU` : ''}
-                </td>
-                <td className="time" data-usage>
-                  {usageOf(n.telemetry)}
-                </td>
-                <td>
-                  <NodeUsage nodeId={n.id} tick={usageTick} />
-                </td>
-                <td data-column="running">
-                  <span className="muted slots">
-                    {n.currentExecutions.length}/{n.slots} {n.slots === 1 ? 'slot' : 'slots'}
-                  </span>
-                  {n.currentExecutions.map((id) => {
-                    const t = data.data?.running.get(id);
-                    return t ? (
-                      <a
-                        key={id}
-                        className="running-task"
-                        href={href(`/jobs/${t.jobId}`, {
-                          task: String(t.taskId),
-                          exe: String(id),
-                        })}
-                      >
-                        {taskLabel(t)}
-                      </a>
-                    ) : (
-                      <span key={id} className="running-task">
-                        execution {id}
-                      </span>
-                    );
-                  })}
-                </td>
-                <td className="time">{ago(n.lastHeartbeat)}</td>
-                {isAdmin && (
+              <Fragment key={n.id}>
+                <tr data-node={n.id}>
+                  <td>{n.name}</td>
+                  <td>{n.hostname}</td>
                   <td>
-                    <button
-                      type="button"
-                      disabled={busy === n.id}
-                      onClick={() => void setEnabled(n, !n.enabled)}
-                    >
-                      {n.enabled ? 'Disable' : 'Enable'}
-                    </button>
+                    <StateBadge state={n.status} />
                   </td>
+                  <td data-column="pools">
+                    <Memberships names={n.pools} what="pool" />
+                  </td>
+                  <td data-column="groups">
+                    <Memberships names={n.groups} what="group" />
+                  </td>
+                  <td className="time">
+                    {n.resources.cpus} CPU · {formatBytes(n.resources.mem * 1024 * 1024)}
+                    {n.resources.gpus ? ` · ${n.resources.gpus} GPU` : ''}
+                  </td>
+                  <td data-column="usage">
+                    <NodeUsage
+                      nodeId={n.id}
+                      tick={usageTick}
+                      latest={n.telemetry}
+                      gpus={n.resources.gpus ?? 0}
+                    />
+                  </td>
+                  <td data-column="running">
+                    <span className="muted slots">
+                      {n.currentExecutions.length}/{n.slots} {n.slots === 1 ? 'slot' : 'slots'}
+                    </span>
+                    {n.currentExecutions.map((id) => {
+                      const t = data.data?.running.get(id);
+                      return t ? (
+                        <a
+                          key={id}
+                          className="running-task"
+                          href={href(`/jobs/${t.jobId}`, {
+                            task: String(t.taskId),
+                            exe: String(id),
+                          })}
+                        >
+                          {taskLabel(t)}
+                        </a>
+                      ) : (
+                        <span key={id} className="running-task">
+                          execution {id}
+                        </span>
+                      );
+                    })}
+                  </td>
+                  <td className="time">{ago(n.lastHeartbeat)}</td>
+                  {isAdmin && (
+                    <td className="node-actions">
+                      <button
+                        type="button"
+                        disabled={busy === n.id}
+                        onClick={() => void setEnabled(n, !n.enabled)}
+                      >
+                        {n.enabled ? 'Disable' : 'Enable'}
+                      </button>
+                      <button
+                        type="button"
+                        aria-expanded={editing === n.id}
+                        onClick={() => setEditing(editing === n.id ? undefined : n.id)}
+                      >
+                        Pools &amp; groups
+                      </button>
+                    </td>
+                  )}
+                </tr>
+                {isAdmin && editing === n.id && (
+                  <tr className="editor-row">
+                    <td colSpan={columns}>
+                      <NodeMembershipsForm
+                        node={n}
+                        onCancel={() => setEditing(undefined)}
+                        onSaved={(saved) => {
+                          setEditing(undefined);
+                          setNotice({
+                            text: `Saved ${saved.name}: pools ${saved.pools.join(', ') || 'none'}; groups ${saved.groups.join(', ') || 'none'}.`,
+                            failed: false,
+                          });
+                          data.reload();
+                        }}
+                      />
+                    </td>
+                  </tr>
                 )}
-              </tr>
+              </Fragment>
             ))}
             {!data.loading && nodes.length === 0 && (
               <tr>
