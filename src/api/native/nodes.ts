@@ -6,6 +6,7 @@ import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';
 import { nodeJson } from './representations.js';
+import { nextLink } from './page-links.js';
 import { errorResponses, IdParams, Node, pageQuery, pageOf } from './schemas.js';
 
 export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
@@ -44,7 +45,13 @@ export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             ),
           ),
         );
-        return { items, total, limit, offset };
+        return {
+          items,
+          total,
+          limit,
+          offset,
+          next: nextLink(request, { count: items.length, total, limit, offset }),
+        };
       },
     );
 

@@ -7,6 +7,7 @@ import { applyTaskAction, TASK_ACTIONS } from '../../engine/tasks/task-actions.j
 import { statusMessagesOf } from '../../store/executions.js';
 import { listTasks } from '../../store/tasks.js';
 import { taskJson } from './representations.js';
+import { nextLink } from './page-links.js';
 import { errorResponses, IdParams, pageQuery, pageOf, Task, TaskState } from './schemas.js';
 
 export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
@@ -42,7 +43,13 @@ export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         const items = rows.map((r) =>
           taskJson(r, r.last_execution_id === null ? null : messages.get(r.last_execution_id)),
         );
-        return { items, total, limit, offset };
+        return {
+          items,
+          total,
+          limit,
+          offset,
+          next: nextLink(request, { count: items.length, total, limit, offset }),
+        };
       },
     );
 
