@@ -28,7 +28,6 @@ const HEADER = `/*
  * Do not edit: change the route schemas in src/api/native/ and run
  * \`npx tsx scripts/generate-client-types.ts\`.
  */
-/* eslint-disable */
 `;
 
 /** The native API's OpenAPI document, as /docs/json serves it with auth on. */

@@ -41,8 +41,11 @@ export class DroverApiError extends Error {
 export interface DroverClientOptions {
   /** The server, e.g. `http://render-01:8080` (no `/api/v1`); '' in a browser on the same origin. */
   baseUrl: string;
-  /** A token from `drover token create`; sent as `Authorization: Bearer …`. */
-  token?: string | undefined;
+  /**
+   * A token from `drover token create`; sent as `Authorization: Bearer …`. A function is
+   * asked before each request (a browser whose user logs in and out).
+   */
+  token?: string | undefined | (() => string | null | undefined);
   /** Another fetch (tests, proxies); globalThis.fetch unless given. */
   fetch?: (request: Request) => Promise<Response>;
 }
@@ -89,10 +92,15 @@ export class DroverClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.raw = createClient<paths>({
       baseUrl: this.baseUrl,
-      headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+    const token = options.token;
     this.raw.use({
+      onRequest({ request }) {
+        const value = typeof token === 'function' ? token() : token;
+        if (value) request.headers.set('authorization', `Bearer ${value}`);
+        return request;
+      },
       async onResponse({ response }) {
         if (!response.ok) throw await apiErrorOf(response);
         return undefined;

@@ -3,7 +3,6 @@
  * Do not edit: change the route schemas in src/api/native/ and run
  * `npx tsx scripts/generate-client-types.ts`.
  */
-/* eslint-disable */
 export interface paths {
   '/api/v1/audit': {
     parameters: {

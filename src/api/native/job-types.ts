@@ -11,8 +11,8 @@ import {
 import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
-import { iso, jobTypeJson } from './representations.js';
 import { nextLink } from './page-links.js';
+import { iso, jobTypeJson } from './representations.js';
 import {
   errorResponses,
   IdParams,

@@ -5,8 +5,8 @@ import { setNodeEnabled } from '../../engine/nodes/node-registry.js';
 import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';
-import { nodeJson } from './representations.js';
 import { nextLink } from './page-links.js';
+import { nodeJson } from './representations.js';
 import { errorResponses, IdParams, Node, pageQuery, pageOf } from './schemas.js';
 
 export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {

@@ -6,8 +6,8 @@ import { getJob, getTask } from '../../engine/queries.js';
 import { applyTaskAction, TASK_ACTIONS } from '../../engine/tasks/task-actions.js';
 import { statusMessagesOf } from '../../store/executions.js';
 import { listTasks } from '../../store/tasks.js';
-import { taskJson } from './representations.js';
 import { nextLink } from './page-links.js';
+import { taskJson } from './representations.js';
 import { errorResponses, IdParams, pageQuery, pageOf, Task, TaskState } from './schemas.js';
 
 export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
