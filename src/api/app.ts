@@ -63,6 +63,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   http.watch(app);
 
   await app.register(swagger, {
+    // Components named by their schema's $id (Job, Task, …) rather than def-0, def-1: the
+    // generated client's types (src/client/openapi-types.ts) are read by those names.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
     openapi: {
       info: {
         title: 'Drover native API',

@@ -6,6 +6,7 @@ import { followLog } from '../../engine/executions/execution-logs.js';
 import { getExecution } from '../../engine/queries.js';
 import { listExecutions } from '../../store/executions.js';
 import { waitSignal } from '../wait-signal.js';
+import { nextLink } from './page-links.js';
 import { executionJson } from './representations.js';
 import { errorResponses, Execution, IdParams, Page, pageOf } from './schemas.js';
 
@@ -52,7 +53,13 @@ export function executionRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           },
           { limit, offset },
         );
-        return { items: rows.map(executionJson), total, limit, offset };
+        return {
+          items: rows.map(executionJson),
+          total,
+          limit,
+          offset,
+          next: nextLink(request, { count: rows.length, total, limit, offset }),
+        };
       },
     );
 

@@ -19,12 +19,14 @@ import { outputRoutes } from './outputs.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
+import { refuseUnknownQueryParameters } from './unknown-query.js';
 import { usageRoutes } from './usage.js';
 import { whoamiRoutes } from './whoami.js';
 
 /** The native API, one plugin per route group; mounted at /api/v1. */
 export function nativeApi(engine: Engine): FastifyPluginAsync {
   return async (app) => {
+    refuseUnknownQueryParameters(app);
     await app.register(healthRoutes(engine));
     await app.register(jobTypeRoutes(engine));
     await app.register(jobListRoute(engine));

@@ -11,6 +11,7 @@ import {
 import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
+import { nextLink } from './page-links.js';
 import { iso, jobTypeJson } from './representations.js';
 import {
   errorResponses,
@@ -127,7 +128,13 @@ export function jobTypeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           limit,
           offset,
         });
-        return { items: await Promise.all(rows.map(withDefinition)), total, limit, offset };
+        return {
+          items: await Promise.all(rows.map(withDefinition)),
+          total,
+          limit,
+          offset,
+          next: nextLink(request, { count: rows.length, total, limit, offset }),
+        };
       },
     );
 

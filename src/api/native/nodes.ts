@@ -8,6 +8,7 @@ import { setNodeEnabled } from '../../engine/nodes/node-registry.js';
 import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';
+import { nextLink } from './page-links.js';
 import { nodeJson } from './representations.js';
 import { errorResponses, IdParams, Node, pageQuery, pageOf } from './schemas.js';
 
@@ -67,7 +68,13 @@ export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             ),
           ),
         );
-        return { items, total, limit, offset };
+        return {
+          items,
+          total,
+          limit,
+          offset,
+          next: nextLink(request, { count: items.length, total, limit, offset }),
+        };
       },
     );
 

@@ -81,6 +81,11 @@ export const pageOf = <T extends TSchema>(item: T) =>
     total: Type.Integer(),
     limit: Type.Integer(),
     offset: Type.Integer(),
+    next: Type.Unsafe<string | null>({
+      type: ['string', 'null'],
+      description:
+        'The path and query of the next page (same filters and page size); null on the last page',
+    }),
   });
 
 export const JobState = StringEnum(JOB_STATES);

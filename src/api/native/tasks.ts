@@ -6,6 +6,7 @@ import { getJob, getTask } from '../../engine/queries.js';
 import { applyTaskAction, TASK_ACTIONS } from '../../engine/tasks/task-actions.js';
 import { statusMessagesOf } from '../../store/executions.js';
 import { listTasks } from '../../store/tasks.js';
+import { nextLink } from './page-links.js';
 import { taskJson } from './representations.js';
 import { errorResponses, IdParams, pageQuery, pageOf, Task, TaskState } from './schemas.js';
 
@@ -42,7 +43,13 @@ export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         const items = rows.map((r) =>
           taskJson(r, r.last_execution_id === null ? null : messages.get(r.last_execution_id)),
         );
-        return { items, total, limit, offset };
+        return {
+          items,
+          total,
+          limit,
+          offset,
+          next: nextLink(request, { count: items.length, total, limit, offset }),
+        };
       },
     );
 

@@ -1,7 +1,11 @@
+import { apiErrorOf, DroverApiError, DroverClient } from '../../client/index.js';
+
 /*
- * The command line's HTTP client for the native API (/api/v1). It adds the token, turns
- * error bodies into ApiError carrying the server's message, and a refused connection into
- * a sentence that says what to do.
+ * The command line's HTTP client for the native API (/api/v1): `api` is the typed
+ * DroverClient (src/client/), checked against the server's OpenAPI document; `call` turns its
+ * failures into ApiError carrying the server's message, and a refused connection into a
+ * sentence that says what to do. `request`/`get`/`post` by path remain for the commands not
+ * yet moved to typed calls.
  */
 
 /** An error the command line reports as `drover: <message>` with a non-zero exit. */
@@ -84,10 +88,27 @@ export function serverUrl(text: string): string {
 export class ApiClient {
   readonly server: string;
   private readonly token: string | undefined;
+  /** The typed client; wrap its calls in `call` for the command line's errors. */
+  readonly api: DroverClient;
 
   constructor(settings: ClientSettings) {
     this.server = serverUrl(settings.server);
     this.token = settings.token || undefined;
+    this.api = new DroverClient({
+      baseUrl: this.server,
+      token: this.token,
+      fetch: (request) => this.reach(() => fetch(request)),
+    });
+  }
+
+  /** Runs a typed call; a non-2xx becomes ApiError with the server's message. */
+  async call<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (error) {
+      if (error instanceof DroverApiError) throw this.cliErrorOf(error);
+      throw error;
+    }
   }
 
   url(path: string, query: Query = {}): string {
@@ -109,7 +130,7 @@ export class ApiClient {
   ): Promise<T> {
     const response = await this.fetch(method, path, options);
     const text = await response.text();
-    if (!response.ok) throw this.errorOf(response, text);
+    if (!response.ok) throw await this.errorOf(response, text);
     if (!text) return undefined as T;
     try {
       return JSON.parse(text) as T;
@@ -121,7 +142,7 @@ export class ApiClient {
   /** The raw bytes of a GET (output contents). */
   async bytes(path: string): Promise<Buffer> {
     const response = await this.fetch('GET', path, {});
-    if (!response.ok) throw this.errorOf(response, await response.text());
+    if (!response.ok) throw await this.errorOf(response, await response.text());
     return Buffer.from(await response.arrayBuffer());
   }
 
@@ -172,8 +193,13 @@ export class ApiClient {
       init.body = JSON.stringify(options.body);
     }
     if (options.signal) init.signal = options.signal;
+    return this.reach(() => fetch(this.url(path, options.query), init));
+  }
+
+  /** Sends; a connection that fails becomes a sentence that says what to do. */
+  private async reach(send: () => Promise<Response>): Promise<Response> {
     try {
-      return await fetch(this.url(path, options.query), init);
+      return await send();
     } catch (error) {
       if (networkCode(error)) {
         throw new CliError(
@@ -189,19 +215,12 @@ export class ApiClient {
     }
   }
 
-  private errorOf(response: Response, text: string): ApiError {
-    let code = `HTTP_${response.status}`;
-    let message = `the server answered ${response.status} ${response.statusText}`.trim();
-    try {
-      const body = JSON.parse(text) as { error?: unknown; message?: unknown };
-      if (typeof body.error === 'string') code = body.error;
-      if (typeof body.message === 'string' && body.message) message = body.message;
-    } catch {
-      // not JSON: keep the status line
-    }
-    if (response.status === 401 && !this.token) {
-      message += ' (pass --token or set DROVER_TOKEN)';
-    }
-    return new ApiError(response.status, code, message);
+  private async errorOf(response: Response, text: string): Promise<ApiError> {
+    return this.cliErrorOf(await apiErrorOf(new Response(text, response)));
+  }
+
+  private cliErrorOf(error: DroverApiError): ApiError {
+    const hint = error.status === 401 && !this.token ? ' (pass --token or set DROVER_TOKEN)' : '';
+    return new ApiError(error.status, error.code, error.message + hint);
   }
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { paths } from '../../client/openapi-types.js';
 import { ApiError, type ApiClient } from './api-client.js';
 import {
   action,
@@ -28,12 +29,21 @@ interface JobActionSpec {
 const protect =
   (value: boolean) =>
   (client: ApiClient, id: number): Promise<Job> =>
-    client.request<Job>('PATCH', `/jobs/${id}`, { body: { protected: value } });
+    client.call(
+      client.api.patch('/api/v1/jobs/{id}', {
+        params: { path: { id } },
+        body: { protected: value },
+      }),
+    );
+
+type Verb = paths['/api/v1/jobs/{id}/{action}']['post']['parameters']['path']['action'];
 
 const post =
-  (verb: string) =>
+  (action: Verb) =>
   (client: ApiClient, id: number): Promise<Job> =>
-    client.post<Job>(`/jobs/${id}/${verb}`);
+    client.call(
+      client.api.post('/api/v1/jobs/{id}/{action}', { params: { path: { id, action } } }),
+    );
 
 export const JOB_ACTION_COMMANDS: readonly JobActionSpec[] = [
   {
@@ -67,7 +77,7 @@ export const JOB_ACTION_COMMANDS: readonly JobActionSpec[] = [
     summary: 'delete jobs (undelete restores them)',
     done: 'deleted',
     run: async (client, id) => {
-      await client.request('DELETE', `/jobs/${id}`);
+      await client.call(client.api.delete('/api/v1/jobs/{id}', { params: { path: { id } } }));
       return undefined;
     },
   },
@@ -77,7 +87,11 @@ export const JOB_ACTION_COMMANDS: readonly JobActionSpec[] = [
     summary: 'remove deleted jobs for good',
     done: 'purged',
     run: async (client, id) => {
-      await client.request('DELETE', `/jobs/${id}`, { query: { purge: true } });
+      await client.call(
+        client.api.delete('/api/v1/jobs/{id}', {
+          params: { path: { id }, query: { purge: true } },
+        }),
+      );
       return undefined;
     },
   },

@@ -11,7 +11,7 @@ import {
   withClientOptions,
 } from './command-support.js';
 import { fraction, table, timestamp, type Column } from './format.js';
-import type { Job, Page } from './resources.js';
+import type { Job } from './resources.js';
 
 /* `drover jobs`: the job list as a table, with the native API's filters. */
 
@@ -67,18 +67,25 @@ export function registerJobsCommand(program: Command): void {
     .action(
       action(async (flags: JobsFlags, command: Command) => {
         const common = commonFlags(command);
-        const page = await clientOf(common).get<Page<Job>>('/jobs', {
-          state: flags.state?.join(','),
-          user: flags.user?.join(','),
-          type: flags.type?.join(','),
-          pool: flags.pool?.join(','),
-          group: flags.group?.join(','),
-          q: flags.search,
-          limit: Math.min(flags.limit, 1000),
-          offset: flags.offset,
-          deleted: flags.deleted ? 'only' : flags.all ? 'include' : undefined,
-          sort: flags.sort,
-        });
+        const client = clientOf(common);
+        const page = await client.call(
+          client.api.get('/api/v1/jobs', {
+            params: {
+              query: {
+                state: flags.state?.join(','),
+                user: flags.user?.join(','),
+                type: flags.type?.join(','),
+                pool: flags.pool?.join(','),
+                group: flags.group?.join(','),
+                q: flags.search,
+                limit: Math.min(flags.limit, 1000),
+                offset: flags.offset,
+                deleted: flags.deleted ? 'only' : flags.all ? 'include' : undefined,
+                sort: flags.sort,
+              },
+            },
+          }),
+        );
         if (common.json) return printJson(page.items);
         if (page.items.length === 0) {
           out(

@@ -1,50 +1,32 @@
-import type { Static } from '@sinclair/typebox';
-import type { LogLine as LogLineSchema } from '../../api/native/executions.js';
-import type { Limit as LimitSchema } from '../../api/native/limits.js';
-import type { Output as OutputSchema } from '../../api/native/outputs.js';
-import type {
-  Execution as ExecutionSchema,
-  Job as JobSchema,
-  JobType as JobTypeSchema,
-  Node as NodeSchema,
-  Task as TaskSchema,
-  TaskCounts as TaskCountsSchema,
-} from '../../api/native/schemas.js';
+import type { components, paths } from '../../client/openapi-types.js';
 
 /*
- * The shapes the command line reads from the native API: the very schemas the server
- * validates and documents with, so the two cannot drift apart.
+ * The shapes the command line reads from the native API: the types generated from the
+ * server's OpenAPI document (src/client/openapi-types.ts), so the two cannot drift apart.
  */
 
-export type JobState =
-  'PENDING' | 'QUEUED' | 'RUNNING' | 'SUSPENDED' | 'COMPLETED' | 'FAILED' | 'CANCELED';
+type Schemas = components['schemas'];
+type Ok<Op> = Op extends { responses: { 200: { content: { 'application/json': infer B } } } }
+  ? B
+  : never;
+
+export type JobState = Schemas['Job']['state'];
 
 export const FINAL_STATES: readonly string[] = ['COMPLETED', 'FAILED', 'CANCELED'];
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type Page<T> = Omit<Ok<paths['/api/v1/nodes']['get']>, 'items'> & { items: T[] };
 
-export type TaskCounts = Static<typeof TaskCountsSchema>;
-export type Job = Static<typeof JobSchema>;
-export type Task = Static<typeof TaskSchema>;
-export type Execution = Static<typeof ExecutionSchema>;
-export type Node = Static<typeof NodeSchema>;
-export type JobType = Static<typeof JobTypeSchema>;
-export type LogLine = Static<typeof LogLineSchema>;
-export type Output = Static<typeof OutputSchema>;
-export type Limit = Static<typeof LimitSchema>;
+export type Job = Schemas['Job'];
+export type TaskCounts = Job['tasks'];
+export type Task = Schemas['Task'];
+export type Execution = Schemas['Execution'];
+export type Node = Schemas['Node'];
+export type JobType = Schemas['JobType'];
+export type Output = Schemas['Output'];
+export type Limit = Ok<paths['/api/v1/limits/{name}']['get']>;
+export type LogLine = LogPage['lines'][number];
 
-export interface LogPage {
-  lines: LogLine[];
-  next: number;
-  live: boolean;
-}
-
-export interface WaitingReason {
-  code: string;
-  message: string;
-}
+export type LogPage = Ok<paths['/api/v1/executions/{id}/logs']['get']>;
+export type WaitingReason = Ok<
+  paths['/api/v1/jobs/{id}/waiting-reasons']['get']
+>['reasons'][number];

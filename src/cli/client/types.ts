@@ -10,7 +10,7 @@ import {
   withClientOptions,
 } from './command-support.js';
 import { details, table, timestamp, type Column } from './format.js';
-import type { JobType, Page } from './resources.js';
+import type { JobType } from './resources.js';
 
 /* `drover types`: the job types; `drover types show NAME` for one with its definition. */
 
@@ -25,8 +25,14 @@ const TYPE_COLUMNS: readonly Column<JobType>[] = [
 
 /** A job type by name (the newest version when there are several) or by id. */
 async function findType(client: ApiClient, text: string): Promise<JobType> {
-  if (/^\d+$/.test(text)) return client.get<JobType>(`/job-types/${text}`);
-  const page = await client.get<Page<JobType>>('/job-types', { name: text, limit: 1000 });
+  if (/^\d+$/.test(text)) {
+    return client.call(
+      client.api.get('/api/v1/job-types/{id}', { params: { path: { id: Number(text) } } }),
+    );
+  }
+  const page = await client.call(
+    client.api.get('/api/v1/job-types', { params: { query: { name: text, limit: 1000 } } }),
+  );
   const found = page.items.at(-1);
   if (!found) {
     throw new ApiError(

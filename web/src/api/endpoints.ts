@@ -1,26 +1,10 @@
-import { query, request } from './client';
-import type {
-  AuditEvent,
-  Counts,
-  DroverNode,
-  Execution,
-  Job,
-  JobAction,
-  JobStats,
-  JobType,
-  JobTypeRevision,
-  LogPage,
-  Output,
-  Page,
-  Task,
-  TaskAction,
-  TelemetryPoint,
-  Throughput,
-  WaitingReason,
-  Whoami,
-} from './types';
+import { call, drover } from './client';
+import type { JobAction, TaskAction } from './types';
 
-/* One function per native route the UI uses. */
+/*
+ * One function per native route the UI uses, each a typed DroverClient call: the paths,
+ * parameters, bodies and answers are checked against the server's OpenAPI document.
+ */
 
 export interface JobQuery {
   state?: string[];
@@ -42,55 +26,119 @@ export interface JobQuery {
   offset?: number;
 }
 
+/** The job list's filters as the server takes them: lists comma-joined, empty ones left out. */
+function jobListQuery(q: JobQuery) {
+  const text = (value: string | undefined) => (value ? value : undefined);
+  const list = (values: string[] | undefined) => (values?.length ? values.join(',') : undefined);
+  return {
+    state: list(q.state),
+    type: list(q.type),
+    user: list(q.user),
+    pool: list(q.pool),
+    q: text(q.q),
+    createdAfter: text(q.createdAfter),
+    createdBefore: text(q.createdBefore),
+    startedAfter: text(q.startedAfter),
+    startedBefore: text(q.startedBefore),
+    endedAfter: text(q.endedAfter),
+    endedBefore: text(q.endedBefore),
+    dependsOn: q.dependsOn,
+    dependencyOf: q.dependencyOf,
+    deleted: q.deleted,
+    sort: text(q.sort),
+    limit: q.limit,
+    offset: q.offset,
+  };
+}
+
+const id = (value: number) => ({ path: { id: value } });
+
 export const api = {
   jobs: (q: JobQuery, signal?: AbortSignal) =>
-    request<Page<Job>>('GET', `/jobs${query({ ...q })}`, undefined, signal ? { signal } : {}),
-  job: (id: number) => request<Job>('GET', `/jobs/${id}`),
-  submit: (body: Record<string, unknown>) => request<Job>('POST', '/jobs', body),
-  jobAction: (id: number, action: JobAction) => request<Job>('POST', `/jobs/${id}/${action}`),
-  setPriority: (id: number, priority: number) => request<Job>('PATCH', `/jobs/${id}`, { priority }),
-  updateJob: (id: number, changes: Record<string, unknown>) =>
-    request<Job>('PATCH', `/jobs/${id}`, changes),
-  deleteJob: (id: number, purge = false) =>
-    request<void>('DELETE', `/jobs/${id}${purge ? '?purge=true' : ''}`),
-  waitingReasons: (id: number) =>
-    request<{ reasons: WaitingReason[] }>('GET', `/jobs/${id}/waiting-reasons`),
+    call(
+      drover.get('/api/v1/jobs', {
+        params: { query: jobListQuery(q) },
+        ...(signal ? { signal } : {}),
+      }),
+    ),
+  job: (jobId: number) => call(drover.get('/api/v1/jobs/{id}', { params: id(jobId) })),
+  submit: (body: Record<string, unknown>) =>
+    // The submit form builds the body from the job type's own interface, field by field.
+    call(drover.post('/api/v1/jobs', { body: body as never })),
+  jobAction: (jobId: number, action: JobAction) =>
+    call(drover.post('/api/v1/jobs/{id}/{action}', { params: { path: { id: jobId, action } } })),
+  setPriority: (jobId: number, priority: number) =>
+    call(drover.patch('/api/v1/jobs/{id}', { params: id(jobId), body: { priority } })),
+  updateJob: (jobId: number, changes: Record<string, unknown>) =>
+    call(drover.patch('/api/v1/jobs/{id}', { params: id(jobId), body: changes })),
+  deleteJob: async (jobId: number, purge = false): Promise<void> => {
+    await call(
+      drover.delete('/api/v1/jobs/{id}', {
+        params: { path: { id: jobId }, query: purge ? { purge: true } : {} },
+      }),
+    );
+  },
+  waitingReasons: (jobId: number) =>
+    call(drover.get('/api/v1/jobs/{id}/waiting-reasons', { params: id(jobId) })),
   tasks: (jobId: number, offset: number, limit = 1000) =>
-    request<Page<Task>>('GET', `/jobs/${jobId}/tasks${query({ offset, limit })}`),
+    call(
+      drover.get('/api/v1/jobs/{id}/tasks', {
+        params: { path: { id: jobId }, query: { offset, limit } },
+      }),
+    ),
   failedTasks: (jobId: number, limit = 1) =>
-    request<Page<Task>>('GET', `/jobs/${jobId}/tasks${query({ state: ['FAILED'], limit })}`),
-  logRange: (id: number, from: number, limit: number) =>
-    request<LogPage>('GET', `/executions/${id}/logs${query({ from, limit })}`),
+    call(
+      drover.get('/api/v1/jobs/{id}/tasks', {
+        params: { path: { id: jobId }, query: { state: ['FAILED'], limit } },
+      }),
+    ),
+  logRange: (executionId: number, from: number, limit: number) =>
+    call(
+      drover.get('/api/v1/executions/{id}/logs', {
+        params: { path: { id: executionId }, query: { from, limit } },
+      }),
+    ),
   taskAction: (taskId: number, action: TaskAction) =>
-    request<Task>('POST', `/tasks/${taskId}/${action}`),
+    call(drover.post('/api/v1/tasks/{id}/{action}', { params: { path: { id: taskId, action } } })),
   executions: (filter: { job?: number; task?: number; node?: number }, offset = 0, limit = 50) =>
-    request<Page<Execution>>('GET', `/executions${query({ ...filter, offset, limit })}`),
-  execution: (id: number) => request<Execution>('GET', `/executions/${id}`),
-  logs: (id: number, from: number, follow: boolean, signal: AbortSignal) =>
-    request<LogPage>(
-      'GET',
-      `/executions/${id}/logs${query({ from, limit: 2000, follow: follow || undefined, wait: follow ? 20 : undefined })}`,
-      undefined,
-      { signal },
+    call(drover.get('/api/v1/executions', { params: { query: { ...filter, offset, limit } } })),
+  execution: (executionId: number) =>
+    call(drover.get('/api/v1/executions/{id}', { params: id(executionId) })),
+  logs: (executionId: number, from: number, follow: boolean, signal: AbortSignal) =>
+    call(
+      drover.get('/api/v1/executions/{id}/logs', {
+        params: {
+          path: { id: executionId },
+          query: follow ? { from, limit: 2000, follow, wait: 20 } : { from, limit: 2000 },
+        },
+        signal,
+      }),
     ),
-  outputs: (jobId: number) => request<{ items: Output[] }>('GET', `/jobs/${jobId}/outputs`),
+  outputs: (jobId: number) => call(drover.get('/api/v1/jobs/{id}/outputs', { params: id(jobId) })),
   nodes: (offset = 0, limit = 100) =>
-    request<Page<DroverNode>>('GET', `/nodes${query({ offset, limit })}`),
-  task: (id: number) => request<Task>('GET', `/tasks/${id}`),
+    call(drover.get('/api/v1/nodes', { params: { query: { offset, limit } } })),
+  task: (taskId: number) => call(drover.get('/api/v1/tasks/{id}', { params: id(taskId) })),
   telemetry: (nodeId: number, from: string, limit: number) =>
-    request<{ step: string; items: TelemetryPoint[] }>(
-      'GET',
-      `/nodes/${nodeId}/telemetry${query({ step: '10s', from, limit })}`,
+    call(
+      drover.get('/api/v1/nodes/{id}/telemetry', {
+        params: { path: { id: nodeId }, query: { step: '10s', from, limit } },
+      }),
     ),
-  whoami: () => request<Whoami>('GET', '/whoami'),
-  setNodeEnabled: (id: number, enabled: boolean) =>
-    request<DroverNode>('POST', `/nodes/${id}/${enabled ? 'enable' : 'disable'}`),
-  jobTypes: () => request<Page<JobType>>('GET', '/job-types?limit=1000'),
-  jobTypeRevisions: (id: number) => request<JobTypeRevision[]>('GET', `/job-types/${id}/revisions`),
-  counts: () => request<Counts>('GET', '/stats/counts'),
+  whoami: () => call(drover.get('/api/v1/whoami')),
+  setNodeEnabled: (nodeId: number, enabled: boolean) =>
+    call(
+      enabled
+        ? drover.post('/api/v1/nodes/{id}/enable', { params: id(nodeId) })
+        : drover.post('/api/v1/nodes/{id}/disable', { params: id(nodeId) }),
+    ),
+  jobTypes: () => call(drover.get('/api/v1/job-types', { params: { query: { limit: 1000 } } })),
+  jobTypeRevisions: (typeId: number) =>
+    call(drover.get('/api/v1/job-types/{id}/revisions', { params: id(typeId) })),
+  counts: () => call(drover.get('/api/v1/stats/counts')),
   audit: (jobId: number, limit = 50) =>
-    request<{ items: AuditEvent[] }>('GET', `/audit${query({ jobId, limit })}`),
+    call(drover.get('/api/v1/audit', { params: { query: { jobId, limit } } })),
   jobStats: (ids: number[]) =>
-    request<{ items: JobStats[] }>('GET', `/stats/jobs${query({ ids: ids.join(',') })}`),
-  throughput: (minutes = 60) => request<Throughput>('GET', `/stats/throughput?minutes=${minutes}`),
+    call(drover.get('/api/v1/stats/jobs', { params: { query: { ids: ids.join(',') } } })),
+  throughput: (minutes = 60) =>
+    call(drover.get('/api/v1/stats/throughput', { params: { query: { minutes } } })),
 };

@@ -1,5 +1,60 @@
-/* The native API's shapes (src/api/native/schemas.ts), as the UI reads them. */
+import type { components, paths } from '../../../src/client/openapi-types';
 
+/*
+ * The native API's shapes as the UI reads them: aliases of the types generated from the
+ * server's OpenAPI document (src/client/openapi-types.ts), never restated here, so a change
+ * of a route schema that the UI does not follow fails `npm run typecheck`.
+ */
+
+type Schemas = components['schemas'];
+type Json<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+/** The JSON body of a route's 200 (or 201) answer. */
+export type Ok<
+  P extends keyof paths,
+  M extends 'get' | 'post' | 'patch' | 'delete',
+> = paths[P][M] extends { responses: infer R }
+  ? R extends { 200: infer A }
+    ? Json<A>
+    : R extends { 201: infer B }
+      ? Json<B>
+      : never
+  : never;
+
+export type Job = Schemas['Job'];
+export type Task = Schemas['Task'];
+export type Execution = Schemas['Execution'];
+export type DroverNode = Schemas['Node'];
+export type JobType = Schemas['JobType'];
+export type Output = Schemas['Output'];
+
+export type JobState = Job['state'];
+export type TaskState = Task['state'];
+export type TaskCounts = Job['tasks'];
+export type Resources = Job['resources'];
+export type TaskTimeoutAction = Job['taskTimeoutAction'];
+export type JobSchedule = NonNullable<Job['schedule']>;
+export type Weekday = keyof NonNullable<JobSchedule['days']>;
+export type NodeTelemetry = NonNullable<DroverNode['telemetry']>;
+
+/** A page of a list route; `next` is the link to the page after it, null on the last. */
+export type Page<T> = Omit<Ok<'/api/v1/nodes', 'get'>, 'items'> & {
+  items: T[];
+  /** False when more than 100,000 match and `total` is an estimate (job lists only). */
+  totalExact?: boolean;
+};
+export type JobPage = Ok<'/api/v1/jobs', 'get'>;
+export type LogPage = Ok<'/api/v1/executions/{id}/logs', 'get'>;
+export type LogLine = LogPage['lines'][number];
+export type JobStats = Ok<'/api/v1/stats/jobs', 'get'>['items'][number];
+export type TelemetryPoint = Ok<'/api/v1/nodes/{id}/telemetry', 'get'>['items'][number];
+export type Whoami = Ok<'/api/v1/whoami', 'get'>;
+export type JobTypeRevision = Ok<'/api/v1/job-types/{id}/revisions', 'get'>[number];
+export type WaitingReason = Ok<'/api/v1/jobs/{id}/waiting-reasons', 'get'>['reasons'][number];
+export type Counts = Ok<'/api/v1/stats/counts', 'get'>;
+export type Throughput = Ok<'/api/v1/stats/throughput', 'get'>;
+export type AuditEvent = Ok<'/api/v1/audit', 'get'>['items'][number];
+
+/** The values the UI offers; `satisfies` keeps each in step with the generated types. */
 export const JOB_STATES = [
   'PENDING',
   'QUEUED',
@@ -8,246 +63,20 @@ export const JOB_STATES = [
   'COMPLETED',
   'FAILED',
   'CANCELED',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
-export type TaskState = JobState;
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  /** False when more than 100,000 match and `total` is an estimate (job lists only). */
-  totalExact?: boolean;
-  limit: number;
-  offset: number;
-}
-
-export interface Resources {
-  cpus: number;
-  mem: number;
-  disk: number;
-  gpus: number;
-}
-
-export interface TaskCounts {
-  total: number;
-  pending: number;
-  queued: number;
-  running: number;
-  suspended: number;
-  completed: number;
-  failed: number;
-  canceled: number;
-}
+] as const satisfies readonly JobState[];
 
 /** What happens to a task past its job's taskTimeout (src/domain/task-timeout-action.ts). */
-export const TASK_TIMEOUT_ACTIONS = ['FAIL', 'COMPLETE', 'NOTIFY'] as const;
-export type TaskTimeoutAction = (typeof TASK_TIMEOUT_ACTIONS)[number];
+export const TASK_TIMEOUT_ACTIONS = [
+  'FAIL',
+  'COMPLETE',
+  'NOTIFY',
+] as const satisfies readonly TaskTimeoutAction[];
 
-export interface Job {
-  id: number;
-  name: string;
-  type: { id: number; name: string; version: string; revisionId: number };
-  user: string;
-  comment: string;
-  department: string;
-  state: JobState;
-  pendReason: string | null;
-  deleted: boolean;
-  /** Only its owner or an admin may delete, purge or archive it. */
-  protected: boolean;
-  priority: number;
-  pool: string;
-  group: string;
-  frames: string;
-  chunkSize: number;
-  tasks: TaskCounts;
-  progress: number;
-  machineLimit: number;
-  nodeList: { mode: 'NONE' | 'ALLOW' | 'DENY'; nodes?: string[] };
-  dependencies?: number[];
-  resources: Resources;
-  taskTimeout: number;
-  taskTimeoutAction: TaskTimeoutAction;
-  jobTimeout: number;
-  maxTries: number;
-  inputs: Record<string, unknown>;
-  parameters: Record<string, unknown>;
-  error: { name: string; message: string | null } | null;
-  batchId: number | null;
-  scheduledAt: string | null;
-  /** When the job may run; the server keeps it and starts and suspends the job by it. */
-  schedule: JobSchedule | null;
-  /** The schedule's next start or stop. */
-  nextScheduleAt: string | null;
-  /** SCHEDULE when the schedule's stop suspended the job (its next start resumes it). */
-  suspendReason: string | null;
-  createdAt: string | null;
-  queuedAt: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  lastStatusChange: string | null;
-  lastModified: string | null;
-  deletedAt: string | null;
-  archivedAt: string | null;
-}
-
-/** GET /stats/jobs: what a jobs table's Errors and ETA columns are made of. */
-export interface JobStats {
-  jobId: number;
-  errors: number;
-  sampled: number;
-  meanTaskMs: number | null;
-}
-
-export interface Task {
-  id: number;
-  jobId: number;
-  index: number;
-  frames: string;
-  frameStart: number;
-  frameEnd: number;
-  state: TaskState;
-  tries: number;
-  progress: number;
-  nodeId: number | null;
-  lastExecutionId: number | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  lastStatusChange: string | null;
-  /** What its last execution's command said it is doing (OpenJD's openjd_status). */
-  statusMessage?: string;
-}
-
-export interface Execution {
-  id: number;
-  jobId: number;
-  taskId: number;
-  nodeId: number;
-  exeNum: number;
-  state: string;
-  progress: number;
-  exitCode: number | null;
-  error: { name: string; message: string | null } | null;
-  timedOut: boolean;
-  logLines: number;
-  leaseExpiresAt: string | null;
-  createdAt: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-}
-
-export interface LogLine {
-  line: number;
-  stream: 'stdout' | 'stderr' | 'worker';
-  time: string;
-  text: string;
-}
-
-export interface LogPage {
-  lines: LogLine[];
-  next: number;
-  live: boolean;
-}
-
-export interface DroverNode {
-  id: number;
-  name: string;
-  hostname: string;
-  state: string;
-  /** What it is doing: IDLE, BUSY, DISABLED (takes no new work) or OFFLINE (silent). */
-  status: 'IDLE' | 'BUSY' | 'DISABLED' | 'OFFLINE';
-  enabled: boolean;
-  pools: string[];
-  groups: string[];
-  resources: Resources;
-  slots: number;
-  currentExecutions: number[];
-  lastHeartbeat: string | null;
-  createdAt: string | null;
-  /** The machine as the node last reported it; figures it cannot read are left out. */
-  telemetry?: NodeTelemetry | null;
-}
-
-export interface NodeTelemetry {
-  cpuPercent?: number;
-  memUsedBytes?: number;
-  memTotalBytes?: number;
-  load1?: number;
-  gpus?: { index: number; utilizationPercent?: number }[];
-  reportedAt: string;
-}
-
-/** A point of GET /nodes/{id}/telemetry: means over one step. */
-export interface TelemetryPoint {
-  at: string;
-  samples: number;
-  cpuPercent: number | null;
-  memUsedBytes: number | null;
-  memTotalBytes: number | null;
-}
-
-export interface Whoami {
-  name: string;
-  role: 'admin' | 'user' | 'node';
-}
-
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
-
-export type JobSchedule =
-  | { kind: 'once'; start: string; stop?: string }
-  | { kind: 'daily'; startDate: string; startTime: string; stopTime?: string; everyDays: number }
-  | { kind: 'custom'; days: Partial<Record<Weekday, { start?: string; stop?: string }>> };
-
-export interface JobType {
-  id: number;
-  name: string;
-  version: string;
-  title: string;
-  description: string;
-  category: string;
-  isSystem: boolean;
-  /** False once deactivated: its jobs stay, new ones are refused. */
-  active: boolean;
-  revision: number;
-  definition: unknown;
-  createdAt: string | null;
-  lastModified: string | null;
-}
-
-export interface JobTypeRevision {
-  revision: number;
-  definition: unknown;
-  manifest: unknown;
-  createdAt: string | null;
-}
-
-export interface Output {
-  id: number;
-  jobId: number;
-  executionId: number | null;
-  name: string;
-  type: string;
-  size: number;
-  sha256: string;
-  createdAt: string | null;
-}
-
-export interface WaitingReason {
-  code: string;
-  message: string;
-}
-
-export interface Counts {
-  jobs: Record<string, number>;
-  tasks: Record<string, number>;
-  nodes: Record<string, number>;
-}
-
-export interface Throughput {
-  minutes: Array<{ start: string; completed: number }>;
-}
-
-/** What the server sends on /api/v1/events (src/engine/events/events.ts). */
+/**
+ * What the server sends on /api/v1/events (src/engine/events/events.ts). The stream is
+ * text/event-stream, which OpenAPI does not describe message by message: the one shape the
+ * UI states itself.
+ */
 export type DroverEvent =
   | { type: 'job.created'; jobId: number; state: string }
   | { type: 'job.state'; jobId: number; from: string; to: string }
@@ -277,23 +106,8 @@ export type DroverEvent =
   | { type: 'job-type.changed'; jobTypeId: number }
   | { type: 'audit.recorded'; jobId: number; auditId: number };
 
-/** One entry of the audit trail (GET /api/v1/audit). */
-export interface AuditEvent {
-  id: number;
-  at: string;
-  actor: string;
-  role: string;
-  /** native, deadline, ufdl or scale */
-  face: string;
-  /** The command or action (suspend, delete, …), else METHOD and route. */
-  action: string;
-  method: string;
-  path: string;
-  jobId: number | null;
-  address: string;
-  status: number;
-  summary: string;
-}
+type ActionOf<P extends '/api/v1/jobs/{id}/{action}' | '/api/v1/tasks/{id}/{action}'> =
+  paths[P]['post']['parameters']['path']['action'];
 
 export const JOB_ACTIONS = [
   'suspend',
@@ -304,7 +118,7 @@ export const JOB_ACTIONS = [
   'pend',
   'release',
   'undelete',
-] as const;
+] as const satisfies readonly ActionOf<'/api/v1/jobs/{id}/{action}'>[];
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 export const TASK_ACTIONS = [
@@ -316,5 +130,5 @@ export const TASK_ACTIONS = [
   'complete',
   'fail',
   'reset',
-] as const;
+] as const satisfies readonly ActionOf<'/api/v1/tasks/{id}/{action}'>[];
 export type TaskAction = (typeof TASK_ACTIONS)[number];

@@ -74,7 +74,7 @@ const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 
 function describeSchedule(schedule: JobSchedule): string {
   switch (schedule.kind) {
     case 'once':
-      return `once: from ${formatTime(schedule.start)}${schedule.stop ? ` to ${formatTime(schedule.stop)}` : ''}`;
+      return `once: from ${formatTime(schedule.start ?? null)}${schedule.stop ? ` to ${formatTime(schedule.stop)}` : ''}`;
     case 'daily': {
       const every = schedule.everyDays === 1 ? 'every day' : `every ${schedule.everyDays} days`;
       const until = schedule.stopTime ? ` to ${schedule.stopTime}` : '';
@@ -82,9 +82,11 @@ function describeSchedule(schedule: JobSchedule): string {
     }
     case 'custom':
       return (
-        WEEKDAYS.filter((d) => schedule.days[d])
-          .map((d) => {
-            const w = schedule.days[d]!;
+        WEEKDAYS.flatMap((d) => {
+          const w = schedule.days?.[d];
+          return w ? [[d, w] as const] : [];
+        })
+          .map(([d, w]) => {
             return `${d} ${[w.start && `start ${w.start}`, w.stop && `stop ${w.stop}`].filter(Boolean).join(', ')}`;
           })
           .join('; ') + ' (server time)'
