@@ -89,17 +89,7 @@ export async function enqueueNodeLostNotifications(
   node: NodeRow,
   now: number,
 ): Promise<void> {
-  const payload: NotificationPayload = {
-    event: 'node.lost',
-    at: new Date(now).toISOString(),
-    node: {
-      id: node.id,
-      name: node.name,
-      hostname: node.hostname,
-      lastHeartbeatAt: iso(node.last_heartbeat),
-    },
-  };
-  await enqueue(tx, emit, 'node.lost', null, null, payload, now, { nodeId: node.id });
+  await enqueueNodeNotifications(tx, emit, 'node.lost', node, now, {});
 }
 
 /** Called when the quarantine scan takes a node out of the farm: global rules hear it. */
@@ -110,18 +100,32 @@ export async function enqueueNodeQuarantinedNotifications(
   reason: string,
   now: number,
 ): Promise<void> {
+  await enqueueNodeNotifications(tx, emit, 'node.quarantined', node, now, {
+    quarantineReason: reason,
+  });
+}
+
+/** A node's event, for global rules (a node has no owner). */
+async function enqueueNodeNotifications(
+  tx: Tx,
+  emit: Emit,
+  event: 'node.lost' | 'node.quarantined',
+  node: NodeRow,
+  now: number,
+  more: { quarantineReason?: string },
+): Promise<void> {
   const payload: NotificationPayload = {
-    event: 'node.quarantined',
+    event,
     at: new Date(now).toISOString(),
     node: {
       id: node.id,
       name: node.name,
       hostname: node.hostname,
       lastHeartbeatAt: iso(node.last_heartbeat),
-      quarantineReason: reason,
+      ...more,
     },
   };
-  await enqueue(tx, emit, 'node.quarantined', null, null, payload, now, { nodeId: node.id });
+  await enqueue(tx, emit, event, null, null, payload, now, { nodeId: node.id });
 }
 
 async function enqueue(
