@@ -370,5 +370,67 @@ for (const database of TEST_DATABASES) {
       );
       assert.equal((await getJob(t, encode.id)).state, 'PENDING');
     });
+
+    it('takes any other amount.NAME as the limit NAME, enforced while each task runs', async () => {
+      expectStatus(await t.request('POST', '/api/v1/limits', { name: 'Nuke', maxCount: 1 }), 201);
+      const template = (amounts: unknown[]) => ({
+        specificationVersion: 'jobtemplate-2023-09',
+        name: 'Comp',
+        steps: [
+          {
+            name: 'Comp',
+            parameterSpace: {
+              taskParameterDefinitions: [{ name: 'Frame', type: 'INT', range: '1-2' }],
+            },
+            hostRequirements: { amounts },
+            script: { actions: { onRun: { command: 'nuke', args: ['{{Task.Param.Frame}}'] } } },
+          },
+        ],
+      });
+      const res = expectStatus(
+        await t.request('POST', '/api/v1/jobs', {
+          template: template([{ name: 'amount.Nuke', min: 1 }]),
+          pool: 'comp',
+        }),
+        201,
+      );
+      const [step] = expectStatus(await t.request('GET', `/api/v1/jobs?parent=${res.body.id}`), 200)
+        .body.items as { id: number; limits: string[] }[];
+      assert.deepEqual((await getJob(t, step!.id)).limits, ['nuke']);
+      // One licence: the second node gets nothing of the step while the first task runs.
+      // (Earlier tests' pool-less jobs may still be queued: those are run out of the way.)
+      const acquireOfStep = async (nodeId: number) => {
+        for (;;) {
+          const work = await acquire(t, nodeId);
+          if (!work || work.job.id === step!.id) return work;
+          expectStatus(
+            await report(t, work.execution.id, 'finish', { nodeId, success: true }),
+            200,
+          );
+        }
+      };
+      const a = await register(t, 'comp-a', { pools: ['comp'] });
+      const b = await register(t, 'comp-b', { pools: ['comp'] });
+      const first = await acquireOfStep(a.id);
+      assert.ok(first, 'the first node takes a task of the step');
+      assert.equal(await acquireOfStep(b.id), undefined);
+      expectStatus(
+        await report(t, first.execution.id, 'finish', { nodeId: a.id, success: true }),
+        200,
+      );
+      assert.equal((await acquireOfStep(b.id))?.job.id, step!.id);
+
+      // An unknown limit, a count above one and a bad name are refused with where they are.
+      const refused = async (amounts: unknown[], field: string, message: RegExp) => {
+        const err = expectError(
+          await t.request('POST', '/api/v1/jobs', { template: template(amounts) }),
+          400,
+        );
+        assert.match(JSON.stringify(err.body), message, field);
+      };
+      await refused([{ name: 'amount.katana', min: 1 }], 'unknown', /katana/);
+      await refused([{ name: 'amount.nuke', min: 2 }], 'min', /give min 1 or no bounds/);
+      await refused([{ name: 'amount.nuke', max: 3 }], 'max', /give min 1 or no bounds/);
+    });
   });
 }
