@@ -121,7 +121,7 @@ for (const target of targets) {
         const executions: Execution[] = [];
         for (let offset = 0; ; offset += 1000) {
           const page = await getJson<{ items: Execution[]; total: number }>(
-            `${url}/api/v1/executions?jobId=${jobId}&limit=1000&offset=${offset}`,
+            `${url}/api/v1/executions?job=${jobId}&limit=1000&offset=${offset}`,
           );
           assert.equal(page.status, 200);
           executions.push(...page.body.items);
