@@ -10,6 +10,7 @@ import { jobNodeFailureRoutes } from './job-node-failures.js';
 import { jobTypeRoutes } from './job-types.js';
 import { jobRoutes } from './jobs.js';
 import { limitRoutes } from './limits.js';
+import { poolRoutes } from './pools.js';
 import { nodeBatchRoutes } from './node-batches.js';
 import { nodeProtocolRoutes } from './node-protocol.js';
 import { nodeTelemetryRoutes } from './node-telemetry.js';
@@ -47,6 +48,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(auditRoutes(engine));
     await app.register(notificationRuleRoutes(engine));
     await app.register(limitRoutes(engine));
+    await app.register(poolRoutes(engine));
     await app.register(jobNodeFailureRoutes(engine));
   };
 }
