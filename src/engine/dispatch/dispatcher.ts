@@ -1,12 +1,12 @@
 import { notFound } from '../../domain/errors.js';
 import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../../store/claim-looks.js';
-import { burstRoom } from '../../store/pools.js';
 import type { Tx } from '../../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../../store/executions.js';
 import { lockJob } from '../../store/jobs.js';
 import { limitRoom } from '../../store/limits.js';
 import { capacityRoom } from '../../store/node-capacity.js';
 import { updateNode } from '../../store/nodes.js';
+import { burstRoom } from '../../store/pools.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
 import type { EngineSettings } from '../settings.js';
