@@ -5,6 +5,7 @@ import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
+import { idleReasons } from '../../src/engine/nodes/idle-reasons.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { setPool } from '../../src/engine/pools/pools.js';
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
@@ -199,7 +200,8 @@ for (const database of TEST_DATABASES) {
           // At the cap, bob's jobs say why they wait.
           const got = await Promise.all(nodes.map((n) => f.take(n)));
           assert.ok(got.length > 0);
-          if (((await f.runningByUser()).get('bob') ?? 0) === 3) {
+          assert.equal((await f.runningByUser()).get('bob'), 3);
+          {
             const reasons = await waitingReasons(t.engine.ctx, bobJobs[3]!);
             assert.ok(
               reasons.some(
@@ -209,6 +211,13 @@ for (const database of TEST_DATABASES) {
                   r.message.includes('3 running'),
               ),
               JSON.stringify(reasons),
+            );
+            // The mirror: why a node does not take bob's job.
+            const idle = await idleReasons(t.engine.ctx, nodes[0]!, 20);
+            const bobs = idle.jobs.find((j) => j.jobId === bobJobs[3]);
+            assert.ok(
+              bobs?.reasons.some((r) => r.code === 'BURST_LIMIT'),
+              JSON.stringify(idle.jobs),
             );
           }
         } finally {
