@@ -9394,6 +9394,523 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/pools': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every pool with a scheduling setting (any other pool is priority) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                createdAt: string | null;
+                description: string;
+                lastModified: string | null;
+                /** @enum {string} */
+                mode: 'priority' | 'balanced' | 'weighted';
+                name: string;
+                shares: {
+                  burst: number | null;
+                  /** @description Running tasks of the user in the pool now */
+                  running: number;
+                  share: number;
+                  user: string;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/pools/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A pool's scheduling mode and shares */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              createdAt: string | null;
+              description: string;
+              lastModified: string | null;
+              /** @enum {string} */
+              mode: 'priority' | 'balanced' | 'weighted';
+              name: string;
+              shares: {
+                burst: number | null;
+                /** @description Running tasks of the user in the pool now */
+                running: number;
+                share: number;
+                user: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    /** Set a pool's scheduling mode (and a weighted pool's shares, replacing them) */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description?: string;
+            /**
+             * @description priority (default): priority then age; balanced: equal-priority jobs share nodes by running tasks; weighted: by users running tasks over their share
+             * @enum {string}
+             */
+            mode: 'priority' | 'balanced' | 'weighted';
+            shares?: {
+              /** @description The most tasks the user may run in the pool at once; null: no cap */
+              burst?: number | null;
+              share: number;
+              user: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              createdAt: string | null;
+              description: string;
+              lastModified: string | null;
+              /** @enum {string} */
+              mode: 'priority' | 'balanced' | 'weighted';
+              name: string;
+              shares: {
+                burst: number | null;
+                /** @description Running tasks of the user in the pool now */
+                running: number;
+                share: number;
+                user: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    /** Forget a pool's setting: it is priority again */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/ready': {
     parameters: {
       query?: never;

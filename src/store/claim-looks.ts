@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { LIVE_EXECUTION_STATES } from '../domain/execution-state.js';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
 import { compiledQuery } from './compiled-queries.js';
@@ -25,6 +25,12 @@ export interface DispatchableJob {
   uses_limits: number;
   /** 1: it asks cpus, memory or gpus, whose room on the node the claim counts (0035). */
   uses_capacity: number;
+  /** Its pool's mode (0037): the walk's order within a page depends on running counts. */
+  mode: 'priority' | 'balanced' | 'weighted';
+  pool: string;
+  user_name: string;
+  /** Weighted pools: the most tasks its user may run in the pool; null: no cap. */
+  burst: number | null;
 }
 
 /**
@@ -59,6 +65,10 @@ export async function dispatchableJobs(
     machine_limit: Number(r.machine_limit),
     uses_limits: Number(r.uses_limits),
     uses_capacity: Number(r.uses_capacity),
+    mode: r.mode,
+    pool: r.pool,
+    user_name: r.user_name,
+    burst: r.burst === null ? null : Number(r.burst),
   }));
 }
 
@@ -89,8 +99,15 @@ function dispatchableJobsQuery(dialect: DialectName) {
     ) => {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
       const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
+      // The page is read in index order, as before, and ordered again by fair share
+      // (migration 0037): a job of a priority pool sorts by 0, so its page keeps its order.
       return sql<DispatchableJob>`
-        select j.id, j.machine_limit, j.uses_limits, j.uses_capacity from jobs as j ${indexed}
+        select p.id, p.machine_limit, p.uses_limits, p.uses_capacity, p.pool, p.user_name,
+          coalesce(po.mode, 'priority') as mode,
+          case when po.mode = 'weighted' then (select s.burst from pool_shares s
+            where s.pool = p.pool and s.user_name = p.user_name) end as burst
+        from (select j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
+          j.created_at, j.pool, j.user_name, j.tasks_running from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and (j.pool = '' or j.pool in (${list(pools)}))
           and (j.grp = '' or j.grp in (${list(groups)}))
@@ -111,10 +128,25 @@ function dispatchableJobsQuery(dialect: DialectName) {
             where b.job_id = j.id and b.node_id = ${nodeId} and b.blocked = 1))
           ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
         order by j.priority desc, j.created_at, j.id
-        limit ${limit}
+        limit ${limit}) p
+        left join pools po on po.name = p.pool and p.pool <> ''
+        order by p.priority desc,
+          case po.mode
+            when 'balanced' then p.tasks_running
+            when 'weighted' then ${userRunningInPool(sql`p.pool`, sql`p.user_name`)}
+              * 1.0 / coalesce((select s.share from pool_shares s
+                where s.pool = p.pool and s.user_name = p.user_name), 1)
+            else 0 end,
+          p.created_at, p.id
       `;
     },
   );
+}
+
+/** Running tasks of a user's jobs in a pool, from the jobs' counters (index jobs_pool_user). */
+export function userRunningInPool(pool: RawBuilder<unknown>, user: RawBuilder<unknown>) {
+  return sql<number>`(select coalesce(sum(o.tasks_running), 0) from jobs o
+    where o.pool = ${pool} and o.user_name = ${user} and o.deleted_at is null)`;
 }
 
 /**

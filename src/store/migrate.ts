@@ -33,6 +33,7 @@ import { executionStatusMessageSchema } from './migrations/0031-execution-status
 import { adaptiveChunksAndFrameOffsetsSchema } from './migrations/0034-adaptive-chunks-and-frame-offsets.js';
 import { capacitySchema } from './migrations/0035-capacity.js';
 import { nodeQuarantineSchema } from './migrations/0036-node-quarantine.js';
+import { fairShareSchema } from './migrations/0037-fair-share.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -70,6 +71,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0034-adaptive-chunks-and-frame-offsets': adaptiveChunksAndFrameOffsetsSchema(open.dialect),
     '0035-capacity': capacitySchema(open.dialect),
     '0036-node-quarantine': nodeQuarantineSchema(open.dialect),
+    '0037-fair-share': fairShareSchema(open.dialect),
   };
 }
 

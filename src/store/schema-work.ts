@@ -158,6 +158,23 @@ export interface JobLimitsTable {
   limit_name: string;
 }
 
+/** A pool's scheduling mode (migration 0037); a pool without a row is `priority`. */
+export interface PoolsTable {
+  name: string;
+  mode: 'priority' | 'balanced' | 'weighted';
+  description: string;
+  created_at: number;
+  last_modified: number;
+}
+
+/** A user's share of a weighted pool, and the most tasks they may run in it (null: no cap). */
+export interface PoolSharesTable {
+  pool: string;
+  user_name: string;
+  share: number;
+  burst: number | null;
+}
+
 /** A node's failures of a job, and whether they block it from the job (migration 0026). */
 export interface JobNodeFailuresTable {
   job_id: number;

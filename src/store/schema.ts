@@ -20,6 +20,8 @@ import type {
   LimitsTable,
   LimitNodesTable,
   JobLimitsTable,
+  PoolsTable,
+  PoolSharesTable,
   JobNodeFailuresTable,
   JobDependenciesTable,
   TasksTable,
@@ -63,6 +65,8 @@ export interface Database {
   limits: LimitsTable;
   limit_nodes: LimitNodesTable;
   job_limits: JobLimitsTable;
+  pools: PoolsTable;
+  pool_shares: PoolSharesTable;
   job_node_failures: JobNodeFailuresTable;
   job_dependencies: JobDependenciesTable;
   tasks: TasksTable;

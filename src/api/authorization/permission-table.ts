@@ -146,6 +146,10 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/limits/:name': r('read'),
   'PATCH /api/v1/limits/:name': r('admin'),
   'DELETE /api/v1/limits/:name': r('admin'),
+  'GET /api/v1/pools': r('read'),
+  'GET /api/v1/pools/:name': r('read'),
+  'PUT /api/v1/pools/:name': r('admin'),
+  'DELETE /api/v1/pools/:name': r('admin'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),

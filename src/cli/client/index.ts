@@ -7,6 +7,7 @@ import { registerModifyCommand } from './modify.js';
 import { registerNodesCommand } from './nodes.js';
 import { registerNotifyCommand } from './notify.js';
 import { registerOutputsCommand } from './outputs.js';
+import { registerPoolCommand } from './pools.js';
 import { registerRetryCommand } from './retry.js';
 import { registerShowCommand } from './show.js';
 import { registerSubmitCommand } from './submit.js';
@@ -17,7 +18,7 @@ import { registerWaitCommand } from './wait.js';
 
 /**
  * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
- * retry, modify, task, nodes, types, usage, notify and limit. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
+ * retry, modify, task, nodes, types, usage, notify, limit and pool. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
@@ -35,4 +36,5 @@ export function registerClientCommands(program: Command): void {
   registerUsageCommand(program);
   registerNotifyCommand(program);
   registerLimitCommand(program);
+  registerPoolCommand(program);
 }

@@ -6,6 +6,7 @@ import { lockJob } from '../../store/jobs.js';
 import { limitRoom } from '../../store/limits.js';
 import { capacityRoom } from '../../store/node-capacity.js';
 import { updateNode } from '../../store/nodes.js';
+import { burstRoom } from '../../store/pools.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
 import type { EngineSettings } from '../settings.js';
@@ -231,7 +232,10 @@ export class Dispatcher {
       const jobs =
         reused ??
         (await dispatchableJobs(tx, ctx.dialect, node, pools, groups, skipped, JOBS_PER_LOOK));
-      if (skipped.length === 0 && !reused) firstLooks?.set(profile, jobs);
+      // A fair pool's order moves with every claim (migration 0037): never shared.
+      if (skipped.length === 0 && !reused && jobs.every((j) => j.mode === 'priority')) {
+        firstLooks?.set(profile, jobs);
+      }
       if (jobs.length === 0) break;
       for (const candidate of jobs) {
         // Whatever happens below, this job has given this claim all it will.
@@ -249,6 +253,18 @@ export class Dispatcher {
           candidate.uses_limits === 0
             ? want - taken.length
             : Math.min(want - taken.length, await limitRoom(tx, candidate.id, node));
+        // A burst limit is a hard cap, counted in this transaction (store/pools.ts).
+        if (candidate.burst !== null && room > 0) {
+          const burst = await burstRoom(
+            tx,
+            ctx.dialect,
+            candidate.pool,
+            candidate.user_name,
+            candidate.burst,
+          );
+          if (burst < 0) look.contended = true;
+          room = Math.min(room, burst);
+        }
         // Capacity is counted afresh in this transaction, which includes this group's claims.
         const capacity =
           candidate.uses_capacity === 0 || room <= 0

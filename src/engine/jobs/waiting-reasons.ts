@@ -19,6 +19,7 @@ import type { JobRow, NodeRow } from '../../store/schema.js';
 import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
+import { poolWaits, type PoolWait } from '../pools/pool-waits.js';
 
 export interface WaitingReason {
   code:
@@ -39,6 +40,7 @@ export interface WaitingReason {
     | 'RETRY_DELAYED'
     | LimitWait['code']
     | 'CAPACITY_FULL'
+    | PoolWait['code']
     | 'NODES_BUSY';
   message: string;
 }
@@ -184,6 +186,10 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     const full = await capacityFull(ctx, job, usable);
     if (full) return [...reasons, full];
   }
+  const fair = await poolWaits(ctx, job);
+  if (fair.some((w) => w.holds))
+    return [...reasons, ...fair.map(({ code, message }) => ({ code, message }))];
+  reasons.push(...fair.map(({ code, message }) => ({ code, message })));
   reasons.push({
     code: 'NODES_BUSY',
     message: `${usable.length} node(s) could run it; they are busy with other work or of higher priority`,

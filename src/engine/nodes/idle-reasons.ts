@@ -7,6 +7,7 @@ import { findNode } from '../../store/nodes.js';
 import type { JobRow, NodeRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
+import { poolWaits } from '../pools/pool-waits.js';
 
 /*
  * "Why is node X idle" (docs/scheduling.md#why-is-a-node-idle): the mirror of a job's
@@ -28,7 +29,8 @@ export interface JobForNodeReason {
     | 'RESOURCES_TOO_LARGE'
     | 'NODE_BLOCKED'
     | 'MACHINE_LIMIT_REACHED'
-    | LimitWait['code'];
+    | LimitWait['code']
+    | 'BURST_LIMIT';
   message: string;
 }
 
@@ -168,6 +170,10 @@ async function whatStops(
       code: 'MACHINE_LIMIT_REACHED',
       message: `${job.machine_limit} other node(s) already work on it, its machine limit`,
     });
+  }
+  // A burst limit holds the job back on every node; fair ordering alone does not.
+  for (const w of await poolWaits(ctx, job)) {
+    if (w.holds && w.code === 'BURST_LIMIT') reasons.push({ code: w.code, message: w.message });
   }
   return reasons;
 }

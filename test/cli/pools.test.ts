@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TEST_DATABASES } from '../helpers/databases.js';
+import { startTestServer, type TestServer } from '../helpers/http.js';
+import { buildOnce, drover, expectRun } from './support.js';
+
+/* `drover pool …` against a real server. */
+
+for (const database of TEST_DATABASES) {
+  describe(`drover pool (${database.name})`, () => {
+    let t: TestServer;
+    before(async () => {
+      await buildOnce();
+      t = await startTestServer(database);
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    it('sets, shows, lists and forgets a pool', async () => {
+      expectRun(
+        await drover(t, ['pool', 'set', 'farm', '--mode', 'weighted', '--share', 'bob=2:8']),
+        0,
+        'pool farm: weighted\n  bob: share 2, 0 running, burst limit 8\n  any other user: share 1, no burst limit\n',
+      );
+      expectRun(await drover(t, ['pool', 'list']), 0, /farm\s+weighted\s+1/);
+      const shown = await drover(t, ['pool', 'show', 'farm', '--json']);
+      expectRun(shown, 0);
+      assert.equal(JSON.parse(shown.stdout).shares[0].burst, 8);
+      expectRun(
+        await drover(t, ['pool', 'set', 'farm', '--mode', 'fair']),
+        1,
+        '',
+        /--mode is one of/,
+      );
+      expectRun(
+        await drover(t, ['pool', 'set', 'farm', '--mode', 'weighted', '--share', 'bob']),
+        1,
+        '',
+        /--share is user=share/,
+      );
+      expectRun(
+        await drover(t, ['pool', 'set', 'farm', '--mode', 'balanced', '--share', 'bob=1']),
+        1,
+        '',
+        /shares apply to weighted pools only/,
+      );
+      expectRun(await drover(t, ['pool', 'delete', 'farm']), 0, 'pool farm is priority again\n');
+      expectRun(await drover(t, ['pool', 'show', 'farm']), 0, 'pool farm: priority\n');
+    });
+  });
+}

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { startEngine, type Engine } from '../../src/engine/engine.js';
+import { completeExecution } from '../../src/engine/executions/execution-reports.js';
+import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
+import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
+import { idleReasons } from '../../src/engine/nodes/idle-reasons.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { setPool } from '../../src/engine/pools/pools.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
+import type { ExecutionRow } from '../../src/store/schema.js';
+import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+
+/*
+ * Fair share (docs/scheduling.md): a pool's mode orders equal-priority work by running
+ * tasks (balanced) or by users' running tasks over their share (weighted), with a burst
+ * limit as a hard cap; a pool without a setting keeps strict priority then age. Real claims
+ * through the engine's dispatcher on both databases.
+ */
+
+const spec = (more: Partial<SubmitJobSpec> = {}): SubmitJobSpec => ({
+  type: 'command-line',
+  user: 'alice',
+  pool: 'farm',
+  parameters: { executable: 'echo' },
+  ...more,
+});
+
+async function withEngine(
+  database: (typeof TEST_DATABASES)[number],
+  fn: (t: TestEngine, f: ReturnType<typeof helpers>) => Promise<void>,
+): Promise<void> {
+  const t = await startTestEngine(database);
+  try {
+    await fn(t, helpers(t.engine));
+  } finally {
+    await t.close();
+  }
+}
+
+function helpers(engine: Engine) {
+  const ctx = engine.ctx;
+  return {
+    submit: (more: Partial<SubmitJobSpec> = {}) => submitJob(ctx, spec(more)),
+    nodes: async (n: number) => {
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) {
+        ids.push((await registerNode(ctx, { name: `n${i}`, pools: ['farm'] })).id);
+      }
+      return ids;
+    },
+    take: async (nodeId: number, e: Engine = engine) =>
+      (await e.dispatcher.tryAcquire(nodeId))?.execution,
+    complete: (e: ExecutionRow) => completeExecution(ctx, engine.settings, e.id, e.node_id, 0),
+    /** RUNNING tasks per user, counted straight from the tasks. */
+    runningByUser: async () => {
+      const { rows } = await sql<{ user_name: string; n: number | string }>`
+        select j.user_name, count(*) as n from tasks t join jobs j on j.id = t.job_id
+        where t.state = 'RUNNING' group by j.user_name`.execute(ctx.db);
+      return new Map(rows.map((r) => [r.user_name, Number(r.n)]));
+    },
+    runningByJob: async () => {
+      const { rows } = await sql<{ job_id: number | string; n: number | string }>`
+        select job_id, count(*) as n from tasks where state = 'RUNNING'
+        group by job_id`.execute(ctx.db);
+      return new Map(rows.map((r) => [Number(r.job_id), Number(r.n)]));
+    },
+  };
+}
+
+/**
+ * Ten nodes work through 200 tasks: in each round every idle node acquires at once, the
+ * running tasks are counted per user, and the five oldest finish. Answers each user's
+ * share of the running tasks summed over the first half of the drain.
+ */
+async function drain(f: ReturnType<typeof helpers>, nodes: number[]) {
+  const held: ExecutionRow[] = [];
+  const sums = new Map<string, number>();
+  let total = 0;
+  for (let round = 0; round < 20; round++) {
+    const busy = new Set(held.map((e) => e.node_id));
+    const got = await Promise.all(nodes.filter((n) => !busy.has(n)).map((n) => f.take(n)));
+    held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
+    assert.equal(held.length, 10, `round ${round}: every node works (${held.length} do)`);
+    for (const [user, n] of await f.runningByUser()) {
+      sums.set(user, (sums.get(user) ?? 0) + n);
+      total += n;
+    }
+    for (const e of held.splice(0, 5)) await f.complete(e);
+  }
+  return { alice: (sums.get('alice') ?? 0) / total, bob: (sums.get('bob') ?? 0) / total };
+}
+
+for (const database of TEST_DATABASES) {
+  const db = database.name;
+
+  describe(`fair share (${db})`, () => {
+    it('weighted: two users with equal shares each get half of 10 nodes over 200 tasks', () =>
+      withEngine(database, async (t, f) => {
+        await setPool(t.engine.ctx, 'farm', {
+          mode: 'weighted',
+          shares: [
+            { user: 'alice', share: 1 },
+            { user: 'bob', share: 1 },
+          ],
+        });
+        // Alice's job is older: strict priority would give her every node.
+        await f.submit({ frames: '1-100', user: 'alice' });
+        const bobJob = await f.submit({ frames: '1-100', user: 'bob' });
+        const share = await drain(f, await f.nodes(10));
+        assert.ok(Math.abs(share.alice - 0.5) <= 0.1, `alice had ${share.alice}`);
+        assert.ok(Math.abs(share.bob - 0.5) <= 0.1, `bob had ${share.bob}`);
+        const reasons = await waitingReasons(t.engine.ctx, bobJob);
+        assert.ok(
+          reasons.some((r) => r.code === 'FAIR_SHARE' && /user bob runs \d+/.test(r.message)),
+          JSON.stringify(reasons),
+        );
+      }));
+
+    it('a pool without a setting keeps strict priority then age', () =>
+      withEngine(database, async (_t, f) => {
+        const older = await f.submit({ frames: '1-100', user: 'alice' });
+        await f.submit({ frames: '1-100', user: 'bob' });
+        const nodes = await f.nodes(10);
+        for (const n of nodes) assert.equal((await f.take(n))?.job_id, older);
+        assert.equal((await f.runningByUser()).get('bob'), undefined);
+      }));
+
+    it('balanced: equal-priority jobs share the nodes; priority still comes first', () =>
+      withEngine(database, async (t, f) => {
+        await setPool(t.engine.ctx, 'farm', { mode: 'balanced' });
+        const older = await f.submit({ frames: '1-50' });
+        const newer = await f.submit({ frames: '1-50' });
+        const urgent = await f.submit({ frames: '1-2', priority: 90 });
+        const nodes = await f.nodes(10);
+        await Promise.all(nodes.map((n) => f.take(n)));
+        const running = await f.runningByJob();
+        assert.equal(running.get(urgent), 2, JSON.stringify([...running, urgent, older, newer]));
+        assert.equal(running.get(older), 4, JSON.stringify([...running]));
+        assert.equal(running.get(newer), 4, JSON.stringify([...running]));
+        const reasons = await waitingReasons(t.engine.ctx, newer);
+        assert.ok(
+          reasons.some((r) => r.code === 'FAIR_SHARE'),
+          JSON.stringify(reasons),
+        );
+      }));
+
+    it('a burst limit is never exceeded by 20 concurrent acquirers; other work fills the nodes', () =>
+      withEngine(database, async (t, f) => {
+        await setPool(t.engine.ctx, 'farm', {
+          mode: 'weighted',
+          shares: [
+            { user: 'alice', share: 1 },
+            { user: 'bob', share: 10, burst: 3 },
+          ],
+        });
+        const bobJobs: number[] = [];
+        for (let i = 0; i < 4; i++) bobJobs.push(await f.submit({ frames: '1-20', user: 'bob' }));
+        await f.submit({ frames: '1-200', user: 'alice' });
+        // PostgreSQL: four replicas, each with its own transactions, claim at once.
+        const replicas: Engine[] = [t.engine];
+        try {
+          if (db === 'postgres') {
+            for (let i = 0; i < 3; i++) {
+              replicas.push(
+                await startEngine({
+                  url: t.engine.database.url,
+                  schema: t.engine.database.schema!,
+                  clock: t.clock.read,
+                  formats: JOB_DEFINITION_FORMATS,
+                }),
+              );
+            }
+          }
+          const nodes = await f.nodes(20);
+          const held: ExecutionRow[] = [];
+          let sawCap = false;
+          for (let round = 0; round < 6; round++) {
+            const busy = new Set(held.map((e) => e.node_id));
+            const got = await Promise.all(
+              nodes
+                .map((n, i) => [n, i] as const)
+                .filter(([n]) => !busy.has(n))
+                .map(([n, i]) => f.take(n, replicas[i % replicas.length])),
+            );
+            held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
+            const bob = (await f.runningByUser()).get('bob') ?? 0;
+            assert.ok(bob <= 3, `round ${round}: bob runs ${bob} (burst 3)`);
+            if (bob === 3) sawCap = true;
+            // Let bob's tasks and some of alice's end, so each round races again.
+            const ending = held.filter((e) => bobJobs.includes(e.job_id)).slice(0, 2);
+            ending.push(...held.filter((e) => !bobJobs.includes(e.job_id)).slice(0, 3));
+            for (const e of ending) {
+              await f.complete(e);
+              held.splice(held.indexOf(e), 1);
+            }
+          }
+          assert.ok(sawCap, 'bob reached his burst limit at least once');
+          // At the cap, bob's jobs say why they wait.
+          const got = await Promise.all(nodes.map((n) => f.take(n)));
+          assert.ok(got.length > 0);
+          assert.equal((await f.runningByUser()).get('bob'), 3);
+          {
+            const reasons = await waitingReasons(t.engine.ctx, bobJobs[3]!);
+            assert.ok(
+              reasons.some(
+                (r) =>
+                  r.code === 'BURST_LIMIT' &&
+                  r.message.includes('user bob is at their burst limit') &&
+                  r.message.includes('3 running'),
+              ),
+              JSON.stringify(reasons),
+            );
+            // The mirror: why a node does not take bob's job.
+            const idle = await idleReasons(t.engine.ctx, nodes[0]!, 20);
+            const bobs = idle.jobs.find((j) => j.jobId === bobJobs[3]);
+            assert.ok(
+              bobs?.reasons.some((r) => r.code === 'BURST_LIMIT'),
+              JSON.stringify(idle.jobs),
+            );
+          }
+        } finally {
+          for (const r of replicas.slice(1)) await r.close();
+        }
+      }));
+  });
+}
