@@ -8,7 +8,7 @@ import { TEST_DATABASES } from '../helpers/databases.js';
 for (const database of TEST_DATABASES) {
   describe(`migrations (${database.name})`, () => {
     it('migrate a fresh database to the latest version, and a second run does nothing', async () => {
-      const { options, cleanup } = await database.fresh();
+      const { options, cleanup } = await database.fresh({ empty: true });
       const open = openDatabase({
         url: options.url!,
         ...(options.schema !== undefined ? { schema: options.schema } : {}),
@@ -47,7 +47,9 @@ for (const database of TEST_DATABASES) {
           await churn.query(`drop schema "${other}" cascade`);
         }
       })();
-      const fresh = await Promise.all(Array.from({ length: 6 }, () => database.fresh()));
+      const fresh = await Promise.all(
+        Array.from({ length: 6 }, () => database.fresh({ empty: true })),
+      );
       try {
         for (const { options } of fresh) {
           const open = openDatabase({ url: options.url!, schema: options.schema! });

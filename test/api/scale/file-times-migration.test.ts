@@ -17,7 +17,7 @@ import { TEST_DATABASES } from '../../helpers/databases.js';
 for (const database of TEST_DATABASES) {
   describe(`migration 0005 on existing data (${database.name})`, () => {
     it('fills the file time columns from the properties of older files', async () => {
-      const { options, cleanup } = await database.fresh();
+      const { options, cleanup } = await database.fresh({ empty: true });
       const open = openDatabase({
         url: options.url!,
         ...(options.schema !== undefined ? { schema: options.schema } : {}),
