@@ -38,6 +38,11 @@ export interface Config {
   smtpFrom?: string;
   /** Hosts webhook rules may call (`host` or `*.domain`); undefined: any host. */
   webhookHosts?: string[];
+  /**
+   * Seconds one webhook or email attempt may take; a replica's claim of a notification
+   * lasts three times this, so a replica that dies mid-send leaves it for that long.
+   */
+  notificationTimeoutSeconds?: number;
 }
 
 export const ANONYMOUS_AREAS = ['metrics', 'docs', 'ui'] as const;
@@ -246,6 +251,20 @@ export const SERVE_OPTIONS: OptionSpec[] = [
       'hosts webhook notifications may call, comma-separated (host or *.domain); any by default',
     parse: hostList,
     defaultValue: () => undefined,
+  },
+  {
+    key: 'notificationTimeoutSeconds',
+    flag: '--notification-timeout-seconds <n>',
+    env: 'DROVER_NOTIFICATION_TIMEOUT_SECONDS',
+    description:
+      'seconds a webhook or email attempt may take; a notification a dead replica was sending is sent again after 3 times this',
+    parse: (raw: string) => {
+      const n = int('notification-timeout-seconds')(raw);
+      if (n < 1 || n > 600)
+        throw new Error(`notification-timeout-seconds must be 1 to 600 seconds, got "${raw}"`);
+      return n;
+    },
+    defaultValue: () => 10,
   },
 ];
 

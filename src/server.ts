@@ -80,6 +80,7 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
       leaseMs: config.leaseSeconds * 1000,
       nodeTimeoutMs: Math.max(config.leaseSeconds * 1500, 3000),
       reaperIntervalMs: Math.max(config.reaperSeconds * 1000, 100),
+      notificationTimeoutMs: (config.notificationTimeoutSeconds ?? 10) * 1000,
     },
   });
   const archiveDir = config.archiveDir ?? join(config.dataDir, 'archives');

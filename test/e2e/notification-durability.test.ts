@@ -55,7 +55,9 @@ for (const target of targets) {
 
     it('delivers the notification once after the restart', async () => {
       const port = await freePort();
-      child = await startServe(dataDir, port, db);
+      // A short attempt timeout: the first server may die holding the claim of the first
+      // attempt, which lasts three timeouts (30 s at the default).
+      child = await startServe(dataDir, port, db, ['--notification-timeout-seconds', '2']);
       const rule = await call(child.url, 'POST', '/api/v1/notification-rules', {
         events: ['job.canceled'],
         channel: 'webhook',
@@ -77,7 +79,7 @@ for (const target of targets) {
       assert.equal(receiver.received.length, 0);
 
       await receiver.start();
-      child = await startServe(dataDir, port, db);
+      child = await startServe(dataDir, port, db, ['--notification-timeout-seconds', '2']);
       const url = child.url;
       await eventually(async () => {
         const res = await call(url, 'GET', `/api/v1/notification-rules/${rule.body.id}/deliveries`);
