@@ -128,11 +128,8 @@ export function jobRoutes(dc: DeadlineContext) {
           if (job.deleted_at === null) {
             throw serverError(`Job ${text} is not deleted; delete it before purging it.`);
           }
-          for (const id of await withStepJobIds(ctx, job)) {
-            // A step left undeleted by another face goes with its job all the same.
-            await deleteJob(ctx, id);
-            await purgeJob(ctx, id);
-          }
+          // The engine purges a multi-step job's steps with it.
+          await purgeJob(ctx, job.id);
         } else {
           const job = await jobOf(ctx, text);
           for (const id of await withStepJobIds(ctx, job)) await deleteJob(ctx, id);

@@ -106,7 +106,7 @@ export async function refuseForSteps(ctx: EngineContext, job: JobRow): Promise<v
 }
 
 /**
- * The jobs that delete, undelete and purge act on: a multi-step job's steps, then the job.
+ * The jobs that delete and undelete act on: a multi-step job's steps, then the job.
  * Deadline removes a job with its tasks, so a step whose tasks are the job's goes with it.
  */
 export async function withStepJobIds(ctx: EngineContext, job: JobRow): Promise<number[]> {
