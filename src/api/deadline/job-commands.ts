@@ -17,6 +17,7 @@ import { badRequest, serverError } from './errors.js';
 import { toDeadlineId } from './ids.js';
 import { jobOf } from './job-lookup.js';
 import { saveCommand, setMachineList } from './job-save.js';
+import { refuseForSteps, withStepJobIds } from './step-jobs.js';
 import { asBool, asInt, asList, asNumber, asString } from './values.js';
 
 /*
@@ -81,7 +82,9 @@ export async function runJobCommand(
     const jobs = [];
     for (const text of ids) jobs.push(await jobOf(ctx, text, { deleted: true }));
     for (const job of jobs) await assertMayChangeJob(ctx, principal, job.id);
-    for (const job of jobs) await undeleteJob(ctx, job.id);
+    for (const job of jobs) {
+      for (const id of await withStepJobIds(ctx, job)) await undeleteJob(ctx, id);
+    }
     return undefined;
   }
   if (command === 'save') return saveCommand(dc, principal, body);
@@ -151,6 +154,7 @@ export async function runJobCommand(
       return undefined;
     }
     case 'setjobframerange': {
+      await refuseForSteps(ctx, job);
       const frames = asString(body.FrameList);
       if (!frames?.trim()) throw badRequest('There was no FrameList entry in the JSON object.');
       const chunk = body.ChunkSize === undefined ? undefined : asInt(body.ChunkSize);
@@ -161,6 +165,7 @@ export async function runJobCommand(
       return undefined;
     }
     case 'appendjobframerange': {
+      await refuseForSteps(ctx, job);
       const frames = asString(body.FrameList);
       if (!frames?.trim()) throw badRequest('There was no FrameList entry in the JSON object.');
       await appendJobFrameRange(ctx, job.id, frames);

@@ -32,6 +32,8 @@ export interface JobView {
   limits: string[];
   /** Failed executions of the job (Deadline's Errs). */
   errors: number;
+  /** A multi-step job's steps, by name (step-jobs.ts); its row carries their task counts. */
+  steps?: string[];
 }
 
 /** Indexed JobInfo keys `<prefix>N` in index order, e.g. ExtraInfoKeyValue0, 1, … */
@@ -199,6 +201,11 @@ export function renderJob(view: JobView): Record<string, unknown> {
   props.ExDic = exDic;
   props.OvrTaskEINames = bool('OverrideTaskExtraInfoNames');
   for (let i = 0; i < 10; i++) props[`TaskEx${i}`] = str(`TaskExtraInfoName${i}`);
+  if (view.steps) {
+    // Each task's Ex0 names its step, under the task extra info name "Step".
+    props.OvrTaskEINames = true;
+    props.TaskEx0 = 'Step';
+  }
   // Props edited through `save` that the engine does not hold win over the JobInfo
   // (Timeout is held by the engine; its saved code only tells Both from Error; schedule
   // and Protect Props kept here by saves from before the engine held them are stale).

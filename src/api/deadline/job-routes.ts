@@ -7,11 +7,12 @@ import { badRequest, serverError } from './errors.js';
 import { fromDeadlineId, toDeadlineId } from './ids.js';
 import { runJobCommand } from './job-commands.js';
 import { renderJob } from './job-json.js';
-import { idOf, jobIdList, jobOf } from './job-lookup.js';
+import { jobIdList, jobOf } from './job-lookup.js';
 import { allJobs, jobsByIds, jobViews } from './job-views.js';
 import { jsonBody, queryFlag, queryOf } from './request-body.js';
 import { STATES_OF_NAME } from './state-mapping.js';
 import { jobDetails, jobStatistics } from './statistics.js';
+import { withStepJobIds } from './step-jobs.js';
 import { submitOne } from './submission.js';
 import { asBool, asList, isRecord } from './values.js';
 
@@ -122,16 +123,16 @@ export function jobRoutes(dc: DeadlineContext) {
         assertMayRemove(request.principal, job, purge ? 'purge' : 'delete');
       }
       for (const text of ids) {
-        const id = idOf(text);
         if (purge) {
           const job = await jobOf(ctx, text, { deleted: true, archived: true });
           if (job.deleted_at === null) {
             throw serverError(`Job ${text} is not deleted; delete it before purging it.`);
           }
-          await purgeJob(ctx, id);
+          // The engine purges a multi-step job's steps with it.
+          await purgeJob(ctx, job.id);
         } else {
-          await jobOf(ctx, text);
-          await deleteJob(ctx, id);
+          const job = await jobOf(ctx, text);
+          for (const id of await withStepJobIds(ctx, job)) await deleteJob(ctx, id);
         }
       }
       return reply.type('text/plain; charset=utf-8').send(SUCCESS);

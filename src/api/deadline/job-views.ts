@@ -6,13 +6,24 @@ import { dependenciesOf, findJobs, nodeListOf } from '../../store/jobs.js';
 import { jobLimitNames } from '../../store/limits.js';
 import type { JobRow } from '../../store/schema.js';
 import type { JobView } from './job-json.js';
+import { stepJobsOf, withStepTotals } from './step-jobs.js';
 
-/** Everything the job document shows beside the row, read for a set of jobs. */
+/**
+ * Everything the job document shows beside the row, read for a set of jobs. A multi-step
+ * job's row carries its steps' task counts, and its Errs are its steps' (step-jobs.ts).
+ */
 export async function jobViews(ctx: EngineContext, rows: readonly JobRow[]): Promise<JobView[]> {
-  const errors = await failedExecutionCounts(
-    ctx.db,
-    rows.map((r) => r.id),
-  );
+  const steps = new Map<number, JobRow[]>();
+  for (const row of rows) {
+    const of = await stepJobsOf(ctx, row);
+    if (of) steps.set(row.id, of);
+  }
+  const errors = await failedExecutionCounts(ctx.db, [
+    ...rows.map((r) => r.id),
+    ...[...steps.values()].flat().map((s) => s.id),
+  ]);
+  const errorsOf = (job: JobRow) =>
+    (steps.get(job.id) ?? [job]).reduce((sum, s) => sum + (errors.get(s.id) ?? 0), 0);
   const typeNames = new Map<number, string>();
   for (const id of new Set(rows.map((r) => r.job_type_id))) {
     typeNames.set(id, (await findJobType(ctx.db, id))?.name ?? 'unknown');
@@ -24,13 +35,15 @@ export async function jobViews(ctx: EngineContext, rows: readonly JobRow[]): Pro
       dependenciesOf(ctx.db, job.id),
       job.uses_limits !== 0 ? jobLimitNames(ctx.db, job.id) : [],
     ]);
+    const own = steps.get(job.id);
     views.push({
-      job,
+      job: own ? withStepTotals(job, own) : job,
       typeName: typeNames.get(job.job_type_id) ?? 'unknown',
       nodes,
       dependencies,
       limits,
-      errors: errors.get(job.id) ?? 0,
+      errors: errorsOf(job),
+      ...(own ? { steps: own.map((s) => s.child_name ?? s.name) } : {}),
     });
   }
   return views;
@@ -42,7 +55,8 @@ const OLDEST_FIRST: JobSort[] = [{ field: 'id', direction: 'asc' }];
 /**
  * Every job a filter matches, oldest first, read a page at a time by cursor (an offset
  * would read every earlier page again). Deadline's "get all the jobs" has no paging of its
- * own; archived jobs are out of the repository and never listed.
+ * own; archived jobs are out of the repository and never listed, nor are the steps of a
+ * multi-step job, whose tasks are its own (step-jobs.ts).
  */
 export async function allJobs(ctx: EngineContext, filter: JobFilter): Promise<JobRow[]> {
   const out: JobRow[] = [];
@@ -53,7 +67,7 @@ export async function allJobs(ctx: EngineContext, filter: JobFilter): Promise<Jo
       offset: 0,
       ...(after ? { after } : {}),
     });
-    out.push(...page.rows.filter((r) => r.archived_at === null));
+    out.push(...page.rows.filter((r) => r.archived_at === null && r.parent_id === null));
     const last = page.rows.at(-1);
     if (page.next === undefined || !last) return out;
     // In id order the key of the last row is its id.

@@ -5,11 +5,13 @@ import type { EngineContext } from '../../engine/context.js';
 import { MAX_TASKS_PER_JOB } from '../../engine/jobs/job-submission.js';
 import { applyTaskAction, type TaskAction } from '../../engine/tasks/task-actions.js';
 import { tasksWithFacts, type TaskWithFacts } from '../../store/execution-statistics.js';
+import type { JobRow } from '../../store/schema.js';
 import type { DeadlineContext } from './context.js';
 import { badRequest, serverError } from './errors.js';
 import { toDeadlineId } from './ids.js';
 import { jobOf } from './job-lookup.js';
 import { jsonBody, queryFlag, queryOf } from './request-body.js';
+import { stepJobsOf, stepTasks, stepTasksNamed, type StepTask } from './step-jobs.js';
 import { renderTask } from './task-json.js';
 import { asInt, asList, asString } from './values.js';
 
@@ -68,6 +70,39 @@ async function tasksNamed(
   return tasks;
 }
 
+/** A step's task as the parent's, its step named in Ex0 (the job's TaskEx0 is "Step"). */
+function renderStepTask(task: StepTask): Record<string, unknown> {
+  const rendered = renderTask(task);
+  (rendered.Props as Record<string, unknown>).Ex0 = task.step;
+  return rendered;
+}
+
+/** A task command on a multi-step job: on the tasks named, in their steps, or on all of them. */
+async function stepTaskCommand(
+  ctx: EngineContext,
+  job: JobRow,
+  steps: readonly JobRow[],
+  taskList: unknown,
+  command: { action: TaskAction; event: TaskEvent },
+): Promise<void> {
+  if (taskList === undefined || taskList === null) {
+    for (const step of steps) await applyTaskAction(ctx, step.id, 'all', command.action);
+    return;
+  }
+  const tasks = stepTasksNamed(job, await stepTasks(ctx, job, steps), taskIndexes(taskList));
+  const sources = taskStateMachine.sources(command.event);
+  const byStep = new Map<number, number[]>();
+  for (const task of tasks) {
+    if (!sources.includes(task.state as TaskState)) continue;
+    const ids = byStep.get(task.stepJobId) ?? [];
+    ids.push(task.id);
+    byStep.set(task.stepJobId, ids);
+  }
+  for (const [stepJobId, ids] of byStep) {
+    await applyTaskAction(ctx, stepJobId, ids, command.action);
+  }
+}
+
 export function taskRoutes(dc: DeadlineContext) {
   const ctx = dc.engine.ctx;
   return async (app: FastifyInstance): Promise<void> => {
@@ -77,6 +112,22 @@ export function taskRoutes(dc: DeadlineContext) {
       if (!jobText?.trim()) throw badRequest('There was no JobID provided.');
       const job = await jobOf(ctx, jobText);
       const taskText = q('TaskID');
+      const steps = await stepJobsOf(ctx, job);
+      if (steps) {
+        // A multi-step job's tasks are its steps' (step-jobs.ts).
+        const all = await stepTasks(ctx, job, steps);
+        if (taskText !== undefined) {
+          const rendered = stepTasksNamed(job, all, taskIndexes(taskText)).map(renderStepTask);
+          return rendered.length === 1 ? rendered[0] : rendered;
+        }
+        if (queryFlag(q('IdOnly'))) return all.map((t) => t.task_index);
+        return {
+          ID: toDeadlineId(job.id),
+          PreTask: null,
+          PostTask: null,
+          Tasks: all.map(renderStepTask),
+        };
+      }
       if (taskText !== undefined) {
         const tasks = await tasksNamed(ctx, job.id, taskIndexes(taskText));
         const rendered = tasks.map(renderTask);
@@ -107,6 +158,11 @@ export function taskRoutes(dc: DeadlineContext) {
       }
       const job = await jobOf(ctx, body.JobID);
       await assertMayChangeJob(ctx, request.principal, job.id);
+      const steps = await stepJobsOf(ctx, job);
+      if (steps) {
+        await stepTaskCommand(ctx, job, steps, body.TaskList, command);
+        return reply.type('text/plain; charset=utf-8').send('Success');
+      }
       if (body.TaskList === undefined || body.TaskList === null) {
         await applyTaskAction(ctx, job.id, 'all', command.action);
       } else {

@@ -12,6 +12,7 @@ import { blockedJobIds } from '../../store/failed-dependencies.js';
 import { inputFileNamesOfJobs } from '../../store/files.js';
 import { sourcesOfJobs, type JobSources } from '../../store/job-sources.js';
 import { findErrorsByNames } from '../../store/job-type-errors.js';
+import { findJobs } from '../../store/jobs.js';
 import { activeNodes } from '../../store/nodes.js';
 import {
   jobTypesByIds,
@@ -43,6 +44,8 @@ export interface JobContext {
   inputFiles: Map<number, Record<string, string[]>>;
   sources: Map<number, JobSources>;
   blocked: Set<number>;
+  /** The multi-step jobs the page's steps belong to, shown as their recipes, by id. */
+  recipes: Map<number, JobRow>;
 }
 
 export async function loadJobTypeContext(ctx: EngineContext, types: JobTypeRow[]) {
@@ -64,15 +67,18 @@ export async function loadJobTypeContext(ctx: EngineContext, types: JobTypeRow[]
 
 export async function loadJobContext(ctx: EngineContext, jobs: JobRow[]): Promise<JobContext> {
   const ids = jobs.map((j) => j.id);
+  const parents = await findJobs(ctx.db, [
+    ...new Set(jobs.flatMap((j) => (j.parent_id === null ? [] : [j.parent_id]))),
+  ]);
   const [types, revisions, events, batches, latest, inputFiles, sources, blocked] =
     await Promise.all([
       jobTypesByIds(
         ctx.db,
-        jobs.map((j) => j.job_type_id),
+        [...jobs, ...parents].map((j) => j.job_type_id),
       ),
       revisionsByIds(
         ctx.db,
-        jobs.map((j) => j.job_type_rev_id),
+        [...jobs, ...parents].map((j) => j.job_type_rev_id),
       ),
       findTriggerEvents(
         ctx.db,
@@ -113,6 +119,7 @@ export async function loadJobContext(ctx: EngineContext, jobs: JobRow[]): Promis
     inputFiles,
     sources,
     blocked,
+    recipes: new Map(parents.map((p) => [p.id, p])),
   };
 }
 

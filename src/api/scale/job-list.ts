@@ -12,7 +12,7 @@ import type { JobRow } from '../../store/schema.js';
 /** A job matches when its state is `state` and the optional refinements hold. */
 export interface JobStateCondition {
   state: string;
-  /** true: some task is running; false: none is. */
+  /** true: some task is running, or the job has none of its own; false: none is. */
   runningTasks?: boolean;
   /** true: a job it depends on FAILED or was CANCELED; false: none did. */
   blocked?: boolean;
@@ -25,7 +25,7 @@ export interface ScaleJobFilter {
   jobTypeNames?: string[];
   jobTypeCategories?: string[];
   batchIds?: number[];
-  /** Never matched: Drover has no recipes, so any recipe filter matches nothing. */
+  /** A recipe is a multi-step job: its jobs are that job's steps (README, "Multi-step jobs"). */
   recipeIds?: number[];
   errorNames?: string[];
   errorCategories?: string[];
@@ -90,8 +90,14 @@ const lit = (literal: string | number): Expr => ({ literal });
 
 function stateCondition(c: JobStateCondition): Condition {
   const parts: Condition[] = [{ compare: f('state'), op: '=', to: lit(c.state) }];
-  if (c.runningTasks === true) parts.push({ compare: f('tasks_running'), op: '>', to: lit(0) });
-  if (c.runningTasks === false) parts.push({ compare: f('tasks_running'), op: '=', to: lit(0) });
+  // A job without tasks of its own (a multi-step job) runs while its state says so.
+  const own: Condition = { compare: f('task_count'), op: '=', to: lit(0) };
+  if (c.runningTasks === true) {
+    parts.push({ or: [{ compare: f('tasks_running'), op: '>', to: lit(0) }, own] });
+  }
+  if (c.runningTasks === false) {
+    parts.push({ compare: f('tasks_running'), op: '=', to: lit(0) }, { not: own });
+  }
   if (c.blocked === true) parts.push({ holds: 'dependency_failed' });
   if (c.blocked === false) parts.push({ not: { holds: 'dependency_failed' } });
   return { and: parts };
@@ -100,9 +106,7 @@ function stateCondition(c: JobStateCondition): Condition {
 /** The filter as the store's filter tree; an empty list matches nothing. */
 export function scaleJobCondition(filter: ScaleJobFilter): Condition {
   const all: Condition[] = [{ isNull: f('deleted_at') }];
-  if (filter.isSuperseded === true || (filter.recipeIds && filter.recipeIds.length > 0)) {
-    all.push({ never: true });
-  }
+  if (filter.isSuperseded === true) all.push({ never: true });
   if (filter.conditions) all.push({ or: filter.conditions.map(stateCondition) });
   const among = (field: string, values: readonly (string | number)[] | undefined) => {
     if (values !== undefined) all.push({ in: f(field), values });
@@ -115,6 +119,7 @@ export function scaleJobCondition(filter: ScaleJobFilter): Condition {
   among('job_type.name', filter.jobTypeNames);
   among('job_type.category', filter.jobTypeCategories);
   among('batch_id', filter.batchIds);
+  among('parent_id', filter.recipeIds);
   // A job shows its error only while FAILED (Scale clears it on cancel and requeue).
   const failed: Condition = { compare: f('state'), op: '=', to: lit('FAILED') };
   if (filter.errorNames) all.push(failed, { in: f('error_name'), values: filter.errorNames });

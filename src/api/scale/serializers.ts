@@ -162,6 +162,28 @@ export function clusterId(execution: ExecutionRow): string {
   return `scale_job_drover_${execution.job_id}x${execution.exe_num}`;
 }
 
+/**
+ * A step of a multi-step job is a job of a recipe, the multi-step job (README, "Multi-step
+ * jobs"): the recipe's id is that job's, its recipe type that job's type.
+ */
+function recipeJson(job: JobRow, c: JobContext) {
+  const parent = job.parent_id === null ? undefined : c.recipes.get(job.parent_id);
+  if (!parent) return null;
+  const type = c.types.get(parent.job_type_id);
+  return {
+    id: parent.id,
+    recipe_type: {
+      id: parent.job_type_id,
+      name: type?.name ?? '',
+      title: type?.title ?? '',
+      description: type?.description ?? '',
+      revision_num: c.revisions.get(parent.job_type_rev_id)?.revision_num ?? 1,
+    },
+    recipe_type_rev: { id: parent.job_type_rev_id },
+    event: parent.event_id === null ? null : { id: parent.event_id },
+  };
+}
+
 export function jobListItem(job: JobRow, c: JobContext) {
   const type = c.types.get(job.job_type_id)!;
   const status = scaleStatusOf(job, c.blocked.has(job.id));
@@ -175,7 +197,7 @@ export function jobListItem(job: JobRow, c: JobContext) {
     job_type_rev: revisionBase(c.revisions.get(job.job_type_rev_id), type.id),
     event: eventJson(job.event_id === null ? undefined : c.events.get(job.event_id)),
     ingest_event: null,
-    recipe: null,
+    recipe: recipeJson(job, c),
     batch: batchJson(job.batch_id === null ? undefined : c.batches.get(job.batch_id)),
     is_superseded: false,
     superseded_job: null,

@@ -10,7 +10,8 @@ import type { JobStateCondition } from './job-list.js';
  *   Drover job (held by an operator, it cannot proceed until resumed): Scale has no
  *   suspension of single jobs.
  * - A RUNNING Drover job none of whose tasks runs is waiting for a retry: QUEUED to Scale,
- *   which queues a job again (new execution) after a retryable failure.
+ *   which queues a job again (new execution) after a retryable failure. A multi-step job
+ *   (no tasks of its own: its steps are the jobs of its recipe) that is RUNNING is RUNNING.
  */
 export const SCALE_STATUSES = [
   'PENDING',
@@ -48,7 +49,8 @@ export function scaleStatusOf(job: JobRow, blocked: boolean): ScaleStatus {
     (r) =>
       r.state === job.state &&
       (r.blocked === undefined || r.blocked === blocked) &&
-      (r.runningTasks === undefined || r.runningTasks === job.tasks_running > 0),
+      (r.runningTasks === undefined ||
+        r.runningTasks === (job.tasks_running > 0 || job.task_count === 0)),
   );
   return row?.scale ?? 'PENDING';
 }
