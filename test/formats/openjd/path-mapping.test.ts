@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Command } from 'commander';
 import { prepareEnvironment } from '../../../src/formats/openjd/openjd-environments.js';
 import {
   prepareTask,
@@ -13,6 +17,7 @@ import {
   readPathMappingRules,
   type PathMappingRule,
 } from '../../../src/formats/openjd/path-mapping.js';
+import { registerWorkerCommand } from '../../../src/worker/command.js';
 
 /* OpenJD path mapping rules as a worker reads and applies them (pathmapping-1.0). */
 
@@ -145,5 +150,33 @@ describe('OpenJD path mapping', () => {
     assert.equal(plain.get('Param.Scene'), '/mnt/projects/a.blend');
     assert.equal(plain.get('Session.HasPathMappingRules'), 'false');
     assert.equal(plain.get('Session.PathMappingRulesFile'), '/w/s/path-mapping.json');
+  });
+
+  it('drover worker --path-mapping-rules refuses a file it cannot use, before starting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-rules-'));
+    try {
+      const parse = async (file: string) => {
+        let errors = '';
+        const program = new Command()
+          .exitOverride()
+          .configureOutput({ writeErr: (text) => (errors += text), writeOut: () => undefined });
+        registerWorkerCommand(program);
+        await assert.rejects(
+          program.parseAsync(['worker', '--path-mapping-rules', file], { from: 'user' }),
+        );
+        return errors;
+      };
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify(doc([{ source_path_format: 'POSIX', source_path: '/a' }])));
+      assert.match(
+        await parse(bad),
+        /bad\.json: path_mapping_rules\[0\]\.destination_path must be a path of 1 to 4096 characters/,
+      );
+      assert.match(await parse(join(dir, 'missing.json')), /cannot read .*missing\.json/);
+      writeFileSync(bad, '{not json');
+      assert.match(await parse(`file://${bad}`), /bad\.json: .*JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
