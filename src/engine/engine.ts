@@ -34,6 +34,15 @@ export interface EngineOptions extends DatabaseOptions {
   smtp?: SmtpSettings;
   /** Hosts webhooks may call (`host` or `*.domain`); undefined: any. */
   webhookHosts?: readonly string[];
+  /**
+   * Told when background work fails (re-chunking an adaptive job, which stays as it was);
+   * default: a line on stderr.
+   */
+  onBackgroundError?: (message: string) => void;
+}
+
+function logToStderr(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} drover: ${message}\n`);
 }
 
 /** Everything the faces need from the engine: one per server process. */
@@ -106,7 +115,12 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       : undefined;
     const notifications = new NotificationDeliverer(ctx, settings, email, options.webhookHosts);
     if (options.startDeliverer) notifications.start();
-    const chunking = startAdaptiveChunking(ctx);
+    const onBackgroundError = options.onBackgroundError ?? logToStderr;
+    const chunking = startAdaptiveChunking(ctx, (jobId, error) =>
+      onBackgroundError(
+        `re-chunking job ${jobId} failed (its unclaimed tasks keep their chunks): ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
     const stopping = new AbortController();
     const stopWaiting = (): void => {
       stopping.abort();

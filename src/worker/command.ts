@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { readPathMappingRules, type PathMappingRule } from '../formats/openjd/path-mapping.js';
 import { detectCpus, detectDisk, detectGpus, detectMem } from './machine.js';
 import type { WorkerOptions } from './worker.js';
 
@@ -49,6 +51,22 @@ const serverList = (raw: string, previous: string[] | undefined): string[] => {
 
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
+/** --path-mapping-rules FILE: a `pathmapping-1.0` JSON document, read once at start. */
+const pathMappingRules = (raw: string): PathMappingRule[] => {
+  const file = raw.startsWith('file://') ? raw.slice('file://'.length) : raw;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return readPathMappingRules(JSON.parse(text));
+  } catch (error) {
+    throw new InvalidArgumentError(`${file}: ${(error as Error).message}`);
+  }
+};
+
 interface Flags {
   server?: string[];
   token?: string;
@@ -66,6 +84,7 @@ interface Flags {
   pollSeconds: number;
   heartbeatSeconds: number;
   telemetrySeconds: number;
+  pathMappingRules?: PathMappingRule[];
 }
 
 /** `drover worker`: registers this machine as a node and runs tasks. */
@@ -167,6 +186,14 @@ export function registerWorkerCommand(program: Command): void {
         .argParser(number('telemetry-seconds'))
         .default(10),
     )
+    .addOption(
+      new Option(
+        '--path-mapping-rules <file>',
+        'OpenJD path mapping rules (a pathmapping-1.0 JSON file) applied to the PATH parameters of OpenJD jobs',
+      )
+        .env('DROVER_PATH_MAPPING_RULES')
+        .argParser(pathMappingRules),
+    )
     .action(async (flags: Flags) => {
       const workDir = resolve(flags.workDir);
       const log = (message: string): void => {
@@ -190,6 +217,7 @@ export function registerWorkerCommand(program: Command): void {
         busyHeartbeatMs: Math.min(1000, flags.heartbeatSeconds * 1000),
         idleHeartbeatMs: Math.max(flags.heartbeatSeconds * 1000, 100),
         telemetryMs: flags.telemetrySeconds > 0 ? Math.max(flags.telemetrySeconds, 5) * 1000 : 0,
+        pathMappingRules: flags.pathMappingRules ?? [],
         log,
       };
       // Loaded here, not at the top: see the note on lazy imports in src/cli/main.ts.
@@ -211,7 +239,7 @@ export function registerWorkerCommand(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       log(
-        `starting: server ${options.servers.join(', ')}, work dir ${workDir}, cpus ${options.cpus}, mem ${options.mem} MiB, gpus ${options.gpus}, disk ${options.disk} MiB`,
+        `starting: server ${options.servers.join(', ')}, work dir ${workDir}, cpus ${options.cpus}, mem ${options.mem} MiB, gpus ${options.gpus}, disk ${options.disk} MiB${flags.pathMappingRules?.length ? `, ${flags.pathMappingRules.length} path mapping rule(s)` : ''}`,
       );
       await worker.start();
       // The loops run until a signal stops the worker.

@@ -29,6 +29,10 @@ export interface LogShipperOptions {
   /** Called when the server refuses the lines (409: the lease is gone). */
   onStale?: () => void;
   maxBuffered?: number;
+  /** Where the log holds lines already: lines are appended after them. */
+  firstLine?: number;
+  /** Applied to each line as it is added (an OpenJD session's secrets). */
+  redact?: (text: string) => string;
 }
 
 export class LogShipper {
@@ -40,10 +44,18 @@ export class LogShipper {
   private sending: Promise<void> | undefined;
   private closed = false;
 
-  constructor(private readonly options: LogShipperOptions) {}
+  constructor(private readonly options: LogShipperOptions) {
+    this.sent = options.firstLine ?? 0;
+  }
 
-  add(stream: LogStream, text: string): void {
+  /** The lines of the log on the server so far, as far as this shipper knows. */
+  get position(): number {
+    return this.sent;
+  }
+
+  add(stream: LogStream, raw: string): void {
     if (this.closed) return;
+    const text = this.options.redact ? this.options.redact(raw) : raw;
     this.buffer.push({ stream, text, time: new Date().toISOString() });
     const max = this.options.maxBuffered ?? MAX_BUFFERED_LINES;
     if (this.buffer.length > max) {
@@ -134,4 +146,32 @@ export class LogShipper {
     }
     this.buffer.splice(index, batch.length);
   }
+}
+
+/**
+ * Lines added to the log of an execution that has ended (an OpenJD session's onExit
+ * output, openjd-sessions.ts), after the `lines` it holds; close() gives up on the lines
+ * not sent `giveUpMs` after it is called.
+ */
+export function appendToLog(
+  client: ServerClient,
+  nodeId: number,
+  last: { executionId: number; lines: number },
+  giveUpMs: number,
+): { add: (stream: LogStream, text: string) => void; close: () => Promise<void> } {
+  const giveUp = new AbortController();
+  const shipper = new LogShipper({
+    client,
+    executionId: last.executionId,
+    nodeId,
+    signal: giveUp.signal,
+    firstLine: last.lines,
+  });
+  return {
+    add: (stream, text) => shipper.add(stream, text),
+    close: () => {
+      const timer = setTimeout(() => giveUp.abort(), giveUpMs);
+      return shipper.close().finally(() => clearTimeout(timer));
+    },
+  };
 }

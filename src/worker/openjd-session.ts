@@ -8,10 +8,12 @@ import {
   type SessionEnvironment,
 } from '../formats/openjd/openjd-environments.js';
 import type { StepRun } from '../formats/openjd/openjd-run.js';
+import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
 import type { Action } from '../formats/openjd/template-scripts.js';
 import type { Containment } from './containment.js';
 import { readOpenjdMessage } from './openjd-messages.js';
-import { noteCancel } from './openjd-task.js';
+import { Redactions, redactCommand, redactedEnvNote } from './openjd-redaction.js';
+import { noteCancel, writeRulesFile } from './openjd-task.js';
 import { killTree, launch } from './process-tree.js';
 
 /*
@@ -23,7 +25,10 @@ import { killTree, launch } from './process-tree.js';
  * their onEnter); when the worker has no more tasks of that step (openjd-sessions.ts), the
  * environments are exited in reverse, each onExit seeing its own environment's variables.
  * An onEnter that fails fails the task that entered and tears the session down: the
- * environments entered before it are exited.
+ * environments entered before it are exited. The secrets told by `openjd_redacted_env`
+ * (openjd-redaction.ts) are kept out of every line the session logs from then on, its
+ * tasks' too; the variable is set only from an onEnter, and only when the template has the
+ * REDACTED_ENV_VARS extension.
  */
 
 export type SessionLine = (stream: 'stdout' | 'stderr' | 'worker', line: string) => void;
@@ -41,6 +46,15 @@ export interface SessionDeps {
   killGraceMs: number;
   /** The environment of every action before the session's own variables. */
   baseEnv: NodeJS.ProcessEnv;
+  /** The worker's path mapping rules (--path-mapping-rules). */
+  pathMappingRules: readonly PathMappingRule[];
+}
+
+/** Where the session's last task logged: its onExit output goes there too. */
+export interface LastLog {
+  executionId: number;
+  /** The lines that log holds: where the onExit lines start. */
+  lines: number;
 }
 
 export class SessionEnterError extends Error {}
@@ -61,6 +75,9 @@ export class OpenjdSession {
   /** The onEnter of an environment failed, or the task entering was withdrawn. */
   broken = false;
   lastUsed = Date.now();
+  /** The log of the last task that ran in the session (openjd-sessions.ts ends it there). */
+  lastLog: LastLog | undefined;
+  readonly redactions = new Redactions();
   private entering: Promise<void> | undefined;
   private readonly entered: Entered[] = [];
 
@@ -74,19 +91,25 @@ export class OpenjdSession {
 
   /** Enters the environments once; throws SessionEnterError with the reason if one fails. */
   enter(hooks: ActionHooks): Promise<void> {
-    this.entering ??= this.enterAll(hooks);
+    this.entering ??= this.enterAll(this.redacting(hooks));
     return this.entering;
+  }
+
+  /** The same hooks, each line logged without the secrets the session knows. */
+  private redacting(hooks: ActionHooks): ActionHooks {
+    return { ...hooks, log: (stream, line) => hooks.log(stream, this.redactions.apply(line)) };
   }
 
   private async enterAll(hooks: ActionHooks): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
     await mkdir(this.dir, { recursive: true });
+    await writeRulesFile(this.dir, this.deps.pathMappingRules);
     for (const source of sessionEnvironments(this.run)) {
       const { environment, label } = source;
       hooks.log('worker', `drover: entering environment ${label}`);
       let prepared: EnteredEnvironment;
       try {
-        prepared = prepareEnvironment(this.run, environment, this.dir);
+        prepared = prepareEnvironment(this.run, environment, this.dir, this.deps.pathMappingRules);
         await writeFiles(prepared.files);
       } catch (error) {
         this.broken = true;
@@ -125,7 +148,8 @@ export class OpenjdSession {
   }
 
   /** Exits the environments entered, innermost first, and removes the directory. Never throws. */
-  async exit(hooks: ActionHooks): Promise<void> {
+  async exit(outer: ActionHooks): Promise<void> {
+    const hooks = this.redacting(outer);
     await this.entering?.catch(() => undefined);
     while (this.entered.length > 0) {
       const entry = this.entered[this.entered.length - 1]!;
@@ -161,16 +185,25 @@ export class OpenjdSession {
     if (hooks.signal.aborted) return 'canceled before it ran';
     let failMessage: string | undefined;
     const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
-      hooks.log(stream, line);
       const message = readOpenjdMessage(line);
+      // Learned before the line is logged: the line telling the secret is redacted too.
+      if (message?.kind === 'redacted_env' || message?.kind === 'malformed') {
+        if (message.secrets) this.redactions.learn(message.secrets);
+      }
+      hooks.log(stream, line);
       if (message?.kind === 'fail') failMessage = message.text;
       else if (message?.kind === 'malformed') hooks.log('worker', `drover: ${message.note}`);
       else if (entering && message?.kind === 'env') entry.changes.set(message.name, message.value);
       else if (entering && message?.kind === 'unset_env') entry.changes.set(message.name, null);
+      else if (message?.kind === 'redacted_env') {
+        const note = redactedEnvNote(this.run, entering);
+        if (note) hooks.log('worker', `drover: ${note}`);
+        else entry.changes.set(message.name, message.value);
+      }
     };
     const scope = this.deps.containment.scope(nextActionScope--);
     const graceMs = Math.min(this.deps.killGraceMs, prepared.graceMs);
-    hooks.log('worker', `drover: runs ${JSON.stringify(prepared.argv)}`);
+    hooks.log('worker', `drover: runs ${redactCommand(JSON.stringify(prepared.argv))}`);
     let launched;
     try {
       launched = await launch(prepared.argv, {

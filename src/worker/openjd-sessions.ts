@@ -4,7 +4,9 @@ import {
   OpenjdSession,
   SessionEnterError,
   type ActionHooks,
+  type LastLog,
   type SessionDeps,
+  type SessionLine,
 } from './openjd-session.js';
 import type { WorkOrder } from './work-order.js';
 
@@ -18,11 +20,24 @@ import type { WorkOrder } from './work-order.js';
  *   - a claim came back empty after its long-poll wait: every idle session ends;
  *   - the worker stops: every session ends once its task has been stopped.
  * Steps without environments keep running each task on its own, as before.
+ *
+ * The session's log: what its onEnter actions print is in the log of the task that entered
+ * (task-run.ts); what its onExit actions print goes, after a line saying why the session
+ * ends, to the log of the last task that ran in it, which the server keeps after the task
+ * has ended, as well as to the worker's own log.
  */
+
+/** A log of an execution that has ended, to append lines to. */
+export interface AppendedLog {
+  add: SessionLine;
+  close(): Promise<void>;
+}
 
 export interface SessionsOptions extends SessionDeps {
   workDir: string;
   log: (message: string) => void;
+  /** Opens the log of an ended execution at its end (the worker's LogShipper). */
+  openLog?: (last: LastLog) => AppendedLog;
 }
 
 /** A task's hold on its session; release() when the task is over. */
@@ -33,7 +48,8 @@ export interface SessionTicket {
    * environments if this task is its first: undefined when ready, else why it failed.
    */
   open(hooks: ActionHooks): Promise<string | undefined>;
-  release(): void;
+  /** The task is over; `log`: where its log ended, for the onExit lines to follow. */
+  release(log?: LastLog): void;
 }
 
 export class OpenjdSessions {
@@ -89,7 +105,8 @@ export class OpenjdSessions {
           return `the session could not be opened: ${(error as Error).message}`;
         }
       },
-      release: () => {
+      release: (log) => {
+        if (log) held.lastLog = log;
         held.busy = false;
         held.lastUsed = Date.now();
         if (held.broken) void this.end(held, 'an environment could not be entered');
@@ -113,13 +130,22 @@ export class OpenjdSessions {
 
   private end(session: OpenjdSession, why: string): Promise<void> {
     if (!this.sessions.delete(session)) return Promise.resolve();
-    const { log } = this.options;
+    const { log, openLog } = this.options;
     log(`session ${session.key}: ending (${why})`);
+    const last = session.lastLog && openLog ? openLog(session.lastLog) : undefined;
     const hooks: ActionHooks = {
       signal: this.signal,
-      log: (stream, line) => log(`session ${session.key}: ${stream}: ${line}`),
+      log: (stream, line) => {
+        log(`session ${session.key}: ${stream}: ${line}`);
+        last?.add(stream, line);
+      },
     };
-    const done = session.exit(hooks).finally(() => this.ending.delete(done));
+    last?.add('worker', `drover: the session ends (${why}): its environments are exited`);
+    const done = session
+      .exit(hooks)
+      .then(() => last?.close())
+      .catch(() => undefined)
+      .finally(() => this.ending.delete(done));
     this.ending.add(done);
     return done;
   }

@@ -2,13 +2,14 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gpuEnvironment } from '../domain/gpu-ids.js';
 import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
+import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
 import { describeUsage } from './cgroup.js';
 import { buildArgv, buildEnv, workerBaseEnv, type TemplateValues } from './command-template.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
-import { readOpenjdMessage } from './openjd-messages.js';
+import { Redactions, redactCommand } from './openjd-redaction.js';
 import type { SessionTicket } from './openjd-sessions.js';
-import { noteCancel, prepareOpenjdTask } from './openjd-task.js';
+import { noteCancel, openjdLineReader, prepareOpenjdTask } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
 import { ProgressReporter, progressReader } from './progress.js';
@@ -34,6 +35,8 @@ export interface TaskRunOptions {
   workDir: string;
   killGraceMs: number;
   containment: Containment;
+  /** The worker's OpenJD path mapping rules (--path-mapping-rules). */
+  pathMappingRules: readonly PathMappingRule[];
   log: (message: string) => void;
 }
 
@@ -69,6 +72,9 @@ export class TaskRun {
   private failMessage: string | undefined;
   /** Where the command runs: the OpenJD session's directory, else the execution's. */
   private cwd: string;
+  private logs: LogShipper | undefined;
+  /** The secrets of `openjd_redacted_env` lines: the session's, else this task's own. */
+  private readonly redactions: Redactions;
 
   constructor(
     private readonly order: WorkOrder,
@@ -79,6 +85,7 @@ export class TaskRun {
     this.executionId = order.execution.id;
     this.graceMs = options.killGraceMs;
     this.cwd = this.dir;
+    this.redactions = session?.session.redactions ?? new Redactions();
   }
 
   /**
@@ -143,7 +150,10 @@ export class TaskRun {
       await this.kill();
     } finally {
       this.phase = 'done';
-      this.session?.release();
+      const logs = this.logs;
+      this.session?.release(
+        logs ? { executionId: this.executionId, lines: logs.position } : undefined,
+      );
       this.scope?.killAll();
       await this.scope?.release();
       await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
@@ -171,13 +181,16 @@ export class TaskRun {
       });
     }
 
+    const { redactions } = this;
     const logs = new LogShipper({
       client,
       executionId: id,
       nodeId,
       signal,
       onStale: () => void this.withdraw('the server refused its log (lease gone)'),
+      redact: (text) => redactions.apply(text),
     });
+    this.logs = logs;
     const definition = definitionOf(order);
     const values: TemplateValues = {
       jobId: order.job.id,
@@ -200,7 +213,7 @@ export class TaskRun {
     let env: NodeJS.ProcessEnv;
     let openjd: Awaited<ReturnType<typeof prepareOpenjdTask>>;
     try {
-      openjd = await prepareOpenjdTask(order, this.cwd);
+      openjd = await prepareOpenjdTask(order, this.cwd, this.options.pathMappingRules);
       if (openjd) {
         this.graceMs = Math.min(this.graceMs, openjd.graceMs);
         this.notifyCancel = openjd.notify;
@@ -214,26 +227,29 @@ export class TaskRun {
       return this.launchFailed(logs, `the command could not be built: ${(error as Error).message}`);
     }
 
-    logs.add('worker', `drover: ${this.options.nodeName} runs ${JSON.stringify(argv)}`);
+    const command = JSON.stringify(argv);
+    logs.add(
+      'worker',
+      `drover: ${this.options.nodeName} runs ${openjd ? redactCommand(command) : command}`,
+    );
     const progress = new ProgressReporter((value) => this.report('progress', { progress: value }));
     const status = new ProgressReporter<string>((text) =>
       this.report('progress', { status: text.slice(0, MAX_STATUS_MESSAGE) }),
     );
     const readProgress = progressReader(definition.progressPattern);
-    const onLine = (stream: 'stdout' | 'stderr', line: string): void => {
-      logs.add(stream, line);
-      if (openjd) {
-        // An OpenJD action says how it is doing with its own messages, and only with them.
-        const message = readOpenjdMessage(line);
-        if (message?.kind === 'progress') progress.set(message.percent);
-        else if (message?.kind === 'status') status.set(message.text);
-        else if (message?.kind === 'fail') this.failMessage = message.text;
-        else if (message?.kind === 'malformed') logs.add('worker', `drover: ${message.note}`);
-        return;
-      }
-      const value = readProgress(line);
-      if (value !== undefined) progress.set(value);
-    };
+    const onLine = openjd
+      ? // An OpenJD action says how it is doing with its own messages, and only with them.
+        openjdLineReader(order, this.redactions, {
+          log: (stream, text) => logs.add(stream, text),
+          progress: (percent) => progress.set(percent),
+          status: (text) => status.set(text),
+          fail: (text) => (this.failMessage = text),
+        })
+      : (stream: 'stdout' | 'stderr', line: string): void => {
+          logs.add(stream, line);
+          const value = readProgress(line);
+          if (value !== undefined) progress.set(value);
+        };
     const scope = this.options.containment.scope(id);
     this.scope = scope;
     try {

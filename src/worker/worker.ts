@@ -1,9 +1,11 @@
 import os from 'node:os';
 import type { NodeTelemetry } from '../domain/node-telemetry.js';
+import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
 import type { CgroupSetting } from './cgroup.js';
 import { workerBaseEnv } from './command-template.js';
 import { Containment } from './containment.js';
 import { LeaseFence } from './lease-fence.js';
+import { appendToLog } from './log-shipper.js';
 import { MachineTelemetry } from './machine-telemetry.js';
 import { OpenjdSessions } from './openjd-sessions.js';
 import { killOrphans } from './orphans.js';
@@ -46,8 +48,13 @@ export interface WorkerOptions {
   idleHeartbeatMs: number;
   /** How often the machine's telemetry goes with a heartbeat; 0: never. */
   telemetryMs: number;
+  /** OpenJD path mapping rules (--path-mapping-rules), applied to PATH parameters. */
+  pathMappingRules?: readonly PathMappingRule[];
   log: (message: string) => void;
 }
+
+/** How long the onExit lines of an ended session may take to reach the server. */
+const SESSION_LOG_MS = 10_000;
 
 /** The most tasks the server hands out in one claim. */
 const MAX_CLAIM = 100;
@@ -113,7 +120,9 @@ export class Worker {
       containment: this.containment,
       killGraceMs: this.options.killGraceMs,
       baseEnv: workerBaseEnv(this.options.name),
+      pathMappingRules: this.options.pathMappingRules ?? [],
       log: this.options.log,
+      openLog: (last) => appendToLog(this.client, this.nodeId!, last, SESSION_LOG_MS),
     });
     await this.register();
     this.loops = [this.heartbeatLoop(), this.claimLoop(), this.fenceLoop(), this.telemetryLoop()];
@@ -354,6 +363,7 @@ export class Worker {
         workDir: o.workDir,
         killGraceMs: o.killGraceMs,
         containment: this.containment!,
+        pathMappingRules: o.pathMappingRules ?? [],
         log: o.log,
       },
       session,

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
@@ -21,7 +21,10 @@ import {
  * after another in the same session, seeing the variables the environments set (by
  * `variables` and by an `openjd_env` line of an onEnter); the environments are exited in
  * reverse once the worker has no more tasks of the step. An onEnter that fails fails the
- * task with its message, and the environments entered before it are exited.
+ * task with its message, and the environments entered before it are exited. The session's
+ * logs: onEnter output in the first task's log, onExit output appended to the last one's,
+ * with the secrets of openjd_redacted_env blanked out of all of them. The worker runs with
+ * path mapping rules (--path-mapping-rules), which map PATH parameters.
  */
 
 /** An action that appends a line to the job's log file ({{Param.Log}}). */
@@ -99,6 +102,99 @@ const BROKEN_ENV = {
   },
 };
 
+/** The worker's path mapping rules: the submitters' /farm/projects is dataDir/mapped here. */
+const RULES = (dataDir: string) => ({
+  version: 'pathmapping-1.0',
+  path_mapping_rules: [
+    { source_path_format: 'POSIX', source_path: '/farm', destination_path: '/nowhere' },
+    {
+      source_path_format: 'POSIX',
+      source_path: '/farm/projects',
+      destination_path: join(dataDir, 'mapped'),
+    },
+  ],
+});
+
+const SECRET = 'hunter2-s3cr3t';
+
+/** A job environment whose onEnter tells a secret; every action prints it. */
+function secretTemplate() {
+  return {
+    specificationVersion: 'jobtemplate-2023-09',
+    extensions: ['REDACTED_ENV_VARS'],
+    name: 'Secrets',
+    parameterDefinitions: [{ name: 'Log', type: 'PATH' }],
+    jobEnvironments: [
+      {
+        name: 'License',
+        script: {
+          actions: {
+            onEnter: {
+              command: 'bash',
+              args: ['-c', `echo "openjd_redacted_env: LICENSE_KEY=${SECRET}"; echo entered`],
+            },
+            onExit: append('exit $LICENSE_KEY', '; echo "leaving with key $LICENSE_KEY"'),
+          },
+        },
+      },
+    ],
+    steps: [
+      {
+        name: 'Render',
+        parameterSpace: {
+          taskParameterDefinitions: [{ name: 'Frame', type: 'INT', range: '1-3' }],
+        },
+        script: {
+          actions: {
+            onRun: append(
+              'task {{Task.Param.Frame}} $LICENSE_KEY',
+              '; echo "frame {{Task.Param.Frame}} uses key $LICENSE_KEY"',
+            ),
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** PATH parameters of the job and of the task, mapped by the worker's rules. */
+const PATH_TEMPLATE = {
+  specificationVersion: 'jobtemplate-2023-09',
+  name: 'Paths',
+  parameterDefinitions: [
+    { name: 'Log', type: 'PATH' },
+    { name: 'Scene', type: 'PATH' },
+  ],
+  steps: [
+    {
+      name: 'Render',
+      parameterSpace: {
+        taskParameterDefinitions: [
+          { name: 'Input', type: 'PATH', range: ['/farm/projects/a.exr', '/elsewhere/b.exr'] },
+        ],
+      },
+      script: {
+        actions: {
+          onRun: {
+            command: 'bash',
+            args: [
+              '-c',
+              'echo "$1 $2 $3 $4 $5 $(cat "$6")" >> "$0"',
+              '{{RawParam.Log}}',
+              '{{Param.Scene}}',
+              '{{RawParam.Scene}}',
+              '{{Task.Param.Input}}',
+              '{{Task.RawParam.Input}}',
+              '{{Session.HasPathMappingRules}}',
+              '{{Session.PathMappingRulesFile}}',
+            ],
+          },
+        },
+      },
+    },
+  ],
+};
+
 for (const database of TEST_DATABASES) {
   describe(
     `OpenJD environments and sessions on a worker (${database.name})`,
@@ -110,7 +206,12 @@ for (const database of TEST_DATABASES) {
       before(async () => {
         ensureBuilt();
         e2e = await startE2eServer({}, database);
-        worker = startWorker(e2e.url, 'openjd-sessions', join(e2e.dataDir, 'w'));
+        const rules = join(e2e.dataDir, 'rules.json');
+        writeFileSync(rules, JSON.stringify(RULES(e2e.dataDir)));
+        worker = startWorker(e2e.url, 'openjd-sessions', join(e2e.dataDir, 'w'), [
+          '--path-mapping-rules',
+          rules,
+        ]);
       });
 
       after(async () => {
@@ -118,14 +219,32 @@ for (const database of TEST_DATABASES) {
         await e2e?.close();
       });
 
-      async function submit(stepEnvironment: Record<string, unknown>, frames: string, log: string) {
+      async function submit(
+        stepEnvironment: Record<string, unknown>,
+        frames: string,
+        log: string,
+        doc: unknown = template(stepEnvironment, frames),
+        parameters: Record<string, string> = {},
+      ) {
         const res = await e2e.api('POST', '/api/v1/jobs', {
-          template: template(stepEnvironment, frames),
-          parameters: { Log: log },
+          template: doc,
+          parameters: { Log: log, ...parameters },
           maxTries: 1,
         });
         assert.equal(res.status, 201, JSON.stringify(res.body));
         return res.body.id as number;
+      }
+
+      async function stepOf(parentId: number) {
+        const [step] = (await e2e.api('GET', `/api/v1/jobs?parent=${parentId}`)).body
+          .items as any[];
+        return step;
+      }
+
+      async function logOf(executionId: number): Promise<string[]> {
+        const res = await e2e.api('GET', `/api/v1/executions/${executionId}/logs?limit=1000`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return (res.body.lines as any[]).map((l) => `${l.stream}: ${l.text}`);
       }
 
       async function ended(parentId: number) {
@@ -191,6 +310,75 @@ for (const database of TEST_DATABASES) {
           .lines;
         const worded = logLines.map((l: any) => `${l.stream}: ${l.text}`);
         assert.ok(worded.includes('stdout: openjd_fail: license server down'), worded.join('\n'));
+      });
+
+      it("keeps the session's logs: onEnter in the first task's, onExit in the last's, secrets redacted", async () => {
+        const log = join(e2e.dataDir, 'secret.log');
+        const parentId = await submit({}, '', log, secretTemplate());
+        assert.equal((await ended(parentId)).state, 'COMPLETED');
+        await waitFor(
+          'the environment to be exited',
+          60_000,
+          async () => (lines(log).includes(`exit ${SECRET}`) ? true : undefined),
+          () => `${lines(log).join('\n')}\n${worker.output()}`,
+        );
+        // The variable is set for the session's later actions, with its value.
+        assert.deepEqual(lines(log), [
+          `task 1 ${SECRET}`,
+          `task 2 ${SECRET}`,
+          `task 3 ${SECRET}`,
+          `exit ${SECRET}`,
+        ]);
+        const executions = await executionsOf(e2e, (await stepOf(parentId)).id);
+        assert.equal(executions.length, 3);
+        const [first, second] = await Promise.all(executions.map((e) => logOf(e.id)));
+        // The onEnter's output is in the log of the task that entered, the line that told
+        // the secret redacted too, and the command line that would print it.
+        assert.ok(
+          first!.includes('stdout: openjd_redacted_env: LICENSE_KEY=********'),
+          first!.join('\n'),
+        );
+        assert.ok(first!.includes('stdout: entered'), first!.join('\n'));
+        assert.ok(
+          first!.some((l) => l.endsWith('["bash","-c","echo \\"openjd_redacted_env: ********')),
+          first!.join('\n'),
+        );
+        assert.ok(first!.includes('stdout: frame 1 uses key ********'), first!.join('\n'));
+        assert.ok(second!.includes('stdout: frame 2 uses key ********'), second!.join('\n'));
+        // The onExit's output follows the last task's own lines, once the session ends.
+        const exited = await waitFor(
+          "the onExit output in the last task's log",
+          30_000,
+          async () => {
+            const l = await logOf(executions[2].id);
+            return l.includes('stdout: leaving with key ********') ? l : undefined;
+          },
+          () => worker.output(),
+        );
+        assert.ok(exited.includes('stdout: frame 3 uses key ********'), exited.join('\n'));
+        const ends = exited.findIndex((l) => l.startsWith('worker: drover: the session ends'));
+        assert.ok(ends > exited.indexOf('stdout: frame 3 uses key ********'), exited.join('\n'));
+        assert.ok(
+          exited.includes('worker: drover: exiting environment jobEnvironments[0] "License"'),
+          exited.join('\n'),
+        );
+        // Nowhere on the server, nor in the worker's own log.
+        for (const l of [...first!, ...second!, ...exited]) assert.ok(!l.includes(SECRET), l);
+        assert.ok(!worker.output().includes(SECRET));
+      });
+
+      it("maps PATH parameters by the worker's path mapping rules, longest source first", async () => {
+        const log = join(e2e.dataDir, 'paths.log');
+        const parentId = await submit({}, '', log, PATH_TEMPLATE, {
+          Scene: '/farm/projects/shot1/scene.blend',
+        });
+        assert.equal((await ended(parentId)).state, 'COMPLETED');
+        const mapped = join(e2e.dataDir, 'mapped');
+        const rules = JSON.stringify(RULES(e2e.dataDir));
+        assert.deepEqual(lines(log).sort(), [
+          `${mapped}/shot1/scene.blend /farm/projects/shot1/scene.blend /elsewhere/b.exr /elsewhere/b.exr true ${rules}`,
+          `${mapped}/shot1/scene.blend /farm/projects/shot1/scene.blend ${mapped}/a.exr /farm/projects/a.exr true ${rules}`,
+        ]);
       });
     },
   );

@@ -220,5 +220,39 @@ for (const database of TEST_DATABASES) {
         await t.close();
       }
     });
+
+    it("tells the engine's error hook when re-chunking fails, and the tasks stay", async () => {
+      const failures: string[] = [];
+      const t = await startTestEngine(database, {
+        onBackgroundError: (message) => failures.push(message),
+      });
+      try {
+        const ctx = t.engine.ctx;
+        const id = await submitJob(ctx, {
+          ...echo,
+          name: 'broken',
+          frames: '1-20',
+          chunkSize: 2,
+          targetTaskSeconds: 10,
+        });
+        // A tail task whose frames cannot be read: re-chunking the tail throws.
+        const last = (await listTasks(ctx.db, id, { limit: 100, offset: 0 })).rows.at(-1)!;
+        await ctx.db
+          .updateTable('tasks')
+          .set({ frames: 'not frames' })
+          .where('id', '=', last.id)
+          .execute();
+        const node = (await registerNode(ctx, { name: 'n1' })).id;
+        assert.deepEqual(await runOne(t, node, 1000), [1, 2]);
+        assert.equal(failures.length, 1, failures.join('\n'));
+        assert.match(
+          failures[0]!,
+          new RegExp(`^re-chunking job ${id} failed \\(its unclaimed tasks keep their chunks\\): `),
+        );
+        assert.equal((await findJob(ctx.db, id))?.task_count, 10);
+      } finally {
+        await t.close();
+      }
+    });
   });
 }

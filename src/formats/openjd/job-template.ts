@@ -25,7 +25,7 @@ import {
 
 export const SPECIFICATION_VERSION = 'jobtemplate-2023-09';
 /** Extensions this server implements; a template asking for another is refused. */
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['TASK_CHUNKING'];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['TASK_CHUNKING', 'REDACTED_ENV_VARS'];
 /** Bytes of one template document, JSON or YAML. */
 export const MAX_TEMPLATE_BYTES = 1024 * 1024;
 /** Steps of one template: each becomes a job (Drover's implementation limit). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { resolveFormatString } from './format-strings.js';
 import { sessionSymbols, type StepRun } from './openjd-run.js';
+import type { PathMappingRule } from './path-mapping.js';
 import type { Action, Environment } from './template-scripts.js';
 
 /*
@@ -53,8 +54,9 @@ export function prepareEnvironment(
   run: StepRun,
   environment: Environment,
   sessionDir: string,
+  rules: readonly PathMappingRule[] = [],
 ): EnteredEnvironment {
-  const symbols = sessionSymbols(run, sessionDir);
+  const symbols = sessionSymbols(run, sessionDir, rules);
   const named = environment.embeddedFiles.map((f) => ({
     file: f,
     path: join(sessionDir, f.filename ?? `${f.name}-${randomBytes(6).toString('hex')}`),

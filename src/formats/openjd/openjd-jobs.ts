@@ -182,6 +182,13 @@ function adaptiveChunks(
   };
 }
 
+function pathTaskParameters(step: StepTemplate): { pathTaskParameters?: string[] } {
+  const names = (step.parameterSpace?.parameters ?? [])
+    .filter((p) => p.type === 'PATH')
+    .map((p) => p.name);
+  return names.length > 0 ? { pathTaskParameters: names } : {};
+}
+
 /** The settings that govern running tasks: the steps' jobs take them from the submission. */
 function perStep(settings: OpenjdJobSettings): Partial<SubmitJobSpec> {
   const keys = [
@@ -221,7 +228,8 @@ export async function submitOpenjdJob(
 
   const symbols = new Map<string, string>();
   for (const [name, value] of values) {
-    // No path mapping rules yet: a PATH parameter's mapped value is its value as given.
+    // Where a PATH parameter's mapped value may stand (scripts, environments), the worker
+    // maps it (openjd-run.ts); elsewhere only RawParam.X may be used, as given.
     symbols.set(`Param.${name}`, value);
     symbols.set(`RawParam.${name}`, value);
   }
@@ -238,6 +246,9 @@ export async function submitOpenjdJob(
       `resolves to "${name}": a job name is 1 to ${MAX_JOB_NAME} characters without control characters`,
     );
   }
+  const pathParameters = template.parameterDefinitions
+    .filter((d) => d.type === 'PATH')
+    .map((d) => d.name);
   let total = 0;
   const children: InlineChild[] = [];
   for (const step of template.steps) {
@@ -268,6 +279,10 @@ export async function submitOpenjdJob(
       // the template check has made sure that every name they use is defined.
       ...(template.jobEnvironments.length > 0 ? { jobEnvironments: template.jobEnvironments } : {}),
       ...(step.stepEnvironments.length > 0 ? { stepEnvironments: step.stepEnvironments } : {}),
+      // The worker maps these by its path mapping rules, which only it knows.
+      ...(pathParameters.length > 0 ? { pathParameters } : {}),
+      ...pathTaskParameters(step),
+      ...(template.extensions.includes('REDACTED_ENV_VARS') ? { redactedEnv: true } : {}),
     };
     const adaptive = adaptiveChunks(problems, at(path, 'parameterSpace'), step, symbols);
     // Asked to, tasks wait only for the same frames of the steps they depend on; adaptive

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { resolveFormatString } from './format-strings.js';
+import { mapPath, orderRules, type PathMappingRule } from './path-mapping.js';
 import type { Action, EmbeddedFile, Environment } from './template-scripts.js';
 
 /*
@@ -8,7 +9,8 @@ import type { Action, EmbeddedFile, Environment } from './template-scripts.js';
  * are written into the session's working directory first, read-only for the worker's user
  * and executable when `runnable`; then the onRun action's command and args are resolved
  * with the job parameters (Param.*, RawParam.*), the task's own (Task.Param.*,
- * Task.RawParam.*), the files' paths (Task.File.*) and Session.WorkingDirectory. The
+ * Task.RawParam.*), the files' paths (Task.File.*) and Session.*; Param.X and Task.Param.X
+ * of a PATH parameter are mapped by the worker's path mapping rules (path-mapping.ts). The
  * session directory is the one of the worker's session for the step, which enters the
  * step's environments before its first task (openjd-environments.ts).
  * Pure apart from naming files: the worker does the writing.
@@ -27,6 +29,12 @@ export interface StepRun {
   jobEnvironments?: Environment[];
   /** The step's own, entered after the job's. */
   stepEnvironments?: Environment[];
+  /** The job parameters of type PATH: their Param.X is mapped by path mapping rules. */
+  pathParameters?: string[];
+  /** The step's task parameters of type PATH: their Task.Param.X is mapped too. */
+  pathTaskParameters?: string[];
+  /** REDACTED_ENV_VARS is among the template's extensions: openjd_redacted_env sets variables. */
+  redactedEnv?: boolean;
 }
 
 export interface PreparedTask {
@@ -51,13 +59,28 @@ export function stepRunOf(parameters: Record<string, unknown>): StepRun | undefi
 }
 
 /** The job parameters and Session.* values: what every action of a session may name. */
-export function sessionSymbols(run: StepRun, sessionDir: string): Map<string, string> {
+export function sessionSymbols(
+  run: StepRun,
+  sessionDir: string,
+  rules: readonly PathMappingRule[] = [],
+): Map<string, string> {
   const symbols = new Map(Object.entries(run.symbols));
+  if (rules.length > 0) {
+    const ordered = orderRules(rules);
+    for (const name of run.pathParameters ?? []) {
+      const raw = run.symbols[`RawParam.${name}`];
+      if (raw !== undefined) symbols.set(`Param.${name}`, mapPath(ordered, raw));
+    }
+  }
   symbols.set('Session.WorkingDirectory', sessionDir);
-  symbols.set('Session.HasPathMappingRules', 'false');
-  symbols.set('Session.PathMappingRulesFile', join(sessionDir, 'path-mapping.json'));
+  symbols.set('Session.HasPathMappingRules', rules.length > 0 ? 'true' : 'false');
+  symbols.set('Session.PathMappingRulesFile', pathMappingFile(sessionDir));
   return symbols;
 }
+
+/** Where a session's path mapping rules are written (Session.PathMappingRulesFile). */
+export const pathMappingFile = (sessionDir: string): string =>
+  join(sessionDir, 'path-mapping.json');
 
 /** Whether tasks of this step run in a session that enters environments. */
 export function hasEnvironments(run: StepRun): boolean {
@@ -68,10 +91,13 @@ export function prepareTask(
   run: StepRun,
   taskParameters: Record<string, string>,
   sessionDir: string,
+  rules: readonly PathMappingRule[] = [],
 ): PreparedTask {
-  const symbols = sessionSymbols(run, sessionDir);
+  const symbols = sessionSymbols(run, sessionDir, rules);
+  const paths = new Set(rules.length > 0 ? (run.pathTaskParameters ?? []) : []);
+  const ordered = paths.size > 0 ? orderRules(rules) : [];
   for (const [name, value] of Object.entries(taskParameters)) {
-    symbols.set(`Task.Param.${name}`, value);
+    symbols.set(`Task.Param.${name}`, paths.has(name) ? mapPath(ordered, value) : value);
     symbols.set(`Task.RawParam.${name}`, value);
   }
   const named = run.embeddedFiles.map((f) => ({

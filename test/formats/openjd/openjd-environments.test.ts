@@ -7,6 +7,7 @@ import {
 } from '../../../src/formats/openjd/openjd-environments.js';
 import type { StepRun } from '../../../src/formats/openjd/openjd-run.js';
 import { readOpenjdMessage } from '../../../src/worker/openjd-messages.js';
+import { redactCommand, Redactions } from '../../../src/worker/openjd-redaction.js';
 
 /* What a worker runs to enter and exit an OpenJD environment, before any process starts. */
 
@@ -81,5 +82,45 @@ describe('OpenJD environments on the worker', () => {
     assert.equal(readOpenjdMessage('openjd_env: 1A=b')?.kind, 'malformed');
     assert.equal(readOpenjdMessage('openjd_env: novalue')?.kind, 'malformed');
     assert.equal(readOpenjdMessage('openjd_unset_env: A B')?.kind, 'malformed');
+  });
+
+  it('reads openjd_redacted_env, plain and as a JSON string', () => {
+    assert.deepEqual(readOpenjdMessage('openjd_redacted_env: KEY=s3cr=t'), {
+      kind: 'redacted_env',
+      name: 'KEY',
+      value: 's3cr=t',
+      secrets: { values: ['s3cr=t'], lines: [] },
+    });
+    assert.deepEqual(readOpenjdMessage('openjd_redacted_env: "KEY=one\\ntwo\\nthree"'), {
+      kind: 'redacted_env',
+      name: 'KEY',
+      value: 'one\ntwo\nthree',
+      secrets: {
+        values: ['one\ntwo\nthree', 'one\\ntwo\\nthree"', 'one', 'three'],
+        lines: ['two'],
+      },
+    });
+    // Malformed: no variable, but what it held is kept out of the log all the same.
+    assert.deepEqual(readOpenjdMessage('openjd_redacted_env: 1KEY=hidden'), {
+      kind: 'malformed',
+      note: 'openjd_redacted_env must be NAME=VALUE with a variable name (not a variable name); no variable is set',
+      secrets: { values: ['hidden'], lines: [] },
+    });
+    assert.equal(readOpenjdMessage('openjd_env: "A=b"')?.kind, 'env');
+  });
+
+  it('redacts what it learned from every later line, as openjd-sessions does', () => {
+    const r = new Redactions();
+    assert.equal(r.apply('nothing to hide'), 'nothing to hide');
+    r.learn({ values: ['abcd', 'cdef'], lines: ['mid'] });
+    // Overlapping occurrences become one ********.
+    assert.equal(r.apply('x abcdef y abcd'), 'x ******** y ********');
+    assert.equal(r.apply('mid'), '********');
+    assert.equal(r.apply('a mid line'), 'a mid line');
+    assert.equal(
+      redactCommand('["bash","-c","echo openjd_redacted_env: K=V; run"]'),
+      '["bash","-c","echo openjd_redacted_env: ********',
+    );
+    assert.equal(redactCommand('["render"]'), '["render"]');
   });
 });
