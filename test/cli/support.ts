@@ -5,7 +5,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
-  rmdirSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -47,8 +47,11 @@ export async function buildOnce(): Promise<void> {
       mkdirSync(LOCK);
       break;
     } catch {
-      // A lock older than two minutes was left by a killed run.
-      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 120_000) rmdirSync(LOCK);
+      // A lock older than ten minutes was left by a killed run (a build on a loaded
+      // machine took over two, and a live lock taken for stale broke its holder's finally).
+      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 600_000) {
+        rmSync(LOCK, { recursive: true, force: true });
+      }
       if (tries > 1200) throw new Error(`the build lock ${LOCK} is held`);
       await sleep(100);
     }
@@ -75,7 +78,7 @@ export async function buildOnce(): Promise<void> {
       utimesSync(STAMP, now, now);
     }
   } finally {
-    rmdirSync(LOCK);
+    rmSync(LOCK, { recursive: true, force: true });
   }
 }
 
