@@ -15,7 +15,10 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Only items with a smaller id (from the `next` link) */
+          before?: number;
           jobId?: number;
+          /** @description Items in the page: 100 unless given, at most 1000 */
           limit?: number;
         };
         header?: never;
@@ -49,6 +52,9 @@ export interface paths {
                 /** @description e.g. "suspend by bob via deadline" */
                 summary: string;
               }[];
+              limit: number;
+              /** @description The path and query of the next (older) page; null on the last page */
+              next: string | null;
             };
           };
         };
@@ -1833,6 +1839,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
           user?: string;
         };
         header?: never;
@@ -1858,6 +1867,11 @@ export interface paths {
                 pool: string | null;
                 user: string;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -2842,10 +2856,17 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every revision of a job type */
+    /**
+     * The revisions of a job type, oldest first
+     * @description The body is the page as an array; a `Link: <…>; rel="next"` header gives the next page, and `X-Total-Count` the number of revisions.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path: {
           id: number;
@@ -5066,7 +5087,11 @@ export interface paths {
     /** The nodes that failed the job, most failures first, and which are blocked */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path: {
           id: number;
@@ -5093,6 +5118,11 @@ export interface paths {
                 /** @description null once the node is deleted */
                 nodeName: string | null;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -5313,7 +5343,11 @@ export interface paths {
     /** A job's outputs (not deleted), by name */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path: {
           id: number;
@@ -5330,6 +5364,11 @@ export interface paths {
           content: {
             'application/json': {
               items: components['schemas']['Output'][];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -5703,7 +5742,11 @@ export interface paths {
     /** Every limit, with what it has in use */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -5735,6 +5778,11 @@ export interface paths {
                 /** @enum {string} */
                 per: 'TASK' | 'MACHINE';
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -8427,6 +8475,9 @@ export interface paths {
                 /** @description Reports averaged */
                 samples: number;
               }[];
+              limit: number;
+              /** @description The path and query of the points after these (same step, same `to`); null when none are left */
+              next: string | null;
               step: string;
             };
           };
@@ -8536,7 +8587,11 @@ export interface paths {
     /** Your notification rules (an admin: every rule, global ones included) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -8568,6 +8623,11 @@ export interface paths {
                 target: string;
                 taskFailures: number | null;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -9226,6 +9286,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Only items with a smaller id (from the `next` link) */
+          before?: number;
+          /** @description Items in the page: 100 unless given, at most 1000 */
           limit?: number;
         };
         header?: never;
@@ -9260,6 +9323,9 @@ export interface paths {
                 state: 'PENDING' | 'DELIVERED' | 'FAILED';
                 taskId: number | null;
               }[];
+              limit: number;
+              /** @description The path and query of the next (older) page; null on the last page */
+              next: string | null;
             };
           };
         };
@@ -9404,7 +9470,11 @@ export interface paths {
     /** Every pool with a scheduling setting (any other pool is priority) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -9433,6 +9503,11 @@ export interface paths {
                   user: string;
                 }[];
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -10689,6 +10764,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
           user?: string;
         };
         header?: never;
@@ -10715,6 +10793,11 @@ export interface paths {
                 name: string;
                 user: string;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -11068,7 +11151,10 @@ export interface paths {
           group: 'user' | 'pool' | 'jobType' | 'job';
           /** @description Only the executions of this job */
           job?: number;
+          /** @description Groups in the page: 1000 unless given, at most 10000 */
           limit?: number;
+          /** @description Groups to skip */
+          offset?: number;
           /** @description Exclusive; default: the end of this second */
           to?: string;
         };
@@ -11101,6 +11187,10 @@ export interface paths {
                 /** @description The nodes' wall time; start to end for an execution without one */
                 wallHours: number;
               }[];
+              limit: number;
+              /** @description The path and query of the next groups (same range, pinned); null on the last page */
+              next: string | null;
+              offset: number;
               /** Format: date-time */
               to: string;
               totals: {
@@ -11115,7 +11205,7 @@ export interface paths {
                 /** @description The nodes' wall time; start to end for an execution without one */
                 wallHours: number;
               };
-              /** @description More groups than `limit` */
+              /** @description More groups than `offset` + `limit` */
               truncated: boolean;
               /** @description Whose jobs; null: everyone’s */
               user: string | null;
