@@ -6575,6 +6575,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -6757,6 +6764,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -6903,7 +6917,7 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Change the pools and groups a node serves (admins; the worker's own lists replace them when it registers again) */
+    /** Change the pools and groups a node serves (admins). They stick when the worker registers again; null gives the node back the worker's own list */
     patch: {
       parameters: {
         query?: never;
@@ -6917,9 +6931,9 @@ export interface paths {
         content: {
           'application/json': {
             /** @description Every group the node serves; [] takes only group-less jobs */
-            groups?: string[];
+            groups?: string[] | null;
             /** @description Every pool the node serves; [] takes only pool-less jobs */
-            pools?: string[];
+            pools?: string[] | null;
           };
         };
       };
@@ -6940,6 +6954,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -7447,6 +7468,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -7631,6 +7659,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -8280,6 +8315,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -11687,6 +11729,13 @@ export interface components {
       id: number;
       /** Format: date-time */
       lastHeartbeat: string | null;
+      /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+      membershipsSetBy: {
+        /** @enum {string} */
+        groups: 'worker' | 'admin';
+        /** @enum {string} */
+        pools: 'worker' | 'admin';
+      };
       name: string;
       pools: string[];
       /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */

@@ -433,6 +433,16 @@ export const Node = Type.Object(
     ),
     pools: Type.Array(Type.String()),
     groups: Type.Array(Type.String()),
+    membershipsSetBy: Type.Object(
+      {
+        pools: StringEnum(['worker', 'admin'] as const),
+        groups: StringEnum(['worker', 'admin'] as const),
+      },
+      {
+        description:
+          "Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null",
+      },
+    ),
     resources: Resources,
     slots: Type.Integer(),
     currentExecutions: Type.Array(Type.Integer()),
