@@ -15,7 +15,10 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Only items with a smaller id (from the `next` link) */
+          before?: number;
           jobId?: number;
+          /** @description Items in the page: 100 unless given, at most 1000 */
           limit?: number;
         };
         header?: never;
@@ -49,6 +52,9 @@ export interface paths {
                 /** @description e.g. "suspend by bob via deadline" */
                 summary: string;
               }[];
+              limit: number;
+              /** @description The path and query of the next (older) page; null on the last page */
+              next: string | null;
             };
           };
         };
@@ -1833,6 +1839,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
           user?: string;
         };
         header?: never;
@@ -1858,6 +1867,11 @@ export interface paths {
                 pool: string | null;
                 user: string;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -2842,10 +2856,17 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every revision of a job type */
+    /**
+     * The revisions of a job type, oldest first
+     * @description The body is the page as an array; a `Link: <…>; rel="next"` header gives the next page, and `X-Total-Count` the number of revisions.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path: {
           id: number;
@@ -5066,7 +5087,11 @@ export interface paths {
     /** The nodes that failed the job, most failures first, and which are blocked */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path: {
           id: number;
@@ -5093,6 +5118,11 @@ export interface paths {
                 /** @description null once the node is deleted */
                 nodeName: string | null;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -5313,7 +5343,11 @@ export interface paths {
     /** A job's outputs (not deleted), by name */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path: {
           id: number;
@@ -5330,6 +5364,11 @@ export interface paths {
           content: {
             'application/json': {
               items: components['schemas']['Output'][];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -5703,7 +5742,11 @@ export interface paths {
     /** Every limit, with what it has in use */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -5735,6 +5778,11 @@ export interface paths {
                 /** @enum {string} */
                 per: 'TASK' | 'MACHINE';
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -6527,6 +6575,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -6709,6 +6764,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -6855,7 +6917,7 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Change the pools and groups a node serves (admins; the worker's own lists replace them when it registers again) */
+    /** Change the pools and groups a node serves (admins). They stick when the worker registers again; null gives the node back the worker's own list */
     patch: {
       parameters: {
         query?: never;
@@ -6869,9 +6931,9 @@ export interface paths {
         content: {
           'application/json': {
             /** @description Every group the node serves; [] takes only group-less jobs */
-            groups?: string[];
+            groups?: string[] | null;
             /** @description Every pool the node serves; [] takes only pool-less jobs */
-            pools?: string[];
+            pools?: string[] | null;
           };
         };
       };
@@ -6892,6 +6954,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -7399,6 +7468,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -7583,6 +7659,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -8232,6 +8315,13 @@ export interface paths {
               id: number;
               /** Format: date-time */
               lastHeartbeat: string | null;
+              /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+              membershipsSetBy: {
+                /** @enum {string} */
+                groups: 'worker' | 'admin';
+                /** @enum {string} */
+                pools: 'worker' | 'admin';
+              };
               name: string;
               pools: string[];
               /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */
@@ -8427,6 +8517,9 @@ export interface paths {
                 /** @description Reports averaged */
                 samples: number;
               }[];
+              limit: number;
+              /** @description The path and query of the points after these (same step, same `to`); null when none are left */
+              next: string | null;
               step: string;
             };
           };
@@ -8536,7 +8629,11 @@ export interface paths {
     /** Your notification rules (an admin: every rule, global ones included) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -8568,6 +8665,11 @@ export interface paths {
                 target: string;
                 taskFailures: number | null;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -9226,6 +9328,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Only items with a smaller id (from the `next` link) */
+          before?: number;
+          /** @description Items in the page: 100 unless given, at most 1000 */
           limit?: number;
         };
         header?: never;
@@ -9260,6 +9365,9 @@ export interface paths {
                 state: 'PENDING' | 'DELIVERED' | 'FAILED';
                 taskId: number | null;
               }[];
+              limit: number;
+              /** @description The path and query of the next (older) page; null on the last page */
+              next: string | null;
             };
           };
         };
@@ -9404,7 +9512,11 @@ export interface paths {
     /** Every pool with a scheduling setting (any other pool is priority) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -9433,6 +9545,11 @@ export interface paths {
                   user: string;
                 }[];
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -10689,6 +10806,9 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description Items in the page: 100 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
           user?: string;
         };
         header?: never;
@@ -10715,6 +10835,11 @@ export interface paths {
                 name: string;
                 user: string;
               }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
             };
           };
         };
@@ -11068,7 +11193,10 @@ export interface paths {
           group: 'user' | 'pool' | 'jobType' | 'job';
           /** @description Only the executions of this job */
           job?: number;
+          /** @description Groups in the page: 1000 unless given, at most 10000 */
           limit?: number;
+          /** @description Groups to skip */
+          offset?: number;
           /** @description Exclusive; default: the end of this second */
           to?: string;
         };
@@ -11101,6 +11229,10 @@ export interface paths {
                 /** @description The nodes' wall time; start to end for an execution without one */
                 wallHours: number;
               }[];
+              limit: number;
+              /** @description The path and query of the next groups (same range, pinned); null on the last page */
+              next: string | null;
+              offset: number;
               /** Format: date-time */
               to: string;
               totals: {
@@ -11115,7 +11247,7 @@ export interface paths {
                 /** @description The nodes' wall time; start to end for an execution without one */
                 wallHours: number;
               };
-              /** @description More groups than `limit` */
+              /** @description More groups than `offset` + `limit` */
               truncated: boolean;
               /** @description Whose jobs; null: everyone’s */
               user: string | null;
@@ -11597,6 +11729,13 @@ export interface components {
       id: number;
       /** Format: date-time */
       lastHeartbeat: string | null;
+      /** @description Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null */
+      membershipsSetBy: {
+        /** @enum {string} */
+        groups: 'worker' | 'admin';
+        /** @enum {string} */
+        pools: 'worker' | 'admin';
+      };
       name: string;
       pools: string[];
       /** @description Set while its failure rate keeps it out of the farm (docs/scheduling.md#quarantine); clear it with DELETE /nodes/{id}/quarantine */

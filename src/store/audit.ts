@@ -36,9 +36,10 @@ export async function insertAuditEvents(
 /** Newest first. */
 export async function listAuditEvents(
   db: Executor,
-  options: { jobId?: number; limit: number },
+  options: { jobId?: number; limit: number; before?: number },
 ): Promise<AuditEventRow[]> {
   let query = db.selectFrom('audit_events').selectAll();
   if (options.jobId !== undefined) query = query.where('job_id', '=', options.jobId);
+  if (options.before !== undefined) query = query.where('id', '<', options.before);
   return query.orderBy('id', 'desc').limit(options.limit).execute();
 }

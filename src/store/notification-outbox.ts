@@ -245,14 +245,11 @@ export async function notificationsOfRule(
   db: Executor,
   ruleId: number,
   limit: number,
+  before?: number,
 ): Promise<NotificationOutboxRow[]> {
-  return db
-    .selectFrom('notification_outbox')
-    .selectAll()
-    .where('rule_id', '=', ruleId)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+  let query = db.selectFrom('notification_outbox').selectAll().where('rule_id', '=', ruleId);
+  if (before !== undefined) query = query.where('id', '<', before);
+  return query.orderBy('id', 'desc').limit(limit).execute();
 }
 
 /** Notifications waiting to be sent (PENDING) and given up on (FAILED), by the due index. */

@@ -138,6 +138,12 @@ export interface NodesTable {
   quarantine_reason?: string | null;
   /** When an operator last cleared a quarantine: failures before it no longer count. */
   quarantine_cleared_at?: number | null;
+  /** 1: an admin set the node's pools (groups), which its worker's registration keeps (0040). */
+  pools_by_admin?: number;
+  groups_by_admin?: number;
+  /** The worker's own lists at its last registration; null before it registered (0040). */
+  reported_pools_json?: string | null;
+  reported_groups_json?: string | null;
 }
 
 /** A point of a node's telemetry history: the mean of `samples` reports over a step. */

@@ -20,6 +20,8 @@ export interface UsageQuery {
   /** Only the executions of this job. */
   jobId?: number | undefined;
   limit: number;
+  /** Groups to skip, in key order. */
+  offset?: number;
 }
 
 export interface UsageRow {
@@ -69,7 +71,9 @@ export async function usageByGroup(
   }`;
   const { by, shown } = KEYS[q.group];
   const grouped = await sql<RawRow>`select ${shown} as key, ${FIGURES} from ${from}
-    where ${where} group by ${by} order by ${by} limit ${q.limit}`.execute(db);
+    where ${where} group by ${by} order by ${by} limit ${q.limit} offset ${q.offset ?? 0}`.execute(
+    db,
+  );
   const total = await sql<RawRow>`select ${FIGURES} from ${from} where ${where}`.execute(db);
   const { executions, cpuSeconds, wallSeconds, gpuSeconds, peakMemoryBytes } = row(total.rows[0]!);
   return {

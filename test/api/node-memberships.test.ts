@@ -8,6 +8,8 @@ import { expectError, expectStatus, register } from './support.js';
 /*
  * PATCH /api/v1/nodes/:id (issue 18): an admin changes the pools and groups a node serves,
  * the dispatcher follows at once, a user is refused, and bad names get a 400 that says why.
+ * The admin's lists stick when the worker registers again with its own, until the admin
+ * sets them to null, which gives the node its worker's latest lists back at once.
  */
 
 for (const database of TEST_DATABASES) {
@@ -57,6 +59,62 @@ for (const database of TEST_DATABASES) {
       assert.deepEqual(one.body.pools, ['cpu', 'nuke']);
       const order = expectStatus(await acquire(), 200).body;
       assert.equal(order.job.id, job.id);
+    });
+
+    it("keeps an admin's lists when the worker registers again, until they are cleared", async () => {
+      const node = await register(t, 'render-09', { pools: ['cpu'], groups: ['fx'] }, admin);
+      assert.deepEqual(node.membershipsSetBy, { pools: 'worker', groups: 'worker' });
+      const patch = (body: unknown) => t.request('PATCH', `/api/v1/nodes/${node.id}`, body, admin);
+      expectStatus(await patch({ pools: ['nuke'] }), 200);
+
+      // The worker restarts with other lists: the admin's pools stay, its groups follow.
+      const again = await register(t, 'render-09', { pools: ['gpu'], groups: ['comp'] }, admin);
+      assert.equal(again.id, node.id);
+      assert.deepEqual(again.pools, ['nuke']);
+      assert.deepEqual(again.groups, ['comp']);
+      assert.deepEqual(again.membershipsSetBy, { pools: 'admin', groups: 'worker' });
+
+      // Dispatch follows the admin's pool, not the worker's.
+      const submit = (pool: string) =>
+        t.request(
+          'POST',
+          '/api/v1/jobs',
+          { type: 'command-line', parameters: { executable: 'echo' }, frames: '1', pool },
+          admin,
+        );
+      const gpuJob = expectStatus(await submit('gpu'), 201).body;
+      const nukeJob = expectStatus(await submit('nuke'), 201).body;
+      const acquire = () =>
+        t.request('POST', `/api/v1/nodes/${node.id}/acquire?wait=0`, undefined, admin);
+      const first = expectStatus(await acquire(), 200).body;
+      assert.equal(first.job.id, nukeJob.id);
+      for (const what of ['start', 'finish'] as const) {
+        const res = await t.request(
+          'POST',
+          `/api/v1/executions/${first.execution.id}/${what}`,
+          { nodeId: node.id, ...(what === 'finish' ? { success: true, exitCode: 0 } : {}) },
+          admin,
+        );
+        expectStatus(res, 200, what);
+      }
+      assert.equal((await acquire()).status, 204, 'the gpu job is not for this node');
+
+      // Groups set by an admin stick too; an empty list is a list.
+      expectStatus(await patch({ groups: [] }), 200);
+      const third = await register(t, 'render-09', { pools: ['gpu'], groups: ['comp'] }, admin);
+      assert.deepEqual(third.groups, []);
+      assert.deepEqual(third.membershipsSetBy, { pools: 'admin', groups: 'admin' });
+
+      // Cleared: the worker's latest lists at once, and its next registration is followed.
+      const cleared = expectStatus(await patch({ pools: null, groups: null }), 200).body;
+      assert.deepEqual(cleared.pools, ['gpu']);
+      assert.deepEqual(cleared.groups, ['comp']);
+      assert.deepEqual(cleared.membershipsSetBy, { pools: 'worker', groups: 'worker' });
+      const second = expectStatus(await acquire(), 200).body;
+      assert.equal(second.job.id, gpuJob.id);
+      const last = await register(t, 'render-09', { pools: ['cpu'] }, admin);
+      assert.deepEqual(last.pools, ['cpu']);
+      assert.deepEqual(last.groups, []);
     });
 
     it('refuses users, bad names, empty bodies and unknown nodes', async () => {

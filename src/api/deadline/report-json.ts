@@ -4,7 +4,7 @@ import { toDeadlineId } from './ids.js';
 import { deadlineDate } from './job-json.js';
 import { REPORT_TYPE, REPORT_TYPE_OF, REQUEUE_ERROR_NAMES } from './state-mapping.js';
 import { taskFrames } from './task-json.js';
-import { usageFields } from './usage-figures.js';
+import { usageFields, wallSecondsOf } from './usage-figures.js';
 
 /*
  * A job or task report of Deadline 10 (reference §4), one per ended execution. The field
@@ -41,10 +41,12 @@ export function reportTitle(execution: EndedExecution): string {
   return '';
 }
 
-/** Whole seconds the execution ran; 0 when it never started. */
+/**
+ * Whole seconds the execution ran: the wall time its node measured, as /api/v1/usage and
+ * the job's render time count it, else start to end; 0 when it never started.
+ */
 export function taskSeconds(execution: EndedExecution): number {
-  const { started_at: start, ended_at: end } = execution;
-  return start === null || end === null ? 0 : Math.max(0, Math.round((end - start) / 1000));
+  return Math.round(wallSecondsOf(execution) ?? 0);
 }
 
 export function renderReport(

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { auditEventsOf } from '../../engine/accounts/audit-trail.js';
 import type { Engine } from '../../engine/engine.js';
+import { beforePage } from './page-links.js';
 import { iso } from './representations.js';
-import { errorResponses, Nullable } from './schemas.js';
+import { beforePaging, beforeQuery, errorResponses, Nullable } from './schemas.js';
 
 /* The audit trail, newest first: what was changed, by whom, when, through which face. */
 
@@ -30,19 +31,28 @@ export function auditRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['audit'],
           summary: 'State-changing requests, newest first; `jobId` keeps those of one job',
-          querystring: Type.Object({
-            jobId: Type.Optional(Type.Integer({ minimum: 1 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-          }),
-          response: { 200: Type.Object({ items: Type.Array(AuditEvent) }), ...errorResponses },
+          querystring: Type.Intersect([
+            Type.Object({ jobId: Type.Optional(Type.Integer({ minimum: 1 })) }),
+            beforeQuery(100),
+          ]),
+          response: {
+            200: Type.Object({ items: Type.Array(AuditEvent), ...beforePaging }),
+            ...errorResponses,
+          },
         },
       },
       async (request) => {
-        const rows = await auditEventsOf(engine.ctx, {
-          ...(request.query.jobId !== undefined ? { jobId: request.query.jobId } : {}),
-          limit: request.query.limit ?? 100,
+        const { jobId, before } = request.query;
+        const limit = request.query.limit ?? 100;
+        const read = await auditEventsOf(engine.ctx, {
+          ...(jobId !== undefined ? { jobId } : {}),
+          ...(before !== undefined ? { before } : {}),
+          limit: limit + 1,
         });
+        const { rows, next } = beforePage(request, read, limit);
         return {
+          limit,
+          next,
           items: rows.map((r) => ({
             id: r.id,
             at: iso(r.at)!,

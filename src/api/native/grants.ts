@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { grant, grantsOf, revokeGrantById, type Grant } from '../../engine/accounts/grants.js';
 import type { Engine } from '../../engine/engine.js';
+import { pageOfList } from './page-links.js';
 import { iso } from './representations.js';
-import { errorResponses, IdParams, Nullable } from './schemas.js';
+import { errorResponses, IdParams, Nullable, pageOf, pageQuery } from './schemas.js';
 
 /* Grants, for admins (the permission table says so): list, grant, revoke. */
 
@@ -36,11 +37,20 @@ export function grantRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['grants'],
           summary: 'Every grant: users who manage a pool, or every job (wranglers)',
-          querystring: Type.Object({ user: Type.Optional(Type.String({ minLength: 1 })) }),
-          response: { 200: Type.Object({ items: Type.Array(GrantInfo) }), ...errorResponses },
+          querystring: Type.Intersect([
+            Type.Object({ user: Type.Optional(Type.String({ minLength: 1 })) }),
+            pageQuery(100),
+          ]),
+          response: { 200: pageOf(GrantInfo), ...errorResponses },
         },
       },
-      async (request) => ({ items: (await grantsOf(ctx, request.query.user)).map(render) }),
+      async (request) =>
+        pageOfList(
+          request,
+          (await grantsOf(ctx, request.query.user)).map(render),
+          request.query,
+          100,
+        ),
     );
 
     app.post(

@@ -3,8 +3,9 @@ import { Type } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { clearJobNodeFailures, jobNodeFailures } from '../../engine/jobs/bad-nodes.js';
+import { pageOfList } from './page-links.js';
 import { iso } from './representations.js';
-import { errorResponses, IdParams, Nullable, Time } from './schemas.js';
+import { errorResponses, IdParams, Nullable, pageOf, pageQuery, Time } from './schemas.js';
 
 /*
  * Bad nodes (docs/scheduling.md): which nodes failed a job, which of them the job's
@@ -29,18 +30,20 @@ export function jobNodeFailureRoutes(engine: Engine): FastifyPluginAsyncTypebox 
           tags: ['jobs'],
           summary: 'The nodes that failed the job, most failures first, and which are blocked',
           params: IdParams,
-          response: {
-            200: Type.Object({ items: Type.Array(NodeFailure) }),
-            ...errorResponses,
-          },
+          querystring: pageQuery(100),
+          response: { 200: pageOf(NodeFailure), ...errorResponses },
         },
       },
-      async (request) => ({
-        items: (await jobNodeFailures(ctx, request.params.id)).map((f) => ({
-          ...f,
-          lastFailureAt: iso(f.lastFailureAt),
-        })),
-      }),
+      async (request) =>
+        pageOfList(
+          request,
+          (await jobNodeFailures(ctx, request.params.id)).map((f) => ({
+            ...f,
+            lastFailureAt: iso(f.lastFailureAt),
+          })),
+          request.query,
+          100,
+        ),
     );
 
     app.delete(

@@ -11,7 +11,7 @@ import {
 import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
-import { nextLink } from './page-links.js';
+import { nextLink, pageOfList } from './page-links.js';
 import { iso, jobTypeJson } from './representations.js';
 import {
   errorResponses,
@@ -156,14 +156,21 @@ export function jobTypeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['job types'],
-          summary: 'Every revision of a job type',
+          summary: 'The revisions of a job type, oldest first',
+          description:
+            'The body is the page as an array; a `Link: <…>; rel="next"` header gives the next page, and `X-Total-Count` the number of revisions.',
           params: IdParams,
+          querystring: pageQuery(100),
           response: { 200: Type.Array(Revision), ...errorResponses },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         await getJobType(ctx, request.params.id);
-        return (await listRevisions(ctx.db, request.params.id)).map((r) => ({
+        const all = await listRevisions(ctx.db, request.params.id);
+        const page = pageOfList(request, all, request.query, 100);
+        void reply.header('X-Total-Count', String(page.total));
+        if (page.next !== null) void reply.header('Link', `<${page.next}>; rel="next"`);
+        return page.items.map((r) => ({
           revision: r.revision_num,
           definition: JSON.parse(r.definition_json) as unknown,
           manifest: r.manifest_json === null ? null : (JSON.parse(r.manifest_json) as unknown),

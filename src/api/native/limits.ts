@@ -17,8 +17,9 @@ import {
   updateLimit,
   type LimitView,
 } from '../../engine/limits/limits.js';
+import { pageOfList } from './page-links.js';
 import { iso } from './representations.js';
-import { errorResponses, StringEnum, Time } from './schemas.js';
+import { errorResponses, pageOf, pageQuery, StringEnum, Time } from './schemas.js';
 
 /*
  * Limits (docs/scheduling.md): floating licences and other shared resources. Anyone may
@@ -78,10 +79,12 @@ export function limitRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['limits'],
           summary: 'Every limit, with what it has in use',
-          response: { 200: Type.Object({ items: Type.Array(Limit) }), ...errorResponses },
+          querystring: pageQuery(100),
+          response: { 200: pageOf(Limit), ...errorResponses },
         },
       },
-      async () => ({ items: (await listLimits(ctx)).map(render) }),
+      async (request) =>
+        pageOfList(request, (await listLimits(ctx)).map(render), request.query, 100),
     );
 
     app.post(

@@ -4,6 +4,7 @@ import { invalid } from '../../domain/errors.js';
 import { TELEMETRY_STEPS } from '../../domain/node-telemetry.js';
 import type { Engine } from '../../engine/engine.js';
 import { nodeTelemetryHistory } from '../../engine/nodes/node-telemetry.js';
+import { linkWith } from './page-links.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { TelemetryPointJson } from './telemetry-schemas.js';
 
@@ -39,6 +40,12 @@ export function nodeTelemetryRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             200: Type.Object({
               step: Type.String(),
               items: Type.Array(TelemetryPointJson),
+              limit: Type.Integer(),
+              next: Type.Unsafe<string | null>({
+                type: ['string', 'null'],
+                description:
+                  'The path and query of the points after these (same step, same `to`); null when none are left',
+              }),
             }),
             ...errorResponses,
           },
@@ -52,15 +59,30 @@ export function nodeTelemetryRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         const from = request.query.from ? Date.parse(request.query.from) : now - keep;
         const to = request.query.to ? Date.parse(request.query.to) : now + 1;
         if (!(from < to)) throw invalid('from must be before to');
-        const rows = await nodeTelemetryHistory(ctx, {
+        const limit = request.query.limit ?? 360;
+        const read = await nodeTelemetryHistory(ctx, {
           nodeId: request.params.id,
           stepS,
           from,
           to,
-          limit: request.query.limit ?? 360,
+          limit: limit + 1,
         });
+        const rows = read.slice(0, limit);
+        // The next page starts just after this one's last point and keeps this one's end,
+        // so a walk ends even when `to` was left to default to now.
+        const next =
+          read.length > limit
+            ? linkWith(request, {
+                step,
+                from: new Date(rows.at(-1)!.bucket_at + 1).toISOString(),
+                to: new Date(to).toISOString(),
+                limit,
+              })
+            : null;
         return {
           step,
+          limit,
+          next,
           items: rows.map((r) => ({
             at: new Date(r.bucket_at).toISOString(),
             samples: r.samples,

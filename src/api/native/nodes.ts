@@ -24,10 +24,13 @@ const MembershipNames = (what: string) =>
     { maxItems: 64, description: `Every ${what} the node serves; [] takes only ${what}-less jobs` },
   );
 
+/* null: the admin's list is forgotten, and the node serves its worker's own again. */
+const Membership = (what: string) => Type.Union([MembershipNames(what), Type.Null()]);
+
 const NodeChanges = Type.Object(
   {
-    pools: Type.Optional(MembershipNames('pool')),
-    groups: Type.Optional(MembershipNames('group')),
+    pools: Type.Optional(Membership('pool')),
+    groups: Type.Optional(Membership('group')),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -100,7 +103,7 @@ export function nodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['nodes'],
           summary:
-            "Change the pools and groups a node serves (admins; the worker's own lists replace them when it registers again)",
+            "Change the pools and groups a node serves (admins). They stick when the worker registers again; null gives the node back the worker's own list",
           params: IdParams,
           body: NodeChanges,
           response: { 200: Node, ...errorResponses },

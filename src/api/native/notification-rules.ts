@@ -18,8 +18,19 @@ import {
   updateNotificationRuleOf,
   type NotificationRule,
 } from '../../engine/notifications/notification-rules.js';
+import { beforePage, pageOfList } from './page-links.js';
 import { iso } from './representations.js';
-import { errorResponses, IdParams, Nullable, StringEnum, Time } from './schemas.js';
+import {
+  beforePaging,
+  beforeQuery,
+  errorResponses,
+  IdParams,
+  Nullable,
+  pageOf,
+  pageQuery,
+  StringEnum,
+  Time,
+} from './schemas.js';
 
 /*
  * Notification rules (docs/notifications.md): a user manages the rules on their own jobs,
@@ -83,12 +94,17 @@ export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebo
         schema: {
           tags: ['notifications'],
           summary: 'Your notification rules (an admin: every rule, global ones included)',
-          response: { 200: Type.Object({ items: Type.Array(RuleBody) }), ...errorResponses },
+          querystring: pageQuery(100),
+          response: { 200: pageOf(RuleBody), ...errorResponses },
         },
       },
-      async (request) => ({
-        items: (await notificationRulesOf(ctx, request.principal!)).map(render),
-      }),
+      async (request) =>
+        pageOfList(
+          request,
+          (await notificationRulesOf(ctx, request.principal!)).map(render),
+          request.query,
+          100,
+        ),
     );
 
     app.post(
@@ -151,10 +167,7 @@ export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebo
           tags: ['notifications'],
           summary: "The rule's most recent notifications and how their delivery went, newest first",
           params: IdParams,
-          querystring: Type.Object(
-            { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
-            { additionalProperties: false },
-          ),
+          querystring: beforeQuery(100),
           response: {
             200: Type.Object({
               items: Type.Array(
@@ -172,19 +185,25 @@ export function notificationRuleRoutes(engine: Engine): FastifyPluginAsyncTypebo
                   deliveredAt: Time,
                 }),
               ),
+              ...beforePaging,
             }),
             ...errorResponses,
           },
         },
       },
       async (request) => {
-        const rows = await deliveriesOfRule(
+        const limit = request.query.limit ?? 100;
+        const read = await deliveriesOfRule(
           ctx,
           request.principal!,
           request.params.id,
-          request.query.limit ?? 100,
+          limit + 1,
+          request.query.before,
         );
+        const { rows, next } = beforePage(request, read, limit);
         return {
+          limit,
+          next,
           items: rows.map((d) => ({
             ...d,
             nextAttemptAt: iso(d.nextAttemptAt),

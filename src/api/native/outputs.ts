@@ -5,8 +5,9 @@ import type { Engine } from '../../engine/engine.js';
 import { addOutput, jobOutputs, outputContent } from '../../engine/outputs/outputs.js';
 import type { OutputRow } from '../../store/outputs.js';
 import { streamBodies, uploadBody } from '../upload-body.js';
+import { pageOfList } from './page-links.js';
 import { iso } from './representations.js';
-import { errorResponses, IdParams } from './schemas.js';
+import { errorResponses, IdParams, pageOf, pageQuery } from './schemas.js';
 
 export const Output = Type.Object(
   {
@@ -86,12 +87,17 @@ export function outputRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           tags: ['outputs'],
           summary: "A job's outputs (not deleted), by name",
           params: IdParams,
-          response: { 200: Type.Object({ items: Type.Array(Output) }), ...errorResponses },
+          querystring: pageQuery(100),
+          response: { 200: pageOf(Output), ...errorResponses },
         },
       },
-      async (request) => ({
-        items: (await jobOutputs(ctx, request.params.id)).map(outputJson),
-      }),
+      async (request) =>
+        pageOfList(
+          request,
+          (await jobOutputs(ctx, request.params.id)).map(outputJson),
+          request.query,
+          100,
+        ),
     );
 
     app.get(

@@ -15,7 +15,8 @@ import {
   setPool,
   type PoolView,
 } from '../../engine/pools/pools.js';
-import { errorResponses, StringEnum } from './schemas.js';
+import { pageOfList } from './page-links.js';
+import { errorResponses, pageOf, pageQuery, StringEnum } from './schemas.js';
 
 /*
  * Pools' scheduling modes (docs/scheduling.md): priority (the default), balanced, or
@@ -75,10 +76,12 @@ export function poolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['pools'],
           summary: 'Every pool with a scheduling setting (any other pool is priority)',
-          response: { 200: Type.Object({ items: Type.Array(Pool) }), ...errorResponses },
+          querystring: pageQuery(100),
+          response: { 200: pageOf(Pool), ...errorResponses },
         },
       },
-      async () => ({ items: (await listPools(ctx)).map(render) }),
+      async (request) =>
+        pageOfList(request, (await listPools(ctx)).map(render), request.query, 100),
     );
 
     app.get(

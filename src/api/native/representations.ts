@@ -160,6 +160,10 @@ export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<type
         : null,
     pools: JSON.parse(row.pools_json) as string[],
     groups: JSON.parse(row.groups_json) as string[],
+    membershipsSetBy: {
+      pools: row.pools_by_admin ? ('admin' as const) : ('worker' as const),
+      groups: row.groups_by_admin ? ('admin' as const) : ('worker' as const),
+    },
     resources: { cpus: row.cpus, mem: row.mem, disk: row.disk, gpus: row.gpus },
     slots: row.slots,
     currentExecutions,

@@ -88,6 +88,38 @@ export const pageOf = <T extends TSchema>(item: T) =>
     }),
   });
 
+/**
+ * `limit` and `before` of a newest-first log paged by id: `before` is the id the page
+ * starts below, as the `next` link of the page before gives it.
+ */
+export const beforeQuery = (defaultLimit: number) =>
+  Type.Object({
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_PAGE,
+        default: defaultLimit,
+        description: `Items in the page: ${defaultLimit} unless given, at most ${MAX_PAGE}`,
+      }),
+    ),
+    before: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ID,
+        description: 'Only items with a smaller id (from the `next` link)',
+      }),
+    ),
+  });
+
+/** The paging fields a newest-first log adds to its `items`. */
+export const beforePaging = {
+  limit: Type.Integer(),
+  next: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'The path and query of the next (older) page; null on the last page',
+  }),
+};
+
 export const JobState = StringEnum(JOB_STATES);
 export const TaskState = JobState;
 
@@ -401,6 +433,16 @@ export const Node = Type.Object(
     ),
     pools: Type.Array(Type.String()),
     groups: Type.Array(Type.String()),
+    membershipsSetBy: Type.Object(
+      {
+        pools: StringEnum(['worker', 'admin'] as const),
+        groups: StringEnum(['worker', 'admin'] as const),
+      },
+      {
+        description:
+          "Whose lists the node serves: an admin's stick when the worker registers again, until PATCH sets them to null",
+      },
+    ),
     resources: Resources,
     slots: Type.Integer(),
     currentExecutions: Type.Array(Type.Integer()),

@@ -3,8 +3,9 @@ import { Type } from '@sinclair/typebox';
 import { parseSpan } from '../../domain/durations.js';
 import { createToken, revokeToken, tokensOf } from '../../engine/accounts/accounts.js';
 import type { Engine } from '../../engine/engine.js';
+import { pageOfList } from './page-links.js';
 import { iso } from './representations.js';
-import { errorResponses, IdParams, Time } from './schemas.js';
+import { errorResponses, IdParams, pageOf, pageQuery, Time } from './schemas.js';
 
 /* API tokens, for admins (the permission table says so): list, create, revoke. */
 
@@ -26,14 +27,18 @@ export function tokenRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['tokens'],
           summary: 'Every API token (never the token itself: only its hash is stored)',
-          querystring: Type.Object({ user: Type.Optional(Type.String({ minLength: 1 })) }),
-          response: { 200: Type.Object({ items: Type.Array(TokenInfo) }), ...errorResponses },
+          querystring: Type.Intersect([
+            Type.Object({ user: Type.Optional(Type.String({ minLength: 1 })) }),
+            pageQuery(100),
+          ]),
+          response: { 200: pageOf(TokenInfo), ...errorResponses },
         },
       },
       async (request) => {
         const rows = await tokensOf(ctx, request.query.user);
-        return {
-          items: rows.map((r) => ({
+        return pageOfList(
+          request,
+          rows.map((r) => ({
             id: r.id,
             user: r.user_name,
             name: r.name,
@@ -41,7 +46,9 @@ export function tokenRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             lastUsedAt: iso(r.last_used_at),
             expiresAt: iso(r.expires_at),
           })),
-        };
+          request.query,
+          100,
+        );
       },
     );
 

@@ -7,6 +7,7 @@ import {
   usageReport,
   type UsageReport,
 } from '../../engine/executions/usage-report.js';
+import { linkWith } from './page-links.js';
 import { errorResponses, Nullable, StringEnum } from './schemas.js';
 
 /* GET /usage: CPU-, wall- and GPU-hours per user, pool, job type or job, as JSON or CSV. */
@@ -38,7 +39,22 @@ const Query = Type.Object(
     format: Type.Optional(
       StringEnum(['json', 'csv'] as const, { description: 'Or ask with Accept: text/csv' }),
     ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_USAGE_GROUPS, default: 1000 })),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_USAGE_GROUPS,
+        default: 1000,
+        description: `Groups in the page: 1000 unless given, at most ${MAX_USAGE_GROUPS}`,
+      }),
+    ),
+    offset: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_USAGE_GROUPS,
+        default: 0,
+        description: 'Groups to skip',
+      }),
+    ),
     job: Type.Optional(
       Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'Only the executions of this job' }),
     ),
@@ -65,7 +81,14 @@ export function usageRoutes(engine: Engine): FastifyPluginAsyncTypebox {
               user: Nullable(Type.String({ description: 'Whose jobs; null: everyone’s' })),
               items: Type.Array(Type.Object({ key: Type.String(), ...Figures })),
               totals: Type.Object(Figures),
-              truncated: Type.Boolean({ description: 'More groups than `limit`' }),
+              truncated: Type.Boolean({ description: 'More groups than `offset` + `limit`' }),
+              limit: Type.Integer(),
+              offset: Type.Integer(),
+              next: Type.Unsafe<string | null>({
+                type: ['string', 'null'],
+                description:
+                  'The path and query of the next groups (same range, pinned); null on the last page',
+              }),
             }),
             ...errorResponses,
           },
@@ -77,11 +100,14 @@ export function usageRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         const to =
           q.to !== undefined ? Date.parse(q.to) : (Math.floor(ctx.clock() / 1000) + 1) * 1000;
         const from = q.from !== undefined ? Date.parse(q.from) : to - 30 * DAY_MS;
+        const limit = q.limit ?? 1000;
+        const offset = q.offset ?? 0;
         const report = await usageReport(ctx, request.principal!, {
           group: q.group,
           from,
           to,
-          limit: q.limit ?? 1000,
+          limit,
+          offset,
           ...(q.job !== undefined ? { jobId: q.job } : {}),
         });
         const csv =
@@ -95,11 +121,24 @@ export function usageRoutes(engine: Engine): FastifyPluginAsyncTypebox {
               .send(toCsv(report) as never)
           );
         }
-        return {
-          ...report,
+        const range = {
           from: new Date(report.from).toISOString(),
           to: new Date(report.to).toISOString(),
+        };
+        return {
+          ...report,
+          ...range,
+          limit,
+          offset,
           user: report.user ?? null,
+          // The range is written out: a `to` left to default to now would move between pages.
+          next: report.truncated
+            ? linkWith(request, {
+                ...range,
+                limit,
+                offset: offset + report.items.length,
+              })
+            : null,
         };
       },
     );

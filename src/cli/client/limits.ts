@@ -97,7 +97,7 @@ export function registerLimitCommand(program: Command): void {
   withClientOptions(limit.command('list').description('list the limits and their use')).action(
     action(async (_flags: unknown, command: Command) => {
       const common = commonFlags(command);
-      const { items } = await clientOf(common).get<{ items: Limit[] }>('/limits');
+      const { items } = await clientOf(common).get<{ items: Limit[] }>('/limits', { limit: 1000 });
       if (common.json) return printJson(items);
       out(
         items.length ? table(COLUMNS, items) : 'no limits: make one with `drover limit create`\n',

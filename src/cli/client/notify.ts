@@ -122,7 +122,9 @@ export function registerNotifyCommand(program: Command): void {
   ).action(
     action(async (_flags: unknown, command: Command) => {
       const common = commonFlags(command);
-      const { items } = await clientOf(common).get<{ items: Rule[] }>('/notification-rules');
+      const { items } = await clientOf(common).get<{ items: Rule[] }>('/notification-rules', {
+        limit: 1000,
+      });
       if (common.json) return printJson(items);
       out(
         items.length ? table(RULE_COLUMNS, items) : 'no rules: add one with `drover notify add`\n',
@@ -234,7 +236,7 @@ export function registerNotifyCommand(program: Command): void {
       .description("a rule's notifications, newest first")
       .argument('<id>')
       .addOption(
-        new Option('--limit <n>', 'at most this many (1-500)')
+        new Option('--limit <n>', 'at most this many (1-1000)')
           .argParser(optionParser(parseInteger('--limit', 1)))
           .default(100),
       ),

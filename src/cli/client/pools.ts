@@ -73,7 +73,7 @@ export function registerPoolCommand(program: Command): void {
   withClientOptions(pool.command('list').description('list the pools with a setting')).action(
     action(async (_flags: unknown, command: Command) => {
       const common = commonFlags(command);
-      const { items } = await clientOf(common).get<{ items: Pool[] }>('/pools');
+      const { items } = await clientOf(common).get<{ items: Pool[] }>('/pools', { limit: 1000 });
       if (common.json) return printJson(items);
       out(items.length ? table(COLUMNS, items) : 'no pool has a setting: all are priority\n');
     }),

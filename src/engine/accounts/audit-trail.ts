@@ -42,7 +42,7 @@ export async function recordJobAuditEvents(
 
 export async function auditEventsOf(
   ctx: EngineContext,
-  options: { jobId?: number; limit: number },
+  options: { jobId?: number; limit: number; before?: number },
 ): Promise<AuditEventRow[]> {
   return listAuditEvents(ctx.db, options);
 }

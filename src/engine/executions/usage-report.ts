@@ -28,14 +28,21 @@ export interface UsageReport {
   user: string | undefined;
   items: (UsageFigures & { key: string })[];
   totals: UsageFigures;
-  /** More groups than `limit` had usage: only the first `limit`, in key order, are listed. */
+  /** More groups than `offset` + `limit` had usage: only `limit` of them, in key order, are listed. */
   truncated: boolean;
 }
 
 export async function usageReport(
   ctx: EngineContext,
   principal: Principal,
-  query: { group: UsageGroup; from: number; to: number; limit: number; jobId?: number },
+  query: {
+    group: UsageGroup;
+    from: number;
+    to: number;
+    limit: number;
+    offset?: number;
+    jobId?: number;
+  },
 ): Promise<UsageReport> {
   if (!(query.from < query.to)) throw invalid('from must be before to');
   if (query.to - query.from > MAX_USAGE_RANGE_MS) {

@@ -73,14 +73,17 @@ export async function describeNode(
 }
 
 export interface NodeMemberships {
-  pools?: string[] | undefined;
-  groups?: string[] | undefined;
+  /** null: forget the admin's list, and serve the worker's own again. */
+  pools?: string[] | null | undefined;
+  groups?: string[] | null | undefined;
 }
 
 /**
  * An admin's change of the pools and groups a node serves (PATCH /api/v1/nodes/:id). The
  * dispatcher reads them from the row on every claim, so the change holds from the next one.
- * A worker that registers again sends its own --pool/--group lists, which replace these.
+ * They stick: a worker that registers again keeps them (its own --pool/--group lists are
+ * remembered beside them) until an admin clears them with null, which brings the worker's
+ * lists back at once.
  */
 export async function setNodeMemberships(
   ctx: EngineContext,
@@ -90,10 +93,28 @@ export async function setNodeMemberships(
   return inTransaction(ctx, async (tx, emit) => {
     const node = await findNode(tx, nodeId);
     if (!node) throw notFound('node', nodeId);
-    const tidy = (names: string[]) => [...new Set(names.map((n) => n.trim()))].sort();
+    const tidy = (names: string[]) =>
+      JSON.stringify([...new Set(names.map((n) => n.trim()))].sort());
+    // Before a worker has registered since 0040, its lists are the node's current ones.
+    const reportedPools =
+      node.reported_pools_json ?? (node.pools_by_admin ? null : node.pools_json);
+    const reportedGroups =
+      node.reported_groups_json ?? (node.groups_by_admin ? null : node.groups_json);
     await updateNode(tx, nodeId, {
-      ...(m.pools !== undefined ? { pools_json: JSON.stringify(tidy(m.pools)) } : {}),
-      ...(m.groups !== undefined ? { groups_json: JSON.stringify(tidy(m.groups)) } : {}),
+      ...(m.pools === undefined
+        ? {}
+        : m.pools === null
+          ? { pools_json: reportedPools ?? '[]', pools_by_admin: 0 }
+          : { pools_json: tidy(m.pools), pools_by_admin: 1, reported_pools_json: reportedPools }),
+      ...(m.groups === undefined
+        ? {}
+        : m.groups === null
+          ? { groups_json: reportedGroups ?? '[]', groups_by_admin: 0 }
+          : {
+              groups_json: tidy(m.groups),
+              groups_by_admin: 1,
+              reported_groups_json: reportedGroups,
+            }),
       last_modified: ctx.clock(),
     });
     const updated = (await findNode(tx, nodeId))!;

@@ -49,11 +49,18 @@ export async function registerNode(
   if (!Number.isInteger(slots) || slots < 1) throw invalid('slots must be an integer >= 1');
   return inTransaction(ctx, async (tx, emit) => {
     const now = ctx.clock();
+    const existing = await findNodeByName(tx, r.name);
+    const pools = JSON.stringify(r.pools ?? []);
+    const groups = JSON.stringify(r.groups ?? []);
     const fields = {
       hostname: r.hostname ?? r.name,
       state: 'ONLINE' as const,
-      pools_json: JSON.stringify(r.pools ?? []),
-      groups_json: JSON.stringify(r.groups ?? []),
+      // An admin's lists stick until the admin clears them (setNodeMemberships); the
+      // worker's are kept beside them for then.
+      ...(existing?.pools_by_admin ? {} : { pools_json: pools }),
+      ...(existing?.groups_by_admin ? {} : { groups_json: groups }),
+      reported_pools_json: pools,
+      reported_groups_json: groups,
       cpus: r.cpus ?? 1,
       mem: r.mem ?? 0,
       disk: r.disk ?? 0,
@@ -63,7 +70,6 @@ export async function registerNode(
       last_heartbeat: now,
       last_modified: now,
     };
-    const existing = await findNodeByName(tx, r.name);
     let id: number;
     if (existing) {
       const bound = existing.account_id ?? null;
@@ -78,6 +84,8 @@ export async function registerNode(
     } else {
       id = await insertNode(tx, {
         ...fields,
+        pools_json: pools,
+        groups_json: groups,
         name: r.name,
         enabled: 1,
         created_at: now,

@@ -281,9 +281,10 @@ export async function deliveriesOfRule(
   caller: Principal,
   id: number,
   limit: number,
+  before?: number,
 ): Promise<Delivery[]> {
   await ruleFor(ctx, caller, id);
-  const rows = await notificationsOfRule(ctx.db, id, limit);
+  const rows = await notificationsOfRule(ctx.db, id, limit, before);
   return rows.map((r) => ({
     id: r.id,
     event: r.event,

@@ -8,7 +8,7 @@ import { startDeadlineTestServer, submitDeadline, type DeadlineTestServer } from
 /*
  * Deadline's usage figures (reference §4, §5) come from what the nodes measured, the
  * numbers /api/v1/usage sums: a task's RamPeak, RamPeakPer and Cpu (its machine's share),
- * a task report's PeakRam and AverageCpu, and the job's render time, CPU time, CPU usage
+ * a task report's PeakRam, AverageCpu and TaskTime, and the job's render time, CPU time, CPU usage
  * and peak RAM in Statistics and Details.
  */
 
@@ -63,6 +63,7 @@ for (const database of TEST_DATABASES) {
       assert.equal(reports[0].PeakRam, GiB);
       assert.equal(reports[0].RamPeakPer, 12.5);
       assert.equal(reports[0].PeakCpu, 0, 'not measured, not invented');
+      assert.equal(reports[0].TaskTime, 30, 'the measured wall time, not the 40 s of the clock');
 
       const stats = (await t.dl('GET', `/api/jobs?JobID=${job._id}&Statistics=true`)).body;
       assert.equal(stats.RendTimeSeconds, 60, 'the measured wall time, not the 80 s of the clock');

@@ -114,7 +114,12 @@ export const api = {
         signal,
       }),
     ),
-  outputs: (jobId: number) => call(drover.get('/api/v1/jobs/{id}/outputs', { params: id(jobId) })),
+  outputs: (jobId: number) =>
+    call(
+      drover.get('/api/v1/jobs/{id}/outputs', {
+        params: { path: { id: jobId }, query: { limit: 1000 } },
+      }),
+    ),
   nodes: (offset = 0, limit = 100) =>
     call(drover.get('/api/v1/nodes', { params: { query: { offset, limit } } })),
   task: (taskId: number) => call(drover.get('/api/v1/tasks/{id}', { params: id(taskId) })),
@@ -133,7 +138,11 @@ export const api = {
     ),
   jobTypes: () => call(drover.get('/api/v1/job-types', { params: { query: { limit: 1000 } } })),
   jobTypeRevisions: (typeId: number) =>
-    call(drover.get('/api/v1/job-types/{id}/revisions', { params: id(typeId) })),
+    call(
+      drover.get('/api/v1/job-types/{id}/revisions', {
+        params: { path: { id: typeId }, query: { limit: 1000 } },
+      }),
+    ),
   counts: () => call(drover.get('/api/v1/stats/counts')),
   audit: (jobId: number, limit = 50) =>
     call(drover.get('/api/v1/audit', { params: { query: { jobId, limit } } })),

@@ -76,18 +76,18 @@ export const operatorApi = {
       `/usage${query({ group: 'job', job: jobId, from: since, limit: 1 })}`,
     ),
   nodeFailures: (jobId: number) =>
-    request<{ items: NodeFailure[] }>('GET', `/jobs/${jobId}/node-failures`),
+    request<{ items: NodeFailure[] }>('GET', `/jobs/${jobId}/node-failures?limit=1000`),
   clearNodeFailures: (jobId: number, nodeId?: number) =>
     request<{ unblocked: number }>(
       'DELETE',
       `/jobs/${jobId}/node-failures${query({ node: nodeId })}`,
     ),
-  limits: () => request<{ items: Limit[] }>('GET', '/limits'),
+  limits: () => request<{ items: Limit[] }>('GET', '/limits?limit=1000'),
   createLimit: (body: LimitInput) => request<Limit>('POST', '/limits', body),
   updateLimit: (name: string, body: LimitInput) =>
     request<Limit>('PATCH', `/limits/${encodeURIComponent(name)}`, body),
   deleteLimit: (name: string) => request<void>('DELETE', `/limits/${encodeURIComponent(name)}`),
-  rules: () => request<{ items: NotificationRule[] }>('GET', '/notification-rules'),
+  rules: () => request<{ items: NotificationRule[] }>('GET', '/notification-rules?limit=1000'),
   createRule: (body: RuleInput) =>
     request<NotificationRule & { secret: string | null }>('POST', '/notification-rules', body),
   updateRule: (id: number, body: RuleInput) =>
