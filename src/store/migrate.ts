@@ -34,6 +34,7 @@ import { adaptiveChunksAndFrameOffsetsSchema } from './migrations/0034-adaptive-
 import { capacitySchema } from './migrations/0035-capacity.js';
 import { nodeQuarantineSchema } from './migrations/0036-node-quarantine.js';
 import { fairShareSchema } from './migrations/0037-fair-share.js';
+import { retryNodesSchema } from './migrations/0039-retry-nodes.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -72,6 +73,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0035-capacity': capacitySchema(open.dialect),
     '0036-node-quarantine': nodeQuarantineSchema(open.dialect),
     '0037-fair-share': fairShareSchema(open.dialect),
+    '0039-retry-nodes': retryNodesSchema(open.dialect),
   };
 }
 

@@ -33,6 +33,7 @@ import {
   Job,
   MachineLimitRelease,
   RetryDelayInput,
+  RetryRules,
   Resources,
   OnDependencyFailure,
   Schedule,
@@ -88,6 +89,7 @@ const SubmitBody = Type.Object(
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
     retryDelay: Type.Optional(RetryDelayInput),
+    retryRules: Type.Optional(RetryRules),
     badNodeFailures: Type.Optional(
       Type.Integer({
         ...JOB_BOUNDS.badNodeFailures,
