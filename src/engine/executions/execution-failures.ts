@@ -3,11 +3,7 @@ import { invalid } from '../../domain/errors.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import { retryDelayMs, storedRetryDelay } from '../../domain/retry-delay.js';
-import {
-  DEFAULT_SAME_NODE_TRIES,
-  matchingRule,
-  type RetryRule,
-} from '../../domain/retry-rules.js';
+import { DEFAULT_SAME_NODE_TRIES, matchingRule, type RetryRule } from '../../domain/retry-rules.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
