@@ -219,21 +219,26 @@ export async function queuedTasksFor(
 }
 
 function queuedTasksForQuery(dialect: DialectName) {
-  return compiledQuery((_db, jobId: number, nodeId: number, limit: number) => {
-    const open =
-      dialect === 'postgres'
-        ? sql`drover_retry_open(t.job_id, t.retry_node_id, t.retry_node_rule, ${nodeId})`
-        : sql`case when t.retry_node_rule = 'SAME' then t.retry_node_id = ${nodeId}
-            or not exists (select 1 from nodes n where n.id = t.retry_node_id and ${couldTake})
-          else t.retry_node_id <> ${nodeId}
-            or not exists (select 1 from nodes n where n.id <> ${nodeId} and ${couldTake}) end`;
-    return sql<TaskRow>`
+  return compiledQuery(
+    (_db, jobId: number, nodeId: number, limit: number) => sql<TaskRow>`
       select t.* from tasks t
-      where t.job_id = ${jobId} and t.state = 'QUEUED' and (t.retry_node_id is null or ${open})
+      where t.job_id = ${jobId} and t.state = 'QUEUED' and ${openTo(dialect, nodeId)}
       order by t.task_index limit ${limit}
       ${sql.raw(dialect === 'postgres' ? 'for update skip locked' : '')}
-    `;
-  });
+    `,
+  );
+}
+
+/** Whether task `t` (its binding to a node, if any) is open to the node. */
+export function openTo(dialect: DialectName, nodeId: number) {
+  return dialect === 'postgres'
+    ? sql<boolean>`(t.retry_node_id is null
+        or drover_retry_open(t.job_id, t.retry_node_id, t.retry_node_rule, ${nodeId}))`
+    : sql<boolean>`(t.retry_node_id is null or case when t.retry_node_rule = 'SAME'
+          then t.retry_node_id = ${nodeId}
+            or not exists (select 1 from nodes n where n.id = t.retry_node_id and ${couldTake})
+          else t.retry_node_id <> ${nodeId}
+            or not exists (select 1 from nodes n where n.id <> ${nodeId} and ${couldTake}) end)`;
 }
 
 /** SQLite: whether node `n` could take task `t`'s job at all (drover_retry_open's test). */

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { failReportedExecution } from '../../src/engine/executions/execution-reports.js';
 import { createJobType } from '../../src/engine/job-types/job-types.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
+import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
+import { idleReasons } from '../../src/engine/nodes/idle-reasons.js';
 import { registerNode, setNodeEnabled } from '../../src/engine/nodes/node-registry.js';
 import { findJob } from '../../src/store/jobs.js';
 import { findTask } from '../../src/store/tasks.js';
@@ -48,6 +50,17 @@ for (const database of TEST_DATABASES) {
         assert.deepEqual([task.retry_node_id, task.retry_node_rule], [n1, 'SAME']);
         assert.equal((await findJob(ctx.db, job))!.pinned_retries, 1);
         assert.equal(await t.engine.dispatcher.tryAcquire(n2), undefined, 'n2 may not take it');
+        const waits = await waitingReasons(ctx, job);
+        assert.match(
+          waits.find((w) => w.code === 'RETRIES_BOUND')?.message ?? '',
+          /1 retried task\(s\) wait for node n1, which failed them \(retry rule node SAME\)/,
+        );
+        const idle = await idleReasons(ctx, n2, 10);
+        assert.deepEqual(
+          idle.jobs.find((j) => j.jobId === job)?.reasons.map((r) => r.code),
+          ['RETRIES_ELSEWHERE'],
+        );
+        assert.deepEqual((await idleReasons(ctx, n1, 10)).jobs[0]?.reasons, [], 'n1 takes it');
         // Two more tries on n1 (three there in all), then any node.
         assert.equal((await failOn(t, n1, 4)).retry_node_id, n1);
         const loose = await failOn(t, n1, 4);
