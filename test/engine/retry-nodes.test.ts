@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
 import { failReportedExecution } from '../../src/engine/executions/execution-reports.js';
 import { createJobType } from '../../src/engine/job-types/job-types.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
@@ -61,6 +62,9 @@ for (const database of TEST_DATABASES) {
           ['RETRIES_ELSEWHERE'],
         );
         assert.deepEqual((await idleReasons(ctx, n1, 10)).jobs[0]?.reasons, [], 'n1 takes it');
+        // A node that names the job (UFDL's claim) is refused the same way.
+        const named = await claimSingleTaskJob(ctx, t.engine.settings, job, n2);
+        assert.equal(named.kind, 'refused');
         // Two more tries on n1 (three there in all), then any node.
         assert.equal((await failOn(t, n1, 4)).retry_node_id, n1);
         const loose = await failOn(t, n1, 4);
