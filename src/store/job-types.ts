@@ -25,6 +25,8 @@ export async function insertRevision(
   definitionJson: string,
   manifestJson: string | null,
   now: number,
+  /** A Seed manifest or a required file output: each finish is judged (migration 0041). */
+  judgesOutputs: boolean,
 ): Promise<number> {
   const { id } = await tx
     .insertInto('job_type_revisions')
@@ -34,6 +36,7 @@ export async function insertRevision(
       definition_json: definitionJson,
       manifest_json: manifestJson,
       created_at: now,
+      judges_outputs: judgesOutputs ? 1 : 0,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -103,6 +106,19 @@ export async function manifestOfJob(db: Executor, jobId: number): Promise<string
     .where('j.id', '=', jobId)
     .executeTakeFirst();
   return row?.manifest_json ?? null;
+}
+
+/** A job's revision documents: its Seed manifest (or null) and its canonical definition. */
+export async function revisionDocumentsOfJob(
+  db: Executor,
+  jobId: number,
+): Promise<{ manifest_json: string | null; definition_json: string } | undefined> {
+  return db
+    .selectFrom('jobs as j')
+    .innerJoin('job_type_revisions as r', 'r.id', 'j.job_type_rev_id')
+    .select(['r.manifest_json', 'r.definition_json'])
+    .where('j.id', '=', jobId)
+    .executeTakeFirst();
 }
 
 export async function listRevisions(

@@ -35,6 +35,7 @@ import { capacitySchema } from './migrations/0035-capacity.js';
 import { nodeQuarantineSchema } from './migrations/0036-node-quarantine.js';
 import { fairShareSchema } from './migrations/0037-fair-share.js';
 import { retryNodesSchema } from './migrations/0039-retry-nodes.js';
+import { revisionOutputJudgingSchema } from './migrations/0041-revision-output-judging.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -74,6 +75,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0036-node-quarantine': nodeQuarantineSchema(open.dialect),
     '0037-fair-share': fairShareSchema(open.dialect),
     '0039-retry-nodes': retryNodesSchema(open.dialect),
+    '0041-revision-output-judging': revisionOutputJudgingSchema(open.dialect),
   };
 }
 

@@ -78,6 +78,8 @@ export interface JobTypeRevisionsTable {
   definition_json: string;
   manifest_json: string | null;
   created_at: number;
+  /** 1 when each finish of its jobs has its outputs judged: a manifest or a required output. */
+  judges_outputs: number;
 }
 
 export interface ErrorsTable {

@@ -93,9 +93,9 @@ export interface CompletedExecution {
 /**
  * PostgreSQL, in the write lane: the fast path of a group of finishes in one statement. It
  * locks the reported executions that are still live, of the node that reports them, with
- * their lease, of jobs whose outputs need no judging (no Seed manifest, no declared output:
- * a definition that names a `"pattern"` anywhere is taken to declare one, and the one-report
- * path judges it exactly), and records their success as
+ * their lease, of jobs whose outputs need no judging (the revision's `judges_outputs`,
+ * migration 0041: it replaced a search of each finished task's definition text for
+ * `"pattern"`), and records their success as
  * completeExecutionsOfJob does but for the job's counters, which the lane moves at the end of
  * its transaction with its claims' (LaneEnd); any other report is left alone for the caller's
  * one-report path, which reads it again. Those tests were made in JavaScript on rows read by
@@ -164,7 +164,7 @@ const COMPLETE_LIVE_BUT_COUNTERS = compiledQuery(
         and not exists (
           select 1 from jobs j join job_type_revisions jr on jr.id = j.job_type_rev_id
           where j.id = e.job_id
-            and (jr.manifest_json is not null or strpos(jr.definition_json, '"pattern"') > 0))
+            and jr.judges_outputs = 1)
       order by e.id
       for update of e
     ), x as (

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { detectCpus, detectDisk, detectGpus, detectMem } from './machine.js';
-import { Worker, type WorkerOptions } from './worker.js';
+import type { WorkerOptions } from './worker.js';
 
 const number = (name: string) => (raw: string) => {
   const n = Number(raw);
@@ -192,6 +192,8 @@ export function registerWorkerCommand(program: Command): void {
         telemetryMs: flags.telemetrySeconds > 0 ? Math.max(flags.telemetrySeconds, 5) * 1000 : 0,
         log,
       };
+      // Loaded here, not at the top: see the note on lazy imports in src/cli/main.ts.
+      const { Worker } = await import('./worker.js');
       const worker = new Worker(options);
       let stopping = false;
       const stop = (signal: string): void => {

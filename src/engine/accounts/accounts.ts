@@ -1,6 +1,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DroverError, invalid } from '../../domain/errors.js';
+import { ROLES, type Role } from '../../domain/roles.js';
 import type { Executor } from '../../store/database.js';
 import type { UserRow } from '../../store/schema.js';
 import {
@@ -17,8 +18,7 @@ import {
 } from '../../store/users.js';
 import type { EngineContext } from '../context.js';
 
-export const ROLES = ['admin', 'user', 'node'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 export interface Principal {
   id: number;

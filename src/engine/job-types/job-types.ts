@@ -3,6 +3,7 @@ import { DroverError, notFound } from '../../domain/errors.js';
 import {
   checkName,
   normaliseDefinition,
+  requiredFileOutputs,
   type DefinitionInput,
   type JobTypeDefinition,
 } from '../../domain/job-type-definition.js';
@@ -56,7 +57,16 @@ export async function createJobType(ctx: EngineContext, spec: JobTypeSpec): Prom
       created_at: now,
       last_modified: now,
     });
-    await insertRevision(tx, id, 1, JSON.stringify(definition), manifestJson(spec.manifest), now);
+    const manifest = manifestJson(spec.manifest);
+    await insertRevision(
+      tx,
+      id,
+      1,
+      JSON.stringify(definition),
+      manifest,
+      now,
+      judges(manifest, definition),
+    );
     emit({ type: 'job-type.changed', jobTypeId: id });
     return (await findJobType(tx, id))!;
   });
@@ -76,13 +86,15 @@ export async function reviseJobType(
     const definition = normaliseDefinition({ ...base, ...spec.definition });
     const now = ctx.clock();
     const next = type.latest_revision + 1;
+    const manifest = manifestJson(spec.manifest);
     await insertRevision(
       tx,
       id,
       next,
       JSON.stringify(definition),
-      manifestJson(spec.manifest),
+      manifest,
       now,
+      judges(manifest, definition),
     );
     await updateJobType(tx, id, {
       latest_revision: next,
@@ -155,4 +167,9 @@ export async function ensureBuiltinJobTypes(ctx: EngineContext): Promise<void> {
 
 function manifestJson(manifest: unknown): string | null {
   return manifest === undefined ? null : JSON.stringify(manifest);
+}
+
+/** Whether each finish of the revision's jobs has its outputs judged, one by one. */
+function judges(manifest: string | null, definition: JobTypeDefinition): boolean {
+  return manifest !== null || requiredFileOutputs(definition).length > 0;
 }

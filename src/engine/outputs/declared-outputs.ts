@@ -1,8 +1,7 @@
 import { matchesGlob } from '../../domain/glob.js';
-import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
+import { requiredFileOutputs, type JobTypeDefinition } from '../../domain/job-type-definition.js';
 import type { Executor } from '../../store/database.js';
-import { findRevisionById } from '../../store/job-types.js';
-import { findJob } from '../../store/jobs.js';
+import { revisionDocumentsOfJob } from '../../store/job-types.js';
 import { listOutputsOfExecution } from '../../store/outputs.js';
 import type { ExecutionRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
@@ -21,24 +20,33 @@ interface Declared {
   pattern: string;
 }
 
-/** The job's declared file outputs, per engine: a job's revision never changes. */
-const cache = new WeakMap<EngineContext, Map<number, Declared[]>>();
+/** How a job's finished tasks have their outputs judged. */
+export interface OutputRules {
+  /** A Seed job: its manifest's rules (formats/seed) judge each finish. */
+  manifest: boolean;
+  /** The declared file outputs of any other job; none for a Seed job. */
+  declared: Declared[];
+}
 
-export async function declaredOutputs(
+/**
+ * Per engine, since a job's revision never changes; one read per job (the batched finish
+ * path asked for the manifest and the definition separately, three reads per job before).
+ */
+const cache = new WeakMap<EngineContext, Map<number, OutputRules>>();
+
+export async function outputRulesOf(
   ctx: EngineContext,
   db: Executor,
   jobId: number,
-): Promise<Declared[]> {
+): Promise<OutputRules> {
   let byJob = cache.get(ctx);
   if (!byJob) cache.set(ctx, (byJob = new Map()));
   return (await readOnce(byJob, jobId, async () => {
-    const job = await findJob(db, jobId);
-    const revision = job ? await findRevisionById(db, job.job_type_rev_id) : undefined;
-    if (!revision || revision.manifest_json !== null) return [];
+    const revision = await revisionDocumentsOfJob(db, jobId);
+    if (!revision) return { manifest: false, declared: [] };
+    if (revision.manifest_json !== null) return { manifest: true, declared: [] };
     const definition = JSON.parse(revision.definition_json) as JobTypeDefinition;
-    return (definition.outputs ?? [])
-      .filter((o) => o.pattern !== undefined && o.required !== false)
-      .map((o) => ({ name: o.name, pattern: o.pattern! }));
+    return { manifest: false, declared: requiredFileOutputs(definition) };
   }))!;
 }
 
@@ -48,7 +56,7 @@ export async function checkDeclaredOutputs(
   tx: Executor,
   execution: ExecutionRow,
 ): Promise<OutputFailure | undefined> {
-  const declared = await declaredOutputs(ctx, tx, execution.job_id);
+  const { declared } = await outputRulesOf(ctx, tx, execution.job_id);
   if (declared.length === 0) return undefined;
   const uploaded = await listOutputsOfExecution(tx, execution.id);
   for (const d of declared) {
