@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WaitQueue, wakeFor } from '../../src/engine/dispatch/wait-queue.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
-import { setPool } from '../../src/engine/pools/pools.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { setPool } from '../../src/engine/pools/pools.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 

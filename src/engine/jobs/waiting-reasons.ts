@@ -15,8 +15,8 @@ import {
 import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { freeCapacity, tasksThatFit, type FreeCapacity } from '../../store/node-capacity.js';
 import { activeNodes } from '../../store/nodes.js';
-import type { JobRow, NodeRow } from '../../store/schema.js';
 import { pinText, queuedPinsOf } from '../../store/retry-pins.js';
+import type { JobRow, NodeRow } from '../../store/schema.js';
 import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
