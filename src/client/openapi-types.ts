@@ -2441,14 +2441,16 @@ export interface paths {
                 mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
                 seconds?: number;
               };
-              /** @description By exit code and error category, whether a failed task is retried, on any node or another one (the failing node is blocked from the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules) */
+              /** @description By exit code and error category, whether a failed task is retried, where (node ANY: any node; SAME: only the node that failed it, while that node could take the job, for sameNodeTries tries; OTHER: any node but that one, unless no other could take the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules) */
               retryRules?: {
                 categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
                 exitCodes?: number[];
                 maxTries?: number;
                 /** @enum {string} */
-                node?: 'ANY' | 'OTHER';
+                node?: 'ANY' | 'SAME' | 'OTHER';
                 retry: boolean;
+                /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+                sameNodeTries?: number;
               }[];
               taskTimeout?: number;
             };
@@ -3037,14 +3039,16 @@ export interface paths {
                 mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
                 seconds?: number;
               };
-              /** @description By exit code and error category, whether a failed task is retried, on any node or another one (the failing node is blocked from the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules) */
+              /** @description By exit code and error category, whether a failed task is retried, where (node ANY: any node; SAME: only the node that failed it, while that node could take the job, for sameNodeTries tries; OTHER: any node but that one, unless no other could take the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules) */
               retryRules?: {
                 categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
                 exitCodes?: number[];
                 maxTries?: number;
                 /** @enum {string} */
-                node?: 'ANY' | 'OTHER';
+                node?: 'ANY' | 'SAME' | 'OTHER';
                 retry: boolean;
+                /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+                sameNodeTries?: number;
               }[];
               taskTimeout?: number;
             };
@@ -3521,6 +3525,17 @@ export interface paths {
               mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
               seconds?: number;
             };
+            /** @description By exit code and error category, whether a failed task is retried, where (node ANY: any node; SAME: only the node that failed it, while that node could take the job, for sameNodeTries tries; OTHER: any node but that one, unless no other could take the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules) */
+            retryRules?: {
+              categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
+              exitCodes?: number[];
+              maxTries?: number;
+              /** @enum {string} */
+              node?: 'ANY' | 'SAME' | 'OTHER';
+              retry: boolean;
+              /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+              sameNodeTries?: number;
+            }[];
             /** @description When the job may run. At a start the job is released (PENDING on SCHEDULE) or resumed (if its schedule suspended it); at a stop a QUEUED or RUNNING job is suspended, running tasks stopped, until the next start. A job suspended or pended by hand is left alone. Ended jobs follow no schedule. */
             schedule?: {
               /** @description custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend */
@@ -3707,6 +3722,19 @@ export interface paths {
                 mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
                 seconds: number;
               };
+              /** @description The job's own retry rules, which replace its type's; null: its type's (docs/scheduling.md#retry-rules) */
+              retryRules:
+                | {
+                    categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
+                    exitCodes?: number[];
+                    maxTries?: number;
+                    /** @enum {string} */
+                    node?: 'ANY' | 'SAME' | 'OTHER';
+                    retry: boolean;
+                    /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+                    sameNodeTries?: number;
+                  }[]
+                | (never | null);
               /** @description When the job may run. At a start the job is released (PENDING on SCHEDULE) or resumed (if its schedule suspended it); at a stop a QUEUED or RUNNING job is suspended, running tasks stopped, until the next start. A job suspended or pended by hand is left alone. Ended jobs follow no schedule. */
               schedule: {
                 /** @description custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend */
@@ -4023,6 +4051,19 @@ export interface paths {
                 mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
                 seconds: number;
               };
+              /** @description The job's own retry rules, which replace its type's; null: its type's (docs/scheduling.md#retry-rules) */
+              retryRules:
+                | {
+                    categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
+                    exitCodes?: number[];
+                    maxTries?: number;
+                    /** @enum {string} */
+                    node?: 'ANY' | 'SAME' | 'OTHER';
+                    retry: boolean;
+                    /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+                    sameNodeTries?: number;
+                  }[]
+                | (never | null);
               /** @description When the job may run. At a start the job is released (PENDING on SCHEDULE) or resumed (if its schedule suspended it); at a stop a QUEUED or RUNNING job is suspended, running tasks stopped, until the next start. A job suspended or pended by hand is left alone. Ended jobs follow no schedule. */
               schedule: {
                 /** @description custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend */
@@ -4374,6 +4415,19 @@ export interface paths {
               mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
               seconds?: number;
             };
+            /** @description Replaces the job's own retry rules from its next failure on; [] for none; null: its type's again */
+            retryRules?:
+              | {
+                  categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
+                  exitCodes?: number[];
+                  maxTries?: number;
+                  /** @enum {string} */
+                  node?: 'ANY' | 'SAME' | 'OTHER';
+                  retry: boolean;
+                  /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+                  sameNodeTries?: number;
+                }[]
+              | (never | null);
             /** @description Replaces the schedule (null removes it). The job goes where the new schedule says it should be now: PENDING on SCHEDULE released or a job the schedule suspended resumed if the window is open; if it is closed, a QUEUED job none of whose tasks started waits PENDING on SCHEDULE and a QUEUED or RUNNING one is suspended. A job suspended or pended by hand keeps its state. */
             schedule?:
               | {
@@ -4547,6 +4601,19 @@ export interface paths {
                 mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
                 seconds: number;
               };
+              /** @description The job's own retry rules, which replace its type's; null: its type's (docs/scheduling.md#retry-rules) */
+              retryRules:
+                | {
+                    categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
+                    exitCodes?: number[];
+                    maxTries?: number;
+                    /** @enum {string} */
+                    node?: 'ANY' | 'SAME' | 'OTHER';
+                    retry: boolean;
+                    /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+                    sameNodeTries?: number;
+                  }[]
+                | (never | null);
               /** @description When the job may run. At a start the job is released (PENDING on SCHEDULE) or resumed (if its schedule suspended it); at a stop a QUEUED or RUNNING job is suspended, running tasks stopped, until the next start. A job suspended or pended by hand is left alone. Ended jobs follow no schedule. */
               schedule: {
                 /** @description custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend */
@@ -4876,6 +4943,19 @@ export interface paths {
                 mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
                 seconds: number;
               };
+              /** @description The job's own retry rules, which replace its type's; null: its type's (docs/scheduling.md#retry-rules) */
+              retryRules:
+                | {
+                    categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
+                    exitCodes?: number[];
+                    maxTries?: number;
+                    /** @enum {string} */
+                    node?: 'ANY' | 'SAME' | 'OTHER';
+                    retry: boolean;
+                    /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+                    sameNodeTries?: number;
+                  }[]
+                | (never | null);
               /** @description When the job may run. At a start the job is released (PENDING on SCHEDULE) or resumed (if its schedule suspended it); at a stop a QUEUED or RUNNING job is suspended, running tasks stopped, until the next start. A job suspended or pended by hand is left alone. Ended jobs follow no schedule. */
               schedule: {
                 /** @description custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend */
@@ -11603,6 +11683,19 @@ export interface components {
         mode: 'NONE' | 'FIXED' | 'EXPONENTIAL';
         seconds: number;
       };
+      /** @description The job's own retry rules, which replace its type's; null: its type's (docs/scheduling.md#retry-rules) */
+      retryRules:
+        | {
+            categories?: ('SYSTEM' | 'DATA' | 'ALGORITHM')[];
+            exitCodes?: number[];
+            maxTries?: number;
+            /** @enum {string} */
+            node?: 'ANY' | 'SAME' | 'OTHER';
+            retry: boolean;
+            /** @description node SAME only: tries on the failing node (the failed one included) before retries go to any node; default 2 */
+            sameNodeTries?: number;
+          }[]
+        | (never | null);
       /** @description When the job may run. At a start the job is released (PENDING on SCHEDULE) or resumed (if its schedule suspended it); at a stop a QUEUED or RUNNING job is suspended, running tasks stopped, until the next start. A job suspended or pended by hand is left alone. Ended jobs follow no schedule. */
       schedule: {
         /** @description custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend */

@@ -3,15 +3,20 @@ import { invalid } from './errors.js';
 import { JOB_BOUNDS } from './job-bounds.js';
 
 /*
- * Retry rules (docs/scheduling.md#retry-rules): a job type says, by the failure's exit code
- * and error category, whether a failed task is tried again, on any node or only on another
- * one, and how many tries such failures allow. The first rule that matches decides; a
- * failure no rule matches follows the error's own `shouldBeRetried` and the job's maxTries.
+ * Retry rules (docs/scheduling.md#retry-rules): a job type (or a job, replacing its type's)
+ * says, by the failure's exit code and error category, whether a failed task is tried again,
+ * on any node, the same one or another one, and how many tries such failures allow. The
+ * first rule that matches decides; a failure no rule matches follows the error's own
+ * `shouldBeRetried` and the job's maxTries.
  */
 
 export const ERROR_CATEGORIES: readonly ErrorCategory[] = ['SYSTEM', 'DATA', 'ALGORITHM'];
 export const MAX_RETRY_RULES = 32;
 export const MAX_RULE_EXIT_CODES = 64;
+export const RETRY_NODES = ['ANY', 'SAME', 'OTHER'] as const;
+export type RetryNode = (typeof RETRY_NODES)[number];
+/** SAME without sameNodeTries: the failed try and one retry on the node, then any node. */
+export const DEFAULT_SAME_NODE_TRIES = 2;
 
 export interface RetryRule {
   /** Matches a failure with one of these exit codes; absent: any (or none). */
@@ -20,10 +25,13 @@ export interface RetryRule {
   categories?: ErrorCategory[];
   retry: boolean;
   /**
-   * ANY (default): whichever node claims it next. OTHER: the node that failed is blocked
-   * from the job (as a bad node is), so the retry runs elsewhere.
+   * ANY (default): whichever node claims it next. SAME: only the node that failed it, while
+   * that node could take the job and for `sameNodeTries` tries there. OTHER: any node but
+   * the one that failed it, unless no other could take the job (migration 0039).
    */
-  node?: 'ANY' | 'OTHER';
+  node?: RetryNode;
+  /** SAME: the most tries the task has on that node before its retries go to any node. */
+  sameNodeTries?: number;
   /** Tries in all that such failures allow (at most the job's maxTries); absent: the job's. */
   maxTries?: number;
 }
@@ -58,7 +66,7 @@ export function checkRetryRules(input: unknown): RetryRule[] {
   return input.map((raw, i) => {
     const at = `retryRules[${i}]`;
     if (!isRecord(raw)) throw invalid(`${at} must be an object`, { field: 'retryRules' });
-    const known = ['exitCodes', 'categories', 'retry', 'node', 'maxTries'];
+    const known = ['exitCodes', 'categories', 'retry', 'node', 'sameNodeTries', 'maxTries'];
     const unknown = Object.keys(raw).find((k) => !known.includes(k));
     if (unknown) {
       throw invalid(`${at}: unknown field "${unknown}"; a rule has ${known.join(', ')}`, {
@@ -97,16 +105,31 @@ export function checkRetryRules(input: unknown): RetryRule[] {
       rule.categories = [...new Set(cats as ErrorCategory[])];
     }
     if (raw.node !== undefined) {
-      if (raw.node !== 'ANY' && raw.node !== 'OTHER') {
+      if (!RETRY_NODES.includes(raw.node as RetryNode)) {
+        throw invalid(`${at}: node must be one of ${RETRY_NODES.join(', ')}`, {
+          field: 'retryRules',
+        });
+      }
+      if (!raw.retry) {
+        throw invalid(`${at}: node is only for a rule that retries`, { field: 'retryRules' });
+      }
+      rule.node = raw.node as RetryNode;
+    }
+    if (raw.sameNodeTries !== undefined) {
+      const { maximum } = JOB_BOUNDS.maxTries;
+      const n = raw.sameNodeTries;
+      if (rule.node !== 'SAME') {
+        throw invalid(`${at}: sameNodeTries is only for a rule with node SAME`, {
+          field: 'retryRules',
+        });
+      }
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 2 || n > maximum) {
         throw invalid(
-          `${at}: node must be ANY or OTHER (retrying on the same node is not offered)`,
-          {
-            field: 'retryRules',
-          },
+          `${at}: sameNodeTries must be a whole number from 2 to ${maximum} (tries on the node, the failed one included)`,
+          { field: 'retryRules' },
         );
       }
-      if (!raw.retry) throw invalid(`${at}: node is only for a rule that retries`);
-      rule.node = raw.node;
+      rule.sameNodeTries = n;
     }
     if (raw.maxTries !== undefined) {
       const { minimum, maximum } = JOB_BOUNDS.maxTries;
@@ -116,7 +139,9 @@ export function checkRetryRules(input: unknown): RetryRule[] {
           field: 'retryRules',
         });
       }
-      if (!raw.retry) throw invalid(`${at}: maxTries is only for a rule that retries`);
+      if (!raw.retry) {
+        throw invalid(`${at}: maxTries is only for a rule that retries`, { field: 'retryRules' });
+      }
       rule.maxTries = n;
     }
     return rule;

@@ -25,6 +25,8 @@ export interface DispatchableJob {
   uses_limits: number;
   /** 1: it asks cpus, memory or gpus, whose room on the node the claim counts (0035). */
   uses_capacity: number;
+  /** 1: some of its tasks are retries bound to a node (0039): read them with queuedTasksFor. */
+  pinned_retries: number;
   /** Its pool's mode (0037): the walk's order within a page depends on running counts. */
   mode: 'priority' | 'balanced' | 'weighted';
   pool: string;
@@ -65,6 +67,7 @@ export async function dispatchableJobs(
     machine_limit: Number(r.machine_limit),
     uses_limits: Number(r.uses_limits),
     uses_capacity: Number(r.uses_capacity),
+    pinned_retries: Number(r.pinned_retries),
     mode: r.mode,
     pool: r.pool,
     user_name: r.user_name,
@@ -102,12 +105,13 @@ function dispatchableJobsQuery(dialect: DialectName) {
       // The page is read in index order, as before, and ordered again by fair share
       // (migration 0037): a job of a priority pool sorts by 0, so its page keeps its order.
       return sql<DispatchableJob>`
-        select p.id, p.machine_limit, p.uses_limits, p.uses_capacity, p.pool, p.user_name,
-          coalesce(po.mode, 'priority') as mode,
+        select p.id, p.machine_limit, p.uses_limits, p.uses_capacity, p.pinned_retries,
+          p.pool, p.user_name, coalesce(po.mode, 'priority') as mode,
           case when po.mode = 'weighted' then (select s.burst from pool_shares s
             where s.pool = p.pool and s.user_name = p.user_name) end as burst
         from (select j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
-          j.created_at, j.pool, j.user_name, j.tasks_running from jobs as j ${indexed}
+          j.created_at, j.pool, j.user_name, j.tasks_running, j.pinned_retries
+          from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and (j.pool = '' or j.pool in (${list(pools)}))
           and (j.grp = '' or j.grp in (${list(groups)}))
@@ -197,6 +201,63 @@ function queuedTasksQuery(dialect: DialectName) {
 }
 
 const QUEUED_TASKS = { sqlite: queuedTasksQuery('sqlite'), postgres: queuedTasksQuery('postgres') };
+
+/**
+ * queuedTasksOf for a job with retries bound to a node (migration 0039): only the tasks
+ * open to this node. A SAME retry is open to its node, or to any once that node could not
+ * take the job (gone, disabled, offline, out of its pool, group or node list, blocked); an
+ * OTHER retry to any node but its own, or to its own once no other could take the job.
+ */
+export async function queuedTasksFor(
+  tx: Tx,
+  dialect: DialectName,
+  jobId: number,
+  nodeId: number,
+  limit: number,
+): Promise<TaskRow[]> {
+  return QUEUED_TASKS_FOR[dialect].execute(tx, jobId, nodeId, limit);
+}
+
+function queuedTasksForQuery(dialect: DialectName) {
+  return compiledQuery(
+    (_db, jobId: number, nodeId: number, limit: number) => sql<TaskRow>`
+      select t.* from tasks t
+      where t.job_id = ${jobId} and t.state = 'QUEUED' and ${openTo(dialect, nodeId)}
+      order by t.task_index limit ${limit}
+      ${sql.raw(dialect === 'postgres' ? 'for update skip locked' : '')}
+    `,
+  );
+}
+
+/** Whether task `t` (its binding to a node, if any) is open to the node. */
+export function openTo(dialect: DialectName, nodeId: number) {
+  return dialect === 'postgres'
+    ? sql<boolean>`(t.retry_node_id is null
+        or drover_retry_open(t.job_id, t.retry_node_id, t.retry_node_rule, ${nodeId}))`
+    : sql<boolean>`(t.retry_node_id is null or case when t.retry_node_rule = 'SAME'
+          then t.retry_node_id = ${nodeId}
+            or not exists (select 1 from nodes n where n.id = t.retry_node_id and ${couldTake})
+          else t.retry_node_id <> ${nodeId}
+            or not exists (select 1 from nodes n where n.id <> ${nodeId} and ${couldTake}) end)`;
+}
+
+/** SQLite: whether node `n` could take task `t`'s job at all (drover_retry_open's test). */
+const couldTake = sql`n.enabled = 1 and n.state = 'ONLINE' and exists (select 1 from jobs j
+  where j.id = t.job_id
+    and (j.pool = '' or j.pool in (select value from json_each(n.pools_json)))
+    and (j.grp = '' or j.grp in (select value from json_each(n.groups_json)))
+    and j.req_cpus <= n.cpus and j.req_mem <= n.mem and j.req_disk <= n.disk
+    and j.req_gpus <= n.gpus
+    and (j.node_list_mode = 'NONE'
+      or (j.node_list_mode = 'ALLOW') = exists (select 1 from job_node_list l
+        where l.job_id = j.id and l.node_name = n.name))
+    and not exists (select 1 from job_node_failures b
+      where b.job_id = j.id and b.node_id = n.id and b.blocked = 1))`;
+
+const QUEUED_TASKS_FOR = {
+  sqlite: queuedTasksForQuery('sqlite'),
+  postgres: queuedTasksForQuery('postgres'),
+};
 
 /** The node, and how many live executions it holds (its slots in use), in one read. */
 export async function nodeForClaim(

@@ -34,6 +34,7 @@ import { adaptiveChunksAndFrameOffsetsSchema } from './migrations/0034-adaptive-
 import { capacitySchema } from './migrations/0035-capacity.js';
 import { nodeQuarantineSchema } from './migrations/0036-node-quarantine.js';
 import { fairShareSchema } from './migrations/0037-fair-share.js';
+import { retryNodesSchema } from './migrations/0039-retry-nodes.js';
 import { nodeMembershipPinsSchema } from './migrations/0040-node-membership-pins.js';
 import { revisionOutputJudgingSchema } from './migrations/0041-revision-output-judging.js';
 
@@ -74,6 +75,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0035-capacity': capacitySchema(open.dialect),
     '0036-node-quarantine': nodeQuarantineSchema(open.dialect),
     '0037-fair-share': fairShareSchema(open.dialect),
+    '0039-retry-nodes': retryNodesSchema(open.dialect),
     '0040-node-membership-pins': nodeMembershipPinsSchema(open.dialect),
     '0041-revision-output-judging': revisionOutputJudgingSchema(open.dialect),
   };

@@ -52,6 +52,13 @@ export interface JobsTable {
   blocked_nodes: Generated<number>;
   /** How long a failed task waits before its next try (domain/retry-delay.ts); null: none. */
   retry_delay_json: string | null;
+  /** The job's own retry rules (domain/retry-rules.ts), replacing its type's; null: the type's. */
+  retry_rules_json: string | null;
+  /**
+   * 1 once a task of the job was retried bound to a node (tasks.retry_node_id): the claim then
+   * reads its tasks through the node test of migration 0039; 0: the plain task read.
+   */
+  pinned_retries: Generated<number>;
   req_cpus: number;
   req_mem: number;
   req_disk: number;
@@ -212,6 +219,10 @@ export interface TasksTable {
   last_modified: number;
   /** A failed task waiting PENDING to retry: when it is queued again (migration 0026). */
   retry_at: number | null;
+  /** The node its last failure bound its retry to or kept it from (migration 0039). */
+  retry_node_id: number | null;
+  /** SAME: only that node; OTHER: any node but that one; null: any. */
+  retry_node_rule: 'SAME' | 'OTHER' | null;
 }
 
 export interface ExecutionsTable {

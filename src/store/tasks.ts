@@ -3,7 +3,9 @@ import type { Executor } from './database.js';
 import type { Database, TaskRow, TasksTable } from './schema.js';
 
 /** A task to insert; `retry_at` is null unless given (a waiting retry, migration 0026). */
-export type NewTask = Omit<TasksTable, 'id' | 'retry_at'> & { retry_at?: number | null };
+export type NewTask = Omit<TasksTable, 'id' | 'retry_at' | 'retry_node_id' | 'retry_node_rule'> & {
+  retry_at?: number | null;
+};
 
 // SQLite binds at most 32766 parameters per statement; 14 columns × 1000 rows stays well under.
 const INSERT_BATCH = 1000;

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
-import { expectError, expectStatus, submit } from './support.js';
+import { expectError, expectStatus, getJob, submit } from './support.js';
 
-/* A job's retry delay through the native API: given at submit, shown, changed, checked. */
+/*
+ * A job's retry delay and its own retry rules through the native API: given at submit,
+ * shown, changed, checked.
+ */
 
 for (const database of TEST_DATABASES) {
-  describe(`retry delay API (${database.name})`, () => {
+  describe(`retry delay and rules API (${database.name})`, () => {
     let t: TestServer;
     before(async () => {
       t = await startTestServer(database);
@@ -55,6 +58,46 @@ for (const database of TEST_DATABASES) {
           400,
           'VALIDATION',
         );
+      }
+    });
+
+    it("takes a job's own retry rules at submit, shows and changes them, and refuses bad ones with the reason", async () => {
+      const rules = [
+        { exitCodes: [4], retry: true, node: 'SAME', sameNodeTries: 3 },
+        { categories: ['SYSTEM'], retry: true, node: 'OTHER', maxTries: 5 },
+        { exitCodes: [3], retry: false },
+      ];
+      const job = await submit(t, { retryRules: rules });
+      assert.deepEqual(job.retryRules, rules);
+      assert.deepEqual((await getJob(t, job.id)).retryRules, rules);
+      assert.equal((await submit(t, {})).retryRules, null, "none of its own: its type's");
+      const patch = async (retryRules: unknown) =>
+        expectStatus(await t.request('PATCH', `/api/v1/jobs/${job.id}`, { retryRules }), 200).body;
+      assert.deepEqual((await patch([])).retryRules, []);
+      assert.equal((await patch(null)).retryRules, null);
+      for (const [retryRules, reason] of [
+        [
+          [{ retry: true, node: 'OTHER', sameNodeTries: 2 }],
+          /sameNodeTries is only for a rule with node SAME/,
+        ],
+        [[{ retry: false, node: 'SAME' }], /node is only for a rule that retries/],
+        [[{ retry: false, maxTries: 2 }], /maxTries is only for a rule that retries/],
+        [[{ retry: true, node: 'NEAR' }], /node/],
+        [[{ retry: true, sameNodeTries: 1, node: 'SAME' }], /sameNodeTries/],
+        [[{ retry: true, when: 'later' }], /when|additional/],
+        [Array.from({ length: 33 }, () => ({ retry: true })), /32/],
+      ] as const) {
+        const res = expectError(
+          await t.request('POST', '/api/v1/jobs', {
+            type: 'command-line',
+            parameters: { executable: 'echo' },
+            retryRules,
+          }),
+          400,
+          'VALIDATION',
+          JSON.stringify(retryRules),
+        );
+        assert.match(res.body.message, reason);
       }
     });
   });

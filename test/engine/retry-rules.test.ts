@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failReportedExecution } from '../../src/engine/executions/execution-reports.js';
 import { createJobType } from '../../src/engine/job-types/job-types.js';
-import { jobNodeFailures } from '../../src/engine/jobs/bad-nodes.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { findTask } from '../../src/store/tasks.js';
@@ -10,7 +9,8 @@ import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 
 /*
  * Retry rules (docs/scheduling.md#retry-rules): a job type's rules decide, by exit code and
- * error category, whether a failed task is retried, on another node, and how many times.
+ * error category, whether a failed task is retried, on another node, and how many times
+ * (retry-nodes.test.ts: the same node, the fallbacks, and a job's own rules).
  */
 
 for (const database of TEST_DATABASES) {
@@ -44,14 +44,11 @@ for (const database of TEST_DATABASES) {
           return (await findTask(ctx.db, got!.execution.task_id))!;
         };
 
-        // Exit 4: retried, but never again on the node that failed it.
+        // Exit 4: retried, but not on the node that failed it while another could take it.
         const other = await submitJob(ctx, { type: 'render', user: 'alice', badNodeFailures: 0 });
         const retried = await failOn(n1, other, 4);
         assert.equal(retried.state, 'QUEUED');
-        assert.deepEqual(
-          (await jobNodeFailures(ctx, other)).map((b) => [b.nodeId, b.blocked]),
-          [[n1, true]],
-        );
+        assert.deepEqual([retried.retry_node_id, retried.retry_node_rule], [n1, 'OTHER']);
         assert.equal(await t.engine.dispatcher.tryAcquire(n1), undefined, 'not on n1 again');
         assert.equal((await t.engine.dispatcher.tryAcquire(n2))?.execution.task_id, retried.id);
 
@@ -90,7 +87,8 @@ for (const database of TEST_DATABASES) {
       try {
         for (const [retryRules, reason] of [
           [[{ exitCodes: [1] }], /retry must be true or false/],
-          [[{ retry: true, node: 'SAME' }], /node must be ANY or OTHER/],
+          [[{ retry: true, node: 'ELSEWHERE' }], /node must be one of ANY, SAME, OTHER/],
+          [[{ retry: true, node: 'SAME', sameNodeTries: 1 }], /sameNodeTries must be/],
           [[{ retry: false, maxTries: 2 }], /maxTries is only for a rule that retries/],
           [[{ retry: true, exitCodes: [] }], /exitCodes must be 1 to 64/],
           [[{ retry: true, categories: ['BAD'] }], /categories must name/],

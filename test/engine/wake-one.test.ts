@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { WaitQueue, wakeFor } from '../../src/engine/dispatch/wait-queue.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { setPool } from '../../src/engine/pools/pools.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -50,6 +51,7 @@ describe('wait queue', () => {
       { count: 7 },
     );
     assert.equal(wakeFor({ type: 'log.appended', jobId: 1, executionId: 1, lines: 3 }), null);
+    assert.equal(wakeFor({ type: 'pool.changed', name: 'farm' }), 'all');
     assert.equal(wakeFor({ type: 'job.state', jobId: 1, from: 'QUEUED', to: 'RUNNING' }), null);
     assert.equal(wakeFor({ type: 'job.state', jobId: 1, from: 'SUSPENDED', to: 'QUEUED' }), 'all');
     assert.deepEqual(
@@ -117,6 +119,33 @@ for (const database of TEST_DATABASES) {
         assert.equal(got.job.pool, 'render');
         dispatcher.close();
         assert.equal(await first, undefined);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it("a pool's burst limit raised wakes the nodes waiting for it, not at their next poll", async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        let registered = 0;
+        ctx.bus.subscribe((e) => void (e.type === 'node.state' && registered++));
+        const shares = (burst: number) => [{ user: 'alice', share: 1, burst }];
+        await setPool(ctx, 'farm', { mode: 'weighted', shares: shares(1) });
+        const n1 = await registerNode(ctx, { name: 'n1', pools: ['farm'] });
+        const n2 = await registerNode(ctx, { name: 'n2', pools: ['farm'] });
+        await eventually(() => assert.equal(registered, 2));
+        await submitJob(ctx, spec('1-2', 'farm'));
+        assert.ok(await dispatcher.tryAcquire(n1.id), 'alice runs one task, her burst limit');
+        const stop = new AbortController();
+        const waiting = dispatcher.acquire(n2.id, 60_000, stop.signal);
+        await eventually(() => assert.equal(dispatcher.parked, 1, 'n2 waits: alice is at her cap'));
+        await setPool(ctx, 'farm', { mode: 'weighted', shares: shares(2) });
+        // Far below the wait, far above a wake: without one, n2 would sit out its minute.
+        const timer = setTimeout(() => stop.abort(), 10_000);
+        const got = await waiting;
+        clearTimeout(timer);
+        assert.ok(got, 'n2 was woken by the change and took the second task');
       } finally {
         await t.close();
       }

@@ -33,6 +33,7 @@ import {
   Job,
   MachineLimitRelease,
   RetryDelayInput,
+  RetryRules,
   Resources,
   OnDependencyFailure,
   Schedule,
@@ -88,6 +89,7 @@ const SubmitBody = Type.Object(
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
     retryDelay: Type.Optional(RetryDelayInput),
+    retryRules: Type.Optional(RetryRules),
     badNodeFailures: Type.Optional(
       Type.Integer({
         ...JOB_BOUNDS.badNodeFailures,
@@ -174,6 +176,12 @@ const UpdateBody = Type.Object(
     ),
     maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
     retryDelay: Type.Optional(RetryDelayInput),
+    retryRules: Type.Optional(
+      Type.Union([RetryRules, Type.Null()], {
+        description:
+          "Replaces the job's own retry rules from its next failure on; [] for none; null: its type's again",
+      }),
+    ),
     badNodeFailures: Type.Optional(
       Type.Integer({
         ...JOB_BOUNDS.badNodeFailures,

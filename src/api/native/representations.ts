@@ -5,6 +5,7 @@ import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import { nodeStatus } from '../../domain/node-status.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
 import { storedRetryDelay } from '../../domain/retry-delay.js';
+import type { RetryRule } from '../../domain/retry-rules.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Execution, Job, JobType, Node, Schedule, Task } from './schemas.js';
@@ -50,6 +51,8 @@ export function jobJson(
     badNodeFailures: row.bad_node_failures,
     blockedNodes: row.blocked_nodes,
     retryDelay: storedRetryDelay(row.retry_delay_json),
+    retryRules:
+      row.retry_rules_json === null ? null : (JSON.parse(row.retry_rules_json) as RetryRule[]),
     nodeList: { mode: row.node_list_mode, ...(extra.nodes ? { nodes: extra.nodes } : {}) },
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
     ...(extra.limits ? { limits: extra.limits } : {}),

@@ -8,6 +8,12 @@ import {
   MAX_RETRY_DELAY_SECONDS,
   RETRY_DELAY_MODES,
 } from '../../domain/retry-delay.js';
+import {
+  DEFAULT_SAME_NODE_TRIES,
+  MAX_RETRY_RULES,
+  MAX_RULE_EXIT_CODES,
+  RETRY_NODES,
+} from '../../domain/retry-rules.js';
 import { LatestTelemetry } from './telemetry-schemas.js';
 
 /*
@@ -122,6 +128,35 @@ export const beforePaging = {
 
 export const JobState = StringEnum(JOB_STATES);
 export const TaskState = JobState;
+
+/** One retry rule (domain/retry-rules.ts checks the rest). */
+export const RetryRule = Type.Object(
+  {
+    exitCodes: Type.Optional(
+      Type.Array(Type.Integer(), { minItems: 1, maxItems: MAX_RULE_EXIT_CODES }),
+    ),
+    categories: Type.Optional(
+      Type.Array(StringEnum(['SYSTEM', 'DATA', 'ALGORITHM']), { minItems: 1, maxItems: 3 }),
+    ),
+    retry: Type.Boolean(),
+    node: Type.Optional(StringEnum(RETRY_NODES)),
+    sameNodeTries: Type.Optional(
+      Type.Integer({
+        minimum: 2,
+        maximum: JOB_BOUNDS.maxTries.maximum,
+        description: `node SAME only: tries on the failing node (the failed one included) before retries go to any node; default ${DEFAULT_SAME_NODE_TRIES}`,
+      }),
+    ),
+    maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
+  },
+  { additionalProperties: false },
+);
+
+export const RetryRules = Type.Array(RetryRule, {
+  maxItems: MAX_RETRY_RULES,
+  description:
+    'By exit code and error category, whether a failed task is retried, where (node ANY: any node; SAME: only the node that failed it, while that node could take the job, for sameNodeTries tries; OTHER: any node but that one, unless no other could take the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules)',
+});
 
 /** A retry delay as a request gives it (domain/retry-delay.ts checks the rest). */
 export const RetryDelayInput = Type.Object(
@@ -278,6 +313,10 @@ export const Job = Type.Object(
       },
       { description: 'How long a failed task waits before its next try (docs/scheduling.md)' },
     ),
+    retryRules: Type.Union([RetryRules, Type.Null()], {
+      description:
+        "The job's own retry rules, which replace its type's; null: its type's (docs/scheduling.md#retry-rules)",
+    }),
     blockedNodes: Type.Integer({
       description: 'Nodes blocked from the job (GET /api/v1/jobs/:id/node-failures)',
     }),
@@ -492,27 +531,7 @@ export const JobTypeDefinition = Type.Object({
   taskTimeout: Type.Optional(Type.Integer(JOB_BOUNDS.taskTimeout)),
   maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
   retryDelay: Type.Optional(RetryDelayInput),
-  retryRules: Type.Optional(
-    Type.Array(
-      Type.Object(
-        {
-          exitCodes: Type.Optional(Type.Array(Type.Integer(), { minItems: 1, maxItems: 64 })),
-          categories: Type.Optional(
-            Type.Array(StringEnum(['SYSTEM', 'DATA', 'ALGORITHM']), { minItems: 1, maxItems: 3 }),
-          ),
-          retry: Type.Boolean(),
-          node: Type.Optional(StringEnum(['ANY', 'OTHER'])),
-          maxTries: Type.Optional(Type.Integer(JOB_BOUNDS.maxTries)),
-        },
-        { additionalProperties: false },
-      ),
-      {
-        maxItems: 32,
-        description:
-          'By exit code and error category, whether a failed task is retried, on any node or another one (the failing node is blocked from the job), and how many tries such failures allow; the first rule that matches decides (docs/scheduling.md#retry-rules)',
-      },
-    ),
-  ),
+  retryRules: Type.Optional(RetryRules),
   priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
   progressPattern: Type.Optional(Type.String()),
   env: Type.Optional(Type.Record(Type.String(), Type.String())),

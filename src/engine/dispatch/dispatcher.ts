@@ -1,5 +1,10 @@
 import { notFound } from '../../domain/errors.js';
-import { dispatchableJobs, nodeForClaim, queuedTasksOf } from '../../store/claim-looks.js';
+import {
+  dispatchableJobs,
+  nodeForClaim,
+  queuedTasksFor,
+  queuedTasksOf,
+} from '../../store/claim-looks.js';
 import type { Tx } from '../../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../../store/executions.js';
 import { lockJob } from '../../store/jobs.js';
@@ -272,10 +277,14 @@ export class Dispatcher {
             : await capacityRoom(tx, node, candidate.id);
         if (capacity) room = Math.min(room, capacity.room);
         if (room <= 0) continue;
-        const tasks = await queuedTasksOf(tx, ctx.dialect, candidate.id, room);
+        const tasks =
+          candidate.pinned_retries === 0
+            ? await queuedTasksOf(tx, ctx.dialect, candidate.id, room)
+            : await queuedTasksFor(tx, ctx.dialect, candidate.id, nodeId, room);
         if (tasks.length === 0) {
           // A reused look may name a job that an earlier claim of this transaction drained.
-          if (!reused) look.contended = true;
+          // A job whose queued tasks are retries bound elsewhere has nothing for this node.
+          if (!reused && candidate.pinned_retries === 0) look.contended = true;
           continue;
         }
         const claimed = await dispatchTasks(ctx, tx, emit, candidate.id, tasks, nodeId, {

@@ -12,6 +12,7 @@ import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { capacityRoom, tryNodeClaimLock } from '../../store/node-capacity.js';
 import { findNode, updateNode } from '../../store/nodes.js';
 import { findOutput, insertOutput, type OutputRow } from '../../store/outputs.js';
+import { queuedOpenTo } from '../../store/retry-pins.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
 import { tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
@@ -86,6 +87,12 @@ export async function claimSingleTaskJob(
       return {
         kind: 'refused',
         reason: `node ${nodeId} failed job ${jobId} and is blocked from it`,
+      };
+    }
+    if (job.pinned_retries !== 0 && (await queuedOpenTo(tx, ctx.dialect, jobId, nodeId)) === 0) {
+      return {
+        kind: 'refused',
+        reason: `the task of job ${jobId} is a retry that a retry rule keeps for another node`,
       };
     }
     const node = await findNode(tx, nodeId);

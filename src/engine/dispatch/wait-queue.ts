@@ -23,7 +23,9 @@ export function wakeFor(event: DroverEvent): { count: number } | { node: number 
     case 'job.updated':
     case 'job.undeleted':
     case 'limit.changed':
-      // Pool, priority, limits or the node list changed: who may run what is anyone's guess.
+    case 'pool.changed':
+      // Pool, priority, limits, a pool's burst limits or the node list changed: who may run
+      // what is anyone's guess.
       return 'all';
     case 'execution.state':
       // An ended execution frees a slot of its node, and room under its job's machine limit.

@@ -45,6 +45,8 @@ export type DroverEvent =
   | { type: 'job-type.changed'; jobTypeId: number }
   /** A limit was made, changed or deleted: jobs naming it may run now, or no longer. */
   | { type: 'limit.changed'; name: string }
+  /** A pool's mode or shares were set or forgotten: a burst limit may have room now. */
+  | { type: 'pool.changed'; name: string }
   /** A request that changed (or tried to change) a job was written to the audit trail. */
   | { type: 'audit.recorded'; jobId: number; auditId: number }
   /** An event wrote `count` notifications to the outbox: deliverers look now. */

@@ -3,13 +3,14 @@ import { invalid } from '../../domain/errors.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
 import type { JobTypeDefinition } from '../../domain/job-type-definition.js';
 import { retryDelayMs, storedRetryDelay } from '../../domain/retry-delay.js';
-import { matchingRule } from '../../domain/retry-rules.js';
+import { DEFAULT_SAME_NODE_TRIES, matchingRule, type RetryRule } from '../../domain/retry-rules.js';
 import type { Tx } from '../../store/database.js';
 import { findError } from '../../store/error-catalog.js';
 import { findJobTypeErrorByExitCode } from '../../store/job-type-errors.js';
 import { findJobType, findRevisionById } from '../../store/job-types.js';
 import { countNodeFailure } from '../../store/node-blocks.js';
-import type { ErrorRow, ExecutionRow } from '../../store/schema.js';
+import { failuresOnNode, markPinnedRetries } from '../../store/retry-pins.js';
+import type { ErrorRow, ExecutionRow, JobRow, TasksTable } from '../../store/schema.js';
 import { findTask } from '../../store/tasks.js';
 import type { Emit, EngineContext } from '../context.js';
 import { lockedJob } from '../jobs/job-actions.js';
@@ -20,8 +21,9 @@ import { settleJob } from '../tasks/task-actions.js';
 /*
  * How an execution that did not succeed ends, and what becomes of its task: the error it is
  * recorded with (named by the node, mapped from its exit code by the job type, or the
- * category's default), then a retry while tries remain and the job type's retry rules (or,
- * when none matches, the error) allow it, else the task fails and so does its job. The node's reports (execution-reports.ts), the reaper and
+ * category's default), then a retry while tries remain and the job's retry rules (its own,
+ * else its type's; or, when none matches, the error) allow it, on the node a rule names,
+ * else the task fails and so does its job. The node's reports (execution-reports.ts), the reaper and
  * timeouts all end failures here, so here each failure counts against its node, which
  * past the job's bad-node count stops taking the job (store/node-blocks.ts).
  */
@@ -72,17 +74,12 @@ export async function failExecution(
     timed_out: failure.timedOut || execution.timed_out === 1 ? 1 : 0,
     ...(failure.usage ? usageColumns(failure.usage) : {}),
   });
-  // The job type's retry rules (domain/retry-rules.ts): the first that matches decides.
-  const revision = await findRevisionById(tx, job.job_type_rev_id);
-  const rules = revision
-    ? (JSON.parse(revision.definition_json) as JobTypeDefinition).retryRules
-    : undefined;
-  const rule = matchingRule(rules, {
+  // The job's retry rules, else its type's (domain/retry-rules.ts): the first that matches decides.
+  const rule = matchingRule(await retryRulesOf(tx, job), {
     exitCode: failure.exitCode ?? null,
     category: error.category,
   });
-  // A rule retrying on another node blocks the failing node from the job at once.
-  const threshold = rule?.node === 'OTHER' ? 1 : job.bad_node_failures;
+  const threshold = job.bad_node_failures;
   if (
     threshold > 0 &&
     (await countNodeFailure(tx, job.id, execution.node_id, threshold, ctx.clock()))
@@ -97,14 +94,22 @@ export async function failExecution(
   const maxTries = Math.min(job.max_tries, rule?.maxTries ?? job.max_tries);
   const delay = retryDelayMs(storedRetryDelay(job.retry_delay_json), tries);
   const retried = tries < maxTries && retryable;
+  const pin = retried ? await retryPin(tx, job, rule, execution) : NO_PIN;
+  if (pin.retry_node_id !== null && job.pinned_retries === 0) await markPinnedRetries(tx, job.id);
+  // A job that never bound a retry has no binding to clear: its failures write what they did.
+  const pinPatch = job.pinned_retries === 0 && pin.retry_node_id === null ? {} : pin;
   if (retried && delay > 0) {
     // It waits PENDING until the reaper queues it again (tasks/retry-release.ts).
     await moveTasks(ctx, tx, emit, job.id, [task], 'pend', {
       tries,
       retry_at: ctx.clock() + delay,
+      ...pinPatch,
     });
   } else {
-    await moveTasks(ctx, tx, emit, job.id, [task], retried ? 'retry' : 'fail', { tries });
+    await moveTasks(ctx, tx, emit, job.id, [task], retried ? 'retry' : 'fail', {
+      tries,
+      ...pinPatch,
+    });
   }
   await enqueueTaskFailureNotifications(
     tx,
@@ -120,6 +125,35 @@ export async function failExecution(
     ctx.clock(),
   );
   await settleJob(ctx, tx, emit, job, { error_name: error.name, error_message: message });
+}
+
+type RetryPin = Pick<TasksTable, 'retry_node_id' | 'retry_node_rule'>;
+const NO_PIN: RetryPin = { retry_node_id: null, retry_node_rule: null };
+
+async function retryRulesOf(tx: Tx, job: JobRow): Promise<RetryRule[] | undefined> {
+  if (job.retry_rules_json !== null) return JSON.parse(job.retry_rules_json) as RetryRule[];
+  const revision = await findRevisionById(tx, job.job_type_rev_id);
+  return revision
+    ? (JSON.parse(revision.definition_json) as JobTypeDefinition).retryRules
+    : undefined;
+}
+
+/**
+ * Where the retry may run (docs/scheduling.md#retry-rules): SAME binds it to the failing
+ * node until the task has had the rule's sameNodeTries there; OTHER keeps it from that node.
+ * The claim lets either go elsewhere when the node it names could not take it.
+ */
+async function retryPin(
+  tx: Tx,
+  job: JobRow,
+  rule: RetryRule | undefined,
+  execution: ExecutionRow,
+): Promise<RetryPin> {
+  if (rule?.node === 'OTHER') return { retry_node_id: execution.node_id, retry_node_rule: 'OTHER' };
+  if (rule?.node !== 'SAME') return NO_PIN;
+  const tries = rule.sameNodeTries ?? DEFAULT_SAME_NODE_TRIES;
+  if ((await failuresOnNode(tx, execution.task_id, execution.node_id)) >= tries) return NO_PIN;
+  return { retry_node_id: execution.node_id, retry_node_rule: 'SAME' };
 }
 
 async function namedError(

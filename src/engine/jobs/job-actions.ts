@@ -212,6 +212,8 @@ export interface JobChanges {
   badNodeFailures?: number;
   /** Retry delay of failures from now on (domain/retry-delay.ts); NONE for none. */
   retryDelay?: unknown;
+  /** The job's own retry rules from the next failure on (domain/retry-rules.ts); null: its type's. */
+  retryRules?: unknown;
   taskTimeout?: number;
   /** FAIL, COMPLETE or NOTIFY; running executions follow the new action from now on. */
   taskTimeoutAction?: TaskTimeoutAction;

@@ -43,6 +43,11 @@ export interface SubmitJobSpec {
   badNodeFailures?: number;
   /** How long a failed task waits before its next try (domain/retry-delay.ts); none by default. */
   retryDelay?: unknown;
+  /**
+   * Retry rules (domain/retry-rules.ts) replacing the job type's: by exit code and error
+   * category, whether, where and how often a failed task is retried. [] for none.
+   */
+  retryRules?: unknown;
   /** Retry any failure while tries remain (default), or only errors marked retryable. */
   retryAnyError?: boolean;
   dependencies?: number[];

@@ -17,6 +17,7 @@ import {
 } from '../../domain/job-type-definition.js';
 import { limitNames } from '../../domain/limits.js';
 import { retryDelayJson } from '../../domain/retry-delay.js';
+import { checkRetryRules } from '../../domain/retry-rules.js';
 import {
   DEFAULT_TASK_TIMEOUT_ACTION,
   isTaskTimeoutAction,
@@ -131,6 +132,8 @@ async function prepare(
   const resources = { ...definition.resources, ...spec.resources };
   return {
     retryDelay: retryDelayJson(spec.retryDelay ?? definition.retryDelay),
+    retryRules:
+      spec.retryRules === undefined ? null : JSON.stringify(checkRetryRules(spec.retryRules)),
     limits,
     schedule,
     taskTimeoutAction,
@@ -221,6 +224,7 @@ async function insertJobIn(
       max_tries: spec.maxTries ?? p.definition.maxTries,
       bad_node_failures: spec.badNodeFailures ?? DEFAULT_BAD_NODE_FAILURES,
       retry_delay_json: p.retryDelay,
+      retry_rules_json: p.retryRules,
       retry_any_error: spec.retryAnyError === false ? 0 : 1,
       on_dependency_failure: spec.onDependencyFailure ?? DEFAULT_DEPENDENCY_FAILURE_POLICY,
       frame_dependent: byFrame.size > 0 ? 1 : 0,
@@ -302,6 +306,7 @@ async function insertJobIn(
             : {}),
           ...(spec.frameOffsetEnd !== undefined ? { frameOffsetEnd: spec.frameOffsetEnd } : {}),
           ...(spec.retryDelay !== undefined ? { retryDelay: spec.retryDelay } : {}),
+          ...(spec.retryRules !== undefined ? { retryRules: spec.retryRules } : {}),
           // The children run the parent's work, so they take its limits.
           ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),
           ...(spec.acceptUnknownLimits ? { acceptUnknownLimits: true } : {}),

@@ -15,6 +15,7 @@ import {
 import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { freeCapacity, tasksThatFit, type FreeCapacity } from '../../store/node-capacity.js';
 import { activeNodes } from '../../store/nodes.js';
+import { pinText, queuedPinsOf } from '../../store/retry-pins.js';
 import type { JobRow, NodeRow } from '../../store/schema.js';
 import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
@@ -38,6 +39,7 @@ export interface WaitingReason {
     | 'MACHINE_LIMIT_REACHED'
     | 'NODES_BLOCKED'
     | 'RETRY_DELAYED'
+    | 'RETRIES_BOUND'
     | LimitWait['code']
     | 'CAPACITY_FULL'
     | PoolWait['code']
@@ -190,6 +192,11 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
   if (fair.some((w) => w.holds))
     return [...reasons, ...fair.map(({ code, message }) => ({ code, message }))];
   reasons.push(...fair.map(({ code, message }) => ({ code, message })));
+  if (job.pinned_retries !== 0) {
+    for (const pin of await queuedPinsOf(ctx.db, jobId)) {
+      reasons.push({ code: 'RETRIES_BOUND', message: pinText(pin) });
+    }
+  }
   reasons.push({
     code: 'NODES_BUSY',
     message: `${usable.length} node(s) could run it; they are busy with other work or of higher priority`,

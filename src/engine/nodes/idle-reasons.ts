@@ -4,6 +4,7 @@ import { liveExecutionsOfNode, otherNodesOnJob } from '../../store/executions.js
 import { nodeListOf } from '../../store/jobs.js';
 import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { findNode } from '../../store/nodes.js';
+import { pinText, queuedOpenTo, queuedPinsOf } from '../../store/retry-pins.js';
 import type { JobRow, NodeRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
@@ -30,7 +31,8 @@ export interface JobForNodeReason {
     | 'NODE_BLOCKED'
     | 'MACHINE_LIMIT_REACHED'
     | LimitWait['code']
-    | 'BURST_LIMIT';
+    | 'BURST_LIMIT'
+    | 'RETRIES_ELSEWHERE';
   message: string;
 }
 
@@ -174,6 +176,14 @@ async function whatStops(
   // A burst limit holds the job back on every node; fair ordering alone does not.
   for (const w of await poolWaits(ctx, job)) {
     if (w.holds && w.code === 'BURST_LIMIT') reasons.push({ code: w.code, message: w.message });
+  }
+  // Every queued task is a retry a rule sends to another node (retry rules' node).
+  if (
+    job.pinned_retries !== 0 &&
+    (await queuedOpenTo(ctx.db, ctx.dialect, job.id, node.id)) === 0
+  ) {
+    const pins = await queuedPinsOf(ctx.db, job.id);
+    reasons.push({ code: 'RETRIES_ELSEWHERE', message: pins.map(pinText).join('; ') });
   }
   return reasons;
 }

@@ -105,7 +105,9 @@ export async function setPool(
   input: PoolInput,
 ): Promise<PoolView> {
   check(name, input);
-  return inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx, emit) => {
+    // Waiting nodes look again at once: a burst limit raised or lifted frees work.
+    emit({ type: 'pool.changed', name });
     await upsertPoolRow(
       tx,
       {
@@ -152,7 +154,10 @@ export async function listPools(ctx: EngineContext): Promise<PoolView[]> {
 
 /** Forgets a pool's settings: it is `priority` again. */
 export async function deletePool(ctx: EngineContext, name: string): Promise<void> {
-  const gone = await inTransaction(ctx, (tx) => deletePoolRow(tx, name));
+  const gone = await inTransaction(ctx, async (tx, emit) => {
+    emit({ type: 'pool.changed', name });
+    return deletePoolRow(tx, name);
+  });
   if (!gone) throw notFound('pool', name);
 }
 

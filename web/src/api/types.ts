@@ -104,6 +104,7 @@ export type DroverEvent =
   | { type: 'log.appended'; jobId: number; executionId: number; lines: number }
   | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
   | { type: 'job-type.changed'; jobTypeId: number }
+  | { type: 'pool.changed'; name: string }
   | { type: 'audit.recorded'; jobId: number; auditId: number };
 
 type ActionOf<P extends '/api/v1/jobs/{id}/{action}' | '/api/v1/tasks/{id}/{action}'> =
