@@ -13,8 +13,9 @@ import {
   type JobSort,
   type JobSortField,
 } from './job-query.js';
+import { Job } from './job-schemas.js';
 import { jobJson } from './representations.js';
-import { errorResponses, Job, JobState, Page } from './schemas.js';
+import { errorResponses, JobState, Page } from './schemas.js';
 
 /** GET /jobs: filters, sort, offset or cursor paging, and a capped total. */
 
