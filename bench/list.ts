@@ -152,12 +152,19 @@ interface ListBody {
   next: string | null;
 }
 
-async function timed(url: string): Promise<{ ms: number; body: ListBody }> {
+async function timed(url: string, init?: RequestInit): Promise<{ ms: number; body: ListBody }> {
   const t0 = performance.now();
-  const res = await fetch(url);
-  const body = (await res.json()) as ListBody;
+  const res = await fetch(url, init);
+  const parsed = (await res.json()) as unknown;
   const ms = performance.now() - t0;
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(body)}`);
+  if (res.status !== 200)
+    throw new Error(`${url} answered ${res.status}: ${JSON.stringify(parsed)}`);
+  // UFDL answers a bare array; Scale a page with `count`.
+  if (Array.isArray(parsed))
+    return { ms, body: { total: parsed.length, totalExact: true, next: null } };
+  const body = parsed as ListBody & { count?: number };
+  if (body.count !== undefined)
+    return { ms, body: { total: body.count, totalExact: true, next: null } };
   return { ms, body };
 }
 
@@ -165,9 +172,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The list requests measured; `i` varies the parameters from request to request, and
- * `previous` is the answer to the request before (for following `next` cursors).
+ * `previous` is the answer to the request before (for following `next` cursors). Paths are
+ * below /api/v1 unless the shape is another face's (then below the server's root); `body`
+ * makes the request a POST.
  */
-const SHAPES: { name: string; path: (i: number, previous?: ListBody) => string }[] = [
+const SHAPES: {
+  name: string;
+  face?: 'scale' | 'ufdl';
+  path: (i: number, previous?: ListBody) => string;
+  body?: (i: number) => unknown;
+}[] = [
   { name: 'default (sort -id)', path: () => '/jobs' },
   {
     name: 'state',
@@ -195,6 +209,26 @@ const SHAPES: { name: string; path: (i: number, previous?: ListBody) => string }
       const from = T0 + ((i * 7919) % 360) * DAY;
       return `/jobs?createdAfter=${iso(from)}&createdBefore=${iso(from + DAY)}`;
     },
+  },
+  // Scale counts every match exactly, as Django's paginator does.
+  { name: 'Scale v6 status=FAILED', face: 'scale', path: () => '/v6/jobs/?status=FAILED' },
+  {
+    name: 'Scale v6 order=-last_modified page 20',
+    face: 'scale',
+    path: () => '/v6/jobs/?order=-last_modified&page=20',
+  },
+  {
+    // UFDL's lists have no pages: a FilterSpec that selects 50 jobs by pk.
+    name: 'UFDL jobs/list pk range of 50',
+    face: 'ufdl',
+    path: () => '/v1/jobs/list',
+    body: (i) => ({
+      expressions: [
+        { type: 'compare', field: 'pk', operator: '>=', value: 1000 * (i + 1) },
+        { type: 'compare', field: 'pk', operator: '<', value: 1000 * (i + 1) + 50 },
+      ],
+      order_by: [{ field: 'pk', ascending: false }],
+    }),
   },
 ];
 
@@ -250,13 +284,21 @@ async function run(kind: 'sqlite' | 'postgres') {
 
     const rows: Record<string, string | number>[] = [];
     for (const shape of SHAPES) {
-      let previous = (await timed(base + shape.path(0))).body; // warm-up
+      const url = (i: number, previous?: ListBody) =>
+        (shape.face ? server.url : base) + shape.path(i, previous);
+      const init = (i: number): RequestInit | undefined =>
+        shape.body && {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(shape.body(i)),
+        };
+      let previous = (await timed(url(0), init(0))).body; // warm-up
       const ms: number[] = [];
       let total = 0;
       let exact = 0;
       const stopAt = performance.now() + BUDGET_MS;
       for (let i = 0; i < REQUESTS && performance.now() < stopAt; i++) {
-        const r = await timed(base + shape.path(i, previous));
+        const r = await timed(url(i, previous), init(i));
         ms.push(r.ms);
         total += r.body.total;
         if (r.body.totalExact) exact++;

@@ -1,22 +1,20 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gpuEnvironment } from '../domain/gpu-ids.js';
-import { taskTimeoutActionOf } from '../domain/task-timeout-action.js';
 import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
 import { describeUsage } from './cgroup.js';
-import { buildArgv, buildEnv, workerBaseEnv, type TemplateValues } from './command-template.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { Redactions, redactCommand } from './openjd-redaction.js';
 import type { SessionTicket } from './openjd-sessions.js';
-import { noteCancel, openjdLineReader, prepareOpenjdTask } from './openjd-task.js';
+import { noteCancel } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
-import { ProgressReporter, progressReader } from './progress.js';
 import { CanceledError, StaleLeaseError, type ServerClient } from './server-client.js';
+import { taskCommand, type TaskCommand } from './task-command.js';
 import { finishReport, MAX_ERROR_MESSAGE } from './task-outcome.js';
+import { watchOutput, watchTimeout } from './task-watch.js';
 import { UsageMeter } from './usage-meter.js';
-import { definitionOf, type WorkOrder } from './work-order.js';
+import type { WorkOrder } from './work-order.js';
 
 /*
  * One execution on this worker, from the acquired work order to the finish report:
@@ -51,9 +49,6 @@ interface FinishedExecution {
   state?: string;
   error?: { name: string; message: string | null } | null;
 }
-
-/** As the server bounds it (progress-reports.ts). */
-const MAX_STATUS_MESSAGE = 1000;
 
 export class TaskRun {
   readonly executionId: number;
@@ -191,65 +186,42 @@ export class TaskRun {
       redact: (text) => redactions.apply(text),
     });
     this.logs = logs;
-    const definition = definitionOf(order);
-    const values: TemplateValues = {
-      jobId: order.job.id,
-      taskId: order.task.id,
-      executionId: id,
-      frameStart: order.task.frameStart,
-      frameEnd: order.task.frameEnd,
-      frames: order.task.frames,
-      inputs: order.job.inputs,
-      parameters: order.job.parameters,
-      outputDir,
-    };
 
     if (this.session) {
       const failed = await this.session.open({ signal, log: (s, line) => logs.add(s, line) });
       if (failed !== undefined) return this.launchFailed(logs, failed, 'ALGORITHM');
       this.cwd = this.session.session.dir;
     }
-    let argv: string[];
-    let env: NodeJS.ProcessEnv;
-    let openjd: Awaited<ReturnType<typeof prepareOpenjdTask>>;
+    let command: TaskCommand;
     try {
-      openjd = await prepareOpenjdTask(order, this.cwd, this.options.pathMappingRules);
-      if (openjd) {
-        this.graceMs = Math.min(this.graceMs, openjd.graceMs);
-        this.notifyCancel = openjd.notify;
-      }
-      argv = openjd?.argv ?? buildArgv(definition.command, values);
-      env = buildEnv(workerBaseEnv(this.options.nodeName), definition.env, values);
-      if (this.session) env = this.session.session.env(env);
-      // Last, so that a job type's env cannot show the task GPUs another task was given.
-      if (order.execution.gpus) Object.assign(env, gpuEnvironment(order.execution.gpus));
+      command = await taskCommand(order, {
+        cwd: this.cwd,
+        outputDir,
+        nodeName: this.options.nodeName,
+        ...(this.session ? { session: this.session } : {}),
+        pathMappingRules: this.options.pathMappingRules,
+      });
     } catch (error) {
       return this.launchFailed(logs, `the command could not be built: ${(error as Error).message}`);
     }
+    const { argv, env, openjd } = command;
+    if (openjd) {
+      this.graceMs = Math.min(this.graceMs, openjd.graceMs);
+      this.notifyCancel = openjd.notify;
+    }
 
-    const command = JSON.stringify(argv);
+    const line = JSON.stringify(argv);
     logs.add(
       'worker',
-      `drover: ${this.options.nodeName} runs ${openjd ? redactCommand(command) : command}`,
+      `drover: ${this.options.nodeName} runs ${openjd ? redactCommand(line) : line}`,
     );
-    const progress = new ProgressReporter((value) => this.report('progress', { progress: value }));
-    const status = new ProgressReporter<string>((text) =>
-      this.report('progress', { status: text.slice(0, MAX_STATUS_MESSAGE) }),
+    const { onLine, progress, status } = watchOutput(
+      order,
+      openjd ? this.redactions : undefined,
+      logs,
+      (what, body) => this.report(what, body),
+      (text) => (this.failMessage = text),
     );
-    const readProgress = progressReader(definition.progressPattern);
-    const onLine = openjd
-      ? // An OpenJD action says how it is doing with its own messages, and only with them.
-        openjdLineReader(order, this.redactions, {
-          log: (stream, text) => logs.add(stream, text),
-          progress: (percent) => progress.set(percent),
-          status: (text) => status.set(text),
-          fail: (text) => (this.failMessage = text),
-        })
-      : (stream: 'stdout' | 'stderr', line: string): void => {
-          logs.add(stream, line);
-          const value = readProgress(line);
-          if (value !== undefined) progress.set(value);
-        };
     const scope = this.options.containment.scope(id);
     this.scope = scope;
     try {
@@ -274,37 +246,17 @@ export class TaskRun {
     const started = this.report('start', {});
     started.catch(() => undefined);
 
-    // The job's timeout action: FAIL and COMPLETE kill the command (and report a failure or
-    // a success), NOTIFY lets it run on and only reports that it timed out.
-    const timeoutSeconds = order.job.taskTimeout;
-    const onTimeout = taskTimeoutActionOf(order.job.taskTimeoutAction);
-    const timer =
-      timeoutSeconds > 0
-        ? setTimeout(() => {
-            this.timedOut = true;
-            if (onTimeout === 'NOTIFY') {
-              logs.add(
-                'worker',
-                `drover: the task ran past its timeout of ${timeoutSeconds} s; it runs on (timeout action NOTIFY)`,
-              );
-              return;
-            }
-            logs.add(
-              'worker',
-              onTimeout === 'COMPLETE'
-                ? `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it and completing the task (timeout action COMPLETE)`
-                : `drover: the task ran past its timeout of ${timeoutSeconds} s; killing it`,
-            );
-            void this.kill();
-          }, timeoutSeconds * 1000)
-        : undefined;
+    const timeout = watchTimeout(order, logs, (kill) => {
+      this.timedOut = true;
+      if (kill) void this.kill();
+    });
 
     const exit = await launched.exited;
     // Set in the same turn as the exit is seen, so that a stop decided after it (shutdown(),
     // leaseLapsed()) reports the outcome rather than withdrawing what already ran.
     if (this.phase === 'running') this.phase = 'ended';
     meter.stop();
-    clearTimeout(timer);
+    timeout.clear();
     // Nothing the command started may outlive it: daemons, setsid children, double forks.
     scope.killAll();
     const usage = scope.usage();
@@ -340,8 +292,8 @@ export class TaskRun {
     const finish = finishReport({
       exit,
       timedOut: this.timedOut,
-      onTimeout,
-      timeoutSeconds,
+      onTimeout: timeout.action,
+      timeoutSeconds: timeout.seconds,
       uploadsFailed: uploads.failed,
       failMessage: this.failMessage,
     });

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import type { EngineContext } from '../../src/engine/context.js';
-import { deleteJob, purgeJob, updateJobSettings } from '../../src/engine/jobs/job-actions.js';
-import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
-import type { Db, DialectName } from '../../src/store/database.js';
-import { decodeCursor } from '../../src/store/job-list-cursor.js';
-import { exactTotalLimit } from '../../src/store/job-list-total.js';
+import { decodeCursor } from '../../src/api/native/job-cursor.js';
 import {
   listJobPage,
   listJobs,
   listOrder,
   type JobFilter,
   type JobSort,
-} from '../../src/store/job-list.js';
+} from '../../src/api/native/job-query.js';
+import type { EngineContext } from '../../src/engine/context.js';
+import { deleteJob, purgeJob, updateJobSettings } from '../../src/engine/jobs/job-actions.js';
+import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
+import type { Db, DialectName } from '../../src/store/database.js';
+import { exactTotalLimit } from '../../src/store/list-query/index.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
 
 /* Job lists in the store: cursors, name search through the trigram indexes, capped totals. */

@@ -56,7 +56,7 @@ export function jobRoutes(dc: DeadlineContext) {
             )
           ).filter((j) => j.deleted_at !== null && j.archived_at === null);
         } else {
-          rows = await allJobs(ctx, { deleted: 'only' });
+          rows = await allJobs(ctx, { deleted: true });
         }
       } else if (idsText !== undefined) {
         const ids = asList(idsText).map((t) => fromDeadlineId(t) ?? -1);

@@ -1,9 +1,9 @@
 import type { EngineContext } from '../../engine/context.js';
 import { failedExecutionCounts } from '../../store/execution-statistics.js';
-import { listJobPage, type JobFilter, type JobSort } from '../../store/job-list.js';
 import { findJobType } from '../../store/job-types.js';
 import { dependenciesOf, findJobs, nodeListOf } from '../../store/jobs.js';
 import { jobLimitNames } from '../../store/limits.js';
+import { listRows, type Condition, type Scalar } from '../../store/list-query/index.js';
 import type { JobRow } from '../../store/schema.js';
 import type { JobView } from './job-json.js';
 import { stepJobsOf, withStepTotals } from './step-jobs.js';
@@ -50,28 +50,36 @@ export async function jobViews(ctx: EngineContext, rows: readonly JobRow[]): Pro
 }
 
 const PAGE = 1000;
-const OLDEST_FIRST: JobSort[] = [{ field: 'id', direction: 'asc' }];
+
+/** The jobs Deadline's job list asks for: the deleted ones, or the others in some states. */
+export type JobListFilter = { deleted: true } | { deleted?: false; states?: readonly string[] };
+
+function listCondition(filter: JobListFilter): Condition {
+  const deletedAt: Condition = { isNull: { field: 'deleted_at' } };
+  if (filter.deleted) return { not: deletedAt };
+  const states = filter.states?.length ? [{ in: { field: 'state' }, values: filter.states }] : [];
+  return { and: [...states, deletedAt] };
+}
 
 /**
- * Every job a filter matches, oldest first, read a page at a time by cursor (an offset
- * would read every earlier page again). Deadline's "get all the jobs" has no paging of its
- * own; archived jobs are out of the repository and never listed, nor are the steps of a
+ * Every job a filter matches, oldest first, read a page at a time by key (an offset would
+ * read every earlier page again). Deadline's "get all the jobs" has no paging of its own;
+ * archived jobs are out of the repository and never listed, nor are the steps of a
  * multi-step job, whose tasks are its own (step-jobs.ts).
  */
-export async function allJobs(ctx: EngineContext, filter: JobFilter): Promise<JobRow[]> {
+export async function allJobs(ctx: EngineContext, filter: JobListFilter): Promise<JobRow[]> {
+  const where = listCondition(filter);
   const out: JobRow[] = [];
-  let after: number[] | undefined;
+  let after: readonly Scalar[] | undefined;
   for (;;) {
-    const page = await listJobPage(ctx.db, ctx.dialect, filter, OLDEST_FIRST, {
-      limit: PAGE,
-      offset: 0,
-      ...(after ? { after } : {}),
+    // No order but the id, oldest first.
+    const page = await listRows<JobRow>(ctx.db, ctx.dialect, 'jobs', {
+      where,
+      page: { limit: PAGE, ...(after ? { after } : {}) },
     });
     out.push(...page.rows.filter((r) => r.archived_at === null && r.parent_id === null));
-    const last = page.rows.at(-1);
-    if (page.next === undefined || !last) return out;
-    // In id order the key of the last row is its id.
-    after = [last.id];
+    if (page.next === undefined) return out;
+    after = page.next;
   }
 }
 

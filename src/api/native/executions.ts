@@ -6,9 +6,10 @@ import { followLog } from '../../engine/executions/execution-logs.js';
 import { getExecution } from '../../engine/queries.js';
 import { listExecutions } from '../../store/executions.js';
 import { waitSignal } from '../wait-signal.js';
+import { Execution } from './execution-schemas.js';
 import { nextLink } from './page-links.js';
 import { executionJson } from './representations.js';
-import { errorResponses, Execution, IdParams, Page, pageOf } from './schemas.js';
+import { errorResponses, IdParams, Page, pageOf } from './schemas.js';
 
 export const LogLine = Type.Object({
   line: Type.Integer(),

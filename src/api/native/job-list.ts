@@ -3,7 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
-import { decodeCursor } from '../../store/job-list-cursor.js';
+import { findJobType, findJobTypeByName } from '../../store/job-types.js';
+import { decodeCursor } from './job-cursor.js';
 import {
   JOB_SORT_FIELDS,
   listJobs,
@@ -11,10 +12,10 @@ import {
   type JobFilter,
   type JobSort,
   type JobSortField,
-} from '../../store/job-list.js';
-import { findJobType, findJobTypeByName } from '../../store/job-types.js';
+} from './job-query.js';
+import { Job } from './job-schemas.js';
 import { jobJson } from './representations.js';
-import { errorResponses, Job, JobState, Page } from './schemas.js';
+import { errorResponses, JobState, Page } from './schemas.js';
 
 /** GET /jobs: filters, sort, offset or cursor paging, and a capped total. */
 

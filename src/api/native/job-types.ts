@@ -11,16 +11,10 @@ import {
 import { getJobType } from '../../engine/queries.js';
 import { findRevision, listJobTypes, listRevisions } from '../../store/job-types.js';
 import type { JobTypeRow } from '../../store/schema.js';
+import { JobType, JobTypeDefinition } from './job-type-schemas.js';
 import { nextLink, pageOfList } from './page-links.js';
 import { iso, jobTypeJson } from './representations.js';
-import {
-  errorResponses,
-  IdParams,
-  JobType,
-  JobTypeDefinition,
-  pageQuery,
-  pageOf,
-} from './schemas.js';
+import { errorResponses, IdParams, pageQuery, pageOf } from './schemas.js';
 
 const Revision = Type.Object({
   revision: Type.Integer(),

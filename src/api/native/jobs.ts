@@ -26,10 +26,7 @@ import { getJobDetail } from '../../engine/queries.js';
 import { MAX_TEMPLATE_BYTES } from '../../formats/openjd/job-template.js';
 import { submitOpenjdJob } from '../../formats/openjd/openjd-jobs.js';
 import { time } from './job-list.js';
-import { jobJson } from './representations.js';
 import {
-  errorResponses,
-  IdParams,
   Job,
   MachineLimitRelease,
   RetryDelayInput,
@@ -38,7 +35,9 @@ import {
   OnDependencyFailure,
   Schedule,
   TaskTimeoutAction,
-} from './schemas.js';
+} from './job-schemas.js';
+import { jobJson } from './representations.js';
+import { errorResponses, IdParams } from './schemas.js';
 
 const SubmitBody = Type.Object(
   {

@@ -14,9 +14,11 @@ import { MAX_STATUS_MESSAGE, reportProgress } from '../../engine/executions/prog
 import { nodeHeartbeat, registerNode } from '../../engine/nodes/node-registry.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { waitSignal } from '../wait-signal.js';
+import { Execution } from './execution-schemas.js';
 import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';
+import { Node } from './node-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
-import { errorResponses, Execution, IdParams, Node } from './schemas.js';
+import { errorResponses, IdParams } from './schemas.js';
 import { TelemetryReport } from './telemetry-schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
 

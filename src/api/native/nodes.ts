@@ -8,9 +8,10 @@ import { setNodeEnabled } from '../../engine/nodes/node-registry.js';
 import { getNodeWithWork } from '../../engine/queries.js';
 import { liveExecutionsOfNode } from '../../store/executions.js';
 import { listNodes } from '../../store/nodes.js';
+import { Node } from './node-schemas.js';
 import { nextLink } from './page-links.js';
 import { nodeJson } from './representations.js';
-import { errorResponses, IdParams, Node, pageQuery, pageOf } from './schemas.js';
+import { errorResponses, IdParams, pageQuery, pageOf } from './schemas.js';
 
 /* Pool and group names as a job names them: no commas (lists are comma-separated), no edge blanks. */
 const MembershipNames = (what: string) =>

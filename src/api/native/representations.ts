@@ -8,7 +8,10 @@ import { storedRetryDelay } from '../../domain/retry-delay.js';
 import type { RetryRule } from '../../domain/retry-rules.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
-import type { Execution, Job, JobType, Node, Schedule, Task } from './schemas.js';
+import type { Execution, Task } from './execution-schemas.js';
+import type { Job, Schedule } from './job-schemas.js';
+import type { JobType } from './job-type-schemas.js';
+import type { Node } from './node-schemas.js';
 
 export const iso = (ms: number | null): string | null =>
   ms === null ? null : new Date(ms).toISOString();

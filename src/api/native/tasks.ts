@@ -6,9 +6,10 @@ import { getJob, getTask } from '../../engine/queries.js';
 import { applyTaskAction, TASK_ACTIONS } from '../../engine/tasks/task-actions.js';
 import { statusMessagesOf } from '../../store/executions.js';
 import { listTasks } from '../../store/tasks.js';
+import { Task } from './execution-schemas.js';
 import { nextLink } from './page-links.js';
 import { taskJson } from './representations.js';
-import { errorResponses, IdParams, pageQuery, pageOf, Task, TaskState } from './schemas.js';
+import { errorResponses, IdParams, pageQuery, pageOf, TaskState } from './schemas.js';
 
 export function taskRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx } = engine;

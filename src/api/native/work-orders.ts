@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Acquired } from '../../engine/dispatch/claim-walk.js';
+import { Execution, Task } from './execution-schemas.js';
+import { Job } from './job-schemas.js';
 import { executionJson, jobJson, taskJson } from './representations.js';
-import { Execution, Job, Task } from './schemas.js';
 
 /** What a node gets for each task it takes: everything it needs to run it. */
 export const WorkOrder = Type.Object({

@@ -30,6 +30,11 @@ export type Condition<F extends string = string> =
   | { isNull: Expr<F> }
   /** A substring, taken literally (no wildcards), case as given. */
   | { contains: Expr<F>; needle: Expr<F> }
+  /**
+   * A substring of a text field, case folded (lower() of the database), % and _ literal:
+   * the search box of a list, served by the field's text index.
+   */
+  | { search: F; text: string }
   /** A boolean field (a fact such as "a job it depends on failed"). */
   | { holds: F }
   /** A membership field: the row has a related row whose value is one of `values`. */
@@ -56,8 +61,11 @@ export interface ListQuery<F extends string = string> {
   select?: Record<string, Expr<F>>;
   /** Without limit every match is read (bulk commands walk ids). */
   page?: { limit: number; offset?: number; after?: readonly Scalar[] };
-  /** Also count every match. */
-  count?: boolean;
+  /**
+   * Also count every match; `capped` counts exactly only up to a limit and estimates above
+   * (capped-count.ts), for lists so large that an exact count would cost more than the page.
+   */
+  count?: boolean | 'capped';
 }
 
 /** A query the store refuses: its message says which bound was passed. */

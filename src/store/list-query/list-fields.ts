@@ -8,7 +8,13 @@ import type { Scalar } from './filter-tree.js';
  */
 
 export type FieldDef =
-  | { sql: RawBuilder<unknown>; joins?: string[]; nullable?: boolean }
+  | {
+      sql: RawBuilder<unknown>;
+      joins?: string[];
+      nullable?: boolean;
+      /** A SQLite FTS5 trigram table of this text, by the resource's id (see `search`). */
+      trigrams?: string;
+    }
   | { holds: RawBuilder<SqlBool>; joins?: string[] }
   | { has: (values: readonly Scalar[]) => RawBuilder<SqlBool>; joins?: string[] };
 
@@ -46,7 +52,7 @@ export const JOBS: Resource = {
   ],
   fields: {
     id: col('j.id', false),
-    name: col('j.name', false),
+    name: { ...col('j.name', false), trigrams: 'jobs_name_fts' },
     job_type_id: col('j.job_type_id', false),
     job_type_rev_id: col('j.job_type_rev_id', false),
     parent_id: col('j.parent_id'),
@@ -54,6 +60,8 @@ export const JOBS: Resource = {
     state: col('j.state', false),
     comment: col('j.comment', false),
     user_name: col('j.user_name', false),
+    pool: col('j.pool', false),
+    group: col('j.grp', false),
     priority: col('j.priority', false),
     batch_id: col('j.batch_id'),
     event_id: col('j.event_id'),
@@ -69,6 +77,7 @@ export const JOBS: Resource = {
     started_at: col('j.started_at'),
     ended_at: col('j.ended_at'),
     deleted_at: col('j.deleted_at'),
+    archived_at: col('j.archived_at'),
     last_modified: col('j.last_modified', false),
     last_status_change: col('j.last_status_change', false),
     input_json: col('j.input_json', false),
@@ -94,6 +103,16 @@ export const JOBS: Resource = {
     'source.collection': col('s.source_collection', true, ['s']),
     'source.task': col('s.source_task', true, ['s']),
     'source.input_file_size': col('s.input_file_size', true, ['s']),
+    /** The jobs that wait on one of the given jobs (by the index job_dependencies_depends_on). */
+    depends_on: {
+      has: (values) =>
+        sql<SqlBool>`j.id in (select job_id from job_dependencies where depends_on_id in (${sql.join([...values])}))`,
+    },
+    /** The jobs one of the given jobs waits on (by job_dependencies' primary key). */
+    dependency_of: {
+      has: (values) =>
+        sql<SqlBool>`j.id in (select depends_on_id from job_dependencies where job_id in (${sql.join([...values])}))`,
+    },
     /** A job it depends on FAILED or was CANCELED. */
     dependency_failed: {
       holds: sql<SqlBool>`exists (select 1 from job_dependencies d inner join jobs dj on dj.id = d.depends_on_id where d.job_id = j.id and dj.state in ('FAILED', 'CANCELED'))`,

@@ -1,0 +1,50 @@
+import { gpuEnvironment } from '../domain/gpu-ids.js';
+import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
+import { buildArgv, buildEnv, workerBaseEnv, type TemplateValues } from './command-template.js';
+import type { SessionTicket } from './openjd-sessions.js';
+import { prepareOpenjdTask } from './openjd-task.js';
+import { definitionOf, type WorkOrder } from './work-order.js';
+
+/*
+ * The command line and environment one execution runs with: the job type's command
+ * template filled in with the task's values, or an OpenJD step's action.
+ */
+
+export interface TaskCommand {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** An OpenJD action: its cancel grace and whether it is told before it is killed. */
+  openjd: Awaited<ReturnType<typeof prepareOpenjdTask>>;
+}
+
+/** Throws when the template cannot be filled in (the launch then fails as SYSTEM). */
+export async function taskCommand(
+  order: WorkOrder,
+  where: {
+    cwd: string;
+    outputDir: string;
+    nodeName: string;
+    session?: SessionTicket;
+    pathMappingRules: readonly PathMappingRule[];
+  },
+): Promise<TaskCommand> {
+  const definition = definitionOf(order);
+  const values: TemplateValues = {
+    jobId: order.job.id,
+    taskId: order.task.id,
+    executionId: order.execution.id,
+    frameStart: order.task.frameStart,
+    frameEnd: order.task.frameEnd,
+    frames: order.task.frames,
+    inputs: order.job.inputs,
+    parameters: order.job.parameters,
+    outputDir: where.outputDir,
+  };
+  const openjd = await prepareOpenjdTask(order, where.cwd, where.pathMappingRules);
+  const argv = openjd?.argv ?? buildArgv(definition.command, values);
+  let env = buildEnv(workerBaseEnv(where.nodeName), definition.env, values);
+  if (where.session) env = where.session.session.env(env);
+  // Last, so that a job type's env cannot show the task GPUs another task was given.
+  if (order.execution.gpus) Object.assign(env, gpuEnvironment(order.execution.gpus));
+  return { argv, env, openjd };
+}
