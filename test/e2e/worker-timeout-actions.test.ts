@@ -96,8 +96,8 @@ describe('task timeout actions on a real worker', { timeout: 180_000 }, () => {
     assert.equal(execution.timedOut, true);
     assert.equal(execution.exitCode, 0);
     assert.equal(execution.error, null);
-    const ran = Date.parse(execution.endedAt) - Date.parse(execution.startedAt);
-    assert.ok(ran >= 2900, `ran to its natural end (${ran} ms), not killed at 1 s`);
+    // It ran to its end, not killed at 1 s: its last line is there (no timing assertion: the
+    // server's start time is when the start report arrived, late on a loaded machine).
     const lines = await logText(e2e, execution.id);
     assert.ok(lines.includes('stdout: finished'), lines.join('\n'));
     assert.ok(
