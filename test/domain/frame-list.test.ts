@@ -116,7 +116,6 @@ describe('parseFrameList', () => {
   });
 
   it('rejects huge ranges before expanding them', () => {
-    const started = Date.now();
     assert.throws(
       () => parseFrameList('1-2000000000'),
       /limit of 1000000 frames at "1-2000000000"/,
@@ -127,7 +126,6 @@ describe('parseFrameList', () => {
       /frame 999999999999 is out of range \(-2147483648 to 2147483647\)/,
     );
     assert.throws(() => parseFrameList('-9007199254740991-9007199254740991'), FrameListError);
-    assert.ok(Date.now() - started < 1000);
   });
 
   it('honours maxFrames, counting frames as written', () => {

@@ -93,14 +93,12 @@ describe('failures, timeouts and cancels', { timeout: 180_000 }, () => {
     assert.ok(isAlive(pid));
     const canceled = await e2e.api('POST', `/api/v1/jobs/${id}/cancel`);
     assert.equal(canceled.status, 200);
-    const at = Date.now();
     await waitFor(
       'the command to be killed',
       2000,
       async () => !isAlive(pid),
       () => worker.output(),
     );
-    assert.ok(Date.now() - at <= 2000);
     const [execution] = await executionsOf(e2e, id);
     assert.equal(execution.state, 'CANCELED');
     assert.equal((await jobState(e2e, id)).state, 'CANCELED');
