@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/dispatch.ts [--db sqlite|postgres|both] [--nodes 8] [--tasks 2000]
  *                             [--tasks-per-job 100] [--batch 0] [--statements]
- *                             [--limit N]
+ *                             [--limit N] [--cpus N]
  *
  * --batch N: each node claims up to N tasks at once, already started, and reports their
  * finishes in one call (the batched protocol); 0 is acquire → start → finish.
@@ -12,6 +12,9 @@
  * --limit N: every job names one limit (docs/scheduling.md) of N per task, so each claim
  * counts and (PostgreSQL) locks it; N at least --nodes times the slots measures what the
  * check costs, a smaller N what waiting for it costs too. 0: no limit (the default).
+ * --cpus N: every job asks N cpus of its node (capacity, docs/scheduling.md), and every node
+ * has N × its slots, so each claim sums what its node's running tasks ask but is never
+ * stopped by it: what capacity costs. 0: no ask (the default).
  *
  * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test) names a
  * server and a database to connect to; the benchmark creates a fresh database beside it
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '0' },
     statements: { type: 'boolean', default: false },
     limit: { type: 'string', default: '0' },
+    cpus: { type: 'string', default: '0' },
   },
 });
 // The server runs in this process: its statements are counted (src/store/statement-counts.ts).
@@ -42,6 +46,7 @@ const PER_JOB = Math.max(1, Math.min(Number(args['tasks-per-job']), TASKS));
 /** 0: the single-task protocol; N: claims of N started tasks, their finishes in one call. */
 const BATCH = Number(args.batch);
 const LIMIT = Number(args.limit);
+const CPUS = Number(args.cpus);
 /** Every loop gives up after this long, so a stuck server ends the run. */
 const DEADLINE_MS = 10 * 60_000;
 
@@ -107,6 +112,7 @@ async function run(kind: 'sqlite' | 'postgres') {
         chunkSize: 1,
         parameters: { executable: 'true', arguments: [] },
         ...(LIMIT > 0 ? { limits: ['bench'] } : {}),
+        ...(CPUS > 0 ? { resources: { cpus: CPUS } } : {}),
       });
       if (r.status !== 201)
         throw new Error(`submit answered ${r.status}: ${JSON.stringify(r.body)}`);
@@ -119,6 +125,7 @@ async function run(kind: 'sqlite' | 'postgres') {
       const r = await call(base, 'POST', '/nodes', {
         name: `bench-node-${n}`,
         slots: Math.max(1, BATCH),
+        ...(CPUS > 0 ? { cpus: CPUS * Math.max(1, BATCH) } : {}),
       });
       if (r.status !== 200) throw new Error(`register answered ${r.status}`);
       nodeIds.push(r.body.id!);
