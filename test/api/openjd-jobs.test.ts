@@ -546,6 +546,23 @@ for (const database of TEST_DATABASES) {
       assert.equal(await workOf(blocked.id, stepIds), undefined);
       const free = await register(t, 'after-free', { pools: ['after'], groups: ['gpu'] });
       assert.equal((await workOf(free.id, stepIds))?.job.id, steps.render.id);
+
+      // New dependencies hold back the step that starts the family; the other keeps its own.
+      const next = expectStatus(
+        await submitTemplate({ parameters: { OutputDir: '/tmp/out', Frames: '1' } }),
+        201,
+      ).body;
+      expectStatus(
+        await t.request('PATCH', `/api/v1/jobs/${next.id}`, { dependencies: [parent.id] }),
+        200,
+      );
+      const held = await stepsOf(next.id);
+      const render = await getJob(t, held.render.id);
+      assert.deepEqual(render.dependencies, [parent.id]);
+      assert.equal(render.state, 'PENDING');
+      assert.equal(render.pendReason, 'DEPENDENCIES');
+      assert.deepEqual((await getJob(t, held.encode.id)).dependencies, [held.render.id]);
+      assert.equal((await getJob(t, next.id)).state, 'PENDING');
     });
   });
 }

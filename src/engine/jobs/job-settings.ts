@@ -9,8 +9,14 @@ import {
 } from '../../domain/task-timeout-action.js';
 import type { Tx } from '../../store/database.js';
 import { findRevisionById } from '../../store/job-types.js';
-import { childrenOf, lockDependencyGraph, setNodeList, updateJob } from '../../store/jobs.js';
-import type { JobUpdate } from '../../store/schema.js';
+import {
+  childrenOf,
+  dependenciesOf,
+  lockDependencyGraph,
+  setNodeList,
+  updateJob,
+} from '../../store/jobs.js';
+import type { JobRow, JobUpdate } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { lockedJob } from './job-actions.js';
 import { replaceDependencies, replaceFailurePolicy } from './job-dependencies.js';
@@ -92,8 +98,9 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
 /**
  * The settings a parent job passes on to its children (docs/openjd.md): those that govern
  * how their tasks are dispatched and run. A parent has no tasks, so they mean nothing on it
- * alone. Its dependencies and failure policy reach the children by their own rules
- * (job-dependencies.ts); names, parameters, schedule and task timeout stay the parent's.
+ * alone. Its dependencies reach the children that start the family (passDependencies), its
+ * failure policy every child (job-dependencies.ts); names, parameters, schedule and task
+ * timeout stay the parent's.
  */
 const FOR_CHILDREN = [
   'priority',
@@ -202,6 +209,7 @@ async function changeSettings(
     (await replaceDependencies(ctx, tx, emit, job, changes.dependencies))
   ) {
     fields.push('dependencies');
+    await passDependencies(ctx, tx, emit, job, changes.dependencies);
   }
   if (
     changes.onDependencyFailure !== undefined &&
@@ -220,5 +228,25 @@ async function changeSettings(
   const inherited = isParentJob(job) ? forChildren(changes) : undefined;
   for (const child of inherited ? await childrenOf(tx, jobId) : []) {
     await changeSettings(ctx, tx, emit, child.id, inherited!);
+  }
+}
+
+/**
+ * A parent's dependencies hold back the children that start the family, as at submission
+ * (job-submission.ts): those that wait on no sibling take the parent's new list.
+ */
+async function passDependencies(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  parent: JobRow,
+  ids: readonly number[],
+): Promise<void> {
+  if (!isParentJob(parent)) return;
+  const children = await childrenOf(tx, parent.id);
+  const siblings = new Set(children.map((c) => c.id));
+  for (const child of children) {
+    if ((await dependenciesOf(tx, child.id)).some((id) => siblings.has(id))) continue;
+    await replaceDependencies(ctx, tx, emit, await lockedJob(ctx, tx, child.id), ids);
   }
 }
