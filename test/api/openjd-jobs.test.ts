@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { setJobFrameRange } from '../../src/engine/tasks/frame-range-changes.js';
+import { DroverError } from '../../src/domain/errors.js';
+import {
+  appendJobFrameRange,
+  setJobFrameRange,
+} from '../../src/engine/tasks/frame-range-changes.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import {
@@ -431,6 +435,134 @@ for (const database of TEST_DATABASES) {
       await refused([{ name: 'amount.katana', min: 1 }], 'unknown', /katana/);
       await refused([{ name: 'amount.nuke', min: 2 }], 'min', /give min 1 or no bounds/);
       await refused([{ name: 'amount.nuke', max: 3 }], 'max', /give min 1 or no bounds/);
+    });
+
+    /** A node's next task of one of `jobIds`; other tests' work it gets is run out of the way. */
+    const workOf = async (nodeId: number, jobIds: number[]) => {
+      for (;;) {
+        const work = await acquire(t, nodeId);
+        if (!work || jobIds.includes(work.job.id)) return work;
+        expectStatus(await report(t, work.execution.id, 'finish', { nodeId, success: true }), 200);
+      }
+    };
+
+    it('deleting, undeleting and purging the parent take its steps along', async () => {
+      const parent = expectStatus(
+        await submitTemplate({ parameters: { OutputDir: '/tmp/out', Frames: '1' }, pool: 'gone' }),
+        201,
+      ).body;
+      const { render, encode } = await stepsOf(parent.id);
+      const node = await register(t, 'gone-node', { pools: ['gone'] });
+      const running = await workOf(node.id, [render.id, encode.id]);
+      assert.equal(running?.job.id, render.id);
+      expectStatus(await report(t, running.execution.id, 'start', { nodeId: node.id }), 200);
+
+      expectStatus(await t.request('DELETE', `/api/v1/jobs/${parent.id}`), 204);
+      for (const id of [parent.id, render.id, encode.id]) {
+        assert.notEqual((await getJob(t, id)).deletedAt, null, `job ${id} deleted`);
+      }
+      // The running task was withdrawn and nothing of the steps is handed out any more.
+      expectError(
+        await report(t, running.execution.id, 'finish', { nodeId: node.id, success: true }),
+        409,
+      );
+      assert.equal(await workOf(node.id, [render.id, encode.id]), undefined);
+
+      expectStatus(await t.request('POST', `/api/v1/jobs/${parent.id}/undelete`), 200);
+      for (const id of [parent.id, render.id, encode.id]) {
+        assert.equal((await getJob(t, id)).deletedAt, null, `job ${id} undeleted`);
+      }
+      assert.equal((await workOf(node.id, [render.id, encode.id]))?.job.id, render.id);
+
+      expectStatus(await t.request('DELETE', `/api/v1/jobs/${parent.id}`), 204);
+      expectStatus(await t.request('DELETE', `/api/v1/jobs/${parent.id}?purge=true`), 204);
+      for (const id of [parent.id, render.id, encode.id]) {
+        expectError(await t.request('GET', `/api/v1/jobs/${id}`), 404, 'NOT_FOUND');
+      }
+    });
+
+    it("refuses to change a parent's frame range, pointing at its steps", async () => {
+      const parent = expectStatus(
+        await submitTemplate({ parameters: { OutputDir: '/tmp/out', Frames: '1-2' } }),
+        201,
+      ).body;
+      for (const change of [
+        () => setJobFrameRange(t.engine.ctx, parent.id, '1-5'),
+        () => appendJobFrameRange(t.engine.ctx, parent.id, '3-4'),
+      ]) {
+        await assert.rejects(change(), (e: unknown) => {
+          assert.ok(e instanceof DroverError);
+          assert.equal(e.status, 409);
+          assert.match(e.message, /parent job.*change the frame range of a step instead/);
+          return true;
+        });
+      }
+      // Still a parent: no tasks of its own, its steps as they were.
+      const after = await getJob(t, parent.id);
+      assert.equal(after.tasks.total, 0);
+      assert.equal(after.state, 'QUEUED');
+      const { render } = await stepsOf(parent.id);
+      assert.equal(render.tasks.total, 4);
+    });
+
+    it("changing a parent's scheduling settings changes its steps' and their dispatch", async () => {
+      const parent = expectStatus(
+        await submitTemplate({
+          parameters: { OutputDir: '/tmp/out', Frames: '1' },
+          pool: 'before',
+          priority: 40,
+        }),
+        201,
+      ).body;
+      const steps = await stepsOf(parent.id);
+      const stepIds = steps.all.map((s) => s.id);
+      const changed = expectStatus(
+        await t.request('PATCH', `/api/v1/jobs/${parent.id}`, {
+          name: 'Renamed parent',
+          pool: 'after',
+          group: 'gpu',
+          priority: 85,
+          machineLimit: 1,
+          denyList: ['after-blocked'],
+          maxTries: 7,
+        }),
+        200,
+      ).body;
+      assert.equal(changed.pool, 'after');
+      for (const id of stepIds) {
+        const step = await getJob(t, id);
+        assert.equal(step.pool, 'after', `step ${id} pool`);
+        assert.equal(step.group, 'gpu');
+        assert.equal(step.priority, 85);
+        assert.equal(step.machineLimit, 1);
+        assert.equal(step.maxTries, 7);
+        assert.deepEqual(step.nodeList, { mode: 'DENY', nodes: ['after-blocked'] });
+        // The parent's own settings stay its own.
+        assert.match(step.name, /^Render sh010 \/ /);
+      }
+      const old = await register(t, 'before-node', { pools: ['before'], groups: ['gpu'] });
+      assert.equal(await workOf(old.id, stepIds), undefined);
+      const blocked = await register(t, 'after-blocked', { pools: ['after'], groups: ['gpu'] });
+      assert.equal(await workOf(blocked.id, stepIds), undefined);
+      const free = await register(t, 'after-free', { pools: ['after'], groups: ['gpu'] });
+      assert.equal((await workOf(free.id, stepIds))?.job.id, steps.render.id);
+
+      // New dependencies hold back the step that starts the family; the other keeps its own.
+      const next = expectStatus(
+        await submitTemplate({ parameters: { OutputDir: '/tmp/out', Frames: '1' } }),
+        201,
+      ).body;
+      expectStatus(
+        await t.request('PATCH', `/api/v1/jobs/${next.id}`, { dependencies: [parent.id] }),
+        200,
+      );
+      const held = await stepsOf(next.id);
+      const render = await getJob(t, held.render.id);
+      assert.deepEqual(render.dependencies, [parent.id]);
+      assert.equal(render.state, 'PENDING');
+      assert.equal(render.pendReason, 'DEPENDENCIES');
+      assert.deepEqual((await getJob(t, held.encode.id)).dependencies, [held.render.id]);
+      assert.equal((await getJob(t, next.id)).state, 'PENDING');
     });
   });
 }

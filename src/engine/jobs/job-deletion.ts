@@ -20,27 +20,46 @@ import { followChildren, isParentJob } from './job-families.js';
 
 /* Deleting a job: hidden (soft), back (undelete), or gone with its rows (purge). */
 
-/** Soft delete: hidden from lists and never dispatched until undeleted; running work stops. */
+/**
+ * Soft delete: hidden from lists and never dispatched until undeleted; running work stops.
+ * A parent's children go with it, in the same transaction, as an action on a parent is that
+ * action on its children.
+ */
 export async function deleteJob(ctx: EngineContext, jobId: number): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
-    const job = await lockedJob(ctx, tx, jobId);
-    if (job.deleted_at !== null) return;
-    const live = await liveExecutionsOfJob(tx, jobId);
-    await stopExecutions(ctx, tx, emit, live);
-    const running = await tasksInStates(tx, jobId, ['RUNNING']);
-    await moveTasks(ctx, tx, emit, jobId, running, 'retry');
-    await updateJob(tx, jobId, { deleted_at: ctx.clock(), last_modified: ctx.clock() });
-    emit({ type: 'job.deleted', jobId, purged: false });
+    await softDelete(ctx, tx, emit, await lockedJob(ctx, tx, jobId));
   });
 }
 
+async function softDelete(ctx: EngineContext, tx: Tx, emit: Emit, job: JobRow): Promise<void> {
+  // A child deleted on its own before stays deleted; the parent's other children go now.
+  for (const child of isParentJob(job) ? await childrenOf(tx, job.id) : []) {
+    await softDelete(ctx, tx, emit, await lockedJob(ctx, tx, child.id));
+  }
+  if (job.deleted_at !== null) return;
+  const jobId = job.id;
+  const live = await liveExecutionsOfJob(tx, jobId);
+  await stopExecutions(ctx, tx, emit, live);
+  const running = await tasksInStates(tx, jobId, ['RUNNING']);
+  await moveTasks(ctx, tx, emit, jobId, running, 'retry');
+  await updateJob(tx, jobId, { deleted_at: ctx.clock(), last_modified: ctx.clock() });
+  emit({ type: 'job.deleted', jobId, purged: false });
+}
+
+/** Brings a deleted job back; a parent brings its children back with it. */
 export async function undeleteJob(ctx: EngineContext, jobId: number): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
-    const job = await lockedJob(ctx, tx, jobId);
-    if (job.deleted_at === null) return;
-    await updateJob(tx, jobId, { deleted_at: null, last_modified: ctx.clock() });
-    emit({ type: 'job.undeleted', jobId });
+    await restore(ctx, tx, emit, await lockedJob(ctx, tx, jobId));
   });
+}
+
+async function restore(ctx: EngineContext, tx: Tx, emit: Emit, job: JobRow): Promise<void> {
+  for (const child of isParentJob(job) ? await childrenOf(tx, job.id) : []) {
+    await restore(ctx, tx, emit, await lockedJob(ctx, tx, child.id));
+  }
+  if (job.deleted_at === null) return;
+  await updateJob(tx, job.id, { deleted_at: null, last_modified: ctx.clock() });
+  emit({ type: 'job.undeleted', jobId: job.id });
 }
 
 /** Removes a deleted job and everything it owns for good. */

@@ -1,4 +1,4 @@
-import { invalid } from '../../domain/errors.js';
+import { DroverError, invalid } from '../../domain/errors.js';
 import {
   chunkFrames,
   FrameListError,
@@ -9,7 +9,7 @@ import { checkJobNumbers } from '../../domain/job-bounds.js';
 import type { TaskState } from '../../domain/task-state.js';
 import type { Tx } from '../../store/database.js';
 import { liveExecutionsOfJob } from '../../store/executions.js';
-import { recountTasks, updateJob } from '../../store/jobs.js';
+import { childrenOf, recountTasks, updateJob } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import { deleteTasksFrom, tasksOfJob } from '../../store/task-frames.js';
 import {
@@ -23,6 +23,7 @@ import {
 } from '../../store/tasks.js';
 import { inTransaction, type EngineContext } from '../context.js';
 import { lockedJob } from '../jobs/job-actions.js';
+import { isParentJob } from '../jobs/job-families.js';
 import { MAX_FRAMES_PER_JOB, MAX_TASKS_PER_JOB } from '../jobs/job-submission.js';
 import { changeJobState, stopExecutions } from '../state-changes.js';
 import { settleJob } from './task-actions.js';
@@ -56,6 +57,19 @@ async function refuseParameterTasks(tx: Tx, jobId: number): Promise<void> {
   }
 }
 
+/**
+ * A parent job's frames are its children's: tasks given to it would make it a job of its own
+ * and leave its children running unseen, so a change of frames is refused on it.
+ */
+async function refuseParent(tx: Tx, job: JobRow): Promise<void> {
+  if (!isParentJob(job) || (await childrenOf(tx, job.id)).length === 0) return;
+  throw new DroverError(
+    'CONFLICT',
+    `job ${job.id} is a parent job: its frames are those of its steps (child jobs); change the frame range of a step instead`,
+    { field: 'frames' },
+  );
+}
+
 /** The state new tasks take in a job: held with it, queued otherwise. */
 function newTaskState(job: JobRow): TaskState {
   if (job.state === 'PENDING') return 'PENDING';
@@ -75,6 +89,7 @@ export async function setJobFrameRange(
 ): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
     const job = await lockedJob(ctx, tx, jobId);
+    await refuseParent(tx, job);
     await refuseParameterTasks(tx, jobId);
     const chunk = chunkSize ?? job.chunk_size;
     checkJobNumbers({ chunkSize: chunk });
@@ -115,6 +130,7 @@ export async function appendJobFrameRange(
 ): Promise<void> {
   await inTransaction(ctx, async (tx, emit) => {
     const job = await lockedJob(ctx, tx, jobId);
+    await refuseParent(tx, job);
     await refuseParameterTasks(tx, jobId);
     const text = frames.trim();
     if (text === '') throw invalid('the frame list is empty', { field: 'frames' });
