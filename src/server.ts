@@ -84,7 +84,14 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     },
   });
   const archiveDir = config.archiveDir ?? join(config.dataDir, 'archives');
-  const onComplete = startOnCompleteActions(engine.ctx, { archiveDir, archiveFileName });
+  const onComplete = startOnCompleteActions(engine.ctx, {
+    archiveDir,
+    archiveFileName,
+    onError: (jobId, error) =>
+      engine.backgroundError(
+        `the on-complete action of job ${jobId} failed: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+  });
   let app: FastifyInstance | undefined;
   let deadline: FastifyInstance | undefined;
   try {

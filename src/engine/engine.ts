@@ -62,6 +62,8 @@ export interface Engine {
   emailConfigured: boolean;
   /** The webhook host allow-list; undefined: any host. */
   webhookHosts: readonly string[] | undefined;
+  /** Where work no request waits for (re-chunking, on-complete actions) reports a failure. */
+  backgroundError: (message: string) => void;
   /** Fires when the server starts to stop: every request waiting for something ends. */
   stopping: AbortSignal;
   /** Ends every wait at once (long-polls answer "nothing"); the engine keeps working. */
@@ -138,6 +140,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       chunking,
       emailConfigured: email !== undefined,
       webhookHosts: options.webhookHosts,
+      backgroundError: onBackgroundError,
       stopping: stopping.signal,
       stopWaiting,
       async close() {
