@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 
@@ -43,6 +44,8 @@ export interface Config {
    * lasts three times this, so a replica that dies mid-send leaves it for that long.
    */
   notificationTimeoutSeconds?: number;
+  /** Names this replica's PostgreSQL connections (application_name); default `<host>:<port>`. */
+  replicaName?: string;
 }
 
 export const ANONYMOUS_AREAS = ['metrics', 'docs', 'ui'] as const;
@@ -265,6 +268,22 @@ export const SERVE_OPTIONS: OptionSpec[] = [
       return n;
     },
     defaultValue: () => 10,
+  },
+  {
+    key: 'replicaName',
+    flag: '--replica-name <name>',
+    env: 'DROVER_REPLICA_NAME',
+    description:
+      "this replica's name in PostgreSQL's pg_stat_activity (application_name drover <name>); default <host>:<port>",
+    parse: (raw: string) => {
+      if (!/^[\w.:@-]{1,48}$/.test(raw))
+        throw new Error(
+          `replica-name must be 1 to 48 letters, digits, or . _ : @ -, got "${raw.slice(0, 60)}"`,
+        );
+      return raw;
+    },
+    defaultValue: (c) =>
+      c.port === undefined ? '<host>:<port>' : `${hostname()}:${c.port}`.slice(0, 48),
   },
 ];
 

@@ -66,6 +66,7 @@ export async function startServer(config: Config, schema?: string): Promise<Runn
     url: config.db,
     ...(schema !== undefined ? { schema } : {}),
     ...(isPostgresUrl(config.db) ? {} : { synchronous: config.sqliteSync }),
+    ...(config.replicaName ? { replicaName: config.replicaName } : {}),
     startReaper: true,
     startDeliverer: true,
     ...(config.smtpUrl

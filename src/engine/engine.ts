@@ -78,7 +78,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     await migrateToLatest(database);
     const bus: EventBus =
       database.dialect === 'postgres'
-        ? await PostgresEventBus.connect(options.url, database.schema!)
+        ? await PostgresEventBus.connect(options.url, database.schema!, options.replicaName)
         : new LocalEventBus();
     const farm = new FarmMetrics(database.db);
     const ctx: EngineContext = {

@@ -25,6 +25,19 @@ export interface DatabaseOptions {
   /** SQLite: FULL survives power loss, NORMAL (the default) survives a process crash. */
   synchronous?: 'NORMAL' | 'FULL';
   poolSize?: number;
+  /**
+   * PostgreSQL: names this replica's connections in `pg_stat_activity` (application_name
+   * `drover <name>`, its event connection `drover-events <name>`); default: none.
+   */
+  replicaName?: string;
+}
+
+/**
+ * A connection's application_name: PostgreSQL keeps 63 bytes of it and turns what is not
+ * printable ASCII into `?`, so the name is cut here rather than mangled there.
+ */
+export function applicationName(role: 'drover' | 'drover-events', replicaName?: string): string {
+  return (replicaName ? `${role} ${replicaName}` : role).slice(0, 63);
 }
 
 export interface OpenDatabase {
@@ -117,6 +130,8 @@ function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    // An application_name in the URL wins (pg reads the URL over these settings).
+    application_name: applicationName('drover', options.replicaName),
     options: `-c search_path=${schema}`,
   });
   // An idle connection that PostgreSQL ends (a restart, an administrator, a dropped

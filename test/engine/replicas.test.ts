@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { inTransaction } from '../../src/engine/context.js';
@@ -20,14 +21,19 @@ import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/dat
 
 const postgres = TEST_DATABASES.find((d) => d.name === 'postgres');
 
+/** Names unique to this run: other runs may share the PostgreSQL server. */
+const A = `replica-a-${process.pid}-${randomUUID().slice(0, 8)}`;
+const B = `replica-b-${process.pid}-${randomUUID().slice(0, 8)}`;
+
 /** Replica A on a fresh schema, replica B on the same schema and clock. */
 async function twoReplicas(): Promise<{ a: Engine; b: Engine; close(): Promise<void> }> {
-  const t: TestEngine = await startTestEngine(postgres!);
+  const t: TestEngine = await startTestEngine(postgres!, { replicaName: A });
   let b: Engine;
   try {
     b = await startEngine({
       url: t.engine.database.url,
       schema: t.engine.database.schema!,
+      replicaName: B,
       clock: t.clock.read,
       formats: JOB_DEFINITION_FORMATS,
     });
@@ -71,6 +77,39 @@ describe(
   'replicas on one PostgreSQL database',
   { skip: postgres ? false : 'DROVER_TEST_PG is not set' },
   () => {
+    it("name each replica's connections in pg_stat_activity", async () => {
+      const r = await twoReplicas();
+      try {
+        const names = async (engine: Engine) =>
+          (
+            await sql<{ name: string }>`
+              select application_name as name from pg_stat_activity
+              where application_name like ${'%replica-_-' + String(process.pid) + '-%'}`.execute(
+              engine.ctx.db,
+            )
+          ).rows.map((row) => row.name);
+        // Each engine's own query runs on a connection named for it.
+        const own = async (engine: Engine) =>
+          (
+            await sql<{
+              name: string;
+            }>`select current_setting('application_name') as name`.execute(engine.ctx.db)
+          ).rows[0]!.name;
+        assert.equal(await own(r.a), `drover ${A}`);
+        assert.equal(await own(r.b), `drover ${B}`);
+        const seen = new Set(await names(r.a));
+        for (const name of [
+          `drover ${A}`,
+          `drover ${B}`,
+          `drover-events ${A}`,
+          `drover-events ${B}`,
+        ])
+          assert.ok(seen.has(name), `${name} in pg_stat_activity: ${[...seen].join(', ')}`);
+      } finally {
+        await r.close();
+      }
+    });
+
     it('share one schema: a job submitted through A is read through B', async () => {
       const r = await twoReplicas();
       try {
@@ -180,12 +219,11 @@ describe(
     it('events committed while the NOTIFY connection is down reach the other replica once it is back', async () => {
       const r = await twoReplicas();
       try {
-        // Cut A's LISTEN/NOTIFY connection; B's stays. A started first, so its is the older.
+        // Cut A's LISTEN/NOTIFY connection; B's stays.
         const { rows } = await sql<{ pid: number }>`
-          select pid from pg_stat_activity where application_name = ${EVENTS_APPLICATION_NAME}
-            and datname = current_database()
-          order by backend_start`.execute(r.a.ctx.db);
-        assert.ok(rows.length >= 2);
+          select pid from pg_stat_activity
+          where application_name = ${`${EVENTS_APPLICATION_NAME} ${A}`}`.execute(r.a.ctx.db);
+        assert.equal(rows.length, 1);
         await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(r.a.ctx.db);
         const got = nextEvent(r.b, (e) => e.type === 'job.state' && e.jobId === 2000, 10_000);
         await inTransaction(r.a.ctx, async (_tx, emit) =>

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { addUser, createToken } from '../../src/engine/accounts/accounts.js';
+import { inTransaction } from '../../src/engine/context.js';
+import { markQuarantined } from '../../src/store/node-quarantine.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import {
   ensureBuilt,
@@ -20,7 +22,8 @@ import { ensureUiBuilt, openBrowser, type Browser } from './support.js';
  * runs named as "job 8 · task 6 (frames 13–14)", a node without pools said to take only
  * pool-less jobs, CPU, memory and GPU sparklines with the last figures in one cell, from the
  * telemetry the server keeps (a real worker's, and figures a node reported through the API),
- * and enable/disable and pools and groups editable by admins only.
+ * enable/disable and pools and groups editable by admins only, and a quarantine's reason,
+ * which an admin lifts.
  */
 
 for (const database of TEST_DATABASES) {
@@ -235,6 +238,28 @@ for (const database of TEST_DATABASES) {
       assert.equal((await call(user, 'PATCH', `/nodes/${spare}`, { pools: ['x'] })).status, 403);
       // The server refuses it too: the missing button is not the only guard.
       assert.equal((await call(user, 'POST', `/nodes/${spare}/disable`)).status, 403);
+      assert.deepEqual(browser.problems, []);
+    });
+
+    it('shows why a node is quarantined, and lets an admin lift it', async () => {
+      // As the reaper's scan does (tested in test/engine/node-quarantine.test.ts), without waiting for
+      // a failure rate to build up.
+      await inTransaction(e2e.server.engine.ctx, (tx) =>
+        markQuarantined(tx, spare, '5 of its last 6 tasks failed', Date.now()),
+      );
+      await signIn(admin);
+      await row(spare).locator('.badge[data-state="QUARANTINED"]').waitFor();
+      assert.match(
+        (await row(spare).locator('.quarantine-reason').textContent()) ?? '',
+        /^5 of its last 6 tasks failed \(.+ ago\)$/,
+      );
+      await row(spare).getByRole('button', { name: 'Lift quarantine' }).click();
+      await page.getByText('Lifted the quarantine of spare-01.').waitFor();
+      const lifted = (await call(admin, 'GET', `/nodes/${spare}`)).body;
+      assert.equal(lifted.enabled, true);
+      assert.equal(lifted.quarantine, null);
+      await row(spare).getByRole('button', { name: 'Disable' }).waitFor();
+      assert.equal(await row(spare).locator('.quarantine-reason').count(), 0);
       assert.deepEqual(browser.problems, []);
     });
   });

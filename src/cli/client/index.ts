@@ -10,6 +10,7 @@ import { registerOutputsCommand } from './outputs.js';
 import { registerPoolCommand } from './pools.js';
 import { registerRetryCommand } from './retry.js';
 import { registerShowCommand } from './show.js';
+import { registerStepsCommand } from './steps.js';
 import { registerSubmitCommand } from './submit.js';
 import { registerTaskCommand } from './tasks.js';
 import { registerTypesCommand } from './types.js';
@@ -17,13 +18,14 @@ import { registerUsageCommand } from './usage.js';
 import { registerWaitCommand } from './wait.js';
 
 /**
- * The client commands over the native API: submit, jobs, show, logs, wait, the job actions,
+ * The client commands over the native API: submit, jobs, show, steps, logs, wait, the job actions,
  * retry, modify, task, nodes, types, usage, notify, limit and pool. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
   registerSubmitCommand(program);
   registerJobsCommand(program);
   registerShowCommand(program);
+  registerStepsCommand(program);
   registerLogsCommand(program);
   registerWaitCommand(program);
   registerOutputsCommand(program);

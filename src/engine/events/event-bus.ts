@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import { applicationName } from '../../store/database.js';
 import type { DroverEvent, EventListener } from './events.js';
 
 type Stamped = DroverEvent & { at: number };
@@ -91,12 +92,21 @@ export class PostgresEventBus extends LocalEventBus {
   private constructor(
     private readonly url: string,
     readonly channel: string,
+    private readonly applicationName: string,
   ) {
     super();
   }
 
-  static async connect(url: string, schema: string): Promise<PostgresEventBus> {
-    const bus = new PostgresEventBus(url, notifyChannel(schema));
+  static async connect(
+    url: string,
+    schema: string,
+    replicaName?: string,
+  ): Promise<PostgresEventBus> {
+    const bus = new PostgresEventBus(
+      url,
+      notifyChannel(schema),
+      applicationName(EVENTS_APPLICATION_NAME, replicaName),
+    );
     await bus.#listen();
     return bus;
   }
@@ -145,7 +155,7 @@ export class PostgresEventBus extends LocalEventBus {
   async #listen(): Promise<void> {
     const client = new pg.Client({
       connectionString: this.url,
-      application_name: EVENTS_APPLICATION_NAME,
+      application_name: this.applicationName,
     });
     client.on('notification', (message) => {
       if (message.channel !== this.channel || !message.payload) return;

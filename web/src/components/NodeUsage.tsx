@@ -8,8 +8,7 @@ import { Sparkline } from './Sparkline';
 const WINDOW_MS = 10 * 60_000;
 const POINTS = 60;
 
-/** The history's GPU mean, which the telemetry endpoint keeps (absent from the hand types). */
-type Point = TelemetryPoint & { gpuPercent?: number | null };
+type Point = TelemetryPoint;
 
 const memPercent = (p: Point) =>
   p.memUsedBytes !== null && p.memTotalBytes ? (100 * p.memUsedBytes) / p.memTotalBytes : null;

@@ -64,7 +64,12 @@ export function NodesPage() {
     setBusy(node.id);
     try {
       await api.setNodeEnabled(node.id, enabled);
-      setNotice({ text: `${enabled ? 'Enabled' : 'Disabled'} ${node.name}.`, failed: false });
+      const done = enabled
+        ? node.quarantine
+          ? 'Lifted the quarantine of'
+          : 'Enabled'
+        : 'Disabled';
+      setNotice({ text: `${done} ${node.name}.`, failed: false });
       data.reload();
     } catch (error) {
       setNotice({ text: `${node.name}: ${describeError(error)}`, failed: true });
@@ -74,7 +79,7 @@ export function NodesPage() {
   };
 
   const nodes = data.data?.page.items ?? [];
-  const columns = isAdmin ? 9 : 8;
+  const columns = isAdmin ? 10 : 9;
   return (
     <div className="page">
       <div className="page-head">
@@ -105,8 +110,16 @@ export function NodesPage() {
                 <tr data-node={n.id}>
                   <td>{n.name}</td>
                   <td>{n.hostname}</td>
-                  <td>
+                  <td data-column="status">
                     <StateBadge state={n.status} />
+                    {n.quarantine && (
+                      <span
+                        className="muted quarantine-reason"
+                        title={`Quarantined ${new Date(n.quarantine.since).toLocaleString()}`}
+                      >
+                        {n.quarantine.reason} ({ago(n.quarantine.since)})
+                      </span>
+                    )}
                   </td>
                   <td data-column="pools">
                     <Memberships names={n.pools} what="pool" />
@@ -158,7 +171,7 @@ export function NodesPage() {
                         disabled={busy === n.id}
                         onClick={() => void setEnabled(n, !n.enabled)}
                       >
-                        {n.enabled ? 'Disable' : 'Enable'}
+                        {n.enabled ? 'Disable' : n.quarantine ? 'Lift quarantine' : 'Enable'}
                       </button>
                       <button
                         type="button"

@@ -1,0 +1,88 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TEST_DATABASES } from '../helpers/databases.js';
+import { startTestServer, type TestServer } from '../helpers/http.js';
+import { api, buildOnce, drover, expectRun, submitJob } from './support.js';
+
+/* Issue 18: `drover steps JOB` lists a multi-step job's steps, each with what it runs after. */
+
+const TEMPLATE = `specificationVersion: jobtemplate-2023-09
+name: Shot sh010
+steps:
+  - name: Render
+    parameterSpace:
+      taskParameterDefinitions:
+        - name: Frame
+          type: INT
+          range: '1-4'
+    script:
+      actions:
+        onRun:
+          command: echo
+          args: ['render', '{{Task.Param.Frame}}']
+  - name: Encode
+    dependencies:
+      - dependsOn: Render
+    script:
+      actions:
+        onRun:
+          command: echo
+          args: ['encode']
+`;
+
+for (const database of TEST_DATABASES) {
+  describe(`drover steps (${database.name})`, () => {
+    let t: TestServer;
+    before(async () => {
+      await buildOnce();
+      t = await startTestServer(database);
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    it('lists the steps with state, progress and the steps they run after', async () => {
+      const job = await api(t, 'POST', '/jobs', { template: TEMPLATE });
+      const steps = (await api(t, 'GET', `/jobs?parent=${job.id}&sort=id`)).items;
+      assert.deepEqual(
+        steps.map((s: any) => s.childName),
+        ['Render', 'Encode'],
+      );
+      const [render, encode] = steps;
+      const run = await drover(t, ['steps', String(job.id)]);
+      expectRun(run, 0);
+      const lines = run.stdout.trimEnd().split('\n');
+      assert.match(lines[0]!, /^\s*ID\s+STEP\s+STATE\s+PROGRESS\s+FAILED\s+ELAPSED\s+AFTER$/);
+      assert.match(
+        lines[1]!,
+        new RegExp(`^\\s*${render.id}\\s+Render\\s+QUEUED\\s+0/4 \\(0%\\)\\s+0\\s+-\\s+-$`),
+      );
+      assert.match(
+        lines[2]!,
+        new RegExp(`^\\s*${encode.id}\\s+Encode\\s+PENDING\\s+0/1 \\(0%\\)\\s+0\\s+-\\s+Render$`),
+      );
+      assert.equal(lines.length, 3);
+
+      const json = JSON.parse((await drover(t, ['steps', '--json', String(job.id)])).stdout);
+      assert.deepEqual(
+        json.map((s: any) => [s.id, s.childName, s.after]),
+        [
+          [render.id, 'Render', []],
+          [encode.id, 'Encode', ['Render']],
+        ],
+      );
+    });
+
+    it('says a job has no steps, and prints the server message for an unknown job', async () => {
+      const single = await submitJob(t, { name: 'single' });
+      expectRun(
+        await drover(t, ['steps', String(single.id)]),
+        0,
+        `job ${single.id} (single) has no steps\n`,
+      );
+      const missing = await t.request('GET', '/api/v1/jobs/424242');
+      expectRun(await drover(t, ['steps', '424242']), 1, '', `drover: ${missing.body.message}\n`);
+    });
+  });
+}
