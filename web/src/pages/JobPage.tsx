@@ -9,6 +9,7 @@ import { ExecutionsTable } from '../components/ExecutionsTable';
 import { FailureBanner, useFirstFailure } from '../components/FailureBanner';
 import { JobDetails } from '../components/JobDetails';
 import { JobHistory } from '../components/JobHistory';
+import { JobSteps } from '../components/JobSteps';
 import { JobUsage } from '../components/JobUsage';
 import { LiveBadge } from '../components/LiveBadge';
 import { LogView } from '../components/LogView';
@@ -176,6 +177,11 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           }}
         />
       </div>
+      {j.parentId !== undefined && (
+        <p className="muted" data-testid="parent-job">
+          Step {j.childName ?? ''} of <a href={href(`/jobs/${j.parentId}`)}>job #{j.parentId}</a>
+        </p>
+      )}
       <Notice notice={notice} onClose={() => setNotice(undefined)} />
       <ErrorMessage error={job.error} onRetry={job.reload} />
       <FailureBanner
@@ -201,6 +207,7 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           </ul>
         </div>
       )}
+      <JobSteps parentId={j.id} version={`${j.lastModified} ${j.state}`} />
       <div className="job-grid">
         <section className="card">
           <h2>Details</h2>

@@ -1,0 +1,98 @@
+import { useMemo, useState } from 'react';
+import { api } from '../api/endpoints';
+import { useEvents } from '../api/events';
+import type { DroverEvent, Task } from '../api/types';
+import { useLoad, useThrottle } from '../lib/hooks';
+import { navigate } from '../lib/router';
+import { ErrorMessage } from './ErrorMessage';
+import { StepGraph, type Step } from './StepGraph';
+import { TaskGrid } from './TaskGrid';
+
+/** More steps than a template may have (OpenJD allows 100): the graph shows the first ones. */
+const MAX_STEPS = 200;
+
+/**
+ * A step's dependencies are in its own job's representation only (not in the list's), so
+ * each step is read once: a template has a handful of steps, rarely more than ten.
+ */
+async function loadSteps(parentId: number): Promise<{ steps: Step[]; total: number }> {
+  const page = await api.jobs({ parent: parentId, sort: 'id', limit: MAX_STEPS, offset: 0 });
+  const steps = await Promise.all(
+    page.items.map(async (job) => {
+      const full = await api.job(job.id);
+      return { job: full, dependsOn: full.dependencies ?? [] };
+    }),
+  );
+  return { steps, total: page.total };
+}
+
+async function stepTasks(jobId: number): Promise<Task[]> {
+  const tasks: Task[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await api.tasks(jobId, offset);
+    tasks.push(...page.items);
+    if (page.items.length === 0 || tasks.length >= page.total) return tasks;
+  }
+}
+
+/**
+ * A multi-step job's steps (its child jobs) as a graph with each step's progress, and the
+ * selected step's tasks as a grid; a task opens on its step's page, as any job's task does.
+ */
+export function JobSteps({ parentId, version }: { parentId: number; version: string }) {
+  const steps = useLoad(() => loadSteps(parentId), [parentId, version]);
+  const list = steps.data?.steps ?? [];
+  const [chosen, setChosen] = useState<number>();
+  // The step shown: the one clicked, else the first running one, else the first.
+  const selected =
+    list.find((s) => s.job.id === chosen) ?? list.find((s) => s.job.state === 'RUNNING') ?? list[0];
+  const selectedId = selected?.job.id;
+  const tasks = useLoad(
+    () => (selectedId === undefined ? Promise.resolve([]) : stepTasks(selectedId)),
+    [selectedId],
+  );
+
+  const ids = useMemo(() => new Set(list.map((s) => s.job.id)), [list]);
+  const reloadSteps = useThrottle(steps.reload, 1000);
+  const reloadTasks = useThrottle(tasks.reload, 1000);
+  // Steps are jobs of their own: their events name them, not the parent.
+  useEvents(['job', 'task'], (event: DroverEvent) => {
+    if (!('jobId' in event) || !ids.has(event.jobId)) return;
+    reloadSteps();
+    if (event.jobId === selectedId && event.type === 'task.state') reloadTasks();
+  });
+
+  if (steps.error && !steps.data)
+    return <ErrorMessage error={steps.error} onRetry={steps.reload} />;
+  if (list.length === 0) return null;
+  const name = selected?.job.childName ?? selected?.job.name ?? '';
+  return (
+    <section className="card" data-testid="job-steps">
+      <h2>
+        Steps <span className="muted">({steps.data!.total.toLocaleString()})</span>
+      </h2>
+      <StepGraph steps={list} selected={selectedId} onSelect={(s) => setChosen(s.job.id)} />
+      {steps.data!.total > list.length && (
+        <p className="muted">The first {list.length} steps are shown.</p>
+      )}
+      {selected && (
+        <div className="step-tasks" data-step={name}>
+          <h3>
+            Tasks of {name}{' '}
+            <span className="muted">
+              ({selected.job.tasks.completed}/{selected.job.tasks.total} done)
+            </span>
+          </h3>
+          <ErrorMessage error={tasks.error} onRetry={tasks.reload} />
+          <TaskGrid
+            tasks={tasks.data ?? []}
+            selected={undefined}
+            onSelect={(t) =>
+              navigate(`/jobs/${selected.job.id}`, new URLSearchParams({ task: String(t.id) }))
+            }
+          />
+        </div>
+      )}
+    </section>
+  );
+}
