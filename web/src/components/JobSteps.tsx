@@ -1,7 +1,7 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverEvent, Task } from '../api/types';
+import type { DroverEvent, Task, TaskCounts } from '../api/types';
 import { useLoad, useThrottle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { ErrorMessage } from './ErrorMessage';
@@ -39,9 +39,41 @@ async function stepTasks(jobId: number): Promise<Task[]> {
  * A multi-step job's steps (its child jobs) as a graph with each step's progress, and the
  * selected step's tasks as a grid; a task opens on its step's page, as any job's task does.
  */
-export function JobSteps({ parentId, version }: { parentId: number; version: string }) {
+/** Every step's task counts added up: a parent job has no tasks of its own. */
+function sumCounts(steps: Step[]): TaskCounts {
+  const sum: TaskCounts = {
+    total: 0,
+    pending: 0,
+    queued: 0,
+    running: 0,
+    suspended: 0,
+    completed: 0,
+    failed: 0,
+    canceled: 0,
+  };
+  for (const s of steps) {
+    for (const key of Object.keys(sum) as (keyof TaskCounts)[]) sum[key] += s.job.tasks[key];
+  }
+  return sum;
+}
+
+export function JobSteps({
+  parentId,
+  version,
+  onCounts,
+}: {
+  parentId: number;
+  version: string;
+  /** Told the steps' tasks added up once there are steps. */
+  onCounts: (counts: TaskCounts) => void;
+}) {
   const steps = useLoad(() => loadSteps(parentId), [parentId, version]);
-  const list = steps.data?.steps ?? [];
+  const list = useMemo(() => steps.data?.steps ?? [], [steps.data]);
+  const report = useRef(onCounts);
+  report.current = onCounts;
+  useEffect(() => {
+    if (list.length > 0) report.current(sumCounts(list));
+  }, [list]);
   const [chosen, setChosen] = useState<number>();
   // The step shown: the one clicked, else the first running one, else the first.
   const selected =

@@ -35,7 +35,6 @@ export interface FormParameter {
 }
 
 export interface TemplateForm {
-  name: string | undefined;
   parameters: FormParameter[];
   /** Problems with the definitions, as the server would list them. */
   problems: string[];
@@ -59,10 +58,10 @@ export function templateForm(text: string): TemplateForm {
   try {
     doc = YAML.parse(text);
   } catch (e) {
-    return { name: undefined, parameters: [], problems: [`Not JSON or YAML: ${String(e)}`] };
+    return { parameters: [], problems: [`Not JSON or YAML: ${String(e)}`] };
   }
   if (!isRecord(doc)) {
-    return { name: undefined, parameters: [], problems: ['The template must be an object'] };
+    return { parameters: [], problems: ['The template must be an object'] };
   }
   const problems = new Problems();
   const raw = doc.parameterDefinitions;
@@ -108,7 +107,6 @@ export function templateForm(text: string): TemplateForm {
     parameters.push(p);
   });
   return {
-    name: typeof doc.name === 'string' ? doc.name : undefined,
     parameters,
     problems: problems.list.map((p) => `${p.path}: ${p.message}`),
   };

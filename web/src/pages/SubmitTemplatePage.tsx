@@ -34,6 +34,7 @@ export function SubmitTemplatePage() {
   const setValue = (p: FormParameter, value: string) => {
     setEdited((old) => ({ ...old, [p.def.name]: value }));
     setErrors((old) => ({ ...old, [p.def.name]: '' }));
+    setFormError(undefined);
   };
 
   const readFile = async (file: File | undefined) => {
@@ -127,7 +128,7 @@ export function SubmitTemplatePage() {
         )}
         {form && (
           <div className="template-parameters" data-testid="template-parameters">
-            <h3>{form.name ? `Parameters of ${form.name}` : 'Parameters'}</h3>
+            <h3>Job parameters</h3>
             {params.length === 0 && <p className="muted">The template has no job parameters.</p>}
             {groupParameters(params).map((g, i) =>
               g.group === undefined ? (
