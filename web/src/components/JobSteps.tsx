@@ -13,14 +13,22 @@ const MAX_STEPS = 200;
 
 /**
  * A step's dependencies are in its own job's representation only (not in the list's), so
- * each step is read once: a template has a handful of steps, rarely more than ten.
+ * each step is read once, its dependencies kept in `known`: they are fixed at submission,
+ * while the list, read again on every change, brings the states and counts.
  */
-async function loadSteps(parentId: number): Promise<{ steps: Step[]; total: number }> {
+async function loadSteps(
+  parentId: number,
+  known: Map<number, number[]>,
+): Promise<{ steps: Step[]; total: number }> {
   const page = await api.jobs({ parent: parentId, sort: 'id', limit: MAX_STEPS, offset: 0 });
   const steps = await Promise.all(
     page.items.map(async (job) => {
-      const full = await api.job(job.id);
-      return { job: full, dependsOn: full.dependencies ?? [] };
+      let dependsOn = known.get(job.id);
+      if (!dependsOn) {
+        dependsOn = (await api.job(job.id)).dependencies ?? [];
+        known.set(job.id, dependsOn);
+      }
+      return { job, dependsOn };
     }),
   );
   return { steps, total: page.total };
@@ -67,7 +75,8 @@ export function JobSteps({
   /** Told the steps' tasks added up once there are steps. */
   onCounts: (counts: TaskCounts) => void;
 }) {
-  const steps = useLoad(() => loadSteps(parentId), [parentId, version]);
+  const known = useRef(new Map<number, number[]>());
+  const steps = useLoad(() => loadSteps(parentId, known.current), [parentId, version]);
   const list = useMemo(() => steps.data?.steps ?? [], [steps.data]);
   const report = useRef(onCounts);
   report.current = onCounts;
