@@ -83,57 +83,72 @@ export function JobSteps({
   useEffect(() => {
     if (list.length > 0) report.current(sumCounts(list));
   }, [list]);
+  const reload = useThrottle(steps.reload, 1000);
+
+  if (steps.error && !steps.data) {
+    return <ErrorMessage error={steps.error} onRetry={steps.reload} />;
+  }
+  // Most jobs have no steps: they open no event stream of their own for them.
+  if (list.length === 0) return null;
+  return <StepsCard steps={list} total={steps.data!.total} onStepEvent={reload} />;
+}
+
+function StepsCard({
+  steps,
+  total,
+  onStepEvent,
+}: {
+  steps: Step[];
+  total: number;
+  onStepEvent: () => void;
+}) {
   const [chosen, setChosen] = useState<number>();
   // The step shown: the one clicked, else the first running one, else the first.
   const selected =
-    list.find((s) => s.job.id === chosen) ?? list.find((s) => s.job.state === 'RUNNING') ?? list[0];
-  const selectedId = selected?.job.id;
+    steps.find((s) => s.job.id === chosen) ??
+    steps.find((s) => s.job.state === 'RUNNING') ??
+    steps[0]!;
+  const selectedId = selected.job.id;
   const tasks = useLoad(
-    () => (selectedId === undefined ? Promise.resolve([]) : stepTasks(selectedId)),
+    async () => ({ stepId: selectedId, tasks: await stepTasks(selectedId) }),
     [selectedId],
   );
+  // Until the chosen step's tasks are in, the grid is empty rather than the last step's.
+  const shown = tasks.data?.stepId === selectedId ? tasks.data.tasks : [];
 
-  const ids = useMemo(() => new Set(list.map((s) => s.job.id)), [list]);
-  const reloadSteps = useThrottle(steps.reload, 1000);
+  const ids = useMemo(() => new Set(steps.map((s) => s.job.id)), [steps]);
   const reloadTasks = useThrottle(tasks.reload, 1000);
   // Steps are jobs of their own: their events name them, not the parent.
   useEvents(['job', 'task'], (event: DroverEvent) => {
     if (!('jobId' in event) || !ids.has(event.jobId)) return;
-    reloadSteps();
+    onStepEvent();
     if (event.jobId === selectedId && event.type === 'task.state') reloadTasks();
   });
 
-  if (steps.error && !steps.data)
-    return <ErrorMessage error={steps.error} onRetry={steps.reload} />;
-  if (list.length === 0) return null;
-  const name = selected?.job.childName ?? selected?.job.name ?? '';
+  const name = selected.job.childName ?? selected.job.name;
   return (
     <section className="card" data-testid="job-steps">
       <h2>
-        Steps <span className="muted">({steps.data!.total.toLocaleString()})</span>
+        Steps <span className="muted">({total.toLocaleString()})</span>
       </h2>
-      <StepGraph steps={list} selected={selectedId} onSelect={(s) => setChosen(s.job.id)} />
-      {steps.data!.total > list.length && (
-        <p className="muted">The first {list.length} steps are shown.</p>
-      )}
-      {selected && (
-        <div className="step-tasks" data-step={name}>
-          <h3>
-            Tasks of {name}{' '}
-            <span className="muted">
-              ({selected.job.tasks.completed}/{selected.job.tasks.total} done)
-            </span>
-          </h3>
-          <ErrorMessage error={tasks.error} onRetry={tasks.reload} />
-          <TaskGrid
-            tasks={tasks.data ?? []}
-            selected={undefined}
-            onSelect={(t) =>
-              navigate(`/jobs/${selected.job.id}`, new URLSearchParams({ task: String(t.id) }))
-            }
-          />
-        </div>
-      )}
+      <StepGraph steps={steps} selected={selectedId} onSelect={(s) => setChosen(s.job.id)} />
+      {total > steps.length && <p className="muted">The first {steps.length} steps are shown.</p>}
+      <div className="step-tasks" data-step={name}>
+        <h3>
+          Tasks of {name}{' '}
+          <span className="muted">
+            ({selected.job.tasks.completed}/{selected.job.tasks.total} done)
+          </span>
+        </h3>
+        <ErrorMessage error={tasks.error} onRetry={tasks.reload} />
+        <TaskGrid
+          tasks={shown}
+          selected={undefined}
+          onSelect={(t) =>
+            navigate(`/jobs/${selectedId}`, new URLSearchParams({ task: String(t.id) }))
+          }
+        />
+      </div>
     </section>
   );
 }
