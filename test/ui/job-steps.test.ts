@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import YAML from 'yaml';
 import { startE2eServer, waitFor, type E2eServer } from '../worker/support.js';
 import { ensureUiBuilt, openBrowser, screenshot, type Browser } from './support.js';
 
@@ -232,7 +233,13 @@ describe('web UI: multi-step jobs and the template form', { timeout: 120_000 }, 
     // What only the server refuses comes back as it says it.
     await page.goto(`${e2e.url}/#/submit-template`);
     const noSteps = TEMPLATE.replace(/\nsteps:[\s\S]*$/, '\n');
-    await page.locator('#field-template').fill(noSteps);
+    // Chosen as a file, as JSON this time.
+    await page.getByLabel('Template file').setInputFiles({
+      name: 'template.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(YAML.parse(noSteps))),
+    });
+    assert.match(await page.locator('#field-template').inputValue(), /^\{"specificationVersion"/);
     await control('Shot').waitFor();
     await page.getByRole('button', { name: 'Submit' }).click();
     const refused = page.locator('.template-error');
