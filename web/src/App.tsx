@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { Suspense, lazy, useEffect, useState } from 'react';
 import { getToken, onUnauthenticated, setToken } from './api/client';
 import { ThemeToggle } from './components/ThemeToggle';
 import { href, useRoute } from './lib/router';
@@ -11,6 +11,11 @@ import { NodesPage } from './pages/NodesPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { SubmitPage } from './pages/SubmitPage';
+
+// The template page brings a YAML parser: loaded when it is first opened, not with the app.
+const SubmitTemplatePage = lazy(() =>
+  import('./pages/SubmitTemplatePage').then((m) => ({ default: m.SubmitTemplatePage })),
+);
 
 const NAV = [
   { path: '/', label: 'Overview' },
@@ -60,7 +65,13 @@ export function App() {
   else if (route.path === '/notifications') page = <NotificationsPage />;
   else if (route.path === '/job-types') page = <JobTypesPage route={route} />;
   else if (route.path === '/submit') page = <SubmitPage />;
-  else {
+  else if (route.path === '/submit-template') {
+    page = (
+      <Suspense fallback={<div className="page muted">Loading…</div>}>
+        <SubmitTemplatePage />
+      </Suspense>
+    );
+  } else {
     page = (
       <div className="page">
         <h1>Not found</h1>
@@ -71,7 +82,8 @@ export function App() {
     );
   }
 
-  const section = '/' + (route.path.split('/')[1] ?? '');
+  const first = route.path.split('/')[1] ?? '';
+  const section = '/' + (first === 'submit-template' ? 'submit' : first);
   return (
     <div className="app" key={session}>
       <header className="top">

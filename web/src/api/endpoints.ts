@@ -20,6 +20,8 @@ export interface JobQuery {
   endedBefore?: string;
   dependsOn?: number;
   dependencyOf?: number;
+  /** Only the child jobs (the steps) of this parent job. */
+  parent?: number;
   deleted?: 'exclude' | 'include' | 'only';
   sort?: string;
   limit?: number;
@@ -44,6 +46,7 @@ function jobListQuery(q: JobQuery) {
     endedBefore: text(q.endedBefore),
     dependsOn: q.dependsOn,
     dependencyOf: q.dependencyOf,
+    parent: q.parent,
     deleted: q.deleted,
     sort: text(q.sort),
     limit: q.limit,

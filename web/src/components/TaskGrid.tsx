@@ -12,6 +12,19 @@ export const STATE_COLOURS: Record<string, string> = {
   CANCELED: '#57534e',
 };
 
+/** A task's frames, or an OpenJD task's parameter values, its state and tries. */
+export function describeTask(task: Task): string {
+  const values = task.parameters
+    ? Object.entries(task.parameters)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')
+    : '';
+  const what = values || `frames ${task.frames}`;
+  const progress = task.state === 'RUNNING' ? ` ${Math.round(task.progress)}%` : '';
+  const tries = `${task.tries} ${task.tries === 1 ? 'try' : 'tries'}`;
+  return `Task ${task.index} · ${what} · ${task.state.toLowerCase()}${progress} · ${tries}`;
+}
+
 function cellSize(count: number): number {
   if (count > 20_000) return 5;
   if (count > 5_000) return 8;
@@ -92,6 +105,7 @@ export function TaskGrid({
         ref={canvas}
         style={{ width, height }}
         aria-label={`${tasks.length} tasks`}
+        title={hover ? describeTask(hover) : undefined}
         onMouseMove={(e) => setHover(taskAt(e))}
         onMouseLeave={() => setHover(undefined)}
         onClick={(e) => {
@@ -100,9 +114,7 @@ export function TaskGrid({
         }}
       />
       <div className="task-grid-status">
-        {hover
-          ? `Task ${hover.index} · frames ${hover.frames} · ${hover.state.toLowerCase()}${hover.state === 'RUNNING' ? ` ${Math.round(hover.progress)}%` : ''} · ${hover.tries} ${hover.tries === 1 ? 'try' : 'tries'}`
-          : 'Point at a task to see it; click to open it.'}
+        {hover ? describeTask(hover) : 'Point at a task to see it; click to open it.'}
       </div>
     </div>
   );

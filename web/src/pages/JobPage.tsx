@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverEvent, Execution, Job, Page, Task } from '../api/types';
+import type { DroverEvent, Execution, Job, Page, Task, TaskCounts } from '../api/types';
 import { BadNodes } from '../components/BadNodes';
 import { BulkActions } from '../components/BulkActions';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -9,6 +9,7 @@ import { ExecutionsTable } from '../components/ExecutionsTable';
 import { FailureBanner, useFirstFailure } from '../components/FailureBanner';
 import { JobDetails } from '../components/JobDetails';
 import { JobHistory } from '../components/JobHistory';
+import { JobSteps } from '../components/JobSteps';
 import { JobUsage } from '../components/JobUsage';
 import { LiveBadge } from '../components/LiveBadge';
 import { LogView } from '../components/LogView';
@@ -49,6 +50,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   const exeParam = Number(route.params.get('exe')) || undefined;
   const [execOffset, setExecOffset] = useState<number>();
   const [notice, setNotice] = useState<NoticeText>();
+  // A multi-step job's tasks are its steps': their counts added up, once they are loaded.
+  const [stepCounts, setStepCounts] = useState<TaskCounts>();
 
   const job = useLoad(() => api.job(id), [id]);
   const tasks = useLoad(() => allTasks(id), [id]);
@@ -161,7 +164,7 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
         </h1>
         <StateBadge state={j.state} deleted={j.deleted} />
         <div className="head-progress">
-          <ProgressBar tasks={j.tasks} />
+          <ProgressBar tasks={stepCounts && j.tasks.total === 0 ? stepCounts : j.tasks} />
         </div>
         <LiveBadge live={live} />
       </div>
@@ -176,6 +179,11 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           }}
         />
       </div>
+      {j.parentId !== undefined && (
+        <p className="muted" data-testid="parent-job">
+          Step {j.childName ?? ''} of <a href={href(`/jobs/${j.parentId}`)}>job #{j.parentId}</a>
+        </p>
+      )}
       <Notice notice={notice} onClose={() => setNotice(undefined)} />
       <ErrorMessage error={job.error} onRetry={job.reload} />
       <FailureBanner
@@ -201,7 +209,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           </ul>
         </div>
       )}
-      <div className="job-grid">
+      <JobSteps parentId={j.id} version={`${j.lastModified} ${j.state}`} onCounts={setStepCounts} />
+      <div className={`job-grid${stepCounts && taskList.length === 0 ? ' no-tasks' : ''}`}>
         <section className="card">
           <h2>Details</h2>
           <JobDetails job={j} />
@@ -236,32 +245,35 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           <JobUsage jobId={j.id} since={j.createdAt} version={endedVersion} />
           <BadNodes jobId={j.id} version={endedVersion} onNotice={setNotice} />
         </section>
-        <section className="card tasks-card">
-          <h2>
-            Tasks <span className="muted">({taskList.length.toLocaleString()})</span>
-          </h2>
-          <div className="legend">
-            {counts.map((c) => (
-              <span key={c.s}>
-                <i style={{ background: c.colour }} /> {c.s.toLowerCase()} {c.n}
-              </span>
-            ))}
-          </div>
-          <ErrorMessage error={tasks.error} onRetry={tasks.reload} />
-          <TaskGrid
-            tasks={taskList}
-            selected={selectedTask?.id}
-            onSelect={(t) => select({ task: String(t.id) })}
-          />
-          {selectedTask && (
-            <TaskPanel task={selectedTask} nodeName={nodeName} onChanged={tasks.reload} />
-          )}
-          {executionId !== undefined ? (
-            <LogView executionId={executionId} />
-          ) : (
-            <p className="muted">Pick a task or an execution to see its log.</p>
-          )}
-        </section>
+        {/* A parent job has no tasks of its own: its steps' are in the steps' card. */}
+        {!(stepCounts && taskList.length === 0) && (
+          <section className="card tasks-card">
+            <h2>
+              Tasks <span className="muted">({taskList.length.toLocaleString()})</span>
+            </h2>
+            <div className="legend">
+              {counts.map((c) => (
+                <span key={c.s}>
+                  <i style={{ background: c.colour }} /> {c.s.toLowerCase()} {c.n}
+                </span>
+              ))}
+            </div>
+            <ErrorMessage error={tasks.error} onRetry={tasks.reload} />
+            <TaskGrid
+              tasks={taskList}
+              selected={selectedTask?.id}
+              onSelect={(t) => select({ task: String(t.id) })}
+            />
+            {selectedTask && (
+              <TaskPanel task={selectedTask} nodeName={nodeName} onChanged={tasks.reload} />
+            )}
+            {executionId !== undefined ? (
+              <LogView executionId={executionId} />
+            ) : (
+              <p className="muted">Pick a task or an execution to see its log.</p>
+            )}
+          </section>
+        )}
       </div>
       <section className="card">
         <h2>Executions</h2>

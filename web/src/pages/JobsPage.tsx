@@ -194,6 +194,9 @@ export function JobsPage({ route }: { route: Route }) {
       <div className="page-head">
         <h1>Jobs</h1>
         <LiveBadge live={live} />
+        <a href={href('/submit-template')} className="submit-template-link">
+          Submit a template
+        </a>
         <button
           type="button"
           className="link shortcuts-hint"

@@ -4,7 +4,7 @@ import { api } from '../api/endpoints';
 import { TASK_TIMEOUT_ACTIONS } from '../api/types';
 import { describeError } from '../components/ErrorMessage';
 import { Field } from '../components/Field';
-import { navigate } from '../lib/router';
+import { href, navigate } from '../lib/router';
 import { splitCommand } from '../lib/split-command';
 import { TIMEOUT_ACTION_TEXT } from '../lib/timeout-actions';
 
@@ -102,6 +102,9 @@ export function SubmitPage() {
       <div className="page-head">
         <h1>Submit a command-line job</h1>
       </div>
+      <p className="muted">
+        Or <a href={href('/submit-template')}>submit an Open Job Description template</a>.
+      </p>
       <form className="form" onSubmit={(e) => void submit(e)} noValidate>
         <Field
           label="Command"
