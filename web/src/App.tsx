@@ -11,11 +11,13 @@ import { NodesPage } from './pages/NodesPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { SubmitPage } from './pages/SubmitPage';
+import { UsagePage } from './pages/UsagePage';
 
 const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/jobs', label: 'Jobs' },
   { path: '/nodes', label: 'Nodes' },
+  { path: '/usage', label: 'Usage' },
   { path: '/limits', label: 'Limits' },
   { path: '/notifications', label: 'Notifications' },
   { path: '/job-types', label: 'Job types' },
@@ -56,6 +58,7 @@ export function App() {
   else if (route.path === '/jobs') page = <JobsPage route={route} />;
   else if (jobMatch) page = <JobPage key={jobMatch[1]} id={Number(jobMatch[1])} route={route} />;
   else if (route.path === '/nodes') page = <NodesPage />;
+  else if (route.path === '/usage') page = <UsagePage />;
   else if (route.path === '/limits') page = <LimitsPage />;
   else if (route.path === '/notifications') page = <NotificationsPage />;
   else if (route.path === '/job-types') page = <JobTypesPage route={route} />;
