@@ -14,6 +14,7 @@ import { guardInput } from './input-guards.js';
 import { nativeApi } from './native/index.js';
 import { metricsRoute } from './native/metrics.js';
 import { noteEarlyAnswers, parserRefusals } from './parser-refusals.js';
+import { logRequests, REQUEST_ID_LOG_LABEL, requestIdOptions } from './request-log.js';
 import { scaleApi } from './scale/index.js';
 import { ufdlApi } from './ufdl/index.js';
 import { registerWebUi } from './web-ui.js';
@@ -24,6 +25,8 @@ export interface AppOptions {
   /** With auth on, what callers without credentials may see (default: all of it). */
   anonymous?: readonly AnonymousArea[];
   logLevel?: string;
+  /** Where log lines go (stdout by default); tests read them. */
+  logStream?: { write(line: string): void };
   version?: string;
   /** Where the built web UI is (web/dist by default). */
   webRoot?: string;
@@ -34,9 +37,15 @@ export const BODY_LIMIT = 16 * 1024 * 1024;
 /** Builds the HTTP application apart from listen(), so tests can run it on any port. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logLevel ? { level: options.logLevel } : false,
-    // One line per request buries what matters on a busy farm; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
+    logger: options.logLevel
+      ? { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) }
+      : false,
+    // Fastify's own two lines per request are replaced by request-log.ts's one.
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: REQUEST_ID_LOG_LABEL,
+    }),
+    ...requestIdOptions,
     bodyLimit: BODY_LIMIT,
     // Refused before routing, so no face is known: the native shape, with the `detail`
     // that Scale's and UFDL's clients read.
@@ -51,6 +60,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerErrorHandler(app);
+  logRequests(app);
   noteEarlyAnswers(app);
   guardInput(app);
   app.decorateRequest('principal', undefined);

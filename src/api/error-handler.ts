@@ -6,6 +6,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: Record<string, unknown>;
+  /** The request's id, as in its X-Request-Id header and the server's log line. */
+  requestId?: string;
 }
 
 /** Turns any error into the native JSON body; nothing internal (stacks, SQL) leaks out. */
@@ -71,12 +73,13 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const { status, body } = toErrorBody(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     if (status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="drover"');
-    void reply.status(status).send(body);
+    void reply.status(status).send({ ...body, requestId: request.id });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({
       error: 'NOT_FOUND',
       message: `no route ${request.method} ${request.url.split('?')[0]}; see /docs for the API`,
+      requestId: request.id,
     });
   });
 }

@@ -72,6 +72,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -89,6 +91,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -106,6 +110,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -123,6 +129,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -140,6 +148,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -203,6 +213,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -220,6 +232,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -237,6 +251,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -254,6 +270,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -271,6 +289,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -339,6 +359,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -356,6 +378,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -373,6 +397,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -390,6 +416,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -407,6 +435,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -497,6 +527,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -514,6 +546,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -531,6 +565,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -548,6 +584,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -565,6 +603,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -630,6 +670,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -647,6 +689,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -664,6 +708,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -681,6 +727,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -698,6 +746,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -815,6 +865,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -832,6 +884,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -849,6 +903,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -866,6 +922,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -883,6 +941,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -946,6 +1006,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -963,6 +1025,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -980,6 +1044,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -997,6 +1063,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1014,6 +1082,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1084,6 +1154,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1101,6 +1173,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1118,6 +1192,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1135,6 +1211,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1152,6 +1230,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1211,6 +1291,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1228,6 +1310,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1245,6 +1329,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1262,6 +1348,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1279,6 +1367,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1352,6 +1442,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1369,6 +1461,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1386,6 +1480,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1403,6 +1499,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1420,6 +1518,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1487,6 +1587,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1504,6 +1606,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1521,6 +1625,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1538,6 +1644,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1555,6 +1663,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1618,6 +1728,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1635,6 +1747,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1652,6 +1766,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1669,6 +1785,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1686,6 +1804,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1749,6 +1869,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1766,6 +1888,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1783,6 +1907,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1800,6 +1926,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1817,6 +1945,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1889,6 +2019,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1906,6 +2038,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1923,6 +2057,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1940,6 +2076,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -1957,6 +2095,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2018,6 +2158,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2035,6 +2177,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2052,6 +2196,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2069,6 +2215,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2086,6 +2234,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2140,6 +2290,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2157,6 +2309,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2174,6 +2328,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2191,6 +2347,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2208,6 +2366,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2309,6 +2469,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2326,6 +2488,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2343,6 +2507,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2360,6 +2526,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2377,6 +2545,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2501,6 +2671,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2518,6 +2690,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2535,6 +2709,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2552,6 +2728,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2569,6 +2747,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2638,6 +2818,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2655,6 +2837,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2672,6 +2856,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2689,6 +2875,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2706,6 +2894,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2776,6 +2966,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2793,6 +2985,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2810,6 +3004,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2827,6 +3023,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2844,6 +3042,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2905,6 +3105,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2922,6 +3124,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2939,6 +3143,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2956,6 +3162,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -2973,6 +3181,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3097,6 +3307,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3114,6 +3326,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3131,6 +3345,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3148,6 +3364,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3165,6 +3383,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3224,6 +3444,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3241,6 +3463,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3258,6 +3482,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3275,6 +3501,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3292,6 +3520,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3384,6 +3614,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3401,6 +3633,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3418,6 +3652,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3435,6 +3671,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3452,6 +3690,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3857,6 +4097,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3874,6 +4116,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3891,6 +4135,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3908,6 +4154,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -3925,6 +4173,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4186,6 +4436,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4203,6 +4455,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4220,6 +4474,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4237,6 +4493,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4254,6 +4512,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4296,6 +4556,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4313,6 +4575,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4330,6 +4594,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4347,6 +4613,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4364,6 +4632,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4736,6 +5006,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4753,6 +5025,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4770,6 +5044,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4787,6 +5063,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -4804,6 +5082,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5078,6 +5358,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5095,6 +5377,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5112,6 +5396,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5129,6 +5415,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5146,6 +5434,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5220,6 +5510,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5237,6 +5529,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5254,6 +5548,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5271,6 +5567,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5288,6 +5586,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5335,6 +5635,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5352,6 +5654,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5369,6 +5673,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5386,6 +5692,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5403,6 +5711,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5466,6 +5776,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5483,6 +5795,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5500,6 +5814,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5517,6 +5833,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5534,6 +5852,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5603,6 +5923,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5620,6 +5942,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5637,6 +5961,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5654,6 +5980,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5671,6 +5999,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5731,6 +6061,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5748,6 +6080,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5765,6 +6099,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5782,6 +6118,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5799,6 +6137,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5880,6 +6220,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5897,6 +6239,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5914,6 +6258,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5931,6 +6277,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -5948,6 +6296,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6021,6 +6371,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6038,6 +6390,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6055,6 +6409,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6072,6 +6428,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6089,6 +6447,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6160,6 +6520,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6177,6 +6539,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6194,6 +6558,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6211,6 +6577,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6228,6 +6596,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6269,6 +6639,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6286,6 +6658,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6303,6 +6677,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6320,6 +6696,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6337,6 +6715,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6412,6 +6792,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6429,6 +6811,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6446,6 +6830,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6463,6 +6849,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6480,6 +6868,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6539,6 +6929,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6556,6 +6948,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6573,6 +6967,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6590,6 +6986,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6607,6 +7005,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6730,6 +7130,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6747,6 +7149,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6764,6 +7168,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6781,6 +7187,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6798,6 +7206,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6919,6 +7329,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6936,6 +7348,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6953,6 +7367,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6970,6 +7386,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -6987,6 +7405,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7109,6 +7529,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7126,6 +7548,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7143,6 +7567,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7160,6 +7586,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7177,6 +7605,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7247,6 +7677,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7264,6 +7696,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7281,6 +7715,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7298,6 +7734,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7315,6 +7753,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7432,6 +7872,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7449,6 +7891,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7466,6 +7910,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7483,6 +7929,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7500,6 +7948,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7623,6 +8073,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7640,6 +8092,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7657,6 +8111,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7674,6 +8130,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7691,6 +8149,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7814,6 +8274,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7831,6 +8293,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7848,6 +8312,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7865,6 +8331,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7882,6 +8350,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7974,6 +8444,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -7991,6 +8463,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8008,6 +8482,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8025,6 +8501,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8042,6 +8520,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8134,6 +8614,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8151,6 +8633,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8168,6 +8652,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8185,6 +8671,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8202,6 +8690,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8276,6 +8766,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8293,6 +8785,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8310,6 +8804,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8327,6 +8823,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8344,6 +8842,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8470,6 +8970,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8487,6 +8989,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8504,6 +9008,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8521,6 +9027,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8538,6 +9046,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8618,6 +9128,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8635,6 +9147,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8652,6 +9166,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8669,6 +9185,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8686,6 +9204,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8767,6 +9287,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8784,6 +9306,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8801,6 +9325,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8818,6 +9344,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8835,6 +9363,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8924,6 +9454,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8941,6 +9473,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8958,6 +9492,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8975,6 +9511,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -8992,6 +9530,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9062,6 +9602,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9079,6 +9621,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9096,6 +9640,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9113,6 +9659,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9130,6 +9678,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9170,6 +9720,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9187,6 +9739,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9204,6 +9758,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9221,6 +9777,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9238,6 +9796,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9322,6 +9882,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9339,6 +9901,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9356,6 +9920,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9373,6 +9939,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9390,6 +9958,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9465,6 +10035,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9482,6 +10054,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9499,6 +10073,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9516,6 +10092,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9533,6 +10111,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9647,6 +10227,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9664,6 +10246,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9681,6 +10265,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9698,6 +10284,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9715,6 +10303,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9784,6 +10374,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9801,6 +10393,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9818,6 +10412,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9835,6 +10431,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9852,6 +10450,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9923,6 +10523,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9940,6 +10542,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9957,6 +10561,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9974,6 +10580,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -9991,6 +10599,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10030,6 +10640,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10047,6 +10659,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10064,6 +10678,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10081,6 +10697,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10098,6 +10716,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10148,6 +10768,7 @@ export interface paths {
               /** @description Every problem, one sentence each */
               message: string;
               problems: string[];
+              requestId: string;
               status: string;
             };
           };
@@ -10216,6 +10837,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10233,6 +10856,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10250,6 +10875,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10267,6 +10894,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10284,6 +10913,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10350,6 +10981,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10367,6 +11000,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10384,6 +11019,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10401,6 +11038,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10418,6 +11057,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10479,6 +11120,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10496,6 +11139,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10513,6 +11158,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10530,6 +11177,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10547,6 +11196,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10634,6 +11285,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10651,6 +11304,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10668,6 +11323,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10685,6 +11342,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10702,6 +11361,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10796,6 +11457,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10813,6 +11476,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10830,6 +11495,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10847,6 +11514,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10864,6 +11533,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10937,6 +11608,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10954,6 +11627,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10971,6 +11646,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -10988,6 +11665,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11005,6 +11684,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11055,6 +11736,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11072,6 +11755,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11089,6 +11774,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11106,6 +11793,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11123,6 +11812,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11177,6 +11868,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11194,6 +11887,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11211,6 +11906,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11228,6 +11925,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11245,6 +11944,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11348,6 +12049,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11365,6 +12068,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11382,6 +12087,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11399,6 +12106,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11416,6 +12125,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11472,6 +12183,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11489,6 +12202,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11506,6 +12221,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11523,6 +12240,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };
@@ -11540,6 +12259,8 @@ export interface paths {
               error: string;
               /** @description What went wrong and what to do about it */
               message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
             };
           };
         };

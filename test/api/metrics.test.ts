@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startEngine } from '../../src/engine/engine.js';
 import { BoundedHistogram } from '../../src/engine/metrics/labeled-series.js';
@@ -12,8 +13,12 @@ import { acquire, expectStatus, register, report, submit } from './support.js';
 /*
  * Issue 17, metrics: /metrics parses as Prometheus text (a strict reader, test/helpers),
  * holds the series farm dashboards use, and its labels stay bounded: route templates, not
- * ids; pools beyond the largest 50 summed as "(other)".
+ * ids; pools beyond the largest 50 summed as "(other)". Where promtool is installed
+ * (Debian's prometheus package), every scrape also passes `promtool check metrics`.
  */
+
+/** Debian's prometheus package ships promtool; where it is installed, it lints the text too. */
+const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
 
 const byLabels = (family: Family | undefined, labels: Record<string, string>) =>
   family?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
@@ -31,6 +36,10 @@ for (const database of TEST_DATABASES) {
     const scrape = async () => {
       const res = expectStatus(await t.request('GET', '/metrics'), 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      if (hasPromtool) {
+        const lint = spawnSync('promtool', ['check', 'metrics'], { input: res.body as string });
+        assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
+      }
       return parsePrometheusText(res.body as string);
     };
 

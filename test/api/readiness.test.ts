@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
-import { expectStatus } from './support.js';
+import { expectStatus, submit } from './support.js';
 
 /*
  * Issue 17, health: /api/v1/ready answers 503 and says what is wrong when the schema is not
- * this build's (migrations pending, or run by a newer build) or the database does not answer.
+ * this build's (migrations pending, or run by a newer build), the database does not answer,
+ * or (PostgreSQL) the event bus lost its LISTEN connection.
  */
 
 for (const database of TEST_DATABASES) {
@@ -66,6 +68,50 @@ for (const database of TEST_DATABASES) {
       }
       expectStatus(await ready(), 200);
     });
+
+    it(
+      'answers 503 while the event bus is down, and 200 once it is back',
+      {
+        skip: database.name !== 'postgres' ? 'SQLite has no event bus connection' : false,
+      },
+      async () => {
+        // The engine's bus is wrapped by the farm metrics' observer.
+        const channel = (t.engine.ctx.bus as unknown as { inner: { channel: string } }).inner
+          .channel;
+        assert.match(channel, /\w/);
+        // The bus's own connection, found by the pid its NOTIFY carries (other suites share
+        // the server, and its last query may be a NOTIFY rather than its LISTEN).
+        const listener = new pg.Client({ connectionString: process.env.DROVER_TEST_PG });
+        await listener.connect();
+        let busPid: number;
+        try {
+          const heard = new Promise<number>((resolve, reject) => {
+            listener.on('notification', (n) => resolve(n.processId));
+            setTimeout(() => reject(new Error('no NOTIFY from the bus in 10 s')), 10_000).unref();
+          });
+          await listener.query(`LISTEN "${channel}"`);
+          await submit(t, { name: 'wakes the bus' });
+          busPid = await heard;
+        } finally {
+          await listener.end();
+        }
+        await sql`select pg_terminate_backend(${busPid})`.execute(t.engine.ctx.db);
+        // The bus reconnects 200 ms after it lost its connection: ask until /ready sees it.
+        let down: Awaited<ReturnType<typeof ready>> | undefined;
+        for (let i = 0; i < 500 && !down; i++) {
+          const res = await ready();
+          if (res.status === 503) down = res;
+        }
+        assert.ok(down, 'never saw the event bus down');
+        assert.deepEqual(down.body.problems, [
+          'the LISTEN connection to PostgreSQL is down (reconnecting)',
+        ]);
+        for (let i = 0; i < 500 && (await ready()).status !== 200; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expectStatus(await ready(), 200);
+      },
+    );
 
     it('answers 503 when the database does not answer', async () => {
       await t.engine.ctx.db.destroy();

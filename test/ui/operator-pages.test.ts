@@ -129,6 +129,30 @@ for (const database of TEST_DATABASES) {
       assert.deepEqual(browser.problems, [], explain());
     });
 
+    it("the usage page sums the farm's executions by user and by job, as the API does", async () => {
+      await signIn(alice, '/usage');
+      const row = page.locator('tr[data-usage-row="alice"]');
+      await row.waitFor();
+      const cells = async (r: typeof row) => (await r.locator('td').allTextContents()).slice(0, 2);
+      assert.deepEqual(await cells(row), ['alice', '2']);
+      assert.deepEqual(await cells(page.locator('tr[data-usage-row="Total"]')), ['Total', '2']);
+      const api = (await call(alice, 'GET', '/usage?group=user')).body;
+      assert.equal(
+        await row.locator('[data-usage="wall"]').textContent(),
+        api.items[0].wallHours < 0.01 && api.items[0].wallHours > 0
+          ? '< 0.01'
+          : api.items[0].wallHours.toFixed(2),
+      );
+      await page.locator('select[name="group"]').selectOption('job');
+      await page.locator(`tr[data-usage-row="${failing}"]`).waitFor();
+      await page.locator('select[name="days"]').selectOption('1');
+      await page.locator(`tr[data-usage-row="${failing}"]`).waitFor();
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Download CSV' }).click();
+      assert.equal((await download).suggestedFilename(), 'usage-job.csv');
+      assert.deepEqual(browser.problems, [], explain());
+    });
+
     it('lists limits with their use, live, and lets only an admin change them', async () => {
       await signIn(admin, '/limits');
       await page.getByText('No limits.').waitFor();

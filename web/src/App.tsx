@@ -11,6 +11,7 @@ import { NodesPage } from './pages/NodesPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { SubmitPage } from './pages/SubmitPage';
+import { UsagePage } from './pages/UsagePage';
 
 // The template page brings a YAML parser: loaded when it is first opened, not with the app.
 const SubmitTemplatePage = lazy(() =>
@@ -21,6 +22,7 @@ const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/jobs', label: 'Jobs' },
   { path: '/nodes', label: 'Nodes' },
+  { path: '/usage', label: 'Usage' },
   { path: '/limits', label: 'Limits' },
   { path: '/notifications', label: 'Notifications' },
   { path: '/job-types', label: 'Job types' },
@@ -61,6 +63,7 @@ export function App() {
   else if (route.path === '/jobs') page = <JobsPage route={route} />;
   else if (jobMatch) page = <JobPage key={jobMatch[1]} id={Number(jobMatch[1])} route={route} />;
   else if (route.path === '/nodes') page = <NodesPage />;
+  else if (route.path === '/usage') page = <UsagePage />;
   else if (route.path === '/limits') page = <LimitsPage />;
   else if (route.path === '/notifications') page = <NotificationsPage />;
   else if (route.path === '/job-types') page = <JobTypesPage route={route} />;

@@ -6,6 +6,7 @@ import { enforcePermissions } from '../authorization/enforce.js';
 import { closeConnectionsWhenQuiet } from '../idle-connections.js';
 import { guardInput } from '../input-guards.js';
 import { noteEarlyAnswers, parserRefusals } from '../parser-refusals.js';
+import { logRequests, REQUEST_ID_LOG_LABEL, requestIdOptions } from '../request-log.js';
 import { basicAuthenticator } from './auth.js';
 import type { DeadlineContext } from './context.js';
 import { deadlineErrorOf } from './errors.js';
@@ -36,7 +37,11 @@ const TEXT = 'text/plain; charset=utf-8';
 export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logLevel ? { level: options.logLevel } : false,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: REQUEST_ID_LOG_LABEL,
+    }),
+    ...requestIdOptions,
     bodyLimit: BODY_LIMIT,
     // Kestrel answers HEAD with 405; Fastify would otherwise answer it like GET.
     exposeHeadRoutes: false,
@@ -46,6 +51,7 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
     })),
   });
   noteEarlyAnswers(app);
+  logRequests(app);
   closeConnectionsWhenQuiet(app);
   // JSON whatever the Content-Type says (the 10.0 client sends x-www-form-urlencoded).
   app.removeAllContentTypeParsers();

@@ -32,11 +32,12 @@ export function healthRoutes(engine: Engine): FastifyPluginAsyncTypebox {
               database: Type.String(),
               message: Type.String({ description: 'Every problem, one sentence each' }),
               problems: Type.Array(Type.String()),
+              requestId: Type.String(),
             }),
           },
         },
       },
-      async (_request, reply) => {
+      async (request, reply) => {
         const problems = await readinessProblems(engine);
         if (problems.length === 0) return { status: 'ready', database: engine.ctx.dialect };
         return reply.status(503).send({
@@ -44,6 +45,7 @@ export function healthRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           database: engine.ctx.dialect,
           message: problems.join('; '),
           problems,
+          requestId: request.id,
         });
       },
     );

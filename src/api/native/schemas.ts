@@ -31,6 +31,11 @@ export const ErrorBody = Type.Object(
     error: Type.String({ description: 'Error code from the registry (VALIDATION, NOT_FOUND, …)' }),
     message: Type.String({ description: 'What went wrong and what to do about it' }),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    requestId: Type.Optional(
+      Type.String({
+        description: 'The request id, as in the X-Request-Id header and the server log',
+      }),
+    ),
   },
   { $id: 'ErrorBody' },
 );

@@ -66,7 +66,19 @@ export interface RuleInput {
   queueWaitSeconds?: number;
 }
 
+export type UsageGroup = 'user' | 'pool' | 'jobType' | 'job';
+
+export interface UsageReport {
+  group: UsageGroup;
+  items: (UsageFigures & { key: string })[];
+  totals: UsageFigures;
+  truncated: boolean;
+}
+
 export const operatorApi = {
+  /** CPU-, wall- and GPU-hours of the executions that ended in [from, to), by group. */
+  usage: (group: UsageGroup, from: string, to: string) =>
+    request<UsageReport>('GET', `/usage${query({ group, from, to, limit: 1000 })}`),
   setNodeMemberships: (id: number, changes: { pools?: string[]; groups?: string[] }) =>
     request<DroverNode>('PATCH', `/nodes/${id}`, changes),
   /** Everything the job's executions used since it was made (the report's range ends now). */

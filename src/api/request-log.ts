@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+
+/*
+ * Every request gets an id: the one a proxy in front sent in X-Request-Id (so a load
+ * balancer's log and ours name the same request), else a new UUID. The id is answered in
+ * X-Request-Id, carried by every log line of the request (`requestId`), and put in the
+ * native API's error bodies, so a user's bug report leads to the server's line.
+ */
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** What a caller's id may be: a proxy's token, never text that could forge a log line. */
+const CALLER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Fastify's constructor option that names requests (the log label is logController's). */
+export const REQUEST_ID_LOG_LABEL = 'requestId';
+export const requestIdOptions = {
+  genReqId: (raw: IncomingMessage): string => {
+    const sent = raw.headers[REQUEST_ID_HEADER];
+    return typeof sent === 'string' && CALLER_ID.test(sent) ? sent : randomUUID();
+  },
+};
+
+/**
+ * Answers the id in a header and logs one structured line per answered request: method,
+ * route template, path (never the query string, which may carry a token), status and time.
+ */
+export function logRequests(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+}
