@@ -24,15 +24,31 @@ export const requestIdOptions = {
 };
 
 /**
+ * Marks the routes a plugin registers as machine traffic: the node protocol, a worker's
+ * claims, heartbeats and finishes, thousands a second on a busy farm. Their lines are
+ * logged at `debug`, so `info` shows what people and scripts asked.
+ */
+export function machineTraffic(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config as object | undefined), machineTraffic: true } as never;
+  });
+}
+
+/**
  * Answers the id in a header and logs one structured line per answered request: method,
- * route template, path (never the query string, which may carry a token), status and time.
+ * route template, path (never the query string, which may carry a token), status and time;
+ * at `debug` for machine traffic (above).
  */
 export function logRequests(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    const config = request.routeOptions.config as { machineTraffic?: boolean } | undefined;
+    const level = config?.machineTraffic ? 'debug' : 'info';
+    // A disabled level's method is a no-op, but the line's fields would still be built.
+    if (level === 'debug' && !['debug', 'trace'].includes(request.log.level)) return;
+    request.log[level](
       {
         method: request.method,
         route: request.routeOptions.url ?? null,

@@ -107,6 +107,29 @@ for (const database of TEST_DATABASES) {
       }
     });
 
+    it("logs a worker's node protocol at debug, not info", async () => {
+      const registered = await fetch(`${urlOf(app)}/api/v1/nodes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'quiet-node' }),
+      });
+      assert.equal(registered.status, 200);
+      const { id } = (await registered.json()) as { id: number };
+      const claim = await fetch(`${urlOf(app)}/api/v1/nodes/${id}/claims`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ max: 1 }),
+      });
+      assert.equal(claim.status, 200);
+      const claimId = claim.headers.get('x-request-id')!;
+      assert.match(claimId, /^[0-9a-f-]{36}$/);
+      // A person's request after it is logged; by then the claim's line would be too.
+      const later = await fetch(`${urlOf(app)}/api/v1/health`);
+      assert.equal((await linesOf(later.headers.get('x-request-id')!)).length, 1);
+      assert.deepEqual(requestLines(claimId), []);
+      assert.deepEqual(requestLines(registered.headers.get('x-request-id')!), []);
+    });
+
     it('the Deadline face answers an id too', async () => {
       const res = await fetch(`${urlOf(deadline)}/api/jobs?JobID=nope`);
       await res.text();

@@ -4,6 +4,7 @@ import { MAX_ID } from '../../domain/job-bounds.js';
 import { MAX_CLAIM } from '../../engine/dispatch/claim-walk.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
+import { machineTraffic } from '../request-log.js';
 import { waitSignal } from '../wait-signal.js';
 import { FinishFields, finishReport } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
@@ -42,6 +43,7 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       finishes.map((f) => finishReport(f.executionId, f)),
     );
   return async (app) => {
+    machineTraffic(app);
     app.post(
       '/nodes/:id/claims',
       {

@@ -13,6 +13,7 @@ import {
 import { MAX_STATUS_MESSAGE, reportProgress } from '../../engine/executions/progress-reports.js';
 import { nodeHeartbeat, registerNode } from '../../engine/nodes/node-registry.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
+import { machineTraffic } from '../request-log.js';
 import { waitSignal } from '../wait-signal.js';
 import { Execution } from './execution-schemas.js';
 import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';
@@ -48,6 +49,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx, settings, dispatcher } = engine;
   const ok = { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses };
   return async (app) => {
+    machineTraffic(app);
     app.post(
       '/nodes',
       {
