@@ -67,9 +67,11 @@ describe('a worker cut off from its server', { timeout: 180_000 }, () => {
 
   before(async () => {
     ensureBuilt();
-    // 4 s: the worker stops a task a quarter of the lease before its end, and a loaded
-    // machine answers heartbeats late; a 2 s lease was fenced before the proxy cut anything.
-    e2e = await startE2eServer({ leaseSeconds: 4, reaperSeconds: 1 });
+    // 8 s: the worker stops a task a quarter of the lease before its end, and a loaded
+    // machine answers heartbeats late. A 2 s lease was fenced before the proxy cut anything;
+    // with 4 s, a CI run at load ~5 once saw the second run (no sleep) end with its lease
+    // gone and a third run, so two markers.
+    e2e = await startE2eServer({ leaseSeconds: 8, reaperSeconds: 1 });
     dir = join(e2e.dataDir, 'marks');
     mkdirSync(dir);
     proxy = blackHoleProxy(new URL(e2e.url));

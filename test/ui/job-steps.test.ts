@@ -239,6 +239,10 @@ describe('web UI: multi-step jobs and the template form', { timeout: 120_000 }, 
       mimeType: 'application/json',
       buffer: Buffer.from(JSON.stringify(YAML.parse(noSteps))),
     });
+    // The browser reads the chosen file asynchronously: wait for the text to arrive.
+    await page.waitForFunction(
+      `document.querySelector('#field-template').value.startsWith('{"specificationVersion"')`,
+    );
     assert.match(await page.locator('#field-template').inputValue(), /^\{"specificationVersion"/);
     await control('Shot').waitFor();
     await page.getByRole('button', { name: 'Submit' }).click();
