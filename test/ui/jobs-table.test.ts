@@ -160,6 +160,9 @@ for (const database of TEST_DATABASES) {
       await page.keyboard.press('r');
       await page.getByText('Resumed 1 job.').waitFor();
       assert.equal((await jobState(e2e, queued[2]!)).state, 'QUEUED');
+      // The table reloads on the resume's events; keys pressed before it has would act on
+      // the rows as they were (a CI run on PostgreSQL once suspended the wrong pair).
+      await page.locator(`tr[data-job="${queued[2]}"] [data-state="QUEUED"]`).waitFor();
 
       await page.keyboard.press('x');
       await page.keyboard.press('j');
