@@ -21,8 +21,10 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 export interface TestDatabase {
   name: 'sqlite' | 'postgres';
   /**
-   * Options for a fresh database of this kind, its schema up to date unless `empty` (for
-   * the suites that test migrations themselves); `cleanup` removes it.
+   * Options for a fresh database of this kind for an engine to open; `empty` asks for one
+   * with no schema yet (the suites that test migrations themselves). SQLite's comes up to
+   * date unless empty; PostgreSQL's schema is always empty, and the engine migrates it.
+   * `cleanup` removes it.
    */
   fresh(options?: {
     empty?: boolean;
@@ -49,8 +51,8 @@ const MIGRATIONS_HASH = (() => {
   return hash.digest('hex').slice(0, 12);
 })();
 
-async function migrate(options: { url: string; schema?: string }): Promise<void> {
-  const open = openDatabase(options);
+async function migrate(url: string): Promise<void> {
+  const open = openDatabase({ url });
   try {
     await migrateToLatest(open);
   } finally {
@@ -68,7 +70,7 @@ function sqliteTemplateFile(): Promise<string> {
     // process never copies half a file.
     const dir = mkdtempSync(join(tmpdir(), 'drover-template-'));
     try {
-      await migrate({ url: join(dir, 'drover.sqlite') });
+      await migrate(join(dir, 'drover.sqlite'));
       renameSync(join(dir, 'drover.sqlite'), file);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -95,12 +97,12 @@ const sqlite: TestDatabase = {
 function postgres(url: string): TestDatabase {
   return {
     name: 'postgres',
-    async fresh({ empty = false } = {}) {
+    // Empty or not, the schema starts empty: the engine that opens it migrates it
+    // (migrating here as well ran the migrator twice per test).
+    async fresh() {
       const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-      const options = { url, schema };
-      if (!empty) await migrate(options);
       return {
-        options,
+        options: { url, schema },
         cleanup: async () => {
           const client = new pg.Client({ connectionString: url });
           await client.connect();
