@@ -10,6 +10,8 @@ import type { Scalar } from './filter-tree.js';
 export type FieldDef =
   | {
       sql: RawBuilder<unknown>;
+      /** `alias.column` when the field is a plain column (see `ownColumns` in list-rows.ts). */
+      column?: string;
       joins?: string[];
       nullable?: boolean;
       /** A SQLite FTS5 trigram table of this text, by the resource's id (see `search`). */
@@ -30,6 +32,7 @@ export interface Resource {
 
 const col = (ref: string, nullable = true, joins?: string[]): FieldDef => ({
   sql: sql.ref(ref),
+  column: ref,
   nullable,
   ...(joins ? { joins } : {}),
 });
