@@ -74,11 +74,31 @@ for (const database of TEST_DATABASES) {
       for (let pages = 0; pages < 10; pages++) {
         const page = await list({ order, page: { limit: 2, ...(after ? { after } : {}) } });
         walked.push(...page.rows.map((r) => Number(r.id)));
+        for (const row of page.rows) {
+          assert.deepEqual(
+            Object.keys(row).filter((k) => k.startsWith('_drover')),
+            [],
+            'a page row is the job row only',
+          );
+        }
         if (!page.next) break;
         assert.equal(page.rows.length, 2, 'only a full page has a next');
         after = page.next;
       }
       assert.deepEqual(walked, byOffset);
+      // A key of a joined table is read as an extra column and taken off the rows again.
+      const joined = [{ by: { field: 'job_type.name' }, direction: 'asc' as const }];
+      const joinedByOffset = (await list({ order: joined })).rows.map((r) => Number(r.id));
+      const joinedWalk: number[] = [];
+      after = undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await list({ order: joined, page: { limit: 3, ...(after ? { after } : {}) } });
+        joinedWalk.push(...page.rows.map((r) => Number(r.id)));
+        assert.ok(page.rows.every((r) => !Object.keys(r).some((k) => k.startsWith('_drover'))));
+        if (!page.next) break;
+        after = page.next;
+      }
+      assert.deepEqual(joinedWalk, joinedByOffset);
       const nullable = await list({
         order: [{ by: { field: 'started_at' }, direction: 'asc' }],
         page: { limit: 2 },
