@@ -17,9 +17,15 @@ export function JobDetails({ job }: { job: Job }) {
     ['User', job.user],
     ['Priority', job.priority],
     ['Pool / group', `${job.pool || '—'} / ${job.group || '—'}`],
-    ['Frames', job.frames ? `${job.frames} (chunks of ${job.chunkSize})` : 'none (one task)'],
+    // A multi-step job runs nothing itself: its frames and tasks are its steps'.
+    job.steps
+      ? [
+          'Steps',
+          `${job.steps.completed} done, ${job.steps.running} running, ${job.steps.failed} failed of ${job.steps.total}`,
+        ]
+      : ['Frames', job.frames ? `${job.frames} (chunks of ${job.chunkSize})` : 'none (one task)'],
     [
-      'Tasks',
+      job.steps ? "Steps' tasks" : 'Tasks',
       `${job.tasks.completed} done, ${job.tasks.running} running, ${job.tasks.queued} queued, ${job.tasks.failed} failed of ${job.tasks.total}`,
     ],
     ['Submitted', formatTime(job.createdAt)],
