@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ServerClient } from '../../src/worker/server-client.js';
 import type { ResolvedAddress } from '../../src/worker/server-addresses.js';
+import { ServerClient } from '../../src/worker/server-client.js';
 
 /*
  * Issue 18: a worker given one server URL whose name resolves to several addresses fails
