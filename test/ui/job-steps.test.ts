@@ -135,7 +135,13 @@ describe('web UI: multi-step jobs and the template form', { timeout: 120_000 }, 
         .locator('dl.details > div')
         .filter({ has: page.locator('dt').getByText(label, { exact: true }) })
         .locator('dd');
-    assert.equal(await detail('Steps').textContent(), '0 done, 0 running, 0 failed of 2');
+    assert.match((await detail('Steps').textContent())!, /^0 done, 0 running, 0 failed of 2/);
+    // Each step's progress, listed with a link to it.
+    const stepLine = (step: string) => detail('Steps').locator(`li[data-step="${step}"]`);
+    await stepLine('Render').waitFor();
+    assert.equal(await stepLine('Render').textContent(), 'Render 2/3 tasks, queued');
+    assert.equal(await stepLine('Encode').textContent(), 'Encode 0/1 tasks, pending');
+    assert.equal(await stepLine('Encode').locator('a').getAttribute('href'), `#/jobs/${encode.id}`);
     assert.equal(
       await detail("Steps' tasks").textContent(),
       '2 done, 0 running, 1 queued, 0 failed of 4',
@@ -166,6 +172,7 @@ describe('web UI: multi-step jobs and the template form', { timeout: 120_000 }, 
     assert.equal((await e2e.api('POST', `/api/v1/tasks/${taskIds[2]}/complete`)).status, 200);
     await page.locator('.head-progress .progress-label', { hasText: '3/4' }).waitFor();
     await detail('Steps').filter({ hasText: '1 done, 0 running, 0 failed of 2' }).waitFor();
+    await stepLine('Render').filter({ hasText: 'Render 3/3 tasks, completed' }).waitFor();
 
     // The jobs table: the parent's bar is its steps' tasks, with its steps done under it.
     await page.goto(`${e2e.url}/#/jobs`);

@@ -6,7 +6,7 @@ import { TIMEOUT_ACTION_TEXT } from '../lib/timeout-actions';
 const seconds = (s: number) => (s === 0 ? 'none' : `${s} s`);
 
 /** The settings and times of a job, as a definition list. */
-export function JobDetails({ job }: { job: Job }) {
+export function JobDetails({ job, steps = [] }: { job: Job; steps?: Job[] }) {
   const items: Array<[string, React.ReactNode]> = [
     [
       'Type',
@@ -21,7 +21,20 @@ export function JobDetails({ job }: { job: Job }) {
     job.steps
       ? [
           'Steps',
-          `${job.steps.completed} done, ${job.steps.running} running, ${job.steps.failed} failed of ${job.steps.total}`,
+          <>
+            {`${job.steps.completed} done, ${job.steps.running} running, ${job.steps.failed} failed of ${job.steps.total}`}
+            {steps.length > 0 && (
+              <ul className="step-progress">
+                {steps.map((s) => (
+                  <li key={s.id} data-step={s.childName ?? s.name}>
+                    <a href={href(`/jobs/${s.id}`)}>{s.childName ?? s.name}</a>{' '}
+                    {`${s.tasks.completed}/${s.tasks.total} tasks, ${s.state.toLowerCase()}`}
+                    {s.tasks.failed > 0 && `, ${s.tasks.failed} failed`}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>,
         ]
       : ['Frames', job.frames ? `${job.frames} (chunks of ${job.chunkSize})` : 'none (one task)'],
     [

@@ -1,7 +1,7 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverEvent, Task } from '../api/types';
+import type { DroverEvent, Job, Task } from '../api/types';
 import { useLoad, useThrottle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { ErrorMessage } from './ErrorMessage';
@@ -51,6 +51,7 @@ export function JobSteps({
   parentId,
   version,
   onStepEvent,
+  onSteps,
 }: {
   parentId: number;
   version: string;
@@ -59,12 +60,17 @@ export function JobSteps({
    * server's), and the parent's event stream does not carry its steps' events.
    */
   onStepEvent: () => void;
+  /** Told the steps each time they are read (the Details card lists their progress). */
+  onSteps?: (steps: Job[]) => void;
 }) {
   const known = useRef(new Map<number, number[]>());
   const steps = useLoad(() => loadSteps(parentId, known.current), [parentId, version]);
   const list = useMemo(() => steps.data?.steps ?? [], [steps.data]);
   const report = useRef(onStepEvent);
   report.current = onStepEvent;
+  const tell = useRef(onSteps);
+  tell.current = onSteps;
+  useEffect(() => tell.current?.(list.map((s) => s.job)), [list]);
   const reloadSteps = useThrottle(steps.reload, 1000);
   const reload = useCallback(() => {
     reloadSteps();

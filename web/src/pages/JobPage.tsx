@@ -51,6 +51,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   const [execOffset, setExecOffset] = useState<number>();
   const [notice, setNotice] = useState<NoticeText>();
 
+  // A multi-step job's steps, as its Steps card last read them.
+  const [steps, setSteps] = useState<Job[]>([]);
   const job = useLoad(() => api.job(id), [id]);
   const tasks = useLoad(() => allTasks(id), [id]);
   const [taskList, setTaskList] = useState<Task[]>([]);
@@ -208,11 +210,16 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           </ul>
         </div>
       )}
-      <JobSteps parentId={j.id} version={`${j.lastModified} ${j.state}`} onStepEvent={reloadJob} />
+      <JobSteps
+        parentId={j.id}
+        version={`${j.lastModified} ${j.state}`}
+        onStepEvent={reloadJob}
+        onSteps={setSteps}
+      />
       <div className={`job-grid${j.steps && taskList.length === 0 ? ' no-tasks' : ''}`}>
         <section className="card">
           <h2>Details</h2>
-          <JobDetails job={j} />
+          <JobDetails job={j} steps={steps} />
           <h3>Change the task timeout</h3>
           <TaskTimeoutForm
             // A change made elsewhere (an event reloads the job) resets the form to it.
