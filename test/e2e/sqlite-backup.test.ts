@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -107,6 +107,36 @@ describe('docs/deployment.md: SQLite backup and restore, as written', { timeout:
     await kill9(server);
     await kill9(copy);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses an existing backup name, a missing database and PostgreSQL, saying why', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['bin/drover.js', 'backup', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_ENV: 'test' },
+        timeout: 60_000,
+      });
+    const db = join(dir, 'refusals.sqlite');
+    const made = new SQLite(db);
+    made.exec('CREATE TABLE t (x)');
+    made.close();
+    const taken = join(dir, 'taken.sqlite');
+    writeFileSync(taken, 'an earlier backup');
+    const cases: [string[], RegExp][] = [
+      [['--db', db, taken], /taken\.sqlite exists: back up to a new name/],
+      [
+        ['--db', join(dir, 'none.sqlite'), join(dir, 'x.sqlite')],
+        /none\.sqlite: no such database file/,
+      ],
+      [['--db', 'postgres://u@127.0.0.1:1/farm', join(dir, 'y.sqlite')], /backed up with pg_dump/],
+    ];
+    for (const [args, message] of cases) {
+      const result = run(...args);
+      assert.equal(result.status, 1, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+    assert.equal(readFileSync(taken, 'utf8'), 'an earlier backup', 'left as it was');
   });
 
   it('backs up a busy farm, starts on the copy, and restores it', async () => {
