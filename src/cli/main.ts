@@ -105,6 +105,30 @@ export function buildProgram(): Command {
     });
   });
 
+  databaseOptions(
+    program
+      .command('backup <file>')
+      .description(
+        'copy a running SQLite farm (database and blob files) to <file> and <file>-blobs, checked; PostgreSQL: use pg_dump',
+      ),
+  ).action(async (file: string, flags: Record<string, unknown>) => {
+    const config = resolveConfig(
+      flags,
+      process.env,
+      (flags.config as string | undefined) ?? process.env.DROVER_CONFIG,
+    );
+    const { backupSqlite, isPostgresUrl } = await import('../store/sqlite-backup.js');
+    if (isPostgresUrl(config.db)) {
+      throw new Error('a PostgreSQL farm is backed up with pg_dump (docs/deployment.md, Backups)');
+    }
+    const done = backupSqlite(config.db, file);
+    const mib = (done.bytes / 2 ** 20).toFixed(1);
+    process.stdout.write(
+      `backed up ${config.db} to ${file} (${mib} MiB, integrity ok)` +
+        (done.blobDir ? ` and ${done.blobs} blob file(s) to ${done.blobDir}\n` : '\n'),
+    );
+  });
+
   const user = program.command('user').description('manage users');
   databaseOptions(user.command('add <name>').description('add a user'))
     .addOption(

@@ -3940,7 +3940,7 @@ export interface paths {
               pendReason: string | null;
               pool: string;
               priority: number;
-              /** @description Percent of tasks completed */
+              /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
@@ -4056,10 +4056,22 @@ export interface paths {
                 | 'COMPLETED'
                 | 'FAILED'
                 | 'CANCELED';
+              /** @description A parent job only (a multi-step OpenJD job, a composite type): its steps (child jobs) by state */
+              steps?: {
+                canceled: number;
+                completed: number;
+                failed: number;
+                pending: number;
+                queued: number;
+                running: number;
+                suspended: number;
+                total: number;
+              };
               /** @description SCHEDULE when its schedule suspended it (the next start resumes it) */
               suspendReason: string | null;
               /** @description Adaptive chunking toward this many seconds per task; 0: fixed chunks */
               targetTaskSeconds: number;
+              /** @description The job's tasks by state; a parent job's (a multi-step job: see steps) are its steps' tasks added up */
               tasks: {
                 canceled: number;
                 completed: number;
@@ -4279,7 +4291,7 @@ export interface paths {
               pendReason: string | null;
               pool: string;
               priority: number;
-              /** @description Percent of tasks completed */
+              /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
@@ -4395,10 +4407,22 @@ export interface paths {
                 | 'COMPLETED'
                 | 'FAILED'
                 | 'CANCELED';
+              /** @description A parent job only (a multi-step OpenJD job, a composite type): its steps (child jobs) by state */
+              steps?: {
+                canceled: number;
+                completed: number;
+                failed: number;
+                pending: number;
+                queued: number;
+                running: number;
+                suspended: number;
+                total: number;
+              };
               /** @description SCHEDULE when its schedule suspended it (the next start resumes it) */
               suspendReason: string | null;
               /** @description Adaptive chunking toward this many seconds per task; 0: fixed chunks */
               targetTaskSeconds: number;
+              /** @description The job's tasks by state; a parent job's (a multi-step job: see steps) are its steps' tasks added up */
               tasks: {
                 canceled: number;
                 completed: number;
@@ -4849,7 +4873,7 @@ export interface paths {
               pendReason: string | null;
               pool: string;
               priority: number;
-              /** @description Percent of tasks completed */
+              /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
@@ -4965,10 +4989,22 @@ export interface paths {
                 | 'COMPLETED'
                 | 'FAILED'
                 | 'CANCELED';
+              /** @description A parent job only (a multi-step OpenJD job, a composite type): its steps (child jobs) by state */
+              steps?: {
+                canceled: number;
+                completed: number;
+                failed: number;
+                pending: number;
+                queued: number;
+                running: number;
+                suspended: number;
+                total: number;
+              };
               /** @description SCHEDULE when its schedule suspended it (the next start resumes it) */
               suspendReason: string | null;
               /** @description Adaptive chunking toward this many seconds per task; 0: fixed chunks */
               targetTaskSeconds: number;
+              /** @description The job's tasks by state; a parent job's (a multi-step job: see steps) are its steps' tasks added up */
               tasks: {
                 canceled: number;
                 completed: number;
@@ -5201,7 +5237,7 @@ export interface paths {
               pendReason: string | null;
               pool: string;
               priority: number;
-              /** @description Percent of tasks completed */
+              /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
@@ -5317,10 +5353,22 @@ export interface paths {
                 | 'COMPLETED'
                 | 'FAILED'
                 | 'CANCELED';
+              /** @description A parent job only (a multi-step OpenJD job, a composite type): its steps (child jobs) by state */
+              steps?: {
+                canceled: number;
+                completed: number;
+                failed: number;
+                pending: number;
+                queued: number;
+                running: number;
+                suspended: number;
+                total: number;
+              };
               /** @description SCHEDULE when its schedule suspended it (the next start resumes it) */
               suspendReason: string | null;
               /** @description Adaptive chunking toward this many seconds per task; 0: fixed chunks */
               targetTaskSeconds: number;
+              /** @description The job's tasks by state; a parent job's (a multi-step job: see steps) are its steps' tasks added up */
               tasks: {
                 canceled: number;
                 completed: number;
@@ -12382,7 +12430,7 @@ export interface components {
       pendReason: string | null;
       pool: string;
       priority: number;
-      /** @description Percent of tasks completed */
+      /** @description Percent of tasks completed (a parent: of its steps) */
       progress: number;
       /** @description Only its owner or an admin may delete, purge or archive it (any face) */
       protected: boolean;
@@ -12491,10 +12539,22 @@ export interface components {
       startedAt: string | null;
       /** @enum {string} */
       state: 'PENDING' | 'QUEUED' | 'RUNNING' | 'SUSPENDED' | 'COMPLETED' | 'FAILED' | 'CANCELED';
+      /** @description A parent job only (a multi-step OpenJD job, a composite type): its steps (child jobs) by state */
+      steps?: {
+        canceled: number;
+        completed: number;
+        failed: number;
+        pending: number;
+        queued: number;
+        running: number;
+        suspended: number;
+        total: number;
+      };
       /** @description SCHEDULE when its schedule suspended it (the next start resumes it) */
       suspendReason: string | null;
       /** @description Adaptive chunking toward this many seconds per task; 0: fixed chunks */
       targetTaskSeconds: number;
+      /** @description The job's tasks by state; a parent job's (a multi-step job: see steps) are its steps' tasks added up */
       tasks: {
         canceled: number;
         completed: number;

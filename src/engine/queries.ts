@@ -1,5 +1,6 @@
 import { notFound } from '../domain/errors.js';
 import { findExecution, liveExecutionsOfNode } from '../store/executions.js';
+import { familyProgress } from '../store/job-families.js';
 import { findJobType } from '../store/job-types.js';
 import { dependenciesOf, findJob, nodeListOf } from '../store/jobs.js';
 import { jobLimitNames } from '../store/limits.js';
@@ -16,13 +17,15 @@ export async function getJob(ctx: EngineContext, id: number): Promise<JobRow> {
 
 export async function getJobDetail(ctx: EngineContext, id: number) {
   const job = await getJob(ctx, id);
-  const [type, nodes, dependencies, limits] = await Promise.all([
+  const [type, nodes, dependencies, limits, family] = await Promise.all([
     getJobType(ctx, job.job_type_id),
     nodeListOf(ctx.db, id),
     dependenciesOf(ctx.db, id),
     job.uses_limits !== 0 ? jobLimitNames(ctx.db, id) : [],
+    // A parent has no tasks of its own: its progress is its steps'.
+    job.task_count === 0 ? familyProgress(ctx.db, [id]) : undefined,
   ]);
-  return { job, type, nodes, dependencies, limits };
+  return { job, type, nodes, dependencies, limits, family: family?.get(id) };
 }
 
 export async function getTask(ctx: EngineContext, id: number): Promise<TaskRow> {

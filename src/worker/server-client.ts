@@ -1,7 +1,8 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { send, type Answer, type RawBody } from './http-transport.js';
+import { osResolver, ServerTargets, type Resolver, type Target } from './server-addresses.js';
+
+export type { RawBody } from './http-transport.js';
+export type { Resolver } from './server-addresses.js';
 
 /*
  * The worker's HTTP client for the native API. Every call retries with exponential backoff
@@ -12,7 +13,9 @@ import { pipeline } from 'node:stream/promises';
  * Given several servers (replicas on one PostgreSQL database), it talks to one at a time
  * and moves to the next, round robin, when a call cannot reach it, times out or gets a
  * 502/503/504 (a balancer or a replica that is going away): the replicas share the
- * database, so a lease taken through one is renewed and finished through any other.
+ * database, so a lease taken through one is renewed and finished through any other. A
+ * server whose name resolves to several addresses is failed over address by address
+ * (server-addresses.ts).
  */
 
 export class HttpError extends Error {
@@ -51,17 +54,6 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-export interface RawBody {
-  stream: Readable;
-  length: number;
-}
-
-interface Answer {
-  status: number;
-  statusText: string;
-  text: string;
-}
-
 export interface ServerClientOptions {
   /** One server, or the replicas of one farm in order of preference. */
   servers: readonly string[];
@@ -75,39 +67,29 @@ export interface ServerClientOptions {
   /** Backoff bounds, ms. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** Resolves a server's host name to its addresses; default: the OS resolver. */
+  resolve?: Resolver;
 }
 
 /** Answers that say "this server, not the request": another replica may well answer. */
 const FAIL_OVER_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 
 export class ServerClient {
-  private readonly servers: readonly string[];
-  private current = 0;
+  private readonly targets: ServerTargets;
   private readonly minDelay: number;
   private readonly maxDelay: number;
 
   constructor(private readonly options: ServerClientOptions) {
     if (options.servers.length === 0) throw new Error('no server given');
-    this.servers = options.servers.map((s) => s.replace(/\/+$/, ''));
+    const servers = options.servers.map((s) => s.replace(/\/+$/, ''));
+    this.targets = new ServerTargets(servers, options.resolve ?? osResolver, options.onRetry);
     this.minDelay = options.minDelayMs ?? 200;
     this.maxDelay = options.maxDelayMs ?? 5000;
   }
 
-  /** The server calls go to now. */
+  /** The server calls go to now (and its address, when its name has several). */
   get server(): string {
-    return this.servers[this.current]!;
-  }
-
-  /**
-   * Moves to the next server after a call to `failed` could not get through, unless a
-   * concurrent call has already moved on (two calls failing together must not skip one).
-   */
-  private failOver(failed: number, why: string): void {
-    if (this.servers.length < 2 || this.current !== failed) return;
-    this.current = (failed + 1) % this.servers.length;
-    this.options.onFailover?.(
-      `${this.servers[failed]} failed (${why}); moving to ${this.servers[this.current]}`,
-    );
+    return this.targets.now.label;
   }
 
   /** Sends one request, retrying on connection errors and 5xx; 204 answers undefined. */
@@ -117,13 +99,14 @@ export class ServerClient {
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw new CanceledError(`${method} ${path} canceled`);
       let failure: string;
-      const used = this.current;
+      await this.targets.ready();
+      const used = this.targets.now;
       try {
-        const answer = await this.attempt<T>(this.servers[used]!, method, path, options);
+        const answer = await this.attempt<T>(used, method, path, options);
         if (attempt > 1) {
           const seconds = ((Date.now() - started) / 1000).toFixed(1);
           this.options.onRecovered?.(
-            `the server answers again (${method} ${path} on ${this.servers[used]} after ${seconds} s)`,
+            `the server answers again (${method} ${path} on ${used.label} after ${seconds} s)`,
           );
         }
         return answer;
@@ -134,7 +117,8 @@ export class ServerClient {
         // A 500 is this request's trouble, which another replica would share; anything
         // else (no connection, a timeout, a balancer's 502/503/504) is the server's.
         if (!(error instanceof HttpError) || FAIL_OVER_STATUSES.has(error.status)) {
-          this.failOver(used, failure);
+          const moved = this.targets.failOver(used, failure);
+          if (moved) this.options.onFailover?.(moved);
         }
       }
       if (options.retryForMs !== undefined && Date.now() - started >= options.retryForMs) {
@@ -149,35 +133,25 @@ export class ServerClient {
   }
 
   private async attempt<T>(
-    server: string,
+    target: Target,
     method: string,
     path: string,
     options: RequestOptions,
   ): Promise<T> {
-    const url = `${server}/api/v1${path}`;
+    const url = `${target.server}/api/v1${path}`;
     const headers: Record<string, string> = {};
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     const signals: AbortSignal[] = [];
     if (options.signal) signals.push(options.signal);
     if (options.timeoutMs !== undefined) signals.push(AbortSignal.timeout(options.timeoutMs));
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
-    let response: Answer;
-    if (options.raw) {
-      response = await sendRaw(url, method, headers, await options.raw(), signal);
-    } else {
-      let body: string | undefined;
-      if (options.body !== undefined) {
-        headers['content-type'] = 'application/json';
-        body = JSON.stringify(options.body);
-      }
-      const res = await fetch(url, {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        ...(signal ? { signal } : {}),
-      });
-      response = { status: res.status, statusText: res.statusText, text: await res.text() };
+    let body: string | RawBody | undefined;
+    if (options.raw) body = await options.raw();
+    else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
     }
+    const response: Answer = await send(url, method, headers, body, target.agent, signal);
     const { text } = response;
     if (response.status >= 400) {
       let code = 'HTTP';
@@ -198,51 +172,6 @@ export class ServerClient {
     if (response.status === 204 || text === '') return undefined as T;
     return JSON.parse(text) as T;
   }
-}
-
-/**
- * A raw body over node:http, piped with backpressure: fetch (undici, Node 20) read a file
- * stream ahead of the socket and held about the whole file in memory however it was given.
- */
-function sendRaw(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  raw: RawBody,
-  signal: AbortSignal | undefined,
-): Promise<Answer> {
-  const request = (url.startsWith('https:') ? https : http).request(url, {
-    method,
-    headers: {
-      ...headers,
-      'content-type': 'application/octet-stream',
-      'content-length': String(raw.length),
-    },
-    ...(signal ? { signal } : {}),
-  });
-  // A file that changed size while it was sent fails the attempt rather than hanging it.
-  (request as { strictContentLength?: boolean }).strictContentLength = true;
-  const answer = new Promise<Answer>((resolve, reject) => {
-    request.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          statusText: res.statusMessage ?? '',
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    request.on('error', reject);
-  });
-  // The server may answer (a 409, a 413) before it has read the whole file and close the
-  // connection; its answer is what counts then, not the write that failed.
-  const sent = pipeline(raw.stream, request).catch(() => undefined);
-  return Promise.all([answer, sent])
-    .then(([a]) => a)
-    .finally(() => raw.stream.destroy());
 }
 
 function describe(error: Error): string {

@@ -59,7 +59,9 @@ for (const database of TEST_DATABASES) {
       const parent = res.body;
       assert.equal(parent.type.name, 'openjd-job');
       assert.equal(parent.name, 'Render sh020');
-      assert.equal(parent.tasks.total, 0);
+      // No tasks of its own: its steps' added up (6 render, 2 encode), and its steps.
+      assert.equal(parent.tasks.total, 8);
+      assert.equal(parent.steps.total, 2);
       assert.equal(parent.state, 'QUEUED');
 
       const { render, encode, all } = await stepsOf(parent.id);
@@ -497,9 +499,9 @@ for (const database of TEST_DATABASES) {
           return true;
         });
       }
-      // Still a parent: no tasks of its own, its steps as they were.
+      // Still a parent: its steps' tasks (4 render, 2 encode), its steps as they were.
       const after = await getJob(t, parent.id);
-      assert.equal(after.tasks.total, 0);
+      assert.equal(after.tasks.total, 6);
       assert.equal(after.state, 'QUEUED');
       const { render } = await stepsOf(parent.id);
       assert.equal(render.tasks.total, 4);

@@ -74,6 +74,34 @@ for (const database of TEST_DATABASES) {
       );
     });
 
+    it("drover jobs and drover show give a parent its steps' tasks and its steps done", async () => {
+      const job = await api(t, 'POST', '/jobs', { template: TEMPLATE });
+      const [render] = (await api(t, 'GET', `/jobs?parent=${job.id}&sort=id`)).items;
+      const tasks = (await api(t, 'GET', `/jobs/${render.id}/tasks`)).items;
+      await api(t, 'POST', `/tasks/${tasks[0].id}/complete`);
+
+      const list = await drover(t, ['jobs', '--limit', '5']);
+      expectRun(list, 0);
+      const row = list.stdout.split('\n').find((l) => l.trimStart().startsWith(`${job.id} `));
+      assert.ok(row, list.stdout);
+      // 4 render tasks and 1 encode task, one done; no step done yet.
+      assert.match(row, /\s1\/5 \(20%\), 0\/2 steps\s/);
+      const plain = list.stdout.split('\n').find((l) => l.trimStart().startsWith(`${render.id} `));
+      assert.match(plain!, /\s1\/4 \(25%\)\s/);
+      assert.doesNotMatch(plain!, /steps/);
+
+      const show = await drover(t, ['show', String(job.id)]);
+      expectRun(show, 0);
+      assert.match(
+        show.stdout,
+        /Tasks:\s+1\/5 \(20%\) completed, 0 running, 3 queued, 0 failed \(its steps' tasks\)/,
+      );
+      assert.match(
+        show.stdout,
+        new RegExp(`Steps:\\s+0/2 completed, 0 running, 0 failed \\(drover steps ${job.id}\\)`),
+      );
+    });
+
     it('says a job has no steps, and prints the server message for an unknown job', async () => {
       const single = await submitJob(t, { name: 'single' });
       expectRun(

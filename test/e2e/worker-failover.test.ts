@@ -177,6 +177,129 @@ describe(
 );
 
 describe(
+  'a worker given one name that resolves to two replicas, one killed mid-task',
+  { skip: postgres ? false : 'DROVER_TEST_PG is not set', timeout: 180_000 },
+  () => {
+    let database: { db?: string; cleanup(): Promise<void> } | undefined;
+    const dirs: string[] = [];
+    let a: Child | undefined;
+    let b: Child | undefined;
+    let worker: WorkerProcess | undefined;
+
+    const dir = (prefix: string): string => {
+      const path = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(path);
+      return path;
+    };
+
+    before(async () => {
+      ensureBuilt();
+      database = await postgres!.setUp();
+    });
+
+    after(async () => {
+      await worker?.stop();
+      await kill9(a);
+      await kill9(b);
+      await database?.cleanup();
+      for (const path of dirs) rmSync(path, { recursive: true, force: true });
+    });
+
+    it('fails over from the first address to the second and finishes the task', async () => {
+      // One port, two loopback addresses (Linux routes all of 127/8 to lo): the replicas
+      // stand where a name's two A records would point.
+      const port = await freePort();
+      const flags = ['--local-workers', '0', '--lease-seconds', '30', '--reaper-seconds', '1'];
+      a = await startServe(dir('drover-dns-a-'), port, database!.db, [
+        '--host',
+        '127.0.0.1',
+        ...flags,
+      ]);
+      b = await startServe(dir('drover-dns-b-'), port, database!.db, [
+        '--host',
+        '127.0.0.2',
+        ...flags,
+      ]);
+      const name = 'drover-replicas.test';
+      const server = `http://${name}:${port}`;
+      // The worker resolves the name with the OS resolver's call (dns.lookup, all
+      // addresses); the preload answers it for this name only, and /etc/hosts is untouched.
+      const preload = new URL('../helpers/hosts-preload.mjs', import.meta.url);
+      preload.searchParams.set('hosts', `${name}=127.0.0.1,127.0.0.2`);
+      worker = startWorker(
+        server,
+        'failover-dns',
+        dir('drover-dns-work-'),
+        [],
+        ['--import', preload.href],
+      );
+      const urlB = b.url.replace(/\/+$/, '');
+      const explain = (): string =>
+        `--- worker ---\n${worker?.output() ?? ''}\n--- A ---\n${a?.output() ?? ''}\n--- B ---\n${b?.output() ?? ''}`;
+
+      const script =
+        `i=1; while [ $i -le ${LINES} ]; do echo "line $i"; i=$((i+1)); sleep 0.4; done; ` +
+        'printf "frame %s\\n" 1 2 > "$DROVER_OUTPUT_DIR/frames.txt"';
+      const job = await api(urlB, 'POST', '/api/v1/jobs', {
+        type: 'shell-script',
+        parameters: { script },
+      });
+      const id = job.id as number;
+      const first = await waitFor(
+        'the task to run and some lines to arrive',
+        60_000,
+        async () => {
+          const page = await api(urlB, 'GET', `/api/v1/executions?job=${id}`);
+          const [execution] = page.items as any[];
+          if (execution?.state !== 'RUNNING') return undefined;
+          return (await stdoutOf(urlB, execution.id)).length >= 3 ? execution : undefined;
+        },
+        explain,
+      );
+      const escaped = server.replace(/\./g, '\\.');
+      // The name's first address, named with the name.
+      assert.match(
+        worker.output(),
+        new RegExp(`registered with ${escaped} \\(127\\.0\\.0\\.1\\) as node`),
+        explain(),
+      );
+      assert.doesNotMatch(worker.output(), /moving to/, explain());
+
+      await kill9(a);
+      const done = await waitFor(
+        'the job to complete through the second address',
+        90_000,
+        async () => {
+          const j = await api(urlB, 'GET', `/api/v1/jobs/${id}`);
+          if (j.state === 'FAILED' || j.state === 'CANCELED') {
+            throw new Error(`job ended ${j.state}: ${JSON.stringify(j.error)}\n${explain()}`);
+          }
+          return j.state === 'COMPLETED' ? j : undefined;
+        },
+        explain,
+      );
+      assert.equal(done.tasks.completed, 1);
+      const executions = (await api(urlB, 'GET', `/api/v1/executions?job=${id}`)).items as any[];
+      assert.equal(executions.length, 1, `one execution: ${JSON.stringify(executions)}`);
+      assert.equal(executions[0].id, first.id, 'the execution the worker held before the kill');
+      assert.equal(executions[0].state, 'COMPLETED');
+      const expected = Array.from({ length: LINES }, (_, i) => `line ${i + 1}`);
+      assert.deepEqual(await stdoutOf(urlB, first.id), expected, explain());
+      const outputs = (await api(urlB, 'GET', `/api/v1/jobs/${id}/outputs`)).items as any[];
+      const content = await fetch(`${urlB}/api/v1/outputs/${outputs[0].id}/content`);
+      assert.equal(await content.text(), 'frame 1\nframe 2\n');
+      assert.match(
+        worker.output(),
+        new RegExp(
+          `${escaped} \\(127\\.0\\.0\\.1\\) failed \\(.*\\); moving to ${escaped} \\(127\\.0\\.0\\.2\\)`,
+        ),
+        explain(),
+      );
+    });
+  },
+);
+
+describe(
   'a worker whose first server is a balancer with no replica behind it',
   { skip: nginxInstalled ? false : 'nginx is not installed', timeout: 120_000 },
   () => {

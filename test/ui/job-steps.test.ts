@@ -127,8 +127,26 @@ describe('web UI: multi-step jobs and the template form', { timeout: 120_000 }, 
       `${render.id}-${encode.id}`,
     );
     assert.ok((await xOf('Render')) < (await xOf('Encode')));
-    // The parent has no tasks of its own: its progress is its steps'.
+    // The parent has no tasks of its own: its progress is its steps' (the server adds
+    // them up), and its Details card says so instead of "none (one task)".
     assert.equal(await page.locator('.head-progress .progress-label').textContent(), '2/4');
+    const detail = (label: string) =>
+      page
+        .locator('dl.details > div')
+        .filter({ has: page.locator('dt').getByText(label, { exact: true }) })
+        .locator('dd');
+    assert.match((await detail('Steps').textContent())!, /^0 done, 0 running, 0 failed of 2/);
+    // Each step's progress, listed with a link to it.
+    const stepLine = (step: string) => detail('Steps').locator(`li[data-step="${step}"]`);
+    await stepLine('Render').waitFor();
+    assert.equal(await stepLine('Render').textContent(), 'Render 2/3 tasks, queued');
+    assert.equal(await stepLine('Encode').textContent(), 'Encode 0/1 tasks, pending');
+    assert.equal(await stepLine('Encode').locator('a').getAttribute('href'), `#/jobs/${encode.id}`);
+    assert.equal(
+      await detail("Steps' tasks").textContent(),
+      '2 done, 0 running, 1 queued, 0 failed of 4',
+    );
+    assert.equal(await page.locator('dl.details dt', { hasText: 'Frames' }).count(), 0);
 
     // Render is selected first (the first step, none running): its three tasks.
     const grid = page.locator('.step-tasks[data-step="Render"] canvas[aria-label="3 tasks"]');
@@ -147,6 +165,30 @@ describe('web UI: multi-step jobs and the template form', { timeout: 120_000 }, 
     await encodeGrid.click({ position: { x: 5, y: 5 } });
     await page.getByTestId('parent-job').getByText(`job #${parent.id}`).waitFor();
     assert.match(page.url(), new RegExp(`#/jobs/${encode.id}\\?task=\\d+$`));
+
+    // Back on the parent, a step's task that completes moves the parent's counts live.
+    await page.goto(`${e2e.url}/#/jobs/${parent.id}`);
+    await box('Render').waitFor();
+    assert.equal((await e2e.api('POST', `/api/v1/tasks/${taskIds[2]}/complete`)).status, 200);
+    await page.locator('.head-progress .progress-label', { hasText: '3/4' }).waitFor();
+    await detail('Steps').filter({ hasText: '1 done, 0 running, 0 failed of 2' }).waitFor();
+    await stepLine('Render').filter({ hasText: 'Render 3/3 tasks, completed' }).waitFor();
+
+    // The jobs table: the parent's bar is its steps' tasks, with its steps done under it.
+    await page.goto(`${e2e.url}/#/jobs`);
+    const row = page.locator(`tr[data-job="${parent.id}"] td[data-column="progress"]`);
+    await row.locator('.progress-steps', { hasText: '1/2 steps' }).waitFor();
+    assert.equal(await row.locator('.progress-label').textContent(), '3/4');
+    const stepRow = page.locator(`tr[data-job="${render.id}"] td[data-column="progress"]`);
+    assert.equal(await stepRow.locator('.progress-label').textContent(), '3/3');
+    assert.equal(await stepRow.locator('.progress-steps').count(), 0);
+    // Encode, released by Render, starts: the parent's row follows its step's change.
+    const [encodeTask] = (
+      (await e2e.api('GET', `/api/v1/jobs/${encode.id}/tasks`)).body as { items: { id: number }[] }
+    ).items;
+    assert.equal((await e2e.api('POST', `/api/v1/tasks/${encodeTask!.id}/complete`)).status, 200);
+    await row.locator('.progress-steps', { hasText: '2/2 steps' }).waitFor();
+    assert.equal(await row.locator('.progress-label').textContent(), '4/4');
     assert.deepEqual(browser.problems, []);
   });
 

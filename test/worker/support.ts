@@ -131,10 +131,13 @@ export function startWorker(
   name: string,
   workDir: string,
   extra: string[] = [],
+  /** Flags of node itself (`--import` a test's preload), before the script. */
+  nodeArgs: string[] = [],
 ): WorkerProcess {
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       'bin/drover.js',
       'worker',
       '--server',

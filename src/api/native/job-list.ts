@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
+import { familyProgress } from '../../store/job-families.js';
 import { findJobType, findJobTypeByName } from '../../store/job-types.js';
 import { decodeCursor } from './job-cursor.js';
 import {
@@ -188,8 +189,16 @@ export function jobListRoute(engine: Engine): FastifyPluginAsyncTypebox {
           const t = await findJobType(readDb, id);
           if (t) types.set(id, t);
         }
+        // The page's parents (no tasks of their own) take their steps' progress, read for
+        // all of them in one grouped query.
+        const families = await familyProgress(
+          readDb,
+          page.rows.filter((r) => r.task_count === 0).map((r) => r.id),
+        );
         return {
-          items: page.rows.map((r) => jobJson(r, types.get(r.job_type_id)!)),
+          items: page.rows.map((r) =>
+            jobJson(r, types.get(r.job_type_id)!, { family: families.get(r.id) }),
+          ),
           total: page.total,
           totalExact: page.totalExact,
           limit,

@@ -184,8 +184,17 @@ export const Job = Type.Object(
     group: Type.String(),
     frames: Type.String(),
     chunkSize: Type.Integer(),
-    tasks: TaskCounts,
-    progress: Type.Number({ description: 'Percent of tasks completed' }),
+    tasks: Type.Object(TaskCounts.properties, {
+      description:
+        "The job's tasks by state; a parent job's (a multi-step job: see steps) are its steps' tasks added up",
+    }),
+    steps: Type.Optional(
+      Type.Object(TaskCounts.properties, {
+        description:
+          'A parent job only (a multi-step OpenJD job, a composite type): its steps (child jobs) by state',
+      }),
+    ),
+    progress: Type.Number({ description: 'Percent of tasks completed (a parent: of its steps)' }),
     machineLimit: Type.Integer(),
     machineLimitRelease: MachineLimitRelease,
     badNodeFailures: Type.Integer({

@@ -7,6 +7,7 @@ import type { NodeTelemetry } from '../../domain/node-telemetry.js';
 import { storedRetryDelay } from '../../domain/retry-delay.js';
 import type { RetryRule } from '../../domain/retry-rules.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
+import type { FamilyProgress } from '../../store/job-families.js';
 import type { ExecutionRow, JobRow, JobTypeRow, NodeRow, TaskRow } from '../../store/schema.js';
 import type { Execution, Task } from './execution-schemas.js';
 import type { Job, Schedule } from './job-schemas.js';
@@ -19,8 +20,25 @@ export const iso = (ms: number | null): string | null =>
 export function jobJson(
   row: JobRow,
   type: Pick<JobTypeRow, 'id' | 'name' | 'version'>,
-  extra: { nodes?: string[]; dependencies?: number[]; limits?: string[] } = {},
+  extra: {
+    nodes?: string[];
+    dependencies?: number[];
+    limits?: string[];
+    /** A parent job's steps and their tasks (familyProgress), which replace its own none. */
+    family?: FamilyProgress | undefined;
+  } = {},
 ): Static<typeof Job> {
+  const { family } = extra;
+  const tasks = family?.tasks ?? {
+    total: row.task_count,
+    pending: row.tasks_pending,
+    queued: row.tasks_queued,
+    running: row.tasks_running,
+    suspended: row.tasks_suspended,
+    completed: row.tasks_completed,
+    failed: row.tasks_failed,
+    canceled: row.tasks_canceled,
+  };
   return {
     id: row.id,
     name: row.name,
@@ -37,18 +55,9 @@ export function jobJson(
     group: row.grp,
     frames: row.frames,
     chunkSize: row.chunk_size,
-    tasks: {
-      total: row.task_count,
-      pending: row.tasks_pending,
-      queued: row.tasks_queued,
-      running: row.tasks_running,
-      suspended: row.tasks_suspended,
-      completed: row.tasks_completed,
-      failed: row.tasks_failed,
-      canceled: row.tasks_canceled,
-    },
-    progress:
-      row.task_count === 0 ? 0 : Math.round((1000 * row.tasks_completed) / row.task_count) / 10,
+    tasks,
+    ...(family ? { steps: family.steps } : {}),
+    progress: tasks.total === 0 ? 0 : Math.round((1000 * tasks.completed) / tasks.total) / 10,
     machineLimit: row.machine_limit,
     machineLimitRelease: row.machine_limit_release,
     badNodeFailures: row.bad_node_failures,

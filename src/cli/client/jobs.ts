@@ -35,7 +35,14 @@ export const JOB_COLUMNS: readonly Column<Job>[] = [
   { header: 'TYPE', value: (j) => j.type.name },
   { header: 'USER', value: (j) => j.user },
   { header: 'STATE', value: (j) => (j.deleted ? `${j.state} (deleted)` : j.state) },
-  { header: 'PROGRESS', value: (j) => fraction(j.tasks.completed, j.tasks.total), right: true },
+  {
+    header: 'PROGRESS',
+    // A multi-step job's tasks are its steps' added up; its steps done follow them.
+    value: (j) =>
+      fraction(j.tasks.completed, j.tasks.total) +
+      (j.steps ? `, ${j.steps.completed}/${j.steps.total} steps` : ''),
+    right: true,
+  },
   { header: 'PRIORITY', value: (j) => j.priority, right: true },
   { header: 'POOL', value: (j) => j.pool || '-' },
   { header: 'SUBMITTED', value: (j) => timestamp(j.createdAt) },

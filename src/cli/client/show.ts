@@ -88,7 +88,13 @@ function jobDetails(job: Job): string {
     ['Frames', job.frames ? `${job.frames} (chunks of ${job.chunkSize})` : undefined],
     [
       'Tasks',
-      `${fraction(job.tasks.completed, job.tasks.total)} completed, ${job.tasks.running} running, ${job.tasks.queued} queued, ${job.tasks.failed} failed`,
+      `${fraction(job.tasks.completed, job.tasks.total)} completed, ${job.tasks.running} running, ${job.tasks.queued} queued, ${job.tasks.failed} failed${job.steps ? " (its steps' tasks)" : ''}`,
+    ],
+    [
+      'Steps',
+      job.steps
+        ? `${job.steps.completed}/${job.steps.total} completed, ${job.steps.running} running, ${job.steps.failed} failed (drover steps ${job.id})`
+        : undefined,
     ],
     ['Parameters', Object.keys(job.parameters).length ? JSON.stringify(job.parameters) : undefined],
     ['Inputs', Object.keys(job.inputs).length ? JSON.stringify(job.inputs) : undefined],

@@ -6,7 +6,7 @@ import { TIMEOUT_ACTION_TEXT } from '../lib/timeout-actions';
 const seconds = (s: number) => (s === 0 ? 'none' : `${s} s`);
 
 /** The settings and times of a job, as a definition list. */
-export function JobDetails({ job }: { job: Job }) {
+export function JobDetails({ job, steps = [] }: { job: Job; steps?: Job[] }) {
   const items: Array<[string, React.ReactNode]> = [
     [
       'Type',
@@ -17,9 +17,28 @@ export function JobDetails({ job }: { job: Job }) {
     ['User', job.user],
     ['Priority', job.priority],
     ['Pool / group', `${job.pool || '—'} / ${job.group || '—'}`],
-    ['Frames', job.frames ? `${job.frames} (chunks of ${job.chunkSize})` : 'none (one task)'],
+    // A multi-step job runs nothing itself: its frames and tasks are its steps'.
+    job.steps
+      ? [
+          'Steps',
+          <>
+            {`${job.steps.completed} done, ${job.steps.running} running, ${job.steps.failed} failed of ${job.steps.total}`}
+            {steps.length > 0 && (
+              <ul className="step-progress">
+                {steps.map((s) => (
+                  <li key={s.id} data-step={s.childName ?? s.name}>
+                    <a href={href(`/jobs/${s.id}`)}>{s.childName ?? s.name}</a>{' '}
+                    {`${s.tasks.completed}/${s.tasks.total} tasks, ${s.state.toLowerCase()}`}
+                    {s.tasks.failed > 0 && `, ${s.tasks.failed} failed`}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>,
+        ]
+      : ['Frames', job.frames ? `${job.frames} (chunks of ${job.chunkSize})` : 'none (one task)'],
     [
-      'Tasks',
+      job.steps ? "Steps' tasks" : 'Tasks',
       `${job.tasks.completed} done, ${job.tasks.running} running, ${job.tasks.queued} queued, ${job.tasks.failed} failed of ${job.tasks.total}`,
     ],
     ['Submitted', formatTime(job.createdAt)],

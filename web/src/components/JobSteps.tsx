@@ -1,7 +1,7 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverEvent, Task, TaskCounts } from '../api/types';
+import type { DroverEvent, Job, Task } from '../api/types';
 import { useLoad, useThrottle } from '../lib/hooks';
 import { navigate } from '../lib/router';
 import { ErrorMessage } from './ErrorMessage';
@@ -47,43 +47,35 @@ async function stepTasks(jobId: number): Promise<Task[]> {
  * A multi-step job's steps (its child jobs) as a graph with each step's progress, and the
  * selected step's tasks as a grid; a task opens on its step's page, as any job's task does.
  */
-/** Every step's task counts added up: a parent job has no tasks of its own. */
-function sumCounts(steps: Step[]): TaskCounts {
-  const sum: TaskCounts = {
-    total: 0,
-    pending: 0,
-    queued: 0,
-    running: 0,
-    suspended: 0,
-    completed: 0,
-    failed: 0,
-    canceled: 0,
-  };
-  for (const s of steps) {
-    for (const key of Object.keys(sum) as (keyof TaskCounts)[]) sum[key] += s.job.tasks[key];
-  }
-  return sum;
-}
-
 export function JobSteps({
   parentId,
   version,
-  onCounts,
+  onStepEvent,
+  onSteps,
 }: {
   parentId: number;
   version: string;
-  /** Told the steps' tasks added up once there are steps. */
-  onCounts: (counts: TaskCounts) => void;
+  /**
+   * Told when a step changes: the parent's own counts are its steps' added up (the
+   * server's), and the parent's event stream does not carry its steps' events.
+   */
+  onStepEvent: () => void;
+  /** Told the steps each time they are read (the Details card lists their progress). */
+  onSteps?: (steps: Job[]) => void;
 }) {
   const known = useRef(new Map<number, number[]>());
   const steps = useLoad(() => loadSteps(parentId, known.current), [parentId, version]);
   const list = useMemo(() => steps.data?.steps ?? [], [steps.data]);
-  const report = useRef(onCounts);
-  report.current = onCounts;
-  useEffect(() => {
-    if (list.length > 0) report.current(sumCounts(list));
-  }, [list]);
-  const reload = useThrottle(steps.reload, 1000);
+  const report = useRef(onStepEvent);
+  report.current = onStepEvent;
+  const tell = useRef(onSteps);
+  tell.current = onSteps;
+  useEffect(() => tell.current?.(list.map((s) => s.job)), [list]);
+  const reloadSteps = useThrottle(steps.reload, 1000);
+  const reload = useCallback(() => {
+    reloadSteps();
+    report.current();
+  }, [reloadSteps]);
 
   if (steps.error && !steps.data) {
     return <ErrorMessage error={steps.error} onRetry={steps.reload} />;

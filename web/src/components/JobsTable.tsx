@@ -51,7 +51,19 @@ export const COLUMNS: Column[] = [
     key: 'progress',
     label: 'Progress',
     shown: true,
-    cell: (j) => <ProgressBar tasks={j.tasks} />,
+    // A multi-step job's bar is its steps' tasks added up (the server's), with its steps done.
+    cell: (j) => (
+      <>
+        <ProgressBar tasks={j.tasks} />
+        {j.steps && (
+          <span className="progress-steps" title="Steps done of its steps">
+            {j.steps.completed}/{j.steps.total} steps
+            {j.steps.running > 0 && `, ${j.steps.running} running`}
+            {j.steps.failed > 0 && <span className="errors">, {j.steps.failed} failed</span>}
+          </span>
+        )}
+      </>
+    ),
   },
   {
     key: 'errors',

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/endpoints';
 import { useEvents } from '../api/events';
-import type { DroverEvent, Execution, Job, Page, Task, TaskCounts } from '../api/types';
+import type { DroverEvent, Execution, Job, Page, Task } from '../api/types';
 import { BadNodes } from '../components/BadNodes';
 import { BulkActions } from '../components/BulkActions';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -50,9 +50,9 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
   const exeParam = Number(route.params.get('exe')) || undefined;
   const [execOffset, setExecOffset] = useState<number>();
   const [notice, setNotice] = useState<NoticeText>();
-  // A multi-step job's tasks are its steps': their counts added up, once they are loaded.
-  const [stepCounts, setStepCounts] = useState<TaskCounts>();
 
+  // A multi-step job's steps, as its Steps card last read them.
+  const [steps, setSteps] = useState<Job[]>([]);
   const job = useLoad(() => api.job(id), [id]);
   const tasks = useLoad(() => allTasks(id), [id]);
   const [taskList, setTaskList] = useState<Task[]>([]);
@@ -164,7 +164,8 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
         </h1>
         <StateBadge state={j.state} deleted={j.deleted} />
         <div className="head-progress">
-          <ProgressBar tasks={stepCounts && j.tasks.total === 0 ? stepCounts : j.tasks} />
+          {/* A multi-step job's: its steps' tasks added up, by the server. */}
+          <ProgressBar tasks={j.tasks} />
         </div>
         <LiveBadge live={live} />
       </div>
@@ -209,11 +210,16 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           </ul>
         </div>
       )}
-      <JobSteps parentId={j.id} version={`${j.lastModified} ${j.state}`} onCounts={setStepCounts} />
-      <div className={`job-grid${stepCounts && taskList.length === 0 ? ' no-tasks' : ''}`}>
+      <JobSteps
+        parentId={j.id}
+        version={`${j.lastModified} ${j.state}`}
+        onStepEvent={reloadJob}
+        onSteps={setSteps}
+      />
+      <div className={`job-grid${j.steps && taskList.length === 0 ? ' no-tasks' : ''}`}>
         <section className="card">
           <h2>Details</h2>
-          <JobDetails job={j} />
+          <JobDetails job={j} steps={steps} />
           <h3>Change the task timeout</h3>
           <TaskTimeoutForm
             // A change made elsewhere (an event reloads the job) resets the form to it.
@@ -246,7 +252,7 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           <BadNodes jobId={j.id} version={endedVersion} onNotice={setNotice} />
         </section>
         {/* A parent job has no tasks of its own: its steps' are in the steps' card. */}
-        {!(stepCounts && taskList.length === 0) && (
+        {!(j.steps && taskList.length === 0) && (
           <section className="card tasks-card">
             <h2>
               Tasks <span className="muted">({taskList.length.toLocaleString()})</span>

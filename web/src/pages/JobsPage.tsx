@@ -108,11 +108,19 @@ export function JobsPage({ route }: { route: Route }) {
   const refreshStats = useThrottle(stats.reload, 5000);
   const refresh = useThrottle(jobs.reload, 1000);
   const visible = useMemo(() => new Set(rows.map((j) => j.id)), [rows]);
+  // A multi-step job's progress moves with its steps, which are jobs of their own and
+  // mostly not on the page: while one runs here, a change of a job not shown may be its.
+  const stepsMove = useMemo(
+    () => rows.some((j) => j.steps && !['COMPLETED', 'FAILED', 'CANCELED'].includes(j.state)),
+    [rows],
+  );
   const live = useEvents(['job', 'task'], (event: DroverEvent) => {
     if (event.type === 'job.created' || event.type === 'job.undeleted') refresh();
     else if ('jobId' in event && visible.has(event.jobId)) {
       refresh();
       if (event.type === 'task.state') refreshStats();
+    } else if (stepsMove && (event.type === 'task.state' || event.type === 'job.state')) {
+      refresh();
     }
   });
 
