@@ -212,10 +212,6 @@ export async function submitOpenjdJob(
   input: { template: unknown; parameters?: Record<string, unknown>; settings: OpenjdJobSettings },
 ): Promise<number> {
   const { settings } = input;
-  if (settings.schedule !== undefined || settings.scheduledAt !== undefined) {
-    // A parent's state is its steps', so a schedule would have to hold each step.
-    throw invalid('schedules are not supported for OpenJD jobs yet', { field: 'schedule' });
-  }
   const doc = readTemplateDocument(input.template);
   const template = checkJobTemplate(doc);
   const problems = new Problems();
