@@ -24,7 +24,8 @@ export interface RuleBounds {
 }
 
 // Paths are written to files and command lines: a control character there is always a mistake.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function isAbsoluteWindows(path: string): boolean {
   return /^[A-Za-z]:[\\/]/.test(path) || /^[\\/]{2}[^\\/]+[\\/][^\\/]+/.test(path);

@@ -7,12 +7,12 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { LeaseReaper } from './dispatch/lease-reaper.js';
 import { DispatchMetrics } from './dispatch/metrics.js';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './events/event-bus.js';
-import { PathMappingCache } from './pools/path-mapping.js';
 import type { JobDefinitionFormat } from './job-types/job-definition-formats.js';
 import { ensureBuiltinJobTypes } from './job-types/job-types.js';
 import { FarmMetrics, ObservedBus } from './metrics/farm-metrics.js';
 import { smtpEmailSender, type SmtpSettings } from './notifications/email-sender.js';
 import { NotificationDeliverer } from './notifications/notification-deliverer.js';
+import { PathMappingCache } from './pools/path-mapping.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 import { startAdaptiveChunking } from './tasks/adaptive-chunks.js';
 

@@ -4,13 +4,13 @@ import {
   sourceKey,
   type PathMappingRule,
 } from '../../domain/path-mapping-rules.js';
+import type { Tx } from '../../store/database.js';
 import {
   lockPoolPathMapping,
   pathMappingRows,
   poolsWithPathMapping,
   replacePathMappingRows,
 } from '../../store/pool-path-mapping.js';
-import type { Tx } from '../../store/database.js';
 import { inTransaction, type EngineContext } from '../context.js';
 import { MAX_POOL_NAME } from './pools.js';
 

@@ -1,5 +1,4 @@
 import type { BuiltinJobType } from '../../domain/builtin-job-types.js';
-import { invalid } from '../../domain/errors.js';
 import { MAX_TARGET_TASK_SECONDS } from '../../domain/job-bounds.js';
 import { NO_RESOURCES, type Resources } from '../../domain/job-type-definition.js';
 import { limitName } from '../../domain/limits.js';
