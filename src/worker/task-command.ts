@@ -1,4 +1,5 @@
 import { gpuEnvironment } from '../domain/gpu-ids.js';
+import { OPENJD_STEP_TYPE } from '../formats/openjd/openjd-run.js';
 import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
 import { buildArgv, buildEnv, workerBaseEnv, type TemplateValues } from './command-template.js';
 import type { SessionTicket } from './openjd-sessions.js';
@@ -43,7 +44,11 @@ export async function taskCommand(
     outputDir: where.outputDir,
   };
   // The pool's rules and this worker's (path-mapping-rules.ts); a session holds the same.
-  const rules = where.session?.session.rules ?? rulesForOrder(order, where.pathMappingRules);
+  // Only an OpenJD step maps paths: no other job type's launch depends on them.
+  const rules =
+    order.jobType.name !== OPENJD_STEP_TYPE
+      ? []
+      : (where.session?.session.rules ?? rulesForOrder(order, where.pathMappingRules));
   const openjd = await prepareOpenjdTask(order, where.cwd, rules);
   const argv = openjd?.argv ?? buildArgv(definition.command, values);
   let env = buildEnv(workerBaseEnv(where.nodeName), definition.env, values);
