@@ -4722,7 +4722,7 @@ export interface paths {
                   sameNodeTries?: number;
                 }[]
               | (never | null);
-            /** @description Replaces the schedule (null removes it). The job goes where the new schedule says it should be now: PENDING on SCHEDULE released or a job the schedule suspended resumed if the window is open; if it is closed, a QUEUED job none of whose tasks started waits PENDING on SCHEDULE and a QUEUED or RUNNING one is suspended. A job suspended or pended by hand keeps its state. */
+            /** @description Replaces the schedule (null removes it). The job goes where the new schedule says it should be now: PENDING on SCHEDULE released or a job the schedule suspended resumed if the window is open; if it is closed, a QUEUED job none of whose tasks started waits PENDING on SCHEDULE and a QUEUED or RUNNING one is suspended. A job suspended or pended by hand keeps its state. On a parent (a multi-step job), every step takes it and moves so, in the same transaction; the parent shows it. */
             schedule?:
               | {
                   /** @description custom: each weekday (mon … sun) with a start and/or stop time. A stop ends the window the last start opened, the same day or later: {"fri": {"start": "19:00"}, "mon": {"stop": "07:00"}} is every weekend */
@@ -7700,6 +7700,15 @@ export interface paths {
                 revision: number;
                 version: string;
               };
+              /** @description The path mapping rules of the job's pool (pathmapping-1.0 rules): the worker maps PATH parameters by them and its own file's (docs/workers.md) */
+              pathMappingRules?: {
+                /** @description Where that path is found on the pool's nodes (absolute) */
+                destination_path: string;
+                /** @description An absolute path as submitters write it */
+                source_path: string;
+                /** @description POSIX or WINDOWS (any case): how the source path is matched */
+                source_path_format: string;
+              }[];
               task: components['schemas']['Task'];
             };
           };
@@ -7892,6 +7901,15 @@ export interface paths {
                   revision: number;
                   version: string;
                 };
+                /** @description The path mapping rules of the job's pool (pathmapping-1.0 rules): the worker maps PATH parameters by them and its own file's (docs/workers.md) */
+                pathMappingRules?: {
+                  /** @description Where that path is found on the pool's nodes (absolute) */
+                  destination_path: string;
+                  /** @description An absolute path as submitters write it */
+                  source_path: string;
+                  /** @description POSIX or WINDOWS (any case): how the source path is matched */
+                  source_path_format: string;
+                }[];
                 task: components['schemas']['Task'];
               }[];
               results?: {
@@ -10210,6 +10228,149 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/path-mapping-rules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every pool that holds path mapping rules, with its rules */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                path_mapping_rules: {
+                  /** @description Where that path is found on the pool's nodes (absolute) */
+                  destination_path: string;
+                  /** @description An absolute path as submitters write it */
+                  source_path: string;
+                  /** @description POSIX or WINDOWS (any case): how the source path is matched */
+                  source_path_format: string;
+                }[];
+                pool: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/pools': {
     parameters: {
       query?: never;
@@ -10673,6 +10834,695 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/pools/{name}/path-mapping-rules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A pool's path mapping rules, as a pathmapping-1.0 document (a worker's --path-mapping-rules file) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              path_mapping_rules: {
+                /** @description Where that path is found on the pool's nodes (absolute) */
+                destination_path: string;
+                /** @description An absolute path as submitters write it */
+                source_path: string;
+                /** @description POSIX or WINDOWS (any case): how the source path is matched */
+                source_path_format: string;
+              }[];
+              /** @enum {string} */
+              version: 'pathmapping-1.0';
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Replace a pool's path mapping rules (a pathmapping-1.0 document)
+     * @description Every work order of a job of the pool carries them from the next claim on. The worker maps each PATH parameter by them and its own file's rules (docs/workers.md).
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            path_mapping_rules: {
+              /** @description Where that path is found on the pool's nodes (absolute) */
+              destination_path: string;
+              /** @description An absolute path as submitters write it */
+              source_path: string;
+              /** @description POSIX or WINDOWS (any case): how the source path is matched */
+              source_path_format: string;
+            }[];
+            /** @enum {string} */
+            version?: 'pathmapping-1.0';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              path_mapping_rules: {
+                /** @description Where that path is found on the pool's nodes (absolute) */
+                destination_path: string;
+                /** @description An absolute path as submitters write it */
+                source_path: string;
+                /** @description POSIX or WINDOWS (any case): how the source path is matched */
+                source_path_format: string;
+              }[];
+              /** @enum {string} */
+              version: 'pathmapping-1.0';
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    /** Add a path mapping rule after the pool's others */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Where that path is found on the pool's nodes (absolute) */
+            destination_path: string;
+            /** @description An absolute path as submitters write it */
+            source_path: string;
+            /** @description POSIX or WINDOWS (any case): how the source path is matched */
+            source_path_format: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              path_mapping_rules: {
+                /** @description Where that path is found on the pool's nodes (absolute) */
+                destination_path: string;
+                /** @description An absolute path as submitters write it */
+                source_path: string;
+                /** @description POSIX or WINDOWS (any case): how the source path is matched */
+                source_path_format: string;
+              }[];
+              /** @enum {string} */
+              version: 'pathmapping-1.0';
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    /** Remove all of a pool's path mapping rules */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/pools/{name}/path-mapping-rules/{index}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove one of a pool's path mapping rules (0-based, in their order) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          index: number;
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              path_mapping_rules: {
+                /** @description Where that path is found on the pool's nodes (absolute) */
+                destination_path: string;
+                /** @description An absolute path as submitters write it */
+                source_path: string;
+                /** @description POSIX or WINDOWS (any case): how the source path is matched */
+                source_path_format: string;
+              }[];
+              /** @enum {string} */
+              version: 'pathmapping-1.0';
+            };
+          };
         };
         /** @description Default Response */
         400: {

@@ -12,6 +12,7 @@ import { ensureBuiltinJobTypes } from './job-types/job-types.js';
 import { FarmMetrics, ObservedBus } from './metrics/farm-metrics.js';
 import { smtpEmailSender, type SmtpSettings } from './notifications/email-sender.js';
 import { NotificationDeliverer } from './notifications/notification-deliverer.js';
+import { PathMappingCache } from './pools/path-mapping.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './settings.js';
 import { startAdaptiveChunking } from './tasks/adaptive-chunks.js';
 
@@ -58,6 +59,8 @@ export interface Engine {
   notifications: NotificationDeliverer;
   /** Re-chunks adaptive jobs as their tasks complete; `idle()` waits for work under way. */
   chunking: { idle(): Promise<void> };
+  /** Pools' path mapping rules for the work orders (pools/path-mapping.ts). */
+  pathMappings: PathMappingCache;
   /** Whether email notifications can be sent (an SMTP server is configured). */
   emailConfigured: boolean;
   /** The webhook host allow-list; undefined: any host. */
@@ -123,6 +126,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         `re-chunking job ${jobId} failed (its unclaimed tasks keep their chunks): ${error instanceof Error ? error.message : String(error)}`,
       ),
     );
+    const pathMappings = new PathMappingCache(ctx);
     const stopping = new AbortController();
     const stopWaiting = (): void => {
       stopping.abort();
@@ -138,6 +142,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       farm,
       notifications,
       chunking,
+      pathMappings,
       emailConfigured: email !== undefined,
       webhookHosts: options.webhookHosts,
       backgroundError: onBackgroundError,
@@ -150,6 +155,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         await notifications.stop();
         await chunking.stop();
         await farm.stop();
+        pathMappings.close();
         // Work still holding a connection commits, and its events go out, before the bus
         // and the database close.
         await database.close();

@@ -182,6 +182,15 @@ export interface PoolSharesTable {
   burst: number | null;
 }
 
+/** A pool's OpenJD path mapping rules, in their order (migration 0043). */
+export interface PoolPathMappingRulesTable {
+  pool: string;
+  position: number;
+  source_path_format: 'POSIX' | 'WINDOWS';
+  source_path: string;
+  destination_path: string;
+}
+
 /** A node's failures of a job, and whether they block it from the job (migration 0026). */
 export interface JobNodeFailuresTable {
   job_id: number;

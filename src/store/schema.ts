@@ -22,6 +22,7 @@ import type {
   JobLimitsTable,
   PoolsTable,
   PoolSharesTable,
+  PoolPathMappingRulesTable,
   JobNodeFailuresTable,
   JobDependenciesTable,
   TasksTable,
@@ -67,6 +68,7 @@ export interface Database {
   job_limits: JobLimitsTable;
   pools: PoolsTable;
   pool_shares: PoolSharesTable;
+  pool_path_mapping_rules: PoolPathMappingRulesTable;
   job_node_failures: JobNodeFailuresTable;
   job_dependencies: JobDependenciesTable;
   tasks: TasksTable;

@@ -189,7 +189,7 @@ export function registerWorkerCommand(program: Command): void {
     .addOption(
       new Option(
         '--path-mapping-rules <file>',
-        'OpenJD path mapping rules (a pathmapping-1.0 JSON file) applied to the PATH parameters of OpenJD jobs',
+        "OpenJD path mapping rules (a pathmapping-1.0 JSON file) applied to the PATH parameters of OpenJD jobs, after the rules of the job's pool that the server sends (drover pool path-mapping): a rule here for the same source path replaces the pool's, the others are added",
       )
         .env('DROVER_PATH_MAPPING_RULES')
         .argParser(pathMappingRules),

@@ -46,7 +46,7 @@ export interface SessionDeps {
   killGraceMs: number;
   /** The environment of every action before the session's own variables. */
   baseEnv: NodeJS.ProcessEnv;
-  /** The worker's path mapping rules (--path-mapping-rules). */
+  /** The worker's own path mapping rules (--path-mapping-rules). */
   pathMappingRules: readonly PathMappingRule[];
 }
 
@@ -87,6 +87,8 @@ export class OpenjdSession {
     readonly dir: string,
     private readonly run: StepRun,
     private readonly deps: SessionDeps,
+    /** The rules of its tasks: their pool's and the worker's (path-mapping-rules.ts). */
+    readonly rules: readonly PathMappingRule[] = deps.pathMappingRules,
   ) {}
 
   /** Enters the environments once; throws SessionEnterError with the reason if one fails. */
@@ -103,13 +105,13 @@ export class OpenjdSession {
   private async enterAll(hooks: ActionHooks): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
     await mkdir(this.dir, { recursive: true });
-    await writeRulesFile(this.dir, this.deps.pathMappingRules);
+    await writeRulesFile(this.dir, this.rules);
     for (const source of sessionEnvironments(this.run)) {
       const { environment, label } = source;
       hooks.log('worker', `drover: entering environment ${label}`);
       let prepared: EnteredEnvironment;
       try {
-        prepared = prepareEnvironment(this.run, environment, this.dir, this.deps.pathMappingRules);
+        prepared = prepareEnvironment(this.run, environment, this.dir, this.rules);
         await writeFiles(prepared.files);
       } catch (error) {
         this.broken = true;

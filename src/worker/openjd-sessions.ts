@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { PathMappingRule } from '../domain/path-mapping-rules.js';
 import { hasEnvironments, OPENJD_STEP_TYPE, stepRunOf } from '../formats/openjd/openjd-run.js';
 import {
   OpenjdSession,
@@ -8,6 +9,7 @@ import {
   type SessionDeps,
   type SessionLine,
 } from './openjd-session.js';
+import { rulesForOrder, rulesKey } from './path-mapping-rules.js';
 import type { WorkOrder } from './work-order.js';
 
 /*
@@ -70,16 +72,26 @@ export class OpenjdSessions {
     const run =
       order.jobType.name === OPENJD_STEP_TYPE ? stepRunOf(order.job.parameters) : undefined;
     const key = order.job.id;
+    let rules: PathMappingRule[] | undefined;
+    try {
+      rules = rulesForOrder(order, this.options.pathMappingRules);
+    } catch {
+      // Bad rules from the server: no session; the task's launch fails saying why.
+    }
+    const rulesId = rules && rulesKey(rules);
     let session: OpenjdSession | undefined;
-    if (run && hasEnvironments(run)) {
-      session = [...this.sessions].find((s) => s.key === key && !s.busy && !s.broken);
+    if (run && hasEnvironments(run) && rules) {
+      // A session entered under other rules (its pool's were changed) is not taken.
+      session = [...this.sessions].find(
+        (s) => s.key === key && !s.busy && !s.broken && rulesKey(s.rules) === rulesId,
+      );
     }
     const idle = [...this.sessions]
       .filter((s) => !s.busy && s !== session)
       .sort((a, b) => a.lastUsed - b.lastUsed);
     const ends = idle.slice(0, Math.max(0, idle.length - Math.max(0, slotsLeft)));
     const ready = Promise.all(ends.map((s) => this.end(s, 'its slot is needed by another task')));
-    if (!run || !hasEnvironments(run)) return undefined;
+    if (!run || !hasEnvironments(run) || !rules) return undefined;
     if (session) session.busy = true;
     else {
       session = new OpenjdSession(
@@ -87,6 +99,7 @@ export class OpenjdSessions {
         join(this.options.workDir, `session-${key}-${++this.counter}`),
         run,
         this.options,
+        rules,
       );
       this.sessions.add(session);
       this.options.log(`session ${key}: opened for step job ${key}`);

@@ -1,8 +1,10 @@
 import { gpuEnvironment } from '../domain/gpu-ids.js';
+import { OPENJD_STEP_TYPE } from '../formats/openjd/openjd-run.js';
 import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
 import { buildArgv, buildEnv, workerBaseEnv, type TemplateValues } from './command-template.js';
 import type { SessionTicket } from './openjd-sessions.js';
 import { prepareOpenjdTask } from './openjd-task.js';
+import { rulesForOrder } from './path-mapping-rules.js';
 import { definitionOf, type WorkOrder } from './work-order.js';
 
 /*
@@ -25,6 +27,7 @@ export async function taskCommand(
     outputDir: string;
     nodeName: string;
     session?: SessionTicket;
+    /** The worker's own (--path-mapping-rules). */
     pathMappingRules: readonly PathMappingRule[];
   },
 ): Promise<TaskCommand> {
@@ -40,7 +43,13 @@ export async function taskCommand(
     parameters: order.job.parameters,
     outputDir: where.outputDir,
   };
-  const openjd = await prepareOpenjdTask(order, where.cwd, where.pathMappingRules);
+  // The pool's rules and this worker's (path-mapping-rules.ts); a session holds the same.
+  // Only an OpenJD step maps paths: no other job type's launch depends on them.
+  const rules =
+    order.jobType.name !== OPENJD_STEP_TYPE
+      ? []
+      : (where.session?.session.rules ?? rulesForOrder(order, where.pathMappingRules));
+  const openjd = await prepareOpenjdTask(order, where.cwd, rules);
   const argv = openjd?.argv ?? buildArgv(definition.command, values);
   let env = buildEnv(workerBaseEnv(where.nodeName), definition.env, values);
   if (where.session) env = where.session.session.env(env);

@@ -27,6 +27,8 @@ export interface WorkOrder {
     taskTimeoutAction?: string;
   };
   jobType: { name: string; version: string; revision: number; definition: unknown };
+  /** The path mapping rules of the job's pool; absent when it has none (or an older server). */
+  pathMappingRules?: unknown[];
 }
 
 /** The definition as the worker uses it; a missing field reads as its default. */

@@ -195,14 +195,6 @@ for (const database of TEST_DATABASES) {
       assert.match(res.body.message, /give none of type, frames/);
       res = expectError(await submitTemplate({ type: 'command-line' }), 400);
       assert.match(res.body.message, /give none of type/);
-      res = expectError(
-        await submitTemplate({
-          parameters: { OutputDir: '/o' },
-          scheduledAt: '2030-01-01T00:00:00Z',
-        }),
-        400,
-      );
-      assert.match(res.body.message, /schedules are not supported for OpenJD jobs yet/);
       res = expectError(await t.request('POST', '/api/v1/jobs', { name: 'x' }), 400);
       assert.match(res.body.message, /give a job type \(type\) or an OpenJD job template/);
 
@@ -565,6 +557,61 @@ for (const database of TEST_DATABASES) {
       assert.equal(render.pendReason, 'DEPENDENCIES');
       assert.deepEqual((await getJob(t, held.encode.id)).dependencies, [held.render.id]);
       assert.equal((await getJob(t, next.id)).state, 'PENDING');
+    });
+
+    it("a parent's schedule reaches its steps, at submission and when changed", async () => {
+      const later = Date.now() + 3_600_000;
+      const parent = expectStatus(
+        await submitTemplate({
+          parameters: { OutputDir: '/tmp/out', Frames: '1-2' },
+          scheduledAt: new Date(later).toISOString(),
+        }),
+        201,
+      ).body;
+      // The parent shows the schedule but waits for no event of its own: its steps do.
+      assert.equal(parent.schedule.kind, 'once');
+      assert.equal(parent.nextScheduleAt, null);
+      assert.equal(parent.state, 'PENDING');
+      let { render, encode } = await stepsOf(parent.id);
+      render = await getJob(t, render.id);
+      assert.equal(render.state, 'PENDING');
+      assert.equal(render.pendReason, 'SCHEDULE');
+      assert.equal(Date.parse(render.nextScheduleAt), later);
+      encode = await getJob(t, encode.id);
+      assert.equal(encode.schedule.kind, 'once');
+      assert.equal(encode.pendReason, 'DEPENDENCIES');
+
+      // Removing it releases the step that starts the family, in the same request.
+      expectStatus(await t.request('PATCH', `/api/v1/jobs/${parent.id}`, { schedule: null }), 200);
+      render = await getJob(t, render.id);
+      assert.equal(render.state, 'QUEUED');
+      assert.equal(render.schedule, null);
+      assert.equal((await getJob(t, encode.id)).schedule, null);
+      assert.equal((await getJob(t, parent.id)).state, 'QUEUED');
+
+      // A window that is closed now: the step queued and untouched waits for it again.
+      const changed = expectStatus(
+        await t.request('PATCH', `/api/v1/jobs/${parent.id}`, {
+          schedule: {
+            kind: 'once',
+            start: new Date(later).toISOString(),
+            stop: new Date(later + 60_000).toISOString(),
+          },
+        }),
+        200,
+      ).body;
+      assert.equal(changed.schedule.kind, 'once');
+      assert.equal(changed.nextScheduleAt, null);
+      render = await getJob(t, render.id);
+      assert.equal(render.state, 'PENDING');
+      assert.equal(render.pendReason, 'SCHEDULE');
+      assert.equal(render.schedule.stop, new Date(later + 60_000).toISOString());
+      const stepSchedule = (await getJob(t, encode.id)).schedule;
+      assert.equal(stepSchedule.kind, 'once');
+      assert.equal((await getJob(t, parent.id)).state, 'PENDING');
+      // No node gets work of a step waiting for its window.
+      const node = await register(t, 'schedule-node');
+      assert.equal(await workOf(node.id, [render.id, encode.id]), undefined);
     });
   });
 }

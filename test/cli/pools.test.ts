@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
@@ -47,6 +50,62 @@ for (const database of TEST_DATABASES) {
       );
       expectRun(await drover(t, ['pool', 'delete', 'farm']), 0, 'pool farm is priority again\n');
       expectRun(await drover(t, ['pool', 'show', 'farm']), 0, 'pool farm: priority\n');
+    });
+
+    it('adds, shows, sets, removes and clears path mapping rules', async () => {
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'show', 'render']),
+        0,
+        'pool render has no path mapping rules\n',
+      );
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'add', 'render', '/Volumes/projects', '/mnt/p']),
+        0,
+        'pool render: path mapping rules\n  0  POSIX    /Volumes/projects  →  /mnt/p\n',
+      );
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'add', 'render', 'P:\\projects', '/mnt/p']),
+        0,
+        /1 {2}WINDOWS {2}P:\\projects {2}→ {2}\/mnt\/p/,
+      );
+      const shown = await drover(t, ['pool', 'path-mapping', 'show', 'render', '--json']);
+      expectRun(shown, 0);
+      const doc = JSON.parse(shown.stdout);
+      assert.equal(doc.version, 'pathmapping-1.0');
+      assert.equal(doc.path_mapping_rules.length, 2);
+      // What show --json prints, set --file takes back (and a worker's --path-mapping-rules).
+      const file = join(mkdtempSync(join(tmpdir(), 'drover-rules-')), 'rules.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ ...doc, path_mapping_rules: doc.path_mapping_rules.slice(1) }),
+      );
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'set', 'render', '--file', file]),
+        0,
+        /0 {2}WINDOWS/,
+      );
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'add', 'render', 'projects', '/mnt/p']),
+        1,
+        '',
+        /source_path must be an absolute POSIX path/,
+      );
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'remove', 'render', '3']),
+        1,
+        '',
+        /path mapping rule of pool render 3 does not exist/,
+      );
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'remove', 'render', '0']),
+        0,
+        'pool render has no path mapping rules\n',
+      );
+      expectRun(
+        await drover(t, ['pool', 'path-mapping', 'clear', 'render']),
+        0,
+        'pool render has no path mapping rules\n',
+      );
     });
   });
 }

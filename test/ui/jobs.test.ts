@@ -237,7 +237,9 @@ describe('web UI: jobs page', { timeout: 120_000 }, () => {
     // The server's refusal shows under the form, and nothing changes.
     const seconds = page.getByLabel('Task timeout in seconds');
     await seconds.fill('-1');
-    await page.getByRole('button', { name: 'Save' }).click();
+    // The task timeout's own Save: the dependencies' form beside it has one too.
+    const save = page.locator('.timeout-form').getByRole('button', { name: 'Save' });
+    await save.click();
     const refusal = page.locator('.timeout-form .field-error');
     await refusal.waitFor();
     assert.match((await refusal.textContent()) ?? '', /taskTimeout must be >= 0/);
@@ -245,7 +247,7 @@ describe('web UI: jobs page', { timeout: 120_000 }, () => {
 
     await seconds.fill('120');
     await page.getByLabel('On task timeout').selectOption('NOTIFY');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await save.click();
     await page.getByText('Saved: task timeout 120 s, then NOTIFY.').waitFor();
     await waitFor(
       'the details to show the new action',

@@ -10,6 +10,7 @@ import { LoginPage } from './pages/LoginPage';
 import { NodesPage } from './pages/NodesPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { OverviewPage } from './pages/OverviewPage';
+import { PoolsPage } from './pages/PoolsPage';
 import { SubmitPage } from './pages/SubmitPage';
 import { UsagePage } from './pages/UsagePage';
 
@@ -24,6 +25,7 @@ const NAV = [
   { path: '/nodes', label: 'Nodes' },
   { path: '/usage', label: 'Usage' },
   { path: '/limits', label: 'Limits' },
+  { path: '/pools', label: 'Pools' },
   { path: '/notifications', label: 'Notifications' },
   { path: '/job-types', label: 'Job types' },
   { path: '/submit', label: 'Submit' },
@@ -65,6 +67,7 @@ export function App() {
   else if (route.path === '/nodes') page = <NodesPage />;
   else if (route.path === '/usage') page = <UsagePage />;
   else if (route.path === '/limits') page = <LimitsPage />;
+  else if (route.path === '/pools') page = <PoolsPage />;
   else if (route.path === '/notifications') page = <NotificationsPage />;
   else if (route.path === '/job-types') page = <JobTypesPage route={route} />;
   else if (route.path === '/submit') page = <SubmitPage />;

@@ -150,6 +150,12 @@ export const PERMISSIONS: Record<string, Rule> = {
   'GET /api/v1/pools/:name': r('read'),
   'PUT /api/v1/pools/:name': r('admin'),
   'DELETE /api/v1/pools/:name': r('admin'),
+  'GET /api/v1/path-mapping-rules': r('read'),
+  'GET /api/v1/pools/:name/path-mapping-rules': r('read'),
+  'PUT /api/v1/pools/:name/path-mapping-rules': r('admin'),
+  'POST /api/v1/pools/:name/path-mapping-rules': r('admin'),
+  'DELETE /api/v1/pools/:name/path-mapping-rules': r('admin'),
+  'DELETE /api/v1/pools/:name/path-mapping-rules/:index': r('admin'),
 
   // Scale v6 (also under /api/v6) and the legacy job services (also under /v5/jobs).
   'GET /v6/jobs': r('read'),

@@ -16,6 +16,7 @@ import { nodeTelemetryRoutes } from './node-telemetry.js';
 import { nodeRoutes } from './nodes.js';
 import { notificationRuleRoutes } from './notification-rules.js';
 import { outputRoutes } from './outputs.js';
+import { pathMappingRoutes } from './path-mapping.js';
 import { poolRoutes } from './pools.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
@@ -49,6 +50,7 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(notificationRuleRoutes(engine));
     await app.register(limitRoutes(engine));
     await app.register(poolRoutes(engine));
+    await app.register(pathMappingRoutes(engine));
     await app.register(jobNodeFailureRoutes(engine));
   };
 }

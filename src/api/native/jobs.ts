@@ -207,7 +207,7 @@ const UpdateBody = Type.Object(
     schedule: Type.Optional(
       Type.Union([Schedule, Type.Null()], {
         description:
-          'Replaces the schedule (null removes it). The job goes where the new schedule says it should be now: PENDING on SCHEDULE released or a job the schedule suspended resumed if the window is open; if it is closed, a QUEUED job none of whose tasks started waits PENDING on SCHEDULE and a QUEUED or RUNNING one is suspended. A job suspended or pended by hand keeps its state.',
+          'Replaces the schedule (null removes it). The job goes where the new schedule says it should be now: PENDING on SCHEDULE released or a job the schedule suspended resumed if the window is open; if it is closed, a QUEUED job none of whose tasks started waits PENDING on SCHEDULE and a QUEUED or RUNNING one is suspended. A job suspended or pended by hand keeps its state. On a parent (a multi-step job), every step takes it and moves so, in the same transaction; the parent shows it.',
       }),
     ),
   },

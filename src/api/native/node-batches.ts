@@ -10,6 +10,8 @@ import { FinishFields, finishReport } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
 
+const NO_RULES = new Map<string, never[]>();
+
 /*
  * The batched node protocol: a node with free slots takes several tasks in one call, and
  * reports several finishes in one call. Each call is one transaction, so a batch of ten
@@ -111,7 +113,11 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           (request.body.wait ?? 0) * 1000,
           signal,
         );
-        const orders = taken.map(workOrderJson);
+        const rules =
+          taken.length > 0
+            ? await engine.pathMappings.rulesOf(taken.map((a) => a.job.pool))
+            : NO_RULES;
+        const orders = taken.map((a) => workOrderJson(a, rules));
         const finished = results ? { results } : {};
         if (taken.length === 0) return { orders, ...finished };
         const ends = Math.min(...taken.map((a) => a.execution.lease_expires_at));

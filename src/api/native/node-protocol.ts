@@ -130,7 +130,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           signal,
         );
         if (!acquired) return reply.status(204).send(null);
-        return workOrderJson(acquired);
+        return workOrderJson(acquired, await engine.pathMappings.rulesOf([acquired.job.pool]));
       },
     );
 

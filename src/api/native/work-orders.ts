@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { PathMappingRule } from '../../domain/path-mapping-rules.js';
 import type { Acquired } from '../../engine/dispatch/claim-walk.js';
 import { Execution, Task } from './execution-schemas.js';
 import { Job } from './job-schemas.js';
+import { PathMappingRuleSchema } from './path-mapping.js';
 import { executionJson, jobJson, taskJson } from './representations.js';
 
 /** What a node gets for each task it takes: everything it needs to run it. */
@@ -15,6 +17,12 @@ export const WorkOrder = Type.Object({
     revision: Type.Integer(),
     definition: Type.Unknown(),
   }),
+  pathMappingRules: Type.Optional(
+    Type.Array(PathMappingRuleSchema, {
+      description:
+        "The path mapping rules of the job's pool (pathmapping-1.0 rules): the worker maps PATH parameters by them and its own file's (docs/workers.md)",
+    }),
+  ),
 });
 
 /*
@@ -27,8 +35,14 @@ export const WorkOrder = Type.Object({
 const renderedJobs = new WeakMap<Acquired['job'], Static<typeof WorkOrder>['job']>();
 const renderedTypes = new WeakMap<Acquired['revision'], Static<typeof WorkOrder>['jobType']>();
 
-/** Made from the claim's own rows: no reads after its transaction. */
-export function workOrderJson(order: Acquired): Static<typeof WorkOrder> {
+/**
+ * Made from the claim's own rows, and the rules of the job's pool (from the engine's cache,
+ * read before: pools/path-mapping.ts). Absent when the pool has none.
+ */
+export function workOrderJson(
+  order: Acquired,
+  rules: ReadonlyMap<string, readonly PathMappingRule[]>,
+): Static<typeof WorkOrder> {
   let job = renderedJobs.get(order.job);
   if (!job) renderedJobs.set(order.job, (job = jobJson(order.job, order.type)));
   let jobType = renderedTypes.get(order.revision);
@@ -41,5 +55,12 @@ export function workOrderJson(order: Acquired): Static<typeof WorkOrder> {
     };
     renderedTypes.set(order.revision, jobType);
   }
-  return { execution: executionJson(order.execution), task: taskJson(order.task), job, jobType };
+  const pathMappingRules = rules.get(order.job.pool) ?? [];
+  return {
+    execution: executionJson(order.execution),
+    task: taskJson(order.task),
+    job,
+    jobType,
+    ...(pathMappingRules.length > 0 ? { pathMappingRules: [...pathMappingRules] } : {}),
+  };
 }

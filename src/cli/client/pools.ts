@@ -10,10 +10,12 @@ import {
   withClientOptions,
 } from './command-support.js';
 import { table, type Column } from './format.js';
+import { registerPathMappingCommand } from './path-mapping.js';
 
 /*
  * `drover pool list|show|set|delete`: pools' scheduling modes over /api/v1/pools
- * (docs/scheduling.md). A pool never set is `priority`.
+ * (docs/scheduling.md). A pool never set is `priority`. `drover pool path-mapping`: its
+ * path mapping rules (path-mapping.ts).
  */
 
 interface Pool {
@@ -126,6 +128,8 @@ export function registerPoolCommand(program: Command): void {
       },
     ),
   );
+
+  registerPathMappingCommand(pool);
 
   withClientOptions(
     pool

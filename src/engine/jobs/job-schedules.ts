@@ -113,6 +113,26 @@ export async function replaceSchedule(
   return true;
 }
 
+/**
+ * A parent's schedule (a multi-step job's): kept and shown on the parent, but followed by
+ * its steps, which take it in the same transaction (job-settings.ts). The parent waits for
+ * no schedule event of its own: its state is its steps' (job-families.ts), so the reaper
+ * acting on it would move a state that is not its to move. Returns false when unchanged.
+ */
+export async function replaceParentSchedule(
+  ctx: EngineContext,
+  tx: Tx,
+  parent: JobRow,
+  input: ScheduleInput | null,
+): Promise<boolean> {
+  const now = ctx.clock();
+  const schedule = input === null ? null : acceptSchedule(input, now);
+  const columns = scheduleColumns(schedule, now, true);
+  if (columns.schedule_json === parent.schedule_json) return false;
+  await updateJob(tx, parent.id, { ...columns, last_modified: now });
+  return true;
+}
+
 async function applyWindow(
   ctx: EngineContext,
   tx: Tx,

@@ -21,7 +21,7 @@ import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { lockedJob } from './job-actions.js';
 import { replaceDependencies, replaceFailurePolicy } from './job-dependencies.js';
 import { isParentJob } from './job-families.js';
-import { replaceSchedule } from './job-schedules.js';
+import { replaceParentSchedule, replaceSchedule } from './job-schedules.js';
 import { changeScheduling } from './scheduling-changes.js';
 
 /* Changing the settings of a submitted job (the native PATCH, Deadline's job save). */
@@ -99,8 +99,9 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
  * The settings a parent job passes on to its children (docs/openjd.md): those that govern
  * how their tasks are dispatched and run. A parent has no tasks, so they mean nothing on it
  * alone. Its dependencies reach the children that start the family (passDependencies), its
- * failure policy every child (job-dependencies.ts); names, parameters, schedule and task
- * timeout stay the parent's.
+ * failure policy every child (job-dependencies.ts); its schedule every child too, each step
+ * then moving where the schedule says it should be now (the parent keeps the schedule to
+ * show, job-schedules.ts); names, parameters and task timeout stay the parent's.
  */
 const FOR_CHILDREN = [
   'priority',
@@ -120,6 +121,7 @@ const FOR_CHILDREN = [
   'jobTimeout',
   'submittedAt',
   'protected',
+  'schedule',
 ] as const satisfies readonly (keyof JobChanges)[];
 
 function forChildren(changes: JobChanges): JobChanges | undefined {
@@ -219,8 +221,10 @@ async function changeSettings(
   }
   if (
     changes.schedule !== undefined &&
-    // Read again: a change of dependencies may have moved the job just now.
-    (await replaceSchedule(ctx, tx, emit, await lockedJob(ctx, tx, jobId), changes.schedule))
+    (isParentJob(job)
+      ? await replaceParentSchedule(ctx, tx, job, changes.schedule)
+      : // Read again: a change of dependencies may have moved the job just now.
+        await replaceSchedule(ctx, tx, emit, await lockedJob(ctx, tx, jobId), changes.schedule))
   ) {
     fields.push('schedule');
   }

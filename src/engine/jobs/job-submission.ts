@@ -238,7 +238,8 @@ async function insertJobIn(
       dialect_json: JSON.stringify(spec.dialect ?? {}),
       error_name: null,
       error_message: null,
-      ...scheduleColumns(p.schedule, now),
+      // A parent keeps its schedule to show; its children follow it (its state is theirs).
+      ...scheduleColumns(p.schedule, now, children !== undefined),
       created_at: now,
       queued_at: state === 'QUEUED' ? now : null,
       started_at: null,
@@ -326,6 +327,7 @@ async function insertJobIn(
               ? { frameDependent: true }
               : {}),
           ...(spec.initialState !== undefined ? { initialState: spec.initialState } : {}),
+          ...(p.schedule !== null ? { schedule: p.schedule } : {}),
           ...(spec.batchId !== undefined ? { batchId: spec.batchId } : {}),
           dialect: own?.dialect ?? spec.childSpecs?.[child.name]?.dialect ?? {},
         },

@@ -1,5 +1,4 @@
 import type { BuiltinJobType } from '../../domain/builtin-job-types.js';
-import { invalid } from '../../domain/errors.js';
 import { MAX_TARGET_TASK_SECONDS } from '../../domain/job-bounds.js';
 import { NO_RESOURCES, type Resources } from '../../domain/job-type-definition.js';
 import { limitName } from '../../domain/limits.js';
@@ -212,10 +211,6 @@ export async function submitOpenjdJob(
   input: { template: unknown; parameters?: Record<string, unknown>; settings: OpenjdJobSettings },
 ): Promise<number> {
   const { settings } = input;
-  if (settings.schedule !== undefined || settings.scheduledAt !== undefined) {
-    // A parent's state is its steps', so a schedule would have to hold each step.
-    throw invalid('schedules are not supported for OpenJD jobs yet', { field: 'schedule' });
-  }
   const doc = readTemplateDocument(input.template);
   const template = checkJobTemplate(doc);
   const problems = new Problems();

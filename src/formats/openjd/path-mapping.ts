@@ -12,17 +12,13 @@
  * Pure: the worker reads the rules from --path-mapping-rules.
  */
 
+import { checkPathMappingRule, type PathMappingRule } from '../../domain/path-mapping-rules.js';
+
+export type { PathMappingRule } from '../../domain/path-mapping-rules.js';
+
 export const PATH_MAPPING_VERSION = 'pathmapping-1.0';
-const FORMATS = ['POSIX', 'WINDOWS'] as const;
-const RULE_KEYS = ['source_path_format', 'source_path', 'destination_path'];
 export const MAX_PATH_MAPPING_RULES = 1000;
 const MAX_PATH_LENGTH = 4096;
-
-export interface PathMappingRule {
-  source_path_format: (typeof FORMATS)[number];
-  source_path: string;
-  destination_path: string;
-}
 
 /** The rules of a `pathmapping-1.0` document; throws an Error saying what is wrong. */
 export function readPathMappingRules(doc: unknown): PathMappingRule[] {
@@ -41,37 +37,9 @@ export function readPathMappingRules(doc: unknown): PathMappingRule[] {
   if (list.length > MAX_PATH_MAPPING_RULES) {
     throw new Error(`path_mapping_rules holds at most ${MAX_PATH_MAPPING_RULES} rules`);
   }
-  return list.map((rule: unknown, i) => {
-    const where = `path_mapping_rules[${i}]`;
-    if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
-      throw new Error(`${where} must be an object with ${RULE_KEYS.join(', ')}`);
-    }
-    const r = rule as Record<string, unknown>;
-    for (const key of Object.keys(r)) {
-      if (!RULE_KEYS.includes(key))
-        throw new Error(`${where}: unknown field ${JSON.stringify(key)}`);
-    }
-    const format =
-      typeof r.source_path_format === 'string' ? r.source_path_format.toUpperCase() : '';
-    if (!(FORMATS as readonly string[]).includes(format)) {
-      throw new Error(`${where}.source_path_format must be POSIX or WINDOWS`);
-    }
-    for (const key of ['source_path', 'destination_path'] as const) {
-      const v = r[key];
-      if (typeof v !== 'string' || v.length === 0 || v.length > MAX_PATH_LENGTH) {
-        throw new Error(`${where}.${key} must be a path of 1 to ${MAX_PATH_LENGTH} characters`);
-      }
-    }
-    const source = r.source_path as string;
-    if (format === 'POSIX' ? !source.startsWith('/') : !isAbsoluteWindows(source)) {
-      throw new Error(`${where}.source_path must be an absolute ${format} path, got "${source}"`);
-    }
-    return {
-      source_path_format: format as PathMappingRule['source_path_format'],
-      source_path: source,
-      destination_path: r.destination_path as string,
-    };
-  });
+  return list.map((rule: unknown, i) =>
+    checkPathMappingRule(rule, `path_mapping_rules[${i}]`, { maxPathLength: MAX_PATH_LENGTH }),
+  );
 }
 
 /**
@@ -81,10 +49,6 @@ export function readPathMappingRules(doc: unknown): PathMappingRule[] {
 export function pathMappingDocument(rules: readonly PathMappingRule[]): string {
   if (rules.length === 0) return '{}';
   return JSON.stringify({ version: PATH_MAPPING_VERSION, path_mapping_rules: rules });
-}
-
-function isAbsoluteWindows(path: string): boolean {
-  return /^[A-Za-z]:[\\/]/.test(path) || /^[\\/]{2}[^\\/]+[\\/][^\\/]+/.test(path);
 }
 
 /** A path's components as Python's PurePosixPath / PureWindowsPath make them. */

@@ -273,5 +273,46 @@ for (const database of TEST_DATABASES) {
       assert.equal(shown.Props.SatStop, '20:00:00');
       assert.equal(shown.Stat, 6);
     });
+
+    it("save of a multi-step job's schedule: every step follows it", async () => {
+      t.clock.now = local(2026, 2, 9, 8); // a Monday
+      const res = await t.request('POST', '/api/v1/jobs', {
+        template: {
+          specificationVersion: 'jobtemplate-2023-09',
+          name: 'steps',
+          steps: ['A', 'B'].map((name, i) => ({
+            name,
+            ...(i > 0 ? { dependencies: [{ dependsOn: 'A' }] } : {}),
+            script: { actions: { onRun: { command: 'true' } } },
+          })),
+        },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const parentId = res.body.id as number;
+      const steps = (await t.request('GET', `/api/v1/jobs?parent=${parentId}`)).body.items as any[];
+      const first = steps.find((s) => s.childName === 'A');
+      assert.equal(first.state, 'QUEUED');
+
+      // Once, tomorrow 20:00 to 22:00, saved on the Deadline job the parent shows as.
+      const saved = await doc(parentId.toString(16).padStart(24, '0'));
+      saved.Props.Schd = 1;
+      saved.Props.SchdDate = iso(local(2026, 2, 10, 20));
+      saved.Props.SchdStop = iso(local(2026, 2, 10, 22));
+      expectSuccess(await save(saved));
+      for (const step of steps) {
+        const native = (await t.request('GET', `/api/v1/jobs/${step.id}`)).body;
+        assert.deepEqual(
+          native.schedule,
+          { kind: 'once', start: iso(local(2026, 2, 10, 20)), stop: iso(local(2026, 2, 10, 22)) },
+          step.childName,
+        );
+      }
+      const held = (await t.request('GET', `/api/v1/jobs/${first.id}`)).body;
+      assert.equal(held.state, 'PENDING');
+      assert.equal(held.pendReason, 'SCHEDULE');
+      const shown = await doc(saved._id);
+      assert.equal(shown.Props.Schd, 1);
+      assert.equal(shown.Stat, 6, 'the parent is pending with its steps');
+    });
   });
 }

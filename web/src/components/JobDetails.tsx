@@ -1,4 +1,5 @@
 import type { Job, JobSchedule, Weekday } from '../api/types';
+import { DEPENDENCY_FAILURE_TEXT, describeFrameDependency } from '../lib/dependencies';
 import { elapsed, formatTime } from '../lib/format';
 import { href } from '../lib/router';
 import { TIMEOUT_ACTION_TEXT } from '../lib/timeout-actions';
@@ -50,6 +51,11 @@ export function JobDetails({ job, steps = [] }: { job: Job; steps?: Job[] }) {
     ['On timeout', `${job.taskTimeoutAction}: ${TIMEOUT_ACTION_TEXT[job.taskTimeoutAction]}`],
     ['Job timeout', seconds(job.jobTimeout)],
     ['Machine limit', job.machineLimit || 'none'],
+    [
+      'If a dependency fails',
+      `${job.onDependencyFailure}: ${DEPENDENCY_FAILURE_TEXT[job.onDependencyFailure]}`,
+    ],
+    ['Frame by frame', describeFrameDependency(job)],
   ];
   if (job.nodeList.mode !== 'NONE') {
     items.push([

@@ -4,6 +4,7 @@ import { useEvents } from '../api/events';
 import type { DroverEvent, Execution, Job, Page, Task } from '../api/types';
 import { BadNodes } from '../components/BadNodes';
 import { BulkActions } from '../components/BulkActions';
+import { DependencyForm } from '../components/DependencyForm';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { ExecutionsTable } from '../components/ExecutionsTable';
 import { FailureBanner, useFirstFailure } from '../components/FailureBanner';
@@ -228,6 +229,18 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
             onSaved={(saved) => {
               setNotice({
                 text: `Saved: task timeout ${saved.taskTimeout ? `${saved.taskTimeout} s` : 'none'}, then ${saved.taskTimeoutAction}.`,
+                failed: false,
+              });
+              job.reload();
+            }}
+          />
+          <h3>Change the dependencies</h3>
+          <DependencyForm
+            key={`${(j.dependencies ?? []).join(',')} ${j.onDependencyFailure}`}
+            job={j}
+            onSaved={(saved) => {
+              setNotice({
+                text: `Saved: waits for ${saved.dependencies?.length ? saved.dependencies.map((d) => `#${d}`).join(', ') : 'no job'}; if one fails: ${saved.onDependencyFailure}.`,
                 failed: false,
               });
               job.reload();

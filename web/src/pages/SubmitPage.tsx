@@ -2,6 +2,14 @@ import { useState } from 'react';
 import { ApiError } from '../api/client';
 import { api } from '../api/endpoints';
 import { TASK_TIMEOUT_ACTIONS } from '../api/types';
+import {
+  DEPENDENCY_FIELDS,
+  DependencyFields,
+  dependencyBody,
+  EMPTY_DEPENDENCIES,
+  type DependencyField,
+  type DependencyValues,
+} from '../components/DependencyFields';
 import { describeError } from '../components/ErrorMessage';
 import { Field } from '../components/Field';
 import { href, navigate } from '../lib/router';
@@ -18,9 +26,13 @@ type FieldName =
   | 'taskTimeout'
   | 'taskTimeoutAction';
 
+type ErrorField = FieldName | DependencyField;
+
 /** The server names fields by their place in the request; the form has fewer of them. */
-function formField(serverField: string | undefined): FieldName | undefined {
+function formField(serverField: string | undefined): ErrorField | undefined {
   if (!serverField) return undefined;
+  const dependency = DEPENDENCY_FIELDS.find((f) => serverField === f);
+  if (dependency) return dependency;
   if (serverField.startsWith('parameters') || serverField === 'executable') return 'command';
   const known: FieldName[] = [
     'name',
@@ -46,7 +58,8 @@ export function SubmitPage() {
     taskTimeout: '',
     taskTimeoutAction: 'FAIL',
   });
-  const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
+  const [deps, setDeps] = useState<DependencyValues>(EMPTY_DEPENDENCIES);
+  const [errors, setErrors] = useState<Partial<Record<ErrorField, string>>>({});
   const [formError, setFormError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -62,6 +75,11 @@ export function SubmitPage() {
     const { words, error } = splitCommand(values.command);
     if (error) {
       setErrors({ command: `The command has an open quote: ${error}.` });
+      return;
+    }
+    const dependency = dependencyBody(deps);
+    if ('error' in dependency) {
+      setErrors({ [dependency.field]: dependency.error });
       return;
     }
     const [executable, ...args] = words;
@@ -83,6 +101,7 @@ export function SubmitPage() {
         ? { taskTimeout: number(values.taskTimeout) }
         : {}),
       taskTimeoutAction: values.taskTimeoutAction,
+      ...dependency.body,
     };
     setBusy(true);
     try {
@@ -186,6 +205,15 @@ export function SubmitPage() {
             ))}
           </select>
         </Field>
+        <DependencyFields
+          values={deps}
+          errors={errors}
+          onChange={(field, value) => {
+            setDeps((d) => ({ ...d, [field]: value }));
+            setErrors((old) => ({ ...old, [field]: undefined }));
+          }}
+          frameHint="Each task waits only for the tasks of its dependencies that cover its frames (Deadline's frame dependent)"
+        />
         {formError && (
           <div className="error" role="alert">
             {formError}

@@ -1,5 +1,14 @@
 import { useMemo, useState } from 'react';
+import { ApiError } from '../api/client';
 import { api } from '../api/endpoints';
+import {
+  DEPENDENCY_FIELDS,
+  DependencyFields,
+  dependencyBody,
+  EMPTY_DEPENDENCIES,
+  type DependencyField,
+  type DependencyValues,
+} from '../components/DependencyFields';
 import { describeError } from '../components/ErrorMessage';
 import { Field } from '../components/Field';
 import { ParameterControl } from '../components/ParameterControl';
@@ -25,6 +34,8 @@ export function SubmitTemplatePage() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [priority, setPriority] = useState('50');
   const [pool, setPool] = useState('');
+  const [deps, setDeps] = useState<DependencyValues>(EMPTY_DEPENDENCIES);
+  const [depErrors, setDepErrors] = useState<Partial<Record<DependencyField, string>>>({});
   const [formError, setFormError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -65,20 +76,29 @@ export function SubmitTemplatePage() {
       setFormError('Some values are refused; correct them and submit again.');
       return;
     }
+    const dependency = dependencyBody(deps);
+    if ('error' in dependency) {
+      setDepErrors({ [dependency.field]: dependency.error });
+      return;
+    }
     const number = Number(priority);
     const body: Record<string, unknown> = {
       template: text,
       parameters: values,
       ...(priority.trim() ? { priority: Number.isFinite(number) ? number : priority } : {}),
       ...(pool.trim() ? { pool: pool.trim() } : {}),
+      ...dependency.body,
     };
     setBusy(true);
     try {
       const job = await api.submit(body);
       navigate(`/jobs/${job.id}`);
     } catch (e) {
+      const field =
+        e instanceof ApiError ? DEPENDENCY_FIELDS.find((f) => f === e.field) : undefined;
       // The server lists every problem with the template, one per line: shown as it says it.
-      setFormError(describeError(e));
+      if (field) setDepErrors({ [field]: describeError(e) });
+      else setFormError(describeError(e));
     } finally {
       setBusy(false);
     }
@@ -175,6 +195,15 @@ export function SubmitTemplatePage() {
             onChange={(e) => setPool(e.target.value)}
           />
         </Field>
+        <DependencyFields
+          values={deps}
+          errors={depErrors}
+          onChange={(field, value) => {
+            setDeps((d) => ({ ...d, [field]: value }));
+            setDepErrors((old) => ({ ...old, [field]: undefined }));
+          }}
+          frameHint="A step waits only for the same frames of the steps it depends on (by its frame parameter), and the first steps for those of the jobs above"
+        />
         {formError && (
           <div className="error template-error" role="alert">
             {formError}
