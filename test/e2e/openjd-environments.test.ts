@@ -422,6 +422,8 @@ for (const database of TEST_DATABASES) {
           'exit Encode',
           'exit job from-variables',
         ]);
+        // The worker named its session's step and job in its claims, and the server took them.
+        assert.ok(!worker.output().includes('refused a claim'), worker.output());
         // The render step's onExit output follows its last task's log.
         const steps = (await e2e.api('GET', `/api/v1/jobs?parent=${parentId}`)).body.items as any[];
         const render = steps.find((s) => s.childName === 'Render' || s.name.endsWith('Render'));
