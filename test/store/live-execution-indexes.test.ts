@@ -110,11 +110,11 @@ for (const database of TEST_DATABASES) {
             where p.proname = 'drover_claim' and p.pronamespace = current_schema()::regnamespace
           `.execute(ctx.db);
           // A node's live count, and a machine limit's two counts in the walk's look and again
-          // in its check (migration 0030); since 0044 the look is in three statements (the
-          // ordinary page; the preferring claim's page and its preferred jobs) and the walk
+          // in its check (migration 0030); since 0044 the look is in four places (the ordinary
+          // page; the preferring claim's page, its named jobs and their children) and the walk
           // that checks is written twice (one loop for each kind of page).
           const tests = def.rows[0]!.def.match(/x\.ended_at is null\s+and x\.state in/g);
-          assert.equal(tests?.length, 1 + 2 * 3 + 2 * 2);
+          assert.equal(tests?.length, 1 + 2 * 4 + 2 * 2);
         }
       } finally {
         await t.close();

@@ -87,7 +87,8 @@ ${FAIR_KEY},
  * The page of a claim that prefers jobs: the ordinary page, and up to as many of the jobs
  * it prefers (or their children) of at least the page's lowest priority, ordered together:
  * priority, then the preferred (a job it named itself before a child of one), then fair
- * share and age.
+ * share and age. The named jobs are read by their ids and their children through
+ * `jobs_parent`, each in its own branch, so that no plan walks the queue by priority.
  */
 const PREFERRED_PAGE = `
               with n as (select j.id, j.machine_limit, j.tasks_queued, j.uses_limits,
@@ -98,16 +99,25 @@ const PREFERRED_PAGE = `
                 and ${ELIGIBLE}
               order by j.priority desc, j.created_at, j.id
               limit p_jobs_per_look),
-              f as (select j.id, j.machine_limit, j.tasks_queued, j.uses_limits,
-                j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name,
-                j.tasks_running, j.pinned_retries,
-                case when j.id = any(v_prefer) then 0 else 1 end as named from jobs as j
-              where (j.id = any(v_prefer) or j.parent_id = any(v_prefer))
-                and j.state in ('QUEUED', 'RUNNING') and j.deleted_at is null
-                and j.tasks_queued > 0
-                and j.priority >= (select min(m.priority) from n m)
-                and ${ELIGIBLE}
-              order by j.priority desc, named, j.created_at, j.id
+              f as (select * from (
+                select j.id, j.machine_limit, j.tasks_queued, j.uses_limits,
+                  j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name,
+                  j.tasks_running, j.pinned_retries, 0 as named from jobs as j
+                where j.id = any(v_prefer)
+                  and j.state in ('QUEUED', 'RUNNING') and j.deleted_at is null
+                  and j.tasks_queued > 0
+                  and j.priority >= (select min(m.priority) from n m)
+                  and ${ELIGIBLE}
+                union all
+                select j.id, j.machine_limit, j.tasks_queued, j.uses_limits,
+                  j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name,
+                  j.tasks_running, j.pinned_retries, 1 as named from jobs as j
+                where j.parent_id = any(v_prefer) and j.id <> all(v_prefer)
+                  and j.state in ('QUEUED', 'RUNNING') and j.deleted_at is null
+                  and j.tasks_queued > 0
+                  and j.priority >= (select min(m.priority) from n m)
+                  and ${ELIGIBLE}) u
+              order by u.priority desc, u.named, u.created_at, u.id
               limit p_jobs_per_look)
               select p.*, case when po.mode = 'weighted' then (select s.burst from pool_shares s
                   where s.pool = p.pool and s.user_name = p.user_name) end as burst
