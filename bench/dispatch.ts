@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/dispatch.ts [--db sqlite|postgres|both] [--nodes 8] [--tasks 2000]
  *                             [--tasks-per-job 100] [--batch 0] [--statements]
- *                             [--limit N] [--cpus N]
+ *                             [--limit N] [--cpus N] [--prefer]
  *
  * --batch N: each node claims up to N tasks at once, already started, and reports their
  * finishes in one call (the batched protocol); 0 is acquire → start → finish.
@@ -15,6 +15,8 @@
  * --cpus N: every job asks N cpus of its node (capacity, docs/scheduling.md), and every node
  * has N × its slots, so each claim sums what its node's running tasks ask but is never
  * stopped by it: what capacity costs. 0: no ask (the default).
+ * --prefer: each node names the job of its last task in its claims (session affinity,
+ * docs/scheduling.md), as a worker holding that job's session does: what preferring costs.
  *
  * PostgreSQL: DROVER_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test) names a
  * server and a database to connect to; the benchmark creates a fresh database beside it
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     statements: { type: 'boolean', default: false },
     limit: { type: 'string', default: '0' },
     cpus: { type: 'string', default: '0' },
+    prefer: { type: 'boolean', default: false },
   },
 });
 // The server runs in this process: its statements are counted (src/store/statement-counts.ts).
@@ -55,7 +58,8 @@ interface Answer {
   id?: number;
   total?: number;
   execution?: { id: number };
-  orders?: { execution: { id: number } }[];
+  job?: { id: number };
+  orders?: { execution: { id: number }; job: { id: number } }[];
   results?: { status: number }[];
 }
 
@@ -141,12 +145,15 @@ async function run(kind: 'sqlite' | 'postgres') {
     const deadline = Date.now() + DEADLINE_MS;
     await Promise.all(
       nodeIds.map(async (nodeId) => {
+        /** --prefer: the job of this node's last task. */
+        let held: number | undefined;
         while (BATCH > 0 && finished < TASKS && Date.now() < deadline) {
           const t0 = performance.now();
           const got = await call(base, 'POST', `/nodes/${nodeId}/claims`, {
             max: BATCH,
             wait: 1,
             start: true,
+            ...(held !== undefined ? { prefer: [held] } : {}),
           });
           acquireMs.push(performance.now() - t0);
           if (got.status !== 200) throw new Error(`claim answered ${got.status}`);
@@ -155,6 +162,7 @@ async function run(kind: 'sqlite' | 'postgres') {
             empty++;
             continue;
           }
+          if (args.prefer) held = orders.at(-1)!.job.id;
           const f = await call(base, 'POST', `/nodes/${nodeId}/finishes`, {
             finishes: orders.map((o) => ({ executionId: o.execution.id, success: true })),
           });
@@ -166,7 +174,8 @@ async function run(kind: 'sqlite' | 'postgres') {
         }
         while (BATCH === 0 && finished < TASKS && Date.now() < deadline) {
           const t0 = performance.now();
-          const got = await call(base, 'POST', `/nodes/${nodeId}/acquire?wait=1`);
+          const prefer = held !== undefined ? `&prefer=${held}` : '';
+          const got = await call(base, 'POST', `/nodes/${nodeId}/acquire?wait=1${prefer}`);
           acquireMs.push(performance.now() - t0);
           if (got.status === 204) {
             empty++;
@@ -174,6 +183,7 @@ async function run(kind: 'sqlite' | 'postgres') {
           }
           if (got.status !== 200) throw new Error(`acquire answered ${got.status}`);
           const id = got.body.execution!.id;
+          if (args.prefer) held = got.body.job!.id;
           const s = await call(base, 'POST', `/executions/${id}/start`, { nodeId });
           if (s.status !== 200) throw new Error(`start answered ${s.status}`);
           const f = await call(base, 'POST', `/executions/${id}/finish`, {

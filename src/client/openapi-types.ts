@@ -7675,6 +7675,8 @@ export interface paths {
     post: {
       parameters: {
         query?: {
+          /** @description Jobs whose sessions this node holds (an OpenJD job, or one of its steps): their queued tasks, and those of their child jobs, are taken ahead of other jobs of the same priority; a job of a higher priority still comes first */
+          prefer?: number[];
           wait?: number;
         };
         header?: never;
@@ -7872,6 +7874,8 @@ export interface paths {
             })[];
             /** @default 1 */
             max?: number;
+            /** @description Jobs whose sessions this node holds (an OpenJD job, or one of its steps): their queued tasks, and those of their child jobs, are taken ahead of other jobs of the same priority; a job of a higher priority still comes first */
+            prefer?: number[];
             /**
              * @description The executions are RUNNING at once: no start call is needed
              * @default false

@@ -10,6 +10,8 @@ export interface GroupClaim {
   max: number;
   /** The executions start RUNNING. */
   start: boolean;
+  /** The jobs it prefers (session affinity, migration 0044); empty: none. */
+  prefer?: readonly number[];
 }
 
 /** What one claim of a group saw and took. */
@@ -43,7 +45,7 @@ export interface CompletedCounts {
 
 /**
  * PostgreSQL: every claim of a group in one round trip, through `drover_claim` (migration
- * 0015, as rewritten in 0019 and 0030), which walks the queue for each claim in turn as the
+ * 0015, as rewritten in 0019, 0030, 0039 and 0044), which walks the queue for each claim in turn as the
  * dispatcher's claim does statement by statement on SQLite; then moves the counters of
  * every job it claimed from or that `completed` names, in id order, and answers the rows of
  * the latter as they now are.
@@ -67,6 +69,8 @@ export async function claimGroup(
     walk.jobsPerLook,
     completed.map((c) => c.jobId),
     completed.map((c) => c.count),
+    claims.flatMap((c, i) => (c.prefer ?? []).map(() => i + 1)),
+    claims.flatMap((c) => c.prefer ?? []),
   );
   // Row 0 answers the completed jobs; the claims follow in order.
   const completedJobs = (rows[0]?.o_taken ?? []) as unknown as JobRow[];
@@ -105,12 +109,15 @@ const CLAIM_GROUP = compiledQuery(
     jobsPerLook: number,
     completedJobIds: number[],
     completedCounts: number[],
+    preferClaims: number[],
+    preferJobs: number[],
   ) => sql<ClaimGroupRow>`
       select * from drover_claim(cast(${nodeIds} as bigint[]), cast(${maxes} as int[]),
         cast(${starts} as boolean[]), cast(${now} as bigint),
         cast(${leaseExpiresAt} as bigint), cast(${heartbeatBefore} as bigint),
         cast(${maxClaim} as int), cast(${maxSkippedJobs} as int), cast(${jobsPerLook} as int),
-        cast(${completedJobIds} as bigint[]), cast(${completedCounts} as int[]))
+        cast(${completedJobIds} as bigint[]), cast(${completedCounts} as int[]),
+        cast(${preferClaims} as int[]), cast(${preferJobs} as bigint[]))
       order by o_claim
     `,
 );

@@ -81,7 +81,6 @@ const DISPATCHABLE_JOBS = {
 };
 
 function dispatchableJobsQuery(dialect: DialectName) {
-  const live = sql.raw(LIVE_EXECUTION_STATES.map((s) => `'${s}'`).join(', '));
   // The states are literals, not parameters: a partial index serves only a query whose
   // predicate visibly implies the index's, and PostgreSQL's generic plan for a prepared
   // statement cannot see through parameters. SQLite's planner, even with statistics,
@@ -94,14 +93,13 @@ function dispatchableJobsQuery(dialect: DialectName) {
       _db,
       nodeId: number,
       nodeName: string,
-      [cpus, mem, disk, gpus]: number[],
+      resources: number[],
       pools: string[],
       groups: string[],
       excludeJobIds: number[],
       limit: number,
     ) => {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
-      const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
       // The page is read in index order, as before, and ordered again by fair share
       // (migration 0037): a job of a priority pool sorts by 0, so its page keeps its order.
       return sql<DispatchableJob>`
@@ -113,7 +111,43 @@ function dispatchableJobsQuery(dialect: DialectName) {
           j.created_at, j.pool, j.user_name, j.tasks_running, j.pinned_retries
           from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
-          and (j.pool = '' or j.pool in (${list(pools)}))
+          and ${eligibleFor(nodeId, nodeName, resources, pools, groups)}
+          ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
+        order by j.priority desc, j.created_at, j.id
+        limit ${limit}) p
+        left join pools po on po.name = p.pool and p.pool <> ''
+        order by p.priority desc,
+          ${fairKey},
+          p.created_at, p.id
+      `;
+    },
+  );
+}
+
+/** A page's order within one priority (migration 0037): 0 for a job of a priority pool. */
+export const fairKey = sql`case po.mode
+            when 'balanced' then p.tasks_running
+            when 'weighted' then ${userRunningInPool(sql`p.pool`, sql`p.user_name`)}
+              * 1.0 / coalesce((select s.share from pool_shares s
+                where s.pool = p.pool and s.user_name = p.user_name), 1)
+            else 0 end`;
+
+/**
+ * Whether node `nodeId` may take work from job `j` (besides its state and queued tasks):
+ * pool, group, resources, node list, machine limit, limits and blocks, as the comment of
+ * dispatchableJobs says.
+ */
+export function eligibleFor(
+  nodeId: number,
+  nodeName: string,
+  [cpus, mem, disk, gpus]: number[],
+  pools: string[],
+  groups: string[],
+) {
+  const live = sql.raw(LIVE_EXECUTION_STATES.map((s) => `'${s}'`).join(', '));
+  const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
+  const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
+  return sql`(j.pool = '' or j.pool in (${list(pools)}))
           and (j.grp = '' or j.grp in (${list(groups)}))
           and j.req_cpus <= ${cpus} and j.req_mem <= ${mem}
           and j.req_disk <= ${disk} and j.req_gpus <= ${gpus}
@@ -129,22 +163,7 @@ function dispatchableJobsQuery(dialect: DialectName) {
               < j.machine_limit)
           and ${limitsOpen(nodeId, nodeName)}
           and (j.blocked_nodes = 0 or not exists (select 1 from job_node_failures b
-            where b.job_id = j.id and b.node_id = ${nodeId} and b.blocked = 1))
-          ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
-        order by j.priority desc, j.created_at, j.id
-        limit ${limit}) p
-        left join pools po on po.name = p.pool and p.pool <> ''
-        order by p.priority desc,
-          case po.mode
-            when 'balanced' then p.tasks_running
-            when 'weighted' then ${userRunningInPool(sql`p.pool`, sql`p.user_name`)}
-              * 1.0 / coalesce((select s.share from pool_shares s
-                where s.pool = p.pool and s.user_name = p.user_name), 1)
-            else 0 end,
-          p.created_at, p.id
-      `;
-    },
-  );
+            where b.job_id = j.id and b.node_id = ${nodeId} and b.blocked = 1))`;
 }
 
 /** Running tasks of a user's jobs in a pool, from the jobs' counters (index jobs_pool_user). */

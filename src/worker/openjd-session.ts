@@ -17,13 +17,16 @@ import { noteCancel, writeRulesFile } from './openjd-task.js';
 import { killTree, launch } from './process-tree.js';
 
 /*
- * An OpenJD session on this worker (as openjd-sessions runs one): for a step with
- * environments, the first task the worker takes enters the job's environments, then the
- * step's, each setting its `variables` and running its onEnter; the step's further tasks on
- * this worker run in the same session directory with the environment variables the
- * environments set (their `variables`, and the `openjd_env`/`openjd_unset_env` lines of
- * their onEnter); when the worker has no more tasks of that step (openjd-sessions.ts), the
- * environments are exited in reverse, each onExit seeing its own environment's variables.
+ * An OpenJD session on this worker (as openjd-sessions runs one): a session belongs to one
+ * OpenJD job. The first task the worker takes of a step with environments enters the job's
+ * environments, then the step's, each setting its `variables` and running its onEnter; the
+ * job's further tasks on this worker run in the same session directory with the environment
+ * variables the environments set (their `variables`, and the `openjd_env`/`openjd_unset_env`
+ * lines of their onEnter). A task of another step of the same job exits the step's
+ * environments (in reverse) and enters its own step's: the job's stay entered, as
+ * openjd-sessions-for-python keeps them for the session's whole life. When the worker has no
+ * more tasks of the job (openjd-sessions.ts), every environment is exited in reverse, each
+ * onExit seeing its own environment's variables.
  * An onEnter that fails fails the task that entered and tears the session down: the
  * environments entered before it are exited. The secrets told by `openjd_redacted_env`
  * (openjd-redaction.ts) are kept out of every line the session logs from then on, its
@@ -70,7 +73,7 @@ interface Entered {
 let nextActionScope = -1;
 
 export class OpenjdSession {
-  /** A task of the step runs in it now. */
+  /** A task of the job runs in it now. */
   busy = true;
   /** The onEnter of an environment failed, or the task entering was withdrawn. */
   broken = false;
@@ -78,22 +81,35 @@ export class OpenjdSession {
   /** The log of the last task that ran in the session (openjd-sessions.ts ends it there). */
   lastLog: LastLog | undefined;
   readonly redactions = new Redactions();
+  /** The step job whose environments are entered (or being entered); none before the first. */
+  step: number | undefined;
+  /** The step's run: its environments, and the symbols every action resolves. */
+  private run: StepRun | undefined;
   private entering: Promise<void> | undefined;
   private readonly entered: Entered[] = [];
+  /** The directory is made and the job's environments entered. */
+  private opened = false;
 
   constructor(
-    /** The step job's id: tasks of the same step share a session. */
+    /** The OpenJD job's id (the step jobs' parent): tasks of its steps share a session. */
     readonly key: number,
     readonly dir: string,
-    private readonly run: StepRun,
     private readonly deps: SessionDeps,
     /** The rules of its tasks: their pool's and the worker's (path-mapping-rules.ts). */
     readonly rules: readonly PathMappingRule[] = deps.pathMappingRules,
   ) {}
 
-  /** Enters the environments once; throws SessionEnterError with the reason if one fails. */
-  enter(hooks: ActionHooks): Promise<void> {
-    this.entering ??= this.enterAll(this.redacting(hooks));
+  /**
+   * Enters the environments of step `step` once (the job's first, the first time); throws
+   * SessionEnterError with the reason if one fails. A session at another step must have
+   * left it first (leaveStep).
+   */
+  enter(step: number, run: StepRun, hooks: ActionHooks): Promise<void> {
+    if (this.step !== step || !this.entering) {
+      this.step = step;
+      this.run = run;
+      this.entering = this.enterAll(run, this.redacting(hooks));
+    }
     return this.entering;
   }
 
@@ -102,16 +118,22 @@ export class OpenjdSession {
     return { ...hooks, log: (stream, line) => hooks.log(stream, this.redactions.apply(line)) };
   }
 
-  private async enterAll(hooks: ActionHooks): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
-    await mkdir(this.dir, { recursive: true });
-    await writeRulesFile(this.dir, this.rules);
-    for (const source of sessionEnvironments(this.run)) {
+  private async enterAll(run: StepRun, hooks: ActionHooks): Promise<void> {
+    const first = !this.opened;
+    if (first) {
+      await rm(this.dir, { recursive: true, force: true });
+      await mkdir(this.dir, { recursive: true });
+      await writeRulesFile(this.dir, this.rules);
+      this.opened = true;
+    }
+    for (const source of sessionEnvironments(run)) {
+      // The job's environments were entered with the session's first step, and stay.
+      if (source.scope === 'job' && !first) continue;
       const { environment, label } = source;
       hooks.log('worker', `drover: entering environment ${label}`);
       let prepared: EnteredEnvironment;
       try {
-        prepared = prepareEnvironment(this.run, environment, this.dir, this.rules);
+        prepared = prepareEnvironment(run, environment, this.dir, this.rules);
         await writeFiles(prepared.files);
       } catch (error) {
         this.broken = true;
@@ -149,11 +171,26 @@ export class OpenjdSession {
     return env;
   }
 
+  /**
+   * Exits the step's environments, innermost first, for a task of another step: the job's
+   * stay. Never throws.
+   */
+  async leaveStep(outer: ActionHooks): Promise<void> {
+    await this.entering?.catch(() => undefined);
+    await this.exitWhile(this.redacting(outer), (entry) => entry.source.scope === 'step');
+    this.step = undefined;
+    this.entering = undefined;
+  }
+
   /** Exits the environments entered, innermost first, and removes the directory. Never throws. */
   async exit(outer: ActionHooks): Promise<void> {
-    const hooks = this.redacting(outer);
     await this.entering?.catch(() => undefined);
-    while (this.entered.length > 0) {
+    await this.exitWhile(this.redacting(outer), () => true);
+    await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  private async exitWhile(hooks: ActionHooks, which: (entry: Entered) => boolean): Promise<void> {
+    while (this.entered.length > 0 && which(this.entered[this.entered.length - 1]!)) {
       const entry = this.entered[this.entered.length - 1]!;
       const onExit = entry.source.environment.onExit;
       if (onExit) {
@@ -168,7 +205,6 @@ export class OpenjdSession {
       }
       this.entered.pop();
     }
-    await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Runs one action; undefined when it succeeded, else why it failed. */
@@ -198,7 +234,7 @@ export class OpenjdSession {
       else if (entering && message?.kind === 'env') entry.changes.set(message.name, message.value);
       else if (entering && message?.kind === 'unset_env') entry.changes.set(message.name, null);
       else if (message?.kind === 'redacted_env') {
-        const note = redactedEnvNote(this.run, entering);
+        const note = this.run ? redactedEnvNote(this.run, entering) : undefined;
         if (note) hooks.log('worker', `drover: ${note}`);
         else entry.changes.set(message.name, message.value);
       }

@@ -13,20 +13,25 @@ import { rulesForOrder, rulesKey } from './path-mapping-rules.js';
 import type { WorkOrder } from './work-order.js';
 
 /*
- * The OpenJD sessions a worker holds (openjd-session.ts), one per step it runs tasks of at
- * once, for steps with environments. A task of a step takes an idle session of that step if
- * there is one, else opens a new one. A session ends (its environments are exited) when its
- * step has no more tasks for this worker:
- *   - a task of another step or job needs its slot: idle sessions beyond the slots left free
- *     by the running tasks are ended, least recently used first, before that task runs;
+ * The OpenJD sessions a worker holds (openjd-session.ts), one per OpenJD job it runs tasks of
+ * at once, for steps with environments (as openjd-sessions-for-python: a session is per job
+ * on a worker). A task takes an idle session of its job if there is one, one at its own step
+ * first, else opens a new one; a session at another step exits that step's environments and
+ * enters the task's step's, the job's staying entered. A session ends (all its environments
+ * are exited) when its job has no more tasks for this worker:
+ *   - a task of another job needs its slot: idle sessions beyond the slots left free by the
+ *     running tasks are ended, least recently used first, before that task runs;
  *   - a claim came back empty after its long-poll wait: every idle session ends;
  *   - the worker stops: every session ends once its task has been stopped.
+ * Each claim names the jobs (and steps) of the idle sessions (preferred()), and the server
+ * gives their tasks first among jobs of the same priority (docs/scheduling.md#session-affinity),
+ * so a session is not ended and entered again for a task of another job of equal standing.
  * Steps without environments keep running each task on its own, as before.
  *
  * The session's log: what its onEnter actions print is in the log of the task that entered
  * (task-run.ts); what its onExit actions print goes, after a line saying why the session
- * ends, to the log of the last task that ran in it, which the server keeps after the task
- * has ended, as well as to the worker's own log.
+ * (or the step) ends, to the log of the last task that ran in it, which the server keeps
+ * after the task has ended, as well as to the worker's own log.
  */
 
 /** A log of an execution that has ended, to append lines to. */
@@ -71,7 +76,8 @@ export class OpenjdSessions {
   reserve(order: WorkOrder, slotsLeft: number): SessionTicket | undefined {
     const run =
       order.jobType.name === OPENJD_STEP_TYPE ? stepRunOf(order.job.parameters) : undefined;
-    const key = order.job.id;
+    const step = order.job.id;
+    const key = order.job.parentId ?? step;
     let rules: PathMappingRule[] | undefined;
     try {
       rules = rulesForOrder(order, this.options.pathMappingRules);
@@ -82,35 +88,39 @@ export class OpenjdSessions {
     let session: OpenjdSession | undefined;
     if (run && hasEnvironments(run) && rules) {
       // A session entered under other rules (its pool's were changed) is not taken.
-      session = [...this.sessions].find(
+      const free = [...this.sessions].filter(
         (s) => s.key === key && !s.busy && !s.broken && rulesKey(s.rules) === rulesId,
       );
+      session = free.find((s) => s.step === step) ?? free.sort(byLastUse).at(-1);
     }
-    const idle = [...this.sessions]
-      .filter((s) => !s.busy && s !== session)
-      .sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.sessions].filter((s) => !s.busy && s !== session).sort(byLastUse);
     const ends = idle.slice(0, Math.max(0, idle.length - Math.max(0, slotsLeft)));
     const ready = Promise.all(ends.map((s) => this.end(s, 'its slot is needed by another task')));
     if (!run || !hasEnvironments(run) || !rules) return undefined;
-    if (session) session.busy = true;
-    else {
+    let leaving: Promise<void> = Promise.resolve();
+    if (session) {
+      session.busy = true;
+      if (session.step !== undefined && session.step !== step) {
+        leaving = this.leaveStep(session, `a task of step job ${step} of the same job takes it`);
+      }
+    } else {
       session = new OpenjdSession(
         key,
         join(this.options.workDir, `session-${key}-${++this.counter}`),
-        run,
         this.options,
         rules,
       );
       this.sessions.add(session);
-      this.options.log(`session ${key}: opened for step job ${key}`);
+      this.options.log(`session ${key}: opened for job ${key}`);
     }
     const held = session;
     return {
       session: held,
       open: async (hooks) => {
         await ready;
+        await leaving;
         try {
-          await held.enter(hooks);
+          await held.enter(step, run, hooks);
           return undefined;
         } catch (error) {
           held.broken = true;
@@ -127,10 +137,24 @@ export class OpenjdSessions {
     };
   }
 
+  /**
+   * The jobs a claim prefers: of each idle session, most recently used first, the step it is
+   * at (no environment to swap), then its job (the job's environments stay), at most `max`.
+   */
+  preferred(max: number): number[] {
+    const ids = new Set<number>();
+    const idle = [...this.sessions].filter((s) => !s.busy && !s.broken).sort(byLastUse);
+    for (const s of idle.reverse()) {
+      if (s.step !== undefined) ids.add(s.step);
+      ids.add(s.key);
+    }
+    return [...ids].slice(0, max);
+  }
+
   /** The queue had nothing for this worker: the idle sessions end. */
   endIdle(): Promise<void> {
     const idle = [...this.sessions].filter((s) => !s.busy);
-    return Promise.all(idle.map((s) => this.end(s, 'no more tasks of its step'))).then(
+    return Promise.all(idle.map((s) => this.end(s, 'no more tasks of its job'))).then(
       () => undefined,
     );
   }
@@ -143,9 +167,41 @@ export class OpenjdSessions {
 
   private end(session: OpenjdSession, why: string): Promise<void> {
     if (!this.sessions.delete(session)) return Promise.resolve();
+    this.options.log(`session ${session.key}: ending (${why})`);
+    const { hooks, close } = this.exitHooks(
+      session,
+      `the session ends (${why}): its environments are exited`,
+    );
+    const done = session
+      .exit(hooks)
+      .then(close)
+      .catch(() => undefined)
+      .finally(() => this.ending.delete(done));
+    this.ending.add(done);
+    return done;
+  }
+
+  /** A task of another step takes the session: the step's environments are exited first. */
+  private leaveStep(session: OpenjdSession, why: string): Promise<void> {
+    this.options.log(`session ${session.key}: leaving step job ${session.step} (${why})`);
+    const { hooks, close } = this.exitHooks(
+      session,
+      `step job ${session.step} leaves the session (${why}): its environments are exited`,
+    );
+    return session
+      .leaveStep(hooks)
+      .then(close)
+      .catch(() => undefined);
+  }
+
+  /** The onExit lines go to the worker's log and after the session's last task's log. */
+  private exitHooks(
+    session: OpenjdSession,
+    what: string,
+  ): { hooks: ActionHooks; close: () => Promise<void> } {
     const { log, openLog } = this.options;
-    log(`session ${session.key}: ending (${why})`);
     const last = session.lastLog && openLog ? openLog(session.lastLog) : undefined;
+    last?.add('worker', `drover: ${what}`);
     const hooks: ActionHooks = {
       signal: this.signal,
       log: (stream, line) => {
@@ -153,13 +209,8 @@ export class OpenjdSessions {
         last?.add(stream, line);
       },
     };
-    last?.add('worker', `drover: the session ends (${why}): its environments are exited`);
-    const done = session
-      .exit(hooks)
-      .then(() => last?.close())
-      .catch(() => undefined)
-      .finally(() => this.ending.delete(done));
-    this.ending.add(done);
-    return done;
+    return { hooks, close: async () => await last?.close() };
   }
 }
+
+const byLastUse = (a: OpenjdSession, b: OpenjdSession): number => a.lastUsed - b.lastUsed;

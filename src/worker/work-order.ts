@@ -18,6 +18,8 @@ export interface WorkOrder {
   };
   job: {
     id: number;
+    /** The job it is a child of (an OpenJD job, of its step jobs); absent when none. */
+    parentId?: number;
     name: string;
     inputs: Record<string, unknown>;
     parameters: Record<string, unknown>;

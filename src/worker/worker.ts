@@ -58,6 +58,8 @@ const SESSION_LOG_MS = 10_000;
 
 /** The most tasks the server hands out in one claim. */
 const MAX_CLAIM = 100;
+/** The most jobs a claim may prefer (the server's MAX_PREFERRED_JOBS). */
+const MAX_PREFERRED_JOBS = 32;
 
 /** Heartbeats awaiting their answers at once (see heartbeatLoop). */
 const HEARTBEATS_IN_FLIGHT = 2;
@@ -95,6 +97,8 @@ export class Worker {
   private telemetryDue: NodeTelemetry | undefined;
   /** OpenJD sessions of steps with environments, kept between their tasks. */
   private sessions: OpenjdSessions | undefined;
+  /** The server refused `prefer` in a claim (older than session affinity). */
+  private preferRefused = false;
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ServerClient({
@@ -301,10 +305,13 @@ export class Worker {
         continue;
       }
       let answer: { orders: WorkOrder[]; leaseMs?: number; waitedMs?: number };
+      let prefer: number[] = [];
       const sentAt = performance.now();
       try {
+        // The jobs of the idle OpenJD sessions: their tasks first, within the top priority.
+        prefer = this.preferRefused ? [] : (this.sessions?.preferred(MAX_PREFERRED_JOBS) ?? []);
         answer = await this.client.request<typeof answer>('POST', `/nodes/${this.nodeId}/claims`, {
-          body: { max: Math.min(free, MAX_CLAIM), wait },
+          body: { max: Math.min(free, MAX_CLAIM), wait, ...(prefer.length > 0 ? { prefer } : {}) },
           signal,
           timeoutMs: (wait + 30) * 1000,
         });
@@ -312,6 +319,10 @@ export class Worker {
         if (error instanceof CanceledError) break;
         if (error instanceof HttpError && error.status === 404) {
           await this.register().catch(() => undefined);
+        } else if (error instanceof HttpError && error.status === 400 && prefer.length > 0) {
+          // A server older than session affinity refuses the field: claim without it.
+          this.preferRefused = true;
+          this.options.log(`the server refused a claim's preferred jobs; claiming without them`);
         } else {
           this.options.log(`claim failed: ${(error as Error).message}`);
           await sleep(5000, signal);

@@ -20,7 +20,8 @@ import {
  * step's are entered once, in that order, before the step's first task; the tasks run one
  * after another in the same session, seeing the variables the environments set (by
  * `variables` and by an `openjd_env` line of an onEnter); the environments are exited in
- * reverse once the worker has no more tasks of the step. An onEnter that fails fails the
+ * reverse once the worker has no more tasks of the job; a task of the job's next step exits
+ * the step's environments and enters its own, the job's staying. An onEnter that fails fails the
  * task with its message, and the environments entered before it are exited. The session's
  * logs: onEnter output in the first task's log, onExit output appended to the last one's,
  * with the secrets of openjd_redacted_env blanked out of all of them. The worker runs with
@@ -156,6 +157,35 @@ function secretTemplate() {
     ],
   };
 }
+
+/** A step of TWO_STEPS: its own environment, and tasks that log their step and frame. */
+const step = (name: string, frames: string, more: Record<string, unknown> = {}) => ({
+  name,
+  stepEnvironments: [
+    {
+      name: `${name}Env`,
+      variables: { STEP_VAR: name },
+      script: {
+        actions: { onEnter: append(`enter ${name} $FARM_VAR`), onExit: append(`exit ${name}`) },
+      },
+    },
+  ],
+  parameterSpace: { taskParameterDefinitions: [{ name: 'Frame', type: 'INT', range: frames }] },
+  script: { actions: { onRun: append(`task $STEP_VAR {{Task.Param.Frame}} $LICENSE`) } },
+  ...more,
+});
+
+/** Render → encode, each step with its environment, under one job environment. */
+const TWO_STEPS = {
+  specificationVersion: 'jobtemplate-2023-09',
+  name: 'Two steps',
+  parameterDefinitions: [{ name: 'Log', type: 'PATH' }],
+  jobEnvironments,
+  steps: [
+    step('Render', '1-3'),
+    step('Encode', '1-2', { dependencies: [{ dependsOn: 'Render' }] }),
+  ],
+};
 
 /** PATH parameters of the job and of the task, mapped by the worker's rules. */
 const PATH_TEMPLATE = {
@@ -365,6 +395,52 @@ for (const database of TEST_DATABASES) {
         // Nowhere on the server, nor in the worker's own log.
         for (const l of [...first!, ...second!, ...exited]) assert.ok(!l.includes(SECRET), l);
         assert.ok(!worker.output().includes(SECRET));
+      });
+
+      it("keeps the job's environment entered across its steps, swapping the steps'", async () => {
+        const log = join(e2e.dataDir, 'two-steps.log');
+        const parentId = await submit({}, '', log, TWO_STEPS);
+        assert.equal((await ended(parentId)).state, 'COMPLETED');
+        await waitFor(
+          'the environments to be exited',
+          60_000,
+          async () => (lines(log).includes('exit job from-variables') ? true : undefined),
+          () => `${lines(log).join('\n')}\n${worker.output()}`,
+        );
+        // One session for the job: its environment's onEnter once, each step's once, the
+        // render step's exited before the encode step's is entered.
+        assert.deepEqual(lines(log), [
+          'enter job from-variables',
+          'enter Render from-variables',
+          'task Render 1 from-openjd-env',
+          'task Render 2 from-openjd-env',
+          'task Render 3 from-openjd-env',
+          'exit Render',
+          'enter Encode from-variables',
+          'task Encode 1 from-openjd-env',
+          'task Encode 2 from-openjd-env',
+          'exit Encode',
+          'exit job from-variables',
+        ]);
+        // The worker named its session's step and job in its claims, and the server took them.
+        assert.ok(!worker.output().includes('refused a claim'), worker.output());
+        // The render step's onExit output follows its last task's log.
+        const steps = (await e2e.api('GET', `/api/v1/jobs?parent=${parentId}`)).body.items as any[];
+        const render = steps.find((s) => s.childName === 'Render' || s.name.endsWith('Render'));
+        assert.ok(render, JSON.stringify(steps));
+        const renders = await executionsOf(e2e, render.id);
+        const last = renders.sort((a: any, b: any) => a.id - b.id).at(-1);
+        const exited = await logOf(last.id);
+        assert.ok(
+          exited.some(
+            (l) => l.startsWith('worker: drover: step job') && l.includes('leaves the session'),
+          ),
+          exited.join('\n'),
+        );
+        assert.ok(
+          exited.includes('worker: drover: exiting environment stepEnvironments[0] "RenderEnv"'),
+          exited.join('\n'),
+        );
       });
 
       it("maps PATH parameters by the worker's path mapping rules, longest source first", async () => {

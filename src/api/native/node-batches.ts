@@ -6,7 +6,7 @@ import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
 import { machineTraffic } from '../request-log.js';
 import { waitSignal } from '../wait-signal.js';
-import { FinishFields, finishReport } from './node-protocol-schemas.js';
+import { FinishFields, finishReport, Prefer } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
 
@@ -64,6 +64,7 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
                   description: 'The executions are RUNNING at once: no start call is needed',
                 }),
               ),
+              prefer: Type.Optional(Prefer),
               finishes: Type.Optional(
                 Type.Array(FinishItem, {
                   maxItems: MAX_FINISHES,
@@ -109,7 +110,11 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         const signal = waitSignal(reply, engine.stopping);
         const taken = await dispatcher.claim(
           nodeId,
-          { max: request.body.max ?? 1, start: request.body.start ?? false },
+          {
+            max: request.body.max ?? 1,
+            start: request.body.start ?? false,
+            ...(request.body.prefer?.length ? { prefer: request.body.prefer } : {}),
+          },
           (request.body.wait ?? 0) * 1000,
           signal,
         );

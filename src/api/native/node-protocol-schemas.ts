@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { USAGE_BOUNDS } from '../../domain/execution-usage.js';
 import { MAX_ID } from '../../domain/job-bounds.js';
+import { MAX_PREFERRED_JOBS } from '../../engine/dispatch/claim-walk.js';
 import type { FinishReport } from '../../engine/executions/execution-batches.js';
 
 /** Every report names the node that makes it. */
@@ -69,3 +70,12 @@ export function finishReport(executionId: number, f: Static<typeof FinishFields>
       : {}),
   };
 }
+
+/** Session affinity: the jobs a node holds sessions of (docs/scheduling.md#session-affinity). */
+export const Prefer = Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), {
+  maxItems: MAX_PREFERRED_JOBS,
+  description:
+    'Jobs whose sessions this node holds (an OpenJD job, or one of its steps): their queued ' +
+    'tasks, and those of their child jobs, are taken ahead of other jobs of the same ' +
+    'priority; a job of a higher priority still comes first',
+});

@@ -16,7 +16,7 @@ import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { machineTraffic } from '../request-log.js';
 import { waitSignal } from '../wait-signal.js';
 import { Execution } from './execution-schemas.js';
-import { FinishFields, finishReport, NodeRef } from './node-protocol-schemas.js';
+import { FinishFields, finishReport, NodeRef, Prefer } from './node-protocol-schemas.js';
 import { Node } from './node-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
 import { errorResponses, IdParams } from './schemas.js';
@@ -118,17 +118,24 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           params: IdParams,
           querystring: Type.Object({
             wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60, default: 0 })),
+            prefer: Type.Optional(Prefer),
           }),
           response: { 200: WorkOrder, 204: Type.Null(), ...errorResponses },
         },
       },
       async (request, reply) => {
         const signal = waitSignal(reply, engine.stopping);
-        const acquired = await dispatcher.acquire(
-          request.params.id,
-          (request.query.wait ?? 0) * 1000,
-          signal,
-        );
+        const prefer = request.query.prefer;
+        const acquired = prefer?.length
+          ? (
+              await dispatcher.claim(
+                request.params.id,
+                { max: 1, prefer },
+                (request.query.wait ?? 0) * 1000,
+                signal,
+              )
+            )[0]
+          : await dispatcher.acquire(request.params.id, (request.query.wait ?? 0) * 1000, signal);
         if (!acquired) return reply.status(204).send(null);
         return workOrderJson(acquired, await engine.pathMappings.rulesOf([acquired.job.pool]));
       },

@@ -41,6 +41,7 @@ export async function claimGroupIn(
       nodeId,
       max: options.max ?? 1,
       start: options.start ?? false,
+      prefer: options.prefer ?? [],
     })),
     {
       now,

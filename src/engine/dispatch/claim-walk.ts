@@ -59,7 +59,16 @@ export interface ClaimOptions {
   max?: number;
   /** The executions start RUNNING: the node runs them at once and sends no start. */
   start?: boolean;
+  /**
+   * Jobs the node holds sessions of (at most MAX_PREFERRED_JOBS): their queued tasks, and
+   * those of their children, go ahead of other jobs of the same priority
+   * (store/claim-preferences.ts). Empty or absent: the ordinary claim, statement for statement.
+   */
+  prefer?: readonly number[];
 }
+
+/** The most jobs a claim may prefer (a worker names the jobs of its idle sessions). */
+export const MAX_PREFERRED_JOBS = 32;
 
 /**
  * Job-type revisions never change once written, nor do a type's name and version, so each

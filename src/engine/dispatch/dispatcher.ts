@@ -5,6 +5,7 @@ import {
   queuedTasksFor,
   queuedTasksOf,
 } from '../../store/claim-looks.js';
+import { preferredPage } from '../../store/claim-preferences.js';
 import type { Tx } from '../../store/database.js';
 import { nodeHoldsJob, otherNodesOnJob } from '../../store/executions.js';
 import { lockJob } from '../../store/jobs.js';
@@ -232,13 +233,32 @@ export class Dispatcher {
     const skipped: number[] = [];
     const taken: Acquired[] = [];
     const profile = FirstLooks.profile(node, pools, groups);
+    const prefer = options.prefer ?? [];
     while (skipped.length <= MAX_SKIPPED_JOBS) {
-      const reused = skipped.length === 0 ? await firstLooks?.get(profile) : undefined;
+      // Session affinity: a claim that prefers jobs reads its own page (never shared).
+      const reused =
+        skipped.length === 0 && prefer.length === 0 ? await firstLooks?.get(profile) : undefined;
       const jobs =
         reused ??
-        (await dispatchableJobs(tx, ctx.dialect, node, pools, groups, skipped, JOBS_PER_LOOK));
+        (prefer.length > 0
+          ? await preferredPage(
+              tx,
+              ctx.dialect,
+              node,
+              pools,
+              groups,
+              prefer,
+              skipped,
+              JOBS_PER_LOOK,
+            )
+          : await dispatchableJobs(tx, ctx.dialect, node, pools, groups, skipped, JOBS_PER_LOOK));
       // A fair pool's order moves with every claim (migration 0037): never shared.
-      if (skipped.length === 0 && !reused && jobs.every((j) => j.mode === 'priority')) {
+      if (
+        skipped.length === 0 &&
+        !reused &&
+        prefer.length === 0 &&
+        jobs.every((j) => j.mode === 'priority')
+      ) {
         firstLooks?.set(profile, jobs);
       }
       if (jobs.length === 0) break;

@@ -10,7 +10,8 @@ import type { Action, Environment } from './template-scripts.js';
  * it): the environment's `variables` are resolved and set first, so that its own onEnter
  * sees them; its embedded files are written into the session directory when it is entered
  * and keep their paths (Env.File.X) for its onExit. A session enters the job's environments,
- * then the step's, in the template's order, and exits them in reverse. Pure apart from
+ * then the step's, in the template's order, and exits them in reverse; moving to a task of
+ * another step of the job, it exits the step's and enters the other step's, the job's staying. Pure apart from
  * naming files: the worker does the writing and the running (src/worker/openjd-session.ts).
  */
 
@@ -18,14 +19,17 @@ import type { Action, Environment } from './template-scripts.js';
 export interface SessionEnvironment {
   /** Where it comes from, for messages: `jobEnvironments[0] "Blender"`. */
   label: string;
+  /** A job's stays entered while its session runs tasks of other steps; a step's does not. */
+  scope: 'job' | 'step';
   environment: Environment;
 }
 
-/** The environments a step's session enters: the job's, then the step's. */
+/** The environments a session enters for a step: the job's, then the step's. */
 export function sessionEnvironments(run: StepRun): SessionEnvironment[] {
   const list = (key: 'jobEnvironments' | 'stepEnvironments'): SessionEnvironment[] =>
     (run[key] ?? []).map((environment, i) => ({
       label: `${key}[${i}] "${environment.name}"`,
+      scope: key === 'jobEnvironments' ? ('job' as const) : ('step' as const),
       environment,
     }));
   return [...list('jobEnvironments'), ...list('stepEnvironments')];

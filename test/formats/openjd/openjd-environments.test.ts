@@ -47,6 +47,11 @@ describe('OpenJD environments on the worker', () => {
       sessionEnvironments(run).map((e) => e.label),
       ['jobEnvironments[0] "Farm"', 'stepEnvironments[0] "Blender"'],
     );
+    // The job's stay entered when the session moves to another step; the step's do not.
+    assert.deepEqual(
+      sessionEnvironments(run).map((e) => e.scope),
+      ['job', 'step'],
+    );
     assert.deepEqual(
       sessionEnvironments({ ...run, jobEnvironments: undefined, stepEnvironments: undefined }),
       [],
