@@ -31,7 +31,11 @@ export interface DispatchableJob {
   mode: 'priority' | 'balanced' | 'weighted';
   pool: string;
   user_name: string;
-  /** Weighted pools: the most tasks its user may run in the pool; null: no cap. */
+  /** Whose share it counts against in a weighted pool: its user's, or its project's (0042). */
+  share_by: 'user' | 'project';
+  /** The share's holder: the job's user, or its project in a pool shared by project. */
+  holder: string;
+  /** Weighted pools: the most tasks its holder may run in the pool; null: no cap. */
   burst: number | null;
 }
 
@@ -71,6 +75,8 @@ export async function dispatchableJobs(
     mode: r.mode,
     pool: r.pool,
     user_name: r.user_name,
+    share_by: r.share_by,
+    holder: r.holder,
     burst: r.burst === null ? null : Number(r.burst),
   }));
 }
@@ -104,13 +110,16 @@ function dispatchableJobsQuery(dialect: DialectName) {
       const listed = sql`exists (select 1 from job_node_list l where l.job_id = j.id and l.node_name = ${nodeName})`;
       // The page is read in index order, as before, and ordered again by fair share
       // (migration 0037): a job of a priority pool sorts by 0, so its page keeps its order.
+      // A weighted pool's share holder is the job's user or, shared by project, its project.
+      const holder = sql`(case when po.share_by = 'project' then p.project else p.user_name end)`;
       return sql<DispatchableJob>`
         select p.id, p.machine_limit, p.uses_limits, p.uses_capacity, p.pinned_retries,
           p.pool, p.user_name, coalesce(po.mode, 'priority') as mode,
+          coalesce(po.share_by, 'user') as share_by, ${holder} as holder,
           case when po.mode = 'weighted' then (select s.burst from pool_shares s
-            where s.pool = p.pool and s.user_name = p.user_name) end as burst
+            where s.pool = p.pool and s.user_name = ${holder}) end as burst
         from (select j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
-          j.created_at, j.pool, j.user_name, j.tasks_running, j.pinned_retries
+          j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
           from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and (j.pool = '' or j.pool in (${list(pools)}))
@@ -137,9 +146,11 @@ function dispatchableJobsQuery(dialect: DialectName) {
         order by p.priority desc,
           case po.mode
             when 'balanced' then p.tasks_running
-            when 'weighted' then ${userRunningInPool(sql`p.pool`, sql`p.user_name`)}
+            when 'weighted' then (case when po.share_by = 'project'
+                then ${projectRunningInPool(sql`p.pool`, sql`p.project`)}
+                else ${userRunningInPool(sql`p.pool`, sql`p.user_name`)} end)
               * 1.0 / coalesce((select s.share from pool_shares s
-                where s.pool = p.pool and s.user_name = p.user_name), 1)
+                where s.pool = p.pool and s.user_name = ${holder}), 1)
             else 0 end,
           p.created_at, p.id
       `;
@@ -151,6 +162,12 @@ function dispatchableJobsQuery(dialect: DialectName) {
 export function userRunningInPool(pool: RawBuilder<unknown>, user: RawBuilder<unknown>) {
   return sql<number>`(select coalesce(sum(o.tasks_running), 0) from jobs o
     where o.pool = ${pool} and o.user_name = ${user} and o.deleted_at is null)`;
+}
+
+/** Running tasks of a project's jobs in a pool (index jobs_pool_project, migration 0042). */
+export function projectRunningInPool(pool: RawBuilder<unknown>, project: RawBuilder<unknown>) {
+  return sql<number>`(select coalesce(sum(o.tasks_running), 0) from jobs o
+    where o.pool = ${pool} and o.project = ${project} and o.deleted_at is null)`;
 }
 
 /**

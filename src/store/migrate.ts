@@ -37,6 +37,7 @@ import { fairShareSchema } from './migrations/0037-fair-share.js';
 import { retryNodesSchema } from './migrations/0039-retry-nodes.js';
 import { nodeMembershipPinsSchema } from './migrations/0040-node-membership-pins.js';
 import { revisionOutputJudgingSchema } from './migrations/0041-revision-output-judging.js';
+import { projectSharesSchema } from './migrations/0042-project-shares.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -78,6 +79,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0039-retry-nodes': retryNodesSchema(open.dialect),
     '0040-node-membership-pins': nodeMembershipPinsSchema(open.dialect),
     '0041-revision-output-judging': revisionOutputJudgingSchema(open.dialect),
+    '0042-project-shares': projectSharesSchema(open.dialect),
   };
 }
 

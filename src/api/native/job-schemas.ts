@@ -173,6 +173,7 @@ export const Job = Type.Object(
     user: Type.String(),
     comment: Type.String(),
     department: Type.String(),
+    project: Type.String({ description: "The job's project; '' for none" }),
     state: JobState,
     pendReason: Nullable(Type.String()),
     deleted: Type.Boolean(),

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DroverError, invalid } from '../../domain/errors.js';
 import {
   JOB_BOUNDS,
+  MAX_PROJECT,
   MAX_DEPENDENCIES,
   MAX_FRAME_OFFSET,
   MAX_ID,
@@ -58,6 +59,13 @@ const SubmitBody = Type.Object(
     user: Type.Optional(Type.String({ minLength: 1, description: 'Admins may submit for others' })),
     comment: Type.Optional(Type.String()),
     department: Type.Optional(Type.String()),
+    project: Type.Optional(
+      Type.String({
+        maxLength: MAX_PROJECT,
+        description:
+          'The project (OpenCue show) the job belongs to; a weighted pool shared by project gives its shares to projects (docs/scheduling.md). "" for none',
+      }),
+    ),
     priority: Type.Optional(
       Type.Integer({ ...JOB_BOUNDS.priority, description: 'Higher runs first; default 50' }),
     ),
@@ -159,6 +167,13 @@ const UpdateBody = Type.Object(
     ),
     comment: Type.Optional(Type.String()),
     department: Type.Optional(Type.String()),
+    project: Type.Optional(
+      Type.String({
+        maxLength: MAX_PROJECT,
+        description:
+          'The project (OpenCue show) the job belongs to; a weighted pool shared by project gives its shares to projects (docs/scheduling.md). "" for none',
+      }),
+    ),
     priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
     pool: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),

@@ -264,7 +264,8 @@ export class Dispatcher {
             tx,
             ctx.dialect,
             candidate.pool,
-            candidate.user_name,
+            candidate.share_by,
+            candidate.holder,
             candidate.burst,
           );
           if (burst < 0) look.contended = true;
