@@ -37,6 +37,10 @@ export interface DispatchableJob {
   holder: string;
   /** Weighted pools: the most tasks its holder may run in the pool; null: no cap. */
   burst: number | null;
+  priority: number;
+  created_at: number;
+  /** The page's order within a priority (0 in a priority pool; see dispatchableJobsQuery). */
+  fair_key: number;
 }
 
 /**
@@ -66,7 +70,51 @@ export async function dispatchableJobs(
     [...excludeJobIds],
     limit,
   );
-  return rows.map((r) => ({
+  return rows.map(dispatchableJob);
+}
+
+/**
+ * The first job of each share holder of a weighted pool among the next `window` jobs the node
+ * may take, after those `excludeJobIds` names (the claim's page and what it passed over), in
+ * the claim's order. The page holds the oldest jobs of the queue: without these, a user
+ * (project) further below their share whose jobs all lie beyond the page waited until the
+ * jobs ahead of them drained. Bounded: `window` index entries of jobs_dispatchable.
+ */
+export async function fairHeads(
+  db: Executor,
+  dialect: DialectName,
+  node: NodeRow,
+  pools: readonly string[],
+  groups: readonly string[],
+  excludeJobIds: readonly number[],
+  window: number,
+): Promise<DispatchableJob[]> {
+  const rows = await FAIR_HEADS[dialect].execute(
+    db,
+    node.id,
+    node.name,
+    [node.cpus, node.mem, node.disk, node.gpus],
+    pools.length ? [...pools] : [''],
+    groups.length ? [...groups] : [''],
+    [...excludeJobIds],
+    window,
+  );
+  return rows.map(dispatchableJob);
+}
+
+/** The claim's order: priority (higher first), the fair key, then age. */
+export function inClaimOrder(jobs: DispatchableJob[]): DispatchableJob[] {
+  return jobs.sort(
+    (a, b) =>
+      b.priority - a.priority ||
+      a.fair_key - b.fair_key ||
+      a.created_at - b.created_at ||
+      a.id - b.id,
+  );
+}
+
+function dispatchableJob(r: DispatchableJob): DispatchableJob {
+  return {
     id: Number(r.id),
     machine_limit: Number(r.machine_limit),
     uses_limits: Number(r.uses_limits),
@@ -78,15 +126,24 @@ export async function dispatchableJobs(
     share_by: r.share_by,
     holder: r.holder,
     burst: r.burst === null ? null : Number(r.burst),
-  }));
+    priority: Number(r.priority),
+    created_at: Number(r.created_at),
+    fair_key: Number(r.fair_key),
+  };
 }
 
 const DISPATCHABLE_JOBS = {
-  sqlite: dispatchableJobsQuery('sqlite'),
-  postgres: dispatchableJobsQuery('postgres'),
+  sqlite: dispatchableJobsQuery('sqlite', false),
+  postgres: dispatchableJobsQuery('postgres', false),
 };
 
-function dispatchableJobsQuery(dialect: DialectName) {
+const FAIR_HEADS = {
+  sqlite: dispatchableJobsQuery('sqlite', true),
+  postgres: dispatchableJobsQuery('postgres', true),
+};
+
+/** The page (or, `heads`, the first job per weighted share holder of a window after it). */
+function dispatchableJobsQuery(dialect: DialectName, heads: boolean) {
   const live = sql.raw(LIVE_EXECUTION_STATES.map((s) => `'${s}'`).join(', '));
   // The states are literals, not parameters: a partial index serves only a query whose
   // predicate visibly implies the index's, and PostgreSQL's generic plan for a prepared
@@ -112,13 +169,7 @@ function dispatchableJobsQuery(dialect: DialectName) {
       // (migration 0037): a job of a priority pool sorts by 0, so its page keeps its order.
       // A weighted pool's share holder is the job's user or, shared by project, its project.
       const holder = sql`(case when po.share_by = 'project' then p.project else p.user_name end)`;
-      return sql<DispatchableJob>`
-        select p.id, p.machine_limit, p.uses_limits, p.uses_capacity, p.pinned_retries,
-          p.pool, p.user_name, coalesce(po.mode, 'priority') as mode,
-          coalesce(po.share_by, 'user') as share_by, ${holder} as holder,
-          case when po.mode = 'weighted' then (select s.burst from pool_shares s
-            where s.pool = p.pool and s.user_name = ${holder}) end as burst
-        from (select j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
+      const walk = sql`(select j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
           j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
           from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
@@ -142,8 +193,13 @@ function dispatchableJobsQuery(dialect: DialectName) {
           ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
         order by j.priority desc, j.created_at, j.id
         limit ${limit}) p
-        left join pools po on po.name = p.pool and p.pool <> ''
-        order by p.priority desc,
+        left join pools po on po.name = p.pool and p.pool <> ''`;
+      const columns = sql`p.id, p.machine_limit, p.uses_limits, p.uses_capacity,
+          p.pinned_retries, p.pool, p.user_name, coalesce(po.mode, 'priority') as mode,
+          coalesce(po.share_by, 'user') as share_by, ${holder} as holder,
+          case when po.mode = 'weighted' then (select s.burst from pool_shares s
+            where s.pool = p.pool and s.user_name = ${holder}) end as burst,
+          p.priority, p.created_at,
           case po.mode
             when 'balanced' then p.tasks_running
             when 'weighted' then (case when po.share_by = 'project'
@@ -151,8 +207,17 @@ function dispatchableJobsQuery(dialect: DialectName) {
                 else ${userRunningInPool(sql`p.pool`, sql`p.user_name`)} end)
               * 1.0 / coalesce((select s.share from pool_shares s
                 where s.pool = p.pool and s.user_name = ${holder}), 1)
-            else 0 end,
-          p.created_at, p.id
+            else 0 end as fair_key`;
+      if (heads) {
+        return sql<DispatchableJob>`
+          select * from (select ${columns}, row_number() over (partition by p.pool, ${holder}
+              order by p.priority desc, p.created_at, p.id) as head
+            from ${walk} where po.mode = 'weighted') h
+          where h.head = 1`;
+      }
+      return sql<DispatchableJob>`
+        select ${columns} from ${walk}
+        order by p.priority desc, fair_key, p.created_at, p.id
       `;
     },
   );

@@ -231,6 +231,32 @@ for (const database of TEST_DATABASES) {
         assert.equal((await claimSingleTaskJob(ctx, settings, bobs, node!)).kind, 'refused');
       }));
 
+    it('fair share reaches a user whose jobs all lie beyond the page of the oldest jobs', () =>
+      withEngine(database, async (t, f) => {
+        await setPool(t.engine.ctx, 'farm', {
+          mode: 'weighted',
+          shares: [
+            { user: 'alice', share: 1 },
+            { user: 'bob', share: 1 },
+          ],
+        });
+        // Eight of alice's jobs are older than bob's one: the claim's page (the four oldest)
+        // holds only hers, and bob's job is the ninth in the queue.
+        for (let i = 0; i < 8; i++) await f.submit({ frames: '1-10', user: 'alice' });
+        const bobs = await f.submit({ frames: '1-40', user: 'bob' });
+        const nodes = await f.nodes(10);
+        // One claim after another, so each sees the last one's counters.
+        for (const n of nodes) assert.ok(await f.take(n), `node ${n} takes a task`);
+        const { rows } = await sql<{ user_name: string; n: number | string }>`
+          select j.user_name, count(*) as n from tasks t join jobs j on j.id = t.job_id
+          where t.state = 'RUNNING' group by j.user_name`.execute(t.engine.ctx.db);
+        const running = new Map(rows.map((r) => [r.user_name, Number(r.n)]));
+        assert.equal(running.get('bob'), 5, JSON.stringify([...running]));
+        assert.equal(running.get('alice'), 5, JSON.stringify([...running]));
+        const reasons = await waitingReasons(t.engine.ctx, bobs);
+        assert.ok(!reasons.some((r) => r.code === 'BURST_LIMIT'), JSON.stringify(reasons));
+      }));
+
     it('refuses shares that do not match the pool, and project names out of bounds', () =>
       withEngine(database, async (t) => {
         const { ctx } = t.engine;

@@ -1,6 +1,8 @@
 import { notFound } from '../../domain/errors.js';
 import {
   dispatchableJobs,
+  fairHeads,
+  inClaimOrder,
   nodeForClaim,
   queuedTasksFor,
   queuedTasksOf,
@@ -17,6 +19,7 @@ import { abortExecution, releaseExecution } from '../executions/execution-report
 import type { EngineSettings } from '../settings.js';
 import { claimGroupIn } from './claim-group.js';
 import {
+  FAIR_WINDOW,
   HEARTBEAT_WRITE_MS,
   JOBS_PER_LOOK,
   JobTypeRows,
@@ -234,9 +237,18 @@ export class Dispatcher {
     const profile = FirstLooks.profile(node, pools, groups);
     while (skipped.length <= MAX_SKIPPED_JOBS) {
       const reused = skipped.length === 0 ? await firstLooks?.get(profile) : undefined;
-      const jobs =
+      let jobs =
         reused ??
         (await dispatchableJobs(tx, ctx.dialect, node, pools, groups, skipped, JOBS_PER_LOOK));
+      if (jobs.length === JOBS_PER_LOOK && jobs.some((j) => j.mode === 'weighted')) {
+        // Holders further below their share may have no job on this page (claim-walk.ts).
+        const exclude = [...skipped, ...jobs.map((j) => j.id)];
+        const heads = await fairHeads(tx, ctx.dialect, node, pools, groups, exclude, FAIR_WINDOW);
+        const others = heads.filter(
+          (h) => !jobs.some((j) => j.pool === h.pool && j.holder === h.holder),
+        );
+        if (others.length > 0) jobs = inClaimOrder([...jobs, ...others]);
+      }
       // A fair pool's order moves with every claim (migration 0037): never shared.
       if (skipped.length === 0 && !reused && jobs.every((j) => j.mode === 'priority')) {
         firstLooks?.set(profile, jobs);

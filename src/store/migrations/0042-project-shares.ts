@@ -65,6 +65,32 @@ const HOLDER_RUNNING = `
   $fn$
 `;
 
+/** Whether the claim's node `nd` may take work from job `j` now (the walk's filter). */
+const ELIGIBLE = `j.state in ('QUEUED', 'RUNNING') and j.deleted_at is null
+                and j.tasks_queued > 0
+                and (j.pool = '' or j.pool = any(v_pools))
+                and (j.grp = '' or j.grp = any(v_groups))
+                and j.req_cpus <= nd.cpus and j.req_mem <= nd.mem
+                and j.req_disk <= nd.disk and j.req_gpus <= nd.gpus
+                and (j.node_list_mode = 'NONE'
+                  or (j.node_list_mode = 'ALLOW' and exists (select 1 from job_node_list l
+                    where l.job_id = j.id and l.node_name = nd.name))
+                  or (j.node_list_mode = 'DENY' and not exists (select 1 from job_node_list l
+                    where l.job_id = j.id and l.node_name = nd.name)))
+                and (j.machine_limit = 0
+                  or exists (select 1 from executions x where x.job_id = j.id
+                    and x.node_id = nd.id and x.ended_at is null
+                    and x.state in ('ACQUIRED', 'RUNNING'))
+                  or (select count(distinct x.node_id) from executions x where x.job_id = j.id
+                    and x.node_id <> nd.id and x.ended_at is null
+                    and x.state in ('ACQUIRED', 'RUNNING')
+                    and (j.machine_limit_release < 0 or x.progress < j.machine_limit_release))
+                    < j.machine_limit)
+                and (j.uses_limits = 0 or drover_limits_open(j.id, nd.id, nd.name))
+                and (j.blocked_nodes = 0 or not exists (select 1 from job_node_failures b
+                    where b.job_id = j.id and b.node_id = nd.id and b.blocked = 1))
+                and j.id <> all(v_skipped)`;
+
 const CLAIM = `
 create or replace function drover_claim(p_node_ids bigint[], p_maxes integer[], p_starts boolean[], p_now bigint, p_lease_expires_at bigint, p_heartbeat_before bigint, p_max_claim integer, p_max_skipped integer, p_jobs_per_look integer, p_done_job_ids bigint[], p_done_counts integer[])
  RETURNS TABLE(o_claim integer, o_found boolean, o_prior_state text, o_enabled integer, o_contended boolean, o_taken json)
@@ -146,38 +172,38 @@ AS $function$
             for cand in
               -- 0042: a weighted pool's share holder is the job's user or, in a pool shared
               -- by project, its project (h.holder); burst and order look it up alike.
+              -- 0042: a full page holding a job of a weighted pool is joined by the first job
+              -- of each other share holder among the next 32 jobs (claim-walk.ts FAIR_WINDOW):
+              -- a holder below its share whose jobs all lie beyond the page is reached. The
+              -- guard is a one-time filter: any other page reads no more than before.
+              with page as (
+                select j.id, j.machine_limit, j.tasks_queued, j.uses_limits, j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
+                from jobs as j
+                where ${ELIGIBLE}
+                order by j.priority desc, j.created_at, j.id
+                limit p_jobs_per_look),
+              heads as (
+                select w.id, w.machine_limit, w.tasks_queued, w.uses_limits, w.uses_capacity, w.req_gpus, w.priority, w.created_at, w.pool, w.user_name, w.project, w.tasks_running, w.pinned_retries
+                from (select w0.*, wpo.share_by as w_by, row_number() over (
+                    partition by w0.pool, case when wpo.share_by = 'project' then w0.project
+                      else w0.user_name end
+                    order by w0.priority desc, w0.created_at, w0.id) as head
+                  from (select j.id, j.machine_limit, j.tasks_queued, j.uses_limits, j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
+                    from jobs as j
+                    where ${ELIGIBLE} and j.id not in (select g.id from page g)
+                    order by j.priority desc, j.created_at, j.id
+                    limit 32) w0
+                  join pools wpo on wpo.name = w0.pool and wpo.mode = 'weighted'
+                  where (select count(*) from page) >= p_jobs_per_look
+                    and exists (select 1 from page g join pools gp on gp.name = g.pool
+                      and gp.mode = 'weighted')) w
+                where w.head = 1 and not exists (select 1 from page g where g.pool = w.pool
+                  and case when w.w_by = 'project' then g.project else g.user_name end
+                    = case when w.w_by = 'project' then w.project else w.user_name end))
               select p.*, h.share_by, h.holder,
                 case when po.mode = 'weighted' then (select s.burst from pool_shares s
                   where s.pool = p.pool and s.user_name = h.holder) end as burst
-              from (select j.id, j.machine_limit, j.tasks_queued, j.uses_limits,
-                j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name,
-                j.project, j.tasks_running, j.pinned_retries from jobs as j
-              where j.state in ('QUEUED', 'RUNNING') and j.deleted_at is null
-                and j.tasks_queued > 0
-                and (j.pool = '' or j.pool = any(v_pools))
-                and (j.grp = '' or j.grp = any(v_groups))
-                and j.req_cpus <= nd.cpus and j.req_mem <= nd.mem
-                and j.req_disk <= nd.disk and j.req_gpus <= nd.gpus
-                and (j.node_list_mode = 'NONE'
-                  or (j.node_list_mode = 'ALLOW' and exists (select 1 from job_node_list l
-                    where l.job_id = j.id and l.node_name = nd.name))
-                  or (j.node_list_mode = 'DENY' and not exists (select 1 from job_node_list l
-                    where l.job_id = j.id and l.node_name = nd.name)))
-                and (j.machine_limit = 0
-                  or exists (select 1 from executions x where x.job_id = j.id
-                    and x.node_id = nd.id and x.ended_at is null
-                    and x.state in ('ACQUIRED', 'RUNNING'))
-                  or (select count(distinct x.node_id) from executions x where x.job_id = j.id
-                    and x.node_id <> nd.id and x.ended_at is null
-                    and x.state in ('ACQUIRED', 'RUNNING')
-                    and (j.machine_limit_release < 0 or x.progress < j.machine_limit_release))
-                    < j.machine_limit)
-                and (j.uses_limits = 0 or drover_limits_open(j.id, nd.id, nd.name))
-                and (j.blocked_nodes = 0 or not exists (select 1 from job_node_failures b
-                    where b.job_id = j.id and b.node_id = nd.id and b.blocked = 1))
-                and j.id <> all(v_skipped)
-              order by j.priority desc, j.created_at, j.id
-              limit p_jobs_per_look) p
+              from (select * from page union all select * from heads) p
               left join pools po on po.name = p.pool and p.pool <> ''
               cross join lateral (select coalesce(po.share_by, 'user') as share_by,
                 case when po.share_by = 'project' then p.project else p.user_name end
