@@ -79,9 +79,12 @@ export const MAX_PROJECT = 200;
 export function checkProject(project: unknown): void {
   if (project === undefined) return;
   if (typeof project !== 'string' || project.length > MAX_PROJECT || /\p{Cc}/u.test(project)) {
-    throw invalid(`project must be text of at most ${MAX_PROJECT} characters, without control characters`, {
-      field: 'project',
-    });
+    throw invalid(
+      `project must be text of at most ${MAX_PROJECT} characters, without control characters`,
+      {
+        field: 'project',
+      },
+    );
   }
 }
 

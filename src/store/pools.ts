@@ -121,7 +121,12 @@ export async function jobShare(
     .where('user_name', '=', holder)
     .executeTakeFirst();
   const burst = share?.burst ?? null;
-  return { pool: job.pool, by: pool.share_by, holder, burst: burst === null ? null : Number(burst) };
+  return {
+    pool: job.pool,
+    by: pool.share_by,
+    holder,
+    burst: burst === null ? null : Number(burst),
+  };
 }
 
 /**

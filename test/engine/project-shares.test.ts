@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
-import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { updateJobSettings } from '../../src/engine/jobs/job-settings.js';
+import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { getPool, setPool } from '../../src/engine/pools/pools.js';
@@ -177,7 +177,9 @@ for (const database of TEST_DATABASES) {
             reasons.some(
               (r) =>
                 r.code === 'BURST_LIMIT' &&
-                r.message.startsWith('project show-a is at its burst limit in pool farm (3 running'),
+                r.message.startsWith(
+                  'project show-a is at its burst limit in pool farm (3 running',
+                ),
             ),
             JSON.stringify(reasons),
           );

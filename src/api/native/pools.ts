@@ -32,7 +32,7 @@ const Mode = StringEnum(POOL_MODES, {
 });
 const ShareBy = StringEnum(SHARE_BY, {
   description:
-    "weighted pools: whose shares, the jobs' users (default) or their projects (OpenCue's subscriptions per show); jobs without a project share the project \"\"",
+    'weighted pools: whose shares, the jobs\' users (default) or their projects (OpenCue\'s subscriptions per show); jobs without a project share the project ""',
 });
 const Share = Type.Object(
   {

@@ -11,8 +11,8 @@ import {
 import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { capacityRoom, tryNodeClaimLock } from '../../store/node-capacity.js';
 import { findNode, updateNode } from '../../store/nodes.js';
-import { burstRoom, holderRunning, jobShare } from '../../store/pools.js';
 import { findOutput, insertOutput, type OutputRow } from '../../store/outputs.js';
+import { burstRoom, holderRunning, jobShare } from '../../store/pools.js';
 import { queuedOpenTo } from '../../store/retry-pins.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
 import { tasksInStates } from '../../store/tasks.js';

@@ -1,5 +1,9 @@
 import { invalid, notFound } from '../../domain/errors.js';
-import { checkJobNumbers, checkMachineLimitRelease, checkProject } from '../../domain/job-bounds.js';
+import {
+  checkJobNumbers,
+  checkMachineLimitRelease,
+  checkProject,
+} from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import { checkValues, type JobTypeDefinition } from '../../domain/job-type-definition.js';
 import {

@@ -18,8 +18,8 @@ import type { Principal } from '../accounts/accounts.js';
 import { inTransaction, type EngineContext } from '../context.js';
 import { groupCommitPerEngine } from '../dispatch/group-commit.js';
 import type { EngineSettings } from '../settings.js';
-import { recordTelemetry } from './node-telemetry.js';
 import { announceUnboundRetries } from '../tasks/unbound-retries.js';
+import { recordTelemetry } from './node-telemetry.js';
 
 export interface NodeRegistration {
   name: string;
