@@ -3,7 +3,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DroverError, invalid } from '../../domain/errors.js';
 import {
   JOB_BOUNDS,
-  MAX_PROJECT,
   MAX_DEPENDENCIES,
   MAX_FRAME_OFFSET,
   MAX_ID,
@@ -29,6 +28,7 @@ import { submitOpenjdJob } from '../../formats/openjd/openjd-jobs.js';
 import { time } from './job-list.js';
 import {
   Job,
+  JobLabels,
   MachineLimitRelease,
   RetryDelayInput,
   RetryRules,
@@ -58,14 +58,7 @@ const SubmitBody = Type.Object(
     name: Type.Optional(Type.String({ maxLength: 500 })),
     user: Type.Optional(Type.String({ minLength: 1, description: 'Admins may submit for others' })),
     comment: Type.Optional(Type.String()),
-    department: Type.Optional(Type.String()),
-    project: Type.Optional(
-      Type.String({
-        maxLength: MAX_PROJECT,
-        description:
-          'The project (OpenCue show) the job belongs to; a weighted pool shared by project gives its shares to projects (docs/scheduling.md). "" for none',
-      }),
-    ),
+    ...JobLabels,
     priority: Type.Optional(
       Type.Integer({ ...JOB_BOUNDS.priority, description: 'Higher runs first; default 50' }),
     ),
@@ -166,14 +159,7 @@ const UpdateBody = Type.Object(
       }),
     ),
     comment: Type.Optional(Type.String()),
-    department: Type.Optional(Type.String()),
-    project: Type.Optional(
-      Type.String({
-        maxLength: MAX_PROJECT,
-        description:
-          'The project (OpenCue show) the job belongs to; a weighted pool shared by project gives its shares to projects (docs/scheduling.md). "" for none',
-      }),
-    ),
+    ...JobLabels,
     priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
     pool: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),
