@@ -228,7 +228,7 @@ for (const database of TEST_DATABASES) {
           kind: 'refused',
           reason: 'user bob is at their burst limit in pool farm (1 running, limit 1)',
         });
-        // A job moved to another project is weighed by the pool as it is now.
+        // Shared by user now: another project does not free bob's job from his limit.
         await updateJobSettings(ctx, bobs, { project: 'show-c' });
         assert.equal((await claimSingleTaskJob(ctx, settings, bobs, node!)).kind, 'refused');
       }));
