@@ -34,7 +34,11 @@ const MODES = ['priority', 'balanced', 'weighted'];
 
 const COLUMNS: readonly Column<Pool>[] = [
   { header: 'NAME', value: (p) => p.name, max: 40 },
-  { header: 'MODE', value: (p) => (p.mode === 'weighted' && p.shareBy === 'project' ? 'weighted by project' : p.mode) },
+  {
+    header: 'MODE',
+    value: (p) =>
+      p.mode === 'weighted' && p.shareBy === 'project' ? 'weighted by project' : p.mode,
+  },
   { header: 'SHARES', value: (p) => String(p.shares.length), right: true },
   { header: 'DESCRIPTION', value: (p) => p.description || '-', max: 40 },
 ];
@@ -49,7 +53,10 @@ interface ShareFlag {
 /** `--share bob=2` or `--share bob=2:8` (share 2, at most 8 running). */
 function shareOf(text: string, previous: ShareFlag[] = []): ShareFlag[] {
   const m = /^([^=]+)=([0-9]*\.?[0-9]+)(?::([0-9]+))?$/.exec(text.trim());
-  if (!m) throw new CliError(`--share is user=share or user=share:burst (a project with --share-by project), not "${text}"`);
+  if (!m)
+    throw new CliError(
+      `--share is user=share or user=share:burst (a project with --share-by project), not "${text}"`,
+    );
   const one: ShareFlag = { user: m[1]!.trim(), share: Number(m[2]) };
   if (m[3] !== undefined) one.burst = Number(m[3]);
   return [...previous, one];
