@@ -3565,9 +3565,10 @@ export interface paths {
           /** @description Only the child jobs of this parent job */
           parent?: number;
           pool?: string[] | string;
+          project?: string[] | string;
           /** @description Case-insensitive substring of the job name (% and _ literal) */
           q?: string;
-          /** @description Comma list of fields, '-' for descending: id, name, state, priority, user_name, pool, created_at, queued_at, started_at, ended_at, last_modified, last_status_change */
+          /** @description Comma list of fields, '-' for descending: id, name, state, priority, user_name, pool, project, created_at, queued_at, started_at, ended_at, last_modified, last_status_change */
           sort?: string;
           startedAfter?: string;
           startedBefore?: string;
@@ -3747,6 +3748,8 @@ export interface paths {
             pool?: string;
             /** @description Higher runs first; default 50 */
             priority?: number;
+            /** @description The project (OpenCue show) the job belongs to; a weighted pool shared by project gives its shares to projects (docs/scheduling.md). "" for none */
+            project?: string;
             /** @description Only the owner or an admin may then delete, purge or archive it */
             protected?: boolean;
             resources?: {
@@ -3942,6 +3945,8 @@ export interface paths {
               priority: number;
               /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
+              /** @description The job's project; '' for none */
+              project: string;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
               /** Format: date-time */
@@ -4293,6 +4298,8 @@ export interface paths {
               priority: number;
               /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
+              /** @description The job's project; '' for none */
+              project: string;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
               /** Format: date-time */
@@ -4699,6 +4706,8 @@ export interface paths {
             onDependencyFailure?: 'CANCEL' | 'WAIT' | 'RUN';
             pool?: string;
             priority?: number;
+            /** @description The project (OpenCue show) the job belongs to; a weighted pool shared by project gives its shares to projects (docs/scheduling.md). "" for none */
+            project?: string;
             /** @description Only the owner or an admin may delete, purge or archive a protected job, and only they may set or clear this */
             protected?: boolean;
             /** @description How long a failed task waits before its next try: NONE (default), FIXED (seconds) or EXPONENTIAL (seconds, doubled per try, up to maxSeconds); jitter: ± that fraction */
@@ -4875,6 +4884,8 @@ export interface paths {
               priority: number;
               /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
+              /** @description The job's project; '' for none */
+              project: string;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
               /** Format: date-time */
@@ -5239,6 +5250,8 @@ export interface paths {
               priority: number;
               /** @description Percent of tasks completed (a parent: of its steps) */
               progress: number;
+              /** @description The job's project; '' for none */
+              project: string;
               /** @description Only its owner or an admin may delete, purge or archive it (any face) */
               protected: boolean;
               /** Format: date-time */
@@ -10410,12 +10423,15 @@ export interface paths {
                 /** @enum {string} */
                 mode: 'priority' | 'balanced' | 'weighted';
                 name: string;
+                /** @enum {string} */
+                shareBy: 'user' | 'project';
                 shares: {
                   burst: number | null;
-                  /** @description Running tasks of the user in the pool now */
+                  project?: string;
+                  /** @description Running tasks of the user (project) in the pool now */
                   running: number;
                   share: number;
-                  user: string;
+                  user?: string;
                 }[];
               }[];
               limit: number;
@@ -10563,12 +10579,15 @@ export interface paths {
               /** @enum {string} */
               mode: 'priority' | 'balanced' | 'weighted';
               name: string;
+              /** @enum {string} */
+              shareBy: 'user' | 'project';
               shares: {
                 burst: number | null;
-                /** @description Running tasks of the user in the pool now */
+                project?: string;
+                /** @description Running tasks of the user (project) in the pool now */
                 running: number;
                 share: number;
-                user: string;
+                user?: string;
               }[];
             };
           };
@@ -10685,15 +10704,23 @@ export interface paths {
           'application/json': {
             description?: string;
             /**
-             * @description priority (default): priority then age; balanced: equal-priority jobs share nodes by running tasks; weighted: by users running tasks over their share
+             * @description priority (default): priority then age; balanced: equal-priority jobs share nodes by running tasks; weighted: by users (or projects) running tasks over their share
              * @enum {string}
              */
             mode: 'priority' | 'balanced' | 'weighted';
+            /**
+             * @description weighted pools: whose shares, the jobs' users (default) or their projects (OpenCue's subscriptions per show); jobs without a project share the project ""
+             * @enum {string}
+             */
+            shareBy?: 'user' | 'project';
             shares?: {
-              /** @description The most tasks the user may run in the pool at once; null: no cap */
+              /** @description The most tasks the user (project) may run in the pool at once; null: no cap */
               burst?: number | null;
+              /** @description The project whose share it is (a pool shared by project) */
+              project?: string;
               share: number;
-              user: string;
+              /** @description The user whose share it is (a pool shared by user) */
+              user?: string;
             }[];
           };
         };
@@ -10712,12 +10739,15 @@ export interface paths {
               /** @enum {string} */
               mode: 'priority' | 'balanced' | 'weighted';
               name: string;
+              /** @enum {string} */
+              shareBy: 'user' | 'project';
               shares: {
                 burst: number | null;
-                /** @description Running tasks of the user in the pool now */
+                project?: string;
+                /** @description Running tasks of the user (project) in the pool now */
                 running: number;
                 share: number;
-                user: string;
+                user?: string;
               }[];
             };
           };
@@ -13286,6 +13316,8 @@ export interface components {
       priority: number;
       /** @description Percent of tasks completed (a parent: of its steps) */
       progress: number;
+      /** @description The job's project; '' for none */
+      project: string;
       /** @description Only its owner or an admin may delete, purge or archive it (any face) */
       protected: boolean;
       /** Format: date-time */

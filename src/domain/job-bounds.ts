@@ -72,6 +72,22 @@ export function checkJobNumbers(fields: Partial<Record<BoundedJobField, unknown>
   }
 }
 
+/** The longest project name (a weighted pool's share may name it: engine/pools/pools.ts). */
+export const MAX_PROJECT = 200;
+
+/** A job's project: free text up to MAX_PROJECT characters, no control characters. */
+export function checkProject(project: unknown): void {
+  if (project === undefined) return;
+  if (typeof project !== 'string' || project.length > MAX_PROJECT || /\p{Cc}/u.test(project)) {
+    throw invalid(
+      `project must be text of at most ${MAX_PROJECT} characters, without control characters`,
+      {
+        field: 'project',
+      },
+    );
+  }
+}
+
 /** Bounds of a frame offset: a frame waits at most this many frames away. */
 export const MAX_FRAME_OFFSET = 100_000;
 /** Longest target duration of an adaptive chunk: a day. */

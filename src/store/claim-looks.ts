@@ -31,8 +31,16 @@ export interface DispatchableJob {
   mode: 'priority' | 'balanced' | 'weighted';
   pool: string;
   user_name: string;
-  /** Weighted pools: the most tasks its user may run in the pool; null: no cap. */
+  /** Whose share it counts against in a weighted pool: its user's, or its project's (0042). */
+  share_by: 'user' | 'project';
+  /** The share's holder: the job's user, or its project in a pool shared by project. */
+  holder: string;
+  /** Weighted pools: the most tasks its holder may run in the pool; null: no cap. */
   burst: number | null;
+  priority: number;
+  created_at: number;
+  /** The page's order within a priority (0 in a priority pool; see dispatchableJobsQuery). */
+  fair_key: number;
 }
 
 /**
@@ -62,7 +70,51 @@ export async function dispatchableJobs(
     [...excludeJobIds],
     limit,
   );
-  return rows.map((r) => ({
+  return rows.map(dispatchableJob);
+}
+
+/**
+ * The first job of each share holder of a weighted pool among the next `window` jobs the node
+ * may take, after those `excludeJobIds` names (the claim's page and what it passed over), in
+ * the claim's order. The page holds the oldest jobs of the queue: without these, a user
+ * (project) further below their share whose jobs all lie beyond the page waited until the
+ * jobs ahead of them drained. Bounded: `window` index entries of jobs_dispatchable.
+ */
+export async function fairHeads(
+  db: Executor,
+  dialect: DialectName,
+  node: NodeRow,
+  pools: readonly string[],
+  groups: readonly string[],
+  excludeJobIds: readonly number[],
+  window: number,
+): Promise<DispatchableJob[]> {
+  const rows = await FAIR_HEADS[dialect].execute(
+    db,
+    node.id,
+    node.name,
+    [node.cpus, node.mem, node.disk, node.gpus],
+    pools.length ? [...pools] : [''],
+    groups.length ? [...groups] : [''],
+    [...excludeJobIds],
+    window,
+  );
+  return rows.map(dispatchableJob);
+}
+
+/** The claim's order: priority (higher first), the fair key, then age. */
+export function inClaimOrder(jobs: DispatchableJob[]): DispatchableJob[] {
+  return jobs.sort(
+    (a, b) =>
+      b.priority - a.priority ||
+      a.fair_key - b.fair_key ||
+      a.created_at - b.created_at ||
+      a.id - b.id,
+  );
+}
+
+export function dispatchableJob(r: DispatchableJob): DispatchableJob {
+  return {
     id: Number(r.id),
     machine_limit: Number(r.machine_limit),
     uses_limits: Number(r.uses_limits),
@@ -71,16 +123,50 @@ export async function dispatchableJobs(
     mode: r.mode,
     pool: r.pool,
     user_name: r.user_name,
+    share_by: r.share_by,
+    holder: r.holder,
     burst: r.burst === null ? null : Number(r.burst),
-  }));
+    priority: Number(r.priority),
+    created_at: Number(r.created_at),
+    fair_key: Number(r.fair_key),
+  };
 }
 
+/** A weighted pool's share holder: the job's user or, shared by project, its project (0042). */
+const holder = sql`(case when po.share_by = 'project' then p.project else p.user_name end)`;
+
+/**
+ * What a claim reads of each job `p` of its page, joined to its pool `po` (DispatchableJob).
+ * The page is read in index order, and ordered again by `fair_key` (migration 0037): 0 for
+ * a job of a priority pool, so its page keeps its order.
+ */
+export const pageColumns = sql`p.id, p.machine_limit, p.uses_limits, p.uses_capacity,
+          p.pinned_retries, p.pool, p.user_name, coalesce(po.mode, 'priority') as mode,
+          coalesce(po.share_by, 'user') as share_by, ${holder} as holder,
+          case when po.mode = 'weighted' then (select s.burst from pool_shares s
+            where s.pool = p.pool and s.user_name = ${holder}) end as burst,
+          p.priority, p.created_at,
+          case po.mode
+            when 'balanced' then p.tasks_running
+            when 'weighted' then (case when po.share_by = 'project'
+                then ${projectRunningInPool(sql`p.pool`, sql`p.project`)}
+                else ${userRunningInPool(sql`p.pool`, sql`p.user_name`)} end)
+              * 1.0 / coalesce((select s.share from pool_shares s
+                where s.pool = p.pool and s.user_name = ${holder}), 1)
+            else 0 end as fair_key`;
+
 const DISPATCHABLE_JOBS = {
-  sqlite: dispatchableJobsQuery('sqlite'),
-  postgres: dispatchableJobsQuery('postgres'),
+  sqlite: dispatchableJobsQuery('sqlite', false),
+  postgres: dispatchableJobsQuery('postgres', false),
 };
 
-function dispatchableJobsQuery(dialect: DialectName) {
+const FAIR_HEADS = {
+  sqlite: dispatchableJobsQuery('sqlite', true),
+  postgres: dispatchableJobsQuery('postgres', true),
+};
+
+/** The page (or, `heads`, the first job per weighted share holder of a window after it). */
+function dispatchableJobsQuery(dialect: DialectName, heads: boolean) {
   // The states are literals, not parameters: a partial index serves only a query whose
   // predicate visibly implies the index's, and PostgreSQL's generic plan for a prepared
   // statement cannot see through parameters. SQLite's planner, even with statistics,
@@ -102,35 +188,29 @@ function dispatchableJobsQuery(dialect: DialectName) {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
       // The page is read in index order, as before, and ordered again by fair share
       // (migration 0037): a job of a priority pool sorts by 0, so its page keeps its order.
-      return sql<DispatchableJob>`
-        select p.id, p.machine_limit, p.uses_limits, p.uses_capacity, p.pinned_retries,
-          p.pool, p.user_name, coalesce(po.mode, 'priority') as mode,
-          case when po.mode = 'weighted' then (select s.burst from pool_shares s
-            where s.pool = p.pool and s.user_name = p.user_name) end as burst
-        from (select j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
-          j.created_at, j.pool, j.user_name, j.tasks_running, j.pinned_retries
+      const walk = sql`(select j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
+          j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
           from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
           and ${eligibleFor(nodeId, nodeName, resources, pools, groups)}
           ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
         order by j.priority desc, j.created_at, j.id
         limit ${limit}) p
-        left join pools po on po.name = p.pool and p.pool <> ''
-        order by p.priority desc,
-          ${fairKey},
-          p.created_at, p.id
+        left join pools po on po.name = p.pool and p.pool <> ''`;
+      if (heads) {
+        return sql<DispatchableJob>`
+          select * from (select ${pageColumns}, row_number() over (partition by p.pool, ${holder}
+              order by p.priority desc, p.created_at, p.id) as head
+            from ${walk} where po.mode = 'weighted') h
+          where h.head = 1`;
+      }
+      return sql<DispatchableJob>`
+        select ${pageColumns} from ${walk}
+        order by p.priority desc, fair_key, p.created_at, p.id
       `;
     },
   );
 }
-
-/** A page's order within one priority (migration 0037): 0 for a job of a priority pool. */
-export const fairKey = sql`case po.mode
-            when 'balanced' then p.tasks_running
-            when 'weighted' then ${userRunningInPool(sql`p.pool`, sql`p.user_name`)}
-              * 1.0 / coalesce((select s.share from pool_shares s
-                where s.pool = p.pool and s.user_name = p.user_name), 1)
-            else 0 end`;
 
 /**
  * Whether node `nodeId` may take work from job `j` (besides its state and queued tasks):
@@ -170,6 +250,12 @@ export function eligibleFor(
 export function userRunningInPool(pool: RawBuilder<unknown>, user: RawBuilder<unknown>) {
   return sql<number>`(select coalesce(sum(o.tasks_running), 0) from jobs o
     where o.pool = ${pool} and o.user_name = ${user} and o.deleted_at is null)`;
+}
+
+/** Running tasks of a project's jobs in a pool (index jobs_pool_project, migration 0042). */
+export function projectRunningInPool(pool: RawBuilder<unknown>, project: RawBuilder<unknown>) {
+  return sql<number>`(select coalesce(sum(o.tasks_running), 0) from jobs o
+    where o.pool = ${pool} and o.project = ${project} and o.deleted_at is null)`;
 }
 
 /**

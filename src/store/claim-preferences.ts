@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
-import { eligibleFor, fairKey, type DispatchableJob } from './claim-looks.js';
+import { dispatchableJob, eligibleFor, pageColumns, type DispatchableJob } from './claim-looks.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor } from './database.js';
 import type { NodeRow } from './schema.js';
@@ -45,19 +45,7 @@ export async function preferredPage(
     limit,
   );
   const seen = new Set<number>();
-  return rows
-    .filter((r) => !seen.has(Number(r.id)) && seen.add(Number(r.id)))
-    .map((r) => ({
-      id: Number(r.id),
-      machine_limit: Number(r.machine_limit),
-      uses_limits: Number(r.uses_limits),
-      uses_capacity: Number(r.uses_capacity),
-      pinned_retries: Number(r.pinned_retries),
-      mode: r.mode,
-      pool: r.pool,
-      user_name: r.user_name,
-      burst: r.burst === null ? null : Number(r.burst),
-    }));
+  return rows.filter((r) => !seen.has(Number(r.id)) && seen.add(Number(r.id))).map(dispatchableJob);
 }
 
 const PREFERRED_PAGE = {
@@ -88,7 +76,7 @@ function preferredPageQuery(dialect: DialectName) {
       const excluded =
         excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``;
       const columns = sql`j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,
-          j.created_at, j.pool, j.user_name, j.tasks_running, j.pinned_retries`;
+          j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries`;
       // `n`: the ordinary page, as dispatchableJobs reads it. `f`: the preferred jobs, those
       // named through the primary key and their children through `jobs_parent` (0016), a few
       // rows whatever the queue; told so on SQLite, whose planner walked `jobs_priority`
@@ -113,14 +101,10 @@ function preferredPageQuery(dialect: DialectName) {
               and ${common})
           order by priority desc, named, created_at, id
           limit ${limit})
-        select p.id, p.machine_limit, p.uses_limits, p.uses_capacity, p.pinned_retries,
-          p.pool, p.user_name, coalesce(po.mode, 'priority') as mode,
-          case when po.mode = 'weighted' then (select s.burst from pool_shares s
-            where s.pool = p.pool and s.user_name = p.user_name) end as burst
+        select ${pageColumns}, p.named
         from (select * from f union all select * from n) p
         left join pools po on po.name = p.pool and p.pool <> ''
-        order by p.priority desc, p.named,
-          ${fairKey},
+        order by p.priority desc, p.named, fair_key,
           p.created_at, p.id
       `;
     },

@@ -37,6 +37,7 @@ import { fairShareSchema } from './migrations/0037-fair-share.js';
 import { retryNodesSchema } from './migrations/0039-retry-nodes.js';
 import { nodeMembershipPinsSchema } from './migrations/0040-node-membership-pins.js';
 import { revisionOutputJudgingSchema } from './migrations/0041-revision-output-judging.js';
+import { projectSharesSchema } from './migrations/0042-project-shares.js';
 import { poolPathMappingSchema } from './migrations/0043-pool-path-mapping.js';
 import { claimPreferencesSchema } from './migrations/0044-claim-preferences.js';
 
@@ -80,6 +81,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0039-retry-nodes': retryNodesSchema(open.dialect),
     '0040-node-membership-pins': nodeMembershipPinsSchema(open.dialect),
     '0041-revision-output-judging': revisionOutputJudgingSchema(open.dialect),
+    '0042-project-shares': projectSharesSchema(open.dialect),
     '0043-pool-path-mapping': poolPathMappingSchema(open.dialect),
     '0044-claim-preferences': claimPreferencesSchema(open.dialect),
   };

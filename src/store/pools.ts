@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { userRunningInPool } from './claim-looks.js';
+import { projectRunningInPool, userRunningInPool } from './claim-looks.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor } from './database.js';
 import type { PoolSharesTable, PoolsTable } from './schema.js';
@@ -41,6 +41,7 @@ export async function upsertPoolRow(
     .onConflict((oc) =>
       oc.column('name').doUpdateSet({
         mode: row.mode,
+        share_by: row.share_by,
         description: row.description,
         last_modified: row.last_modified,
       }),
@@ -67,9 +68,20 @@ export async function deletePoolRow(db: Executor, name: string): Promise<boolean
   return Number(r.numDeletedRows) > 0;
 }
 
-/** Running tasks of a user's jobs in a pool, from the jobs' counters. */
-export async function userRunning(db: Executor, pool: string, user: string): Promise<number> {
-  const row = await USER_RUNNING.executeTakeFirst(db, pool, user);
+export type ShareBy = PoolRow['share_by'];
+
+/** Running tasks of a share holder's jobs in a pool (a user's, or a project's), from the counters. */
+export async function holderRunning(
+  db: Executor,
+  pool: string,
+  by: ShareBy,
+  holder: string,
+): Promise<number> {
+  const row = await (by === 'project' ? PROJECT_RUNNING : USER_RUNNING).executeTakeFirst(
+    db,
+    pool,
+    holder,
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -78,24 +90,65 @@ const USER_RUNNING = compiledQuery(
     sql<{ n: number | string }>`select ${userRunningInPool(sql`${pool}`, sql`${user}`)} as n`,
 );
 
+const PROJECT_RUNNING = compiledQuery(
+  (_db, pool: string, project: string) =>
+    sql<{
+      n: number | string;
+    }>`select ${projectRunningInPool(sql`${pool}`, sql`${project}`)} as n`,
+);
+
+/** A job's share in its pool when the pool is weighted: whose, and its burst limit. */
+export interface JobShare {
+  pool: string;
+  by: ShareBy;
+  holder: string;
+  burst: number | null;
+}
+
+/** The weighted share a job counts against; undefined when its pool is not weighted. */
+export async function jobShare(
+  db: Executor,
+  job: { pool: string; user_name: string; project: string },
+): Promise<JobShare | undefined> {
+  if (job.pool === '') return undefined;
+  const pool = await findPoolRow(db, job.pool);
+  if (pool?.mode !== 'weighted') return undefined;
+  const holder = pool.share_by === 'project' ? job.project : job.user_name;
+  const share = await db
+    .selectFrom('pool_shares')
+    .select('burst')
+    .where('pool', '=', job.pool)
+    .where('user_name', '=', holder)
+    .executeTakeFirst();
+  const burst = share?.burst ?? null;
+  return {
+    pool: job.pool,
+    by: pool.share_by,
+    holder,
+    burst: burst === null ? null : Number(burst),
+  };
+}
+
 /**
- * How many more tasks a user under a burst limit may start in the pool, counted in the
- * claim's transaction. PostgreSQL: under the advisory lock drover_claim takes per pool and
- * user (migration 0037), tried and never awaited; -1 when another transaction holds it.
- * SQLite runs one writer at a time.
+ * How many more tasks a share holder (a user, or a project) under a burst limit may start in
+ * the pool, counted in the claim's transaction. PostgreSQL: under the advisory lock
+ * drover_claim takes per pool and holder (migrations 0037, 0042: the same key), tried and
+ * never awaited; -1 when another transaction holds it. SQLite runs one writer at a time.
  */
 export async function burstRoom(
   tx: Executor,
   dialect: DialectName,
   pool: string,
-  user: string,
+  by: ShareBy,
+  holder: string,
   burst: number,
 ): Promise<number> {
   if (dialect === 'postgres') {
-    const row = await USER_LOCK.executeTakeFirst(tx, `${pool}/${user}`);
+    const key = by === 'project' ? `${pool}/project/${holder}` : `${pool}/${holder}`;
+    const row = await USER_LOCK.executeTakeFirst(tx, key);
     if (row?.ok !== true) return -1;
   }
-  return burst - (await userRunning(tx, pool, user));
+  return burst - (await holderRunning(tx, pool, by, holder));
 }
 
 const USER_LOCK = compiledQuery(

@@ -81,3 +81,18 @@ export async function queuedOpenTo(
   `.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
+
+/**
+ * How many queued retries a SAME rule binds to the node (index tasks_retry_node, 0042): when
+ * the node can no longer take their jobs, they are open to any node.
+ */
+export async function queuedSameRetriesOn(db: Executor, nodeId: number): Promise<number> {
+  const row = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('retry_node_id', '=', nodeId)
+    .where('retry_node_rule', '=', 'SAME')
+    .where('state', '=', 'QUEUED')
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

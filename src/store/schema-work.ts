@@ -14,6 +14,11 @@ export interface JobsTable {
   user_name: string;
   comment: string;
   department: string;
+  /**
+   * The project (OpenCue's show) the job belongs to; '' for none. A weighted pool shared by
+   * project gives shares to projects (migration 0042).
+   */
+  project: Generated<string>;
   batch_id: number | null;
   event_id: number | null;
   state: string;
@@ -169,14 +174,20 @@ export interface JobLimitsTable {
 export interface PoolsTable {
   name: string;
   mode: 'priority' | 'balanced' | 'weighted';
+  /** Whose shares a weighted pool weighs: its jobs' users, or their projects (0042). */
+  share_by: 'user' | 'project';
   description: string;
   created_at: number;
   last_modified: number;
 }
 
-/** A user's share of a weighted pool, and the most tasks they may run in it (null: no cap). */
+/**
+ * A user's (or, in a pool shared by project, a project's) share of a weighted pool, and the
+ * most tasks they may run in it (null: no cap).
+ */
 export interface PoolSharesTable {
   pool: string;
+  /** The share's holder: a user, or a project when the pool's share_by is `project`. */
   user_name: string;
   share: number;
   burst: number | null;

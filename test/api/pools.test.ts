@@ -106,5 +106,69 @@ for (const database of TEST_DATABASES) {
       );
       assert.match(twice.body.message, /user "bob" has two shares/);
     });
+
+    it('a pool shared by project, and jobs that name their project', async () => {
+      const set = expectStatus(
+        await t.request(
+          'PUT',
+          '/api/v1/pools/shows',
+          {
+            mode: 'weighted',
+            shareBy: 'project',
+            shares: [{ project: 'show-a', share: 2, burst: 40 }],
+          },
+          admin,
+        ),
+        200,
+      ).body;
+      assert.equal(set.shareBy, 'project');
+      assert.deepEqual(set.shares, [{ project: 'show-a', share: 2, burst: 40, running: 0 }]);
+      for (const [body, message] of [
+        [
+          { mode: 'weighted', shareBy: 'project', shares: [{ user: 'bob', share: 1 }] },
+          /a pool shared by project takes shares of projects/,
+        ],
+        [{ mode: 'weighted', shares: [{ project: 'show-a', share: 1 }] }, /shareBy "project"/],
+        [{ mode: 'balanced', shareBy: 'project' }, /shareBy applies to weighted pools only/],
+        [{ mode: 'weighted', shareBy: 'show' }, /shareBy/],
+      ] as const) {
+        const refused = expectError(
+          await t.request('PUT', '/api/v1/pools/shows', body, admin),
+          400,
+          'VALIDATION',
+        );
+        assert.match(refused.body.message, message);
+      }
+
+      const submit = (project?: string) =>
+        t.request(
+          'POST',
+          '/api/v1/jobs',
+          {
+            type: 'command-line',
+            pool: 'shows',
+            parameters: { executable: 'echo' },
+            ...(project === undefined ? {} : { project }),
+          },
+          alice,
+        );
+      const a = expectStatus(await submit('show-a'), 201).body;
+      assert.equal(a.project, 'show-a');
+      const none = expectStatus(await submit(), 201).body;
+      assert.equal(none.project, '');
+      expectError(await submit('x'.repeat(201)), 400, 'VALIDATION');
+      const moved = expectStatus(
+        await t.request('PATCH', `/api/v1/jobs/${none.id}`, { project: 'show-b' }, alice),
+        200,
+      ).body;
+      assert.equal(moved.project, 'show-b');
+      const listed = async (query: string) =>
+        expectStatus(await t.request('GET', `/api/v1/jobs?${query}`, undefined, alice), 200)
+          .body.items.map((j: { id: number }) => j.id)
+          .sort();
+      assert.deepEqual(await listed('project=show-a'), [a.id]);
+      assert.deepEqual(await listed('project=show-a,show-b'), [a.id, none.id].sort());
+      assert.deepEqual(await listed('project=show-c'), []);
+    });
   });
 }

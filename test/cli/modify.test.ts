@@ -31,6 +31,8 @@ for (const database of TEST_DATABASES) {
           '80',
           '--pool',
           'gpu',
+          '--project',
+          'show-b',
           '--machine-limit',
           '3',
           '--max-tries',
@@ -45,6 +47,7 @@ for (const database of TEST_DATABASES) {
           '  name: "shot 5" → "shot 9"\n' +
           '  priority: 50 → 80\n' +
           '  pool: (none) → gpu\n' +
+          '  project: (none) → show-b\n' +
           '  machine limit: none → 3\n' +
           '  max tries: 3 → 5\n' +
           '  task timeout: none → 1h 30m\n' +

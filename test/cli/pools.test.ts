@@ -48,6 +48,28 @@ for (const database of TEST_DATABASES) {
         '',
         /shares apply to weighted pools only/,
       );
+      expectRun(
+        await drover(t, [
+          'pool',
+          'set',
+          'shows',
+          '--mode',
+          'weighted',
+          '--share-by',
+          'project',
+          '--share',
+          'show-a=2:40',
+        ]),
+        0,
+        'pool shows: weighted by project\n  project show-a: share 2, 0 running, burst limit 40\n  any other project: share 1, no burst limit\n',
+      );
+      expectRun(await drover(t, ['pool', 'list']), 0, /shows\s+weighted by project\s+1/);
+      expectRun(
+        await drover(t, ['pool', 'set', 'shows', '--mode', 'weighted', '--share-by', 'show']),
+        1,
+        '',
+        /--share-by is user or project/,
+      );
       expectRun(await drover(t, ['pool', 'delete', 'farm']), 0, 'pool farm is priority again\n');
       expectRun(await drover(t, ['pool', 'show', 'farm']), 0, 'pool farm: priority\n');
     });

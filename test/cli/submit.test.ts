@@ -50,6 +50,7 @@ describe('drover submit', () => {
       '--priority', '70',
       '--pool', 'gpu',
       '--group', 'fast',
+      '--project', 'show-a',
       '--max-tries', '2',
       '--timeout', '600',
       '--depends-on', String(dep),
@@ -71,6 +72,7 @@ describe('drover submit', () => {
     assert.equal(job.priority, 70);
     assert.equal(job.pool, 'gpu');
     assert.equal(job.group, 'fast');
+    assert.equal(job.project, 'show-a');
     assert.equal(job.maxTries, 2);
     assert.equal(job.taskTimeout, 600);
     assert.deepEqual(job.dependencies, [dep]);

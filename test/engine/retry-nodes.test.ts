@@ -158,5 +158,39 @@ for (const database of TEST_DATABASES) {
         await t.close();
       }
     });
+
+    it('a waiting node is woken when the node a SAME retry waits for is disabled', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        await createJobType(ctx, { name: 'render', definition: { command: ['render'] } });
+        const n1 = (await registerNode(ctx, { name: 'n1' })).id;
+        const n2 = (await registerNode(ctx, { name: 'n2' })).id;
+        await submitJob(ctx, {
+          type: 'render',
+          user: 'alice',
+          maxTries: 10,
+          badNodeFailures: 0,
+          retryRules: [{ exitCodes: [4], retry: true, node: 'SAME', sameNodeTries: 3 }],
+        });
+        const task = await failOn(t, n1, 4);
+        assert.equal(task.retry_node_id, n1);
+        // n2 long-polls: the bound retry is not for it, so it parks until an event or the
+        // end of its wait (a minute, the longest a claim may wait).
+        const waitMs = t.engine.settings.maxAcquireWaitMs;
+        const started = Date.now();
+        const waiting = t.engine.dispatcher.acquire(n2, waitMs);
+        while (t.engine.dispatcher.parked === 0) await new Promise((r) => setTimeout(r, 5));
+        await setNodeEnabled(ctx, n1, false);
+        const got = await waiting;
+        assert.equal(got?.execution.task_id, task.id, 'n2 takes the retry');
+        assert.ok(
+          Date.now() - started < waitMs,
+          'it came with the wake, before the long poll would have ended',
+        );
+      } finally {
+        await t.close();
+      }
+    });
   });
 }

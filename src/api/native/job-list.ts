@@ -39,6 +39,7 @@ const ListQuery = Type.Intersect([
     user: Type.Optional(CommaList),
     type: Type.Optional(CommaList),
     pool: Type.Optional(CommaList),
+    project: Type.Optional(CommaList),
     group: Type.Optional(CommaList),
     batch: Type.Optional(Type.Array(Type.Integer())),
     parent: Type.Optional(
@@ -92,6 +93,13 @@ const JobListPage = Type.Object({
   }),
 });
 
+/**
+ * `project=` alone is the jobs without a project; otherwise a comma list of names (an empty
+ * item in it, as in `a,`, also stands for none).
+ */
+const projectList = (v: string | string[]): string[] =>
+  (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(','));
+
 /** An ISO-8601 date-time from the API as ms since the epoch. */
 export const time = (field: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
@@ -134,6 +142,7 @@ async function listFilter(engine: Engine, q: Static<typeof ListQuery>): Promise<
     ...(list(q.user) ? { users: list(q.user)! } : {}),
     ...(jobTypeIds ? { jobTypeIds } : {}),
     ...(list(q.pool) ? { pools: list(q.pool)! } : {}),
+    ...(q.project !== undefined ? { projects: projectList(q.project) } : {}),
     ...(list(q.group) ? { groups: list(q.group)! } : {}),
     ...(q.batch ? { batchIds: q.batch } : {}),
     ...(q.parent !== undefined ? { parentId: q.parent } : {}),

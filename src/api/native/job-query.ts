@@ -21,6 +21,7 @@ export const JOB_SORT_FIELDS = [
   'priority',
   'user_name',
   'pool',
+  'project',
   'created_at',
   'queued_at',
   'started_at',
@@ -36,6 +37,7 @@ export interface JobFilter {
   users?: string[];
   jobTypeIds?: number[];
   pools?: string[];
+  projects?: string[];
   groups?: string[];
   batchIds?: number[];
   /** Only the children of this parent job. */
@@ -96,6 +98,7 @@ export function jobCondition(f: JobFilter): Condition {
   among('user_name', f.users);
   among('job_type_id', f.jobTypeIds, false);
   among('pool', f.pools);
+  among('project', f.projects);
   among('group', f.groups);
   among('batch_id', f.batchIds);
   if (f.parentId !== undefined) {

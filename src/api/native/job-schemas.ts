@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { JOB_BOUNDS } from '../../domain/job-bounds.js';
+import { JOB_BOUNDS, MAX_PROJECT } from '../../domain/job-bounds.js';
 import { MAX_EVERY_DAYS, WEEKDAYS } from '../../domain/job-schedule.js';
 import {
   MAX_JITTER,
@@ -59,6 +59,19 @@ export const RetryDelayInput = Type.Object(
       'How long a failed task waits before its next try: NONE (default), FIXED (seconds) or EXPONENTIAL (seconds, doubled per try, up to maxSeconds); jitter: ± that fraction',
   },
 );
+
+/** A job's project, at submit and in a PATCH. */
+export const Project = Type.String({
+  maxLength: MAX_PROJECT,
+  description:
+    'The project (OpenCue show) the job belongs to; a weighted pool shared by project gives its shares to projects (docs/scheduling.md). "" for none',
+});
+
+/** The job's department and project, at submit and in a PATCH. */
+export const JobLabels = {
+  department: Type.Optional(Type.String()),
+  project: Type.Optional(Project),
+};
 
 export const MachineLimitRelease = Type.Number({
   minimum: -1,
@@ -173,6 +186,7 @@ export const Job = Type.Object(
     user: Type.String(),
     comment: Type.String(),
     department: Type.String(),
+    project: Type.String({ description: "The job's project; '' for none" }),
     state: JobState,
     pendReason: Nullable(Type.String()),
     deleted: Type.Boolean(),

@@ -28,6 +28,7 @@ import { submitOpenjdJob } from '../../formats/openjd/openjd-jobs.js';
 import { time } from './job-list.js';
 import {
   Job,
+  JobLabels,
   MachineLimitRelease,
   RetryDelayInput,
   RetryRules,
@@ -57,7 +58,7 @@ const SubmitBody = Type.Object(
     name: Type.Optional(Type.String({ maxLength: 500 })),
     user: Type.Optional(Type.String({ minLength: 1, description: 'Admins may submit for others' })),
     comment: Type.Optional(Type.String()),
-    department: Type.Optional(Type.String()),
+    ...JobLabels,
     priority: Type.Optional(
       Type.Integer({ ...JOB_BOUNDS.priority, description: 'Higher runs first; default 50' }),
     ),
@@ -158,7 +159,7 @@ const UpdateBody = Type.Object(
       }),
     ),
     comment: Type.Optional(Type.String()),
-    department: Type.Optional(Type.String()),
+    ...JobLabels,
     priority: Type.Optional(Type.Integer(JOB_BOUNDS.priority)),
     pool: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),

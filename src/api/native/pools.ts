@@ -12,6 +12,7 @@ import {
   MAX_SHARE,
   MAX_USER_NAME,
   POOL_MODES,
+  SHARE_BY,
   setPool,
   type PoolView,
 } from '../../engine/pools/pools.js';
@@ -20,22 +21,39 @@ import { errorResponses, pageOf, pageQuery, StringEnum } from './schemas.js';
 
 /*
  * Pools' scheduling modes (docs/scheduling.md): priority (the default), balanced, or
- * weighted by users' shares with optional burst limits. Anyone may read them; only admins
+ * weighted by users' (or projects') shares with optional burst limits. Anyone may read them; only admins
  * set or forget them, since they order every user's jobs.
  */
 
 const Name = Type.String({ minLength: 1, maxLength: MAX_POOL_NAME });
 const Mode = StringEnum(POOL_MODES, {
   description:
-    'priority (default): priority then age; balanced: equal-priority jobs share nodes by running tasks; weighted: by users running tasks over their share',
+    'priority (default): priority then age; balanced: equal-priority jobs share nodes by running tasks; weighted: by users (or projects) running tasks over their share',
+});
+const ShareBy = StringEnum(SHARE_BY, {
+  description:
+    'weighted pools: whose shares, the jobs\' users (default) or their projects (OpenCue\'s subscriptions per show); jobs without a project share the project ""',
 });
 const Share = Type.Object(
   {
-    user: Type.String({ minLength: 1, maxLength: MAX_USER_NAME }),
+    user: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_USER_NAME,
+        description: 'The user whose share it is (a pool shared by user)',
+      }),
+    ),
+    project: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_USER_NAME,
+        description: 'The project whose share it is (a pool shared by project)',
+      }),
+    ),
     share: Type.Number({ exclusiveMinimum: 0, maximum: MAX_SHARE }),
     burst: Type.Optional(
       Type.Union([Type.Integer({ minimum: 0, maximum: MAX_BURST }), Type.Null()], {
-        description: 'The most tasks the user may run in the pool at once; null: no cap',
+        description: 'The most tasks the user (project) may run in the pool at once; null: no cap',
       }),
     ),
   },
@@ -45,13 +63,17 @@ const Share = Type.Object(
 const Pool = Type.Object({
   name: Type.String(),
   mode: StringEnum(POOL_MODES),
+  shareBy: StringEnum(SHARE_BY),
   description: Type.String(),
   shares: Type.Array(
     Type.Object({
-      user: Type.String(),
+      user: Type.Optional(Type.String()),
+      project: Type.Optional(Type.String()),
       share: Type.Number(),
       burst: Type.Union([Type.Integer(), Type.Null()]),
-      running: Type.Integer({ description: 'Running tasks of the user in the pool now' }),
+      running: Type.Integer({
+        description: 'Running tasks of the user (project) in the pool now',
+      }),
     }),
   ),
   createdAt: Type.Union([Type.String(), Type.Null()]),
@@ -107,6 +129,7 @@ export function poolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           body: Type.Object(
             {
               mode: Mode,
+              shareBy: Type.Optional(ShareBy),
               description: Type.Optional(Type.String({ maxLength: MAX_POOL_DESCRIPTION })),
               shares: Type.Optional(Type.Array(Share, { maxItems: MAX_POOL_SHARES })),
             },

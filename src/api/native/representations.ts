@@ -46,6 +46,7 @@ export function jobJson(
     user: row.user_name,
     comment: row.comment,
     department: row.department,
+    project: row.project,
     state: row.state as Static<typeof Job>['state'],
     pendReason: row.pend_reason,
     deleted: row.deleted_at !== null,

@@ -29,6 +29,7 @@ interface ModifyFlags {
   name?: string;
   priority?: number;
   pool?: string;
+  project?: string;
   group?: string;
   machineLimit?: number;
   maxTries?: number;
@@ -51,6 +52,12 @@ const SETTINGS: ReadonlyArray<{
   { flag: 'priority', field: 'priority', label: 'priority', show: String },
   { flag: 'pool', field: 'pool', label: 'pool', show: (v) => (v ? String(v) : '(none)') },
   { flag: 'group', field: 'group', label: 'group', show: (v) => (v ? String(v) : '(none)') },
+  {
+    flag: 'project',
+    field: 'project',
+    label: 'project',
+    show: (v) => (v ? String(v) : '(none)'),
+  },
   {
     flag: 'machineLimit',
     field: 'machineLimit',
@@ -112,6 +119,7 @@ export function registerModifyCommand(program: Command): void {
     .option('--priority <n>', 'higher runs first', optionParser(parseInteger('--priority')))
     .option('--pool <name>', 'the pool ("" for none)')
     .option('--group <name>', 'the group ("" for none)')
+    .option('--project <name>', 'the project ("" for none)')
     .option(
       '--machine-limit <n>',
       'at most n nodes at once (0 = no limit)',
@@ -157,7 +165,7 @@ export function registerModifyCommand(program: Command): void {
         for (const s of SETTINGS) if (flags[s.flag] !== undefined) body[s.field] = flags[s.flag];
         if (Object.keys(body).length === 0) {
           throw new CliError(
-            'give at least one setting to change: --name, --priority, --pool, --group, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --on-dependency-failure, --limits, --comment',
+            'give at least one setting to change: --name, --priority, --pool, --group, --project, --machine-limit, --max-tries, --task-timeout, --job-timeout, --depends-on, --on-dependency-failure, --limits, --comment',
           );
         }
         const before = await client.get<Job>(`/jobs/${id}`);

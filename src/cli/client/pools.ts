@@ -21,20 +21,32 @@ import { registerPathMappingCommand } from './path-mapping.js';
 interface Pool {
   name: string;
   mode: 'priority' | 'balanced' | 'weighted';
+  shareBy: 'user' | 'project';
   description: string;
-  shares: { user: string; share: number; burst: number | null; running: number }[];
+  shares: {
+    user?: string;
+    project?: string;
+    share: number;
+    burst: number | null;
+    running: number;
+  }[];
 }
 
 const MODES = ['priority', 'balanced', 'weighted'];
 
 const COLUMNS: readonly Column<Pool>[] = [
   { header: 'NAME', value: (p) => p.name, max: 40 },
-  { header: 'MODE', value: (p) => p.mode },
+  {
+    header: 'MODE',
+    value: (p) =>
+      p.mode === 'weighted' && p.shareBy === 'project' ? 'weighted by project' : p.mode,
+  },
   { header: 'SHARES', value: (p) => String(p.shares.length), right: true },
   { header: 'DESCRIPTION', value: (p) => p.description || '-', max: 40 },
 ];
 
 interface ShareFlag {
+  /** The user, or the project with --share-by project (named so in the body then). */
   user: string;
   share: number;
   burst?: number;
@@ -43,22 +55,28 @@ interface ShareFlag {
 /** `--share bob=2` or `--share bob=2:8` (share 2, at most 8 running). */
 function shareOf(text: string, previous: ShareFlag[] = []): ShareFlag[] {
   const m = /^([^=]+)=([0-9]*\.?[0-9]+)(?::([0-9]+))?$/.exec(text.trim());
-  if (!m) throw new CliError(`--share is user=share or user=share:burst, not "${text}"`);
+  if (!m)
+    throw new CliError(
+      `--share is user=share or user=share:burst (a project with --share-by project), not "${text}"`,
+    );
   const one: ShareFlag = { user: m[1]!.trim(), share: Number(m[2]) };
   if (m[3] !== undefined) one.burst = Number(m[3]);
   return [...previous, one];
 }
 
 function describe(p: Pool): string {
+  const byProject = p.shareBy === 'project';
   const shares = p.shares.map(
     (s) =>
-      `\n  ${s.user}: share ${s.share}, ${s.running} running${s.burst === null ? '' : `, burst limit ${s.burst}`}`,
+      `\n  ${byProject ? `project ${s.project}` : s.user}: share ${s.share}, ${s.running} running${s.burst === null ? '' : `, burst limit ${s.burst}`}`,
   );
   return (
-    `pool ${p.name}: ${p.mode}` +
+    `pool ${p.name}: ${p.mode}${p.mode === 'weighted' && byProject ? ' by project' : ''}` +
     (p.description ? ` (${p.description})` : '') +
     shares.join('') +
-    (p.mode === 'weighted' ? '\n  any other user: share 1, no burst limit' : '') +
+    (p.mode === 'weighted'
+      ? `\n  any other ${byProject ? 'project' : 'user'}: share 1, no burst limit`
+      : '') +
     '\n'
   );
 }
@@ -69,7 +87,7 @@ export function registerPoolCommand(program: Command): void {
     .summary("manage pools' scheduling modes")
     .description(
       'A pool schedules by priority then age (priority, the default), shares nodes between ' +
-        'equal-priority jobs (balanced), or between users by share (weighted), see docs/scheduling.md.',
+        'equal-priority jobs (balanced), or between users or projects by share (weighted), see docs/scheduling.md.',
     );
 
   withClientOptions(pool.command('list').description('list the pools with a setting')).action(
@@ -105,18 +123,36 @@ export function registerPoolCommand(program: Command): void {
           return t;
         }),
       )
-      .option('--share <user=share[:burst]>', 'a user share (weighted; repeat)', shareOf)
+      .option(
+        '--share-by <whose>',
+        'weighted: user (default) or project, whose shares --share names',
+        optionParser((t) => {
+          if (t !== 'user' && t !== 'project') throw new CliError('--share-by is user or project');
+          return t;
+        }),
+      )
+      .option(
+        '--share <name=share[:burst]>',
+        'a user (or project) share (weighted; repeat)',
+        shareOf,
+      )
       .option('--description <text>', 'what the pool is for'),
   ).action(
     action(
       async (
         name: string,
-        flags: { mode: string; share?: ShareFlag[]; description?: string },
+        flags: { mode: string; shareBy?: string; share?: ShareFlag[]; description?: string },
         command: Command,
       ) => {
         const common = commonFlags(command);
         const body: Record<string, unknown> = { mode: flags.mode };
-        if (flags.share) body.shares = flags.share;
+        if (flags.shareBy) body.shareBy = flags.shareBy;
+        if (flags.share) {
+          body.shares =
+            flags.shareBy === 'project'
+              ? flags.share.map(({ user, ...rest }) => ({ project: user, ...rest }))
+              : flags.share;
+        }
         if (flags.description !== undefined) body.description = flags.description;
         const set = await clientOf(common).request<Pool>(
           'PUT',

@@ -82,6 +82,7 @@ function jobDetails(job: Job): string {
     ['User', job.user],
     ['Comment', job.comment || undefined],
     ['Department', job.department || undefined],
+    ['Project', job.project || undefined],
     ['Priority', job.priority],
     ['Pool', job.pool || undefined],
     ['Group', job.group || undefined],

@@ -41,6 +41,7 @@ interface SubmitFlags {
   name?: string;
   comment?: string;
   department?: string;
+  project?: string;
   priority?: number;
   pool?: string;
   group?: string;
@@ -116,6 +117,7 @@ function fieldsFromFlags(flags: SubmitFlags): Body {
   set('name', flags.name);
   set('comment', flags.comment);
   set('department', flags.department);
+  set('project', flags.project);
   set('priority', flags.priority);
   set('pool', flags.pool);
   set('group', flags.group);
@@ -292,6 +294,7 @@ export function registerSubmitCommand(program: Command): void {
     .option('--name <name>', 'job name')
     .option('--comment <text>', 'a comment')
     .option('--department <name>', 'department')
+    .option('--project <name>', 'project (a weighted pool shared by project weighs it)')
     .option('--priority <n>', 'higher runs first (default 50)', integer('--priority'))
     .option('--pool <name>', 'pool of nodes')
     .option('--group <name>', 'group of nodes')

@@ -24,6 +24,13 @@ export const MAX_SKIPPED_JOBS = 20;
 /** Jobs read per look at the queue; most claims are served by the first. */
 export const JOBS_PER_LOOK = 4;
 
+/**
+ * A full page holding a job of a weighted pool is joined by the first job of each share
+ * holder among this many jobs after it (store/claim-looks.ts fairHeads): fair share reaches
+ * a user or project whose jobs all lie beyond the page, this far back in the queue.
+ */
+export const FAIR_WINDOW = 32;
+
 /** A claim waiting for the group's transaction. */
 export interface ClaimCall {
   nodeId: number;

@@ -1,6 +1,8 @@
 import { notFound } from '../../domain/errors.js';
 import {
   dispatchableJobs,
+  fairHeads,
+  inClaimOrder,
   nodeForClaim,
   queuedTasksFor,
   queuedTasksOf,
@@ -18,6 +20,7 @@ import { abortExecution, releaseExecution } from '../executions/execution-report
 import type { EngineSettings } from '../settings.js';
 import { claimGroupIn } from './claim-group.js';
 import {
+  FAIR_WINDOW,
   HEARTBEAT_WRITE_MS,
   JOBS_PER_LOOK,
   JobTypeRows,
@@ -238,7 +241,7 @@ export class Dispatcher {
       // Session affinity: a claim that prefers jobs reads its own page (never shared).
       const reused =
         skipped.length === 0 && prefer.length === 0 ? await firstLooks?.get(profile) : undefined;
-      const jobs =
+      let jobs =
         reused ??
         (prefer.length > 0
           ? await preferredPage(
@@ -252,6 +255,21 @@ export class Dispatcher {
               JOBS_PER_LOOK,
             )
           : await dispatchableJobs(tx, ctx.dialect, node, pools, groups, skipped, JOBS_PER_LOOK));
+      // A preferring claim keeps its preferred jobs first (claim-preferences.ts), which an
+      // order by fair share would undo: only a plain page is widened by the share holders.
+      if (
+        prefer.length === 0 &&
+        jobs.length === JOBS_PER_LOOK &&
+        jobs.some((j) => j.mode === 'weighted')
+      ) {
+        // Holders further below their share may have no job on this page (claim-walk.ts).
+        const exclude = [...skipped, ...jobs.map((j) => j.id)];
+        const heads = await fairHeads(tx, ctx.dialect, node, pools, groups, exclude, FAIR_WINDOW);
+        const others = heads.filter(
+          (h) => !jobs.some((j) => j.pool === h.pool && j.holder === h.holder),
+        );
+        if (others.length > 0) jobs = inClaimOrder([...jobs, ...others]);
+      }
       // A fair pool's order moves with every claim (migration 0037): never shared.
       if (
         skipped.length === 0 &&
@@ -284,7 +302,8 @@ export class Dispatcher {
             tx,
             ctx.dialect,
             candidate.pool,
-            candidate.user_name,
+            candidate.share_by,
+            candidate.holder,
             candidate.burst,
           );
           if (burst < 0) look.contended = true;

@@ -16,6 +16,7 @@ import { pruneNodeTelemetry } from '../nodes/node-telemetry.js';
 import { enqueueNodeLostNotifications } from '../notifications/notification-hook.js';
 import type { EngineSettings } from '../settings.js';
 import { releaseDueRetries } from '../tasks/retry-release.js';
+import { announceUnboundRetries } from '../tasks/unbound-retries.js';
 
 /** Rows handled per kind per tick; the next tick takes the rest. */
 const BATCH = 200;
@@ -104,6 +105,7 @@ export class LeaseReaper {
           enabled: node.enabled === 1,
         });
         await enqueueNodeLostNotifications(tx, emit, node, now);
+        await announceUnboundRetries(tx, emit, node.id);
       }
       return silent.length;
     });

@@ -12,6 +12,7 @@ import { nodeFailuresOf } from '../../store/node-blocks.js';
 import { capacityRoom, tryNodeClaimLock } from '../../store/node-capacity.js';
 import { findNode, updateNode } from '../../store/nodes.js';
 import { findOutput, insertOutput, type OutputRow } from '../../store/outputs.js';
+import { burstRoom, holderRunning, jobShare } from '../../store/pools.js';
 import { queuedOpenTo } from '../../store/retry-pins.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
 import { tasksInStates } from '../../store/tasks.js';
@@ -113,6 +114,8 @@ export async function claimSingleTaskJob(
         };
       }
     }
+    const burst = await burstRefusal(ctx, tx, job);
+    if (burst) return { kind: 'refused', reason: burst };
     const now = ctx.clock();
     await updateNode(tx, nodeId, { last_heartbeat: now, state: 'ONLINE' });
     const { execution } = await dispatchTask(ctx, tx, emit, task, nodeId, settings.leaseMs);
@@ -121,6 +124,24 @@ export async function claimSingleTaskJob(
     }
     return { kind: 'acquired', executionId: execution.id };
   });
+}
+
+/**
+ * Why a weighted pool's burst limit keeps the job from starting now, if it does: counted as
+ * the queue's claims count it (store/pools.ts burstRoom: under the holder's advisory lock on
+ * PostgreSQL, tried and never awaited), so a named claim never takes a user (project) past it.
+ */
+async function burstRefusal(ctx: EngineContext, tx: Tx, job: JobRow): Promise<string | undefined> {
+  const share = await jobShare(tx, job);
+  if (share?.burst == null) return undefined;
+  const room = await burstRoom(tx, ctx.dialect, share.pool, share.by, share.holder, share.burst);
+  if (room < 0) {
+    return `another claim is counting the burst limit of pool ${share.pool}; try again`;
+  }
+  if (room >= 1) return undefined;
+  const who = share.by === 'project' ? `project ${share.holder}` : `user ${share.holder}`;
+  const running = await holderRunning(tx, share.pool, share.by, share.holder);
+  return `${who} is at ${share.by === 'project' ? 'its' : 'their'} burst limit in pool ${share.pool} (${running} running, limit ${share.burst})`;
 }
 
 /** A FAILED job back in the queue with its tries forgotten; its outputs are marked deleted. */

@@ -32,6 +32,9 @@ export function wakeFor(event: DroverEvent): { count: number } | { node: number 
       return event.from !== null && !LIVE.has(event.to) ? { node: event.nodeId } : null;
     case 'node.state':
       return { node: event.nodeId };
+    case 'retries.unbound':
+      // Retries bound to a node that went away: as many other nodes as there are of them.
+      return { count: event.count };
     default:
       return null;
   }

@@ -47,6 +47,11 @@ export type DroverEvent =
   | { type: 'limit.changed'; name: string }
   /** A pool's mode or shares were set or forgotten: a burst limit may have room now. */
   | { type: 'pool.changed'; name: string }
+  /**
+   * `count` queued retries bound to node `nodeId` by a retry rule (node SAME) are open to any
+   * node: that node was disabled, went offline, or was moved out of their jobs' reach.
+   */
+  | { type: 'retries.unbound'; nodeId: number; count: number }
   /** A request that changed (or tried to change) a job was written to the audit trail. */
   | { type: 'audit.recorded'; jobId: number; auditId: number }
   /** An event wrote `count` notifications to the outbox: deliverers look now. */

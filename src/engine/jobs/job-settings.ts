@@ -1,5 +1,9 @@
 import { invalid, notFound } from '../../domain/errors.js';
-import { checkJobNumbers, checkMachineLimitRelease } from '../../domain/job-bounds.js';
+import {
+  checkJobNumbers,
+  checkMachineLimitRelease,
+  checkProject,
+} from '../../domain/job-bounds.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import { checkValues, type JobTypeDefinition } from '../../domain/job-type-definition.js';
 import {
@@ -30,6 +34,8 @@ export interface JobChanges {
   name?: string;
   comment?: string;
   department?: string;
+  /** The project a weighted pool shared by project weighs (docs/scheduling.md). */
+  project?: string;
   priority?: number;
   pool?: string;
   group?: string;
@@ -82,6 +88,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
   name: 'name',
   comment: 'comment',
   department: 'department',
+  project: 'project',
   priority: 'priority',
   pool: 'pool',
   group: 'grp',
@@ -104,6 +111,7 @@ const COLUMN_OF: Record<string, keyof JobUpdate> = {
  * show, job-schedules.ts); names, parameters and task timeout stay the parent's.
  */
 const FOR_CHILDREN = [
+  'project',
   'priority',
   'pool',
   'group',
@@ -144,6 +152,7 @@ export async function updateJobSettings(
   await inTransaction(ctx, async (tx, emit) => {
     if (changes.dependencies !== undefined) await lockDependencyGraph(tx, ctx.dialect);
     checkJobNumbers(changes);
+    checkProject(changes.project);
     checkMachineLimitRelease(changes.machineLimitRelease);
     if (changes.allowList?.length && changes.denyList?.length) {
       throw invalid('give either allowList or denyList, not both', { field: 'allowList' });

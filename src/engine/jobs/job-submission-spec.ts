@@ -12,6 +12,8 @@ export interface SubmitJobSpec {
   user: string;
   comment?: string;
   department?: string;
+  /** The project (OpenCue's show); a weighted pool shared by project weighs it. */
+  project?: string;
   priority?: number;
   pool?: string;
   group?: string;

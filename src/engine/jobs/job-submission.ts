@@ -6,6 +6,7 @@ import { FrameListError, type FrameRun } from '../../domain/frame-list.js';
 import {
   checkAdaptiveAndOffsets,
   checkJobNumbers,
+  checkProject,
   checkMachineLimitRelease,
   DEFAULT_BAD_NODE_FAILURES,
 } from '../../domain/job-bounds.js';
@@ -81,6 +82,7 @@ async function prepare(
   checkValues('parameter', definition.parameters, parameters);
 
   checkJobNumbers(spec);
+  checkProject(spec.project);
   checkMachineLimitRelease(spec.machineLimitRelease);
   const limits = limitNames(spec.limits ?? []);
   if (!spec.acceptUnknownLimits) await checkLimitsExist(tx, limits);
@@ -193,6 +195,7 @@ async function insertJobIn(
       user_name: spec.user,
       comment: spec.comment ?? '',
       department: spec.department ?? '',
+      project: spec.project ?? '',
       batch_id: spec.batchId ?? null,
       event_id: spec.eventId ?? null,
       state,
@@ -294,6 +297,7 @@ async function insertJobIn(
           user: spec.user,
           comment: spec.childSpecs?.[child.name]?.comment ?? spec.comment ?? '',
           department: spec.department ?? '',
+          ...(spec.project !== undefined ? { project: spec.project } : {}),
           priority: spec.priority ?? p.definition.priority,
           ...(spec.pool !== undefined ? { pool: spec.pool } : {}),
           ...(spec.group !== undefined ? { group: spec.group } : {}),

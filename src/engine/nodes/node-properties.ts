@@ -2,6 +2,7 @@ import { notFound } from '../../domain/errors.js';
 import { findNode, findNodeByName, insertNode, updateNode } from '../../store/nodes.js';
 import type { NodeRow } from '../../store/schema.js';
 import { inTransaction, type EngineContext } from '../context.js';
+import { announceUnboundRetries } from '../tasks/unbound-retries.js';
 
 /*
  * Nodes that another face describes in its own terms (UFDL: ip, GPU index, memory) and may
@@ -124,6 +125,8 @@ export async function setNodeMemberships(
       state: updated.state,
       enabled: updated.enabled === 1,
     });
+    // Out of a pool or group its bound retries' jobs need: they may go to any node now.
+    await announceUnboundRetries(tx, emit, nodeId);
     return updated;
   });
 }

@@ -10,6 +10,7 @@ import { findNode } from '../../store/nodes.js';
 import type { NodeRow } from '../../store/schema.js';
 import { inTransaction, type EngineContext } from '../context.js';
 import { enqueueNodeQuarantinedNotifications } from '../notifications/notification-hook.js';
+import { announceUnboundRetries } from '../tasks/unbound-retries.js';
 
 /*
  * Farm-wide quarantine (docs/scheduling.md#quarantine): the reaper's scan judges every
@@ -45,6 +46,7 @@ export async function scanForQuarantine(
         status: 0,
       });
       emit({ type: 'node.state', nodeId, state: row.state, enabled: false });
+      await announceUnboundRetries(tx, emit, nodeId);
       await enqueueNodeQuarantinedNotifications(tx, emit, row, reason, now);
       return row;
     });

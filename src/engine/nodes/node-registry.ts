@@ -18,6 +18,7 @@ import type { Principal } from '../accounts/accounts.js';
 import { inTransaction, type EngineContext } from '../context.js';
 import { groupCommitPerEngine } from '../dispatch/group-commit.js';
 import type { EngineSettings } from '../settings.js';
+import { announceUnboundRetries } from '../tasks/unbound-retries.js';
 import { recordTelemetry } from './node-telemetry.js';
 
 export interface NodeRegistration {
@@ -94,6 +95,8 @@ export async function registerNode(
     }
     const node = (await findNode(tx, id))!;
     emit({ type: 'node.state', nodeId: id, state: node.state, enabled: node.enabled === 1 });
+    // Registering again may report fewer resources, pools or groups than its retries need.
+    if (existing) await announceUnboundRetries(tx, emit, id);
     return node;
   });
 }
@@ -181,6 +184,7 @@ export async function setNodeEnabled(
       await updateNode(tx, nodeId, { enabled: enabled ? 1 : 0, last_modified: ctx.clock() });
     }
     emit({ type: 'node.state', nodeId, state: node.state, enabled });
+    if (!enabled) await announceUnboundRetries(tx, emit, nodeId);
     return (await findNode(tx, nodeId))!;
   });
 }

@@ -6,9 +6,10 @@ import {
   listPoolRows,
   poolShareRows,
   replacePoolShares,
+  holderRunning,
   upsertPoolRow,
-  userRunning,
   type PoolRow,
+  type ShareBy,
 } from '../../store/pools.js';
 import { inTransaction, type EngineContext } from '../context.js';
 
@@ -25,9 +26,13 @@ export const MAX_SHARE = 1_000_000;
 export const MAX_BURST = 1_000_000;
 export const MAX_POOL_DESCRIPTION = 1000;
 export const MAX_USER_NAME = 200;
+export const SHARE_BY = ['user', 'project'] as const;
 
+/** A share of a weighted pool: a user's, or a project's in a pool shared by project. */
 export interface PoolShareInput {
-  user: string;
+  /** Exactly one of user and project, as the pool's shareBy says. */
+  user?: string;
+  project?: string;
   share: number;
   /** The most tasks the user may run in the pool at once; omitted or null: no cap. */
   burst?: number | null;
@@ -35,13 +40,20 @@ export interface PoolShareInput {
 
 export interface PoolInput {
   mode: PoolMode;
+  /**
+   * Whose running tasks a weighted pool weighs: its jobs' users (default) or their projects
+   * (OpenCue's subscriptions per show). Jobs without a project share the project "".
+   */
+  shareBy?: ShareBy;
   description?: string;
-  /** Weighted pools only; a user without one has share 1 and no burst limit. */
+  /** Weighted pools only; a user (project) without one has share 1 and no burst limit. */
   shares?: PoolShareInput[];
 }
 
 export interface PoolShareView {
-  user: string;
+  /** One of user and project, by the pool's shareBy. */
+  user?: string;
+  project?: string;
   share: number;
   burst: number | null;
   running: number;
@@ -50,6 +62,7 @@ export interface PoolShareView {
 export interface PoolView {
   name: string;
   mode: PoolMode;
+  shareBy: ShareBy;
   description: string;
   shares: PoolShareView[];
   createdAt: number | null;
@@ -68,6 +81,15 @@ function check(name: string, input: PoolInput): void {
       field: 'description',
     });
   }
+  const by = input.shareBy ?? 'user';
+  if (!SHARE_BY.includes(by)) {
+    throw invalid(`shareBy must be one of ${SHARE_BY.join(', ')}`, { field: 'shareBy' });
+  }
+  if (by !== 'user' && input.mode !== 'weighted') {
+    throw invalid(`shareBy applies to weighted pools only; set mode "weighted" or leave it out`, {
+      field: 'shareBy',
+    });
+  }
   const shares = input.shares ?? [];
   if (shares.length > 0 && input.mode !== 'weighted') {
     throw invalid(`shares apply to weighted pools only; set mode "weighted" or leave them out`, {
@@ -79,23 +101,39 @@ function check(name: string, input: PoolInput): void {
   }
   const seen = new Set<string>();
   for (const s of shares) {
-    if (s.user.length === 0 || s.user.length > MAX_USER_NAME) {
-      throw invalid(`a share's user is 1 to ${MAX_USER_NAME} characters`, { field: 'shares' });
+    const name = holderOf(s, by);
+    if (name.length === 0 || name.length > MAX_USER_NAME) {
+      throw invalid(`a share's ${by} is 1 to ${MAX_USER_NAME} characters`, { field: 'shares' });
     }
-    if (seen.has(s.user)) throw invalid(`user "${s.user}" has two shares`, { field: 'shares' });
-    seen.add(s.user);
+    if (seen.has(name)) throw invalid(`${by} "${name}" has two shares`, { field: 'shares' });
+    seen.add(name);
     if (!Number.isFinite(s.share) || s.share <= 0 || s.share > MAX_SHARE) {
-      throw invalid(`user "${s.user}": share must be above 0 and at most ${MAX_SHARE}`, {
+      throw invalid(`${by} "${name}": share must be above 0 and at most ${MAX_SHARE}`, {
         field: 'shares',
       });
     }
     const b = s.burst ?? null;
     if (b !== null && (!Number.isInteger(b) || b < 0 || b > MAX_BURST)) {
-      throw invalid(`user "${s.user}": burst must be a whole number from 0 to ${MAX_BURST}`, {
+      throw invalid(`${by} "${name}": burst must be a whole number from 0 to ${MAX_BURST}`, {
         field: 'shares',
       });
     }
   }
+}
+
+/** The share's holder, which must be named as the pool's shareBy says (and only so). */
+function holderOf(s: PoolShareInput, by: ShareBy): string {
+  const other = by === 'user' ? s.project : s.user;
+  const name = by === 'user' ? s.user : s.project;
+  if (other !== undefined || name === undefined) {
+    throw invalid(
+      by === 'user'
+        ? `a pool shared by user takes shares of users ({"user": …}); set shareBy "project" for project shares`
+        : `a pool shared by project takes shares of projects ({"project": …}), not of users`,
+      { field: 'shares' },
+    );
+  }
+  return name;
 }
 
 /** Sets a pool's mode (and a weighted pool's shares, replacing the old ones). */
@@ -113,6 +151,7 @@ export async function setPool(
       {
         name,
         mode: input.mode,
+        share_by: input.shareBy ?? 'user',
         description: input.description ?? '',
         last_modified: ctx.clock(),
       },
@@ -122,7 +161,7 @@ export async function setPool(
       tx,
       name,
       (input.shares ?? []).map((s) => ({
-        user_name: s.user,
+        user_name: holderOf(s, input.shareBy ?? 'user'),
         share: s.share,
         burst: s.burst ?? null,
       })),
@@ -138,6 +177,7 @@ export async function getPool(ctx: EngineContext, name: string): Promise<PoolVie
     return {
       name,
       mode: 'priority',
+      shareBy: 'user',
       description: '',
       shares: [],
       createdAt: null,
@@ -166,13 +206,14 @@ async function view(db: Executor, row: PoolRow): Promise<PoolView> {
   return {
     name: row.name,
     mode: row.mode,
+    shareBy: row.share_by,
     description: row.description,
     shares: await Promise.all(
       shares.map(async (s) => ({
-        user: s.user_name,
+        ...(row.share_by === 'project' ? { project: s.user_name } : { user: s.user_name }),
         share: Number(s.share),
         burst: s.burst === null ? null : Number(s.burst),
-        running: await userRunning(db, row.name, s.user_name),
+        running: await holderRunning(db, row.name, row.share_by, s.user_name),
       })),
     ),
     createdAt: Number(row.created_at),

@@ -64,6 +64,7 @@ export const JOBS: Resource = {
     comment: col('j.comment', false),
     user_name: col('j.user_name', false),
     pool: col('j.pool', false),
+    project: col('j.project', false),
     group: col('j.grp', false),
     priority: col('j.priority', false),
     batch_id: col('j.batch_id'),

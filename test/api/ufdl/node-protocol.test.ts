@@ -1,11 +1,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- black-box tests read arbitrary JSON bodies */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { updateJobSettings } from '../../../src/engine/jobs/job-settings.js';
+import { setPool } from '../../../src/engine/pools/pools.js';
 import { TEST_DATABASES } from '../../helpers/databases.js';
 import {
   createJob,
   defineTemplate,
   expect,
+  expectDetail,
   nativeToken,
   registerNode,
   startUfdl,
@@ -209,5 +212,36 @@ for (const database of TEST_DATABASES) {
         assert.equal(Date.parse(seen), w.t.clock.now);
       },
     );
+
+    test("acquire respects a weighted pool's burst limit: 406 with the reason", async () => {
+      const w = await startUfdl(database);
+      try {
+        const tpl = await defineTemplate(w);
+        const first = (await createJob(w, tpl)).pk as number;
+        const second = (await createJob(w, tpl)).pk as number;
+        const node = await registerNode(w);
+        const { ctx } = w.t.engine;
+        // UFDL names no pool or project: the jobs are put in a pool shared by project.
+        for (const pk of [first, second]) {
+          await updateJobSettings(ctx, pk, { pool: 'farm', project: 'show-a' });
+        }
+        await setPool(ctx, 'farm', {
+          mode: 'weighted',
+          shareBy: 'project',
+          shares: [{ project: 'show-a', share: 1, burst: 1 }],
+        });
+        expect(await node.call('GET', `/v1/jobs/${first}/acquire`), 200, 'acquire first');
+        expectDetail(
+          await node.call('GET', `/v1/jobs/${second}/acquire`),
+          406,
+          `Attempted an illegal phase-transition on workable job ${second} in phase LifecyclePhase.CREATED: acquire\nproject show-a is at its burst limit in pool farm (1 running, limit 1).`,
+        );
+        // The first one released, the project has room again.
+        expect(await node.call('DELETE', `/v1/jobs/${first}/release`), 200, 'release first');
+        expect(await node.call('GET', `/v1/jobs/${second}/acquire`), 200, 'acquire second');
+      } finally {
+        await w.close();
+      }
+    });
   });
 }

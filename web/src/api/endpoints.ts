@@ -11,6 +11,7 @@ export interface JobQuery {
   type?: string[];
   user?: string[];
   pool?: string[];
+  project?: string[];
   q?: string;
   createdAfter?: string;
   createdBefore?: string;
@@ -37,6 +38,7 @@ function jobListQuery(q: JobQuery) {
     type: list(q.type),
     user: list(q.user),
     pool: list(q.pool),
+    project: list(q.project),
     q: text(q.q),
     createdAfter: text(q.createdAfter),
     createdBefore: text(q.createdBefore),

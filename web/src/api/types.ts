@@ -105,6 +105,7 @@ export type DroverEvent =
   | { type: 'node.state'; nodeId: number; state: string; enabled: boolean }
   | { type: 'job-type.changed'; jobTypeId: number }
   | { type: 'pool.changed'; name: string }
+  | { type: 'retries.unbound'; nodeId: number; count: number }
   | { type: 'audit.recorded'; jobId: number; auditId: number };
 
 type ActionOf<P extends '/api/v1/jobs/{id}/{action}' | '/api/v1/tasks/{id}/{action}'> =

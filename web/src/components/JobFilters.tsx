@@ -7,6 +7,7 @@ export interface Filters {
   type: string;
   user: string;
   pool: string;
+  project: string;
   q: string;
   time: 'created' | 'started' | 'ended';
   from: string;
@@ -22,6 +23,7 @@ export function filtersFrom(params: URLSearchParams): Filters {
     type: params.get('type') ?? '',
     user: params.get('user') ?? '',
     pool: params.get('pool') ?? '',
+    project: params.get('project') ?? '',
     q: params.get('q') ?? '',
     time: time === 'started' || time === 'ended' ? time : 'created',
     from: params.get('from') ?? '',
@@ -86,6 +88,7 @@ export function JobFilters({
     filters.type ||
     filters.user ||
     filters.pool ||
+    filters.project ||
     filters.q ||
     filters.from ||
     filters.to ||
@@ -123,6 +126,7 @@ export function JobFilters({
                 type: '',
                 user: '',
                 pool: '',
+                project: '',
                 q: '',
                 from: '',
                 to: '',
@@ -165,6 +169,12 @@ export function JobFilters({
           placeholder="Pool"
           value={filters.pool}
           onChange={(pool) => onChange({ pool })}
+        />
+        <TextFilter
+          label="Project"
+          placeholder="Project"
+          value={filters.project}
+          onChange={(project) => onChange({ project })}
         />
         <select
           aria-label="Time field"

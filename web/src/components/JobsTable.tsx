@@ -89,6 +89,13 @@ export const COLUMNS: Column[] = [
   },
   { key: 'pool', label: 'Pool', sort: 'pool', shown: true, cell: (j) => j.pool || none },
   {
+    key: 'project',
+    label: 'Project',
+    sort: 'project',
+    shown: false,
+    cell: (j) => j.project || none,
+  },
+  {
     key: 'elapsed',
     label: 'Elapsed',
     className: 'time',

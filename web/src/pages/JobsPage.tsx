@@ -27,6 +27,7 @@ function toQuery(f: Filters, sort: string, offset: number, limit: number): JobQu
     ...(f.type ? { type: [f.type] } : {}),
     ...(f.user ? { user: f.user.split(/[\s,]+/).filter(Boolean) } : {}),
     ...(f.pool ? { pool: f.pool.split(/[\s,]+/).filter(Boolean) } : {}),
+    ...(f.project ? { project: f.project.split(/[\s,]+/).filter(Boolean) } : {}),
     ...(f.q ? { q: f.q } : {}),
     ...range('After', f.from),
     ...range('Before', f.to),

@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
+import { startEngine, type Engine } from '../../src/engine/engine.js';
+import { completeExecution } from '../../src/engine/executions/execution-reports.js';
+import { updateJobSettings } from '../../src/engine/jobs/job-settings.js';
+import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
+import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
+import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { getPool, setPool } from '../../src/engine/pools/pools.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
+import { findExecution } from '../../src/store/executions.js';
+import type { ExecutionRow } from '../../src/store/schema.js';
+import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+
+/*
+ * Weighted pools shared by project (docs/scheduling.md#fair-share): shares and burst limits
+ * per project, as OpenCue's subscriptions per show, whoever submitted the jobs; enforced by
+ * the queue's claims (SQLite's in the engine, PostgreSQL's drover_claim) and by UFDL's
+ * claim of a named job. Real claims on both databases.
+ */
+
+const spec = (more: Partial<SubmitJobSpec> = {}): SubmitJobSpec => ({
+  type: 'command-line',
+  user: 'alice',
+  pool: 'farm',
+  parameters: { executable: 'echo' },
+  ...more,
+});
+
+async function withEngine(
+  database: (typeof TEST_DATABASES)[number],
+  fn: (t: TestEngine, f: ReturnType<typeof helpers>) => Promise<void>,
+): Promise<void> {
+  const t = await startTestEngine(database);
+  try {
+    await fn(t, helpers(t.engine));
+  } finally {
+    await t.close();
+  }
+}
+
+function helpers(engine: Engine) {
+  const ctx = engine.ctx;
+  return {
+    submit: (more: Partial<SubmitJobSpec> = {}) => submitJob(ctx, spec(more)),
+    nodes: async (n: number) => {
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) {
+        ids.push((await registerNode(ctx, { name: `n${i}`, pools: ['farm'] })).id);
+      }
+      return ids;
+    },
+    take: async (nodeId: number, e: Engine = engine) =>
+      (await e.dispatcher.tryAcquire(nodeId))?.execution,
+    complete: (e: ExecutionRow) => completeExecution(ctx, engine.settings, e.id, e.node_id, 0),
+    /** RUNNING tasks per project, counted straight from the tasks. */
+    runningByProject: async () => {
+      const { rows } = await sql<{ project: string; n: number | string }>`
+        select j.project, count(*) as n from tasks t join jobs j on j.id = t.job_id
+        where t.state = 'RUNNING' group by j.project`.execute(ctx.db);
+      return new Map(rows.map((r) => [r.project, Number(r.n)]));
+    },
+  };
+}
+
+for (const database of TEST_DATABASES) {
+  const db = database.name;
+
+  describe(`project shares (${db})`, () => {
+    it('two projects with equal shares each get half of 10 nodes over 200 tasks, one user submitting both', () =>
+      withEngine(database, async (t, f) => {
+        const pool = await setPool(t.engine.ctx, 'farm', {
+          mode: 'weighted',
+          shareBy: 'project',
+          shares: [
+            { project: 'show-a', share: 1 },
+            { project: 'show-b', share: 1 },
+          ],
+        });
+        assert.equal(pool.shareBy, 'project');
+        assert.deepEqual(
+          pool.shares.map((s) => s.project),
+          ['show-a', 'show-b'],
+        );
+        // One user, so user shares could not tell them apart; show-a's job is older, so
+        // strict priority would give it every node.
+        await f.submit({ frames: '1-100', project: 'show-a' });
+        const bJob = await f.submit({ frames: '1-100', project: 'show-b' });
+        const nodes = await f.nodes(10);
+        const held: ExecutionRow[] = [];
+        const sums = new Map<string, number>();
+        let total = 0;
+        for (let round = 0; round < 20; round++) {
+          const busy = new Set(held.map((e) => e.node_id));
+          const got = await Promise.all(nodes.filter((n) => !busy.has(n)).map((n) => f.take(n)));
+          held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
+          assert.equal(held.length, 10, `round ${round}: every node works (${held.length} do)`);
+          for (const [project, n] of await f.runningByProject()) {
+            sums.set(project, (sums.get(project) ?? 0) + n);
+            total += n;
+          }
+          for (const e of held.splice(0, 5)) await f.complete(e);
+        }
+        const a = (sums.get('show-a') ?? 0) / total;
+        const b = (sums.get('show-b') ?? 0) / total;
+        assert.ok(Math.abs(a - 0.5) <= 0.1, `show-a had ${a}`);
+        assert.ok(Math.abs(b - 0.5) <= 0.1, `show-b had ${b}`);
+        const reasons = await waitingReasons(t.engine.ctx, bJob);
+        assert.ok(
+          reasons.some(
+            (r) =>
+              r.code === 'FAIR_SHARE' &&
+              /weighted by project: project show-b runs \d+ task\(s\) at share 1/.test(r.message),
+          ),
+          JSON.stringify(reasons),
+        );
+      }));
+
+    it("a project's burst limit holds under 20 concurrent acquirers, whoever submits its jobs", () =>
+      withEngine(database, async (t, f) => {
+        await setPool(t.engine.ctx, 'farm', {
+          mode: 'weighted',
+          shareBy: 'project',
+          shares: [{ project: 'show-a', share: 10, burst: 3 }],
+        });
+        const aJobs: number[] = [];
+        for (const user of ['alice', 'bob', 'carol', 'dave']) {
+          aJobs.push(await f.submit({ frames: '1-20', user, project: 'show-a' }));
+        }
+        // Jobs without a project share the project "" (share 1, no burst limit).
+        await f.submit({ frames: '1-200', user: 'alice' });
+        const replicas: Engine[] = [t.engine];
+        try {
+          if (db === 'postgres') {
+            for (let i = 0; i < 3; i++) {
+              replicas.push(
+                await startEngine({
+                  url: t.engine.database.url,
+                  schema: t.engine.database.schema!,
+                  clock: t.clock.read,
+                  formats: JOB_DEFINITION_FORMATS,
+                }),
+              );
+            }
+          }
+          const nodes = await f.nodes(20);
+          const held: ExecutionRow[] = [];
+          let sawCap = false;
+          for (let round = 0; round < 6; round++) {
+            const busy = new Set(held.map((e) => e.node_id));
+            const got = await Promise.all(
+              nodes
+                .map((n, i) => [n, i] as const)
+                .filter(([n]) => !busy.has(n))
+                .map(([n, i]) => f.take(n, replicas[i % replicas.length])),
+            );
+            held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
+            const running = await f.runningByProject();
+            const a = running.get('show-a') ?? 0;
+            assert.ok(a <= 3, `round ${round}: show-a runs ${a} (burst 3)`);
+            if (a === 3) sawCap = true;
+            const ending = held.filter((e) => aJobs.includes(e.job_id)).slice(0, 2);
+            ending.push(...held.filter((e) => !aJobs.includes(e.job_id)).slice(0, 3));
+            for (const e of ending) {
+              await f.complete(e);
+              held.splice(held.indexOf(e), 1);
+            }
+          }
+          assert.ok(sawCap, 'show-a reached its burst limit at least once');
+          await Promise.all(nodes.map((n) => f.take(n)));
+          assert.equal((await f.runningByProject()).get('show-a'), 3);
+          const waiting = aJobs[3]!;
+          const reasons = await waitingReasons(t.engine.ctx, waiting);
+          assert.ok(
+            reasons.some(
+              (r) =>
+                r.code === 'BURST_LIMIT' &&
+                r.message.startsWith(
+                  'project show-a is at its burst limit in pool farm (3 running',
+                ),
+            ),
+            JSON.stringify(reasons),
+          );
+          assert.equal((await getPool(t.engine.ctx, 'farm')).shares[0]?.running, 3);
+        } finally {
+          for (const r of replicas.slice(1)) await r.close();
+        }
+      }));
+
+    it("UFDL's claim of a named job respects the burst limit, by project and by user", () =>
+      withEngine(database, async (t, f) => {
+        const { ctx, settings } = t.engine;
+        const [node] = await f.nodes(1);
+        await setPool(ctx, 'farm', {
+          mode: 'weighted',
+          shareBy: 'project',
+          shares: [{ project: 'show-a', share: 1, burst: 1 }],
+        });
+        const first = await f.submit({ project: 'show-a' });
+        const second = await f.submit({ project: 'show-a', user: 'bob' });
+        const other = await f.submit({ project: 'show-b' });
+        const got = await claimSingleTaskJob(ctx, settings, first, node!);
+        assert.equal(got.kind, 'acquired');
+        const refused = await claimSingleTaskJob(ctx, settings, second, node!);
+        assert.deepEqual(refused, {
+          kind: 'refused',
+          reason: 'project show-a is at its burst limit in pool farm (1 running, limit 1)',
+        });
+        assert.equal((await claimSingleTaskJob(ctx, settings, other, node!)).kind, 'acquired');
+        // Its task ends: the project has room again.
+        const execution = (await findExecution(
+          ctx.db,
+          (got as { executionId: number }).executionId,
+        ))!;
+        await f.complete(execution);
+        assert.equal((await claimSingleTaskJob(ctx, settings, second, node!)).kind, 'acquired');
+
+        // By user: bob's burst limit of 1 is reached by the job he just claimed.
+        await setPool(ctx, 'farm', {
+          mode: 'weighted',
+          shares: [{ user: 'bob', share: 1, burst: 1 }],
+        });
+        const bobs = await f.submit({ user: 'bob' });
+        const byUser = await claimSingleTaskJob(ctx, settings, bobs, node!);
+        assert.deepEqual(byUser, {
+          kind: 'refused',
+          reason: 'user bob is at their burst limit in pool farm (1 running, limit 1)',
+        });
+        // Shared by user now: another project does not free bob's job from his limit.
+        await updateJobSettings(ctx, bobs, { project: 'show-c' });
+        assert.equal((await claimSingleTaskJob(ctx, settings, bobs, node!)).kind, 'refused');
+      }));
+
+    it('fair share reaches a user whose jobs all lie beyond the page of the oldest jobs', () =>
+      withEngine(database, async (t, f) => {
+        await setPool(t.engine.ctx, 'farm', {
+          mode: 'weighted',
+          shares: [
+            { user: 'alice', share: 1 },
+            { user: 'bob', share: 1 },
+          ],
+        });
+        // Eight of alice's jobs are older than bob's one: the claim's page (the four oldest)
+        // holds only hers, and bob's job is the ninth in the queue.
+        for (let i = 0; i < 8; i++) await f.submit({ frames: '1-10', user: 'alice' });
+        const bobs = await f.submit({ frames: '1-40', user: 'bob' });
+        const nodes = await f.nodes(10);
+        // One claim after another, so each sees the last one's counters.
+        for (const n of nodes) assert.ok(await f.take(n), `node ${n} takes a task`);
+        const { rows } = await sql<{ user_name: string; n: number | string }>`
+          select j.user_name, count(*) as n from tasks t join jobs j on j.id = t.job_id
+          where t.state = 'RUNNING' group by j.user_name`.execute(t.engine.ctx.db);
+        const running = new Map(rows.map((r) => [r.user_name, Number(r.n)]));
+        assert.equal(running.get('bob'), 5, JSON.stringify([...running]));
+        assert.equal(running.get('alice'), 5, JSON.stringify([...running]));
+        const reasons = await waitingReasons(t.engine.ctx, bobs);
+        assert.ok(!reasons.some((r) => r.code === 'BURST_LIMIT'), JSON.stringify(reasons));
+      }));
+
+    it('refuses shares that do not match the pool, and project names out of bounds', () =>
+      withEngine(database, async (t) => {
+        const { ctx } = t.engine;
+        await assert.rejects(
+          setPool(ctx, 'farm', {
+            mode: 'weighted',
+            shareBy: 'project',
+            shares: [{ user: 'bob', share: 1 }],
+          }),
+          /a pool shared by project takes shares of projects/,
+        );
+        await assert.rejects(
+          setPool(ctx, 'farm', { mode: 'weighted', shares: [{ project: 'show-a', share: 1 }] }),
+          /set shareBy "project" for project shares/,
+        );
+        await assert.rejects(
+          setPool(ctx, 'farm', { mode: 'balanced', shareBy: 'project' }),
+          /shareBy applies to weighted pools only/,
+        );
+        await assert.rejects(
+          submitJob(ctx, spec({ project: 'x'.repeat(201) })),
+          /project must be text of at most 200 characters/,
+        );
+      }));
+  });
+}
