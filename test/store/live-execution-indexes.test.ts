@@ -110,11 +110,12 @@ for (const database of TEST_DATABASES) {
             where p.proname = 'drover_claim' and p.pronamespace = current_schema()::regnamespace
           `.execute(ctx.db);
           // A node's live count, and a machine limit's two counts in the walk's look and again
-          // in its check (migration 0030); since 0044 the look is in four places (the ordinary
-          // page; the preferring claim's page, its named jobs and their children) and the walk
-          // that checks is written twice (one loop for each kind of page).
+          // in its check (migration 0030); since 0044 the look is in five places (the ordinary
+          // page and the heads of other share holders after it (0042); the preferring claim's
+          // page, its named jobs and their children) and the walk that checks is written twice
+          // (one loop for each kind of page).
           const tests = def.rows[0]!.def.match(/x\.ended_at is null\s+and x\.state in/g);
-          assert.equal(tests?.length, 1 + 2 * 4 + 2 * 2);
+          assert.equal(tests?.length, 1 + 2 * 5 + 2 * 2);
         }
       } finally {
         await t.close();
