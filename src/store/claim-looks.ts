@@ -62,11 +62,7 @@ export async function dispatchableJobs(
 ): Promise<DispatchableJob[]> {
   const rows = await DISPATCHABLE_JOBS[dialect].execute(
     db,
-    node.id,
-    node.name,
-    [node.cpus, node.mem, node.disk, node.gpus],
-    pools.length ? [...pools] : [''],
-    groups.length ? [...groups] : [''],
+    ...nodeArguments(node, pools, groups),
     [...excludeJobIds],
     limit,
   );
@@ -91,15 +87,26 @@ export async function fairHeads(
 ): Promise<DispatchableJob[]> {
   const rows = await FAIR_HEADS[dialect].execute(
     db,
+    ...nodeArguments(node, pools, groups),
+    [...excludeJobIds],
+    window,
+  );
+  return rows.map(dispatchableJob);
+}
+
+/** What the page statements take of the node (an empty list as one '': any). */
+export function nodeArguments(
+  node: NodeRow,
+  pools: readonly string[],
+  groups: readonly string[],
+): [number, string, number[], string[], string[]] {
+  return [
     node.id,
     node.name,
     [node.cpus, node.mem, node.disk, node.gpus],
     pools.length ? [...pools] : [''],
     groups.length ? [...groups] : [''],
-    [...excludeJobIds],
-    window,
-  );
-  return rows.map(dispatchableJob);
+  ];
 }
 
 /** The claim's order: priority (higher first), the fair key, then age. */

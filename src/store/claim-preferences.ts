@@ -1,6 +1,12 @@
 import { sql } from 'kysely';
 import { DISPATCHABLE_JOB_STATES } from '../domain/job-state.js';
-import { dispatchableJob, eligibleFor, pageColumns, type DispatchableJob } from './claim-looks.js';
+import {
+  dispatchableJob,
+  eligibleFor,
+  nodeArguments,
+  pageColumns,
+  type DispatchableJob,
+} from './claim-looks.js';
 import { compiledQuery } from './compiled-queries.js';
 import type { DialectName, Executor } from './database.js';
 import type { NodeRow } from './schema.js';
@@ -35,11 +41,7 @@ export async function preferredPage(
 ): Promise<DispatchableJob[]> {
   const rows = await PREFERRED_PAGE[dialect].execute(
     db,
-    node.id,
-    node.name,
-    [node.cpus, node.mem, node.disk, node.gpus],
-    pools.length ? [...pools] : [''],
-    groups.length ? [...groups] : [''],
+    ...nodeArguments(node, pools, groups),
     [...prefer],
     [...excludeJobIds],
     limit,
