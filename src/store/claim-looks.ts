@@ -48,8 +48,8 @@ export interface DispatchableJob {
  * first), then submission time. The node must be in the job's pool and group (empty means
  * any), cover its resources, be admitted by its allow/deny list, and the job must be below
  * its machine limit unless the node already works on it, every limit it names must have
- * room for the node (limits.ts), and the node must not be blocked from it (node-blocks.ts). The caller re-checks the machine limit under the job's
- * lock, and the limits' room, since counting rows here cannot see concurrent claims.
+ * room for the node (limits.ts), and the node must not be blocked from it (node-blocks.ts).
+ * The caller re-checks the machine limit under the job's lock, and the limits' room.
  */
 export async function dispatchableJobs(
   db: Executor,
@@ -70,11 +70,12 @@ export async function dispatchableJobs(
 }
 
 /**
- * The first job of each share holder of a weighted pool among the next `window` jobs the node
- * may take, after those `excludeJobIds` names (the claim's page and what it passed over), in
- * the claim's order. The page holds the oldest jobs of the queue: without these, a user
- * (project) further below their share whose jobs all lie beyond the page waited until the
- * jobs ahead of them drained. Bounded: `window` index entries of jobs_dispatchable.
+ * The first job of each share holder of a weighted pool, and every job of a balanced pool
+ * (each job its own holder), among the next `window` jobs the node may take, after those
+ * `excludeJobIds` names (the claim's page and what it passed over), in the claim's order.
+ * The page holds the oldest jobs of the queue: without these, a user (project) further below
+ * their share whose jobs all lie beyond the page, or a balanced pool's fifth job, waited
+ * until the jobs ahead of them drained. Bounded: `window` index entries of jobs_dispatchable.
  */
 export async function fairHeads(
   db: Executor,
@@ -206,9 +207,10 @@ function dispatchableJobsQuery(dialect: DialectName, heads: boolean) {
         left join pools po on po.name = p.pool and p.pool <> ''`;
       if (heads) {
         return sql<DispatchableJob>`
-          select * from (select ${pageColumns}, row_number() over (partition by p.pool, ${holder}
+          select * from (select ${pageColumns}, row_number() over (partition by p.pool,
+                case when po.mode = 'balanced' then cast(p.id as text) else ${holder} end
               order by p.priority desc, p.created_at, p.id) as head
-            from ${walk} where po.mode = 'weighted') h
+            from ${walk} where po.mode in ('weighted', 'balanced')) h
           where h.head = 1`;
       }
       return sql<DispatchableJob>`
@@ -267,9 +269,8 @@ export function projectRunningInPool(pool: RawBuilder<unknown>, project: RawBuil
 
 /**
  * SQLite: whether any job that can hand out work has a machine limit, a node list, limits or
- * blocked nodes, so
- * that which jobs a node may take depends on the node itself (read through the partial
- * index `jobs_node_specific`, migrations 0019, 0025, 0026: one entry, not a walk of the queue).
+ * blocked nodes, so that which jobs a node may take depends on the node itself (read through
+ * `jobs_node_specific`, migrations 0019, 0025, 0026: one entry, not a walk of the queue).
  */
 export async function nodeSpecificJobsExist(tx: Executor): Promise<boolean> {
   return (await NODE_SPECIFIC_JOB.executeTakeFirst(tx)) !== undefined;

@@ -146,6 +146,22 @@ for (const database of TEST_DATABASES) {
         );
       }));
 
+    it('balanced: jobs beyond the page of the oldest share the nodes too', () =>
+      withEngine(database, async (t, f) => {
+        await setPool(t.engine.ctx, 'farm', { mode: 'balanced' });
+        // Eight jobs of one priority: the claim's page holds the four oldest, and the other
+        // four, with no task running, must come before a second task of any of those.
+        const jobs: number[] = [];
+        for (let i = 0; i < 8; i++) jobs.push(await f.submit({ frames: '1-10' }));
+        for (const node of await f.nodes(8)) await f.take(node);
+        const running = await f.runningByJob();
+        assert.deepEqual(
+          jobs.map((j) => running.get(j) ?? 0),
+          [1, 1, 1, 1, 1, 1, 1, 1],
+          JSON.stringify([...running]),
+        );
+      }));
+
     it('a burst limit is never exceeded by 20 concurrent acquirers; other work fills the nodes', () =>
       withEngine(database, async (t, f) => {
         await setPool(t.engine.ctx, 'farm', {

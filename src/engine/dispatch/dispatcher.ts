@@ -260,13 +260,15 @@ export class Dispatcher {
       if (
         prefer.length === 0 &&
         jobs.length === JOBS_PER_LOOK &&
-        jobs.some((j) => j.mode === 'weighted')
+        jobs.some((j) => j.mode !== 'priority')
       ) {
-        // Holders further below their share may have no job on this page (claim-walk.ts).
+        // Holders further below their share, or a balanced pool's jobs with fewer running
+        // tasks, may have no job on this page (claim-walk.ts).
         const exclude = [...skipped, ...jobs.map((j) => j.id)];
         const heads = await fairHeads(tx, ctx.dialect, node, pools, groups, exclude, FAIR_WINDOW);
         const others = heads.filter(
-          (h) => !jobs.some((j) => j.pool === h.pool && j.holder === h.holder),
+          (h) =>
+            h.mode === 'balanced' || !jobs.some((j) => j.pool === h.pool && j.holder === h.holder),
         );
         if (others.length > 0) jobs = inClaimOrder([...jobs, ...others]);
       }

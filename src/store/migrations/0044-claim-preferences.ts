@@ -12,7 +12,7 @@ import { CLAIM, DROP_OLD } from './0044-claim.js';
  * PostgreSQL: `drover_claim` is defined again whole, with two more arguments: the preferred
  * jobs of every claim of the group as two parallel arrays (claim index, job id). It is the
  * text of 0042 (0039's, with share holders by user or project and the heads of other
- * holders after a full page), with the walk's page read by one of two statements: a claim
+ * holders after a full page; here balanced pools' jobs are among the heads too), with the walk's page read by one of two statements: a claim
  * that prefers no job reads the page 0042 read, by the same statement; one that does reads
  * it together with the preferred jobs of at least the page's lowest priority (every job of
  * a higher one is on the page), ordered by priority, then preferred first

@@ -48,8 +48,11 @@ const FAIR_KEY = `                case po.mode
                   else 0 end`;
 
 /**
- * The page of a claim that prefers no job: 0042's statement, word for word (with 0042's
- * heads of other share holders after a full page of a weighted pool).
+ * The page of a claim that prefers no job: 0042's statement (with its heads of other share
+ * holders after a full page of a weighted pool), whose heads also take every job of a
+ * balanced pool in the window after a full page: each such job is its own holder, and one
+ * beyond the page with fewer running tasks than the page's comes first (store/claim-looks.ts
+ * fairHeads does the same on SQLite).
  */
 const PAGE = `              with page as (
                 select j.id, j.machine_limit, j.tasks_queued, j.uses_limits, j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
@@ -61,9 +64,9 @@ const PAGE = `              with page as (
                 limit p_jobs_per_look),
               heads as (
                 select w.id, w.machine_limit, w.tasks_queued, w.uses_limits, w.uses_capacity, w.req_gpus, w.priority, w.created_at, w.pool, w.user_name, w.project, w.tasks_running, w.pinned_retries
-                from (select w0.*, wpo.share_by as w_by, row_number() over (
-                    partition by w0.pool, case when wpo.share_by = 'project' then w0.project
-                      else w0.user_name end
+                from (select w0.*, wpo.share_by as w_by, wpo.mode as w_mode, row_number() over (
+                    partition by w0.pool, case when wpo.mode = 'balanced' then w0.id::text
+                      when wpo.share_by = 'project' then w0.project else w0.user_name end
                     order by w0.priority desc, w0.created_at, w0.id) as head
                   from (select j.id, j.machine_limit, j.tasks_queued, j.uses_limits, j.uses_capacity, j.req_gpus, j.priority, j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
                     from jobs as j
@@ -72,13 +75,14 @@ const PAGE = `              with page as (
                     and ${ELIGIBLE} and j.id not in (select g.id from page g)
                     order by j.priority desc, j.created_at, j.id
                     limit 32) w0
-                  join pools wpo on wpo.name = w0.pool and wpo.mode = 'weighted'
+                  join pools wpo on wpo.name = w0.pool and wpo.mode in ('weighted', 'balanced')
                   where (select count(*) from page) >= p_jobs_per_look
                     and exists (select 1 from page g join pools gp on gp.name = g.pool
-                      and gp.mode = 'weighted')) w
-                where w.head = 1 and not exists (select 1 from page g where g.pool = w.pool
+                      and gp.mode in ('weighted', 'balanced'))) w
+                where w.head = 1 and (w.w_mode = 'balanced'
+                  or not exists (select 1 from page g where g.pool = w.pool
                   and case when w.w_by = 'project' then g.project else g.user_name end
-                    = case when w.w_by = 'project' then w.project else w.user_name end))
+                    = case when w.w_by = 'project' then w.project else w.user_name end)))
               select p.*, h.share_by, h.holder,
                 case when po.mode = 'weighted' then (select s.burst from pool_shares s
                   where s.pool = p.pool and s.user_name = h.holder) end as burst
