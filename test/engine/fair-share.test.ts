@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
-import { completeExecution } from '../../src/engine/executions/execution-reports.js';
-import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import { idleReasons } from '../../src/engine/nodes/idle-reasons.js';
-import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { setPool } from '../../src/engine/pools/pools.js';
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import type { ExecutionRow } from '../../src/store/schema.js';
-import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+import { TEST_DATABASES } from '../helpers/databases.js';
+import { drain, withEngine } from './fair-share-support.js';
 
 /*
  * Fair share (docs/scheduling.md): a pool's mode orders equal-priority work by running
@@ -18,79 +15,6 @@ import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/dat
  * limit as a hard cap; a pool without a setting keeps strict priority then age. Real claims
  * through the engine's dispatcher on both databases.
  */
-
-const spec = (more: Partial<SubmitJobSpec> = {}): SubmitJobSpec => ({
-  type: 'command-line',
-  user: 'alice',
-  pool: 'farm',
-  parameters: { executable: 'echo' },
-  ...more,
-});
-
-async function withEngine(
-  database: (typeof TEST_DATABASES)[number],
-  fn: (t: TestEngine, f: ReturnType<typeof helpers>) => Promise<void>,
-): Promise<void> {
-  const t = await startTestEngine(database);
-  try {
-    await fn(t, helpers(t.engine));
-  } finally {
-    await t.close();
-  }
-}
-
-function helpers(engine: Engine) {
-  const ctx = engine.ctx;
-  return {
-    submit: (more: Partial<SubmitJobSpec> = {}) => submitJob(ctx, spec(more)),
-    nodes: async (n: number) => {
-      const ids: number[] = [];
-      for (let i = 0; i < n; i++) {
-        ids.push((await registerNode(ctx, { name: `n${i}`, pools: ['farm'] })).id);
-      }
-      return ids;
-    },
-    take: async (nodeId: number, e: Engine = engine) =>
-      (await e.dispatcher.tryAcquire(nodeId))?.execution,
-    complete: (e: ExecutionRow) => completeExecution(ctx, engine.settings, e.id, e.node_id, 0),
-    /** RUNNING tasks per user, counted straight from the tasks. */
-    runningByUser: async () => {
-      const { rows } = await sql<{ user_name: string; n: number | string }>`
-        select j.user_name, count(*) as n from tasks t join jobs j on j.id = t.job_id
-        where t.state = 'RUNNING' group by j.user_name`.execute(ctx.db);
-      return new Map(rows.map((r) => [r.user_name, Number(r.n)]));
-    },
-    runningByJob: async () => {
-      const { rows } = await sql<{ job_id: number | string; n: number | string }>`
-        select job_id, count(*) as n from tasks where state = 'RUNNING'
-        group by job_id`.execute(ctx.db);
-      return new Map(rows.map((r) => [Number(r.job_id), Number(r.n)]));
-    },
-  };
-}
-
-/**
- * Ten nodes work through 200 tasks: in each round every idle node acquires at once, the
- * running tasks are counted per user, and the five oldest finish. Answers each user's
- * share of the running tasks summed over the first half of the drain.
- */
-async function drain(f: ReturnType<typeof helpers>, nodes: number[]) {
-  const held: ExecutionRow[] = [];
-  const sums = new Map<string, number>();
-  let total = 0;
-  for (let round = 0; round < 20; round++) {
-    const busy = new Set(held.map((e) => e.node_id));
-    const got = await Promise.all(nodes.filter((n) => !busy.has(n)).map((n) => f.take(n)));
-    held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
-    assert.equal(held.length, 10, `round ${round}: every node works (${held.length} do)`);
-    for (const [user, n] of await f.runningByUser()) {
-      sums.set(user, (sums.get(user) ?? 0) + n);
-      total += n;
-    }
-    for (const e of held.splice(0, 5)) await f.complete(e);
-  }
-  return { alice: (sums.get('alice') ?? 0) / total, bob: (sums.get('bob') ?? 0) / total };
-}
 
 for (const database of TEST_DATABASES) {
   const db = database.name;
@@ -108,7 +32,8 @@ for (const database of TEST_DATABASES) {
         // Alice's job is older: strict priority would give her every node.
         await f.submit({ frames: '1-100', user: 'alice' });
         const bobJob = await f.submit({ frames: '1-100', user: 'bob' });
-        const share = await drain(f, await f.nodes(10));
+        const shares = await drain(f, await f.nodes(10), 'user');
+        const share = { alice: shares.get('alice') ?? 0, bob: shares.get('bob') ?? 0 };
         assert.ok(Math.abs(share.alice - 0.5) <= 0.1, `alice had ${share.alice}`);
         assert.ok(Math.abs(share.bob - 0.5) <= 0.1, `bob had ${share.bob}`);
         const reasons = await waitingReasons(t.engine.ctx, bobJob);

@@ -3,16 +3,14 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
-import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { updateJobSettings } from '../../src/engine/jobs/job-settings.js';
-import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
-import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { getPool, setPool } from '../../src/engine/pools/pools.js';
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { findExecution } from '../../src/store/executions.js';
 import type { ExecutionRow } from '../../src/store/schema.js';
-import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+import { TEST_DATABASES } from '../helpers/databases.js';
+import { drain, withEngine } from './fair-share-support.js';
 
 /*
  * Weighted pools shared by project (docs/scheduling.md#fair-share): shares and burst limits
@@ -20,50 +18,6 @@ import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/dat
  * the queue's claims (SQLite's in the engine, PostgreSQL's drover_claim) and by UFDL's
  * claim of a named job. Real claims on both databases.
  */
-
-const spec = (more: Partial<SubmitJobSpec> = {}): SubmitJobSpec => ({
-  type: 'command-line',
-  user: 'alice',
-  pool: 'farm',
-  parameters: { executable: 'echo' },
-  ...more,
-});
-
-async function withEngine(
-  database: (typeof TEST_DATABASES)[number],
-  fn: (t: TestEngine, f: ReturnType<typeof helpers>) => Promise<void>,
-): Promise<void> {
-  const t = await startTestEngine(database);
-  try {
-    await fn(t, helpers(t.engine));
-  } finally {
-    await t.close();
-  }
-}
-
-function helpers(engine: Engine) {
-  const ctx = engine.ctx;
-  return {
-    submit: (more: Partial<SubmitJobSpec> = {}) => submitJob(ctx, spec(more)),
-    nodes: async (n: number) => {
-      const ids: number[] = [];
-      for (let i = 0; i < n; i++) {
-        ids.push((await registerNode(ctx, { name: `n${i}`, pools: ['farm'] })).id);
-      }
-      return ids;
-    },
-    take: async (nodeId: number, e: Engine = engine) =>
-      (await e.dispatcher.tryAcquire(nodeId))?.execution,
-    complete: (e: ExecutionRow) => completeExecution(ctx, engine.settings, e.id, e.node_id, 0),
-    /** RUNNING tasks per project, counted straight from the tasks. */
-    runningByProject: async () => {
-      const { rows } = await sql<{ project: string; n: number | string }>`
-        select j.project, count(*) as n from tasks t join jobs j on j.id = t.job_id
-        where t.state = 'RUNNING' group by j.project`.execute(ctx.db);
-      return new Map(rows.map((r) => [r.project, Number(r.n)]));
-    },
-  };
-}
 
 for (const database of TEST_DATABASES) {
   const db = database.name;
@@ -88,23 +42,9 @@ for (const database of TEST_DATABASES) {
         // strict priority would give it every node.
         await f.submit({ frames: '1-100', project: 'show-a' });
         const bJob = await f.submit({ frames: '1-100', project: 'show-b' });
-        const nodes = await f.nodes(10);
-        const held: ExecutionRow[] = [];
-        const sums = new Map<string, number>();
-        let total = 0;
-        for (let round = 0; round < 20; round++) {
-          const busy = new Set(held.map((e) => e.node_id));
-          const got = await Promise.all(nodes.filter((n) => !busy.has(n)).map((n) => f.take(n)));
-          held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
-          assert.equal(held.length, 10, `round ${round}: every node works (${held.length} do)`);
-          for (const [project, n] of await f.runningByProject()) {
-            sums.set(project, (sums.get(project) ?? 0) + n);
-            total += n;
-          }
-          for (const e of held.splice(0, 5)) await f.complete(e);
-        }
-        const a = (sums.get('show-a') ?? 0) / total;
-        const b = (sums.get('show-b') ?? 0) / total;
+        const shares = await drain(f, await f.nodes(10), 'project');
+        const a = shares.get('show-a') ?? 0;
+        const b = shares.get('show-b') ?? 0;
         assert.ok(Math.abs(a - 0.5) <= 0.1, `show-a had ${a}`);
         assert.ok(Math.abs(b - 0.5) <= 0.1, `show-b had ${b}`);
         const reasons = await waitingReasons(t.engine.ctx, bJob);
@@ -260,7 +200,7 @@ for (const database of TEST_DATABASES) {
       }));
 
     it('refuses shares that do not match the pool, and project names out of bounds', () =>
-      withEngine(database, async (t) => {
+      withEngine(database, async (t, f) => {
         const { ctx } = t.engine;
         await assert.rejects(
           setPool(ctx, 'farm', {
@@ -279,7 +219,7 @@ for (const database of TEST_DATABASES) {
           /shareBy applies to weighted pools only/,
         );
         await assert.rejects(
-          submitJob(ctx, spec({ project: 'x'.repeat(201) })),
+          f.submit({ project: 'x'.repeat(201) }),
           /project must be text of at most 200 characters/,
         );
       }));
