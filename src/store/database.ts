@@ -134,7 +134,9 @@ function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
     max: options.poolSize ?? 10,
     // An application_name in the URL wins (pg reads the URL over these settings).
     application_name: applicationName('drover', options.replicaName),
-    options: `-c search_path=${schema}`,
+    // libpq's PGOPTIONS is kept (pg would read it only when no options are given), so an
+    // operator's `-c statement_timeout=…` and the like still apply; the schema comes last.
+    options: [process.env.PGOPTIONS, `-c search_path=${schema}`].filter(Boolean).join(' '),
   });
   // An idle connection that PostgreSQL ends (a restart, an administrator, a dropped
   // database) is reported here; without a listener the error would end the process. The
