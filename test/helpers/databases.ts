@@ -16,6 +16,7 @@ import { startEngine, type Engine, type EngineOptions } from '../../src/engine/e
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
+import { takePooledSchema } from './postgres-schema-pool.js';
 
 /** The databases every storage, engine and API suite runs against. */
 export interface TestDatabase {
@@ -23,8 +24,8 @@ export interface TestDatabase {
   /**
    * Options for a fresh database of this kind for an engine to open; `empty` asks for one
    * with no schema yet (the suites that test migrations themselves). SQLite's comes up to
-   * date unless empty; PostgreSQL's schema is always empty, and the engine migrates it.
-   * `cleanup` removes it.
+   * date unless empty (a copy of a migrated file, or a pooled PostgreSQL schema emptied to
+   * what the migrations left). `cleanup` removes it, or gives the schema back to the pool.
    */
   fresh(options?: {
     empty?: boolean;
@@ -38,8 +39,8 @@ let counter = 0;
  * the migrations): migrating took ~0.3 s of each of the several hundred engines the suites
  * start, copying takes a millisecond (an engine's start fell from ~320 to ~70 ms). On
  * PostgreSQL a copy (CREATE DATABASE … TEMPLATE, then DROP DATABASE, which forces a
- * checkpoint) cost as much as migrating a fresh schema, measured on the CI machine, so
- * each test still migrates its own schema there.
+ * checkpoint) cost as much as migrating a fresh schema, measured on the CI machine; a
+ * migrated schema is instead emptied and used again (./postgres-schema-pool.ts).
  */
 const SOURCES = join(import.meta.dirname, '..', '..', 'src', 'store');
 const MIGRATIONS_HASH = (() => {
@@ -51,8 +52,8 @@ const MIGRATIONS_HASH = (() => {
   return hash.digest('hex').slice(0, 12);
 })();
 
-async function migrate(url: string): Promise<void> {
-  const open = openDatabase({ url });
+async function migrate(url: string, schema?: string): Promise<void> {
+  const open = openDatabase(schema === undefined ? { url } : { url, schema });
   try {
     await migrateToLatest(open);
   } finally {
@@ -93,13 +94,18 @@ const sqlite: TestDatabase = {
   },
 };
 
-/** PostgreSQL: each test gets its own schema, so parallel runs never see each other. */
+/** PostgreSQL: each test gets a schema of its own, so parallel runs never see each other. */
 function postgres(url: string): TestDatabase {
   return {
     name: 'postgres',
-    // Empty or not, the schema starts empty: the engine that opens it migrates it
-    // (migrating here as well ran the migrator twice per test).
-    async fresh() {
+    async fresh({ empty = false } = {}) {
+      if (!empty) {
+        const { schema, release } = await takePooledSchema(url, MIGRATIONS_HASH, (name) =>
+          migrate(url, name),
+        );
+        return { options: { url, schema }, cleanup: release };
+      }
+      // The suites of the migrator itself: the engine that opens it migrates it.
       const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
       return {
         options: { url, schema },
