@@ -16,6 +16,7 @@ import { metricsRoute } from './native/metrics.js';
 import { noteEarlyAnswers, parserRefusals } from './parser-refusals.js';
 import { logRequests, REQUEST_ID_LOG_LABEL, requestIdOptions } from './request-log.js';
 import { scaleApi } from './scale/index.js';
+import { sharedCompilers } from './schema-compilers.js';
 import { ufdlApi } from './ufdl/index.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -58,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }),
     })),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    schemaController: { compilersFactory: sharedCompilers },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerErrorHandler(app);
   logRequests(app);

@@ -7,6 +7,7 @@ import { closeConnectionsWhenQuiet } from '../idle-connections.js';
 import { guardInput } from '../input-guards.js';
 import { noteEarlyAnswers, parserRefusals } from '../parser-refusals.js';
 import { logRequests, REQUEST_ID_LOG_LABEL, requestIdOptions } from '../request-log.js';
+import { sharedCompilers } from '../schema-compilers.js';
 import { basicAuthenticator } from './auth.js';
 import type { DeadlineContext } from './context.js';
 import { deadlineErrorOf } from './errors.js';
@@ -43,6 +44,7 @@ export async function buildDeadlineApp(options: DeadlineAppOptions): Promise<Fas
     }),
     ...requestIdOptions,
     bodyLimit: BODY_LIMIT,
+    schemaController: { compilersFactory: sharedCompilers },
     // Kestrel answers HEAD with 405; Fastify would otherwise answer it like GET.
     exposeHeadRoutes: false,
     clientErrorHandler: parserRefusals((_status, message) => ({
