@@ -40,4 +40,21 @@ describe('PostgreSQL pool', { skip: !postgres && 'DROVER_TEST_PG is not set' }, 
       await t.close();
     }
   });
+
+  it("keeps libpq's PGOPTIONS beside its own search_path", async () => {
+    const before = process.env.PGOPTIONS;
+    process.env.PGOPTIONS = '-c statement_timeout=4321';
+    const t = await startTestEngine(postgres!);
+    try {
+      const { db } = t.engine.ctx;
+      const timeout = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(db);
+      assert.equal(timeout.rows[0]!.statement_timeout, '4321ms');
+      // The schema is still the engine's own: its tables are found unqualified.
+      assert.equal(await findJob(db, 1), undefined);
+    } finally {
+      await t.close();
+      if (before === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = before;
+    }
+  });
 });
