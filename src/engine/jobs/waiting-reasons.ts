@@ -19,9 +19,9 @@ import { pinText, queuedPinsOf } from '../../store/retry-pins.js';
 import type { JobRow, NodeRow } from '../../store/schema.js';
 import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
-import { meetingRequirement, noNodeMeets } from './host-requirement-waits.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
 import { poolWaits, type PoolWait } from '../pools/pool-waits.js';
+import { meetingRequirement, noNodeMeets } from './host-requirement-waits.js';
 
 export interface WaitingReason {
   code:

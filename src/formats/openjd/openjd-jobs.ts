@@ -13,8 +13,8 @@ import { jobParameterValues } from './job-parameters.js';
 import { checkJobTemplate, readTemplateDocument, type StepTemplate } from './job-template.js';
 import { OPENJD_STEP_TYPE, type StepRun } from './openjd-run.js';
 import { expandParameterSpace, SpaceError } from './parameter-space.js';
-import { stepRequirements } from './step-requirements.js';
 import { frameByFrameSteps, frameParameter, framesOf } from './step-frames.js';
+import { stepRequirements } from './step-requirements.js';
 import { at, Problems } from './template-problems.js';
 
 /*
