@@ -263,7 +263,7 @@ for (const database of TEST_DATABASES) {
         expectDetail(
           await node.call('GET', `/v1/jobs/${pk}/acquire`),
           406,
-          `Attempted an illegal phase-transition on workable job ${pk} in phase LifecyclePhase.CREATED: acquire\njob ${pk}: the job requires attr.worker.os.family in [windows]; the node has no attr.worker.os.family (wants one in [windows])`,
+          `Attempted an illegal phase-transition on workable job ${pk} in phase LifecyclePhase.CREATED: acquire\njob ${pk}: the job requires attr.worker.os.family in [windows]; the node has no attr.worker.os.family (wants one in [windows]).`,
         );
       } finally {
         await w.close();
