@@ -3727,6 +3727,21 @@ export interface paths {
             /** @description Deadline frame list, e.g. 1-100x5 */
             frames?: string;
             group?: string;
+            /** @description What a node must have to take its tasks, in OpenJD shape: attributes it reported (a missing one never matches), amounts within min and max (an amount it did not report counts as 0). docs/openjd.md#host-requirements */
+            hostRequirements?: {
+              amounts?: {
+                max?: number;
+                min?: number;
+                /** @description amount.worker.NAME, as amount.worker.gpu.memory */
+                name: string;
+              }[];
+              attributes?: {
+                allOf?: string[];
+                anyOf?: string[];
+                /** @description attr.NAME, as attr.worker.os.family */
+                name: string;
+              }[];
+            };
             initialState?: 'QUEUED' | 'SUSPENDED' | 'PENDING';
             inputs?: {
               [key: string]: unknown;
@@ -3908,6 +3923,21 @@ export interface paths {
               frameOffsetStart: number;
               frames: string;
               group: string;
+              /** @description What a node must have to take its tasks, in OpenJD shape: attributes it reported (a missing one never matches), amounts within min and max (an amount it did not report counts as 0). docs/openjd.md#host-requirements */
+              hostRequirements: {
+                amounts?: {
+                  max?: number;
+                  min?: number;
+                  /** @description amount.worker.NAME, as amount.worker.gpu.memory */
+                  name: string;
+                }[];
+                attributes?: {
+                  allOf?: string[];
+                  anyOf?: string[];
+                  /** @description attr.NAME, as attr.worker.os.family */
+                  name: string;
+                }[];
+              } | null;
               id: number;
               inputs: {
                 [key: string]: unknown;
@@ -4261,6 +4291,21 @@ export interface paths {
               frameOffsetStart: number;
               frames: string;
               group: string;
+              /** @description What a node must have to take its tasks, in OpenJD shape: attributes it reported (a missing one never matches), amounts within min and max (an amount it did not report counts as 0). docs/openjd.md#host-requirements */
+              hostRequirements: {
+                amounts?: {
+                  max?: number;
+                  min?: number;
+                  /** @description amount.worker.NAME, as amount.worker.gpu.memory */
+                  name: string;
+                }[];
+                attributes?: {
+                  allOf?: string[];
+                  anyOf?: string[];
+                  /** @description attr.NAME, as attr.worker.os.family */
+                  name: string;
+                }[];
+              } | null;
               id: number;
               inputs: {
                 [key: string]: unknown;
@@ -4847,6 +4892,21 @@ export interface paths {
               frameOffsetStart: number;
               frames: string;
               group: string;
+              /** @description What a node must have to take its tasks, in OpenJD shape: attributes it reported (a missing one never matches), amounts within min and max (an amount it did not report counts as 0). docs/openjd.md#host-requirements */
+              hostRequirements: {
+                amounts?: {
+                  max?: number;
+                  min?: number;
+                  /** @description amount.worker.NAME, as amount.worker.gpu.memory */
+                  name: string;
+                }[];
+                attributes?: {
+                  allOf?: string[];
+                  anyOf?: string[];
+                  /** @description attr.NAME, as attr.worker.os.family */
+                  name: string;
+                }[];
+              } | null;
               id: number;
               inputs: {
                 [key: string]: unknown;
@@ -5213,6 +5273,21 @@ export interface paths {
               frameOffsetStart: number;
               frames: string;
               group: string;
+              /** @description What a node must have to take its tasks, in OpenJD shape: attributes it reported (a missing one never matches), amounts within min and max (an amount it did not report counts as 0). docs/openjd.md#host-requirements */
+              hostRequirements: {
+                amounts?: {
+                  max?: number;
+                  min?: number;
+                  /** @description amount.worker.NAME, as amount.worker.gpu.memory */
+                  name: string;
+                }[];
+                attributes?: {
+                  allOf?: string[];
+                  anyOf?: string[];
+                  /** @description attr.NAME, as attr.worker.os.family */
+                  name: string;
+                }[];
+              } | null;
               id: number;
               inputs: {
                 [key: string]: unknown;
@@ -7085,6 +7160,17 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
+            /** @description OpenJD attributes and amounts the node has (docs/openjd.md#host-requirements); an older worker sends none */
+            capabilities?: {
+              /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+              amounts?: {
+                [key: string]: number;
+              };
+              /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+              attributes?: {
+                [key: string]: string[];
+              };
+            };
             cpus?: number;
             /** @description MiB */
             disk?: number;
@@ -7107,6 +7193,16 @@ export interface paths {
           };
           content: {
             'application/json': {
+              capabilities: {
+                /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+                amounts: {
+                  [key: string]: number;
+                };
+                /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+                attributes: {
+                  [key: string]: string[];
+                };
+              };
               /** Format: date-time */
               createdAt: string | null;
               currentExecutions: number[];
@@ -7306,6 +7402,16 @@ export interface paths {
           };
           content: {
             'application/json': {
+              capabilities: {
+                /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+                amounts: {
+                  [key: string]: number;
+                };
+                /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+                attributes: {
+                  [key: string]: string[];
+                };
+              };
               /** Format: date-time */
               createdAt: string | null;
               currentExecutions: number[];
@@ -7506,6 +7612,16 @@ export interface paths {
           };
           content: {
             'application/json': {
+              capabilities: {
+                /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+                amounts: {
+                  [key: string]: number;
+                };
+                /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+                attributes: {
+                  [key: string]: string[];
+                };
+              };
               /** Format: date-time */
               createdAt: string | null;
               currentExecutions: number[];
@@ -8072,6 +8188,16 @@ export interface paths {
           };
           content: {
             'application/json': {
+              capabilities: {
+                /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+                amounts: {
+                  [key: string]: number;
+                };
+                /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+                attributes: {
+                  [key: string]: string[];
+                };
+              };
               /** Format: date-time */
               createdAt: string | null;
               currentExecutions: number[];
@@ -8273,6 +8399,16 @@ export interface paths {
           };
           content: {
             'application/json': {
+              capabilities: {
+                /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+                amounts: {
+                  [key: string]: number;
+                };
+                /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+                attributes: {
+                  [key: string]: string[];
+                };
+              };
               /** Format: date-time */
               createdAt: string | null;
               currentExecutions: number[];
@@ -8969,6 +9105,16 @@ export interface paths {
           };
           content: {
             'application/json': {
+              capabilities: {
+                /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+                amounts: {
+                  [key: string]: number;
+                };
+                /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+                attributes: {
+                  [key: string]: string[];
+                };
+              };
               /** Format: date-time */
               createdAt: string | null;
               currentExecutions: number[];
@@ -13279,6 +13425,21 @@ export interface components {
       frameOffsetStart: number;
       frames: string;
       group: string;
+      /** @description What a node must have to take its tasks, in OpenJD shape: attributes it reported (a missing one never matches), amounts within min and max (an amount it did not report counts as 0). docs/openjd.md#host-requirements */
+      hostRequirements: {
+        amounts?: {
+          max?: number;
+          min?: number;
+          /** @description amount.worker.NAME, as amount.worker.gpu.memory */
+          name: string;
+        }[];
+        attributes?: {
+          allOf?: string[];
+          anyOf?: string[];
+          /** @description attr.NAME, as attr.worker.os.family */
+          name: string;
+        }[];
+      } | null;
       id: number;
       inputs: {
         [key: string]: unknown;
@@ -13480,6 +13641,16 @@ export interface components {
       version: string;
     };
     Node: {
+      capabilities: {
+        /** @description amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources */
+        amounts: {
+          [key: string]: number;
+        };
+        /** @description attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64) */
+        attributes: {
+          [key: string]: string[];
+        };
+      };
       /** Format: date-time */
       createdAt: string | null;
       currentExecutions: number[];

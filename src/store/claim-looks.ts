@@ -100,13 +100,14 @@ export function nodeArguments(
   node: NodeRow,
   pools: readonly string[],
   groups: readonly string[],
-): [number, string, number[], string[], string[]] {
+): [number, string, number[], string[], string[], string | null] {
   return [
     node.id,
     node.name,
     [node.cpus, node.mem, node.disk, node.gpus],
     pools.length ? [...pools] : [''],
     groups.length ? [...groups] : [''],
+    node.host_caps ?? null,
   ];
 }
 
@@ -190,6 +191,7 @@ function dispatchableJobsQuery(dialect: DialectName, heads: boolean) {
       resources: number[],
       pools: string[],
       groups: string[],
+      hostCaps: string | null,
       excludeJobIds: number[],
       limit: number,
     ) => {
@@ -200,7 +202,7 @@ function dispatchableJobsQuery(dialect: DialectName, heads: boolean) {
           j.created_at, j.pool, j.user_name, j.project, j.tasks_running, j.pinned_retries
           from jobs as j ${indexed}
         where j.state in (${dispatchable}) and j.deleted_at is null and j.tasks_queued > 0
-          and ${eligibleFor(nodeId, nodeName, resources, pools, groups)}
+          and ${eligibleFor(nodeId, nodeName, resources, pools, groups, hostCaps)}
           ${excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``}
         order by j.priority desc, j.created_at, j.id
         limit ${limit}) p
@@ -223,8 +225,9 @@ function dispatchableJobsQuery(dialect: DialectName, heads: boolean) {
 
 /**
  * Whether node `nodeId` may take work from job `j` (besides its state and queued tasks):
- * pool, group, resources, node list, machine limit, limits and blocks, as the comment of
- * dispatchableJobs says.
+ * pool, group, resources, host requirement, node list, machine limit, limits and blocks, as
+ * the comment of dispatchableJobs says. The host requirement (migration 0045) is one null
+ * test for a job without one; `drover_host_match` is store/host-match-function.ts.
  */
 export function eligibleFor(
   nodeId: number,
@@ -232,6 +235,7 @@ export function eligibleFor(
   [cpus, mem, disk, gpus]: number[],
   pools: string[],
   groups: string[],
+  hostCaps: string | null,
 ) {
   const live = sql.raw(LIVE_EXECUTION_STATES.map((s) => `'${s}'`).join(', '));
   const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
@@ -240,6 +244,8 @@ export function eligibleFor(
           and (j.grp = '' or j.grp in (${list(groups)}))
           and j.req_cpus <= ${cpus} and j.req_mem <= ${mem}
           and j.req_disk <= ${disk} and j.req_gpus <= ${gpus}
+          and (j.req_host is null
+            or drover_host_match(j.req_host, ${hostCaps}, ${cpus}, ${mem}, ${gpus}, ${disk}))
           and (j.node_list_mode = 'NONE'
             or (j.node_list_mode = 'ALLOW' and ${listed})
             or (j.node_list_mode = 'DENY' and not ${listed}))
@@ -361,6 +367,8 @@ const couldTake = sql`n.enabled = 1 and n.state = 'ONLINE' and exists (select 1 
     and (j.grp = '' or j.grp in (select value from json_each(n.groups_json)))
     and j.req_cpus <= n.cpus and j.req_mem <= n.mem and j.req_disk <= n.disk
     and j.req_gpus <= n.gpus
+    and (j.req_host is null
+      or drover_host_match(j.req_host, n.host_caps, n.cpus, n.mem, n.gpus, n.disk))
     and (j.node_list_mode = 'NONE'
       or (j.node_list_mode = 'ALLOW') = exists (select 1 from job_node_list l
         where l.job_id = j.id and l.node_name = n.name))

@@ -69,12 +69,13 @@ function preferredPageQuery(dialect: DialectName) {
       resources: number[],
       pools: string[],
       groups: string[],
+      hostCaps: string | null,
       prefer: number[],
       excludeJobIds: number[],
       limit: number,
     ) => {
       const list = (values: readonly (string | number)[]) => sql.join(values.map((v) => sql`${v}`));
-      const eligible = eligibleFor(nodeId, nodeName, resources, pools, groups);
+      const eligible = eligibleFor(nodeId, nodeName, resources, pools, groups, hostCaps);
       const excluded =
         excludeJobIds.length > 0 ? sql`and j.id not in (${list(excludeJobIds)})` : sql``;
       const columns = sql`j.id, j.machine_limit, j.uses_limits, j.uses_capacity, j.priority,

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { DrainingDialect } from './draining-dialect.js';
+import { registerHostMatch } from './host-match-function.js';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { preparingPool } from './postgres-prepared-statements.js';
 import type { Database } from './schema.js';
@@ -82,6 +83,7 @@ function withSqliteReader(open: Omit<OpenDatabase, 'readDb'>): OpenDatabase {
       database: async () => {
         const connection = new SQLite(open.url, { readonly: true, fileMustExist: true });
         connection.pragma('busy_timeout = 5000');
+        registerHostMatch(connection);
         // Lists prepare their statements too: uncached, preparing took 6% of a native job
         // list's CPU (a page of 50 over 100,000 jobs, bench/list.ts shapes).
         return cachingStatements(connection);
@@ -108,6 +110,8 @@ function openSqlite(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   sqlite.pragma('foreign_keys = ON');
   // Other processes (the CLI's `drover user add`) may write while the server runs.
   sqlite.pragma('busy_timeout = 5000');
+  // The claim's host test (migration 0045).
+  registerHostMatch(sqlite);
   const dialect = new DrainingDialect(new SqliteDialect({ database: cachingStatements(sqlite) }));
   const db = new Kysely<Database>({ dialect, ...statementCounting() });
   // SQLite keeps no statistics unless asked; without them it picks poor indexes for

@@ -144,6 +144,8 @@ export interface NodesTable {
   /** The worker's own lists at its last registration; null before it registered (0040). */
   reported_pools_json?: string | null;
   reported_groups_json?: string | null;
+  /** What the worker reported of itself (attributes, amounts) as JSON; null: nothing (0045). */
+  host_caps?: string | null;
 }
 
 /** A point of a node's telemetry history: the mean of `samples` reports over a step. */

@@ -68,6 +68,8 @@ export interface JobsTable {
   req_mem: number;
   req_disk: number;
   req_gpus: number;
+  /** The normalized host requirement (domain/host-capabilities.ts) as JSON; null: none (0045). */
+  req_host: Generated<string | null>;
   task_timeout_s: number;
   /** On a task past task_timeout_s: FAIL, COMPLETE or NOTIFY (src/domain/task-timeout-action.ts). */
   task_timeout_action: string;

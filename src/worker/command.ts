@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { GPU_MEMORY, type HostCapabilities } from '../domain/host-capabilities.js';
 import { readPathMappingRules, type PathMappingRule } from '../formats/openjd/path-mapping.js';
-import { detectCpus, detectDisk, detectGpus, detectMem } from './machine.js';
+import { amountFlag, attributeFlag, workerCapabilities } from './capabilities.js';
+import { detectCpus, detectDisk, detectGpuMemory, detectGpus, detectMem } from './machine.js';
 import type { WorkerOptions } from './worker.js';
 
 const number = (name: string) => (raw: string) => {
@@ -85,6 +87,17 @@ interface Flags {
   heartbeatSeconds: number;
   telemetrySeconds: number;
   pathMappingRules?: PathMappingRule[];
+  attribute?: Record<string, string[]>;
+  amount?: Record<string, number>;
+}
+
+/** The capabilities as the start-up line shows them: attr.worker.os.family=linux, … */
+function capabilityText(c: HostCapabilities): string {
+  const all = [
+    ...Object.entries(c.attributes).map(([n, v]) => `${n}=${v.join(',')}`),
+    ...Object.entries(c.amounts).map(([n, v]) => `${n}=${v}`),
+  ];
+  return all.length > 0 ? `, ${all.join(' ')}` : '';
 }
 
 /** `drover worker`: registers this machine as a node and runs tasks. */
@@ -194,8 +207,39 @@ export function registerWorkerCommand(program: Command): void {
         .env('DROVER_PATH_MAPPING_RULES')
         .argParser(pathMappingRules),
     )
+    .addOption(
+      new Option(
+        '--attribute <name=values>',
+        'an OpenJD attribute this node has, for host requirements: NAME=VALUE[,VALUE...], e.g. attr.site=render; repeatable. attr.worker.os.family and attr.worker.cpu.arch come from the machine unless given ($DROVER_ATTRIBUTES: several separated by ;)',
+      )
+        .env('DROVER_ATTRIBUTES')
+        .argParser(attributeFlag),
+    )
+    .addOption(
+      new Option(
+        '--amount <name=number>',
+        'an OpenJD amount this node has, for host requirements: NAME=NUMBER, e.g. amount.worker.gpu.memory=8192 (MiB; detected from nvidia-smi unless given); repeatable ($DROVER_AMOUNTS: several separated by ;)',
+      )
+        .env('DROVER_AMOUNTS')
+        .argParser(amountFlag),
+    )
     .action(async (flags: Flags) => {
       const workDir = resolve(flags.workDir);
+      const gpus = flags.gpus ?? detectGpus();
+      let capabilities: HostCapabilities;
+      try {
+        capabilities = workerCapabilities({
+          platform: process.platform,
+          arch: process.arch,
+          gpuMemory:
+            gpus > 0 && flags.amount?.[GPU_MEMORY] === undefined ? detectGpuMemory() : undefined,
+          attributes: flags.attribute ?? {},
+          amounts: flags.amount ?? {},
+        });
+      } catch (error) {
+        process.stderr.write(`drover worker: ${(error as Error).message}\n`);
+        process.exit(2);
+      }
       const log = (message: string): void => {
         process.stdout.write(`${new Date().toISOString()} worker ${flags.name}: ${message}\n`);
       };
@@ -207,7 +251,8 @@ export function registerWorkerCommand(program: Command): void {
         groups: flags.groups,
         cpus: flags.cpus ?? detectCpus(),
         mem: flags.mem ?? detectMem(),
-        gpus: flags.gpus ?? detectGpus(),
+        gpus,
+        capabilities,
         disk: flags.disk ?? detectDisk(workDir),
         slots: flags.slots,
         workDir,
@@ -239,7 +284,7 @@ export function registerWorkerCommand(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       log(
-        `starting: server ${options.servers.join(', ')}, work dir ${workDir}, cpus ${options.cpus}, mem ${options.mem} MiB, gpus ${options.gpus}, disk ${options.disk} MiB${flags.pathMappingRules?.length ? `, ${flags.pathMappingRules.length} path mapping rule(s)` : ''}`,
+        `starting: server ${options.servers.join(', ')}, work dir ${workDir}, cpus ${options.cpus}, mem ${options.mem} MiB, gpus ${options.gpus}, disk ${options.disk} MiB${capabilityText(capabilities)}${flags.pathMappingRules?.length ? `, ${flags.pathMappingRules.length} path mapping rule(s)` : ''}`,
       );
       await worker.start();
       // The loops run until a signal stops the worker.

@@ -34,3 +34,22 @@ export function detectDisk(workDir: string): number {
     return 0;
   }
 }
+
+/** MiB of memory of the smallest NVIDIA GPU (amount.worker.gpu.memory); undefined without. */
+export function detectGpuMemory(): number | undefined {
+  try {
+    const result = spawnSync(
+      'nvidia-smi',
+      ['--query-gpu=memory.total', '--format=csv,noheader,nounits'],
+      { encoding: 'utf8', timeout: 5000 },
+    );
+    if (result.status !== 0 || typeof result.stdout !== 'string') return undefined;
+    const sizes = result.stdout
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => Number.isFinite(n) && n > 0);
+    return sizes.length > 0 ? Math.min(...sizes) : undefined;
+  } catch {
+    return undefined;
+  }
+}

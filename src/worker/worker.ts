@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { HostCapabilities } from '../domain/host-capabilities.js';
 import type { NodeTelemetry } from '../domain/node-telemetry.js';
 import type { PathMappingRule } from '../formats/openjd/path-mapping.js';
 import type { CgroupSetting } from './cgroup.js';
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   /** MiB. */
   disk: number;
   slots: number;
+  /** OpenJD attributes and amounts it reports (capabilities.ts). */
+  capabilities?: HostCapabilities;
   workDir: string;
   /** Between SIGTERM and SIGKILL. */
   killGraceMs: number;
@@ -164,6 +167,7 @@ export class Worker {
         disk: o.disk,
         gpus: o.gpus,
         slots: o.slots,
+        ...(o.capabilities ? { capabilities: o.capabilities } : {}),
       },
       signal: this.stopping.signal,
       timeoutMs: 30_000,

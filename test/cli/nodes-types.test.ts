@@ -32,19 +32,33 @@ describe('drover nodes and drover types', () => {
       mem: 65536,
       gpus: 2,
       slots: 2,
+      capabilities: {
+        attributes: {
+          'attr.worker.os.family': ['linux'],
+          'attr.worker.cpu.arch': ['x86_64'],
+          'attr.site': ['render', 'gpu'],
+        },
+        amounts: { 'amount.worker.gpu.memory': 24576 },
+      },
     });
     await api(t, 'POST', '/nodes', { name: 'render-02', hostname: 'r2.farm', cpus: 4, mem: 8192 });
     const header =
-      'ID  NAME       HOSTNAME  STATUS  POOLS    GROUPS  RUNNING  CPUS       MEM  GPUS  LAST HEARTBEAT';
+      'ID  NAME       HOSTNAME  STATUS  POOLS    GROUPS  RUNNING  CPUS       MEM  GPUS  OS/ARCH       LAST HEARTBEAT';
     expectRun(
       await drover(t, ['nodes']),
       0,
       [
         header,
-        ' 1  render-01  r1.farm   IDLE    gpu,cpu  a           0/2    16  64.0 GiB     2  2026-01-01 00:00:00',
-        ' 2  render-02  r2.farm   IDLE    -        -           0/1     4   8.0 GiB     0  2026-01-01 00:00:00',
+        ' 1  render-01  r1.farm   IDLE    gpu,cpu  a           0/2    16  64.0 GiB     2  linux/x86_64  2026-01-01 00:00:00',
+        ' 2  render-02  r2.farm   IDLE    -        -           0/1     4   8.0 GiB     0  -/-           2026-01-01 00:00:00',
         '',
       ].join('\n'),
+    );
+    // One node with every capability its worker reported (OpenJD host requirements).
+    expectRun(
+      await drover(t, ['nodes', 'show', 'render-01']),
+      0,
+      /^attr\.site: +render, gpu\namount\.worker\.gpu\.memory: +24576\n/m,
     );
     expectRun(await drover(t, ['nodes', 'disable', 'render-02']), 0, 'node render-02 disabled\n');
     assert.equal((await api(t, 'GET', '/nodes/2')).enabled, false);

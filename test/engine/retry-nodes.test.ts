@@ -192,5 +192,36 @@ for (const database of TEST_DATABASES) {
         await t.close();
       }
     });
+
+    it("OTHER: a node missing the job's host requirement is no other node that could take it", async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        await createJobType(ctx, { name: 'render', definition: { command: ['render'] } });
+        const site = (value: string) => ({ attributes: { 'attr.site': [value] } });
+        const n1 = (await registerNode(ctx, { name: 'n1', capabilities: site('a') })).id;
+        await registerNode(ctx, { name: 'n2', capabilities: site('a') });
+        const n3 = (await registerNode(ctx, { name: 'n3', capabilities: site('b') })).id;
+        const job = await submitJob(ctx, {
+          type: 'render',
+          user: 'alice',
+          maxTries: 10,
+          badNodeFailures: 0,
+          retryRules: [{ exitCodes: [5], retry: true, node: 'OTHER' }],
+          hostRequirement: { attributes: [{ name: 'attr.site', anyOf: ['a'] }], amounts: [] },
+        });
+        const task = await failOn(t, n1, 5);
+        assert.deepEqual([task.retry_node_id, task.retry_node_rule], [n1, 'OTHER']);
+        assert.equal(await t.engine.dispatcher.tryAcquire(n3), undefined, 'n3 is not at site a');
+        assert.equal(await t.engine.dispatcher.tryAcquire(n1), undefined, 'n2 could take it');
+        // n2 moves to site b: no other node could take the job, so n1 takes its retry.
+        await registerNode(ctx, { name: 'n2', capabilities: site('b') });
+        assert.equal(await t.engine.dispatcher.tryAcquire(n3), undefined);
+        assert.equal((await t.engine.dispatcher.tryAcquire(n1))?.task.id, task.id);
+        assert.equal((await findJob(ctx.db, job))!.state, 'RUNNING');
+      } finally {
+        await t.close();
+      }
+    });
   });
 }

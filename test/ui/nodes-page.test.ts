@@ -99,6 +99,8 @@ for (const database of TEST_DATABASES) {
         'nuke',
         '--telemetry-seconds',
         '5',
+        '--attribute',
+        'attr.site=render',
       ]);
       const submitted = await call(admin, 'POST', '/jobs', {
         type: 'shell-script',
@@ -147,6 +149,11 @@ for (const database of TEST_DATABASES) {
       await link.waitFor();
       assert.equal(await link.textContent(), `job ${job} · task 6 (frames 13–14)`);
       assert.match((await running.textContent()) ?? '', /^1\/1 slot/);
+      // What the worker reported for OpenJD host requirements, one line under its resources.
+      assert.match(
+        (await row(render).locator('[data-column="capabilities"]').textContent()) ?? '',
+        /attr\.site=render/,
+      );
       await link.click();
       await page.locator('h1', { hasText: 'render shot_040' }).waitFor();
       await page.locator('.task-panel', { hasText: 'Task 6' }).waitFor();

@@ -87,6 +87,47 @@ export const Resources = Type.Object({
   gpus: Type.Number({ minimum: 0 }),
 });
 
+/**
+ * Host requirements in OpenJD's own shape (2023-09 hostRequirements): what a node must have
+ * to take the job's tasks (docs/openjd.md#host-requirements). A job shows them normalized:
+ * names and attribute values in lower case, anyOf and allOf of one name as two entries.
+ */
+export const HostRequirements = Type.Object(
+  {
+    amounts: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'amount.worker.NAME, as amount.worker.gpu.memory' }),
+            min: Type.Optional(Type.Number({ minimum: 0 })),
+            max: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 50 },
+      ),
+    ),
+    attributes: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'attr.NAME, as attr.worker.os.family' }),
+            anyOf: Type.Optional(Type.Array(Type.String(), { maxItems: 50 })),
+            allOf: Type.Optional(Type.Array(Type.String(), { maxItems: 50 })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 50 },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'What a node must have to take its tasks, in OpenJD shape: attributes it reported (a missing one never matches), amounts within min and max (an amount it did not report counts as 0). docs/openjd.md#host-requirements',
+  },
+);
+
 export const TaskCounts = Type.Object({
   total: Type.Integer(),
   pending: Type.Integer(),
@@ -251,6 +292,7 @@ export const Job = Type.Object(
       Nullable(Type.String({ description: "The child's name in its parent (the step's name)" })),
     ),
     resources: Resources,
+    hostRequirements: Nullable(HostRequirements),
     taskTimeout: Type.Integer(),
     taskTimeoutAction: TaskTimeoutAction,
     jobTimeout: Type.Integer(),

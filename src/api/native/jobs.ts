@@ -25,8 +25,10 @@ import { waitingReasons } from '../../engine/jobs/waiting-reasons.js';
 import { getJobDetail } from '../../engine/queries.js';
 import { MAX_TEMPLATE_BYTES } from '../../formats/openjd/job-template.js';
 import { submitOpenjdJob } from '../../formats/openjd/openjd-jobs.js';
+import { nativeHostRequirement } from '../../formats/openjd/step-requirements.js';
 import { time } from './job-list.js';
 import {
+  HostRequirements,
   Job,
   JobLabels,
   MachineLimitRelease,
@@ -80,6 +82,7 @@ const SubmitBody = Type.Object(
       }),
     ),
     resources: Type.Optional(Type.Partial(Resources)),
+    hostRequirements: Type.Optional(HostRequirements),
     taskTimeout: Type.Optional(
       Type.Integer({ ...JOB_BOUNDS.taskTimeout, description: 'Seconds; 0 = none' }),
     ),
@@ -223,6 +226,7 @@ const TEMPLATE_DEFINES = [
   'targetTaskSeconds',
   'inputs',
   'resources',
+  'hostRequirements',
   'taskTimeout',
 ] as const;
 
@@ -255,7 +259,16 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         if (body.user && body.user !== principal.name && principal.role !== 'admin') {
           throw new DroverError('FORBIDDEN', 'only admins may submit jobs for another user');
         }
-        const { scheduledAt, schedule, user, template, type, parameters, ...rest } = body;
+        const {
+          scheduledAt,
+          schedule,
+          user,
+          template,
+          type,
+          parameters,
+          hostRequirements,
+          ...rest
+        } = body;
         const common = {
           ...rest,
           user: user ?? principal.name,
@@ -284,6 +297,7 @@ export function jobRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           id = await submitJob(ctx, {
             ...common,
             type,
+            hostRequirement: nativeHostRequirement(hostRequirements),
             ...(parameters !== undefined ? { parameters } : {}),
           });
         }

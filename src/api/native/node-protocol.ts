@@ -17,7 +17,7 @@ import { machineTraffic } from '../request-log.js';
 import { waitSignal } from '../wait-signal.js';
 import { Execution } from './execution-schemas.js';
 import { FinishFields, finishReport, NodeRef, Prefer } from './node-protocol-schemas.js';
-import { Node } from './node-schemas.js';
+import { HostCapabilities, Node } from './node-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { TelemetryReport } from './telemetry-schemas.js';
@@ -39,6 +39,12 @@ const Registration = Type.Object(
     disk: Type.Optional(Type.Number({ minimum: 0, description: 'MiB' })),
     gpus: Type.Optional(Type.Number({ minimum: 0 })),
     slots: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    capabilities: Type.Optional(
+      Type.Partial(HostCapabilities, {
+        description:
+          'OpenJD attributes and amounts the node has (docs/openjd.md#host-requirements); an older worker sends none',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

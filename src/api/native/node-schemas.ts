@@ -1,10 +1,42 @@
 import { Type } from '@sinclair/typebox';
+import {
+  MAX_ATTRIBUTE_VALUES,
+  MAX_CAPABILITIES,
+  MAX_VALUE_LENGTH,
+} from '../../domain/host-capabilities.js';
 import { NODE_STATUSES } from '../../domain/node-status.js';
 import { Resources } from './job-schemas.js';
 import { StringEnum, Time } from './schemas.js';
 import { LatestTelemetry } from './telemetry-schemas.js';
 
 /* The schema of a worker node as the native API shows it. */
+
+/**
+ * What a worker reports of itself beyond its resources (OpenJD capabilities,
+ * docs/openjd.md#host-requirements); names and attribute values in lower case.
+ */
+export const HostCapabilities = Type.Object(
+  {
+    attributes: Type.Record(
+      Type.String(),
+      Type.Array(Type.String({ minLength: 1, maxLength: MAX_VALUE_LENGTH }), {
+        minItems: 1,
+        maxItems: MAX_ATTRIBUTE_VALUES,
+      }),
+      {
+        maxProperties: MAX_CAPABILITIES,
+        description:
+          'attr.NAME: its values, as attr.worker.os.family (windows, linux, macos) and attr.worker.cpu.arch (x86_64, arm64)',
+      },
+    ),
+    amounts: Type.Record(Type.String(), Type.Number({ minimum: 0 }), {
+      maxProperties: MAX_CAPABILITIES,
+      description:
+        'amount.worker.NAME: a number, as amount.worker.gpu.memory (MiB); vcpu, memory, gpu and disk.scratch are its resources',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 export const Node = Type.Object(
   {
@@ -43,6 +75,7 @@ export const Node = Type.Object(
       },
     ),
     resources: Resources,
+    capabilities: HostCapabilities,
     slots: Type.Integer(),
     currentExecutions: Type.Array(Type.Integer()),
     lastHeartbeat: Time,

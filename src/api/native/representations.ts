@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { dependencyFailurePolicyOf } from '../../domain/dependency-failure.js';
 import { parseGpuIds } from '../../domain/gpu-ids.js';
+import { parseHostCapabilities, parseHostRequirement } from '../../domain/host-capabilities.js';
 import { parseStoredSchedule } from '../../domain/job-schedule.js';
 import { nodeStatus } from '../../domain/node-status.js';
 import type { NodeTelemetry } from '../../domain/node-telemetry.js';
@@ -71,6 +72,7 @@ export function jobJson(
     ...(extra.limits ? { limits: extra.limits } : {}),
     ...(row.parent_id !== null ? { parentId: row.parent_id, childName: row.child_name } : {}),
     resources: { cpus: row.req_cpus, mem: row.req_mem, disk: row.req_disk, gpus: row.req_gpus },
+    hostRequirements: parseHostRequirement(row.req_host),
     taskTimeout: row.task_timeout_s,
     taskTimeoutAction: taskTimeoutActionOf(row.task_timeout_action),
     jobTimeout: row.job_timeout_s,
@@ -181,6 +183,7 @@ export function nodeJson(row: NodeRow, currentExecutions: number[]): Static<type
       groups: row.groups_by_admin ? ('admin' as const) : ('worker' as const),
     },
     resources: { cpus: row.cpus, mem: row.mem, disk: row.disk, gpus: row.gpus },
+    capabilities: parseHostCapabilities(row.host_caps) ?? { attributes: {}, amounts: {} },
     slots: row.slots,
     currentExecutions,
     lastHeartbeat: iso(row.last_heartbeat),

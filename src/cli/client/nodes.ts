@@ -9,12 +9,12 @@ import {
   printJson,
   withClientOptions,
 } from './command-support.js';
-import { mebibytes, table, timestamp, type Column } from './format.js';
+import { details, mebibytes, table, timestamp, type Column } from './format.js';
 import type { Node } from './resources.js';
 
 /*
  * `drover nodes`: the worker nodes; `drover nodes enable|disable|unquarantine ID…`;
- * `drover nodes why-idle ID`.
+ * `drover nodes show ID`; `drover nodes why-idle ID`.
  */
 
 const NODE_COLUMNS: readonly Column<Node>[] = [
@@ -29,8 +29,37 @@ const NODE_COLUMNS: readonly Column<Node>[] = [
   { header: 'CPUS', value: (n) => n.resources.cpus, right: true },
   { header: 'MEM', value: (n) => mebibytes(n.resources.mem), right: true },
   { header: 'GPUS', value: (n) => n.resources.gpus, right: true },
+  // What OpenJD host requirements match most often (docs/openjd.md#host-requirements).
+  {
+    header: 'OS/ARCH',
+    value: (n) =>
+      [
+        n.capabilities.attributes['attr.worker.os.family']?.join(',') ?? '-',
+        n.capabilities.attributes['attr.worker.cpu.arch']?.join(',') ?? '-',
+      ].join('/'),
+  },
   { header: 'LAST HEARTBEAT', value: (n) => timestamp(n.lastHeartbeat) },
 ];
+
+function nodeDetails(n: Node): string {
+  const r = n.resources;
+  const { attributes, amounts } = n.capabilities;
+  return details([
+    ['Node', `${n.id}  ${n.name}`],
+    ['Hostname', n.hostname],
+    ['Status', n.status],
+    ['Pools', n.pools.join(', ') || undefined],
+    ['Groups', n.groups.join(', ') || undefined],
+    ['Running', `${n.currentExecutions.length}/${n.slots}`],
+    [
+      'Resources',
+      `${r.cpus} cpus, ${mebibytes(r.mem)} memory, ${r.gpus} gpus, ${mebibytes(r.disk)} disk`,
+    ],
+    ...Object.entries(attributes).map(([name, v]) => [name, v.join(', ')] as const),
+    ...Object.entries(amounts).map(([name, v]) => [name, v] as const),
+    ['Last heartbeat', timestamp(n.lastHeartbeat)],
+  ]);
+}
 
 /** A node by id, or by name when the text is not a number. */
 async function resolveNode(
@@ -108,6 +137,20 @@ export function registerNodesCommand(program: Command): void {
       }),
     );
   }
+  withClientOptions(
+    nodes
+      .command('show')
+      .description('one node: its state, resources and the capabilities its worker reported')
+      .argument('<node>', 'node id or name'),
+  ).action(
+    action(async (text: string, _flags: unknown, command: Command) => {
+      const common = commonFlags(command);
+      const client = clientOf(common);
+      const node = await client.get<Node>(`/nodes/${await resolveNode(client, undefined, text)}`);
+      if (common.json) return printJson(node);
+      out(nodeDetails(node));
+    }),
+  );
   withClientOptions(
     nodes
       .command('why-idle')

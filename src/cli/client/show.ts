@@ -58,6 +58,26 @@ async function lastExecutions(client: ApiClient, jobId: number): Promise<Page<Ex
   });
 }
 
+/** attr.worker.os.family in [windows], amount.worker.gpu.memory >= 8192 */
+function hostRequirementText(job: Job): string {
+  const { attributes = [], amounts = [] } = job.hostRequirements ?? {};
+  return [
+    ...attributes.map((a) =>
+      a.anyOf
+        ? `${a.name} in [${a.anyOf.join(', ')}]`
+        : `${a.name} with [${(a.allOf ?? []).join(', ')}]`,
+    ),
+    ...amounts.map((m) =>
+      [
+        m.min !== undefined ? `${m.name} >= ${m.min}` : '',
+        m.max !== undefined ? `${m.name} <= ${m.max}` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
+    ),
+  ].join(', ');
+}
+
 function jobDetails(job: Job): string {
   // The action matters once there is a timeout; a chosen one is shown even before that.
   const timeoutShown = job.taskTimeout > 0 || job.taskTimeoutAction !== DEFAULT_TASK_TIMEOUT_ACTION;
@@ -103,6 +123,7 @@ function jobDetails(job: Job): string {
     ['Nodes', nodes],
     ['Machine limit', job.machineLimit || undefined],
     ['Needs', needs.length ? needs.join(', ') : undefined],
+    ['Host requirements', job.hostRequirements ? hostRequirementText(job) : undefined],
     ['Max tries', job.maxTries],
     ['Task timeout', timeoutShown ? timeoutSeconds(job.taskTimeout) : undefined],
     [

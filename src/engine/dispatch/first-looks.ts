@@ -5,7 +5,7 @@ import type { NodeRow } from '../../store/schema.js';
 
 /**
  * SQLite: the first look at the queue of each claim in one transaction, shared by the claims
- * of nodes alike in what they may run (pools, groups, resources). In the single-task
+ * of nodes alike in what they may run (pools, groups, resources, capabilities). In the single-task
  * protocol a transaction holds up to 32 claims, and each ran the same dispatchable-jobs
  * query (11% of the server's time in bench/peer.ts --mode single). Within the claims of a
  * transaction the queue only shrinks (the finishes and starts that could add to it ran
@@ -23,7 +23,16 @@ export class FirstLooks {
   constructor(private readonly tx: Tx) {}
 
   static profile(node: NodeRow, pools: readonly string[], groups: readonly string[]): string {
-    return JSON.stringify([pools, groups, node.cpus, node.mem, node.disk, node.gpus]);
+    // Nodes alike in what they reported (migration 0045) match the same host requirements.
+    return JSON.stringify([
+      pools,
+      groups,
+      node.cpus,
+      node.mem,
+      node.disk,
+      node.gpus,
+      node.host_caps ?? null,
+    ]);
   }
 
   async get(profile: string): Promise<DispatchableJob[] | undefined> {

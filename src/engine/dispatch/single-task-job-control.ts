@@ -17,6 +17,7 @@ import { queuedOpenTo } from '../../store/retry-pins.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
 import { tasksInStates } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { nodeMisses } from '../jobs/host-requirement-waits.js';
 import { lockedJob } from '../jobs/job-actions.js';
 import { checkOutputName, DEFAULT_UPLOAD_LIMIT, withStagedUpload } from '../outputs/outputs.js';
 import type { EngineSettings } from '../settings.js';
@@ -53,7 +54,7 @@ async function onlyTask(tx: Tx, job: JobRow): Promise<TaskRow | undefined> {
 
 /**
  * Hands the job's one task to `nodeId`. Pools, groups, resources and the allow list are
- * not consulted: the node chose the job itself. The job must be dispatchable (QUEUED or
+ * not consulted: the node chose the job itself; its host requirement is. The job must be dispatchable (QUEUED or
  * RUNNING, not deleted) and its task QUEUED.
  */
 export async function claimSingleTaskJob(
@@ -99,6 +100,10 @@ export async function claimSingleTaskJob(
     const node = await findNode(tx, nodeId);
     if (!node) return { kind: 'refused', reason: `node ${nodeId} does not exist` };
     if (node.enabled !== 1) return { kind: 'refused', reason: `node ${nodeId} is disabled` };
+    // A host requirement says what the task cannot run without (an OS, a GPU's memory),
+    // which the node's choice does not change.
+    const misses = nodeMisses(job, node);
+    if (misses) return { kind: 'refused', reason: `job ${jobId}: ${misses}` };
     let capacity: Awaited<ReturnType<typeof capacityRoom>> | undefined;
     if (job.uses_capacity !== 0) {
       // Under the node's claim lock, as the queue's claims count: never awaited (a claim of

@@ -1,4 +1,5 @@
 import type { DependencyFailurePolicy } from '../../domain/dependency-failure.js';
+import type { HostRequirement } from '../../domain/host-capabilities.js';
 import type { ScheduleInput } from '../../domain/job-schedule.js';
 import type { Resources } from '../../domain/job-type-definition.js';
 import type { TaskTimeoutAction } from '../../domain/task-timeout-action.js';
@@ -36,6 +37,11 @@ export interface SubmitJobSpec {
    */
   acceptUnknownLimits?: boolean;
   resources?: Partial<Resources>;
+  /**
+   * Host requirements (OpenJD's attributes and amounts, normalized: domain/host-capabilities.ts)
+   * a node must meet to take its tasks; none by default.
+   */
+  hostRequirement?: HostRequirement | null;
   taskTimeout?: number;
   /** What a task past taskTimeout does: FAIL (default), COMPLETE or NOTIFY. */
   taskTimeoutAction?: TaskTimeoutAction;

@@ -221,6 +221,7 @@ async function insertJobIn(
       req_disk: p.resources.disk,
       req_gpus: p.resources.gpus,
       uses_capacity: usesCapacity(p.resources) ? 1 : 0,
+      req_host: spec.hostRequirement ? JSON.stringify(spec.hostRequirement) : null,
       task_timeout_s: spec.taskTimeout ?? p.definition.taskTimeout,
       task_timeout_action: p.taskTimeoutAction,
       job_timeout_s: spec.jobTimeout ?? 0,
@@ -312,7 +313,10 @@ async function insertJobIn(
           ...(spec.frameOffsetEnd !== undefined ? { frameOffsetEnd: spec.frameOffsetEnd } : {}),
           ...(spec.retryDelay !== undefined ? { retryDelay: spec.retryDelay } : {}),
           ...(spec.retryRules !== undefined ? { retryRules: spec.retryRules } : {}),
-          // The children run the parent's work, so they take its limits.
+          // The children run the parent's work, so they take its limits and requirements.
+          ...(spec.hostRequirement && own?.hostRequirement === undefined
+            ? { hostRequirement: spec.hostRequirement }
+            : {}),
           ...(spec.limits !== undefined ? { limits: own?.limits ?? spec.limits } : {}),
           ...(spec.acceptUnknownLimits ? { acceptUnknownLimits: true } : {}),
           inputs: own?.inputs ?? values(p.inputs),

@@ -21,6 +21,7 @@ import { waitingRetries } from '../../store/task-retries.js';
 import type { EngineContext } from '../context.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
 import { poolWaits, type PoolWait } from '../pools/pool-waits.js';
+import { meetingRequirement, noNodeMeets } from './host-requirement-waits.js';
 
 export interface WaitingReason {
   code:
@@ -36,6 +37,7 @@ export interface WaitingReason {
     | 'NO_NODE_IN_POOL_OR_GROUP'
     | 'NO_NODE_ALLOWED'
     | 'RESOURCES_TOO_LARGE'
+    | 'HOST_REQUIREMENTS'
     | 'MACHINE_LIMIT_REACHED'
     | 'NODES_BLOCKED'
     | 'RETRY_DELAYED'
@@ -142,18 +144,23 @@ export async function waitingReasons(ctx: EngineContext, jobId: number): Promise
     });
     return reasons;
   }
-  const fits = allowed.filter(
+  const large = allowed.filter(
     (n) =>
       n.cpus >= job.req_cpus &&
       n.mem >= job.req_mem &&
       n.disk >= job.req_disk &&
       n.gpus >= job.req_gpus,
   );
-  if (fits.length === 0) {
+  if (large.length === 0) {
     reasons.push({
       code: 'RESOURCES_TOO_LARGE',
       message: `the job needs cpus ${job.req_cpus}, mem ${job.req_mem} MiB, disk ${job.req_disk} MiB, gpus ${job.req_gpus}; no allowed node has that much`,
     });
+    return reasons;
+  }
+  const fits = meetingRequirement(job, large);
+  if (fits.length === 0) {
+    reasons.push({ code: 'HOST_REQUIREMENTS', message: noNodeMeets(job, large) });
     return reasons;
   }
   let usable = fits;

@@ -7,6 +7,7 @@ import { findNode } from '../../store/nodes.js';
 import { pinText, queuedOpenTo, queuedPinsOf } from '../../store/retry-pins.js';
 import type { JobRow, NodeRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
+import { nodeMisses } from '../jobs/host-requirement-waits.js';
 import { limitWaits, type LimitWait } from '../limits/limit-waits.js';
 import { poolWaits } from '../pools/pool-waits.js';
 
@@ -28,6 +29,7 @@ export interface JobForNodeReason {
     | 'NOT_IN_POOL_OR_GROUP'
     | 'NOT_ALLOWED'
     | 'RESOURCES_TOO_LARGE'
+    | 'HOST_REQUIREMENTS'
     | 'NODE_BLOCKED'
     | 'MACHINE_LIMIT_REACHED'
     | LimitWait['code']
@@ -151,6 +153,8 @@ async function whatStops(
       },
     ];
   }
+  const misses = nodeMisses(job, node);
+  if (misses) return [{ code: 'HOST_REQUIREMENTS', message: misses }];
   if (job.blocked_nodes > 0) {
     const mine = (await nodeFailuresOf(ctx.db, job.id)).find((b) => b.nodeId === node.id);
     if (mine?.blocked) {

@@ -1,4 +1,5 @@
 import { DroverError, invalid, notFound } from '../../domain/errors.js';
+import { checkCapabilities } from '../../domain/host-capabilities.js';
 import { checkTelemetry, type NodeTelemetry } from '../../domain/node-telemetry.js';
 import { extendLeasesOf, liveExecutionsOfNode } from '../../store/executions.js';
 import { clearQuarantineMark } from '../../store/node-quarantine.js';
@@ -31,6 +32,8 @@ export interface NodeRegistration {
   disk?: number;
   gpus?: number;
   slots?: number;
+  /** OpenJD attributes and amounts it reports (domain/host-capabilities.ts); none: nothing. */
+  capabilities?: unknown;
   /** What a dialect keeps about the node (UFDL's ip, index, driver version…). */
   props?: Record<string, unknown>;
 }
@@ -48,6 +51,8 @@ export async function registerNode(
   const binds = account !== undefined && account.role !== 'admin';
   const slots = r.slots ?? 1;
   if (!Number.isInteger(slots) || slots < 1) throw invalid('slots must be an integer >= 1');
+  // A registration replaces what the node reported before; an older worker reports nothing.
+  const caps = r.capabilities === undefined ? null : checkCapabilities(r.capabilities);
   return inTransaction(ctx, async (tx, emit) => {
     const now = ctx.clock();
     const existing = await findNodeByName(tx, r.name);
@@ -68,6 +73,7 @@ export async function registerNode(
       gpus: r.gpus ?? 0,
       slots,
       props_json: JSON.stringify(r.props ?? {}),
+      host_caps: caps ? JSON.stringify(caps) : null,
       last_heartbeat: now,
       last_modified: now,
     };

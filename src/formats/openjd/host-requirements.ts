@@ -8,9 +8,9 @@ import {
 } from './template-problems.js';
 
 /*
- * A step's host requirements (2023-09 §3.3), checked and kept. Matching them against what
- * workers report is later work (docs/openjd.md); until then vcpu, memory and gpu amounts
- * become the step job's resource requests, which dispatch already enforces.
+ * A step's host requirements (2023-09 §3.3), checked as written. What they become on the
+ * step's job, and how nodes are matched against them, is step-requirements.ts
+ * (docs/openjd.md#host-requirements).
  */
 
 export interface AmountRequirement {

@@ -1,7 +1,6 @@
 import type { BuiltinJobType } from '../../domain/builtin-job-types.js';
 import { MAX_TARGET_TASK_SECONDS } from '../../domain/job-bounds.js';
-import { NO_RESOURCES, type Resources } from '../../domain/job-type-definition.js';
-import { limitName } from '../../domain/limits.js';
+import { NO_RESOURCES } from '../../domain/job-type-definition.js';
 import type { EngineContext } from '../../engine/context.js';
 import {
   MAX_TASKS_PER_JOB,
@@ -15,6 +14,7 @@ import { checkJobTemplate, readTemplateDocument, type StepTemplate } from './job
 import { OPENJD_STEP_TYPE, type StepRun } from './openjd-run.js';
 import { expandParameterSpace, SpaceError } from './parameter-space.js';
 import { frameByFrameSteps, frameParameter, framesOf } from './step-frames.js';
+import { stepRequirements } from './step-requirements.js';
 import { at, Problems } from './template-problems.js';
 
 /*
@@ -83,64 +83,6 @@ export type OpenjdJobSettings = Omit<
 const MAX_JOB_NAME = 128;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-const AMOUNTS: Record<string, { key: keyof Resources; scale: number }> = {
-  'amount.worker.vcpu': { key: 'cpus', scale: 1 },
-  'amount.worker.memory': { key: 'mem', scale: 1 },
-  'amount.worker.gpu': { key: 'gpus', scale: 1 },
-  'amount.worker.disk.scratch': { key: 'disk', scale: 1024 },
-};
-
-/**
- * A step's amounts: `amount.worker.*` as the resources a node must have, and any other
- * amount as a limit (docs/scheduling.md), as Deadline Cloud reads a limit's amount
- * requirement name: `amount.nuke` takes one of the limit `nuke` while each task runs. What
- * cannot be enforced is refused.
- */
-function stepAmounts(
-  problems: Problems,
-  path: string,
-  step: StepTemplate,
-): { resources: Partial<Resources>; limits: string[] } {
-  const resources: Partial<Resources> = {};
-  const limits: string[] = [];
-  const req = step.hostRequirements;
-  if (!req) return { resources, limits };
-  req.amounts.forEach((a, i) => {
-    const p = at(at(path, 'amounts'), i);
-    const name = a.name.toLowerCase();
-    const known = AMOUNTS[name];
-    if (!known && !name.startsWith('amount.worker.')) {
-      const limit = a.name.slice('amount.'.length);
-      if (a.max !== undefined || (a.min !== undefined && a.min !== 1)) {
-        problems.add(
-          at(p, a.max !== undefined ? 'max' : 'min'),
-          `a task takes one of the limit ${limit} while it runs: give min 1 or no bounds`,
-        );
-        return;
-      }
-      try {
-        limits.push(limitName(limit));
-      } catch (error) {
-        problems.add(at(p, 'name'), (error as Error).message);
-      }
-    } else if (!known) {
-      problems.add(
-        at(p, 'name'),
-        `${a.name} is not matched yet; this server matches ${Object.keys(AMOUNTS).join(', ')}, and any other amount.NAME as the limit NAME`,
-      );
-    } else if (a.max !== undefined) {
-      problems.add(at(p, 'max'), 'upper bounds of amounts are not enforced yet; give min only');
-    } else if (a.min !== undefined) resources[known.key] = a.min * known.scale;
-  });
-  req.attributes.forEach((a, i) => {
-    problems.add(
-      at(at(at(path, 'attributes'), i), 'name'),
-      `attribute requirements (${a.name}) are not matched against workers yet`,
-    );
-  });
-  return { resources, limits };
-}
 
 /**
  * A step whose parameter space is one CHUNK[INT] with `targetRuntimeSeconds` above 0 has
@@ -248,7 +190,12 @@ export async function submitOpenjdJob(
   const children: InlineChild[] = [];
   for (const step of template.steps) {
     const path = at('steps', step.index);
-    const { resources, limits } = stepAmounts(problems, at(path, 'hostRequirements'), step);
+    const { resources, limits, host } = stepRequirements(
+      problems,
+      at(path, 'hostRequirements'),
+      step.hostRequirements,
+      symbols,
+    );
     let points: Record<string, string>[];
     try {
       points = expandParameterSpace(step.parameterSpace, symbols, MAX_TASKS_PER_JOB - total);
@@ -300,6 +247,7 @@ export async function submitOpenjdJob(
         ...(adaptive ?? {}),
         ...perStep(settings),
         ...(Object.keys(resources).length > 0 ? { resources } : {}),
+        ...(host ? { hostRequirement: host } : {}),
         // A step's own limits beside the submission's, which every step takes.
         ...(limits.length > 0
           ? { limits: [...new Set([...(settings.limits ?? []), ...limits])] }

@@ -243,5 +243,31 @@ for (const database of TEST_DATABASES) {
         await w.close();
       }
     });
+
+    test('acquire respects a host requirement the node does not meet: 406 with the reason', async () => {
+      const w = await startUfdl(database);
+      try {
+        const tpl = await defineTemplate(w);
+        const pk = (await createJob(w, tpl)).pk as number;
+        const node = await registerNode(w);
+        // UFDL has no field for it; a native or OpenJD job would carry it (migration 0045).
+        const req = {
+          attributes: [{ name: 'attr.worker.os.family', anyOf: ['windows'] }],
+          amounts: [],
+        };
+        await w.t.engine.ctx.db
+          .updateTable('jobs')
+          .set({ req_host: JSON.stringify(req) })
+          .where('id', '=', pk)
+          .execute();
+        expectDetail(
+          await node.call('GET', `/v1/jobs/${pk}/acquire`),
+          406,
+          `Attempted an illegal phase-transition on workable job ${pk} in phase LifecyclePhase.CREATED: acquire\njob ${pk}: the job requires attr.worker.os.family in [windows]; the node has no attr.worker.os.family (wants one in [windows]).`,
+        );
+      } finally {
+        await w.close();
+      }
+    });
   });
 }

@@ -130,6 +130,7 @@ export function NodesPage() {
                   <td className="time">
                     {n.resources.cpus} CPU · {formatBytes(n.resources.mem * 1024 * 1024)}
                     {n.resources.gpus ? ` · ${n.resources.gpus} GPU` : ''}
+                    <Capabilities capabilities={n.capabilities} />
                   </td>
                   <td data-column="usage">
                     <NodeUsage
@@ -228,6 +229,27 @@ export function NodesPage() {
           }}
         />
       )}
+    </div>
+  );
+}
+
+/**
+ * What the node's worker reported for OpenJD host requirements, one small line: the OS and
+ * CPU values alone (linux · x86_64), any other attribute or amount as name=value.
+ */
+function Capabilities({ capabilities }: { capabilities: DroverNode['capabilities'] }) {
+  const standard = ['attr.worker.os.family', 'attr.worker.cpu.arch'];
+  const parts = [
+    ...standard.flatMap((name) => capabilities.attributes[name] ?? []),
+    ...Object.entries(capabilities.attributes)
+      .filter(([name]) => !standard.includes(name))
+      .map(([name, values]) => `${name}=${values.join(',')}`),
+    ...Object.entries(capabilities.amounts).map(([name, value]) => `${name}=${value}`),
+  ];
+  if (parts.length === 0) return null;
+  return (
+    <div className="muted capabilities" data-column="capabilities">
+      {parts.join(' · ')}
     </div>
   );
 }
