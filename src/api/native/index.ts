@@ -21,6 +21,8 @@ import { poolRoutes } from './pools.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
+import { sessionReportRoutes } from './session-reports.js';
+import { sessionRoutes } from './sessions.js';
 import { refuseUnknownQueryParameters } from './unknown-query.js';
 import { usageRoutes } from './usage.js';
 import { whoamiRoutes } from './whoami.js';
@@ -40,6 +42,8 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(usageRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
     await app.register(nodeBatchRoutes(engine));
+    await app.register(sessionReportRoutes(engine));
+    await app.register(sessionRoutes(engine));
     await app.register(outputRoutes(engine));
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));
