@@ -15,6 +15,11 @@ import type {
   NotificationOutboxTable,
 } from './schema-farm.js';
 import type {
+  SessionsTable,
+  SessionActionsTable,
+  SessionLogBatchesTable,
+} from './schema-sessions.js';
+import type {
   JobsTable,
   JobNodeListTable,
   LimitsTable,
@@ -34,11 +39,6 @@ import type {
   JobInputFilesTable,
   JobArchivesTable,
 } from './schema-work.js';
-import type {
-  SessionsTable,
-  SessionActionsTable,
-  SessionLogBatchesTable,
-} from './schema-sessions.js';
 
 export type * from './schema-farm.js';
 export type * from './schema-work.js';
