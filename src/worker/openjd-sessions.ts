@@ -206,8 +206,12 @@ export class OpenjdSessions {
     );
     const done = session
       .exit(hooks)
-      .then(close)
-      .then(() => session.record?.end(why, this.options.recordGiveUpMs ?? 10_000))
+      // The last task's log and the session's own are flushed side by side: a server
+      // that is away costs the worker's stop one give-up period, not two.
+      .then(() =>
+        Promise.all([close(), session.record?.end(why, this.options.recordGiveUpMs ?? 10_000)]),
+      )
+      .then(() => undefined)
       .catch(() => undefined)
       .finally(() => this.ending.delete(done));
     this.ending.add(done);

@@ -187,11 +187,13 @@ export class SessionRecord {
       });
     } catch (error) {
       if (error instanceof CanceledError) return;
+      // Refused, or the server away for the whole retry: the reports after it would fare
+      // no better, and waiting on each in turn would only pile them up. The session's
+      // record stops here; its tasks run on regardless.
       this.options.log(
-        `session ${this.id}: the server refused a report (${(error as Error).message})`,
+        `session ${this.id}: no longer recorded (${what}: ${(error as Error).message})`,
       );
-      // Past the session's bound, or refused for good: the rest would be too.
-      if (error instanceof HttpError && error.status === 409) this.stop();
+      this.stop();
     }
   }
 }
