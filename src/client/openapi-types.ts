@@ -6003,6 +6003,168 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/jobs/{id}/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A job's OpenJD sessions, oldest first (a step job: those that ran it) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Items in the page: 50 unless given, at most 1000 */
+          limit?: number;
+          offset?: number;
+        };
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                actionCount: number;
+                /** Format: date-time */
+                endedAt: string | null;
+                /** @description Why the worker ended it */
+                endedReason: string | null;
+                id: number;
+                /** @description The OpenJD job (the step jobs’ parent) */
+                jobId: number;
+                /** @enum {string} */
+                lifecycleStatus: 'STARTED' | 'ENDED';
+                logLines: number;
+                nodeId: number;
+                nodeName: string | null;
+                /** Format: date-time */
+                startedAt: string | null;
+                /** @description The step jobs it ran actions of */
+                steps: number[];
+              }[];
+              limit: number;
+              /** @description The path and query of the next page (same filters and page size); null on the last page */
+              next: string | null;
+              offset: number;
+              total: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/jobs/{id}/tasks': {
     parameters: {
       query?: never;
@@ -11855,6 +12017,938 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Open an OpenJD session of a job the node runs tasks of */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The worker’s name for the session; opening again with it answers the same one */
+            clientToken: string;
+            jobId: number;
+            nodeId: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              actionCount: number;
+              /** Format: date-time */
+              endedAt: string | null;
+              /** @description Why the worker ended it */
+              endedReason: string | null;
+              id: number;
+              /** @description The OpenJD job (the step jobs’ parent) */
+              jobId: number;
+              /** @enum {string} */
+              lifecycleStatus: 'STARTED' | 'ENDED';
+              logLines: number;
+              nodeId: number;
+              nodeName: string | null;
+              /** Format: date-time */
+              startedAt: string | null;
+              /** @description The step jobs it ran actions of */
+              steps: number[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One session and its actions in order (a range of them: from, limit) */
+    get: {
+      parameters: {
+        query?: {
+          from?: number;
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              actionCount: number;
+              /** Format: date-time */
+              endedAt: string | null;
+              /** @description Why the worker ended it */
+              endedReason: string | null;
+              id: number;
+              /** @description The OpenJD job (the step jobs’ parent) */
+              jobId: number;
+              /** @enum {string} */
+              lifecycleStatus: 'STARTED' | 'ENDED';
+              logLines: number;
+              nodeId: number;
+              nodeName: string | null;
+              /** Format: date-time */
+              startedAt: string | null;
+              /** @description The step jobs it ran actions of */
+              steps: number[];
+            } & {
+              actions: {
+                /** Format: date-time */
+                endedAt: string | null;
+                environment: string | null;
+                executionId: number | null;
+                /** @description 0-based position in the session */
+                index: number;
+                /** @enum {string} */
+                kind: 'envEnter' | 'taskRun' | 'envExit';
+                processExitCode: number | null;
+                progressMessage: string | null;
+                progressPercent: number | null;
+                /** @description `<session id>-<index>` */
+                sessionActionId: string;
+                /** Format: date-time */
+                startedAt: string | null;
+                /** @enum {string} */
+                status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'INTERRUPTED' | 'CANCELED';
+                stepJobId: number | null;
+                taskId: number | null;
+                /** Format: date-time */
+                workerUpdatedAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{id}/actions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Report session actions (envEnter, taskRun, envExit) as they start and end */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            actions: {
+              /** Format: date-time */
+              endedAt?: string;
+              environment?: string;
+              executionId?: number;
+              index: number;
+              /** @enum {string} */
+              kind: 'envEnter' | 'taskRun' | 'envExit';
+              processExitCode?: number;
+              progressMessage?: string;
+              progressPercent?: number;
+              /** Format: date-time */
+              startedAt?: string;
+              /** @enum {string} */
+              status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'INTERRUPTED' | 'CANCELED';
+              stepJobId?: number;
+            }[];
+            nodeId: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              actionCount: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{id}/end': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The session has ended: its environments are exited */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            nodeId: number;
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              actionCount: number;
+              /** Format: date-time */
+              endedAt: string | null;
+              /** @description Why the worker ended it */
+              endedReason: string | null;
+              id: number;
+              /** @description The OpenJD job (the step jobs’ parent) */
+              jobId: number;
+              /** @enum {string} */
+              lifecycleStatus: 'STARTED' | 'ENDED';
+              logLines: number;
+              nodeId: number;
+              nodeName: string | null;
+              /** Format: date-time */
+              startedAt: string | null;
+              /** @description The step jobs it ran actions of */
+              steps: number[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{id}/log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Read a range of a session's log (its environments' output, a line per task) */
+    get: {
+      parameters: {
+        query?: {
+          from?: number;
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              lines: {
+                line: number;
+                stream: 'stdout' | 'stderr' | 'worker';
+                text: string;
+                /** Format: date-time */
+                time: string;
+              }[];
+              live: boolean;
+              next: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Append a batch of lines to a session's log, in order */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Position of the first line in the log; a batch sent again is then stored once */
+            firstLine?: number;
+            lines: {
+              stream: 'stdout' | 'stderr' | 'worker';
+              text: string;
+              /** Format: date-time */
+              time?: string;
+            }[];
+            nodeId: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              count: number;
+              firstLine: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              details?: {
+                [key: string]: unknown;
+              };
+              /** @description Error code from the registry (VALIDATION, NOT_FOUND, …) */
+              error: string;
+              /** @description What went wrong and what to do about it */
+              message: string;
+              /** @description The request id, as in the X-Request-Id header and the server log */
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;

@@ -15,7 +15,7 @@ export interface LogLine {
   text: string;
 }
 
-type StoredLine = [LogStream | typeof LEGACY_WORKER_STREAM, number, string];
+export type StoredLine = [LogStream | typeof LEGACY_WORKER_STREAM, number, string];
 
 /**
  * Appends one batch of lines as one row. A batch is what a worker sends in one request,
@@ -56,6 +56,15 @@ export async function readLogLines(
     .where((eb) => eb(eb('first_line', '+', eb.ref('line_count')), '>', from))
     .orderBy('first_line')
     .execute();
+  return linesOfBatches(batches, from, to);
+}
+
+/** The lines [from, to) of stored batches, in order (execution and session logs alike). */
+export function linesOfBatches(
+  batches: readonly { first_line: number; lines_json: string }[],
+  from: number,
+  to: number,
+): LogLine[] {
   const out: LogLine[] = [];
   for (const batch of batches) {
     const stored = JSON.parse(batch.lines_json) as StoredLine[];

@@ -41,6 +41,7 @@ import { projectSharesSchema } from './migrations/0042-project-shares.js';
 import { poolPathMappingSchema } from './migrations/0043-pool-path-mapping.js';
 import { claimPreferencesSchema } from './migrations/0044-claim-preferences.js';
 import { hostCapabilitiesSchema } from './migrations/0045-host-capabilities.js';
+import { sessionsSchema } from './migrations/0046-sessions.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -86,6 +87,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0043-pool-path-mapping': poolPathMappingSchema(open.dialect),
     '0044-claim-preferences': claimPreferencesSchema(open.dialect),
     '0045-host-capabilities': hostCapabilitiesSchema(open.dialect),
+    '0046-sessions': sessionsSchema(open.dialect),
   };
 }
 

@@ -15,6 +15,11 @@ import type {
   NotificationOutboxTable,
 } from './schema-farm.js';
 import type {
+  SessionsTable,
+  SessionActionsTable,
+  SessionLogBatchesTable,
+} from './schema-sessions.js';
+import type {
   JobsTable,
   JobNodeListTable,
   LimitsTable,
@@ -37,6 +42,7 @@ import type {
 
 export type * from './schema-farm.js';
 export type * from './schema-work.js';
+export type * from './schema-sessions.js';
 
 /*
  * Terminology and conventions of the stored model:
@@ -81,6 +87,9 @@ export interface Database {
   job_archives: JobArchivesTable;
   notification_rules: NotificationRulesTable;
   notification_outbox: NotificationOutboxTable;
+  sessions: SessionsTable;
+  session_actions: SessionActionsTable;
+  session_log_batches: SessionLogBatchesTable;
 }
 
 export type JobRow = Selectable<JobsTable>;
@@ -89,6 +98,8 @@ export type JobUpdate = Updateable<JobsTable>;
 export type TaskRow = Selectable<TasksTable>;
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type NodeRow = Selectable<NodesTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type SessionActionRow = Selectable<SessionActionsTable>;
 export type LimitRow = Selectable<LimitsTable>;
 export type JobTypeRow = Selectable<JobTypesTable>;
 export type JobTypeRevisionRow = Selectable<JobTypeRevisionsTable>;

@@ -31,6 +31,8 @@ export interface LogShipperOptions {
   maxBuffered?: number;
   /** Where the log holds lines already: lines are appended after them. */
   firstLine?: number;
+  /** Where the lines go: the execution's log unless told (an OpenJD session's own log). */
+  path?: string;
   /** Applied to each line as it is added (an OpenJD session's secrets). */
   redact?: (text: string) => string;
 }
@@ -109,7 +111,7 @@ export class LogShipper {
       }
       const batch = this.buffer.slice(0, BATCH_LINES);
       try {
-        await client.request('POST', `/executions/${executionId}/logs`, {
+        await client.request('POST', this.options.path ?? `/executions/${executionId}/logs`, {
           // The position makes a retried batch harmless: the server keeps lines it has once.
           body: { nodeId, lines: batch, firstLine: this.sent },
           signal,

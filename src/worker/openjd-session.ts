@@ -15,6 +15,7 @@ import { readOpenjdMessage } from './openjd-messages.js';
 import { Redactions, redactCommand, redactedEnvNote } from './openjd-redaction.js';
 import { noteCancel, writeRulesFile } from './openjd-task.js';
 import { killTree, launch } from './process-tree.js';
+import type { SessionRecord } from './session-records.js';
 
 /*
  * An OpenJD session on this worker (as openjd-sessions runs one): a session belongs to one
@@ -67,6 +68,8 @@ interface Entered {
   prepared: EnteredEnvironment;
   /** Its variables, then what its onEnter set (a string) or unset (null), in order. */
   changes: Map<string, string | null>;
+  /** A step's environment: the step job it was entered for. */
+  stepJobId: number | undefined;
 }
 
 /** Environment actions have no execution: their containment scopes count down from -1. */
@@ -81,6 +84,10 @@ export class OpenjdSession {
   /** The log of the last task that ran in the session (openjd-sessions.ts ends it there). */
   lastLog: LastLog | undefined;
   readonly redactions = new Redactions();
+  /** The server's record of the session: its actions and its own log (session-records.ts). */
+  record: SessionRecord | undefined;
+  /** The exit code of the last action run, for its record. */
+  private lastExitCode: number | undefined;
   /** The step job whose environments are entered (or being entered); none before the first. */
   step: number | undefined;
   /** The step's run: its environments, and the symbols every action resolves. */
@@ -115,7 +122,14 @@ export class OpenjdSession {
 
   /** The same hooks, each line logged without the secrets the session knows. */
   private redacting(hooks: ActionHooks): ActionHooks {
-    return { ...hooks, log: (stream, line) => hooks.log(stream, this.redactions.apply(line)) };
+    return {
+      ...hooks,
+      log: (stream, line) => {
+        const text = this.redactions.apply(line);
+        hooks.log(stream, text);
+        this.record?.log(stream, text);
+      },
+    };
   }
 
   private async enterAll(run: StepRun, hooks: ActionHooks): Promise<void> {
@@ -131,25 +145,30 @@ export class OpenjdSession {
       if (source.scope === 'job' && !first) continue;
       const { environment, label } = source;
       hooks.log('worker', `drover: entering environment ${label}`);
+      const stepJobId = source.scope === 'step' ? this.step : undefined;
+      const action = this.record?.begin('envEnter', { environment: label, stepJobId });
       let prepared: EnteredEnvironment;
       try {
         prepared = prepareEnvironment(run, environment, this.dir, this.rules);
         await writeFiles(prepared.files);
       } catch (error) {
         this.broken = true;
-        throw new SessionEnterError(
-          `environment ${label} could not be entered: ${(error as Error).message}`,
-        );
+        const why = `environment ${label} could not be entered: ${(error as Error).message}`;
+        this.endAction(action, why);
+        throw new SessionEnterError(why);
       }
       // Its variables are set before its onEnter runs, which sees them (openjd-sessions).
       const entry: Entered = {
         source,
         prepared,
         changes: new Map(Object.entries(prepared.variables)),
+        stepJobId,
       };
       this.entered.push(entry);
-      if (!environment.onEnter) continue;
-      const failure = await this.runAction(entry, environment.onEnter, hooks, true);
+      const failure = environment.onEnter
+        ? await this.runAction(entry, environment.onEnter, hooks, true)
+        : undefined;
+      this.endAction(action, failure);
       if (failure !== undefined) {
         this.broken = true;
         // The one that failed is not exited: only those whose onEnter succeeded.
@@ -193,18 +212,35 @@ export class OpenjdSession {
     while (this.entered.length > 0 && which(this.entered[this.entered.length - 1]!)) {
       const entry = this.entered[this.entered.length - 1]!;
       const onExit = entry.source.environment.onExit;
+      const action = this.record?.begin('envExit', {
+        environment: entry.source.label,
+        stepJobId: entry.stepJobId,
+      });
+      let failure: string | undefined;
       if (onExit) {
         hooks.log('worker', `drover: exiting environment ${entry.source.label}`);
         // Its own variables still apply to its onExit; they go once it has run.
-        const failure = await this.runAction(entry, onExit, hooks, false).catch(
+        failure = await this.runAction(entry, onExit, hooks, false).catch(
           (error: Error) => error.message,
         );
         if (failure !== undefined) {
           hooks.log('worker', `drover: the onExit of ${entry.source.label} failed: ${failure}`);
         }
       }
+      this.endAction(action, failure);
       this.entered.pop();
     }
+  }
+
+  /** Records how an environment action ended (`failure`: why it failed). */
+  private endAction(index: number | undefined, failure: string | undefined): void {
+    if (index === undefined) return;
+    const exitCode = this.lastExitCode;
+    this.lastExitCode = undefined;
+    this.record?.finish(index, failure === undefined ? 'SUCCEEDED' : 'FAILED', {
+      processExitCode: exitCode,
+      progressMessage: failure,
+    });
   }
 
   /** Runs one action; undefined when it succeeded, else why it failed. */
@@ -271,6 +307,7 @@ export class OpenjdSession {
     hooks.signal.addEventListener('abort', kill, { once: true });
     if (hooks.signal.aborted) kill();
     const exit = await launched.exited;
+    this.lastExitCode = exit.code ?? undefined;
     clearTimeout(timer);
     hooks.signal.removeEventListener('abort', kill);
     scope.killAll();

@@ -10,6 +10,7 @@ import {
   type SessionLine,
 } from './openjd-session.js';
 import { rulesForOrder, rulesKey } from './path-mapping-rules.js';
+import type { SessionRecords } from './session-records.js';
 import type { WorkOrder } from './work-order.js';
 
 /*
@@ -45,6 +46,16 @@ export interface SessionsOptions extends SessionDeps {
   log: (message: string) => void;
   /** Opens the log of an ended execution at its end (the worker's LogShipper). */
   openLog?: (last: LastLog) => AppendedLog;
+  /** The server's records of the sessions (session-records.ts); none: not reported. */
+  records?: SessionRecords;
+  /** How long an ended session's last reports may take to reach the server. */
+  recordGiveUpMs?: number;
+}
+
+/** How a task that ran in a session ended, for its taskRun action. */
+export interface TaskOutcome {
+  success: boolean;
+  exitCode?: number | null;
 }
 
 /** A task's hold on its session; release() when the task is over. */
@@ -55,8 +66,11 @@ export interface SessionTicket {
    * environments if this task is its first: undefined when ready, else why it failed.
    */
   open(hooks: ActionHooks): Promise<string | undefined>;
-  /** The task is over; `log`: where its log ended, for the onExit lines to follow. */
-  release(log?: LastLog): void;
+  /**
+   * The task is over; `log`: where its log ended, for the onExit lines to follow;
+   * `outcome`: how it ended (none: it was given back or stopped).
+   */
+  release(log?: LastLog, outcome?: TaskOutcome): void;
 }
 
 export class OpenjdSessions {
@@ -110,10 +124,13 @@ export class OpenjdSessions {
         this.options,
         rules,
       );
+      session.record = this.options.records?.start(key);
       this.sessions.add(session);
       this.options.log(`session ${key}: opened for job ${key}`);
     }
     const held = session;
+    const executionId = order.execution.id;
+    let taskAction: number | undefined;
     return {
       session: held,
       open: async (hooks) => {
@@ -121,6 +138,12 @@ export class OpenjdSessions {
         await leaving;
         try {
           await held.enter(step, run, hooks);
+          // The task's output stays in its execution's log; the session's log points there.
+          held.record?.log(
+            'worker',
+            `drover: task ${order.task.id} of step job ${step} runs as execution ${executionId} (its output is in that execution's log)`,
+          );
+          taskAction = held.record?.begin('taskRun', { executionId });
           return undefined;
         } catch (error) {
           held.broken = true;
@@ -128,8 +151,17 @@ export class OpenjdSessions {
           return `the session could not be opened: ${(error as Error).message}`;
         }
       },
-      release: (log) => {
+      release: (log, outcome) => {
         if (log) held.lastLog = log;
+        if (taskAction !== undefined) {
+          const status = !outcome ? 'INTERRUPTED' : outcome.success ? 'SUCCEEDED' : 'FAILED';
+          const exit = outcome?.exitCode ?? undefined;
+          held.record?.log(
+            'worker',
+            `drover: execution ${executionId} ${status.toLowerCase()}${exit === undefined ? '' : ` (exit code ${exit})`}`,
+          );
+          held.record?.finish(taskAction, status, { processExitCode: exit });
+        }
         held.busy = false;
         held.lastUsed = Date.now();
         if (held.broken) void this.end(held, 'an environment could not be entered');
@@ -174,7 +206,12 @@ export class OpenjdSessions {
     );
     const done = session
       .exit(hooks)
-      .then(close)
+      // The last task's log and the session's own are flushed side by side: a server
+      // that is away costs the worker's stop one give-up period, not two.
+      .then(() =>
+        Promise.all([close(), session.record?.end(why, this.options.recordGiveUpMs ?? 10_000)]),
+      )
+      .then(() => undefined)
       .catch(() => undefined)
       .finally(() => this.ending.delete(done));
     this.ending.add(done);
@@ -202,6 +239,7 @@ export class OpenjdSessions {
     const { log, openLog } = this.options;
     const last = session.lastLog && openLog ? openLog(session.lastLog) : undefined;
     last?.add('worker', `drover: ${what}`);
+    session.record?.log('worker', `drover: ${what}`);
     const hooks: ActionHooks = {
       signal: this.signal,
       log: (stream, line) => {

@@ -5,7 +5,7 @@ import { describeUsage } from './cgroup.js';
 import type { Containment, TaskScope } from './containment.js';
 import { LogShipper } from './log-shipper.js';
 import { Redactions, redactCommand } from './openjd-redaction.js';
-import type { SessionTicket } from './openjd-sessions.js';
+import type { SessionTicket, TaskOutcome } from './openjd-sessions.js';
 import { noteCancel } from './openjd-task.js';
 import { uploadOutputs } from './output-upload.js';
 import { exitedUncollected, killTree, launch, type Launched } from './process-tree.js';
@@ -54,6 +54,8 @@ export class TaskRun {
   readonly executionId: number;
   private readonly abort = new AbortController();
   private phase: Phase = 'preparing';
+  /** How the command ended, once reported: its session's taskRun action says so too. */
+  private outcome: TaskOutcome | undefined;
   private launched: Launched | undefined;
   private scope: TaskScope | undefined;
   private killing: Promise<void> | undefined;
@@ -148,6 +150,7 @@ export class TaskRun {
       const logs = this.logs;
       this.session?.release(
         logs ? { executionId: this.executionId, lines: logs.position } : undefined,
+        this.outcome,
       );
       this.scope?.killAll();
       await this.scope?.release();
@@ -320,6 +323,7 @@ export class TaskRun {
 
   private async finish(body: Record<string, unknown>): Promise<void> {
     this.phase = 'reporting';
+    this.outcome = { success: body.success === true, exitCode: body.exitCode as number | null };
     try {
       const ended = (await this.report('finish', body)) as FinishedExecution | undefined;
       // The server can judge a reported success a failure: a Seed job's outputs that do not

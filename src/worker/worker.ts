@@ -11,6 +11,7 @@ import { MachineTelemetry } from './machine-telemetry.js';
 import { OpenjdSessions } from './openjd-sessions.js';
 import { killOrphans } from './orphans.js';
 import { CanceledError, HttpError, ServerClient, sleep } from './server-client.js';
+import { SessionRecords } from './session-records.js';
 import { TaskRun } from './task-run.js';
 import type { WorkOrder } from './work-order.js';
 
@@ -130,6 +131,12 @@ export class Worker {
       pathMappingRules: this.options.pathMappingRules ?? [],
       log: this.options.log,
       openLog: (last) => appendToLog(this.client, this.nodeId!, last, SESSION_LOG_MS),
+      records: new SessionRecords({
+        client: this.client,
+        nodeId: () => this.nodeId,
+        log: this.options.log,
+      }),
+      recordGiveUpMs: SESSION_LOG_MS,
     });
     await this.register();
     this.loops = [this.heartbeatLoop(), this.claimLoop(), this.fenceLoop(), this.telemetryLoop()];

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
-import { api, buildOnce, drover, expectRun, submitJob } from './support.js';
+import { api, buildOnce, drover, expectRun, startTask, submitJob } from './support.js';
 
-/* Issue 18: `drover steps JOB` lists a multi-step job's steps, each with what it runs after. */
+/*
+ * Issue 18: `drover steps JOB` lists a multi-step job's steps, each with what it runs after;
+ * `drover sessions JOB` an OpenJD job's sessions, `drover logs --session ID` one's log.
+ */
 
 const TEMPLATE = `specificationVersion: jobtemplate-2023-09
 name: Shot sh010
@@ -99,6 +102,45 @@ for (const database of TEST_DATABASES) {
       assert.match(
         show.stdout,
         new RegExp(`Steps:\\s+0/2 completed, 0 running, 0 failed \\(drover steps ${job.id}\\)`),
+      );
+    });
+
+    it("drover sessions lists an OpenJD job's sessions; drover logs --session prints one's log", async () => {
+      // The earlier tests' jobs are canceled (a parent takes its steps along), so the node
+      // takes a task of this one.
+      const live = await api(t, 'GET', '/jobs?state=PENDING,QUEUED,RUNNING&limit=1000');
+      for (const j of live.items) if (!j.parentId) await api(t, 'POST', `/jobs/${j.id}/cancel`);
+      const job = await api(t, 'POST', '/jobs', { template: TEMPLATE, pool: 'cli-sessions' });
+      const node = await api(t, 'POST', '/nodes', { name: 'cli-node', pools: ['cli-sessions'] });
+      const order = await startTask(t, node.id);
+      const open = { nodeId: node.id, jobId: job.id, clientToken: 'cli-1' };
+      const session = await api(t, 'POST', '/sessions', open);
+      const actions = [
+        { index: 0, kind: 'envEnter', status: 'SUCCEEDED', environment: 'Farm' },
+        { index: 1, kind: 'taskRun', status: 'SUCCEEDED', executionId: order.execution.id },
+      ];
+      await api(t, 'POST', `/sessions/${session.id}/actions`, { nodeId: node.id, actions });
+      const lines = [
+        { stream: 'worker', text: 'drover: entering environment Farm' },
+        { stream: 'stdout', text: 'license checked out' },
+      ];
+      await api(t, 'POST', `/sessions/${session.id}/log`, { nodeId: node.id, lines });
+      await api(t, 'POST', `/sessions/${session.id}/end`, { nodeId: node.id, reason: 'done' });
+
+      const run = await drover(t, ['sessions', String(job.id)]);
+      expectRun(run, 0);
+      const [head, row, ...rest] = run.stdout.trimEnd().split('\n');
+      assert.match(head!, /^\s*ID\s+NODE\s+STATE\s+ACTIONS\s+STARTED\s+ELAPSED\s+ENDED BECAUSE$/);
+      assert.match(row!, new RegExp(`^\\s*${session.id}\\s+cli-node\\s+ENDED\\s+2\\s.*\\sdone$`));
+      assert.equal(rest.length, 0);
+      const log = await drover(t, ['logs', '--session', String(session.id)]);
+      expectRun(log, 0, 'license checked out\n', '[worker] drover: entering environment Farm\n');
+      expectRun(await drover(t, ['logs', '1', '--session', String(session.id)]), 1, '', /not both/);
+      const none = await submitJob(t, { name: 'plain' });
+      expectRun(
+        await drover(t, ['sessions', String(none.id)]),
+        0,
+        `job ${none.id} (plain) has no sessions\n`,
       );
     });
 

@@ -24,7 +24,9 @@ import {
  * the step's environments and enters its own, the job's staying. An onEnter that fails fails the
  * task with its message, and the environments entered before it are exited. The session's
  * logs: onEnter output in the first task's log, onExit output appended to the last one's,
- * with the secrets of openjd_redacted_env blanked out of all of them. The worker runs with
+ * with the secrets of openjd_redacted_env blanked out of all of them; the server's record
+ * of the session (its actions in order, its own log of the environments' output and a line
+ * per task). The worker runs with
  * path mapping rules (--path-mapping-rules), which map PATH parameters.
  */
 
@@ -395,6 +397,44 @@ for (const database of TEST_DATABASES) {
         // Nowhere on the server, nor in the worker's own log.
         for (const l of [...first!, ...second!, ...exited]) assert.ok(!l.includes(SECRET), l);
         assert.ok(!worker.output().includes(SECRET));
+
+        // The session's own record: one session, its actions in order, its log.
+        const session = await waitFor(
+          'the session to be recorded as ended',
+          30_000,
+          async () => {
+            const list = (await e2e.api('GET', `/api/v1/jobs/${parentId}/sessions`)).body;
+            assert.equal(list.total, 1, JSON.stringify(list));
+            return list.items[0].lifecycleStatus === 'ENDED' ? list.items[0] : undefined;
+          },
+          () => worker.output(),
+        );
+        assert.equal(session.endedReason, 'no more tasks of its job');
+        const full = (await e2e.api('GET', `/api/v1/sessions/${session.id}`)).body;
+        const ids = [...executions].sort((a, b) => a.id - b.id).map((e) => e.id);
+        assert.deepEqual(
+          full.actions.map((a: any) => [a.kind, a.status, a.executionId ?? a.environment]),
+          [
+            ['envEnter', 'SUCCEEDED', 'jobEnvironments[0] "License"'],
+            ...ids.map((id) => ['taskRun', 'SUCCEEDED', id]),
+            ['envExit', 'SUCCEEDED', 'jobEnvironments[0] "License"'],
+          ],
+        );
+        const own = (await e2e.api('GET', `/api/v1/sessions/${session.id}/log`)).body.lines.map(
+          (l: any) => `${l.stream}: ${l.text}`,
+        ) as string[];
+        const at = (line: string) => own.indexOf(line);
+        assert.ok(at('stdout: entered') >= 0, own.join('\n'));
+        for (const id of ids) {
+          assert.ok(
+            own.some((l) => l.includes(`runs as execution ${id}`)),
+            own.join('\n'),
+          );
+        }
+        assert.ok(at('stdout: leaving with key ********') > at('stdout: entered'), own.join('\n'));
+        // The tasks' own output stays in their logs.
+        assert.ok(!own.some((l) => l.includes('uses key')), own.join('\n'));
+        for (const l of own) assert.ok(!l.includes(SECRET), l);
       });
 
       it("keeps the job's environment entered across its steps, swapping the steps'", async () => {

@@ -8,7 +8,8 @@ import { ensureUiBuilt, openBrowser, screenshot, type Browser } from './support.
 /*
  * Issue 15, point 6: a multi-step (OpenJD) job's page shows its steps as a graph with each
  * step's progress and the selected step's tasks as a grid; the "Submit a template" page
- * makes a form from the template's parameter definitions and their userInterface. No
+ * makes a form from the template's parameter definitions and their userInterface; its
+ * Sessions card lists the sessions a node reported (docs/openjd.md#session-records). No
  * worker: tasks are completed by hand, so every count stays where the test puts it.
  */
 
@@ -189,6 +190,40 @@ describe('web UI: multi-step jobs and the template form', { timeout: 120_000 }, 
     assert.equal((await e2e.api('POST', `/api/v1/tasks/${encodeTask!.id}/complete`)).status, 200);
     await row.locator('.progress-steps', { hasText: '2/2 steps' }).waitFor();
     assert.equal(await row.locator('.progress-label').textContent(), '4/4');
+    assert.deepEqual(browser.problems, []);
+  });
+
+  it("lists an OpenJD job's sessions and shows a session's log", async () => {
+    // A node runs a task of the job and reports its session as a worker does.
+    const res = await e2e.api('POST', '/api/v1/jobs', { template: TEMPLATE, pool: 'ui-sessions' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const parent = res.body as JobBody;
+    const node = (
+      await e2e.api('POST', '/api/v1/nodes', { name: 'ui-node', pools: ['ui-sessions'] })
+    ).body as { id: number };
+    const claim = await e2e.api('POST', `/api/v1/nodes/${node.id}/claims`, { max: 1, start: true });
+    const [order] = (claim.body as { orders: { execution: { id: number } }[] }).orders;
+    const open = { nodeId: node.id, jobId: parent.id, clientToken: 'ui-1' };
+    const session = (await e2e.api('POST', '/api/v1/sessions', open)).body as { id: number };
+    const s = `/api/v1/sessions/${session.id}`;
+    const actions = [
+      { index: 0, kind: 'envEnter', status: 'SUCCEEDED', environment: 'Farm' },
+      { index: 1, kind: 'taskRun', status: 'RUNNING', executionId: order!.execution.id },
+    ];
+    assert.equal((await e2e.api('POST', `${s}/actions`, { nodeId: node.id, actions })).status, 200);
+    const lines = [{ stream: 'stdout', text: 'license checked out' }];
+    assert.equal((await e2e.api('POST', `${s}/log`, { nodeId: node.id, lines })).status, 200);
+
+    await page.goto(`${e2e.url}/#/jobs/${parent.id}`);
+    const row = page.locator(`[data-section="sessions"] tr[data-session="${session.id}"]`);
+    await row.waitFor();
+    assert.match((await row.textContent())!, /ui-node/);
+    assert.equal(await row.locator('[data-column="state"]').textContent(), 'started');
+    assert.equal(await row.locator('[data-column="actions"]').textContent(), '2');
+    await row.getByRole('button', { name: 'Log' }).click();
+    await page
+      .locator(`[data-session-log="${session.id}"] .log-line`, { hasText: 'license checked out' })
+      .waitFor();
     assert.deepEqual(browser.problems, []);
   });
 

@@ -4,6 +4,7 @@ import { DroverError } from '../../domain/errors.js';
 import {
   assertActsAsNode,
   assertActsForExecution,
+  assertActsForSession,
   assertMayChangeJob,
   assertMayChangeTask,
   assertMayRemoveJob,
@@ -73,6 +74,7 @@ async function authorize(engine: Engine, request: FastifyRequest, rule: Rule): P
   }
   if (rule.task) await assertMayChangeTask(ctx, principal, id(rule.task));
   if (rule.execution) await assertActsForExecution(ctx, principal, id(rule.execution));
+  if (rule.session) await assertActsForSession(ctx, principal, id(rule.session));
   // Any account reads any node; speaking for one needs the binding.
   if (rule.node && (principal.role === 'node' || request.method !== 'GET')) {
     await assertActsAsNode(ctx, principal, id(rule.node));

@@ -50,6 +50,8 @@ export interface Rule {
   node?: string;
   /** … of the execution, whose node the caller must speak for. */
   execution?: string;
+  /** … of the OpenJD session, whose node the caller must speak for. */
+  session?: string;
   /** The call deletes, purges or archives the job: a protected one is its owner's or an admin's. */
   removes?: true;
   /** A public route that the `anonymous` setting may close (it is then `read`). */
@@ -94,6 +96,13 @@ export const PERMISSIONS: Record<string, Rule> = {
   'POST /api/v1/jobs/:id/:action': r('owner', { job: 'id' }),
   'GET /api/v1/tasks/:id': r('read'),
   'POST /api/v1/tasks/:id/:action': r('owner', { task: 'id' }),
+  'GET /api/v1/jobs/:id/sessions': r('read'),
+  'GET /api/v1/sessions/:id': r('read'),
+  'GET /api/v1/sessions/:id/log': r('read'),
+  'POST /api/v1/sessions': r('worker'),
+  'POST /api/v1/sessions/:id/actions': r('worker', { session: 'id' }),
+  'POST /api/v1/sessions/:id/log': r('worker', { session: 'id' }),
+  'POST /api/v1/sessions/:id/end': r('worker', { session: 'id' }),
   'GET /api/v1/executions': r('read'),
   'GET /api/v1/executions/:id': r('read'),
   'GET /api/v1/executions/:id/logs': r('read'),

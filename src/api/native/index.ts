@@ -18,6 +18,8 @@ import { notificationRuleRoutes } from './notification-rules.js';
 import { outputRoutes } from './outputs.js';
 import { pathMappingRoutes } from './path-mapping.js';
 import { poolRoutes } from './pools.js';
+import { sessionReportRoutes } from './session-reports.js';
+import { sessionRoutes } from './sessions.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
@@ -40,6 +42,8 @@ export function nativeApi(engine: Engine): FastifyPluginAsync {
     await app.register(usageRoutes(engine));
     await app.register(nodeProtocolRoutes(engine));
     await app.register(nodeBatchRoutes(engine));
+    await app.register(sessionReportRoutes(engine));
+    await app.register(sessionRoutes(engine));
     await app.register(outputRoutes(engine));
     await app.register(eventRoutes(engine));
     await app.register(statsRoutes(engine));

@@ -9,6 +9,7 @@ import { registerNotifyCommand } from './notify.js';
 import { registerOutputsCommand } from './outputs.js';
 import { registerPoolCommand } from './pools.js';
 import { registerRetryCommand } from './retry.js';
+import { registerSessionsCommand } from './sessions.js';
 import { registerShowCommand } from './show.js';
 import { registerStepsCommand } from './steps.js';
 import { registerSubmitCommand } from './submit.js';
@@ -18,7 +19,7 @@ import { registerUsageCommand } from './usage.js';
 import { registerWaitCommand } from './wait.js';
 
 /**
- * The client commands over the native API: submit, jobs, show, steps, logs, wait, the job actions,
+ * The client commands over the native API: submit, jobs, show, steps, logs, sessions, wait, the job actions,
  * retry, modify, task, nodes, types, usage, notify, limit and pool. Each takes --server (DROVER_SERVER), --token (DROVER_TOKEN) and --json.
  */
 export function registerClientCommands(program: Command): void {
@@ -27,6 +28,7 @@ export function registerClientCommands(program: Command): void {
   registerShowCommand(program);
   registerStepsCommand(program);
   registerLogsCommand(program);
+  registerSessionsCommand(program);
   registerWaitCommand(program);
   registerOutputsCommand(program);
   registerJobActionCommands(program);

@@ -20,6 +20,7 @@ import {
   type LogPage,
   type Task,
 } from './resources.js';
+import { printSessionLog } from './sessions.js';
 import { nodeNames } from './show.js';
 
 /*
@@ -40,6 +41,7 @@ interface LogsFlags {
   task?: number;
   allTries?: boolean;
   headers: boolean;
+  session?: number;
 }
 
 export interface Printer {
@@ -187,9 +189,14 @@ export function registerLogsCommand(program: Command): void {
         "Print the logs of a job's tasks (the latest execution of each), in task order.\n" +
           'stdout lines go to stdout; stderr and system lines to stderr.',
       )
-      .argument('<id>', 'job id'),
+      .argument('[id]', 'job id (none with --session)'),
   )
     .option('-f, --follow', 'keep printing new lines until the job ends')
+    .option(
+      '--session <id>',
+      "an OpenJD session's own log instead (`drover sessions JOB` lists them)",
+      optionParser(parseInteger('--session', 1)),
+    )
     .option(
       '--task <index>',
       'only this task (its index, as `drover show` lists it)',
@@ -198,9 +205,14 @@ export function registerLogsCommand(program: Command): void {
     .option('--all-tries', 'every execution of each task, not only the latest')
     .option('--no-headers', 'leave out the line that heads each task')
     .action(
-      action(async (idText: string, flags: LogsFlags, command: Command) => {
+      action(async (idText: string | undefined, flags: LogsFlags, command: Command) => {
         const common = commonFlags(command);
         const client = clientOf(common);
+        if (flags.session !== undefined) {
+          if (idText !== undefined) throw new CliError('give a job id or --session, not both');
+          return printSessionLog(client, flags.session, common.json);
+        }
+        if (idText === undefined) throw new CliError('give a job id (or --session ID)');
         const jobId = parseId(idText);
         await client.get<Job>(`/jobs/${jobId}`); // a clear error for an unknown job
         const printer = common.json

@@ -30,3 +30,6 @@ export type LogPage = Ok<paths['/api/v1/executions/{id}/logs']['get']>;
 export type WaitingReason = Ok<
   paths['/api/v1/jobs/{id}/waiting-reasons']['get']
 >['reasons'][number];
+export type SessionWithActions = Ok<paths['/api/v1/sessions/{id}']['get']>;
+export type Session = Ok<paths['/api/v1/jobs/{id}/sessions']['get']>['items'][number];
+export type SessionLogPage = Ok<paths['/api/v1/sessions/{id}/log']['get']>;

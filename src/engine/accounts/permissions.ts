@@ -2,6 +2,7 @@ import { DroverError } from '../../domain/errors.js';
 import { findExecution } from '../../store/executions.js';
 import { findJob, findJobs } from '../../store/jobs.js';
 import { bindNodeAccount, findNode } from '../../store/nodes.js';
+import { findSession } from '../../store/sessions.js';
 import { findTask } from '../../store/tasks.js';
 import type { EngineContext } from '../context.js';
 import type { Principal } from './accounts.js';
@@ -116,6 +117,18 @@ export async function assertActsForExecution(
     ? await findExecution(ctx.db, executionId)
     : undefined;
   if (execution) await assertActsAsNode(ctx, principal, execution.node_id);
+}
+
+export async function assertActsForSession(
+  ctx: EngineContext,
+  principal: Principal | undefined,
+  sessionId: number,
+): Promise<void> {
+  if (isAdmin(principal)) return;
+  const session = Number.isSafeInteger(sessionId)
+    ? await findSession(ctx.db, sessionId)
+    : undefined;
+  if (session) await assertActsAsNode(ctx, principal, session.node_id);
 }
 
 /*

@@ -10,6 +10,7 @@ import { ExecutionsTable } from '../components/ExecutionsTable';
 import { FailureBanner, useFirstFailure } from '../components/FailureBanner';
 import { JobDetails } from '../components/JobDetails';
 import { JobHistory } from '../components/JobHistory';
+import { JobSessions } from '../components/JobSessions';
 import { JobSteps } from '../components/JobSteps';
 import { JobUsage } from '../components/JobUsage';
 import { LiveBadge } from '../components/LiveBadge';
@@ -313,6 +314,7 @@ export function JobPage({ id, route }: { id: number; route: Route }) {
           />
         )}
       </section>
+      <JobSessions jobId={j.id} version={endedVersion} />
       <section className="card">
         <h2>History</h2>
         <ErrorMessage error={history.error} onRetry={history.reload} />
