@@ -47,6 +47,22 @@ export async function updateSession(
   await tx.updateTable('sessions').set(patch).where('id', '=', id).execute();
 }
 
+/** Ends every session the node still has open, as the reaper does when the node goes silent. */
+export async function endSessionsOfNode(
+  tx: Executor,
+  nodeId: number,
+  reason: string,
+  now: number,
+): Promise<number> {
+  const result = await tx
+    .updateTable('sessions')
+    .set({ lifecycle_status: 'ENDED', ended_reason: reason, ended_at: now, last_modified: now })
+    .where('node_id', '=', nodeId)
+    .where('lifecycle_status', '=', 'STARTED')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Whether the node ran (or runs) a task of the job or of one of its step jobs. */
 export async function nodeWorkedOnJob(
   db: Executor,

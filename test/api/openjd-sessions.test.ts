@@ -258,5 +258,34 @@ for (const database of TEST_DATABASES) {
       expectError(await as('alice', 'GET', '/api/v1/sessions/999999'), 404, 'NOT_FOUND');
       expectError(await as('alice', 'GET', `${s}/log?limit=0`), 400);
     });
+
+    it('a node that goes silent has its open sessions ended by the reaper', async () => {
+      const parent = expectStatus(
+        await as('alice', 'POST', '/api/v1/jobs', { template: TEMPLATE, pool: 'gone' }),
+        201,
+      ).body;
+      const a = expectStatus(
+        await as('node-a', 'POST', '/api/v1/nodes', { name: 'node-a', pools: ['gone'], slots: 8 }),
+        200,
+      ).body;
+      expectStatus(
+        await as('node-a', 'POST', `/api/v1/nodes/${a.id}/claims`, { max: 1, start: true }),
+        200,
+      );
+      const open = { nodeId: a.id, jobId: parent.id, clientToken: 'gone-1' };
+      const session = expectStatus(await as('node-a', 'POST', '/api/v1/sessions', open), 200).body;
+      // Every other node of this suite goes silent too; only this session is of node-a's now.
+      t.clock.advance(t.engine.settings.nodeTimeoutMs + 1);
+      assert.ok((await t.engine.reaper.tick()).nodesOffline >= 1);
+      const read = expectStatus(await as('alice', 'GET', `/api/v1/sessions/${session.id}`), 200);
+      assert.equal(read.body.lifecycleStatus, 'ENDED');
+      assert.equal(read.body.endedReason, 'the worker stopped reporting (node offline)');
+      // A report the worker sends after all is refused: the session is over.
+      const late = await as('node-a', 'POST', `/api/v1/sessions/${session.id}/end`, {
+        nodeId: a.id,
+        reason: 'no more tasks of its job',
+      });
+      assert.equal(expectStatus(late, 200).body.endedReason, read.body.endedReason);
+    });
   });
 }

@@ -3,6 +3,7 @@ import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import { executionsPastTimeout, expiredLeases, lockExecution } from '../../store/executions.js';
 import { jobsPastTimeout, lockJob, schedulesDue } from '../../store/jobs.js';
 import { markSilentNodesOffline } from '../../store/nodes.js';
+import { endSessionsOfNode } from '../../store/sessions.js';
 import { inTransaction, type EngineContext } from '../context.js';
 import { failExecution, type Failure } from '../executions/execution-failures.js';
 import {
@@ -106,6 +107,8 @@ export class LeaseReaper {
         });
         await enqueueNodeLostNotifications(tx, emit, node, now);
         await announceUnboundRetries(tx, emit, node.id);
+        // Its worker is gone (or cut off): it will report no end of its sessions itself.
+        await endSessionsOfNode(tx, node.id, 'the worker stopped reporting (node offline)', now);
       }
       return silent.length;
     });
