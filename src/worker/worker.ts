@@ -163,21 +163,19 @@ export class Worker {
 
   private async registerOnce(): Promise<number> {
     const o = this.options;
-    const node = await this.client.request<Registered>('POST', '/nodes', {
-      body: {
-        name: o.name,
-        hostname: os.hostname(),
-        pools: o.pools,
-        groups: o.groups,
-        cpus: o.cpus,
-        mem: o.mem,
-        disk: o.disk,
-        gpus: o.gpus,
-        slots: o.slots,
-        ...(o.capabilities ? { capabilities: o.capabilities } : {}),
-      },
-      signal: this.stopping.signal,
-      timeoutMs: 30_000,
+    const { name, pools, groups, cpus, mem, disk, gpus, slots, capabilities } = o;
+    const body = { name, hostname: os.hostname(), pools, groups, cpus, mem, disk, gpus, slots };
+    const send = (extra: object) =>
+      this.client.request<Registered>('POST', '/nodes', {
+        body: { ...body, ...extra },
+        signal: this.stopping.signal,
+        timeoutMs: 30_000,
+      });
+    const node = await send(capabilities ? { capabilities } : {}).catch((error: unknown) => {
+      // A server older than host requirements refuses the field: no job there needs them.
+      if (!(error instanceof HttpError && error.status === 400 && capabilities)) throw error;
+      o.log('the server refused capabilities (it predates host requirements); registering without');
+      return send({});
     });
     this.nodeId = node.id;
     o.log(
