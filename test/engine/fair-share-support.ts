@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import type { Engine } from '../../src/engine/engine.js';
+import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import type { ExecutionRow } from '../../src/store/schema.js';
 import type { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestEngine, type TestEngine } from '../helpers/databases.js';
@@ -94,4 +95,67 @@ export async function drain(
     for (const e of held.splice(0, 5)) await f.complete(e);
   }
   return new Map([...sums].map(([holder, n]) => [holder, n / total]));
+}
+
+/**
+ * A burst limit under contention: twenty nodes claim at once for six rounds, through four
+ * engines on PostgreSQL (replicas, each with its own transactions). After each round the
+ * capped holder runs at most `burst` (`running` counts it); then two of its tasks and three
+ * others end, so each round races again. Answers the nodes and whether the cap was reached.
+ */
+export async function burstRace(
+  t: TestEngine,
+  f: FairShareHelpers,
+  options: {
+    db: string;
+    cappedJobs: number[];
+    running: () => Promise<number>;
+    burst: number;
+    holder: string;
+  },
+): Promise<{ nodes: number[]; sawCap: boolean }> {
+  const replicas: Engine[] = [t.engine];
+  try {
+    if (options.db === 'postgres') {
+      for (let i = 0; i < 3; i++) {
+        replicas.push(
+          await startEngine({
+            url: t.engine.database.url,
+            schema: t.engine.database.schema!,
+            clock: t.clock.read,
+            formats: JOB_DEFINITION_FORMATS,
+          }),
+        );
+      }
+    }
+    const nodes = await f.nodes(20);
+    const held: ExecutionRow[] = [];
+    let sawCap = false;
+    for (let round = 0; round < 6; round++) {
+      const busy = new Set(held.map((e) => e.node_id));
+      const got = await Promise.all(
+        nodes
+          .map((n, i) => [n, i] as const)
+          .filter(([n]) => !busy.has(n))
+          .map(([n, i]) => f.take(n, replicas[i % replicas.length])),
+      );
+      held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
+      const running = await options.running();
+      assert.ok(
+        running <= options.burst,
+        `round ${round}: ${options.holder} runs ${running} (burst ${options.burst})`,
+      );
+      if (running === options.burst) sawCap = true;
+      const capped = (e: ExecutionRow) => options.cappedJobs.includes(e.job_id);
+      const ending = held.filter(capped).slice(0, 2);
+      ending.push(...held.filter((e) => !capped(e)).slice(0, 3));
+      for (const e of ending) {
+        await f.complete(e);
+        held.splice(held.indexOf(e), 1);
+      }
+    }
+    return { nodes, sawCap };
+  } finally {
+    for (const r of replicas.slice(1)) await r.close();
+  }
 }

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import { idleReasons } from '../../src/engine/nodes/idle-reasons.js';
 import { setPool } from '../../src/engine/pools/pools.js';
-import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
-import type { ExecutionRow } from '../../src/store/schema.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
-import { drain, withEngine } from './fair-share-support.js';
+import { burstRace, drain, withEngine } from './fair-share-support.js';
 
 /*
  * Fair share (docs/scheduling.md): a pool's mode orders equal-priority work by running
@@ -100,69 +97,36 @@ for (const database of TEST_DATABASES) {
         for (let i = 0; i < 4; i++) bobJobs.push(await f.submit({ frames: '1-20', user: 'bob' }));
         await f.submit({ frames: '1-200', user: 'alice' });
         // PostgreSQL: four replicas, each with its own transactions, claim at once.
-        const replicas: Engine[] = [t.engine];
-        try {
-          if (db === 'postgres') {
-            for (let i = 0; i < 3; i++) {
-              replicas.push(
-                await startEngine({
-                  url: t.engine.database.url,
-                  schema: t.engine.database.schema!,
-                  clock: t.clock.read,
-                  formats: JOB_DEFINITION_FORMATS,
-                }),
-              );
-            }
-          }
-          const nodes = await f.nodes(20);
-          const held: ExecutionRow[] = [];
-          let sawCap = false;
-          for (let round = 0; round < 6; round++) {
-            const busy = new Set(held.map((e) => e.node_id));
-            const got = await Promise.all(
-              nodes
-                .map((n, i) => [n, i] as const)
-                .filter(([n]) => !busy.has(n))
-                .map(([n, i]) => f.take(n, replicas[i % replicas.length])),
-            );
-            held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
-            const bob = (await f.runningByUser()).get('bob') ?? 0;
-            assert.ok(bob <= 3, `round ${round}: bob runs ${bob} (burst 3)`);
-            if (bob === 3) sawCap = true;
-            // Let bob's tasks and some of alice's end, so each round races again.
-            const ending = held.filter((e) => bobJobs.includes(e.job_id)).slice(0, 2);
-            ending.push(...held.filter((e) => !bobJobs.includes(e.job_id)).slice(0, 3));
-            for (const e of ending) {
-              await f.complete(e);
-              held.splice(held.indexOf(e), 1);
-            }
-          }
-          assert.ok(sawCap, 'bob reached his burst limit at least once');
-          // At the cap, bob's jobs say why they wait.
-          const got = await Promise.all(nodes.map((n) => f.take(n)));
-          assert.ok(got.length > 0);
-          assert.equal((await f.runningByUser()).get('bob'), 3);
-          {
-            const reasons = await waitingReasons(t.engine.ctx, bobJobs[3]!);
-            assert.ok(
-              reasons.some(
-                (r) =>
-                  r.code === 'BURST_LIMIT' &&
-                  r.message.includes('user bob is at their burst limit') &&
-                  r.message.includes('3 running'),
-              ),
-              JSON.stringify(reasons),
-            );
-            // The mirror: why a node does not take bob's job.
-            const idle = await idleReasons(t.engine.ctx, nodes[0]!, 20);
-            const bobs = idle.jobs.find((j) => j.jobId === bobJobs[3]);
-            assert.ok(
-              bobs?.reasons.some((r) => r.code === 'BURST_LIMIT'),
-              JSON.stringify(idle.jobs),
-            );
-          }
-        } finally {
-          for (const r of replicas.slice(1)) await r.close();
+        const { nodes, sawCap } = await burstRace(t, f, {
+          db,
+          cappedJobs: bobJobs,
+          running: async () => (await f.runningByUser()).get('bob') ?? 0,
+          burst: 3,
+          holder: 'bob',
+        });
+        assert.ok(sawCap, 'bob reached his burst limit at least once');
+        // At the cap, bob's jobs say why they wait.
+        const got = await Promise.all(nodes.map((n) => f.take(n)));
+        assert.ok(got.length > 0);
+        assert.equal((await f.runningByUser()).get('bob'), 3);
+        {
+          const reasons = await waitingReasons(t.engine.ctx, bobJobs[3]!);
+          assert.ok(
+            reasons.some(
+              (r) =>
+                r.code === 'BURST_LIMIT' &&
+                r.message.includes('user bob is at their burst limit') &&
+                r.message.includes('3 running'),
+            ),
+            JSON.stringify(reasons),
+          );
+          // The mirror: why a node does not take bob's job.
+          const idle = await idleReasons(t.engine.ctx, nodes[0]!, 20);
+          const bobs = idle.jobs.find((j) => j.jobId === bobJobs[3]);
+          assert.ok(
+            bobs?.reasons.some((r) => r.code === 'BURST_LIMIT'),
+            JSON.stringify(idle.jobs),
+          );
         }
       }));
   });

@@ -2,15 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
-import { startEngine, type Engine } from '../../src/engine/engine.js';
 import { updateJobSettings } from '../../src/engine/jobs/job-settings.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import { getPool, setPool } from '../../src/engine/pools/pools.js';
-import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { findExecution } from '../../src/store/executions.js';
-import type { ExecutionRow } from '../../src/store/schema.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
-import { drain, withEngine } from './fair-share-support.js';
+import { burstRace, drain, withEngine } from './fair-share-support.js';
 
 /*
  * Weighted pools shared by project (docs/scheduling.md#fair-share): shares and burst limits
@@ -71,62 +68,27 @@ for (const database of TEST_DATABASES) {
         }
         // Jobs without a project share the project "" (share 1, no burst limit).
         await f.submit({ frames: '1-200', user: 'alice' });
-        const replicas: Engine[] = [t.engine];
-        try {
-          if (db === 'postgres') {
-            for (let i = 0; i < 3; i++) {
-              replicas.push(
-                await startEngine({
-                  url: t.engine.database.url,
-                  schema: t.engine.database.schema!,
-                  clock: t.clock.read,
-                  formats: JOB_DEFINITION_FORMATS,
-                }),
-              );
-            }
-          }
-          const nodes = await f.nodes(20);
-          const held: ExecutionRow[] = [];
-          let sawCap = false;
-          for (let round = 0; round < 6; round++) {
-            const busy = new Set(held.map((e) => e.node_id));
-            const got = await Promise.all(
-              nodes
-                .map((n, i) => [n, i] as const)
-                .filter(([n]) => !busy.has(n))
-                .map(([n, i]) => f.take(n, replicas[i % replicas.length])),
-            );
-            held.push(...got.filter((e): e is ExecutionRow => e !== undefined));
-            const running = await f.runningByProject();
-            const a = running.get('show-a') ?? 0;
-            assert.ok(a <= 3, `round ${round}: show-a runs ${a} (burst 3)`);
-            if (a === 3) sawCap = true;
-            const ending = held.filter((e) => aJobs.includes(e.job_id)).slice(0, 2);
-            ending.push(...held.filter((e) => !aJobs.includes(e.job_id)).slice(0, 3));
-            for (const e of ending) {
-              await f.complete(e);
-              held.splice(held.indexOf(e), 1);
-            }
-          }
-          assert.ok(sawCap, 'show-a reached its burst limit at least once');
-          await Promise.all(nodes.map((n) => f.take(n)));
-          assert.equal((await f.runningByProject()).get('show-a'), 3);
-          const waiting = aJobs[3]!;
-          const reasons = await waitingReasons(t.engine.ctx, waiting);
-          assert.ok(
-            reasons.some(
-              (r) =>
-                r.code === 'BURST_LIMIT' &&
-                r.message.startsWith(
-                  'project show-a is at its burst limit in pool farm (3 running',
-                ),
-            ),
-            JSON.stringify(reasons),
-          );
-          assert.equal((await getPool(t.engine.ctx, 'farm')).shares[0]?.running, 3);
-        } finally {
-          for (const r of replicas.slice(1)) await r.close();
-        }
+        const { nodes, sawCap } = await burstRace(t, f, {
+          db,
+          cappedJobs: aJobs,
+          running: async () => (await f.runningByProject()).get('show-a') ?? 0,
+          burst: 3,
+          holder: 'show-a',
+        });
+        assert.ok(sawCap, 'show-a reached its burst limit at least once');
+        await Promise.all(nodes.map((n) => f.take(n)));
+        assert.equal((await f.runningByProject()).get('show-a'), 3);
+        const waiting = aJobs[3]!;
+        const reasons = await waitingReasons(t.engine.ctx, waiting);
+        assert.ok(
+          reasons.some(
+            (r) =>
+              r.code === 'BURST_LIMIT' &&
+              r.message.startsWith('project show-a is at its burst limit in pool farm (3 running'),
+          ),
+          JSON.stringify(reasons),
+        );
+        assert.equal((await getPool(t.engine.ctx, 'farm')).shares[0]?.running, 3);
       }));
 
     it("UFDL's claim of a named job respects the burst limit, by project and by user", () =>
