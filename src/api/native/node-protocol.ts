@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecution } from '../../engine/executions/execution-batches.js';
-import { appendLog, MAX_LINES_PER_BATCH } from '../../engine/executions/execution-logs.js';
+import { appendLog } from '../../engine/executions/execution-logs.js';
 import {
   abortExecution,
   executionHeartbeat,
@@ -19,7 +19,7 @@ import { Execution } from './execution-schemas.js';
 import { FinishFields, finishReport, NodeRef, Prefer } from './node-protocol-schemas.js';
 import { HostCapabilities, Node } from './node-schemas.js';
 import { executionJson, nodeJson } from './representations.js';
-import { errorResponses, IdParams } from './schemas.js';
+import { errorResponses, IdParams, logBatchFields } from './schemas.js';
 import { TelemetryReport } from './telemetry-schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
 
@@ -284,29 +284,8 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           params: IdParams,
           body: Type.Intersect([
             NodeRef,
-            Type.Object({
-              lines: Type.Array(
-                Type.Object({
-                  // `system` is what workers before the `worker` stream send.
-                  stream: Type.Union([
-                    Type.Literal('stdout'),
-                    Type.Literal('stderr'),
-                    Type.Literal('worker'),
-                    Type.Literal('system'),
-                  ]),
-                  text: Type.String(),
-                  time: Type.Optional(Type.String({ format: 'date-time' })),
-                }),
-                { maxItems: MAX_LINES_PER_BATCH },
-              ),
-              firstLine: Type.Optional(
-                Type.Integer({
-                  minimum: 0,
-                  description:
-                    'Position of the first line in the log; a batch sent again is then stored once',
-                }),
-              ),
-            }),
+            // `system` is what workers before the `worker` stream send.
+            Type.Object(logBatchFields('stdout', 'stderr', 'worker', 'system')),
           ]),
           response: {
             200: Type.Object({ firstLine: Type.Integer(), count: Type.Integer() }),

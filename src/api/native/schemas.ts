@@ -1,6 +1,7 @@
 import { Type, type TSchema, type Static } from '@sinclair/typebox';
 import { INT32_MAX, MAX_ID } from '../../domain/job-bounds.js';
 import { JOB_STATES } from '../../domain/job-state.js';
+import { MAX_LINES_PER_BATCH } from '../../engine/executions/execution-logs.js';
 
 /*
  * The native API's schemas: they validate requests and, through @fastify/swagger, are the
@@ -119,3 +120,24 @@ export const beforePaging = {
 
 export const JobState = StringEnum(JOB_STATES);
 export const TaskState = JobState;
+
+/**
+ * The fields of a batch of log lines a worker ships (an execution's or a session's log),
+ * each line of one of `streams`.
+ */
+export const logBatchFields = <S extends string>(...streams: S[]) => ({
+  lines: Type.Array(
+    Type.Object({
+      stream: Type.Union(streams.map((s) => Type.Literal(s))),
+      text: Type.String(),
+      time: Type.Optional(Type.String({ format: 'date-time' })),
+    }),
+    { maxItems: MAX_LINES_PER_BATCH },
+  ),
+  firstLine: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description: 'Position of the first line in the log; a batch sent again is then stored once',
+    }),
+  ),
+});

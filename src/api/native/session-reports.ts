@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../engine/engine.js';
-import { MAX_LINES_PER_BATCH } from '../../engine/executions/execution-logs.js';
 import {
   appendSessionLog,
   endSession,
@@ -9,7 +8,7 @@ import {
   reportActions,
 } from '../../engine/sessions/session-reports.js';
 import { machineTraffic } from '../request-log.js';
-import { errorResponses, IdParams } from './schemas.js';
+import { errorResponses, IdParams, logBatchFields } from './schemas.js';
 import {
   ActionsBody,
   EndSessionBody,
@@ -90,25 +89,7 @@ export function sessionReportRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           body: Type.Object(
             {
               nodeId: Type.Integer({ minimum: 1 }),
-              lines: Type.Array(
-                Type.Object({
-                  stream: Type.Union([
-                    Type.Literal('stdout'),
-                    Type.Literal('stderr'),
-                    Type.Literal('worker'),
-                  ]),
-                  text: Type.String(),
-                  time: Type.Optional(Type.String({ format: 'date-time' })),
-                }),
-                { maxItems: MAX_LINES_PER_BATCH },
-              ),
-              firstLine: Type.Optional(
-                Type.Integer({
-                  minimum: 0,
-                  description:
-                    'Position of the first line in the log; a batch sent again is then stored once',
-                }),
-              ),
+              ...logBatchFields('stdout', 'stderr', 'worker'),
             },
             { additionalProperties: false },
           ),
