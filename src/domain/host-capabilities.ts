@@ -136,8 +136,10 @@ export function unmetRequirement(
 ): string | undefined {
   for (const a of req.attributes) {
     const has = caps?.attributes[a.name];
-    const want = a.anyOf ? `in [${a.anyOf.join(', ')}]` : `with all of [${a.allOf!.join(', ')}]`;
-    if (!has) return `has no ${a.name} (wants one ${want})`;
+    if (!has) {
+      const want = a.anyOf ? `in [${a.anyOf.join(', ')}]` : `with all of [${a.allOf!.join(', ')}]`;
+      return `has no ${a.name} (wants one ${want})`;
+    }
     if (a.anyOf && !a.anyOf.some((v) => has.includes(v)))
       return `has ${a.name} ${has.join(', ')}, not one in [${a.anyOf.join(', ')}]`;
     if (a.allOf && !a.allOf.every((v) => has.includes(v)))
