@@ -138,6 +138,11 @@ function openPostgres(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
     max: options.poolSize ?? 10,
     // An application_name in the URL wins (pg reads the URL over these settings).
     application_name: applicationName('drover', options.replicaName),
+    // A transaction's `begin` is written with its first statement (preparingPool): pg sends
+    // queries without waiting for the one before only in pipeline mode. Queries sent one at
+    // a time are unchanged (each still ends in its own Sync); cursors are refused, and
+    // Drover opens none.
+    pipeline: true,
     // libpq's PGOPTIONS is kept (pg would read it only when no options are given), so an
     // operator's `-c statement_timeout=…` and the like still apply; the schema comes last.
     options: [process.env.PGOPTIONS, `-c search_path=${schema}`].filter(Boolean).join(' '),

@@ -57,4 +57,51 @@ describe('PostgreSQL pool', { skip: !postgres && 'DROVER_TEST_PG is not set' }, 
       else process.env.PGOPTIONS = before;
     }
   });
+
+  it('writes begin with the first statement, and keeps every transaction whole', async () => {
+    const t = await startTestEngine(postgres!);
+    try {
+      const { db } = t.engine.ctx;
+      // Held on one connection (a temporary table is the connection's own): a transaction
+      // that commits, one that rolls back, one whose first statement fails, and one that
+      // runs nothing, in turn.
+      await db.connection().execute(async (conn) => {
+        await sql`create temporary table if not exists pipelined (n int primary key)`.execute(conn);
+        const inside = await conn.transaction().execute(async (tx) => {
+          await sql`insert into pipelined values (1)`.execute(tx);
+          // The transaction is open: its id stays the same across statements.
+          const a = await sql<{ x: string }>`select txid_current()::text as x`.execute(tx);
+          const b = await sql<{ x: string }>`select txid_current()::text as x`.execute(tx);
+          return [a.rows[0]!.x, b.rows[0]!.x];
+        });
+        assert.equal(inside[0], inside[1]);
+        await assert.rejects(
+          conn.transaction().execute(async (tx) => {
+            await sql`insert into pipelined values (2)`.execute(tx);
+            throw new Error('undo');
+          }),
+          /undo/,
+        );
+        await assert.rejects(
+          conn.transaction().execute(async (tx) => {
+            await sql`insert into pipelined values (1)`.execute(tx);
+          }),
+          (error: { code?: string }) => error.code === '23505',
+        );
+        await conn.transaction().execute(async () => undefined);
+        const rows = await sql<{ n: number }>`select n from pipelined order by n`.execute(conn);
+        assert.deepEqual(
+          rows.rows.map((r) => r.n),
+          [1],
+        );
+        // No transaction is left open on the connection.
+        const state = await sql<{
+          s: string;
+        }>`select pg_current_xact_id_if_assigned() is null as s`.execute(conn);
+        assert.equal(String(state.rows[0]!.s), 'true');
+      });
+    } finally {
+      await t.close();
+    }
+  });
 });
