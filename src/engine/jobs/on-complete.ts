@@ -1,7 +1,7 @@
 import { DroverError } from '../../domain/errors.js';
-import { findJob } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
+import { readJobAfterEvent } from '../events/job-reads.js';
 import { deleteJob } from './job-actions.js';
 import { archiveJob } from './job-archives.js';
 
@@ -46,7 +46,7 @@ export function startOnCompleteActions(
 }
 
 async function act(ctx: EngineContext, jobId: number, options: OnCompleteOptions): Promise<void> {
-  const job = await findJob(ctx.db, jobId);
+  const job = await readJobAfterEvent(ctx, jobId);
   if (!job || job.state !== 'COMPLETED' || job.deleted_at !== null) return;
   let action: unknown;
   try {

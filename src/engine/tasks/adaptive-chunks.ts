@@ -16,6 +16,7 @@ import { findJob, lockJob, recountTasks, updateJob } from '../../store/jobs.js';
 import type { TaskRow } from '../../store/schema.js';
 import { insertTasks, newTaskRows, updateTask } from '../../store/tasks.js';
 import { inTransaction, type EngineContext } from '../context.js';
+import { readJobAfterEvent } from '../events/job-reads.js';
 import { syncFrameHolds } from '../jobs/frame-dependencies.js';
 
 /*
@@ -174,7 +175,7 @@ export function startAdaptiveChunking(
     if (event.type !== 'task.state' || event.to !== 'COMPLETED') return;
     if (fixed.has(event.jobId)) return;
     const work = (async () => {
-      const job = await findJob(ctx.db, event.jobId);
+      const job = await readJobAfterEvent(ctx, event.jobId);
       if (!job || job.target_task_seconds <= 0) {
         if (fixed.size >= 10_000) fixed.clear();
         fixed.add(event.jobId);
