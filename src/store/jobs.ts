@@ -44,6 +44,21 @@ export async function updateJob(tx: Executor, id: number, patch: JobUpdate): Pro
   await tx.updateTable('jobs').set(patch).where('id', '=', id).execute();
 }
 
+/** The same change on several jobs, in one statement. */
+export async function updateJobs(
+  tx: Executor,
+  ids: readonly number[],
+  patch: JobUpdate,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    await tx
+      .updateTable('jobs')
+      .set(patch)
+      .where('id', 'in', ids.slice(i, i + IDS_PER_QUERY))
+      .execute();
+  }
+}
+
 export async function deleteJobRow(tx: Executor, id: number): Promise<void> {
   await tx.deleteFrom('jobs').where('id', '=', id).execute();
 }

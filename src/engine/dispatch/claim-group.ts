@@ -4,7 +4,7 @@ import type { Tx } from '../../store/database.js';
 import type { JobRow } from '../../store/schema.js';
 import type { Emit, EngineContext } from '../context.js';
 import type { EngineSettings } from '../settings.js';
-import { changeJobState, emitExecutionMoved } from '../state-changes.js';
+import { changeJobStates, emitExecutionMoved } from '../state-changes.js';
 import {
   HEARTBEAT_WRITE_MS,
   JOBS_PER_LOOK,
@@ -57,8 +57,9 @@ export async function claimGroupIn(
   // of QUEUED once, whichever claim took its first task.
   const claimed = new Map<number, JobRow>();
   for (const { taken } of results) for (const { job } of taken) claimed.set(job.id, job);
-  for (const [id, job] of claimed) {
-    if (job.state === 'QUEUED') claimed.set(id, await changeJobState(ctx, tx, emit, job, 'start'));
+  const starting = [...claimed.values()].filter((job) => job.state === 'QUEUED');
+  for (const job of await changeJobStates(ctx, tx, emit, starting, 'start')) {
+    claimed.set(job.id, job);
   }
   const jobs = new Map<number, JobRow>([
     ...completedJobs.map((j) => [j.id, j] as const),

@@ -90,7 +90,7 @@ function writeTogether(
   items: LaneItem[],
 ): Promise<unknown[]> {
   return inTransaction(ctx, async (tx, emit) => {
-    const end = new LaneEnd();
+    const end = new LaneEnd(ctx, tx, emit);
     const byKind = new Map<LaneKind<unknown, unknown>, number[]>();
     items.forEach(({ kind }, i) => {
       const indexes = byKind.get(kind) ?? [];
@@ -109,7 +109,7 @@ function writeTogether(
       );
       indexes.forEach((itemIndex, k) => (results[itemIndex] = written[k]));
     }
-    await end.flush(tx);
+    await end.flush();
     return results;
   });
 }

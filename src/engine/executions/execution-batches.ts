@@ -210,7 +210,7 @@ async function finishIn(
   if (slow.length === 0) return outcomes;
   slow.sort((a, b) => a.call - b.call || a.index - b.index);
   // A failure reads its job's counters and may end the job: they must be whole first.
-  await end.flush(tx);
+  await end.flush();
   const found = new Set(
     (
       await lockExecutions(tx, ctx.dialect, [...new Set(slow.map((s) => s.report.executionId))])

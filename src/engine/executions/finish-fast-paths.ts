@@ -88,9 +88,7 @@ export const completeFastInPostgres: FastPath = async (ctx, tx, emit, candidates
       .map((e) => e.execution.task_id)
       .sort((a, b) => a - b);
     emitTasksMoved(emit, jobId, taskIds, 'RUNNING', 'COMPLETED');
-    end.completed(jobId, taskIds.length, (job) =>
-      settleFreshJob(ctx, tx, emit, job, undefined, taskIds),
-    );
+    end.completed(jobId, taskIds);
   }
   return new Map(completed.map((c) => [c.execution.id, c.execution]));
 };

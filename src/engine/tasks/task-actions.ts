@@ -10,7 +10,7 @@ import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { releaseFrameTasks, syncFrameHolds } from '../jobs/frame-dependencies.js';
 import { lockedJob } from '../jobs/job-actions.js';
 import { isParentJob } from '../jobs/job-families.js';
-import { changeJobState, moveTasks, stopExecutions } from '../state-changes.js';
+import { changeJobState, changeJobStates, moveTasks, stopExecutions } from '../state-changes.js';
 
 export const TASK_ACTIONS = [
   'requeue',
@@ -107,12 +107,7 @@ export async function settleFreshJob(
   const state = job.state;
   // A parent job has no tasks: its state is its children's (job-families.ts).
   if (isParentJob(job)) return job;
-  if (
-    job.tasks_completed === job.task_count &&
-    (state === 'QUEUED' || state === 'RUNNING' || state === 'SUSPENDED')
-  ) {
-    return changeJobState(ctx, tx, emit, job, 'finish');
-  }
+  if (allTasksCompleted(job)) return changeJobState(ctx, tx, emit, job, 'finish');
   if (
     (state === 'COMPLETED' || state === 'FAILED' || state === 'CANCELED') &&
     job.tasks_queued > 0 &&
@@ -124,4 +119,39 @@ export async function settleFreshJob(
     return changeJobState(ctx, tx, emit, job, 'fail', failure ?? {});
   }
   return job;
+}
+
+/** Every task of a live job has completed: the job finishes. */
+function allTasksCompleted(job: JobRow): boolean {
+  const state = job.state;
+  return (
+    job.tasks_completed === job.task_count &&
+    (state === 'QUEUED' || state === 'RUNNING' || state === 'SUSPENDED')
+  );
+}
+
+/**
+ * settleFreshJob for several jobs whose tasks completed, in one transaction: the jobs that
+ * simply finish (no frame-dependent jobs to release first, not a parent) end together
+ * (changeJobStates), the others one by one. Answers each job's row as it now is.
+ */
+export async function settleFreshJobs(
+  ctx: EngineContext,
+  tx: Tx,
+  emit: Emit,
+  fresh: readonly { job: JobRow; done: readonly number[] }[],
+): Promise<Map<number, JobRow>> {
+  const settled = new Map<number, JobRow>();
+  const finishing: JobRow[] = [];
+  for (const { job, done } of fresh) {
+    if (job.frame_dependents === 0 && !isParentJob(job) && allTasksCompleted(job)) {
+      finishing.push(job);
+    } else {
+      settled.set(job.id, await settleFreshJob(ctx, tx, emit, job, undefined, done));
+    }
+  }
+  for (const job of await changeJobStates(ctx, tx, emit, finishing, 'finish')) {
+    settled.set(job.id, job);
+  }
+  return settled;
 }
