@@ -42,15 +42,18 @@ export async function changeJobState(
   const now = ctx.clock();
   const change = jobStateUpdate(job, event, patch, now);
   await updateJob(tx, job.id, change.update);
-  return afterJobStateChange(ctx, tx, emit, job, change, now);
+  const [changed] = await afterJobStateChanges(ctx, tx, emit, [{ job, change }], now);
+  return changed!;
 }
 
 /**
- * The same event for several jobs: jobs that no parent follows, whose rows change alike,
- * are written by one statement, then each job's events and follow-ups come in the order
- * given, as changeJobState's do. One statement per job was a round trip each inside the
- * write lane's transaction on PostgreSQL: with jobs of one task, every claim started a job
- * and every finish ended one.
+ * The same event for several jobs, with what changeJobState does for each: jobs that no
+ * parent follows, whose rows change alike, are written by one statement, and their
+ * notifications and released dependents take one statement each for them all; a child job
+ * goes alone, since its parent follows its children one at a time (followChildren). Each
+ * job still gets its own events. Inside the write lane's transaction on PostgreSQL, one
+ * statement per job was a round trip each: with jobs of one task, every claim started a job
+ * and every finish ended one (bench/peer.ts --tasks-per-job 1).
  */
 export async function changeJobStates(
   ctx: EngineContext,
@@ -60,31 +63,37 @@ export async function changeJobStates(
   event: JobEvent,
 ): Promise<JobRow[]> {
   const now = ctx.clock();
-  const changes = jobs.map((job) => jobStateUpdate(job, event, {}, now));
+  const items = jobs.map((job) => ({ job, change: jobStateUpdate(job, event, {}, now) }));
+  const lone = items.filter(({ job }) => job.parent_id === null);
   const alike = new Map<string, { update: JobUpdate; ids: number[] }>();
-  const alone = new Set<number>();
-  changes.forEach((change, i) => {
-    const job = jobs[i]!;
-    // A child's parent follows its children one at a time (followChildren reads them).
-    if (job.parent_id !== null) return alone.add(i);
+  for (const { job, change } of lone) {
     const key = JSON.stringify(change.update);
     const group = alike.get(key) ?? { update: change.update, ids: [] };
     group.ids.push(job.id);
     alike.set(key, group);
-  });
-  for (const { update, ids } of alike.values()) await updateJobs(tx, ids, update);
-  const changed: JobRow[] = [];
-  for (const [i, job] of jobs.entries()) {
-    if (alone.has(i)) await updateJob(tx, job.id, changes[i]!.update);
-    changed.push(await afterJobStateChange(ctx, tx, emit, job, changes[i]!, now));
   }
-  return changed;
+  for (const { update, ids } of alike.values()) await updateJobs(tx, ids, update);
+  const changed = new Map<JobStateItem, JobRow>();
+  const settled = await afterJobStateChanges(ctx, tx, emit, lone, now);
+  lone.forEach((item, i) => changed.set(item, settled[i]!));
+  for (const item of items) {
+    if (item.job.parent_id === null) continue;
+    await updateJob(tx, item.job.id, item.change.update);
+    const [row] = await afterJobStateChanges(ctx, tx, emit, [item], now);
+    changed.set(item, row!);
+  }
+  return items.map((item) => changed.get(item)!);
 }
 
 interface JobStateUpdate {
   from: JobState;
   to: JobState;
   update: JobUpdate;
+}
+
+interface JobStateItem {
+  job: JobRow;
+  change: JobStateUpdate;
 }
 
 /** What an event writes on a job's row (the machine refuses a move its state does not allow). */
@@ -119,27 +128,38 @@ function jobStateUpdate(
   return { from, to, update };
 }
 
-/** The event and follow-ups of a job's row once written: notifications, siblings, dependents, parent. */
-async function afterJobStateChange(
+/**
+ * What follows jobs' rows once written: their events, the notifications of those that
+ * ended, a completed child's outputs passed to its siblings, the dependents of those that
+ * ended, and the parent that follows its children. Answers the rows as they now are.
+ */
+async function afterJobStateChanges(
   ctx: EngineContext,
   tx: Tx,
   emit: Emit,
-  job: JobRow,
-  { from, to, update }: JobStateUpdate,
+  items: readonly JobStateItem[],
   now: number,
-): Promise<JobRow> {
-  if (to !== from) emit({ type: 'job.state', jobId: job.id, from, to });
-  const changed = { ...job, ...update } as JobRow;
-  // The job's end and its notifications commit together, or not at all.
-  if (to !== from && FINAL_JOB_STATES.includes(to)) {
-    await enqueueJobEndNotifications(tx, emit, changed, now);
-  }
+): Promise<JobRow[]> {
+  const changed = items.map(({ job, change }) => ({ ...job, ...change.update }) as JobRow);
+  const ended: JobRow[] = [];
+  items.forEach(({ job, change: { from, to } }, i) => {
+    if (to === from) return;
+    emit({ type: 'job.state', jobId: job.id, from, to });
+    if (FINAL_JOB_STATES.includes(to)) ended.push(changed[i]!);
+  });
+  // The jobs' ends and their notifications commit together, or not at all.
+  await enqueueJobEndNotifications(tx, emit, ended, now);
   // A child's outputs become its later siblings' inputs before they are released.
-  if (to === 'COMPLETED' && typeof job.child_name === 'string')
-    await feedSiblings(ctx, tx, emit, changed);
-  if (to !== from && FINAL_JOB_STATES.includes(to)) await settleDependents(ctx, tx, emit, changed);
-  if (to !== from && job.parent_id !== null) {
-    await followChildren(ctx, tx, emit, job.parent_id);
+  for (const [i, { job, change }] of items.entries()) {
+    if (change.to === 'COMPLETED' && typeof job.child_name === 'string') {
+      await feedSiblings(ctx, tx, emit, changed[i]!);
+    }
+  }
+  await settleDependents(ctx, tx, emit, ended);
+  for (const { job, change } of items) {
+    if (change.to !== change.from && job.parent_id !== null) {
+      await followChildren(ctx, tx, emit, job.parent_id);
+    }
   }
   return changed;
 }

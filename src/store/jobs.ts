@@ -297,13 +297,26 @@ export async function failedDependencies(
   return rows.map((r) => ({ id: Number(r.id), state: r.state }));
 }
 
-/** Jobs waiting on `jobId` whose every dependency is now met. */
-export async function dependentsReadyToRelease(db: Executor, jobId: number): Promise<number[]> {
-  const rows = await db
+/** Per job of `jobIds`, the jobs waiting on it whose every dependency is now met. */
+export async function dependentsReadyToRelease(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<Map<number, number[]>> {
+  const ready = new Map<number, number[]>();
+  for (let i = 0; i < jobIds.length; i += IDS_PER_QUERY) {
+    for (const { on, id } of await readyDependentsOf(db, jobIds.slice(i, i + IDS_PER_QUERY))) {
+      ready.set(Number(on), [...(ready.get(Number(on)) ?? []), Number(id)]);
+    }
+  }
+  return ready;
+}
+
+function readyDependentsOf(db: Executor, jobIds: readonly number[]) {
+  return db
     .selectFrom('job_dependencies as d')
     .innerJoin('jobs as j', 'j.id', 'd.job_id')
-    .select('j.id')
-    .where('d.depends_on_id', '=', jobId)
+    .select(['d.depends_on_id as on', 'j.id'])
+    .where('d.depends_on_id', 'in', jobIds)
     .where('d.by_frame', '=', 0)
     .where('j.state', '=', 'PENDING')
     .where('j.pend_reason', '=', 'DEPENDENCIES')
@@ -325,8 +338,8 @@ export async function dependentsReadyToRelease(db: Executor, jobId: number): Pro
         ),
       ),
     )
+    .orderBy('j.id')
     .execute();
-  return rows.map((r) => Number(r.id));
 }
 
 /**

@@ -22,60 +22,40 @@ export interface OutboxEvent {
 }
 
 /**
- * Writes one PENDING row per enabled rule that hears the event, in one statement: the
- * only work an event costs when no rule matches is this indexed lookup. A rule on one job
- * hears that job only. Event names are validated on the way into rules, so the quoted
- * LIKE is exact.
+ * Writes one PENDING row per enabled rule that hears each event, all in one statement: the
+ * only work events cost when no rule matches is this lookup over the rules. A rule on one
+ * job hears that job only. Event names are validated on the way into rules, so the quoted
+ * LIKE is exact. Answers the job of each row written (null: an event of no job).
+ *
+ * Several events are one statement because a write-lane transaction that ends many jobs (of
+ * one task each) wrote one per job, each a round trip on PostgreSQL (changeJobStates).
  */
-export async function enqueueNotifications(tx: Executor, row: OutboxEvent): Promise<number> {
-  const result = await tx
-    .insertInto('notification_outbox')
-    .columns([
-      'rule_id',
-      'event',
-      'job_id',
-      'task_id',
-      'node_id',
-      'payload',
-      'state',
-      'attempts',
-      'next_attempt_at',
-      'created_at',
-    ])
-    .expression((eb) => {
-      let rules = eb
-        .selectFrom('notification_rules')
-        .select([
-          'id',
-          sql<string>`cast(${row.event} as text)`.as('event'),
-          sql<number | null>`cast(${row.jobId} as bigint)`.as('job_id'),
-          sql<number | null>`cast(${row.taskId ?? null} as bigint)`.as('task_id'),
-          sql<number | null>`cast(${row.nodeId ?? null} as bigint)`.as('node_id'),
-          sql<string>`cast(${row.payload} as text)`.as('payload'),
-          sql<string>`cast('PENDING' as text)`.as('state'),
-          sql<number>`0`.as('attempts'),
-          sql<number>`cast(${row.now} as bigint)`.as('next_attempt_at'),
-          sql<number>`cast(${row.now} as bigint)`.as('created_at'),
-        ])
-        .where('enabled', '=', 1)
-        .where('events', 'like', `%"${row.event}"%`);
-      const owner = row.owner;
-      rules =
-        owner === null
-          ? rules.where('owner', 'is', null)
-          : rules.where((w) => w.or([w('owner', '=', owner), w('owner', 'is', null)]));
-      const jobId = row.jobId;
-      rules =
-        jobId === null
-          ? rules.where('job_id', 'is', null)
-          : rules.where((w) => w.or([w('job_id', 'is', null), w('job_id', '=', jobId)]));
-      if (row.taskFailures !== undefined) {
-        rules = rules.where('task_failures', '=', row.taskFailures);
-      }
-      return rules;
-    })
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0);
+export async function enqueueNotifications(
+  tx: Executor,
+  rows: readonly OutboxEvent[],
+): Promise<(number | null)[]> {
+  if (rows.length === 0) return [];
+  // VALUES columns are column1, column2, … on both databases; the casts type the parameters.
+  const values = sql.join(
+    rows.map(
+      (row) => sql`(cast(${row.event} as text), cast(${row.owner} as text),
+        cast(${row.jobId} as bigint), cast(${row.taskId ?? null} as bigint),
+        cast(${row.nodeId ?? null} as bigint), cast(${row.payload} as text),
+        cast(${row.now} as bigint), cast(${row.taskFailures ?? null} as integer))`,
+    ),
+  );
+  const { rows: written } = await sql<{ job_id: number | string | null }>`
+    insert into notification_outbox (rule_id, event, job_id, task_id, node_id, payload, state,
+      attempts, next_attempt_at, created_at)
+    select r.id, v.column1, v.column3, v.column4, v.column5, v.column6, 'PENDING', 0,
+      v.column7, v.column7
+    from (values ${values}) as v
+    join notification_rules r on r.enabled = 1 and r.events like '%"' || v.column1 || '"%'
+    where (r.owner is null or r.owner = v.column2)
+      and (r.job_id is null or r.job_id = v.column3)
+      and (v.column8 is null or r.task_failures = v.column8)
+    returning job_id`.execute(tx);
+  return written.map((r) => (r.job_id === null ? null : Number(r.job_id)));
 }
 
 /** Enabled rules that listen to `event`, the farm's few: the scans walk them one by one. */

@@ -39,6 +39,24 @@ for (const database of TEST_DATABASES) {
           { events: ['job.completed'], channel: 'webhook', target: 'http://127.0.0.1:9/hook' },
           { emailConfigured: false },
         );
+        // A rule on one job hears that job only; bob's rule hears none of alice's jobs.
+        await createNotificationRule(
+          ctx,
+          { id: 0, name: 'alice', role: 'user' },
+          {
+            events: ['job.completed'],
+            channel: 'webhook',
+            target: 'http://127.0.0.1:9/one',
+            jobId: ids[2]!,
+          },
+          { emailConfigured: false },
+        );
+        await createNotificationRule(
+          ctx,
+          { id: 0, name: 'bob', role: 'user' },
+          { events: ['job.completed'], channel: 'webhook', target: 'http://127.0.0.1:9/bob' },
+          { emailConfigured: false },
+        );
         const nodes = await Promise.all(
           ids.map((_, i) => registerNode(ctx, { name: `node-${i}` })),
         );
@@ -85,9 +103,10 @@ for (const database of TEST_DATABASES) {
         const outbox = await ctx.db.selectFrom('notification_outbox').selectAll().execute();
         assert.deepEqual(
           outbox.map((r) => Number(r.job_id)).sort((a, b) => a - b),
-          ids,
-          'one notification per completed job',
+          [...ids, ids[2]!].sort((a, b) => a - b),
+          "one notification per completed job, and one more for the job's own rule",
         );
+        assert.ok(outbox.every((r) => r.event === 'job.completed' && r.state === 'PENDING'));
         const [released] = await findJobs(ctx.db, [waiting]);
         assert.equal(released?.state, 'QUEUED', 'the job waiting on two of them is released');
       } finally {

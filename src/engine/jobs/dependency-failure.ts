@@ -36,18 +36,27 @@ export async function settleDependents(
   ctx: EngineContext,
   tx: Tx,
   emit: Emit,
-  ended: JobRow,
+  ended: readonly JobRow[],
 ): Promise<void> {
-  for (const id of await dependentsReadyToRelease(tx, ended.id)) {
-    const job = await lockJob(tx, ctx.dialect, id);
-    if (!job || job.state !== 'PENDING') continue;
-    await releaseWhenDependenciesMet(ctx, tx, emit, job);
-  }
-  await releaseFrameTasks(ctx, tx, emit, ended);
-  if (ended.state === 'COMPLETED') return;
-  for (const id of await dependentsToCancel(tx, ended.id)) {
-    const job = await lockJob(tx, ctx.dialect, id);
-    if (job) await cancelForDependency(ctx, tx, emit, job, ended);
+  if (ended.length === 0) return;
+  // One read for all the jobs that ended together (the write lane ends many at once).
+  const ready = await dependentsReadyToRelease(
+    tx,
+    ended.map((j) => j.id),
+  );
+  for (const one of ended) {
+    for (const id of ready.get(one.id) ?? []) {
+      const job = await lockJob(tx, ctx.dialect, id);
+      // Released already by another job of the group that it waited on too.
+      if (!job || job.state !== 'PENDING') continue;
+      await releaseWhenDependenciesMet(ctx, tx, emit, job);
+    }
+    await releaseFrameTasks(ctx, tx, emit, one);
+    if (one.state === 'COMPLETED') continue;
+    for (const id of await dependentsToCancel(tx, one.id)) {
+      const job = await lockJob(tx, ctx.dialect, id);
+      if (job) await cancelForDependency(ctx, tx, emit, job, one);
+    }
   }
 }
 

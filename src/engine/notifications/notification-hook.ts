@@ -36,17 +36,21 @@ export function jobOfPayload(job: JobRow): NonNullable<NotificationPayload['job'
 export async function enqueueJobEndNotifications(
   tx: Tx,
   emit: Emit,
-  job: JobRow,
+  jobs: readonly JobRow[],
   now: number,
 ): Promise<void> {
-  const event = EVENT_OF_JOB_STATE[job.state];
-  if (event === undefined) return;
-  const payload: NotificationPayload = {
-    event,
-    at: new Date(now).toISOString(),
-    job: jobOfPayload(job),
-  };
-  await enqueue(tx, emit, event, job.user_name, job.id, payload, now);
+  const events: Enqueued[] = [];
+  for (const job of jobs) {
+    const event = EVENT_OF_JOB_STATE[job.state];
+    if (event === undefined) continue;
+    const payload: NotificationPayload = {
+      event,
+      at: new Date(now).toISOString(),
+      job: jobOfPayload(job),
+    };
+    events.push({ event, owner: job.user_name, jobId: job.id, payload });
+  }
+  await enqueue(tx, emit, events, now);
 }
 
 /**
@@ -76,10 +80,13 @@ export async function enqueueTaskFailureNotifications(
       errorMessage: outcome.errorMessage,
     },
   };
-  await enqueue(tx, emit, 'task.failed', job.user_name, job.id, payload, now, {
-    taskId: task.id,
-    taskFailures: outcome.failures,
-  });
+  const more = { taskId: task.id, taskFailures: outcome.failures };
+  await enqueue(
+    tx,
+    emit,
+    [{ event: 'task.failed', owner: job.user_name, jobId: job.id, payload, more }],
+    now,
+  );
 }
 
 /** Called by the reaper for each node it marks OFFLINE: global rules hear it. */
@@ -125,27 +132,41 @@ async function enqueueNodeNotifications(
       ...more,
     },
   };
-  await enqueue(tx, emit, event, null, null, payload, now, { nodeId: node.id });
+  await enqueue(
+    tx,
+    emit,
+    [{ event, owner: null, jobId: null, payload, more: { nodeId: node.id } }],
+    now,
+  );
+}
+
+interface Enqueued {
+  event: NotificationEvent;
+  owner: string | null;
+  jobId: number | null;
+  payload: NotificationPayload;
+  more?: { taskId?: number; nodeId?: number; taskFailures?: number };
 }
 
 async function enqueue(
   tx: Tx,
   emit: Emit,
-  event: NotificationEvent,
-  owner: string | null,
-  jobId: number | null,
-  payload: NotificationPayload,
+  events: readonly Enqueued[],
   now: number,
-  more: { taskId?: number; nodeId?: number; taskFailures?: number } = {},
 ): Promise<void> {
-  const count = await enqueueNotifications(tx, {
-    owner,
-    event,
-    jobId,
-    payload: JSON.stringify(payload),
-    now,
-    ...more,
-  });
+  const written = await enqueueNotifications(
+    tx,
+    events.map(({ event, owner, jobId, payload, more }) => ({
+      owner,
+      event,
+      jobId,
+      payload: JSON.stringify(payload),
+      now,
+      ...more,
+    })),
+  );
   // Wakes the deliverers (on every replica) after the commit; nothing when no rule matched.
-  if (count > 0) emit({ type: 'notification.queued', jobId, count });
+  const counts = new Map<number | null, number>();
+  for (const jobId of written) counts.set(jobId, (counts.get(jobId) ?? 0) + 1);
+  for (const [jobId, count] of counts) emit({ type: 'notification.queued', jobId, count });
 }
