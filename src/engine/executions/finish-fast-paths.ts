@@ -7,7 +7,7 @@ import { usageColumns } from '../../domain/execution-usage.js';
 import { taskStateMachine } from '../../domain/task-state.js';
 import type { Tx } from '../../store/database.js';
 import { lockExecutions } from '../../store/executions.js';
-import type { ExecutionRow } from '../../store/schema.js';
+import type { ExecutionRow, JobRow } from '../../store/schema.js';
 import {
   completeExecutionsOfJob,
   completeLiveExecutionsLeavingCounters,
@@ -17,7 +17,7 @@ import type { Emit, EngineContext } from '../context.js';
 import type { LaneEnd } from '../dispatch/lane-end.js';
 import { outputRulesOf } from '../outputs/declared-outputs.js';
 import { emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
-import { settleFreshJob } from '../tasks/task-actions.js';
+import { settleFreshJobs } from '../tasks/task-actions.js';
 import type { FinishReport } from './execution-batches.js';
 
 /*
@@ -112,14 +112,18 @@ export const completeFastInSqlite: FastPath = async (ctx, tx, emit, candidates, 
     }
   }
   const done = new Map<number, ExecutionRow>();
+  const fresh: { job: JobRow; done: readonly number[] }[] = [];
   for (const jobId of [...fast.keys()].sort((a, b) => a - b)) {
     const items = fast.get(jobId)!;
     // Seed jobs and jobs with declared outputs have their outputs judged one by one.
     const rules = await outputRulesOf(ctx, tx, jobId);
     if (rules.manifest || rules.declared.length > 0) continue;
     const completed = await completeMany(ctx, tx, emit, jobId, items, now);
-    items.forEach((item, i) => done.set(item.execution.id, completed[i]!));
+    items.forEach((item, i) => done.set(item.execution.id, completed.rows[i]!));
+    fresh.push({ job: completed.job, done: completed.taskIds });
   }
+  // The jobs that finish end together, as the PostgreSQL lane's do (LaneEnd).
+  await settleFreshJobs(ctx, tx, emit, fresh);
   return done;
 };
 
@@ -131,7 +135,7 @@ async function completeMany(
   jobId: number,
   items: readonly Fast[],
   now: number,
-): Promise<ExecutionRow[]> {
+): Promise<{ rows: ExecutionRow[]; job: JobRow; taskIds: number[] }> {
   taskStateMachine.apply('RUNNING', 'complete');
   const completions = items.map(({ report, execution }) => {
     const from = execution.state as ExecutionState;
@@ -155,9 +159,9 @@ async function completeMany(
     emitExecutionMoved(emit, execution, 'RUNNING', 'COMPLETED');
   }
   emitTasksMoved(emit, jobId, done.taskIds, 'RUNNING', 'COMPLETED');
-  await settleFreshJob(ctx, tx, emit, done.job, undefined, done.taskIds);
-  // The rows as completeExecutionsOfJob wrote them, from the rows locked before it.
-  return items.map(({ execution }, i) => ({
+  // The rows as completeExecutionsOfJob wrote them, from the rows locked before it; the job
+  // is settled by the caller, with the others of the transaction.
+  const rows = items.map(({ execution }, i) => ({
     ...execution,
     state: 'COMPLETED',
     progress: 100,
@@ -169,6 +173,7 @@ async function completeMany(
     last_heartbeat: now,
     last_modified: now,
   }));
+  return { rows, job: done.job, taskIds: done.taskIds };
 }
 
 /**
