@@ -32,7 +32,7 @@ export function jobOfPayload(job: JobRow): NonNullable<NotificationPayload['job'
   };
 }
 
-/** Called by changeJobState when a job ends (COMPLETED, FAILED, CANCELED). */
+/** Called by changeJobState(s) when jobs end (COMPLETED, FAILED, CANCELED): one statement for them all. */
 export async function enqueueJobEndNotifications(
   tx: Tx,
   emit: Emit,
