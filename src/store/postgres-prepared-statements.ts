@@ -60,7 +60,8 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       try {
         await begun;
       } catch (error) {
-        // The statement failed with it (the transaction never began): its error is not the news.
+        // BEGIN on an idle connection fails only with the connection, which the statement
+        // shares: the statement failed too, and its error is not the news.
         answer.catch(() => undefined);
         throw error;
       }
