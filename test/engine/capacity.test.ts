@@ -2,14 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
-import { startEngine, type Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import { registerNode, type NodeRegistration } from '../../src/engine/nodes/node-registry.js';
-import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import type { ExecutionRow } from '../../src/store/schema.js';
-import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+import {
+  TEST_DATABASES,
+  startTestEngine,
+  withRacingReplicas,
+  type TestEngine,
+} from '../helpers/databases.js';
 
 /*
  * Capacity (docs/scheduling.md): a node runs tasks of jobs asking cpus, memory or gpus
@@ -132,20 +136,7 @@ for (const database of TEST_DATABASES) {
         for (let i = 0; i < 3; i++) await f.submit({ frames: '1-30', resources: { gpus: 1 } });
         await f.submit({ frames: '1-10', priority: 10, resources: { gpus: 2 } });
         // PostgreSQL: four replicas, each with its own transactions, claim at once.
-        const replicas: Engine[] = [t.engine];
-        try {
-          if (db === 'postgres') {
-            for (let i = 0; i < 3; i++) {
-              replicas.push(
-                await startEngine({
-                  url: t.engine.database.url,
-                  schema: t.engine.database.schema!,
-                  clock: t.clock.read,
-                  formats: JOB_DEFINITION_FORMATS,
-                }),
-              );
-            }
-          }
+        await withRacingReplicas(t, async (replicas) => {
           const nodes: number[] = [];
           for (let i = 0; i < 4; i++) nodes.push(await f.node(`n${i}`, { gpus: 4, slots: 8 }));
           let handedOut = 0;
@@ -171,9 +162,7 @@ for (const database of TEST_DATABASES) {
             for (const [i, e] of got.flat().entries()) if (i % 2 === 0) await f.complete(e);
           }
           assert.ok(handedOut > 16, `only ${handedOut} tasks handed out`);
-        } finally {
-          for (const r of replicas.slice(1)) await r.close();
-        }
+        });
       }));
   });
 }

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { startEngine, type Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
-import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import type { ExecutionRow } from '../../src/store/schema.js';
 import type { TEST_DATABASES } from '../helpers/databases.js';
-import { startTestEngine, type TestEngine } from '../helpers/databases.js';
+import { startTestEngine, withRacingReplicas, type TestEngine } from '../helpers/databases.js';
 
 /*
  * What the fair-share suites share (fair-share.test.ts, project-shares.test.ts): jobs of
@@ -107,27 +106,13 @@ export async function burstRace(
   t: TestEngine,
   f: FairShareHelpers,
   options: {
-    db: string;
     cappedJobs: number[];
     running: () => Promise<number>;
     burst: number;
     holder: string;
   },
 ): Promise<{ nodes: number[]; sawCap: boolean }> {
-  const replicas: Engine[] = [t.engine];
-  try {
-    if (options.db === 'postgres') {
-      for (let i = 0; i < 3; i++) {
-        replicas.push(
-          await startEngine({
-            url: t.engine.database.url,
-            schema: t.engine.database.schema!,
-            clock: t.clock.read,
-            formats: JOB_DEFINITION_FORMATS,
-          }),
-        );
-      }
-    }
+  return withRacingReplicas(t, async (replicas) => {
     const nodes = await f.nodes(20);
     const held: ExecutionRow[] = [];
     let sawCap = false;
@@ -155,7 +140,5 @@ export async function burstRace(
       }
     }
     return { nodes, sawCap };
-  } finally {
-    for (const r of replicas.slice(1)) await r.close();
-  }
+  });
 }

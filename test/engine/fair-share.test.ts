@@ -98,7 +98,6 @@ for (const database of TEST_DATABASES) {
         await f.submit({ frames: '1-200', user: 'alice' });
         // PostgreSQL: four replicas, each with its own transactions, claim at once.
         const { nodes, sawCap } = await burstRace(t, f, {
-          db,
           cappedJobs: bobJobs,
           running: async () => (await f.runningByUser()).get('bob') ?? 0,
           burst: 3,

@@ -3,16 +3,20 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DroverError } from '../../src/domain/errors.js';
 import { claimSingleTaskJob } from '../../src/engine/dispatch/single-task-job-control.js';
-import { startEngine, type Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { updateJobSettings } from '../../src/engine/jobs/job-actions.js';
 import { submitJob, type SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { waitingReasons } from '../../src/engine/jobs/waiting-reasons.js';
 import { createLimit, deleteLimit, getLimit, updateLimit } from '../../src/engine/limits/limits.js';
 import { registerNode, type NodeRegistration } from '../../src/engine/nodes/node-registry.js';
-import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import type { ExecutionRow } from '../../src/store/schema.js';
-import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+import {
+  TEST_DATABASES,
+  startTestEngine,
+  withRacingReplicas,
+  type TestEngine,
+} from '../helpers/databases.js';
 
 /*
  * Limits (docs/scheduling.md): a task starts only while every limit its job names has room
@@ -172,20 +176,7 @@ for (const database of TEST_DATABASES) {
         await createLimit(t.engine.ctx, { name: 'nuke', maxCount: 5 });
         for (let i = 0; i < 4; i++) await f.submit({ frames: '1-20', limits: ['nuke'] });
         // PostgreSQL: four replicas, each with its own transactions, claim at once.
-        const replicas: Engine[] = [t.engine];
-        try {
-          if (db === 'postgres') {
-            for (let i = 0; i < 3; i++) {
-              replicas.push(
-                await startEngine({
-                  url: t.engine.database.url,
-                  schema: t.engine.database.schema!,
-                  clock: t.clock.read,
-                  formats: JOB_DEFINITION_FORMATS,
-                }),
-              );
-            }
-          }
+        await withRacingReplicas(t, async (replicas) => {
           const nodes: number[] = [];
           for (let i = 0; i < 20; i++) nodes.push(await f.node(`n${i}`));
           const held: ExecutionRow[] = [];
@@ -199,9 +190,7 @@ for (const database of TEST_DATABASES) {
             // Free two licences, so that each round races for room again.
             if (held.length === 5) for (const e of held.splice(0, 2)) await f.complete(e);
           }
-        } finally {
-          for (const r of replicas.slice(1)) await r.close();
-        }
+        });
       }));
   });
 }

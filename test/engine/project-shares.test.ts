@@ -69,7 +69,6 @@ for (const database of TEST_DATABASES) {
         // Jobs without a project share the project "" (share 1, no burst limit).
         await f.submit({ frames: '1-200', user: 'alice' });
         const { nodes, sawCap } = await burstRace(t, f, {
-          db,
           cappedJobs: aJobs,
           running: async () => (await f.runningByProject()).get('show-a') ?? 0,
           burst: 3,

@@ -153,3 +153,32 @@ export async function startTestEngine(
     },
   };
 }
+
+/**
+ * Runs `race` with the replicas that claim at once: on PostgreSQL the test's engine and
+ * three more on its schema and clock, each with its own transactions; on SQLite (one
+ * writer) the test's engine alone. The extra replicas are closed afterwards.
+ */
+export async function withRacingReplicas<T>(
+  t: TestEngine,
+  race: (replicas: readonly Engine[]) => Promise<T>,
+): Promise<T> {
+  const replicas: Engine[] = [t.engine];
+  try {
+    if (t.engine.ctx.dialect === 'postgres') {
+      for (let i = 0; i < 3; i++) {
+        replicas.push(
+          await startEngine({
+            url: t.engine.database.url,
+            schema: t.engine.database.schema!,
+            clock: t.clock.read,
+            formats: JOB_DEFINITION_FORMATS,
+          }),
+        );
+      }
+    }
+    return await race(replicas);
+  } finally {
+    for (const r of replicas.slice(1)) await r.close();
+  }
+}
