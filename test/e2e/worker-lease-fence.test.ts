@@ -67,11 +67,11 @@ describe('a worker cut off from its server', { timeout: 180_000 }, () => {
 
   before(async () => {
     ensureBuilt();
-    // 8 s: the worker stops a task a quarter of the lease before its end, and a loaded
+    // 12 s: the worker stops a task a quarter of the lease before its end, and a loaded
     // machine answers heartbeats late. A 2 s lease was fenced before the proxy cut anything;
-    // with 4 s, a CI run at load ~5 once saw the second run (no sleep) end with its lease
-    // gone and a third run, so two markers.
-    e2e = await startE2eServer({ leaseSeconds: 8, reaperSeconds: 1 });
+    // with 4 s, and once more with 8 s (a full CI run on a 2-core machine), the second run
+    // (no sleep) ended with its lease gone and a third run followed, so two markers.
+    e2e = await startE2eServer({ leaseSeconds: 12, reaperSeconds: 1 });
     dir = join(e2e.dataDir, 'marks');
     mkdirSync(dir);
     proxy = blackHoleProxy(new URL(e2e.url));
