@@ -3,7 +3,7 @@
  * the figures are not taken from the clients. Started by server-process.ts; it reports its
  * URL over IPC, closes on a 'close' message, and exits if its parent goes away.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/config.js';
@@ -50,7 +50,8 @@ async function profile(message: string): Promise<void> {
     await profiler.post('Profiler.start');
   } else if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
-    const file = join(profileDir!, `drain-${process.pid}-${Date.now()}.cpuprofile`);
+    mkdirSync(profileDir, { recursive: true });
+    const file = join(profileDir, `drain-${process.pid}-${Date.now()}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
     profiler.disconnect();
     profiler = undefined;
