@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { takeStatementCounts } from '../../src/store/statement-counts.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 
 /*
@@ -44,6 +45,36 @@ for (const database of TEST_DATABASES) {
           claims.map((c) => c.length),
           [3, 3, 3, 3, 3, 3, 1, 0],
         );
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('jobs of one task: each claim reads only the queue of a job that may still have work', async () => {
+      // Counted from the engine's start: the statements of its database (statement-counts.ts).
+      process.env.DROVER_COUNT_STATEMENTS = '1';
+      const t = await startTestEngine(database);
+      delete process.env.DROVER_COUNT_STATEMENTS;
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const jobs = [];
+        for (let j = 0; j < 12; j++) jobs.push(await submitJob(ctx, spec('1', { name: `j${j}` })));
+        const nodes = [];
+        for (let n = 0; n < 12; n++) nodes.push(await registerNode(ctx, { name: `n${n}` }));
+        takeStatementCounts();
+        const claims = await Promise.all(nodes.map((n) => dispatcher.tryClaim(n.id, { max: 1 })));
+        assert.deepEqual(
+          claims.map((c) => c.map((a) => a.job.id)),
+          jobs.map((id) => [id]),
+          'each node the next job, oldest first',
+        );
+        const queueReads = [...takeStatementCounts()]
+          .filter(([text]) => text.includes('from "tasks" where "job_id" = ? and "state" = ?'))
+          .reduce((n, [, c]) => n + c.count, 0);
+        // SQLite claims one by one: one read per claim. Each claim used to read the empty
+        // queue of every job that the claims before it had drained from the shared look:
+        // 50 reads here. PostgreSQL reads inside drover_claim.
+        if (ctx.dialect === 'sqlite') assert.equal(queueReads, 12);
       } finally {
         await t.close();
       }

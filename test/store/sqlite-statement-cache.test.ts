@@ -11,7 +11,10 @@ test('a bound LIMIT and OFFSET are prepared as casts, and still page the rows', 
     for (let i = 1; i <= 10; i++) insert.run(`v${i}`);
     const db = cachingStatements(sqlite);
     const page = db.prepare('select id from t order by id limit ? offset ?') as SQLite.Statement;
-    assert.equal(page.source, 'select id from t order by id limit cast(? as integer) offset cast(? as integer)');
+    assert.equal(
+      page.source,
+      'select id from t order by id limit cast(? as integer) offset cast(? as integer)',
+    );
     assert.deepEqual(
       page.all(3, 4).map((r) => (r as { id: number }).id),
       [5, 6, 7],

@@ -325,7 +325,10 @@ export class Dispatcher {
         if (tasks.length === 0) {
           // A reused look may name a job that an earlier claim of this transaction drained.
           // A job whose queued tasks are retries bound elsewhere has nothing for this node.
-          if (!reused && candidate.pinned_retries === 0) look.contended = true;
+          if (candidate.pinned_retries === 0) {
+            if (!reused) look.contended = true;
+            firstLooks?.left(candidate.id, 0);
+          }
           continue;
         }
         const claimed = await dispatchTasks(ctx, tx, emit, candidate.id, tasks, nodeId, {
@@ -339,6 +342,7 @@ export class Dispatcher {
           continue;
         }
         const { dispatched, job } = claimed;
+        firstLooks?.left(job.id, job.tasks_queued);
         if (capacity && capacity.gpusPerTask > 0) {
           await giveGpus(tx, dispatched, capacity.free.gpuIds, capacity.gpusPerTask);
         }

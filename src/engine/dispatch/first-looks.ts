@@ -16,6 +16,8 @@ import type { NodeRow } from '../../store/schema.js';
  */
 export class FirstLooks {
   readonly #looks = new Map<string, DispatchableJob[]>();
+  /** Jobs the claims of this transaction left without queued tasks. */
+  readonly #drained = new Set<number>();
   #shared: Promise<boolean> | undefined;
   /** Known once the first `get` has asked; until then, and when false, nothing is kept. */
   #sharing = false;
@@ -37,7 +39,14 @@ export class FirstLooks {
 
   async get(profile: string): Promise<DispatchableJob[] | undefined> {
     this.#shared ??= nodeSpecificJobsExist(this.tx).then((exist) => (this.#sharing = !exist));
-    return (await this.#shared) ? this.#looks.get(profile) : undefined;
+    if (!(await this.#shared)) return undefined;
+    const jobs = this.#looks.get(profile)?.filter((j) => !this.#drained.has(j.id));
+    return jobs?.length ? jobs : undefined;
+  }
+
+  /** A claim saw how many queued tasks a job has left (none: no later claim reads it). */
+  left(jobId: number, queued: number): void {
+    if (queued <= 0) this.#drained.add(jobId);
   }
 
   set(profile: string, jobs: DispatchableJob[]): void {
