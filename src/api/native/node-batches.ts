@@ -5,7 +5,7 @@ import { MAX_CLAIM } from '../../engine/dispatch/claim-walk.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
 import { machineTraffic } from '../request-log.js';
-import { waitSignal } from '../wait-signal.js';
+import { hangUpSignal } from '../wait-signal.js';
 import { FinishFields, finishReport, Prefer } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { WorkOrder, workOrderJson } from './work-orders.js';
@@ -107,7 +107,7 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         // finishes recorded (reported again, each answers 409).
         const results =
           finishes && finishes.length > 0 ? await reportFinishes(nodeId, finishes) : undefined;
-        const signal = waitSignal(reply, engine.stopping);
+        const signal = hangUpSignal(reply);
         const taken = await dispatcher.claim(
           nodeId,
           {

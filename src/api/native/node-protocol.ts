@@ -14,7 +14,7 @@ import { MAX_STATUS_MESSAGE, reportProgress } from '../../engine/executions/prog
 import { nodeHeartbeat, registerNode } from '../../engine/nodes/node-registry.js';
 import { getExecution, getNodeWithWork } from '../../engine/queries.js';
 import { machineTraffic } from '../request-log.js';
-import { waitSignal } from '../wait-signal.js';
+import { hangUpSignal } from '../wait-signal.js';
 import { Execution } from './execution-schemas.js';
 import { FinishFields, finishReport, NodeRef, Prefer } from './node-protocol-schemas.js';
 import { HostCapabilities, Node } from './node-schemas.js';
@@ -130,7 +130,7 @@ export function nodeProtocolRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const signal = waitSignal(reply, engine.stopping);
+        const signal = hangUpSignal(reply);
         const prefer = request.query.prefer;
         const acquired = prefer?.length
           ? (
