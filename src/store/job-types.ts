@@ -108,6 +108,22 @@ export async function manifestOfJob(db: Executor, jobId: number): Promise<string
   return row?.manifest_json ?? null;
 }
 
+/** Of `jobIds`, those whose type revision judges a finished task's outputs (migration 0041). */
+export async function jobsWhoseRevisionJudgesOutputs(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<Set<number>> {
+  if (jobIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('jobs as j')
+    .innerJoin('job_type_revisions as r', 'r.id', 'j.job_type_rev_id')
+    .select('j.id')
+    .where('j.id', 'in', [...jobIds])
+    .where('r.judges_outputs', '=', 1)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
 /** A job's revision documents: its Seed manifest (or null) and its canonical definition. */
 export async function revisionDocumentsOfJob(
   db: Executor,

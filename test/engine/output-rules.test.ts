@@ -76,5 +76,63 @@ for (const database of TEST_DATABASES) {
         await t.close();
       }
     });
+
+    it('one batch of finishes over jobs of both kinds judges only the judged', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, settings, dispatcher } = t.engine;
+        await createJobType(ctx, {
+          name: 'render',
+          definition: {
+            command: ['render'],
+            maxTries: 1,
+            outputs: [{ name: 'frames', type: 'image/x-exr', pattern: '*.exr' }],
+          },
+        });
+        const node = (await registerNode(ctx, { name: 'n1', slots: 4 })).id;
+        const judged = await submitJob(ctx, { type: 'render', user: 'alice', frames: '1-2' });
+        const plain = await submitJob(ctx, {
+          type: 'command-line',
+          user: 'alice',
+          frames: '1-2',
+          parameters: { executable: 'echo' },
+        });
+        const taken = await dispatcher.tryClaim(node, { max: 4 });
+        assert.deepEqual(
+          taken.map((a) => a.job.id),
+          [judged, judged, plain, plain],
+        );
+        // Each batch holds a task of each job; the second finds both jobs in the cache of
+        // what judges outputs.
+        const [j1, j2, p1, p2] = taken;
+        for (const pair of [
+          [j1!, p1!],
+          [j2!, p2!],
+        ]) {
+          const results = await finishExecutions(
+            ctx,
+            settings,
+            node,
+            pair.map((a) => ({ executionId: a.execution.id, success: true, exitCode: 0 })),
+          );
+          assert.deepEqual(
+            results.map((r) => r.status),
+            pair.map(() => 200),
+          );
+        }
+        for (const { execution, job } of taken) {
+          const row = (await findExecution(ctx.db, execution.id))!;
+          if (job.id === judged) {
+            assert.equal(row.state, 'FAILED', `execution ${row.id} of the judged job`);
+            assert.equal(row.error_name, 'output-missing');
+          } else {
+            assert.equal(job.id, plain);
+            assert.equal(row.state, 'COMPLETED', `execution ${row.id} of the plain job`);
+          }
+        }
+      } finally {
+        await t.close();
+      }
+    });
   });
 }

@@ -15,7 +15,7 @@ import {
 } from '../../store/task-completions.js';
 import type { Emit, EngineContext } from '../context.js';
 import type { LaneEnd } from '../dispatch/lane-end.js';
-import { outputRulesOf } from '../outputs/declared-outputs.js';
+import { jobsJudgingOutputs } from '../outputs/declared-outputs.js';
 import { emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 import { settleFreshJobs } from '../tasks/task-actions.js';
 import type { FinishReport } from './execution-batches.js';
@@ -113,11 +113,11 @@ export const completeFastInSqlite: FastPath = async (ctx, tx, emit, candidates, 
   }
   const done = new Map<number, ExecutionRow>();
   const fresh: { job: JobRow; done: readonly number[] }[] = [];
+  // Seed jobs and jobs with declared outputs have their outputs judged one by one.
+  const judged = await jobsJudgingOutputs(ctx, tx, [...fast.keys()]);
   for (const jobId of [...fast.keys()].sort((a, b) => a - b)) {
     const items = fast.get(jobId)!;
-    // Seed jobs and jobs with declared outputs have their outputs judged one by one.
-    const rules = await outputRulesOf(ctx, tx, jobId);
-    if (rules.manifest || rules.declared.length > 0) continue;
+    if (judged.has(jobId)) continue;
     const completed = await completeMany(ctx, tx, emit, jobId, items, now);
     items.forEach((item, i) => done.set(item.execution.id, completed.rows[i]!));
     fresh.push({ job: completed.job, done: completed.taskIds });

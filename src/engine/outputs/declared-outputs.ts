@@ -1,7 +1,7 @@
 import { matchesGlob } from '../../domain/glob.js';
 import { requiredFileOutputs, type JobTypeDefinition } from '../../domain/job-type-definition.js';
 import type { Executor } from '../../store/database.js';
-import { revisionDocumentsOfJob } from '../../store/job-types.js';
+import { jobsWhoseRevisionJudgesOutputs, revisionDocumentsOfJob } from '../../store/job-types.js';
 import { listOutputsOfExecution } from '../../store/outputs.js';
 import type { ExecutionRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
@@ -48,6 +48,30 @@ export async function outputRulesOf(
     const definition = JSON.parse(revision.definition_json) as JobTypeDefinition;
     return { manifest: false, declared: requiredFileOutputs(definition) };
   }))!;
+}
+
+const judging = new WeakMap<EngineContext, Map<number, boolean>>();
+
+/**
+ * Of `jobIds`, those whose finished tasks have their outputs judged (a Seed manifest, or
+ * declared outputs): the jobs seen before from a cache (at most 1,000, as readOnce keeps),
+ * the others in one read. The batched finish path asked outputRulesOf of each job, which
+ * with jobs of one task was a read for every task (bench/dispatch.ts --tasks-per-job 1).
+ */
+export async function jobsJudgingOutputs(
+  ctx: EngineContext,
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<Set<number>> {
+  let known = judging.get(ctx);
+  if (!known) judging.set(ctx, (known = new Map()));
+  const unknown = jobIds.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    const judged = await jobsWhoseRevisionJudgesOutputs(db, unknown);
+    if (known.size + unknown.length > 1000) known.clear();
+    for (const id of unknown) known.set(id, judged.has(id));
+  }
+  return new Set(jobIds.filter((id) => known.get(id)));
 }
 
 /** The output rule's verdict on a finished execution: undefined when every output is there. */
