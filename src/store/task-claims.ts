@@ -121,29 +121,65 @@ async function claimStepByStep(
   tx: Executor,
   c: TaskClaim,
 ): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
-  const n = c.taskIds.length;
-  const job = await CLAIM_JOB_COUNTERS.executeTakeFirst(tx, c.jobId, n);
-  if (!job) throw new Error(`job ${c.jobId} vanished while its tasks were claimed`);
+  return claimTasksOfNodes(
+    tx,
+    c.jobId,
+    c.taskIds.map((taskId) => ({
+      taskId,
+      nodeId: c.nodeId,
+      state: c.state,
+      leaseExpiresAt: c.leaseExpiresAt,
+    })),
+    c.now,
+  );
+}
+
+/** One task of a claim by several nodes at once (claimTasksOfNodes). */
+export interface NodeTaskClaim {
+  taskId: number;
+  nodeId: number;
+  state: 'ACQUIRED' | 'RUNNING';
+  leaseExpiresAt: number;
+}
+
+/**
+ * SQLite: the writes of the claims of one job's QUEUED tasks by any nodes, in three
+ * statements whatever their number: the job's counters, the executions (numbered after the
+ * job's last, in the order given) and the tasks. Answers the executions in that order and
+ * the job's row as it now is. The dispatcher writes a transaction's claims of a job
+ * together (dispatch/claim-writes.ts): claim by claim, these three statements were most of
+ * a claim's cost.
+ */
+export async function claimTasksOfNodes(
+  tx: Executor,
+  jobId: number,
+  claims: readonly NodeTaskClaim[],
+  now: number,
+): Promise<{ executions: ExecutionRow[]; job: JobRow }> {
+  const n = claims.length;
+  const job = await CLAIM_JOB_COUNTERS.executeTakeFirst(tx, jobId, n);
+  if (!job) throw new Error(`job ${jobId} vanished while its tasks were claimed`);
   const executions = await INSERT_EXECUTIONS.execute(
     tx,
-    [...c.taskIds],
-    c.taskIds.map((_, i) => job.num_exes - n + 1 + i),
-    c.jobId,
-    c.nodeId,
-    c.state,
-    c.leaseExpiresAt,
-    c.now,
-    c.state === 'RUNNING' ? c.now : null,
-  );
-  await TASKS_RUNNING.execute(
-    tx,
-    executions.map((e) => e.task_id),
-    executions.map((e) => e.id),
-    c.nodeId,
-    c.now,
+    claims.map((c) => c.taskId),
+    claims.map((_, i) => job.num_exes - n + 1 + i),
+    claims.map((c) => c.nodeId),
+    claims.map((c) => c.state),
+    claims.map((c) => c.leaseExpiresAt),
+    claims.map((c) => (c.state === 'RUNNING' ? now : null)),
+    jobId,
+    now,
   );
   const byTask = new Map(executions.map((e) => [e.task_id, e]));
-  return { executions: c.taskIds.map((id) => byTask.get(id)!), job };
+  const ordered = claims.map((c) => byTask.get(c.taskId)!);
+  await TASKS_RUNNING.execute(
+    tx,
+    ordered.map((e) => e.task_id),
+    ordered.map((e) => e.id),
+    ordered.map((e) => e.node_id),
+    now,
+  );
+  return { executions: ordered, job };
 }
 
 // Not last_modified: see JobsTable.
@@ -164,12 +200,12 @@ const INSERT_EXECUTIONS = compiledQuery(
     db,
     taskIds: number[],
     exeNums: number[],
+    nodeIds: number[],
+    states: string[],
+    leaseExpiresAts: number[],
+    startedAts: (number | null)[],
     jobId: number,
-    nodeId: number,
-    state: string,
-    leaseExpiresAt: number,
     now: number,
-    startedAt: number | null,
   ) =>
     db
       .insertInto('executions')
@@ -177,10 +213,10 @@ const INSERT_EXECUTIONS = compiledQuery(
         taskIds.map((taskId, i) => ({
           job_id: jobId,
           task_id: taskId,
-          node_id: nodeId,
+          node_id: nodeIds[i]!,
           exe_num: exeNums[i]!,
-          state,
-          lease_expires_at: leaseExpiresAt,
+          state: states[i]!,
+          lease_expires_at: leaseExpiresAts[i]!,
           progress: 0,
           exit_code: null,
           error_name: null,
@@ -188,7 +224,7 @@ const INSERT_EXECUTIONS = compiledQuery(
           timed_out: 0,
           log_lines: 0,
           created_at: now,
-          started_at: startedAt,
+          started_at: startedAts[i] ?? null,
           ended_at: null,
           last_heartbeat: now,
           last_modified: now,
@@ -199,21 +235,24 @@ const INSERT_EXECUTIONS = compiledQuery(
 );
 
 const TASKS_RUNNING = compiledQuery(
-  (db, taskIds: number[], executionIds: number[], nodeId: number, now: number) =>
-    db
+  (db, taskIds: number[], executionIds: number[], nodeIds: number[], now: number) => {
+    const byTask = (values: number[]) =>
+      sql<number>`case id ${sql.join(
+        taskIds.map((t, i) => sql`when ${t} then ${values[i]}`),
+        sql` `,
+      )} end`;
+    return db
       .updateTable('tasks')
       .set({
         state: 'RUNNING',
-        node_id: nodeId,
+        node_id: byTask(nodeIds),
         progress: 0,
         started_at: now,
         ended_at: null,
         last_status_change: now,
         last_modified: now,
-        last_execution_id: sql<number>`case id ${sql.join(
-          taskIds.map((t, i) => sql`when ${t} then ${executionIds[i]}`),
-          sql` `,
-        )} end`,
+        last_execution_id: byTask(executionIds),
       })
-      .where('id', 'in', taskIds),
+      .where('id', 'in', taskIds);
+  },
 );

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import type { SubmitJobSpec } from '../../src/engine/jobs/job-submission.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
+import { findExecution } from '../../src/store/executions.js';
 import { takeStatementCounts } from '../../src/store/statement-counts.js';
+import { findTask } from '../../src/store/tasks.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 
 /*
@@ -75,6 +77,72 @@ for (const database of TEST_DATABASES) {
         // queue of every job that the claims before it had drained from the shared look:
         // 50 reads here. PostgreSQL reads inside drover_claim.
         if (ctx.dialect === 'sqlite') assert.equal(queueReads, 12);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('write what they took of each job together: each task once, numbered in order, within slots', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const plain = await submitJob(ctx, spec('1-6', { priority: 90 }));
+        // Asks for a cpu: its claims count the node's room, and are written at once.
+        const sized = await submitJob(ctx, spec('1-3', { priority: 50, resources: { cpus: 1 } }));
+        const a = await registerNode(ctx, { name: 'a', slots: 2, cpus: 4 });
+        const b = await registerNode(ctx, { name: 'b', slots: 5, cpus: 1 });
+        // In one transaction, in this order: a twice (its second claim finds one slot left,
+        // though nothing of its first is written yet), b, then a once more (no slot left).
+        const calls = [a, a, b, a].map((n, i) =>
+          dispatcher.tryClaim(n.id, { max: i === 2 ? 3 : i === 0 ? 1 : 2 }),
+        );
+        const [a1, a2, b1, a3] = await Promise.all(calls);
+        const jobsOf = (claim: typeof a1) => claim!.map((x) => [x.job.id, x.task.task_index]);
+        assert.deepEqual(jobsOf(a1), [[plain, 0]]);
+        assert.deepEqual(jobsOf(a2), [[plain, 1]], 'one slot left of two');
+        // b looks afresh (it has another cpu count): a's claims are written first.
+        assert.deepEqual(jobsOf(b1), [
+          [plain, 2],
+          [plain, 3],
+          [plain, 4],
+        ]);
+        assert.deepEqual(a3, [], 'a has no slot left');
+        const all = [...a1!, ...a2!, ...b1!];
+        const numbers = all.map((x) => x.execution.exe_num);
+        assert.deepEqual(numbers, [1, 2, 3, 4, 5], 'executions numbered in the order taken');
+        for (const x of all) {
+          const execution = (await findExecution(ctx.db, x.execution.id))!;
+          const task = (await findTask(ctx.db, x.task.id))!;
+          assert.equal(execution.node_id, x.execution.node_id);
+          assert.equal(task.state, 'RUNNING');
+          assert.equal(task.node_id, execution.node_id);
+          assert.equal(task.last_execution_id, execution.id);
+          assert.equal(x.job.state, 'RUNNING');
+        }
+        // Each work order has its job's row as the write of its claim left it: on SQLite, a's
+        // claims were written before b looked afresh; PostgreSQL writes the group at once.
+        const early = ctx.dialect === 'sqlite' ? [2, 4] : [5, 1];
+        assert.deepEqual(
+          all.map((x) => [x.job.tasks_running, x.job.tasks_queued]),
+          [early, early, [5, 1], [5, 1], [5, 1]],
+        );
+        // The sized job's claims count the room each node has: b's one cpu, none of it used
+        // by the plain tasks it runs.
+        const [b2, a4] = await Promise.all([
+          dispatcher.tryClaim(b.id, { max: 3 }),
+          dispatcher.tryClaim(a.id, { max: 3 }),
+        ]);
+        assert.deepEqual(jobsOf(b2), [
+          [plain, 5],
+          [sized, 0],
+        ]);
+        assert.deepEqual(a4, [], 'a has no slot left');
+        const c = await registerNode(ctx, { name: 'c', slots: 4, cpus: 2 });
+        const c1 = await dispatcher.tryClaim(c.id, { max: 4 });
+        assert.deepEqual(jobsOf(c1), [
+          [sized, 1],
+          [sized, 2],
+        ]);
       } finally {
         await t.close();
       }

@@ -4,6 +4,7 @@ import {
   fairHeads,
   inClaimOrder,
   nodeForClaim,
+  type DispatchableJob,
   queuedTasksFor,
   queuedTasksOf,
 } from '../../store/claim-looks.js';
@@ -15,6 +16,7 @@ import { limitRoom } from '../../store/limits.js';
 import { capacityRoom } from '../../store/node-capacity.js';
 import { updateNode } from '../../store/nodes.js';
 import { burstRoom } from '../../store/pools.js';
+import type { JobRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
 import type { EngineSettings } from '../settings.js';
@@ -31,8 +33,9 @@ import {
   type ClaimOptions,
   type Look,
 } from './claim-walk.js';
+import { ClaimWrites, type HeldClaim } from './claim-writes.js';
 import { FirstLooks } from './first-looks.js';
-import { dispatchTasks, giveGpus } from './task-dispatch.js';
+import { dispatchTasks, giveGpus, type Dispatched } from './task-dispatch.js';
 import { WaitQueue } from './wait-queue.js';
 import { writeLane, type LaneKind } from './write-lane.js';
 
@@ -67,16 +70,11 @@ export class Dispatcher {
     write: async (_ctx, _settings, tx, emit, calls, end) => {
       if (this.ctx.dialect === 'postgres')
         return claimGroupIn(this.ctx, this.settings, this.#rows, tx, emit, calls, end);
-      const answers: Acquired[][] = [];
-      // A lone claim has no one to share its look with: asking whether it may would be one
-      // statement more on the path of pickup latency, for nothing.
-      const firstLooks = calls.length > 1 ? new FirstLooks(tx) : undefined;
-      for (const call of calls) answers.push(await this.#claimIn(tx, emit, call, firstLooks));
-      return answers;
+      return this.#claimAllIn(tx, emit, calls);
     },
     // A group that threw is written again claim by claim.
     alone: (_ctx, _settings, call) =>
-      inTransaction(this.ctx, (tx, emit) => this.#claimIn(tx, emit, call)),
+      inTransaction(this.ctx, async (tx, emit) => (await this.#claimAllIn(tx, emit, [call]))[0]!),
   };
   dispatches = 0;
   /** Claims tried: each is a look at the queue (a transaction). */
@@ -210,12 +208,67 @@ export class Dispatcher {
     return taken;
   }
 
+  /**
+   * SQLite: the claims of one transaction in turn, their tasks of plain jobs written together
+   * at the end (ClaimWrites), then each claim's work orders.
+   */
+  async #claimAllIn(tx: Tx, emit: Emit, calls: readonly ClaimCall[]): Promise<Acquired[][]> {
+    // A lone claim has no one to share its look with: asking whether it may would be one
+    // statement more on the path of pickup latency, for nothing.
+    const firstLooks = calls.length > 1 ? new FirstLooks(tx) : undefined;
+    const writes = new ClaimWrites(this.ctx, tx, emit, this.settings.leaseMs);
+    // What the claims still to come may take: how far ahead a job's queue is read.
+    let ahead = calls.reduce((n, c) => n + Math.min(c.options.max ?? 1, MAX_CLAIM), 0);
+    const parts: ClaimPart[][] = [];
+    for (const call of calls) {
+      parts.push(await this.#claimIn(tx, emit, call, writes, ahead, firstLooks));
+      ahead -= Math.min(call.options.max ?? 1, MAX_CLAIM);
+    }
+    await writes.flush();
+    const answers: Acquired[][] = [];
+    for (const claimParts of parts) {
+      const acquired: Acquired[] = [];
+      for (const part of claimParts) {
+        if ('acquired' in part) {
+          acquired.push(...part.acquired);
+          continue;
+        }
+        const { dispatched, job } = writes.written(part.held);
+        acquired.push(...(await this.#workOrders(tx, dispatched, job, part.queuedMs)));
+      }
+      answers.push(acquired);
+    }
+    return answers;
+  }
+
+  /** The work orders of a job's dispatched tasks; `queuedMs` in the order of `dispatched`. */
+  async #workOrders(
+    tx: Tx,
+    dispatched: readonly Dispatched[],
+    job: JobRow,
+    queuedMs: readonly number[],
+  ): Promise<Acquired[]> {
+    const type = await this.#rows.type(tx, job.job_type_id);
+    const revision = await this.#rows.revision(tx, job.job_type_rev_id);
+    if (!type || !revision) throw notFound('job type', job.job_type_id);
+    return dispatched.map(({ execution, task }, i) => ({
+      execution,
+      task,
+      job,
+      type,
+      revision,
+      queuedMs: queuedMs[i]!,
+    }));
+  }
+
   async #claimIn(
     tx: Tx,
     emit: Emit,
     { nodeId, options, look }: ClaimCall,
+    writes: ClaimWrites,
+    ahead: number,
     firstLooks?: FirstLooks,
-  ): Promise<Acquired[]> {
+  ): Promise<ClaimPart[]> {
     const ctx = this.ctx;
     const found = await nodeForClaim(tx, nodeId);
     if (!found) throw notFound('node', nodeId);
@@ -229,18 +282,23 @@ export class Dispatcher {
       }
     }
     if (node.enabled !== 1) return [];
-    const want = Math.min(Math.max(1, Math.min(options.max ?? 1, MAX_CLAIM)), node.slots - live);
+    // The node's slots in use include what earlier claims of this transaction hold for it.
+    const busy = live + writes.onNode(nodeId);
+    const want = Math.min(Math.max(1, Math.min(options.max ?? 1, MAX_CLAIM)), node.slots - busy);
     if (want <= 0) return [];
     const pools = JSON.parse(node.pools_json) as string[];
     const groups = JSON.parse(node.groups_json) as string[];
     const skipped: number[] = [];
-    const taken: Acquired[] = [];
+    const taken: ClaimPart[] = [];
+    let count = 0;
     const profile = FirstLooks.profile(node, pools, groups);
     const prefer = options.prefer ?? [];
     while (skipped.length <= MAX_SKIPPED_JOBS) {
       // Session affinity: a claim that prefers jobs reads its own page (never shared).
       const reused =
         skipped.length === 0 && prefer.length === 0 ? await firstLooks?.get(profile) : undefined;
+      // A fresh look reads the jobs' counters: the held claims are written first.
+      if (!reused) await writes.flush();
       let jobs =
         reused ??
         (prefer.length > 0
@@ -294,10 +352,28 @@ export class Dispatcher {
           continue;
         }
         // The look may be shared or older than a claim of this transaction: count again.
+        if (plain(candidate)) {
+          const { claim, drained } = await writes.take(
+            candidate.id,
+            want - count,
+            ahead,
+            nodeId,
+            options.start ?? false,
+          );
+          if (drained) firstLooks?.left(candidate.id, 0);
+          if (!claim) continue;
+          taken.push({
+            held: claim,
+            queuedMs: claim.tasks.map((t) => Math.max(0, now - t.last_status_change)),
+          });
+          count += claim.tasks.length;
+          if (count >= want) return taken;
+          continue;
+        }
         let room =
           candidate.uses_limits === 0
-            ? want - taken.length
-            : Math.min(want - taken.length, await limitRoom(tx, candidate.id, node));
+            ? want - count
+            : Math.min(want - count, await limitRoom(tx, candidate.id, node));
         // A burst limit is a hard cap, counted in this transaction (store/pools.ts).
         if (candidate.burst !== null && room > 0) {
           const burst = await burstRoom(
@@ -346,15 +422,11 @@ export class Dispatcher {
         if (capacity && capacity.gpusPerTask > 0) {
           await giveGpus(tx, dispatched, capacity.free.gpuIds, capacity.gpusPerTask);
         }
-        const type = await this.#rows.type(tx, job.job_type_id);
-        const revision = await this.#rows.revision(tx, job.job_type_rev_id);
-        if (!type || !revision) throw notFound('job type', job.job_type_id);
         // `dispatched` is in the order of `tasks`, whose rows still say when each was queued.
-        dispatched.forEach(({ execution, task }, i) => {
-          const queuedMs = Math.max(0, now - tasks[i]!.last_status_change);
-          taken.push({ execution, task, job, type, revision, queuedMs });
-        });
-        if (taken.length >= want) return taken;
+        const queuedMs = tasks.map((t) => Math.max(0, now - t.last_status_change));
+        taken.push({ acquired: await this.#workOrders(tx, dispatched, job, queuedMs) });
+        count += dispatched.length;
+        if (count >= want) return taken;
       }
     }
     return taken;
@@ -368,4 +440,24 @@ export class Dispatcher {
       (await otherNodesOnJob(tx, jobId, nodeId, job.machine_limit_release)) >= job.machine_limit
     );
   }
+}
+
+/** What one claim took of one job: its work orders, or tasks held for the transaction's end. */
+type ClaimPart = { acquired: Acquired[] } | { held: HeldClaim; queuedMs: number[] };
+
+/**
+ * A job whose tasks any node the look found it for may take, and whose claim reads or
+ * changes nothing another claim counts (ClaimWrites): no machine limit, limits, resources,
+ * burst cap or retries bound to nodes, in a pool ordered by priority (a fair pool's order
+ * reads the running counters that ClaimWrites moves at the end).
+ */
+function plain(job: DispatchableJob): boolean {
+  return (
+    job.machine_limit === 0 &&
+    job.uses_limits === 0 &&
+    job.uses_capacity === 0 &&
+    job.burst === null &&
+    job.pinned_retries === 0 &&
+    job.mode === 'priority'
+  );
 }

@@ -55,7 +55,24 @@ export async function dispatchTasks(
   });
   const job =
     claimed.state === 'QUEUED' ? await changeJobState(ctx, tx, emit, claimed, 'start') : claimed;
-  const running = {
+  const dispatched = tasks.map((task, i) => {
+    const execution = executions[i]!;
+    emitExecutionMoved(emit, execution, null, 'ACQUIRED');
+    if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+    return { execution, task: runningTask(task, nodeId, now, execution.id) };
+  });
+  return { dispatched, job };
+}
+
+/** A task's row as a claim leaves it: RUNNING on the node, pointing at its execution. */
+export function runningTask(
+  task: TaskRow,
+  nodeId: number,
+  now: number,
+  executionId: number,
+): TaskRow {
+  return {
+    ...task,
     state: 'RUNNING',
     node_id: nodeId,
     progress: 0,
@@ -63,14 +80,8 @@ export async function dispatchTasks(
     ended_at: null,
     last_status_change: now,
     last_modified: now,
-  } satisfies Partial<TaskRow>;
-  const dispatched = tasks.map((task, i) => {
-    const execution = executions[i]!;
-    emitExecutionMoved(emit, execution, null, 'ACQUIRED');
-    if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
-    return { execution, task: { ...task, ...running, last_execution_id: execution.id } };
-  });
-  return { dispatched, job };
+    last_execution_id: executionId,
+  };
 }
 
 /** One task: the dispatcher's single claim, and a UFDL node's claim of the job it named. */
