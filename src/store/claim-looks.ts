@@ -380,18 +380,23 @@ const QUEUED_TASKS_FOR = {
   postgres: queuedTasksForQuery('postgres'),
 };
 
-/** The node, and how many live executions it holds (its slots in use), in one read. */
-export async function nodeForClaim(
+/**
+ * The nodes, each with how many live executions it holds (its slots in use), in one read:
+ * the claims of a transaction read their nodes together.
+ */
+export async function nodesForClaim(
   db: Executor,
-  nodeId: number,
-): Promise<{ node: NodeRow; live: number } | undefined> {
-  const row = await NODE_FOR_CLAIM.executeTakeFirst(db, nodeId);
-  if (!row) return undefined;
-  const { live, ...node } = row;
-  return { node, live: Number(live ?? 0) };
+  nodeIds: readonly number[],
+): Promise<Map<number, { node: NodeRow; live: number }>> {
+  const found = new Map<number, { node: NodeRow; live: number }>();
+  if (nodeIds.length === 0) return found;
+  for (const { live, ...node } of await NODES_FOR_CLAIM.execute(db, [...nodeIds])) {
+    found.set(node.id, { node, live: Number(live ?? 0) });
+  }
+  return found;
 }
 
-const NODE_FOR_CLAIM = compiledQuery((db, nodeId: number) =>
+const NODES_FOR_CLAIM = compiledQuery((db, nodeIds: number[]) =>
   db
     .selectFrom('nodes as n')
     .selectAll('n')
@@ -405,5 +410,5 @@ const NODE_FOR_CLAIM = compiledQuery((db, nodeId: number) =>
         .where('x.state', 'in', LIVE_EXECUTION_STATES)
         .as('live'),
     )
-    .where('n.id', '=', nodeId),
+    .where('n.id', 'in', nodeIds),
 );

@@ -148,6 +148,24 @@ for (const database of TEST_DATABASES) {
       }
     });
 
+    it("a node's claims in one transaction count each other's tasks against its slots", async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        // Asks for a cpu: written claim by claim, unlike a plain job's tasks.
+        const sized = await submitJob(ctx, spec('1-4', { resources: { cpus: 1 } }));
+        const n = await registerNode(ctx, { name: 'n', slots: 3, cpus: 8 });
+        const [first, second] = await Promise.all([
+          dispatcher.tryClaim(n.id, { max: 2 }),
+          dispatcher.tryClaim(n.id, { max: 2 }),
+        ]);
+        assert.equal(first!.length + second!.length, 3, 'three slots');
+        assert.ok([...first!, ...second!].every((a) => a.job.id === sized));
+      } finally {
+        await t.close();
+      }
+    });
+
     it("a node's allow list is honoured when a node alike claims in the same transaction", async () => {
       const t = await startTestEngine(database);
       try {

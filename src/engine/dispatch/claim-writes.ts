@@ -33,7 +33,7 @@ interface JobQueue {
  * three statements of its own, and the read of the job's queue a fourth; now a job's queue
  * is read once for the claims to come and handed out in order. Nothing a claim of another
  * job reads depends on these writes: a plain job's tasks ask for no resources and count
- * against no limit, and a node's slots count what it holds here (onNode). A fresh look at
+ * against no limit, and a node's slots count what it took here (onNode). A fresh look at
  * the queue does (a held job's counters still show its tasks queued): the dispatcher writes
  * what is held first (flush).
  */
@@ -41,7 +41,7 @@ export class ClaimWrites {
   readonly #queues = new Map<number, JobQueue>();
   /** Per job, in the order first taken; each job's claims in order. Not yet written. */
   #claims = new Map<number, HeldClaim[]>();
-  #onNode = new Map<number, number>();
+  readonly #onNode = new Map<number, number>();
   readonly #written = new Map<HeldClaim, { dispatched: Dispatched[]; job: JobRow }>();
 
   constructor(
@@ -51,9 +51,17 @@ export class ClaimWrites {
     private readonly leaseMs: number,
   ) {}
 
-  /** Tasks this transaction's claims hold for the node, not yet written. */
+  /**
+   * Tasks this transaction's claims took for the node, written or not: its slots in use are
+   * what it held when the transaction read it and these (nodesForClaim).
+   */
   onNode(nodeId: number): number {
     return this.#onNode.get(nodeId) ?? 0;
+  }
+
+  /** Counts tasks a claim wrote at once for the node (a job that is not plain). */
+  took(nodeId: number, count: number): void {
+    this.#onNode.set(nodeId, this.onNode(nodeId) + count);
   }
 
   /**
@@ -90,7 +98,7 @@ export class ClaimWrites {
     const claims = this.#claims.get(jobId);
     if (claims) claims.push(claim);
     else this.#claims.set(jobId, [claim]);
-    this.#onNode.set(nodeId, this.onNode(nodeId) + tasks.length);
+    this.took(nodeId, tasks.length);
     return { claim, drained };
   }
 
@@ -143,8 +151,6 @@ export class ClaimWrites {
       }
     }
     this.#claims = new Map();
-    // Written, they count in the node's live executions.
-    this.#onNode = new Map();
     const starting = [...jobs.values()].filter((job) => job.state === 'QUEUED');
     for (const job of await changeJobStates(ctx, tx, emit, starting, 'start')) {
       jobs.set(job.id, job);

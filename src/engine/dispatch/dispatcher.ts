@@ -3,7 +3,7 @@ import {
   dispatchableJobs,
   fairHeads,
   inClaimOrder,
-  nodeForClaim,
+  nodesForClaim,
   type DispatchableJob,
   queuedTasksFor,
   queuedTasksOf,
@@ -16,7 +16,7 @@ import { limitRoom } from '../../store/limits.js';
 import { capacityRoom } from '../../store/node-capacity.js';
 import { updateNode } from '../../store/nodes.js';
 import { burstRoom } from '../../store/pools.js';
-import type { JobRow } from '../../store/schema.js';
+import type { JobRow, NodeRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
 import type { EngineSettings } from '../settings.js';
@@ -217,11 +217,14 @@ export class Dispatcher {
     // statement more on the path of pickup latency, for nothing.
     const firstLooks = calls.length > 1 ? new FirstLooks(tx) : undefined;
     const writes = new ClaimWrites(this.ctx, tx, emit, this.settings.leaseMs);
+    const nodes = await nodesForClaim(tx, [...new Set(calls.map((c) => c.nodeId))]);
     // What the claims still to come may take: how far ahead a job's queue is read.
     let ahead = calls.reduce((n, c) => n + Math.min(c.options.max ?? 1, MAX_CLAIM), 0);
     const parts: ClaimPart[][] = [];
     for (const call of calls) {
-      parts.push(await this.#claimIn(tx, emit, call, writes, ahead, firstLooks));
+      const node = nodes.get(call.nodeId);
+      if (!node) throw notFound('node', call.nodeId);
+      parts.push(await this.#claimIn(tx, emit, call, node, writes, ahead, firstLooks));
       ahead -= Math.min(call.options.max ?? 1, MAX_CLAIM);
     }
     await writes.flush();
@@ -265,13 +268,12 @@ export class Dispatcher {
     tx: Tx,
     emit: Emit,
     { nodeId, options, look }: ClaimCall,
+    found: { node: NodeRow; live: number },
     writes: ClaimWrites,
     ahead: number,
     firstLooks?: FirstLooks,
   ): Promise<ClaimPart[]> {
     const ctx = this.ctx;
-    const found = await nodeForClaim(tx, nodeId);
-    if (!found) throw notFound('node', nodeId);
     const { node, live } = found;
     const now = ctx.clock();
     // An acquire is a sign of life; recording it once in a while is enough.
@@ -280,9 +282,12 @@ export class Dispatcher {
       if (node.state !== 'ONLINE') {
         emit({ type: 'node.state', nodeId, state: 'ONLINE', enabled: node.enabled === 1 });
       }
+      // The node's next claim in this transaction sees it so.
+      node.last_heartbeat = now;
+      node.state = 'ONLINE';
     }
     if (node.enabled !== 1) return [];
-    // The node's slots in use include what earlier claims of this transaction hold for it.
+    // The node's slots in use: what it held when read, and what this transaction took for it.
     const busy = live + writes.onNode(nodeId);
     const want = Math.min(Math.max(1, Math.min(options.max ?? 1, MAX_CLAIM)), node.slots - busy);
     if (want <= 0) return [];
@@ -425,6 +430,7 @@ export class Dispatcher {
         // `dispatched` is in the order of `tasks`, whose rows still say when each was queued.
         const queuedMs = tasks.map((t) => Math.max(0, now - t.last_status_change));
         taken.push({ acquired: await this.#workOrders(tx, dispatched, job, queuedMs) });
+        writes.took(nodeId, dispatched.length);
         count += dispatched.length;
         if (count >= want) return taken;
       }
