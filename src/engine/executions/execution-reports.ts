@@ -11,7 +11,7 @@ import type { ExecutionRow } from '../../store/schema.js';
 import { completeExecutionsOfJob } from '../../store/task-completions.js';
 import { findTask } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
-import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
+import { startLane, type LaneKind } from '../dispatch/write-lane.js';
 import { settleOutputs } from '../job-types/job-definition-formats.js';
 import { lockedJob } from '../jobs/job-actions.js';
 import { checkDeclaredOutputs } from '../outputs/declared-outputs.js';
@@ -99,7 +99,7 @@ export async function startExecution(
   executionId: number,
   nodeId: number | undefined,
 ): Promise<void> {
-  const result = await writeLane(ctx, settings).submit(STARTS, { executionId, nodeId });
+  const result = await startLane(ctx, settings).submit(STARTS, { executionId, nodeId });
   if ('refused' in result) throw result.refused;
 }
 
