@@ -356,7 +356,7 @@ export class Dispatcher {
         ) {
           continue;
         }
-        // The look may be shared or older than a claim of this transaction: count again.
+        // A plain job's tasks are held, and written with the others at the end (ClaimWrites).
         if (plain(candidate)) {
           const { claim, drained } = await writes.take(
             candidate.id,
@@ -375,6 +375,7 @@ export class Dispatcher {
           if (count >= want) return taken;
           continue;
         }
+        // The look may be shared or older than a claim of this transaction: count again.
         let room =
           candidate.uses_limits === 0
             ? want - count
