@@ -4,7 +4,7 @@ import type { Tx } from '../../store/database.js';
 import type { JobRow } from '../../store/schema.js';
 import type { Emit, EngineContext } from '../context.js';
 import type { EngineSettings } from '../settings.js';
-import { changeJobStates, emitExecutionMoved } from '../state-changes.js';
+import { changeJobStates, emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 import {
   HEARTBEAT_WRITE_MS,
   JOBS_PER_LOOK,
@@ -100,14 +100,7 @@ export async function claimGroupIn(
       byJob.set(task.job_id, [...(byJob.get(task.job_id) ?? []), task.id]);
     }
     for (const [jobId, taskIds] of byJob) {
-      emit({
-        type: 'task.state',
-        jobId,
-        taskIds,
-        count: taskIds.length,
-        from: 'QUEUED',
-        to: 'RUNNING',
-      });
+      emitTasksMoved(emit, jobId, taskIds, 'QUEUED', 'RUNNING');
     }
     answers.push(acquired);
   }

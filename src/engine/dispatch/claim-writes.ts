@@ -4,7 +4,7 @@ import type { Tx } from '../../store/database.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
 import { claimTasksOfNodes } from '../../store/task-claims.js';
 import type { Emit, EngineContext } from '../context.js';
-import { changeJobStates, emitExecutionMoved } from '../state-changes.js';
+import { changeJobStates, emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 import { runningTask, type Dispatched } from './task-dispatch.js';
 
 /** Tasks of one job that one claim took, written with the transaction's other claims. */
@@ -131,14 +131,7 @@ export class ClaimWrites {
       let next = 0;
       for (const claim of claims) {
         const taskIds = claim.tasks.map((t) => t.id);
-        emit({
-          type: 'task.state',
-          jobId,
-          taskIds,
-          count: taskIds.length,
-          from: 'QUEUED',
-          to: 'RUNNING',
-        });
+        emitTasksMoved(emit, jobId, taskIds, 'QUEUED', 'RUNNING');
         dispatched.set(
           claim,
           claim.tasks.map((task) => {

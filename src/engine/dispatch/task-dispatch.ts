@@ -4,7 +4,7 @@ import { setExecutionGpus } from '../../store/node-capacity.js';
 import type { ExecutionRow, JobRow, TaskRow } from '../../store/schema.js';
 import { claimTasks } from '../../store/task-claims.js';
 import type { Emit, EngineContext } from '../context.js';
-import { changeJobState, emitExecutionMoved } from '../state-changes.js';
+import { changeJobState, emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
 
 /** One task handed to a node, with the rows its work order is made of. */
 export interface Dispatched {
@@ -45,14 +45,13 @@ export async function dispatchTasks(
   });
   if (!claim) return undefined;
   const { executions, job: claimed } = claim;
-  emit({
-    type: 'task.state',
+  emitTasksMoved(
+    emit,
     jobId,
-    taskIds: tasks.map((t) => t.id),
-    count: tasks.length,
-    from: 'QUEUED',
-    to: 'RUNNING',
-  });
+    tasks.map((t) => t.id),
+    'QUEUED',
+    'RUNNING',
+  );
   const job =
     claimed.state === 'QUEUED' ? await changeJobState(ctx, tx, emit, claimed, 'start') : claimed;
   const dispatched = tasks.map((task, i) => {
