@@ -4,7 +4,7 @@ import type { Tx } from '../../store/database.js';
 import type { JobRow } from '../../store/schema.js';
 import type { Emit, EngineContext } from '../context.js';
 import type { EngineSettings } from '../settings.js';
-import { changeJobStates, emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
+import { changeJobStates, emitTasksMoved } from '../state-changes.js';
 import {
   HEARTBEAT_WRITE_MS,
   JOBS_PER_LOOK,
@@ -16,6 +16,7 @@ import {
 } from './claim-walk.js';
 import { ItemFailure } from './group-commit.js';
 import type { LaneEnd } from './lane-end.js';
+import { emitClaimed } from './task-dispatch.js';
 
 /**
  * PostgreSQL: the group's claims in one round trip (claimGroup), each walking the queue as the
@@ -83,8 +84,7 @@ export async function claimGroupIn(
       const type = await rows.type(tx, job.job_type_id);
       const revision = await rows.revision(tx, job.job_type_rev_id);
       if (!type || !revision) throw notFound('job type', job.job_type_id);
-      emitExecutionMoved(emit, execution, null, 'ACQUIRED');
-      if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+      emitClaimed(emit, execution, options.start ?? false);
       acquired.push({
         execution,
         task,

@@ -4,8 +4,8 @@ import type { Tx } from '../../store/database.js';
 import type { JobRow, TaskRow } from '../../store/schema.js';
 import { claimTasksOfNodes } from '../../store/task-claims.js';
 import type { Emit, EngineContext } from '../context.js';
-import { changeJobStates, emitExecutionMoved, emitTasksMoved } from '../state-changes.js';
-import { runningTask, type Dispatched } from './task-dispatch.js';
+import { changeJobStates, emitTasksMoved } from '../state-changes.js';
+import { emitClaimed, runningTask, type Dispatched } from './task-dispatch.js';
 
 /** Tasks of one job that one claim took, written with the transaction's other claims. */
 export interface HeldClaim {
@@ -136,8 +136,7 @@ export class ClaimWrites {
           claim,
           claim.tasks.map((task) => {
             const execution = executions[next++]!;
-            emitExecutionMoved(emit, execution, null, 'ACQUIRED');
-            if (claim.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+            emitClaimed(emit, execution, claim.start);
             return { execution, task: runningTask(task, claim.nodeId, now, execution.id) };
           }),
         );

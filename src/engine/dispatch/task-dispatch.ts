@@ -56,11 +56,16 @@ export async function dispatchTasks(
     claimed.state === 'QUEUED' ? await changeJobState(ctx, tx, emit, claimed, 'start') : claimed;
   const dispatched = tasks.map((task, i) => {
     const execution = executions[i]!;
-    emitExecutionMoved(emit, execution, null, 'ACQUIRED');
-    if (options.start) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
+    emitClaimed(emit, execution, options.start ?? false);
     return { execution, task: runningTask(task, nodeId, now, execution.id) };
   });
   return { dispatched, job };
+}
+
+/** The events of an execution a claim made: ACQUIRED, and RUNNING when the claim starts it. */
+export function emitClaimed(emit: Emit, execution: ExecutionRow, started: boolean): void {
+  emitExecutionMoved(emit, execution, null, 'ACQUIRED');
+  if (started) emitExecutionMoved(emit, execution, 'ACQUIRED', 'RUNNING');
 }
 
 /** A task's row as a claim leaves it: RUNNING on the node, pointing at its execution. */
