@@ -115,27 +115,9 @@ function writeTogether(
 }
 
 const lanes = new WeakMap<EngineContext, WriteLane>();
-const startLanes = new WeakMap<EngineContext, WriteLane>();
-
 /** The engine's write lane (one per engine, keyed by its context), made on first use. */
 export function writeLane(ctx: EngineContext, settings: EngineSettings): WriteLane {
   let lane = lanes.get(ctx);
   if (!lane) lanes.set(ctx, (lane = new WriteLane(ctx, settings)));
-  return lane;
-}
-
-/**
- * The lane of the start calls. On SQLite it is the write lane. On PostgreSQL it is a lane
- * of its own, whose transactions run beside the write lane's: a start moves no counter
- * and locks no job, only its execution, which no claim or finish of the moment holds (a
- * node reports a finish after its start is answered). In the write lane the starts were a
- * round trip of their own in most transactions, which run one at a time: bench/peer.ts,
- * single-task protocol, PostgreSQL, 4,000 tasks, alternated: 707 and 724 tasks/s, then 732
- * and 767 with this lane.
- */
-export function startLane(ctx: EngineContext, settings: EngineSettings): WriteLane {
-  if (ctx.dialect !== 'postgres') return writeLane(ctx, settings);
-  let lane = startLanes.get(ctx);
-  if (!lane) startLanes.set(ctx, (lane = new WriteLane(ctx, settings)));
   return lane;
 }

@@ -5,13 +5,14 @@ import {
   type ExecutionState,
 } from '../../domain/execution-state.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
-import type { Tx } from '../../store/database.js';
+import type { Executor, Tx } from '../../store/database.js';
 import { lockExecution, startAcquiredExecutions, updateExecution } from '../../store/executions.js';
 import type { ExecutionRow } from '../../store/schema.js';
 import { completeExecutionsOfJob } from '../../store/task-completions.js';
 import { findTask } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
-import { startLane, type LaneKind } from '../dispatch/write-lane.js';
+import { groupCommitPerEngine } from '../dispatch/group-commit.js';
+import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
 import { settleOutputs } from '../job-types/job-definition-formats.js';
 import { lockedJob } from '../jobs/job-actions.js';
 import { checkDeclaredOutputs } from '../outputs/declared-outputs.js';
@@ -93,14 +94,78 @@ const STARTS: LaneKind<StartCall, Guarded<true>> = {
   alone: startAlone,
 };
 
+/**
+ * PostgreSQL: the start calls of a moment are one statement outside any transaction, which
+ * commits by itself, beside the write lane's transactions: a start changes only its
+ * execution, which no claim or finish of the moment holds (a node reports a finish after
+ * its start is answered). In a transaction, `begin` goes out with the statement but `commit`
+ * is a round trip of its own, and on a busy server each round trip waits for a turn of the
+ * event loop. Calls the statement does not start take startAlone's guarded path.
+ */
+const autocommitStarts = groupCommitPerEngine<StartCall, Guarded<true>>(
+  startTogether,
+  500,
+  startAlone,
+);
+
 export async function startExecution(
   ctx: EngineContext,
   settings: EngineSettings,
   executionId: number,
   nodeId: number | undefined,
 ): Promise<void> {
-  const result = await startLane(ctx, settings).submit(STARTS, { executionId, nodeId });
+  const call = { executionId, nodeId };
+  const result =
+    ctx.dialect === 'postgres'
+      ? await autocommitStarts(ctx, settings).submit(call)
+      : await writeLane(ctx, settings).submit(STARTS, call);
   if ('refused' in result) throw result.refused;
+}
+
+/** startIn's one statement, committed by itself; the calls it did not start go alone. */
+async function startTogether(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  calls: StartCall[],
+): Promise<Guarded<true>[]> {
+  const { first, started } = await startFirstCalls(ctx, settings, ctx.db, calls);
+  const at = ctx.clock();
+  const events: Parameters<typeof ctx.bus.deliver>[0] = [];
+  for (const execution of started) {
+    emitExecutionMoved((event) => events.push({ ...event, at }), execution, 'ACQUIRED', 'RUNNING');
+  }
+  ctx.bus.deliver(events);
+  const startedIds = new Set(started.map((e) => e.id));
+  return Promise.all(
+    calls.map((call) =>
+      first.get(call.executionId) === call && startedIds.has(call.executionId)
+        ? { ok: true as const }
+        : startAlone(ctx, settings, call),
+    ),
+  );
+}
+
+/**
+ * The first call for each execution may start it (any other takes a guarded path: a second
+ * start of a RUNNING execution of its own node is answered as the first was): live
+ * executions of their own node, with their lease, start in one update.
+ */
+async function startFirstCalls(
+  ctx: EngineContext,
+  settings: EngineSettings,
+  db: Executor,
+  calls: readonly StartCall[],
+): Promise<{ first: Map<number, StartCall>; started: ExecutionRow[] }> {
+  const now = ctx.clock();
+  const first = new Map<number, StartCall>();
+  for (const call of calls) if (!first.has(call.executionId)) first.set(call.executionId, call);
+  const started = await startAcquiredExecutions(
+    db,
+    [...first.values()].map((c) => ({ id: c.executionId, nodeId: c.nodeId ?? null })),
+    now,
+    now + settings.leaseMs,
+  );
+  return { first, started };
 }
 
 /** One start in its own transaction (a group that threw is written again call by call). */
@@ -131,17 +196,7 @@ async function startIn(
   emit: Emit,
   calls: StartCall[],
 ): Promise<Guarded<true>[]> {
-  const now = ctx.clock();
-  // The first call for each execution may start it; any other takes the guarded path below
-  // (a second start of a RUNNING execution of its own node is answered as the first was).
-  const first = new Map<number, StartCall>();
-  for (const call of calls) if (!first.has(call.executionId)) first.set(call.executionId, call);
-  const started = await startAcquiredExecutions(
-    tx,
-    [...first.values()].map((c) => ({ id: c.executionId, nodeId: c.nodeId ?? null })),
-    now,
-    now + settings.leaseMs,
-  );
+  const { first, started } = await startFirstCalls(ctx, settings, tx, calls);
   const startedIds = new Set(started.map((e) => e.id));
   const answers: Guarded<true>[] = [];
   for (const call of calls) {
