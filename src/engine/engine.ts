@@ -83,7 +83,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       database.dialect === 'postgres'
         ? await PostgresEventBus.connect(options.url, database.schema!, options.replicaName)
         : new LocalEventBus();
-    const farm = new FarmMetrics(database.db);
+    // Its reads of ended executions' facts go to SQLite's read connection: off the writer's.
+    const farm = new FarmMetrics(database.readDb, database.dialect);
     const ctx: EngineContext = {
       db: database.db,
       dialect: database.dialect,

@@ -1,4 +1,4 @@
-import type { Executor } from '../../store/database.js';
+import type { DialectName, Executor } from '../../store/database.js';
 import {
   endedExecutionFacts,
   errorCategories,
@@ -56,7 +56,10 @@ export class FarmMetrics {
   #timer: NodeJS.Timeout | undefined;
   #categories: { at: number; byName: Map<string, string> } | undefined;
 
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: DialectName,
+  ) {}
 
   start(): void {
     this.#timer = setInterval(() => void this.flush().catch(() => undefined), FLUSH_MS);
@@ -92,7 +95,7 @@ export class FarmMetrics {
       const ids = this.#pending.splice(0, CHUNK);
       let facts: EndedExecutionFacts[];
       try {
-        facts = await endedExecutionFacts(this.db, ids);
+        facts = await endedExecutionFacts(this.db, this.dialect, ids);
       } catch (error) {
         // The database is away: keep the ends for the next flush.
         this.#pending.unshift(...ids);
