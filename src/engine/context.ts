@@ -33,11 +33,13 @@ const MAX_ATTEMPTS = 5;
 export async function inTransaction<T>(
   ctx: EngineContext,
   work: (tx: Tx, emit: Emit) => Promise<T>,
+  /** Where the transaction runs: ctx.db, or one connection of it that a writer holds. */
+  db: Db = ctx.db,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const events: (DroverEvent & { at: number })[] = [];
     try {
-      const result = await ctx.db
+      const result = await db
         .transaction()
         .execute((tx) => work(tx, (event) => events.push({ ...event, at: ctx.clock() })));
       ctx.bus.deliver(events);

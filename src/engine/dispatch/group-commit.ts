@@ -33,6 +33,8 @@ export class GroupCommit<T, R> {
     private readonly maxBatch: number | ((batch: readonly T[], next: T) => boolean) = 500,
     private readonly writers = 1,
     private readonly alone?: (item: T) => Promise<R>,
+    /** Called when the last batch of a run of work is written and nothing waits. */
+    private readonly onIdle?: () => void,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -89,6 +91,7 @@ export class GroupCommit<T, R> {
       }
     } finally {
       this.#writing--;
+      if (this.#writing === 0 && this.#pending.length === 0) this.onIdle?.();
     }
   }
 }

@@ -1,7 +1,8 @@
-import type { Tx } from '../../store/database.js';
+import type { Db, Tx } from '../../store/database.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import type { EngineSettings } from '../settings.js';
 import { GroupCommit, type ItemFailure } from './group-commit.js';
+import { HeldConnection } from './held-connection.js';
 import { LaneEnd } from './lane-end.js';
 
 /**
@@ -69,13 +70,21 @@ export class WriteLane {
   readonly #commit: GroupCommit<LaneItem, unknown>;
 
   constructor(ctx: EngineContext, settings: EngineSettings) {
+    const writers = ctx.dialect === 'postgres' ? POSTGRES_TRANSACTIONS : 1;
+    // One transaction at a time on PostgreSQL: they run on a connection the lane holds.
+    const held =
+      ctx.dialect === 'postgres' && writers === 1 ? new HeldConnection(ctx.db) : undefined;
     this.#commit = new GroupCommit<LaneItem, unknown>(
-      (items) => writeTogether(ctx, settings, items),
+      (items) =>
+        held
+          ? held.run((db) => writeTogether(ctx, settings, items, db))
+          : writeTogether(ctx, settings, items),
       (batch, next) =>
         batch.length < MAX_ITEMS &&
         batch.filter((b) => b.kind === next.kind).length < next.kind.max,
-      ctx.dialect === 'postgres' ? POSTGRES_TRANSACTIONS : 1,
+      writers,
       ({ kind, item }) => kind.alone(ctx, settings, item),
+      () => held?.release(),
     );
   }
 
@@ -88,30 +97,36 @@ function writeTogether(
   ctx: EngineContext,
   settings: EngineSettings,
   items: LaneItem[],
+  /** The connection to write on (the pool's by default). */
+  db?: Db,
 ): Promise<unknown[]> {
-  return inTransaction(ctx, async (tx, emit) => {
-    const end = new LaneEnd(ctx, tx, emit);
-    const byKind = new Map<LaneKind<unknown, unknown>, number[]>();
-    items.forEach(({ kind }, i) => {
-      const indexes = byKind.get(kind) ?? [];
-      indexes.push(i);
-      byKind.set(kind, indexes);
-    });
-    const results = new Array<unknown>(items.length);
-    for (const [kind, indexes] of [...byKind].sort(([a], [b]) => a.order - b.order)) {
-      const written = await kind.write(
-        ctx,
-        settings,
-        tx,
-        emit,
-        indexes.map((i) => items[i]!.item),
-        end,
-      );
-      indexes.forEach((itemIndex, k) => (results[itemIndex] = written[k]));
-    }
-    await end.flush();
-    return results;
-  });
+  return inTransaction(
+    ctx,
+    async (tx, emit) => {
+      const end = new LaneEnd(ctx, tx, emit);
+      const byKind = new Map<LaneKind<unknown, unknown>, number[]>();
+      items.forEach(({ kind }, i) => {
+        const indexes = byKind.get(kind) ?? [];
+        indexes.push(i);
+        byKind.set(kind, indexes);
+      });
+      const results = new Array<unknown>(items.length);
+      for (const [kind, indexes] of [...byKind].sort(([a], [b]) => a.order - b.order)) {
+        const written = await kind.write(
+          ctx,
+          settings,
+          tx,
+          emit,
+          indexes.map((i) => items[i]!.item),
+          end,
+        );
+        indexes.forEach((itemIndex, k) => (results[itemIndex] = written[k]));
+      }
+      await end.flush();
+      return results;
+    },
+    db,
+  );
 }
 
 const lanes = new WeakMap<EngineContext, WriteLane>();
