@@ -115,8 +115,6 @@ export function groupCommitPerEngine<T, R>(
   write: (ctx: EngineContext, settings: EngineSettings, items: T[]) => Promise<(R | ItemFailure)[]>,
   maxBatch?: number,
   alone?: (ctx: EngineContext, settings: EngineSettings, item: T) => Promise<R>,
-  /** How many batches at once (writersFor by default). */
-  writersOf?: (ctx: EngineContext) => number,
 ): (ctx: EngineContext, settings: EngineSettings) => GroupCommit<T, R> {
   const writers = new WeakMap<EngineContext, GroupCommit<T, R>>();
   return (ctx, settings) => {
@@ -125,7 +123,7 @@ export function groupCommitPerEngine<T, R>(
       writer = new GroupCommit(
         (items) => write(ctx, settings, items),
         maxBatch,
-        (writersOf ?? writersFor)(ctx),
+        writersFor(ctx),
         alone && ((item) => alone(ctx, settings, item)),
       );
       writers.set(ctx, writer);

@@ -1,9 +1,9 @@
 import type { Db } from '../../store/database.js';
 
 /*
- * PostgreSQL: one pool connection held by a writer that runs one transaction after another
- * (the write lane), from its first transaction until it has no more work, instead of one
- * taken from the pool for each transaction.
+ * PostgreSQL: one pool connection held by a writer that writes one batch after another (the
+ * write lane, the start calls), from its first batch until it has no more work, instead of
+ * one taken from the pool for each batch.
  *
  * Taking a connection costs no round trip, but pg's pool hands an idle connection over on a
  * later tick, and on a busy server that tick waits behind every promise already queued: the

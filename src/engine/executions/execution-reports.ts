@@ -5,13 +5,14 @@ import {
   type ExecutionState,
 } from '../../domain/execution-state.js';
 import { usageColumns, type ExecutionUsage } from '../../domain/execution-usage.js';
-import type { Executor, Tx } from '../../store/database.js';
+import type { Db, Executor, Tx } from '../../store/database.js';
 import { lockExecution, startAcquiredExecutions, updateExecution } from '../../store/executions.js';
 import type { ExecutionRow } from '../../store/schema.js';
 import { completeExecutionsOfJob } from '../../store/task-completions.js';
 import { findTask } from '../../store/tasks.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
-import { groupCommitPerEngine } from '../dispatch/group-commit.js';
+import { GroupCommit } from '../dispatch/group-commit.js';
+import { HeldConnection } from '../dispatch/held-connection.js';
 import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
 import { settleOutputs } from '../job-types/job-definition-formats.js';
 import { lockedJob } from '../jobs/job-actions.js';
@@ -104,13 +105,31 @@ const STARTS: LaneKind<StartCall, Guarded<true>> = {
  * bench/peer.ts, single-task protocol, PostgreSQL, 6,000 tasks, six alternated runs each:
  * median 799 tasks/s with a start lane's transactions, 841 with this (runs spread ±10%).
  */
-const autocommitStarts = groupCommitPerEngine<StartCall, Guarded<true>>(
-  startTogether,
-  500,
-  startAlone,
-  // One at a time, so the starts of a moment are one commit (each waits for its WAL flush).
-  () => 1,
-);
+const startWriters = new WeakMap<EngineContext, GroupCommit<StartCall, Guarded<true>>>();
+
+/**
+ * The engine's writer of start calls (PostgreSQL), made on first use: one batch at a time,
+ * so that the starts of a moment share one commit (each waits for its WAL flush), on a
+ * connection it holds while it has work (held-connection.ts).
+ */
+function autocommitStarts(
+  ctx: EngineContext,
+  settings: EngineSettings,
+): GroupCommit<StartCall, Guarded<true>> {
+  let writer = startWriters.get(ctx);
+  if (!writer) {
+    const held = new HeldConnection(ctx.db);
+    writer = new GroupCommit<StartCall, Guarded<true>>(
+      (calls) => held.run((db) => startTogether(ctx, settings, db, calls)),
+      500,
+      1,
+      (call) => startAlone(ctx, settings, call),
+      () => held.release(),
+    );
+    startWriters.set(ctx, writer);
+  }
+  return writer;
+}
 
 export async function startExecution(
   ctx: EngineContext,
@@ -130,9 +149,10 @@ export async function startExecution(
 async function startTogether(
   ctx: EngineContext,
   settings: EngineSettings,
+  db: Db,
   calls: StartCall[],
 ): Promise<Guarded<true>[]> {
-  const { first, started } = await startFirstCalls(ctx, settings, ctx.db, calls);
+  const { first, started } = await startFirstCalls(ctx, settings, db, calls);
   const at = ctx.clock();
   const events: Parameters<typeof ctx.bus.deliver>[0] = [];
   for (const execution of started) {
