@@ -102,8 +102,9 @@ const STARTS: LaneKind<StartCall, Guarded<true>> = {
  * its start is answered). In a transaction, `begin` goes out with the statement but `commit`
  * is a round trip of its own, and on a busy server each round trip waits for a turn of the
  * event loop. Calls the statement does not start take startAlone's guarded path.
- * bench/peer.ts, single-task protocol, PostgreSQL, 6,000 tasks, six alternated runs each:
- * median 799 tasks/s with a start lane's transactions, 841 with this (runs spread ±10%).
+ * bench/peer.ts, single-task protocol, PostgreSQL, 6,000 tasks, against a start lane of
+ * transactions: one set of six alternated runs gave a median of 799 tasks/s before and 841
+ * after, a later set 832 and 829 (with the held connection): within the machine's ±10%.
  */
 const startWriters = new WeakMap<EngineContext, GroupCommit<StartCall, Guarded<true>>>();
 
