@@ -235,6 +235,8 @@ for (const database of TEST_DATABASES) {
         ['alice', ['job.failed', 'task.failed'], 2],
       );
       const row = page.locator(`tr[data-rule="${rules[0].id}"]`);
+      // The message shows at the create's answer; the table's reload follows it.
+      await row.waitFor();
       assert.equal(await page.locator('tr[data-rule]').count(), 1);
       await row.getByRole('button', { name: 'Pause' }).click();
       await page.getByText('Paused rule my crashes.').waitFor();
