@@ -95,23 +95,23 @@ const STARTS: LaneKind<StartCall, Guarded<true>> = {
   alone: startAlone,
 };
 
-/**
- * PostgreSQL: the start calls of a moment are one statement outside any transaction, which
- * commits by itself, beside the write lane's transactions: a start changes only its
- * execution, which no claim or finish of the moment holds (a node reports a finish after
- * its start is answered). In a transaction, `begin` goes out with the statement but `commit`
- * is a round trip of its own, and on a busy server each round trip waits for a turn of the
- * event loop. Calls the statement does not start take startAlone's guarded path.
- * bench/peer.ts, single-task protocol, PostgreSQL, 6,000 tasks, against a start lane of
- * transactions: one set of six alternated runs gave a median of 799 tasks/s before and 841
- * after, a later set 832 and 829 (with the held connection): within the machine's ±10%.
- */
 const startWriters = new WeakMap<EngineContext, GroupCommit<StartCall, Guarded<true>>>();
 
 /**
- * The engine's writer of start calls (PostgreSQL), made on first use: one batch at a time,
- * so that the starts of a moment share one commit (each waits for its WAL flush), on a
- * connection it holds while it has work (held-connection.ts).
+ * PostgreSQL's writer of start calls (one per engine, made on first use). The start calls
+ * of a moment are one statement outside any transaction, which commits by itself, beside
+ * the write lane's transactions: a start changes only its execution, which no claim or
+ * finish of the moment holds (a node reports a finish after its start is answered). In a
+ * transaction, `begin` goes out with the statement but `commit` is a round trip of its own,
+ * and on a busy server each round trip waits for a turn of the event loop. Calls the
+ * statement does not start take startAlone's guarded path.
+ *
+ * One batch at a time, so that the starts of a moment share one commit (each waits for its
+ * WAL flush), on a connection the writer holds while it has work (held-connection.ts).
+ *
+ * bench/peer.ts, single-task protocol, PostgreSQL, 6,000 tasks, against a start lane of
+ * transactions: one set of six alternated runs gave a median of 799 tasks/s before and 841
+ * after, a later set 832 and 829 (with the held connection): within the machine's ±10%.
  */
 function autocommitStarts(
   ctx: EngineContext,
