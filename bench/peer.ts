@@ -139,6 +139,8 @@ async function compare(kind: DbKind, mode: Mode) {
       'acquire p95 ms': d.p95.toFixed(1),
       'empty acquires': d.empty,
       'server CPU %': (d.serverCpu * 100).toFixed(0),
+      // Steadier than tasks/s on a shared machine: a change of a few percent shows here first.
+      'server µs/task': ((d.serverCpu / d.tasksPerS) * 1e6).toFixed(0),
       'nodes CPU %': (d.clientCpu * 100).toFixed(0),
       'drover submit s': d.submitS.toFixed(1),
       'drover db ms/task': kind === 'postgres' ? d.dbCpuMsPerTask.toFixed(2) : '-',
