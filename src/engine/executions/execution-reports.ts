@@ -153,19 +153,16 @@ async function startTogether(
   db: Db,
   calls: StartCall[],
 ): Promise<Guarded<true>[]> {
-  const { first, started } = await startFirstCalls(ctx, settings, db, calls);
+  const { started, startedBy } = await startFirstCalls(ctx, settings, db, calls);
   const at = ctx.clock();
   const events: Parameters<typeof ctx.bus.deliver>[0] = [];
   for (const execution of started) {
     emitExecutionMoved((event) => events.push({ ...event, at }), execution, 'ACQUIRED', 'RUNNING');
   }
   ctx.bus.deliver(events);
-  const startedIds = new Set(started.map((e) => e.id));
   return Promise.all(
     calls.map((call) =>
-      first.get(call.executionId) === call && startedIds.has(call.executionId)
-        ? { ok: true as const }
-        : startAlone(ctx, settings, call),
+      startedBy(call) ? { ok: true as const } : startAlone(ctx, settings, call),
     ),
   );
 }
@@ -180,7 +177,7 @@ async function startFirstCalls(
   settings: EngineSettings,
   db: Executor,
   calls: readonly StartCall[],
-): Promise<{ first: Map<number, StartCall>; started: ExecutionRow[] }> {
+): Promise<{ started: ExecutionRow[]; startedBy: (call: StartCall) => boolean }> {
   const now = ctx.clock();
   const first = new Map<number, StartCall>();
   for (const call of calls) if (!first.has(call.executionId)) first.set(call.executionId, call);
@@ -190,7 +187,12 @@ async function startFirstCalls(
     now,
     now + settings.leaseMs,
   );
-  return { first, started };
+  const startedIds = new Set(started.map((e) => e.id));
+  return {
+    started,
+    // Whether this call is the one that started its execution (others take a guarded path).
+    startedBy: (call) => first.get(call.executionId) === call && startedIds.has(call.executionId),
+  };
 }
 
 /** One start in its own transaction (a group that threw is written again call by call). */
@@ -221,11 +223,10 @@ async function startIn(
   emit: Emit,
   calls: StartCall[],
 ): Promise<Guarded<true>[]> {
-  const { first, started } = await startFirstCalls(ctx, settings, tx, calls);
-  const startedIds = new Set(started.map((e) => e.id));
+  const { started, startedBy } = await startFirstCalls(ctx, settings, tx, calls);
   const answers: Guarded<true>[] = [];
   for (const call of calls) {
-    if (first.get(call.executionId) === call && startedIds.has(call.executionId)) {
+    if (startedBy(call)) {
       answers.push({ ok: true });
       continue;
     }
