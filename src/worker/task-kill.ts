@@ -23,27 +23,35 @@ export interface TaskTarget {
 }
 
 /**
- * Sends a signal to every process of the task that can be found. The /proc scan reads every
- * process's environment (measured: 10 ms per 100 processes), so by default it runs only where no
- * cgroup says who is a member.
+ * Sends a signal to every process of the task that can be found, once each. The /proc scan
+ * reads every process's environment (measured: 10 ms per 100 processes), so by default it
+ * runs only where no cgroup says who is a member.
+ *
+ * Once each, because a shell counts the signals it receives and runs its trap for each: a
+ * command found both in the group and in the cgroup ran its TERM trap twice (seen in CI, an
+ * OpenJD action canceled with NOTIFY_THEN_TERMINATE). So the group is signalled first, and
+ * a member found another way only when it has left the group.
  */
 export function signalTask(
   target: TaskTarget,
   signal: NodeJS.Signals,
   scan = target.cgroup === undefined,
 ): void {
-  if (target.cgroup) {
-    if (signal === 'SIGKILL') {
-      try {
-        writeFileSync(join(target.cgroup, 'cgroup.kill'), '1');
-      } catch {
-        // the cgroup is gone, or this kernel has no cgroup.kill: the means below remain
-      }
+  if (target.cgroup && signal === 'SIGKILL') {
+    try {
+      writeFileSync(join(target.cgroup, 'cgroup.kill'), '1');
+    } catch {
+      // the cgroup is gone, or this kernel has no cgroup.kill: the means below remain
     }
-    for (const pid of cgroupMembers(target.cgroup)) kill(pid, signal);
   }
   if (target.pid !== undefined) kill(-target.pid, signal);
-  if (scan) for (const pid of marked(target)) kill(pid, signal);
+  const found = new Set([
+    ...(target.cgroup ? cgroupMembers(target.cgroup) : []),
+    ...(scan ? marked(target) : []),
+  ]);
+  for (const pid of found) {
+    if (target.pid === undefined || processGroup(pid) !== target.pid) kill(pid, signal);
+  }
 }
 
 /** Pids in the cgroup (empty when it is gone). */
@@ -99,6 +107,18 @@ export function marked(target: TaskTarget): number[] {
     if (vars.includes(execution) && vars.includes(node)) found.push(pid);
   }
   return found;
+}
+
+/** The process group of `pid` (Linux /proc), or undefined when it cannot be read. */
+function processGroup(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid pgrp …", and comm may itself hold parentheses.
+    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(pgrp) ? pgrp : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function kill(pid: number, signal: NodeJS.Signals): void {

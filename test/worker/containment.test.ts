@@ -106,6 +106,42 @@ for (const mode of ['auto', 'off'] as const) {
       },
     );
 
+    it('a polite signal reaches each process once, in the group or out of it', async () => {
+      // A shell runs its trap once for each signal it receives: a command signalled both
+      // through its group and as a member of the task ran its TERM trap twice.
+      const counting = (name: string) =>
+        `trap 'echo term >> ${name}.terms' TERM; echo $$ > ${name}.pid; while :; do sleep 0.05; done`;
+      const cwd = mkdtempSync(join(tmpdir(), 'drover-containment-'));
+      dirs.push(cwd);
+      const scope = containment.scope(900_005);
+      const env = {
+        ...process.env,
+        DROVER_NODE_NAME: `containment-test-${process.pid}`,
+        DROVER_EXECUTION_ID: '900005',
+      };
+      const script = `setsid bash -c "${counting('setsid')}" &\n${counting('main')}`;
+      const launched = await launch(['bash', '-c', script], {
+        cwd,
+        env,
+        onLine: () => undefined,
+        scope,
+      });
+      const files = ['main', 'setsid'];
+      await waitFor('both shells to start', 10_000, async () =>
+        files.every((f) => existsSync(join(cwd, `${f}.pid`))),
+      );
+      scope.signal('SIGTERM');
+      const terms = (f: string) =>
+        existsSync(join(cwd, `${f}.terms`)) ? readFileSync(join(cwd, `${f}.terms`), 'utf8') : '';
+      await waitFor('both traps to run', 10_000, async () => files.every((f) => terms(f) !== ''));
+      // Time for a second signal's trap to run, had one been sent.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      scope.killAll();
+      await launched.exited;
+      await scope.release();
+      for (const f of files) assert.equal(terms(f), 'term\n', `${f}: one TERM`);
+    });
+
     it('a launch of a missing command fails as spawn does', async () => {
       const scope = containment.scope(900_004);
       await assert.rejects(
