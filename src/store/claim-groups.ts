@@ -45,10 +45,10 @@ export interface CompletedCounts {
 
 /**
  * PostgreSQL: every claim of a group in one round trip, through `drover_claim` (migration
- * 0015, as rewritten in 0019, 0030, 0039 and 0044), which walks the queue for each claim in turn as the
- * dispatcher's claim does statement by statement on SQLite; then moves the counters of
- * every job it claimed from or that `completed` names, in id order, and answers the rows of
- * the latter as they now are.
+ * 0015, as rewritten in 0019, 0030, 0039, 0044, 0045 and 0047), which walks the queue for
+ * each claim in turn as the dispatcher's claim does statement by statement on SQLite; then
+ * moves the counters of every job it claimed from or that `completed` names, in id order,
+ * and answers the rows of the latter as they now are.
  */
 export async function claimGroup(
   tx: Executor,
@@ -72,15 +72,19 @@ export async function claimGroup(
     claims.flatMap((c, i) => (c.prefer ?? []).map(() => i + 1)),
     claims.flatMap((c) => c.prefer ?? []),
   );
-  // Row 0 answers the completed jobs; the claims follow in order.
-  const completedJobs = (rows[0]?.o_taken ?? []) as unknown as JobRow[];
-  const results = rows.slice(1).map((r) => ({
+  // Row 0 holds the row of every job claimed from or completed, once (migration 0047); the
+  // claims follow in order, naming their jobs by id.
+  const jobs = new Map(((rows[0]?.o_taken ?? []) as JobRow[]).map((j) => [j.id, j]));
+  const completedJobs = [...new Set(completed.map((c) => c.jobId))]
+    .map((id) => jobs.get(id))
+    .filter((j) => j !== undefined);
+  const results = (rows.slice(1) as ClaimRow[]).map((r) => ({
     found: r.o_found,
     priorState: r.o_prior_state,
     enabled: r.o_enabled === 1,
     contended: r.o_contended,
     taken: r.o_taken.flatMap(({ j, x }) =>
-      x.map(({ e, t, q }) => ({ execution: e, task: t, job: j, queuedAt: q })),
+      x.map(({ e, t, q }) => ({ execution: e, task: t, job: jobs.get(j)!, queuedAt: q })),
     ),
   }));
   return { claims: results, completedJobs };
@@ -91,8 +95,12 @@ interface ClaimGroupRow {
   o_prior_state: string | null;
   o_enabled: number;
   o_contended: boolean;
-  /** Per job it took tasks of, in the order taken (migration 0019). */
-  o_taken: { j: JobRow; x: { e: ExecutionRow; t: TaskRow; q: number }[] }[];
+  /** Row 0: job rows. A claim's row: per job it took tasks of, in the order taken. */
+  o_taken: unknown[];
+}
+
+interface ClaimRow extends ClaimGroupRow {
+  o_taken: { j: number; x: { e: ExecutionRow; t: TaskRow; q: number }[] }[];
 }
 
 const CLAIM_GROUP = compiledQuery(

@@ -42,6 +42,7 @@ import { poolPathMappingSchema } from './migrations/0043-pool-path-mapping.js';
 import { claimPreferencesSchema } from './migrations/0044-claim-preferences.js';
 import { hostCapabilitiesSchema } from './migrations/0045-host-capabilities.js';
 import { sessionsSchema } from './migrations/0046-sessions.js';
+import { claimJobRowsSchema } from './migrations/0047-claim-job-rows.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -88,6 +89,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0044-claim-preferences': claimPreferencesSchema(open.dialect),
     '0045-host-capabilities': hostCapabilitiesSchema(open.dialect),
     '0046-sessions': sessionsSchema(open.dialect),
+    '0047-claim-job-rows': claimJobRowsSchema(open.dialect),
   };
 }
 

@@ -228,5 +228,53 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         await t.close();
       }
     });
+
+    it('answers each job’s row once, as the group left it, to every claim that took from it', async () => {
+      // Migration 0047: row 0 holds the jobs' rows, and each claim names its jobs by id.
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        const { jobId, a, b } = await setUp(t);
+        const c = (await registerNode(ctx, { name: 'c', slots: 4 })).id;
+        const ahead = await submitJob(ctx, {
+          type: 'command-line',
+          user: 'alice',
+          frames: '1',
+          priority: 90,
+          parameters: { executable: 'true' },
+        });
+        const now = ctx.clock();
+        const group = await ctx.db
+          .transaction()
+          .execute((tx) => claimGroup(tx, claims([a, 2], [b, 2], [c, 3]), WALK(now)));
+        const taken = group.claims.map((claim) => claim.taken.map((x) => x.job.id));
+        assert.deepEqual(taken, [
+          [ahead, jobId],
+          [jobId, jobId],
+          [jobId, jobId, jobId],
+        ]);
+        const after = await counters(t, jobId);
+        assert.deepEqual(after, {
+          num_exes: 6,
+          tasks_queued: 4,
+          tasks_running: 6,
+          tasks_completed: 0,
+        });
+        for (const { taken: list } of group.claims) {
+          for (const { job, task, execution } of list) {
+            assert.equal(task.job_id, job.id);
+            assert.equal(execution.task_id, task.id);
+            assert.equal(execution.job_id, job.id);
+            if (job.id === jobId) {
+              const { num_exes, tasks_queued, tasks_running, tasks_completed } = job;
+              assert.deepEqual({ num_exes, tasks_queued, tasks_running, tasks_completed }, after);
+            }
+          }
+        }
+        assert.deepEqual(group.completedJobs, [], 'nothing was completed');
+      } finally {
+        await t.close();
+      }
+    });
   });
 }
