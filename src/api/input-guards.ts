@@ -34,8 +34,7 @@ export function guardInput(app: FastifyInstance): void {
       ['querystring', request.query],
       ['params', request.params],
     ] as const) {
-      if (!holds(value, notFinite)) continue;
-      const path = find(value, where, notFinite);
+      const path = holds(value, notFinite) ? find(value, where, notFinite) : undefined;
       if (path) throw invalid(`${path} is a number too large to be stored; send a smaller one`);
     }
   });
@@ -51,8 +50,7 @@ export function guardInput(app: FastifyInstance): void {
       ['query', request.query],
       ['params', request.params],
     ] as const) {
-      const path =
-        typeof value === 'string' || holds(value, hasNul) ? nulPath(value, where) : undefined;
+      const path = nulPath(value, where);
       if (path) {
         throw invalid(
           `${path} contains a NUL character (\\u0000), which cannot be stored; remove it`,
@@ -67,10 +65,10 @@ const hasNul = (v: unknown): boolean => typeof v === 'string' && v.includes('\0'
 
 /**
  * Whether `bad` picks any value or key of `value`, walking without recursion. Every
- * request's body, query and params are walked before and after validation; the walk that
- * names where a bad value is builds a path string for every value it passes, so it runs only
- * once this one has found one. (This file's walks were ~1.2% of the server's busy time in a
- * bench/peer.ts single-task profile, building paths that were never read.)
+ * request's body, query and params are walked before and after validation, and `find`, which
+ * names where a bad value is, builds a path string for every value it passes. (This file's
+ * walks were ~1.2% of the server's busy time in a bench/peer.ts single-task profile,
+ * building paths that were never read.)
  */
 function holds(value: unknown, bad: (v: unknown) => boolean): boolean {
   const stack: unknown[] = [value];
@@ -91,7 +89,11 @@ function holds(value: unknown, bad: (v: unknown) => boolean): boolean {
   return false;
 }
 
-/** Where the first value that `bad` picks is (`body.a[0]`), walking without recursion. */
+/**
+ * Where the first value or key that `bad` picks is (`body.a[0]`; for a key, the object
+ * holding it), walking without recursion. It builds a path for every value it passes, so it
+ * runs only once `holds` has found one.
+ */
 function find(value: unknown, root: string, bad: (v: unknown) => boolean): string | undefined {
   const stack: Array<[unknown, string]> = [[value, root]];
   while (stack.length > 0) {
@@ -99,6 +101,7 @@ function find(value: unknown, root: string, bad: (v: unknown) => boolean): strin
     if (bad(current)) return path;
     if (isParsed(current)) {
       for (const [key, child] of Object.entries(current)) {
+        if (bad(key)) return path;
         stack.push([child, Array.isArray(current) ? `${path}[${key}]` : `${path}.${key}`]);
       }
     }
@@ -106,25 +109,13 @@ function find(value: unknown, root: string, bad: (v: unknown) => boolean): strin
   return undefined;
 }
 
-/** Where the first NUL character is (`body.name`), walking without recursion. */
+/** Where the first NUL character is (`body.name`). */
 function nulPath(value: unknown, root: string): string | undefined {
   // A text body (Deadline's) is read as JSON later: find the escaped form there too.
   if (typeof value === 'string') {
     return value.includes('\0') || /(^|[^\\])\\u0000/i.test(value) ? root : undefined;
   }
-  const stack: Array<[unknown, string]> = [[value, root]];
-  while (stack.length > 0) {
-    const [current, path] = stack.pop()!;
-    if (typeof current === 'string') {
-      if (current.includes('\0')) return path;
-    } else if (isParsed(current)) {
-      for (const [key, child] of Object.entries(current)) {
-        if (key.includes('\0')) return path;
-        stack.push([child, Array.isArray(current) ? `${path}[${key}]` : `${path}.${key}`]);
-      }
-    }
-  }
-  return undefined;
+  return holds(value, hasNul) ? find(value, root, hasNul) : undefined;
 }
 
 /**
