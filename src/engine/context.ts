@@ -27,6 +27,18 @@ const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 5;
 
 /**
+ * Events as they are emitted, each stamped then, to publish together once the writes that
+ * emitted them are committed (a transaction, or a statement that commits by itself).
+ */
+export function pendingEvents(ctx: EngineContext): { emit: Emit; deliver: () => void } {
+  const events: (DroverEvent & { at: number })[] = [];
+  return {
+    emit: (event) => void events.push({ ...event, at: ctx.clock() }),
+    deliver: () => ctx.bus.deliver(events),
+  };
+}
+
+/**
  * Runs `work` in one transaction and publishes the events it emitted once it commits (with
  * PostgreSQL, to other replicas too: see PostgresEventBus for why not inside the transaction).
  */
@@ -37,12 +49,10 @@ export async function inTransaction<T>(
   db: Db = ctx.db,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const events: (DroverEvent & { at: number })[] = [];
+    const events = pendingEvents(ctx);
     try {
-      const result = await db
-        .transaction()
-        .execute((tx) => work(tx, (event) => events.push({ ...event, at: ctx.clock() })));
-      ctx.bus.deliver(events);
+      const result = await db.transaction().execute((tx) => work(tx, events.emit));
+      events.deliver();
       return result;
     } catch (error) {
       const code = (error as { code?: unknown }).code;

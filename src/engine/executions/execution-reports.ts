@@ -10,7 +10,7 @@ import { lockExecution, startAcquiredExecutions, updateExecution } from '../../s
 import type { ExecutionRow } from '../../store/schema.js';
 import { completeExecutionsOfJob } from '../../store/task-completions.js';
 import { findTask } from '../../store/tasks.js';
-import { inTransaction, type Emit, type EngineContext } from '../context.js';
+import { inTransaction, pendingEvents, type Emit, type EngineContext } from '../context.js';
 import { GroupCommit } from '../dispatch/group-commit.js';
 import { HeldConnection } from '../dispatch/held-connection.js';
 import { writeLane, type LaneKind } from '../dispatch/write-lane.js';
@@ -154,12 +154,11 @@ async function startTogether(
   calls: StartCall[],
 ): Promise<Guarded<true>[]> {
   const { started, startedBy } = await startFirstCalls(ctx, settings, db, calls);
-  const at = ctx.clock();
-  const events: Parameters<typeof ctx.bus.deliver>[0] = [];
+  const events = pendingEvents(ctx);
   for (const execution of started) {
-    emitExecutionMoved((event) => events.push({ ...event, at }), execution, 'ACQUIRED', 'RUNNING');
+    emitExecutionMoved(events.emit, execution, 'ACQUIRED', 'RUNNING');
   }
-  ctx.bus.deliver(events);
+  events.deliver();
   return Promise.all(
     calls.map((call) =>
       startedBy(call) ? { ok: true as const } : startAlone(ctx, settings, call),
