@@ -68,6 +68,17 @@ async function setUp(t: TestEngine) {
   return { jobId, a: a.id, b: b.id };
 }
 
+/** A job of `frames` ahead of setUp's job: its priority is higher. */
+function submitAhead(t: TestEngine, frames: string): Promise<number> {
+  return submitJob(t.engine.ctx, {
+    type: 'command-line',
+    user: 'alice',
+    frames,
+    priority: 90,
+    parameters: { executable: 'true' },
+  });
+}
+
 for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
   describe(`claims move their counters last (${database.name})`, () => {
     it('two transactions claiming for one node share its slots: the second takes nothing', async () => {
@@ -77,13 +88,7 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         const { jobId, a } = await setUp(t);
         // A job ahead of the other, with two tasks: the first claim takes them and holds
         // that job's row; the second claim finds the other job free.
-        const ahead = await submitJob(ctx, {
-          type: 'command-line',
-          user: 'alice',
-          frames: '1-2',
-          priority: 90,
-          parameters: { executable: 'true' },
-        });
+        const ahead = await submitAhead(t, '1-2');
         const now = ctx.clock();
         const first = held(t, (tx) => claimGroup(tx, claims([a, 2]), WALK(now)));
         const [mine] = (await first.ran).claims;
@@ -236,13 +241,7 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         const { ctx } = t.engine;
         const { jobId, a, b } = await setUp(t);
         const c = (await registerNode(ctx, { name: 'c', slots: 4 })).id;
-        const ahead = await submitJob(ctx, {
-          type: 'command-line',
-          user: 'alice',
-          frames: '1',
-          priority: 90,
-          parameters: { executable: 'true' },
-        });
+        const ahead = await submitAhead(t, '1');
         const now = ctx.clock();
         const group = await ctx.db
           .transaction()
