@@ -6,9 +6,10 @@ import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
 import { machineTraffic } from '../request-log.js';
 import { hangUpSignal } from '../wait-signal.js';
+import { ClaimAnswer, claimAnswerWriter, FinishResults, type Serialize } from './claim-answers.js';
 import { FinishFields, finishReport, Prefer } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
-import { WorkOrder, workOrderJson } from './work-orders.js';
+import { workOrderJson } from './work-orders.js';
 
 const NO_RULES = new Map<string, never[]>();
 
@@ -26,15 +27,6 @@ const FinishItem = Type.Intersect([
   FinishFields,
 ]);
 
-const FinishResults = Type.Array(
-  Type.Object({
-    executionId: Type.Integer(),
-    status: Type.Integer({ description: '200, or the status a lone finish would get' }),
-    code: Type.Optional(Type.String()),
-    message: Type.Optional(Type.String()),
-  }),
-);
-
 export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
   const { ctx, settings, dispatcher } = engine;
   const reportFinishes = (nodeId: number, finishes: readonly Static<typeof FinishItem>[]) =>
@@ -44,6 +36,7 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       nodeId,
       finishes.map((f) => finishReport(f.executionId, f)),
     );
+  let writeAnswer: ((answer: ClaimAnswer) => string) | undefined;
   return async (app) => {
     machineTraffic(app);
     app.post(
@@ -76,21 +69,7 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({
-              orders: Type.Array(WorkOrder),
-              results: Type.Optional(FinishResults),
-              leaseMs: Type.Optional(
-                Type.Integer({ description: 'With orders: how long a lease lasts' }),
-              ),
-              waitedMs: Type.Optional(
-                Type.Integer({
-                  description:
-                    'With orders: how long after this claim arrived their leases began (its ' +
-                    'long-poll wait). A node that has not renewed a lease within waitedMs + ' +
-                    'leaseMs of sending the claim must stop that task.',
-                }),
-              ),
-            }),
+            200: ClaimAnswer,
             ...errorResponses,
           },
         },
@@ -123,15 +102,16 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
             ? await engine.pathMappings.rulesOf(taken.map((a) => a.job.pool))
             : NO_RULES;
         const orders = taken.map((a) => workOrderJson(a, rules));
-        const finished = results ? { results } : {};
-        if (taken.length === 0) return { orders, ...finished };
-        const ends = Math.min(...taken.map((a) => a.execution.lease_expires_at));
-        return {
-          orders,
-          ...finished,
-          leaseMs: settings.leaseMs,
-          waitedMs: Math.max(0, ends - settings.leaseMs - received),
-        };
+        const answer: ClaimAnswer = { orders, ...(results ? { results } : {}) };
+        if (taken.length > 0) {
+          const ends = Math.min(...taken.map((a) => a.execution.lease_expires_at));
+          answer.leaseMs = settings.leaseMs;
+          answer.waitedMs = Math.max(0, ends - settings.leaseMs - received);
+        }
+        writeAnswer ??= claimAnswerWriter(
+          (schema) => reply.compileSerializationSchema(schema) as Serialize,
+        );
+        return reply.type('application/json; charset=utf-8').serializer(writeAnswer).send(answer);
       },
     );
 
