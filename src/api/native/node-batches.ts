@@ -13,6 +13,13 @@ import { workOrderJson } from './work-orders.js';
 
 const NO_RULES = new Map<string, never[]>();
 
+/** `signal`, which also aborts should `work` fail. */
+function abortedOnFailure(signal: AbortSignal, work: Promise<unknown>): AbortSignal {
+  const failed = new AbortController();
+  work.catch(() => failed.abort());
+  return AbortSignal.any([signal, failed.signal]);
+}
+
 /*
  * The batched node protocol: a node with free slots takes several tasks in one call, and
  * reports several finishes in one call. Each call is one transaction, so a batch of ten
@@ -81,12 +88,19 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         const received = ctx.clock();
         const nodeId = request.params.id;
         const { finishes } = request.body;
-        // The finishes first, on their own: a claim written beside them in the same
-        // transaction would be lost with it should they fail. A claim that fails leaves the
-        // finishes recorded (reported again, each answers 409).
-        const results =
-          finishes && finishes.length > 0 ? await reportFinishes(nodeId, finishes) : undefined;
-        const signal = hangUpSignal(reply);
+        // The finishes and the claim go to the write lane in the same turn, the finishes
+        // first: they share a transaction, in which finishes are written before claims
+        // (write-lane.ts), so the slots they free are the claim's, and the call waits for
+        // one commit instead of two (the finishes then the claim, each a turn of the lane).
+        // Should that transaction fail, each item is written again alone, the finishes first
+        // (GroupCommit): a claim that fails leaves the finishes recorded (reported again,
+        // each answers 409). Should the finishes fail, the claim gives back what it took
+        // (the aborted signal) and the call fails with their error.
+        const finishing =
+          finishes && finishes.length > 0 ? reportFinishes(nodeId, finishes) : undefined;
+        const signal = finishing
+          ? abortedOnFailure(hangUpSignal(reply), finishing)
+          : hangUpSignal(reply);
         const taken = await dispatcher.claim(
           nodeId,
           {
@@ -97,6 +111,7 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           (request.body.wait ?? 0) * 1000,
           signal,
         );
+        const results = finishing && (await finishing);
         const rules =
           taken.length > 0
             ? await engine.pathMappings.rulesOf(taken.map((a) => a.job.pool))
