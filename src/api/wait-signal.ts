@@ -28,3 +28,13 @@ export function hangUpSignal(reply: FastifyReply): AbortSignal {
   }
   return hangUp.signal;
 }
+
+/**
+ * `signal`, which also aborts should `work` fail: a claim that carries finishes gives back
+ * what it took if they fail (native/node-batches.ts).
+ */
+export function abortedOnFailure(signal: AbortSignal, work: Promise<unknown>): AbortSignal {
+  const failed = new AbortController();
+  work.catch(() => failed.abort());
+  return AbortSignal.any([signal, failed.signal]);
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { abortedOnFailure } from '../../src/api/wait-signal.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
@@ -38,6 +39,38 @@ for (const database of TEST_DATABASES) {
         });
         const next = await dispatcher.claim(node.id, { max: 1 }, 0);
         assert.equal(next.length, 1);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('a claim whose signal aborts while its look is written gives its tasks back', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const node = await registerNode(ctx, { name: 'n1', slots: 2 });
+        const other = await registerNode(ctx, { name: 'n2', slots: 2 });
+        await submitJob(ctx, {
+          type: 'command-line',
+          user: 'alice',
+          frames: '1-2',
+          parameters: { executable: 'echo' },
+        });
+        // As a claim that carries finishes which then fail (native/node-batches.ts): the
+        // failure comes after the look went to the write lane.
+        const failed = Promise.reject(new Error('the finishes failed'));
+        const signal = abortedOnFailure(new AbortController().signal, failed);
+        assert.equal(signal.aborted, false);
+        const looks = dispatcher.looks;
+        assert.deepEqual(await dispatcher.claim(node.id, { max: 2, start: true }, 0, signal), []);
+        assert.equal(dispatcher.looks, looks + 1, 'it looked, and took the tasks');
+        // Given back with no try counted: another node takes both, as their first try.
+        const taken = await dispatcher.claim(other.id, { max: 2, start: true }, 0);
+        assert.equal(taken.length, 2);
+        assert.deepEqual(
+          taken.map((a) => a.task.tries),
+          [0, 0],
+        );
       } finally {
         await t.close();
       }

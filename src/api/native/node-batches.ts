@@ -5,20 +5,13 @@ import { MAX_CLAIM } from '../../engine/dispatch/claim-walk.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
 import { machineTraffic } from '../request-log.js';
-import { hangUpSignal } from '../wait-signal.js';
+import { abortedOnFailure, hangUpSignal } from '../wait-signal.js';
 import { ClaimAnswer, claimAnswerWriter, FinishResults, type Serialize } from './claim-answers.js';
 import { FinishFields, finishReport, Prefer } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { workOrderJson } from './work-orders.js';
 
 const NO_RULES = new Map<string, never[]>();
-
-/** `signal`, which also aborts should `work` fail. */
-function abortedOnFailure(signal: AbortSignal, work: Promise<unknown>): AbortSignal {
-  const failed = new AbortController();
-  work.catch(() => failed.abort());
-  return AbortSignal.any([signal, failed.signal]);
-}
 
 /*
  * The batched node protocol: a node with free slots takes several tasks in one call, and
