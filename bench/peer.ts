@@ -14,7 +14,7 @@
  * Each side first runs --warmup tasks untimed, in the same database.
  */
 import { parseArgs } from 'node:util';
-import { freshDatabase, PG_URL } from './fresh-database.js';
+import { PG_URL } from './fresh-database.js';
 import { databaseKinds, positive, type DbKind } from './support/cli.js';
 import { databaseCpu } from './support/database-cpu.js';
 import { drainBatched, drainSingle } from './support/drain.js';
@@ -22,10 +22,10 @@ import { expectAllJobsEnded, registerNodes, submitTasks } from './support/drover
 import {
   describeProfile,
   postgresDurability,
-  runGraphile,
+  graphileRound,
   type GraphileProfile,
 } from './support/graphile.js';
-import { onCleanup, runBounded } from './support/run-bounds.js';
+import { runBounded } from './support/run-bounds.js';
 import { median, percentile } from './support/stats.js';
 import { withServer } from './support/with-server.js';
 
@@ -104,23 +104,6 @@ function drover(kind: DbKind, mode: Mode) {
   });
 }
 
-async function graphile(profile: GraphileProfile) {
-  const database = await freshDatabase('postgres');
-  onCleanup(database.cleanup);
-  try {
-    // Untimed, as on Drover's side: the first jobs warm the worker up.
-    await runGraphile(database.url, WARMUP, profile, Date.now() + DRAIN_MS);
-    const result = await runGraphile(database.url, TASKS, profile, Date.now() + DRAIN_MS);
-    return {
-      jobsPerS: TASKS / (result.elapsedMs / 1000),
-      addS: result.addMs / 1000,
-      dbCpuMsPerJob: (result.dbCpuS * 1000) / TASKS,
-    };
-  } finally {
-    await database.cleanup();
-  }
-}
-
 async function compare(kind: DbKind, mode: Mode) {
   const profile = PEER[mode];
   const rows: Record<string, string | number>[] = [];
@@ -129,7 +112,7 @@ async function compare(kind: DbKind, mode: Mode) {
     process.stdout.write(`  round ${round}: Drover…`);
     const d = await drover(kind, mode);
     process.stdout.write(` ${d.tasksPerS.toFixed(0)} tasks/s; Graphile…`);
-    const g = await graphile(profile);
+    const g = await graphileRound(profile, TASKS, WARMUP, DRAIN_MS);
     process.stdout.write(` ${g.jobsPerS.toFixed(0)} jobs/s\n`);
     ratios.push(d.tasksPerS / g.jobsPerS);
     rows.push({

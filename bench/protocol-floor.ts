@@ -14,7 +14,7 @@
  * http:    node:http alone.
  */
 import { parseArgs } from 'node:util';
-import { freshDatabase, PG_URL } from './fresh-database.js';
+import { PG_URL } from './fresh-database.js';
 import { positive } from './support/cli.js';
 import { drainBatched, drainSingle } from './support/drain.js';
 import { registerNodes, submitTasks, type WorkOrder } from './support/drover-client.js';
@@ -22,7 +22,7 @@ import type { FloorBodies, FloorSetup } from './support/floor-child.js';
 import {
   describeProfile,
   postgresDurability,
-  runGraphile,
+  graphileRound,
   type GraphileProfile,
 } from './support/graphile.js';
 import { HttpClient } from './support/http-client.js';
@@ -151,18 +151,6 @@ async function floor(setup: FloorSetup, mode: Mode) {
   }
 }
 
-async function graphile(profile: GraphileProfile): Promise<number> {
-  const database = await freshDatabase('postgres');
-  onCleanup(database.cleanup);
-  try {
-    await runGraphile(database.url, WARMUP, profile, Date.now() + DRAIN_MS);
-    const result = await runGraphile(database.url, TASKS, profile, Date.now() + DRAIN_MS);
-    return TASKS / (result.elapsedMs / 1000);
-  } finally {
-    await database.cleanup();
-  }
-}
-
 await runBounded(positive('budget', args.budget), async () => {
   console.log(
     `protocol floor: ${TASKS} tasks, ${NODES} nodes, servers ${SERVERS.join(' and ')} with no ` +
@@ -187,7 +175,7 @@ await runBounded(positive('budget', args.budget), async () => {
         row[`${server} server µs/task`] = ((f.serverCpu / f.tasksPerS) * 1e6).toFixed(0);
         row[`${server} nodes µs/task`] = ((f.nodesCpu / f.tasksPerS) * 1e6).toFixed(0);
       }
-      const g = await graphile(PEER[mode]);
+      const g = (await graphileRound(PEER[mode], TASKS, WARMUP, DRAIN_MS)).jobsPerS;
       row['graphile jobs/s'] = Math.round(g);
       for (const server of SERVERS) {
         const ratio = floors.get(server)! / g;

@@ -1,6 +1,8 @@
 import graphile from 'graphile-worker';
 import pg from 'pg';
+import { freshDatabase } from '../fresh-database.js';
 import { databaseCpu } from './database-cpu.js';
+import { onCleanup } from './run-bounds.js';
 
 /*
  * Graphile Worker draining `jobs` no-op jobs, the peer Drover's dispatch is compared with.
@@ -106,6 +108,31 @@ export async function runGraphile(
     await watcher.end();
     await runner.stop();
     await pgPool.end();
+  }
+}
+
+/**
+ * Graphile Worker's side of a comparison: `warmup` jobs untimed, as on Drover's side (the
+ * first jobs warm the worker up), then `jobs` timed, in a fresh database of their own.
+ */
+export async function graphileRound(
+  profile: GraphileProfile,
+  jobs: number,
+  warmup: number,
+  drainMs: number,
+): Promise<{ jobsPerS: number; addS: number; dbCpuMsPerJob: number }> {
+  const database = await freshDatabase('postgres');
+  onCleanup(database.cleanup);
+  try {
+    await runGraphile(database.url, warmup, profile, Date.now() + drainMs);
+    const result = await runGraphile(database.url, jobs, profile, Date.now() + drainMs);
+    return {
+      jobsPerS: jobs / (result.elapsedMs / 1000),
+      addS: result.addMs / 1000,
+      dbCpuMsPerJob: (result.dbCpuS * 1000) / jobs,
+    };
+  } finally {
+    await database.cleanup();
   }
 }
 
