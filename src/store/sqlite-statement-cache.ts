@@ -89,8 +89,8 @@ class RowStatement implements SqliteStatement {
  * keeps better-sqlite3's own rows.
  *
  * Statements of one shape but another length of `in (…)` list have the same columns: they
- * share a maker (compiling and first calling one of 27 columns took ~48 µs), and their rows one hidden class. The makers of at
- * most MAKERS column lists are kept.
+ * share a maker (compiling and first calling one of 27 columns took ~48 µs), and their rows
+ * one hidden class. The makers of at most MAKERS column lists are kept.
  */
 function rowMaker(names: string[]): RowMaker | undefined {
   if (names.includes('__proto__')) return undefined;
