@@ -128,8 +128,11 @@ describe('a worker cut off from its server', { timeout: 180_000 }, () => {
     const markers = readdirSync(dir).filter((f) => f.startsWith('marker-'));
     const executions = await executionsOf(e2e, id);
     const completed = executions.filter((e: any) => e.state === 'COMPLETED');
-    assert.equal(completed.length, 1);
-    assert.deepEqual(markers, [`marker-${completed[0].id}`]);
+    // On a failure, what the worker did and what the server recorded say why.
+    const story = () =>
+      `executions: ${JSON.stringify(executions.map((e: any) => [e.id, e.state, e.createdAt, e.startedAt, e.endedAt, e.error]))}\nworker:\n${worker.output()}`;
+    assert.equal(completed.length, 1, story());
+    assert.deepEqual(markers, [`marker-${completed[0].id}`], story());
     assert.notEqual(completed[0].id, first.id);
   });
 });
