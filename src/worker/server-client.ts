@@ -52,6 +52,11 @@ export interface RequestOptions {
   retryForMs?: number;
   /** Per-attempt timeout, ms. */
   timeoutMs?: number;
+  /**
+   * Called as each attempt goes out. A caller that counts from the sending (a claim's lease
+   * fence) counts from the attempt that got through, not from the first of a retried call.
+   */
+  onAttempt?: () => void;
 }
 
 export interface ServerClientOptions {
@@ -102,6 +107,7 @@ export class ServerClient {
       await this.targets.ready();
       const used = this.targets.now;
       try {
+        options.onAttempt?.();
         const answer = await this.attempt<T>(used, method, path, options);
         if (attempt > 1) {
           const seconds = ((Date.now() - started) / 1000).toFixed(1);

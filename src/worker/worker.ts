@@ -245,7 +245,8 @@ export class Worker {
 
   private async heartbeat(signal: AbortSignal): Promise<void> {
     const ids = [...this.running.keys()];
-    const sentAt = performance.now();
+    // As a claim's: from the attempt that got through.
+    let sentAt = performance.now();
     const telemetry = this.telemetryDue;
     this.telemetryDue = undefined;
     try {
@@ -257,6 +258,7 @@ export class Worker {
           signal,
           retryForMs: 10_000,
           timeoutMs: 10_000,
+          onAttempt: () => (sentAt = performance.now()),
         },
       );
       const stopped = new Set(stop);
@@ -315,7 +317,10 @@ export class Worker {
       }
       let answer: { orders: WorkOrder[]; leaseMs?: number; waitedMs?: number };
       let prefer: number[] = [];
-      const sentAt = performance.now();
+      // The leases count from the sending of the attempt that got through: a claim that
+      // hung on a dead connection and went out again 35 s later, counted from its first
+      // sending, was fenced the moment it answered, and its task ran on elsewhere too.
+      let sentAt = performance.now();
       try {
         // The jobs of the idle OpenJD sessions: their tasks first, within the top priority.
         prefer = this.preferRefused ? [] : (this.sessions?.preferred(MAX_PREFERRED_JOBS) ?? []);
@@ -323,6 +328,7 @@ export class Worker {
           body: { max: Math.min(free, MAX_CLAIM), wait, ...(prefer.length > 0 ? { prefer } : {}) },
           signal,
           timeoutMs: (wait + 30) * 1000,
+          onAttempt: () => (sentAt = performance.now()),
         });
       } catch (error) {
         if (error instanceof CanceledError) break;
