@@ -23,7 +23,8 @@ import {
   describeProfile,
   postgresDurability,
   graphileRound,
-  type GraphileProfile,
+  PEER_PROFILE,
+  type ProtocolMode,
 } from './support/graphile.js';
 import { runBounded } from './support/run-bounds.js';
 import { median, percentile } from './support/stats.js';
@@ -59,10 +60,7 @@ const BUDGET_S = positive('budget', args.budget);
 /** One drain may take at most this long. */
 const DRAIN_MS = 5 * 60_000;
 
-type Mode = 'single' | 'batched';
-const PEER: Record<Mode, GraphileProfile> = { single: 'defaults', batched: 'tuned' };
-
-function drover(kind: DbKind, mode: Mode) {
+function drover(kind: DbKind, mode: ProtocolMode) {
   return withServer(kind, NODES + 8, async (server, client, database) => {
     const slots = mode === 'batched' ? BATCH : 1;
     const nodeIds = await registerNodes(client, NODES, { slots });
@@ -104,8 +102,8 @@ function drover(kind: DbKind, mode: Mode) {
   });
 }
 
-async function compare(kind: DbKind, mode: Mode) {
-  const profile = PEER[mode];
+async function compare(kind: DbKind, mode: ProtocolMode) {
+  const profile = PEER_PROFILE[mode];
   const rows: Record<string, string | number>[] = [];
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -147,13 +145,13 @@ await runBounded(BUDGET_S, async () => {
   );
   console.log(`Graphile Worker on PostgreSQL (${await postgresDurability(PG_URL)})`);
   const summary = [];
-  for (const mode of MODES as Mode[]) {
+  for (const mode of MODES as ProtocolMode[]) {
     console.log(
       `\n${mode}: Drover ${
         mode === 'single'
           ? `single-task protocol, ${NODES} nodes`
           : `batched protocol, ${NODES} nodes claiming ${BATCH} tasks at a time`
-      } vs Graphile Worker ${PEER[mode]}: ${describeProfile(PEER[mode])}`,
+      } vs Graphile Worker ${PEER_PROFILE[mode]}: ${describeProfile(PEER_PROFILE[mode])}`,
     );
     for (const kind of KINDS) {
       console.log(`${mode}, Drover on ${kind}:`);
@@ -164,7 +162,7 @@ await runBounded(BUDGET_S, async () => {
     summary.map((s) => ({
       mode: s.mode,
       db: s.kind,
-      peer: `graphile ${PEER[s.mode]}`,
+      peer: `graphile ${PEER_PROFILE[s.mode]}`,
       'median Drover/Graphile': s.medianRatio.toFixed(2),
     })),
   );

@@ -23,7 +23,8 @@ import {
   describeProfile,
   postgresDurability,
   graphileRound,
-  type GraphileProfile,
+  PEER_PROFILE,
+  type ProtocolMode,
 } from './support/graphile.js';
 import { HttpClient } from './support/http-client.js';
 import { onCleanup, runBounded } from './support/run-bounds.js';
@@ -44,9 +45,8 @@ const { values: args } = parseArgs({
     budget: { type: 'string', default: '1800' },
   },
 });
-type Mode = 'single' | 'batched';
 type ServerKind = FloorSetup['server'];
-const MODES = (args.mode === 'both' ? ['single', 'batched'] : [args.mode]) as Mode[];
+const MODES = (args.mode === 'both' ? ['single', 'batched'] : [args.mode]) as ProtocolMode[];
 const SERVERS = (args.server === 'both' ? ['fastify', 'http'] : [args.server]) as ServerKind[];
 if (MODES.some((m) => m !== 'single' && m !== 'batched'))
   throw new Error('--mode must be single, batched or both');
@@ -58,7 +58,6 @@ const NODES = positive('nodes', args.nodes);
 const BATCH = positive('batch', args.batch);
 const WARMUP = positive('warmup', args.warmup);
 const DRAIN_MS = 5 * 60_000;
-const PEER: Record<Mode, GraphileProfile> = { single: 'defaults', batched: 'tuned' };
 
 /** The answers a real Drover server (SQLite) gives to one task's calls and one batch's. */
 async function captureBodies(): Promise<FloorBodies> {
@@ -113,7 +112,7 @@ async function startFloor(setup: FloorSetup) {
   const listening = nextMessage<{ url?: string }>(child, (m) => m.url !== undefined);
   child.send({ setup });
   const { url } = await listening;
-  const drain = async (mode: Mode, tasks: number) => {
+  const drain = async (mode: ProtocolMode, tasks: number) => {
     const ready = nextMessage<{ ready?: number }>(child, (m) => m.ready === tasks);
     child.send({ tasks });
     await ready;
@@ -131,7 +130,7 @@ async function startFloor(setup: FloorSetup) {
   return { pid: child.pid!, drain, close };
 }
 
-async function floor(setup: FloorSetup, mode: Mode) {
+async function floor(setup: FloorSetup, mode: ProtocolMode) {
   const server = await startFloor(setup);
   try {
     await server.drain(mode, WARMUP);
@@ -161,7 +160,7 @@ await runBounded(positive('budget', args.budget), async () => {
   for (const mode of MODES) {
     console.log(
       `\n${mode}: ${mode === 'single' ? 'acquire → start → finish' : `claims of ${BATCH} carrying the last batch's finishes`}` +
-        ` vs Graphile Worker ${PEER[mode]}: ${describeProfile(PEER[mode])}`,
+        ` vs Graphile Worker ${PEER_PROFILE[mode]}: ${describeProfile(PEER_PROFILE[mode])}`,
     );
     const rows: Record<string, string | number>[] = [];
     const ratios = new Map<ServerKind, number[]>(SERVERS.map((s) => [s, []]));
@@ -175,7 +174,7 @@ await runBounded(positive('budget', args.budget), async () => {
         row[`${server} server µs/task`] = ((f.serverCpu / f.tasksPerS) * 1e6).toFixed(0);
         row[`${server} nodes µs/task`] = ((f.nodesCpu / f.tasksPerS) * 1e6).toFixed(0);
       }
-      const g = (await graphileRound(PEER[mode], TASKS, WARMUP, DRAIN_MS)).jobsPerS;
+      const g = (await graphileRound(PEER_PROFILE[mode], TASKS, WARMUP, DRAIN_MS)).jobsPerS;
       row['graphile jobs/s'] = Math.round(g);
       for (const server of SERVERS) {
         const ratio = floors.get(server)! / g;
@@ -190,7 +189,7 @@ await runBounded(positive('budget', args.budget), async () => {
       summary.push({
         mode,
         server,
-        peer: `graphile ${PEER[mode]}`,
+        peer: `graphile ${PEER_PROFILE[mode]}`,
         'median floor/Graphile': median(ratios.get(server)!).toFixed(2),
       });
     }

@@ -20,6 +20,13 @@ export const GRAPHILE_PROFILES = {
 } as const;
 export type GraphileProfile = keyof typeof GRAPHILE_PROFILES;
 
+/** Drover's node protocols, and the profile of Graphile Worker each is compared with. */
+export type ProtocolMode = 'single' | 'batched';
+export const PEER_PROFILE: Record<ProtocolMode, GraphileProfile> = {
+  single: 'defaults',
+  batched: 'tuned',
+};
+
 export function describeProfile(profile: GraphileProfile): string {
   const { concurrency, preset } = GRAPHILE_PROFILES[profile];
   return `run({ concurrency: ${concurrency}, preset: ${JSON.stringify(preset)} })`;
