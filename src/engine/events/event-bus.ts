@@ -82,6 +82,7 @@ interface Envelope {
  */
 export class PostgresEventBus extends LocalEventBus {
   readonly #origin = randomUUID();
+  readonly #head = payloadHead(this.#origin);
   #client: pg.Client | undefined;
   #closed = false;
   #unsent: Stamped[] = [];
@@ -136,7 +137,13 @@ export class PostgresEventBus extends LocalEventBus {
     const payloads = packPayloads(events, this.#origin);
     let sent = false;
     this.#sending = client
-      .query('select pg_notify($1, p) from unnest($2::text[]) as p', [this.channel, payloads])
+      // The payloads as one JSON text, not a text[]: pg writes an array's every element
+      // through two regular expressions, and these are JSON, full of quotes (bench/peer.ts,
+      // batched, PostgreSQL: 1.6% of the server's profile).
+      .query('select pg_notify($1, p) from json_array_elements_text($2::json) as p', [
+        this.channel,
+        JSON.stringify(payloads),
+      ])
       .then(
         () => {
           sent = true;
@@ -159,6 +166,8 @@ export class PostgresEventBus extends LocalEventBus {
     });
     client.on('notification', (message) => {
       if (message.channel !== this.channel || !message.payload) return;
+      // Its own payloads come back too; they are known by their start, unparsed.
+      if (message.payload.startsWith(this.#head)) return;
       try {
         const parsed = JSON.parse(message.payload) as Envelope | Stamped[];
         if (Array.isArray(parsed)) super.deliver(parsed);
@@ -199,9 +208,13 @@ export class PostgresEventBus extends LocalEventBus {
   }
 }
 
+function payloadHead(origin: string): string {
+  return `{"o":${JSON.stringify(origin)},"e":[`;
+}
+
 /** Packs events into NOTIFY payloads (envelopes from `origin`) below the size limit. */
 export function packPayloads(events: Stamped[], origin: string): string[] {
-  const head = `{"o":${JSON.stringify(origin)},"e":[`;
+  const head = payloadHead(origin);
   const payloads: string[] = [];
   let batch: string[] = [];
   let size = head.length + 2;
