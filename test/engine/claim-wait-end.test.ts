@@ -59,7 +59,7 @@ for (const database of TEST_DATABASES) {
         // As a claim that carries finishes which then fail (native/node-batches.ts): the
         // failure comes after the look went to the write lane.
         const failed = Promise.reject(new Error('the finishes failed'));
-        const signal = abortedOnFailure(new AbortController().signal, failed);
+        const signal = abortedOnFailure(new AbortController(), failed);
         assert.equal(signal.aborted, false);
         const looks = dispatcher.looks;
         assert.deepEqual(await dispatcher.claim(node.id, { max: 2, start: true }, 0, signal), []);
