@@ -43,6 +43,7 @@ import { claimPreferencesSchema } from './migrations/0044-claim-preferences.js';
 import { hostCapabilitiesSchema } from './migrations/0045-host-capabilities.js';
 import { sessionsSchema } from './migrations/0046-sessions.js';
 import { claimJobRowsSchema } from './migrations/0047-claim-job-rows.js';
+import { claimPlainLooksSchema } from './migrations/0048-claim-plain-looks.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -90,6 +91,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0045-host-capabilities': hostCapabilitiesSchema(open.dialect),
     '0046-sessions': sessionsSchema(open.dialect),
     '0047-claim-job-rows': claimJobRowsSchema(open.dialect),
+    '0048-claim-plain-looks': claimPlainLooksSchema(open.dialect),
   };
 }
 
