@@ -14,7 +14,7 @@ import { CLAIM as CLAIM_0047 } from './0047-claim.js';
  * running drover_claim, executor start was a fifth of the function's time. So the function
  * asks once per call whether any pool shares, and opens the look with its heads only then.
  * Measured in a rolled-back transaction over 20 jobs of 100 tasks and 50 nodes (p25 of 40
- * calls, four alternated rounds): 10 claims of one task, 4.5–7.2 ms before and 3.9–5.3 ms
+ * calls, four alternated rounds): 10 claims of one task, 5.9–6.4 ms before and 3.6–5.4 ms
  * after; 17 claims of ten tasks were level (their inserts dominate).
  */
 
