@@ -15,7 +15,13 @@
  */
 import { parseArgs } from 'node:util';
 import { PG_URL } from './fresh-database.js';
-import { databaseKinds, positive, type DbKind } from './support/cli.js';
+import {
+  databaseKinds,
+  positive,
+  protocolModes,
+  type DbKind,
+  type ProtocolMode,
+} from './support/cli.js';
 import { databaseCpu } from './support/database-cpu.js';
 import { drainBatched, drainSingle } from './support/drain.js';
 import { expectAllJobsEnded, registerNodes, submitTasks } from './support/drover-client.js';
@@ -24,7 +30,6 @@ import {
   postgresDurability,
   graphileRound,
   PEER_PROFILE,
-  type ProtocolMode,
 } from './support/graphile.js';
 import { runBounded } from './support/run-bounds.js';
 import { median, percentile } from './support/stats.js';
@@ -45,11 +50,7 @@ const { values: args } = parseArgs({
   },
 });
 const KINDS = databaseKinds(args.db);
-const MODES = args.mode === 'both' ? (['single', 'batched'] as const) : [args.mode];
-for (const mode of MODES) {
-  if (mode !== 'single' && mode !== 'batched')
-    throw new Error('--mode must be single, batched or both');
-}
+const MODES = protocolModes(args.mode);
 const ROUNDS = positive('rounds', args.rounds);
 const TASKS = positive('tasks', args.tasks ?? (args.quick ? '1000' : '10000'));
 const PER_JOB = positive('tasks-per-job', args['tasks-per-job']);
@@ -145,7 +146,7 @@ await runBounded(BUDGET_S, async () => {
   );
   console.log(`Graphile Worker on PostgreSQL (${await postgresDurability(PG_URL)})`);
   const summary = [];
-  for (const mode of MODES as ProtocolMode[]) {
+  for (const mode of MODES) {
     console.log(
       `\n${mode}: Drover ${
         mode === 'single'

@@ -15,7 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { PG_URL } from './fresh-database.js';
-import { positive } from './support/cli.js';
+import { positive, protocolModes, type ProtocolMode } from './support/cli.js';
 import { drainBatched, drainSingle } from './support/drain.js';
 import { registerNodes, submitTasks, type WorkOrder } from './support/drover-client.js';
 import type { FloorBodies, FloorSetup } from './support/floor-child.js';
@@ -24,7 +24,6 @@ import {
   postgresDurability,
   graphileRound,
   PEER_PROFILE,
-  type ProtocolMode,
 } from './support/graphile.js';
 import { HttpClient } from './support/http-client.js';
 import { onCleanup, runBounded } from './support/run-bounds.js';
@@ -46,10 +45,8 @@ const { values: args } = parseArgs({
   },
 });
 type ServerKind = FloorSetup['server'];
-const MODES = (args.mode === 'both' ? ['single', 'batched'] : [args.mode]) as ProtocolMode[];
+const MODES = protocolModes(args.mode);
 const SERVERS = (args.server === 'both' ? ['fastify', 'http'] : [args.server]) as ServerKind[];
-if (MODES.some((m) => m !== 'single' && m !== 'batched'))
-  throw new Error('--mode must be single, batched or both');
 if (SERVERS.some((s) => s !== 'fastify' && s !== 'http'))
   throw new Error('--server must be fastify, http or both');
 const ROUNDS = positive('rounds', args.rounds);

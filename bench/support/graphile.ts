@@ -1,6 +1,7 @@
 import graphile from 'graphile-worker';
 import pg from 'pg';
 import { freshDatabase } from '../fresh-database.js';
+import type { ProtocolMode } from './cli.js';
 import { databaseCpu } from './database-cpu.js';
 import { onCleanup } from './run-bounds.js';
 
@@ -20,8 +21,7 @@ export const GRAPHILE_PROFILES = {
 } as const;
 export type GraphileProfile = keyof typeof GRAPHILE_PROFILES;
 
-/** Drover's node protocols, and the profile of Graphile Worker each is compared with. */
-export type ProtocolMode = 'single' | 'batched';
+/** The profile of Graphile Worker each of Drover's node protocols is compared with. */
 export const PEER_PROFILE: Record<ProtocolMode, GraphileProfile> = {
   single: 'defaults',
   batched: 'tuned',
