@@ -5,8 +5,9 @@ import { WorkOrder } from './work-orders.js';
  * The answer of a batched claim, written as text here rather than by the route's
  * serializer. The orders of one job share its rendered job and job type (work-orders.ts),
  * and the route's serializer wrote them again for every order: of a 2,315-byte order of a
- * command-line job, the job is 1,276 bytes and its type 369. Here each job's and each job type's text is written once per rendered object and
- * reused by every order that shares it. The parts are written by the serializers Fastify
+ * command-line job, the job is 1,276 bytes and its type 369. Here each job's and each job
+ * type's text is written once per rendered object and reused by every order that shares
+ * it. The parts are written by the serializers Fastify
  * compiles for their own schemas, in the order of the answer's schema, so the text is the
  * route's serializer's, byte for byte (test/api/claim-answers.test.ts).
  */
