@@ -54,33 +54,46 @@ function claim(finishes: boolean): Promise<Answer> | Answer {
   return { status: 200, body: finishes ? bodies.claimWithFinishes : bodies.claim };
 }
 
-/** The route of a request: the same four paths Drover's node protocol serves. */
-function route(method: string, url: string, body: unknown): Promise<Answer> | Answer {
-  if (method !== 'POST') return { status: 404 };
-  if (/^\/api\/v1\/nodes\/\d+\/acquire/.test(url)) return acquire();
-  if (/^\/api\/v1\/executions\/\d+\/start$/.test(url)) return { status: 200, body: bodies.start };
-  if (/^\/api\/v1\/executions\/\d+\/finish$/.test(url)) return { status: 200, body: bodies.finish };
-  if (/^\/api\/v1\/nodes\/\d+\/claims$/.test(url)) {
-    const finishes = (body as { finishes?: unknown[] } | undefined)?.finishes;
-    return claim(Array.isArray(finishes) && finishes.length > 0);
-  }
-  return { status: 404 };
-}
+/** What each of the four paths Drover's node protocol serves answers, by its route. */
+const ROUTES: {
+  path: string;
+  pattern: RegExp;
+  answer: (body: unknown) => Promise<Answer> | Answer;
+}[] = [
+  {
+    path: '/api/v1/nodes/:id/acquire',
+    pattern: /^\/api\/v1\/nodes\/\d+\/acquire/,
+    answer: acquire,
+  },
+  {
+    path: '/api/v1/executions/:id/start',
+    pattern: /^\/api\/v1\/executions\/\d+\/start$/,
+    answer: () => ({ status: 200, body: bodies.start }),
+  },
+  {
+    path: '/api/v1/executions/:id/finish',
+    pattern: /^\/api\/v1\/executions\/\d+\/finish$/,
+    answer: () => ({ status: 200, body: bodies.finish }),
+  },
+  {
+    path: '/api/v1/nodes/:id/claims',
+    pattern: /^\/api\/v1\/nodes\/\d+\/claims$/,
+    answer: (body) => {
+      const finishes = (body as { finishes?: unknown[] } | undefined)?.finishes;
+      return claim(Array.isArray(finishes) && finishes.length > 0);
+    },
+  },
+];
 
 async function listen(setup: FloorSetup): Promise<string> {
   if (setup.server === 'fastify') {
     const app = Fastify({ logger: false });
-    const send = async (request: FastifyRequest, reply: FastifyReply) => {
-      const answer = await route(request.method, request.url, request.body);
-      return reply.code(answer.status).type('application/json').send(answer.body);
-    };
-    for (const path of [
-      '/api/v1/nodes/:id/acquire',
-      '/api/v1/executions/:id/start',
-      '/api/v1/executions/:id/finish',
-      '/api/v1/nodes/:id/claims',
-    ]) {
-      app.post(path, send);
+    // Fastify's router has found the route: its answer is called directly.
+    for (const { path, answer } of ROUTES) {
+      app.post(path, async (request: FastifyRequest, reply: FastifyReply) => {
+        const { status, body } = await answer(request.body);
+        return reply.code(status).type('application/json').send(body);
+      });
     }
     return app.listen({ host: '127.0.0.1', port: 0 });
   }
@@ -89,9 +102,9 @@ async function listen(setup: FloorSetup): Promise<string> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      void Promise.resolve(
-        route(req.method ?? '', req.url ?? '', text ? JSON.parse(text) : undefined),
-      ).then((answer) => {
+      const found = req.method === 'POST' && ROUTES.find((r) => r.pattern.test(req.url ?? ''));
+      const body: unknown = text ? JSON.parse(text) : undefined;
+      void Promise.resolve(found ? found.answer(body) : { status: 404 }).then((answer) => {
         res.writeHead(answer.status, { 'content-type': 'application/json' });
         res.end(answer.body);
       });
