@@ -44,6 +44,7 @@ import { hostCapabilitiesSchema } from './migrations/0045-host-capabilities.js';
 import { sessionsSchema } from './migrations/0046-sessions.js';
 import { claimJobRowsSchema } from './migrations/0047-claim-job-rows.js';
 import { claimPlainLooksSchema } from './migrations/0048-claim-plain-looks.js';
+import { jobTalliesSchema } from './migrations/0049-job-tallies.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -92,6 +93,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0046-sessions': sessionsSchema(open.dialect),
     '0047-claim-job-rows': claimJobRowsSchema(open.dialect),
     '0048-claim-plain-looks': claimPlainLooksSchema(open.dialect),
+    '0049-job-tallies': jobTalliesSchema(open.dialect),
   };
 }
 

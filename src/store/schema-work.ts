@@ -344,3 +344,18 @@ export interface JobArchivesTable {
   path: string;
   created_at: number;
 }
+
+/**
+ * How many live jobs (deleted_at null) are in each state, kept by triggers (migration
+ * 0049). On PostgreSQL the triggers append to job_tally_deltas instead, and the reaper
+ * folds those in; the exact count of a state is its row here plus its deltas.
+ */
+export interface JobTalliesTable {
+  state: string;
+  n: number | string;
+}
+
+export interface JobTallyDeltasTable {
+  state: string;
+  n: number | string;
+}

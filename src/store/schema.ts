@@ -38,6 +38,8 @@ import type {
   FilesTable,
   JobInputFilesTable,
   JobArchivesTable,
+  JobTalliesTable,
+  JobTallyDeltasTable,
 } from './schema-work.js';
 
 export type * from './schema-farm.js';
@@ -85,6 +87,8 @@ export interface Database {
   files: FilesTable;
   job_input_files: JobInputFilesTable;
   job_archives: JobArchivesTable;
+  job_tallies: JobTalliesTable;
+  job_tally_deltas: JobTallyDeltasTable;
   notification_rules: NotificationRulesTable;
   notification_outbox: NotificationOutboxTable;
   sessions: SessionsTable;

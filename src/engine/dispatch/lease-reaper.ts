@@ -1,6 +1,7 @@
 import { LIVE_EXECUTION_STATES, type ExecutionState } from '../../domain/execution-state.js';
 import { taskTimeoutActionOf } from '../../domain/task-timeout-action.js';
 import { executionsPastTimeout, expiredLeases, lockExecution } from '../../store/executions.js';
+import { foldJobTallies } from '../../store/job-tallies.js';
 import { jobsPastTimeout, lockJob, schedulesDue } from '../../store/jobs.js';
 import { markSilentNodesOffline } from '../../store/nodes.js';
 import { endSessionsOfNode } from '../../store/sessions.js';
@@ -37,14 +38,16 @@ export interface ReapResult {
   retried: number;
   /** Nodes quarantined for their failure rate (nodes/node-quarantine.ts). */
   quarantined: number;
+  /** Job tally deltas folded into the tallies (PostgreSQL; store/job-tallies.ts). */
+  talliesFolded: number;
 }
 
 /**
  * Enforces time on the server side: expired leases (the node is gone), tasks and jobs past
  * their time limits, silent nodes, schedule starts and stops that came due, the
- * retention of node telemetry history, and nodes whose failure rate quarantines them. Every
- * replica runs one; each row is re-checked under its lock, so two reapers never apply the
- * same change twice.
+ * retention of node telemetry history, nodes whose failure rate quarantines them, and the
+ * folding of job tally deltas. Every replica runs one; each row is re-checked under its
+ * lock, so two reapers never apply the same change twice.
  */
 export class LeaseReaper {
   #timer: NodeJS.Timeout | undefined;
@@ -127,6 +130,7 @@ export class LeaseReaper {
     const telemetryPruned = await pruneNodeTelemetry(this.ctx, now);
     const retried = await releaseDueRetries(this.ctx, now, BATCH);
     const quarantined = (await scanForQuarantine(this.ctx, this.settings.quarantine, now)).length;
+    const talliesFolded = await foldJobTallies(this.ctx.db);
     return {
       lost,
       timedOut,
@@ -137,6 +141,7 @@ export class LeaseReaper {
       telemetryPruned,
       retried,
       quarantined,
+      talliesFolded,
     };
   }
 

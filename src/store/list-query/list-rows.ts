@@ -2,7 +2,13 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { DialectName, Executor } from '../database.js';
 import { cappedCount } from './capped-count.js';
 import { afterClause, compiler, keysetFields, type Compiler } from './compile.js';
-import { checkListQuery, type ListQuery, type OrderKey, type Scalar } from './filter-tree.js';
+import {
+  checkListQuery,
+  type Condition,
+  type ListQuery,
+  type OrderKey,
+  type Scalar,
+} from './filter-tree.js';
 import { RESOURCES, type Resource, type ResourceName } from './list-fields.js';
 
 export interface ListResult<R> {
@@ -55,16 +61,7 @@ export async function listRows<R = Record<string, unknown>>(
   let counting: Promise<{ total: number; exact: boolean }> | undefined;
   if (q.count) {
     const counter = compiler(resource, dialect);
-    const conditions = whereSql(where(counter, false));
-    const from = sql`from ${resource.from} ${sql.join(counter.joins(), sql` `)} ${conditions}`;
-    if (q.count === 'capped') {
-      if (!dialect) throw new Error('a capped count needs the database dialect');
-      counting = cappedCount(db, dialect, sql`select 1 as one ${from}`);
-    } else {
-      counting = sql<{ n: number | string }>`select count(*) as n ${from}`
-        .execute(db)
-        .then((r) => ({ total: Number(r.rows[0]?.n ?? 0), exact: true }));
-    }
+    counting = countMatches(db, dialect, resource, counter, where(counter, false), q.count);
   }
   const [found, count] = await Promise.all([statement.execute(db), counting]);
   const rows = found.rows;
@@ -82,6 +79,37 @@ export async function listRows<R = Record<string, unknown>>(
     ...(count ? { total: count.total, totalExact: count.exact } : {}),
     ...(next ? { next } : {}),
   };
+}
+
+/** How many rows of a resource match a filter tree, exactly. */
+export async function countRows(
+  db: Executor,
+  resourceName: ResourceName,
+  where: Condition,
+): Promise<number> {
+  checkListQuery({ where });
+  const resource = RESOURCES[resourceName];
+  const c = compiler(resource, undefined);
+  return (await countMatches(db, undefined, resource, c, [c.condition(where)], true)).total;
+}
+
+/** `parts` were compiled by `c`, whose joins they may need. */
+function countMatches(
+  db: Executor,
+  dialect: DialectName | undefined,
+  resource: Resource,
+  c: Compiler,
+  parts: RawBuilder<SqlBool>[],
+  kind: true | 'capped',
+): Promise<{ total: number; exact: boolean }> {
+  const from = sql`from ${resource.from} ${sql.join(c.joins(), sql` `)} ${whereSql(parts)}`;
+  if (kind === 'capped') {
+    if (!dialect) throw new Error('a capped count needs the database dialect');
+    return cappedCount(db, dialect, sql`select 1 as one ${from}`);
+  }
+  return sql<{ n: number | string }>`select count(*) as n ${from}`
+    .execute(db)
+    .then((r) => ({ total: Number(r.rows[0]?.n ?? 0), exact: true }));
 }
 
 /**
