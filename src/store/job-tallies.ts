@@ -19,6 +19,13 @@ export async function jobTallies(db: Executor): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.state, Number(r.n)]));
 }
 
+/** How many live jobs are in any of `states` (in any state when undefined), exactly. */
+export async function liveJobCount(db: Executor, states?: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const [state, n] of await jobTallies(db)) if (!states || states.includes(state)) total += n;
+  return total;
+}
+
 /**
  * Moves the deltas into the tallies (PostgreSQL's triggers append deltas; SQLite's never
  * do). Safe beside another replica's fold: each delta row is deleted by one of them, and

@@ -1,5 +1,5 @@
 import type { Executor } from '../../store/database.js';
-import { jobTallies } from '../../store/job-tallies.js';
+import { liveJobCount } from '../../store/job-tallies.js';
 import { countRows, listRows, type Condition, type Expr } from '../../store/list-query/index.js';
 import type { JobRow } from '../../store/schema.js';
 
@@ -183,17 +183,11 @@ function talliedTotal(db: Executor, filter: ScaleJobFilter): Promise<number> | u
   const refined = conditions?.filter(
     (c) => c.runningTasks !== undefined || c.blocked !== undefined,
   );
+  const plain = conditions?.filter((c) => !refined?.includes(c)).map((c) => c.state);
   return Promise.all([
-    jobTallies(db),
+    liveJobCount(db, plain),
     refined?.length ? countRows(db, 'jobs', scaleJobCondition({ conditions: refined })) : 0,
-  ]).then(([tallies, counted]) => {
-    let total = counted;
-    for (const [state, n] of tallies) {
-      if (!conditions || conditions.some((c) => c.state === state && !refined?.includes(c)))
-        total += n;
-    }
-    return total;
-  });
+  ]).then(([tallied, counted]) => tallied + counted);
 }
 
 /** Ids of every matching job, newest first (the bulk commands walk them in that order). */
