@@ -4,7 +4,8 @@ import { invalid } from '../../domain/errors.js';
 import { MAX_ID } from '../../domain/job-bounds.js';
 import type { Engine } from '../../engine/engine.js';
 import { familyProgress } from '../../store/job-families.js';
-import { findJobType, findJobTypeByName } from '../../store/job-types.js';
+import { findJobTypeByName } from '../../store/job-types.js';
+import { jobTypesByIds } from '../../store/rows-by-ids.js';
 import { decodeCursor } from './job-cursor.js';
 import {
   JOB_SORT_FIELDS,
@@ -193,17 +194,20 @@ export function jobListRoute(engine: Engine): FastifyPluginAsyncTypebox {
           offset,
           ...(after ? { after } : {}),
         });
-        const types = new Map<number, { id: number; name: string; version: string }>();
-        for (const id of new Set(page.rows.map((r) => r.job_type_id))) {
-          const t = await findJobType(readDb, id);
-          if (t) types.set(id, t);
-        }
-        // The page's parents (no tasks of their own) take their steps' progress, read for
-        // all of them in one grouped query.
-        const families = await familyProgress(
-          readDb,
-          page.rows.filter((r) => r.task_count === 0).map((r) => r.id),
-        );
+        // The page's job types in one query, not one each: on PostgreSQL each was a round
+        // trip of its own, 7 of them on a page of the list benchmark's jobs. The page's
+        // parents (no tasks of their own) take their steps' progress, read for all of them
+        // in one grouped query beside it.
+        const [types, families] = await Promise.all([
+          jobTypesByIds(
+            readDb,
+            page.rows.map((r) => r.job_type_id),
+          ),
+          familyProgress(
+            readDb,
+            page.rows.filter((r) => r.task_count === 0).map((r) => r.id),
+          ),
+        ]);
         return {
           items: page.rows.map((r) =>
             jobJson(r, types.get(r.job_type_id)!, { family: families.get(r.id) }),
