@@ -14,8 +14,8 @@ import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 /*
  * Migration 0049's tallies must equal count(*) of the live jobs in each state after every
  * kind of write: a submit, a claim and a finish, each job action, a soft delete and its
- * undo, a purge, deletes of live and deleted rows, and a bulk insert of many rows in one statement. Scale's totals read
- * nothing else (test/api/scale-list-totals.test.ts).
+ * undo, a purge, bulk inserts, updates and deletes of live and deleted rows. Scale's
+ * status-only totals read nothing else (test/api/scale/v6-job-list.test.ts).
  */
 
 async function counted(db: Executor): Promise<Record<string, number>> {
