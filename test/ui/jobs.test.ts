@@ -144,8 +144,10 @@ describe('web UI: jobs page', { timeout: 120_000 }, () => {
     const pending = ids.get('fx sim ocean')!;
     await page.getByLabel(`Select job ${pending}`).check();
     await page.locator('.toolbar').getByRole('button', { name: 'Release (1)' }).click();
-    await page.locator('.notice').waitFor();
-    const notice = (await page.locator('.notice').textContent()) ?? '';
+    // The resume's notice may still show: wait for the release's own.
+    const released = page.locator('.notice', { hasText: 'Released' });
+    await released.waitFor();
+    const notice = (await released.textContent()) ?? '';
     assert.match(notice, /Released 1 job\./);
     assert.match(notice, /Left 2 jobs alone: their state does not allow it\./);
     assert.equal((await e2e.api('GET', `/api/v1/jobs/${a}`)).body.state, 'QUEUED');
