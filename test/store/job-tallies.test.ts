@@ -8,6 +8,7 @@ import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import type { Executor } from '../../src/store/database.js';
 import { foldJobTallies, jobTallies } from '../../src/store/job-tallies.js';
+import { listRows, type Condition } from '../../src/store/list-query/index.js';
 import { jobTalliesSchema } from '../../src/store/migrations/0049-job-tallies.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
 
@@ -159,6 +160,111 @@ for (const database of TEST_DATABASES) {
         await jobTalliesSchema(ctx.dialect).up(ctx.db as unknown as Kysely<unknown>);
         assert.deepEqual(await tallied(ctx.db), expected);
         assert.equal(await deltaRows(ctx.db), 0);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('count a list filtered by state from the tallies, and branches that overlap them once', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        const jobs: number[] = [];
+        for (const [user, priority] of [
+          ['alice', 10],
+          ['alice', 60],
+          ['bob', 60],
+          ['bob', 10],
+          ['carol', 60],
+          ['carol', 10],
+        ] as const) {
+          jobs.push(
+            await submitJob(ctx, {
+              type: 'command-line',
+              user,
+              priority,
+              frames: '1',
+              parameters: { executable: 'echo' },
+            }),
+          );
+        }
+        for (const id of jobs.slice(0, 3)) await applyJobAction(ctx, id, 'complete');
+        await applyJobAction(ctx, jobs[3]!, 'fail', { name: 'test', message: 'failed' });
+        await deleteJob(ctx, jobs[1]!);
+
+        const live: Condition = { isNull: { field: 'deleted_at' } };
+        const state = (s: string): Condition => ({
+          compare: { field: 'state' },
+          op: '=',
+          to: { literal: s },
+        });
+        const user = (u: string): Condition => ({
+          compare: { field: 'user_name' },
+          op: '=',
+          to: { literal: u },
+        });
+        const filters: Record<string, Condition> = {
+          all: { and: [live] },
+          states: { and: [live, { in: { field: 'state' }, values: ['QUEUED', 'COMPLETED'] }] },
+          // alice's COMPLETED jobs are COMPLETED too; bob's are in any state.
+          overlapping: {
+            and: [
+              live,
+              {
+                or: [
+                  { and: [state('COMPLETED')] },
+                  { and: [state('COMPLETED'), user('alice')] },
+                  user('bob'),
+                ],
+              },
+            ],
+          },
+          refined: {
+            and: [
+              live,
+              {
+                or: [
+                  state('FAILED'),
+                  {
+                    and: [
+                      state('QUEUED'),
+                      { compare: { field: 'priority' }, op: '>', to: { literal: 40 } },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        };
+        const counts = async () => {
+          const found: Record<string, number> = {};
+          for (const [name, where] of Object.entries(filters)) {
+            const page = await listRows(ctx.db, ctx.dialect, 'jobs', {
+              where,
+              count: true,
+              page: { limit: 1 },
+            });
+            assert.equal(page.totalExact, true, name);
+            found[name] = page.total!;
+          }
+          return found;
+        };
+        const expected: Record<string, number> = {};
+        for (const [name, where] of Object.entries(filters)) {
+          expected[name] = (await listRows(ctx.db, ctx.dialect, 'jobs', { where })).rows.length;
+        }
+        assert.deepEqual(expected, { all: 5, states: 4, overlapping: 3, refined: 2 });
+        assert.deepEqual(await counts(), expected);
+        // The totals are the tallies': a tally moved by hand moves them (and nothing else).
+        await sql`insert into job_tally_deltas (state, n) values ('COMPLETED', 1000)`.execute(
+          ctx.db,
+        );
+        assert.deepEqual(await counts(), {
+          all: 1005,
+          states: 1004,
+          overlapping: 1003,
+          refined: 2,
+        });
       } finally {
         await t.close();
       }

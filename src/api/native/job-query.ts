@@ -1,5 +1,4 @@
 import type { DialectName, Executor } from '../../store/database.js';
-import { liveJobCount } from '../../store/job-tallies.js';
 import {
   listRows,
   type Condition,
@@ -178,24 +177,6 @@ export async function listJobs(
   sort: readonly JobSort[],
   page: Page,
 ): Promise<JobListPage> {
-  const tallied = talliedTotal(db, filter);
-  const found = await readJobs(db, dialect, filter, sort, page, tallied === undefined);
-  const { rows, next, total, totalExact } = found;
-  if (tallied) return { rows, next, total: await tallied, totalExact: true };
+  const { rows, next, total, totalExact } = await readJobs(db, dialect, filter, sort, page, true);
   return { rows, next, total: total ?? 0, totalExact: totalExact ?? true };
-}
-
-/**
- * The exact total from the job tallies (store/job-tallies.ts) when the only filter is the
- * state, of live jobs; else undefined, and the list counts its matches, capped. Over a
- * million jobs the capped count cost the unfiltered page its most time and gave only a
- * bound (SQLite) or the planner's estimate (PostgreSQL).
- */
-function talliedTotal(db: Executor, filter: JobFilter): Promise<number> | undefined {
-  for (const [key, value] of Object.entries(filter)) {
-    const plain =
-      value === undefined || key === 'states' || (key === 'deleted' && value === 'exclude');
-    if (!plain) return undefined;
-  }
-  return liveJobCount(db, filter.states?.length ? filter.states : undefined);
 }

@@ -1,5 +1,5 @@
 /* The store's one list query: see filter-tree.ts. */
 export * from './filter-tree.js';
-export { countRows, findRow, listRows, type ListResult } from './list-rows.js';
+export { findRow, listRows, type ListResult } from './list-rows.js';
 export type { ResourceName } from './list-fields.js';
 export { exactTotalLimit } from './capped-count.js';

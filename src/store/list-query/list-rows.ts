@@ -10,10 +10,14 @@ import {
   type Scalar,
 } from './filter-tree.js';
 import { RESOURCES, type Resource, type ResourceName } from './list-fields.js';
+import { talliedJobCount } from './tallied-count.js';
 
 export interface ListResult<R> {
   rows: R[];
-  /** Every match, when the query asked for the count (capped: see capped-count.ts). */
+  /**
+   * Every match, when the query asked for the count (capped: see capped-count.ts; a jobs
+   * filter by state alone is exact from the job tallies: tallied-count.ts).
+   */
   total?: number;
   /** False when a capped count passed its limit and `total` is an estimate. */
   totalExact?: boolean;
@@ -60,8 +64,14 @@ export async function listRows<R = Record<string, unknown>>(
   const statement = readStatement(resource, dialect, q, order, keyset !== undefined, keyed, where);
   let counting: Promise<{ total: number; exact: boolean }> | undefined;
   if (q.count) {
+    const tallied =
+      resource === RESOURCES.jobs
+        ? talliedJobCount(db, q.where, (rest) => countRows(db, 'jobs', rest))
+        : undefined;
     const counter = compiler(resource, dialect);
-    counting = countMatches(db, dialect, resource, counter, where(counter, false), q.count);
+    counting = tallied
+      ? tallied.then((total) => ({ total, exact: true }))
+      : countMatches(db, dialect, resource, counter, where(counter, false), q.count);
   }
   const [found, count] = await Promise.all([statement.execute(db), counting]);
   const rows = found.rows;
@@ -82,7 +92,7 @@ export async function listRows<R = Record<string, unknown>>(
 }
 
 /** How many rows of a resource match a filter tree, exactly. */
-export async function countRows(
+async function countRows(
   db: Executor,
   resourceName: ResourceName,
   where: Condition,
