@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
-import { expectStatus, submit } from './support.js';
+import { expectStatus } from './support.js';
 
 /*
  * Issue 17, health: /api/v1/ready answers 503 and says what is wrong when the schema is not
@@ -80,17 +80,22 @@ for (const database of TEST_DATABASES) {
           .channel;
         assert.match(channel, /\w/);
         // The bus's own connection, found by the pid its NOTIFY carries (other suites share
-        // the server, and its last query may be a NOTIFY rather than its LISTEN).
+        // the server): a replica that begins listening says hello, and the bus answers.
         const listener = new pg.Client({ connectionString: process.env.DROVER_TEST_PG });
         await listener.connect();
         let busPid: number;
         try {
           const heard = new Promise<number>((resolve, reject) => {
-            listener.on('notification', (n) => resolve(n.processId));
+            listener.on('notification', (n) => {
+              if (n.payload?.includes('"p":"here"')) resolve(n.processId);
+            });
             setTimeout(() => reject(new Error('no NOTIFY from the bus in 10 s')), 10_000).unref();
           });
           await listener.query(`LISTEN "${channel}"`);
-          await submit(t, { name: 'wakes the bus' });
+          await listener.query('select pg_notify($1, $2)', [
+            channel,
+            JSON.stringify({ o: 'readiness test', p: 'hello' }),
+          ]);
           busPid = await heard;
         } finally {
           await listener.end();

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { inTransaction } from '../../src/engine/context.js';
 import { startEngine, type Engine } from '../../src/engine/engine.js';
-import { EVENTS_APPLICATION_NAME } from '../../src/engine/events/event-bus.js';
+import { EVENTS_APPLICATION_NAME, notifyChannel } from '../../src/engine/events/event-bus.js';
 import type { DroverEvent } from '../../src/engine/events/events.js';
 import { completeExecution } from '../../src/engine/executions/execution-reports.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
@@ -40,6 +41,16 @@ async function twoReplicas(): Promise<{ a: Engine; b: Engine; close(): Promise<v
   } catch (error) {
     await t.close();
     throw error;
+  }
+  // Each sends its events to the other once it has heard that the other listens (B's hello,
+  // A's answer): a moment after B's start.
+  for (let i = 0; !(t.engine.ctx.bus.peersListening && b.ctx.bus.peersListening); i++) {
+    if (i === 500) {
+      await b.close();
+      await t.close();
+      throw new Error('the replicas never heard each other');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return {
     a: t.engine,
@@ -77,6 +88,54 @@ describe(
   'replicas on one PostgreSQL database',
   { skip: postgres ? false : 'DROVER_TEST_PG is not set' },
   () => {
+    it('a lone replica sends no NOTIFY for its events, and sends them once another says hello', async () => {
+      const t = await startTestEngine(postgres!, { replicaName: A });
+      const listener = new pg.Client({ connectionString: t.engine.database.url });
+      try {
+        const channel = notifyChannel(t.engine.database.schema!);
+        const payloads: string[] = [];
+        let heard: (() => void) | undefined;
+        listener.on('notification', (n) => {
+          payloads.push(n.payload ?? '');
+          heard?.();
+        });
+        const until = async (what: string, match: (payload: string) => boolean) => {
+          for (let i = 0; !payloads.some(match); i++) {
+            if (i === 100) throw new Error(`never heard ${what}`);
+            await new Promise<void>((resolve) => {
+              heard = resolve;
+              setTimeout(resolve, 100);
+            });
+          }
+        };
+        await listener.connect();
+        await listener.query(`LISTEN "${channel}"`);
+        const emitJob = (jobId: number) =>
+          inTransaction(t.engine.ctx, async (_tx, emit) =>
+            emit({ type: 'job.state', jobId, from: 'QUEUED', to: 'RUNNING' }),
+          );
+        await emitJob(3001);
+        assert.equal(t.engine.ctx.bus.peersListening, false);
+        // What a replica says when it begins listening; the bus answers that it is here.
+        await listener.query('select pg_notify($1, $2)', [
+          channel,
+          JSON.stringify({ o: 'a third replica', p: 'hello' }),
+        ]);
+        await until('the bus answer', (p) => p.includes('"p":"here"'));
+        assert.equal(t.engine.ctx.bus.peersListening, true);
+        await emitJob(3002);
+        await until('the second event', (p) => p.includes('"jobId":3002'));
+        // NOTIFYs of one session arrive in the order sent: had the first gone, it came first.
+        assert.ok(
+          !payloads.some((p) => p.includes('"jobId":3001')),
+          `the lone replica sent its event: ${payloads.join(' | ')}`,
+        );
+      } finally {
+        await listener.end();
+        await t.close();
+      }
+    });
+
     it("name each replica's connections in pg_stat_activity", async () => {
       const r = await twoReplicas();
       try {

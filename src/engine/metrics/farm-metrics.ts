@@ -157,6 +157,10 @@ export class ObservedBus implements EventBus {
     return this.inner.down;
   }
 
+  get peersListening(): boolean | undefined {
+    return this.inner.peersListening;
+  }
+
   deliver(events: Parameters<EventBus['deliver']>[0]): void {
     this.metrics.observe(events);
     this.inner.deliver(events);
