@@ -63,6 +63,31 @@ describe('group commit', () => {
     ]);
   });
 
+  it('with a spacing, writes requests that arrive apart in one batch', async () => {
+    const batches: number[][] = [];
+    const writer = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      500,
+      1,
+      undefined,
+      undefined,
+      // Far longer than the requests' spread below, however loaded the machine.
+      1_000,
+    );
+    // The first goes alone: no batch started within the spacing before it.
+    assert.equal(await writer.submit(1), 1);
+    const apart: Promise<number>[] = [];
+    for (const i of [2, 3, 4]) {
+      apart.push(writer.submit(i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(await Promise.all(apart), [2, 3, 4]);
+    assert.deepEqual(batches, [[1], [2, 3, 4]], 'a batch per spacing, not one per request');
+  });
+
   it('fails one item alone when the write answers an ItemFailure for it', async () => {
     const writer = new GroupCommit<number, number>(async (items) =>
       items.map((i) => (i === 2 ? new ItemFailure(new Error('not this one')) : i)),

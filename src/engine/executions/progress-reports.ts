@@ -3,7 +3,7 @@ import { updateExecution } from '../../store/executions.js';
 import type { ExecutionRow } from '../../store/schema.js';
 import { updateTask } from '../../store/tasks.js';
 import { inTransaction, type EngineContext } from '../context.js';
-import { groupCommitPerEngine } from '../dispatch/group-commit.js';
+import { groupCommitPerEngine, REPORT_SPACING_MS } from '../dispatch/group-commit.js';
 import type { EngineSettings } from '../settings.js';
 import { guard, type Guarded } from './execution-reports.js';
 
@@ -18,7 +18,9 @@ interface Progress {
 /** The longest status message kept; a longer one is cut, since it is a line for people. */
 export const MAX_STATUS_MESSAGE = 1000;
 
-const progressWriter = groupCommitPerEngine(writeProgress);
+const progressWriter = groupCommitPerEngine(writeProgress, {
+  spacingMs: REPORT_SPACING_MS,
+});
 
 /**
  * Progress in percent (0–100), a status message (what the command says it is doing), or

@@ -17,7 +17,7 @@ import {
 import type { NodeRow } from '../../store/schema.js';
 import type { Principal } from '../accounts/accounts.js';
 import { inTransaction, type EngineContext } from '../context.js';
-import { groupCommitPerEngine } from '../dispatch/group-commit.js';
+import { groupCommitPerEngine, REPORT_SPACING_MS } from '../dispatch/group-commit.js';
 import type { EngineSettings } from '../settings.js';
 import { announceUnboundRetries } from '../tasks/unbound-retries.js';
 import { recordTelemetry } from './node-telemetry.js';
@@ -118,7 +118,9 @@ interface Heartbeat {
   telemetry?: NodeTelemetry | undefined;
 }
 
-const heartbeatWriter = groupCommitPerEngine(writeHeartbeats);
+const heartbeatWriter = groupCommitPerEngine(writeHeartbeats, {
+  spacingMs: REPORT_SPACING_MS,
+});
 
 /**
  * A node's heartbeat: it is alive, and so are the executions it lists, whose leases are
