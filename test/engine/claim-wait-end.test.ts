@@ -11,6 +11,7 @@ import { eventually } from '../helpers/eventually.js';
  * must not look at the queue again: after the engine's close() the database may be gone,
  * and such a look made test/e2e/shutdown.test.ts fail once under load. `dispatcher.looks`
  * counts every look (each is a query of the queue), so it must not move once the wait ends.
+ * Nor does a wait that simply runs out look again: the node's next claim will.
  */
 
 const WAIT_MS = 30_000;
@@ -71,6 +72,30 @@ for (const database of TEST_DATABASES) {
           taken.map((a) => a.task.tries),
           [0, 0],
         );
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('a wait that runs out with no wake answers nothing after its one look', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const node = await registerNode(ctx, { name: 'n1' });
+        const looks = dispatcher.looks;
+        assert.deepEqual(await dispatcher.claim(node.id, { max: 1 }, 300), []);
+        // The node's next claim looks at once; a second look here doubled every idle
+        // node's looks (bench/nodes.ts).
+        assert.equal(dispatcher.looks, looks + 1, 'one look, before the wait');
+        // A wake during the wait still leads to a look, and to the work.
+        const claim = dispatcher.claim(node.id, { max: 1 }, WAIT_MS);
+        await eventually(() => assert.equal(dispatcher.parked, 1));
+        await submitJob(ctx, {
+          type: 'command-line',
+          user: 'alice',
+          parameters: { executable: 'echo' },
+        });
+        assert.equal((await claim).length, 1);
       } finally {
         await t.close();
       }
