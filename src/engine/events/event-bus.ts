@@ -131,7 +131,12 @@ export class PostgresEventBus extends LocalEventBus {
       notifyChannel(schema),
       applicationName(EVENTS_APPLICATION_NAME, replicaName),
     );
-    await bus.#listen();
+    try {
+      await bus.#listen();
+    } catch (error) {
+      clearInterval(bus.#presence);
+      throw error;
+    }
     return bus;
   }
 
