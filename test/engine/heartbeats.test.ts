@@ -51,10 +51,13 @@ describe('group commit', () => {
     // At most two items of a kind per batch (as the write lane caps each kind).
     const fits = (batch: readonly string[], next: string) =>
       batch.filter((b) => b[0] === next[0]).length < 2;
-    const writer = new GroupCommit<string, string>(async (items) => {
-      batches.push(items);
-      return items;
-    }, fits);
+    const writer = new GroupCommit<string, string>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      { maxBatch: fits },
+    );
     const items = ['f1', 's1', 'f2', 'f3', 's2', 'c1'];
     assert.deepEqual(await Promise.all(items.map((i) => writer.submit(i))), items);
     assert.deepEqual(batches, [
@@ -70,12 +73,8 @@ describe('group commit', () => {
         batches.push(items);
         return items;
       },
-      500,
-      1,
-      undefined,
-      undefined,
       // Far longer than the requests' spread below, however loaded the machine.
-      1_000,
+      { spacingMs: 1_000 },
     );
     // The first goes alone: no batch started within the spacing before it.
     assert.equal(await writer.submit(1), 1);

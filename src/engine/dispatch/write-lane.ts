@@ -79,12 +79,14 @@ export class WriteLane {
         held
           ? held.run((db) => writeTogether(ctx, settings, items, db))
           : writeTogether(ctx, settings, items),
-      (batch, next) =>
-        batch.length < MAX_ITEMS &&
-        batch.filter((b) => b.kind === next.kind).length < next.kind.max,
-      writers,
-      ({ kind, item }) => kind.alone(ctx, settings, item),
-      () => held?.release(),
+      {
+        maxBatch: (batch, next) =>
+          batch.length < MAX_ITEMS &&
+          batch.filter((b) => b.kind === next.kind).length < next.kind.max,
+        writers,
+        alone: ({ kind, item }) => kind.alone(ctx, settings, item),
+        onIdle: () => held?.release(),
+      },
     );
   }
 

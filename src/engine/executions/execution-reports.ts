@@ -122,10 +122,10 @@ function autocommitStarts(
     const held = new HeldConnection(ctx.db);
     writer = new GroupCommit<StartCall, Guarded<true>>(
       (calls) => held.run((db) => startTogether(ctx, settings, db, calls)),
-      500,
-      1,
-      (call) => startAlone(ctx, settings, call),
-      () => held.release(),
+      {
+        alone: (call) => startAlone(ctx, settings, call),
+        onIdle: () => held.release(),
+      },
     );
     startWriters.set(ctx, writer);
   }
