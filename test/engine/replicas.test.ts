@@ -13,6 +13,7 @@ import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { findJob } from '../../src/store/jobs.js';
 import { TEST_DATABASES, startTestEngine, type TestEngine } from '../helpers/databases.js';
+import { eventually } from '../helpers/eventually.js';
 
 /*
  * Several server replicas share one PostgreSQL database: an event from any replica reaches
@@ -44,13 +45,17 @@ async function twoReplicas(): Promise<{ a: Engine; b: Engine; close(): Promise<v
   }
   // Each sends its events to the other once it has heard that the other listens (B's hello,
   // A's answer): a moment after B's start.
-  for (let i = 0; !(t.engine.ctx.bus.peersListening && b.ctx.bus.peersListening); i++) {
-    if (i === 500) {
-      await b.close();
-      await t.close();
-      throw new Error('the replicas never heard each other');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  try {
+    await eventually(() =>
+      assert.ok(
+        t.engine.ctx.bus.peersListening && b.ctx.bus.peersListening,
+        'the replicas never heard each other',
+      ),
+    );
+  } catch (error) {
+    await b.close();
+    await t.close();
+    throw error;
   }
   return {
     a: t.engine,
@@ -94,20 +99,9 @@ describe(
       try {
         const channel = notifyChannel(t.engine.database.schema!);
         const payloads: string[] = [];
-        let heard: (() => void) | undefined;
-        listener.on('notification', (n) => {
-          payloads.push(n.payload ?? '');
-          heard?.();
-        });
-        const until = async (what: string, match: (payload: string) => boolean) => {
-          for (let i = 0; !payloads.some(match); i++) {
-            if (i === 100) throw new Error(`never heard ${what}`);
-            await new Promise<void>((resolve) => {
-              heard = resolve;
-              setTimeout(resolve, 100);
-            });
-          }
-        };
+        listener.on('notification', (n) => payloads.push(n.payload ?? ''));
+        const heard = (what: string, match: (payload: string) => boolean) =>
+          eventually(() => assert.ok(payloads.some(match), `never heard ${what}`));
         await listener.connect();
         await listener.query(`LISTEN "${channel}"`);
         const emitJob = (jobId: number) =>
@@ -121,10 +115,10 @@ describe(
           channel,
           JSON.stringify({ o: 'a third replica', p: 'hello' }),
         ]);
-        await until('the bus answer', (p) => p.includes('"p":"here"'));
+        await heard('the bus answer', (p) => p.includes('"p":"here"'));
         assert.equal(t.engine.ctx.bus.peersListening, true);
         await emitJob(3002);
-        await until('the second event', (p) => p.includes('"jobId":3002'));
+        await heard('the second event', (p) => p.includes('"jobId":3002'));
         // NOTIFYs of one session arrive in the order sent: had the first gone, it came first.
         assert.ok(
           !payloads.some((p) => p.includes('"jobId":3001')),
