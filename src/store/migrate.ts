@@ -45,6 +45,7 @@ import { sessionsSchema } from './migrations/0046-sessions.js';
 import { claimJobRowsSchema } from './migrations/0047-claim-job-rows.js';
 import { claimPlainLooksSchema } from './migrations/0048-claim-plain-looks.js';
 import { jobTalliesSchema } from './migrations/0049-job-tallies.js';
+import { claimAdmitsSchema } from './migrations/0050-claim-admits.js';
 
 /** Migrations are numbered, never edited once landed, and the same on both databases. */
 function migrations(open: OpenDatabase): Record<string, Migration> {
@@ -94,6 +95,7 @@ function migrations(open: OpenDatabase): Record<string, Migration> {
     '0047-claim-job-rows': claimJobRowsSchema(open.dialect),
     '0048-claim-plain-looks': claimPlainLooksSchema(open.dialect),
     '0049-job-tallies': jobTalliesSchema(open.dialect),
+    '0050-claim-admits': claimAdmitsSchema(open.dialect),
   };
 }
 
