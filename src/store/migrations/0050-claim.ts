@@ -21,7 +21,9 @@ import { CLAIM as CLAIM_0048 } from './0048-claim.js';
  *
  * Measured on the look alone (pgbench, prepared, generic plan, 20 jobs of 100 tasks, 50
  * nodes, three alternated rounds of 3,000): 97–104 µs before, 79–82 µs with the plain look,
- * 77–85 µs with both; `select 1` took 45 µs on the same connection.
+ * 77–85 µs with both; `select 1` took 45 µs on the same connection. In bench/peer.ts
+ * (single-task protocol, 6,000 tasks, alternated ABBA on one machine), PostgreSQL spent
+ * 0.62 and 0.57 ms of CPU per task before, 0.43 and 0.41 after.
  */
 
 /** The look's tests of a job's node list, machine limit, limits and blocked nodes. */
