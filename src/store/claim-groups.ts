@@ -45,10 +45,10 @@ export interface CompletedCounts {
 
 /**
  * PostgreSQL: every claim of a group in one round trip, through `drover_claim` (migration
- * 0015, as rewritten in 0019, 0030, 0039, 0044, 0045 and 0047), which walks the queue for
- * each claim in turn as the dispatcher's claim does statement by statement on SQLite; then
- * moves the counters of every job it claimed from or that `completed` names, in id order,
- * and answers the rows of the latter as they now are.
+ * 0015, as rewritten in 0019, 0030, 0039, 0044, 0045, 0047, 0048 and 0050), which walks
+ * the queue for each claim in turn as the dispatcher's claim does statement by statement
+ * on SQLite; then moves the counters of every job it claimed from or that `completed`
+ * names, in id order, and answers the rows of the latter as they now are.
  */
 export async function claimGroup(
   tx: Executor,

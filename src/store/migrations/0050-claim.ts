@@ -29,7 +29,10 @@ import { CLAIM as CLAIM_0048 } from './0048-claim.js';
 /** The look's tests of a job's node list, machine limit, limits and blocked nodes. */
 const ADMITS_FROM = `and (j.node_list_mode = 'NONE'`;
 const ADMITS_TO = `where b.job_id = j.id and b.node_id = nd.id and b.blocked = 1))`;
-/** What 0048's looks hold of them: one in each of 0047's two looks and 0048's plain look. */
+/**
+ * How often 0048's looks hold them: the page and the heads of the fair-share look, the
+ * plain look's page, and the three parts of the look of a claim that prefers jobs.
+ */
 const ADMITS_COUNT = 6;
 
 const ADMITS = `and ((j.node_list_mode = 'NONE' and j.machine_limit = 0 and j.uses_limits = 0
