@@ -87,6 +87,25 @@ describe('group commit', () => {
     assert.deepEqual(batches, [[1], [2, 3, 4]], 'a batch per spacing, not one per request');
   });
 
+  it('with a spacing and two writers, never writes an empty batch', async () => {
+    const batches: number[][] = [];
+    const writer = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      { spacingMs: 1_000, writers: 2 },
+    );
+    assert.equal(await writer.submit(1), 1);
+    // Both writers wait out the spacing; the first to wake takes both requests.
+    const second = writer.submit(2);
+    await new Promise((r) => setTimeout(r, 5));
+    const third = writer.submit(3);
+    assert.deepEqual(await Promise.all([second, third]), [2, 3]);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(batches, [[1], [2, 3]], 'no empty batch from the writer that woke second');
+  });
+
   it('fails one item alone when the write answers an ItemFailure for it', async () => {
     const writer = new GroupCommit<number, number>(async (items) =>
       items.map((i) => (i === 2 ? new ItemFailure(new Error('not this one')) : i)),

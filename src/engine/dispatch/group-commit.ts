@@ -99,7 +99,11 @@ export class GroupCommit<T, R> {
       while (this.#pending.length > 0) {
         // What arrives while this waits out the spacing joins the batch.
         const wait = this.#lastStart + this.#spacingMs - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (wait > 0) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          // Another writer that waited beside this one may have taken them all.
+          if (this.#pending.length === 0) break;
+        }
         this.#lastStart = performance.now();
         const batch = this.#pending.splice(0, this.#batchSize());
         try {
