@@ -222,11 +222,19 @@ describe('bounded series', () => {
     h.observe({ pool: 'b', job_type: 't' }, 5);
     h.observe({ pool: 'c', job_type: 't' }, 50);
     h.observe({ pool: 'd "quoted"', job_type: 't' }, 2);
+    h.observe({ pool: 'a', job_type: 't' }, 3);
     const family = parsePrometheusText(`${h.render().join('\n')}\n`).get('x_seconds')!;
     const pools = new Set(family.samples.map((s) => s.labels.pool));
     assert.deepEqual([...pools].sort(), ['(other)', 'a', 'b']);
     assert.equal(byLabels(family, { pool: '(other)', le: '+Inf' }), 2);
     assert.equal(byLabels(family, { pool: '(other)', le: '10' }), 1);
+    // A label set seen again adds to its own series.
+    assert.equal(byLabels(family, { pool: 'a', le: '+Inf' }), 2);
+    assert.equal(byLabels(family, { pool: 'a', le: '1' }), 1);
+    assert.deepEqual(
+      family.samples.filter((s) => s.name === 'x_seconds_count').map((s) => s.labels.pool),
+      ['(other)', 'a', 'b'],
+    );
   });
 });
 

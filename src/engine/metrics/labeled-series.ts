@@ -18,8 +18,21 @@ const text = (labels: Labels): string =>
     .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(',');
 
+type Entry<S> = { labels: Labels; value: S };
+/** A level of the series' index: one Map per label, in the order of `labelNames`. */
+type Level<S> = Map<string, Level<S> | Entry<S>>;
+
 abstract class Bounded<S> {
-  protected readonly series = new Map<string, { labels: Labels; value: S }>();
+  /**
+   * The series, indexed by their label values one label at a time. Every dispatch observes
+   * its queue wait: keyed by the label text (Object.entries, three regular expressions per
+   * value, a join), an observation took 0.69 µs, and the key building showed at 2.8% of the
+   * server's profile in bench/peer.ts (batched protocol, SQLite); looked up value by value,
+   * 0.05 µs. The text is written at render only.
+   */
+  readonly #index: Level<S> = new Map();
+  #size = 0;
+  #overflow: Entry<S> | undefined;
 
   constructor(
     readonly name: string,
@@ -31,23 +44,55 @@ abstract class Bounded<S> {
   protected abstract fresh(): S;
 
   protected slot(labels: Labels): S {
-    let key = text(labels);
-    let entry = this.series.get(key);
-    if (!entry && this.series.size >= this.maxSeries) {
-      const other = Object.fromEntries(this.labelNames.map((n) => [n, OTHER]));
-      key = text(other);
-      entry = this.series.get(key);
-      labels = other;
+    const names = this.labelNames;
+    let level = this.#index;
+    for (let i = 0; i < names.length - 1; i++) {
+      const value = labels[names[i]!] ?? '';
+      let next = level.get(value) as Level<S> | undefined;
+      if (!next) {
+        if (this.#size >= this.maxSeries) return this.#other();
+        level.set(value, (next = new Map()));
+      }
+      level = next;
     }
+    const last = labels[names[names.length - 1]!] ?? '';
+    let entry = level.get(last) as Entry<S> | undefined;
     if (!entry) {
-      entry = { labels, value: this.fresh() };
-      this.series.set(key, entry);
+      if (this.#size >= this.maxSeries) return this.#other();
+      entry = { labels: this.#own(labels), value: this.fresh() };
+      level.set(last, entry);
+      this.#size++;
     }
     return entry.value;
   }
 
-  protected sorted() {
-    return [...this.series.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, e]) => e);
+  /** The labels a new series keeps: its own names only, in their order. */
+  #own(labels: Labels): Labels {
+    return Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? '']));
+  }
+
+  #other(): S {
+    this.#overflow ??= {
+      labels: Object.fromEntries(this.labelNames.map((n) => [n, OTHER])),
+      value: this.fresh(),
+    };
+    return this.#overflow.value;
+  }
+
+  protected sorted(): Entry<S>[] {
+    const all: Entry<S>[] = [];
+    const walk = (level: Level<S>, depth: number) => {
+      for (const next of level.values()) {
+        if (depth === this.labelNames.length - 1) all.push(next as Entry<S>);
+        else walk(next as Level<S>, depth + 1);
+      }
+    };
+    walk(this.#index, 0);
+    if (this.#overflow) all.push(this.#overflow);
+    return all
+      .map((e) => ({ key: text(e.labels), e }))
+      .sort((a, b) => a.key.localeCompare(b.key))
+      .map(({ e }) => e);
   }
 }
 
@@ -86,9 +131,8 @@ export class BoundedHistogram extends Bounded<{ buckets: number[]; count: number
 
   observe(labels: Labels, value: number): void {
     const s = this.slot(labels);
-    this.bounds.forEach((le, i) => {
-      if (value <= le) s.buckets[i]!++;
-    });
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) if (value <= bounds[i]!) s.buckets[i]!++;
     s.count++;
     s.sum += value;
   }
