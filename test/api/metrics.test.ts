@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startEngine } from '../../src/engine/engine.js';
-import { BoundedHistogram } from '../../src/engine/metrics/labeled-series.js';
+import { BoundedHistogram, OTHER } from '../../src/engine/metrics/labeled-series.js';
 import { JOB_DEFINITION_FORMATS } from '../../src/formats/index.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
@@ -223,11 +223,13 @@ describe('bounded series', () => {
     h.observe({ pool: 'c', job_type: 't' }, 50);
     h.observe({ pool: 'd "quoted"', job_type: 't' }, 2);
     h.observe({ pool: 'a', job_type: 't' }, 3);
+    // Real "(other)" values share the overflow's series: one sample per label set.
+    h.observe({ pool: OTHER, job_type: OTHER }, 7);
     const family = parsePrometheusText(`${h.render().join('\n')}\n`).get('x_seconds')!;
     const pools = new Set(family.samples.map((s) => s.labels.pool));
     assert.deepEqual([...pools].sort(), ['(other)', 'a', 'b']);
-    assert.equal(byLabels(family, { pool: '(other)', le: '+Inf' }), 2);
-    assert.equal(byLabels(family, { pool: '(other)', le: '10' }), 1);
+    assert.equal(byLabels(family, { pool: '(other)', le: '+Inf' }), 3);
+    assert.equal(byLabels(family, { pool: '(other)', le: '10' }), 2);
     // A label set seen again adds to its own series.
     assert.equal(byLabels(family, { pool: 'a', le: '+Inf' }), 2);
     assert.equal(byLabels(family, { pool: 'a', le: '1' }), 1);

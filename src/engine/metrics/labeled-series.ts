@@ -32,7 +32,6 @@ abstract class Bounded<S> {
    */
   readonly #index: Level<S> = new Map();
   #size = 0;
-  #overflow: Entry<S> | undefined;
 
   constructor(
     readonly name: string,
@@ -43,14 +42,18 @@ abstract class Bounded<S> {
 
   protected abstract fresh(): S;
 
-  protected slot(labels: Labels): S {
+  /**
+   * The series of `labels`; past `maxSeries` label sets, the "(other)" one (which a set of
+   * real "(other)" values shares, as it would share the text).
+   */
+  protected slot(labels: Labels, capped = true): S {
     const names = this.labelNames;
     let level = this.#index;
     for (let i = 0; i < names.length - 1; i++) {
       const value = labels[names[i]!] ?? '';
       let next = level.get(value) as Level<S> | undefined;
       if (!next) {
-        if (this.#size >= this.maxSeries) return this.#other();
+        if (capped && this.#size >= this.maxSeries) return this.#other();
         level.set(value, (next = new Map()));
       }
       level = next;
@@ -58,25 +61,19 @@ abstract class Bounded<S> {
     const last = labels[names[names.length - 1]!] ?? '';
     let entry = level.get(last) as Entry<S> | undefined;
     if (!entry) {
-      if (this.#size >= this.maxSeries) return this.#other();
-      entry = { labels: this.#own(labels), value: this.fresh() };
+      if (capped && this.#size >= this.maxSeries) return this.#other();
+      entry = {
+        labels: Object.fromEntries(names.map((n) => [n, labels[n] ?? ''])),
+        value: this.fresh(),
+      };
       level.set(last, entry);
       this.#size++;
     }
     return entry.value;
   }
 
-  /** The labels a new series keeps: its own names only, in their order. */
-  #own(labels: Labels): Labels {
-    return Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? '']));
-  }
-
   #other(): S {
-    this.#overflow ??= {
-      labels: Object.fromEntries(this.labelNames.map((n) => [n, OTHER])),
-      value: this.fresh(),
-    };
-    return this.#overflow.value;
+    return this.slot(Object.fromEntries(this.labelNames.map((n) => [n, OTHER])), false);
   }
 
   protected sorted(): Entry<S>[] {
@@ -88,7 +85,6 @@ abstract class Bounded<S> {
       }
     };
     walk(this.#index, 0);
-    if (this.#overflow) all.push(this.#overflow);
     return all
       .map((e) => ({ key: text(e.labels), e }))
       .sort((a, b) => a.key.localeCompare(b.key))
