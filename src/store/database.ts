@@ -8,6 +8,7 @@ import { registerHostMatch } from './host-match-function.js';
 import { SchemaScopedPostgresDialect } from './postgres-introspector.js';
 import { preparingPool } from './postgres-prepared-statements.js';
 import type { Database } from './schema.js';
+import { checkpointInBackground } from './sqlite-checkpoints.js';
 import { cachingStatements } from './sqlite-statement-cache.js';
 import { statementCounting } from './statement-counts.js';
 
@@ -117,6 +118,7 @@ function openSqlite(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
   // SQLite keeps no statistics unless asked; without them it picks poor indexes for
   // date-window lists (measured 320 ms against 20 ms over a million jobs).
   const optimize = (): void => void sqlite.pragma('optimize=0x10002');
+  const checkpoints = checkpointInBackground(sqlite, options.url);
   return {
     db,
     dialect: 'sqlite',
@@ -125,6 +127,7 @@ function openSqlite(options: DatabaseOptions): Omit<OpenDatabase, 'readDb'> {
     optimize,
     close: async () => {
       await dialect.drain();
+      await checkpoints.stop();
       await db.destroy();
     },
   };

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { openDatabase } from '../../src/store/database.js';
+
+async function until(what: string, test: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('SQLite checkpoints in a worker thread', () => {
+  it("copies the WAL into the database file off the writer's thread, and closes with it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-checkpoints-'));
+    const file = join(dir, 'drover.sqlite');
+    const open = openDatabase({ url: file });
+    try {
+      await sql`create table filler (id integer primary key, body text)`.execute(open.db);
+      // Once the thread runs, the writer checkpoints only as a backstop.
+      await until('the writer leaves checkpoints to the thread', async () => {
+        const { rows } = await sql<{
+          wal_autocheckpoint: number;
+        }>`pragma wal_autocheckpoint`.execute(open.db);
+        return rows[0]?.wal_autocheckpoint === 10_000;
+      });
+      const before = statSync(file).size;
+      // About 500 pages, far below the writer's 10,000 (and the default 1,000): the pages
+      // reach the database file only through the thread.
+      for (let i = 0; i < 10; i++) {
+        await open.db.transaction().execute(async (tx) => {
+          for (let row = 0; row < 50; row++) {
+            await sql`insert into filler (body) values (${'x'.repeat(3500)})`.execute(tx);
+          }
+        });
+      }
+      await until(
+        'the rows reach the database file',
+        () => statSync(file).size - before > 1_500_000,
+      );
+    } finally {
+      await open.close();
+    }
+    // The last connection to close removes the WAL: the thread's was closed too.
+    assert.equal(existsSync(`${file}-wal`), false, 'every connection closed');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
