@@ -5,14 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/store/database.js';
-
-async function until(what: string, test: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { eventually } from '../helpers/eventually.js';
 
 describe('SQLite checkpoints in a worker thread', () => {
   it("copies the WAL into the database file off the writer's thread, and closes with it", async () => {
@@ -22,11 +15,15 @@ describe('SQLite checkpoints in a worker thread', () => {
     try {
       await sql`create table filler (id integer primary key, body text)`.execute(open.db);
       // Once the thread runs, the writer checkpoints only as a backstop.
-      await until('the writer leaves checkpoints to the thread', async () => {
+      await eventually(async () => {
         const { rows } = await sql<{
           wal_autocheckpoint: number;
         }>`pragma wal_autocheckpoint`.execute(open.db);
-        return rows[0]?.wal_autocheckpoint === 10_000;
+        assert.equal(
+          rows[0]?.wal_autocheckpoint,
+          10_000,
+          'the writer leaves checkpoints to the thread',
+        );
       });
       const before = statSync(file).size;
       // About 500 pages, far below the writer's 10,000 (and the default 1,000): the pages
@@ -38,9 +35,8 @@ describe('SQLite checkpoints in a worker thread', () => {
           }
         });
       }
-      await until(
-        'the rows reach the database file',
-        () => statSync(file).size - before > 1_500_000,
+      await eventually(() =>
+        assert.ok(statSync(file).size - before > 1_500_000, 'the rows reach the database file'),
       );
     } finally {
       await open.close();
