@@ -62,10 +62,13 @@ export function checkpointInBackground(
   let stopped = false;
   let worker: Worker | undefined;
   let exited: Promise<unknown> | undefined;
+  // The writer may have been closed without stop() (a test destroys the Kysely instance to
+  // see the server answer without its database): a pragma on it would throw uncaught.
   const writerCheckpointsAt = (pages: number) => {
-    if (!stopped) writer.pragma(`wal_autocheckpoint = ${pages}`);
+    if (!stopped && writer.open) writer.pragma(`wal_autocheckpoint = ${pages}`);
   };
   const timer = setTimeout(() => {
+    if (!writer.open) return;
     worker = new Worker(CHECKPOINTER, {
       eval: true,
       workerData: {

@@ -45,4 +45,26 @@ describe('SQLite checkpoints in a worker thread', () => {
     assert.equal(existsSync(`${file}-wal`), false, 'every connection closed');
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('starts no thread, and touches no connection, once the writer is closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-checkpoints-'));
+    const open = openDatabase({ url: join(dir, 'drover.sqlite') });
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      // As the readiness test does: the connection closes without the database's close().
+      // (Kysely closes it only if a query has opened it.)
+      await sql`select 1`.execute(open.db);
+      await open.db.destroy();
+      // Past the thread's start (1 s) and its 'ready' (the thread loads better-sqlite3 first),
+      // on which the writer's pragma would be set.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', record);
+      await open.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
