@@ -8163,6 +8163,11 @@ export interface paths {
                 wallSeconds?: number;
               };
             })[];
+            /**
+             * @description Each job (with its jobType and pathMappingRules) is written in its first order only; later orders of it carry execution and task alone
+             * @default false
+             */
+            jobsOnce?: boolean;
             /** @default 1 */
             max?: number;
             /** @description Jobs whose sessions this node holds (an OpenJD job, or one of its steps): their queued tasks, and those of their child jobs, are taken ahead of other jobs of the same priority; a job of a higher priority still comes first */
@@ -8189,8 +8194,8 @@ export interface paths {
               leaseMs?: number;
               orders: {
                 execution: components['schemas']['Execution'];
-                job: components['schemas']['Job'];
-                jobType: {
+                job?: components['schemas']['Job'];
+                jobType?: {
                   definition: unknown;
                   name: string;
                   revision: number;

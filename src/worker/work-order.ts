@@ -33,6 +33,34 @@ export interface WorkOrder {
   pathMappingRules?: unknown[];
 }
 
+/** An order of a claim asked with `jobsOnce` whose job an earlier order of the answer carries. */
+export interface LaterOrderOfJob {
+  execution: WorkOrder['execution'];
+  task: WorkOrder['task'] & { jobId: number };
+}
+
+/**
+ * A claim's orders, each whole: a later order of a job (asked with `jobsOnce`) takes its job,
+ * type and rules from the answer's first order of that job.
+ */
+export function wholeOrders(orders: readonly (WorkOrder | LaterOrderOfJob)[]): WorkOrder[] {
+  const firsts = new Map<number, WorkOrder>();
+  return orders.map((order) => {
+    if ('job' in order) {
+      if (!firsts.has(order.job.id)) firsts.set(order.job.id, order);
+      return order;
+    }
+    const first = firsts.get(order.task.jobId);
+    if (!first) {
+      throw new Error(
+        `the claim's answer has an order of job ${order.task.jobId} (execution ${order.execution.id}) without that job`,
+      );
+    }
+    const { job, jobType, pathMappingRules } = first;
+    return { ...order, job, jobType, ...(pathMappingRules ? { pathMappingRules } : {}) };
+  });
+}
+
 /** The definition as the worker uses it; a missing field reads as its default. */
 export function definitionOf(
   order: WorkOrder,

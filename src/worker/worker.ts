@@ -13,7 +13,7 @@ import { killOrphans } from './orphans.js';
 import { CanceledError, HttpError, ServerClient, sleep } from './server-client.js';
 import { SessionRecords } from './session-records.js';
 import { TaskRun } from './task-run.js';
-import type { WorkOrder } from './work-order.js';
+import { wholeOrders, type LaterOrderOfJob, type WorkOrder } from './work-order.js';
 
 /*
  * The worker agent: registers this machine as a node, then claims tasks for its free slots
@@ -103,6 +103,8 @@ export class Worker {
   private sessions: OpenjdSessions | undefined;
   /** The server refused `prefer` in a claim (older than session affinity). */
   private preferRefused = false;
+  /** The server refused `jobsOnce` in a claim (older than it): each order carries its job. */
+  private jobsOnceRefused = false;
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ServerClient({
@@ -315,7 +317,8 @@ export class Worker {
         await Promise.race([...ends, aborted(signal)]);
         continue;
       }
-      let answer: { orders: WorkOrder[]; leaseMs?: number; waitedMs?: number };
+      let answer: { orders: (WorkOrder | LaterOrderOfJob)[]; leaseMs?: number; waitedMs?: number };
+      let orders: WorkOrder[];
       let prefer: number[] = [];
       // The leases count from the sending of the attempt that got through: a claim that
       // hung on a dead connection and went out again 35 s later, counted from its first
@@ -325,15 +328,30 @@ export class Worker {
         // The jobs of the idle OpenJD sessions: their tasks first, within the top priority.
         prefer = this.preferRefused ? [] : (this.sessions?.preferred(MAX_PREFERRED_JOBS) ?? []);
         answer = await this.client.request<typeof answer>('POST', `/nodes/${this.nodeId}/claims`, {
-          body: { max: Math.min(free, MAX_CLAIM), wait, ...(prefer.length > 0 ? { prefer } : {}) },
+          body: {
+            max: Math.min(free, MAX_CLAIM),
+            wait,
+            ...(prefer.length > 0 ? { prefer } : {}),
+            // Each job once per answer: the orders of one job no longer repeat it.
+            ...(this.jobsOnceRefused ? {} : { jobsOnce: true }),
+          },
           signal,
           timeoutMs: (wait + 30) * 1000,
           onAttempt: () => (sentAt = performance.now()),
         });
+        orders = wholeOrders(answer.orders);
       } catch (error) {
         if (error instanceof CanceledError) break;
         if (error instanceof HttpError && error.status === 404) {
           await this.register().catch(() => undefined);
+        } else if (
+          error instanceof HttpError &&
+          error.status === 400 &&
+          error.message.includes('"jobsOnce"')
+        ) {
+          // A server older than jobsOnce refuses the field: claim without it.
+          this.jobsOnceRefused = true;
+          this.options.log(`the server refused a claim's jobsOnce; claiming without it`);
         } else if (error instanceof HttpError && error.status === 400 && prefer.length > 0) {
           // A server older than session affinity refuses the field: claim without it.
           this.preferRefused = true;
@@ -344,7 +362,6 @@ export class Worker {
         }
         continue;
       }
-      const { orders } = answer;
       // A long-poll wait with nothing for this worker: its steps have no more tasks here.
       if (orders.length === 0) void this.sessions?.endIdle();
       // The leases began when the claim took its tasks, after its long-poll wait.

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { ClaimAnswer } from '../../src/api/native/claim-answers.js';
+import { wholeOrders } from '../../src/worker/work-order.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/http.js';
 import { expectStatus, register, submit } from './support.js';
@@ -96,6 +97,49 @@ for (const database of TEST_DATABASES) {
       );
       assert.equal(ended.leaseMs, undefined);
       assert.equal(await claimText(node.id, { max: 1 }), '{"orders":[]}');
+    });
+
+    it('with jobsOnce, writes each job in its first order only', async () => {
+      const mapped = await submit(t, { name: 'once-mapped', pool: 'render', frames: '1-3' });
+      const plain = await submit(t, { name: 'once-plain', frames: '1-2' });
+      const node = await register(t, 'once-node', { slots: 10, pools: ['render', ''] });
+
+      const text = await claimText(node.id, { max: 10, start: true, jobsOnce: true });
+      const taken = JSON.parse(text);
+      assert.equal(text, wholeAnswer(taken));
+      assert.equal(taken.orders.length, 5);
+      for (const job of [mapped, plain]) {
+        const orders = taken.orders.filter((o: any) => o.task.jobId === job.id);
+        assert.equal(orders.length, job.id === mapped.id ? 3 : 2);
+        assert.equal(orders[0].job.id, job.id, 'the first order of a job carries it');
+        assert.ok(orders[0].jobType.name);
+        for (const later of orders.slice(1)) {
+          assert.deepEqual(Object.keys(later), ['execution', 'task'], 'later orders do not');
+        }
+      }
+      assert.equal(
+        taken.orders.find((o: any) => o.job?.id === mapped.id).pathMappingRules.length,
+        1,
+      );
+      // The worker makes each order whole again: every order of a job has that job's parts.
+      const whole = wholeOrders(taken.orders);
+      assert.deepEqual(
+        whole.map((o) => [o.execution.id, o.job.id, o.jobType.name, o.pathMappingRules?.length]),
+        taken.orders.map((o: any) => {
+          const first = taken.orders.find((f: any) => f.job?.id === o.task.jobId);
+          return [o.execution.id, o.task.jobId, first.jobType.name, first.pathMappingRules?.length];
+        }),
+      );
+      assert.throws(
+        () => wholeOrders(taken.orders.filter((o: any) => o.job === undefined)),
+        /has an order of job \d+ \(execution \d+\) without that job/,
+      );
+
+      // A job claimed in two answers is written in full in each.
+      const more = await submit(t, { name: 'once-again', frames: '1-2' });
+      const a = JSON.parse(await claimText(node.id, { max: 1, jobsOnce: true }));
+      const b = JSON.parse(await claimText(node.id, { max: 1, jobsOnce: true }));
+      assert.deepEqual([a.orders[0].job.id, b.orders[0].job.id], [more.id, more.id]);
     });
   });
 }

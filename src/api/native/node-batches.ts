@@ -9,7 +9,7 @@ import { abortedOnFailure, hangUpController } from '../wait-signal.js';
 import { ClaimAnswer, claimAnswerWriter, FinishResults, type Serialize } from './claim-answers.js';
 import { FinishFields, finishReport, Prefer } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
-import { workOrderJson } from './work-orders.js';
+import { laterOrderJson, workOrderJson } from './work-orders.js';
 
 const NO_RULES = new Map<string, never[]>();
 
@@ -58,6 +58,13 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
                 }),
               ),
               prefer: Type.Optional(Prefer),
+              jobsOnce: Type.Optional(
+                Type.Boolean({
+                  default: false,
+                  description:
+                    'Each job (with its jobType and pathMappingRules) is written in its first order only; later orders of it carry execution and task alone',
+                }),
+              ),
               finishes: Type.Optional(
                 Type.Array(FinishItem, {
                   maxItems: MAX_FINISHES,
@@ -108,7 +115,13 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           taken.length > 0
             ? await engine.pathMappings.rulesOf(taken.map((a) => a.job.pool))
             : NO_RULES;
-        const orders = taken.map((a) => workOrderJson(a, rules));
+        const written = new Set<number>();
+        const orders = taken.map((a) => {
+          if (!request.body.jobsOnce) return workOrderJson(a, rules);
+          if (written.has(a.job.id)) return laterOrderJson(a);
+          written.add(a.job.id);
+          return workOrderJson(a, rules);
+        });
         const answer: ClaimAnswer = { orders, ...(results ? { results } : {}) };
         if (taken.length > 0) {
           const ends = Math.min(...taken.map((a) => a.execution.lease_expires_at));

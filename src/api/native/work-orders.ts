@@ -25,6 +25,24 @@ export const WorkOrder = Type.Object({
   ),
 });
 
+/**
+ * An order of a claim's answer: a work order, whose job, jobType and pathMappingRules are
+ * absent from a later order of a job when the claim asked `jobsOnce` (they are those of the
+ * answer's first order of `task.jobId`). One object schema rather than a union of two, which
+ * would hold the Execution and Task schemas (and their $id) twice.
+ */
+export const ClaimOrder = Type.Object(
+  {
+    ...WorkOrder.properties,
+    job: Type.Optional(WorkOrder.properties.job),
+    jobType: Type.Optional(WorkOrder.properties.jobType),
+  },
+  {
+    description:
+      "A work order. With jobsOnce, a later order of a job that an earlier order of the answer carries has execution and task alone: its job, jobType and pathMappingRules are that order's (task.jobId)",
+  },
+);
+
 /*
  * A claim's orders from one job share that job's row object, and every claim shares the
  * dispatcher's revision objects (rows never changed once read): each is rendered once, not
@@ -63,4 +81,9 @@ export function workOrderJson(
     jobType,
     ...(pathMappingRules.length > 0 ? { pathMappingRules: [...pathMappingRules] } : {}),
   };
+}
+
+/** An order whose job an earlier order of the same answer carries (ClaimOrder). */
+export function laterOrderJson(order: Acquired): Static<typeof ClaimOrder> {
+  return { execution: executionJson(order.execution), task: taskJson(order.task) };
 }
