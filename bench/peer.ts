@@ -8,8 +8,9 @@
  *                         [--batch 10] [--warmup 200] [--budget 2400] [--quick]
  *
  * single:  N nodes loop acquire?wait=1 → start → finish, against Graphile Worker's defaults.
- * batched: N nodes loop claims {max: batch, start: true} → finishes (one call per batch),
- *          against Graphile Worker tuned (local queue of 100, completions batched).
+ * batched: N nodes loop claims {max: batch, start: true, jobsOnce: true} → finishes (one
+ *          call per batch), against Graphile Worker tuned (local queue of 100, completions
+ *          batched).
  * The Drover server runs in a child process; the nodes and Graphile Worker run in this one.
  * Each side first runs --warmup tasks untimed, in the same database.
  */

@@ -81,7 +81,7 @@ export function drainSingle(
 }
 
 /**
- * claims {max: batch, start: true}, carrying the finishes of the node's last batch: one
+ * claims {max: batch, start: true, jobsOnce: true}, carrying the finishes of the node's last batch: one
  * call per batch. A call that reports finishes takes what is there (wait 0), so that its
  * answer is not held back by a long-poll; a node with nothing to report waits up to 1 s.
  */
@@ -103,6 +103,8 @@ export function drainBatched(
         max: batch,
         wait: report.length > 0 ? 0 : 1,
         start: true,
+        // As `drover worker` claims: each job once per answer.
+        jobsOnce: true,
         ...(report.length > 0
           ? {
               finishes: report.map((o) => ({
