@@ -13,10 +13,14 @@ import { ClaimOrder, WorkOrder } from './work-orders.js';
  *
  * Still, those bytes crossed the socket and every node parsed them again: a claim of ten
  * orders of one job was 23,250 bytes. A claim asked with `jobsOnce` gets each job in its
- * first order only (ClaimOrder). In bench/peer.ts (batched protocol, SQLite, 30,000
- * tasks, alternated on one machine) writing later orders that way took the server from
- * 104 and 101 µs of CPU per task to 95 and 97, the nodes from 42 % and 41 % of a core to
- * 36 % and 35 %, and throughput from 10,840 and 11,146 tasks/s to 12,290 and 12,441.
+ * first order only (ClaimOrder): about 8,300 bytes for those ten. In bench/peer.ts
+ * (batched protocol, 50 nodes, alternated on one machine, one run each):
+ * - SQLite, 30,000 tasks, a first cut: the server 104 and 101 µs of CPU per task before, 95
+ *   and 97 after; the nodes 42 % and 41 % of a core before, 36 % and 35 % after; 10,840
+ *   and 11,146 tasks/s before, 12,290 and 12,441 after;
+ * - this code, 20,000 tasks: on SQLite 9,235 and 10,101 tasks/s before, 11,069 and 9,883
+ *   after, the nodes 42 % before and 34–35 % after; on PostgreSQL 5,181 and 5,695 before,
+ *   5,588 and 5,409 after (the lane's transactions set its pace there).
  */
 
 export const FinishResults = Type.Array(
