@@ -71,16 +71,21 @@ export function checkpointInBackground(
     if (!writer.open) return;
     worker = new Worker(CHECKPOINTER, {
       eval: true,
+      // Not the process's flags: `--input-type=module` (node -e) made this CommonJS fail to
+      // load, and loaders (tsx) have nothing to do here.
+      execArgv: [],
       workerData: {
         module: createRequire(import.meta.url).resolve('better-sqlite3'),
         file,
         intervalMs: INTERVAL_MS,
       },
     });
-    worker.unref();
     exited = once(worker, 'exit').catch(() => undefined);
     worker.on('message', () => writerCheckpointsAt(WRITER_BACKSTOP_PAGES));
     worker.on('error', () => writerCheckpointsAt(WRITER_DEFAULT_PAGES));
+    // After the listeners: a 'message' listener added later refs the worker again, and a
+    // process that never closed its database then never exited.
+    worker.unref();
   }, START_AFTER_MS);
   timer.unref();
   return {

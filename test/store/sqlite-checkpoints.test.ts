@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -64,6 +66,38 @@ describe('SQLite checkpoints in a worker thread', () => {
     } finally {
       process.off('uncaughtException', record);
       await open.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not keep a process alive that never closes its database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-checkpoints-'));
+    const database = new URL('../../src/store/database.ts', import.meta.url).href;
+    // Opens the database and ends 2.5 s later, past the thread's start, without close(). A
+    // file, not `-e`: the thread inherits the process's flags, and `--input-type` with them.
+    const script = join(dir, 'open-and-leave.mjs');
+    writeFileSync(
+      script,
+      `const { openDatabase } = await import(${JSON.stringify(database)});
+      const { sql } = await import(${JSON.stringify(import.meta.resolve('kysely'))});
+      const open = openDatabase({ url: ${JSON.stringify(join(dir, 'drover.sqlite'))} });
+      setTimeout(async () => {
+        const { rows } = await sql\`pragma wal_autocheckpoint\`.execute(open.db);
+        console.log(rows[0].wal_autocheckpoint);
+      }, 2500);`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    try {
+      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      assert.equal(out.trim(), '10000', 'the thread ran');
+      assert.deepEqual([code, signal], [0, null], 'the process exited by itself');
+    } finally {
+      clearTimeout(killer);
       rmSync(dir, { recursive: true, force: true });
     }
   });
