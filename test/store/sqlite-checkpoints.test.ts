@@ -73,28 +73,30 @@ describe('SQLite checkpoints in a worker thread', () => {
   it('does not keep a process alive that never closes its database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drover-checkpoints-'));
     const database = new URL('../../src/store/database.ts', import.meta.url).href;
-    // Opens the database and ends 2.5 s later, past the thread's start, without close(). A
-    // file, not `-e`: the thread inherits the process's flags, and `--input-type` with them.
+    // Opens the database, waits until the thread runs (the writer then checkpoints at
+    // 10,000 pages), and leaves without close(): nothing else holds the process.
     const script = join(dir, 'open-and-leave.mjs');
     writeFileSync(
       script,
       `const { openDatabase } = await import(${JSON.stringify(database)});
       const { sql } = await import(${JSON.stringify(import.meta.resolve('kysely'))});
       const open = openDatabase({ url: ${JSON.stringify(join(dir, 'drover.sqlite'))} });
-      setTimeout(async () => {
+      const poll = setInterval(async () => {
         const { rows } = await sql\`pragma wal_autocheckpoint\`.execute(open.db);
-        console.log(rows[0].wal_autocheckpoint);
-      }, 2500);`,
+        if (rows[0].wal_autocheckpoint !== 10000) return;
+        clearInterval(poll);
+        console.log('the thread runs');
+      }, 100);`,
     );
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     try {
       const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
-      assert.equal(out.trim(), '10000', 'the thread ran');
+      assert.equal(out.trim(), 'the thread runs');
       assert.deepEqual([code, signal], [0, null], 'the process exited by itself');
     } finally {
       clearTimeout(killer);
