@@ -9,7 +9,7 @@ import { abortedOnFailure, hangUpController } from '../wait-signal.js';
 import { ClaimAnswer, claimAnswerWriter, FinishResults, type Serialize } from './claim-answers.js';
 import { FinishFields, finishReport, Prefer } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
-import { laterOrderJson, workOrderJson } from './work-orders.js';
+import { claimOrdersJson } from './work-orders.js';
 
 const NO_RULES = new Map<string, never[]>();
 
@@ -115,13 +115,7 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
           taken.length > 0
             ? await engine.pathMappings.rulesOf(taken.map((a) => a.job.pool))
             : NO_RULES;
-        const written = new Set<number>();
-        const orders = taken.map((a) => {
-          if (!request.body.jobsOnce) return workOrderJson(a, rules);
-          if (written.has(a.job.id)) return laterOrderJson(a);
-          written.add(a.job.id);
-          return workOrderJson(a, rules);
-        });
+        const orders = claimOrdersJson(taken, rules, request.body.jobsOnce ?? false);
         const answer: ClaimAnswer = { orders, ...(results ? { results } : {}) };
         if (taken.length > 0) {
           const ends = Math.min(...taken.map((a) => a.execution.lease_expires_at));

@@ -83,7 +83,22 @@ export function workOrderJson(
   };
 }
 
-/** An order whose job an earlier order of the same answer carries (ClaimOrder). */
-export function laterOrderJson(order: Acquired): Static<typeof ClaimOrder> {
-  return { execution: executionJson(order.execution), task: taskJson(order.task) };
+/**
+ * A claim's orders. With `jobsOnce`, an order whose job an earlier order of the answer
+ * carries has its execution and task alone (ClaimOrder).
+ */
+export function claimOrdersJson(
+  taken: readonly Acquired[],
+  rules: ReadonlyMap<string, readonly PathMappingRule[]>,
+  jobsOnce: boolean,
+): Static<typeof ClaimOrder>[] {
+  if (!jobsOnce) return taken.map((a) => workOrderJson(a, rules));
+  const written = new Set<number>();
+  return taken.map((a) => {
+    if (written.has(a.job.id)) {
+      return { execution: executionJson(a.execution), task: taskJson(a.task) };
+    }
+    written.add(a.job.id);
+    return workOrderJson(a, rules);
+  });
 }
