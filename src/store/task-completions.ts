@@ -108,9 +108,27 @@ export async function completeLiveExecutionsLeavingCounters(
   now: number,
 ): Promise<CompletedExecution[]> {
   if (completions.length === 0) return [];
-  const rows = await COMPLETE_LIVE_BUT_COUNTERS.execute(
-    tx,
-    now,
+  const rows = await COMPLETE_LIVE_BUT_COUNTERS.execute(tx, now, ...reportedColumnsOf(completions));
+  return rows.map(completedExecution);
+}
+
+/** A row of LIVE_COMPLETIONS' `x`, with whether its task moved, as callers take it. */
+export function completedExecution({
+  was_state,
+  task_moved,
+  ...execution
+}: CompletedExecutionRow): CompletedExecution {
+  return { execution, was: was_state, taskMoved: task_moved };
+}
+
+export type CompletedExecutionRow = ExecutionRow & {
+  was_state: 'ACQUIRED' | 'RUNNING';
+  task_moved: boolean;
+};
+
+/** The reported completions as LIVE_COMPLETIONS takes them: one array per column. */
+export function reportedColumnsOf(completions: readonly ReportedCompletion[]) {
+  return [
     completions.map((c) => c.executionId),
     completions.map((c) => c.nodeId),
     completions.map((c) => c.exitCode),
@@ -119,13 +137,10 @@ export async function completeLiveExecutionsLeavingCounters(
     completions.map((c) => c.usage.wall_seconds),
     completions.map((c) => c.usage.peak_memory_bytes),
     completions.map((c) => c.usage.gpu_seconds),
-  );
-  return rows.map(({ was_state, task_moved, ...execution }) => ({
-    execution,
-    was: was_state,
-    taskMoved: task_moved,
-  }));
+  ] as const;
 }
+
+export type ReportedColumns = ReturnType<typeof reportedColumnsOf>;
 
 /*
  * The executions are locked in id order (the lock's rows are sorted before they are
@@ -134,21 +149,25 @@ export async function completeLiveExecutionsLeavingCounters(
  * (PostgreSQL's read-committed recheck), so an execution the reaper just ended is left to
  * the one-report path, which refuses it. A NOTIFY execution flagged while it ran stays
  * flagged (`greatest`).
+ *
+ * The CTEs `x` (the executions completed, with their state before) and `t` (the ids of their
+ * tasks that moved from RUNNING to COMPLETED), for a statement to select from: this one, and
+ * the write lane's claim (claim-groups.ts), which then moves the jobs' counters.
  */
-const COMPLETE_LIVE_BUT_COUNTERS = compiledQuery(
-  (
-    _db,
-    now: number,
-    executionIds: number[],
-    nodeIds: number[],
-    exitCodes: (number | null)[],
-    timedOuts: number[],
-    cpuSeconds: (number | null)[],
-    wallSeconds: (number | null)[],
-    peakMemoryBytes: (number | null)[],
-    gpuSeconds: (number | null)[],
-  ) => sql<ExecutionRow & { was_state: 'ACQUIRED' | 'RUNNING'; task_moved: boolean }>`
-    with r as (
+export const LIVE_COMPLETIONS = (
+  now: number,
+  [
+    executionIds,
+    nodeIds,
+    exitCodes,
+    timedOuts,
+    cpuSeconds,
+    wallSeconds,
+    peakMemoryBytes,
+    gpuSeconds,
+  ]: ReportedColumns,
+) => sql`
+    r as (
       select * from unnest(cast(${executionIds} as bigint[]), cast(${nodeIds} as bigint[]),
         cast(${exitCodes} as integer[]), cast(${timedOuts} as integer[]),
         cast(${cpuSeconds} as double precision[]), cast(${wallSeconds} as double precision[]),
@@ -172,6 +191,11 @@ const COMPLETE_LIVE_BUT_COUNTERS = compiledQuery(
       from v where e.id = v.id
       returning e.*, v.was_state
     ), ${COMPLETED_TASKS(now)}
+`;
+
+const COMPLETE_LIVE_BUT_COUNTERS = compiledQuery(
+  (_db, now: number, ...columns: ReportedColumns) => sql<CompletedExecutionRow>`
+    with ${LIVE_COMPLETIONS(now, columns)}
     select x.*, x.task_id in (select id from t) as task_moved from x order by x.id
   `,
 );

@@ -275,5 +275,87 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         await t.close();
       }
     });
+
+    it('one statement records finishes, moves their counters with those given, and claims into the slots they freed', async () => {
+      const t = await startTestEngine(database);
+      try {
+        const { ctx } = t.engine;
+        const { jobId, a, b } = await setUp(t);
+        const now = ctx.clock();
+        const byA = await ctx.db
+          .transaction()
+          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(now)));
+        const running = byA.claims[0]!.taken.map((x) => x.execution);
+        assert.equal(running.length, 4, "a's four slots are full");
+        const success = (executionId: number, nodeId: number) => ({
+          executionId,
+          nodeId,
+          exitCode: 0,
+          timedOut: false,
+          usage: {
+            cpu_seconds: 1.5,
+            wall_seconds: null,
+            peak_memory_bytes: null,
+            gpu_seconds: null,
+          },
+        });
+        const group = await ctx.db.transaction().execute(async (tx) => {
+          // One finish written alone, its counters left to the group (as the lane does when a
+          // failure must go first).
+          const alone = await completeLiveExecutionsLeavingCounters(
+            tx,
+            [success(running[0]!.id, a)],
+            now,
+          );
+          assert.equal(alone.length, 1);
+          return claimGroup(
+            tx,
+            claims([a, 4]),
+            WALK(now),
+            [{ jobId, count: 1 }],
+            [
+              success(running[1]!.id, a),
+              success(running[2]!.id, a),
+              // Not b's execution: left to the caller's one-report path, which refuses it.
+              success(running[3]!.id, b),
+            ],
+          );
+        });
+        assert.deepEqual(
+          group.finished.map((f) => [f.execution.id, f.execution.state, f.was, f.taskMoved]),
+          [
+            [running[1]!.id, 'COMPLETED', 'RUNNING', true],
+            [running[2]!.id, 'COMPLETED', 'RUNNING', true],
+          ],
+        );
+        assert.equal(group.finished[0]!.execution.cpu_seconds, 1.5);
+        assert.equal(group.finished[0]!.execution.ended_at, now);
+        assert.equal(
+          group.claims[0]!.taken.length,
+          3,
+          'the claim sees the three slots the finishes before it freed',
+        );
+        assert.deepEqual(
+          group.completedJobs.map((j) => [j.id, j.tasks_completed]),
+          [[jobId, 3]],
+          "the job's row as the counters left it",
+        );
+        assert.deepEqual(await counters(t, jobId), {
+          num_exes: 7,
+          tasks_queued: 3,
+          tasks_running: 4,
+          tasks_completed: 3,
+        });
+        const live = await ctx.db
+          .selectFrom('executions')
+          .select('id')
+          .where('node_id', '=', a)
+          .where('ended_at', 'is', null)
+          .execute();
+        assert.equal(live.length, 4, 'a runs three new tasks and the one b reported');
+      } finally {
+        await t.close();
+      }
+    });
   });
 }

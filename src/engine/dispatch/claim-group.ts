@@ -1,5 +1,4 @@
 import { notFound } from '../../domain/errors.js';
-import { claimGroup } from '../../store/claim-groups.js';
 import type { Tx } from '../../store/database.js';
 import type { JobRow } from '../../store/schema.js';
 import type { Emit, EngineContext } from '../context.js';
@@ -19,41 +18,48 @@ import type { LaneEnd } from './lane-end.js';
 import { emitClaimed } from './task-dispatch.js';
 
 /**
- * PostgreSQL: the group's claims in one round trip (claimGroup), each walking the queue as the
- * dispatcher's #claimIn does, with the counters the transaction's finishes left in `end`;
- * then the events and work orders of what each took, and the finished jobs settled. A group
- * of N claims was 4N round trips, each a turn of a busy server's event loop, while the
- * group's transaction held the row locks of every job it had claimed from.
+ * PostgreSQL: the claims of a lane transaction, gathered before anything is written, so that
+ * one statement (LaneEnd.run) may record the transaction's finishes and take the claims.
  */
-export async function claimGroupIn(
-  ctx: EngineContext,
+export function gatherClaims(
   settings: EngineSettings,
-  rows: JobTypeRows,
-  tx: Tx,
-  emit: Emit,
   calls: readonly ClaimCall[],
   end: LaneEnd,
-): Promise<(Acquired[] | ItemFailure)[]> {
-  const now = ctx.clock();
-  const completed = end.take();
-  const { claims: results, completedJobs } = await claimGroup(
-    tx,
+): void {
+  end.claimLater(
     calls.map(({ nodeId, options }) => ({
       nodeId,
       max: options.max ?? 1,
       start: options.start ?? false,
       prefer: options.prefer ?? [],
     })),
-    {
+    (now) => ({
       now,
       leaseExpiresAt: now + settings.leaseMs,
       heartbeatBefore: now - HEARTBEAT_WRITE_MS,
       maxClaim: MAX_CLAIM,
       maxSkippedJobs: MAX_SKIPPED_JOBS,
       jobsPerLook: JOBS_PER_LOOK,
-    },
-    completed.counts,
+    }),
   );
+}
+
+/**
+ * PostgreSQL: the group's claims in one round trip (claimGroup, through LaneEnd.run), each
+ * walking the queue as the dispatcher's #claimIn does, with the counters the transaction's
+ * finishes left; then the events and work orders of what each took, and the finished jobs
+ * settled. A group of N claims was 4N round trips, each a turn of a busy server's event
+ * loop, while the group's transaction held the row locks of every job it had claimed from.
+ */
+export async function claimGroupIn(
+  ctx: EngineContext,
+  rows: JobTypeRows,
+  tx: Tx,
+  emit: Emit,
+  calls: readonly ClaimCall[],
+  end: LaneEnd,
+): Promise<(Acquired[] | ItemFailure)[]> {
+  const { claims: results, completedJobs, now } = await end.run();
   // Each job's row as the group left it (counters moved by every claim of it), taken out
   // of QUEUED once, whichever claim took its first task.
   const claimed = new Map<number, JobRow>();
@@ -66,7 +72,7 @@ export async function claimGroupIn(
     ...completedJobs.map((j) => [j.id, j] as const),
     ...claimed,
   ]);
-  await completed.settle(jobs);
+  await end.settle(jobs);
   const answers: (Acquired[] | ItemFailure)[] = [];
   for (const [i, result] of results.entries()) {
     const { nodeId, options, look } = calls[i]!;

@@ -20,7 +20,7 @@ import type { JobRow, NodeRow } from '../../store/schema.js';
 import { inTransaction, type Emit, type EngineContext } from '../context.js';
 import { abortExecution, releaseExecution } from '../executions/execution-reports.js';
 import type { EngineSettings } from '../settings.js';
-import { claimGroupIn } from './claim-group.js';
+import { claimGroupIn, gatherClaims } from './claim-group.js';
 import {
   FAIR_WINDOW,
   HEARTBEAT_WRITE_MS,
@@ -67,9 +67,13 @@ export class Dispatcher {
   readonly #claims: LaneKind<ClaimCall, Acquired[]> = {
     order: 2,
     max: MAX_CLAIMS_PER_TRANSACTION,
+    // PostgreSQL: the claims go in the lane's statement (LaneEnd.run), with the finishes.
+    gather: (settings, calls, end) => {
+      if (this.ctx.dialect === 'postgres') gatherClaims(settings, calls, end);
+    },
     write: async (_ctx, _settings, tx, emit, calls, end) => {
       if (this.ctx.dialect === 'postgres')
-        return claimGroupIn(this.ctx, this.settings, this.#rows, tx, emit, calls, end);
+        return claimGroupIn(this.ctx, this.#rows, tx, emit, calls, end);
       return this.#claimAllIn(tx, emit, calls);
     },
     // A group that threw is written again claim by claim.

@@ -25,6 +25,11 @@ export interface LaneKind<T, R> {
     end: LaneEnd,
   ): Promise<(R | ItemFailure)[]>;
   alone(ctx: EngineContext, settings: EngineSettings, item: T): Promise<R>;
+  /**
+   * Called with the transaction's items of this kind before any kind writes: what a later
+   * kind leaves to the transaction's end (LaneEnd) for an earlier one to write with its own.
+   */
+  gather?(settings: EngineSettings, items: T[], end: LaneEnd): void;
 }
 
 interface LaneItem {
@@ -113,15 +118,12 @@ function writeTogether(
         byKind.set(kind, indexes);
       });
       const results = new Array<unknown>(items.length);
-      for (const [kind, indexes] of [...byKind].sort(([a], [b]) => a.order - b.order)) {
-        const written = await kind.write(
-          ctx,
-          settings,
-          tx,
-          emit,
-          indexes.map((i) => items[i]!.item),
-          end,
-        );
+      const kinds = [...byKind]
+        .sort(([a], [b]) => a.order - b.order)
+        .map(([kind, indexes]) => ({ kind, indexes, of: indexes.map((i) => items[i]!.item) }));
+      for (const { kind, of } of kinds) kind.gather?.(settings, of, end);
+      for (const { kind, indexes, of } of kinds) {
+        const written = await kind.write(ctx, settings, tx, emit, of, end);
         indexes.forEach((itemIndex, k) => (results[itemIndex] = written[k]));
       }
       await end.flush();

@@ -201,7 +201,10 @@ async function finishIn(
     }
   }
   const fastIn = ctx.dialect === 'postgres' ? completeFastInPostgres : completeFastInSqlite;
-  const done = await fastIn(ctx, tx, emit, candidates, now, end);
+  const done =
+    candidates.length === 0
+      ? new Map<number, ExecutionRow>()
+      : await fastIn(ctx, tx, emit, candidates, now, end, slow.length === 0);
   for (const c of candidates) {
     const execution = done.get(c.report.executionId);
     if (execution) outcomes[c.call]![c.index] = { ok: true, execution };
