@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { abortedOnFailure } from '../../src/api/wait-signal.js';
+import { abortedOnFailure, HangUp } from '../../src/api/wait-signal.js';
 import { submitJob } from '../../src/engine/jobs/job-submission.js';
 import { registerNode } from '../../src/engine/nodes/node-registry.js';
 import { TEST_DATABASES, startTestEngine } from '../helpers/databases.js';
@@ -60,7 +60,7 @@ for (const database of TEST_DATABASES) {
         // As a claim that carries finishes which then fail (native/node-batches.ts): the
         // failure comes after the look went to the write lane.
         const failed = Promise.reject(new Error('the finishes failed'));
-        const signal = abortedOnFailure(new AbortController(), failed);
+        const signal = abortedOnFailure(new HangUp(), failed);
         assert.equal(signal.aborted, false);
         const looks = dispatcher.looks;
         assert.deepEqual(await dispatcher.claim(node.id, { max: 2, start: true }, 0, signal), []);

@@ -5,7 +5,7 @@ import { MAX_CLAIM } from '../../engine/dispatch/claim-walk.js';
 import type { Engine } from '../../engine/engine.js';
 import { finishExecutions, MAX_FINISHES } from '../../engine/executions/execution-batches.js';
 import { machineTraffic } from '../request-log.js';
-import { abortedOnFailure, hangUpController } from '../wait-signal.js';
+import { abortedOnFailure, hangUpSignal } from '../wait-signal.js';
 import { ClaimAnswer, claimAnswerWriter, FinishResults, type Serialize } from './claim-answers.js';
 import { FinishFields, finishReport, Prefer } from './node-protocol-schemas.js';
 import { errorResponses, IdParams } from './schemas.js';
@@ -98,8 +98,8 @@ export function nodeBatchRoutes(engine: Engine): FastifyPluginAsyncTypebox {
         // (the aborted signal) and the call fails with their error.
         const finishing =
           finishes && finishes.length > 0 ? reportFinishes(nodeId, finishes) : undefined;
-        const hangUp = hangUpController(reply);
-        const signal = finishing ? abortedOnFailure(hangUp, finishing) : hangUp.signal;
+        const hangUp = hangUpSignal(reply);
+        const signal = finishing ? abortedOnFailure(hangUp, finishing) : hangUp;
         const taken = await dispatcher.claim(
           nodeId,
           {

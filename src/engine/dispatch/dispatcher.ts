@@ -37,6 +37,7 @@ import { ClaimWrites, type HeldClaim } from './claim-writes.js';
 import { FirstLooks } from './first-looks.js';
 import { dispatchTasks, giveGpus, type Dispatched } from './task-dispatch.js';
 import { WaitQueue } from './wait-queue.js';
+import type { WaitSignal } from './wait-signal.js';
 import { writeLane, type LaneKind } from './write-lane.js';
 
 /** How soon a claim that found only tasks locked by other claims looks again. */
@@ -101,7 +102,7 @@ export class Dispatcher {
   }
 
   /** Waits up to `waitMs` for a task; undefined when none came. */
-  async acquire(nodeId: number, waitMs = 0, signal?: AbortSignal): Promise<Acquired | undefined> {
+  async acquire(nodeId: number, waitMs = 0, signal?: WaitSignal): Promise<Acquired | undefined> {
     return (await this.claim(nodeId, { max: 1 }, waitMs, signal))[0];
   }
 
@@ -113,7 +114,7 @@ export class Dispatcher {
     nodeId: number,
     options: ClaimOptions,
     waitMs = 0,
-    signal?: AbortSignal,
+    signal?: WaitSignal,
   ): Promise<Acquired[]> {
     const deadline = Date.now() + Math.min(waitMs, this.settings.maxAcquireWaitMs);
     let hops = 0;
