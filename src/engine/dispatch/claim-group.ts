@@ -45,10 +45,10 @@ export function gatherClaims(
 }
 
 /**
- * PostgreSQL: the group's claims in one round trip (claimGroup, through LaneEnd.run), each
- * walking the queue as the dispatcher's #claimIn does, with the counters the transaction's
- * finishes left; then the events and work orders of what each took, and the finished jobs
- * settled. A group of N claims was 4N round trips, each a turn of a busy server's event
+ * PostgreSQL: the group's claims in one round trip (claimGroup, through LaneEnd.run, which
+ * may have recorded the transaction's finishes in the same statement), each walking the
+ * queue as the dispatcher's #claimIn does, with the counters the finishes moved; then the
+ * events and work orders of what each took, and the finished jobs settled. A group of N claims was 4N round trips, each a turn of a busy server's event
  * loop, while the group's transaction held the row locks of every job it had claimed from.
  */
 export async function claimGroupIn(
