@@ -77,6 +77,25 @@ for (const database of TEST_DATABASES) {
       }
     });
 
+    it('a wait whose timer fires before the wall clock reaches its end still looks once', async () => {
+      const t = await startTestEngine(database);
+      const realNow = Date.now;
+      try {
+        const { ctx, dispatcher } = t.engine;
+        const node = await registerNode(ctx, { name: 'n1' });
+        const looks = dispatcher.looks;
+        // A wall clock 2% slower than the timers' (NTP slewing it, or the millisecond each
+        // rounds off): when the timer fires, Date.now() is still short of the deadline.
+        const from = realNow();
+        Date.now = () => from + Math.floor((realNow() - from) * 0.98);
+        assert.deepEqual(await dispatcher.claim(node.id, { max: 1 }, 300), []);
+        assert.equal(dispatcher.looks, looks + 1, 'one look, before the wait');
+      } finally {
+        Date.now = realNow;
+        await t.close();
+      }
+    });
+
     it('a wait that runs out with no wake answers nothing after its one look', async () => {
       const t = await startTestEngine(database);
       try {

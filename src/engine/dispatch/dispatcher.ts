@@ -159,8 +159,12 @@ export class Dispatcher {
         // soon rather than wait for a wake that may not come.
         const pause = look.contended ? Math.min(left, CONTENDED_RETRY_MS) : left;
         this.parked++;
+        let ranOut = false;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => done(), pause);
+          const timer = setTimeout(() => {
+            ranOut = true;
+            done();
+          }, pause);
           // Each wake-up loops back here; a listener left on the request's signal would
           // pile up (one per wake) until the request ends.
           const done = () => {
@@ -174,8 +178,10 @@ export class Dispatcher {
         // The wait ran out with no wake: the answer is "nothing", without a look at a queue
         // that no event said had changed. The node's next claim looks at once; looking here
         // too made two looks of every idle node's long-poll (bench/nodes.ts, 4,000 idle
-        // nodes: 12,017 looks where 6,000 or so had to be).
-        if (wokenWith === undefined && !look.contended && Date.now() >= deadline) return [];
+        // nodes: 12,017 looks where 6,000 or so had to be). The timer says so, not the wall
+        // clock: a timer may fire a millisecond before Date.now() reaches the deadline (the
+        // two read different clocks), and the claim then looked a second time (CI, once).
+        if (wokenWith === undefined && !look.contended && ranOut) return [];
         hops = wokenWith ?? 0;
       } finally {
         this.#waiting.delete(key);
