@@ -156,6 +156,9 @@ type ClaimArgs = [
   preferJobs: number[],
 ];
 
+/** ClaimArgs' length (its type checks it); CLAIM_GROUP_FINISHING's later arguments are finishes. */
+const CLAIM_ARG_COUNT: ClaimArgs['length'] = 13;
+
 /** drover_claim's call; the counters it moves are `doneJobIds` and `doneCounts`. */
 const CLAIM_CALL = (
   [
@@ -199,8 +202,8 @@ const CLAIM_GROUP = compiledQuery(
  * in its arguments makes the finishes run to their end first.
  */
 const CLAIM_GROUP_FINISHING = compiledQuery((_db, ...args: [...ClaimArgs, ...ReportedColumns]) => {
-  const claim = args.slice(0, 13) as ClaimArgs;
-  const finishes = args.slice(13) as unknown as ReportedColumns;
+  const claim = args.slice(0, CLAIM_ARG_COUNT) as ClaimArgs;
+  const finishes = args.slice(CLAIM_ARG_COUNT) as unknown as ReportedColumns;
   return sql<ClaimGroupRow>`
       with ${LIVE_COMPLETIONS(claim[3], finishes)},
       d as (

@@ -35,7 +35,8 @@ export async function completeExecutionsOfJob(
   now: number,
 ): Promise<{ job: JobRow; taskIds: number[] }> {
   if (dialect === 'postgres') {
-    const rows = await COMPLETE_IN_ONE_STATEMENT.execute(tx, jobId, now, ...columnsOf(completions));
+    const columns = columnsOf(completions, (c) => c.timedOut);
+    const rows = await COMPLETE_IN_ONE_STATEMENT.execute(tx, jobId, now, ...columns);
     if (!rows[0]) throw new Error(`job ${jobId} vanished while its executions completed`);
     return { job: rows[0].job, taskIds: rows[0].task_ids.map(Number) };
   }
@@ -126,17 +127,11 @@ export type CompletedExecutionRow = ExecutionRow & {
   task_moved: boolean;
 };
 
-/** The reported completions as LIVE_COMPLETIONS takes them: one array per column. */
+/** The reported completions as LIVE_COMPLETIONS takes them: the nodes, then columnsOf's. */
 export function reportedColumnsOf(completions: readonly ReportedCompletion[]) {
   return [
-    completions.map((c) => c.executionId),
     completions.map((c) => c.nodeId),
-    completions.map((c) => c.exitCode),
-    completions.map((c) => (c.timedOut ? 1 : 0)),
-    completions.map((c) => c.usage.cpu_seconds),
-    completions.map((c) => c.usage.wall_seconds),
-    completions.map((c) => c.usage.peak_memory_bytes),
-    completions.map((c) => c.usage.gpu_seconds),
+    ...columnsOf(completions, (c) => (c.timedOut ? 1 : 0)),
   ] as const;
 }
 
@@ -154,26 +149,10 @@ export type ReportedColumns = ReturnType<typeof reportedColumnsOf>;
  * tasks that moved from RUNNING to COMPLETED), for a statement to select from: this one, and
  * the write lane's claim (claim-groups.ts), which then moves the jobs' counters.
  */
-export const LIVE_COMPLETIONS = (
-  now: number,
-  [
-    executionIds,
-    nodeIds,
-    exitCodes,
-    timedOuts,
-    cpuSeconds,
-    wallSeconds,
-    peakMemoryBytes,
-    gpuSeconds,
-  ]: ReportedColumns,
-) => sql`
+export const LIVE_COMPLETIONS = (now: number, [nodeIds, ...columns]: ReportedColumns) => sql`
     r as (
-      select * from unnest(cast(${executionIds} as bigint[]), cast(${nodeIds} as bigint[]),
-        cast(${exitCodes} as integer[]), cast(${timedOuts} as integer[]),
-        cast(${cpuSeconds} as double precision[]), cast(${wallSeconds} as double precision[]),
-        cast(${peakMemoryBytes} as bigint[]), cast(${gpuSeconds} as double precision[]))
-        as r(id, node_id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes,
-          gpu_seconds)
+      select * from unnest(cast(${nodeIds} as bigint[]), ${COLUMN_ARRAYS(columns)})
+        as r(node_id, ${COLUMN_NAMES})
     ), v as (
       select e.id, e.state as was_state, r.exit_code, greatest(r.timed_out, e.timed_out)
         as timed_out, r.cpu_seconds, r.wall_seconds, r.peak_memory_bytes, r.gpu_seconds
@@ -200,12 +179,15 @@ const COMPLETE_LIVE_BUT_COUNTERS = compiledQuery(
   `,
 );
 
-/** The completions as the statements below take them: one array per column. */
-function columnsOf(completions: readonly Completion[]) {
+/** What nodes reported of each execution, as the statements here take it: an array a column. */
+function columnsOf<C extends Omit<Completion, 'taskId' | 'timedOut'>>(
+  completions: readonly C[],
+  timedOut: (completion: C) => number,
+) {
   return [
     completions.map((c) => c.executionId),
     completions.map((c) => c.exitCode),
-    completions.map((c) => c.timedOut),
+    completions.map(timedOut),
     completions.map((c) => c.usage.cpu_seconds),
     completions.map((c) => c.usage.wall_seconds),
     completions.map((c) => c.usage.peak_memory_bytes),
@@ -214,6 +196,23 @@ function columnsOf(completions: readonly Completion[]) {
 }
 
 type Columns = ReturnType<typeof columnsOf>;
+
+/** columnsOf's arrays, typed, as arguments of `unnest`; their names are COLUMN_NAMES. */
+const COLUMN_ARRAYS = ([
+  executionIds,
+  exitCodes,
+  timedOuts,
+  cpuSeconds,
+  wallSeconds,
+  peakMemoryBytes,
+  gpuSeconds,
+]: Columns) => sql`cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
+  cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
+  cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
+  cast(${gpuSeconds} as double precision[])`;
+
+const COLUMN_NAMES = sql`id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes,
+  gpu_seconds`;
 
 /** An execution that ended well, as `v`'s row of what its node reported sets it. */
 const COMPLETED_EXECUTION = (now: number) => sql`
@@ -234,25 +233,10 @@ const COMPLETED_TASKS = (now: number) => sql`
 `;
 
 /** The executions completed (`x`) and their tasks (`t`), as executions ids and columns. */
-const COMPLETE_EXECUTIONS_AND_TASKS = (
-  now: number,
-  [
-    executionIds,
-    exitCodes,
-    timedOuts,
-    cpuSeconds,
-    wallSeconds,
-    peakMemoryBytes,
-    gpuSeconds,
-  ]: Columns,
-) => sql`
+const COMPLETE_EXECUTIONS_AND_TASKS = (now: number, columns: Columns) => sql`
   x as (
     update executions e set ${COMPLETED_EXECUTION(now)}
-    from unnest(cast(${executionIds} as bigint[]), cast(${exitCodes} as integer[]),
-      cast(${timedOuts} as integer[]), cast(${cpuSeconds} as double precision[]),
-      cast(${wallSeconds} as double precision[]), cast(${peakMemoryBytes} as bigint[]),
-      cast(${gpuSeconds} as double precision[]))
-      as v(id, exit_code, timed_out, cpu_seconds, wall_seconds, peak_memory_bytes, gpu_seconds)
+    from unnest(${COLUMN_ARRAYS(columns)}) as v(${COLUMN_NAMES})
     where e.id = v.id
     returning e.task_id
   ), ${COMPLETED_TASKS(now)}

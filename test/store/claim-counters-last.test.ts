@@ -47,6 +47,20 @@ function held<T>(t: TestEngine, work: (tx: Tx) => Promise<T>) {
 const claims = (...list: [number, number][]): GroupClaim[] =>
   list.map(([nodeId, max]) => ({ nodeId, max, start: true }));
 
+/** A node's report that an execution succeeded, as the finishes' statement takes it. */
+const success = (executionId: number, nodeId: number, cpuSeconds: number | null = null) => ({
+  executionId,
+  nodeId,
+  exitCode: 0,
+  timedOut: false,
+  usage: {
+    cpu_seconds: cpuSeconds,
+    wall_seconds: null,
+    peak_memory_bytes: null,
+    gpu_seconds: null,
+  },
+});
+
 async function counters(t: TestEngine, jobId: number) {
   return t.engine.ctx.db
     .selectFrom('jobs')
@@ -143,18 +157,7 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
             pidKnown(rows[0]!.pid);
             const completed = await completeLiveExecutionsLeavingCounters(
               tx,
-              finished.map((e) => ({
-                executionId: e.id,
-                nodeId: e.node_id,
-                exitCode: 0,
-                timedOut: false,
-                usage: {
-                  cpu_seconds: null,
-                  wall_seconds: null,
-                  peak_memory_bytes: null,
-                  gpu_seconds: null,
-                },
-              })),
+              finished.map((e) => success(e.id, e.node_id)),
               now,
             );
             assert.equal(completed.filter((c) => c.taskMoved).length, 2);
@@ -287,24 +290,12 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
           .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(now)));
         const running = byA.claims[0]!.taken.map((x) => x.execution);
         assert.equal(running.length, 4, "a's four slots are full");
-        const success = (executionId: number, nodeId: number) => ({
-          executionId,
-          nodeId,
-          exitCode: 0,
-          timedOut: false,
-          usage: {
-            cpu_seconds: 1.5,
-            wall_seconds: null,
-            peak_memory_bytes: null,
-            gpu_seconds: null,
-          },
-        });
         const group = await ctx.db.transaction().execute(async (tx) => {
           // One finish written alone, its counters left to the group (as the lane does when a
           // failure must go first).
           const alone = await completeLiveExecutionsLeavingCounters(
             tx,
-            [success(running[0]!.id, a)],
+            [success(running[0]!.id, a, 1.5)],
             now,
           );
           assert.equal(alone.length, 1);
@@ -314,10 +305,10 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
             WALK(now),
             [{ jobId, count: 1 }],
             [
-              success(running[1]!.id, a),
-              success(running[2]!.id, a),
+              success(running[1]!.id, a, 1.5),
+              success(running[2]!.id, a, 1.5),
               // Not b's execution: left to the caller's one-report path, which refuses it.
-              success(running[3]!.id, b),
+              success(running[3]!.id, b, 1.5),
             ],
           );
         });
