@@ -1,9 +1,18 @@
-import http from 'node:http';
+import { Pool } from 'undici';
 
 /*
- * A small keep-alive JSON client over node:http. The benchmarks hold thousands of long-polls
- * open at once; fetch's global agent would need undici to be configured for that, and
- * reusing connections keeps connection set-up out of the figures.
+ * The simulated nodes' keep-alive JSON client: undici's Pool, one connection per request in
+ * flight (the benchmarks hold thousands of long-polls open at once).
+ *
+ * Not node:http, which the worker itself uses (src/worker/http-transport.ts). The nodes run
+ * on the server's machine here, and what they spend is taken from the server: on 2 cores,
+ * node:http's client cost 250 µs of CPU per task in the single-task protocol on SQLite (67 %
+ * of a core at 2,671 tasks/s), undici's 165 µs (44 %). bench/peer.ts, 10,000 tasks, one run
+ * each: single-task PostgreSQL 1,335 → 1,577 tasks/s, batched PostgreSQL 5,751 → 6,552;
+ * SQLite, whose server was then the bottleneck, did not move. On a farm the nodes are other
+ * machines, and the server's figures should not depend on what its clients cost. With no
+ * database behind the server (bench/protocol-floor.ts), node:http's nodes held Fastify to
+ * 3,400 tasks/s single-task, undici's to 7,000–8,000.
  */
 
 export interface Answer<T> {
@@ -12,52 +21,39 @@ export interface Answer<T> {
 }
 
 export class HttpClient {
-  readonly #agent: http.Agent;
+  readonly #pool: Pool;
+  readonly #prefix: string;
 
   constructor(
     readonly base: string,
+    /** Connections at most: one per request in flight. */
     maxSockets = 256,
   ) {
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    const url = new URL(base);
+    this.#prefix = url.pathname.replace(/\/$/, '');
+    this.#pool = new Pool(url.origin, { connections: maxSockets, pipelining: 1 });
   }
 
-  request<T = Record<string, unknown>>(
+  async request<T = Record<string, unknown>>(
     method: string,
     path: string,
     body?: unknown,
   ): Promise<Answer<T>> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        this.base + path,
-        {
-          method,
-          agent: this.#agent,
-          headers: payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {},
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            try {
-              resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : {}) as T });
-            } catch (error) {
-              reject(
-                new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`, {
-                  cause: error,
-                }),
-              );
-            }
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
+    const res = await this.#pool.request({
+      method: method as 'GET',
+      path: this.#prefix + path,
+      headers: payload ? { 'content-type': 'application/json' } : {},
+      body: payload,
     });
+    const text = await res.body.text();
+    try {
+      return { status: res.statusCode, body: (text ? JSON.parse(text) : {}) as T };
+    } catch (error) {
+      throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`, {
+        cause: error,
+      });
+    }
   }
 
   /** A request whose answer must have the status `expected`; anything else throws. */
@@ -77,6 +73,6 @@ export class HttpClient {
   }
 
   close(): void {
-    this.#agent.destroy();
+    void this.#pool.destroy();
   }
 }
