@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { DroverError } from '../domain/errors.js';
 import { principalForToken, type Principal } from '../engine/accounts/accounts.js';
 import type { Engine } from '../engine/engine.js';
@@ -48,18 +48,23 @@ export async function stillSignedIn(engine: Engine, request: FastifyRequest): Pr
  * checked: a wrong token is 401 even with auth off, so a client cannot mistake a typo for
  * success. Without credentials the caller is anonymous, or the local admin with auth off.
  */
-export function authenticator(engine: Engine, enabled: boolean) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (readsOwnCredentials(request.url)) return;
+export function authenticator(engine: Engine, enabled: boolean): onRequestHookHandler {
+  // A hook with a callback, not async: every request runs it, and one without credentials
+  // is decided without a read (see input-guards.ts).
+  return (request, _reply, done) => {
+    if (readsOwnCredentials(request.url)) return done();
     const header = request.headers.authorization;
     if (header === undefined || header.trim() === '') {
       request.principal = enabled ? undefined : LOCAL_PRINCIPAL;
-      return;
+      return done();
     }
     // `Token` is how Scale's clients (DRF's TokenAuthentication) send the same tokens.
     const token = tokenOf(request);
-    const principal = token ? await principalForToken(engine.ctx, token) : undefined;
-    if (!principal) throw invalidToken();
-    request.principal = principal;
+    if (!token) return done(invalidToken());
+    principalForToken(engine.ctx, token).then((principal) => {
+      if (!principal) return done(invalidToken());
+      request.principal = principal;
+      done();
+    }, done);
   };
 }

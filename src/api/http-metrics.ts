@@ -30,9 +30,11 @@ export class HttpMetrics {
 
   /** Counts every answer of `app` from now on. */
   watch(app: FastifyInstance): void {
-    app.addHook('onResponse', async (request, reply) => {
+    // A hook with a callback, not async: every request runs it (see input-guards.ts).
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? '(unmatched)';
       this.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+      done();
     });
     app.addHook('onClose', async () => this.loop.disable());
   }

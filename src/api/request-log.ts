@@ -40,23 +40,29 @@ export function machineTraffic(app: FastifyInstance): void {
  * at `debug` for machine traffic (above).
  */
 export function logRequests(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks with a callback, not async: every request runs them (see input-guards.ts).
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const config = request.routeOptions.config as { machineTraffic?: boolean } | undefined;
+  app.addHook('onResponse', (request, reply, done) => {
+    // Fastify builds `routeOptions` anew at each read.
+    const route = request.routeOptions;
+    const config = route.config as { machineTraffic?: boolean } | undefined;
     const level = config?.machineTraffic ? 'debug' : 'info';
     // A disabled level's method is a no-op, but the line's fields would still be built.
-    if (level === 'debug' && !['debug', 'trace'].includes(request.log.level)) return;
-    request.log[level](
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? null,
-        path: request.url.split('?')[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    );
+    if (level === 'info' || ['debug', 'trace'].includes(request.log.level)) {
+      request.log[level](
+        {
+          method: request.method,
+          route: route.url ?? null,
+          path: request.url.split('?')[0],
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request',
+      );
+    }
+    done();
   });
 }

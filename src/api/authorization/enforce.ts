@@ -1,4 +1,10 @@
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  onRequestHookHandler,
+  preValidationHookHandler,
+  RouteOptions,
+} from 'fastify';
 import { ANONYMOUS_AREAS, type AnonymousArea } from '../../config.js';
 import { DroverError } from '../../domain/errors.js';
 import {
@@ -52,7 +58,11 @@ const unauthenticated = () =>
     'send "Authorization: Bearer <token>"; create a token with `drover token create --user NAME`',
   );
 
-async function authorize(engine: Engine, request: FastifyRequest, rule: Rule): Promise<void> {
+/**
+ * Throws if the caller may not follow `rule`; a promise when what the caller may touch must
+ * be read first (an account that is neither anonymous nor admin), undefined when it may.
+ */
+function authorize(engine: Engine, request: FastifyRequest, rule: Rule): Promise<void> | undefined {
   const principal = request.principal;
   const caller = callerOf(request);
   if (!ACCESS_CALLERS[rule.access].includes(caller)) {
@@ -62,7 +72,16 @@ async function authorize(engine: Engine, request: FastifyRequest, rule: Rule): P
       `${principal.name} (${principal.role}) may not do this; it needs ${ACCESS_CALLERS[rule.access].join(' or ')}`,
     );
   }
-  if (!principal || principal.role === 'admin') return;
+  if (!principal || principal.role === 'admin') return undefined;
+  return authorizeAccount(engine, request, rule, principal);
+}
+
+async function authorizeAccount(
+  engine: Engine,
+  request: FastifyRequest,
+  rule: Rule,
+  principal: NonNullable<FastifyRequest['principal']>,
+): Promise<void> {
   const params = (request.params ?? {}) as Record<string, string | undefined>;
   const id = (name: string | undefined) => Number(name === undefined ? NaN : params[name]);
   const { ctx } = engine;
@@ -127,9 +146,19 @@ export function enforcePermissions(
       });
     }
     const rules = new Map(methods.map((m) => [m, effective(ruleOf(face, m, route.url!))]));
-    const check = async (request: FastifyRequest): Promise<void> => {
+    // A hook with a callback, not async: every request runs it, and most are decided
+    // without a read (see input-guards.ts).
+    const check: preValidationHookHandler = (request, _reply, done) => {
       const rule = rules.get(request.method) ?? effective(ruleOf(face, request.method, route.url!));
-      await authorize(engine, request, rule);
+      let reads: Promise<void> | undefined;
+      try {
+        reads = authorize(engine, request, rule);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (reads) reads.then(() => done(), done);
+      else done();
     };
     const existing = route.preValidation;
     route.preValidation = [check, ...(existing ? [existing].flat() : [])];

@@ -40,19 +40,29 @@ function knownNames(request: FastifyRequest): Set<string> {
 }
 
 export function refuseUnknownQueryParameters(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  // A hook with a callback, not async: every request runs it (see input-guards.ts).
+  app.addHook('preValidation', (request, _reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;
-    if (!query) return;
-    const names = knownNames(request);
-    const unknown = Object.keys(query).filter((name) => !names.has(name));
-    if (unknown.length === 0) return;
+    let names: Set<string> | undefined;
+    let unknown: string[] | undefined;
+    for (const name in query) {
+      if (!Object.hasOwn(query, name)) continue;
+      // Most requests carry no query, and then their route is not read (Fastify builds its
+      // routeOptions anew at each read).
+      names ??= knownNames(request);
+      if (!names.has(name)) (unknown ??= []).push(name);
+    }
+    if (!unknown || !names) return done();
     const accepted = [...names].sort();
-    throw invalid(
-      `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}: ` +
-        (accepted.length
-          ? `${request.routeOptions.url} accepts ${accepted.join(', ')}`
-          : `${request.routeOptions.url} takes no query parameters`),
-      { field: unknown[0] },
+    const url = request.routeOptions.url;
+    done(
+      invalid(
+        `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}: ` +
+          (accepted.length
+            ? `${url} accepts ${accepted.join(', ')}`
+            : `${url} takes no query parameters`),
+        { field: unknown[0] },
+      ),
     );
   });
 }
