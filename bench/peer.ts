@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/peer.ts [--db sqlite|postgres|both] [--mode single|batched|both]
  *                         [--rounds 3] [--tasks 10000] [--tasks-per-job 100] [--nodes 50]
- *                         [--batch 10] [--warmup 200] [--budget 2400] [--quick]
+ *                         [--batch 10] [--warmup 2000] [--budget 2400] [--quick]
  *
  * single:  N nodes loop acquire?wait=1 → start → finish, against Graphile Worker's defaults.
  * batched: N nodes loop claims {max: batch, start: true, jobsOnce: true} → finishes (one
@@ -45,7 +45,7 @@ const { values: args } = parseArgs({
     'tasks-per-job': { type: 'string', default: '100' },
     nodes: { type: 'string' },
     batch: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '200' },
+    warmup: { type: 'string' },
     budget: { type: 'string', default: '2400' },
     quick: { type: 'boolean', default: false },
   },
@@ -57,7 +57,7 @@ const TASKS = positive('tasks', args.tasks ?? (args.quick ? '1000' : '10000'));
 const PER_JOB = positive('tasks-per-job', args['tasks-per-job']);
 const NODES = positive('nodes', args.nodes ?? (args.quick ? '10' : '50'));
 const BATCH = positive('batch', args.batch);
-const WARMUP = positive('warmup', args.warmup);
+const WARMUP = positive('warmup', args.warmup ?? (args.quick ? '200' : '2000'));
 const BUDGET_S = positive('budget', args.budget);
 /** One drain may take at most this long. */
 const DRAIN_MS = 5 * 60_000;

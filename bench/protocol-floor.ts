@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/protocol-floor.ts [--mode single|batched|both] [--server fastify|http|both]
  *                                   [--rounds 3] [--tasks 6000] [--nodes 50] [--batch 10]
+ *                                   [--warmup 2000]
  *
  * fastify: the framework Drover is built on, with its JSON body parsing and nothing else.
  * http:    node:http alone.
@@ -40,7 +41,8 @@ const { values: args } = parseArgs({
     tasks: { type: 'string', default: '6000' },
     nodes: { type: 'string', default: '50' },
     batch: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '200' },
+    // As bench/peer.ts's: the same warm-up for the floor and for the peer it is set against.
+    warmup: { type: 'string', default: '2000' },
     budget: { type: 'string', default: '1800' },
   },
 });
