@@ -47,6 +47,10 @@ function held<T>(t: TestEngine, work: (tx: Tx) => Promise<T>) {
 const claims = (...list: [number, number][]): GroupClaim[] =>
   list.map(([nodeId, max]) => ({ nodeId, max, start: true }));
 
+/** One group of claims (`[node, max]` each) in a transaction of its own, walking at `now`. */
+const claimAt = (t: TestEngine, now: number, ...list: [number, number][]) =>
+  t.engine.ctx.db.transaction().execute((tx) => claimGroup(tx, claims(...list), WALK(now)));
+
 /** A node's report that an execution succeeded, as the finishes' statement takes it. */
 const success = (executionId: number, nodeId: number, cpuSeconds: number | null = null) => ({
   executionId,
@@ -110,16 +114,12 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
           mine!.taken.map((x) => x.job.id),
           [ahead, ahead],
         );
-        const second = await ctx.db
-          .transaction()
-          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(now)));
+        const second = await claimAt(t, now, [a, 4]);
         assert.equal(second.claims[0]!.taken.length, 0, 'two of four slots are taken already');
         assert.equal(second.claims[0]!.contended, true, 'so its dispatcher looks again');
         first.release();
         await first.done;
-        const again = await ctx.db
-          .transaction()
-          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(now)));
+        const again = await claimAt(t, now, [a, 4]);
         assert.deepEqual(
           again.claims[0]!.taken.map((x) => x.job.id),
           [jobId, jobId],
@@ -137,9 +137,7 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         const { ctx } = t.engine;
         const { jobId, a, b } = await setUp(t);
         const now = ctx.clock();
-        const byB = await ctx.db
-          .transaction()
-          .execute((tx) => claimGroup(tx, claims([b, 2]), WALK(now)));
+        const byB = await claimAt(t, now, [b, 2]);
         const finished = byB.claims[0]!.taken.map((x) => x.execution);
         assert.equal(finished.length, 2);
 
@@ -209,9 +207,7 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
           sql`select id from jobs where id = ${jobId} for update`.execute(tx),
         );
         await holder.ran;
-        const got = await ctx.db
-          .transaction()
-          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(ctx.clock())));
+        const got = await claimAt(t, ctx.clock(), [a, 4]);
         assert.equal(got.claims[0]!.taken.length, 0);
         assert.equal(got.claims[0]!.contended, true);
         holder.release();
@@ -246,9 +242,7 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         const c = (await registerNode(ctx, { name: 'c', slots: 4 })).id;
         const ahead = await submitAhead(t, '1');
         const now = ctx.clock();
-        const group = await ctx.db
-          .transaction()
-          .execute((tx) => claimGroup(tx, claims([a, 2], [b, 2], [c, 3]), WALK(now)));
+        const group = await claimAt(t, now, [a, 2], [b, 2], [c, 3]);
         const taken = group.claims.map((claim) => claim.taken.map((x) => x.job.id));
         assert.deepEqual(taken, [
           [ahead, jobId],
@@ -285,9 +279,7 @@ for (const database of TEST_DATABASES.filter((d) => d.name === 'postgres')) {
         const { ctx } = t.engine;
         const { jobId, a, b } = await setUp(t);
         const now = ctx.clock();
-        const byA = await ctx.db
-          .transaction()
-          .execute((tx) => claimGroup(tx, claims([a, 4]), WALK(now)));
+        const byA = await claimAt(t, now, [a, 4]);
         const running = byA.claims[0]!.taken.map((x) => x.execution);
         assert.equal(running.length, 4, "a's four slots are full");
         const group = await ctx.db.transaction().execute(async (tx) => {

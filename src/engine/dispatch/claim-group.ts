@@ -48,8 +48,9 @@ export function gatherClaims(
  * PostgreSQL: the group's claims in one round trip (claimGroup, through LaneEnd.run, which
  * may have recorded the transaction's finishes in the same statement), each walking the
  * queue as the dispatcher's #claimIn does, with the counters the finishes moved; then the
- * events and work orders of what each took, and the finished jobs settled. A group of N claims was 4N round trips, each a turn of a busy server's event
- * loop, while the group's transaction held the row locks of every job it had claimed from.
+ * events and work orders of what each took, and the finished jobs settled. A group of N
+ * claims was 4N round trips, each a turn of a busy server's event loop, while the group's
+ * transaction held the row locks of every job it had claimed from.
  */
 export async function claimGroupIn(
   ctx: EngineContext,
