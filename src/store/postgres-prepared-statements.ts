@@ -46,15 +46,35 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       }
     };
     let beginPending = false;
+    /** Settled when the open transaction's end has been written; undefined: none is open. */
+    let open: Promise<void> | undefined;
+    let close: (() => void) | undefined;
+    const endWritten = () => {
+      close?.();
+      open = close = undefined;
+    };
     const query = async (text: string, values: readonly unknown[]) => {
       if (text === 'begin' && values.length === 0) {
+        // Transactions may share this connection (held-connection.ts): a `begin` is written
+        // only behind the end of the one before, never inside it.
+        while (open) await open;
+        open = new Promise<void>((resolve) => (close = resolve));
         beginPending = true;
         return BEGUN;
       }
-      if (!beginPending) return send(text, values);
+      const ends = text === 'commit' || text === 'rollback';
+      if (!beginPending) {
+        // `send` writes the query before it first waits: the end is on the wire.
+        const answer = send(text, values);
+        if (ends) endWritten();
+        return answer;
+      }
       beginPending = false;
-      // A transaction that ran nothing: there is nothing to end.
-      if (text === 'commit' || text === 'rollback') return ended(text);
+      if (ends) {
+        endWritten();
+        // A transaction that ran nothing: there is nothing to end.
+        return ended(text);
+      }
       // pg writes queries in the order they are made: `begin` first.
       const begun = client.query('begin');
       const answer = send(text, values);
@@ -72,6 +92,7 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       query: query as unknown as PostgresPoolClient['query'],
       release: (destroy?: boolean) => {
         beginPending = false;
+        endWritten();
         client.release(destroy);
       },
     } satisfies PostgresPoolClient;

@@ -66,6 +66,34 @@ describe('group commit', () => {
     ]);
   });
 
+  it('with two writers and `ready`, the second takes its batch when the first is ready, before the first ends', async () => {
+    const log: string[] = [];
+    let statements: Promise<void> | undefined;
+    const writer = new GroupCommit<number, number>(
+      async (items) => {
+        log.push(`start ${items.join(',')}`);
+        // Its statements take 10 ms, then its commit 30 ms more (as the write lane's do).
+        let written!: () => void;
+        const writing = (statements = new Promise<void>((resolve) => (written = resolve)));
+        await new Promise((r) => setTimeout(r, 10));
+        if (statements === writing) statements = undefined;
+        written();
+        await new Promise((r) => setTimeout(r, 30));
+        log.push(`end ${items.join(',')}`);
+        return items;
+      },
+      { writers: 2, ready: () => statements },
+    );
+    const first = writer.submit(1);
+    // While the first writes its statements: the second writer waits, and all three join.
+    await new Promise((r) => setTimeout(r, 2));
+    const later = [2, 3].map((i) => writer.submit(i));
+    await new Promise((r) => setTimeout(r, 2));
+    later.push(writer.submit(4));
+    assert.deepEqual(await Promise.all([first, ...later]), [1, 2, 3, 4]);
+    assert.deepEqual(log, ['start 1', 'start 2,3,4', 'end 1', 'end 2,3,4']);
+  });
+
   it('with a spacing, writes requests that arrive apart in one batch', async () => {
     const batches: number[][] = [];
     const writer = new GroupCommit<number, number>(

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { HeldConnection } from '../../src/engine/dispatch/held-connection.js';
-import { openDatabase } from '../../src/store/database.js';
+import { openDatabase, type Db } from '../../src/store/database.js';
 import { TEST_DATABASES } from '../helpers/databases.js';
 
 /*
  * A writer's held connection (PostgreSQL): its batches run on one connection until it
  * gives it back, a failed batch gives it back, and one given back is the pool's again.
+ * Batches may run on it at once (the write lane writes its next transaction behind a
+ * commit): their transactions follow one another on the connection, never share one.
  */
 const postgres = TEST_DATABASES.find((d) => d.name === 'postgres');
 
@@ -50,6 +52,88 @@ describe('a held connection (postgres)', { skip: !postgres && 'DROVER_TEST_PG is
       );
       await Promise.race([closing, timeout]);
     } finally {
+      await cleanup();
+    }
+  });
+
+  it("writes a transaction begun while another is open behind that one's end, and apart from it", async () => {
+    const { options, cleanup } = await postgres!.fresh();
+    const open = openDatabase({ url: options.url!, schema: options.schema!, poolSize: 2 });
+    const rows = async (db: Db) =>
+      (
+        await sql<{ state: string }>`select state from job_tally_deltas order by state`.execute(db)
+      ).rows.map((r) => r.state);
+    const seen = sql<{ pid: number; txid: string; rows: string }>`select pg_backend_pid() as pid,
+      txid_current()::text as txid, (select count(*) from job_tally_deltas)::text as rows`;
+    const held = new HeldConnection(open.db);
+    try {
+      let entered!: () => void;
+      const firstEntered = new Promise<void>((resolve) => (entered = resolve));
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+      // The first commits after a pause; the second, begun during that pause, runs after it.
+      const [first, second] = await Promise.all([
+        held.run((db) =>
+          db.transaction().execute(async (tx) => {
+            await sql`insert into job_tally_deltas (state, n) values ('first', 1)`.execute(tx);
+            const mine = (await seen.execute(tx)).rows[0]!;
+            entered();
+            await pause();
+            return mine;
+          }),
+        ),
+        firstEntered.then(() =>
+          held.run((db) =>
+            db.transaction().execute(async (tx) => (await seen.execute(tx)).rows[0]!),
+          ),
+        ),
+      ]);
+      assert.equal(second.pid, first.pid, 'both on the held connection');
+      assert.notEqual(second.txid, first.txid, 'each in its own transaction');
+      assert.equal(second.rows, '1', "the second sees the first's committed row");
+
+      // The first rolls back after a pause; the second, begun during it, still commits.
+      let enteredAgain!: () => void;
+      const firstEnteredAgain = new Promise<void>((resolve) => (enteredAgain = resolve));
+      const [failed, committed] = await Promise.allSettled([
+        held.run((db) =>
+          db.transaction().execute(async (tx) => {
+            await sql`insert into job_tally_deltas (state, n) values ('rolled back', 1)`.execute(
+              tx,
+            );
+            enteredAgain();
+            await pause();
+            throw new Error('the first gives up');
+          }),
+        ),
+        firstEnteredAgain.then(() =>
+          held.run((db) =>
+            db.transaction().execute(async (tx) => {
+              await sql`insert into job_tally_deltas (state, n) values ('second', 1)`.execute(tx);
+            }),
+          ),
+        ),
+      ]);
+      assert.equal(failed.status, 'rejected');
+      assert.equal(committed.status, 'fulfilled');
+      assert.deepEqual(await rows(open.db), ['first', 'second']);
+
+      // Both failures and successes gave the connection back once no batch was on it: the
+      // pool's two connections are both free for others.
+      held.release();
+      const pids = await Promise.all(
+        [0, 1].map(() =>
+          open.db.connection().execute(async (db) => {
+            await sql`select pg_sleep(0.05)`.execute(db);
+            return (await seen.execute(db)).rows[0]!.pid;
+          }),
+        ),
+      );
+      assert.equal(new Set(pids).size, 2);
+    } finally {
+      // Given back even when an assertion failed, or closing would wait for it for ever.
+      held.release();
+      await open.close();
       await cleanup();
     }
   });

@@ -39,6 +39,7 @@ export class GroupCommit<T, R> {
   readonly #alone: ((item: T) => Promise<R>) | undefined;
   readonly #onIdle: (() => void) | undefined;
   readonly #spacingMs: number;
+  readonly #ready: (() => Promise<void> | undefined) | undefined;
 
   constructor(
     private readonly write: (items: T[]) => Promise<(R | ItemFailure)[]>,
@@ -48,6 +49,7 @@ export class GroupCommit<T, R> {
       alone,
       onIdle,
       spacingMs = 0,
+      ready,
     }: {
       /** The most items one batch takes, or whether `next` may join `batch`. */
       maxBatch?: number | ((batch: readonly T[], next: T) => boolean);
@@ -56,6 +58,11 @@ export class GroupCommit<T, R> {
       /** Called when the last batch of a run of work is written and nothing waits. */
       onIdle?: () => void;
       spacingMs?: number;
+      /**
+       * What a writer waits for before it takes its batch (undefined: nothing): what
+       * arrives meanwhile joins the batch.
+       */
+      ready?: () => Promise<void> | undefined;
     } = {},
   ) {
     this.#maxBatch = maxBatch;
@@ -63,6 +70,7 @@ export class GroupCommit<T, R> {
     this.#alone = alone;
     this.#onIdle = onIdle;
     this.#spacingMs = spacingMs;
+    this.#ready = ready;
   }
 
   submit(item: T): Promise<R> {
@@ -104,6 +112,10 @@ export class GroupCommit<T, R> {
           // Another writer that waited beside this one may have taken them all.
           if (this.#pending.length === 0) break;
         }
+        let ready;
+        while ((ready = this.#ready?.())) await ready;
+        // Another writer may have taken them all meanwhile.
+        if (this.#pending.length === 0) break;
         this.#lastStart = performance.now();
         const batch = this.#pending.splice(0, this.#batchSize());
         try {

@@ -1,4 +1,8 @@
 import type { Db } from '../../store/database.js';
+import {
+  holdSharedConnection,
+  type SharedConnection,
+} from '../../store/postgres-shared-connection.js';
 
 /*
  * PostgreSQL: one pool connection held by a writer that writes one batch after another (the
@@ -12,53 +16,61 @@ import type { Db } from '../../store/database.js';
  * of 30 connections than with 10. Held, the lane's transaction began 0.5 ms after it was
  * asked for, of a transaction of ~12 ms. (The benchmark's tasks/s moved within the
  * machine's noise of ±10%.)
+ *
+ * Batches may run on it at once: their transactions are written one behind the other
+ * (store/postgres-shared-connection.ts).
  */
 export class HeldConnection {
-  #held: Promise<{ db: Db; release: () => void }> | undefined;
+  #held: Promise<Held> | undefined;
 
   constructor(private readonly db: Db) {}
 
   /** Runs `work` on the held connection, taking one first if none is held. */
   async run<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    const held = (this.#held ??= this.#take());
-    let db: Db;
+    const taking = (this.#held ??= this.#take());
+    let held: Held;
     try {
-      ({ db } = await held);
+      held = await taking;
     } catch (error) {
-      if (this.#held === held) this.#held = undefined;
+      if (this.#held === taking) this.#held = undefined;
       throw error;
     }
+    held.users++;
     try {
-      return await work(db);
+      return await work(held.connection.db);
     } catch (error) {
-      // A connection that failed a transaction may be broken: the next one is taken anew.
-      this.release();
+      // A connection that failed a transaction may be broken: the next batch takes another,
+      // and this one goes back when the batches still on it are done.
+      if (this.#held === taking) this.#held = undefined;
+      held.retired = true;
       throw error;
+    } finally {
+      if (--held.users === 0 && held.retired) held.connection.release();
     }
   }
 
-  /** Gives the connection back to the pool (the writer has no more work for now). */
+  /** Gives the connection back to the pool once no batch is on it (the writer is idle). */
   release(): void {
-    const held = this.#held;
+    const taking = this.#held;
     this.#held = undefined;
-    held?.then(
-      (h) => h.release(),
+    taking?.then(
+      (held) => {
+        held.retired = true;
+        if (held.users === 0) held.connection.release();
+      },
       () => undefined,
     );
   }
 
-  #take(): Promise<{ db: Db; release: () => void }> {
-    return new Promise((resolve, reject) => {
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      // Kysely keeps the connection for as long as this callback runs.
-      this.db
-        .connection()
-        .execute(async (db) => {
-          resolve({ db, release });
-          await released;
-        })
-        .catch(reject);
-    });
+  async #take(): Promise<Held> {
+    return { connection: await holdSharedConnection(this.db), users: 0, retired: false };
   }
+}
+
+interface Held {
+  connection: SharedConnection;
+  /** Batches running on it. */
+  users: number;
+  /** No new batch takes it; it goes back to the pool when `users` is 0. */
+  retired: boolean;
 }
