@@ -51,8 +51,8 @@ function transactionsAtOnce(setting: string | undefined): number {
 /**
  * The node protocol's writes, of every node and every kind, in one transaction at a time (a
  * GroupCommit of one writer; on PostgreSQL the next is written behind the last's commit,
- * below): the finishes, starts and claims that arrive together are
- * written together, finishes first, and are answered after one commit.
+ * below): the finishes, starts and claims that arrive together are written together,
+ * finishes first, and are answered after one commit.
  *
  * One lane rather than a writer per kind: claims and finishes both move their job's
  * counters, so on PostgreSQL a claim batch and a finish batch of the same job, written side
