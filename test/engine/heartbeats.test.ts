@@ -68,28 +68,47 @@ describe('group commit', () => {
 
   it('with two writers and `ready`, the second takes its batch when the first is ready, before the first ends', async () => {
     const log: string[] = [];
+    const opened = (): { promise: Promise<void>; open: () => void } => {
+      let open!: () => void;
+      return { promise: new Promise<void>((resolve) => (open = resolve)), open };
+    };
+    // Each batch's statements, then its commit, go on when the test opens their gates.
+    const gates = new Map<
+      number,
+      { statements: ReturnType<typeof opened>; commit: ReturnType<typeof opened> }
+    >();
     let statements: Promise<void> | undefined;
     const writer = new GroupCommit<number, number>(
       async (items) => {
+        const gate = { statements: opened(), commit: opened() };
+        gates.set(items[0]!, gate);
         log.push(`start ${items.join(',')}`);
-        // Its statements take 10 ms, then its commit 30 ms more (as the write lane's do).
-        let written!: () => void;
-        const writing = (statements = new Promise<void>((resolve) => (written = resolve)));
-        await new Promise((r) => setTimeout(r, 10));
+        const writing = (statements = gate.statements.promise);
+        await writing;
         if (statements === writing) statements = undefined;
-        written();
-        await new Promise((r) => setTimeout(r, 30));
+        await gate.commit.promise;
         log.push(`end ${items.join(',')}`);
         return items;
       },
       { writers: 2, ready: () => statements },
     );
+    const turns = async (until: () => boolean) => {
+      while (!until()) await new Promise((resolve) => setImmediate(resolve));
+    };
     const first = writer.submit(1);
-    // While the first writes its statements: the second writer waits, and all three join.
-    await new Promise((r) => setTimeout(r, 2));
+    await turns(() => gates.has(1));
+    // While the first writes its statements, the second writer waits, and all that arrive join.
     const later = [2, 3].map((i) => writer.submit(i));
-    await new Promise((r) => setTimeout(r, 2));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
     later.push(writer.submit(4));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(log, ['start 1'], 'the second waits for the first to be ready');
+    gates.get(1)!.statements.open();
+    await turns(() => gates.has(2));
+    assert.deepEqual(log, ['start 1', 'start 2,3,4'], 'before the first ends');
+    gates.get(1)!.commit.open();
+    gates.get(2)!.statements.open();
+    gates.get(2)!.commit.open();
     assert.deepEqual(await Promise.all([first, ...later]), [1, 2, 3, 4]);
     assert.deepEqual(log, ['start 1', 'start 2,3,4', 'end 1', 'end 2,3,4']);
   });
