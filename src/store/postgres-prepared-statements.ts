@@ -46,19 +46,22 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
       }
     };
     let beginPending = false;
-    /** Settled when the open transaction's end has been written; undefined: none is open. */
-    let open: Promise<void> | undefined;
-    let close: (() => void) | undefined;
+    /** A transaction is open whose end has not been written yet. */
+    let open = false;
+    /** The `begin`s waiting for that end (none but on a held connection). */
+    let waiting: (() => void)[] = [];
     const endWritten = () => {
-      close?.();
-      open = close = undefined;
+      open = false;
+      const waken = waiting;
+      waiting = [];
+      for (const wake of waken) wake();
     };
     const query = async (text: string, values: readonly unknown[]) => {
       if (text === 'begin' && values.length === 0) {
         // Transactions may share this connection (held-connection.ts): a `begin` is written
         // only behind the end of the one before, never inside it.
-        while (open) await open;
-        open = new Promise<void>((resolve) => (close = resolve));
+        while (open) await new Promise<void>((wake) => waiting.push(wake));
+        open = true;
         beginPending = true;
         return BEGUN;
       }
